@@ -1,0 +1,298 @@
+//! [`AgentDefinition`]: one agent file, its front-matter fields typed, its
+//! body read, and the line of everything that policy may cite.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::frontmatter::{self, FrontMatter};
+use super::markdown::{self, Body};
+use super::tools::{ToolSpec, split_tool_string};
+use crate::diagnostic::{Diagnostic, Span};
+
+/// The front-matter fields Claude Code reads, in its spelling.
+pub const KNOWN_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "tools",
+    "disallowedTools",
+    "model",
+    "permissionMode",
+    "maxTurns",
+    "skills",
+    "mcpServers",
+    "hooks",
+    "memory",
+    "background",
+    "effort",
+    "isolation",
+    "color",
+    "initialPrompt",
+    "harness",
+];
+
+/// Explicit policy in the front matter, under `harness:`. Each field, when
+/// present, replaces what would otherwise be derived from the body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HarnessBlock {
+    /// Paths (gitignore-style globs) the agent must never write.
+    pub protected_paths: Option<Vec<String>>,
+    /// Quality-gate commands, or names of `[gates.NAME]` in `harness.toml`.
+    pub gates: Option<Vec<String>>,
+    /// Allowed Conventional Commit types.
+    pub commit_types: Option<Vec<String>>,
+    /// Whether each commit must reference a plan or task.
+    pub require_reference: Option<bool>,
+    /// Whether writes need an approved, unchanged plan.
+    pub require_approved_plan: Option<bool>,
+}
+
+/// A parsed agent definition.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentDefinition {
+    pub name: String,
+    pub description: String,
+    pub model: Option<String>,
+    pub permission_mode: Option<String>,
+    /// `None` when the agent may use every tool.
+    pub tools: Option<Vec<ToolSpec>>,
+    pub disallowed_tools: Vec<ToolSpec>,
+    pub skills: Vec<String>,
+    pub max_turns: Option<u64>,
+    pub mcp_servers: Option<Value>,
+    pub hooks: Option<Value>,
+    pub memory: Option<Value>,
+    pub background: Option<bool>,
+    pub effort: Option<String>,
+    pub isolation: Option<String>,
+    pub color: Option<String>,
+    pub initial_prompt: Option<String>,
+    pub harness: Option<HarnessBlock>,
+    /// Keys Claude Code does not know, kept as written.
+    pub unknown_fields: BTreeMap<String, Value>,
+    pub body: Body,
+    pub source: PathBuf,
+    /// File line of each front-matter key.
+    #[serde(skip)]
+    pub key_lines: BTreeMap<String, usize>,
+}
+
+impl AgentDefinition {
+    /// The file line of a front-matter key, or 1.
+    pub fn line_of(&self, key: &str) -> usize {
+        self.key_lines.get(key).copied().unwrap_or(1)
+    }
+
+    pub fn span_of(&self, key: &str) -> Span {
+        Span::new(&self.source, self.line_of(key), 1)
+    }
+}
+
+/// A definition and what was noticed while reading it.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub definition: AgentDefinition,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses an agent file's text. `Err` only when nothing usable can be read
+/// (no front matter, YAML that does not load even leniently); problems with
+/// single fields are diagnostics beside a definition.
+pub fn parse(path: &Path, text: &str) -> Result<Parsed, Diagnostic> {
+    let split = frontmatter::split(path, text)?;
+    let fm = frontmatter::load(path, &split)?;
+    let body = markdown::parse(&split.body, split.body_line);
+    let mut reader = Reader {
+        path,
+        fm: &fm,
+        diagnostics: fm.warnings.clone(),
+    };
+    let name = reader.string("name");
+    let description = reader.string("description");
+    let tools = reader.tools("tools");
+    let disallowed_tools = reader.tools("disallowedTools").unwrap_or_default();
+    let skills = reader.list("skills");
+    let definition = AgentDefinition {
+        name: name.unwrap_or_default(),
+        description: description.unwrap_or_default(),
+        model: reader.string("model"),
+        permission_mode: reader.string("permissionMode"),
+        tools,
+        disallowed_tools,
+        skills,
+        max_turns: reader.integer("maxTurns"),
+        mcp_servers: fm.fields.get("mcpServers").cloned(),
+        hooks: fm.fields.get("hooks").cloned(),
+        memory: fm.fields.get("memory").cloned(),
+        background: reader.boolean("background"),
+        effort: reader.string("effort"),
+        isolation: reader.string("isolation"),
+        color: reader.string("color"),
+        initial_prompt: reader.string("initialPrompt"),
+        harness: reader.harness(),
+        unknown_fields: fm
+            .fields
+            .iter()
+            .filter(|(k, _)| !KNOWN_FIELDS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        body,
+        source: path.to_path_buf(),
+        key_lines: fm.key_lines.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+    };
+    Ok(Parsed {
+        definition,
+        diagnostics: reader.diagnostics,
+    })
+}
+
+struct Reader<'a> {
+    path: &'a Path,
+    fm: &'a FrontMatter,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    fn span(&self, key: &str) -> Span {
+        Span::new(self.path, self.fm.line_of(key).unwrap_or(1), 1)
+    }
+
+    fn wrong_type(&mut self, key: &str, expected: &str, found: &Value) {
+        let d = Diagnostic::error(
+            "wrong-type",
+            format!("`{key}` should be {expected}, found {}", describe(found)),
+        )
+        .at(self.span(key));
+        self.diagnostics.push(d);
+    }
+
+    fn string(&mut self, key: &str) -> Option<String> {
+        match self.fm.fields.get(key)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            // Numbers and booleans read as their text, as YAML users expect.
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            other => {
+                self.wrong_type(key, "a string", other);
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, key: &str) -> Option<u64> {
+        match self.fm.fields.get(key)? {
+            Value::Number(n) if n.as_u64().is_some() => n.as_u64(),
+            Value::Null => None,
+            other => {
+                self.wrong_type(key, "a whole number", other);
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, key: &str) -> Option<bool> {
+        match self.fm.fields.get(key)? {
+            Value::Bool(b) => Some(*b),
+            Value::Null => None,
+            other => {
+                self.wrong_type(key, "`true` or `false`", other);
+                None
+            }
+        }
+    }
+
+    /// A list written as a YAML list or as a comma/space separated string.
+    fn raw_list(&mut self, key: &str) -> Option<Vec<String>> {
+        match self.fm.fields.get(key)? {
+            Value::String(s) => Some(split_tool_string(s)),
+            Value::Array(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match item {
+                        Value::String(s) => out.extend(split_tool_string(s)),
+                        other => {
+                            self.wrong_type(key, "a list of names", other);
+                            return None;
+                        }
+                    }
+                }
+                Some(out)
+            }
+            Value::Null => None,
+            other => {
+                self.wrong_type(key, "a list or a comma-separated string", other);
+                None
+            }
+        }
+    }
+
+    fn list(&mut self, key: &str) -> Vec<String> {
+        self.raw_list(key).unwrap_or_default()
+    }
+
+    fn tools(&mut self, key: &str) -> Option<Vec<ToolSpec>> {
+        let names = self.raw_list(key)?;
+        let key_line = self.fm.line_of(key).unwrap_or(1);
+        Some(
+            names
+                .iter()
+                .map(|n| ToolSpec::parse(n, self.line_of_entry(key_line, n)))
+                .collect(),
+        )
+    }
+
+    /// The line an entry of a list is written on: the key's line for a flow
+    /// list or string, else the `- entry` line below it.
+    fn line_of_entry(&self, key_line: usize, entry: &str) -> usize {
+        self.fm.entry_lines(key_line, entry).unwrap_or(key_line)
+    }
+
+    fn harness(&mut self) -> Option<HarnessBlock> {
+        let value = self.fm.fields.get("harness")?.clone();
+        match serde_json::from_value::<HarnessBlock>(value) {
+            Ok(block) => Some(block),
+            Err(e) => {
+                let d = Diagnostic::error("invalid-harness-block", format!("`harness` block: {e}"))
+                    .at(self.span("harness"))
+                    .hint("known fields: protected_paths, gates, commit_types, require_reference, require_approved_plan");
+                self.diagnostics.push(d);
+                None
+            }
+        }
+    }
+}
+
+fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+impl FrontMatter {
+    /// The file line of `entry` in the list under the key on `key_line`.
+    pub fn entry_lines(&self, key_line: usize, entry: &str) -> Option<usize> {
+        let text = self.source.as_deref()?;
+        let first = self.first_line;
+        let lines: Vec<&str> = text.lines().collect();
+        let start = key_line.checked_sub(first)?;
+        if lines.get(start)?.contains(entry) {
+            return Some(key_line);
+        }
+        lines
+            .iter()
+            .enumerate()
+            .skip(start + 1)
+            .take_while(|(_, l)| l.starts_with([' ', '\t', '-']) || l.trim().is_empty())
+            .find(|(_, l)| l.contains(entry))
+            .map(|(i, _)| first + i)
+    }
+}

@@ -1,0 +1,686 @@
+//! The Markdown body of an agent definition, read as a tree of sections, and
+//! the policy facts found in it: constraints, quality-gate commands, commit
+//! conventions, checklists, scope, tooling, deliverables and plan template.
+//!
+//! Agent bodies are prose written for a model, not a schema, so facts are
+//! recognised by the section they sit in (a heading containing "constraint",
+//! "commit", "deliverable"...) and by labels such as `**OUT OF SCOPE:**`.
+//! Every fact keeps the file line it came from.
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+
+/// A line of text from the body, with the file line it starts on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Item {
+    pub text: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub level: u8,
+    pub title: String,
+    pub line: usize,
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckItem {
+    pub text: String,
+    pub checked: bool,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checklist {
+    pub title: String,
+    pub line: usize,
+    pub items: Vec<CheckItem>,
+}
+
+/// What the body says about commit messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CommitConventions {
+    /// Allowed Conventional Commit types, e.g. `feat`, `fix`, `refactor`.
+    pub types: Vec<Item>,
+    /// The sentence requiring a plan or task reference, if there is one.
+    pub reference_required: Option<Item>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deliverable {
+    pub name: String,
+    pub path: Option<String>,
+    pub acceptance: Option<String>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanTemplate {
+    pub text: String,
+    /// File line of the template's first line.
+    pub line: usize,
+}
+
+/// Everything harness reads from an agent's body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Body {
+    pub sections: Vec<Section>,
+    pub responsibilities: Vec<Item>,
+    pub constraints: Vec<Item>,
+    pub anti_patterns: Vec<Item>,
+    pub gates: Vec<Item>,
+    pub commit: Option<CommitConventions>,
+    pub checklists: Vec<Checklist>,
+    pub scope_in: Vec<Item>,
+    pub scope_out: Vec<Item>,
+    pub tooling_allowed: Vec<Item>,
+    pub tooling_forbidden: Vec<Item>,
+    pub deliverables: Vec<Deliverable>,
+    pub plan_template: Option<PlanTemplate>,
+}
+
+/// Where in the document a piece of text sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bucket {
+    Responsibilities,
+    Constraints,
+    AntiPatterns,
+    ScopeIn,
+    ScopeOut,
+    ToolingAllowed,
+    ToolingForbidden,
+    Other,
+}
+
+fn bucket(headings: &str, label: &str) -> Bucket {
+    let tooling = headings.contains("tool");
+    if label.contains("out of scope") || label.contains("scope out") {
+        return Bucket::ScopeOut;
+    }
+    if label.contains("in scope") || label.contains("scope in") {
+        return Bucket::ScopeIn;
+    }
+    if tooling && (label.contains("forbidden") || label.contains("not allowed")) {
+        return Bucket::ToolingForbidden;
+    }
+    if tooling && label.contains("allowed") {
+        return Bucket::ToolingAllowed;
+    }
+    // The nearest heading decides; `headings` lists the innermost first.
+    for heading in headings.split('\u{1f}') {
+        if heading.contains("anti-pattern")
+            || heading.contains("antipattern")
+            || heading.contains("never do")
+        {
+            return Bucket::AntiPatterns;
+        }
+        if heading.contains("out of scope") {
+            return Bucket::ScopeOut;
+        }
+        if heading.contains("in scope") {
+            return Bucket::ScopeIn;
+        }
+        if heading.contains("constraint")
+            || heading.contains("guardrail")
+            || heading.contains("rules")
+            || heading.contains("boundaries")
+        {
+            return Bucket::Constraints;
+        }
+        if heading.contains("responsibilit") {
+            return Bucket::Responsibilities;
+        }
+    }
+    Bucket::Other
+}
+
+struct LineIndex {
+    newlines: Vec<usize>,
+    first_line: usize,
+}
+
+impl LineIndex {
+    fn new(text: &str, first_line: usize) -> Self {
+        LineIndex {
+            newlines: text.match_indices('\n').map(|(i, _)| i).collect(),
+            first_line,
+        }
+    }
+
+    fn line(&self, offset: usize) -> usize {
+        self.first_line + self.newlines.partition_point(|&nl| nl < offset)
+    }
+}
+
+struct OpenItem {
+    text: String,
+    line: usize,
+    task: Option<bool>,
+}
+
+#[derive(Default)]
+struct Table {
+    header: Vec<String>,
+    rows: Vec<(Vec<String>, usize)>,
+    row: Vec<String>,
+    cell: String,
+    in_head: bool,
+}
+
+/// Reads the body. `first_line` is the file line of the body's first line.
+pub fn parse(body: &str, first_line: usize) -> Body {
+    let index = LineIndex::new(body, first_line);
+    let mut out = Body::default();
+    let mut flat: Vec<(u8, String, usize)> = Vec::new();
+    // Open headings, outermost first: (level, lowercased title).
+    let mut heading_stack: Vec<(u8, String)> = Vec::new();
+    let mut heading: Option<(u8, String, usize)> = None;
+    let mut label = String::new();
+    let mut items: Vec<OpenItem> = Vec::new();
+    let mut paragraph: Option<String> = None;
+    let mut last_paragraph = String::new();
+    let mut code: Option<(String, usize, String)> = None;
+    let mut table: Option<Table> = None;
+    let mut commit = CommitConventions::default();
+    let mut in_commit_section = false;
+
+    let opts = Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
+        let line = index.line(range.start);
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                heading = Some((level_number(level), String::new(), line));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((level, title, line)) = heading.take() {
+                    let title = title.trim().to_string();
+                    while heading_stack.last().is_some_and(|(l, _)| *l >= level) {
+                        heading_stack.pop();
+                    }
+                    heading_stack.push((level, title.to_lowercase()));
+                    in_commit_section = heading_stack.iter().any(|(_, t)| t.contains("commit"));
+                    label.clear();
+                    flat.push((level, title, line));
+                }
+            }
+            Event::Start(Tag::Paragraph) => paragraph = Some(String::new()),
+            Event::End(TagEnd::Paragraph) => {
+                if let Some(text) = paragraph.take() {
+                    let text = text.trim().to_string();
+                    if items.is_empty() && text.ends_with(':') && text.chars().count() <= 40 {
+                        label = text.to_lowercase();
+                    }
+                    if in_commit_section {
+                        note_commit_text(&mut commit, &text, line);
+                    }
+                    last_paragraph = text;
+                }
+            }
+            Event::Start(Tag::Item) => items.push(OpenItem {
+                text: String::new(),
+                line,
+                task: None,
+            }),
+            Event::TaskListMarker(checked) => {
+                if let Some(item) = items.last_mut() {
+                    item.task = Some(checked);
+                }
+            }
+            Event::End(TagEnd::Item) => {
+                if let Some(open) = items.pop() {
+                    let text = collapse(&open.text);
+                    if text.is_empty() {
+                        continue;
+                    }
+                    let headings = context(&heading_stack);
+                    if let Some(checked) = open.task {
+                        let (title, title_line) = flat
+                            .last()
+                            .map_or((String::new(), first_line), |(_, t, l)| (t.clone(), *l));
+                        match out.checklists.last_mut() {
+                            Some(list) if list.line == title_line => {}
+                            _ => out.checklists.push(Checklist {
+                                title,
+                                line: title_line,
+                                items: Vec::new(),
+                            }),
+                        }
+                        if let Some(list) = out.checklists.last_mut() {
+                            list.items.push(CheckItem {
+                                text,
+                                checked,
+                                line: open.line,
+                            });
+                        }
+                        continue;
+                    }
+                    if in_commit_section {
+                        note_commit_text(&mut commit, &text, open.line);
+                    }
+                    let item = Item {
+                        text,
+                        line: open.line,
+                    };
+                    match bucket(&headings, &label) {
+                        Bucket::Responsibilities => out.responsibilities.push(item),
+                        Bucket::Constraints => out.constraints.push(item),
+                        Bucket::AntiPatterns => out.anti_patterns.push(item),
+                        Bucket::ScopeIn => out.scope_in.push(item),
+                        Bucket::ScopeOut => out.scope_out.push(item),
+                        Bucket::ToolingAllowed => out.tooling_allowed.push(item),
+                        Bucket::ToolingForbidden => out.tooling_forbidden.push(item),
+                        Bucket::Other => {}
+                    }
+                }
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split_whitespace().next().unwrap_or("").to_lowercase()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                // Fenced content starts on the line after the fence.
+                code = Some((lang, line + 1, String::new()));
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((lang, start, text)) = code.take() {
+                    let near = items
+                        .last()
+                        .map_or(last_paragraph.as_str(), |i| i.text.as_str())
+                        .to_lowercase();
+                    let headings = context(&heading_stack);
+                    if is_shell(&lang) && (mentions_gates(&headings) || mentions_gates(&near)) {
+                        out.gates.extend(gate_commands(&text, start));
+                    }
+                }
+            }
+            Event::Start(Tag::Table(_)) => table = Some(Table::default()),
+            Event::Start(Tag::TableHead) => {
+                if let Some(t) = table.as_mut() {
+                    t.in_head = true;
+                }
+            }
+            Event::End(TagEnd::TableHead) => {
+                if let Some(t) = table.as_mut() {
+                    t.header = std::mem::take(&mut t.row);
+                    t.in_head = false;
+                }
+            }
+            Event::End(TagEnd::TableCell) => {
+                if let Some(t) = table.as_mut() {
+                    let cell = collapse(&std::mem::take(&mut t.cell));
+                    t.row.push(cell);
+                }
+            }
+            Event::End(TagEnd::TableRow) => {
+                if let Some(t) = table.as_mut() {
+                    let row = std::mem::take(&mut t.row);
+                    t.rows.push((row, line));
+                }
+            }
+            Event::End(TagEnd::Table) => {
+                if let Some(t) = table.take() {
+                    if context(&heading_stack).contains("deliverable") {
+                        out.deliverables.extend(deliverables(&t));
+                    }
+                }
+            }
+            Event::Text(text) | Event::Code(text) => {
+                let text = text.as_ref();
+                if let Some((_, _, buf)) = code.as_mut() {
+                    buf.push_str(text);
+                } else if let Some((_, buf, _)) = heading.as_mut() {
+                    buf.push_str(text);
+                } else if let Some(t) = table.as_mut() {
+                    t.cell.push_str(text);
+                } else {
+                    if let Some(item) = items.last_mut() {
+                        item.text.push_str(text);
+                    }
+                    if let Some(p) = paragraph.as_mut() {
+                        p.push_str(text);
+                    }
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(item) = items.last_mut() {
+                    item.text.push(' ');
+                }
+                if let Some(p) = paragraph.as_mut() {
+                    p.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    if !commit.types.is_empty() || commit.reference_required.is_some() {
+        commit.line = commit
+            .types
+            .first()
+            .map(|t| t.line)
+            .or(commit.reference_required.as_ref().map(|r| r.line))
+            .unwrap_or(first_line);
+        out.commit = Some(commit);
+    }
+    out.sections = tree(&flat);
+    out.plan_template = plan_template(body, first_line);
+    out
+}
+
+fn level_number(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// Open headings, innermost first, joined by a separator no title contains.
+fn context(stack: &[(u8, String)]) -> String {
+    stack
+        .iter()
+        .rev()
+        .map(|(_, t)| t.as_str())
+        .collect::<Vec<_>>()
+        .join("\u{1f}")
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn is_shell(lang: &str) -> bool {
+    matches!(lang, "" | "bash" | "sh" | "shell" | "console" | "zsh")
+}
+
+fn mentions_gates(text: &str) -> bool {
+    text.contains("quality gate") || text.contains("gates")
+}
+
+/// One command a line; comments and prompts removed.
+fn gate_commands(text: &str, start: usize) -> Vec<Item> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, raw)| {
+            let line = raw.trim();
+            let line = line.strip_prefix("$ ").unwrap_or(line);
+            let command = match line.find(" #") {
+                Some(i) => line[..i].trim_end(),
+                None => line,
+            };
+            (!command.is_empty() && !command.starts_with('#')).then(|| Item {
+                text: command.to_string(),
+                line: start + i,
+            })
+        })
+        .collect()
+}
+
+/// Records commit types written as `feat: ...` / `fix(scope): ...`, and a
+/// sentence that requires a plan or task reference.
+fn note_commit_text(commit: &mut CommitConventions, text: &str, line: usize) {
+    if let Some(ty) = leading_type(text) {
+        if !commit.types.iter().any(|t| t.text == ty) {
+            commit.types.push(Item { text: ty, line });
+        }
+    }
+    let lower = text.to_lowercase();
+    if commit.reference_required.is_none()
+        && lower.contains("reference")
+        && (lower.contains("must") || lower.contains("every") || lower.contains("always"))
+    {
+        commit.reference_required = Some(Item {
+            text: text.to_string(),
+            line,
+        });
+    }
+}
+
+fn leading_type(text: &str) -> Option<String> {
+    let colon = text.find(':')?;
+    let head = &text[..colon];
+    let head = head.strip_suffix('!').unwrap_or(head);
+    let ty = match head.find('(') {
+        Some(open) if head.ends_with(')') => &head[..open],
+        _ => head,
+    };
+    let ok = !ty.is_empty() && ty.len() <= 12 && ty.chars().all(|c| c.is_ascii_lowercase());
+    ok.then(|| ty.to_string())
+}
+
+fn deliverables(t: &Table) -> Vec<Deliverable> {
+    let find = |keys: &[&str]| {
+        t.header
+            .iter()
+            .position(|h| keys.iter().any(|k| h.to_lowercase().contains(k)))
+    };
+    let path_col = find(&["path", "location", "file"]);
+    let accept_col = find(&["accept", "criteria", "done"]);
+    t.rows
+        .iter()
+        .filter_map(|(row, line)| {
+            let name = row.first()?.clone();
+            let cell = |c: Option<usize>| {
+                c.and_then(|c| row.get(c))
+                    .filter(|s| !s.is_empty())
+                    .cloned()
+            };
+            Some(Deliverable {
+                name,
+                path: cell(path_col).map(|p| p.trim_matches('`').to_string()),
+                acceptance: cell(accept_col),
+                line: *line,
+            })
+        })
+        .collect()
+}
+
+fn tree(flat: &[(u8, String, usize)]) -> Vec<Section> {
+    fn build(flat: &[(u8, String, usize)], i: &mut usize, parent_level: u8) -> Vec<Section> {
+        let mut out = Vec::new();
+        while *i < flat.len() && flat[*i].0 > parent_level {
+            let (level, title, line) = flat[*i].clone();
+            *i += 1;
+            let sections = build(flat, i, level);
+            out.push(Section {
+                level,
+                title,
+                line,
+                sections,
+            });
+        }
+        out
+    }
+    build(flat, &mut 0, 0)
+}
+
+/// The plan template: the fenced block that holds the `PLAN_APPROVED:`
+/// marker. Read from the raw lines rather than the Markdown tree, because
+/// templates often nest a fence inside (an architecture sketch) with the same
+/// backtick count, which CommonMark would end early.
+fn plan_template(body: &str, first_line: usize) -> Option<PlanTemplate> {
+    let lines: Vec<&str> = body.lines().collect();
+    let marker = lines.iter().position(|l| l.contains("PLAN_APPROVED:"))?;
+    let fence_of = |l: &str| {
+        let t = l.trim_start();
+        let ticks = t.chars().take_while(|&c| c == '`' || c == '~').count();
+        (ticks >= 3).then(|| (ticks, t[ticks..].trim().to_string()))
+    };
+    // The opening fence: the nearest fence above with an info string (a
+    // language), since a bare fence above the marker usually closes a block
+    // nested inside the template.
+    let open = (0..marker)
+        .rev()
+        .find(|&i| fence_of(lines[i]).is_some_and(|(_, info)| !info.is_empty()))?;
+    let (open_ticks, _) = fence_of(lines[open])?;
+    // Inside the template, inner blocks open with an info string and close
+    // bare; the template's own close is the first bare fence after the
+    // marker, or the end of the body.
+    let close = (marker + 1..lines.len())
+        .find(|&i| {
+            fence_of(lines[i]).is_some_and(|(t, info)| info.is_empty() && t >= open_ticks.min(3))
+        })
+        .unwrap_or(lines.len());
+    let text = lines[open + 1..close].join("\n") + "\n";
+    Some(PlanTemplate {
+        text,
+        line: first_line + open + 1,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &str = r#"# Dev Agent
+
+## Responsibilities
+
+1. **Read the plan** -- first.
+2. **Run quality gates** -- Before marking any task complete:
+   ```bash
+   cargo clippy -- -D warnings   # lint
+   cargo test
+   ```
+
+## Constraints
+
+- Do NOT modify test files under any circumstances.
+- Never block the event loop.
+
+## Commit Conventions
+
+Use conventional commits:
+- `feat: [description]` -- new feature
+- `fix(ws): [description]` -- bug fix
+
+Every commit message must reference the task or plan it implements.
+
+## Scope
+
+**IN SCOPE:**
+- Rooms
+
+**OUT OF SCOPE:**
+- Billing
+
+## Tooling Policy
+
+**ALLOWED:**
+- `Read`: reading
+
+**FORBIDDEN:**
+- Database operations
+
+## Checklist
+
+### Security
+- [ ] Tokens expire
+- [x] Rooms authenticated
+
+## Deliverables
+
+| Deliverable | Path | Acceptance Criteria |
+|---|---|---|
+| Hook | `src/hooks/use.ts` | API abstraction |
+
+## Anti-patterns (never do these)
+
+- Unbounded queues
+
+## Plan
+
+```markdown
+## PLAN: {Feature}
+
+### Architecture
+```
+[A] -> [B]
+```
+
+PLAN_APPROVED: pending
+```
+"#;
+
+    #[test]
+    fn reads_every_kind_of_fact_with_its_line() {
+        let b = parse(BODY, 10);
+        assert_eq!(b.responsibilities.len(), 2);
+        assert_eq!(b.responsibilities[0].line, 14);
+        assert_eq!(
+            b.gates,
+            vec![
+                Item {
+                    text: "cargo clippy -- -D warnings".into(),
+                    line: 17
+                },
+                Item {
+                    text: "cargo test".into(),
+                    line: 18
+                },
+            ]
+        );
+        assert_eq!(
+            b.constraints[0].text,
+            "Do NOT modify test files under any circumstances."
+        );
+        assert_eq!(b.constraints[0].line, 23);
+        let commit = b.commit.unwrap();
+        let types: Vec<_> = commit.types.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(types, ["feat", "fix"]);
+        assert_eq!(commit.reference_required.unwrap().line, 32);
+        assert_eq!(b.scope_in[0].text, "Rooms");
+        assert_eq!(b.scope_out[0].text, "Billing");
+        assert_eq!(b.tooling_allowed[0].text, "Read: reading");
+        assert_eq!(b.tooling_forbidden[0].text, "Database operations");
+        assert_eq!(b.checklists.len(), 1);
+        assert_eq!(b.checklists[0].title, "Security");
+        assert_eq!(b.checklists[0].items[1].checked, true);
+        assert_eq!(b.deliverables[0].path.as_deref(), Some("src/hooks/use.ts"));
+        assert_eq!(b.anti_patterns[0].text, "Unbounded queues");
+    }
+
+    #[test]
+    fn plan_template_survives_a_nested_fence() {
+        let b = parse(BODY, 10);
+        let t = b.plan_template.unwrap();
+        assert!(t.text.starts_with("## PLAN: {Feature}\n"), "{}", t.text);
+        assert!(t.text.contains("[A] -> [B]"));
+        assert!(t.text.trim_end().ends_with("PLAN_APPROVED: pending"));
+    }
+
+    #[test]
+    fn sections_form_a_tree() {
+        let b = parse(BODY, 1);
+        assert_eq!(b.sections.len(), 1);
+        let top = &b.sections[0];
+        assert_eq!(top.title, "Dev Agent");
+        let checklist = top
+            .sections
+            .iter()
+            .find(|s| s.title == "Checklist")
+            .unwrap();
+        assert_eq!(checklist.sections[0].title, "Security");
+    }
+
+    #[test]
+    fn code_outside_gate_sections_is_not_a_gate() {
+        let b = parse("## Examples\n\n```bash\nrm -rf /\n```\n", 1);
+        assert!(b.gates.is_empty());
+    }
+
+    #[test]
+    fn leading_types() {
+        assert_eq!(leading_type("feat: x"), Some("feat".into()));
+        assert_eq!(leading_type("fix(ws)!: x"), Some("fix".into()));
+        assert_eq!(leading_type("Use conventional commits:"), None);
+        assert_eq!(leading_type("no colon"), None);
+    }
+}

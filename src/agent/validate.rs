@@ -1,0 +1,275 @@
+//! Checks on one agent definition beyond what parsing already reports.
+
+use std::path::PathBuf;
+
+use super::definition::{AgentDefinition, KNOWN_FIELDS};
+use super::tools::{KNOWN_TOOLS, ToolKind};
+use crate::diagnostic::{Diagnostic, Span, suggest};
+
+pub const PERMISSION_MODES: &[&str] = &[
+    "default",
+    "acceptEdits",
+    "plan",
+    "bypassPermissions",
+    "dontAsk",
+];
+pub const MODEL_ALIASES: &[&str] = &["sonnet", "opus", "haiku", "inherit", "opusplan"];
+pub const COLORS: &[&str] = &[
+    "red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan",
+];
+
+/// What validation may look at outside the file itself.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Directories holding skills as `NAME/SKILL.md` (or `NAME.md`).
+    pub skill_dirs: Vec<PathBuf>,
+}
+
+/// A name as Claude Code wants it: lowercase letters, digits and hyphens.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let at = |key: &str| def.span_of(key);
+    let stem = def
+        .source
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase().replace([' ', '_'], "-"))
+        .unwrap_or_default();
+
+    if def.name.trim().is_empty() {
+        out.push(
+            Diagnostic::error("missing-name", "the agent has no `name`")
+                .at(Span::new(&def.source, 2, 1))
+                .hint(format!("add `name: {stem}` to the front matter")),
+        );
+    } else if !is_valid_name(&def.name) {
+        out.push(
+            Diagnostic::error(
+                "invalid-name",
+                format!("`{}` is not a valid agent name", def.name),
+            )
+            .at(at("name"))
+            .hint("use lowercase letters, digits and hyphens, e.g. `realtime-dev`"),
+        );
+    }
+    if def.description.trim().is_empty() {
+        out.push(
+            Diagnostic::error("missing-description", "the agent has no `description`")
+                .at(at(if def.key_lines.contains_key("description") {
+                    "description"
+                } else {
+                    "name"
+                }))
+                .hint("add `description:` saying when this agent should be used"),
+        );
+    }
+    if let Some(mode) = &def.permission_mode {
+        if !PERMISSION_MODES.contains(&mode.as_str()) {
+            let mut d = Diagnostic::error(
+                "invalid-permission-mode",
+                format!("`{mode}` is not a permission mode"),
+            )
+            .at(at("permissionMode"));
+            d = d.hint(match suggest(mode, PERMISSION_MODES.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("use one of: {}", PERMISSION_MODES.join(", ")),
+            });
+            out.push(d);
+        }
+    }
+    if let Some(model) = &def.model {
+        if !MODEL_ALIASES.contains(&model.as_str()) && !model.starts_with("claude-") {
+            let hint = match suggest(model, MODEL_ALIASES.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "use one of {} or a full model id such as `claude-sonnet-4-5`",
+                    MODEL_ALIASES.join(", ")
+                ),
+            };
+            out.push(
+                Diagnostic::error("invalid-model", format!("`{model}` is not a model"))
+                    .at(at("model"))
+                    .hint(hint),
+            );
+        }
+    }
+    if let Some(tools) = &def.tools {
+        for t in tools {
+            if let Some(d) = def.disallowed_tools.iter().find(|d| d.raw == t.raw) {
+                out.push(
+                    Diagnostic::error(
+                        "tool-allowed-and-disallowed",
+                        format!("`{}` is both allowed and disallowed", t.raw),
+                    )
+                    .at(Span::new(&def.source, d.line, 1))
+                    .hint(format!(
+                        "remove it from `tools` (line {}) or from `disallowedTools`",
+                        t.line
+                    )),
+                );
+            }
+        }
+    }
+    for t in def.tools.iter().flatten().chain(&def.disallowed_tools) {
+        let span = Span::new(&def.source, t.line, 1);
+        match t.kind() {
+            ToolKind::Known | ToolKind::Mcp => {}
+            ToolKind::Legacy(new) => out.push(
+                Diagnostic::warning("legacy-tool", format!("`{}` is an old tool name", t.name))
+                    .at(span)
+                    .hint(format!("use `{new}`")),
+            ),
+            ToolKind::Unknown => {
+                let mut d = Diagnostic::warning(
+                    "unknown-tool",
+                    format!("`{}` is not a Claude Code tool", t.name),
+                )
+                .at(span);
+                if let Some(s) = suggest(&t.name, KNOWN_TOOLS.iter().copied()) {
+                    d = d.hint(format!("did you mean `{s}`?"));
+                } else {
+                    d = d.hint("MCP tools are written `mcp__server__tool`");
+                }
+                out.push(d);
+            }
+        }
+    }
+    if let Some(color) = &def.color {
+        if !COLORS.contains(&color.as_str()) {
+            out.push(
+                Diagnostic::warning(
+                    "unknown-color",
+                    format!("`{color}` is not one of Claude Code's agent colours"),
+                )
+                .at(at("color"))
+                .hint(format!("use one of: {}", COLORS.join(", "))),
+            );
+        }
+    }
+    for key in def.unknown_fields.keys() {
+        let mut d = Diagnostic::warning(
+            "unknown-field",
+            format!("unknown field `{key}` is kept but not used"),
+        )
+        .at(at(key));
+        if let Some(s) = suggest(key, KNOWN_FIELDS.iter().copied()) {
+            d = d.hint(format!("did you mean `{s}`?"));
+        }
+        out.push(d);
+    }
+    if !ctx.skill_dirs.is_empty() {
+        for skill in &def.skills {
+            let found = ctx.skill_dirs.iter().any(|d| {
+                d.join(skill).join("SKILL.md").is_file() || d.join(format!("{skill}.md")).is_file()
+            });
+            if !found {
+                out.push(
+                    Diagnostic::warning(
+                        "unresolved-skill",
+                        format!("skill `{skill}` is not found"),
+                    )
+                    .at(at("skills"))
+                    .hint(format!(
+                        "add `{}/{skill}/SKILL.md`, or remove it from `skills`",
+                        ctx.skill_dirs[0].display()
+                    )),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::definition::parse;
+    use std::path::Path;
+
+    fn codes(text: &str) -> Vec<&'static str> {
+        let parsed = parse(Path::new("a.md"), text).unwrap();
+        let mut all = parsed.diagnostics;
+        all.extend(validate(&parsed.definition, &Context::default()));
+        all.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn a_clean_definition_has_no_diagnostics() {
+        assert!(codes("---\nname: ok-agent\ndescription: d\ntools: Read, Bash(git diff *)\nmodel: sonnet\n---\n").is_empty());
+    }
+
+    #[test]
+    fn each_error_and_warning() {
+        assert_eq!(codes("---\ndescription: d\n---\n"), ["missing-name"]);
+        assert_eq!(codes("---\nname: a\n---\n"), ["missing-description"]);
+        assert_eq!(
+            codes("---\nname: Bad_Name\ndescription: d\n---\n"),
+            ["invalid-name"]
+        );
+        assert_eq!(
+            codes("---\nname: a\ndescription: d\npermissionMode: plans\n---\n"),
+            ["invalid-permission-mode"]
+        );
+        assert_eq!(
+            codes("---\nname: a\ndescription: d\nmodel: gpt-4\n---\n"),
+            ["invalid-model"]
+        );
+        assert_eq!(
+            codes("---\nname: a\ndescription: d\ntools: Read\ndisallowedTools: Read\n---\n"),
+            ["tool-allowed-and-disallowed"]
+        );
+        assert_eq!(
+            codes("---\nname: a\ndescription: d\ntools: Raed, LS\n---\n"),
+            ["unknown-tool", "legacy-tool"]
+        );
+        assert_eq!(
+            codes("---\nname: a\ndescription: d\ncolor: teal\n---\n"),
+            ["unknown-color"]
+        );
+        assert_eq!(
+            codes("---\nname: a\ndescription: d\nmodle: opus\n---\n"),
+            ["unknown-field"]
+        );
+        assert_eq!(
+            codes("---\nname: a\ndescription: d\nmaxTurns: many\n---\n"),
+            ["wrong-type"]
+        );
+    }
+
+    #[test]
+    fn names() {
+        assert!(is_valid_name("realtime-dev"));
+        assert!(is_valid_name("a1"));
+        assert!(!is_valid_name("Realtime"));
+        assert!(!is_valid_name("a--b"));
+        assert!(!is_valid_name("-a"));
+        assert!(!is_valid_name(""));
+    }
+
+    #[test]
+    fn unresolved_skills_warn() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("here")).unwrap();
+        std::fs::write(dir.path().join("here/SKILL.md"), "x").unwrap();
+        let parsed = parse(
+            Path::new("a.md"),
+            "---\nname: a\ndescription: d\nskills: [here, gone]\n---\n",
+        )
+        .unwrap();
+        let ctx = Context {
+            skill_dirs: vec![dir.path().to_path_buf()],
+        };
+        let diags = validate(&parsed.definition, &ctx);
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].message.contains("`gone`"));
+    }
+}

@@ -1,0 +1,200 @@
+//! `harness.toml`: where it is found, what it may say, and the defaults.
+//!
+//! The file is optional and so is every field in it. It is found by walking
+//! up from the working directory, stopping at the repository root (the first
+//! directory holding `.git`), so running harness in a sub-directory of a
+//! project behaves as at its top.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diagnostic::{Diagnostic, Span};
+use crate::error::Result;
+use crate::fsutil;
+
+pub const FILE_NAME: &str = "harness.toml";
+
+/// The whole configuration. Unknown keys are errors: a typo in a policy file
+/// must not silently turn a rule off.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub paths: Paths,
+    pub policy: PolicyConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Paths {
+    /// Directories searched for agent definitions, in order.
+    pub agents: Vec<PathBuf>,
+    pub plans: PathBuf,
+    pub templates: PathBuf,
+    /// Directories searched for skills (`NAME/SKILL.md`).
+    pub skills: Vec<PathBuf>,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths {
+            agents: vec![PathBuf::from("agents"), PathBuf::from(".claude/agents")],
+            plans: PathBuf::from("plans"),
+            templates: PathBuf::from("templates"),
+            skills: vec![PathBuf::from(".claude/skills"), PathBuf::from("skills")],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// The agent whose policy applies when a tool call names none.
+    pub default: Option<String>,
+}
+
+/// A project: its root directory and its configuration.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+    /// The `harness.toml` that was read, if any.
+    pub config_path: Option<PathBuf>,
+    pub config: Config,
+}
+
+impl Project {
+    /// Finds the project that contains `start`.
+    pub fn discover(start: &Path) -> Result<Project> {
+        let (root, config_path) = find_root(start);
+        let config = match &config_path {
+            Some(path) => Config::parse(path, &fsutil::read_text(path)?)?,
+            None => Config::default(),
+        };
+        Ok(Project {
+            root,
+            config_path,
+            config,
+        })
+    }
+
+    /// A project at `root` with the default configuration.
+    pub fn with_defaults(root: impl Into<PathBuf>) -> Project {
+        Project {
+            root: root.into(),
+            config_path: None,
+            config: Config::default(),
+        }
+    }
+
+    /// A path from the configuration, relative to the project root.
+    pub fn path(&self, p: &Path) -> PathBuf {
+        self.root.join(p)
+    }
+
+    pub fn agent_dirs(&self) -> Vec<PathBuf> {
+        self.config
+            .paths
+            .agents
+            .iter()
+            .map(|p| self.path(p))
+            .collect()
+    }
+
+    pub fn plans_dir(&self) -> PathBuf {
+        self.path(&self.config.paths.plans)
+    }
+
+    pub fn templates_dir(&self) -> PathBuf {
+        self.path(&self.config.paths.templates)
+    }
+
+    pub fn skill_dirs(&self) -> Vec<PathBuf> {
+        self.config
+            .paths
+            .skills
+            .iter()
+            .map(|p| self.path(p))
+            .collect()
+    }
+
+    /// `path` relative to the project root when it lies inside it.
+    pub fn relative<'a>(&self, path: &'a Path) -> &'a Path {
+        path.strip_prefix(&self.root).unwrap_or(path)
+    }
+}
+
+/// The project root and its `harness.toml`: the nearest ancestor holding
+/// `harness.toml`, never above the repository root; else the repository root;
+/// else `start` itself.
+fn find_root(start: &Path) -> (PathBuf, Option<PathBuf>) {
+    for dir in start.ancestors() {
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            return (dir.to_path_buf(), Some(candidate));
+        }
+        if dir.join(".git").exists() {
+            return (dir.to_path_buf(), None);
+        }
+    }
+    (start.to_path_buf(), None)
+}
+
+impl Config {
+    /// Parses `harness.toml` text; errors point at the offending key.
+    pub fn parse(path: &Path, text: &str) -> Result<Config> {
+        toml::from_str(text).map_err(|e| {
+            let span = match e.span() {
+                Some(range) => Span::at_offset(path, text, range.start),
+                None => Span::new(path, 1, 1),
+            };
+            Diagnostic::error("invalid-config", e.message().trim_end().to_string())
+                .at(span)
+                .hint("see `harness init` for a commented `harness.toml` with every field")
+                .into()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_is_optional() {
+        let c = Config::parse(Path::new("harness.toml"), "").unwrap();
+        assert_eq!(c.paths.plans, PathBuf::from("plans"));
+        assert_eq!(c.paths.agents.len(), 2);
+        assert!(c.policy.default.is_none());
+    }
+
+    #[test]
+    fn unknown_key_is_a_located_error() {
+        let err = Config::parse(Path::new("harness.toml"), "[paths]\nplns = \"p\"\n").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("harness.toml:2:1: error: unknown field `plns`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn discovery_stops_at_the_repository_root() {
+        let dir = tempfile::tempdir().unwrap();
+        // A harness.toml above the repository must not be used.
+        std::fs::write(dir.path().join(FILE_NAME), "[policy]\ndefault = \"x\"\n").unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("src/deep")).unwrap();
+        let p = Project::discover(&repo.join("src/deep")).unwrap();
+        assert_eq!(p.root, repo);
+        assert!(p.config_path.is_none());
+
+        std::fs::write(
+            repo.join(FILE_NAME),
+            "[policy]\ndefault = \"realtime-dev\"\n",
+        )
+        .unwrap();
+        let p = Project::discover(&repo.join("src/deep")).unwrap();
+        assert_eq!(p.config.policy.default.as_deref(), Some("realtime-dev"));
+    }
+}

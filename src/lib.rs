@@ -1,0 +1,29 @@
+//! harness: agent definitions compiled into policy, and the tools that
+//! enforce it.
+//!
+//! Layout: [`agent`] reads definitions, [`policy`] compiles them into rules
+//! with provenance, [`config`] finds the project and its `harness.toml`.
+//! [`commands`] glue these to the [`cli`]; only [`report`] prints.
+
+pub mod agent;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod diagnostic;
+pub mod error;
+pub mod fsutil;
+pub mod policy;
+pub mod report;
+
+pub use error::{Error, Outcome, Result};
+
+/// Runs a parsed command line.
+pub fn run(cli: cli::Cli) -> Result<Outcome> {
+    let choice = match cli.global.color {
+        cli::ColorChoice::Auto => anstream::ColorChoice::Auto,
+        cli::ColorChoice::Always => anstream::ColorChoice::Always,
+        cli::ColorChoice::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+    commands::run(cli)
+}

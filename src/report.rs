@@ -1,0 +1,157 @@
+//! The one place that prints: diagnostics, errors and command results, as
+//! text (coloured when the terminal allows it) or JSON.
+//!
+//! Colour goes through `anstream`, which drops the escape codes when the
+//! output is not a terminal, when `NO_COLOR` is set, or under `--color never`.
+
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// JSON, for tools and scripts.
+    Json,
+}
+
+pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+pub const OK: Style = AnsiColor::Green.on_default().bold();
+pub const DIM: Style = Style::new().dimmed();
+pub const BOLD: Style = Style::new().bold();
+pub const HINT: Style = AnsiColor::Cyan.on_default().bold();
+
+fn severity_style(severity: Severity) -> Style {
+    match severity {
+        Severity::Error => ERROR,
+        Severity::Warning => WARNING,
+    }
+}
+
+/// Writes one diagnostic as text, coloured where allowed.
+pub fn write_diagnostic(out: &mut impl Write, d: &Diagnostic) -> std::io::Result<()> {
+    if let Some(span) = &d.span {
+        write!(out, "{BOLD}{span}{BOLD:#}: ")?;
+    }
+    let style = severity_style(d.severity);
+    writeln!(out, "{style}{}{style:#}: {}", d.severity, d.message)?;
+    if let Some(hint) = &d.hint {
+        writeln!(out, "  {HINT}= hint{HINT:#}: {hint}")?;
+    }
+    Ok(())
+}
+
+/// Prints diagnostics to stdout in the chosen format (JSON: one object a line).
+pub fn diagnostics(diagnostics: &[Diagnostic], format: Format) -> Result<()> {
+    let mut out = anstream::stdout().lock();
+    for d in diagnostics {
+        match format {
+            Format::Text => write_diagnostic(&mut out, d),
+            Format::Json => writeln!(out, "{}", to_json(d)),
+        }
+        .map_err(Error::Output)?;
+    }
+    Ok(())
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", pretty_json(value)).map_err(Error::Output)
+}
+
+/// Prints text as it is on stdout (colour codes stripped where not wanted).
+pub fn text(s: &str) -> Result<()> {
+    let mut out = anstream::stdout().lock();
+    out.write_all(s.as_bytes()).map_err(Error::Output)
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("report types serialise to JSON")
+}
+
+fn pretty_json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("report types serialise to JSON")
+}
+
+/// Prints a command's error on stderr.
+pub fn error(err: &Error) {
+    let mut out = anstream::stderr().lock();
+    let _ = match err {
+        Error::Input(diags) => diags.iter().try_for_each(|d| write_diagnostic(&mut out, d)),
+        other => {
+            let mut msg = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(cause) = source {
+                let cause = cause.to_string();
+                if !msg.contains(&cause) {
+                    msg.push_str(": ");
+                    msg.push_str(&cause);
+                }
+                source = cause_of(source);
+            }
+            writeln!(out, "{ERROR}error{ERROR:#}: {msg}")
+        }
+    };
+}
+
+fn cause_of<'a>(
+    e: Option<&'a (dyn std::error::Error + 'static)>,
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    e.and_then(std::error::Error::source)
+}
+
+/// A plain table: columns padded to the widest cell, no trailing spaces.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(cell.chars().count());
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut s = String::new();
+        for (i, cell) in cells.enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            s.push_str(cell);
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            s.extend(std::iter::repeat_n(' ', pad));
+        }
+        out.push_str(s.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_pads_columns_and_trims_line_ends() {
+        let t = table(
+            &["NAME", "MODEL"],
+            &[
+                vec!["a".into(), "sonnet".into()],
+                vec!["long-name".into(), "".into()],
+            ],
+        );
+        assert_eq!(t, "NAME       MODEL\na          sonnet\nlong-name\n");
+    }
+}
