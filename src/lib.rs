@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod fsutil;
 pub mod policy;
+pub mod realtime;
 pub mod report;
 
 pub use error::{Error, Outcome, Result};

@@ -323,10 +323,10 @@ pub fn parse(body: &str, first_line: usize) -> Body {
                 }
             }
             Event::End(TagEnd::Table) => {
-                if let Some(t) = table.take() {
-                    if context(&heading_stack).contains("deliverable") {
-                        out.deliverables.extend(deliverables(&t));
-                    }
+                if let Some(t) = table.take()
+                    && context(&heading_stack).contains("deliverable")
+                {
+                    out.deliverables.extend(deliverables(&t));
                 }
             }
             Event::Text(text) | Event::Code(text) => {
@@ -426,10 +426,10 @@ fn gate_commands(text: &str, start: usize) -> Vec<Item> {
 /// Records commit types written as `feat: ...` / `fix(scope): ...`, and a
 /// sentence that requires a plan or task reference.
 fn note_commit_text(commit: &mut CommitConventions, text: &str, line: usize) {
-    if let Some(ty) = leading_type(text) {
-        if !commit.types.iter().any(|t| t.text == ty) {
-            commit.types.push(Item { text: ty, line });
-        }
+    if let Some(ty) = leading_type(text)
+        && !commit.types.iter().any(|t| t.text == ty)
+    {
+        commit.types.push(Item { text: ty, line });
     }
     let lower = text.to_lowercase();
     if commit.reference_required.is_none()
@@ -642,7 +642,7 @@ PLAN_APPROVED: pending
         assert_eq!(b.tooling_forbidden[0].text, "Database operations");
         assert_eq!(b.checklists.len(), 1);
         assert_eq!(b.checklists[0].title, "Security");
-        assert_eq!(b.checklists[0].items[1].checked, true);
+        assert!(b.checklists[0].items[1].checked);
         assert_eq!(b.deliverables[0].path.as_deref(), Some("src/hooks/use.ts"));
         assert_eq!(b.anti_patterns[0].text, "Unbounded queues");
     }

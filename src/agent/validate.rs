@@ -72,35 +72,36 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
                 .hint("add `description:` saying when this agent should be used"),
         );
     }
-    if let Some(mode) = &def.permission_mode {
-        if !PERMISSION_MODES.contains(&mode.as_str()) {
-            let mut d = Diagnostic::error(
-                "invalid-permission-mode",
-                format!("`{mode}` is not a permission mode"),
-            )
-            .at(at("permissionMode"));
-            d = d.hint(match suggest(mode, PERMISSION_MODES.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("use one of: {}", PERMISSION_MODES.join(", ")),
-            });
-            out.push(d);
-        }
+    if let Some(mode) = &def.permission_mode
+        && !PERMISSION_MODES.contains(&mode.as_str())
+    {
+        let mut d = Diagnostic::error(
+            "invalid-permission-mode",
+            format!("`{mode}` is not a permission mode"),
+        )
+        .at(at("permissionMode"));
+        d = d.hint(match suggest(mode, PERMISSION_MODES.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("use one of: {}", PERMISSION_MODES.join(", ")),
+        });
+        out.push(d);
     }
-    if let Some(model) = &def.model {
-        if !MODEL_ALIASES.contains(&model.as_str()) && !model.starts_with("claude-") {
-            let hint = match suggest(model, MODEL_ALIASES.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!(
-                    "use one of {} or a full model id such as `claude-sonnet-4-5`",
-                    MODEL_ALIASES.join(", ")
-                ),
-            };
-            out.push(
-                Diagnostic::error("invalid-model", format!("`{model}` is not a model"))
-                    .at(at("model"))
-                    .hint(hint),
-            );
-        }
+    if let Some(model) = &def.model
+        && !MODEL_ALIASES.contains(&model.as_str())
+        && !model.starts_with("claude-")
+    {
+        let hint = match suggest(model, MODEL_ALIASES.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!(
+                "use one of {} or a full model id such as `claude-sonnet-4-5`",
+                MODEL_ALIASES.join(", ")
+            ),
+        };
+        out.push(
+            Diagnostic::error("invalid-model", format!("`{model}` is not a model"))
+                .at(at("model"))
+                .hint(hint),
+        );
     }
     if let Some(tools) = &def.tools {
         for t in tools {
@@ -143,17 +144,17 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
             }
         }
     }
-    if let Some(color) = &def.color {
-        if !COLORS.contains(&color.as_str()) {
-            out.push(
-                Diagnostic::warning(
-                    "unknown-color",
-                    format!("`{color}` is not one of Claude Code's agent colours"),
-                )
-                .at(at("color"))
-                .hint(format!("use one of: {}", COLORS.join(", "))),
-            );
-        }
+    if let Some(color) = &def.color
+        && !COLORS.contains(&color.as_str())
+    {
+        out.push(
+            Diagnostic::warning(
+                "unknown-color",
+                format!("`{color}` is not one of Claude Code's agent colours"),
+            )
+            .at(at("color"))
+            .hint(format!("use one of: {}", COLORS.join(", "))),
+        );
     }
     for key in def.unknown_fields.keys() {
         let mut d = Diagnostic::warning(

@@ -262,7 +262,8 @@ pub fn explain_text(policy: &Policy) -> String {
         policy.agent,
         display_path(&policy.source)
     );
-    let groups: [(&str, fn(&RuleKind) -> bool); 6] = [
+    type Pick = fn(&RuleKind) -> bool;
+    let groups: [(&str, Pick); 6] = [
         ("tools", |k| {
             matches!(k, RuleKind::AllowTool { .. } | RuleKind::DenyTool { .. })
         }),

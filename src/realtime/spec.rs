@@ -1,0 +1,416 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::diagnostic::{Diagnostic, Span};
+
+/// The info string that marks the block in a plan: ```` ```yaml realtime ````.
+pub const BLOCK_INFO: &str = "yaml realtime";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Websocket,
+    Sse,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backplane {
+    #[default]
+    Memory,
+    Redis,
+}
+
+/// What the server does with a client that cannot keep up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlowClientPolicy {
+    /// Drop its queued messages and tell it to resync from history.
+    #[default]
+    DropAndResync,
+    /// Close the connection (1008 policy violation / 1013 try again later).
+    Disconnect,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn default_transport() -> OneOrMany<Transport> {
+    OneOrMany::One(Transport::Websocket)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T: Clone> OneOrMany<T> {
+    pub fn to_vec(&self) -> Vec<T> {
+        match self {
+            OneOrMany::One(t) => vec![t.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// The whole block.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealtimeSpec {
+    #[serde(default = "default_transport")]
+    pub transport: OneOrMany<Transport>,
+    #[serde(default)]
+    pub backplane: Backplane,
+    #[serde(default)]
+    pub auth: Auth,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub slow_client: SlowClientPolicy,
+    #[serde(default)]
+    pub channels: Vec<Channel>,
+    #[serde(default)]
+    pub livekit: Option<LiveKit>,
+    #[serde(default)]
+    pub avatars: Vec<Avatar>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// Only `jwt` today: HS256 tokens with an expiry.
+    #[serde(default = "Auth::default_kind")]
+    pub kind: String,
+    /// Accept the token in the query string (`?token=`); off by default,
+    /// since URLs end up in logs.
+    #[serde(default)]
+    pub query_token: bool,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+}
+
+impl Auth {
+    fn default_kind() -> String {
+        "jwt".to_string()
+    }
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Auth {
+            kind: Auth::default_kind(),
+            query_token: false,
+            issuer: None,
+            audience: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    pub max_message_bytes: u32,
+    /// Messages a connection may send each second.
+    pub rate_per_second: u32,
+    /// Messages queued for one subscriber before the slow-client policy applies.
+    pub queue: u32,
+    pub heartbeat_seconds: u32,
+    pub idle_timeout_seconds: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 64 * 1024,
+            rate_per_second: 50,
+            queue: 256,
+            heartbeat_seconds: 15,
+            idle_timeout_seconds: 45,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    /// A name or a pattern with one `{param}`, e.g. `room:{id}`.
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub events: Vec<Event>,
+    /// Roles that may publish; empty means none may.
+    #[serde(default)]
+    pub publish: Vec<String>,
+    /// Roles that may subscribe; empty means none may.
+    #[serde(default)]
+    pub subscribe: Vec<String>,
+    /// Messages kept for replay after a reconnect.
+    #[serde(default)]
+    pub history: u32,
+    #[serde(default)]
+    pub presence: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub name: Spanned<String>,
+    #[serde(default = "one")]
+    pub version: u32,
+    /// Payload fields and their types: `string`, `int`, `float`, `bool`,
+    /// `json`; a trailing `?` makes a field optional.
+    #[serde(default)]
+    pub schema: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveKit {
+    #[serde(default)]
+    pub rooms: Vec<Room>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Room {
+    pub name: Spanned<String>,
+    pub max_participants: Option<u32>,
+    /// `audio`, `video`, `screen`, `data`.
+    #[serde(default)]
+    pub tracks: Vec<String>,
+    #[serde(default)]
+    pub recording: bool,
+    /// Grants per role.
+    #[serde(default)]
+    pub grants: BTreeMap<String, Grant>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Grant {
+    pub publish: bool,
+    pub subscribe: bool,
+    pub publish_data: bool,
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Avatar {
+    pub name: Spanned<String>,
+    /// Only `heygen` today.
+    pub provider: String,
+    pub avatar_id: Option<String>,
+    /// What to do when the avatar fails: e.g. `audio_only`.
+    pub fallback: Option<String>,
+}
+
+pub const FIELD_TYPES: &[&str] = &["string", "int", "float", "bool", "json"];
+pub const TRACKS: &[&str] = &["audio", "video", "screen", "data"];
+
+/// Parses and checks a realtime block. `first_line` is the file line of the
+/// block's first line; every error is located in the plan file.
+pub fn parse_block(
+    path: &Path,
+    text: &str,
+    first_line: usize,
+) -> Result<RealtimeSpec, Vec<Diagnostic>> {
+    let spec: RealtimeSpec = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, col) = e
+            .location()
+            .map_or((1, 1), |l| (l.line() as usize, l.column() as usize));
+        let msg = e.to_string();
+        let msg = msg.lines().next().unwrap_or("").trim().to_string();
+        vec![
+            Diagnostic::error("invalid-realtime", format!("realtime block: {msg}"))
+                .at(Span::new(path, first_line + line.saturating_sub(1), col))
+                .hint("see the `yaml realtime` block of `harness plan new` for every field"),
+        ]
+    })?;
+    let errors = check(&spec, path, first_line);
+    if errors.is_empty() {
+        Ok(spec)
+    } else {
+        Err(errors)
+    }
+}
+
+fn at(path: &Path, first_line: usize, s: &Spanned<String>) -> Span {
+    Span::new(
+        path,
+        first_line + (s.referenced.line() as usize).saturating_sub(1),
+        s.referenced.column() as usize,
+    )
+}
+
+/// A name usable as an identifier in generated code.
+fn is_ident(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut channels: BTreeMap<&str, ()> = BTreeMap::new();
+    for ch in &spec.channels {
+        let name = ch.name.value.as_str();
+        if channels.insert(name, ()).is_some() {
+            out.push(
+                Diagnostic::error(
+                    "duplicate-channel",
+                    format!("channel `{name}` is declared twice"),
+                )
+                .at(at(path, first_line, &ch.name)),
+            );
+        }
+        if name.matches('{').count() > 1 || name.matches('{').count() != name.matches('}').count() {
+            out.push(
+                Diagnostic::error(
+                    "invalid-channel",
+                    format!("channel `{name}` may have at most one `{{param}}`"),
+                )
+                .at(at(path, first_line, &ch.name)),
+            );
+        }
+        let mut events: BTreeMap<&str, ()> = BTreeMap::new();
+        for ev in &ch.events {
+            let ev_name = ev.name.value.as_str();
+            if events.insert(ev_name, ()).is_some() {
+                out.push(
+                    Diagnostic::error(
+                        "duplicate-event",
+                        format!("event `{ev_name}` is declared twice in channel `{name}`"),
+                    )
+                    .at(at(path, first_line, &ev.name))
+                    .hint("give each event its own name, or raise `version` on the existing one"),
+                );
+            }
+            if !is_ident(ev_name) {
+                out.push(
+                    Diagnostic::error("invalid-event", format!("event name `{ev_name}` must start with a lowercase letter and hold only a-z, 0-9, `_` or `-`"))
+                        .at(at(path, first_line, &ev.name)),
+                );
+            }
+            if ev.version == 0 {
+                out.push(
+                    Diagnostic::error(
+                        "invalid-event",
+                        format!("event `{ev_name}`: versions start at 1"),
+                    )
+                    .at(at(path, first_line, &ev.name)),
+                );
+            }
+            for (field, ty) in &ev.schema {
+                let base = ty.strip_suffix('?').unwrap_or(ty);
+                if !FIELD_TYPES.contains(&base) {
+                    out.push(
+                        Diagnostic::error(
+                            "invalid-schema",
+                            format!("event `{ev_name}` field `{field}`: unknown type `{ty}`"),
+                        )
+                        .at(at(path, first_line, &ev.name))
+                        .hint(format!(
+                            "use one of: {} (with `?` for optional)",
+                            FIELD_TYPES.join(", ")
+                        )),
+                    );
+                }
+                if !is_ident(field) || field.contains('-') {
+                    out.push(
+                        Diagnostic::error(
+                            "invalid-schema",
+                            format!("event `{ev_name}`: field name `{field}` must be snake_case"),
+                        )
+                        .at(at(path, first_line, &ev.name)),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(lk) = &spec.livekit {
+        let mut rooms: BTreeMap<&str, ()> = BTreeMap::new();
+        for room in &lk.rooms {
+            if rooms.insert(room.name.value.as_str(), ()).is_some() {
+                out.push(
+                    Diagnostic::error(
+                        "duplicate-room",
+                        format!("room `{}` is declared twice", room.name.value),
+                    )
+                    .at(at(path, first_line, &room.name)),
+                );
+            }
+            for t in &room.tracks {
+                if !TRACKS.contains(&t.as_str()) {
+                    out.push(
+                        Diagnostic::error(
+                            "invalid-room",
+                            format!("room `{}`: unknown track `{t}`", room.name.value),
+                        )
+                        .at(at(path, first_line, &room.name))
+                        .hint(format!("use one of: {}", TRACKS.join(", "))),
+                    );
+                }
+            }
+        }
+    }
+    for a in &spec.avatars {
+        if a.provider != "heygen" {
+            out.push(
+                Diagnostic::error(
+                    "invalid-avatar",
+                    format!(
+                        "avatar `{}`: unknown provider `{}`",
+                        a.name.value, a.provider
+                    ),
+                )
+                .at(at(path, first_line, &a.name))
+                .hint("the only provider is `heygen`"),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = "transport: [websocket, sse]\nbackplane: redis\nchannels:\n  - name: \"room:{id}\"\n    events:\n      - name: message\n        version: 2\n        schema: { text: string, reply_to: \"int?\" }\n      - name: typing\n    publish: [member]\n    subscribe: [member]\n    history: 100\n    presence: true\n";
+
+    #[test]
+    fn parses_a_full_block() {
+        let s = parse_block(Path::new("p.md"), OK, 10).unwrap();
+        assert_eq!(s.transport.to_vec(), [Transport::Websocket, Transport::Sse]);
+        assert_eq!(s.backplane, Backplane::Redis);
+        assert_eq!(s.channels[0].events[0].version, 2);
+        assert_eq!(s.channels[0].events[1].version, 1);
+        assert_eq!(s.limits.queue, 256);
+    }
+
+    #[test]
+    fn unknown_field_is_located_in_the_plan() {
+        let e = parse_block(
+            Path::new("p.md"),
+            "channels:\n  - name: a\n    histroy: 3\n",
+            20,
+        )
+        .unwrap_err();
+        let d = &e[0];
+        assert!(d.message.contains("histroy"), "{}", d.message);
+        assert_eq!(d.span.as_ref().unwrap().line, 22);
+    }
+
+    #[test]
+    fn duplicate_event_is_located() {
+        let text = "channels:\n  - name: a\n    events:\n      - name: x\n      - name: x\n";
+        let e = parse_block(Path::new("p.md"), text, 1).unwrap_err();
+        assert_eq!(e[0].code, "duplicate-event");
+        assert_eq!(e[0].span.as_ref().unwrap().line, 5);
+    }
+}
