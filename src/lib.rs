@@ -3,7 +3,7 @@
 //!
 //! Layout: [`agent`] reads definitions, [`policy`] compiles them into rules
 //! with provenance, [`config`] finds the project and its `harness.toml`.
-//! [`plan`] holds plans and their approvals.
+//! [`plan`] holds plans and their approvals, [`task`] the work they define.
 //! [`commands`] glue these to the [`cli`]; only [`report`] prints.
 
 pub mod agent;
@@ -17,6 +17,7 @@ pub mod plan;
 pub mod policy;
 pub mod realtime;
 pub mod report;
+pub mod task;
 
 pub use error::{Error, Outcome, Result};
 
