@@ -588,7 +588,7 @@ impl Plan {
     }
 }
 
-/// `{Feature}`-style placeholders in a line: `{` + a letter + up to 40
+/// `{Feature}`-style placeholders in a line: `{` + a letter + up to 80
 /// characters without braces + `}`. Returns (column, text).
 fn placeholders_in(line: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
@@ -600,7 +600,7 @@ fn placeholders_in(line: &str) -> Vec<(usize, String)> {
             && (i == 0 || chars[i - 1] != '{')
             && let Some(len) = chars[i + 1..]
                 .iter()
-                .take(41)
+                .take(81)
                 .position(|&c| c == '}' || c == '{' || c == '\n')
             && chars[i + 1 + len] == '}'
         {
