@@ -289,8 +289,12 @@ fn show(ctx: &Context, project: &Project, id: &str) -> Result<Outcome> {
             }
             if !tasks.is_empty() {
                 let _ = writeln!(s, "\n{BOLD}tasks{BOLD:#}");
-                for t in &tasks {
-                    let _ = writeln!(s, "  {}  {}  {}", t.id, t.status, t.subject);
+                let rows: Vec<Vec<String>> = tasks
+                    .iter()
+                    .map(|t| vec![t.id.clone(), t.status.to_string(), t.subject.clone()])
+                    .collect();
+                for line in report::table(&["", "", ""], &rows).lines().skip(1) {
+                    let _ = writeln!(s, "  {line}");
                 }
             }
             if let Some(spec) = p.realtime() {

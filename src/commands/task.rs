@@ -161,11 +161,12 @@ fn show(ctx: &Context, store: &Store, id: &str) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn wrong_status(t: &Task, doing: &str, hint: &str) -> Error {
+fn wrong_status(store: &Store, t: &Task, doing: &str, hint: &str) -> Error {
     Diagnostic::error(
         "task-status",
         format!("cannot {doing} task {}: it is {}", t.id, t.status),
     )
+    .at(store.span_of(&t.id, "status"))
     .hint(hint.to_string())
     .into()
 }
@@ -196,6 +197,7 @@ fn start(
             TaskStatus::Pending | TaskStatus::Blocked => {}
             TaskStatus::InProgress => {
                 return Err(wrong_status(
+                    store,
                     t,
                     "start",
                     &format!(
@@ -206,6 +208,7 @@ fn start(
             }
             TaskStatus::Completed => {
                 return Err(wrong_status(
+                    store,
                     t,
                     "start",
                     "it is done; see `harness task show`",
@@ -213,6 +216,7 @@ fn start(
             }
             TaskStatus::Stale => {
                 return Err(wrong_status(
+                    store,
                     t,
                     "start",
                     "its plan no longer lists it; see `harness task list --plan`",
@@ -259,6 +263,7 @@ fn block(ctx: &Context, store: &Store, id: &str, reason: &str) -> Result<Outcome
     let (t, ()) = store.update(id, |t| {
         if !matches!(t.status, TaskStatus::Pending | TaskStatus::InProgress) {
             return Err(wrong_status(
+                store,
                 t,
                 "block",
                 "only pending and in-progress tasks can be blocked",
@@ -287,9 +292,10 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
                 "task-not-started",
                 format!("cannot complete task {}: it was never started", t.id),
             )
+            .at(store.span_of(&t.id, "status"))
             .hint(hint)
             .into(),
-            _ => wrong_status(&t, doing, &hint),
+            _ => wrong_status(store, &t, doing, &hint),
         });
     }
     let p = store.plans().get_id(t.plan)?;
@@ -331,6 +337,7 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
         // Another process may have moved the task while the gates ran.
         if t.status != TaskStatus::InProgress || t.started_at != started {
             return Err(wrong_status(
+                store,
                 t,
                 "complete",
                 "it changed while the checks ran; run `task done` again",

@@ -145,6 +145,9 @@ pub struct Plan {
     pub placeholders: Vec<Placeholder>,
     /// Problems that make the plan invalid (errors) or worth a look (warnings).
     pub diagnostics: Vec<Diagnostic>,
+    /// File line of the front matter's `status` key.
+    #[serde(skip)]
+    pub status_line: usize,
     /// The text approved last, when there is an approval (loaded by the store).
     #[serde(skip)]
     pub approved_text: Option<String>,
@@ -203,7 +206,13 @@ impl Plan {
                     .hint("the fields are id, title, agent, status (draft, approved, rejected), created and approvals"),
             ]
         })?;
+        let status_line = split
+            .front
+            .lines()
+            .position(|l| l.starts_with("status:"))
+            .map_or(1, |i| split.front_line + i);
         let mut plan = Plan {
+            status_line,
             id: front.id,
             title: front.title,
             agent: front.agent,
@@ -507,7 +516,7 @@ impl Plan {
                         recorded.as_str()
                     ),
                 )
-                .at(self.span(2, 1))
+                .at(self.span(self.status_line, 1))
                 .hint("use `harness plan approve` or `harness plan reject`; do not edit the status by hand"),
             );
         }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::approval::{self, Approval};
 use super::plan::{self, Plan};
 use crate::config::Project;
-use crate::diagnostic::{Diagnostic, display_path, suggest};
+use crate::diagnostic::{Diagnostic, display_path};
 use crate::error::{Error, Result};
 use crate::fsutil;
 
@@ -71,6 +71,16 @@ pub struct Listing {
 pub struct Store {
     project: Project,
     dir: PathBuf,
+}
+
+/// Up to ten ids, then how many more: ids are numbers, so "did you mean"
+/// would only guess.
+pub fn shortlist(ids: &[String]) -> String {
+    let mut out = ids.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+    if ids.len() > 10 {
+        out.push_str(&format!(" and {} more", ids.len() - 10));
+    }
+    out
 }
 
 /// Reads a plan id as people write it: `7`, `0007`, `0007-presence-channel`,
@@ -191,13 +201,11 @@ impl Store {
             (None, _) => {
                 let known: Vec<String> = files.iter().map(|(i, _)| format!("{i:04}")).collect();
                 let wanted = format!("{id:04}");
-                let hint = match suggest(&wanted, known.iter().map(String::as_str)) {
-                    _ if known.is_empty() => {
-                        "there are no plans yet; create one with `harness plan new TITLE --agent NAME`"
-                            .to_string()
-                    }
-                    Some(s) => format!("did you mean `{s}`? `harness plan list` shows every plan"),
-                    None => format!("known plans: {}", known.join(", ")),
+                let hint = if known.is_empty() {
+                    "there are no plans yet; create one with `harness plan new TITLE --agent NAME`"
+                        .to_string()
+                } else {
+                    format!("known plans: {}", shortlist(&known))
                 };
                 Err(
                     Diagnostic::error("unknown-plan", format!("there is no plan {wanted}"))
