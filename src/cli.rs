@@ -59,10 +59,34 @@ pub enum Command {
     Agents(AgentsCommand),
     /// Write, approve and check plans: work starts only from a plan a person
     /// approved, and an approved plan that is edited is no longer approved.
+    ///
+    /// A plan is `plans/NNNN-slug.md`: front matter harness maintains, and a
+    /// Markdown body with a "Files to Change" section (the plan's scope), an
+    /// optional task list (`- [ ] ...`) and an optional ```` ```yaml realtime ````
+    /// block. Approval records the SHA-256 of the plan's content; any later
+    /// edit makes it "changed" until a person approves it again.
+    ///
+    /// Typical flow:
+    ///
+    ///   harness plan new "Presence channel" --agent realtime-engineer
+    ///   $EDITOR plans/0007-presence-channel.md
+    ///   harness plan approve 7 --by alice
+    ///   harness plan check           # in CI: exits 1 if a plan changed
     #[command(subcommand)]
     Plan(PlanCommand),
     /// Work through the tasks of approved plans: start, block, and mark done
     /// only when the quality gates and the plan-scope check pass.
+    ///
+    /// Tasks are derived when a plan is approved: one per task-list item
+    /// (`- [ ] Client hook @realtime-dev (after 1)` names the owner and what
+    /// it waits for), or one per Files to Change entry. Each task is a small
+    /// file beside its plan: `plans/0007/tasks/0007-3.toml`.
+    ///
+    /// Typical flow:
+    ///
+    ///   harness task list --plan 7
+    ///   harness task start 0007-1 --owner realtime-dev
+    ///   harness task done 0007-1     # runs the gates and the scope check
     #[command(subcommand)]
     Task(TaskCommand),
 }

@@ -254,6 +254,31 @@ fn an_agents_own_template_makes_a_fresh_plan_approvable_with_a_warning() {
 }
 
 #[test]
+fn a_template_that_does_not_render_is_located_in_the_agent_file() {
+    let repo = Repo::new();
+    repo.write(
+        "agents/broken.md",
+        "---\nname: broken\ndescription: Has a broken template.\n---\n# Broken\n\n## Plan\n\n```markdown\n## PLAN: {{ title\n\nPLAN_APPROVED: pending\n```\n",
+    );
+    let r = repo.run(&["plan", "new", "X", "--agent", "broken"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .starts_with("agents/broken.md:10:1: error: the plan template does not render: "),
+        "{}",
+        r.stderr
+    );
+    assert!(!repo.file("plans").exists());
+    let r = repo.run(&["plan", "new", "X", "--agent", "nobody"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("error: no agent is called `nobody`\n"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn approval_binds_to_content_and_re_approval_chains() {
     let repo = with_plan();
     let r = repo.run(&["plan", "approve", "0001", "--by", "alice"]);
@@ -507,6 +532,16 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
     assert_eq!(
         r.stderr,
         "error: there is no task 0001-9\n  = hint: tasks of plan 0001: 0001-1, 0001-2; `harness task list` shows every task\n"
+    );
+    // The plan names `dev` as the owner of task 1.
+    let r = repo.run(&["task", "start", "1-1", "--owner", "planner"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(
+            "plans/0001-chat-room.md:35:1: error: task 0001-1 belongs to `dev`, not `planner`\n"
+        ),
+        "{}",
+        r.stderr
     );
     assert_eq!(repo.snapshot(), before);
 

@@ -239,6 +239,17 @@ fn start(
             .hint("finish those first")
             .into());
         }
+        if let Some(planned) = t.owner.as_deref()
+            && planned != owner
+        {
+            return Err(Diagnostic::error(
+                "task-owner",
+                format!("task {} belongs to `{planned}`, not `{owner}`", t.id),
+            )
+            .at(Span::new(&p.path, t.line, 1))
+            .hint(format!("start it with `--owner {planned}`, or change the owner in the plan and have it re-approved"))
+            .into());
+        }
         t.owner = Some(owner.to_string());
         t.started_at = Some(at.clone());
         t.started_commit = head.clone();

@@ -48,6 +48,12 @@ pub struct Lock {
 pub fn lock(project: &Project) -> Result<Lock> {
     let dir = project.root.join(".harness");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
+    // Local run data never belongs in the repository, whatever the
+    // project's own .gitignore says.
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        fsutil::write_atomic(&ignore, b"*\n")?;
+    }
     let path = dir.join("lock");
     let file = OpenOptions::new()
         .create(true)

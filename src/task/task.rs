@@ -8,9 +8,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
+    /// Not started.
     Pending,
+    /// Started by its owner (`task start`).
+    #[value(name = "in_progress")]
     InProgress,
+    /// Waiting on something (`task block`).
     Blocked,
+    /// Done, with the evidence harness gathered (`task done`).
     Completed,
     /// The plan was re-approved without this task (or with it changed): kept,
     /// never dropped, but no longer to be worked on.
