@@ -219,6 +219,9 @@ fn plan_new_numbers_plans_and_renders_the_template() {
     assert_eq!(a.stdout, b.stdout);
     let v: serde_json::Value = serde_json::from_str(&a.stdout).unwrap();
     assert_eq!(v["title"], "Presence!");
+    assert_eq!(v["state"], "draft");
+    assert_eq!(v["realtime"]["channels"][0]["name"], "room:{id}");
+    assert_eq!(v["diagnostics"][0]["code"], "placeholders");
     assert_eq!(v["path"], "plans/0002-presence.md");
 }
 
@@ -449,6 +452,10 @@ fn invalid_plans_are_located_and_not_approved() {
             "error: plan front matter",
         ),
         (text.replace("title:", "titel:"), "unknown field `titel`"),
+        (
+            text.replace("id: 1\n", "id: 2\n"),
+            "error: the file is named for plan 0001 but its front matter says `id: 2`",
+        ),
     ];
     for (broken, message) in cases {
         repo.write(PLAN_PATH, &broken);

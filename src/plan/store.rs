@@ -162,6 +162,23 @@ impl Store {
         let text = fsutil::read_text(path)?;
         let shown = self.project.relative(path);
         let mut plan = Plan::parse(shown, &text, self.required()).map_err(Error::Input)?;
+        let named = path.file_name().and_then(|n| n.to_str()).and_then(parse_id);
+        if let Some(named) = named
+            && named != plan.id
+        {
+            // Ids find plans and their task files; two disagreeing ids would
+            // make a task belong to the wrong plan.
+            return Err(Diagnostic::error(
+                "id-mismatch",
+                format!(
+                    "the file is named for plan {named:04} but its front matter says `id: {}`",
+                    plan.id
+                ),
+            )
+            .at(crate::diagnostic::Span::new(shown, 2, 1))
+            .hint(format!("set `id: {named}` or rename the file"))
+            .into());
+        }
         if let Some(last) = approval::last_approval(&plan.approvals) {
             let stored = self.approved_path(plan.id, &last.hash);
             // The stored text must be what was approved; a mismatch means it
