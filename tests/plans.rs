@@ -339,7 +339,13 @@ fn approval_binds_to_content_and_re_approval_chains() {
     let d = repo.run(&["plan", "diff", "1"]);
     assert_eq!(d.code, 0);
     assert!(r.stdout.ends_with(&d.stdout), "{}\n{}", r.stdout, d.stdout);
-    assert_eq!(repo.run(&["plan", "check"]).code, 1);
+    let r = repo.run(&["--format", "json", "plan", "check"]);
+    assert_eq!(r.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["plans"][0]["state"], "changed");
+    assert_eq!(v["plans"][0]["diff"], d.stdout.as_str());
+    assert_eq!(v["plans"][0]["problems"][0]["code"], "plan-changed");
 
     // Approving the change needs saying so; refusing changes nothing.
     let before = repo.snapshot();

@@ -418,35 +418,52 @@ fn decide(
 ) -> Result<Outcome> {
     let catalog = Catalog::load(project);
     check_approver(&catalog, by)?;
+    if let Decision::Reject { reason } = &decision
+        && reason.trim().is_empty()
+    {
+        return Err(Error::usage(
+            "--reason needs to say why the plan is rejected",
+        ));
+    }
     let by = by.trim();
     let store = Store::open(project);
     let n = store.get(id)?.id;
     let at = plan::now();
     let mut warnings = Vec::new();
-    let p = store.record(n, |p| {
-        let errors: Vec<Diagnostic> = p.errors().cloned().collect();
-        if !errors.is_empty() {
-            return Err(Error::Input(errors));
-        }
-        warnings = p
-            .diagnostics
-            .iter()
-            .filter(|d| !d.is_error())
-            .cloned()
-            .collect();
-        match &decision {
-            Decision::Approve { accept_changes } => approval::approve(p, by, &at, *accept_changes),
-            Decision::Reject { reason } => approval::reject(p, by, &at, reason),
-        }
-        .map_err(|r| refusal(p, r))
-    })?;
+    let approving = matches!(decision, Decision::Approve { .. });
+    let tasks_store = task::Store::open(project);
+    let (p, tasks) = store.record_with(
+        n,
+        |p| {
+            let errors: Vec<Diagnostic> = p.errors().cloned().collect();
+            if !errors.is_empty() {
+                return Err(Error::Input(errors));
+            }
+            warnings = p
+                .diagnostics
+                .iter()
+                .filter(|d| !d.is_error())
+                .cloned()
+                .collect();
+            match &decision {
+                Decision::Approve { accept_changes } => {
+                    approval::approve(p, by, &at, *accept_changes)
+                }
+                Decision::Reject { reason } => approval::reject(p, by, &at, reason),
+            }
+            .map_err(|r| refusal(p, r))
+        },
+        // Tasks follow the approved content in the same locked step.
+        |lock, p| {
+            if approving {
+                tasks_store.derive_locked(lock, p, &at)
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    )?;
     // Warnings about the status are settled by the record just written.
     warnings.retain(|d| d.code != "status-not-recorded");
-    let tasks = if matches!(decision, Decision::Approve { .. }) {
-        task::Store::open(project).derive(&p, &at)?
-    } else {
-        Vec::new()
-    };
     let state = p.state();
     match ctx.format {
         Format::Json => report::json(&Decided {
@@ -548,10 +565,11 @@ fn check(ctx: &Context, project: &Project, id: Option<&str>) -> Result<Outcome> 
     };
     let failed = results.iter().any(|r| !r.ok) || !unreadable.is_empty();
     match ctx.format {
-        Format::Json => {
-            report::json(&results)?;
-            report::diagnostics(&unreadable, Format::Json)?;
-        }
+        Format::Json => report::json(&serde_json::json!({
+            "ok": !failed,
+            "plans": results,
+            "unreadable": unreadable,
+        }))?,
         Format::Text => {
             for r in &results {
                 let (style, word) = if r.ok { (OK, "ok") } else { (ERROR, "FAIL") };

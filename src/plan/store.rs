@@ -284,7 +284,19 @@ impl Store {
         id: u32,
         decide: impl FnOnce(&Plan) -> Result<Vec<Approval>>,
     ) -> Result<Plan> {
-        let _lock = lock(&self.project)?;
+        self.record_with(id, decide, |_, _| Ok(()))
+            .map(|(plan, ())| plan)
+    }
+
+    /// [`Store::record`], then `after` with the plan as written, still under
+    /// the same lock (for deriving its tasks in the same step).
+    pub fn record_with<T>(
+        &self,
+        id: u32,
+        decide: impl FnOnce(&Plan) -> Result<Vec<Approval>>,
+        after: impl FnOnce(&Lock, &Plan) -> Result<T>,
+    ) -> Result<(Plan, T)> {
+        let lock = lock(&self.project)?;
         let path = self.path_of(id)?;
         let plan = self.read(&path)?;
         let chain = decide(&plan)?;
@@ -297,7 +309,9 @@ impl Store {
         }
         let text = plan.render_with(status, &chain);
         fsutil::write_atomic(&path, text.as_bytes())?;
-        self.read(&path)
+        let written = self.read(&path)?;
+        let out = after(&lock, &written)?;
+        Ok((written, out))
     }
 
     /// Plan ids in use, for suggestions.

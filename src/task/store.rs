@@ -145,7 +145,12 @@ impl Store {
     /// Re-derives plan `plan`'s tasks from its approved content (see
     /// [`super::derive::reconcile`]) and writes those that changed.
     pub fn derive(&self, plan: &Plan, at: &str) -> Result<Vec<Task>> {
-        let _lock = plan::lock(self.project())?;
+        let lock = plan::lock(self.project())?;
+        self.derive_locked(&lock, plan, at)
+    }
+
+    /// [`Store::derive`] for a caller that already holds the project lock.
+    pub fn derive_locked(&self, _lock: &plan::Lock, plan: &Plan, at: &str) -> Result<Vec<Task>> {
         let existing = self.of_plan(plan.id)?;
         let tasks = super::derive::reconcile(plan, &plan.hash(), &existing, at);
         for t in &tasks {
