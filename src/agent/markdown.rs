@@ -513,20 +513,24 @@ fn plan_template(body: &str, first_line: usize) -> Option<PlanTemplate> {
         let ticks = t.chars().take_while(|&c| c == '`' || c == '~').count();
         (ticks >= 3).then(|| (ticks, t[ticks..].trim().to_string()))
     };
-    // The opening fence: the nearest fence above with an info string (a
-    // language), since a bare fence above the marker usually closes a block
-    // nested inside the template.
+    // The opening fence: the nearest fence above the marker that opens a
+    // Markdown block (a bare fence above the marker usually closes a block
+    // nested inside the template, and a `yaml` one opens a nested block).
+    let markdownish = |info: &str| matches!(info, "markdown" | "md" | "text" | "plan");
     let open = (0..marker)
         .rev()
-        .find(|&i| fence_of(lines[i]).is_some_and(|(_, info)| !info.is_empty()))?;
+        .find(|&i| fence_of(lines[i]).is_some_and(|(_, info)| markdownish(&info)))
+        .or_else(|| {
+            (0..marker)
+                .rev()
+                .find(|&i| fence_of(lines[i]).is_some_and(|(_, info)| !info.is_empty()))
+        })?;
     let (open_ticks, _) = fence_of(lines[open])?;
     // Inside the template, inner blocks open with an info string and close
     // bare; the template's own close is the first bare fence after the
     // marker, or the end of the body.
     let close = (marker + 1..lines.len())
-        .find(|&i| {
-            fence_of(lines[i]).is_some_and(|(t, info)| info.is_empty() && t >= open_ticks.min(3))
-        })
+        .find(|&i| fence_of(lines[i]).is_some_and(|(t, info)| info.is_empty() && t >= open_ticks))
         .unwrap_or(lines.len());
     let text = lines[open + 1..close].join("\n") + "\n";
     Some(PlanTemplate {
@@ -605,6 +609,11 @@ Every commit message must reference the task or plan it implements.
 [A] -> [B]
 ```
 
+### Spec
+```yaml realtime
+transport: sse
+```
+
 PLAN_APPROVED: pending
 ```
 "#;
@@ -653,6 +662,7 @@ PLAN_APPROVED: pending
         let t = b.plan_template.unwrap();
         assert!(t.text.starts_with("## PLAN: {Feature}\n"), "{}", t.text);
         assert!(t.text.contains("[A] -> [B]"));
+        assert!(t.text.contains("```yaml realtime\ntransport: sse\n```"));
         assert!(t.text.trim_end().ends_with("PLAN_APPROVED: pending"));
     }
 
