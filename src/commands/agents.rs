@@ -190,6 +190,14 @@ fn validate_cmd(ctx: &Context, paths: &[PathBuf]) -> Result<Outcome> {
         let mut files = Vec::new();
         for p in paths {
             let actual = ctx.cwd.join(p);
+            if !actual.exists() {
+                return Err(Diagnostic::error(
+                    "no-such-path",
+                    format!("`{}` does not exist", display_path(p)),
+                )
+                .hint("give agent files or directories that hold them")
+                .into());
+            }
             if actual.is_dir() {
                 files.extend(
                     agent::agent_files(&actual)
