@@ -55,7 +55,7 @@ pub enum Command {
     /// default agents. Existing files are never overwritten without --force.
     Init(InitArgs),
     /// Read, validate and explain agent definitions.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = AGENTS_EXAMPLES)]
     Agents(AgentsCommand),
     /// Write, approve and check plans: work starts only from a plan a person
     /// approved, and an approved plan that is edited is no longer approved.
@@ -90,6 +90,13 @@ pub enum Command {
     #[command(subcommand)]
     Task(TaskCommand),
 }
+
+const AGENTS_EXAMPLES: &str = "Examples:
+  harness agents list                          every agent, its model, mode and tools
+  harness agents validate                      check the project's agents (exit 1 on an error)
+  harness agents validate path/to/agents/      check other files or directories
+  harness agents explain realtime-dev          the rules harness enforces, with their source lines
+  harness agents show realtime-dev --format json";
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
