@@ -314,7 +314,6 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
     let owner = t.owner.clone().unwrap_or_default();
     let catalog = Catalog::load(project);
     let policy = Policy::compile(catalog.require(&owner)?);
-    let gates: Vec<String> = policy.gates().map(|(cmd, _)| cmd.to_string()).collect();
 
     // The scope check needs git; find out before running anything.
     let changed =
@@ -331,7 +330,7 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
     let plans_dir = display_path(project.relative(store.plans().dir()));
     ignored.push(format!("{}/", plans_dir.trim_end_matches('/')));
     let scope = evidence::check_scope(&changed, p.scope(), &ignored);
-    let gate_evidence = task::run_gates(&project.root, &gates);
+    let gate_evidence = task::run_gates(project, &policy);
     let state = evidence::repo_state(&project.root).unwrap_or_default();
     let at = plan::now();
     let passed = gate_evidence.passed() && scope.passed();
@@ -369,7 +368,7 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
         Format::Json => report::json(&t)?,
         Format::Text => {
             let mut s = evidence_text(&ev);
-            if gates.is_empty() {
+            if ev.gates.is_empty() {
                 let _ = writeln!(
                     s,
                     "  {DIM}(agent `{owner}` defines no quality gates){DIM:#}"

@@ -10,8 +10,10 @@ use std::process::Command;
 use std::time::Instant;
 
 use super::task::{GateRun, ScopeCheck};
+use crate::config::Project;
 use crate::diagnostic::display_path;
 use crate::plan::{Scope, approval::digest_bytes};
+use crate::policy::Policy;
 
 /// Lines of output kept for a failing gate.
 const TAIL_LINES: usize = 20;
@@ -28,10 +30,19 @@ impl GateEvidence {
     }
 }
 
+/// Runs the quality gates of `policy` (the task owner's) for `project`.
+///
+/// This is the one place `task done` runs gates: a parallel runner with
+/// timeouts replaces the body, not the callers.
+pub fn run_gates(project: &Project, policy: &Policy) -> GateEvidence {
+    let commands: Vec<String> = policy.gates().map(|(cmd, _)| cmd.to_string()).collect();
+    run_commands(&project.root, &commands)
+}
+
 /// Runs each gate command with `sh -c` in `root`, in order, and records its
 /// exit code, duration and output digest. Every gate runs even after one
 /// fails, so the evidence is complete.
-pub fn run_gates(root: &Path, commands: &[String]) -> GateEvidence {
+pub fn run_commands(root: &Path, commands: &[String]) -> GateEvidence {
     let mut runs = Vec::new();
     for command in commands {
         let start = Instant::now();
@@ -176,7 +187,7 @@ mod tests {
     #[test]
     fn gates_record_exit_codes_and_output() {
         let dir = tempfile::tempdir().unwrap();
-        let ev = run_gates(
+        let ev = run_commands(
             dir.path(),
             &["echo ok".to_string(), "echo bad >&2; exit 3".to_string()],
         );
