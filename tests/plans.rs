@@ -389,6 +389,13 @@ fn bad_decisions_are_refused_and_change_nothing() {
         r.stderr,
         "error: `dev` is an agent; plans are approved and rejected by people\n  = hint: pass your own name: `--by NAME`\n"
     );
+    let r = repo.run(&["plan", "approve", "1", "--by", "Planner"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.starts_with("error: `Planner` is an agent"),
+        "{}",
+        r.stderr
+    );
     let r = repo.run(&["plan", "approve", "9", "--by", "alice"]);
     assert_eq!(r.code, 2);
     assert_eq!(

@@ -98,7 +98,7 @@ fn render_body(t: &Template, title: &str, id: u32, agent: &str, date: &str) -> R
     context.insert("title", title);
     context.insert("id", &format!("{id:04}"));
     context.insert("agent", agent);
-    context.insert("date", date);
+    context.insert("date", &date[..date.len().min(10)]);
     let rendered = tera::Tera::one_off(&t.text, &context, false).map_err(|e| {
         Error::from(
             Diagnostic::error("invalid-template", format!("the plan template does not render: {}", tera_message(&e)))
@@ -348,7 +348,12 @@ fn check_approver(catalog: &Catalog, by: &str) -> Result<()> {
     if by.trim().is_empty() {
         return Err(Error::usage("--by needs the name of the person deciding"));
     }
-    if catalog.get(by.trim()).is_some() {
+    let by = by.trim();
+    if catalog
+        .agents
+        .iter()
+        .any(|a| a.name.eq_ignore_ascii_case(by))
+    {
         return Err(Diagnostic::error(
             "agent-approver",
             format!("`{by}` is an agent; plans are approved and rejected by people"),
