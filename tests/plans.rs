@@ -785,6 +785,35 @@ fn twenty_concurrent_processes_lose_no_update() {
 }
 
 #[test]
+fn concurrent_plan_new_never_reuses_a_number() {
+    let repo = Repo::new();
+    let children: Vec<_> = (0..10)
+        .map(|i| {
+            repo.cmd(&["plan", "new", &format!("Feature {i}"), "--agent", "planner"])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut paths: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert!(out.status.success());
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        })
+        .collect();
+    paths.sort();
+    let ids: Vec<&str> = paths.iter().map(|p| &p["plans/".len()..][..4]).collect();
+    assert_eq!(
+        ids,
+        [
+            "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"
+        ]
+    );
+}
+
+#[test]
 fn every_command_has_help() {
     let repo = Repo::new();
     for sub in [
