@@ -206,7 +206,7 @@ fn plan_new_numbers_plans_and_renders_the_template() {
     let r = repo.run(&["plan", "list"]);
     assert_eq!(
         r.stdout,
-        "ID    STATE  TITLE      AGENT    PATH\n0001  draft  Chat room  planner  plans/0001-chat-room.md\n0002  draft  Presence!  planner  plans/0002-presence.md\n"
+        "ID    STATE  TITLE      AGENT    DONE  PATH\n0001  draft  Chat room  planner  0/0   plans/0001-chat-room.md\n0002  draft  Presence!  planner  0/0   plans/0002-presence.md\n"
     );
     let r = repo.run(&["--format", "json", "plan", "list"]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -638,6 +638,11 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
         r.stdout.ends_with("completed task 0001-1: Chat service\n"),
         "{}",
         r.stdout
+    );
+    let r = repo.run(&["plan", "list"]);
+    assert_eq!(
+        r.stdout,
+        "ID    STATE     TITLE      AGENT    DONE  PATH\n0001  approved  Chat room  planner  1/2   plans/0001-chat-room.md\n"
     );
     let r = repo.run(&["task", "list", "--status", "completed"]);
     assert_eq!(

@@ -166,14 +166,27 @@ struct Row<'a> {
     path: String,
     approvals: usize,
     errors: usize,
+    /// Tasks completed, of those not stale.
+    tasks_completed: usize,
+    tasks: usize,
 }
 
 fn list(ctx: &Context, project: &Project) -> Result<Outcome> {
     let listing = Store::open(project).list();
-    let rows: Vec<Row> = listing
-        .plans
-        .iter()
-        .map(|p| Row {
+    let tasks = task::Store::open(project);
+    let mut rows: Vec<Row> = Vec::new();
+    for p in &listing.plans {
+        let of_plan = tasks.of_plan(p.id)?;
+        let live = of_plan
+            .iter()
+            .filter(|t| t.status != task::TaskStatus::Stale);
+        let (done, total) = live.fold((0, 0), |(d, n), t| {
+            (
+                d + usize::from(t.status == task::TaskStatus::Completed),
+                n + 1,
+            )
+        });
+        rows.push(Row {
             id: p.id,
             state: p.state().name(),
             title: &p.title,
@@ -181,8 +194,10 @@ fn list(ctx: &Context, project: &Project) -> Result<Outcome> {
             path: display_path(&p.path),
             approvals: p.approvals.len(),
             errors: p.errors().count(),
-        })
-        .collect();
+            tasks_completed: done,
+            tasks: total,
+        });
+    }
     match ctx.format {
         Format::Json => report::json(&rows)?,
         Format::Text if rows.is_empty() => {
@@ -197,12 +212,13 @@ fn list(ctx: &Context, project: &Project) -> Result<Outcome> {
                         r.state.to_string(),
                         r.title.to_string(),
                         r.agent.to_string(),
+                        format!("{}/{}", r.tasks_completed, r.tasks),
                         r.path.clone(),
                     ]
                 })
                 .collect();
             report::text(&report::table(
-                &["ID", "STATE", "TITLE", "AGENT", "PATH"],
+                &["ID", "STATE", "TITLE", "AGENT", "DONE", "PATH"],
                 &table,
             ))?;
         }
