@@ -326,6 +326,9 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
                 .hint("run harness inside the project's git repository"),
             )
         })?;
+    // Harness's own files are not the task's work: plan files change when
+    // any plan is approved, and task files when any task moves. An edit to
+    // the task's own plan is caught above, as the plan is no longer approved.
     let mut ignored = vec![".harness/".to_string()];
     let plans_dir = display_path(project.relative(store.plans().dir()));
     ignored.push(format!("{}/", plans_dir.trim_end_matches('/')));
