@@ -62,17 +62,10 @@ pub enum Command {
     ///
     /// A plan is `plans/NNNN-slug.md`: front matter harness maintains, and a
     /// Markdown body with a "Files to Change" section (the plan's scope), an
-    /// optional task list (`- [ ] ...`) and an optional ```` ```yaml realtime ````
-    /// block. Approval records the SHA-256 of the plan's content; any later
-    /// edit makes it "changed" until a person approves it again.
-    ///
-    /// Typical flow:
-    ///
-    ///   harness plan new "Presence channel" --agent realtime-engineer
-    ///   $EDITOR plans/0007-presence-channel.md
-    ///   harness plan approve 7 --by alice
-    ///   harness plan check           # in CI: exits 1 if a plan changed
-    #[command(subcommand)]
+    /// optional task list (`- [ ] ...`) and an optional fenced block tagged
+    /// `yaml realtime`. Approval records the SHA-256 of the plan's content;
+    /// any later edit makes it "changed" until a person approves it again.
+    #[command(subcommand, after_long_help = PLAN_EXAMPLES)]
     Plan(PlanCommand),
     /// Work through the tasks of approved plans: start, block, and mark done
     /// only when the quality gates and the plan-scope check pass.
@@ -81,13 +74,7 @@ pub enum Command {
     /// (`- [ ] Client hook @realtime-dev (after 1)` names the owner and what
     /// it waits for), or one per Files to Change entry. Each task is a small
     /// file beside its plan: `plans/0007/tasks/0007-3.toml`.
-    ///
-    /// Typical flow:
-    ///
-    ///   harness task list --plan 7
-    ///   harness task start 0007-1 --owner realtime-dev
-    ///   harness task done 0007-1     # runs the gates and the scope check
-    #[command(subcommand)]
+    #[command(subcommand, after_long_help = TASK_EXAMPLES)]
     Task(TaskCommand),
 }
 
@@ -129,6 +116,20 @@ pub enum AgentsCommand {
         name: String,
     },
 }
+
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  harness plan new \"Presence channel\" --agent realtime-engineer
+  $EDITOR plans/0007-presence-channel.md
+  harness plan approve 7 --by alice
+  harness plan check        # exits 1, with a diff, when an approved plan changed
+  harness plan approve 7 --by alice --accept-changes";
+
+const TASK_EXAMPLES: &str = "\
+Examples:
+  harness task list --plan 7
+  harness task start 0007-1 --owner realtime-dev
+  harness task done 0007-1  # runs the gates and the scope check";
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
