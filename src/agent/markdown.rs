@@ -684,6 +684,16 @@ PLAN_APPROVED: pending
     }
 
     #[test]
+    fn plan_template_in_a_long_fence_keeps_its_inner_blocks() {
+        let body = "## Plan\n\n````markdown\n## PLAN: {Feature}\n\n```\n[A] -> [B]\n```\n\n```yaml realtime\ntransport: sse\n```\n\nPLAN_APPROVED: pending\n````\n\n## After\n";
+        let t = parse(body, 1).plan_template.unwrap();
+        assert_eq!(t.line, 4);
+        assert!(t.text.starts_with("## PLAN: {Feature}\n"), "{}", t.text);
+        assert!(t.text.contains("```yaml realtime\ntransport: sse\n```\n"));
+        assert!(t.text.ends_with("PLAN_APPROVED: pending\n"), "{}", t.text);
+    }
+
+    #[test]
     fn sections_form_a_tree() {
         let b = parse(BODY, 1);
         assert_eq!(b.sections.len(), 1);
