@@ -57,6 +57,17 @@ pub enum Command {
     /// Read, validate and explain agent definitions.
     #[command(subcommand)]
     Agents(AgentsCommand),
+    /// Check commit messages: Conventional Commits 1.0.0, the project's
+    /// `[commits]` rules, references to approved plans and agent scope.
+    #[command(subcommand)]
+    Commits(CommitsCommand),
+    /// Everything a pull request must pass, in one report: agents valid,
+    /// referenced plans approved and unchanged, commits, agent scope and the
+    /// quality gates. Exits 1 when anything fails.
+    ///
+    /// Under GitHub Actions (`GITHUB_ACTIONS=true`) it also writes `::error`
+    /// annotations and appends a Markdown summary to `$GITHUB_STEP_SUMMARY`.
+    Ci(CiArgs),
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +75,72 @@ pub struct InitArgs {
     /// Overwrite files that already exist.
     #[arg(long)]
     pub force: bool,
+    /// Also write a CI workflow that runs `harness ci` on pull requests.
+    #[arg(long, value_enum, value_name = "PROVIDER")]
+    pub ci: Option<CiProvider>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiProvider {
+    /// `.github/workflows/harness.yml` for GitHub Actions.
+    Github,
+}
+
+/// Which commits to check.
+#[derive(Debug, Clone, Args)]
+pub struct RangeArgs {
+    /// `BASE..TIP`, or a tip alone (default `HEAD`) checked from `--base`,
+    /// else from its merge base with the default branch (`origin/HEAD`,
+    /// `main` or `master`), else from the first commit.
+    #[arg(value_name = "RANGE")]
+    pub range: Option<String>,
+    /// Check the commits after REV (REV itself excluded).
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Follow only the first parent of merges, as a branch's own history.
+    #[arg(long)]
+    pub first_parent: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommitsCommand {
+    /// Check the commits of a range; exits 1 when any fails.
+    ///
+    /// Each failing commit is shown with its short sha and subject, and each
+    /// violation with its rule id, a message and the offending part. Plans are
+    /// read as of the range's tip.
+    Check(RangeArgs),
+    /// Check one commit message in FILE (the commit-msg hook's argument).
+    ///
+    /// Comment lines and everything below git's scissors line are ignored, as
+    /// git ignores them. Plans are read from the working tree.
+    LintMsg {
+        /// The message file, e.g. `.git/COMMIT_EDITMSG`; `-` reads stdin.
+        file: PathBuf,
+    },
+    /// Manage the git hook that runs `harness commits lint-msg`.
+    #[command(subcommand)]
+    Hook(HookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write `.git/hooks/commit-msg`. Running it twice changes nothing; an
+    /// existing hook of another origin is kept unless --force is given.
+    Install {
+        /// Replace an existing hook.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Skip the quality gates.
+    #[arg(long)]
+    pub no_gates: bool,
 }
 
 #[derive(Debug, Subcommand)]

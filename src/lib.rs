@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod cli;
 pub mod commands;
+pub mod commit;
 pub mod config;
 pub mod diagnostic;
 pub mod error;

@@ -2,6 +2,8 @@
 //! and hands the result to the reporter.
 
 mod agents;
+mod ci;
+mod commits;
 mod init;
 
 use std::path::PathBuf;
@@ -36,5 +38,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Agents(cmd) => agents::run(&ctx, cmd),
+        Command::Commits(cmd) => commits::run(&ctx, cmd),
+        Command::Ci(args) => ci::run(&ctx, &args),
     }
 }
