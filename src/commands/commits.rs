@@ -252,7 +252,7 @@ fn hook_install(ctx: &Context, force: bool) -> Result<Outcome> {
         fsutil::write_atomic(&path, script.as_bytes())?;
         make_executable(&path)?;
     }
-    let shown = display_path(&path);
+    let shown = display_path(project.relative(&path));
     match ctx.format {
         Format::Json => report::json(&serde_json::json!({"path": shown, "result": result}))?,
         Format::Text => report::text(&format!("{OK}{result}{OK:#} {shown}\n"))?,

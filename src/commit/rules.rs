@@ -398,6 +398,27 @@ mod tests {
     }
 
     #[test]
+    fn the_init_template_parses_and_requires_references() {
+        let text = include_str!("../../templates/harness.toml");
+        let config = crate::config::Config::parse(std::path::Path::new("harness.toml"), text)
+            .unwrap()
+            .commits;
+        assert!(config.require_reference);
+        assert_eq!(config.types, DEFAULT_TYPES);
+        assert!(!CommitsConfig::default().require_reference);
+        let err = crate::config::Config::parse(
+            std::path::Path::new("harness.toml"),
+            "[commits]\nrequire_refs = true\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("harness.toml:2:1: error: unknown field `require_refs`"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn versions_are_recognised() {
         for v in ["1.2.3", "v1.2.3", "10.0.0-rc.1", "1.0.0+build.5"] {
             assert!(is_version(v), "{v}");
