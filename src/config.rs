@@ -23,6 +23,8 @@ pub struct Config {
     pub paths: Paths,
     pub policy: PolicyConfig,
     pub commits: crate::commit::CommitsConfig,
+    /// `[plans]`: what a plan must hold to be approved.
+    pub plans: crate::plan::PlanConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

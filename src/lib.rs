@@ -3,6 +3,7 @@
 //!
 //! Layout: [`agent`] reads definitions, [`policy`] compiles them into rules
 //! with provenance, [`config`] finds the project and its `harness.toml`.
+//! [`plan`] holds plans and their approvals.
 //! [`commands`] glue these to the [`cli`]; only [`report`] prints.
 
 pub mod agent;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod fsutil;
+pub mod plan;
 pub mod policy;
 pub mod realtime;
 pub mod report;
