@@ -392,3 +392,146 @@ fn init_ci_github_writes_a_workflow_once() {
         "mine"
     );
 }
+
+fn plan_text(id: u32, title: &str) -> String {
+    format!(
+        "---\nid: {id}\ntitle: \"{title}\"\nagent: \"realtime-engineer\"\nstatus: draft\n---\n## PLAN: {title}\n\n### Context\nWhy.\n\n### Files to Change\n- `src/realtime/presence.rs`: the service\n- `web/src/hooks/` the hook\n\n### Tasks\n- [ ] Presence service\n- [ ] Client hook\n\nPLAN_APPROVED: pending\n"
+    )
+}
+
+/// Approves plan `id` in the working tree with the plan store's own API.
+fn approve(repo: &Repo, id: u32) {
+    let project = harness::config::Project::discover(repo.path()).unwrap();
+    let store = harness::plan::Store::open(&project);
+    store
+        .record(id, |p| {
+            harness::plan::approval::approve(p, "Ana", "2026-01-02T03:04:05Z", false)
+                .map_err(|_| harness::Error::usage("refused"))
+        })
+        .unwrap();
+}
+
+#[test]
+fn references_must_name_approved_unchanged_plans_as_of_the_tip() {
+    let repo = Repo::new();
+    repo.write("harness.toml", "[commits]\nrequire_reference = true\n");
+    repo.write("plans/0007-presence.md", &plan_text(7, "Presence"));
+    repo.write("plans/0008-typing.md", &plan_text(8, "Typing"));
+    repo.write("plans/0009-cursors.md", &plan_text(9, "Cursors"));
+    approve(&repo, 7);
+    approve(&repo, 9);
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "chore: plans");
+    // Plan 0009 is edited after its approval.
+    let edited = std::fs::read_to_string(repo.path().join("plans/0009-cursors.md"))
+        .unwrap()
+        .replace("Why.", "Why, and more.");
+    repo.commit(
+        &[("plans/0009-cursors.md", &edited)],
+        "docs: widen 0009\n\nRefs: 0007",
+    );
+    repo.commit(&[], "feat: presence\n\nRefs: 0007");
+    repo.commit(&[], "feat: a task\n\nTask: 0007-2");
+    repo.commit(&[], "feat: no such task\n\nTask: 0007-3");
+    repo.commit(&[], "feat: a draft\n\nPlan: 0008");
+    repo.commit(&[], "feat: changed\n\nRefs: 0009");
+    repo.commit(&[], "feat: unknown\n\nRefs: 0042");
+    repo.commit(&[], "feat: missing");
+    let out = repo.harness(&["commits", "check", "--base", &base, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let expected: Vec<(String, Vec<String>)> = [
+        ("feat: missing", "references-empty"),
+        ("feat: unknown", "reference-unknown"),
+        ("feat: changed", "reference-changed"),
+        ("feat: a draft", "reference-unapproved"),
+        ("feat: no such task", "reference-unknown"),
+        ("feat: a task", ""),
+        ("feat: presence", ""),
+        ("docs: widen 0009", ""),
+    ]
+    .iter()
+    .map(|(s, r)| {
+        let rules = if r.is_empty() {
+            vec![]
+        } else {
+            vec![r.to_string()]
+        };
+        (s.to_string(), rules)
+    })
+    .collect();
+    assert_eq!(rules(&json(&out)), expected);
+
+    // The tip's plans count, not the working tree's: an uncommitted edit
+    // of plan 0007 does not fail `check`, but the hook reads the working
+    // tree and refuses a message naming it.
+    let path = repo.path().join("plans/0007-presence.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("Why.", "Why not.")).unwrap();
+    let out = repo.harness(&["commits", "check", "HEAD~6..HEAD~5", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    repo.write("MSG", "feat: presence\n\nRefs: 0007\n");
+    let out = repo.harness(&["commits", "lint-msg", "MSG"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out)
+            .contains("error[reference-changed]: plan `0007` changed after it was approved"),
+        "{}",
+        stdout(&out)
+    );
+
+    // ci lists the referenced plans and fails the plans step.
+    std::fs::write(&path, text).unwrap();
+    let out = repo.harness(&["ci", "--no-gates", "--base", &base]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("failed  plans    4 plan(s) referenced (0007, 0008, 0009, 0042); 4 commit(s) name a plan that is not approved and unchanged\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn an_agent_may_change_only_its_plans_files() {
+    let repo = Repo::new();
+    repo.write("agents/realtime-dev.md", DEV_AGENT);
+    repo.write("plans/0007-presence.md", &plan_text(7, "Presence"));
+    approve(&repo, 7);
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "chore: agent and plan");
+    repo.commit(
+        &[
+            ("src/realtime/presence.rs", "// in scope"),
+            ("web/src/hooks/usePresence.ts", "// in scope"),
+        ],
+        "feat: presence\n\nRefs: 0007-1\nAgent: realtime-dev",
+    );
+    repo.commit(
+        &[("src/other.rs", "// out of scope")],
+        "fix: elsewhere\n\nRefs: 0007\nAgent: realtime-dev",
+    );
+    repo.commit(
+        &[("src/other2.rs", "// not an agent's commit")],
+        "fix: by a person\n\nRefs: 0007",
+    );
+    let out = repo.harness(&["commits", "check", "--base", &base, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(
+        rules(&v),
+        [
+            ("fix: by a person".to_string(), vec![]),
+            (
+                "fix: elsewhere".into(),
+                vec!["agent-outside-plan".to_string()]
+            ),
+            ("feat: presence".into(), vec![]),
+        ]
+    );
+    assert_eq!(v["commits"][1]["violations"][0]["part"], "src/other.rs");
+    let out = repo.harness(&["ci", "--no-gates", "--base", &base]);
+    assert!(
+        stdout(&out).contains("failed  scope    2 commit(s) by agents, 1 out of scope\n"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -44,7 +44,10 @@ struct CiReport<'a> {
 /// Which step a violation belongs to.
 fn step_of(rule: &str) -> &'static str {
     match rule {
-        "reference-unknown" | "reference-unapproved" | "reference-changed" => "plans",
+        "reference-unknown"
+        | "reference-unapproved"
+        | "reference-changed"
+        | "reference-unreadable" => "plans",
         r if r.starts_with("agent-") => "scope",
         _ => "commits",
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::Context;
 use crate::agent::Catalog;
 use crate::cli::{CommitsCommand, HookCommand, RangeArgs};
-use crate::commit::{Checker, CommitInput, CommitVerdict, NoPlans, PlanLookup, git};
+use crate::commit::{Checker, CommitInput, CommitVerdict, PlanLookup, StorePlans, git};
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, display_path};
 use crate::error::{Error, Outcome, Result};
@@ -63,8 +63,8 @@ pub fn plans_at(project: &Project, repo: &git2::Repository, tip: git2::Oid) -> R
 }
 
 /// The project's plan store, as the checker asks it.
-fn plan_store(_project: &Project) -> Result<Box<dyn PlanLookup>> {
-    Ok(Box::new(NoPlans))
+fn plan_store(project: &Project) -> Result<Box<dyn PlanLookup>> {
+    Ok(Box::new(StorePlans::new(crate::plan::Store::open(project))))
 }
 
 /// The verdicts on a range of commits.

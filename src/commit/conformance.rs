@@ -13,7 +13,7 @@ impl PlanLookup for Plans {
         match (r.plan_id(), r) {
             (Some("0007"), Reference::Task { task, .. }) if task != "3" => PlanState::UnknownTask,
             (Some("0007"), _) => PlanState::Approved {
-                files_to_change: vec!["src/ws.rs".into()],
+                scope: Scope::default(),
             },
             (Some("0008"), _) => PlanState::NotApproved {
                 status: "draft".into(),

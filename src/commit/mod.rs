@@ -17,13 +17,14 @@ pub mod rules;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
 pub use rules::{CommitsConfig, IgnoreConfig, Reference, Rules};
 
 use crate::agent::Catalog;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::plan::{self, Plan, Scope, Store};
 use crate::policy::Policy;
 
 /// One way a commit breaks a rule.
@@ -87,10 +88,10 @@ impl CommitVerdict {
 }
 
 /// What a plan store says about a referenced plan or task.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum PlanState {
-    /// Approved and unchanged since; the paths (or globs) it lets work touch.
-    Approved { files_to_change: Vec<String> },
+    /// Approved and unchanged since; its Files to Change.
+    Approved { scope: Scope },
     /// No plan has this id.
     Unknown,
     /// The plan exists but has no such task.
@@ -99,6 +100,8 @@ pub enum PlanState {
     NotApproved { status: String },
     /// The plan was approved, then its content changed.
     Changed,
+    /// The plan file cannot be read as a plan.
+    Unreadable { problem: String },
 }
 
 /// Where the checker learns about plans.
@@ -106,12 +109,60 @@ pub trait PlanLookup {
     fn lookup(&self, reference: &Reference) -> PlanState;
 }
 
-/// A store that holds no plans: every plan reference is unknown.
-pub struct NoPlans;
+/// The project's plan store as the checker asks it. Each plan is read once.
+pub struct StorePlans {
+    store: Store,
+    cache: RefCell<BTreeMap<u32, std::result::Result<Plan, String>>>,
+}
 
-impl PlanLookup for NoPlans {
-    fn lookup(&self, _: &Reference) -> PlanState {
-        PlanState::Unknown
+impl StorePlans {
+    pub fn new(store: Store) -> Self {
+        StorePlans {
+            store,
+            cache: RefCell::new(BTreeMap::new()),
+        }
+    }
+}
+
+impl PlanLookup for StorePlans {
+    fn lookup(&self, reference: &Reference) -> PlanState {
+        let Some(id) = reference.plan_id().and_then(plan::parse_id) else {
+            return PlanState::Unknown;
+        };
+        let mut cache = self.cache.borrow_mut();
+        let entry = cache
+            .entry(id)
+            .or_insert_with(|| match self.store.get_id(id) {
+                Ok(p) => Ok(p),
+                Err(Error::Input(d)) if d.iter().any(|d| d.code == "unknown-plan") => {
+                    Err(String::new())
+                }
+                Err(e) => Err(e.to_string().lines().next().unwrap_or("").to_string()),
+            });
+        let plan = match entry {
+            Ok(p) => p,
+            Err(problem) if problem.is_empty() => return PlanState::Unknown,
+            Err(problem) => {
+                return PlanState::Unreadable {
+                    problem: problem.clone(),
+                };
+            }
+        };
+        if let Reference::Task { task, .. } = reference {
+            let n: usize = task.parse().unwrap_or(0);
+            if n == 0 || n > plan.tasks.len() {
+                return PlanState::UnknownTask;
+            }
+        }
+        match plan.state() {
+            plan::PlanState::Approved(_) => PlanState::Approved {
+                scope: plan.scope().clone(),
+            },
+            plan::PlanState::Changed { .. } => PlanState::Changed,
+            other => PlanState::NotApproved {
+                status: other.name().to_string(),
+            },
+        }
     }
 }
 
@@ -198,7 +249,7 @@ impl<'a> Checker<'a> {
         };
         let mut v = syntax.violations.clone();
         rules.check_header(header, &syntax, &mut v);
-        let plan_files = self.references(&syntax, &rules, &mut verdict.references, &mut v);
+        let plan_scopes = self.references(&syntax, &rules, &mut verdict.references, &mut v);
         if let Some(name) = &agent {
             match &scope {
                 None => v.push(
@@ -212,7 +263,7 @@ impl<'a> Checker<'a> {
                         self.agents.agents.iter().map(|a| a.name.as_str()),
                     )),
                 ),
-                Some(s) => agent_scope(s, plan_files.as_deref(), &changed()?, &mut v),
+                Some(s) => agent_scope(s, plan_scopes.as_deref(), &changed()?, &mut v),
             }
         }
         verdict.agent = agent;
@@ -229,7 +280,7 @@ impl<'a> Checker<'a> {
         rules: &Rules,
         found: &mut Vec<Reference>,
         v: &mut Vec<Violation>,
-    ) -> Option<Vec<String>> {
+    ) -> Option<Vec<Scope>> {
         let (refs, bad) = rules::references(&syntax.footers);
         found.extend(refs.iter().cloned());
         // Other kinds of reference (`Refs: 676104e`) are fine where none is
@@ -244,7 +295,7 @@ impl<'a> Checker<'a> {
                 .hint("write e.g. `Refs: 0007-3`"),
             );
         }
-        let mut files: Option<Vec<String>> = None;
+        let mut scopes: Vec<Scope> = Vec::new();
         let mut usable = 0;
         for r in &refs {
             let Some(plan) = r.plan_id() else {
@@ -263,9 +314,9 @@ impl<'a> Checker<'a> {
                 continue;
             };
             let (rule, message) = match self.plans.lookup(r) {
-                PlanState::Approved { files_to_change } => {
+                PlanState::Approved { scope } => {
                     usable += 1;
-                    files.get_or_insert_with(Vec::new).extend(files_to_change);
+                    scopes.push(scope);
                     continue;
                 }
                 PlanState::Unknown => ("reference-unknown", format!("no plan `{plan}` exists")),
@@ -280,6 +331,10 @@ impl<'a> Checker<'a> {
                 PlanState::Changed => (
                     "reference-changed",
                     format!("plan `{plan}` changed after it was approved"),
+                ),
+                PlanState::Unreadable { problem } => (
+                    "reference-unreadable",
+                    format!("plan `{plan}` cannot be read: {problem}"),
                 ),
             };
             v.push(Violation::new(rule, message, Some(r.to_string())));
@@ -299,8 +354,17 @@ impl<'a> Checker<'a> {
                     .hint(format!("add a footer after a blank line, e.g. {example}")),
             );
         }
-        files.filter(|f| !f.is_empty() && usable == refs.len())
+        // Scope is checked only against plans that are all in good standing
+        // and state their Files to Change.
+        let planned = refs.iter().filter(|r| r.plan_id().is_some()).count();
+        (planned > 0 && scopes.len() == planned && scopes.iter().all(|s| !s.is_empty()))
+            .then_some(scopes)
     }
+}
+
+/// Gitignore-like, as plan scopes are: `*` stays within one component.
+fn glob(pattern: &str) -> std::result::Result<Glob, globset::Error> {
+    GlobBuilder::new(pattern).literal_separator(true).build()
 }
 
 fn glob_set(globs: &[String]) -> GlobSet {
@@ -312,13 +376,13 @@ fn glob_set(globs: &[String]) -> GlobSet {
         } else {
             g.to_string()
         };
-        if let Ok(glob) = Glob::new(&pattern) {
+        if let Ok(glob) = glob(&pattern) {
             b.add(glob);
         }
         // `src/ws` also covers what is inside it.
         if !g.contains('*')
             && !g.ends_with('/')
-            && let Ok(glob) = Glob::new(&format!("{g}/**"))
+            && let Ok(glob) = glob(&format!("{g}/**"))
         {
             b.add(glob);
         }
@@ -330,7 +394,7 @@ fn glob_set(globs: &[String]) -> GlobSet {
 /// outside the Files to Change of the plans it implements.
 fn agent_scope(
     scope: &AgentScope,
-    plan_files: Option<&[String]>,
+    plans: Option<&[Scope]>,
     changed: &[String],
     v: &mut Vec<Violation>,
 ) {
@@ -359,10 +423,9 @@ fn agent_scope(
             );
         }
     }
-    if let Some(files) = plan_files {
-        let allowed = glob_set(files);
+    if let Some(plans) = plans {
         for path in changed {
-            if !allowed.is_match(path) && !scope.protected.is_match(path) {
+            if !plans.iter().any(|p| p.contains(path)) && !scope.protected.is_match(path) {
                 v.push(
                     Violation::new(
                         "agent-outside-plan",
