@@ -2,7 +2,8 @@
 //! enforce it.
 //!
 //! Layout: [`agent`] reads definitions, [`policy`] compiles them into rules
-//! with provenance, [`config`] finds the project and its `harness.toml`.
+//! with provenance, [`config`] finds the project and its `harness.toml`,
+//! [`gate`] runs quality gates and records their evidence.
 //! [`commands`] glue these to the [`cli`]; only [`report`] prints.
 
 pub mod agent;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod fsutil;
+pub mod gate;
 pub mod policy;
 pub mod realtime;
 pub mod report;

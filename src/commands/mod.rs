@@ -2,6 +2,7 @@
 //! and hands the result to the reporter.
 
 mod agents;
+mod gate;
 mod init;
 
 use std::path::PathBuf;
@@ -36,5 +37,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Agents(cmd) => agents::run(&ctx, cmd),
+        Command::Gate(cmd) => gate::run(&ctx, cmd),
     }
 }
