@@ -131,11 +131,16 @@ impl Reporter {
 
     /// Ends drawing, leaving each gate's final line on screen.
     pub(crate) fn done(&self) {
-        if self.multi.is_some() {
+        if let Some(multi) = &self.multi {
             for bar in &self.bars {
                 if !bar.is_finished() {
                     bar.abandon();
                 }
+            }
+            // indicatif leaves the cursor at the end of its last line; what
+            // is printed next starts on a line of its own.
+            if !multi.is_hidden() {
+                let _ = writeln!(anstream::stderr());
             }
         }
     }
