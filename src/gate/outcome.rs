@@ -120,6 +120,12 @@ impl GateReport {
     }
 }
 
+/// A duration cut to whole milliseconds, the precision the record keeps, so
+/// that a report in memory equals the one read back.
+pub fn whole_millis(d: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 /// Durations as whole milliseconds in JSON.
 pub(crate) fn as_millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

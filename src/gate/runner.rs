@@ -34,7 +34,7 @@ use tokio::task::JoinSet;
 
 use super::evidence::{self, RunDir};
 use super::git;
-use super::outcome::{GateReport, GateRun, Status};
+use super::outcome::{GateReport, GateRun, Status, whole_millis};
 use super::progress::{Progress, Reporter};
 use super::spec::{CommandLine, GateSpec};
 use crate::error::{Error, Result};
@@ -109,7 +109,7 @@ pub async fn run(
         dirty: tree.dirty,
         passed: !interrupted && gates.iter().all(|g| g.status.passed()),
         interrupted,
-        duration: started.elapsed(),
+        duration: whole_millis(started.elapsed()),
         gates,
     };
     evidence::record(&opts.root, &report)?;
@@ -282,6 +282,7 @@ async fn run_one(
     };
     let group = child.id().map(|id| Pid::from_raw(id as i32));
     let file = std::fs::File::create(log).ok();
+    let logged = file.is_some();
     let (stop_tx, stop_rx) = watch::channel(false);
     let capture = match tokio::net::unix::pipe::Receiver::from_owned_fd(reader.into()) {
         Ok(rx) => tokio::spawn(capture(rx, file, stop_rx, opts.tail_lines)),
@@ -301,7 +302,10 @@ async fn run_one(
             Ended::Cancelled(why, status)
         }
     };
-    // The leader is gone; anything it left in its group goes too.
+    // The leader is gone; anything it left in its group goes too. (A group
+    // id stays reserved while any member lives, so this cannot reach an
+    // unrelated process unless the group emptied and its id was reused as a
+    // new group's within these few instructions.)
     if let Some(g) = group {
         let _ = killpg(g, Signal::SIGKILL);
     }
@@ -318,11 +322,11 @@ async fn run_one(
 
     let mut run = never_ran(spec, Status::Failed, String::new(), None);
     run.reason = None;
-    run.duration = started.elapsed();
+    run.duration = whole_millis(started.elapsed());
     run.output_sha256 = output.sha256;
     run.output_bytes = output.bytes;
     run.tail = output.tail;
-    run.log_path = Some(log.to_path_buf());
+    run.log_path = logged.then(|| log.to_path_buf());
     let record_status = |run: &mut GateRun, status: Option<ExitStatus>| {
         if let Some(s) = status {
             run.exit_code = s.code();

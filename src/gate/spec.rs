@@ -446,6 +446,37 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_full_gate_table() {
+        let text = "[gates.clippy]\ncommand = [\"cargo\", \"clippy\"]\ntimeout = \"1h 30m\"\nenv = { RUSTFLAGS = \"-D warnings\" }\ncwd = \"crates/core\"\nwhen = [\"**/*.rs\"]\n\n[gates.unit]\ncommand = \"pytest\"\nallow_no_tests = true\n";
+        let config =
+            crate::config::Config::parse(std::path::Path::new("harness.toml"), text).unwrap();
+        let clippy = &config.gates["clippy"];
+        assert_eq!(
+            clippy.command,
+            CommandLine::Argv(vec!["cargo".into(), "clippy".into()])
+        );
+        assert_eq!(clippy.timeout, Some(Timeout(Duration::from_secs(90 * 60))));
+        assert_eq!(clippy.env["RUSTFLAGS"], "-D warnings");
+        let root = std::path::Path::new("/p");
+        let spec = GateSpec::from_config(
+            "clippy",
+            clippy,
+            root,
+            Origin::Detected {
+                marker: "x".into(),
+                reason: "r".into(),
+            },
+        );
+        assert_eq!(spec.kind, GateKind::Lint);
+        assert_eq!(spec.cwd, root.join("crates/core"));
+        assert_eq!(spec.when, ["**/*.rs"]);
+        let unit = GateSpec::from_config("unit", &config.gates["unit"], root, spec.origin.clone());
+        assert_eq!(unit.timeout, DEFAULT_TIMEOUT);
+        assert!(unit.allow_no_tests);
+        assert_eq!(unit.no_tests_exit_code(), Some(5));
+    }
+
+    #[test]
     fn names_are_file_safe() {
         assert!(check_name("cargo-test.unit_1").is_ok());
         assert!(check_name("a/b").is_err());
