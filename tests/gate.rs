@@ -741,6 +741,7 @@ fn when_globs_skip_gates_with_no_matching_change() {
     index
         .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
         .unwrap();
+    index.write().unwrap();
     let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
     let sig = git2::Signature::now("t", "t@example.com").unwrap();
     repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
@@ -798,4 +799,55 @@ fn gate_list_reads_the_realtime_dev_agent_of_this_repository() {
             "npm run lint && npm test"
         ]
     );
+}
+
+#[test]
+fn the_library_api_selects_runs_and_reads_back_evidence() {
+    use harness::gate::{self, Progress, RunOptions, Status, evidence};
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    std::fs::write(
+        dir.path().join("harness.toml"),
+        "[gates.fine]\ncommand = \"echo ok\"\n\n[gates.broken]\ncommand = \"exit 9\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "/.harness/\n").unwrap();
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    let head = repo
+        .commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+        .unwrap()
+        .to_string();
+
+    let project = harness::config::Project::discover(dir.path()).unwrap();
+    let specs = gate::select(&project, None, &["fine".to_string()], None).unwrap();
+    assert_eq!(specs.len(), 1);
+    let report =
+        gate::run_blocking(specs, &RunOptions::new(&project.root), Progress::Silent).unwrap();
+    assert!(report.passed);
+    assert_eq!(report.commit.as_deref(), Some(head.as_str()));
+    assert!(!report.dirty, "recording evidence must not dirty the tree");
+    assert_eq!(report.gates[0].status, Status::Passed);
+    assert_eq!(report.gates[0].tail, "ok");
+    assert_eq!(
+        evidence::latest(&project.root).unwrap().as_ref(),
+        Some(&report)
+    );
+    assert_eq!(
+        evidence::last_clean_pass(&project.root, "fine", &head).map(|r| r.id),
+        Some(report.id.clone())
+    );
+    assert!(evidence::last_clean_pass(&project.root, "broken", &head).is_none());
+
+    let all = gate::select(&project, None, &[], None).unwrap();
+    let second =
+        gate::run_blocking(all, &RunOptions::new(&project.root), Progress::Silent).unwrap();
+    assert!(!second.passed);
+    assert_eq!(second.get("broken").unwrap().exit_code, Some(9));
+    assert_eq!(evidence::run_ids(&project.root), [report.id, second.id]);
 }
