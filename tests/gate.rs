@@ -699,7 +699,7 @@ fn an_agents_gates_are_its_commands_or_configured_gates() {
         triples(&[
             ("ruff-check", "lint", "ruff check ."),
             ("unit", "test", "pytest -q"),
-            ("npm-run-lint", "test", "npm run lint && npm test"),
+            ("npm-lint-test", "test", "npm run lint && npm test"),
         ])
     );
     let out = harness(dir.path(), &["gate", "list", "--agent", "dev"]);
@@ -710,7 +710,7 @@ fn an_agents_gates_are_its_commands_or_configured_gates() {
             "GATE KIND TIMEOUT COMMAND WHY",
             "ruff-check lint 10m ruff check . agent `dev` at agents/dev.md:10",
             "unit test 2m pytest -q agent `dev` at agents/dev.md:11",
-            "npm-run-lint test 10m npm run lint && npm test agent `dev` at agents/dev.md:12",
+            "npm-lint-test test 10m npm run lint && npm test agent `dev` at agents/dev.md:12",
         ]
     );
     // Without the agent: the configured gates, with their provenance.

@@ -373,29 +373,38 @@ impl GateSpec {
     }
 }
 
-/// A gate name made from a command written in an agent's body:
-/// `npm run lint && npm test` becomes `npm-run-lint`.
+/// A gate name made from a command written in an agent's body: the first
+/// two words of each command in a chain, flags and `run` left out, so
+/// `npm run lint && npm test` becomes `npm-lint-test`.
 pub fn name_from_command(command: &str) -> String {
-    let words: Vec<String> = command
-        .split(|c: char| c.is_whitespace() || "&|;".contains(c))
-        .filter(|w| !w.is_empty() && !is_assignment(w))
-        .map(|w| {
-            w.rsplit('/')
-                .next()
-                .unwrap_or(w)
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-                .collect::<String>()
-                .trim_matches('.')
-                .to_string()
-        })
-        .filter(|w| !w.is_empty() && !w.starts_with('-'))
-        .take(3)
-        .collect();
+    let mut words: Vec<String> = Vec::new();
+    for segment in command.split(['&', '|', ';']) {
+        let segment_words = segment
+            .split_whitespace()
+            .filter(|w| !is_assignment(w) && !w.starts_with('-') && *w != "run")
+            .map(|w| {
+                w.rsplit('/')
+                    .next()
+                    .unwrap_or(w)
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                    .collect::<String>()
+                    .trim_matches('.')
+                    .to_lowercase()
+            })
+            .filter(|w| !w.is_empty())
+            .take(2);
+        for w in segment_words {
+            if !words.contains(&w) {
+                words.push(w);
+            }
+        }
+    }
+    words.truncate(4);
     if words.is_empty() {
         "gate".to_string()
     } else {
-        words.join("-").to_lowercase()
+        words.join("-")
     }
 }
 
@@ -427,7 +436,11 @@ mod tests {
         assert_eq!(name_from_command("ruff check ."), "ruff-check");
         assert_eq!(
             name_from_command("npm run lint && npm test"),
-            "npm-run-lint"
+            "npm-lint-test"
+        );
+        assert_eq!(
+            name_from_command("cargo clippy --all-targets -- -D warnings"),
+            "cargo-clippy"
         );
         assert_eq!(
             name_from_command("RUST_LOG=1 ./scripts/check.sh --all"),
