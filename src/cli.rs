@@ -68,6 +68,10 @@ pub enum Command {
     /// Under GitHub Actions (`GITHUB_ACTIONS=true`) it also writes `::error`
     /// annotations and appends a Markdown summary to `$GITHUB_STEP_SUMMARY`.
     Ci(CiArgs),
+    /// Run quality gates (format, lint, type check, tests) in parallel, with
+    /// timeouts, and record the evidence under `.harness/gates/`.
+    #[command(subcommand)]
+    Gate(GateCommand),
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +170,57 @@ pub enum AgentsCommand {
         /// The agent's `name`.
         name: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GateCommand {
+    /// Run gates and report: exits 0 when all pass, 1 when any fails.
+    ///
+    /// Which gates: NAMEs if given; else the agent's (--agent); else the
+    /// `[gates.NAME]` tables of harness.toml; else those detected from
+    /// Cargo.toml, pyproject.toml/setup.py or package.json. Each gate runs in
+    /// its own process group and is killed with all its children at its
+    /// timeout or on Ctrl-C. Full output goes to `.harness/gates/RUN/NAME.log`.
+    ///
+    /// Under GitHub Actions (GITHUB_ACTIONS=true) failed gates also become
+    /// `::error` annotations and a table is added to the job summary.
+    Run(GateRunArgs),
+    /// Show the gates that would run, their commands and why each was chosen
+    /// or skipped.
+    List(GateSelectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GateSelectArgs {
+    /// Gates to run, by name (see `harness gate list`); all when omitted.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Use the gates this agent's definition lists (its quality-gate
+    /// commands or its `harness: gates:` block).
+    #[arg(long, value_name = "AGENT")]
+    pub agent: Option<String>,
+    /// Skip gates whose `when` globs match no file changed since REV
+    /// (a commit, branch or tag, e.g. `origin/main`).
+    #[arg(long, value_name = "REV")]
+    pub changed_since: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GateRunArgs {
+    #[command(flatten)]
+    pub select: GateSelectArgs,
+    /// How many gates run at once [default: the number of CPUs].
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Stop the other gates as soon as one fails.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Also write the results as JUnit XML to FILE, for CI test reports.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// No live progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[cfg(test)]

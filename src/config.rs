@@ -5,6 +5,7 @@
 //! directory holding `.git`), so running harness in a sub-directory of a
 //! project behaves as at its top.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -25,6 +26,9 @@ pub struct Config {
     pub commits: crate::commit::CommitsConfig,
     /// `[plans]`: what a plan must hold to be approved.
     pub plans: crate::plan::PlanConfig,
+    /// Quality gates, `[gates.NAME]`.
+    #[serde(deserialize_with = "crate::gate::spec::deserialize_gates")]
+    pub gates: BTreeMap<String, crate::gate::GateConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

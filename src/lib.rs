@@ -2,7 +2,8 @@
 //! enforce it.
 //!
 //! Layout: [`agent`] reads definitions, [`policy`] compiles them into rules
-//! with provenance, [`config`] finds the project and its `harness.toml`.
+//! with provenance, [`config`] finds the project and its `harness.toml`,
+//! [`gate`] runs quality gates and records their evidence.
 //! [`plan`] holds plans and their approvals.
 //! [`commands`] glue these to the [`cli`]; only [`report`] prints.
 
@@ -14,6 +15,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod fsutil;
+pub mod gate;
 pub mod plan;
 pub mod policy;
 pub mod realtime;

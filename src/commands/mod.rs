@@ -4,6 +4,7 @@
 mod agents;
 mod ci;
 mod commits;
+mod gate;
 mod init;
 
 use std::path::PathBuf;
@@ -40,5 +41,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Agents(cmd) => agents::run(&ctx, cmd),
         Command::Commits(cmd) => commits::run(&ctx, cmd),
         Command::Ci(args) => ci::run(&ctx, &args),
+        Command::Gate(cmd) => gate::run(&ctx, cmd),
     }
 }
