@@ -535,3 +535,30 @@ fn an_agent_may_change_only_its_plans_files() {
         stdout(&out)
     );
 }
+
+#[test]
+fn ci_runs_the_quality_gates_unless_told_not_to() {
+    let repo = Repo::new();
+    let config = "[gates.ok]\ncommand = \"true\"\n\n[gates.broken]\ncommand = \"exit 3\"\n";
+    repo.write("harness.toml", config);
+    let base = repo.commit(&[("harness.toml", config)], "chore: gates");
+    repo.commit(&[("a", "1")], "feat: a");
+    let out = repo.harness(&["ci", "--base", &base]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("gate broken: `exit 3` failed (exit 3)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("failed  gates    1 of 2 gate(s) failed: broken\n"),
+        "{text}"
+    );
+    assert!(text.contains("ok      commits  1 commit(s) in"), "{text}");
+    let out = repo.harness(&["ci", "--base", &base, "--no-gates", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v = json(&out);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["gates"], serde_json::Value::Null);
+    assert_eq!(v["steps"][4]["status"], "skipped");
+}

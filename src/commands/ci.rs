@@ -3,6 +3,9 @@
 //! The steps share one history walk: the commit verdicts are split into
 //! the plans step (referenced plans approved and unchanged), the commits
 //! step (messages and references) and the scope step (what agents changed).
+//! The gates step runs the project's quality gates with `crate::gate`,
+//! after the cheap checks, so a bad commit is reported even when the gates
+//! take minutes.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -16,6 +19,7 @@ use crate::cli::CiArgs;
 use crate::commit::CommitVerdict;
 use crate::diagnostic::{Diagnostic, display_path};
 use crate::error::{Error, Outcome, Result};
+use crate::gate::{self, GateReport, Progress, RunOptions};
 use crate::report::{self, BOLD, DIM, ERROR, Format, OK, WARNING};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -39,6 +43,8 @@ struct CiReport<'a> {
     steps: &'a [Step],
     agents: &'a [Diagnostic],
     commits: &'a RangeReport,
+    /// The gate run, when gates ran.
+    gates: Option<&'a GateReport>,
 }
 
 /// Which step a violation belongs to.
@@ -133,14 +139,51 @@ pub fn run(ctx: &Context, args: &CiArgs) -> Result<Outcome> {
         summary: format!("{by_agents} commit(s) by agents, {bad_scope} out of scope"),
     });
 
-    steps.push(Step {
-        name: "gates",
-        status: Status::Skipped,
-        summary: if args.no_gates {
-            "skipped (--no-gates)".to_string()
+    let gates = if args.no_gates {
+        None
+    } else {
+        let specs = gate::select(&project, None, &[], None)?;
+        if specs.is_empty() {
+            None
         } else {
-            "not run: the gate runner is not wired into `harness ci` yet".to_string()
+            let progress = match ctx.format {
+                Format::Text => Progress::auto(),
+                Format::Json => Progress::Silent,
+            };
+            Some(gate::run_blocking(
+                specs,
+                &RunOptions::new(&project.root),
+                progress,
+            )?)
+        }
+    };
+    steps.push(match &gates {
+        None => Step {
+            name: "gates",
+            status: Status::Skipped,
+            summary: if args.no_gates {
+                "skipped (--no-gates)".to_string()
+            } else {
+                "no gates configured or detected".to_string()
+            },
         },
+        Some(r) => {
+            let failed: Vec<&str> = r.failed().map(|g| g.name.as_str()).collect();
+            Step {
+                name: "gates",
+                status: if r.passed { Status::Ok } else { Status::Failed },
+                summary: if failed.is_empty() {
+                    format!("{} gate(s) passed", r.gates.len())
+                } else {
+                    format!(
+                        "{} of {} gate(s) failed: {}",
+                        failed.len(),
+                        r.gates.len(),
+                        failed.join(", ")
+                    )
+                },
+            }
+        }
     });
 
     let ok = steps.iter().all(|s| s.status != Status::Failed);
@@ -150,11 +193,19 @@ pub fn run(ctx: &Context, args: &CiArgs) -> Result<Outcome> {
             steps: &steps,
             agents: &catalog.diagnostics,
             commits: &range,
+            gates: gates.as_ref(),
         })?,
-        Format::Text => report::text(&text(&steps, &catalog.diagnostics, &range))?,
+        Format::Text => report::text(&text(&steps, &catalog.diagnostics, &range, gates.as_ref()))?,
     }
-    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        report::text(&annotations(&catalog.diagnostics, &range))?;
+    if gate::github::active() {
+        let mut notes = annotations(&catalog.diagnostics, &range);
+        let mut md = markdown(&steps, &range);
+        if let Some(r) = &gates {
+            notes.push_str(&gate::github::annotations(r));
+            md.push_str(&gate::github::summary(r));
+            md.push('\n');
+        }
+        report::text(&notes)?;
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
             let path = std::path::PathBuf::from(path);
             let mut f = std::fs::OpenOptions::new()
@@ -162,20 +213,40 @@ pub fn run(ctx: &Context, args: &CiArgs) -> Result<Outcome> {
                 .append(true)
                 .open(&path)
                 .map_err(|e| Error::io("open", &path, e))?;
-            f.write_all(markdown(&steps, &range).as_bytes())
+            f.write_all(md.as_bytes())
                 .map_err(|e| Error::io("append to", &path, e))?;
         }
     }
     Ok(Outcome::failed_if(!ok))
 }
 
-fn text(steps: &[Step], agents: &[Diagnostic], range: &RangeReport) -> String {
+fn text(
+    steps: &[Step],
+    agents: &[Diagnostic],
+    range: &RangeReport,
+    gates: Option<&GateReport>,
+) -> String {
     let mut s = String::new();
     for d in agents {
         let _ = writeln!(s, "{d}");
     }
     for c in range.commits.iter().filter(|c| !c.ok) {
         commits::verdict_text(&mut s, c);
+    }
+    for g in gates.iter().flat_map(|r| r.failed()) {
+        let _ = writeln!(
+            s,
+            "{BOLD}gate {}{BOLD:#}: `{}` {}",
+            g.name,
+            g.command,
+            g.summary()
+        );
+        for extra in [&g.reason, &g.hint].into_iter().flatten() {
+            let _ = writeln!(s, "  {extra}");
+        }
+        if let Some(log) = &g.log_path {
+            let _ = writeln!(s, "  {DIM}log: {}{DIM:#}", display_path(log));
+        }
     }
     if !s.is_empty() {
         s.push('\n');
