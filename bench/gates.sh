@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Overhead of `harness gate run` against running the same gates directly and
+# against lefthook (npm package), all running N trivial gates in parallel.
+#
+#   bench/gates.sh [N gates, default 8] [R runs each, default 30]
+#
+# Prints the mean wall time per run of each and harness's overhead per run
+# over the direct baseline (target: under 10 ms). Builds harness in release
+# mode; installs lefthook with npm into its own directory under
+# ${BENCH_DIR:-target/bench-gates} (skipped with a note when npm is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${1:-8}
+R=${2:-30}
+TARGET=${CARGO_TARGET_DIR:-target}
+BENCH_DIR=${BENCH_DIR:-$TARGET/bench-gates}
+mkdir -p "$BENCH_DIR"
+BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
+
+cargo build --release --quiet
+HARNESS=$(cd "$TARGET/release" && pwd)/harness
+
+# The project the gates run in: a git repository (lefthook needs one).
+PROJECT=$BENCH_DIR/project
+rm -rf "$PROJECT"
+mkdir -p "$PROJECT"
+git -C "$PROJECT" init --quiet
+{
+  for i in $(seq 1 "$N"); do
+    printf '[gates.g%d]\ncommand = "true"\n\n' "$i"
+  done
+} > "$PROJECT/harness.toml"
+{
+  printf 'pre-commit:\n  parallel: true\n  commands:\n'
+  for i in $(seq 1 "$N"); do
+    printf '    g%d:\n      run: "true"\n' "$i"
+  done
+} > "$PROJECT/lefthook.yml"
+
+# Mean wall time in milliseconds of R runs of "$@" (after one warm-up run).
+mean_ms() {
+  "$@" >/dev/null 2>&1 || true
+  local start end
+  start=$(date +%s%N)
+  for _ in $(seq 1 "$R"); do
+    "$@" >/dev/null 2>&1 || true
+  done
+  end=$(date +%s%N)
+  awk -v s="$start" -v e="$end" -v r="$R" 'BEGIN { printf "%.2f", (e - s) / r / 1e6 }'
+}
+
+direct() {
+  cd "$PROJECT"
+  for _ in $(seq 1 "$N"); do sh -c true & done
+  wait
+}
+
+run_harness() {
+  "$HARNESS" -C "$PROJECT" gate run --quiet --jobs "$N"
+}
+
+LEFTHOOK=""
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -x "$BENCH_DIR/lefthook/node_modules/.bin/lefthook" ]; then
+    npm install --silent --no-audit --no-fund --prefix "$BENCH_DIR/lefthook" lefthook >/dev/null 2>&1 || true
+  fi
+  if [ -x "$BENCH_DIR/lefthook/node_modules/.bin/lefthook" ]; then
+    LEFTHOOK=$BENCH_DIR/lefthook/node_modules/.bin/lefthook
+  fi
+fi
+run_lefthook() {
+  (cd "$PROJECT" && LEFTHOOK_QUIET=meta,summary,execution "$LEFTHOOK" run pre-commit --force)
+}
+
+echo "$N trivial gates (\`true\`) in parallel, mean of $R runs"
+D=$(mean_ms direct)
+H=$(mean_ms run_harness)
+printf '  %-28s %8s ms\n' "direct (sh -c true, &; wait)" "$D" "harness gate run" "$H"
+if [ -n "$LEFTHOOK" ]; then
+  L=$(mean_ms run_lefthook)
+  printf '  %-28s %8s ms   (%s)\n' "lefthook run pre-commit" "$L" "$("$LEFTHOOK" version 2>/dev/null || echo '?')"
+else
+  echo "  lefthook: not measured (npm or the lefthook package unavailable)"
+fi
+OVER=$(awk -v h="$H" -v d="$D" 'BEGIN { printf "%.2f", h - d }')
+VERDICT=$(awk -v o="$OVER" 'BEGIN { print (o < 10 ? "under" : "OVER") }')
+echo "harness overhead per run: $OVER ms ($VERDICT the 10 ms target)"
