@@ -51,7 +51,6 @@ mean_ms() {
 }
 
 direct() {
-  cd "$PROJECT"
   for _ in $(seq 1 "$N"); do sh -c true & done
   wait
 }
@@ -61,12 +60,18 @@ run_harness() {
 }
 
 LEFTHOOK=""
+LEFTHOOK_DIR=$BENCH_DIR/lefthook
 if command -v npm >/dev/null 2>&1; then
-  if [ ! -x "$BENCH_DIR/lefthook/node_modules/.bin/lefthook" ]; then
-    npm install --silent --no-audit --no-fund --prefix "$BENCH_DIR/lefthook" lefthook >/dev/null 2>&1 || true
+  if [ ! -d "$LEFTHOOK_DIR/node_modules/lefthook" ]; then
+    mkdir -p "$LEFTHOOK_DIR"
+    [ -f "$LEFTHOOK_DIR/package.json" ] || echo '{"private": true}' > "$LEFTHOOK_DIR/package.json"
+    (cd "$LEFTHOOK_DIR" && npm install --silent --no-audit --no-fund lefthook >/dev/null 2>&1) || true
   fi
-  if [ -x "$BENCH_DIR/lefthook/node_modules/.bin/lefthook" ]; then
-    LEFTHOOK=$BENCH_DIR/lefthook/node_modules/.bin/lefthook
+  # The package's `bin` is a node wrapper around a native binary; time the
+  # binary itself, as harness is timed without an interpreter in front.
+  LEFTHOOK=$(find "$LEFTHOOK_DIR/node_modules" -path '*lefthook-*/bin/lefthook*' -type f 2>/dev/null | head -n 1)
+  if [ -z "$LEFTHOOK" ] && [ -x "$LEFTHOOK_DIR/node_modules/.bin/lefthook" ]; then
+    LEFTHOOK=$LEFTHOOK_DIR/node_modules/.bin/lefthook
   fi
 fi
 run_lefthook() {
