@@ -304,10 +304,13 @@ fn fail_fast_stops_the_others() {
 
 #[test]
 fn a_missing_tool_fails_its_gate_with_an_install_hint_and_others_run() {
-    let dir = project(&[(
-        "harness.toml",
-        "[gates.lint]\ncommand = \"ruff-not-installed-here check .\"\n\n[gates.argv]\ncommand = [\"pytest-not-installed-here\"]\n\n[gates.ok]\ncommand = \"true\"\n\n[gates.shell127]\ncommand = \"true && no-such-command-xyz\"\n",
-    )]);
+    let dir = project(&[
+        (
+            "harness.toml",
+            "[gates.lint]\ncommand = \"ruff-not-installed-here check .\"\n\n[gates.argv]\ncommand = [\"pytest-not-installed-here\"]\n\n[gates.ok]\ncommand = \"true\"\n\n[gates.shell127]\ncommand = \"true && no-such-command-xyz\"\n\n[gates.noexec]\ncommand = [\"./tool.sh\"]\n",
+        ),
+        ("tool.sh", "#!/bin/sh\n"),
+    ]);
     let out = harness(dir.path(), &["gate", "run", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let report = json(&out);
@@ -332,6 +335,13 @@ fn a_missing_tool_fails_its_gate_with_an_install_hint_and_others_run() {
     );
     assert_eq!(by("argv")["status"], "not_started");
     assert_eq!(by("ok")["status"], "passed");
+    let noexec = by("noexec");
+    assert_eq!(noexec["status"], "not_started");
+    assert_eq!(
+        noexec["reason"],
+        "`./tool.sh` cannot be executed: permission denied"
+    );
+    assert_eq!(noexec["hint"], "make it executable: `chmod +x ./tool.sh`");
     let sh = by("shell127");
     assert_eq!(sh["exit_code"], 127);
     assert_eq!(
