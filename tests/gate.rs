@@ -108,8 +108,9 @@ fn three_one_second_gates_take_about_one_second() {
     let wall = start.elapsed();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(wall >= Duration::from_secs(1), "{wall:?}");
+    // One after another would take three seconds; the margin absorbs a busy machine.
     assert!(
-        wall < Duration::from_millis(1800),
+        wall < Duration::from_millis(2500),
         "ran one after another: {wall:?}"
     );
     let report = json(&out);
