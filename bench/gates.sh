@@ -38,9 +38,11 @@ git -C "$PROJECT" init --quiet
   done
 } > "$PROJECT/lefthook.yml"
 
-# Children's CPU time so far (user + system), in milliseconds.
-cpu_ms() {
-  times | tail -n 1 | awk '{
+# A `times` line of children's user and system time, as milliseconds.
+# `times` itself must run in the measuring shell: a pipe or $(...) would run
+# it in a fresh subshell, which has no children yet.
+to_ms() {
+  awk '{
     t = 0
     for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] }
     printf "%.3f", t * 1000
@@ -53,15 +55,19 @@ cpu_ms() {
 measure() {
   "$@" >/dev/null 2>&1 || true
   local start end c0 c1
-  c0=$(cpu_ms)
+  times >"$BENCH_DIR/times"
+  c0=$(tail -n 1 "$BENCH_DIR/times")
   start=$(date +%s%N)
   for _ in $(seq 1 "$R"); do
     "$@" >/dev/null 2>&1 || true
   done
   end=$(date +%s%N)
-  c1=$(cpu_ms)
+  times >"$BENCH_DIR/times"
+  c1=$(tail -n 1 "$BENCH_DIR/times")
+  c0=$(echo "$c0" | to_ms)
+  c1=$(echo "$c1" | to_ms)
   awk -v s="$start" -v e="$end" -v r="$R" -v c0="$c0" -v c1="$c1" \
-    'BEGIN { printf "%.2f %.2f", (e - s) / r / 1e6, (c1 - c0) / r }'
+    'BEGIN { printf "%.2f %.2f\n", (e - s) / r / 1e6, (c1 - c0) / r }'
 }
 
 direct() {
