@@ -105,7 +105,9 @@ pub async fn run(
     let dir = RunDir::create(&opts.root)?;
     let started = Instant::now();
     let (gates, interrupted) = run_all(specs, opts, &dir, progress).await?;
-    let tree = tree.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let tree = tree
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     let report = GateReport {
         id: dir.id.clone(),
         started_at: humantime::format_rfc3339_millis(dir.started).to_string(),
