@@ -344,7 +344,8 @@ pub enum GateCommand {
     /// `[gates.NAME]` tables of harness.toml; else those detected from
     /// Cargo.toml, pyproject.toml/setup.py or package.json. Each gate runs in
     /// its own process group and is killed with all its children at its
-    /// timeout or on Ctrl-C. Full output goes to `.harness/gates/RUN/NAME.log`.
+    /// timeout or on Ctrl-C (which exits 130). Full output goes to
+    /// `.harness/gates/RUN/NAME.log`, beside the run's `report.json`.
     ///
     /// Under GitHub Actions (GITHUB_ACTIONS=true) failed gates also become
     /// `::error` annotations and a table is added to the job summary.

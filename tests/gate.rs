@@ -108,8 +108,9 @@ fn three_one_second_gates_take_about_one_second() {
     let wall = start.elapsed();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(wall >= Duration::from_secs(1), "{wall:?}");
+    // One after another would take three seconds; the margin absorbs a busy machine.
     assert!(
-        wall < Duration::from_millis(1800),
+        wall < Duration::from_millis(2500),
         "ran one after another: {wall:?}"
     );
     let report = json(&out);
@@ -195,11 +196,6 @@ fn evidence_records_commit_state_digest_and_full_log() {
     )
     .unwrap();
     assert_eq!(recorded["gates"][0]["output_sha256"], digest);
-    let latest: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join(".harness/gates/latest.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(latest["id"], id);
     // `.harness/` ignores itself.
     assert_eq!(
         std::fs::read_to_string(dir.path().join(".harness/.gitignore")).unwrap(),
@@ -309,10 +305,13 @@ fn fail_fast_stops_the_others() {
 
 #[test]
 fn a_missing_tool_fails_its_gate_with_an_install_hint_and_others_run() {
-    let dir = project(&[(
-        "harness.toml",
-        "[gates.lint]\ncommand = \"ruff-not-installed-here check .\"\n\n[gates.argv]\ncommand = [\"pytest-not-installed-here\"]\n\n[gates.ok]\ncommand = \"true\"\n\n[gates.shell127]\ncommand = \"true && no-such-command-xyz\"\n",
-    )]);
+    let dir = project(&[
+        (
+            "harness.toml",
+            "[gates.lint]\ncommand = \"ruff-not-installed-here check .\"\n\n[gates.argv]\ncommand = [\"pytest-not-installed-here\"]\n\n[gates.ok]\ncommand = \"true\"\n\n[gates.shell127]\ncommand = \"true && no-such-command-xyz\"\n\n[gates.noexec]\ncommand = [\"./tool.sh\"]\n",
+        ),
+        ("tool.sh", "#!/bin/sh\n"),
+    ]);
     let out = harness(dir.path(), &["gate", "run", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let report = json(&out);
@@ -337,6 +336,13 @@ fn a_missing_tool_fails_its_gate_with_an_install_hint_and_others_run() {
     );
     assert_eq!(by("argv")["status"], "not_started");
     assert_eq!(by("ok")["status"], "passed");
+    let noexec = by("noexec");
+    assert_eq!(noexec["status"], "not_started");
+    assert_eq!(
+        noexec["reason"],
+        "`./tool.sh` cannot be executed: permission denied"
+    );
+    assert_eq!(noexec["hint"], "make it executable: `chmod +x ./tool.sh`");
     let sh = by("shell127");
     assert_eq!(sh["exit_code"], 127);
     assert_eq!(

@@ -6,11 +6,13 @@
 //!   20261122T002843.123Z-4711/   one directory per run, named by its id
 //!     report.json                the GateReport
 //!     cargo-test.log             each gate's full output (stdout and stderr)
-//!   latest.json                  a copy of the newest report.json
 //! ```
 //!
-//! Ids sort by time. `.harness/` gets a `.gitignore` of `*` so the record
-//! never shows up as a change in the project.
+//! Ids sort by time, so the newest run is the last id. `.harness/` gets a
+//! `.gitignore` of `*` so the record never shows up as a change in the
+//! project. Reports are replaced atomically but not synced to disk: a run
+//! lost in a crash is one to run again, and an fsync would cost more than
+//! harness's whole overhead on a run of quick gates.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -23,7 +25,6 @@ use crate::fsutil;
 /// Where runs are recorded, relative to the project root.
 pub const DIR: &str = ".harness/gates";
 pub const REPORT_FILE: &str = "report.json";
-pub const LATEST_FILE: &str = "latest.json";
 
 /// A run's directory, created before its gates start so logs stream into it.
 #[derive(Debug, Clone)]
@@ -68,22 +69,20 @@ impl RunDir {
     }
 }
 
-/// Writes a run's report beside its logs and as the latest run.
+/// Writes a run's report beside its logs.
 pub fn record(root: &Path, report: &GateReport) -> Result<PathBuf> {
     let json = serde_json::to_vec_pretty(report).expect("reports serialise to JSON");
     let path = root.join(DIR).join(&report.id).join(REPORT_FILE);
-    fsutil::write_atomic(&path, &json)?;
-    fsutil::write_atomic(&root.join(DIR).join(LATEST_FILE), &json)?;
+    fsutil::write_atomic_unsynced(&path, &json)?;
     Ok(path)
 }
 
 /// The newest recorded run, if any.
 pub fn latest(root: &Path) -> Result<Option<GateReport>> {
-    let path = root.join(DIR).join(LATEST_FILE);
-    if !path.is_file() {
-        return Ok(None);
+    match run_ids(root).last() {
+        Some(id) => load(root, id).map(Some),
+        None => Ok(None),
     }
-    read_report(&path).map(Some)
 }
 
 /// The ids of every recorded run, oldest first.

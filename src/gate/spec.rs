@@ -490,6 +490,24 @@ mod tests {
     }
 
     #[test]
+    fn the_template_example_parses_once_uncommented() {
+        let template = include_str!("../../templates/harness.toml");
+        let start = template
+            .find("# [gates.")
+            .expect("the template shows a gate");
+        let example: String = template[start..]
+            .lines()
+            .filter(|l| !l.starts_with("# #"))
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+            .collect();
+        let config = crate::config::Config::parse(std::path::Path::new("harness.toml"), &example)
+            .unwrap_or_else(|e| panic!("{e}\n{example}"));
+        let gate = &config.gates["clippy"];
+        assert_eq!(gate.kind, Some(GateKind::Lint));
+        assert_eq!(gate.when.len(), 3);
+    }
+
+    #[test]
     fn names_are_file_safe() {
         assert!(check_name("cargo-test.unit_1").is_ok());
         assert!(check_name("a/b").is_err());
