@@ -495,8 +495,10 @@ mod tests {
         let start = template
             .find("# [gates.")
             .expect("the template shows a gate");
+        // The example runs to the first blank line; other sections follow it.
         let example: String = template[start..]
             .lines()
+            .take_while(|l| !l.trim().is_empty())
             .filter(|l| !l.starts_with("# #"))
             .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
             .collect();
