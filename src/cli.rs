@@ -326,9 +326,10 @@ pub enum TaskCommand {
     },
     /// Complete a task, if harness can confirm it is done.
     ///
-    /// Runs the owner agent's quality gates and checks that every file
-    /// changed since the task started lies within the plan's Files to
-    /// Change. The task is completed only when both pass; the evidence (gate
+    /// Runs the owner agent's quality gates (when it lists none, the
+    /// project's, as `harness gate run` does; in parallel, with timeouts)
+    /// and checks that every file changed since the task started lies
+    /// within the plan's Files to Change. The task is completed only when both pass; the evidence (gate
     /// names, exit codes, durations, output digests, commit) is stored either
     /// way. Exits 1 when a check fails and the task stays `in_progress`.
     Done {

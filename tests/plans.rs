@@ -579,12 +579,12 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stdout
-            .contains("\ngate failed: echo gate-output; exit ${GATE_EXIT:-0}\n  | gate-output\n"),
+            .contains("\ngate failed: echo-gate-output-exit-gate_exit-0 (`echo gate-output; exit ${GATE_EXIT:-0}`)\n"),
         "{}",
         r.stdout
     );
     assert!(
-        r.stdout.ends_with("not done: task 0001-1 stays in_progress (gate failed: echo gate-output; exit ${GATE_EXIT:-0})\n"),
+        r.stdout.contains("\n  | gate-output\nnot done: task 0001-1 stays in_progress (gate failed: echo-gate-output-exit-gate_exit-0)\n"),
         "{}",
         r.stdout
     );
@@ -597,9 +597,16 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
     assert_eq!(v["status"], "in_progress");
     let ev = &v["evidence"];
     assert_eq!(ev["passed"], false);
-    assert_eq!(ev["gates"][0]["name"], "test -f src/chat.rs");
+    assert_eq!(ev["gates"][0]["name"], "test-chat.rs");
+    assert_eq!(ev["gates"][0]["command"], "test -f src/chat.rs");
     assert_eq!(ev["gates"][0]["exit_code"], 0);
     assert_eq!(ev["gates"][1]["exit_code"], 3);
+    let log = ev["gates"][1]["log"].as_str().unwrap();
+    assert!(log.starts_with(".harness/gates/"), "{log}");
+    assert_eq!(
+        std::fs::read_to_string(repo.file(log)).unwrap(),
+        "gate-output\n"
+    );
     assert_eq!(ev["gates"][1]["passed"], false);
     assert!(
         ev["gates"][1]["output_digest"]

@@ -8,6 +8,7 @@ use crate::cli::TaskCommand;
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, Span, display_path};
 use crate::error::{Error, Outcome, Result};
+use crate::gate;
 use crate::plan;
 use crate::policy::Policy;
 use crate::report::{self, BOLD, DIM, ERROR, Format, OK};
@@ -189,7 +190,7 @@ fn start(
     let catalog = Catalog::load(project);
     catalog.require(owner)?;
     let at = plan::now();
-    let head = evidence::repo_state(&project.root).and_then(|r| r.commit);
+    let head = gate::git::tree_state(&project.root).commit;
     let (t, ()) = store.update(id, |t| {
         let p = store.plans().get_id(t.plan)?;
         plan::check_approved(&p)?;
@@ -333,8 +334,8 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
     let plans_dir = display_path(project.relative(store.plans().dir()));
     ignored.push(format!("{}/", plans_dir.trim_end_matches('/')));
     let scope = evidence::check_scope(&changed, p.scope(), &ignored);
-    let gate_evidence = task::run_gates(project, &policy);
-    let state = evidence::repo_state(&project.root).unwrap_or_default();
+    let gate_evidence = task::run_gates(project, &policy)?;
+    let state = gate::git::tree_state(&project.root);
     let at = plan::now();
     let passed = gate_evidence.passed() && scope.passed();
     let ev = Evidence {
@@ -378,7 +379,16 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
                 );
             }
             for g in ev.failed_gates() {
-                let _ = writeln!(s, "\n{ERROR}gate failed{ERROR:#}: {}", g.name);
+                let _ = write!(s, "\n{ERROR}gate failed{ERROR:#}: {}", g.name);
+                match &g.command {
+                    Some(c) if *c != g.name => {
+                        let _ = writeln!(s, " (`{c}`)");
+                    }
+                    _ => s.push('\n'),
+                }
+                if let Some(log) = &g.log {
+                    let _ = writeln!(s, "  {DIM}log: {log}{DIM:#}");
+                }
                 if let Some(tail) = &g.output_tail {
                     for line in tail.lines() {
                         let _ = writeln!(s, "  | {line}");
