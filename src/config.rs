@@ -22,6 +22,7 @@ pub const FILE_NAME: &str = "harness.toml";
 pub struct Config {
     pub paths: Paths,
     pub policy: PolicyConfig,
+    pub guard: crate::policy::GuardConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -2,7 +2,9 @@
 //! and hands the result to the reporter.
 
 mod agents;
+mod guard;
 mod init;
+mod install;
 
 use std::path::PathBuf;
 
@@ -36,5 +38,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Agents(cmd) => agents::run(&ctx, cmd),
+        Command::Guard(args) => guard::run(&ctx, &args),
+        Command::Policy(crate::cli::PolicyCommand::Test(args)) => guard::policy_test(&ctx, &args),
+        Command::Install(crate::cli::InstallCommand::Claude(args)) => install::claude(&ctx, &args),
     }
 }
