@@ -308,9 +308,9 @@ impl<'a> Guard<'a> {
         for form in at.forms() {
             // Anything that may be created inside it.
             let probe = if form.is_empty() {
-                "harness-probe".to_string()
+                PROBE.to_string()
             } else {
-                format!("{form}/harness-probe")
+                format!("{form}/{PROBE}")
             };
             if let Some(hit) = rules.matching(&probe) {
                 return Some(hit);
@@ -556,7 +556,13 @@ fn what(facts: &Facts) -> String {
         return format!(" running `{c}`");
     }
     match facts.paths.first() {
-        Some(p) => format!(" on `{}`", p.display()),
+        Some(p) => {
+            let shown = p.display();
+            let shown = shown
+                .strip_suffix(PROBE)
+                .map_or(shown.as_str(), |dir| dir.trim_end_matches('/'));
+            format!(" on `{}`", if shown.is_empty() { "." } else { shown })
+        }
         None => String::new(),
     }
 }
@@ -599,12 +605,14 @@ fn facts(call: &ToolCall, resolver: &Resolver) -> Result<Facts, String> {
             let pattern = str_field(input, "pattern").filter(|_| tool == "Glob");
             let glob = str_field(input, "glob");
             let prefix = literal_prefix(pattern.or(glob).unwrap_or(""));
-            let joined = if prefix.is_empty() {
-                base.to_string()
-            } else {
-                format!("{}/{prefix}", base.trim_end_matches('/'))
-            };
-            f.paths.push(resolver.locate(&joined));
+            // A search reads anything below its directory: rules see a
+            // name inside it, which also matches a rule on the directory
+            // (or file) itself, as gitignore matches parents.
+            let mut joined = base.trim_end_matches('/').to_string();
+            if !prefix.is_empty() {
+                joined = format!("{joined}/{prefix}");
+            }
+            f.paths.push(resolver.locate(&format!("{joined}/{PROBE}")));
         }
         "Bash" => {
             let command = need("command")?;
@@ -639,6 +647,9 @@ fn facts(call: &ToolCall, resolver: &Resolver) -> Result<Facts, String> {
     }
     Ok(f)
 }
+
+/// A name standing for "any file inside" a directory.
+const PROBE: &str = "harness-probe";
 
 /// The directories of a glob pattern before its first wildcard.
 fn literal_prefix(pattern: &str) -> String {
