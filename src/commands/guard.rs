@@ -153,6 +153,7 @@ fn agent_is_defined(project: &Project, name: &str) -> bool {
 fn load_agent(project: &Project, name: &str) -> Result<AgentDefinition> {
     let ctx = validate::Context {
         skill_dirs: project.skill_dirs(),
+        root: project.root.clone(),
     };
     let file = format!("{name}.md");
     for dir in project.agent_dirs() {

@@ -5,6 +5,8 @@ mod agents;
 mod guard;
 mod init;
 mod install;
+mod plan;
+mod task;
 
 use std::path::PathBuf;
 
@@ -38,6 +40,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Agents(cmd) => agents::run(&ctx, cmd),
+        Command::Plan(cmd) => plan::run(&ctx, cmd),
+        Command::Task(cmd) => task::run(&ctx, cmd),
         Command::Guard(args) => guard::run(&ctx, &args),
         Command::Policy(crate::cli::PolicyCommand::Test(args)) => guard::policy_test(&ctx, &args),
         Command::Install(crate::cli::InstallCommand::Claude(args)) => install::claude(&ctx, &args),
