@@ -455,3 +455,100 @@ fn install_claude_never_clobbers_a_users_files() {
     );
     assert!(!r.root.join(".claude/agents/realtime-dev.md").exists());
 }
+
+const PLAN: &str = "---
+id: 1
+title: \"Presence channel\"
+agent: \"realtime-dev\"
+status: draft
+created: \"2026-11-22T01:06:12Z\"
+---
+## PLAN: Presence channel
+
+### Context
+Presence for rooms.
+
+### Files to Change
+- `src/ws/**`: the presence handler
+- `src/lib.rs`: wire it in
+
+### Tasks
+- [ ] Presence handler @realtime-dev
+
+### Verification Steps
+1. pytest
+
+PLAN_APPROVED: pending
+";
+
+#[test]
+fn the_plan_gate_follows_the_real_plan_store() {
+    let r = repo();
+    let plan = r.root.join("plans/0001-presence-channel.md");
+    fs::write(&plan, PLAN).unwrap();
+    let edit = |path: &str| {
+        event(
+            &r.root,
+            "Edit",
+            json!({"file_path": path, "old_string": "a", "new_string": "b"}),
+            Some("realtime-dev"),
+        )
+    };
+    let guard =
+        |path: &str, env: &[(&str, &str)]| stdout(&harness(&r.root, &["guard"], &edit(path), env));
+    let gate = "agents/realtime-dev.md:3: Works only from approved plans, and turns the test writer's failing tests green";
+
+    // No plan is active yet.
+    assert_eq!(
+        guard("src/ws/presence.rs", &[]),
+        deny_answer(&format!(
+            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness task start`)"
+        ))
+    );
+    // Named, but still a draft.
+    assert_eq!(
+        guard("src/ws/presence.rs", &[("HARNESS_PLAN", "1")]),
+        deny_answer(&format!(
+            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) is draft, not approved; ask a person to approve it (`harness plan approve 0001 --by NAME`))"
+        ))
+    );
+
+    // Approved, and the agent's task is in progress: in scope is allowed.
+    let ok = harness(&r.root, &["plan", "approve", "1", "--by", "alice"], "", &[]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let ok = harness(
+        &r.root,
+        &["task", "start", "0001-1", "--owner", "realtime-dev"],
+        "",
+        &[],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert_eq!(guard("src/ws/presence.rs", &[]), "");
+    assert_eq!(guard("src/lib.rs", &[]), "");
+    assert_eq!(
+        guard("src/other.rs", &[]),
+        deny_answer(&format!(
+            "harness denies `Edit` writing `src/other.rs`: it is not in the Files to Change of plan 0001 (plans/0001-presence-channel.md); {gate}"
+        ))
+    );
+    // Test files stay protected whatever the plan says.
+    assert!(guard("tests/presence.rs", &[]).contains("agents/realtime-dev.md:60:"));
+
+    // The plan changes after approval: no longer approved.
+    let approved = fs::read_to_string(&plan).unwrap();
+    assert!(approved.contains("Presence for rooms."));
+    fs::write(
+        &plan,
+        approved.replace(
+            "Presence for rooms.",
+            "Presence for rooms, and typing indicators.",
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        guard("src/ws/presence.rs", &[]),
+        deny_answer(&format!(
+            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) changed since it was approved; see `harness plan diff 0001`, and ask a person to approve it again)"
+        ))
+    );
+}

@@ -5,9 +5,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use harness::policy::decision::{ActivePlan, PlanStatus};
+use harness::plan::Scope;
 use harness::policy::paths::Resolver;
-use harness::policy::{Guard, GuardConfig, PlanSource, PlanState, Policy, ToolCall};
+use harness::policy::{
+    ActivePlan, Guard, GuardConfig, PlanLookup, PlanSource, PlanStatus, Policy, ToolCall,
+};
 use serde_json::{Value, json};
 
 const SCOPED: &str = "---
@@ -66,20 +68,27 @@ enum Plan {
 struct Plans(Plan);
 
 impl PlanSource for Plans {
-    fn active_plan(&self, _agent: &str) -> Result<PlanState, String> {
+    fn active_plan(&self, _agent: &str) -> Result<PlanLookup, String> {
+        let path = PathBuf::from("plans/0007-presence.md");
+        let files = [
+            ("src/ws/**".to_string(), 12),
+            ("src/lib.rs".to_string(), 13),
+        ];
+        let (scope, problems) = Scope::build(&path, &files);
+        assert!(problems.is_empty());
         let plan = |status| {
-            PlanState::Active(ActivePlan {
+            PlanLookup::Active(ActivePlan {
                 id: "0007".into(),
-                path: PathBuf::from("plans/0007-presence.md"),
+                path: path.clone(),
                 status,
-                files: vec!["src/ws/**".into(), "src/lib.rs".into()],
+                scope: scope.clone(),
             })
         };
         Ok(match self.0 {
             Plan::Approved => plan(PlanStatus::Approved),
             Plan::Draft => plan(PlanStatus::NotApproved("draft".into())),
             Plan::Changed => plan(PlanStatus::ChangedSinceApproval),
-            Plan::None => PlanState::NoPlan,
+            Plan::None => PlanLookup::NoPlan,
         })
     }
 }

@@ -18,9 +18,13 @@ use crate::config::Project;
 use crate::diagnostic::{Diagnostic, Span, display_path};
 use crate::error::{Error, Outcome, Result};
 use crate::fsutil;
+use crate::plan;
 use crate::policy::paths::Resolver;
-use crate::policy::{Decision, Guard, PlanSource, PlanState, Policy, RuleKind, ToolCall};
+use crate::policy::{
+    ActivePlan, Decision, Guard, PlanLookup, PlanSource, PlanStatus, Policy, RuleKind, ToolCall,
+};
 use crate::report::{self, Format};
+use crate::task;
 
 /// One PreToolUse event, as Claude Code sends it. Fields harness does not
 /// use are accepted and ignored, so a newer Claude Code does not break it.
@@ -214,15 +218,40 @@ fn decide(
     Ok(guard.decide(call, &resolver, &plans))
 }
 
-/// The plan store of the project, asked for the active plan.
+/// The project's plans and tasks, asked for the active plan only when the
+/// plan gate needs it: `HARNESS_PLAN` names it, else the plan of the task
+/// the agent has in progress.
 struct ProjectPlans<'a> {
-    #[allow(dead_code)]
     project: &'a Project,
 }
 
 impl PlanSource for ProjectPlans<'_> {
-    fn active_plan(&self, _agent: &str) -> std::result::Result<PlanState, String> {
-        Err("this build of harness cannot read plans yet".to_string())
+    fn active_plan(&self, agent: &str) -> std::result::Result<PlanLookup, String> {
+        let found = match std::env::var("HARNESS_PLAN") {
+            Ok(id) if !id.trim().is_empty() => Some(
+                plan::Store::open(self.project)
+                    .get(id.trim())
+                    .map_err(|e| e.to_string())?,
+            ),
+            _ => task::Store::open(self.project)
+                .active(agent)
+                .map_err(|e| e.to_string())?
+                .map(|(_, plan)| plan),
+        };
+        let Some(plan) = found else {
+            return Ok(PlanLookup::NoPlan);
+        };
+        let status = match plan.state() {
+            plan::PlanState::Approved(_) => PlanStatus::Approved,
+            plan::PlanState::Changed { .. } => PlanStatus::ChangedSinceApproval,
+            other => PlanStatus::NotApproved(other.name().to_string()),
+        };
+        Ok(PlanLookup::Active(ActivePlan {
+            id: plan.padded_id(),
+            path: self.project.relative(&plan.path).to_path_buf(),
+            status,
+            scope: plan.scope().clone(),
+        }))
     }
 }
 

@@ -19,6 +19,7 @@ use super::matcher::{self, EDIT_TOOLS, SpecMatch, Subject};
 use super::paths::{Located, PathRules, Resolver};
 use super::{Policy, Rule, RuleKind};
 use crate::diagnostic::{Diagnostic, Provenance, Span, display_path};
+use crate::plan::Scope;
 
 /// Project-wide guard rules, under `[guard]` in `harness.toml`. They apply
 /// to every agent, and alone when a call names no agent.
@@ -100,20 +101,20 @@ pub struct ToolCall {
 }
 
 /// Where an agent's active plan stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlanState {
+#[derive(Debug, Clone)]
+pub enum PlanLookup {
     /// No plan is active: none named by `HARNESS_PLAN`, no task in progress.
     NoPlan,
     Active(ActivePlan),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ActivePlan {
     pub id: String,
     pub path: PathBuf,
     pub status: PlanStatus,
-    /// The plan's Files to Change: paths or globs relative to the root.
-    pub files: Vec<String>,
+    /// The plan's Files to Change.
+    pub scope: Scope,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +129,7 @@ pub enum PlanStatus {
 
 /// Finds the active plan, asked only when a decision needs it.
 pub trait PlanSource {
-    fn active_plan(&self, agent: &str) -> Result<PlanState, String>;
+    fn active_plan(&self, agent: &str) -> Result<PlanLookup, String>;
 }
 
 /// The facts of a call the rules look at.
@@ -465,41 +466,32 @@ impl<'a> Guard<'a> {
         };
         let plan = match plans.active_plan(&policy.agent) {
             Err(e) => return deny(format!("the active plan cannot be read: {e}")),
-            Ok(PlanState::NoPlan) => {
+            Ok(PlanLookup::NoPlan) => {
                 return deny(
                     "no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness task start`"
                         .to_string(),
                 );
             }
-            Ok(PlanState::Active(plan)) => plan,
+            Ok(PlanLookup::Active(plan)) => plan,
         };
         let shown = display_path(&plan.path);
         match &plan.status {
             PlanStatus::Approved => {}
             PlanStatus::NotApproved(status) => {
                 return deny(format!(
-                    "plan {} ({shown}) is {status}, not approved; ask for `harness plan approve {}`",
+                    "plan {} ({shown}) is {status}, not approved; ask a person to approve it (`harness plan approve {} --by NAME`)",
                     plan.id, plan.id
                 ));
             }
             PlanStatus::ChangedSinceApproval => {
                 return deny(format!(
-                    "plan {} ({shown}) changed since it was approved; it needs approving again",
-                    plan.id
+                    "plan {} ({shown}) changed since it was approved; see `harness plan diff {}`, and ask a person to approve it again",
+                    plan.id, plan.id
                 ));
             }
         }
-        let scope = match PathRules::new(plan.files.iter().map(|f| (anchor(f), ()))) {
-            Ok(s) => s,
-            Err(e) => {
-                return deny(format!(
-                    "plan {} has a bad Files to Change entry `{}`: {}",
-                    plan.id, e.glob, e.message
-                ));
-            }
-        };
         for at in gated {
-            if scope.matching_located(at).is_none() {
+            if !at.forms().iter().any(|f| plan.scope.contains(f)) {
                 return Some(Decision::deny(
                     Some(rule),
                     format!(
@@ -512,16 +504,6 @@ impl<'a> Guard<'a> {
             }
         }
         None
-    }
-}
-
-/// A Files to Change entry as a root-anchored gitignore pattern.
-fn anchor(entry: &str) -> String {
-    let e = entry.trim().trim_start_matches("./");
-    if e.starts_with('/') || e.starts_with("**") {
-        e.to_string()
-    } else {
-        format!("/{e}")
     }
 }
 

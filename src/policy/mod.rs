@@ -16,7 +16,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use decision::{Decision, Guard, GuardConfig, PlanSource, PlanState, ToolCall, Verdict};
+pub use decision::{
+    ActivePlan, Decision, Guard, GuardConfig, PlanLookup, PlanSource, PlanStatus, ToolCall, Verdict,
+};
 
 use crate::agent::AgentDefinition;
 use crate::agent::markdown::Item;
