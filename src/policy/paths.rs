@@ -9,8 +9,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use ignore::Match;
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use glob::{MatchOptions, Pattern};
 
 /// Where a path a tool names lies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,11 +152,26 @@ fn resolve_symlinks(path: &Path) -> PathBuf {
 }
 
 /// A set of gitignore-style globs, each tagged with what it stands for.
+///
+/// Matching follows gitignore: a pattern without a slash matches a name at
+/// any depth, a leading `/` (or any inner slash) anchors it at the root,
+/// `dir/` matches a directory and so everything in it, `!` re-includes,
+/// and the last matching pattern decides. Patterns are compiled with the
+/// `glob` crate rather than regular expressions: the hook compiles them on
+/// every tool call, and a regex engine's set-up cost would dominate it.
 #[derive(Debug, Clone)]
 pub struct PathRules<T> {
-    matcher: Gitignore,
-    /// The glob as written (including a leading `!`), with its tag.
-    tags: Vec<(String, T)>,
+    rules: Vec<PathRule<T>>,
+}
+
+#[derive(Debug, Clone)]
+struct PathRule<T> {
+    /// The glob as written, with its tag.
+    original: String,
+    tag: T,
+    pattern: Pattern,
+    negated: bool,
+    dir_only: bool,
 }
 
 /// A glob that cannot be compiled, with the reason.
@@ -167,49 +181,85 @@ pub struct BadGlob {
     pub message: String,
 }
 
+const OPTIONS: MatchOptions = MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: true,
+    require_literal_leading_dot: false,
+};
+
 impl<T: Clone> PathRules<T> {
-    /// Compiles `globs` with gitignore semantics: a pattern without a slash
-    /// matches at any depth, a leading `/` anchors at the root, `dir/`
-    /// matches a directory and everything in it, `!` re-includes.
+    /// Compiles `globs`; blank lines and `#` comments are skipped.
     pub fn new(globs: impl IntoIterator<Item = (String, T)>) -> Result<PathRules<T>, BadGlob> {
-        // The root is only used to strip absolute paths; we always pass
-        // relative ones.
-        let mut builder = GitignoreBuilder::new("");
-        let mut tags = Vec::new();
-        for (glob, tag) in globs {
-            builder.add_line(None, &glob).map_err(|e| BadGlob {
-                glob: glob.clone(),
-                message: e.to_string(),
+        let mut rules = Vec::new();
+        for (original, tag) in globs {
+            let mut g = original.trim();
+            if g.is_empty() || g.starts_with('#') {
+                continue;
+            }
+            let negated = g.starts_with('!');
+            if negated {
+                g = &g[1..];
+            }
+            let dir_only = g.ends_with('/');
+            let g = g.trim_end_matches('/');
+            let anchored = g.contains('/');
+            let g = g.trim_start_matches('/');
+            let text = if anchored || g.starts_with("**") {
+                g.to_string()
+            } else {
+                format!("**/{g}")
+            };
+            let pattern = Pattern::new(&text).map_err(|e| BadGlob {
+                glob: original.clone(),
+                message: e.msg.to_string(),
             })?;
-            tags.push((glob, tag));
+            rules.push(PathRule {
+                original,
+                tag,
+                pattern,
+                negated,
+                dir_only,
+            });
         }
-        let matcher = builder.build().map_err(|e| BadGlob {
-            glob: String::new(),
-            message: e.to_string(),
-        })?;
-        Ok(PathRules { matcher, tags })
+        Ok(PathRules { rules })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.tags.is_empty()
+        self.rules.is_empty()
+    }
+
+    /// The rule deciding `path`, taken as a directory or not: the last one
+    /// that matches, if it does not re-include.
+    fn decide(&self, path: &str, is_dir: bool) -> Option<&PathRule<T>> {
+        let last = self
+            .rules
+            .iter()
+            .rev()
+            .find(|r| (is_dir || !r.dir_only) && r.pattern.matches_with(path, OPTIONS))?;
+        (!last.negated).then_some(last)
     }
 
     /// The glob and tag that match `rel` (a repository-relative path) or
-    /// one of its parent directories, if any.
+    /// one of its parent directories, if any. As in git, nothing inside an
+    /// excluded directory can be re-included.
     pub fn matching(&self, rel: &str) -> Option<(&str, &T)> {
-        if rel.is_empty() || self.tags.is_empty() {
+        if rel.is_empty() || self.rules.is_empty() {
             return None;
         }
-        match self.matcher.matched_path_or_any_parents(rel, false) {
-            Match::Ignore(glob) => {
-                let original = glob.original();
-                self.tags
-                    .iter()
-                    .find(|(g, _)| g == original)
-                    .map(|(g, t)| (g.as_str(), t))
+        let mut end = 0;
+        let hit = loop {
+            match rel[end..].find('/') {
+                Some(i) => {
+                    end += i;
+                    if let Some(r) = self.decide(&rel[..end], true) {
+                        break Some(r);
+                    }
+                    end += 1;
+                }
+                None => break self.decide(rel, false),
             }
-            _ => None,
-        }
+        };
+        hit.map(|r| (r.original.as_str(), &r.tag))
     }
 
     /// The first match among every form of a located path.
@@ -244,6 +294,24 @@ mod tests {
         assert_eq!(r.matching("build/out/x").map(|m| *m.1), Some(3));
         assert!(r.matching("src/build/x").is_none());
         assert!(r.matching("tests/keep.rs").is_none());
+        assert!(
+            r.matching("build").is_none(),
+            "`build/` matches a directory only"
+        );
+        assert!(
+            r.matching("tests").is_none(),
+            "`tests/**` matches what is inside"
+        );
+        let r = rules(&["*.log", "!keep.log", "/docs", "a/**/z.txt", "[ab].rs"]);
+        assert!(r.matching("x/y.log").is_some());
+        assert!(r.matching("x/keep.log").is_none());
+        assert!(r.matching("docs/api/x.md").is_some());
+        assert!(r.matching("src/docs/x.md").is_none());
+        assert!(r.matching("a/z.txt").is_some());
+        assert!(r.matching("a/b/c/z.txt").is_some());
+        assert!(r.matching("src/b.rs").is_some());
+        assert!(r.matching("src/c.rs").is_none());
+        assert!(PathRules::new([("a/***".to_string(), ())]).is_err());
     }
 
     #[test]
