@@ -27,6 +27,24 @@ impl Context {
     }
 }
 
+/// `harness guard` as the installed hook runs it, on every tool call:
+/// without building the whole command-line parser, which would cost more
+/// than the check itself. Same behaviour as `Cli::parse` would give.
+pub fn run_guard_hook() -> Result<Outcome> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io("read", ".", e))?;
+    let ctx = Context {
+        cwd: std::fs::canonicalize(&cwd).map_err(|e| Error::io("open directory", &cwd, e))?,
+        format: Format::Text,
+    };
+    let args = crate::cli::GuardArgs {
+        agent: std::env::var("HARNESS_AGENT")
+            .ok()
+            .filter(|a| !a.is_empty()),
+        explain: false,
+    };
+    guard::run(&ctx, &args)
+}
+
 pub fn run(cli: Cli) -> Result<Outcome> {
     let cwd = match &cli.global.directory {
         Some(dir) => dir.clone(),
