@@ -40,6 +40,16 @@ struct HookEvent {
 const STDIN: &str = "<stdin>";
 
 pub fn run(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
+    // A panicking hook would exit 101, which Claude Code takes as "no
+    // objection": fail closed instead, with exit 2.
+    std::panic::catch_unwind(|| hook(ctx, args)).unwrap_or_else(|_| {
+        Err(Error::usage(
+            "harness guard failed with an internal error; the tool call is denied",
+        ))
+    })
+}
+
+fn hook(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
     let mut text = String::new();
     std::io::stdin()
         .read_to_string(&mut text)
