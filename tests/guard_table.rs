@@ -283,6 +283,8 @@ fn cases(root: &Path) -> Vec<Case> {
         bash(ENG, "git status", None),
         bash(ENG, "ls > /dev/null", None),
         bash(ENG, "echo x > src/a.rs", Some(PLAN_MODE)),
+        bash(ENG, "cat draft.md > plans/0003-chat.md", None),
+        bash(ENG, "rm -rf plans/../src", Some(PLAN_MODE)),
         case(
             ENG,
             "WebFetch",
