@@ -5,6 +5,7 @@
 //! directory holding `.git`), so running harness in a sub-directory of a
 //! project behaves as at its top.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -22,8 +23,12 @@ pub const FILE_NAME: &str = "harness.toml";
 pub struct Config {
     pub paths: Paths,
     pub policy: PolicyConfig,
+    pub commits: crate::commit::CommitsConfig,
     /// `[plans]`: what a plan must hold to be approved.
     pub plans: crate::plan::PlanConfig,
+    /// Quality gates, `[gates.NAME]`.
+    #[serde(deserialize_with = "crate::gate::spec::deserialize_gates")]
+    pub gates: BTreeMap<String, crate::gate::GateConfig>,
     pub guard: crate::policy::GuardConfig,
 }
 

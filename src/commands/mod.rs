@@ -2,6 +2,9 @@
 //! and hands the result to the reporter.
 
 mod agents;
+mod ci;
+mod commits;
+mod gate;
 mod guard;
 mod init;
 mod install;
@@ -63,5 +66,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Guard(args) => guard::run(&ctx, &args),
         Command::Policy(crate::cli::PolicyCommand::Test(args)) => guard::policy_test(&ctx, &args),
         Command::Install(crate::cli::InstallCommand::Claude(args)) => install::claude(&ctx, &args),
+        Command::Commits(cmd) => commits::run(&ctx, cmd),
+        Command::Ci(args) => ci::run(&ctx, &args),
+        Command::Gate(cmd) => gate::run(&ctx, cmd),
     }
 }
