@@ -66,7 +66,7 @@ fn parse_into(command: &str, depth: usize, out: &mut Vec<Part>) -> Result<(), Pa
     if depth > MAX_DEPTH {
         return Err(ParseError("commands nest too deeply to check".into()));
     }
-    let raw = Splitter::new(command, depth).run()?;
+    let raw = Splitter::new(command).run()?;
     for seg in raw.segments {
         let Some(words) = shlex::split(&seg.text) else {
             return Err(ParseError(format!("unbalanced quotes in `{}`", seg.text)));
@@ -112,11 +112,10 @@ struct Splitter<'a> {
     redirects: Vec<String>,
     out: Split,
     heredocs: Vec<String>,
-    _depth: usize,
 }
 
 impl<'a> Splitter<'a> {
-    fn new(src: &'a str, depth: usize) -> Self {
+    fn new(src: &'a str) -> Self {
         Splitter {
             chars: src.chars().collect(),
             i: 0,
@@ -128,7 +127,6 @@ impl<'a> Splitter<'a> {
                 substitutions: Vec::new(),
             },
             heredocs: Vec::new(),
-            _depth: depth,
         }
     }
 

@@ -149,7 +149,7 @@ struct Facts {
 /// The guard for one agent (or none) in one project.
 pub struct Guard<'a> {
     policy: Option<&'a Policy>,
-    /// Rules this guard asks, by index.
+    /// The agent's and the project's protected paths, each with its rule.
     protected: PathRules<Rule>,
     write_only: Option<(PathRules<()>, &'a Rule)>,
     /// `plans/` relative to the root, whose writes the plan gate lets by.
