@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use harness::plan::Scope;
+use harness::policy::decision::plan_records_rule;
 use harness::policy::paths::Resolver;
 use harness::policy::{
     ActivePlan, Guard, GuardConfig, PlanLookup, PlanSource, PlanStatus, Policy, ToolCall,
@@ -191,6 +192,23 @@ fn cases(root: &Path) -> Vec<Case> {
         file(DEV, "Edit", "src/ws/server.rs", None),
         file(DEV, "Write", "src/lib.rs", None),
         file(DEV, "Write", "plans/0008-draft.md", None),
+        file(
+            DEV,
+            "Write",
+            "plans/0007/tasks/0007-1.toml",
+            Some("harness.toml:1: plan records under `plans/NNNN/`"),
+        ),
+        bash(
+            DEV,
+            "echo 'status = \"completed\"' >> plans/0007/tasks/0007-1.toml",
+            Some("plan records"),
+        ),
+        file(
+            ENG,
+            "Edit",
+            "plans/0007/approved/x.md",
+            Some("plan records"),
+        ),
         file(
             DEV,
             "Edit",
@@ -391,10 +409,11 @@ fn decisions_follow_the_policy() {
     let repo = repo();
     let root = &repo.root;
     let toml_path = Path::new("harness.toml");
-    let project_rules = GuardConfig {
+    let mut project_rules = GuardConfig {
         protected_paths: vec!["migrations/**".into()],
     }
     .rules(toml_path, HARNESS_TOML);
+    project_rules.push(plan_records_rule("plans", toml_path));
     let policy = |name: &str| {
         let path = PathBuf::from(format!("agents/{name}.md"));
         let text = fs::read_to_string(root.join(&path)).unwrap();

@@ -19,6 +19,7 @@ use crate::diagnostic::{Diagnostic, Span, display_path};
 use crate::error::{Error, Outcome, Result};
 use crate::fsutil;
 use crate::plan;
+use crate::policy::decision::plan_records_rule;
 use crate::policy::paths::Resolver;
 use crate::policy::{
     ActivePlan, Decision, Guard, PlanLookup, PlanSource, PlanStatus, Policy, RuleKind, ToolCall,
@@ -214,15 +215,20 @@ fn decide(
     call: &ToolCall,
 ) -> Result<Decision> {
     let policy = def.map(Policy::compile);
-    let project_rules = match &project.config_path {
+    let mut project_rules = match &project.config_path {
         Some(path) if !project.config.guard.protected_paths.is_empty() => {
             let text = fsutil::read_text(path)?;
             project.config.guard.rules(project.relative(path), &text)
         }
         _ => Vec::new(),
     };
-    let resolver = Resolver::new(&project.root, cwd);
     let plans_dir = display_path(&project.config.paths.plans);
+    let config = project
+        .config_path
+        .as_deref()
+        .map_or(Path::new(crate::config::FILE_NAME), |p| project.relative(p));
+    project_rules.push(plan_records_rule(&plans_dir, config));
+    let resolver = Resolver::new(&project.root, cwd);
     let guard = Guard::new(policy.as_ref(), &project_rules, resolver.root(), &plans_dir)?;
     let plans = ProjectPlans { project };
     Ok(guard.decide(call, &resolver, &plans))

@@ -51,6 +51,24 @@ impl GuardConfig {
     }
 }
 
+/// The rule that keeps plan records (`plans/NNNN/`: approved texts, task
+/// files and their evidence) for harness's own commands. A task marked done
+/// by an agent's pen would be the agent's word, not evidence. `config` is
+/// where the plans directory is configured, cited as the rule's source.
+pub fn plan_records_rule(plans_dir: &str, config: &Path) -> Rule {
+    let dir = plans_dir.trim_matches('/');
+    Rule {
+        kind: RuleKind::ProtectPath {
+            // Data directories are the plan id in four digits (`{id:04}`).
+            glob: format!("/{dir}/[0-9][0-9][0-9][0-9]/"),
+        },
+        provenance: Provenance::new(config, 1),
+        source_text: format!(
+            "plan records under `{dir}/NNNN/` are written only by harness commands (`harness plan`, `harness task`)"
+        ),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
