@@ -29,6 +29,7 @@ pub struct Config {
     /// Quality gates, `[gates.NAME]`.
     #[serde(deserialize_with = "crate::gate::spec::deserialize_gates")]
     pub gates: BTreeMap<String, crate::gate::GateConfig>,
+    pub guard: crate::policy::GuardConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

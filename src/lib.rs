@@ -25,6 +25,17 @@ pub mod task;
 
 pub use error::{Error, Outcome, Result};
 
+/// Runs `harness guard` when that is the whole command line (the form the
+/// installed hook uses); `None` for any other command line, which then goes
+/// through [`cli::Cli`] as usual.
+pub fn run_hook_fast() -> Option<Result<Outcome>> {
+    let mut args = std::env::args_os().skip(1);
+    match (args.next(), args.next()) {
+        (Some(a), None) if a == "guard" => Some(commands::run_guard_hook()),
+        _ => None,
+    }
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: cli::Cli) -> Result<Outcome> {
     let choice = match cli.global.color {

@@ -3,8 +3,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = harness::cli::Cli::parse();
-    match harness::run(cli) {
+    let result = match harness::run_hook_fast() {
+        Some(result) => result,
+        None => harness::run(harness::cli::Cli::parse()),
+    };
+    match result {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(err) => {
             harness::report::error(&err);

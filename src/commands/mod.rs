@@ -5,7 +5,9 @@ mod agents;
 mod ci;
 mod commits;
 mod gate;
+mod guard;
 mod init;
+mod install;
 mod plan;
 mod task;
 
@@ -28,6 +30,24 @@ impl Context {
     }
 }
 
+/// `harness guard` as the installed hook runs it, on every tool call:
+/// without building the whole command-line parser, which would cost more
+/// than the check itself. Same behaviour as `Cli::parse` would give.
+pub fn run_guard_hook() -> Result<Outcome> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io("read", ".", e))?;
+    let ctx = Context {
+        cwd: std::fs::canonicalize(&cwd).map_err(|e| Error::io("open directory", &cwd, e))?,
+        format: Format::Text,
+    };
+    let args = crate::cli::GuardArgs {
+        agent: std::env::var("HARNESS_AGENT")
+            .ok()
+            .filter(|a| !a.is_empty()),
+        explain: false,
+    };
+    guard::run(&ctx, &args)
+}
+
 pub fn run(cli: Cli) -> Result<Outcome> {
     let cwd = match &cli.global.directory {
         Some(dir) => dir.clone(),
@@ -43,6 +63,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Agents(cmd) => agents::run(&ctx, cmd),
         Command::Plan(cmd) => plan::run(&ctx, cmd),
         Command::Task(cmd) => task::run(&ctx, cmd),
+        Command::Guard(args) => guard::run(&ctx, &args),
+        Command::Policy(crate::cli::PolicyCommand::Test(args)) => guard::policy_test(&ctx, &args),
+        Command::Install(crate::cli::InstallCommand::Claude(args)) => install::claude(&ctx, &args),
         Command::Commits(cmd) => commits::run(&ctx, cmd),
         Command::Ci(args) => ci::run(&ctx, &args),
         Command::Gate(cmd) => gate::run(&ctx, cmd),

@@ -7,9 +7,18 @@
 //! machine can check (for example "FORBIDDEN: database operations") is kept
 //! as an advisory rule, so `agents explain` shows it and reviewers can see it.
 
+pub mod bash;
+pub mod decision;
+pub mod matcher;
+pub mod paths;
+
 use std::path::PathBuf;
 
 use serde::Serialize;
+
+pub use decision::{
+    ActivePlan, Decision, Guard, GuardConfig, PlanLookup, PlanSource, PlanStatus, ToolCall, Verdict,
+};
 
 use crate::agent::AgentDefinition;
 use crate::agent::markdown::Item;

@@ -1,0 +1,703 @@
+//! The guard's decision on one tool call: deny, or no objection, with the
+//! rule that decided and where that rule comes from.
+//!
+//! Rules are asked in Claude Code's order, deny first: the agent's
+//! `disallowedTools`, the protected paths (the agent's and the project's),
+//! the plan-mode write limit, then the `tools` allow list (when present,
+//! anything not on it is denied), and last the plan gate. The first rule
+//! that denies decides; a call no rule denies is allowed, which for the
+//! hook means "no objection": the user's own permission settings still
+//! apply.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::bash;
+use super::matcher::{self, EDIT_TOOLS, SpecMatch, Subject};
+use super::paths::{Located, PathRules, Resolver};
+use super::{Policy, Rule, RuleKind};
+use crate::diagnostic::{Diagnostic, Provenance, Span, display_path};
+use crate::plan::Scope;
+
+/// Project-wide guard rules, under `[guard]` in `harness.toml`. They apply
+/// to every agent, and alone when a call names no agent.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuardConfig {
+    /// Paths (gitignore-style globs) no agent may write.
+    pub protected_paths: Vec<String>,
+}
+
+impl GuardConfig {
+    /// The rules, each cited to its line of `harness.toml` (`text`).
+    pub fn rules(&self, path: &Path, text: &str) -> Vec<Rule> {
+        self.protected_paths
+            .iter()
+            .map(|glob| {
+                let quoted = [format!("\"{glob}\""), format!("'{glob}'")];
+                let line = text
+                    .lines()
+                    .position(|l| quoted.iter().any(|q| l.contains(q.as_str())))
+                    .map_or(1, |i| i + 1);
+                Rule {
+                    kind: RuleKind::ProtectPath { glob: glob.clone() },
+                    provenance: Provenance::new(path, line),
+                    source_text: format!("[guard] protected_paths: {glob}"),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The rule that keeps plan records (`plans/NNNN/`: approved texts, task
+/// files and their evidence) for harness's own commands. A task marked done
+/// by an agent's pen would be the agent's word, not evidence. `config` is
+/// where the plans directory is configured, cited as the rule's source.
+pub fn plan_records_rule(plans_dir: &str, config: &Path) -> Rule {
+    let dir = plans_dir.trim_matches('/');
+    Rule {
+        kind: RuleKind::ProtectPath {
+            // Data directories are the plan id in four digits (`{id:04}`).
+            glob: format!("/{dir}/[0-9][0-9][0-9][0-9]/"),
+        },
+        provenance: Provenance::new(config, 1),
+        source_text: format!(
+            "plan records under `{dir}/NNNN/` are written only by harness commands (`harness plan`, `harness task`)"
+        ),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// No rule objects. The hook stays silent, so Claude Code's own
+    /// permission settings still decide.
+    Allow,
+    Deny,
+}
+
+/// What the guard concluded about one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub verdict: Verdict,
+    /// The rule that decided, when one did.
+    pub rule: Option<Rule>,
+    /// One sentence for the agent: what was refused and why, citing the
+    /// rule's file and line.
+    pub reason: String,
+}
+
+impl Decision {
+    fn allow(rule: Option<&Rule>, reason: impl Into<String>) -> Decision {
+        Decision {
+            verdict: Verdict::Allow,
+            rule: rule.cloned(),
+            reason: reason.into(),
+        }
+    }
+
+    fn deny(rule: Option<&Rule>, reason: impl Into<String>) -> Decision {
+        Decision {
+            verdict: Verdict::Deny,
+            rule: rule.cloned(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn is_deny(&self) -> bool {
+        self.verdict == Verdict::Deny
+    }
+}
+
+/// A tool call as Claude Code describes it in a PreToolUse event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCall {
+    pub tool_name: String,
+    pub tool_input: Value,
+}
+
+/// Where an agent's active plan stands.
+#[derive(Debug, Clone)]
+pub enum PlanLookup {
+    /// No plan is active: none named by `HARNESS_PLAN`, no task in progress.
+    NoPlan,
+    Active(ActivePlan),
+}
+
+#[derive(Debug, Clone)]
+pub struct ActivePlan {
+    pub id: String,
+    pub path: PathBuf,
+    pub status: PlanStatus,
+    /// The plan's Files to Change.
+    pub scope: Scope,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanStatus {
+    /// Approved, and the content still hashes to what was approved.
+    Approved,
+    /// Not approved; the status as the plan states it.
+    NotApproved(String),
+    /// Approved once, but edited since.
+    ChangedSinceApproval,
+}
+
+/// Finds the active plan, asked only when a decision needs it.
+pub trait PlanSource {
+    fn active_plan(&self, agent: &str) -> Result<PlanLookup, String>;
+}
+
+/// The facts of a call the rules look at.
+#[derive(Debug, Default)]
+struct Facts {
+    /// Bash: the command text of each part.
+    commands: Vec<String>,
+    /// Every path the call reads or writes.
+    paths: Vec<Located>,
+    /// Paths written, each with whether it may be a directory whose whole
+    /// tree is written (`rm -r`, `cp x dir/`).
+    writes: Vec<(Located, bool)>,
+    url: Option<String>,
+    text: Option<String>,
+}
+
+/// The guard for one agent (or none) in one project.
+pub struct Guard<'a> {
+    policy: Option<&'a Policy>,
+    /// The agent's and the project's protected paths, each with its rule.
+    protected: PathRules<Rule>,
+    write_only: Option<(PathRules<()>, &'a Rule)>,
+    /// `plans/` relative to the root, whose writes the plan gate lets by.
+    plans_dir: String,
+    root: PathBuf,
+}
+
+impl<'a> Guard<'a> {
+    /// Compiles the path rules of `policy` (if any) and the project's.
+    pub fn new(
+        policy: Option<&'a Policy>,
+        project_rules: &[Rule],
+        root: &Path,
+        plans_dir: &str,
+    ) -> Result<Guard<'a>, Diagnostic> {
+        let mut protected = Vec::new();
+        for rule in policy
+            .map(|p| p.rules.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .chain(project_rules)
+        {
+            if let RuleKind::ProtectPath { glob } = &rule.kind {
+                protected.push((glob.clone(), rule.clone()));
+            }
+        }
+        let protected =
+            PathRules::new(protected).map_err(|e| bad_glob(&e, policy, project_rules))?;
+        let write_only = match policy.and_then(|p| {
+            p.rules
+                .iter()
+                .find(|r| matches!(r.kind, RuleKind::WriteOnly { .. }))
+        }) {
+            Some(rule) => {
+                let RuleKind::WriteOnly { glob } = &rule.kind else {
+                    unreachable!("filtered on WriteOnly above")
+                };
+                let rules = PathRules::new([(glob.clone(), ())])
+                    .map_err(|e| bad_glob(&e, policy, project_rules))?;
+                Some((rules, rule))
+            }
+            None => None,
+        };
+        Ok(Guard {
+            policy,
+            protected,
+            write_only,
+            plans_dir: plans_dir.trim_matches('/').to_string(),
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Decides one call.
+    pub fn decide(&self, call: &ToolCall, resolver: &Resolver, plans: &dyn PlanSource) -> Decision {
+        let tool = call.tool_name.as_str();
+        let facts = match facts(call, resolver) {
+            Ok(f) => f,
+            Err(why) => return Decision::deny(None, format!("harness denies `{tool}`: {why}")),
+        };
+        if let Some(d) = self
+            .policy
+            .and_then(|policy| self.denied_tool(policy, tool, &facts))
+        {
+            return d;
+        }
+        if let Some(d) = self.protected_write(tool, &facts) {
+            return d;
+        }
+        if let Some(d) = self.outside_write_only(tool, &facts) {
+            return d;
+        }
+        let mut allowed_by = None;
+        if let Some(policy) = self.policy {
+            match self.allow_list(policy, tool, &facts) {
+                Ok(rule) => allowed_by = rule,
+                Err(d) => return d,
+            }
+            if let Some(d) = self.plan_gate(policy, tool, &facts, plans) {
+                return d;
+            }
+        }
+        let reason = match (self.policy, allowed_by) {
+            (_, Some(rule)) => format!("`{tool}` is allowed by {}", cite(rule)),
+            (Some(p), None) => {
+                format!("no rule of `{}` or of the project denies `{tool}`", p.agent)
+            }
+            (None, None) => format!("no project rule denies `{tool}`"),
+        };
+        Decision::allow(allowed_by, reason)
+    }
+
+    fn denied_tool(&self, policy: &Policy, tool: &str, facts: &Facts) -> Option<Decision> {
+        for rule in &policy.rules {
+            let RuleKind::DenyTool { tool: raw } = &rule.kind else {
+                continue;
+            };
+            let spec = crate::agent::ToolSpec::parse(raw, rule.provenance.line);
+            let hit = match &spec.specifier {
+                None => matcher::names_tool(&spec.name, tool),
+                Some(s) => {
+                    matcher::family_covers(&spec.name, tool)
+                        && matcher::specifier_matches(&spec, s, &subject(facts)) != SpecMatch::None
+                }
+            };
+            if hit {
+                return Some(Decision::deny(
+                    Some(rule),
+                    format!(
+                        "harness denies `{tool}`{}: {} (`{}` is in disallowedTools of `{}`)",
+                        what(facts),
+                        cite(rule),
+                        raw,
+                        policy.agent
+                    ),
+                ));
+            }
+        }
+        None
+    }
+
+    fn protected_write(&self, tool: &str, facts: &Facts) -> Option<Decision> {
+        if self.protected.is_empty() {
+            return None;
+        }
+        for (at, tree) in &facts.writes {
+            if let Some((glob, rule)) = self.matching_write(&self.protected, at, *tree) {
+                return Some(Decision::deny(
+                    Some(rule),
+                    format!(
+                        "harness denies `{tool}` writing `{}`: {} (protected path `{glob}`)",
+                        at.display(),
+                        cite(rule)
+                    ),
+                ));
+            }
+        }
+        None
+    }
+
+    /// A rule matching a written path, or, when the path may be a directory
+    /// written as a whole, any path inside it.
+    fn matching_write<'r, T>(
+        &self,
+        rules: &'r PathRules<T>,
+        at: &Located,
+        tree: bool,
+    ) -> Option<(&'r str, &'r T)>
+    where
+        T: Clone,
+    {
+        if let Some(hit) = rules.matching_located(at) {
+            return Some(hit);
+        }
+        if !tree {
+            return None;
+        }
+        for form in at.forms() {
+            // Anything that may be created inside it.
+            let probe = if form.is_empty() {
+                PROBE.to_string()
+            } else {
+                format!("{form}/{PROBE}")
+            };
+            if let Some(hit) = rules.matching(&probe) {
+                return Some(hit);
+            }
+            // Anything already inside it.
+            if let Some(hit) = first_match_below(rules, &self.root, form, &mut 20_000) {
+                return Some(hit);
+            }
+        }
+        None
+    }
+
+    fn outside_write_only(&self, tool: &str, facts: &Facts) -> Option<Decision> {
+        let (rules, rule) = self.write_only.as_ref()?;
+        for (at, _) in &facts.writes {
+            if rules.matching_located(at).is_none() {
+                let RuleKind::WriteOnly { glob } = &rule.kind else {
+                    continue;
+                };
+                return Some(Decision::deny(
+                    Some(rule),
+                    format!(
+                        "harness denies `{tool}` writing `{}`: {} (this agent may write only `{glob}`)",
+                        at.display(),
+                        cite(rule)
+                    ),
+                ));
+            }
+        }
+        None
+    }
+
+    /// `Ok(Some(rule))` when an allow rule lets the call through, `Ok(None)`
+    /// when the agent's tools are not restricted.
+    fn allow_list<'p>(
+        &self,
+        policy: &'p Policy,
+        tool: &str,
+        facts: &Facts,
+    ) -> Result<Option<&'p Rule>, Decision> {
+        if !policy.tools_restricted {
+            return Ok(None);
+        }
+        let allows: Vec<(crate::agent::ToolSpec, &Rule)> = policy
+            .rules
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RuleKind::AllowTool { tool } => {
+                    Some((crate::agent::ToolSpec::parse(tool, r.provenance.line), r))
+                }
+                _ => None,
+            })
+            .collect();
+        if let Some((_, rule)) = allows
+            .iter()
+            .find(|(s, _)| s.specifier.is_none() && matcher::names_tool(&s.name, tool))
+        {
+            return Ok(Some(rule));
+        }
+        let scoped: Vec<_> = allows
+            .iter()
+            .filter(|(s, _)| s.specifier.is_some() && matcher::family_covers(&s.name, tool))
+            .collect();
+        if tool == "Bash" && !scoped.is_empty() {
+            // Every part of the command needs a rule of its own.
+            let mut first = None;
+            for command in &facts.commands {
+                let hit = scoped.iter().find(|(s, _)| {
+                    matcher::command_matches(s.specifier.as_deref().unwrap_or_default(), command)
+                });
+                match hit {
+                    Some((_, rule)) => {
+                        first.get_or_insert(*rule);
+                    }
+                    None => {
+                        let allowed: Vec<&str> =
+                            scoped.iter().map(|(s, _)| s.raw.as_str()).collect();
+                        return Err(Decision::deny(
+                            Some(scoped[0].1),
+                            format!(
+                                "harness denies `Bash` running `{command}`: the tools of `{}` allow Bash only as {} ({})",
+                                policy.agent,
+                                allowed.join(", "),
+                                scoped[0].1.provenance
+                            ),
+                        ));
+                    }
+                }
+            }
+            if let Some(rule) = first {
+                return Ok(Some(rule));
+            }
+        } else {
+            let subject = subject(facts);
+            if let Some((_, rule)) = scoped.iter().find(|(s, _)| {
+                matcher::specifier_matches(s, s.specifier.as_deref().unwrap_or_default(), &subject)
+                    == SpecMatch::All
+            }) {
+                return Ok(Some(rule));
+            }
+        }
+        let listed: Vec<&str> = allows.iter().map(|(s, _)| s.raw.as_str()).collect();
+        let at = allows
+            .first()
+            .map(|(_, r)| r.provenance.to_string())
+            .unwrap_or_else(|| display_path(&policy.source));
+        Err(Decision::deny(
+            None,
+            format!(
+                "harness denies `{tool}`{}: it is not in the tools of `{}` ({at}: tools: {})",
+                what(facts),
+                policy.agent,
+                if listed.is_empty() {
+                    "none".to_string()
+                } else {
+                    listed.join(", ")
+                }
+            ),
+        ))
+    }
+
+    fn plan_gate(
+        &self,
+        policy: &Policy,
+        tool: &str,
+        facts: &Facts,
+        plans: &dyn PlanSource,
+    ) -> Option<Decision> {
+        let rule = policy.requires_approved_plan()?;
+        if !EDIT_TOOLS.contains(&tool) {
+            return None;
+        }
+        let plans_prefix = format!("{}/", self.plans_dir);
+        let gated: Vec<&Located> = facts
+            .writes
+            .iter()
+            .map(|(at, _)| at)
+            .filter(|at| {
+                !at.forms().iter().all(|f| f.starts_with(&plans_prefix)) || at.forms().is_empty()
+            })
+            .collect();
+        let first = gated.first()?;
+        let deny = |why: String| {
+            Some(Decision::deny(
+                Some(rule),
+                format!(
+                    "harness denies `{tool}` writing `{}`: {} ({why})",
+                    first.display(),
+                    cite(rule)
+                ),
+            ))
+        };
+        let plan = match plans.active_plan(&policy.agent) {
+            Err(e) => return deny(format!("the active plan cannot be read: {e}")),
+            Ok(PlanLookup::NoPlan) => {
+                return deny(
+                    "no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness task start`"
+                        .to_string(),
+                );
+            }
+            Ok(PlanLookup::Active(plan)) => plan,
+        };
+        let shown = display_path(&plan.path);
+        match &plan.status {
+            PlanStatus::Approved => {}
+            PlanStatus::NotApproved(status) => {
+                return deny(format!(
+                    "plan {} ({shown}) is {status}, not approved; ask a person to approve it (`harness plan approve {} --by NAME`)",
+                    plan.id, plan.id
+                ));
+            }
+            PlanStatus::ChangedSinceApproval => {
+                return deny(format!(
+                    "plan {} ({shown}) changed since it was approved; see `harness plan diff {}`, and ask a person to approve it again",
+                    plan.id, plan.id
+                ));
+            }
+        }
+        for at in gated {
+            if !at.forms().iter().any(|f| plan.scope.contains(f)) {
+                return Some(Decision::deny(
+                    Some(rule),
+                    format!(
+                        "harness denies `{tool}` writing `{}`: it is not in the Files to Change of plan {} ({shown}); {}",
+                        at.display(),
+                        plan.id,
+                        cite(rule)
+                    ),
+                ));
+            }
+        }
+        None
+    }
+}
+
+fn bad_glob(e: &super::paths::BadGlob, policy: Option<&Policy>, project: &[Rule]) -> Diagnostic {
+    let cited = policy
+        .map(|p| p.rules.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .chain(project)
+        .find(|r| match &r.kind {
+            RuleKind::ProtectPath { glob } | RuleKind::WriteOnly { glob } => *glob == e.glob,
+            _ => false,
+        });
+    let d = Diagnostic::error(
+        "bad-glob",
+        format!("invalid path pattern `{}`: {}", e.glob, e.message),
+    )
+    .hint("path patterns use gitignore syntax, e.g. `tests/**` or `**/*.spec.*`");
+    match cited {
+        Some(r) => d.at(Span::new(&r.provenance.path, r.provenance.line, 1)),
+        None => d,
+    }
+}
+
+/// `path:line: words` for a reason.
+pub fn cite(rule: &Rule) -> String {
+    format!("{}: {}", rule.provenance, rule.source_text)
+}
+
+fn what(facts: &Facts) -> String {
+    if let Some(c) = facts.commands.first() {
+        return format!(" running `{c}`");
+    }
+    match facts.paths.first() {
+        Some(p) => {
+            let shown = p.display();
+            let shown = shown
+                .strip_suffix(PROBE)
+                .map_or(shown.as_str(), |dir| dir.trim_end_matches('/'));
+            format!(" on `{}`", if shown.is_empty() { "." } else { shown })
+        }
+        None => String::new(),
+    }
+}
+
+fn subject(facts: &Facts) -> Subject<'_> {
+    Subject {
+        commands: &facts.commands,
+        paths: &facts.paths,
+        url: facts.url.as_deref(),
+        text: facts.text.as_deref(),
+    }
+}
+
+fn str_field<'v>(input: &'v Value, key: &str) -> Option<&'v str> {
+    input.get(key).and_then(Value::as_str)
+}
+
+/// What a call touches, read from its input.
+fn facts(call: &ToolCall, resolver: &Resolver) -> Result<Facts, String> {
+    let input = &call.tool_input;
+    let mut f = Facts::default();
+    let tool = call.tool_name.as_str();
+    let need =
+        |key: &str| str_field(input, key).ok_or_else(|| format!("its input has no `{key}` string"));
+    match tool {
+        "Edit" | "MultiEdit" | "Write" => {
+            let at = resolver.locate(need("file_path")?);
+            f.writes.push((at.clone(), false));
+            f.paths.push(at);
+        }
+        "NotebookEdit" => {
+            let at = resolver.locate(need("notebook_path")?);
+            f.writes.push((at.clone(), false));
+            f.paths.push(at);
+        }
+        "Read" => f.paths.push(resolver.locate(need("file_path")?)),
+        "NotebookRead" => f.paths.push(resolver.locate(need("notebook_path")?)),
+        "Glob" | "Grep" | "LS" => {
+            let base = str_field(input, "path").unwrap_or(".");
+            let pattern = str_field(input, "pattern").filter(|_| tool == "Glob");
+            let glob = str_field(input, "glob");
+            let prefix = literal_prefix(pattern.or(glob).unwrap_or(""));
+            // A search reads anything below its directory: rules see a
+            // name inside it, which also matches a rule on the directory
+            // (or file) itself, as gitignore matches parents.
+            let mut joined = base.trim_end_matches('/').to_string();
+            if !prefix.is_empty() {
+                joined = format!("{joined}/{prefix}");
+            }
+            f.paths.push(resolver.locate(&format!("{joined}/{PROBE}")));
+        }
+        "Bash" => {
+            let command = need("command")?;
+            let parts =
+                bash::parse(command).map_err(|e| format!("cannot check the command: {e}"))?;
+            for part in &parts {
+                f.commands.push(part.text());
+                for target in part.writes() {
+                    if is_device(&target) {
+                        continue;
+                    }
+                    let at = resolver.locate(&target);
+                    f.writes.push((at.clone(), true));
+                    f.paths.push(at);
+                }
+            }
+        }
+        "WebFetch" => f.url = str_field(input, "url").map(str::to_string),
+        _ => {
+            f.text = [
+                "subagent_type",
+                "skill",
+                "query",
+                "command",
+                "url",
+                "prompt",
+            ]
+            .iter()
+            .find_map(|k| str_field(input, k))
+            .map(str::to_string);
+        }
+    }
+    Ok(f)
+}
+
+/// A name standing for "any file inside" a directory.
+const PROBE: &str = "harness-probe";
+
+/// The directories of a glob pattern before its first wildcard.
+fn literal_prefix(pattern: &str) -> String {
+    let mut out = Vec::new();
+    let parts: Vec<&str> = pattern.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if part.contains(['*', '?', '[', '{']) || i + 1 == parts.len() {
+            break;
+        }
+        out.push(*part);
+    }
+    out.join("/")
+}
+
+fn is_device(path: &str) -> bool {
+    path.starts_with("/dev/")
+}
+
+/// A file below `dir` (repository-relative) that matches, if any, looking
+/// at no more than `budget` entries. Only reached for Bash writes to an
+/// existing directory (`rm -r dir`), so the walk is rare.
+fn first_match_below<'r, T: Clone>(
+    rules: &'r PathRules<T>,
+    root: &Path,
+    dir: &str,
+    budget: &mut usize,
+) -> Option<(&'r str, &'r T)> {
+    let entries = std::fs::read_dir(root.join(dir)).ok()?;
+    for entry in entries.flatten() {
+        if *budget == 0 {
+            return None;
+        }
+        *budget -= 1;
+        let name = entry.file_name();
+        let rel = if dir.is_empty() {
+            name.to_string_lossy().into_owned()
+        } else {
+            format!("{dir}/{}", name.to_string_lossy())
+        };
+        if let Some(hit) = rules.matching(&rel) {
+            return Some(hit);
+        }
+        // `file_type` does not follow symlinks, so a link cycle is no loop.
+        if entry.file_type().is_ok_and(|t| t.is_dir())
+            && let Some(hit) = first_match_below(rules, root, &rel, budget)
+        {
+            return Some(hit);
+        }
+    }
+    None
+}

@@ -1,0 +1,554 @@
+//! `harness guard`, `harness policy test` and `harness install claude`, run
+//! as the real binary on real files, with real PreToolUse JSON on stdin.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+struct Repo {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+fn repo() -> Repo {
+    let dir = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(dir.path()).unwrap();
+    for d in ["agents", "tests", "src", "plans", ".git"] {
+        fs::create_dir_all(root.join(d)).unwrap();
+    }
+    let agents = Path::new(env!("CARGO_MANIFEST_DIR")).join("agents");
+    for name in ["realtime-dev.md", "realtime-engineer.md"] {
+        fs::copy(agents.join(name), root.join("agents").join(name)).unwrap();
+    }
+    Repo { _dir: dir, root }
+}
+
+fn harness(root: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_harness"));
+    cmd.current_dir(root)
+        .args(args)
+        .env_remove("HARNESS_AGENT")
+        .env_remove("HARNESS_PLAN")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn event(root: &Path, tool: &str, input: Value, agent: Option<&str>) -> String {
+    let mut e = json!({
+        "session_id": "abc123",
+        "transcript_path": "/tmp/transcript.jsonl",
+        "cwd": root,
+        "permission_mode": "default",
+        "hook_event_name": "PreToolUse",
+        "tool_name": tool,
+        "tool_input": input,
+        "tool_use_id": "toolu_01",
+    });
+    if let Some(a) = agent {
+        e["agent_type"] = json!(a);
+        e["agent_id"] = json!("agent-1");
+    }
+    e.to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn deny_answer(reason: &str) -> String {
+    format!(
+        "{}\n",
+        json!({"hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "deny",
+            "permissionDecisionReason": reason,
+        }})
+    )
+}
+
+#[test]
+fn denies_a_protected_write_with_the_rule_and_its_line() {
+    let r = repo();
+    let input =
+        json!({"file_path": r.root.join("tests/ws.rs"), "old_string": "a", "new_string": "b"});
+    let out = harness(
+        &r.root,
+        &["guard"],
+        &event(&r.root, "Edit", input, Some("realtime-dev")),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        deny_answer(
+            "harness denies `Edit` writing `tests/ws.rs`: agents/realtime-dev.md:60: Do NOT modify test files under any circumstances. (protected path `tests/**`)"
+        )
+    );
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn says_nothing_when_no_rule_objects() {
+    let r = repo();
+    for (tool, input) in [
+        ("Read", json!({"file_path": "tests/ws.rs"})),
+        (
+            "Bash",
+            json!({"command": "cargo test && git diff", "description": "run"}),
+        ),
+        (
+            "Write",
+            json!({"file_path": "plans/0001-presence.md", "content": "x"}),
+        ),
+    ] {
+        let out = harness(
+            &r.root,
+            &["guard"],
+            &event(&r.root, tool, input, Some("realtime-dev")),
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{tool}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "", "{tool}");
+    }
+}
+
+#[test]
+fn fails_closed_on_bad_input_and_bad_agent_files() {
+    let r = repo();
+    let out = harness(&r.root, &["guard"], "{\"tool_name\": ", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).starts_with("<stdin>:1:14: error: not a PreToolUse event"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = harness(&r.root, &["guard"], "{\"tool_name\": \"Edit\"}", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("missing field `tool_input`"),
+        "{}",
+        stderr(&out)
+    );
+
+    let post = event(&r.root, "Edit", json!({"file_path": "a"}), None)
+        .replace("\"PreToolUse\"", "\"PostToolUse\"");
+    let out = harness(&r.root, &["guard"], &post, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("answers PreToolUse events, not `PostToolUse`"));
+
+    fs::write(
+        r.root.join("agents/broken.md"),
+        "---\nname: broken\ndescription: [unclosed\n---\n",
+    )
+    .unwrap();
+    let e = event(
+        &r.root,
+        "Read",
+        json!({"file_path": "src/a.rs"}),
+        Some("broken"),
+    );
+    let out = harness(&r.root, &["guard"], &e, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).starts_with("agents/broken.md:"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "");
+
+    // A named agent that does not exist is a configuration error.
+    let e = event(&r.root, "Read", json!({"file_path": "src/a.rs"}), None);
+    let out = harness(&r.root, &["guard", "--agent", "realtime-dve"], &e, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `realtime-dev`?"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_acting_agent_follows_the_documented_precedence() {
+    let r = repo();
+    let write = |agent: Option<&str>| {
+        event(
+            &r.root,
+            "Write",
+            json!({"file_path": "src/a.rs", "content": ""}),
+            agent,
+        )
+    };
+    let plan_mode = "agents/realtime-engineer.md:12: permissionMode: plan";
+    let gated = "agents/realtime-dev.md:3:";
+    let reason = |o: &Output| stdout(o);
+
+    // agent_type beats the flag and the environment.
+    let out = harness(
+        &r.root,
+        &["guard", "--agent", "realtime-dev"],
+        &write(Some("realtime-engineer")),
+        &[("HARNESS_AGENT", "realtime-dev")],
+    );
+    assert!(reason(&out).contains(plan_mode), "{}", reason(&out));
+    // The flag beats the environment.
+    let out = harness(
+        &r.root,
+        &["guard", "--agent", "realtime-engineer"],
+        &write(None),
+        &[("HARNESS_AGENT", "realtime-dev")],
+    );
+    assert!(reason(&out).contains(plan_mode), "{}", reason(&out));
+    // The environment alone.
+    let out = harness(
+        &r.root,
+        &["guard"],
+        &write(None),
+        &[("HARNESS_AGENT", "realtime-dev")],
+    );
+    assert!(reason(&out).contains(gated), "{}", reason(&out));
+    // A built-in subagent with no definition falls through to the default.
+    fs::write(
+        r.root.join("harness.toml"),
+        "[policy]\ndefault = \"realtime-engineer\"\n",
+    )
+    .unwrap();
+    let out = harness(&r.root, &["guard"], &write(Some("general-purpose")), &[]);
+    assert!(reason(&out).contains(plan_mode), "{}", reason(&out));
+    // No agent at all: only project rules, and there are none here.
+    fs::write(
+        r.root.join("harness.toml"),
+        "[guard]\nprotected_paths = [\"src/generated/**\"]\n",
+    )
+    .unwrap();
+    let out = harness(&r.root, &["guard"], &write(None), &[]);
+    assert_eq!(stdout(&out), "");
+    let generated = event(
+        &r.root,
+        "Write",
+        json!({"file_path": "src/generated/x.rs", "content": ""}),
+        None,
+    );
+    let out = harness(&r.root, &["guard"], &generated, &[]);
+    assert_eq!(
+        stdout(&out),
+        deny_answer(
+            "harness denies `Write` writing `src/generated/x.rs`: harness.toml:2: [guard] protected_paths: src/generated/** (protected path `src/generated/**`)"
+        )
+    );
+}
+
+#[test]
+fn guard_explain_and_policy_test_print_the_decision() {
+    let r = repo();
+    let out = harness(
+        &r.root,
+        &[
+            "policy",
+            "test",
+            "--agent",
+            "realtime-dev",
+            "Edit",
+            "tests/ws.rs",
+        ],
+        "",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "deny: harness denies `Edit` writing `tests/ws.rs`: agents/realtime-dev.md:60: Do NOT modify test files under any circumstances. (protected path `tests/**`)\n  agent: realtime-dev\n  rule: protected path `tests/**`, from agents/realtime-dev.md:60: Do NOT modify test files under any circumstances.\n"
+    );
+    let out = harness(
+        &r.root,
+        &[
+            "policy",
+            "test",
+            "--agent",
+            "realtime-dev",
+            "Bash",
+            "git",
+            "diff",
+            "--stat",
+        ],
+        "",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        "allow: `Bash` is allowed by agents/realtime-dev.md:15: tools: Bash\n  agent: realtime-dev\n  rule: allow tool `Bash`, from agents/realtime-dev.md:15: tools: Bash\n"
+    );
+    let out = harness(
+        &r.root,
+        &[
+            "--format",
+            "json",
+            "policy",
+            "test",
+            "--agent",
+            "realtime-dev",
+            "WebFetch",
+            "https://docs.rs",
+        ],
+        "",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["verdict"], "deny");
+    assert_eq!(v["rule"]["kind"], "deny_tool");
+    assert_eq!(v["rule"]["provenance"]["line"], 22);
+
+    let e = event(
+        &r.root,
+        "Bash",
+        json!({"command": "echo x > tests/a.rs"}),
+        Some("realtime-dev"),
+    );
+    let out = harness(&r.root, &["guard", "--explain"], &e, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("deny: harness denies `Bash` writing `tests/a.rs`"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn install_claude_writes_merges_and_detects_drift() {
+    let r = repo();
+    let settings = r.root.join(".claude/settings.json");
+    fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let before = "{\n    \"permissions\": {\"allow\": [\"Bash(ls:*)\"]},\n    \"hooks\": {\"PreToolUse\": [{\"matcher\": \"Bash\", \"hooks\": [{\"type\": \"command\", \"command\": \"./lint.sh\"}]}]}\n}\n";
+    fs::write(&settings, before).unwrap();
+
+    // --check before installing: drift, exit 1, nothing written.
+    let out = harness(&r.root, &["install", "claude", "--check"], "", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).ends_with(
+        "3 file(s) differ from what `harness install claude` writes; run it to update them\n"
+    ));
+
+    // --dry-run shows a diff and writes nothing.
+    let out = harness(&r.root, &["install", "claude", "--dry-run"], "", &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let diff = stdout(&out);
+    assert!(
+        diff.contains("--- /dev/null\n+++ b/.claude/agents/realtime-dev.md\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("--- a/.claude/settings.json\n+++ b/.claude/settings.json\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+            \"command\": \"harness guard\""),
+        "{diff}"
+    );
+    assert!(!r.root.join(".claude/agents").exists());
+    assert_eq!(fs::read_to_string(&settings).unwrap(), before);
+
+    let out = harness(&r.root, &["install", "claude"], "", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "create     .claude/agents/realtime-dev.md\ncreate     .claude/agents/realtime-engineer.md\nupdate     .claude/settings.json\n"
+    );
+    let v: Value = serde_json::from_str(&fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(v["permissions"]["allow"][0], "Bash(ls:*)");
+    let pre = v["hooks"]["PreToolUse"].as_array().unwrap();
+    assert_eq!(pre.len(), 2);
+    assert_eq!(pre[0]["hooks"][0]["command"], "./lint.sh");
+    assert_eq!(
+        pre[1]["matcher"],
+        "Bash|Edit|MultiEdit|Write|NotebookEdit|Read|Glob|Grep"
+    );
+    assert_eq!(
+        pre[1]["hooks"][0],
+        json!({"type": "command", "command": "harness guard"})
+    );
+    let installed = fs::read_to_string(r.root.join(".claude/agents/realtime-dev.md")).unwrap();
+    let source = fs::read_to_string(r.root.join("agents/realtime-dev.md")).unwrap();
+    assert_eq!(
+        installed,
+        source.replacen(
+            "---\n",
+            "---\n# Installed by `harness install claude` from agents/realtime-dev.md; edit that file instead.\n",
+            1
+        )
+    );
+
+    // Idempotent, and the installed copies do not upset the catalog.
+    let after = fs::read_to_string(&settings).unwrap();
+    let out = harness(&r.root, &["install", "claude"], "", &[]);
+    assert_eq!(
+        stdout(&out),
+        "unchanged  .claude/agents/realtime-dev.md\nunchanged  .claude/agents/realtime-engineer.md\nunchanged  .claude/settings.json\n"
+    );
+    assert_eq!(fs::read_to_string(&settings).unwrap(), after);
+    let out = harness(&r.root, &["install", "claude", "--check"], "", &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "Claude Code files are up to date\n");
+    let out = harness(&r.root, &["agents", "validate"], "", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // An edited source is drift.
+    fs::write(
+        r.root.join("agents/realtime-dev.md"),
+        source.replace("model: sonnet", "model: opus"),
+    )
+    .unwrap();
+    let out = harness(&r.root, &["install", "claude", "--check"], "", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("-model: sonnet\n+model: opus\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn install_claude_never_clobbers_a_users_files() {
+    let r = repo();
+    fs::create_dir_all(r.root.join(".claude/agents")).unwrap();
+    let mine = "---\nname: realtime-dev\ndescription: mine\n---\n";
+    fs::write(r.root.join(".claude/agents/realtime-dev.md"), mine).unwrap();
+    let out = harness(&r.root, &["install", "claude"], "", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with(".claude/agents/realtime-dev.md:1:1: error: `.claude/agents/realtime-dev.md` exists and was not written by harness"), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(r.root.join(".claude/agents/realtime-dev.md")).unwrap(),
+        mine
+    );
+    assert!(!r.root.join(".claude/settings.json").exists());
+
+    fs::remove_file(r.root.join(".claude/agents/realtime-dev.md")).unwrap();
+    fs::write(r.root.join(".claude/settings.json"), "{\"hooks\": [}").unwrap();
+    let out = harness(&r.root, &["install", "claude"], "", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with(".claude/settings.json:1:12: error: not valid JSON"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!r.root.join(".claude/agents/realtime-dev.md").exists());
+}
+
+const PLAN: &str = "---
+id: 1
+title: \"Presence channel\"
+agent: \"realtime-dev\"
+status: draft
+created: \"2026-11-22T01:06:12Z\"
+---
+## PLAN: Presence channel
+
+### Context
+Presence for rooms.
+
+### Files to Change
+- `src/ws/**`: the presence handler
+- `src/lib.rs`: wire it in
+
+### Tasks
+- [ ] Presence handler @realtime-dev
+
+### Verification Steps
+1. pytest
+
+PLAN_APPROVED: pending
+";
+
+#[test]
+fn the_plan_gate_follows_the_real_plan_store() {
+    let r = repo();
+    let plan = r.root.join("plans/0001-presence-channel.md");
+    fs::write(&plan, PLAN).unwrap();
+    let edit = |path: &str| {
+        event(
+            &r.root,
+            "Edit",
+            json!({"file_path": path, "old_string": "a", "new_string": "b"}),
+            Some("realtime-dev"),
+        )
+    };
+    let guard =
+        |path: &str, env: &[(&str, &str)]| stdout(&harness(&r.root, &["guard"], &edit(path), env));
+    let gate = "agents/realtime-dev.md:3: Works only from approved plans, and turns the test writer's failing tests green";
+
+    // No plan is active yet.
+    assert_eq!(
+        guard("src/ws/presence.rs", &[]),
+        deny_answer(&format!(
+            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness task start`)"
+        ))
+    );
+    // Named, but still a draft.
+    assert_eq!(
+        guard("src/ws/presence.rs", &[("HARNESS_PLAN", "1")]),
+        deny_answer(&format!(
+            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) is draft, not approved; ask a person to approve it (`harness plan approve 0001 --by NAME`))"
+        ))
+    );
+
+    // Approved, and the agent's task is in progress: in scope is allowed.
+    let ok = harness(&r.root, &["plan", "approve", "1", "--by", "alice"], "", &[]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let ok = harness(
+        &r.root,
+        &["task", "start", "0001-1", "--owner", "realtime-dev"],
+        "",
+        &[],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert_eq!(guard("src/ws/presence.rs", &[]), "");
+    assert_eq!(guard("src/lib.rs", &[]), "");
+    assert_eq!(
+        guard("src/other.rs", &[]),
+        deny_answer(&format!(
+            "harness denies `Edit` writing `src/other.rs`: it is not in the Files to Change of plan 0001 (plans/0001-presence-channel.md); {gate}"
+        ))
+    );
+    // Test files stay protected whatever the plan says.
+    assert!(guard("tests/presence.rs", &[]).contains("agents/realtime-dev.md:60:"));
+
+    // The plan changes after approval: no longer approved.
+    let approved = fs::read_to_string(&plan).unwrap();
+    assert!(approved.contains("Presence for rooms."));
+    fs::write(
+        &plan,
+        approved.replace(
+            "Presence for rooms.",
+            "Presence for rooms, and typing indicators.",
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        guard("src/ws/presence.rs", &[]),
+        deny_answer(&format!(
+            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) changed since it was approved; see `harness plan diff 0001`, and ask a person to approve it again)"
+        ))
+    );
+}
