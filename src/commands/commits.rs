@@ -86,14 +86,13 @@ pub fn check_range(project: &Project, catalog: &Catalog, args: &RangeArgs) -> Re
     let checker = Checker::new(&project.config.commits, plans.lookup.as_ref(), catalog);
     let mut commits = Vec::new();
     git::walk(&repo, &range, args.first_parent, |c| {
-        let message = String::from_utf8_lossy(c.message_bytes());
-        let sha = c.id().to_string();
+        let sha = c.id.to_string();
         let input = CommitInput {
             sha: &sha,
-            message: &message,
-            parents: c.parent_count(),
+            message: &c.message,
+            parents: c.parents,
         };
-        commits.push(checker.check(&input, &mut || git::changed_paths(&repo, c))?);
+        commits.push(checker.check(&input, &mut || git::changed_paths(&repo, c.id))?);
         Ok(())
     })?;
     let tip = args.range.as_deref().unwrap_or("HEAD");

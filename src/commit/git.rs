@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{Commit, DiffOptions, ObjectType, Oid, Repository, Sort, TreeWalkMode, TreeWalkResult};
+use git2::{DiffOptions, ObjectType, Oid, Repository, Sort, TreeWalkMode, TreeWalkResult};
 
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
@@ -112,15 +112,96 @@ pub fn range(repo: &Repository, spec: Option<&str>, base: Option<&str>) -> Resul
     })
 }
 
-/// A commit's id, message and parent count, in the walk's order (newest
-/// first, like `git log`).
+/// What the checker needs of a commit, owned so it can cross threads.
+#[derive(Debug, Clone)]
+pub struct CommitData {
+    pub id: Oid,
+    pub message: String,
+    pub parents: usize,
+}
+
+/// Commits travel between the walk's stages in batches, to keep the
+/// channels' locking off the hot path.
+const BATCH: usize = 256;
+
+/// Calls `each` on every commit of the range, in the walk's order (newest
+/// first, like `git log`). Returns how many there were.
+///
+/// Reading a commit costs libgit2 two inflates (the revwalk parses parents,
+/// the lookup parses the whole commit), so the walk is a pipeline of three
+/// stages on their own threads, each with its own repository handle: the
+/// revwalk, the commit reader, and `each` on the calling thread.
 pub fn walk(
     repo: &Repository,
     range: &Range,
     first_parent: bool,
-    mut each: impl FnMut(&Commit) -> Result<()>,
+    mut each: impl FnMut(CommitData) -> Result<()>,
 ) -> Result<usize> {
+    // libgit2 hashes every object it reads to verify it; git log does not,
+    // and on a long history that check costs as much as the walk itself.
+    // Integrity is `git fsck`'s business, not a commit checker's. Each
+    // commit is read once, so caching them only costs memory and time.
+    git2::opts::strict_hash_verification(false);
+    git2::opts::enable_caching(false);
+    let path = repo.path().to_path_buf();
+    let (oid_tx, oid_rx) = std::sync::mpsc::sync_channel::<Result<Vec<Oid>>>(64);
+    let (data_tx, data_rx) = std::sync::mpsc::sync_channel::<Result<Vec<CommitData>>>(64);
+    let range = range.clone();
+    std::thread::scope(|scope| {
+        let walk_path = path.clone();
+        scope.spawn(move || {
+            if let Err(e) = revwalk(&walk_path, &range, first_parent, &oid_tx) {
+                let _ = oid_tx.send(Err(e));
+            }
+        });
+        scope.spawn(move || {
+            let repo = match Repository::open(&path) {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = data_tx.send(Err(git_error("cannot open the repository".into(), &e)));
+                    return;
+                }
+            };
+            for batch in oid_rx {
+                let batch = batch.and_then(|oids| {
+                    oids.into_iter()
+                        .map(|oid| {
+                            let c = repo
+                                .find_commit(oid)
+                                .map_err(|e| git_error(format!("cannot read commit {oid}"), &e))?;
+                            Ok(CommitData {
+                                id: oid,
+                                message: String::from_utf8_lossy(c.message_bytes()).into_owned(),
+                                parents: c.parent_count(),
+                            })
+                        })
+                        .collect()
+                });
+                let stop = batch.is_err();
+                if data_tx.send(batch).is_err() || stop {
+                    return;
+                }
+            }
+        });
+        let mut n = 0;
+        for batch in data_rx {
+            for commit in batch? {
+                each(commit)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    })
+}
+
+fn revwalk(
+    path: &Path,
+    range: &Range,
+    first_parent: bool,
+    tx: &std::sync::mpsc::SyncSender<Result<Vec<Oid>>>,
+) -> Result<()> {
     let fail = |e: git2::Error| git_error("cannot walk the history".to_string(), &e);
+    let repo = Repository::open(path).map_err(fail)?;
     let mut walk = repo.revwalk().map_err(fail)?;
     walk.set_sorting(Sort::NONE).map_err(fail)?;
     if first_parent {
@@ -130,19 +211,27 @@ pub fn walk(
     if let Some(hide) = range.hide {
         walk.hide(hide).map_err(fail)?;
     }
-    let mut n = 0;
+    let mut batch = Vec::with_capacity(BATCH);
     for oid in walk {
-        let commit = repo.find_commit(oid.map_err(fail)?).map_err(fail)?;
-        each(&commit)?;
-        n += 1;
+        batch.push(oid.map_err(fail)?);
+        if batch.len() == BATCH {
+            if tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+                return Ok(());
+            }
+            batch.reserve(BATCH);
+        }
     }
-    Ok(n)
+    if !batch.is_empty() {
+        let _ = tx.send(Ok(batch));
+    }
+    Ok(())
 }
 
 /// The paths a commit changed, against its first parent (or nothing, for a
 /// root commit).
-pub fn changed_paths(repo: &Repository, commit: &Commit) -> Result<Vec<String>> {
-    let fail = |e: git2::Error| git_error(format!("cannot diff commit {}", commit.id()), &e);
+pub fn changed_paths(repo: &Repository, id: Oid) -> Result<Vec<String>> {
+    let fail = |e: git2::Error| git_error(format!("cannot diff commit {id}"), &e);
+    let commit = repo.find_commit(id).map_err(fail)?;
     let tree = commit.tree().map_err(fail)?;
     let parent = match commit.parent(0) {
         Ok(p) => Some(p.tree().map_err(fail)?),
