@@ -34,7 +34,9 @@ install_peers() {
     bin=$crate; [ "$crate" = cocogitto ] && bin=cog
     if ! command -v "$bin" >/dev/null; then
       echo "installing $crate into $TOOLS (once)..." >&2
+      # A --locked build can need a newer rustc than the one at hand.
       cargo install --quiet --locked --root "$TOOLS" "$crate" >&2 ||
+        cargo install --quiet --root "$TOOLS" "$crate" >&2 ||
         echo "could not install $crate; it is skipped" >&2
     fi
   done

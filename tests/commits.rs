@@ -562,3 +562,90 @@ fn ci_runs_the_quality_gates_unless_told_not_to() {
     assert_eq!(v["gates"], serde_json::Value::Null);
     assert_eq!(v["steps"][4]["status"], "skipped");
 }
+
+#[test]
+fn the_walk_lists_what_git_rev_list_lists() {
+    let repo = Repo::new();
+    let base = repo.commit(&[("a", "0")], "chore: root");
+    // Two branches merged twice, with commits dated out of order.
+    for i in 0..3 {
+        repo.git(&["checkout", "-q", "-b", &format!("side{i}")]);
+        repo.commit(&[(&format!("s{i}"), "1")], &format!("feat: side {i}"));
+        repo.commit(&[(&format!("t{i}"), "1")], &format!("fix: side {i}"));
+        repo.git(&["checkout", "-q", "main"]);
+        repo.commit(&[(&format!("m{i}"), "1")], &format!("feat: main {i}"));
+        repo.git(&[
+            "-c",
+            "user.name=A",
+            "-c",
+            "user.email=a@example.com",
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            &format!("Merge branch 'side{i}'"),
+            &format!("side{i}"),
+        ]);
+    }
+    let shas = |args: &[&str]| -> Vec<String> {
+        let out = repo.harness(args);
+        let mut v: Vec<String> = json(&out)["commits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["sha"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let git = |args: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = repo.git(args).lines().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    let mid = repo.git(&["rev-parse", "HEAD~1"]);
+    for (harness_args, git_args) in [
+        (
+            vec![
+                "commits",
+                "check",
+                "--base",
+                base.as_str(),
+                "--format",
+                "json",
+            ],
+            vec!["rev-list", &format!("{base}..HEAD")],
+        ),
+        (
+            vec![
+                "commits",
+                "check",
+                "--base",
+                &base,
+                "--first-parent",
+                "--format",
+                "json",
+            ],
+            vec!["rev-list", "--first-parent", &format!("{base}..HEAD")],
+        ),
+        (
+            vec!["commits", "check", "--base", &mid, "--format", "json"],
+            vec!["rev-list", &format!("{mid}..HEAD")],
+        ),
+    ]
+    .iter()
+    .map(|(h, g)| {
+        (
+            h.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            g.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+    })
+    .collect::<Vec<_>>()
+    {
+        let h: Vec<&str> = harness_args.iter().map(String::as_str).collect();
+        let g: Vec<&str> = git_args.iter().map(String::as_str).collect();
+        let expected = git(&g);
+        assert!(!expected.is_empty());
+        assert_eq!(shas(&h), expected, "{h:?}");
+    }
+}
