@@ -55,7 +55,7 @@ pub enum Command {
     /// default agents. Existing files are never overwritten without --force.
     Init(InitArgs),
     /// Read, validate and explain agent definitions.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = AGENTS_EXAMPLES)]
     Agents(AgentsCommand),
     /// Check commit messages: Conventional Commits 1.0.0, the project's
     /// `[commits]` rules, references to approved plans and agent scope.
@@ -72,7 +72,33 @@ pub enum Command {
     /// timeouts, and record the evidence under `.harness/gates/`.
     #[command(subcommand)]
     Gate(GateCommand),
+    /// Write, approve and check plans: work starts only from a plan a person
+    /// approved, and an approved plan that is edited is no longer approved.
+    ///
+    /// A plan is `plans/NNNN-slug.md`: front matter harness maintains, and a
+    /// Markdown body with a "Files to Change" section (the plan's scope), an
+    /// optional task list (`- [ ] ...`) and an optional fenced block tagged
+    /// `yaml realtime`. Approval records the SHA-256 of the plan's content;
+    /// any later edit makes it "changed" until a person approves it again.
+    #[command(subcommand, after_long_help = PLAN_EXAMPLES)]
+    Plan(PlanCommand),
+    /// Work through the tasks of approved plans: start, block, and mark done
+    /// only when the quality gates and the plan-scope check pass.
+    ///
+    /// Tasks are derived when a plan is approved: one per task-list item
+    /// (`- [ ] Client hook @realtime-dev (after 1)` names the owner and what
+    /// it waits for), or one per Files to Change entry. Each task is a small
+    /// file beside its plan: `plans/0007/tasks/0007-3.toml`.
+    #[command(subcommand, after_long_help = TASK_EXAMPLES)]
+    Task(TaskCommand),
 }
+
+const AGENTS_EXAMPLES: &str = "Examples:
+  harness agents list                          every agent, its model, mode and tools
+  harness agents validate                      check the project's agents (exit 1 on an error)
+  harness agents validate path/to/agents/      check other files or directories
+  harness agents explain realtime-dev          the rules harness enforces, with their source lines
+  harness agents show realtime-dev --format json";
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -221,6 +247,145 @@ pub struct GateRunArgs {
     /// No live progress on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  harness plan new \"Presence channel\" --agent realtime-engineer
+  $EDITOR plans/0007-presence-channel.md
+  harness plan approve 7 --by alice
+  harness plan check        # exits 1, with a diff, when an approved plan changed
+  harness plan approve 7 --by alice --accept-changes";
+
+const TASK_EXAMPLES: &str = "\
+Examples:
+  harness task list --plan 7
+  harness task start 0007-1 --owner realtime-dev
+  harness task done 0007-1  # runs the gates and the scope check";
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Write a new plan from an agent's plan template and print its path.
+    ///
+    /// The template is the fenced block holding `PLAN_APPROVED:` in the
+    /// agent's definition, or the built-in `plan.md.tera` (overridden by
+    /// `templates/plan.md.tera` in the project). Templates are rendered with
+    /// Tera (`{{ title }}`, `{{ id }}`, `{{ agent }}`, `{{ date }}`); a
+    /// `{Feature}` in the first heading becomes the title. Plans are numbered
+    /// in order: `plans/0007-presence-channel.md`.
+    New {
+        /// The plan's title, e.g. "Presence channel".
+        title: String,
+        /// The agent whose template to use and who owns the plan.
+        #[arg(long, value_name = "NAME")]
+        agent: String,
+    },
+    /// List the plans: id, state, title, agent and file.
+    ///
+    /// The state comes from the approval chain and the content hash, never
+    /// from the `status` field: draft, approved, changed (edited since
+    /// approval) or rejected.
+    List,
+    /// Show a plan: its state, approval chain, scope, tasks and realtime spec.
+    Show {
+        /// The plan id: `7`, `0007` or `0007-presence-channel`.
+        id: String,
+    },
+    /// Approve a plan as it is now, recording who, when and the SHA-256 of
+    /// its content.
+    ///
+    /// Refuses an invalid plan (broken front matter or realtime block, a
+    /// missing required section), an approver who is an agent, a plan
+    /// already approved, and a plan edited since its last approval unless
+    /// --accept-changes says the change was reviewed (see `plan diff`).
+    /// A plan still holding template placeholders is approved with a
+    /// warning. Approval derives the plan's tasks.
+    Approve {
+        /// The plan id.
+        id: String,
+        /// The person approving (not an agent).
+        #[arg(long, value_name = "NAME")]
+        by: String,
+        /// Re-approve a plan that changed since its last approval.
+        #[arg(long)]
+        accept_changes: bool,
+    },
+    /// Reject a plan, recording who, when, why and the content's hash.
+    Reject {
+        /// The plan id.
+        id: String,
+        /// The person rejecting (not an agent).
+        #[arg(long, value_name = "NAME")]
+        by: String,
+        /// Why the plan is rejected.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Check that plans are approved and unchanged; exits 1 when one is not.
+    ///
+    /// With an id, that plan must be approved and unchanged. Without, every
+    /// plan is checked: a plan edited since approval, an invalid plan or a
+    /// status set by hand fails; drafts are listed. A changed plan's diff
+    /// since approval is printed.
+    Check {
+        /// Check only this plan.
+        id: Option<String>,
+    },
+    /// Show what changed in a plan since it was last approved, as a unified
+    /// diff of its normalised content.
+    Diff {
+        /// The plan id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// List tasks: id, status, owner, subject and what each waits for.
+    List {
+        /// Only the tasks of this plan.
+        #[arg(long, value_name = "ID")]
+        plan: Option<String>,
+        /// Only tasks in this status.
+        #[arg(long, value_enum)]
+        status: Option<crate::task::TaskStatus>,
+    },
+    /// Show a task, its history and the evidence of its last `task done`.
+    Show {
+        /// The task id, e.g. `0007-3`.
+        id: String,
+    },
+    /// Start a task: it becomes `in_progress`, owned by AGENT.
+    ///
+    /// Refused unless the task's plan is approved and unchanged, the task is
+    /// pending or blocked, and the tasks it waits for are completed. Records
+    /// HEAD, so `task done` can check the files changed since.
+    Start {
+        /// The task id.
+        id: String,
+        /// The agent that works on it; its quality gates apply at `task done`.
+        #[arg(long, value_name = "AGENT")]
+        owner: String,
+    },
+    /// Mark a task blocked, with the reason.
+    Block {
+        /// The task id.
+        id: String,
+        /// What it is waiting for.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Complete a task, if harness can confirm it is done.
+    ///
+    /// Runs the owner agent's quality gates and checks that every file
+    /// changed since the task started lies within the plan's Files to
+    /// Change. The task is completed only when both pass; the evidence (gate
+    /// names, exit codes, durations, output digests, commit) is stored either
+    /// way. Exits 1 when a check fails and the task stays `in_progress`.
+    Done {
+        /// The task id.
+        id: String,
+    },
 }
 
 #[cfg(test)]

@@ -74,7 +74,11 @@ impl Project {
     pub fn discover(start: &Path) -> Result<Project> {
         let (root, config_path) = find_root(start);
         let config = match &config_path {
-            Some(path) => Config::parse(path, &fsutil::read_text(path)?)?,
+            // Errors name the file as the user would: relative to where they are.
+            Some(path) => Config::parse(
+                path.strip_prefix(start).unwrap_or(path),
+                &fsutil::read_text(path)?,
+            )?,
             None => Config::default(),
         };
         Ok(Project {

@@ -4,7 +4,7 @@
 //! Layout: [`agent`] reads definitions, [`policy`] compiles them into rules
 //! with provenance, [`config`] finds the project and its `harness.toml`,
 //! [`gate`] runs quality gates and records their evidence.
-//! [`plan`] holds plans and their approvals.
+//! [`plan`] holds plans and their approvals, [`task`] the work they define.
 //! [`commands`] glue these to the [`cli`]; only [`report`] prints.
 
 pub mod agent;
@@ -20,6 +20,7 @@ pub mod plan;
 pub mod policy;
 pub mod realtime;
 pub mod report;
+pub mod task;
 
 pub use error::{Error, Outcome, Result};
 

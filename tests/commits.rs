@@ -399,16 +399,16 @@ fn plan_text(id: u32, title: &str) -> String {
     )
 }
 
-/// Approves plan `id` in the working tree with the plan store's own API.
+/// Approves plan `id` in the working tree, as a person would.
 fn approve(repo: &Repo, id: u32) {
-    let project = harness::config::Project::discover(repo.path()).unwrap();
-    let store = harness::plan::Store::open(&project);
-    store
-        .record(id, |p| {
-            harness::plan::approval::approve(p, "Ana", "2026-01-02T03:04:05Z", false)
-                .map_err(|_| harness::Error::usage("refused"))
-        })
-        .unwrap();
+    let out = repo.harness(&["plan", "approve", &id.to_string(), "--by", "Ana"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -64,7 +64,7 @@ pub fn plans_at(project: &Project, repo: &git2::Repository, tip: git2::Oid) -> R
 
 /// The project's plan store, as the checker asks it.
 fn plan_store(project: &Project) -> Result<Box<dyn PlanLookup>> {
-    Ok(Box::new(StorePlans::new(crate::plan::Store::open(project))))
+    Ok(Box::new(StorePlans::new(project)))
 }
 
 /// The verdicts on a range of commits.

@@ -6,6 +6,8 @@ mod ci;
 mod commits;
 mod gate;
 mod init;
+mod plan;
+mod task;
 
 use std::path::PathBuf;
 
@@ -42,5 +44,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Commits(cmd) => commits::run(&ctx, cmd),
         Command::Ci(args) => ci::run(&ctx, &args),
         Command::Gate(cmd) => gate::run(&ctx, cmd),
+        Command::Plan(cmd) => plan::run(&ctx, cmd),
+        Command::Task(cmd) => task::run(&ctx, cmd),
     }
 }

@@ -23,9 +23,17 @@
 //!     PlanState::Draft | PlanState::Rejected(_) => {}
 //! }
 //! let in_scope = p.scope().contains("src/realtime/presence.rs");
+//! // A tool's absolute path: relative to the project, never outside it.
+//! let abs = project.root.join("src/realtime/presence.rs");
+//! assert_eq!(p.scope().contains_path(&project.root, &abs), in_scope);
 //! let spec = p.realtime();                        // Option<&RealtimeSpec>
 //! // Or, in one call, the plan only if it is approved and unchanged:
 //! let p = plan::require_approved(&project, "7")?;
+//! // The plan an agent is working under: its in-progress task's plan.
+//! if let Some((task, plan)) = harness::task::Store::open(&project).active("realtime-dev")? {
+//!     plan::check_approved(&plan)?;
+//! #   let _ = task;
+//! }
 //! # let _ = (in_scope, spec, p); Ok(()) }
 //! ```
 
@@ -95,4 +103,18 @@ pub fn check_approved(plan: &Plan) -> Result<()> {
         }
     };
     Err(Error::from(d))
+}
+
+/// The time now, RFC 3339 UTC to the second. `HARNESS_NOW` (an RFC 3339
+/// timestamp) fixes it, for reproducible output in tests and examples.
+pub fn now() -> String {
+    if let Ok(fixed) = std::env::var("HARNESS_NOW")
+        && let Ok(ts) = fixed.parse::<jiff::Timestamp>()
+    {
+        return ts.to_string();
+    }
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
