@@ -649,3 +649,36 @@ fn the_walk_lists_what_git_rev_list_lists() {
         assert_eq!(shas(&h), expected, "{h:?}");
     }
 }
+
+#[test]
+fn a_mapped_co_author_stands_for_its_agent() {
+    let repo = Repo::new();
+    let config = "[commits]\nissue_references = true\nco_authors = { \"rt@agents.example\" = \"realtime-dev\" }\n";
+    let base = repo.commit(
+        &[
+            ("agents/realtime-dev.md", DEV_AGENT),
+            ("harness.toml", config),
+        ],
+        "chore: agent",
+    );
+    repo.commit(
+        &[("tests/t.rs", "// a test")],
+        "fix: touch a test\n\nRefs: #1\nCo-authored-by: RT <rt@agents.example>",
+    );
+    repo.commit(
+        &[("tests/u.rs", "// a test")],
+        "test: by a person\n\nRefs: #1\nCo-authored-by: Bo <bo@example.com>",
+    );
+    let v = json(&repo.harness(&["commits", "check", "--base", &base, "--format", "json"]));
+    assert_eq!(
+        rules(&v),
+        [
+            ("test: by a person".to_string(), vec![]),
+            (
+                "fix: touch a test".into(),
+                vec!["agent-protected-path".to_string()]
+            ),
+        ]
+    );
+    assert_eq!(v["commits"][1]["agent"], "realtime-dev");
+}
