@@ -399,16 +399,16 @@ fn plan_text(id: u32, title: &str) -> String {
     )
 }
 
-/// Approves plan `id` in the working tree with the plan store's own API.
+/// Approves plan `id` in the working tree, as a person would.
 fn approve(repo: &Repo, id: u32) {
-    let project = harness::config::Project::discover(repo.path()).unwrap();
-    let store = harness::plan::Store::open(&project);
-    store
-        .record(id, |p| {
-            harness::plan::approval::approve(p, "Ana", "2026-01-02T03:04:05Z", false)
-                .map_err(|_| harness::Error::usage("refused"))
-        })
-        .unwrap();
+    let out = repo.harness(&["plan", "approve", &id.to_string(), "--by", "Ana"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -561,4 +561,124 @@ fn ci_runs_the_quality_gates_unless_told_not_to() {
     assert_eq!(v["ok"], true);
     assert_eq!(v["gates"], serde_json::Value::Null);
     assert_eq!(v["steps"][4]["status"], "skipped");
+}
+
+#[test]
+fn the_walk_lists_what_git_rev_list_lists() {
+    let repo = Repo::new();
+    let base = repo.commit(&[("a", "0")], "chore: root");
+    // Two branches merged twice, with commits dated out of order.
+    for i in 0..3 {
+        repo.git(&["checkout", "-q", "-b", &format!("side{i}")]);
+        repo.commit(&[(&format!("s{i}"), "1")], &format!("feat: side {i}"));
+        repo.commit(&[(&format!("t{i}"), "1")], &format!("fix: side {i}"));
+        repo.git(&["checkout", "-q", "main"]);
+        repo.commit(&[(&format!("m{i}"), "1")], &format!("feat: main {i}"));
+        repo.git(&[
+            "-c",
+            "user.name=A",
+            "-c",
+            "user.email=a@example.com",
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            &format!("Merge branch 'side{i}'"),
+            &format!("side{i}"),
+        ]);
+    }
+    let shas = |args: &[&str]| -> Vec<String> {
+        let out = repo.harness(args);
+        let mut v: Vec<String> = json(&out)["commits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["sha"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let git = |args: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = repo.git(args).lines().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    let mid = repo.git(&["rev-parse", "HEAD~1"]);
+    for (harness_args, git_args) in [
+        (
+            vec![
+                "commits",
+                "check",
+                "--base",
+                base.as_str(),
+                "--format",
+                "json",
+            ],
+            vec!["rev-list", &format!("{base}..HEAD")],
+        ),
+        (
+            vec![
+                "commits",
+                "check",
+                "--base",
+                &base,
+                "--first-parent",
+                "--format",
+                "json",
+            ],
+            vec!["rev-list", "--first-parent", &format!("{base}..HEAD")],
+        ),
+        (
+            vec!["commits", "check", "--base", &mid, "--format", "json"],
+            vec!["rev-list", &format!("{mid}..HEAD")],
+        ),
+    ]
+    .iter()
+    .map(|(h, g)| {
+        (
+            h.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            g.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+    })
+    .collect::<Vec<_>>()
+    {
+        let h: Vec<&str> = harness_args.iter().map(String::as_str).collect();
+        let g: Vec<&str> = git_args.iter().map(String::as_str).collect();
+        let expected = git(&g);
+        assert!(!expected.is_empty());
+        assert_eq!(shas(&h), expected, "{h:?}");
+    }
+}
+
+#[test]
+fn a_mapped_co_author_stands_for_its_agent() {
+    let repo = Repo::new();
+    let config = "[commits]\nissue_references = true\nco_authors = { \"rt@agents.example\" = \"realtime-dev\" }\n";
+    let base = repo.commit(
+        &[
+            ("agents/realtime-dev.md", DEV_AGENT),
+            ("harness.toml", config),
+        ],
+        "chore: agent",
+    );
+    repo.commit(
+        &[("tests/t.rs", "// a test")],
+        "fix: touch a test\n\nRefs: #1\nCo-authored-by: RT <rt@agents.example>",
+    );
+    repo.commit(
+        &[("tests/u.rs", "// a test")],
+        "test: by a person\n\nRefs: #1\nCo-authored-by: Bo <bo@example.com>",
+    );
+    let v = json(&repo.harness(&["commits", "check", "--base", &base, "--format", "json"]));
+    assert_eq!(
+        rules(&v),
+        [
+            ("test: by a person".to_string(), vec![]),
+            (
+                "fix: touch a test".into(),
+                vec!["agent-protected-path".to_string()]
+            ),
+        ]
+    );
+    assert_eq!(v["commits"][1]["agent"], "realtime-dev");
 }

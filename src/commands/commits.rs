@@ -64,7 +64,7 @@ pub fn plans_at(project: &Project, repo: &git2::Repository, tip: git2::Oid) -> R
 
 /// The project's plan store, as the checker asks it.
 fn plan_store(project: &Project) -> Result<Box<dyn PlanLookup>> {
-    Ok(Box::new(StorePlans::new(crate::plan::Store::open(project))))
+    Ok(Box::new(StorePlans::new(project)))
 }
 
 /// The verdicts on a range of commits.
@@ -86,14 +86,13 @@ pub fn check_range(project: &Project, catalog: &Catalog, args: &RangeArgs) -> Re
     let checker = Checker::new(&project.config.commits, plans.lookup.as_ref(), catalog);
     let mut commits = Vec::new();
     git::walk(&repo, &range, args.first_parent, |c| {
-        let message = String::from_utf8_lossy(c.message_bytes());
-        let sha = c.id().to_string();
+        let sha = c.id.to_string();
         let input = CommitInput {
             sha: &sha,
-            message: &message,
-            parents: c.parent_count(),
+            message: &c.message,
+            parents: c.parents,
         };
-        commits.push(checker.check(&input, &mut || git::changed_paths(&repo, c))?);
+        commits.push(checker.check(&input, &mut || git::changed_paths(&repo, c.id))?);
         Ok(())
     })?;
     let tip = args.range.as_deref().unwrap_or("HEAD");

@@ -185,6 +185,10 @@ fn syntax_and_default_rules() {
             OK,
         ),
         ("fix: x\n\nNote: body prose that looks like a footer", OK),
+        (
+            "feat: x\n\ntask::Store::active(agent) is prose, not a footer\n\nRefs: #3",
+            OK,
+        ),
         ("fix: x\n\nA body that mentions Refs: #6 in passing.", OK),
         (
             "revert: let us never again speak of the noodle incident\n\nRefs: 676104e, a215868",
@@ -269,6 +273,8 @@ fn references() {
                 &["footer-leading-blank", "references-empty"],
             ),
             ("feat: x\n\nCloses: 0007", &["references-empty"]),
+            ("feat: x\n\nTask:0007", &["references-empty"]),
+            ("feat: x\n\ntask::Store is prose\n\nRefs: 0007", OK),
             ("Merge branch 'x'", &["ignored:merge"]),
         ],
     );

@@ -113,6 +113,17 @@ pub fn check(message: &str) -> Syntax {
         ));
     }
     for f in commit.footers() {
+        // The parser takes `token:value` for a footer; the specification
+        // asks for `token: value` or `token #value`, so `task::Store` in a
+        // body is prose, not a `task` footer.
+        let token = f.token().as_str();
+        let spec_form = text.lines().any(|l| {
+            l.strip_prefix(token)
+                .is_some_and(|rest| rest.starts_with(": ") || rest.starts_with(" #"))
+        });
+        if !spec_form {
+            continue;
+        }
         out.footers.push(Footer {
             token: f.token().as_str().to_string(),
             separator: f.separator().as_str(),

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{Commit, DiffOptions, ObjectType, Oid, Repository, Sort, TreeWalkMode, TreeWalkResult};
+use git2::{DiffOptions, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
@@ -112,37 +112,297 @@ pub fn range(repo: &Repository, spec: Option<&str>, base: Option<&str>) -> Resul
     })
 }
 
-/// A commit's id, message and parent count, in the walk's order (newest
-/// first, like `git log`).
+/// What the checker needs of a commit, owned so it can cross threads.
+#[derive(Debug, Clone)]
+pub struct CommitData {
+    pub id: Oid,
+    pub message: String,
+    pub parents: usize,
+}
+
+/// Commits travel between the walk's stages in batches, to keep the
+/// channels' locking off the hot path.
+const BATCH: usize = 256;
+
+/// Calls `each` on every commit of the range, newest first (by committer
+/// date, as `git log` lists them). Returns how many there were.
+///
+/// The walk reads each commit once, straight from the object database:
+/// libgit2's revwalk followed by a commit lookup inflates every commit
+/// twice, and inflating is most of the cost of reading a history. Reading
+/// runs on its own thread, so checking overlaps it.
 pub fn walk(
     repo: &Repository,
     range: &Range,
     first_parent: bool,
-    mut each: impl FnMut(&Commit) -> Result<()>,
+    mut each: impl FnMut(CommitData) -> Result<()>,
 ) -> Result<usize> {
-    let fail = |e: git2::Error| git_error("cannot walk the history".to_string(), &e);
-    let mut walk = repo.revwalk().map_err(fail)?;
-    walk.set_sorting(Sort::NONE).map_err(fail)?;
-    if first_parent {
-        walk.simplify_first_parent().map_err(fail)?;
+    // libgit2 hashes every object it reads to verify it; git log does not,
+    // and on a long history that check costs as much as the walk itself.
+    // Integrity is `git fsck`'s business, not a commit checker's. Each
+    // commit is read once, so caching what was read only costs time.
+    git2::opts::strict_hash_verification(false);
+    git2::opts::enable_caching(false);
+    let path = repo.path().to_path_buf();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<CommitData>>>(64);
+    let range = range.clone();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let result = Repository::open(&path)
+                .map_err(|e| git_error("cannot open the repository".into(), &e))
+                .and_then(|repo| {
+                    let mut walker = Walker::new(&repo, first_parent)?;
+                    walker.run(&range, &tx)
+                });
+            if let Err(e) = result {
+                let _ = tx.send(Err(e));
+            }
+        });
+        let mut n = 0;
+        for batch in rx {
+            for commit in batch? {
+                each(commit)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    })
+}
+
+const QUEUED: u8 = 1;
+const UNINTERESTING: u8 = 2;
+const DONE: u8 = 4;
+
+/// Extra commits read once only excluded ones are left, in case of clock
+/// skew (git's `SLOP`).
+const SLOP: usize = 5;
+
+struct Node {
+    time: i64,
+    parents: Vec<Oid>,
+    message: String,
+    flags: u8,
+}
+
+/// git's date-ordered walk with exclusion (`limit_list`): commits come off a
+/// queue newest first; those reachable from the base are marked excluded,
+/// and the walk stops once only excluded commits are queued.
+struct Walker<'r> {
+    odb: git2::Odb<'r>,
+    first_parent: bool,
+    nodes: std::collections::HashMap<Oid, Node, OidHash>,
+    queue: std::collections::BinaryHeap<(i64, std::cmp::Reverse<u64>, Oid)>,
+    seq: u64,
+    interesting_queued: usize,
+}
+
+impl<'r> Walker<'r> {
+    fn new(repo: &'r Repository, first_parent: bool) -> Result<Self> {
+        Ok(Walker {
+            odb: repo
+                .odb()
+                .map_err(|e| git_error("cannot open the object database".into(), &e))?,
+            first_parent,
+            nodes: std::collections::HashMap::default(),
+            queue: std::collections::BinaryHeap::new(),
+            seq: 0,
+            interesting_queued: 0,
+        })
     }
-    walk.push(range.tip).map_err(fail)?;
-    if let Some(hide) = range.hide {
-        walk.hide(hide).map_err(fail)?;
+
+    /// Reads and parses a commit; `None` when it is missing (the edge of a
+    /// shallow clone).
+    fn load(&self, id: Oid) -> Result<Option<Node>> {
+        let obj = match self.odb.read(id) {
+            Ok(o) => o,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(git_error(format!("cannot read commit {id}"), &e)),
+        };
+        if obj.kind() != ObjectType::Commit {
+            return Err(Diagnostic::error("git", format!("`{id}` is not a commit")).into());
+        }
+        Ok(Some(parse_commit(obj.data())))
     }
-    let mut n = 0;
-    for oid in walk {
-        let commit = repo.find_commit(oid.map_err(fail)?).map_err(fail)?;
-        each(&commit)?;
-        n += 1;
+
+    fn push(&mut self, id: Oid, uninteresting: bool) -> Result<()> {
+        if self.nodes.contains_key(&id) {
+            if uninteresting {
+                self.mark(id);
+            }
+            return Ok(());
+        }
+        let Some(mut node) = self.load(id)? else {
+            return Ok(());
+        };
+        node.flags = QUEUED | if uninteresting { UNINTERESTING } else { 0 };
+        if !uninteresting {
+            self.interesting_queued += 1;
+        }
+        self.seq += 1;
+        self.queue
+            .push((node.time, std::cmp::Reverse(self.seq), id));
+        self.nodes.insert(id, node);
+        Ok(())
     }
-    Ok(n)
+
+    /// Marks a commit and everything already known below it excluded.
+    fn mark(&mut self, id: Oid) {
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            let Some(node) = self.nodes.get_mut(&id) else {
+                continue;
+            };
+            if node.flags & UNINTERESTING != 0 {
+                continue;
+            }
+            node.flags |= UNINTERESTING;
+            if node.flags & QUEUED != 0 {
+                self.interesting_queued -= 1;
+            }
+            if node.flags & DONE != 0 {
+                stack.extend(node.parents.iter().copied());
+            }
+        }
+    }
+
+    fn run(
+        &mut self,
+        range: &Range,
+        tx: &std::sync::mpsc::SyncSender<Result<Vec<CommitData>>>,
+    ) -> Result<()> {
+        if self.load(range.tip)?.is_none() {
+            return Err(
+                Diagnostic::error("git", format!("commit {} is missing", range.tip)).into(),
+            );
+        }
+        if let Some(hide) = range.hide {
+            self.push(hide, true)?;
+        }
+        self.push(range.tip, false)?;
+        // Without a base nothing can be excluded later: stream the commits.
+        let streaming = range.hide.is_none();
+        let mut found: Vec<Oid> = Vec::new();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut slop = SLOP;
+        while let Some((_, _, id)) = self.queue.pop() {
+            let node = self.nodes.get_mut(&id).expect("queued commits are known");
+            node.flags = (node.flags & !QUEUED) | DONE;
+            let excluded = node.flags & UNINTERESTING != 0;
+            let parents: Vec<Oid> = if self.first_parent && !excluded {
+                node.parents.iter().take(1).copied().collect()
+            } else {
+                node.parents.clone()
+            };
+            if !excluded {
+                self.interesting_queued -= 1;
+                if streaming {
+                    batch.push(CommitData {
+                        id,
+                        message: std::mem::take(&mut node.message),
+                        parents: node.parents.len(),
+                    });
+                    if batch.len() == BATCH && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+                        return Ok(());
+                    }
+                } else {
+                    found.push(id);
+                }
+            }
+            for p in parents {
+                self.push(p, excluded)?;
+            }
+            if self.interesting_queued == 0 {
+                if slop == 0 {
+                    break;
+                }
+                slop -= 1;
+            } else {
+                slop = SLOP;
+            }
+        }
+        for id in found {
+            let node = self.nodes.get_mut(&id).expect("found commits are known");
+            if node.flags & UNINTERESTING == 0 {
+                batch.push(CommitData {
+                    id,
+                    message: std::mem::take(&mut node.message),
+                    parents: node.parents.len(),
+                });
+                if batch.len() == BATCH && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let _ = tx.send(Ok(batch));
+        }
+        Ok(())
+    }
+}
+
+/// Object ids are SHA-1 digests, already uniformly distributed: their first
+/// eight bytes are as good a hash as any, at no cost.
+type OidHash = std::hash::BuildHasherDefault<OidHasher>;
+
+#[derive(Default)]
+struct OidHasher(u64);
+
+impl std::hash::Hasher for OidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().take(8) {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+}
+
+/// A raw commit: `parent` headers, the committer's time, and the message
+/// after the first blank line (leading newlines dropped, as libgit2 does).
+fn parse_commit(data: &[u8]) -> Node {
+    let (header, message) = match data.windows(2).position(|w| w == b"\n\n") {
+        Some(i) => (&data[..i], &data[i + 2..]),
+        None => (data, &[][..]),
+    };
+    let mut parents = Vec::new();
+    let mut time = 0;
+    for line in header.split(|&b| b == b'\n') {
+        if let Some(hex) = line.strip_prefix(b"parent ") {
+            if let Some(oid) = std::str::from_utf8(hex)
+                .ok()
+                .and_then(|h| Oid::from_str(h.trim()).ok())
+            {
+                parents.push(oid);
+            }
+        } else if let Some(rest) = line.strip_prefix(b"committer ") {
+            // `NAME <EMAIL> TIME ZONE`
+            let rest = String::from_utf8_lossy(rest);
+            time = rest
+                .rsplit(' ')
+                .nth(1)
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+        }
+    }
+    let start = message
+        .iter()
+        .position(|&b| b != b'\n')
+        .unwrap_or(message.len());
+    Node {
+        time,
+        parents,
+        message: String::from_utf8_lossy(&message[start..]).into_owned(),
+        flags: 0,
+    }
 }
 
 /// The paths a commit changed, against its first parent (or nothing, for a
 /// root commit).
-pub fn changed_paths(repo: &Repository, commit: &Commit) -> Result<Vec<String>> {
-    let fail = |e: git2::Error| git_error(format!("cannot diff commit {}", commit.id()), &e);
+pub fn changed_paths(repo: &Repository, id: Oid) -> Result<Vec<String>> {
+    let fail = |e: git2::Error| git_error(format!("cannot diff commit {id}"), &e);
+    let commit = repo.find_commit(id).map_err(fail)?;
     let tree = commit.tree().map_err(fail)?;
     let parent = match commit.parent(0) {
         Ok(p) => Some(p.tree().map_err(fail)?),

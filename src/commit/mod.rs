@@ -112,13 +112,15 @@ pub trait PlanLookup {
 /// The project's plan store as the checker asks it. Each plan is read once.
 pub struct StorePlans {
     store: Store,
+    tasks: crate::task::Store,
     cache: RefCell<BTreeMap<u32, std::result::Result<Plan, String>>>,
 }
 
 impl StorePlans {
-    pub fn new(store: Store) -> Self {
+    pub fn new(project: &crate::config::Project) -> Self {
         StorePlans {
-            store,
+            store: Store::open(project),
+            tasks: crate::task::Store::open(project),
             cache: RefCell::new(BTreeMap::new()),
         }
     }
@@ -148,11 +150,12 @@ impl PlanLookup for StorePlans {
                 };
             }
         };
-        if let Reference::Task { task, .. } = reference {
-            let n: usize = task.parse().unwrap_or(0);
-            if n == 0 || n > plan.tasks.len() {
-                return PlanState::UnknownTask;
-            }
+        // Tasks are files derived when the plan was approved
+        // (`plans/0007/tasks/0007-3.toml`).
+        if let Reference::Task { plan: p, task } = reference
+            && self.tasks.get(&format!("{p}-{task}")).is_err()
+        {
+            return PlanState::UnknownTask;
         }
         match plan.state() {
             plan::PlanState::Approved(_) => PlanState::Approved {
