@@ -57,6 +57,14 @@ pub enum Command {
     /// Read, validate and explain agent definitions.
     #[command(subcommand)]
     Agents(AgentsCommand),
+    /// Write, approve and check plans: work starts only from a plan a person
+    /// approved, and an approved plan that is edited is no longer approved.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Work through the tasks of approved plans: start, block, and mark done
+    /// only when the quality gates and the plan-scope check pass.
+    #[command(subcommand)]
+    Task(TaskCommand),
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +96,131 @@ pub enum AgentsCommand {
     Explain {
         /// The agent's `name`.
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Write a new plan from an agent's plan template and print its path.
+    ///
+    /// The template is the fenced block holding `PLAN_APPROVED:` in the
+    /// agent's definition, or the built-in `plan.md.tera` (overridden by
+    /// `templates/plan.md.tera` in the project). Templates are rendered with
+    /// Tera (`{{ title }}`, `{{ id }}`, `{{ agent }}`, `{{ date }}`); a
+    /// `{Feature}` in the first heading becomes the title. Plans are numbered
+    /// in order: `plans/0007-presence-channel.md`.
+    New {
+        /// The plan's title, e.g. "Presence channel".
+        title: String,
+        /// The agent whose template to use and who owns the plan.
+        #[arg(long, value_name = "NAME")]
+        agent: String,
+    },
+    /// List the plans: id, state, title, agent and file.
+    ///
+    /// The state comes from the approval chain and the content hash, never
+    /// from the `status` field: draft, approved, changed (edited since
+    /// approval) or rejected.
+    List,
+    /// Show a plan: its state, approval chain, scope, tasks and realtime spec.
+    Show {
+        /// The plan id: `7`, `0007` or `0007-presence-channel`.
+        id: String,
+    },
+    /// Approve a plan as it is now, recording who, when and the SHA-256 of
+    /// its content.
+    ///
+    /// Refuses an invalid plan (broken front matter or realtime block, a
+    /// missing required section), an approver who is an agent, a plan
+    /// already approved, and a plan edited since its last approval unless
+    /// --accept-changes says the change was reviewed (see `plan diff`).
+    /// A plan still holding template placeholders is approved with a
+    /// warning. Approval derives the plan's tasks.
+    Approve {
+        /// The plan id.
+        id: String,
+        /// The person approving (not an agent).
+        #[arg(long, value_name = "NAME")]
+        by: String,
+        /// Re-approve a plan that changed since its last approval.
+        #[arg(long)]
+        accept_changes: bool,
+    },
+    /// Reject a plan, recording who, when, why and the content's hash.
+    Reject {
+        /// The plan id.
+        id: String,
+        /// The person rejecting (not an agent).
+        #[arg(long, value_name = "NAME")]
+        by: String,
+        /// Why the plan is rejected.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Check that plans are approved and unchanged; exits 1 when one is not.
+    ///
+    /// With an id, that plan must be approved and unchanged. Without, every
+    /// plan is checked: a plan edited since approval, an invalid plan or a
+    /// status set by hand fails; drafts are listed. A changed plan's diff
+    /// since approval is printed.
+    Check {
+        /// Check only this plan.
+        id: Option<String>,
+    },
+    /// Show what changed in a plan since it was last approved, as a unified
+    /// diff of its normalised content.
+    Diff {
+        /// The plan id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// List tasks: id, status, owner, subject and what each waits for.
+    List {
+        /// Only the tasks of this plan.
+        #[arg(long, value_name = "ID")]
+        plan: Option<String>,
+        /// Only tasks in this status.
+        #[arg(long, value_enum)]
+        status: Option<crate::task::TaskStatus>,
+    },
+    /// Show a task, its history and the evidence of its last `task done`.
+    Show {
+        /// The task id, e.g. `0007-3`.
+        id: String,
+    },
+    /// Start a task: it becomes `in_progress`, owned by AGENT.
+    ///
+    /// Refused unless the task's plan is approved and unchanged, the task is
+    /// pending or blocked, and the tasks it waits for are completed. Records
+    /// HEAD, so `task done` can check the files changed since.
+    Start {
+        /// The task id.
+        id: String,
+        /// The agent that works on it; its quality gates apply at `task done`.
+        #[arg(long, value_name = "AGENT")]
+        owner: String,
+    },
+    /// Mark a task blocked, with the reason.
+    Block {
+        /// The task id.
+        id: String,
+        /// What it is waiting for.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Complete a task, if harness can confirm it is done.
+    ///
+    /// Runs the owner agent's quality gates and checks that every file
+    /// changed since the task started lies within the plan's Files to
+    /// Change. The task is completed only when both pass; the evidence (gate
+    /// names, exit codes, durations, output digests, commit) is stored either
+    /// way. Exits 1 when a check fails and the task stays `in_progress`.
+    Done {
+        /// The task id.
+        id: String,
     },
 }
 

@@ -22,6 +22,8 @@ pub const FILE_NAME: &str = "harness.toml";
 pub struct Config {
     pub paths: Paths,
     pub policy: PolicyConfig,
+    /// `[plans]`: what a plan must hold to be approved.
+    pub plans: crate::plan::PlanConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

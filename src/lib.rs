@@ -3,6 +3,7 @@
 //!
 //! Layout: [`agent`] reads definitions, [`policy`] compiles them into rules
 //! with provenance, [`config`] finds the project and its `harness.toml`.
+//! [`plan`] holds plans and their approvals, [`task`] the work they define.
 //! [`commands`] glue these to the [`cli`]; only [`report`] prints.
 
 pub mod agent;
@@ -12,9 +13,11 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod fsutil;
+pub mod plan;
 pub mod policy;
 pub mod realtime;
 pub mod report;
+pub mod task;
 
 pub use error::{Error, Outcome, Result};
 

@@ -514,19 +514,37 @@ fn plan_template(body: &str, first_line: usize) -> Option<PlanTemplate> {
         (ticks >= 3).then(|| (ticks, t[ticks..].trim().to_string()))
     };
     // The opening fence: the nearest fence above with an info string (a
-    // language), since a bare fence above the marker usually closes a block
-    // nested inside the template.
-    let open = (0..marker)
-        .rev()
-        .find(|&i| fence_of(lines[i]).is_some_and(|(_, info)| !info.is_empty()))?;
-    let (open_ticks, _) = fence_of(lines[open])?;
-    // Inside the template, inner blocks open with an info string and close
-    // bare; the template's own close is the first bare fence after the
-    // marker, or the end of the body.
+    // language) that still encloses the marker. Fences between it and the
+    // marker are read as nested blocks that open and close in pairs (the
+    // nested block may open bare); a fence that leaves a nested block open
+    // at the marker, or a bare fence at least as long as the opening one,
+    // means the candidate ended before the marker (a ```` ```yaml ```` block
+    // inside a ```` ````markdown ```` template, say).
+    let encloses = |open: usize, open_ticks: usize| {
+        let mut nested = false;
+        for line in &lines[open + 1..marker] {
+            let Some((ticks, info)) = fence_of(line) else {
+                continue;
+            };
+            if open_ticks > 3 && info.is_empty() && ticks >= open_ticks {
+                return false;
+            }
+            if !nested {
+                nested = true;
+            } else if info.is_empty() {
+                nested = false;
+            }
+        }
+        !nested
+    };
+    let (open, open_ticks) = (0..marker).rev().find_map(|i| {
+        let (ticks, info) = fence_of(lines[i])?;
+        (!info.is_empty() && encloses(i, ticks)).then_some((i, ticks))
+    })?;
+    // The template's own close is the first bare fence after the marker at
+    // least as long as the opening one, or the end of the body.
     let close = (marker + 1..lines.len())
-        .find(|&i| {
-            fence_of(lines[i]).is_some_and(|(t, info)| info.is_empty() && t >= open_ticks.min(3))
-        })
+        .find(|&i| fence_of(lines[i]).is_some_and(|(t, info)| info.is_empty() && t >= open_ticks))
         .unwrap_or(lines.len());
     let text = lines[open + 1..close].join("\n") + "\n";
     Some(PlanTemplate {
@@ -654,6 +672,16 @@ PLAN_APPROVED: pending
         assert!(t.text.starts_with("## PLAN: {Feature}\n"), "{}", t.text);
         assert!(t.text.contains("[A] -> [B]"));
         assert!(t.text.trim_end().ends_with("PLAN_APPROVED: pending"));
+    }
+
+    #[test]
+    fn plan_template_in_a_long_fence_keeps_its_inner_blocks() {
+        let body = "## Plan\n\n````markdown\n## PLAN: {Feature}\n\n```\n[A] -> [B]\n```\n\n```yaml realtime\ntransport: sse\n```\n\nPLAN_APPROVED: pending\n````\n\n## After\n";
+        let t = parse(body, 1).plan_template.unwrap();
+        assert_eq!(t.line, 4);
+        assert!(t.text.starts_with("## PLAN: {Feature}\n"), "{}", t.text);
+        assert!(t.text.contains("```yaml realtime\ntransport: sse\n```\n"));
+        assert!(t.text.ends_with("PLAN_APPROVED: pending\n"), "{}", t.text);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 mod agents;
 mod init;
+mod plan;
+mod task;
 
 use std::path::PathBuf;
 
@@ -36,5 +38,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Agents(cmd) => agents::run(&ctx, cmd),
+        Command::Plan(cmd) => plan::run(&ctx, cmd),
+        Command::Task(cmd) => task::run(&ctx, cmd),
     }
 }

@@ -1,0 +1,396 @@
+//! Approval bound to content: the normalised text of a plan, its SHA-256,
+//! the approval chain, and the state a plan is in.
+//!
+//! Approval records the hash of the plan's normalised content. The status
+//! field, the body's `PLAN_APPROVED:` marker and the approval records are
+//! left out of that content, so recording a decision does not change what
+//! was decided on; any other edit does, and the plan is no longer approved.
+//! Each record carries the hash of the record before it, so the chain shows
+//! who approved which version, in order.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::plan::{MARKER, Plan, Status};
+
+/// What a person decided about a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Approved,
+    Rejected,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approved => "approved",
+            Decision::Rejected => "rejected",
+        }
+    }
+}
+
+/// One record of the approval chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    pub decision: Decision,
+    /// The person who decided (never an agent).
+    pub by: String,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+    /// `sha256:HEX` of the plan's normalised content decided on.
+    pub hash: String,
+    /// The hash of the previous record; absent on the first.
+    #[serde(default)]
+    pub prev_hash: Option<String>,
+    /// Why, for a rejection.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Where a plan stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanState {
+    /// Never decided on.
+    Draft,
+    /// Approved, and the content is what was approved.
+    Approved(Approval),
+    /// Approved once, but edited since: no longer approved. `diff` is a
+    /// unified diff from the approved text to the current one, when the
+    /// approved text is at hand.
+    Changed {
+        approval: Approval,
+        diff: Option<String>,
+    },
+    /// The last decision was a rejection.
+    Rejected(Approval),
+}
+
+impl PlanState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            PlanState::Draft => "draft",
+            PlanState::Approved(_) => "approved",
+            PlanState::Changed { .. } => "changed",
+            PlanState::Rejected(_) => "rejected",
+        }
+    }
+
+    /// Approved and unchanged: work may start.
+    pub fn is_approved(&self) -> bool {
+        matches!(self, PlanState::Approved(_))
+    }
+}
+
+impl std::fmt::Display for PlanState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The plan's content as approval sees it: the identity fields, then the
+/// body with the marker's value removed, line ends normalised, trailing
+/// spaces and trailing blank lines dropped.
+pub fn normalise(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "id: {}", plan.id);
+    let _ = writeln!(out, "title: {}", plan.title);
+    let _ = writeln!(out, "agent: {}", plan.agent);
+    out.push_str("---\n");
+    let body = plan.body.replace("\r\n", "\n");
+    let mut lines: Vec<&str> = body
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with(MARKER) {
+                MARKER
+            } else {
+                l.trim_end()
+            }
+        })
+        .collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    for l in lines {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
+/// `sha256:HEX` of `text`.
+pub fn digest(text: &str) -> String {
+    digest_bytes(text.as_bytes())
+}
+
+/// `sha256:HEX` of `bytes`.
+pub fn digest_bytes(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in hash.iter() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The hash shortened for people: `sha256:1a2b3c4d5e6f`.
+pub fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(19)]
+}
+
+/// The status the chain records: that of its last record.
+pub fn recorded_status(chain: &[Approval]) -> Status {
+    match chain.last().map(|a| a.decision) {
+        None => Status::Draft,
+        Some(Decision::Approved) => Status::Approved,
+        Some(Decision::Rejected) => Status::Rejected,
+    }
+}
+
+/// The last approval in the chain.
+pub fn last_approval(chain: &[Approval]) -> Option<&Approval> {
+    chain
+        .iter()
+        .rev()
+        .find(|a| a.decision == Decision::Approved)
+}
+
+pub(super) fn state(plan: &Plan) -> PlanState {
+    let Some(last) = plan.approvals.last() else {
+        return PlanState::Draft;
+    };
+    match last.decision {
+        Decision::Rejected => PlanState::Rejected(last.clone()),
+        Decision::Approved => {
+            let current = plan.normalised();
+            if digest(&current) == last.hash {
+                PlanState::Approved(last.clone())
+            } else {
+                let diff = plan
+                    .approved_text
+                    .as_deref()
+                    .map(|old| unified_diff(old, &current, last, &plan.path.to_string_lossy()));
+                PlanState::Changed {
+                    approval: last.clone(),
+                    diff,
+                }
+            }
+        }
+    }
+}
+
+/// The file line of the first line that differs between the approved
+/// normalised text and the plan now, for locating a "changed" error.
+pub fn first_change_line(plan: &Plan, approved: &str) -> usize {
+    let current = plan.normalised();
+    let index = current
+        .lines()
+        .zip(approved.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| current.lines().count().min(approved.lines().count()));
+    // The normalised text starts with id, title, agent and a `---` line.
+    match index {
+        0..=2 => index + 2,
+        3 => plan.body_line,
+        i => plan.body_line + i - 4,
+    }
+}
+
+/// A unified diff from the approved text to the current one.
+pub fn unified_diff(approved: &str, current: &str, approval: &Approval, path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let old = format!(
+        "{path} (approved by {} at {}, {})",
+        approval.by,
+        approval.at,
+        short(&approval.hash)
+    );
+    let new = format!("{path} (now, {})", short(&digest(current)));
+    similar::TextDiff::from_lines(approved, current)
+        .unified_diff()
+        .context_radius(3)
+        .header(&old, &new)
+        .to_string()
+}
+
+/// Why a decision cannot be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    AlreadyApproved(Box<Approval>),
+    /// The plan changed since its last approval and the approver did not
+    /// say they reviewed the change.
+    ChangedSinceApproval(Box<Approval>),
+    AlreadyRejected(Box<Approval>),
+}
+
+/// The record approving `plan` as it is now, appended to its chain.
+/// `accept_changes` must be set to re-approve a plan edited since its last
+/// approval, so nobody approves a change without knowing it is one.
+pub fn approve(
+    plan: &Plan,
+    by: &str,
+    at: &str,
+    accept_changes: bool,
+) -> Result<Vec<Approval>, Refusal> {
+    match plan.state() {
+        PlanState::Approved(a) => return Err(Refusal::AlreadyApproved(Box::new(a))),
+        PlanState::Changed { approval, .. } if !accept_changes => {
+            return Err(Refusal::ChangedSinceApproval(Box::new(approval)));
+        }
+        _ => {}
+    }
+    Ok(append(plan, Decision::Approved, by, at, None))
+}
+
+/// The record rejecting `plan` as it is now.
+pub fn reject(plan: &Plan, by: &str, at: &str, reason: &str) -> Result<Vec<Approval>, Refusal> {
+    if let PlanState::Rejected(r) = plan.state()
+        && r.hash == plan.hash()
+    {
+        return Err(Refusal::AlreadyRejected(Box::new(r)));
+    }
+    Ok(append(
+        plan,
+        Decision::Rejected,
+        by,
+        at,
+        Some(reason.to_string()),
+    ))
+}
+
+fn append(
+    plan: &Plan,
+    decision: Decision,
+    by: &str,
+    at: &str,
+    reason: Option<String>,
+) -> Vec<Approval> {
+    let mut chain = plan.approvals.clone();
+    chain.push(Approval {
+        decision,
+        by: by.to_string(),
+        at: at.to_string(),
+        hash: plan.hash(),
+        prev_hash: plan.approvals.last().map(|a| a.hash.clone()),
+        reason,
+    });
+    chain
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const PLAN: &str = "---\nid: 3\ntitle: \"Chat\"\nagent: \"a\"\nstatus: draft\n---\n## PLAN: Chat\n\n### Files to Change\n- `src/chat.rs`\n\nPLAN_APPROVED: pending\n";
+
+    fn parse(text: &str) -> Plan {
+        Plan::parse(Path::new("plans/0003-chat.md"), text, &[]).unwrap()
+    }
+
+    /// The plan after recording `chain`, read back from its new text.
+    fn recorded(plan: &Plan, chain: &[Approval]) -> Plan {
+        let mut p = parse(&plan.render_with(recorded_status(chain), chain));
+        p.approved_text = Some(plan.normalised());
+        p
+    }
+
+    #[test]
+    fn recording_a_decision_does_not_change_the_hash() {
+        let p = parse(PLAN);
+        let chain = approve(&p, "alice", "2026-01-01T00:00:00Z", false).unwrap();
+        let approved = recorded(&p, &chain);
+        assert_eq!(approved.hash(), p.hash());
+        assert!(approved.state().is_approved());
+        assert!(approved.body.contains("PLAN_APPROVED: approved"));
+        assert!(
+            approved.diagnostics.is_empty(),
+            "{:?}",
+            approved.diagnostics
+        );
+        assert_eq!(chain[0].prev_hash, None);
+        assert!(chain[0].hash.starts_with("sha256:") && chain[0].hash.len() == 71);
+    }
+
+    #[test]
+    fn an_edit_unapproves_and_shows_the_line() {
+        let p = parse(PLAN);
+        let chain = approve(&p, "alice", "t1", false).unwrap();
+        let approved = recorded(&p, &chain);
+        let mut edited = parse(
+            &approved
+                .render_with(Status::Approved, &chain)
+                .replace("chat.rs", "chat.r"),
+        );
+        edited.approved_text = approved.approved_text.clone();
+        let PlanState::Changed {
+            diff: Some(diff), ..
+        } = edited.state()
+        else {
+            panic!("not changed: {:?}", edited.state());
+        };
+        assert!(
+            diff.contains("\n-- `src/chat.rs`\n+- `src/chat.r`\n"),
+            "{diff}"
+        );
+        assert!(
+            diff.starts_with("--- plans/0003-chat.md (approved by alice at t1, sha256:"),
+            "{diff}"
+        );
+        // Approving it again needs saying so, and then chains.
+        assert!(matches!(
+            approve(&edited, "bob", "t2", false),
+            Err(Refusal::ChangedSinceApproval(_))
+        ));
+        let chain2 = approve(&edited, "bob", "t2", true).unwrap();
+        assert_eq!(chain2.len(), 2);
+        assert_eq!(chain2[1].prev_hash.as_deref(), Some(chain[0].hash.as_str()));
+        assert_ne!(chain2[1].hash, chain[0].hash);
+    }
+
+    #[test]
+    fn approving_twice_and_rejecting_twice_are_refused() {
+        let p = parse(PLAN);
+        let chain = approve(&p, "alice", "t1", false).unwrap();
+        let approved = recorded(&p, &chain);
+        assert!(matches!(
+            approve(&approved, "bob", "t2", false),
+            Err(Refusal::AlreadyApproved(_))
+        ));
+        let chain = reject(&approved, "bob", "t2", "too broad").unwrap();
+        let rejected = recorded(&approved, &chain);
+        assert_eq!(rejected.state().name(), "rejected");
+        assert!(matches!(
+            reject(&rejected, "bob", "t3", "again"),
+            Err(Refusal::AlreadyRejected(_))
+        ));
+        // A rejected plan may be approved.
+        assert!(approve(&rejected, "carol", "t3", false).is_ok());
+    }
+
+    #[test]
+    fn whitespace_at_line_ends_and_the_marker_do_not_count() {
+        let a = parse(PLAN);
+        let edited = PLAN
+            .replace("## PLAN: Chat\n", "## PLAN: Chat   \r\n")
+            .replace("pending", "approved")
+            + "\n\n";
+        let b = parse(&edited);
+        assert_eq!(a.hash(), b.hash());
+        let c = parse(&PLAN.replace("title: \"Chat\"", "title: \"Chats\""));
+        assert_ne!(a.hash(), c.hash());
+    }
+
+    #[test]
+    fn digest_is_sha256() {
+        assert_eq!(
+            digest(""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

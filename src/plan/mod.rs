@@ -1,0 +1,112 @@
+//! Plans: what will be built, approved by a person before work starts, and
+//! bound to the content that was approved.
+//!
+//! - [`plan`] reads a plan file into a [`Plan`]: front matter, sections,
+//!   task list, the `yaml realtime` block and the "Files to Change" scope,
+//! - [`scope`] matches paths against the Files to Change,
+//! - [`approval`] normalises and hashes a plan, keeps the approval chain and
+//!   decides its [`PlanState`],
+//! - [`store`] finds plans by id, numbers new ones and writes atomically
+//!   under a lock.
+//!
+//! Other enforcement points need only this:
+//!
+//! ```no_run
+//! # fn main() -> harness::Result<()> {
+//! # let project = harness::config::Project::with_defaults(".");
+//! use harness::plan::{self, PlanState};
+//! let store = plan::Store::open(&project);
+//! let p = store.get("7")?;                       // `7` and `0007` both work
+//! match p.state() {
+//!     PlanState::Approved(a) => println!("approved by {}", a.by),
+//!     PlanState::Changed { diff, .. } => println!("{}", diff.unwrap_or_default()),
+//!     PlanState::Draft | PlanState::Rejected(_) => {}
+//! }
+//! let in_scope = p.scope().contains("src/realtime/presence.rs");
+//! let spec = p.realtime();                        // Option<&RealtimeSpec>
+//! // Or, in one call, the plan only if it is approved and unchanged:
+//! let p = plan::require_approved(&project, "7")?;
+//! # let _ = (in_scope, spec, p); Ok(()) }
+//! ```
+
+pub mod approval;
+#[allow(clippy::module_inception)]
+// `plan::plan` holds the `Plan` type, as `task::task` holds `Task`.
+pub mod plan;
+pub mod scope;
+pub mod store;
+
+pub use approval::{Approval, Decision, PlanState};
+pub use plan::{MARKER, Plan, Section, Status, TaskItem};
+pub use scope::{Scope, ScopeEntry};
+pub use store::{Listing, Lock, PlanConfig, Store, lock, parse_id};
+
+use crate::config::Project;
+use crate::diagnostic::{Diagnostic, Span, display_path};
+use crate::error::{Error, Result};
+
+/// The plan `id` if it is approved and unchanged since approval; otherwise
+/// an error located in the plan file that says what to do.
+pub fn require_approved(project: &Project, id: &str) -> Result<Plan> {
+    let plan = Store::open(project).get(id)?;
+    check_approved(&plan)?;
+    Ok(plan)
+}
+
+/// `Ok` when `plan` is approved and unchanged; else the located reason.
+pub fn check_approved(plan: &Plan) -> Result<()> {
+    let id = plan.padded_id();
+    let path = display_path(&plan.path);
+    let d = match plan.state() {
+        PlanState::Approved(_) => return Ok(()),
+        PlanState::Draft => {
+            Diagnostic::error("plan-not-approved", format!("plan {id} is not approved"))
+                .at(Span::new(&plan.path, 1, 1))
+                .hint(format!(
+                    "a person approves it with `harness plan approve {id} --by NAME`"
+                ))
+        }
+        PlanState::Rejected(r) => Diagnostic::error(
+            "plan-rejected",
+            format!(
+                "plan {id} was rejected by {}{}",
+                r.by,
+                r.reason
+                    .as_deref()
+                    .map(|x| format!(": {x}"))
+                    .unwrap_or_default()
+            ),
+        )
+        .at(Span::new(&plan.path, 1, 1))
+        .hint(format!("revise `{path}` and have it approved again")),
+        PlanState::Changed { approval, .. } => {
+            let line = plan
+                .approved_text
+                .as_deref()
+                .map_or(1, |old| approval::first_change_line(plan, old));
+            Diagnostic::error(
+                "plan-changed",
+                format!("plan {id} changed since {} approved it at {}", approval.by, approval.at),
+            )
+            .at(Span::new(&plan.path, line, 1))
+            .hint(format!(
+                "see the change with `harness plan diff {id}`; a person re-approves it with `harness plan approve {id} --by NAME --accept-changes`"
+            ))
+        }
+    };
+    Err(Error::from(d))
+}
+
+/// The time now, RFC 3339 UTC to the second. `HARNESS_NOW` (an RFC 3339
+/// timestamp) fixes it, for reproducible output in tests and examples.
+pub fn now() -> String {
+    if let Ok(fixed) = std::env::var("HARNESS_NOW")
+        && let Ok(ts) = fixed.parse::<jiff::Timestamp>()
+    {
+        return ts.to_string();
+    }
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}

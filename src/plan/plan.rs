@@ -1,0 +1,797 @@
+//! [`Plan`]: one plan file read into its parts (front matter, sections,
+//! Files to Change, task list, realtime block, approval marker), with every
+//! problem that would stop it being approved.
+//!
+//! A plan file is `plans/NNNN-slug.md`: YAML front matter that harness
+//! writes (`id`, `title`, `agent`, `status`, `created`, `approvals`) and a
+//! Markdown body that people write. The body is read by its headings, so any
+//! template works as long as it has the required sections.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use serde::{Deserialize, Serialize};
+
+use super::approval::{self, Approval, PlanState};
+use super::scope::Scope;
+use crate::agent::frontmatter;
+use crate::diagnostic::{Diagnostic, Span};
+use crate::realtime::{self, RealtimeSpec};
+
+/// The line that records approval in the body, as the agents' templates
+/// end: `PLAN_APPROVED: pending`.
+pub const MARKER: &str = "PLAN_APPROVED:";
+
+/// What the front matter's `status` says. Harness writes it; it is never
+/// trusted on its own (see [`Plan::state`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    #[default]
+    Draft,
+    Approved,
+    Rejected,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    /// Parses a status word as the CLI accepts it.
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "draft" => Some(Status::Draft),
+            "approved" => Some(Status::Approved),
+            "rejected" => Some(Status::Rejected),
+            _ => None,
+        }
+    }
+
+    /// The word the body's marker carries for this status.
+    pub fn marker_word(self) -> &'static str {
+        match self {
+            Status::Draft => "pending",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+        }
+    }
+}
+
+/// The front matter, as harness writes it. Unknown keys are errors, so a
+/// misspelt field never goes unnoticed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Front {
+    id: u32,
+    title: String,
+    agent: String,
+    #[serde(default)]
+    status: Status,
+    #[serde(default)]
+    created: Option<String>,
+    #[serde(default)]
+    approvals: Vec<Approval>,
+}
+
+/// A heading of the body and the text under it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub level: u8,
+    pub title: String,
+    /// File line of the heading.
+    pub line: usize,
+    /// Byte range of the section's content in [`Plan::body`], up to the next
+    /// heading of the same or a higher level.
+    #[serde(skip)]
+    pub content: Range<usize>,
+}
+
+/// One `- [ ] ...` item of the plan's task list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskItem {
+    pub text: String,
+    pub checked: bool,
+    pub line: usize,
+}
+
+/// A `{placeholder}` a template left in, e.g. `{Feature}` or `{n}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Placeholder {
+    pub text: String,
+    pub line: usize,
+    pub col: usize,
+}
+
+/// The `PLAN_APPROVED:` line of the body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Marker {
+    pub value: String,
+    pub line: usize,
+}
+
+/// A plan, parsed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub id: u32,
+    pub title: String,
+    /// The agent that wrote the plan (its template was used).
+    pub agent: String,
+    /// The front matter's `status` (what the file claims).
+    pub status: Status,
+    pub created: Option<String>,
+    /// The approval chain, oldest first: approvals and rejections.
+    pub approvals: Vec<Approval>,
+    /// The file, relative to the project root.
+    pub path: PathBuf,
+    #[serde(skip)]
+    pub body: String,
+    /// File line of the body's first line.
+    #[serde(skip)]
+    pub body_line: usize,
+    pub sections: Vec<Section>,
+    /// The Files to Change: the only paths work on this plan may touch.
+    pub scope: Scope,
+    pub tasks: Vec<TaskItem>,
+    pub realtime: Option<RealtimeSpec>,
+    /// File line of the realtime block's first line.
+    pub realtime_line: Option<usize>,
+    pub marker: Option<Marker>,
+    pub placeholders: Vec<Placeholder>,
+    /// Problems that make the plan invalid (errors) or worth a look (warnings).
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text approved last, when there is an approval (loaded by the store).
+    #[serde(skip)]
+    pub approved_text: Option<String>,
+}
+
+/// The slug of a title, for file names: `Presence channel!` → `presence-channel`.
+pub fn slug(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= 48 {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "plan".to_string()
+    } else {
+        out
+    }
+}
+
+/// A heading title reduced for comparison: lowercase letters and digits only.
+fn key(title: &str) -> String {
+    title
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+impl Plan {
+    /// Parses a plan file's text. `path` is shown in diagnostics and kept as
+    /// the plan's path. `Err` only when the front matter cannot be read (the
+    /// plan cannot even be named); problems in the body are kept in
+    /// [`Plan::diagnostics`].
+    pub fn parse(path: &Path, text: &str, required: &[String]) -> Result<Plan, Vec<Diagnostic>> {
+        let split = frontmatter::split(path, text).map_err(|d| {
+            vec![d.hint("a plan starts with `---`, `id`, `title`, `agent` and `status` lines, then `---`; `harness plan new` writes one")]
+        })?;
+        let front: Front = serde_saphyr::from_str(&split.front).map_err(|e| {
+            let (line, col) = e
+                .location()
+                .map_or((1, 1), |l| (l.line() as usize, l.column() as usize));
+            let msg = e.to_string();
+            let msg = msg.lines().next().unwrap_or("").trim();
+            let msg = msg.strip_prefix("error: ").unwrap_or(msg);
+            let msg = msg.find(" at line ").map_or(msg, |i| &msg[..i]);
+            vec![
+                Diagnostic::error("invalid-plan", format!("plan front matter: {msg}"))
+                    .at(Span::new(path, split.front_line + line.saturating_sub(1), col))
+                    .hint("the fields are id, title, agent, status (draft, approved, rejected), created and approvals"),
+            ]
+        })?;
+        let mut plan = Plan {
+            id: front.id,
+            title: front.title,
+            agent: front.agent,
+            status: front.status,
+            created: front.created,
+            approvals: front.approvals,
+            path: path.to_path_buf(),
+            body: split.body,
+            body_line: split.body_line,
+            sections: Vec::new(),
+            scope: Scope::default(),
+            tasks: Vec::new(),
+            realtime: None,
+            realtime_line: None,
+            marker: None,
+            placeholders: Vec::new(),
+            diagnostics: Vec::new(),
+            approved_text: None,
+        };
+        plan.read_body(required);
+        Ok(plan)
+    }
+
+    fn span(&self, line: usize, col: usize) -> Span {
+        Span::new(&self.path, line, col)
+    }
+
+    /// File line of a byte offset in the body.
+    fn line_at(&self, offset: usize) -> usize {
+        self.body_line
+            + self.body[..offset.min(self.body.len())]
+                .matches('\n')
+                .count()
+    }
+
+    fn read_body(&mut self, required: &[String]) {
+        let body = std::mem::take(&mut self.body);
+        let opts = Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES;
+        let mut headings: Vec<(u8, String, usize, usize, usize)> = Vec::new();
+        let mut heading: Option<(u8, String, usize, usize)> = None;
+        let mut realtime: Vec<(String, usize, usize)> = Vec::new();
+        let mut code: Option<(String, usize, usize)> = None;
+        // Open list items: (text, first code span, task marker, offset).
+        let mut items: Vec<(String, Option<String>, Option<bool>, usize)> = Vec::new();
+        let mut done_items: Vec<(String, Option<String>, Option<bool>, usize)> = Vec::new();
+        for (event, range) in Parser::new_ext(&body, opts).into_offset_iter() {
+            match event {
+                Event::Start(Tag::Heading { level, .. }) => {
+                    heading = Some((level as u8, String::new(), range.start, range.end));
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    if let Some((level, title, start, end)) = heading.take() {
+                        headings.push((level, title.trim().to_string(), start, end, 0));
+                    }
+                }
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
+                    if info.trim() == realtime::BLOCK_INFO =>
+                {
+                    code = Some((String::new(), range.start, range.end));
+                }
+                Event::End(TagEnd::CodeBlock) => {
+                    if let Some(block) = code.take() {
+                        realtime.push(block);
+                    }
+                }
+                Event::Start(Tag::Item) => items.push((String::new(), None, None, range.start)),
+                Event::TaskListMarker(checked) => {
+                    if let Some(item) = items.last_mut() {
+                        item.2 = Some(checked);
+                    }
+                }
+                Event::End(TagEnd::Item) => {
+                    if let Some(item) = items.pop() {
+                        done_items.push(item);
+                    }
+                }
+                Event::Text(t) | Event::Code(t) if code.is_some() => {
+                    if let Some((text, _, _)) = code.as_mut() {
+                        text.push_str(&t);
+                    }
+                }
+                Event::Text(t) => {
+                    if let Some((_, title, _, _)) = heading.as_mut() {
+                        title.push_str(&t);
+                    } else if let Some(item) = items.last_mut() {
+                        item.0.push_str(&t);
+                    }
+                }
+                Event::Code(t) => {
+                    if let Some((_, title, _, _)) = heading.as_mut() {
+                        title.push_str(&t);
+                    } else if let Some(item) = items.last_mut() {
+                        if item.1.is_none() {
+                            item.1 = Some(t.to_string());
+                        }
+                        item.0.push_str(&t);
+                    }
+                }
+                Event::SoftBreak | Event::HardBreak => {
+                    if let Some(item) = items.last_mut() {
+                        item.0.push(' ');
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.body = body;
+
+        // Sections: each runs to the next heading of the same or a higher level.
+        for i in 0..headings.len() {
+            let (level, _, _, end, _) = headings[i];
+            let stop = headings[i + 1..]
+                .iter()
+                .find(|h| h.0 <= level)
+                .map_or(self.body.len(), |h| h.2);
+            headings[i].4 = stop;
+            let _ = end;
+        }
+        self.sections = headings
+            .iter()
+            .map(|(level, title, start, end, stop)| Section {
+                level: *level,
+                title: title.clone(),
+                line: self.line_at(*start),
+                content: *end..*stop,
+            })
+            .collect();
+
+        self.read_realtime(&realtime);
+        self.read_marker();
+        self.read_placeholders(&realtime);
+
+        let within =
+            |s: Option<&Section>, offset: usize| s.is_some_and(|s| s.content.contains(&offset));
+        let files = self.section("Files to Change").cloned();
+        let tasks = self
+            .sections
+            .iter()
+            .find(|s| key(&s.title).contains("task"))
+            .cloned();
+        done_items.sort_by_key(|i| i.3);
+        let mut entries = Vec::new();
+        for (text, first_code, task, offset) in &done_items {
+            let line = self.line_at(*offset);
+            if within(files.as_ref(), *offset) {
+                // An item of a nested list is its own entry; only its own
+                // first line counts for the parent.
+                let text = text.trim();
+                let pattern = first_code.clone().unwrap_or_else(|| {
+                    text.split([' ', '\t'])
+                        .next()
+                        .unwrap_or("")
+                        .trim_end_matches([':', ','])
+                        .to_string()
+                });
+                entries.push((pattern, line));
+            }
+            if let Some(checked) = task
+                && within(tasks.as_ref(), *offset)
+            {
+                self.tasks.push(TaskItem {
+                    text: collapse(text),
+                    checked: *checked,
+                    line,
+                });
+            }
+        }
+        let (scope, problems) = Scope::build(&self.path, &entries);
+        self.scope = scope;
+        self.diagnostics.extend(problems);
+
+        for name in required {
+            if self.section(name).is_none() {
+                let line = self.sections.first().map_or(self.body_line, |s| s.line);
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "missing-section",
+                        format!("the plan has no `{name}` section"),
+                    )
+                    .at(self.span(line, 1))
+                    .hint(format!(
+                        "add a `### {name}` heading; required sections are set by `plans.required_sections` in harness.toml"
+                    )),
+                );
+            }
+        }
+        if files.is_some() && self.scope.is_empty() && self.placeholders.is_empty() {
+            let line = files.as_ref().map_or(1, |s| s.line);
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    "empty-scope",
+                    "`Files to Change` lists no paths, so nothing may be changed under this plan",
+                )
+                .at(self.span(line, 1))
+                .hint("list each path or glob as a bullet, e.g. - `src/realtime/**`: the service"),
+            );
+        }
+        self.check_status();
+    }
+
+    fn read_realtime(&mut self, blocks: &[(String, usize, usize)]) {
+        for (i, (text, start, _)) in blocks.iter().enumerate() {
+            let fence_line = self.line_at(*start);
+            if i > 0 {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "duplicate-realtime",
+                        "the plan has more than one `yaml realtime` block",
+                    )
+                    .at(self.span(fence_line, 1))
+                    .hint("declare everything the feature builds in one block"),
+                );
+                continue;
+            }
+            self.realtime_line = Some(fence_line + 1);
+            match realtime::parse_block(&self.path, text, fence_line + 1) {
+                Ok(spec) => self.realtime = Some(spec),
+                Err(errors) => self.diagnostics.extend(errors),
+            }
+        }
+    }
+
+    fn read_marker(&mut self) {
+        let mut found = Vec::new();
+        for (i, line) in self.body.lines().enumerate() {
+            if let Some(rest) = line.trim_start().strip_prefix(MARKER) {
+                found.push(Marker {
+                    value: rest.trim().to_string(),
+                    line: self.body_line + i,
+                });
+            }
+        }
+        if found.is_empty() {
+            let line = self.body_line + self.body.lines().count().saturating_sub(1);
+            self.diagnostics.push(
+                Diagnostic::error("missing-marker", format!("the plan has no `{MARKER}` line"))
+                    .at(self.span(line, 1))
+                    .hint(format!(
+                        "end the plan with `{MARKER} pending`; harness updates it on approval"
+                    )),
+            );
+        }
+        for extra in found.iter().skip(1) {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "duplicate-marker",
+                    format!("the plan has more than one `{MARKER}` line"),
+                )
+                .at(self.span(extra.line, 1))
+                .hint("keep one, at the end of the plan"),
+            );
+        }
+        self.marker = found.into_iter().next();
+    }
+
+    fn read_placeholders(&mut self, realtime: &[(String, usize, usize)]) {
+        let skip: Vec<Range<usize>> = realtime.iter().map(|(_, s, e)| *s..*e).collect();
+        let mut offset = 0;
+        for (i, line) in self.body.split_inclusive('\n').enumerate() {
+            let in_block = skip.iter().any(|r| r.contains(&offset));
+            offset += line.len();
+            if in_block {
+                continue;
+            }
+            for (col, text) in placeholders_in(line) {
+                self.placeholders.push(Placeholder {
+                    text,
+                    line: self.body_line + i,
+                    col,
+                });
+            }
+        }
+        if let Some(first) = self.placeholders.first() {
+            let n = self.placeholders.len();
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    "placeholders",
+                    format!(
+                        "the plan still holds {n} template placeholder{} such as `{}`",
+                        if n == 1 { "" } else { "s" },
+                        first.text
+                    ),
+                )
+                .at(self.span(first.line, first.col))
+                .hint("replace each `{...}` with what will be built before work starts"),
+            );
+        }
+    }
+
+    /// The front matter and the marker must agree with the approval chain;
+    /// a status flipped by hand is reported, never believed.
+    fn check_status(&mut self) {
+        let recorded = approval::recorded_status(&self.approvals);
+        if self.status != recorded {
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    "status-not-recorded",
+                    format!(
+                        "`status: {}` is not what the approval chain records (`{}`); harness goes by the chain",
+                        self.status.as_str(),
+                        recorded.as_str()
+                    ),
+                )
+                .at(self.span(2, 1))
+                .hint("use `harness plan approve` or `harness plan reject`; do not edit the status by hand"),
+            );
+        }
+        if let Some(m) = &self.marker
+            && m.value != recorded.marker_word()
+            && !(recorded == Status::Draft && m.value.is_empty())
+        {
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    "status-not-recorded",
+                    format!(
+                        "`{MARKER} {}` is not what the approval chain records (`{}`); harness goes by the chain",
+                        m.value,
+                        recorded.marker_word()
+                    ),
+                )
+                .at(self.span(m.line, 1))
+                .hint("use `harness plan approve` or `harness plan reject`; do not edit the marker by hand"),
+            );
+        }
+    }
+
+    /// The section whose title matches `name` (ignoring case, spaces and
+    /// punctuation), e.g. `Files to Change`.
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        let want = key(name);
+        self.sections.iter().find(|s| key(&s.title) == want)
+    }
+
+    /// The text of a section, without its heading.
+    pub fn section_text(&self, name: &str) -> Option<&str> {
+        self.section(name).map(|s| &self.body[s.content.clone()])
+    }
+
+    /// The Files to Change: the paths and globs this plan may change.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// The typed realtime block, when the plan has a valid one.
+    pub fn realtime(&self) -> Option<&RealtimeSpec> {
+        self.realtime.as_ref()
+    }
+
+    /// Errors that make the plan unfit for approval.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.errors().next().is_none()
+    }
+
+    /// Whether a template's placeholders are still in.
+    pub fn is_fresh(&self) -> bool {
+        !self.placeholders.is_empty()
+    }
+
+    /// `0007`, the id as file names write it.
+    pub fn padded_id(&self) -> String {
+        format!("{:04}", self.id)
+    }
+
+    /// The plan's content as approval sees it (see [`approval::normalise`]).
+    pub fn normalised(&self) -> String {
+        approval::normalise(self)
+    }
+
+    /// The SHA-256 of [`Plan::normalised`], as `sha256:HEX`.
+    pub fn hash(&self) -> String {
+        approval::digest(&self.normalised())
+    }
+
+    /// Where the plan stands, decided by the approval chain and the content
+    /// hash alone: never by the `status` field or the marker.
+    pub fn state(&self) -> PlanState {
+        approval::state(self)
+    }
+}
+
+/// `{Feature}`-style placeholders in a line: `{` + a letter + up to 80
+/// characters without braces + `}`. Returns (column, text).
+fn placeholders_in(line: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '{'
+            && chars.get(i + 1).is_some_and(|c| c.is_alphabetic())
+            && (i == 0 || chars[i - 1] != '{')
+            && let Some(len) = chars[i + 1..]
+                .iter()
+                .take(81)
+                .position(|&c| c == '}' || c == '{' || c == '\n')
+            && chars[i + 1 + len] == '}'
+        {
+            let text: String = chars[i..=i + 1 + len].iter().collect();
+            out.push((i + 1, text));
+            i += len + 2;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Renders the front matter harness writes: every string JSON-quoted (a JSON
+/// string is a valid YAML double-quoted scalar), fields in a fixed order.
+pub fn render_front(
+    id: u32,
+    title: &str,
+    agent: &str,
+    status: Status,
+    created: Option<&str>,
+    approvals: &[Approval],
+) -> String {
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut out = format!(
+        "---\nid: {id}\ntitle: {}\nagent: {}\nstatus: {}\n",
+        q(title),
+        q(agent),
+        status.as_str()
+    );
+    if let Some(created) = created {
+        out.push_str(&format!("created: {}\n", q(created)));
+    }
+    if !approvals.is_empty() {
+        out.push_str("approvals:\n");
+        for a in approvals {
+            out.push_str(&format!("  - decision: {}\n", a.decision.as_str()));
+            out.push_str(&format!("    by: {}\n", q(&a.by)));
+            out.push_str(&format!("    at: {}\n", q(&a.at)));
+            out.push_str(&format!("    hash: {}\n", q(&a.hash)));
+            if let Some(prev) = &a.prev_hash {
+                out.push_str(&format!("    prev_hash: {}\n", q(prev)));
+            }
+            if let Some(reason) = &a.reason {
+                out.push_str(&format!("    reason: {}\n", q(reason)));
+            }
+        }
+    }
+    out.push_str("---\n");
+    out
+}
+
+impl Plan {
+    /// The whole file as harness writes it: the front matter for `status`
+    /// and `approvals`, and the body with its marker set to match.
+    pub fn render_with(&self, status: Status, approvals: &[Approval]) -> String {
+        let mut out = render_front(
+            self.id,
+            &self.title,
+            &self.agent,
+            status,
+            self.created.as_deref(),
+            approvals,
+        );
+        for line in self.body.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with(MARKER) {
+                let indent = &line[..line.len() - trimmed.len()];
+                let end = if line.ends_with('\n') { "\n" } else { "" };
+                out.push_str(&format!("{indent}{MARKER} {}{end}", status.marker_word()));
+            } else {
+                out.push_str(line);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const PLAN: &str = "---\nid: 7\ntitle: \"Presence channel\"\nagent: \"realtime-engineer\"\nstatus: draft\ncreated: \"2026-01-02T03:04:05Z\"\n---\n## PLAN: Presence channel\n\n### Context\nWho is in a room.\n\n### Realtime Spec\n```yaml realtime\ntransport: websocket\nchannels:\n  - name: \"room:{id}\"\n    presence: true\n```\n\n### Files to Change\n- `src/realtime/presence.rs`: the service\n- `web/src/hooks/` the hook\n- tests/presence.rs\n\n### Tasks\n- [ ] Presence service\n- [x] Client hook (after 1)\n\nPLAN_APPROVED: pending\n";
+
+    fn parse(text: &str) -> Plan {
+        Plan::parse(
+            Path::new("plans/0007-presence-channel.md"),
+            text,
+            &["Files to Change".to_string()],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn reads_every_part_with_its_line() {
+        let p = parse(PLAN);
+        assert_eq!(p.id, 7);
+        assert_eq!(p.title, "Presence channel");
+        assert_eq!(p.status, Status::Draft);
+        assert!(p.is_valid(), "{:?}", p.diagnostics);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let files = p.section("files to change").unwrap();
+        assert_eq!(files.line, 21);
+        assert_eq!(
+            p.scope.patterns(),
+            [
+                "src/realtime/presence.rs",
+                "web/src/hooks/**",
+                "tests/presence.rs"
+            ]
+        );
+        assert_eq!(p.scope.entries()[1].line, 23);
+        assert!(p.scope.contains("web/src/hooks/usePresence.ts"));
+        assert!(!p.scope.contains("src/main.rs"));
+        assert_eq!(p.tasks.len(), 2);
+        assert_eq!(p.tasks[1].text, "Client hook (after 1)");
+        assert!(p.tasks[1].checked);
+        assert_eq!(p.tasks[0].line, 27);
+        assert_eq!(p.realtime_line, Some(15));
+        assert!(p.realtime().unwrap().channels[0].presence);
+        assert_eq!(p.marker.as_ref().unwrap().line, 30);
+        assert!(p.placeholders.is_empty());
+    }
+
+    #[test]
+    fn broken_front_matter_is_located() {
+        let text = PLAN.replace("agent: \"realtime-engineer\"\n", "agnet: x\n");
+        let e = Plan::parse(Path::new("p.md"), &text, &[]).unwrap_err();
+        assert!(e[0].message.contains("agnet"), "{}", e[0].message);
+        assert_eq!(e[0].span.as_ref().unwrap().line, 4);
+    }
+
+    #[test]
+    fn problems_in_the_body_are_located_errors() {
+        let text = PLAN
+            .replace("    presence: true\n", "    presense: true\n")
+            .replace("### Files to Change", "### Files")
+            .replace("PLAN_APPROVED: pending\n", "");
+        let p = parse(&text);
+        let codes: Vec<_> = p
+            .errors()
+            .map(|d| (d.code, d.span.as_ref().unwrap().line))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("invalid-realtime", 18),
+                ("missing-marker", 29),
+                ("missing-section", 8)
+            ]
+        );
+    }
+
+    #[test]
+    fn placeholders_are_found_outside_the_realtime_block() {
+        assert_eq!(
+            placeholders_in("- Max: {n} and {audio/video}"),
+            [(8, "{n}".to_string()), (16, "{audio/video}".to_string())]
+        );
+        assert!(placeholders_in("{{ title }} and {} and { x }").is_empty());
+        let p = parse(&PLAN.replace("Who is in a room.", "{What is added}"));
+        assert_eq!(p.placeholders.len(), 1);
+        assert!(p.is_fresh() && p.is_valid());
+        assert_eq!(p.diagnostics[0].code, "placeholders");
+    }
+
+    #[test]
+    fn a_status_flipped_by_hand_is_reported_and_ignored() {
+        let p = parse(&PLAN.replace("status: draft", "status: approved"));
+        assert_eq!(p.diagnostics[0].code, "status-not-recorded");
+        assert!(matches!(p.state(), PlanState::Draft));
+    }
+
+    #[test]
+    fn rendering_sets_the_marker_and_round_trips() {
+        let p = parse(PLAN);
+        let text = p.render_with(Status::Draft, &[]);
+        assert_eq!(text, PLAN);
+        let approved = p.render_with(Status::Rejected, &[]);
+        assert!(approved.contains("\nPLAN_APPROVED: rejected\n"));
+        assert!(approved.contains("\nstatus: rejected\n"));
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Presence channel!"), "presence-channel");
+        assert_eq!(slug("  --  "), "plan");
+        assert_eq!(slug("Über Chat 2"), "ber-chat-2");
+    }
+}

@@ -1,0 +1,292 @@
+//! Where plans live on disk and how they are found, numbered and written.
+//!
+//! ```text
+//! plans/0007-presence-channel.md      the plan: front matter, body, approval chain
+//! plans/0007/approved/<hash>.md       the normalised text of each approved version
+//! plans/0007/tasks/0007-3.toml        one small file per task (see crate::task)
+//! ```
+//!
+//! One file per fact, so two branches rarely touch the same file. Every write
+//! goes through a temporary file and a rename, under an exclusive lock on
+//! `.harness/lock`, so concurrent harness processes never lose an update.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::approval::{self, Approval};
+use super::plan::{self, Plan};
+use crate::config::Project;
+use crate::diagnostic::{Diagnostic, display_path, suggest};
+use crate::error::{Error, Result};
+use crate::fsutil;
+
+/// `[plans]` in `harness.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlanConfig {
+    /// Sections every plan must have before it can be approved.
+    pub required_sections: Vec<String>,
+}
+
+impl Default for PlanConfig {
+    fn default() -> Self {
+        PlanConfig {
+            required_sections: vec!["Files to Change".to_string()],
+        }
+    }
+}
+
+/// An exclusive lock on the project's plan and task data, released on drop.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+/// Takes the project lock, waiting for other harness processes.
+pub fn lock(project: &Project) -> Result<Lock> {
+    let dir = project.root.join(".harness");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
+    let path = dir.join("lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("open", &path, e))?;
+    file.lock().map_err(|e| Error::io("lock", &path, e))?;
+    Ok(Lock { _file: file })
+}
+
+/// Plans found on disk, and the files that could not be read as plans.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub plans: Vec<Plan>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The project's plans.
+#[derive(Debug, Clone)]
+pub struct Store {
+    project: Project,
+    dir: PathBuf,
+}
+
+/// Reads a plan id as people write it: `7`, `0007`, `0007-presence-channel`,
+/// or a path such as `plans/0007-presence-channel.md`.
+pub fn parse_id(text: &str) -> Option<u32> {
+    let name = Path::new(text.trim()).file_name()?.to_str()?;
+    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+    let rest = &name[digits.len()..];
+    if digits.is_empty() || !(rest.is_empty() || rest.starts_with('-') || rest == ".md") {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+impl Store {
+    pub fn open(project: &Project) -> Store {
+        Store {
+            project: project.clone(),
+            dir: project.plans_dir(),
+        }
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    /// The plans directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The directory of a plan's other files: `plans/0007/`.
+    pub fn data_dir(&self, id: u32) -> PathBuf {
+        self.dir.join(format!("{id:04}"))
+    }
+
+    /// The file keeping the normalised text of an approved version.
+    pub fn approved_path(&self, id: u32, hash: &str) -> PathBuf {
+        let hex = hash.strip_prefix("sha256:").unwrap_or(hash);
+        self.data_dir(id)
+            .join("approved")
+            .join(format!("{}.md", &hex[..hex.len().min(16)]))
+    }
+
+    fn required(&self) -> &[String] {
+        &self.project.config.plans.required_sections
+    }
+
+    /// Plan files: `NNNN-*.md` directly in the plans directory, by id.
+    fn files(&self) -> Vec<(u32, PathBuf)> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return out;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if !name.ends_with(".md") || !path.is_file() {
+                continue;
+            }
+            if let Some(id) = parse_id(name) {
+                out.push((id, path));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Reads the plan at `path` (absolute), with its approved text.
+    pub fn read(&self, path: &Path) -> Result<Plan> {
+        let text = fsutil::read_text(path)?;
+        let shown = self.project.relative(path);
+        let mut plan = Plan::parse(shown, &text, self.required()).map_err(Error::Input)?;
+        if let Some(last) = approval::last_approval(&plan.approvals) {
+            let stored = self.approved_path(plan.id, &last.hash);
+            // The stored text must be what was approved; a mismatch means it
+            // was edited and cannot be shown as the approved version.
+            plan.approved_text = std::fs::read_to_string(&stored)
+                .ok()
+                .filter(|t| approval::digest(t) == last.hash);
+        }
+        Ok(plan)
+    }
+
+    /// Every plan, by id; files that cannot be read are diagnostics.
+    pub fn list(&self) -> Listing {
+        let mut listing = Listing::default();
+        for (_, path) in self.files() {
+            match self.read(&path) {
+                Ok(p) => listing.plans.push(p),
+                Err(Error::Input(d)) => listing.diagnostics.extend(d),
+                Err(e) => listing
+                    .diagnostics
+                    .push(Diagnostic::error("unreadable", e.to_string())),
+            }
+        }
+        listing
+    }
+
+    /// The file of plan `id`.
+    pub fn path_of(&self, id: u32) -> Result<PathBuf> {
+        let files = self.files();
+        let mut matching = files.iter().filter(|(i, _)| *i == id);
+        match (matching.next(), matching.next()) {
+            (Some((_, path)), None) => Ok(path.clone()),
+            (Some((_, a)), Some((_, b))) => Err(Diagnostic::error(
+                "duplicate-plan",
+                format!(
+                    "plan {id:04} has two files: `{}` and `{}`",
+                    display_path(self.project.relative(a)),
+                    display_path(self.project.relative(b))
+                ),
+            )
+            .hint("renumber or remove one of them")
+            .into()),
+            (None, _) => {
+                let known: Vec<String> = files.iter().map(|(i, _)| format!("{i:04}")).collect();
+                let wanted = format!("{id:04}");
+                let hint = match suggest(&wanted, known.iter().map(String::as_str)) {
+                    _ if known.is_empty() => {
+                        "there are no plans yet; create one with `harness plan new TITLE --agent NAME`"
+                            .to_string()
+                    }
+                    Some(s) => format!("did you mean `{s}`? `harness plan list` shows every plan"),
+                    None => format!("known plans: {}", known.join(", ")),
+                };
+                Err(
+                    Diagnostic::error("unknown-plan", format!("there is no plan {wanted}"))
+                        .hint(hint)
+                        .into(),
+                )
+            }
+        }
+    }
+
+    /// The plan with id `id` as people write it: `7`, `0007`, a file name.
+    pub fn get(&self, id: &str) -> Result<Plan> {
+        let n = parse_id(id).ok_or_else(|| {
+            Error::from(
+                Diagnostic::error("invalid-plan-id", format!("`{id}` is not a plan id"))
+                    .hint("plan ids are numbers: `7`, `0007` or `0007-presence-channel`"),
+            )
+        })?;
+        self.get_id(n)
+    }
+
+    pub fn get_id(&self, id: u32) -> Result<Plan> {
+        let path = self.path_of(id)?;
+        self.read(&path)
+    }
+
+    /// The id the next new plan gets: one more than the highest.
+    pub fn next_id(&self) -> u32 {
+        self.files().last().map_or(1, |(id, _)| id + 1)
+    }
+
+    /// Writes a new plan file with the next id. `render` gets the id and
+    /// returns the whole file. Holds the lock, so two processes never take
+    /// the same number.
+    pub fn create(
+        &self,
+        title: &str,
+        render: impl FnOnce(u32) -> Result<String>,
+    ) -> Result<(u32, PathBuf)> {
+        let _lock = lock(&self.project)?;
+        let id = self.next_id();
+        let path = self.dir.join(format!("{id:04}-{}.md", plan::slug(title)));
+        let text = render(id)?;
+        fsutil::write_atomic(&path, text.as_bytes())?;
+        Ok((id, path))
+    }
+
+    /// Records a new approval chain on plan `id`: rewrites the front matter
+    /// and marker, and keeps the approved text. `decide` gets the plan read
+    /// under the lock and returns the new chain, or refuses.
+    pub fn record(
+        &self,
+        id: u32,
+        decide: impl FnOnce(&Plan) -> Result<Vec<Approval>>,
+    ) -> Result<Plan> {
+        let _lock = lock(&self.project)?;
+        let path = self.path_of(id)?;
+        let plan = self.read(&path)?;
+        let chain = decide(&plan)?;
+        let status = approval::recorded_status(&chain);
+        if let Some(last) = chain.last()
+            && last.decision == approval::Decision::Approved
+        {
+            let normalised = plan.normalised();
+            fsutil::write_atomic(&self.approved_path(id, &last.hash), normalised.as_bytes())?;
+        }
+        let text = plan.render_with(status, &chain);
+        fsutil::write_atomic(&path, text.as_bytes())?;
+        self.read(&path)
+    }
+
+    /// Plan ids in use, for suggestions.
+    pub fn ids(&self) -> Vec<u32> {
+        self.files().into_iter().map(|(id, _)| id).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_as_people_write_them() {
+        assert_eq!(parse_id("7"), Some(7));
+        assert_eq!(parse_id("0007"), Some(7));
+        assert_eq!(parse_id("0007-presence"), Some(7));
+        assert_eq!(parse_id("plans/0012-x.md"), Some(12));
+        assert_eq!(parse_id("x7"), None);
+        assert_eq!(parse_id("7x"), None);
+        assert_eq!(parse_id(""), None);
+    }
+}

@@ -1,0 +1,188 @@
+//! Task files: one small TOML file per task beside its plan
+//! (`plans/0007/tasks/0007-3.toml`), so branches that work on different
+//! tasks never conflict. Every change is read, modified and written under
+//! the project lock, through a temporary file and a rename.
+
+use std::path::{Path, PathBuf};
+
+use super::task::{Task, TaskStatus, parse_id};
+use crate::config::Project;
+use crate::diagnostic::{Diagnostic, Span, display_path, suggest};
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::plan::{self, Plan};
+
+/// The project's tasks.
+#[derive(Debug, Clone)]
+pub struct Store {
+    plans: plan::Store,
+}
+
+impl Store {
+    pub fn open(project: &Project) -> Store {
+        Store {
+            plans: plan::Store::open(project),
+        }
+    }
+
+    pub fn project(&self) -> &Project {
+        self.plans.project()
+    }
+
+    pub fn plans(&self) -> &plan::Store {
+        &self.plans
+    }
+
+    fn dir(&self, plan: u32) -> PathBuf {
+        self.plans.data_dir(plan).join("tasks")
+    }
+
+    /// The file of task `id`.
+    pub fn path_of(&self, id: &str) -> Option<PathBuf> {
+        let (plan, _) = parse_id(id)?;
+        let (p, n) = parse_id(id)?;
+        Some(
+            self.dir(plan)
+                .join(format!("{}.toml", super::task::task_id(p, n))),
+        )
+    }
+
+    fn read(&self, path: &Path) -> Result<Task> {
+        let text = fsutil::read_text(path)?;
+        let shown = self.project().relative(path).to_path_buf();
+        toml::from_str(&text).map_err(|e| {
+            let span = match e.span() {
+                Some(r) => Span::at_offset(&shown, &text, r.start),
+                None => Span::new(&shown, 1, 1),
+            };
+            Error::from(
+                Diagnostic::error("invalid-task", e.message().trim_end().to_string())
+                    .at(span)
+                    .hint("task files are written by harness; restore it with `git checkout` or re-approve the plan"),
+            )
+        })
+    }
+
+    /// The tasks of plan `plan`, by number.
+    pub fn of_plan(&self, plan: u32) -> Result<Vec<Task>> {
+        let dir = self.dir(plan);
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(out);
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                out.push(self.read(&path)?);
+            }
+        }
+        out.sort_by_key(Task::number);
+        Ok(out)
+    }
+
+    /// Every task of every plan, by plan and number.
+    pub fn all(&self) -> Result<Vec<Task>> {
+        let mut out = Vec::new();
+        for id in self.plans.ids() {
+            out.extend(self.of_plan(id)?);
+        }
+        Ok(out)
+    }
+
+    /// Task `id` (`0007-3` or `7-3`), or an error that says which exist.
+    pub fn get(&self, id: &str) -> Result<Task> {
+        let path = self.path_of(id).ok_or_else(|| {
+            Error::from(
+                Diagnostic::error("invalid-task-id", format!("`{id}` is not a task id"))
+                    .hint("task ids are the plan id, a dash and a number: `0007-3`"),
+            )
+        })?;
+        if path.is_file() {
+            return self.read(&path);
+        }
+        let known: Vec<String> = self.all()?.into_iter().map(|t| t.id).collect();
+        let hint = if known.is_empty() {
+            "there are no tasks yet; tasks are derived when a plan is approved".to_string()
+        } else {
+            match suggest(id, known.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`? `harness task list` shows every task"),
+                None => "`harness task list` shows every task".to_string(),
+            }
+        };
+        Err(
+            Diagnostic::error("unknown-task", format!("there is no task {id}"))
+                .hint(hint)
+                .into(),
+        )
+    }
+
+    /// Writes a task (the caller holds the lock).
+    pub fn write(&self, task: &Task) -> Result<()> {
+        let path = self
+            .path_of(&task.id)
+            .ok_or_else(|| Error::usage(format!("bad task id `{}`", task.id)))?;
+        let text = toml::to_string(task)
+            .map_err(|e| Error::usage(format!("cannot store task `{}`: {e}", task.id)))?;
+        fsutil::write_atomic(&path, text.as_bytes())
+    }
+
+    /// Reads task `id` under the lock, lets `change` modify it (or refuse),
+    /// and writes it back. Concurrent processes are serialised, so no update
+    /// is lost.
+    pub fn update<T>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Task) -> Result<T>,
+    ) -> Result<(Task, T)> {
+        let _lock = plan::lock(self.project())?;
+        let mut task = self.get(id)?;
+        let out = change(&mut task)?;
+        self.write(&task)?;
+        Ok((task, out))
+    }
+
+    /// Re-derives plan `plan`'s tasks from its approved content (see
+    /// [`super::derive::reconcile`]) and writes those that changed.
+    pub fn derive(&self, plan: &Plan, at: &str) -> Result<Vec<Task>> {
+        let _lock = plan::lock(self.project())?;
+        let existing = self.of_plan(plan.id)?;
+        let tasks = super::derive::reconcile(plan, &plan.hash(), &existing, at);
+        for t in &tasks {
+            if existing.iter().find(|e| e.id == t.id) != Some(t) {
+                self.write(t)?;
+            }
+        }
+        Ok(tasks)
+    }
+
+    /// The tasks `agent` has in progress.
+    pub fn in_progress_for(&self, agent: &str) -> Result<Vec<Task>> {
+        Ok(self
+            .all()?
+            .into_iter()
+            .filter(|t| t.status == TaskStatus::InProgress && t.owner.as_deref() == Some(agent))
+            .collect())
+    }
+
+    /// The task `agent` is working on and its plan: the guard's "active
+    /// plan". `None` when the agent has nothing in progress; the most
+    /// recently started task when it has several.
+    pub fn active(&self, agent: &str) -> Result<Option<(Task, Plan)>> {
+        let mut tasks = self.in_progress_for(agent)?;
+        tasks.sort_by(|a, b| a.started_at.cmp(&b.started_at));
+        match tasks.pop() {
+            None => Ok(None),
+            Some(t) => {
+                let p = self.plans.get_id(t.plan)?;
+                Ok(Some((t, p)))
+            }
+        }
+    }
+
+    /// The path of a task file as shown to people.
+    pub fn shown_path(&self, id: &str) -> String {
+        self.path_of(id)
+            .map(|p| display_path(self.project().relative(&p)))
+            .unwrap_or_default()
+    }
+}

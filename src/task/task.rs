@@ -1,0 +1,227 @@
+//! [`Task`]: one unit of work from an approved plan, its state, and the
+//! evidence harness gathered when it was marked done.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a task stands. `pending → in_progress → completed`, with `blocked`
+/// on the way and `stale` for a task its plan no longer lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Pending,
+    InProgress,
+    Blocked,
+    Completed,
+    /// The plan was re-approved without this task (or with it changed): kept,
+    /// never dropped, but no longer to be worked on.
+    Stale,
+}
+
+impl TaskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Pending => "pending",
+            TaskStatus::InProgress => "in_progress",
+            TaskStatus::Blocked => "blocked",
+            TaskStatus::Completed => "completed",
+            TaskStatus::Stale => "stale",
+        }
+    }
+}
+
+impl std::fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One state change, for the task's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    pub at: String,
+    pub status: TaskStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One quality gate run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateRun {
+    /// The gate's name: its command as the agent definition states it.
+    pub name: String,
+    /// The exit code; absent when the process was killed by a signal or
+    /// could not be started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    pub passed: bool,
+    pub duration_ms: u64,
+    /// `sha256:HEX` of the gate's output (stdout, then stderr).
+    pub output_digest: String,
+    /// The last lines of output, kept for a failing gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tail: Option<String>,
+}
+
+/// The result of the plan-scope check: files changed since the task
+/// started, and those outside the plan's Files to Change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeCheck {
+    pub changed: Vec<String>,
+    pub outside: Vec<String>,
+}
+
+impl ScopeCheck {
+    pub fn passed(&self) -> bool {
+        self.outside.is_empty()
+    }
+}
+
+/// What `task done` found, stored with the task whatever the outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    pub at: String,
+    /// HEAD when the checks ran; absent outside git or before a first commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Whether the work tree had uncommitted changes.
+    pub dirty: bool,
+    pub passed: bool,
+    pub scope: ScopeCheck,
+    pub gates: Vec<GateRun>,
+}
+
+impl Evidence {
+    /// The gates that failed.
+    pub fn failed_gates(&self) -> impl Iterator<Item = &GateRun> {
+        self.gates.iter().filter(|g| !g.passed)
+    }
+}
+
+/// A task. Stored as `plans/NNNN/tasks/NNNN-K.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    /// `0007-3`: plan 7, task 3.
+    pub id: String,
+    pub plan: u32,
+    pub subject: String,
+    pub status: TaskStatus,
+    /// The agent working on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Tasks that must be completed before this one starts.
+    #[serde(default)]
+    pub blocked_by: Vec<String>,
+    /// The line of the plan the task came from.
+    pub line: usize,
+    /// The plan content hash the task was derived from.
+    pub plan_hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// HEAD when the task started: the scope check compares against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    #[serde(default)]
+    pub history: Vec<Change>,
+    /// The evidence of the last `task done`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+impl Task {
+    /// The task's number within its plan: `3` of `0007-3`.
+    pub fn number(&self) -> u32 {
+        parse_id(&self.id).map_or(0, |(_, n)| n)
+    }
+
+    /// Moves to `status`, recording the change.
+    pub fn set_status(&mut self, status: TaskStatus, at: &str, note: Option<String>) {
+        self.status = status;
+        self.history.push(Change {
+            at: at.to_string(),
+            status,
+            note,
+        });
+    }
+}
+
+/// The id of task `number` of plan `plan`: `0007-3`.
+pub fn task_id(plan: u32, number: u32) -> String {
+    format!("{plan:04}-{number}")
+}
+
+/// Reads a task id: `0007-3` or `7-3`.
+pub fn parse_id(text: &str) -> Option<(u32, u32)> {
+    let (plan, n) = text.trim().split_once('-')?;
+    if plan.is_empty() || n.is_empty() || !plan.bytes().chain(n.bytes()).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    Some((plan.parse().ok()?, n.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert_eq!(task_id(7, 3), "0007-3");
+        assert_eq!(parse_id("0007-3"), Some((7, 3)));
+        assert_eq!(parse_id("7-12"), Some((7, 12)));
+        assert_eq!(parse_id("0007"), None);
+        assert_eq!(parse_id("a-1"), None);
+        assert_eq!(parse_id("7-"), None);
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let mut t = Task {
+            id: "0007-1".into(),
+            plan: 7,
+            subject: "Presence service".into(),
+            status: TaskStatus::Pending,
+            owner: None,
+            blocked_by: vec![],
+            line: 20,
+            plan_hash: "sha256:00".into(),
+            started_at: None,
+            started_commit: None,
+            reason: None,
+            completed_at: None,
+            history: vec![],
+            evidence: None,
+        };
+        t.set_status(TaskStatus::InProgress, "t1", None);
+        t.evidence = Some(Evidence {
+            at: "t2".into(),
+            commit: Some("abc".into()),
+            dirty: true,
+            passed: false,
+            scope: ScopeCheck {
+                changed: vec!["a".into()],
+                outside: vec![],
+            },
+            gates: vec![GateRun {
+                name: "cargo test".into(),
+                exit_code: Some(101),
+                passed: false,
+                duration_ms: 5,
+                output_digest: "sha256:11".into(),
+                output_tail: Some("boom\n".into()),
+            }],
+        });
+        let text = toml::to_string(&t).unwrap();
+        let back: Task = toml::from_str(&text).unwrap();
+        assert_eq!(back, t);
+        assert!(text.starts_with("id = \"0007-1\"\nplan = 7\n"), "{text}");
+    }
+}
