@@ -4,6 +4,7 @@
 //! Layout: [`agent`] reads definitions, [`policy`] compiles them into rules
 //! with provenance, [`config`] finds the project and its `harness.toml`.
 //! [`plan`] holds plans and their approvals, [`task`] the work they define.
+//! [`scaffold`] generates realtime services from a plan's [`realtime`] block.
 //! [`commands`] glue these to the [`cli`]; only [`report`] prints.
 
 pub mod agent;
@@ -17,6 +18,7 @@ pub mod plan;
 pub mod policy;
 pub mod realtime;
 pub mod report;
+pub mod scaffold;
 pub mod task;
 
 pub use error::{Error, Outcome, Result};

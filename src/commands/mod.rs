@@ -4,6 +4,7 @@
 mod agents;
 mod init;
 mod plan;
+mod scaffold;
 mod task;
 
 use std::path::PathBuf;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Agents(cmd) => agents::run(&ctx, cmd),
         Command::Plan(cmd) => plan::run(&ctx, cmd),
+        Command::Scaffold(args) => scaffold::run(&ctx, args),
         Command::Task(cmd) => task::run(&ctx, cmd),
     }
 }

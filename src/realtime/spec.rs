@@ -66,6 +66,10 @@ pub struct RealtimeSpec {
     /// The generated crate's name (kebab-case); defaults to the plan's name.
     #[serde(default)]
     pub service: Option<Spanned<String>>,
+    /// One line saying what the service is for, e.g. "a chat room with
+    /// presence and typing events"; used in the generated docs.
+    #[serde(default)]
+    pub description: Option<String>,
     #[serde(default = "default_transport")]
     pub transport: OneOrMany<Transport>,
     #[serde(default)]

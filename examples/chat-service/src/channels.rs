@@ -1,8 +1,8 @@
 //! The channels this service serves, exactly as the plan declares them, and
 //! who may do what on each.
 //!
-//! A channel name on the wire is either a fixed name (`announcements`) or a
-//! pattern instance (`room:42` for `room:{id}`). [`ChannelKind::parse`] maps a
+//! A channel name on the wire is either a fixed name (`lobby`) or a pattern
+//! instance (`room:42` for `room:{id}`). [`ChannelKind::parse`] maps a
 //! wire name to its declaration; a name that matches nothing is refused, so a
 //! client cannot create channels the plan did not ask for. Permissions are
 //! role lists checked against the `role` claim of the client's token.
@@ -109,21 +109,27 @@ mod tests {
 
     #[test]
     fn names_map_to_declared_channels_only() {
-        case("room:42", Some(ChannelKind::Room));
-        case("room:a_b-c", Some(ChannelKind::Room));
+        case("room:1", Some(ChannelKind::Room));
         case("room:", None);
         case("room:a/b", None);
         case(&format!("room:{}", "x".repeat(65)), None);
         case("announcements", Some(ChannelKind::Announcements));
         case("announcements:1", None);
-        case("lobby", None);
+        case("undeclared", None);
     }
 
     #[test]
     fn permissions_follow_the_plan() {
         assert!(ChannelKind::Room.can_publish("member"));
-        assert!(!ChannelKind::Room.can_publish("guest"));
+        assert!(ChannelKind::Room.can_subscribe("member"));
         assert!(ChannelKind::Room.can_subscribe("guest"));
-        assert!(!ChannelKind::Announcements.can_publish("member"));
+        assert!(!ChannelKind::Room.can_publish("no-such-role"));
+        assert!(!ChannelKind::Room.can_subscribe("no-such-role"));
+        assert!(ChannelKind::Announcements.can_publish("admin"));
+        assert!(ChannelKind::Announcements.can_subscribe("member"));
+        assert!(ChannelKind::Announcements.can_subscribe("guest"));
+        assert!(ChannelKind::Announcements.can_subscribe("admin"));
+        assert!(!ChannelKind::Announcements.can_publish("no-such-role"));
+        assert!(!ChannelKind::Announcements.can_subscribe("no-such-role"));
     }
 }

@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `BIND_ADDR` | `0.0.0.0:8080` |
 //! | `JWT_SECRET` | required (HS256 key) |
-//! | `JWT_ISSUER` | none (not checked) |
+//! | `JWT_ISSUER` | `chat.example` |
 //! | `JWT_AUDIENCE` | none (not checked) |
 //! | `ALLOW_QUERY_TOKEN` | `false` |
 //! | `MAX_MESSAGE_BYTES` | `16384` |

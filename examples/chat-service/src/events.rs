@@ -18,9 +18,9 @@ use crate::channels::ChannelKind;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoomMessage {
-    pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<i64>,
+    pub text: String,
 }
 
 /// Payload of `typing` (v1) on `room:{id}`.
@@ -135,17 +135,18 @@ impl Event {
         match (kind, name) {
             (ChannelKind::Room, "message") => {
                 check_version(name, v, 1)?;
-                Ok(Event::Room(RoomEvent::Message(payload(name, data)?)))
+                let payload = payload(name, data)?;
+                Ok(Event::Room(RoomEvent::Message(payload)))
             }
             (ChannelKind::Room, "typing") => {
                 check_version(name, v, 1)?;
-                Ok(Event::Room(RoomEvent::Typing(payload(name, data)?)))
+                let payload = payload(name, data)?;
+                Ok(Event::Room(RoomEvent::Typing(payload)))
             }
             (ChannelKind::Announcements, "notice") => {
                 check_version(name, v, 1)?;
-                Ok(Event::Announcements(AnnouncementsEvent::Notice(payload(
-                    name, data,
-                )?)))
+                let payload = payload(name, data)?;
+                Ok(Event::Announcements(AnnouncementsEvent::Notice(payload)))
             }
             (kind, _) => Err(EventError::UnknownType {
                 name: name.to_string(),
@@ -189,12 +190,11 @@ impl Event {
 
     /// The payload as JSON, normalised to the schema.
     pub fn to_data(&self) -> Box<RawValue> {
+        use serde_json::value::to_raw_value as raw;
         let json = match self {
-            Event::Room(RoomEvent::Message(p)) => serde_json::value::to_raw_value(p),
-            Event::Room(RoomEvent::Typing(p)) => serde_json::value::to_raw_value(p),
-            Event::Announcements(AnnouncementsEvent::Notice(p)) => {
-                serde_json::value::to_raw_value(p)
-            }
+            Event::Room(RoomEvent::Message(p)) => raw(p),
+            Event::Room(RoomEvent::Typing(p)) => raw(p),
+            Event::Announcements(AnnouncementsEvent::Notice(p)) => raw(p),
         };
         // Plain structs of strings, numbers and booleans always serialise.
         json.unwrap_or_else(|_| empty_object())
@@ -202,53 +202,55 @@ impl Event {
 }
 
 fn empty_object() -> Box<RawValue> {
-    RawValue::from_string("{}".to_string()).unwrap_or_else(|_| unreachable!("`{{}}` is JSON"))
+    RawValue::from_string("{}".to_string())
+        .unwrap_or_else(|_| unreachable!("an empty object is JSON"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Every declared event with a valid payload: kind, type, version,
+    /// ephemeral, data.
+    #[rustfmt::skip]
+    const CASES: &[(ChannelKind, &str, u32, bool, &str)] = &[
+        (ChannelKind::Room, "message", 1, false, r#"{"text":"s"}"#),
+        (ChannelKind::Room, "typing", 1, true, r#"{"active":true}"#),
+        (ChannelKind::Announcements, "notice", 1, false, r#"{"text":"s"}"#),
+    ];
+
     fn raw(s: &str) -> Box<RawValue> {
         RawValue::from_string(s.to_string()).unwrap()
     }
 
     #[test]
-    fn decodes_declared_events() {
-        let e = Event::decode(
-            ChannelKind::Room,
-            "message",
-            1,
-            Some(&raw(r#"{"text":"hi"}"#)),
-        )
-        .unwrap();
-        assert_eq!(
-            e,
-            Event::Room(RoomEvent::Message(RoomMessage {
-                text: "hi".into(),
-                reply_to: None
-            }))
-        );
-        assert_eq!(e.to_data().get(), r#"{"text":"hi"}"#);
-        assert!(!e.ephemeral());
+    fn decodes_every_declared_event() {
+        for (kind, name, v, ephemeral, data) in CASES {
+            let e = Event::decode(*kind, name, *v, Some(&raw(data))).unwrap();
+            assert_eq!(
+                (e.name(), e.version(), e.ephemeral()),
+                (*name, *v, *ephemeral)
+            );
+            assert_eq!(e.to_data().get(), *data);
+        }
     }
 
     #[test]
     fn refuses_what_the_plan_does_not_declare() {
-        let e = Event::decode(ChannelKind::Announcements, "message", 1, None).unwrap_err();
-        assert!(matches!(e, EventError::UnknownType { .. }), "{e:?}");
-        let e = Event::decode(ChannelKind::Room, "typing", 2, None).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "event `typing` version 2 is not supported; this server speaks version 1"
-        );
-        let e = Event::decode(
-            ChannelKind::Room,
-            "message",
-            1,
-            Some(&raw(r#"{"text":"hi","extra":1}"#)),
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("unknown field `extra`"), "{e}");
+        for (kind, name, v, _, data) in CASES {
+            let e = Event::decode(*kind, "undeclared", 1, Some(&raw(data))).unwrap_err();
+            assert!(matches!(e, EventError::UnknownType { .. }), "{e:?}");
+            let e = Event::decode(*kind, name, v + 1, Some(&raw(data))).unwrap_err();
+            let want = format!(
+                "event `{name}` version {} is not supported; this server speaks version {v}",
+                v + 1
+            );
+            assert_eq!(e.to_string(), want);
+            let inner = &data[1..data.len() - 1];
+            let sep = if inner.is_empty() { "" } else { "," };
+            let extra = format!("{}{inner}{sep}\"zz_extra\":1{}", '{', '}');
+            let e = Event::decode(*kind, name, *v, Some(&raw(&extra))).unwrap_err();
+            assert!(e.to_string().contains("unknown field `zz_extra`"), "{e}");
+        }
     }
 }
