@@ -44,6 +44,7 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "src/sse.rs",
     "src/ws.rs",
     "tests/common/mod.rs",
+    "tests/python.rs",
     "tests/redis.rs",
     "tests/service.rs",
 ];
