@@ -154,7 +154,7 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
 
     let run = harness(dir, &["scaffold", "new", "demo", "--out", "svc"]);
     assert!(
-        text(&run.stdout).ends_with("0 created, 0 updated, 0 removed, 17 unchanged\n"),
+        text(&run.stdout).ends_with("0 created, 0 updated, 0 removed, 18 unchanged\n"),
         "{}",
         text(&run.stdout)
     );

@@ -46,7 +46,10 @@ async fn a_python_websockets_client_subscribes_and_receives() {
         .status()
         .is_ok_and(|s| s.success());
     if !has_websockets {
-        eprintln!("skipped: `{}` cannot import websockets (set REALTIME_PYTHON)", python());
+        eprintln!(
+            "skipped: `{}` cannot import websockets (set REALTIME_PYTHON)",
+            python()
+        );
         return;
     }
     let server = start(config()).await;
