@@ -70,6 +70,16 @@ pub fn prepare(engine: &Engine, src: Source<'_>, out: &Path, force: bool) -> Res
             .hint("use `transport: [websocket, sse]` for a service that also streams SSE"),
         ));
     }
+    if spec.channels.iter().all(|c| c.events.is_empty()) {
+        return Err(Error::from(
+            Diagnostic::error(
+                "scaffold-no-events",
+                "the realtime block declares no events, so there is nothing to generate",
+            )
+            .at(Span::new(spec_path, spec_line, 1))
+            .hint("declare at least one channel with an event (`channels: [{name, events}]`)"),
+        ));
+    }
     let model = Model::new(spec, default_name);
     let files = engine.render(&model)?;
     let inputs = serde_json::json!({ "plan": plan, "model": model });
