@@ -55,15 +55,26 @@ pub enum Command {
     /// default agents. Existing files are never overwritten without --force.
     Init(InitArgs),
     /// Read, validate and explain agent definitions.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = AGENTS_EXAMPLES)]
     Agents(AgentsCommand),
     /// Write, approve and check plans: work starts only from a plan a person
     /// approved, and an approved plan that is edited is no longer approved.
-    #[command(subcommand)]
+    ///
+    /// A plan is `plans/NNNN-slug.md`: front matter harness maintains, and a
+    /// Markdown body with a "Files to Change" section (the plan's scope), an
+    /// optional task list (`- [ ] ...`) and an optional fenced block tagged
+    /// `yaml realtime`. Approval records the SHA-256 of the plan's content;
+    /// any later edit makes it "changed" until a person approves it again.
+    #[command(subcommand, after_long_help = PLAN_EXAMPLES)]
     Plan(PlanCommand),
     /// Work through the tasks of approved plans: start, block, and mark done
     /// only when the quality gates and the plan-scope check pass.
-    #[command(subcommand)]
+    ///
+    /// Tasks are derived when a plan is approved: one per task-list item
+    /// (`- [ ] Client hook @realtime-dev (after 1)` names the owner and what
+    /// it waits for), or one per Files to Change entry. Each task is a small
+    /// file beside its plan: `plans/0007/tasks/0007-3.toml`.
+    #[command(subcommand, after_long_help = TASK_EXAMPLES)]
     Task(TaskCommand),
     /// Generate a realtime service (an axum crate) from an approved plan.
     ///
@@ -74,13 +85,101 @@ pub enum Command {
     /// written (`--force` overwrites them). `--dry-run` prints the diff.
     /// A project's `templates/scaffold/NAME.tera` overrides the built-in one.
     Scaffold(ScaffoldArgs),
+    /// Check commit messages: Conventional Commits 1.0.0, the project's
+    /// `[commits]` rules, references to approved plans and agent scope.
+    #[command(subcommand)]
+    Commits(CommitsCommand),
+    /// Everything a pull request must pass, in one report: agents valid,
+    /// referenced plans approved and unchanged, commits, agent scope and the
+    /// quality gates. Exits 1 when anything fails.
+    ///
+    /// Under GitHub Actions (`GITHUB_ACTIONS=true`) it also writes `::error`
+    /// annotations and appends a Markdown summary to `$GITHUB_STEP_SUMMARY`.
+    Ci(CiArgs),
+    /// Run quality gates (format, lint, type check, tests) in parallel, with
+    /// timeouts, and record the evidence under `.harness/gates/`.
+    #[command(subcommand)]
+    Gate(GateCommand),
 }
+
+const AGENTS_EXAMPLES: &str = "Examples:
+  harness agents list                          every agent, its model, mode and tools
+  harness agents validate                      check the project's agents (exit 1 on an error)
+  harness agents validate path/to/agents/      check other files or directories
+  harness agents explain realtime-dev          the rules harness enforces, with their source lines
+  harness agents show realtime-dev --format json";
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Overwrite files that already exist.
     #[arg(long)]
     pub force: bool,
+    /// Also write a CI workflow that runs `harness ci` on pull requests.
+    #[arg(long, value_enum, value_name = "PROVIDER")]
+    pub ci: Option<CiProvider>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiProvider {
+    /// `.github/workflows/harness.yml` for GitHub Actions.
+    Github,
+}
+
+/// Which commits to check.
+#[derive(Debug, Clone, Args)]
+pub struct RangeArgs {
+    /// `BASE..TIP`, or a tip alone (default `HEAD`) checked from `--base`,
+    /// else from its merge base with the default branch (`origin/HEAD`,
+    /// `main` or `master`), else from the first commit.
+    #[arg(value_name = "RANGE")]
+    pub range: Option<String>,
+    /// Check the commits after REV (REV itself excluded).
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Follow only the first parent of merges, as a branch's own history.
+    #[arg(long)]
+    pub first_parent: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommitsCommand {
+    /// Check the commits of a range; exits 1 when any fails.
+    ///
+    /// Each failing commit is shown with its short sha and subject, and each
+    /// violation with its rule id, a message and the offending part. Plans are
+    /// read as of the range's tip.
+    Check(RangeArgs),
+    /// Check one commit message in FILE (the commit-msg hook's argument).
+    ///
+    /// Comment lines and everything below git's scissors line are ignored, as
+    /// git ignores them. Plans are read from the working tree.
+    LintMsg {
+        /// The message file, e.g. `.git/COMMIT_EDITMSG`; `-` reads stdin.
+        file: PathBuf,
+    },
+    /// Manage the git hook that runs `harness commits lint-msg`.
+    #[command(subcommand)]
+    Hook(HookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write `.git/hooks/commit-msg`. Running it twice changes nothing; an
+    /// existing hook of another origin is kept unless --force is given.
+    Install {
+        /// Replace an existing hook.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Skip the quality gates.
+    #[arg(long)]
+    pub no_gates: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +206,20 @@ pub enum AgentsCommand {
         name: String,
     },
 }
+
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  harness plan new \"Presence channel\" --agent realtime-engineer
+  $EDITOR plans/0007-presence-channel.md
+  harness plan approve 7 --by alice
+  harness plan check        # exits 1, with a diff, when an approved plan changed
+  harness plan approve 7 --by alice --accept-changes";
+
+const TASK_EXAMPLES: &str = "\
+Examples:
+  harness task list --plan 7
+  harness task start 0007-1 --owner realtime-dev
+  harness task done 0007-1  # runs the gates and the scope check";
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
@@ -222,15 +335,68 @@ pub enum TaskCommand {
     },
     /// Complete a task, if harness can confirm it is done.
     ///
-    /// Runs the owner agent's quality gates and checks that every file
-    /// changed since the task started lies within the plan's Files to
-    /// Change. The task is completed only when both pass; the evidence (gate
+    /// Runs the owner agent's quality gates (when it lists none, the
+    /// project's, as `harness gate run` does; in parallel, with timeouts)
+    /// and checks that every file changed since the task started lies
+    /// within the plan's Files to Change. The task is completed only when both pass; the evidence (gate
     /// names, exit codes, durations, output digests, commit) is stored either
     /// way. Exits 1 when a check fails and the task stays `in_progress`.
     Done {
         /// The task id.
         id: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GateCommand {
+    /// Run gates and report: exits 0 when all pass, 1 when any fails.
+    ///
+    /// Which gates: NAMEs if given; else the agent's (--agent); else the
+    /// `[gates.NAME]` tables of harness.toml; else those detected from
+    /// Cargo.toml, pyproject.toml/setup.py or package.json. Each gate runs in
+    /// its own process group and is killed with all its children at its
+    /// timeout or on Ctrl-C (which exits 130). Full output goes to
+    /// `.harness/gates/RUN/NAME.log`, beside the run's `report.json`.
+    ///
+    /// Under GitHub Actions (GITHUB_ACTIONS=true) failed gates also become
+    /// `::error` annotations and a table is added to the job summary.
+    Run(GateRunArgs),
+    /// Show the gates that would run, their commands and why each was chosen
+    /// or skipped.
+    List(GateSelectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GateSelectArgs {
+    /// Gates to run, by name (see `harness gate list`); all when omitted.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Use the gates this agent's definition lists (its quality-gate
+    /// commands or its `harness: gates:` block).
+    #[arg(long, value_name = "AGENT")]
+    pub agent: Option<String>,
+    /// Skip gates whose `when` globs match no file changed since REV
+    /// (a commit, branch or tag, e.g. `origin/main`).
+    #[arg(long, value_name = "REV")]
+    pub changed_since: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GateRunArgs {
+    #[command(flatten)]
+    pub select: GateSelectArgs,
+    /// How many gates run at once [default: the number of CPUs].
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Stop the other gates as soon as one fails.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Also write the results as JUnit XML to FILE, for CI test reports.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// No live progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[cfg(test)]

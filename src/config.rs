@@ -5,6 +5,7 @@
 //! directory holding `.git`), so running harness in a sub-directory of a
 //! project behaves as at its top.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -22,8 +23,12 @@ pub const FILE_NAME: &str = "harness.toml";
 pub struct Config {
     pub paths: Paths,
     pub policy: PolicyConfig,
+    pub commits: crate::commit::CommitsConfig,
     /// `[plans]`: what a plan must hold to be approved.
     pub plans: crate::plan::PlanConfig,
+    /// Quality gates, `[gates.NAME]`.
+    #[serde(deserialize_with = "crate::gate::spec::deserialize_gates")]
+    pub gates: BTreeMap<String, crate::gate::GateConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -69,7 +74,11 @@ impl Project {
     pub fn discover(start: &Path) -> Result<Project> {
         let (root, config_path) = find_root(start);
         let config = match &config_path {
-            Some(path) => Config::parse(path, &fsutil::read_text(path)?)?,
+            // Errors name the file as the user would: relative to where they are.
+            Some(path) => Config::parse(
+                path.strip_prefix(start).unwrap_or(path),
+                &fsutil::read_text(path)?,
+            )?,
             None => Config::default(),
         };
         Ok(Project {

@@ -10,6 +10,18 @@ use crate::error::{Error, Result};
 /// and a rename, so a reader never sees half a file and a crash never loses the
 /// old one. Creates missing parent directories.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    replace(path, contents, true)
+}
+
+/// [`write_atomic`] without waiting for the disk: readers still never see
+/// half a file, but a crash may lose the write. For harness's own records
+/// under `.harness/` that are cheap to make again (gate runs), where an
+/// fsync would cost more than the work recorded.
+pub fn write_atomic_unsynced(path: &Path, contents: &[u8]) -> Result<()> {
+    replace(path, contents, false)
+}
+
+fn replace(path: &Path, contents: &[u8], sync: bool) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -20,7 +32,13 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
     tmp.write_all(contents)
-        .and_then(|()| tmp.as_file().sync_all())
+        .and_then(|()| {
+            if sync {
+                tmp.as_file().sync_all()
+            } else {
+                Ok(())
+            }
+        })
         .map_err(|e| Error::io("write", path, e))?;
     tmp.persist(path)
         .map_err(|e| Error::io("replace", path, e.error))?;

@@ -3,17 +3,21 @@
 //!
 //! Layout: [`agent`] reads definitions, [`policy`] compiles them into rules
 //! with provenance, [`config`] finds the project and its `harness.toml`.
-//! [`plan`] holds plans and their approvals, [`task`] the work they define.
+//! [`plan`] holds plans and their approvals, [`task`] the work they define,
+//! [`gate`] runs quality gates and records their evidence, and [`commit`]
+//! checks commit messages and history against the policy.
 //! [`scaffold`] generates realtime services from a plan's [`realtime`] block.
 //! [`commands`] glue these to the [`cli`]; only [`report`] prints.
 
 pub mod agent;
 pub mod cli;
 pub mod commands;
+pub mod commit;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod fsutil;
+pub mod gate;
 pub mod plan;
 pub mod policy;
 pub mod realtime;

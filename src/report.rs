@@ -83,6 +83,12 @@ fn pretty_json<T: Serialize + ?Sized>(value: &T) -> String {
 
 /// Prints a command's error on stderr.
 pub fn error(err: &Error) {
+    // A reader that went away (`harness ... | head`) is not an error to report.
+    if let Error::Output(e) = err
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        return;
+    }
     let mut out = anstream::stderr().lock();
     let _ = match err {
         Error::Input(diags) => diags.iter().try_for_each(|d| write_diagnostic(&mut out, d)),

@@ -24,9 +24,13 @@ pub struct Split {
 }
 
 /// Removes a BOM and turns CRLF into LF; line numbers are unchanged.
-pub fn normalise(text: &str) -> String {
+pub fn normalise(text: &str) -> std::borrow::Cow<'_, str> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    text.replace("\r\n", "\n")
+    if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 fn is_delimiter(line: &str) -> bool {
@@ -50,20 +54,20 @@ pub fn split(path: &Path, text: &str) -> Result<Split, Diagnostic> {
             .hint("begin the file with `---`, the `name:` and `description:` fields, and `---`"));
         }
     }
-    let mut front = String::new();
+    let front_start = text.find('\n').map_or(text.len(), |i| i + 1);
+    let mut offset = front_start;
     let mut line_no = 1;
-    for line in lines.by_ref() {
+    for line in lines {
         line_no += 1;
         if is_delimiter(line) || line.trim_end() == "..." {
-            let body: String = lines.collect();
             return Ok(Split {
-                front,
+                front: text[front_start..offset].to_string(),
                 front_line: 2,
-                body,
+                body: text[offset + line.len()..].to_string(),
                 body_line: line_no + 1,
             });
         }
-        front.push_str(line);
+        offset += line.len();
     }
     Err(
         Diagnostic::error("unclosed-front-matter", "the front matter is never closed")
@@ -171,8 +175,16 @@ fn parse(yaml: &str) -> Result<Value, YamlError> {
 fn first_line(message: &str) -> String {
     let line = message.lines().next().unwrap_or(message).trim();
     let line = line.strip_prefix("error: ").unwrap_or(line);
-    match line.find(" at line ") {
-        Some(i) => line[..i].to_string(),
+    let line = match line.find(" at line ") {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    // The location is reported separately, in file lines.
+    match line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((_, message)) => message.to_string(),
         None => line.to_string(),
     }
 }

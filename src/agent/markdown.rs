@@ -95,22 +95,31 @@ enum Bucket {
     Other,
 }
 
-fn bucket(headings: &str, label: &str) -> Bucket {
-    let tooling = headings.contains("tool");
+/// What a label such as `**OUT OF SCOPE:**` says the following list is.
+fn label_bucket(tooling: bool, label: &str) -> Option<Bucket> {
+    if label.is_empty() {
+        return None;
+    }
     if label.contains("out of scope") || label.contains("scope out") {
-        return Bucket::ScopeOut;
+        return Some(Bucket::ScopeOut);
     }
     if label.contains("in scope") || label.contains("scope in") {
-        return Bucket::ScopeIn;
+        return Some(Bucket::ScopeIn);
     }
     if tooling && (label.contains("forbidden") || label.contains("not allowed")) {
-        return Bucket::ToolingForbidden;
+        return Some(Bucket::ToolingForbidden);
     }
     if tooling && label.contains("allowed") {
-        return Bucket::ToolingAllowed;
+        return Some(Bucket::ToolingAllowed);
     }
-    // The nearest heading decides; `headings` lists the innermost first.
-    for heading in headings.split('\u{1f}') {
+    None
+}
+
+/// What the open headings (innermost first) say a list is: the nearest
+/// heading that says anything decides.
+fn heading_bucket(stack: &[(u8, String)]) -> Bucket {
+    for (_, heading) in stack.iter().rev() {
+        let heading = heading.as_str();
         if heading.contains("anti-pattern")
             || heading.contains("antipattern")
             || heading.contains("never do")
@@ -181,18 +190,25 @@ pub fn parse(body: &str, first_line: usize) -> Body {
     let mut label = String::new();
     let mut items: Vec<OpenItem> = Vec::new();
     let mut paragraph: Option<String> = None;
-    let mut last_paragraph = String::new();
+    let mut last_paragraph_gates = false;
     let mut code: Option<(String, usize, String)> = None;
     let mut table: Option<Table> = None;
     let mut commit = CommitConventions::default();
     let mut in_commit_section = false;
+    // Recomputed only when a heading or label changes: items are many.
+    let mut headings_gates = false;
+    let mut in_deliverables = false;
+    let mut in_tooling = false;
+    let mut by_heading = Bucket::Other;
+    let mut current = Bucket::Other;
 
     let opts = Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
-        let line = index.line(range.start);
+        // Finding a line is a search: do it only for events that keep one.
+        let line = || index.line(range.start);
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
-                heading = Some((level_number(level), String::new(), line));
+                heading = Some((level_number(level), String::new(), line()));
             }
             Event::End(TagEnd::Heading(_)) => {
                 if let Some((level, title, line)) = heading.take() {
@@ -203,6 +219,12 @@ pub fn parse(body: &str, first_line: usize) -> Body {
                     heading_stack.push((level, title.to_lowercase()));
                     in_commit_section = heading_stack.iter().any(|(_, t)| t.contains("commit"));
                     label.clear();
+                    let any = |word: &str| heading_stack.iter().any(|(_, t)| t.contains(word));
+                    headings_gates = any("quality gate") || any("gates");
+                    in_deliverables = any("deliverable");
+                    in_tooling = any("tool");
+                    by_heading = heading_bucket(&heading_stack);
+                    current = by_heading;
                     flat.push((level, title, line));
                 }
             }
@@ -212,16 +234,17 @@ pub fn parse(body: &str, first_line: usize) -> Body {
                     let text = text.trim().to_string();
                     if items.is_empty() && text.ends_with(':') && text.chars().count() <= 40 {
                         label = text.to_lowercase();
+                        current = label_bucket(in_tooling, &label).unwrap_or(by_heading);
                     }
                     if in_commit_section {
-                        note_commit_text(&mut commit, &text, line);
+                        note_commit_text(&mut commit, &text, line());
                     }
-                    last_paragraph = text;
+                    last_paragraph_gates = mentions_gates(&text.to_lowercase());
                 }
             }
             Event::Start(Tag::Item) => items.push(OpenItem {
                 text: String::new(),
-                line,
+                line: line(),
                 task: None,
             }),
             Event::TaskListMarker(checked) => {
@@ -231,11 +254,13 @@ pub fn parse(body: &str, first_line: usize) -> Body {
             }
             Event::End(TagEnd::Item) => {
                 if let Some(open) = items.pop() {
+                    if current == Bucket::Other && open.task.is_none() && !in_commit_section {
+                        continue;
+                    }
                     let text = collapse(&open.text);
                     if text.is_empty() {
                         continue;
                     }
-                    let headings = context(&heading_stack);
                     if let Some(checked) = open.task {
                         let (title, title_line) = flat
                             .last()
@@ -264,7 +289,7 @@ pub fn parse(body: &str, first_line: usize) -> Body {
                         text,
                         line: open.line,
                     };
-                    match bucket(&headings, &label) {
+                    match current {
                         Bucket::Responsibilities => out.responsibilities.push(item),
                         Bucket::Constraints => out.constraints.push(item),
                         Bucket::AntiPatterns => out.anti_patterns.push(item),
@@ -284,16 +309,15 @@ pub fn parse(body: &str, first_line: usize) -> Body {
                     CodeBlockKind::Indented => String::new(),
                 };
                 // Fenced content starts on the line after the fence.
-                code = Some((lang, line + 1, String::new()));
+                code = Some((lang, line() + 1, String::new()));
             }
             Event::End(TagEnd::CodeBlock) => {
                 if let Some((lang, start, text)) = code.take() {
-                    let near = items
-                        .last()
-                        .map_or(last_paragraph.as_str(), |i| i.text.as_str())
-                        .to_lowercase();
-                    let headings = context(&heading_stack);
-                    if is_shell(&lang) && (mentions_gates(&headings) || mentions_gates(&near)) {
+                    let near = || match items.last() {
+                        Some(item) => mentions_gates(&item.text.to_lowercase()),
+                        None => last_paragraph_gates,
+                    };
+                    if is_shell(&lang) && (headings_gates || near()) {
                         out.gates.extend(gate_commands(&text, start));
                     }
                 }
@@ -319,12 +343,12 @@ pub fn parse(body: &str, first_line: usize) -> Body {
             Event::End(TagEnd::TableRow) => {
                 if let Some(t) = table.as_mut() {
                     let row = std::mem::take(&mut t.row);
-                    t.rows.push((row, line));
+                    t.rows.push((row, line()));
                 }
             }
             Event::End(TagEnd::Table) => {
                 if let Some(t) = table.take()
-                    && context(&heading_stack).contains("deliverable")
+                    && in_deliverables
                 {
                     out.deliverables.extend(deliverables(&t));
                 }
@@ -380,16 +404,6 @@ fn level_number(level: HeadingLevel) -> u8 {
         HeadingLevel::H5 => 5,
         HeadingLevel::H6 => 6,
     }
-}
-
-/// Open headings, innermost first, joined by a separator no title contains.
-fn context(stack: &[(u8, String)]) -> String {
-    stack
-        .iter()
-        .rev()
-        .map(|(_, t)| t.as_str())
-        .collect::<Vec<_>>()
-        .join("\u{1f}")
 }
 
 fn collapse(text: &str) -> String {
@@ -506,6 +520,9 @@ fn tree(flat: &[(u8, String, usize)]) -> Vec<Section> {
 /// templates often nest a fence inside (an architecture sketch) with the same
 /// backtick count, which CommonMark would end early.
 fn plan_template(body: &str, first_line: usize) -> Option<PlanTemplate> {
+    if !body.contains("PLAN_APPROVED:") {
+        return None;
+    }
     let lines: Vec<&str> = body.lines().collect();
     let marker = lines.iter().position(|l| l.contains("PLAN_APPROVED:"))?;
     let fence_of = |l: &str| {
@@ -513,36 +530,22 @@ fn plan_template(body: &str, first_line: usize) -> Option<PlanTemplate> {
         let ticks = t.chars().take_while(|&c| c == '`' || c == '~').count();
         (ticks >= 3).then(|| (ticks, t[ticks..].trim().to_string()))
     };
-    // The opening fence: the nearest fence above with an info string (a
-    // language) that still encloses the marker. Fences between it and the
-    // marker are read as nested blocks that open and close in pairs (the
-    // nested block may open bare); a fence that leaves a nested block open
-    // at the marker, or a bare fence at least as long as the opening one,
-    // means the candidate ended before the marker (a ```` ```yaml ```` block
-    // inside a ```` ````markdown ```` template, say).
-    let encloses = |open: usize, open_ticks: usize| {
-        let mut nested = false;
-        for line in &lines[open + 1..marker] {
-            let Some((ticks, info)) = fence_of(line) else {
-                continue;
-            };
-            if open_ticks > 3 && info.is_empty() && ticks >= open_ticks {
-                return false;
-            }
-            if !nested {
-                nested = true;
-            } else if info.is_empty() {
-                nested = false;
-            }
-        }
-        !nested
-    };
-    let (open, open_ticks) = (0..marker).rev().find_map(|i| {
-        let (ticks, info) = fence_of(lines[i])?;
-        (!info.is_empty() && encloses(i, ticks)).then_some((i, ticks))
-    })?;
-    // The template's own close is the first bare fence after the marker at
-    // least as long as the opening one, or the end of the body.
+    // The opening fence: the nearest fence above the marker that opens a
+    // Markdown block (a bare fence above the marker usually closes a block
+    // nested inside the template, and a `yaml` one opens a nested block).
+    let markdownish = |info: &str| matches!(info, "markdown" | "md" | "text" | "plan");
+    let open = (0..marker)
+        .rev()
+        .find(|&i| fence_of(lines[i]).is_some_and(|(_, info)| markdownish(&info)))
+        .or_else(|| {
+            (0..marker)
+                .rev()
+                .find(|&i| fence_of(lines[i]).is_some_and(|(_, info)| !info.is_empty()))
+        })?;
+    let (open_ticks, _) = fence_of(lines[open])?;
+    // Inside the template, inner blocks open with an info string and close
+    // bare; the template's own close is the first bare fence after the
+    // marker, or the end of the body.
     let close = (marker + 1..lines.len())
         .find(|&i| fence_of(lines[i]).is_some_and(|(t, info)| info.is_empty() && t >= open_ticks))
         .unwrap_or(lines.len());
@@ -623,6 +626,11 @@ Every commit message must reference the task or plan it implements.
 [A] -> [B]
 ```
 
+### Spec
+```yaml realtime
+transport: sse
+```
+
 PLAN_APPROVED: pending
 ```
 "#;
@@ -671,6 +679,7 @@ PLAN_APPROVED: pending
         let t = b.plan_template.unwrap();
         assert!(t.text.starts_with("## PLAN: {Feature}\n"), "{}", t.text);
         assert!(t.text.contains("[A] -> [B]"));
+        assert!(t.text.contains("```yaml realtime\ntransport: sse\n```"));
         assert!(t.text.trim_end().ends_with("PLAN_APPROVED: pending"));
     }
 

@@ -63,6 +63,7 @@ impl Catalog {
             .collect();
         let ctx = validate::Context {
             skill_dirs: project.skill_dirs(),
+            root: project.root.clone(),
         };
         Catalog::from_files(&project.root, &files, &ctx)
     }

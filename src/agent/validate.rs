@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::definition::{AgentDefinition, KNOWN_FIELDS};
 use super::tools::{KNOWN_TOOLS, ToolKind};
-use crate::diagnostic::{Diagnostic, Span, suggest};
+use crate::diagnostic::{Diagnostic, Span, display_path, suggest};
 
 pub const PERMISSION_MODES: &[&str] = &[
     "default",
@@ -23,6 +23,8 @@ pub const COLORS: &[&str] = &[
 pub struct Context {
     /// Directories holding skills as `NAME/SKILL.md` (or `NAME.md`).
     pub skill_dirs: Vec<PathBuf>,
+    /// The project root, to show skill directories relative to it.
+    pub root: PathBuf,
 }
 
 /// A name as Claude Code wants it: lowercase letters, digits and hyphens.
@@ -181,7 +183,11 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
                     .at(at("skills"))
                     .hint(format!(
                         "add `{}/{skill}/SKILL.md`, or remove it from `skills`",
-                        ctx.skill_dirs[0].display()
+                        display_path(
+                            ctx.skill_dirs[0]
+                                .strip_prefix(&ctx.root)
+                                .unwrap_or(&ctx.skill_dirs[0])
+                        )
                     )),
                 );
             }
@@ -259,18 +265,24 @@ mod tests {
     #[test]
     fn unresolved_skills_warn() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("here")).unwrap();
-        std::fs::write(dir.path().join("here/SKILL.md"), "x").unwrap();
+        std::fs::create_dir_all(dir.path().join("skills/here")).unwrap();
+        std::fs::write(dir.path().join("skills/here/SKILL.md"), "x").unwrap();
         let parsed = parse(
             Path::new("a.md"),
             "---\nname: a\ndescription: d\nskills: [here, gone]\n---\n",
         )
         .unwrap();
         let ctx = Context {
-            skill_dirs: vec![dir.path().to_path_buf()],
+            skill_dirs: vec![dir.path().join("skills")],
+            root: dir.path().to_path_buf(),
         };
         let diags = validate(&parsed.definition, &ctx);
         assert_eq!(diags.len(), 1);
         assert!(diags[0].message.contains("`gone`"));
+        let hint = diags[0].hint.as_deref().unwrap();
+        assert_eq!(
+            hint,
+            "add `skills/gone/SKILL.md`, or remove it from `skills`"
+        );
     }
 }

@@ -190,6 +190,14 @@ fn validate_cmd(ctx: &Context, paths: &[PathBuf]) -> Result<Outcome> {
         let mut files = Vec::new();
         for p in paths {
             let actual = ctx.cwd.join(p);
+            if !actual.exists() {
+                return Err(Diagnostic::error(
+                    "no-such-path",
+                    format!("`{}` does not exist", display_path(p)),
+                )
+                .hint("give agent files or directories that hold them")
+                .into());
+            }
             if actual.is_dir() {
                 files.extend(
                     agent::agent_files(&actual)
@@ -202,6 +210,7 @@ fn validate_cmd(ctx: &Context, paths: &[PathBuf]) -> Result<Outcome> {
         }
         let vctx = validate::Context {
             skill_dirs: project.skill_dirs(),
+            root: project.root.clone(),
         };
         Catalog::from_files(&ctx.cwd, &files, &vctx)
     };
@@ -290,29 +299,42 @@ pub fn explain_text(policy: &Policy) -> String {
         if let Some(e) = extra {
             let _ = writeln!(s, "  {e}");
         }
-        for r in rules {
-            let what = match &r.kind {
-                RuleKind::AllowTool { tool } => format!("allow    {tool}"),
-                RuleKind::DenyTool { tool } => format!("deny     {tool}"),
-                RuleKind::ProtectPath { glob } => format!("protect  {glob}"),
-                RuleKind::WriteOnly { glob } => format!("write only {glob}"),
-                RuleKind::RequireApprovedPlan => {
-                    "writes need an approved, unchanged plan covering the path".into()
-                }
-                RuleKind::CommitType { commit_type } => format!("type     {commit_type}"),
-                RuleKind::CommitReference => "each commit references its plan or task".into(),
-                RuleKind::Gate { command } => format!("run      {command}"),
-                RuleKind::Advisory { category } => format!("{category}: {}", r.source_text),
-            };
-            let cite = match &r.kind {
-                RuleKind::AllowTool { .. }
-                | RuleKind::DenyTool { .. }
-                | RuleKind::Gate { .. }
-                | RuleKind::CommitType { .. }
-                | RuleKind::Advisory { .. } => String::new(),
-                _ => format!(": {}", r.source_text),
-            };
-            let _ = writeln!(s, "  {what}  {DIM}{}{cite}{DIM:#}", r.provenance);
+        let lines: Vec<(String, String)> = rules
+            .iter()
+            .map(|r| {
+                let what = match &r.kind {
+                    RuleKind::AllowTool { tool } => format!("allow    {tool}"),
+                    RuleKind::DenyTool { tool } => format!("deny     {tool}"),
+                    RuleKind::ProtectPath { glob } => format!("protect  {glob}"),
+                    RuleKind::WriteOnly { glob } => format!("write only {glob}"),
+                    RuleKind::RequireApprovedPlan => {
+                        "writes need an approved, unchanged plan covering the path".into()
+                    }
+                    RuleKind::CommitType { commit_type } => format!("type     {commit_type}"),
+                    RuleKind::CommitReference => "each commit references its plan or task".into(),
+                    RuleKind::Gate { command } => format!("run      {command}"),
+                    RuleKind::Advisory { category } => format!("{category}: {}", r.source_text),
+                };
+                let cite = match &r.kind {
+                    RuleKind::ProtectPath { .. }
+                    | RuleKind::WriteOnly { .. }
+                    | RuleKind::RequireApprovedPlan
+                    | RuleKind::CommitReference => {
+                        format!("  \"{}\"", r.source_text)
+                    }
+                    _ => String::new(),
+                };
+                (what, format!("{}{cite}", r.provenance))
+            })
+            .collect();
+        let width = lines
+            .iter()
+            .map(|(w, _)| w.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (what, whence) in lines {
+            let pad = width - what.chars().count();
+            let _ = writeln!(s, "  {what}{:pad$}  {DIM}{whence}{DIM:#}", "");
         }
     }
     s

@@ -13,10 +13,17 @@ use crate::report::{self, DIM, Format, OK};
 /// The `harness.toml` that `init` writes: every field, commented, at its default.
 pub const DEFAULT_CONFIG: &str = include_str!("../../templates/harness.toml");
 
+/// The GitHub Actions workflow `init --ci github` writes.
+const GITHUB_WORKFLOW: &str = include_str!("../../templates/github-workflow.yml");
+
 pub fn run(ctx: &Context, args: &crate::cli::InitArgs) -> Result<Outcome> {
     let project = ctx.project()?;
     let root = &project.root;
+    let workflow = GITHUB_WORKFLOW.replace("HARNESS_VERSION", env!("CARGO_PKG_VERSION"));
     let mut files: Vec<(std::path::PathBuf, &str)> = vec![(root.join(FILE_NAME), DEFAULT_CONFIG)];
+    if args.ci == Some(crate::cli::CiProvider::Github) {
+        files.push((root.join(".github/workflows/harness.yml"), &workflow));
+    }
     let agents_dir = project
         .agent_dirs()
         .into_iter()

@@ -2,6 +2,9 @@
 //! and hands the result to the reporter.
 
 mod agents;
+mod ci;
+mod commits;
+mod gate;
 mod init;
 mod plan;
 mod scaffold;
@@ -42,5 +45,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Plan(cmd) => plan::run(&ctx, cmd),
         Command::Scaffold(args) => scaffold::run(&ctx, args),
         Command::Task(cmd) => task::run(&ctx, cmd),
+        Command::Commits(cmd) => commits::run(&ctx, cmd),
+        Command::Ci(args) => ci::run(&ctx, &args),
+        Command::Gate(cmd) => gate::run(&ctx, cmd),
     }
 }

@@ -98,7 +98,7 @@ fn render_body(t: &Template, title: &str, id: u32, agent: &str, date: &str) -> R
     context.insert("title", title);
     context.insert("id", &format!("{id:04}"));
     context.insert("agent", agent);
-    context.insert("date", date);
+    context.insert("date", &date[..date.len().min(10)]);
     let rendered = tera::Tera::one_off(&t.text, &context, false).map_err(|e| {
         Error::from(
             Diagnostic::error("invalid-template", format!("the plan template does not render: {}", tera_message(&e)))
@@ -166,14 +166,27 @@ struct Row<'a> {
     path: String,
     approvals: usize,
     errors: usize,
+    /// Tasks completed, of those not stale.
+    tasks_completed: usize,
+    tasks: usize,
 }
 
 fn list(ctx: &Context, project: &Project) -> Result<Outcome> {
     let listing = Store::open(project).list();
-    let rows: Vec<Row> = listing
-        .plans
-        .iter()
-        .map(|p| Row {
+    let tasks = task::Store::open(project);
+    let mut rows: Vec<Row> = Vec::new();
+    for p in &listing.plans {
+        let of_plan = tasks.of_plan(p.id)?;
+        let live = of_plan
+            .iter()
+            .filter(|t| t.status != task::TaskStatus::Stale);
+        let (done, total) = live.fold((0, 0), |(d, n), t| {
+            (
+                d + usize::from(t.status == task::TaskStatus::Completed),
+                n + 1,
+            )
+        });
+        rows.push(Row {
             id: p.id,
             state: p.state().name(),
             title: &p.title,
@@ -181,8 +194,10 @@ fn list(ctx: &Context, project: &Project) -> Result<Outcome> {
             path: display_path(&p.path),
             approvals: p.approvals.len(),
             errors: p.errors().count(),
-        })
-        .collect();
+            tasks_completed: done,
+            tasks: total,
+        });
+    }
     match ctx.format {
         Format::Json => report::json(&rows)?,
         Format::Text if rows.is_empty() => {
@@ -197,12 +212,13 @@ fn list(ctx: &Context, project: &Project) -> Result<Outcome> {
                         r.state.to_string(),
                         r.title.to_string(),
                         r.agent.to_string(),
+                        format!("{}/{}", r.tasks_completed, r.tasks),
                         r.path.clone(),
                     ]
                 })
                 .collect();
             report::text(&report::table(
-                &["ID", "STATE", "TITLE", "AGENT", "PATH"],
+                &["ID", "STATE", "TITLE", "AGENT", "DONE", "PATH"],
                 &table,
             ))?;
         }
@@ -289,8 +305,12 @@ fn show(ctx: &Context, project: &Project, id: &str) -> Result<Outcome> {
             }
             if !tasks.is_empty() {
                 let _ = writeln!(s, "\n{BOLD}tasks{BOLD:#}");
-                for t in &tasks {
-                    let _ = writeln!(s, "  {}  {}  {}", t.id, t.status, t.subject);
+                let rows: Vec<Vec<String>> = tasks
+                    .iter()
+                    .map(|t| vec![t.id.clone(), t.status.to_string(), t.subject.clone()])
+                    .collect();
+                for line in report::table(&["", "", ""], &rows).lines().skip(1) {
+                    let _ = writeln!(s, "  {line}");
                 }
             }
             if let Some(spec) = p.realtime() {
@@ -344,7 +364,12 @@ fn check_approver(catalog: &Catalog, by: &str) -> Result<()> {
     if by.trim().is_empty() {
         return Err(Error::usage("--by needs the name of the person deciding"));
     }
-    if catalog.get(by.trim()).is_some() {
+    let by = by.trim();
+    if catalog
+        .agents
+        .iter()
+        .any(|a| a.name.eq_ignore_ascii_case(by))
+    {
         return Err(Diagnostic::error(
             "agent-approver",
             format!("`{by}` is an agent; plans are approved and rejected by people"),
@@ -414,35 +439,52 @@ fn decide(
 ) -> Result<Outcome> {
     let catalog = Catalog::load(project);
     check_approver(&catalog, by)?;
+    if let Decision::Reject { reason } = &decision
+        && reason.trim().is_empty()
+    {
+        return Err(Error::usage(
+            "--reason needs to say why the plan is rejected",
+        ));
+    }
     let by = by.trim();
     let store = Store::open(project);
     let n = store.get(id)?.id;
     let at = plan::now();
     let mut warnings = Vec::new();
-    let p = store.record(n, |p| {
-        let errors: Vec<Diagnostic> = p.errors().cloned().collect();
-        if !errors.is_empty() {
-            return Err(Error::Input(errors));
-        }
-        warnings = p
-            .diagnostics
-            .iter()
-            .filter(|d| !d.is_error())
-            .cloned()
-            .collect();
-        match &decision {
-            Decision::Approve { accept_changes } => approval::approve(p, by, &at, *accept_changes),
-            Decision::Reject { reason } => approval::reject(p, by, &at, reason),
-        }
-        .map_err(|r| refusal(p, r))
-    })?;
+    let approving = matches!(decision, Decision::Approve { .. });
+    let tasks_store = task::Store::open(project);
+    let (p, tasks) = store.record_with(
+        n,
+        |p| {
+            let errors: Vec<Diagnostic> = p.errors().cloned().collect();
+            if !errors.is_empty() {
+                return Err(Error::Input(errors));
+            }
+            warnings = p
+                .diagnostics
+                .iter()
+                .filter(|d| !d.is_error())
+                .cloned()
+                .collect();
+            match &decision {
+                Decision::Approve { accept_changes } => {
+                    approval::approve(p, by, &at, *accept_changes)
+                }
+                Decision::Reject { reason } => approval::reject(p, by, &at, reason),
+            }
+            .map_err(|r| refusal(p, r))
+        },
+        // Tasks follow the approved content in the same locked step.
+        |lock, p| {
+            if approving {
+                tasks_store.derive_locked(lock, p, &at)
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    )?;
     // Warnings about the status are settled by the record just written.
     warnings.retain(|d| d.code != "status-not-recorded");
-    let tasks = if matches!(decision, Decision::Approve { .. }) {
-        task::Store::open(project).derive(&p, &at)?
-    } else {
-        Vec::new()
-    };
     let state = p.state();
     match ctx.format {
         Format::Json => report::json(&Decided {
@@ -544,10 +586,11 @@ fn check(ctx: &Context, project: &Project, id: Option<&str>) -> Result<Outcome> 
     };
     let failed = results.iter().any(|r| !r.ok) || !unreadable.is_empty();
     match ctx.format {
-        Format::Json => {
-            report::json(&results)?;
-            report::diagnostics(&unreadable, Format::Json)?;
-        }
+        Format::Json => report::json(&serde_json::json!({
+            "ok": !failed,
+            "plans": results,
+            "unreadable": unreadable,
+        }))?,
         Format::Text => {
             for r in &results {
                 let (style, word) = if r.ok { (OK, "ok") } else { (ERROR, "FAIL") };

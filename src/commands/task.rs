@@ -8,6 +8,7 @@ use crate::cli::TaskCommand;
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, Span, display_path};
 use crate::error::{Error, Outcome, Result};
+use crate::gate;
 use crate::plan;
 use crate::policy::Policy;
 use crate::report::{self, BOLD, DIM, ERROR, Format, OK};
@@ -161,11 +162,12 @@ fn show(ctx: &Context, store: &Store, id: &str) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn wrong_status(t: &Task, doing: &str, hint: &str) -> Error {
+fn wrong_status(store: &Store, t: &Task, doing: &str, hint: &str) -> Error {
     Diagnostic::error(
         "task-status",
         format!("cannot {doing} task {}: it is {}", t.id, t.status),
     )
+    .at(store.span_of(&t.id, "status"))
     .hint(hint.to_string())
     .into()
 }
@@ -188,7 +190,7 @@ fn start(
     let catalog = Catalog::load(project);
     catalog.require(owner)?;
     let at = plan::now();
-    let head = evidence::repo_state(&project.root).and_then(|r| r.commit);
+    let head = gate::git::tree_state(&project.root).commit;
     let (t, ()) = store.update(id, |t| {
         let p = store.plans().get_id(t.plan)?;
         plan::check_approved(&p)?;
@@ -196,6 +198,7 @@ fn start(
             TaskStatus::Pending | TaskStatus::Blocked => {}
             TaskStatus::InProgress => {
                 return Err(wrong_status(
+                    store,
                     t,
                     "start",
                     &format!(
@@ -206,6 +209,7 @@ fn start(
             }
             TaskStatus::Completed => {
                 return Err(wrong_status(
+                    store,
                     t,
                     "start",
                     "it is done; see `harness task show`",
@@ -213,6 +217,7 @@ fn start(
             }
             TaskStatus::Stale => {
                 return Err(wrong_status(
+                    store,
                     t,
                     "start",
                     "its plan no longer lists it; see `harness task list --plan`",
@@ -233,6 +238,17 @@ fn start(
             )
             .at(Span::new(&p.path, t.line, 1))
             .hint("finish those first")
+            .into());
+        }
+        if let Some(planned) = t.owner.as_deref()
+            && planned != owner
+        {
+            return Err(Diagnostic::error(
+                "task-owner",
+                format!("task {} belongs to `{planned}`, not `{owner}`", t.id),
+            )
+            .at(Span::new(&p.path, t.line, 1))
+            .hint(format!("start it with `--owner {planned}`, or change the owner in the plan and have it re-approved"))
             .into());
         }
         t.owner = Some(owner.to_string());
@@ -259,6 +275,7 @@ fn block(ctx: &Context, store: &Store, id: &str, reason: &str) -> Result<Outcome
     let (t, ()) = store.update(id, |t| {
         if !matches!(t.status, TaskStatus::Pending | TaskStatus::InProgress) {
             return Err(wrong_status(
+                store,
                 t,
                 "block",
                 "only pending and in-progress tasks can be blocked",
@@ -287,9 +304,10 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
                 "task-not-started",
                 format!("cannot complete task {}: it was never started", t.id),
             )
+            .at(store.span_of(&t.id, "status"))
             .hint(hint)
             .into(),
-            _ => wrong_status(&t, doing, &hint),
+            _ => wrong_status(store, &t, doing, &hint),
         });
     }
     let p = store.plans().get_id(t.plan)?;
@@ -297,7 +315,6 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
     let owner = t.owner.clone().unwrap_or_default();
     let catalog = Catalog::load(project);
     let policy = Policy::compile(catalog.require(&owner)?);
-    let gates: Vec<String> = policy.gates().map(|(cmd, _)| cmd.to_string()).collect();
 
     // The scope check needs git; find out before running anything.
     let changed =
@@ -310,12 +327,15 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
                 .hint("run harness inside the project's git repository"),
             )
         })?;
+    // Harness's own files are not the task's work: plan files change when
+    // any plan is approved, and task files when any task moves. An edit to
+    // the task's own plan is caught above, as the plan is no longer approved.
     let mut ignored = vec![".harness/".to_string()];
     let plans_dir = display_path(project.relative(store.plans().dir()));
     ignored.push(format!("{}/", plans_dir.trim_end_matches('/')));
     let scope = evidence::check_scope(&changed, p.scope(), &ignored);
-    let gate_evidence = task::run_gates(&project.root, &gates);
-    let state = evidence::repo_state(&project.root).unwrap_or_default();
+    let gate_evidence = task::run_gates(project, &policy)?;
+    let state = gate::git::tree_state(&project.root);
     let at = plan::now();
     let passed = gate_evidence.passed() && scope.passed();
     let ev = Evidence {
@@ -331,6 +351,7 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
         // Another process may have moved the task while the gates ran.
         if t.status != TaskStatus::InProgress || t.started_at != started {
             return Err(wrong_status(
+                store,
                 t,
                 "complete",
                 "it changed while the checks ran; run `task done` again",
@@ -351,14 +372,23 @@ fn done(ctx: &Context, project: &Project, store: &Store, id: &str) -> Result<Out
         Format::Json => report::json(&t)?,
         Format::Text => {
             let mut s = evidence_text(&ev);
-            if gates.is_empty() {
+            if ev.gates.is_empty() {
                 let _ = writeln!(
                     s,
                     "  {DIM}(agent `{owner}` defines no quality gates){DIM:#}"
                 );
             }
             for g in ev.failed_gates() {
-                let _ = writeln!(s, "\n{ERROR}gate failed{ERROR:#}: {}", g.name);
+                let _ = write!(s, "\n{ERROR}gate failed{ERROR:#}: {}", g.name);
+                match &g.command {
+                    Some(c) if *c != g.name => {
+                        let _ = writeln!(s, " (`{c}`)");
+                    }
+                    _ => s.push('\n'),
+                }
+                if let Some(log) = &g.log {
+                    let _ = writeln!(s, "  {DIM}log: {log}{DIM:#}");
+                }
                 if let Some(tail) = &g.output_tail {
                     for line in tail.lines() {
                         let _ = writeln!(s, "  | {line}");

@@ -23,9 +23,17 @@
 //!     PlanState::Draft | PlanState::Rejected(_) => {}
 //! }
 //! let in_scope = p.scope().contains("src/realtime/presence.rs");
+//! // A tool's absolute path: relative to the project, never outside it.
+//! let abs = project.root.join("src/realtime/presence.rs");
+//! assert_eq!(p.scope().contains_path(&project.root, &abs), in_scope);
 //! let spec = p.realtime();                        // Option<&RealtimeSpec>
 //! // Or, in one call, the plan only if it is approved and unchanged:
 //! let p = plan::require_approved(&project, "7")?;
+//! // The plan an agent is working under: its in-progress task's plan.
+//! if let Some((task, plan)) = harness::task::Store::open(&project).active("realtime-dev")? {
+//!     plan::check_approved(&plan)?;
+//! #   let _ = task;
+//! }
 //! # let _ = (in_scope, spec, p); Ok(()) }
 //! ```
 

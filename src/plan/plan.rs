@@ -145,9 +145,49 @@ pub struct Plan {
     pub placeholders: Vec<Placeholder>,
     /// Problems that make the plan invalid (errors) or worth a look (warnings).
     pub diagnostics: Vec<Diagnostic>,
+    /// File line of the front matter's `status` key.
+    #[serde(skip)]
+    pub status_line: usize,
     /// The text approved last, when there is an approval (loaded by the store).
     #[serde(skip)]
     pub approved_text: Option<String>,
+}
+
+/// A heading while the body is read.
+struct Heading {
+    level: u8,
+    title: String,
+    /// Byte offsets of the heading line.
+    start: usize,
+    end: usize,
+}
+
+/// A list item while the body is read. Text of nested items goes to the
+/// nested item, not its parent.
+struct ListItem {
+    text: String,
+    /// The item's first inline code span.
+    code: Option<String>,
+    /// `Some(checked)` for a `- [ ]` / `- [x]` item.
+    task: Option<bool>,
+    offset: usize,
+}
+
+impl ListItem {
+    /// The path or glob a Files to Change item names: its first code span,
+    /// else its first word when that looks like a path (holds `/`, `.` or
+    /// `*`), so a grouping item such as `- Frontend:` names nothing.
+    fn path(&self) -> Option<String> {
+        if let Some(code) = &self.code {
+            return Some(code.clone());
+        }
+        let word = self
+            .text
+            .split_whitespace()
+            .next()?
+            .trim_end_matches([':', ',']);
+        word.contains(['/', '.', '*']).then(|| word.to_string())
+    }
 }
 
 /// The slug of a title, for file names: `Presence channel!` → `presence-channel`.
@@ -203,7 +243,13 @@ impl Plan {
                     .hint("the fields are id, title, agent, status (draft, approved, rejected), created and approvals"),
             ]
         })?;
+        let status_line = split
+            .front
+            .lines()
+            .position(|l| l.starts_with("status:"))
+            .map_or(1, |i| split.front_line + i);
         let mut plan = Plan {
+            status_line,
             id: front.id,
             title: front.title,
             agent: front.agent,
@@ -242,21 +288,27 @@ impl Plan {
     fn read_body(&mut self, required: &[String]) {
         let body = std::mem::take(&mut self.body);
         let opts = Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES;
-        let mut headings: Vec<(u8, String, usize, usize, usize)> = Vec::new();
-        let mut heading: Option<(u8, String, usize, usize)> = None;
+        let mut headings: Vec<Heading> = Vec::new();
+        let mut heading: Option<Heading> = None;
+        // Realtime blocks: (text, byte range of the whole fenced block).
         let mut realtime: Vec<(String, usize, usize)> = Vec::new();
         let mut code: Option<(String, usize, usize)> = None;
-        // Open list items: (text, first code span, task marker, offset).
-        let mut items: Vec<(String, Option<String>, Option<bool>, usize)> = Vec::new();
-        let mut done_items: Vec<(String, Option<String>, Option<bool>, usize)> = Vec::new();
+        let mut items: Vec<ListItem> = Vec::new();
+        let mut done_items: Vec<ListItem> = Vec::new();
         for (event, range) in Parser::new_ext(&body, opts).into_offset_iter() {
             match event {
                 Event::Start(Tag::Heading { level, .. }) => {
-                    heading = Some((level as u8, String::new(), range.start, range.end));
+                    heading = Some(Heading {
+                        level: level as u8,
+                        title: String::new(),
+                        start: range.start,
+                        end: range.end,
+                    });
                 }
                 Event::End(TagEnd::Heading(_)) => {
-                    if let Some((level, title, start, end)) = heading.take() {
-                        headings.push((level, title.trim().to_string(), start, end, 0));
+                    if let Some(mut h) = heading.take() {
+                        h.title = h.title.trim().to_string();
+                        headings.push(h);
                     }
                 }
                 Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
@@ -269,10 +321,15 @@ impl Plan {
                         realtime.push(block);
                     }
                 }
-                Event::Start(Tag::Item) => items.push((String::new(), None, None, range.start)),
+                Event::Start(Tag::Item) => items.push(ListItem {
+                    text: String::new(),
+                    code: None,
+                    task: None,
+                    offset: range.start,
+                }),
                 Event::TaskListMarker(checked) => {
                     if let Some(item) = items.last_mut() {
-                        item.2 = Some(checked);
+                        item.task = Some(checked);
                     }
                 }
                 Event::End(TagEnd::Item) => {
@@ -286,25 +343,25 @@ impl Plan {
                     }
                 }
                 Event::Text(t) => {
-                    if let Some((_, title, _, _)) = heading.as_mut() {
-                        title.push_str(&t);
+                    if let Some(h) = heading.as_mut() {
+                        h.title.push_str(&t);
                     } else if let Some(item) = items.last_mut() {
-                        item.0.push_str(&t);
+                        item.text.push_str(&t);
                     }
                 }
                 Event::Code(t) => {
-                    if let Some((_, title, _, _)) = heading.as_mut() {
-                        title.push_str(&t);
+                    if let Some(h) = heading.as_mut() {
+                        h.title.push_str(&t);
                     } else if let Some(item) = items.last_mut() {
-                        if item.1.is_none() {
-                            item.1 = Some(t.to_string());
+                        if item.code.is_none() {
+                            item.code = Some(t.to_string());
                         }
-                        item.0.push_str(&t);
+                        item.text.push_str(&t);
                     }
                 }
                 Event::SoftBreak | Event::HardBreak => {
                     if let Some(item) = items.last_mut() {
-                        item.0.push(' ');
+                        item.text.push(' ');
                     }
                 }
                 _ => {}
@@ -313,22 +370,20 @@ impl Plan {
         self.body = body;
 
         // Sections: each runs to the next heading of the same or a higher level.
-        for i in 0..headings.len() {
-            let (level, _, _, end, _) = headings[i];
-            let stop = headings[i + 1..]
-                .iter()
-                .find(|h| h.0 <= level)
-                .map_or(self.body.len(), |h| h.2);
-            headings[i].4 = stop;
-            let _ = end;
-        }
         self.sections = headings
             .iter()
-            .map(|(level, title, start, end, stop)| Section {
-                level: *level,
-                title: title.clone(),
-                line: self.line_at(*start),
-                content: *end..*stop,
+            .enumerate()
+            .map(|(i, h)| {
+                let stop = headings[i + 1..]
+                    .iter()
+                    .find(|next| next.level <= h.level)
+                    .map_or(self.body.len(), |next| next.start);
+                Section {
+                    level: h.level,
+                    title: h.title.clone(),
+                    line: self.line_at(h.start),
+                    content: h.end..stop,
+                }
             })
             .collect();
 
@@ -344,29 +399,21 @@ impl Plan {
             .iter()
             .find(|s| key(&s.title).contains("task"))
             .cloned();
-        done_items.sort_by_key(|i| i.3);
+        done_items.sort_by_key(|i| i.offset);
         let mut entries = Vec::new();
-        for (text, first_code, task, offset) in &done_items {
-            let line = self.line_at(*offset);
-            if within(files.as_ref(), *offset) {
-                // An item of a nested list is its own entry; only its own
-                // first line counts for the parent.
-                let text = text.trim();
-                let pattern = first_code.clone().unwrap_or_else(|| {
-                    text.split([' ', '\t'])
-                        .next()
-                        .unwrap_or("")
-                        .trim_end_matches([':', ','])
-                        .to_string()
-                });
+        for item in &done_items {
+            let line = self.line_at(item.offset);
+            if within(files.as_ref(), item.offset)
+                && let Some(pattern) = item.path()
+            {
                 entries.push((pattern, line));
             }
-            if let Some(checked) = task
-                && within(tasks.as_ref(), *offset)
+            if let Some(checked) = item.task
+                && within(tasks.as_ref(), item.offset)
             {
                 self.tasks.push(TaskItem {
-                    text: collapse(text),
-                    checked: *checked,
+                    text: collapse(&item.text),
+                    checked,
                     line,
                 });
             }
@@ -507,7 +554,7 @@ impl Plan {
                         recorded.as_str()
                     ),
                 )
-                .at(self.span(2, 1))
+                .at(self.span(self.status_line, 1))
                 .hint("use `harness plan approve` or `harness plan reject`; do not edit the status by hand"),
             );
         }
@@ -687,7 +734,7 @@ impl Plan {
 mod tests {
     use super::*;
 
-    pub(crate) const PLAN: &str = "---\nid: 7\ntitle: \"Presence channel\"\nagent: \"realtime-engineer\"\nstatus: draft\ncreated: \"2026-01-02T03:04:05Z\"\n---\n## PLAN: Presence channel\n\n### Context\nWho is in a room.\n\n### Realtime Spec\n```yaml realtime\ntransport: websocket\nchannels:\n  - name: \"room:{id}\"\n    presence: true\n```\n\n### Files to Change\n- `src/realtime/presence.rs`: the service\n- `web/src/hooks/` the hook\n- tests/presence.rs\n\n### Tasks\n- [ ] Presence service\n- [x] Client hook (after 1)\n\nPLAN_APPROVED: pending\n";
+    pub(crate) const PLAN: &str = "---\nid: 7\ntitle: \"Presence channel\"\nagent: \"realtime-engineer\"\nstatus: draft\ncreated: \"2026-01-02T03:04:05Z\"\n---\n## PLAN: Presence channel\n\n### Context\nWho is in a room.\n\n### Realtime Spec\n```yaml realtime\ntransport: websocket\nchannels:\n  - name: \"room:{id}\"\n    presence: true\n```\n\n### Files to Change\n- `src/realtime/presence.rs`: the service\n- `web/src/hooks/` the hook\n- tests/presence.rs\n- Frontend:\n  - `web/x.ts`\n\n### Tasks\n- [ ] Presence service\n- [x] Client hook (after 1)\n\nPLAN_APPROVED: pending\n";
 
     fn parse(text: &str) -> Plan {
         Plan::parse(
@@ -713,7 +760,8 @@ mod tests {
             [
                 "src/realtime/presence.rs",
                 "web/src/hooks/**",
-                "tests/presence.rs"
+                "tests/presence.rs",
+                "web/x.ts"
             ]
         );
         assert_eq!(p.scope.entries()[1].line, 23);
@@ -722,10 +770,10 @@ mod tests {
         assert_eq!(p.tasks.len(), 2);
         assert_eq!(p.tasks[1].text, "Client hook (after 1)");
         assert!(p.tasks[1].checked);
-        assert_eq!(p.tasks[0].line, 27);
+        assert_eq!(p.tasks[0].line, 29);
         assert_eq!(p.realtime_line, Some(15));
         assert!(p.realtime().unwrap().channels[0].presence);
-        assert_eq!(p.marker.as_ref().unwrap().line, 30);
+        assert_eq!(p.marker.as_ref().unwrap().line, 32);
         assert!(p.placeholders.is_empty());
     }
 
@@ -752,7 +800,7 @@ mod tests {
             codes,
             [
                 ("invalid-realtime", 18),
-                ("missing-marker", 29),
+                ("missing-marker", 31),
                 ("missing-section", 8)
             ]
         );

@@ -96,6 +96,28 @@ impl Scope {
         self.set.is_match(normalise_path(path.as_ref()))
     }
 
+    /// Whether `path` lies within the scope, for a path as tools give it:
+    /// absolute, or relative to the project `root`. An absolute path outside
+    /// the project never does.
+    pub fn contains_path(&self, root: &Path, path: &Path) -> bool {
+        let rel = if path.is_absolute() {
+            match path.strip_prefix(root) {
+                Ok(rel) => rel,
+                Err(_) => return false,
+            }
+        } else {
+            path
+        };
+        // `..` could climb out of a covered directory.
+        if rel
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return false;
+        }
+        self.contains(rel.to_string_lossy())
+    }
+
     /// The first entry that covers `path`.
     pub fn matching_entry(&self, path: impl AsRef<str>) -> Option<&ScopeEntry> {
         let p = normalise_path(path.as_ref());
@@ -148,6 +170,11 @@ mod tests {
         assert!(s.contains("docs/a/b.md"));
         assert!(s.contains("tests/x/y.rs"));
         assert_eq!(s.matching_entry("docs/x").unwrap().line, 3);
+        let root = Path::new("/repo");
+        assert!(s.contains_path(root, Path::new("/repo/src/a.rs")));
+        assert!(s.contains_path(root, Path::new("docs/x.md")));
+        assert!(!s.contains_path(root, Path::new("/elsewhere/src/a.rs")));
+        assert!(!s.contains_path(root, Path::new("docs/../secrets.txt")));
     }
 
     #[test]

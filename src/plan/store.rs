@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::approval::{self, Approval};
 use super::plan::{self, Plan};
 use crate::config::Project;
-use crate::diagnostic::{Diagnostic, display_path, suggest};
+use crate::diagnostic::{Diagnostic, display_path};
 use crate::error::{Error, Result};
 use crate::fsutil;
 
@@ -48,6 +48,12 @@ pub struct Lock {
 pub fn lock(project: &Project) -> Result<Lock> {
     let dir = project.root.join(".harness");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
+    // Local run data never belongs in the repository, whatever the
+    // project's own .gitignore says.
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        fsutil::write_atomic(&ignore, b"*\n")?;
+    }
     let path = dir.join("lock");
     let file = OpenOptions::new()
         .create(true)
@@ -71,6 +77,16 @@ pub struct Listing {
 pub struct Store {
     project: Project,
     dir: PathBuf,
+}
+
+/// Up to ten ids, then how many more: ids are numbers, so "did you mean"
+/// would only guess.
+pub fn shortlist(ids: &[String]) -> String {
+    let mut out = ids.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+    if ids.len() > 10 {
+        out.push_str(&format!(" and {} more", ids.len() - 10));
+    }
+    out
 }
 
 /// Reads a plan id as people write it: `7`, `0007`, `0007-presence-channel`,
@@ -146,6 +162,23 @@ impl Store {
         let text = fsutil::read_text(path)?;
         let shown = self.project.relative(path);
         let mut plan = Plan::parse(shown, &text, self.required()).map_err(Error::Input)?;
+        let named = path.file_name().and_then(|n| n.to_str()).and_then(parse_id);
+        if let Some(named) = named
+            && named != plan.id
+        {
+            // Ids find plans and their task files; two disagreeing ids would
+            // make a task belong to the wrong plan.
+            return Err(Diagnostic::error(
+                "id-mismatch",
+                format!(
+                    "the file is named for plan {named:04} but its front matter says `id: {}`",
+                    plan.id
+                ),
+            )
+            .at(crate::diagnostic::Span::new(shown, 2, 1))
+            .hint(format!("set `id: {named}` or rename the file"))
+            .into());
+        }
         if let Some(last) = approval::last_approval(&plan.approvals) {
             let stored = self.approved_path(plan.id, &last.hash);
             // The stored text must be what was approved; a mismatch means it
@@ -191,13 +224,11 @@ impl Store {
             (None, _) => {
                 let known: Vec<String> = files.iter().map(|(i, _)| format!("{i:04}")).collect();
                 let wanted = format!("{id:04}");
-                let hint = match suggest(&wanted, known.iter().map(String::as_str)) {
-                    _ if known.is_empty() => {
-                        "there are no plans yet; create one with `harness plan new TITLE --agent NAME`"
-                            .to_string()
-                    }
-                    Some(s) => format!("did you mean `{s}`? `harness plan list` shows every plan"),
-                    None => format!("known plans: {}", known.join(", ")),
+                let hint = if known.is_empty() {
+                    "there are no plans yet; create one with `harness plan new TITLE --agent NAME`"
+                        .to_string()
+                } else {
+                    format!("known plans: {}", shortlist(&known))
                 };
                 Err(
                     Diagnostic::error("unknown-plan", format!("there is no plan {wanted}"))
@@ -253,7 +284,19 @@ impl Store {
         id: u32,
         decide: impl FnOnce(&Plan) -> Result<Vec<Approval>>,
     ) -> Result<Plan> {
-        let _lock = lock(&self.project)?;
+        self.record_with(id, decide, |_, _| Ok(()))
+            .map(|(plan, ())| plan)
+    }
+
+    /// [`Store::record`], then `after` with the plan as written, still under
+    /// the same lock (for deriving its tasks in the same step).
+    pub fn record_with<T>(
+        &self,
+        id: u32,
+        decide: impl FnOnce(&Plan) -> Result<Vec<Approval>>,
+        after: impl FnOnce(&Lock, &Plan) -> Result<T>,
+    ) -> Result<(Plan, T)> {
+        let lock = lock(&self.project)?;
         let path = self.path_of(id)?;
         let plan = self.read(&path)?;
         let chain = decide(&plan)?;
@@ -266,7 +309,9 @@ impl Store {
         }
         let text = plan.render_with(status, &chain);
         fsutil::write_atomic(&path, text.as_bytes())?;
-        self.read(&path)
+        let written = self.read(&path)?;
+        let out = after(&lock, &written)?;
+        Ok((written, out))
     }
 
     /// Plan ids in use, for suggestions.

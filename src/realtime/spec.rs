@@ -255,7 +255,7 @@ pub fn parse_block(
             .location()
             .map_or((1, 1), |l| (l.line() as usize, l.column() as usize));
         let msg = e.to_string();
-        let msg = msg.lines().next().unwrap_or("").trim().to_string();
+        let msg = clean_message(msg.lines().next().unwrap_or(""));
         vec![
             Diagnostic::error("invalid-realtime", format!("realtime block: {msg}"))
                 .at(Span::new(path, first_line + line.saturating_sub(1), col))
@@ -268,6 +268,23 @@ pub fn parse_block(
     } else {
         Err(errors)
     }
+}
+
+/// The library's message without the location it repeats (`error: line 6
+/// column 9: ...`): the diagnostic carries the location itself.
+fn clean_message(line: &str) -> String {
+    let mut msg = line.trim();
+    msg = msg.strip_prefix("error: ").unwrap_or(msg);
+    if let Some(rest) = msg.strip_prefix("line ")
+        && let Some((_, after)) = rest.split_once(": ")
+        && rest
+            .split(':')
+            .next()
+            .is_some_and(|loc| loc.contains("column"))
+    {
+        msg = after;
+    }
+    msg.to_string()
 }
 
 fn at(path: &Path, first_line: usize, s: &Spanned<String>) -> Span {
@@ -454,7 +471,12 @@ mod tests {
         )
         .unwrap_err();
         let d = &e[0];
-        assert!(d.message.contains("histroy"), "{}", d.message);
+        assert!(
+            d.message
+                .starts_with("realtime block: unknown field `histroy`"),
+            "{}",
+            d.message
+        );
         assert_eq!(d.span.as_ref().unwrap().line, 22);
     }
 

@@ -2,19 +2,18 @@
 //! quality gates run and timed, and the files changed since the task started
 //! checked against the plan's Files to Change.
 //!
-//! [`run_gates`] is the one entry point for running gates, so a parallel
-//! runner can replace the sequential one here without touching callers.
+//! [`run_gates`] is the one entry point for running gates; it hands them to
+//! the parallel gate runner and keeps what a task's evidence needs.
 
 use std::path::Path;
-use std::process::Command;
-use std::time::Instant;
 
 use super::task::{GateRun, ScopeCheck};
+use crate::config::Project;
 use crate::diagnostic::display_path;
-use crate::plan::{Scope, approval::digest_bytes};
-
-/// Lines of output kept for a failing gate.
-const TAIL_LINES: usize = 20;
+use crate::error::Result;
+use crate::gate;
+use crate::plan::Scope;
+use crate::policy::Policy;
 
 /// The outcome of running a set of gates.
 #[derive(Debug, Clone, Default)]
@@ -28,93 +27,55 @@ impl GateEvidence {
     }
 }
 
-/// Runs each gate command with `sh -c` in `root`, in order, and records its
-/// exit code, duration and output digest. Every gate runs even after one
-/// fails, so the evidence is complete.
-pub fn run_gates(root: &Path, commands: &[String]) -> GateEvidence {
-    let mut runs = Vec::new();
-    for command in commands {
-        let start = Instant::now();
-        let output = Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .current_dir(root)
-            .stdin(std::process::Stdio::null())
-            .output();
-        let duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let run = match output {
-            Ok(out) => {
-                let mut all = out.stdout;
-                all.extend_from_slice(&out.stderr);
-                let passed = out.status.success();
-                GateRun {
-                    name: command.clone(),
-                    exit_code: out.status.code(),
-                    passed,
-                    duration_ms,
-                    output_digest: digest_bytes(&all),
-                    output_tail: (!passed).then(|| tail(&String::from_utf8_lossy(&all))),
-                }
+/// Runs the quality gates of `policy` (the task owner's) for `project`,
+/// through the gate runner (`crate::gate`): in parallel, with timeouts, each
+/// run recorded under `.harness/gates/`. An agent that lists no gates gets
+/// the project's configured or detected ones, as `harness gate run` does.
+///
+/// This is the one place `task done` runs gates.
+pub fn run_gates(project: &Project, policy: &Policy) -> Result<GateEvidence> {
+    let specs = gate::select(project, Some(policy), &[], None)?;
+    if specs.is_empty() {
+        return Ok(GateEvidence::default());
+    }
+    let report = gate::run_blocking(
+        specs,
+        &gate::RunOptions::new(&project.root),
+        gate::Progress::Silent,
+    )?;
+    let runs = report
+        .gates
+        .iter()
+        .map(|g| {
+            let passed = g.status.passed();
+            let mut tail = g.tail.clone();
+            if tail.is_empty()
+                && let Some(reason) = &g.reason
+            {
+                tail = format!("{reason}\n");
             }
-            Err(e) => GateRun {
-                name: command.clone(),
-                exit_code: None,
-                passed: false,
-                duration_ms,
-                output_digest: digest_bytes(b""),
-                output_tail: Some(format!("cannot start `sh`: {e}\n")),
-            },
-        };
-        runs.push(run);
-    }
-    GateEvidence { runs }
-}
-
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(TAIL_LINES);
-    let mut out = lines[start..].join("\n");
-    if !out.is_empty() {
-        out.push('\n');
-    }
-    out
-}
-
-/// The state of the repository: HEAD and whether the work tree is dirty.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RepoState {
-    pub commit: Option<String>,
-    pub dirty: bool,
+            GateRun {
+                name: g.name.clone(),
+                command: Some(g.command.clone()),
+                exit_code: g.exit_code,
+                passed,
+                duration_ms: u64::try_from(g.duration.as_millis()).unwrap_or(u64::MAX),
+                output_digest: format!("sha256:{}", g.output_sha256),
+                output_tail: (!passed && !tail.is_empty()).then_some(tail),
+                log: g.log_path.as_ref().map(|p| display_path(p)),
+            }
+        })
+        .collect();
+    Ok(GateEvidence { runs })
 }
 
 fn repo(root: &Path) -> Option<git2::Repository> {
     git2::Repository::discover(root).ok()
 }
 
-/// HEAD and the dirty flag; `None` when `root` is not in a git repository.
-pub fn repo_state(root: &Path) -> Option<RepoState> {
-    let repo = repo(root)?;
-    let commit = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .map(|c| c.id().to_string());
-    let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(true).recurse_untracked_dirs(true);
-    let dirty = repo
-        .statuses(Some(&mut opts))
-        .map(|s| {
-            s.iter().any(|e| {
-                e.status() != git2::Status::CURRENT && !e.status().contains(git2::Status::IGNORED)
-            })
-        })
-        .unwrap_or(false);
-    Some(RepoState { commit, dirty })
-}
-
 /// Files changed since commit `since` (or since the empty tree), counting
 /// staged, unstaged and untracked changes, as paths relative to the project
-/// root. `None` when `root` is not in a git repository.
+/// root. An error when `root` is not in a git repository.
 pub fn changed_since(root: &Path, since: Option<&str>) -> Result<Vec<String>, String> {
     let repo = repo(root).ok_or("the project is not in a git repository")?;
     let tree = match since {
@@ -172,21 +133,6 @@ pub fn check_scope(changed: &[String], scope: &Scope, ignored: &[String]) -> Sco
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gates_record_exit_codes_and_output() {
-        let dir = tempfile::tempdir().unwrap();
-        let ev = run_gates(
-            dir.path(),
-            &["echo ok".to_string(), "echo bad >&2; exit 3".to_string()],
-        );
-        assert!(!ev.passed());
-        assert_eq!(ev.runs[0].exit_code, Some(0));
-        assert!(ev.runs[0].passed && ev.runs[0].output_tail.is_none());
-        assert_eq!(ev.runs[0].output_digest, digest_bytes(b"ok\n"));
-        assert_eq!(ev.runs[1].exit_code, Some(3));
-        assert_eq!(ev.runs[1].output_tail.as_deref(), Some("bad\n"));
-    }
 
     #[test]
     fn scope_check_ignores_harness_files() {

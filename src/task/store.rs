@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::task::{Task, TaskStatus, parse_id};
 use crate::config::Project;
-use crate::diagnostic::{Diagnostic, Span, display_path, suggest};
+use crate::diagnostic::{Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::plan::{self, Plan};
@@ -100,14 +100,15 @@ impl Store {
         if path.is_file() {
             return self.read(&path);
         }
-        let known: Vec<String> = self.all()?.into_iter().map(|t| t.id).collect();
+        let plan = parse_id(id).map_or(0, |(p, _)| p);
+        let known: Vec<String> = self.of_plan(plan)?.into_iter().map(|t| t.id).collect();
         let hint = if known.is_empty() {
-            "there are no tasks yet; tasks are derived when a plan is approved".to_string()
+            format!("plan {plan:04} has no tasks; tasks are derived when a plan is approved")
         } else {
-            match suggest(id, known.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`? `harness task list` shows every task"),
-                None => "`harness task list` shows every task".to_string(),
-            }
+            format!(
+                "tasks of plan {plan:04}: {}; `harness task list` shows every task",
+                plan::store::shortlist(&known)
+            )
         };
         Err(
             Diagnostic::error("unknown-task", format!("there is no task {id}"))
@@ -144,7 +145,12 @@ impl Store {
     /// Re-derives plan `plan`'s tasks from its approved content (see
     /// [`super::derive::reconcile`]) and writes those that changed.
     pub fn derive(&self, plan: &Plan, at: &str) -> Result<Vec<Task>> {
-        let _lock = plan::lock(self.project())?;
+        let lock = plan::lock(self.project())?;
+        self.derive_locked(&lock, plan, at)
+    }
+
+    /// [`Store::derive`] for a caller that already holds the project lock.
+    pub fn derive_locked(&self, _lock: &plan::Lock, plan: &Plan, at: &str) -> Result<Vec<Task>> {
         let existing = self.of_plan(plan.id)?;
         let tasks = super::derive::reconcile(plan, &plan.hash(), &existing, at);
         for t in &tasks {
@@ -177,6 +183,23 @@ impl Store {
                 Ok(Some((t, p)))
             }
         }
+    }
+
+    /// Where a task's `key` is written in its file, for locating errors
+    /// about it (line 1 when the key is absent).
+    pub fn span_of(&self, id: &str, key: &str) -> Span {
+        let Some(path) = self.path_of(id) else {
+            return Span::new(id, 1, 1);
+        };
+        let line = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .position(|l| l.starts_with(&format!("{key} =")))
+                    .map(|i| i + 1)
+            })
+            .unwrap_or(1);
+        Span::new(self.project().relative(&path), line, 1)
     }
 
     /// The path of a task file as shown to people.

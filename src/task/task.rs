@@ -8,9 +8,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
+    /// Not started.
     Pending,
+    /// Started by its owner (`task start`).
+    #[value(name = "in_progress")]
     InProgress,
+    /// Waiting on something (`task block`).
     Blocked,
+    /// Done, with the evidence harness gathered (`task done`).
     Completed,
     /// The plan was re-approved without this task (or with it changed): kept,
     /// never dropped, but no longer to be worked on.
@@ -49,8 +54,11 @@ pub struct Change {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateRun {
-    /// The gate's name: its command as the agent definition states it.
+    /// The gate's name, as `harness gate run` shows it.
     pub name: String,
+    /// The command it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
     /// The exit code; absent when the process was killed by a signal or
     /// could not be started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,6 +70,9 @@ pub struct GateRun {
     /// The last lines of output, kept for a failing gate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_tail: Option<String>,
+    /// The full output, relative to the project root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
 }
 
 /// The result of the plan-scope check: files changed since the task
@@ -212,6 +223,8 @@ mod tests {
             },
             gates: vec![GateRun {
                 name: "cargo test".into(),
+                command: Some("cargo test".into()),
+                log: None,
                 exit_code: Some(101),
                 passed: false,
                 duration_ms: 5,

@@ -1,0 +1,286 @@
+//! The conformance table: messages and the rules each must break (none for
+//! a valid message). It holds the specification's own examples, each way
+//! the common checkers disagree with the specification, and the awkward
+//! cases: unicode, CRLF, long bodies, footers that are not footers.
+
+use super::*;
+use crate::agent::Catalog;
+
+struct Plans;
+
+impl PlanLookup for Plans {
+    fn lookup(&self, r: &Reference) -> PlanState {
+        match (r.plan_id(), r) {
+            (Some("0007"), Reference::Task { task, .. }) if task != "3" => PlanState::UnknownTask,
+            (Some("0007"), _) => PlanState::Approved {
+                scope: Scope::default(),
+            },
+            (Some("0008"), _) => PlanState::NotApproved {
+                status: "draft".into(),
+            },
+            (Some("0009"), _) => PlanState::Changed,
+            _ => PlanState::Unknown,
+        }
+    }
+}
+
+fn verdict(message: &str, config: &CommitsConfig) -> Vec<&'static str> {
+    let catalog = Catalog::default();
+    let checker = Checker::new(config, &Plans, &catalog);
+    let input = CommitInput {
+        sha: "0000000000000000000000000000000000000000",
+        message,
+        parents: 1,
+    };
+    let v = checker.check(&input, &mut || Ok(Vec::new())).unwrap();
+    assert_eq!(v.ok, v.violations.is_empty());
+    let mut rules: Vec<_> = v.violations.iter().map(|v| v.rule).collect();
+    if let Some(reason) = v.ignored {
+        rules.push(match reason {
+            "merge" => "ignored:merge",
+            "revert" => "ignored:revert",
+            "fixup" => "ignored:fixup",
+            _ => "ignored:version",
+        });
+    }
+    rules.sort_unstable();
+    rules.dedup();
+    rules
+}
+
+#[track_caller]
+fn table(config: &CommitsConfig, cases: &[(&str, &[&str])]) {
+    let mut failures = Vec::new();
+    for (message, expected) in cases {
+        let mut expected = expected.to_vec();
+        expected.sort_unstable();
+        let got = verdict(message, config);
+        if got != expected {
+            failures.push(format!(
+                "{message:?}\n  expected {expected:?}\n  got      {got:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+const OK: &[&str] = &[];
+
+/// Syntax and the default (config-conventional) rules.
+#[test]
+fn syntax_and_default_rules() {
+    let long_body = format!("feat: long body\n\n{}\n", "word ".repeat(4000));
+    let long_header = format!("feat: {}", "x".repeat(95));
+    let exact_header = format!("feat: {}", "x".repeat(94));
+    let unicode_header = format!("feat: {}", "é".repeat(94));
+    let cases: &[(&str, &[&str])] = &[
+        // The specification's examples.
+        (
+            "feat: allow provided config object to extend other configs\n\nBREAKING CHANGE: `extends` key in config file is now used for extending other config files",
+            OK,
+        ),
+        (
+            "feat!: send an email to the customer when a product is shipped",
+            OK,
+        ),
+        (
+            "feat(api)!: send an email to the customer when a product is shipped",
+            OK,
+        ),
+        (
+            "chore!: drop support for Node 6\n\nBREAKING CHANGE: use JavaScript features not available in Node 6.",
+            OK,
+        ),
+        ("docs: correct spelling of CHANGELOG", OK),
+        ("feat(lang): add Polish language", OK),
+        (
+            "fix: prevent racing of requests\n\nIntroduce a request id and a reference to latest request. Dismiss\nincoming responses other than from latest request.\n\nRemove timeouts which were used to mitigate the racing issue but are\nobsolete now.\n\nReviewed-by: Z\nRefs: #123",
+            OK,
+        ),
+        // Where the common checkers are looser than the specification.
+        ("fix():  empty scope", &["scope-empty"]),
+        ("fix(): empty scope", &["scope-empty"]),
+        ("fix( ): blank scope", &["scope-empty"]),
+        ("fix:no-space", &["subject-separator"]),
+        ("fix:  two spaces", &["subject-separator"]),
+        ("fix:\ttab", &["subject-separator"]),
+        (
+            "fix: a header wrapped\nonto a second line",
+            &["body-leading-blank"],
+        ),
+        (
+            "feat: header\nbody without a blank line",
+            &["body-leading-blank"],
+        ),
+        ("fix: ", &["header-trim", "subject-empty"]),
+        ("fix:", &["subject-empty"]),
+        ("feat(x)!:", &["subject-empty"]),
+        ("fix: x\n\nbody\nRefs: #6", &["footer-leading-blank"]),
+        (
+            "fix: x\n\nbody text\nReviewed-by: Z\nRefs: #6",
+            &["footer-leading-blank"],
+        ),
+        (
+            "feat: x\n\nbreaking change: lower case is not a breaking change",
+            &["breaking-change-uppercase"],
+        ),
+        (
+            "feat: x\n\nBreaking-Change: mixed case",
+            &["breaking-change-uppercase"],
+        ),
+        ("feat: x\n\nBREAKING-CHANGE: the hyphenated form", OK),
+        (
+            "feat: x\n\nBREAKING CHANGE #12",
+            &["breaking-change-format"],
+        ),
+        // Types are case-insensitive.
+        ("FEAT: upper-case type", OK),
+        ("Fix: title-case type", OK),
+        ("feat(Parser): scope case is free", OK),
+        // Unknown types and near misses.
+        ("feature: not a type", &["type-enum"]),
+        ("fixed: not a type", &["type-enum"]),
+        ("wip: work in progress", &["type-enum"]),
+        ("update readme", &["header-format"]),
+        ("Update README.md", &["header-format"]),
+        ("fix bug in parser", &["header-format"]),
+        ("(scope): no type", &["header-format"]),
+        ("fix(scope: unclosed", &["scope-empty"]),
+        ("fix(a)(b): two scopes", &["header-format"]),
+        ("feat !: space before bang", &["header-format"]),
+        ("feat (scope): space before scope", &["header-format"]),
+        ("", &["header-format"]),
+        ("\n\n", &["header-format"]),
+        // Header rules.
+        (" feat: leading space", &["header-trim"]),
+        ("feat: trailing space ", &["header-trim"]),
+        ("feat: ends with a full stop.", &["subject-full-stop"]),
+        ("feat: ends with an ellipsis...", OK),
+        ("feat: ends with a question?", OK),
+        (&long_header, &["header-max-length"]),
+        (&exact_header, OK),
+        (&unicode_header, OK),
+        // Unicode.
+        ("feat(i18n): traduction française", OK),
+        ("fix(日本語): 修正する", OK),
+        ("feat: emoji 🚀 in the description", OK),
+        ("docs(ü): ümlaut scope", OK),
+        ("feat：fullwidth colon", &["header-format"]),
+        // Line endings and white space around the message.
+        ("feat: crlf\r\n\r\nbody line\r\n\r\nRefs: #6\r\n", OK),
+        ("feat: crlf header only\r\n", OK),
+        ("fix: trailing newlines\n\n\n", OK),
+        ("fix: body\n\n\n\nafter many blank lines", OK),
+        (&long_body, OK),
+        // Bodies and footers.
+        (
+            "fix: x\n\nfirst paragraph\n\nsecond paragraph\n\nRefs: #6",
+            OK,
+        ),
+        ("fix: x\n\nRefs: #6", OK),
+        ("fix: x\n\nRefs #6", OK),
+        ("fix: x\n\nSigned-off-by: A <a@b.c>\nRefs: #6", OK),
+        (
+            "fix: x\n\nBREAKING CHANGE: a description\n  that continues",
+            OK,
+        ),
+        ("fix: x\n\nNote: body prose that looks like a footer", OK),
+        ("fix: x\n\nA body that mentions Refs: #6 in passing.", OK),
+        (
+            "revert: let us never again speak of the noodle incident\n\nRefs: 676104e, a215868",
+            OK,
+        ),
+        // Ignored, as commitlint ignores them.
+        ("Merge branch 'main' into feature", &["ignored:merge"]),
+        ("Merge pull request #12 from a/b", &["ignored:merge"]),
+        (
+            "Merge remote-tracking branch 'origin/main'",
+            &["ignored:merge"],
+        ),
+        ("Merge tag 'v1.2.0'", &["ignored:merge"]),
+        (
+            "Revert \"feat: add a thing\"\n\nThis reverts commit abc.",
+            &["ignored:revert"],
+        ),
+        ("Reapply \"feat: add a thing\"", &["ignored:revert"]),
+        ("fixup! feat: add a thing", &["ignored:fixup"]),
+        ("squash! feat: add a thing", &["ignored:fixup"]),
+        ("amend! feat: add a thing", &["ignored:fixup"]),
+        ("1.2.3", &["ignored:version"]),
+        ("v2.0.0-rc.1", &["ignored:version"]),
+        ("Release 1.2.3", &["header-format"]),
+        ("Mergeable changes", &["header-format"]),
+        ("revert \"lower-case revert\"", &["header-format"]),
+    ];
+    assert!(cases.len() >= 70, "{} cases", cases.len());
+    table(&CommitsConfig::default(), cases);
+}
+
+/// Each ignore can be switched off, and then the commit is checked.
+#[test]
+fn ignores_are_switchable() {
+    let config = CommitsConfig {
+        ignore: IgnoreConfig {
+            merges: false,
+            reverts: false,
+            fixups: false,
+            versions: false,
+        },
+        ..CommitsConfig::default()
+    };
+    table(
+        &config,
+        &[
+            ("Merge branch 'main' into feature", &["header-format"]),
+            ("Revert \"feat: add a thing\"", &["header-format"]),
+            ("fixup! feat: add a thing", &["header-format"]),
+            ("1.2.3", &["header-format"]),
+        ],
+    );
+}
+
+/// References, when required: to plans, tasks and (when allowed) issues.
+#[test]
+fn references() {
+    let mut config = CommitsConfig {
+        require_reference: true,
+        ..CommitsConfig::default()
+    };
+    table(
+        &config,
+        &[
+            ("feat: no reference", &["references-empty"]),
+            ("feat: x\n\nRefs: 0007", OK),
+            ("feat: x\n\nPlan: 0007", OK),
+            ("feat: x\n\nTask: 0007-3", OK),
+            ("feat: x\n\nrefs: 0007-3", OK),
+            ("feat: x\n\nRefs: 0007-4", &["reference-unknown"]),
+            ("feat: x\n\nRefs: 0001", &["reference-unknown"]),
+            ("feat: x\n\nRefs: 0008", &["reference-unapproved"]),
+            ("feat: x\n\nRefs: 0009-1", &["reference-changed"]),
+            ("feat: x\n\nRefs: 0007, 0009", &["reference-changed"]),
+            ("feat: x\n\nRefs: #12", &["reference-issue"]),
+            (
+                "feat: x\n\nRefs: plan seven",
+                &["reference-invalid", "references-empty"],
+            ),
+            (
+                "feat: x\n\nbody\nRefs: 0007",
+                &["footer-leading-blank", "references-empty"],
+            ),
+            ("feat: x\n\nCloses: 0007", &["references-empty"]),
+            ("Merge branch 'x'", &["ignored:merge"]),
+        ],
+    );
+    config.issue_references = true;
+    table(
+        &config,
+        &[
+            ("feat: x\n\nRefs: #12", OK),
+            ("feat: x\n\nRefs #12", OK),
+            ("feat: x\n\nRefs: #12, 0007-3", OK),
+            ("feat: x\n\nRefs: #12, 0008", &["reference-unapproved"]),
+            ("feat: x", &["references-empty"]),
+        ],
+    );
+}

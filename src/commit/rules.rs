@@ -1,0 +1,445 @@
+//! The project's commit rules: the `[commits]` section of `harness.toml`,
+//! commitlint's config-conventional as the defaults, and an agent's own
+//! commit conventions on top when a commit names its agent.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Violation;
+use super::conventional::{self, Footer, Syntax};
+use crate::policy::Policy;
+
+/// config-conventional's types.
+pub const DEFAULT_TYPES: &[&str] = &[
+    "build", "chore", "ci", "docs", "feat", "fix", "perf", "refactor", "revert", "style", "test",
+];
+
+/// The footer tokens that name the plan or task a commit implements.
+pub const REFERENCE_TOKENS: &[&str] = &["Refs", "Plan", "Task"];
+
+/// The trailer that names the agent a commit was made by.
+pub const AGENT_TOKEN: &str = "Agent";
+
+/// `[commits]` in `harness.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommitsConfig {
+    /// Allowed types; compared case-insensitively.
+    pub types: Vec<String>,
+    /// The longest header allowed, in characters.
+    pub header_max_length: usize,
+    /// Whether a description may end with a full stop.
+    pub subject_full_stop: bool,
+    /// Whether each commit must name a plan or task (`Refs: 0007-3`).
+    pub require_reference: bool,
+    /// Whether `#123` issue references count as references.
+    pub issue_references: bool,
+    /// Commits that are not checked at all.
+    pub ignore: IgnoreConfig,
+    /// `Co-authored-by` identities (an e-mail address or a name) and the
+    /// agent each stands for, e.g. `"rt-bot@example.com" = "realtime-dev"`.
+    pub co_authors: BTreeMap<String, String>,
+}
+
+impl Default for CommitsConfig {
+    fn default() -> Self {
+        CommitsConfig {
+            types: DEFAULT_TYPES.iter().map(|t| (*t).to_string()).collect(),
+            header_max_length: 100,
+            subject_full_stop: false,
+            require_reference: false,
+            issue_references: false,
+            ignore: IgnoreConfig::default(),
+            co_authors: BTreeMap::new(),
+        }
+    }
+}
+
+/// commitlint's default ignores, each switchable.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IgnoreConfig {
+    /// Merge commits, and `Merge branch ...` headers.
+    pub merges: bool,
+    /// git's own `Revert "..."` and `Reapply "..."`.
+    pub reverts: bool,
+    /// `fixup!`, `squash!` and `amend!`, which an autosquash rebase removes.
+    pub fixups: bool,
+    /// A bare version number as the header (`1.2.3`, `v2.0.0-rc.1`).
+    pub versions: bool,
+}
+
+impl Default for IgnoreConfig {
+    fn default() -> Self {
+        IgnoreConfig {
+            merges: true,
+            reverts: true,
+            fixups: true,
+            versions: true,
+        }
+    }
+}
+
+impl IgnoreConfig {
+    /// Why a commit is not checked, if it is not.
+    pub fn reason(&self, header: &str, parents: usize) -> Option<&'static str> {
+        if self.merges && (parents > 1 || is_merge_header(header)) {
+            return Some("merge");
+        }
+        if self.reverts && (header.starts_with("Revert \"") || header.starts_with("Reapply \"")) {
+            return Some("revert");
+        }
+        if self.fixups
+            && ["fixup! ", "squash! ", "amend! "]
+                .iter()
+                .any(|p| header.starts_with(p))
+        {
+            return Some("fixup");
+        }
+        if self.versions && is_version(header) {
+            return Some("version");
+        }
+        None
+    }
+}
+
+fn is_merge_header(h: &str) -> bool {
+    [
+        "Merge pull request ",
+        "Merge branch ",
+        "Merge remote-tracking branch ",
+        "Merge tag ",
+        "Automatic merge",
+        "Auto-merged ",
+    ]
+    .iter()
+    .any(|p| h.starts_with(p))
+        || (h.starts_with("Merge ") && h.contains(" into "))
+}
+
+/// `1.2.3`, `v1.2.3`, `1.2.3-rc.1`, `1.2.3+build`.
+fn is_version(h: &str) -> bool {
+    let h = h.trim_end();
+    let h = h.strip_prefix('v').unwrap_or(h);
+    let core_end = h.find(['-', '+']).unwrap_or(h.len());
+    let parts: Vec<&str> = h[..core_end].split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && (core_end == h.len() || h.len() > core_end + 1)
+}
+
+/// The rules one commit is held to: the project's, narrowed by its agent's.
+#[derive(Debug, Clone)]
+pub struct Rules<'a> {
+    pub config: &'a CommitsConfig,
+    /// The agent's allowed types, when it names any.
+    pub agent_types: Option<(String, Vec<String>)>,
+    /// The agent whose policy requires a reference, if one does.
+    pub agent_requires_reference: Option<String>,
+}
+
+impl<'a> Rules<'a> {
+    pub fn new(config: &'a CommitsConfig) -> Self {
+        Rules {
+            config,
+            agent_types: None,
+            agent_requires_reference: None,
+        }
+    }
+
+    /// These rules with an agent's commit conventions on top.
+    pub fn for_agent(config: &'a CommitsConfig, policy: &Policy) -> Self {
+        let types = policy.commit_types();
+        Rules {
+            config,
+            agent_types: (!types.is_empty()).then(|| {
+                (
+                    policy.agent.clone(),
+                    types.iter().map(|t| t.to_string()).collect(),
+                )
+            }),
+            agent_requires_reference: policy.requires_reference().map(|_| policy.agent.clone()),
+        }
+    }
+
+    pub fn requires_reference(&self) -> bool {
+        self.config.require_reference || self.agent_requires_reference.is_some()
+    }
+
+    /// The project's rules on a parsed message: types, header length, full
+    /// stop. Agent types are checked here too.
+    pub fn check_header(&self, header_line: &str, syntax: &Syntax, out: &mut Vec<Violation>) {
+        let length = header_line.chars().count();
+        if length > self.config.header_max_length {
+            out.push(Violation::new(
+                "header-max-length",
+                format!(
+                    "the header is {length} characters; at most {} are allowed",
+                    self.config.header_max_length
+                ),
+                Some(truncate(header_line, 40)),
+            ));
+        }
+        let Some(h) = &syntax.header else {
+            return;
+        };
+        let ty = h.commit_type.as_str();
+        if !self.config.types.iter().any(|t| t.eq_ignore_ascii_case(ty)) {
+            out.push(
+                Violation::new(
+                    "type-enum",
+                    format!(
+                        "`{ty}` is not an allowed type ({})",
+                        self.config.types.join(", ")
+                    ),
+                    Some(ty.to_string()),
+                )
+                .with_hint(crate::diagnostic::suggest(
+                    ty,
+                    self.config.types.iter().map(String::as_str),
+                )),
+            );
+        } else if let Some((agent, types)) = &self.agent_types
+            && !types.iter().any(|t| t.eq_ignore_ascii_case(ty))
+        {
+            out.push(Violation::new(
+                "agent-type",
+                format!(
+                    "agent `{agent}` may commit only {}",
+                    types
+                        .iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Some(ty.to_string()),
+            ));
+        }
+        if !self.config.subject_full_stop && h.description.trim_end().ends_with('.') {
+            // An ellipsis is not a full stop.
+            if !h.description.trim_end().ends_with("..") {
+                out.push(Violation::new(
+                    "subject-full-stop",
+                    "the description must not end with a full stop",
+                    Some(truncate_end(&h.description, 20)),
+                ));
+            }
+        }
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn truncate_end(s: &str, n: usize) -> String {
+    let count = s.chars().count();
+    if count <= n {
+        s.to_string()
+    } else {
+        let t: String = s.chars().skip(count - n).collect();
+        format!("…{t}")
+    }
+}
+
+/// What a reference footer names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reference {
+    Plan { plan: String },
+    Task { plan: String, task: String },
+    Issue { number: u64 },
+}
+
+impl Reference {
+    pub fn plan_id(&self) -> Option<&str> {
+        match self {
+            Reference::Plan { plan } | Reference::Task { plan, .. } => Some(plan),
+            Reference::Issue { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reference::Plan { plan } => write!(f, "plan {plan}"),
+            Reference::Task { plan, task } => write!(f, "task {plan}-{task}"),
+            Reference::Issue { number } => write!(f, "#{number}"),
+        }
+    }
+}
+
+/// The references in a message's footers, and the items that are none.
+pub fn references(footers: &[Footer]) -> (Vec<Reference>, Vec<String>) {
+    let mut refs = Vec::new();
+    let mut bad = Vec::new();
+    for f in footers {
+        if !REFERENCE_TOKENS.iter().any(|t| f.is(t)) {
+            continue;
+        }
+        // `Refs #12` puts the `#` in the separator.
+        let value = if f.separator == " #" {
+            format!("#{}", f.value)
+        } else {
+            f.value.clone()
+        };
+        for item in value
+            .split([',', ' ', '\n', '\t'])
+            .filter(|s| !s.is_empty())
+        {
+            match parse_reference(item) {
+                Some(r) => refs.push(r),
+                None => bad.push(item.to_string()),
+            }
+        }
+    }
+    (refs, bad)
+}
+
+fn digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub fn parse_reference(item: &str) -> Option<Reference> {
+    if let Some(n) = item.strip_prefix('#') {
+        return digits(n)
+            .then(|| n.parse().ok().map(|number| Reference::Issue { number }))
+            .flatten();
+    }
+    match item.split_once('-') {
+        Some((p, t)) if digits(p) && digits(t) => Some(Reference::Task {
+            plan: p.to_string(),
+            task: t.to_string(),
+        }),
+        None if digits(item) => Some(Reference::Plan {
+            plan: item.to_string(),
+        }),
+        _ => None,
+    }
+}
+
+/// The agent a message names: an `Agent:` trailer, else a mapped
+/// `Co-authored-by`.
+pub fn agent(footers: &[Footer], config: &CommitsConfig) -> Option<String> {
+    if let Some(f) = footers.iter().find(|f| f.is(AGENT_TOKEN)) {
+        return Some(f.value.trim().to_string());
+    }
+    footers
+        .iter()
+        .filter(|f| f.is("Co-authored-by"))
+        .find_map(|f| {
+            let value = f.value.trim();
+            let (name, email) = match value.rsplit_once('<') {
+                Some((n, e)) => (n.trim(), e.trim_end_matches('>').trim()),
+                None => (value, ""),
+            };
+            config
+                .co_authors
+                .iter()
+                .find(|(who, _)| {
+                    who.eq_ignore_ascii_case(email) || who.as_str() == name || *who == value
+                })
+                .map(|(_, agent)| agent.clone())
+        })
+}
+
+/// Syntax and the project's header rules, for a message already known not
+/// to be ignored.
+pub fn lint(message: &str, rules: &Rules) -> (Syntax, Vec<Violation>) {
+    let syntax = conventional::check(message);
+    let mut violations = syntax.violations.clone();
+    rules.check_header(conventional::first_line(message), &syntax, &mut violations);
+    (syntax, violations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_parse_plans_tasks_and_issues() {
+        let f = |token: &str, sep: &'static str, value: &str| Footer {
+            token: token.into(),
+            separator: sep,
+            value: value.into(),
+        };
+        let (refs, bad) = references(&[
+            f("Refs", ":", "0007-3, #12"),
+            f("refs", " #", "4"),
+            f("Plan", ":", "0009"),
+            f("Task", ":", "oops"),
+            f("Reviewed-by", ":", "0001"),
+        ]);
+        assert_eq!(
+            refs,
+            [
+                Reference::Task {
+                    plan: "0007".into(),
+                    task: "3".into()
+                },
+                Reference::Issue { number: 12 },
+                Reference::Issue { number: 4 },
+                Reference::Plan {
+                    plan: "0009".into()
+                },
+            ]
+        );
+        assert_eq!(bad, ["oops"]);
+    }
+
+    #[test]
+    fn the_init_template_parses_and_requires_references() {
+        let text = include_str!("../../templates/harness.toml");
+        let config = crate::config::Config::parse(std::path::Path::new("harness.toml"), text)
+            .unwrap()
+            .commits;
+        assert!(config.require_reference);
+        assert_eq!(config.types, DEFAULT_TYPES);
+        assert!(!CommitsConfig::default().require_reference);
+        let err = crate::config::Config::parse(
+            std::path::Path::new("harness.toml"),
+            "[commits]\nrequire_refs = true\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("harness.toml:2:1: error: unknown field `require_refs`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn versions_are_recognised() {
+        for v in ["1.2.3", "v1.2.3", "10.0.0-rc.1", "1.0.0+build.5"] {
+            assert!(is_version(v), "{v}");
+        }
+        for v in ["1.2", "v1.2.3.4", "1.2.x", "release 1.2.3", "1.2.3-"] {
+            assert!(!is_version(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn co_authors_map_to_agents() {
+        let mut config = CommitsConfig::default();
+        config
+            .co_authors
+            .insert("rt@agents.example".into(), "realtime-dev".into());
+        let footers = [Footer {
+            token: "Co-authored-by".into(),
+            separator: ":",
+            value: "RT Bot <rt@agents.example>".into(),
+        }];
+        assert_eq!(agent(&footers, &config).as_deref(), Some("realtime-dev"));
+        assert_eq!(agent(&footers, &CommitsConfig::default()), None);
+    }
+}

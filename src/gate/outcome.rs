@@ -1,0 +1,196 @@
+//! What running gates found: one [`GateRun`] per gate and the
+//! [`GateReport`] of a whole run, both serialisable, since they are the
+//! evidence that `task done` and CI read back.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::spec::GateKind;
+
+/// How one gate ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Exit code 0, or "no tests" where the gate allows it.
+    Passed,
+    /// A non-zero exit code or a signal.
+    Failed,
+    /// Killed, with its process group, at its timeout.
+    TimedOut,
+    /// The command could not be started (not installed, not executable, no
+    /// such directory).
+    NotStarted,
+    /// Stopped or never started because of `--fail-fast` or Ctrl-C.
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::TimedOut => "timed out",
+            Status::NotStarted => "not started",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn passed(self) -> bool {
+        self == Status::Passed
+    }
+}
+
+/// One gate's run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateRun {
+    pub name: String,
+    pub kind: GateKind,
+    /// The command as a shell would show it.
+    pub command: String,
+    pub status: Status,
+    /// `None` when the process was killed by a signal or never started.
+    pub exit_code: Option<i32>,
+    /// The signal that ended the process, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    /// Passed because the tool found no tests and the gate allows that.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_tests: bool,
+    #[serde(rename = "duration_ms", with = "millis")]
+    pub duration: Duration,
+    /// SHA-256 of the combined stdout and stderr, as hex.
+    pub output_sha256: String,
+    pub output_bytes: u64,
+    /// The full output, relative to the project root.
+    pub log_path: Option<PathBuf>,
+    /// Why the gate did not run or did not finish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What to do about it (for example how to install a missing tool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The last lines of output, for the report.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tail: String,
+}
+
+impl GateRun {
+    /// One line on how the gate ended: `passed`, `failed (exit 101)`.
+    pub fn summary(&self) -> String {
+        match (self.status, self.exit_code, self.signal) {
+            (Status::Passed, _, _) if self.no_tests => "passed (no tests)".into(),
+            (Status::Failed, Some(code), _) => format!("failed (exit {code})"),
+            (Status::Failed, None, Some(sig)) => format!("failed (signal {sig})"),
+            (Status::TimedOut, _, _) => "timed out".into(),
+            (status, _, _) => status.as_str().into(),
+        }
+    }
+}
+
+/// A whole run: every gate, and the state of the tree it ran on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateReport {
+    /// The run's id, also the name of its directory under `.harness/gates/`.
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    /// `HEAD` when the run started; `None` outside a repository or before
+    /// the first commit.
+    pub commit: Option<String>,
+    /// Whether tracked files differed from `HEAD`, or untracked files existed.
+    pub dirty: bool,
+    pub passed: bool,
+    /// The run was stopped by Ctrl-C (or SIGTERM).
+    pub interrupted: bool,
+    #[serde(rename = "duration_ms", with = "millis")]
+    pub duration: Duration,
+    pub gates: Vec<GateRun>,
+}
+
+impl GateReport {
+    pub fn failed(&self) -> impl Iterator<Item = &GateRun> {
+        self.gates.iter().filter(|g| !g.status.passed())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&GateRun> {
+        self.gates.iter().find(|g| g.name == name)
+    }
+}
+
+/// A duration cut to whole milliseconds, the precision the record keeps, so
+/// that a report in memory equals the one read back.
+pub fn whole_millis(d: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Durations as whole milliseconds in JSON.
+pub(crate) fn as_millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+mod millis {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        as_millis(d, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+/// A duration as people read it in a table: `412ms`, `3.02s`, `2m05s`.
+pub fn human(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.2}s", d.as_secs_f64())
+    } else {
+        let s = d.as_secs();
+        format!("{}m{:02}s", s / 60, s % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human(Duration::from_millis(412)), "412ms");
+        assert_eq!(human(Duration::from_millis(3020)), "3.02s");
+        assert_eq!(human(Duration::from_secs(125)), "2m05s");
+    }
+
+    #[test]
+    fn runs_round_trip_through_json() {
+        let run = GateRun {
+            name: "test".into(),
+            kind: GateKind::Test,
+            command: "cargo test".into(),
+            status: Status::Failed,
+            exit_code: Some(101),
+            signal: None,
+            timed_out: false,
+            no_tests: false,
+            duration: Duration::from_millis(1500),
+            output_sha256: "ab".into(),
+            output_bytes: 2,
+            log_path: Some("x.log".into()),
+            reason: None,
+            hint: None,
+            tail: String::new(),
+        };
+        let json = serde_json::to_value(&run).unwrap();
+        assert_eq!(json["duration_ms"], 1500);
+        assert_eq!(json["status"], "failed");
+        assert_eq!(run.summary(), "failed (exit 101)");
+        let back: GateRun = serde_json::from_value(json).unwrap();
+        assert_eq!(back, run);
+    }
+}

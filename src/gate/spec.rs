@@ -1,0 +1,519 @@
+//! What a gate is: the `[gates.NAME]` table of `harness.toml` as written
+//! ([`GateConfig`]) and the resolved gate the runner executes ([`GateSpec`]).
+//!
+//! Every check that can be made on the text is made while deserialising, so
+//! that `toml` attaches the span of the offending value and the error comes
+//! out located (`harness.toml:7:11`): an empty command, a duration that
+//! `humantime` cannot read, a `when` glob that does not compile, a gate name
+//! that could not be a file name.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::Provenance;
+
+/// How long a gate may run when its table sets no `timeout`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// One `[gates.NAME]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateConfig {
+    /// A string runs through `sh -c`; an array runs as argv, without a shell.
+    pub command: CommandLine,
+    /// What the gate checks; inferred from the command when absent.
+    #[serde(default)]
+    pub kind: Option<GateKind>,
+    /// `90s`, `10m`, `1h 30m`; [`DEFAULT_TIMEOUT`] when absent.
+    #[serde(default)]
+    pub timeout: Option<Timeout>,
+    /// Extra environment variables for the command.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Working directory, relative to the project root.
+    #[serde(default)]
+    pub cwd: Option<PathBuf>,
+    /// Globs: with `--changed-since REV`, the gate runs only when a file
+    /// matching one of them changed since REV.
+    #[serde(default)]
+    pub when: Vec<WhenGlob>,
+    /// Treat "no tests were collected" (pytest's exit 5, nextest's exit 4) as a pass.
+    #[serde(default)]
+    pub allow_no_tests: bool,
+}
+
+/// A gate's command: a shell string or an argv array, never empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum CommandLine {
+    Shell(String),
+    Argv(Vec<String>),
+}
+
+impl CommandLine {
+    /// The program that runs first: the argv's first element, or the first
+    /// word of a shell line that is not a variable assignment.
+    pub fn program(&self) -> Option<&str> {
+        match self {
+            CommandLine::Argv(argv) => argv.first().map(String::as_str),
+            CommandLine::Shell(line) => line
+                .split_whitespace()
+                .find(|w| !is_assignment(w))
+                .filter(|w| !w.starts_with(['(', '{', '!', '$', '`', '"', '\''])),
+        }
+    }
+}
+
+fn is_assignment(word: &str) -> bool {
+    match word.split_once('=') {
+        Some((name, _)) => {
+            !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+impl fmt::Display for CommandLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandLine::Shell(line) => f.write_str(line),
+            CommandLine::Argv(argv) => {
+                let words: Vec<String> = argv.iter().map(|a| quote_word(a)).collect();
+                f.write_str(&words.join(" "))
+            }
+        }
+    }
+}
+
+/// A word as a POSIX shell would need it written.
+fn quote_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+impl<'de> Deserialize<'de> for CommandLine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CommandLine;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a command: a shell string, or an array of program and arguments")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<CommandLine, E> {
+                if s.trim().is_empty() {
+                    return Err(E::custom(
+                        "the gate's `command` is empty; write e.g. `command = \"cargo test\"`",
+                    ));
+                }
+                Ok(CommandLine::Shell(s.to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CommandLine, A::Error> {
+                let mut argv = Vec::new();
+                while let Some(word) = seq.next_element::<String>()? {
+                    argv.push(word);
+                }
+                if argv.first().is_none_or(|p| p.trim().is_empty()) {
+                    return Err(de::Error::custom(
+                        "the gate's `command` array needs a program first, e.g. `[\"cargo\", \"test\"]`",
+                    ));
+                }
+                Ok(CommandLine::Argv(argv))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// What a gate checks: it decides the JUnit class and the order of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateKind {
+    Format,
+    Lint,
+    Typecheck,
+    Build,
+    Test,
+    Other,
+}
+
+impl GateKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateKind::Format => "format",
+            GateKind::Lint => "lint",
+            GateKind::Typecheck => "typecheck",
+            GateKind::Build => "build",
+            GateKind::Test => "test",
+            GateKind::Other => "other",
+        }
+    }
+
+    /// A best guess from the words of a command, for gates that do not say.
+    pub fn infer(command: &str) -> GateKind {
+        let c = command.to_lowercase();
+        let has = |w: &str| {
+            c.split(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-')
+                .any(|x| x == w)
+        };
+        if has("fmt") || has("format") || has("prettier") || has("black") {
+            GateKind::Format
+        } else if has("tsc")
+            || has("mypy")
+            || has("typecheck")
+            || has("pyright")
+            || (has("ty") && has("check"))
+        {
+            GateKind::Typecheck
+        } else if has("test") || has("pytest") || has("nextest") || has("jest") || has("vitest") {
+            GateKind::Test
+        } else if has("clippy") || has("lint") || has("ruff") || has("eslint") || has("flake8") {
+            GateKind::Lint
+        } else if has("build") || has("check") {
+            GateKind::Build
+        } else {
+            GateKind::Other
+        }
+    }
+}
+
+impl fmt::Display for GateKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A `timeout` value, read with `humantime` (`90s`, `10m`, `1h 30m`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeout(pub Duration);
+
+impl<'de> Deserialize<'de> for Timeout {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        match humantime::parse_duration(text.trim()) {
+            Ok(dur) if dur.is_zero() => Err(de::Error::custom(
+                "a timeout of zero would fail every run; write e.g. `90s` or `10m`",
+            )),
+            Ok(dur) => Ok(Timeout(dur)),
+            Err(e) => Err(de::Error::custom(format!(
+                "invalid duration `{text}`: {e}; write e.g. `90s`, `10m` or `1h 30m`"
+            ))),
+        }
+    }
+}
+
+/// A `when` glob, checked when read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhenGlob(pub String);
+
+impl<'de> Deserialize<'de> for WhenGlob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        globset::Glob::new(&text)
+            .map_err(|e| de::Error::custom(format!("invalid glob in `when`: {e}")))?;
+        Ok(WhenGlob(text))
+    }
+}
+
+/// A gate's name: it names its log file and its JUnit test case, so it is
+/// kept to letters, digits, `-`, `_` and `.`.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid gate name `{name}`: use letters, digits, `-`, `_` and `.`"
+        ))
+    }
+}
+
+/// Deserialises the `[gates]` table, checking each name.
+pub fn deserialize_gates<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, GateConfig>, D::Error> {
+    let map = BTreeMap::<GateName, GateConfig>::deserialize(d)?;
+    Ok(map.into_iter().map(|(k, v)| (k.0, v)).collect())
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct GateName(String);
+
+impl<'de> Deserialize<'de> for GateName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        check_name(&name).map_err(de::Error::custom)?;
+        Ok(GateName(name))
+    }
+}
+
+/// Why a gate is in the selection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum Origin {
+    /// A `[gates.NAME]` table.
+    Config { provenance: Provenance },
+    /// A gate command in an agent's definition (a configured gate's name or
+    /// a command of its own).
+    Agent {
+        agent: String,
+        provenance: Provenance,
+    },
+    /// Found by looking at the project's files (`Cargo.toml`, ...).
+    Detected { marker: PathBuf, reason: String },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Config { provenance } => write!(f, "configured at {provenance}"),
+            Origin::Agent { agent, provenance } => {
+                write!(f, "agent `{agent}` at {provenance}")
+            }
+            Origin::Detected { reason, .. } => write!(f, "detected: {reason}"),
+        }
+    }
+}
+
+/// A gate ready to run: every default filled in, every path absolute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GateSpec {
+    pub name: String,
+    pub kind: GateKind,
+    pub command: CommandLine,
+    #[serde(rename = "timeout_ms", serialize_with = "super::outcome::as_millis")]
+    pub timeout: Duration,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    pub cwd: PathBuf,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<String>,
+    pub allow_no_tests: bool,
+    pub origin: Origin,
+}
+
+impl GateSpec {
+    /// A gate for a shell command with every default.
+    pub fn shell(
+        name: impl Into<String>,
+        command: impl Into<String>,
+        cwd: PathBuf,
+        origin: Origin,
+    ) -> GateSpec {
+        let command = command.into();
+        GateSpec {
+            name: name.into(),
+            kind: GateKind::infer(&command),
+            command: CommandLine::Shell(command),
+            timeout: DEFAULT_TIMEOUT,
+            env: BTreeMap::new(),
+            cwd,
+            when: Vec::new(),
+            allow_no_tests: false,
+            origin,
+        }
+    }
+
+    /// The gate a `[gates.NAME]` table describes, in a project at `root`.
+    pub fn from_config(
+        name: &str,
+        config: &GateConfig,
+        root: &std::path::Path,
+        origin: Origin,
+    ) -> GateSpec {
+        GateSpec {
+            name: name.to_string(),
+            kind: config
+                .kind
+                .unwrap_or_else(|| GateKind::infer(&config.command.to_string())),
+            command: config.command.clone(),
+            timeout: config.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0),
+            env: config.env.clone(),
+            cwd: match &config.cwd {
+                Some(dir) => root.join(dir),
+                None => root.to_path_buf(),
+            },
+            when: config.when.iter().map(|g| g.0.clone()).collect(),
+            allow_no_tests: config.allow_no_tests,
+            origin,
+        }
+    }
+
+    /// The exit codes that mean "no tests were found" for this gate's tool.
+    pub fn no_tests_exit_code(&self) -> Option<i32> {
+        let text = self.command.to_string();
+        let has = |w: &str| {
+            text.split_whitespace()
+                .any(|x| x == w || x.ends_with(&format!("/{w}")))
+        };
+        if has("pytest") {
+            Some(5)
+        } else if has("nextest") {
+            Some(4)
+        } else {
+            None
+        }
+    }
+}
+
+/// A gate name made from a command written in an agent's body: the first
+/// two words of each command in a chain, flags and `run` left out, so
+/// `npm run lint && npm test` becomes `npm-lint-test`.
+pub fn name_from_command(command: &str) -> String {
+    let mut words: Vec<String> = Vec::new();
+    for segment in command.split(['&', '|', ';']) {
+        let segment_words = segment
+            .split_whitespace()
+            .filter(|w| !is_assignment(w) && !w.starts_with('-') && *w != "run")
+            .map(|w| {
+                w.rsplit('/')
+                    .next()
+                    .unwrap_or(w)
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                    .collect::<String>()
+                    .trim_matches('.')
+                    .to_lowercase()
+            })
+            .filter(|w| !w.is_empty())
+            .take(2);
+        for w in segment_words {
+            if !words.contains(&w) {
+                words.push(w);
+            }
+        }
+    }
+    words.truncate(4);
+    if words.is_empty() {
+        "gate".to_string()
+    } else {
+        words.join("-")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn kind(command: &str, expected: GateKind) {
+        assert_eq!(GateKind::infer(command), expected, "{command}");
+    }
+
+    #[test]
+    fn infers_kinds_from_commands() {
+        kind("cargo fmt --check", GateKind::Format);
+        kind("cargo clippy --all-targets -- -D warnings", GateKind::Lint);
+        kind("cargo test", GateKind::Test);
+        kind("ruff check .", GateKind::Lint);
+        kind("ty check .", GateKind::Typecheck);
+        kind("npx tsc --noEmit", GateKind::Typecheck);
+        kind("pytest", GateKind::Test);
+        kind("npm run lint && npm test", GateKind::Test);
+        kind("cargo build --release", GateKind::Build);
+        kind("make", GateKind::Other);
+    }
+
+    #[test]
+    fn names_commands() {
+        assert_eq!(name_from_command("ruff check ."), "ruff-check");
+        assert_eq!(
+            name_from_command("npm run lint && npm test"),
+            "npm-lint-test"
+        );
+        assert_eq!(
+            name_from_command("cargo clippy --all-targets -- -D warnings"),
+            "cargo-clippy"
+        );
+        assert_eq!(
+            name_from_command("RUST_LOG=1 ./scripts/check.sh --all"),
+            "check.sh"
+        );
+        assert_eq!(name_from_command("pytest"), "pytest");
+    }
+
+    #[test]
+    fn program_skips_assignments() {
+        let c = CommandLine::Shell("FOO=1 ruff check .".into());
+        assert_eq!(c.program(), Some("ruff"));
+        let c = CommandLine::Argv(vec!["cargo".into(), "a b".into()]);
+        assert_eq!(c.program(), Some("cargo"));
+        assert_eq!(c.to_string(), "cargo 'a b'");
+    }
+
+    #[test]
+    fn reads_a_full_gate_table() {
+        let text = "[gates.clippy]\ncommand = [\"cargo\", \"clippy\"]\ntimeout = \"1h 30m\"\nenv = { RUSTFLAGS = \"-D warnings\" }\ncwd = \"crates/core\"\nwhen = [\"**/*.rs\"]\n\n[gates.unit]\ncommand = \"pytest\"\nallow_no_tests = true\n";
+        let config =
+            crate::config::Config::parse(std::path::Path::new("harness.toml"), text).unwrap();
+        let clippy = &config.gates["clippy"];
+        assert_eq!(
+            clippy.command,
+            CommandLine::Argv(vec!["cargo".into(), "clippy".into()])
+        );
+        assert_eq!(clippy.timeout, Some(Timeout(Duration::from_secs(90 * 60))));
+        assert_eq!(clippy.env["RUSTFLAGS"], "-D warnings");
+        let root = std::path::Path::new("/p");
+        let spec = GateSpec::from_config(
+            "clippy",
+            clippy,
+            root,
+            Origin::Detected {
+                marker: "x".into(),
+                reason: "r".into(),
+            },
+        );
+        assert_eq!(spec.kind, GateKind::Lint);
+        assert_eq!(spec.cwd, root.join("crates/core"));
+        assert_eq!(spec.when, ["**/*.rs"]);
+        let unit = GateSpec::from_config("unit", &config.gates["unit"], root, spec.origin.clone());
+        assert_eq!(unit.timeout, DEFAULT_TIMEOUT);
+        assert!(unit.allow_no_tests);
+        assert_eq!(unit.no_tests_exit_code(), Some(5));
+    }
+
+    #[test]
+    fn the_template_example_parses_once_uncommented() {
+        let template = include_str!("../../templates/harness.toml");
+        let start = template
+            .find("# [gates.")
+            .expect("the template shows a gate");
+        // The example runs to the first blank line; other sections follow it.
+        let example: String = template[start..]
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .filter(|l| !l.starts_with("# #"))
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+            .collect();
+        let config = crate::config::Config::parse(std::path::Path::new("harness.toml"), &example)
+            .unwrap_or_else(|e| panic!("{e}\n{example}"));
+        let gate = &config.gates["clippy"];
+        assert_eq!(gate.kind, Some(GateKind::Lint));
+        assert_eq!(gate.when.len(), 3);
+    }
+
+    #[test]
+    fn names_are_file_safe() {
+        assert!(check_name("cargo-test.unit_1").is_ok());
+        assert!(check_name("a/b").is_err());
+        assert!(check_name(".hidden").is_err());
+        assert!(check_name("").is_err());
+    }
+}

@@ -1,0 +1,564 @@
+//! `harness commits` and `harness ci` on real repositories in temporary
+//! directories, built with the `git` command line.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_harness");
+
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let repo = Repo {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .env("GIT_AUTHOR_NAME", "A")
+            .env("GIT_AUTHOR_EMAIL", "a@example.com")
+            .env("GIT_COMMITTER_NAME", "A")
+            .env("GIT_COMMITTER_EMAIL", "a@example.com")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", self.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    /// Commits `files` with `message`; returns the short sha.
+    fn commit(&self, files: &[(&str, &str)], message: &str) -> String {
+        for (rel, text) in files {
+            self.write(rel, text);
+            self.git(&["add", rel]);
+        }
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "--short=7", "HEAD"])
+    }
+
+    fn harness(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(args)
+            .current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .unwrap()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+/// The rule ids of each commit, newest first.
+fn rules(v: &serde_json::Value) -> Vec<(String, Vec<String>)> {
+    v["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["subject"].as_str().unwrap().to_string(),
+                c["violations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x["rule"].as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+const DEV_AGENT: &str = "---\nname: realtime-dev\ndescription: Builds real-time features from approved plans.\ntools: Read, Edit, Write\n---\n\n## Constraints\n\n- Do NOT modify test files under any circumstances.\n\n## Commit Conventions\n\n- `feat: x`\n- `fix: y`\n- `refactor: z`\n\nEvery commit message must reference the task or plan it implements.\n";
+
+#[test]
+fn check_reports_each_failing_commit_with_rule_and_part() {
+    let repo = Repo::new();
+    let base = repo.commit(&[("a", "1")], "chore: start");
+    let bad = repo.commit(&[("b", "1")], "feature: add b.");
+    repo.commit(&[("c", "1")], "fix(c): add c");
+    let out = repo.harness(&["commits", "check", "--base", &base]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{bad} feature: add b.\n  error[type-enum]: `feature` is not an allowed type (build, chore, ci, docs, feat, fix, perf, refactor, revert, style, test)\n    | feature\n    = hint: did you mean `feat`?\n  error[subject-full-stop]: the description must not end with a full stop\n    | add b.\nfailed: 2 commit(s) in {base}..HEAD: 1 failed, 0 ignored\n"
+        )
+    );
+    let out = repo.harness(&[
+        "commits",
+        "check",
+        &format!("{bad}..HEAD"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["checked"], 1);
+    assert_eq!(v["commits"][0]["ok"], true);
+}
+
+#[test]
+fn default_base_is_the_merge_base_with_the_default_branch() {
+    let repo = Repo::new();
+    repo.commit(&[("a", "1")], "not conventional on main");
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.commit(&[("b", "1")], "feat: on the topic branch");
+    let out = repo.harness(&["commits", "check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v = json(&out);
+    assert_eq!(v["range"], "merge base with main..HEAD");
+    assert_eq!(v["checked"], 1);
+}
+
+#[test]
+fn merges_are_ignored_and_first_parent_skips_the_branch() {
+    let repo = Repo::new();
+    let base = repo.commit(&[("a", "1")], "chore: start");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.commit(&[("s", "1")], "bad side commit");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit(&[("m", "1")], "feat: on main");
+    repo.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "Merge branch 'side'",
+        "side",
+    ]);
+    let all = json(&repo.harness(&["commits", "check", "--base", &base, "--format", "json"]));
+    assert_eq!(all["checked"], 3);
+    assert_eq!(all["ignored"], 1);
+    assert_eq!(all["failed"], 1);
+    assert_eq!(all["commits"][0]["ignored"], "merge");
+    let out = repo.harness(&[
+        "commits",
+        "check",
+        "--base",
+        &base,
+        "--first-parent",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["checked"], 2);
+}
+
+#[test]
+fn references_required_by_config_and_issue_references() {
+    let repo = Repo::new();
+    repo.write(
+        "harness.toml",
+        "[commits]\nrequire_reference = true\nissue_references = true\n",
+    );
+    let base = repo.commit(&[("harness.toml", "")], "chore: start");
+    repo.write(
+        "harness.toml",
+        "[commits]\nrequire_reference = true\nissue_references = true\n",
+    );
+    repo.commit(&[("a", "1")], "feat: no reference");
+    repo.commit(&[("b", "1")], "feat: an issue\n\nRefs: #12");
+    repo.commit(&[("c", "1")], "feat: an unknown plan\n\nRefs: 0042-1");
+    repo.commit(&[("d", "1")], "feat: not a reference\n\nRefs: soon");
+    let out = repo.harness(&["commits", "check", "--base", &base, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        rules(&json(&out)),
+        [
+            (
+                "feat: not a reference".to_string(),
+                vec!["reference-invalid".to_string(), "references-empty".into()]
+            ),
+            (
+                "feat: an unknown plan".into(),
+                vec!["reference-unknown".into()]
+            ),
+            ("feat: an issue".into(), vec![]),
+            ("feat: no reference".into(), vec!["references-empty".into()]),
+        ]
+    );
+}
+
+#[test]
+fn an_agent_is_held_to_its_types_and_protected_paths() {
+    let repo = Repo::new();
+    repo.write("agents/realtime-dev.md", DEV_AGENT);
+    repo.write("harness.toml", "[commits]\nissue_references = true\n");
+    let base = repo.commit(
+        &[
+            ("agents/realtime-dev.md", DEV_AGENT),
+            ("harness.toml", "[commits]\nissue_references = true\n"),
+        ],
+        "chore: add the agent",
+    );
+    repo.commit(
+        &[("src/ws.rs", "fn main() {}")],
+        "feat: socket handler\n\nRefs: #1\nAgent: realtime-dev",
+    );
+    let touched = repo.commit(
+        &[("tests/ws.rs", "#[test] fn t() {}")],
+        "fix: adjust a test\n\nRefs: #1\nAgent: realtime-dev",
+    );
+    repo.commit(&[], "docs: notes\n\nRefs: #1\nAgent: realtime-dev");
+    repo.commit(&[], "feat: no reference\n\nAgent: realtime-dev");
+    repo.commit(&[], "feat: who\n\nRefs: #1\nAgent: realtime-devv");
+    let out = repo.harness(&["commits", "check", "--base", &base, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(
+        rules(&v),
+        [
+            ("feat: who".to_string(), vec!["agent-unknown".to_string()]),
+            ("feat: no reference".into(), vec!["references-empty".into()]),
+            ("docs: notes".into(), vec!["agent-type".into()]),
+            (
+                "fix: adjust a test".into(),
+                vec!["agent-protected-path".into()]
+            ),
+            ("feat: socket handler".into(), vec![]),
+        ]
+    );
+    assert_eq!(v["commits"][4]["agent"], "realtime-dev");
+    assert_eq!(
+        v["commits"][0]["violations"][0]["hint"],
+        "did you mean `realtime-dev`?"
+    );
+    let text = stdout(&repo.harness(&["commits", "check", "--base", &base]));
+    assert!(
+        text.contains(&format!(
+            "{touched} fix: adjust a test\n  error[agent-protected-path]: agent `realtime-dev` may not change `tests/**` (agents/realtime-dev.md:9)\n    | tests/ws.rs\n"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn lint_msg_strips_comments_and_reads_stdin() {
+    let repo = Repo::new();
+    repo.write(
+        "MSG",
+        "feat: a message\n# Please enter the commit message\n\nbody\n# ------------------------ >8 ------------------------\ndiff --git a b\n",
+    );
+    let out = repo.harness(&["commits", "lint-msg", "MSG"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(stdout(&out), "");
+    repo.write("BAD", "fix:no space\n");
+    let out = repo.harness(&["commits", "lint-msg", "BAD"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "commit message: fix:no space\n  error[subject-separator]: the type must be followed by `: ` (a colon and one space)\n    | fix:no \n"
+    );
+    let out = repo.harness(&["commits", "lint-msg", "missing-file"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn hook_install_is_idempotent_never_clobbers_and_guards_commits() {
+    let repo = Repo::new();
+    let hook: PathBuf = repo.path().join(".git/hooks/commit-msg");
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(&hook, "#!/bin/sh\necho mine\n").unwrap();
+    let out = repo.harness(&["commits", "hook", "install"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    let out = repo.harness(&["commits", "hook", "install", "--force"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "updated .git/hooks/commit-msg\n");
+    let out = repo.harness(&["commits", "hook", "install"]);
+    assert!(stdout(&out).starts_with("unchanged "), "{}", stdout(&out));
+    std::fs::remove_file(&hook).unwrap();
+    let out = repo.harness(&["commits", "hook", "install"]);
+    assert!(stdout(&out).starts_with("created "), "{}", stdout(&out));
+
+    // The hook runs harness: a bad message is refused, a good one passes.
+    let bad = Command::new("git")
+        .args(["commit", "-q", "--allow-empty", "-m", "bad message"])
+        .current_dir(repo.path())
+        .env("GIT_AUTHOR_NAME", "A")
+        .env("GIT_AUTHOR_EMAIL", "a@example.com")
+        .env("GIT_COMMITTER_NAME", "A")
+        .env("GIT_COMMITTER_EMAIL", "a@example.com")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&bad.stdout),
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    assert!(said.contains("error[header-format]"), "{said}");
+    repo.commit(&[], "feat: a good message");
+    assert_eq!(repo.git(&["log", "--format=%s"]), "feat: a good message");
+}
+
+#[test]
+fn ci_reports_every_step_and_github_annotations() {
+    let repo = Repo::new();
+    let base = repo.commit(&[("a", "1")], "chore: start");
+    let bad = repo.commit(&[("b", "1")], "oops");
+    repo.write("agents/broken.md", "---\nname: broken\n---\n");
+    let summary = repo.path().join("summary.md");
+    let out = Command::new(BIN)
+        .args(["ci", "--no-gates", "--base", &base])
+        .current_dir(repo.path())
+        .env("NO_COLOR", "1")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("failed  agents   1 agent(s) in 1 file(s), 1 error(s)\n"),
+        "{text}"
+    );
+    assert!(text.contains("failed  commits  1 commit(s) in"), "{text}");
+    assert!(
+        text.contains("skipped gates    skipped (--no-gates)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("::error file=agents/broken.md,line="),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("::error title=commit {bad} (header-format)::oops%0Athe header is not `type(scope): description`: oops\n")),
+        "{text}"
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.starts_with("## harness ci\n\n| step | status | summary |\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("| `{bad}` | oops | `header-format` |")),
+        "{md}"
+    );
+}
+
+#[test]
+fn init_ci_github_writes_a_workflow_once() {
+    let repo = Repo::new();
+    let out = repo.harness(&["init", "--ci", "github"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wf = std::fs::read_to_string(repo.path().join(".github/workflows/harness.yml")).unwrap();
+    assert!(wf.contains("harness ci"), "{wf}");
+    assert!(wf.contains("fetch-depth: 0"), "{wf}");
+    std::fs::write(repo.path().join(".github/workflows/harness.yml"), "mine").unwrap();
+    let out = repo.harness(&["init", "--ci", "github"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(".github/workflows/harness.yml")).unwrap(),
+        "mine"
+    );
+}
+
+fn plan_text(id: u32, title: &str) -> String {
+    format!(
+        "---\nid: {id}\ntitle: \"{title}\"\nagent: \"realtime-engineer\"\nstatus: draft\n---\n## PLAN: {title}\n\n### Context\nWhy.\n\n### Files to Change\n- `src/realtime/presence.rs`: the service\n- `web/src/hooks/` the hook\n\n### Tasks\n- [ ] Presence service\n- [ ] Client hook\n\nPLAN_APPROVED: pending\n"
+    )
+}
+
+/// Approves plan `id` in the working tree with the plan store's own API.
+fn approve(repo: &Repo, id: u32) {
+    let project = harness::config::Project::discover(repo.path()).unwrap();
+    let store = harness::plan::Store::open(&project);
+    store
+        .record(id, |p| {
+            harness::plan::approval::approve(p, "Ana", "2026-01-02T03:04:05Z", false)
+                .map_err(|_| harness::Error::usage("refused"))
+        })
+        .unwrap();
+}
+
+#[test]
+fn references_must_name_approved_unchanged_plans_as_of_the_tip() {
+    let repo = Repo::new();
+    repo.write("harness.toml", "[commits]\nrequire_reference = true\n");
+    repo.write("plans/0007-presence.md", &plan_text(7, "Presence"));
+    repo.write("plans/0008-typing.md", &plan_text(8, "Typing"));
+    repo.write("plans/0009-cursors.md", &plan_text(9, "Cursors"));
+    approve(&repo, 7);
+    approve(&repo, 9);
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "chore: plans");
+    // Plan 0009 is edited after its approval.
+    let edited = std::fs::read_to_string(repo.path().join("plans/0009-cursors.md"))
+        .unwrap()
+        .replace("Why.", "Why, and more.");
+    repo.commit(
+        &[("plans/0009-cursors.md", &edited)],
+        "docs: widen 0009\n\nRefs: 0007",
+    );
+    repo.commit(&[], "feat: presence\n\nRefs: 0007");
+    repo.commit(&[], "feat: a task\n\nTask: 0007-2");
+    repo.commit(&[], "feat: no such task\n\nTask: 0007-3");
+    repo.commit(&[], "feat: a draft\n\nPlan: 0008");
+    repo.commit(&[], "feat: changed\n\nRefs: 0009");
+    repo.commit(&[], "feat: unknown\n\nRefs: 0042");
+    repo.commit(&[], "feat: missing");
+    let out = repo.harness(&["commits", "check", "--base", &base, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let expected: Vec<(String, Vec<String>)> = [
+        ("feat: missing", "references-empty"),
+        ("feat: unknown", "reference-unknown"),
+        ("feat: changed", "reference-changed"),
+        ("feat: a draft", "reference-unapproved"),
+        ("feat: no such task", "reference-unknown"),
+        ("feat: a task", ""),
+        ("feat: presence", ""),
+        ("docs: widen 0009", ""),
+    ]
+    .iter()
+    .map(|(s, r)| {
+        let rules = if r.is_empty() {
+            vec![]
+        } else {
+            vec![r.to_string()]
+        };
+        (s.to_string(), rules)
+    })
+    .collect();
+    assert_eq!(rules(&json(&out)), expected);
+
+    // The tip's plans count, not the working tree's: an uncommitted edit
+    // of plan 0007 does not fail `check`, but the hook reads the working
+    // tree and refuses a message naming it.
+    let path = repo.path().join("plans/0007-presence.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("Why.", "Why not.")).unwrap();
+    let out = repo.harness(&["commits", "check", "HEAD~6..HEAD~5", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    repo.write("MSG", "feat: presence\n\nRefs: 0007\n");
+    let out = repo.harness(&["commits", "lint-msg", "MSG"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out)
+            .contains("error[reference-changed]: plan `0007` changed after it was approved"),
+        "{}",
+        stdout(&out)
+    );
+
+    // ci lists the referenced plans and fails the plans step.
+    std::fs::write(&path, text).unwrap();
+    let out = repo.harness(&["ci", "--no-gates", "--base", &base]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("failed  plans    4 plan(s) referenced (0007, 0008, 0009, 0042); 4 commit(s) name a plan that is not approved and unchanged\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn an_agent_may_change_only_its_plans_files() {
+    let repo = Repo::new();
+    repo.write("agents/realtime-dev.md", DEV_AGENT);
+    repo.write("plans/0007-presence.md", &plan_text(7, "Presence"));
+    approve(&repo, 7);
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "chore: agent and plan");
+    repo.commit(
+        &[
+            ("src/realtime/presence.rs", "// in scope"),
+            ("web/src/hooks/usePresence.ts", "// in scope"),
+        ],
+        "feat: presence\n\nRefs: 0007-1\nAgent: realtime-dev",
+    );
+    repo.commit(
+        &[("src/other.rs", "// out of scope")],
+        "fix: elsewhere\n\nRefs: 0007\nAgent: realtime-dev",
+    );
+    repo.commit(
+        &[("src/other2.rs", "// not an agent's commit")],
+        "fix: by a person\n\nRefs: 0007",
+    );
+    let out = repo.harness(&["commits", "check", "--base", &base, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(
+        rules(&v),
+        [
+            ("fix: by a person".to_string(), vec![]),
+            (
+                "fix: elsewhere".into(),
+                vec!["agent-outside-plan".to_string()]
+            ),
+            ("feat: presence".into(), vec![]),
+        ]
+    );
+    assert_eq!(v["commits"][1]["violations"][0]["part"], "src/other.rs");
+    let out = repo.harness(&["ci", "--no-gates", "--base", &base]);
+    assert!(
+        stdout(&out).contains("failed  scope    2 commit(s) by agents, 1 out of scope\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn ci_runs_the_quality_gates_unless_told_not_to() {
+    let repo = Repo::new();
+    let config = "[gates.ok]\ncommand = \"true\"\n\n[gates.broken]\ncommand = \"exit 3\"\n";
+    repo.write("harness.toml", config);
+    let base = repo.commit(&[("harness.toml", config)], "chore: gates");
+    repo.commit(&[("a", "1")], "feat: a");
+    let out = repo.harness(&["ci", "--base", &base]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("gate broken: `exit 3` failed (exit 3)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("failed  gates    1 of 2 gate(s) failed: broken\n"),
+        "{text}"
+    );
+    assert!(text.contains("ok      commits  1 commit(s) in"), "{text}");
+    let out = repo.harness(&["ci", "--base", &base, "--no-gates", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v = json(&out);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["gates"], serde_json::Value::Null);
+    assert_eq!(v["steps"][4]["status"], "skipped");
+}

@@ -1,0 +1,73 @@
+//! Conformance over real agent definitions from public collections
+//! (`../shared/corpus/agents/`, present in CI): every file loads, problems
+//! are located diagnostics, and nothing panics.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use harness::agent::{self, definition, validate};
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/agents");
+    dir.is_dir().then_some(dir)
+}
+
+#[test]
+fn every_corpus_agent_loads_with_located_diagnostics() {
+    let Some(dir) = corpus_dir() else {
+        eprintln!(
+            "skipped: ../shared/corpus/agents is not present (it is beside the repository in CI)"
+        );
+        return;
+    };
+    let files: Vec<PathBuf> = agent::agent_files(&dir)
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n != "SOURCES.md"))
+        .collect();
+    let ctx = validate::Context::default();
+    let mut loaded = 0;
+    let mut lenient = 0;
+    let mut codes: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        match definition::parse(path, &text) {
+            Ok(parsed) => {
+                loaded += 1;
+                if parsed
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.code == "unquoted-colon")
+                {
+                    lenient += 1;
+                }
+                let mut all = parsed.diagnostics.clone();
+                all.extend(validate::validate(&parsed.definition, &ctx));
+                for d in &all {
+                    let span = d.span.as_ref().unwrap_or_else(|| panic!("unlocated: {d}"));
+                    assert!(span.line >= 1 && span.path == *path, "{d}");
+                    *codes.entry(d.code).or_default() += 1;
+                }
+                assert!(
+                    !parsed.definition.name.is_empty(),
+                    "{}: no name",
+                    path.display()
+                );
+            }
+            Err(d) => failures.push(d.to_string()),
+        }
+    }
+    eprintln!(
+        "corpus: {} files, {loaded} loaded ({lenient} through the lenient path), {} failed; diagnostics: {codes:?}",
+        files.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "failed to load:\n{}",
+        failures.join("\n")
+    );
+    assert_eq!(files.len(), 388);
+    assert_eq!(loaded, 388);
+    assert_eq!(lenient, 9);
+}
