@@ -76,6 +76,15 @@ pub enum Command {
     /// file beside its plan: `plans/0007/tasks/0007-3.toml`.
     #[command(subcommand, after_long_help = TASK_EXAMPLES)]
     Task(TaskCommand),
+    /// Generate a realtime service (an axum crate) from an approved plan.
+    ///
+    /// `harness scaffold --plan 7 --out services/chat` renders the plan's
+    /// `yaml realtime` block through the templates; the plan must be approved
+    /// and unchanged. Re-running is safe: files you have not touched are
+    /// updated, files you edited are listed as conflicts and nothing is
+    /// written (`--force` overwrites them). `--dry-run` prints the diff.
+    /// A project's `templates/scaffold/NAME.tera` overrides the built-in one.
+    Scaffold(ScaffoldArgs),
     /// Check commit messages: Conventional Commits 1.0.0, the project's
     /// `[commits]` rules, references to approved plans and agent scope.
     #[command(subcommand)]
@@ -488,4 +497,37 @@ mod tests {
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ScaffoldArgs {
+    #[command(subcommand)]
+    pub command: Option<ScaffoldCommand>,
+    /// The approved plan whose realtime block to generate from.
+    #[arg(long, value_name = "ID")]
+    pub plan: Option<String>,
+    /// The directory of the generated crate.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Overwrite files edited since they were generated.
+    #[arg(long, global = true)]
+    pub force: bool,
+    /// Print the unified diff of every change and write nothing.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScaffoldCommand {
+    /// List the templates, and which ones the project overrides.
+    List,
+    /// Generate a service from the default one-channel plan.
+    New {
+        /// The crate name, e.g. `chat-service`.
+        name: String,
+        /// The directory of the generated crate.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }

@@ -6,6 +6,7 @@
 //! [`plan`] holds plans and their approvals, [`task`] the work they define,
 //! [`gate`] runs quality gates and records their evidence, and [`commit`]
 //! checks commit messages and history against the policy.
+//! [`scaffold`] generates realtime services from a plan's [`realtime`] block.
 //! [`commands`] glue these to the [`cli`]; only [`report`] prints.
 
 pub mod agent;
@@ -21,6 +22,7 @@ pub mod plan;
 pub mod policy;
 pub mod realtime;
 pub mod report;
+pub mod scaffold;
 pub mod task;
 
 pub use error::{Error, Outcome, Result};

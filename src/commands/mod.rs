@@ -9,6 +9,7 @@ mod guard;
 mod init;
 mod install;
 mod plan;
+mod scaffold;
 mod task;
 
 use std::path::PathBuf;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Agents(cmd) => agents::run(&ctx, cmd),
         Command::Plan(cmd) => plan::run(&ctx, cmd),
+        Command::Scaffold(args) => scaffold::run(&ctx, args),
         Command::Task(cmd) => task::run(&ctx, cmd),
         Command::Guard(args) => guard::run(&ctx, &args),
         Command::Policy(crate::cli::PolicyCommand::Test(args)) => guard::policy_test(&ctx, &args),

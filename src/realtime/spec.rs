@@ -63,6 +63,13 @@ impl<T: Clone> OneOrMany<T> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RealtimeSpec {
+    /// The generated crate's name (kebab-case); defaults to the plan's name.
+    #[serde(default)]
+    pub service: Option<Spanned<String>>,
+    /// One line saying what the service is for, e.g. "a chat room with
+    /// presence and typing events"; used in the generated docs.
+    #[serde(default)]
+    pub description: Option<String>,
     #[serde(default = "default_transport")]
     pub transport: OneOrMany<Transport>,
     #[serde(default)]
@@ -166,6 +173,9 @@ pub struct Event {
     /// `json`; a trailing `?` makes a field optional.
     #[serde(default)]
     pub schema: BTreeMap<String, String>,
+    /// Delivered live only: no `seq`, never kept in history (e.g. typing).
+    #[serde(default)]
+    pub ephemeral: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -211,6 +221,26 @@ pub struct Avatar {
 }
 
 pub const FIELD_TYPES: &[&str] = &["string", "int", "float", "bool", "json"];
+
+/// Frame types the generated protocol reserves for itself.
+pub const RESERVED_EVENTS: &[&str] = &[
+    "subscribe",
+    "unsubscribe",
+    "subscribed",
+    "unsubscribed",
+    "resync",
+    "presence",
+    "ack",
+    "error",
+];
+
+/// A crate name: lowercase letters, digits and `-`, starting with a letter.
+pub fn is_crate_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+}
 pub const TRACKS: &[&str] = &["audio", "video", "screen", "data"];
 
 /// Parses and checks a realtime block. `first_line` is the file line of the
@@ -274,6 +304,18 @@ fn is_ident(name: &str) -> bool {
 
 fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    if let Some(service) = &spec.service
+        && !is_crate_name(&service.value)
+    {
+        out.push(
+            Diagnostic::error(
+                "invalid-service",
+                format!("service name `{}` is not a crate name", service.value),
+            )
+            .at(at(path, first_line, service))
+            .hint("use lowercase letters, digits and `-`, e.g. `chat-service`"),
+        );
+    }
     let mut channels: BTreeMap<&str, ()> = BTreeMap::new();
     for ch in &spec.channels {
         let name = ch.name.value.as_str();
@@ -312,6 +354,16 @@ fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic>
                 out.push(
                     Diagnostic::error("invalid-event", format!("event name `{ev_name}` must start with a lowercase letter and hold only a-z, 0-9, `_` or `-`"))
                         .at(at(path, first_line, &ev.name)),
+                );
+            }
+            if RESERVED_EVENTS.contains(&ev_name) {
+                out.push(
+                    Diagnostic::error(
+                        "invalid-event",
+                        format!("event name `{ev_name}` is reserved by the protocol"),
+                    )
+                    .at(at(path, first_line, &ev.name))
+                    .hint(format!("reserved: {}", RESERVED_EVENTS.join(", "))),
                 );
             }
             if ev.version == 0 {
@@ -434,5 +486,16 @@ mod tests {
         let e = parse_block(Path::new("p.md"), text, 1).unwrap_err();
         assert_eq!(e[0].code, "duplicate-event");
         assert_eq!(e[0].span.as_ref().unwrap().line, 5);
+    }
+
+    #[test]
+    fn reserved_events_and_bad_service_names_are_located() {
+        let text = "service: Chat_Service\nchannels:\n  - name: a\n    events:\n      - name: presence\n        ephemeral: true\n";
+        let e = parse_block(Path::new("p.md"), text, 1).unwrap_err();
+        let got: Vec<(&str, usize)> = e
+            .iter()
+            .map(|d| (d.code, d.span.as_ref().unwrap().line))
+            .collect();
+        assert_eq!(got, [("invalid-service", 1), ("invalid-event", 5)]);
     }
 }

@@ -1,0 +1,466 @@
+//! Pub/sub with per-channel ordering, bounded fan-out and history.
+//!
+//! Each channel that has been used on this node has a `tokio::sync::broadcast`
+//! sender and, with the in-memory backplane, a ring buffer of its last
+//! `history` messages. Publishing takes the channel's lock, assigns the next
+//! `seq`, serialises the envelope **once** into a reference-counted
+//! [`Utf8Bytes`] and sends it to the broadcast channel; every subscriber gets
+//! a cheap clone of the same bytes. Holding the lock while sending is what
+//! gives per-channel ordering, and it never waits on a subscriber.
+//!
+//! A broadcast channel has a fixed capacity (`QUEUE`), so a subscriber that
+//! falls behind cannot grow memory or slow anyone else down: it *lags*, the
+//! oldest messages are overwritten, and its next receive reports how many it
+//! missed. The connection then applies the plan's slow-client policy (see
+//! `ws.rs`).
+//!
+//! Recovery: a client that reconnects sends the `epoch` and last `seq` it
+//! saw. If the epoch matches and the ring still holds everything after that
+//! `seq`, the missed messages are replayed before live ones; otherwise it is
+//! told to `resync`. The epoch is random per process with the in-memory
+//! backplane (a restart loses history, and the epoch says so) and shared
+//! through Redis with the Redis backplane. The receiver is created *before*
+//! history is read, and the forwarder skips any `seq` it has already sent,
+//! so nothing falls between replay and live delivery.
+//!
+//! With the Redis backplane (`redis.rs`), `seq` and history live in Redis
+//! and a reader task feeds every node's broadcast channels from one Redis
+//! Stream, in order; this module then only fans out.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use serde_json::value::RawValue;
+use tokio::sync::broadcast;
+
+use crate::channels::ChannelKind;
+use crate::events::Event;
+use crate::presence::{Member, MemoryPresence};
+use crate::protocol::{Envelope, Position, now_ms};
+use crate::redis::{RedisBackplane, Stored};
+
+/// One serialised message, shared by all its subscribers.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// 0 for frames not kept in history (ephemeral events, presence).
+    pub seq: u64,
+    pub text: Utf8Bytes,
+}
+
+/// A new subscriber's starting point.
+pub struct Subscription {
+    pub rx: broadcast::Receiver<Frame>,
+    pub epoch: Arc<str>,
+    /// The newest `seq` of the channel when the subscription started.
+    pub seq: u64,
+    /// Messages after the client's `since`, oldest first.
+    pub replay: Vec<Frame>,
+    /// The gap since `since` cannot be filled.
+    pub resync: bool,
+}
+
+#[derive(Debug)]
+pub struct HubError(pub String);
+
+impl std::fmt::Display for HubError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "backplane unavailable: {}", self.0)
+    }
+}
+
+enum Backplane {
+    Memory(MemoryPresence),
+    Redis(Arc<RedisBackplane>),
+}
+
+struct Channel {
+    tx: broadcast::Sender<Frame>,
+    history: Mutex<History>,
+}
+
+struct History {
+    last_seq: u64,
+    frames: VecDeque<Frame>,
+    cap: usize,
+}
+
+pub struct Hub {
+    epoch: Arc<str>,
+    queue: usize,
+    presence_ttl: Duration,
+    channels: Mutex<HashMap<String, Arc<Channel>>>,
+    backplane: Backplane,
+    /// Presence entries held by this node's connections, refreshed every heartbeat.
+    local_members: Mutex<HashMap<(String, String), Member>>,
+}
+
+/// A random id, without a random-number crate: `RandomState` is seeded
+/// from the OS once per process.
+pub fn random_id() -> String {
+    format!("{:016x}", RandomState::new().hash_one(now_ms()))
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section here leaves its data consistent, so a panic
+    // elsewhere must not take the whole hub down with a poisoned lock.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Hub {
+    /// The in-process backplane: one node, history in memory.
+    pub fn memory(queue: usize, presence_ttl: Duration) -> Hub {
+        Hub::new(
+            random_id().into(),
+            queue,
+            presence_ttl,
+            Backplane::Memory(MemoryPresence::default()),
+        )
+    }
+
+    /// The Redis backplane: the epoch, `seq`, history and presence are shared.
+    pub fn redis(
+        backplane: Arc<RedisBackplane>,
+        epoch: String,
+        queue: usize,
+        ttl: Duration,
+    ) -> Hub {
+        Hub::new(epoch.into(), queue, ttl, Backplane::Redis(backplane))
+    }
+
+    fn new(epoch: Arc<str>, queue: usize, presence_ttl: Duration, backplane: Backplane) -> Hub {
+        Hub {
+            epoch,
+            queue,
+            presence_ttl,
+            channels: Mutex::default(),
+            backplane,
+            local_members: Mutex::default(),
+        }
+    }
+
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    fn channel(&self, name: &str) -> Arc<Channel> {
+        let mut channels = lock(&self.channels);
+        let ch = channels.entry(name.to_string()).or_insert_with(|| {
+            let cap = ChannelKind::parse(name).map_or(0, |k| k.spec().history);
+            Arc::new(Channel {
+                tx: broadcast::channel(self.queue).0,
+                history: Mutex::new(History {
+                    last_seq: 0,
+                    frames: VecDeque::with_capacity(cap.min(1024)),
+                    cap,
+                }),
+            })
+        });
+        Arc::clone(ch)
+    }
+
+    /// Starts a subscription, replaying from `since` when history allows.
+    pub async fn subscribe(
+        &self,
+        name: &str,
+        since: Option<&Position>,
+    ) -> Result<Subscription, HubError> {
+        let ch = self.channel(name);
+        match &self.backplane {
+            Backplane::Memory(_) => {
+                let history = lock(&ch.history);
+                let rx = ch.tx.subscribe();
+                let (replay, resync) =
+                    recover(since, &self.epoch, history.last_seq, history.frames.iter());
+                Ok(Subscription {
+                    rx,
+                    epoch: Arc::clone(&self.epoch),
+                    seq: history.last_seq,
+                    replay,
+                    resync,
+                })
+            }
+            Backplane::Redis(redis) => {
+                let rx = ch.tx.subscribe();
+                let (last_seq, stored) = redis.history(name).await.map_err(HubError)?;
+                let frames: Vec<Frame> = stored
+                    .iter()
+                    .map(|s| serialise(name, s.seq, &s.kind, s.v, s.ts, &s.data))
+                    .collect();
+                let (replay, resync) = recover(since, &self.epoch, last_seq, frames.iter());
+                Ok(Subscription {
+                    rx,
+                    epoch: Arc::clone(&self.epoch),
+                    seq: last_seq,
+                    replay,
+                    resync,
+                })
+            }
+        }
+    }
+
+    /// Publishes a validated event; returns its `seq` (0 when ephemeral).
+    pub async fn publish(&self, name: &str, event: &Event) -> Result<u64, HubError> {
+        let data = event.to_data();
+        self.publish_raw(
+            name,
+            event.name(),
+            event.version(),
+            event.ephemeral(),
+            &data,
+        )
+        .await
+    }
+
+    async fn publish_raw(
+        &self,
+        name: &str,
+        kind: &str,
+        v: u32,
+        ephemeral: bool,
+        data: &RawValue,
+    ) -> Result<u64, HubError> {
+        let ts = now_ms();
+        match &self.backplane {
+            Backplane::Memory(_) => {
+                let ch = self.channel(name);
+                let mut history = lock(&ch.history);
+                let seq = if ephemeral {
+                    0
+                } else {
+                    history.last_seq += 1;
+                    history.last_seq
+                };
+                let frame = serialise(name, seq, kind, v, ts, data);
+                if seq > 0 && history.cap > 0 {
+                    if history.frames.len() == history.cap {
+                        history.frames.pop_front();
+                    }
+                    history.frames.push_back(frame.clone());
+                }
+                // No receivers is not an error: history still records it.
+                let _ = ch.tx.send(frame);
+                Ok(seq)
+            }
+            Backplane::Redis(redis) => {
+                let cap = ChannelKind::parse(name).map_or(0, |k| k.spec().history);
+                let stored = Stored {
+                    seq: 0,
+                    kind: kind.to_string(),
+                    v,
+                    ts,
+                    data: data.to_owned(),
+                };
+                redis
+                    .publish(name, &stored, ephemeral, cap)
+                    .await
+                    .map_err(HubError)
+            }
+        }
+    }
+
+    /// Fans out a message read from the Redis backplane to this node's subscribers.
+    pub fn deliver(&self, name: &str, stored: &Stored) {
+        let Some(ch) = lock(&self.channels).get(name).cloned() else {
+            return; // nobody here listens to this channel
+        };
+        let frame = serialise(
+            name,
+            stored.seq,
+            &stored.kind,
+            stored.v,
+            stored.ts,
+            &stored.data,
+        );
+        let _ = ch.tx.send(frame);
+    }
+
+    /// Adds a member and tells the channel.
+    pub async fn join(&self, name: &str, member: &Member) -> Result<(), HubError> {
+        match &self.backplane {
+            Backplane::Memory(p) => p.join(name, member, self.presence_ttl),
+            Backplane::Redis(r) => r
+                .presence_join(name, member, self.presence_ttl)
+                .await
+                .map_err(HubError)?,
+        }
+        lock(&self.local_members).insert((name.to_string(), member.client.clone()), member.clone());
+        self.presence_diff(name, "joined", member).await
+    }
+
+    /// Removes a member and tells the channel, once.
+    pub async fn leave(&self, name: &str, client: &str) -> Result<(), HubError> {
+        lock(&self.local_members).remove(&(name.to_string(), client.to_string()));
+        let removed = match &self.backplane {
+            Backplane::Memory(p) => p.leave(name, client),
+            Backplane::Redis(r) => r.presence_leave(name, client).await.map_err(HubError)?,
+        };
+        match removed {
+            Some(member) => self.presence_diff(name, "left", &member).await,
+            None => Ok(()),
+        }
+    }
+
+    pub async fn presence(&self, name: &str) -> Result<Vec<Member>, HubError> {
+        match &self.backplane {
+            Backplane::Memory(p) => Ok(p.list(name)),
+            Backplane::Redis(r) => r.presence_list(name).await.map_err(HubError),
+        }
+    }
+
+    async fn presence_diff(
+        &self,
+        name: &str,
+        change: &str,
+        member: &Member,
+    ) -> Result<(), HubError> {
+        let data = serde_json::json!({ change: [member] });
+        let data = serde_json::value::to_raw_value(&data).map_err(|e| HubError(e.to_string()))?;
+        self.publish_raw(name, "presence", 1, true, &data)
+            .await
+            .map(drop)
+    }
+
+    /// Periodic upkeep, run every heartbeat: refreshes this node's presence
+    /// entries, expires everyone else's stale ones, and forgets channels
+    /// nobody here uses any more.
+    pub async fn maintain(&self) {
+        let members: Vec<(String, Member)> = lock(&self.local_members)
+            .iter()
+            .map(|((ch, _), m)| (ch.clone(), m.clone()))
+            .collect();
+        let expired = match &self.backplane {
+            Backplane::Memory(p) => {
+                for (ch, m) in &members {
+                    p.join(ch, m, self.presence_ttl);
+                }
+                p.sweep()
+            }
+            Backplane::Redis(r) => {
+                if let Err(e) = r.presence_refresh(&members, self.presence_ttl).await {
+                    tracing::warn!(error = %e, "presence refresh failed");
+                }
+                r.presence_sweep().await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "presence sweep failed");
+                    Vec::new()
+                })
+            }
+        };
+        for (ch, m) in expired {
+            tracing::info!(channel = %ch, client = %m.client, "presence expired");
+            if let Err(e) = self.presence_diff(&ch, "left", &m).await {
+                tracing::warn!(error = %e, "presence diff failed");
+            }
+        }
+        let redis = matches!(self.backplane, Backplane::Redis(_));
+        lock(&self.channels).retain(|_, ch| {
+            ch.tx.receiver_count() > 0 || (!redis && lock(&ch.history).last_seq > 0)
+        });
+    }
+}
+
+/// Serialises an envelope once; the result is shared by every subscriber.
+fn serialise(name: &str, seq: u64, kind: &str, v: u32, ts: u64, data: &RawValue) -> Frame {
+    let env = Envelope {
+        v,
+        kind,
+        channel: name,
+        seq,
+        ts,
+        data,
+    };
+    // An envelope of strings, numbers and already-valid JSON always serialises.
+    let text = serde_json::to_string(&env).unwrap_or_default();
+    Frame {
+        seq,
+        text: Utf8Bytes::from(text),
+    }
+}
+
+/// What to send a client resuming from `since`: the frames it missed, or
+/// `resync` when they are gone (history too short, or another epoch).
+fn recover<'a>(
+    since: Option<&Position>,
+    epoch: &str,
+    last_seq: u64,
+    history: impl Iterator<Item = &'a Frame>,
+) -> (Vec<Frame>, bool) {
+    let Some(since) = since else {
+        return (Vec::new(), false);
+    };
+    if since.epoch != epoch || since.seq > last_seq {
+        return (Vec::new(), true);
+    }
+    if since.seq == last_seq {
+        return (Vec::new(), false);
+    }
+    let missed: Vec<Frame> = history.filter(|f| f.seq > since.seq).cloned().collect();
+    // Complete only if it starts right after `since` (seqs are dense).
+    if missed.first().map(|f| f.seq) == Some(since.seq + 1) {
+        (missed, false)
+    } else {
+        (Vec::new(), true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(seqs: &[u64]) -> Vec<Frame> {
+        seqs.iter()
+            .map(|&seq| Frame {
+                seq,
+                text: Utf8Bytes::from(seq.to_string()),
+            })
+            .collect()
+    }
+
+    #[track_caller]
+    fn case(since: Option<(&str, u64)>, last: u64, history: &[u64], replay: &[u64], resync: bool) {
+        let since = since.map(|(e, s)| Position {
+            epoch: e.into(),
+            seq: s,
+        });
+        let h = frames(history);
+        let (got, r) = recover(since.as_ref(), "E", last, h.iter());
+        assert_eq!(got.iter().map(|f| f.seq).collect::<Vec<_>>(), replay);
+        assert_eq!(r, resync);
+    }
+
+    #[test]
+    fn recovery_replays_or_resyncs() {
+        case(None, 5, &[3, 4, 5], &[], false);
+        case(Some(("E", 5)), 5, &[3, 4, 5], &[], false);
+        case(Some(("E", 3)), 5, &[3, 4, 5], &[4, 5], false);
+        case(Some(("E", 2)), 5, &[3, 4, 5], &[3, 4, 5], false);
+        case(Some(("E", 1)), 5, &[3, 4, 5], &[], true);
+        case(Some(("old", 5)), 5, &[3, 4, 5], &[], true);
+        case(Some(("E", 9)), 5, &[3, 4, 5], &[], true);
+        case(Some(("E", 0)), 2, &[], &[], true);
+    }
+
+    #[tokio::test]
+    async fn history_is_a_bounded_ring() {
+        const CHANNEL: &str = "room:1";
+        const HISTORY: u64 = 100;
+        let hub = Hub::memory(8, Duration::from_secs(1));
+        let data = RawValue::from_string("{}".to_string()).unwrap();
+        for i in 0..HISTORY + 5 {
+            let seq = hub.publish_raw(CHANNEL, "test", 1, false, &data).await;
+            assert_eq!(seq.unwrap(), i + 1);
+        }
+        let since = Position {
+            epoch: hub.epoch().to_string(),
+            seq: 5,
+        };
+        let sub = hub.subscribe(CHANNEL, Some(&since)).await.unwrap();
+        assert_eq!(sub.replay.len() as u64, HISTORY);
+        assert_eq!(sub.replay[0].seq, 6);
+        assert!(sub.replay[0].text.as_str().contains(r#""type":"test""#));
+        let since = Position { seq: 4, ..since };
+        assert!(hub.subscribe(CHANNEL, Some(&since)).await.unwrap().resync);
+    }
+}

@@ -1,0 +1,350 @@
+//! The Redis backplane: several nodes share `seq`, history and presence, and
+//! see each other's messages in order.
+//!
+//! Redis is the broker; this module only maps the hub's needs onto it:
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `{prefix}:epoch` | string | the history epoch, set once (`SET NX`) |
+//! | `{prefix}:seq` | hash | channel → last `seq` |
+//! | `{prefix}:history:{channel}` | stream | the last `history` messages (`MAXLEN`) |
+//! | `{prefix}:fanout` | stream | every message, for every node |
+//! | `{prefix}:presence:{channel}` | hash | client → member and expiry |
+//! | `{prefix}:presence` | set | channels with presence entries |
+//!
+//! Publishing runs one Lua script, so assigning the `seq`, appending to the
+//! channel's history and appending to the fan-out stream happen atomically:
+//! the fan-out stream's order is the `seq` order. Each node runs one reader
+//! task that follows the fan-out stream with `XREAD BLOCK` from the last id
+//! it saw and hands each entry to the hub. On an error it reconnects with
+//! back-off and continues from that id, so a short Redis outage delays
+//! messages but loses none still in the stream (capped at about
+//! `FANOUT_MAXLEN` entries).
+//!
+//! Commands go through a `ConnectionManager`, which reconnects by itself;
+//! the reader has its own connection, because a blocking `XREAD` would hold
+//! up every other command on a shared one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, MultiplexedConnection};
+use redis::streams::{StreamId, StreamReadOptions, StreamReadReply};
+use redis::{AsyncCommands, AsyncConnectionConfig, Client, Script};
+use serde_json::value::RawValue;
+use tokio_util::sync::CancellationToken;
+
+use crate::hub::Hub;
+use crate::presence::Member;
+use crate::protocol::now_ms;
+
+/// Entries kept in the fan-out stream: enough for a reader to catch up after
+/// a pause of a few seconds at high load.
+const FANOUT_MAXLEN: usize = 100_000;
+
+/// Entries read per `XREAD`.
+const READ_BATCH: usize = 512;
+
+const PUBLISH: &str = r"
+local seq = 0
+if ARGV[6] == '0' then
+  seq = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+  if tonumber(ARGV[7]) > 0 then
+    redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[7], '*',
+      'seq', seq, 'type', ARGV[2], 'v', ARGV[3], 'ts', ARGV[4], 'data', ARGV[5])
+  end
+end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'channel', ARGV[1],
+  'seq', seq, 'type', ARGV[2], 'v', ARGV[3], 'ts', ARGV[4], 'data', ARGV[5])
+return seq
+";
+
+/// A message as stored in a stream.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub seq: u64,
+    pub kind: String,
+    pub v: u32,
+    pub ts: u64,
+    pub data: Box<RawValue>,
+}
+
+impl Stored {
+    fn from_entry(entry: &StreamId) -> Option<Stored> {
+        let data: String = entry.get("data")?;
+        Some(Stored {
+            seq: entry.get::<String>("seq")?.parse().ok()?,
+            kind: entry.get("type")?,
+            v: entry.get::<String>("v")?.parse().ok()?,
+            ts: entry.get::<String>("ts")?.parse().ok()?,
+            data: RawValue::from_string(data).ok()?,
+        })
+    }
+}
+
+pub struct RedisBackplane {
+    client: Client,
+    conn: ConnectionManager,
+    prefix: String,
+    publish: Script,
+}
+
+fn err(e: redis::RedisError) -> String {
+    e.to_string()
+}
+
+impl RedisBackplane {
+    pub async fn connect(url: &str, prefix: &str) -> Result<RedisBackplane, String> {
+        let client = Client::open(url).map_err(err)?;
+        let conn = ConnectionManager::new(client.clone()).await.map_err(err)?;
+        Ok(RedisBackplane {
+            client,
+            conn,
+            prefix: prefix.to_string(),
+            publish: Script::new(PUBLISH),
+        })
+    }
+
+    fn key(&self, parts: &[&str]) -> String {
+        let mut k = self.prefix.clone();
+        for p in parts {
+            k.push(':');
+            k.push_str(p);
+        }
+        k
+    }
+
+    /// The shared epoch: the first node to start picks it.
+    pub async fn epoch(&self) -> Result<String, String> {
+        let mut c = self.conn.clone();
+        let key = self.key(&["epoch"]);
+        let _: bool = c.set_nx(&key, crate::hub::random_id()).await.map_err(err)?;
+        let epoch: Option<String> = c.get(&key).await.map_err(err)?;
+        epoch.ok_or_else(|| "the epoch key vanished".to_string())
+    }
+
+    pub async fn ping(&self) -> Result<(), String> {
+        let mut c = self.conn.clone();
+        redis::cmd("PING")
+            .query_async::<String>(&mut c)
+            .await
+            .map(drop)
+            .map_err(err)
+    }
+
+    pub async fn publish(
+        &self,
+        channel: &str,
+        msg: &Stored,
+        ephemeral: bool,
+        history: usize,
+    ) -> Result<u64, String> {
+        let mut c = self.conn.clone();
+        self.publish
+            .key(self.key(&["seq"]))
+            .key(self.key(&["history", channel]))
+            .key(self.key(&["fanout"]))
+            .arg(channel)
+            .arg(&msg.kind)
+            .arg(msg.v)
+            .arg(msg.ts)
+            .arg(msg.data.get())
+            .arg(if ephemeral { "1" } else { "0" })
+            .arg(history)
+            .arg(FANOUT_MAXLEN)
+            .invoke_async(&mut c)
+            .await
+            .map_err(err)
+    }
+
+    /// The channel's last `seq` and its stored history, oldest first.
+    pub async fn history(&self, channel: &str) -> Result<(u64, Vec<Stored>), String> {
+        let mut c = self.conn.clone();
+        let (last, range): (Option<u64>, redis::streams::StreamRangeReply) = redis::pipe()
+            .hget(self.key(&["seq"]), channel)
+            .xrange_all(self.key(&["history", channel]))
+            .query_async(&mut c)
+            .await
+            .map_err(err)?;
+        let stored = range.ids.iter().filter_map(Stored::from_entry).collect();
+        Ok((last.unwrap_or(0), stored))
+    }
+
+    /// Follows the fan-out stream until `stop`, delivering to `hub`.
+    pub fn spawn_reader(self: Arc<Self>, hub: std::sync::Weak<Hub>, stop: CancellationToken) {
+        tokio::spawn(async move {
+            let mut last_id: Option<String> = None;
+            let mut backoff = Duration::from_millis(100);
+            while !stop.is_cancelled() {
+                let result = tokio::select! {
+                    r = self.follow(&hub, &mut last_id) => r,
+                    () = stop.cancelled() => return,
+                };
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, ?backoff, "redis reader failed; reconnecting");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = stop.cancelled() => return,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                } else {
+                    return; // the hub is gone
+                }
+            }
+        });
+    }
+
+    async fn reader_connection(&self) -> Result<MultiplexedConnection, String> {
+        let config =
+            AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(10)));
+        self.client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(err)
+    }
+
+    async fn follow(
+        &self,
+        hub: &std::sync::Weak<Hub>,
+        last_id: &mut Option<String>,
+    ) -> Result<(), String> {
+        let mut c = self.reader_connection().await?;
+        let key = self.key(&["fanout"]);
+        if last_id.is_none() {
+            // Start at the current end: older entries are history, not news.
+            let newest: redis::streams::StreamRangeReply =
+                c.xrevrange_count(&key, "+", "-", 1).await.map_err(err)?;
+            *last_id = Some(
+                newest
+                    .ids
+                    .first()
+                    .map_or("0-0".to_string(), |e| e.id.clone()),
+            );
+        }
+        let options = StreamReadOptions::default().block(1000).count(READ_BATCH);
+        loop {
+            let from = last_id.clone().unwrap_or_else(|| "0-0".to_string());
+            let reply: Option<StreamReadReply> = c
+                .xread_options(&[&key], &[&from], &options)
+                .await
+                .map_err(err)?;
+            let Some(hub) = hub.upgrade() else {
+                return Ok(());
+            };
+            for entry in reply.iter().flat_map(|r| &r.keys).flat_map(|k| &k.ids) {
+                *last_id = Some(entry.id.clone());
+                let channel: Option<String> = entry.get("channel");
+                match (channel, Stored::from_entry(entry)) {
+                    (Some(channel), Some(msg)) => hub.deliver(&channel, &msg),
+                    _ => tracing::warn!(id = %entry.id, "skipping a malformed fan-out entry"),
+                }
+            }
+        }
+    }
+
+    pub async fn presence_join(
+        &self,
+        channel: &str,
+        m: &Member,
+        ttl: Duration,
+    ) -> Result<(), String> {
+        self.presence_refresh(&[(channel.to_string(), m.clone())], ttl)
+            .await
+    }
+
+    /// Writes the entries with a new expiry.
+    pub async fn presence_refresh(
+        &self,
+        members: &[(String, Member)],
+        ttl: Duration,
+    ) -> Result<(), String> {
+        if members.is_empty() {
+            return Ok(());
+        }
+        let expires = now_ms() + ttl.as_millis() as u64;
+        let mut pipe = redis::pipe();
+        for (channel, m) in members {
+            let value = serde_json::json!({ "user": m.user, "expires": expires }).to_string();
+            pipe.hset(self.key(&["presence", channel]), &m.client, value)
+                .ignore();
+            pipe.sadd(self.key(&["presence"]), channel).ignore();
+        }
+        let mut c = self.conn.clone();
+        pipe.query_async::<()>(&mut c).await.map_err(err)
+    }
+
+    /// Removes an entry; `Some` only for the caller that actually removed it.
+    pub async fn presence_leave(
+        &self,
+        channel: &str,
+        client: &str,
+    ) -> Result<Option<Member>, String> {
+        let mut c = self.conn.clone();
+        let key = self.key(&["presence", channel]);
+        let value: Option<String> = c.hget(&key, client).await.map_err(err)?;
+        let removed: usize = c.hdel(&key, client).await.map_err(err)?;
+        Ok(value
+            .filter(|_| removed == 1)
+            .and_then(|v| parse_entry(client, &v).map(|(m, _)| m)))
+    }
+
+    pub async fn presence_list(&self, channel: &str) -> Result<Vec<Member>, String> {
+        let mut c = self.conn.clone();
+        let all: std::collections::HashMap<String, String> = c
+            .hgetall(self.key(&["presence", channel]))
+            .await
+            .map_err(err)?;
+        let now = now_ms();
+        let mut out: Vec<Member> = all
+            .iter()
+            .filter_map(|(client, v)| parse_entry(client, v))
+            .filter(|(_, exp)| *exp > now)
+            .map(|(m, _)| m)
+            .collect();
+        out.sort_by(|a, b| a.client.cmp(&b.client));
+        Ok(out)
+    }
+
+    /// Removes entries whose node stopped refreshing them (it crashed, or
+    /// lost Redis). Any node may sweep; `HDEL` decides who reports the leave.
+    pub async fn presence_sweep(&self) -> Result<Vec<(String, Member)>, String> {
+        let mut c = self.conn.clone();
+        let channels: Vec<String> = c.smembers(self.key(&["presence"])).await.map_err(err)?;
+        let now = now_ms();
+        let mut gone = Vec::new();
+        for channel in channels {
+            let key = self.key(&["presence", &channel]);
+            let all: std::collections::HashMap<String, String> =
+                c.hgetall(&key).await.map_err(err)?;
+            if all.is_empty() {
+                let _: usize = c
+                    .srem(self.key(&["presence"]), &channel)
+                    .await
+                    .map_err(err)?;
+            }
+            for (client, v) in all {
+                let Some((member, expires)) = parse_entry(&client, &v) else {
+                    continue;
+                };
+                if expires <= now {
+                    let removed: usize = c.hdel(&key, &client).await.map_err(err)?;
+                    if removed == 1 {
+                        gone.push((channel.clone(), member));
+                    }
+                }
+            }
+        }
+        Ok(gone)
+    }
+}
+
+fn parse_entry(client: &str, value: &str) -> Option<(Member, u64)> {
+    let v: serde_json::Value = serde_json::from_str(value).ok()?;
+    Some((
+        Member {
+            client: client.to_string(),
+            user: v.get("user")?.as_str()?.to_string(),
+        },
+        v.get("expires")?.as_u64()?,
+    ))
+}

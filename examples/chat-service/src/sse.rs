@@ -1,0 +1,170 @@
+//! The Server-Sent Events endpoint, for clients that only listen.
+//!
+//! `GET /sse?channel=NAME` streams a channel's envelopes as SSE `data:`
+//! lines. Events kept in history carry `id: epoch:seq`, so a browser's
+//! `EventSource` reconnects with `Last-Event-ID` and is replayed what it
+//! missed, or sent a `resync` event when history no longer covers the gap.
+//! A comment line every heartbeat keeps proxies from closing an idle stream.
+//! Authentication and permissions are the same as for WebSockets
+//! (`Authorization: Bearer`; `?token=` only when `ALLOW_QUERY_TOKEN` is set,
+//! which `EventSource` needs since it cannot set headers). A slow reader is
+//! handled like a slow WebSocket client, and the stream ends on shutdown.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::{Stream, StreamExt, stream};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::app::App;
+use crate::channels::ChannelKind;
+use crate::config::SlowClient;
+use crate::hub::Subscription;
+use crate::metrics::{ConnectionGuard, Metrics};
+use crate::protocol::{PROTOCOL_VERSION, Position, ServerFrame};
+
+#[derive(Debug, Deserialize)]
+pub struct SseQuery {
+    channel: String,
+    token: Option<String>,
+}
+
+/// `GET /sse?channel=NAME`
+pub async fn stream(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(query): Query<SseQuery>,
+) -> Response {
+    let claims = match app.verifier.authenticate(&headers, query.token.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            Metrics::add(&app.metrics.auth_failures, 1);
+            return (StatusCode::UNAUTHORIZED, e.to_string()).into_response();
+        }
+    };
+    let channel = query.channel;
+    let Some(kind) = ChannelKind::parse(&channel) else {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("no channel `{channel}` on this server"),
+        )
+            .into_response();
+    };
+    if !kind.can_subscribe(&claims.role) {
+        let msg = format!("role `{}` may not subscribe to `{channel}`", claims.role);
+        return (StatusCode::FORBIDDEN, msg).into_response();
+    }
+    let since = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(Position::from_event_id);
+    let sub = match app.hub.subscribe(&channel, since.as_ref()).await {
+        Ok(s) => s,
+        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    };
+    let keep_alive = KeepAlive::new().interval(app.config.heartbeat);
+    let shutdown = app.shutdown.clone().cancelled_owned();
+    Sse::new(events(app, channel, sub).take_until(shutdown))
+        .keep_alive(keep_alive)
+        .into_response()
+}
+
+struct State_ {
+    app: Arc<App>,
+    channel: String,
+    sub: Subscription,
+    replay: std::vec::IntoIter<crate::hub::Frame>,
+    /// A `resync` event to send before anything else.
+    resync: Option<SseEvent>,
+    last: u64,
+    done: bool,
+    _guard: ConnectionGuard,
+}
+
+fn resync_event(channel: &str, epoch: &str, seq: u64, reason: &str) -> SseEvent {
+    let frame = ServerFrame::Resync {
+        v: PROTOCOL_VERSION,
+        channel,
+        epoch,
+        seq,
+        reason,
+    };
+    SseEvent::default().event("resync").data(frame.to_json())
+}
+
+fn events(
+    app: Arc<App>,
+    channel: String,
+    mut sub: Subscription,
+) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    let replay = std::mem::take(&mut sub.replay).into_iter();
+    let resync = sub.resync.then(|| {
+        resync_event(
+            &channel,
+            &sub.epoch,
+            sub.seq,
+            "history does not reach back that far",
+        )
+    });
+    let state = State_ {
+        _guard: ConnectionGuard::new(Arc::clone(&app.metrics)),
+        app,
+        channel,
+        replay,
+        resync,
+        last: 0,
+        done: false,
+        sub,
+    };
+    stream::unfold(state, |mut st| async move {
+        if st.done {
+            return None;
+        }
+        if let Some(ev) = st.resync.take() {
+            return Some((Ok(ev), st));
+        }
+        loop {
+            let frame = match st.replay.next() {
+                Some(f) => f,
+                None => match st.sub.rx.recv().await {
+                    Ok(f) => f,
+                    Err(RecvError::Lagged(missed)) => {
+                        Metrics::add(&st.app.metrics.drops, missed);
+                        if st.app.config.slow_client == SlowClient::Disconnect {
+                            Metrics::add(&st.app.metrics.slow_disconnects, 1);
+                            return None;
+                        }
+                        Metrics::add(&st.app.metrics.resyncs, 1);
+                        let ev = resync_event(
+                            &st.channel,
+                            &st.sub.epoch,
+                            st.last,
+                            "too slow: messages were dropped",
+                        );
+                        return Some((Ok(ev), st));
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+            };
+            if frame.seq != 0 && frame.seq <= st.last {
+                continue;
+            }
+            let mut ev = SseEvent::default().data(frame.text.as_str());
+            if frame.seq != 0 {
+                st.last = frame.seq;
+                let pos = Position {
+                    epoch: st.sub.epoch.to_string(),
+                    seq: frame.seq,
+                };
+                ev = ev.id(pos.to_event_id());
+            }
+            Metrics::add(&st.app.metrics.messages_out, 1);
+            return Some((Ok(ev), st));
+        }
+    })
+}

@@ -1,0 +1,393 @@
+//! What the templates see: the realtime spec turned into names and types
+//! ready for Rust code (`room:{id}` → `Room`, `reply_to: "int?"` →
+//! `Option<i64>`), computed once here so that templates stay free of logic.
+//!
+//! Only what the plan declares is in the model, so templates can generate
+//! nothing else: no channel, event or message type the plan did not name.
+
+use serde::Serialize;
+
+use crate::realtime::{Backplane, RealtimeSpec, SlowClientPolicy, Transport};
+
+/// Bumped when the templates change in a way that changes generated code.
+pub const TEMPLATE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    pub template_version: u32,
+    /// The crate name, kebab-case.
+    pub service: String,
+    /// The crate name as a Rust identifier.
+    pub crate_ident: String,
+    pub description: String,
+    pub sse: bool,
+    pub redis: bool,
+    pub max_message_bytes: u32,
+    pub rate_per_second: u32,
+    pub queue: u32,
+    pub heartbeat_seconds: u32,
+    pub idle_timeout_seconds: u32,
+    pub slow_client: &'static str,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub query_token: bool,
+    pub channels: Vec<ChannelModel>,
+    /// What the generated tests exercise; `None` when no channel has both
+    /// a publisher and a subscriber role and a lasting event.
+    pub test: Option<TestModel>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelModel {
+    pub pattern: String,
+    /// A wire name that matches the pattern, e.g. `room:1`.
+    pub example: String,
+    /// The part before `{param}` (the whole name when there is none).
+    pub prefix: String,
+    pub param: bool,
+    /// `Room` for `room:{id}`.
+    pub variant: String,
+    /// `ROOM`, for the spec constant.
+    pub konst: String,
+    pub publish: Vec<String>,
+    pub subscribe: Vec<String>,
+    /// `&["member"]`, ready to paste into Rust.
+    pub publish_rs: String,
+    pub subscribe_rs: String,
+    pub history: u32,
+    pub presence: bool,
+    pub events: Vec<EventModel>,
+    /// `&["message", "typing"]`
+    pub event_names_rs: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventModel {
+    pub name: String,
+    pub version: u32,
+    pub ephemeral: bool,
+    /// `RoomMessage`
+    pub struct_name: String,
+    /// `Message`
+    pub variant: String,
+    pub fields: Vec<FieldModel>,
+    /// `{text, reply_to?}`, for docs.
+    pub summary: String,
+    /// A valid payload, as JSON.
+    pub sample: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldModel {
+    pub name: String,
+    /// The Rust type, `Option<...>` when optional.
+    pub rust_type: String,
+    pub optional: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestModel {
+    pub channel: String,
+    pub publisher: String,
+    /// A role that may subscribe to `channel` but not publish to it.
+    pub read_only: Option<String>,
+    pub event: String,
+    pub version: u32,
+    pub history: u32,
+    pub presence: bool,
+    /// Rust expression building a distinct payload from `i: u64`.
+    pub data_expr: String,
+    /// `i`, or `_i` when the payload has no field to vary.
+    pub data_arg: &'static str,
+    /// Rust expression building a payload padded to about `bytes`; `None`
+    /// when the event has no required string field to pad.
+    pub big_expr: Option<String>,
+}
+
+/// `room:{id}` → `Room`; `game-events` → `GameEvents`.
+pub fn pascal(name: &str) -> String {
+    let literal = name.split('{').next().unwrap_or(name);
+    let mut out = String::new();
+    for word in literal.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            out.push(first.to_ascii_uppercase());
+            out.extend(chars);
+        }
+    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'C');
+    }
+    out
+}
+
+fn rust_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
+    format!("&[{}]", quoted.join(", "))
+}
+
+fn rust_type(ty: &str) -> (String, bool) {
+    let (base, optional) = match ty.strip_suffix('?') {
+        Some(b) => (b, true),
+        None => (ty, false),
+    };
+    let t = match base {
+        "string" => "String",
+        "int" => "i64",
+        "float" => "f64",
+        "bool" => "bool",
+        _ => "serde_json::Value",
+    };
+    if optional {
+        (format!("Option<{t}>"), true)
+    } else {
+        (t.to_string(), false)
+    }
+}
+
+fn sample_value(ty: &str) -> &'static str {
+    match ty {
+        "string" => "\"s\"",
+        "int" => "1",
+        "float" => "1.5",
+        "bool" => "true",
+        _ => "[1]",
+    }
+}
+
+impl Model {
+    /// Builds the model; `default_name` names the crate when the spec does not.
+    pub fn new(spec: &RealtimeSpec, default_name: &str) -> Model {
+        let service = spec
+            .service
+            .as_ref()
+            .map_or_else(|| default_name.to_string(), |s| s.value.clone());
+        let channels: Vec<ChannelModel> = spec.channels.iter().map(channel_model).collect();
+        let test = test_model(spec, &channels);
+        let limits = &spec.limits;
+        Model {
+            template_version: TEMPLATE_VERSION,
+            crate_ident: service.replace('-', "_"),
+            description: spec
+                .description
+                .clone()
+                .unwrap_or_else(|| format!("the `{service}` channels")),
+            service,
+            sse: spec.transport.to_vec().contains(&Transport::Sse),
+            redis: spec.backplane == Backplane::Redis,
+            max_message_bytes: limits.max_message_bytes,
+            rate_per_second: limits.rate_per_second,
+            queue: limits.queue,
+            heartbeat_seconds: limits.heartbeat_seconds,
+            idle_timeout_seconds: limits.idle_timeout_seconds,
+            slow_client: match spec.slow_client {
+                SlowClientPolicy::DropAndResync => "DropAndResync",
+                SlowClientPolicy::Disconnect => "Disconnect",
+            },
+            issuer: spec.auth.issuer.clone(),
+            audience: spec.auth.audience.clone(),
+            query_token: spec.auth.query_token,
+            channels,
+            test,
+        }
+    }
+}
+
+fn channel_model(ch: &crate::realtime::Channel) -> ChannelModel {
+    let pattern = ch.name.value.clone();
+    let variant = pascal(&pattern);
+    let (prefix, param) = match pattern.split_once('{') {
+        Some((p, _)) => (p.to_string(), true),
+        None => (pattern.clone(), false),
+    };
+    let example = match pattern.split_once('{') {
+        Some((p, rest)) => format!("{p}1{}", rest.split_once('}').map_or("", |(_, s)| s)),
+        None => pattern.clone(),
+    };
+    let events: Vec<EventModel> = ch
+        .events
+        .iter()
+        .map(|ev| {
+            let name = ev.name.value.clone();
+            let fields: Vec<FieldModel> = ev
+                .schema
+                .iter()
+                .map(|(f, ty)| {
+                    let (rust_type, optional) = rust_type(ty);
+                    FieldModel {
+                        name: f.clone(),
+                        rust_type,
+                        optional,
+                    }
+                })
+                .collect();
+            let summary = format!(
+                "{{{}}}",
+                ev.schema
+                    .iter()
+                    .map(|(f, ty)| if ty.ends_with('?') {
+                        format!("{f}?")
+                    } else {
+                        f.clone()
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let sample = format!(
+                "{{{}}}",
+                ev.schema
+                    .iter()
+                    .filter(|(_, ty)| !ty.ends_with('?'))
+                    .map(|(f, ty)| format!("\"{f}\":{}", sample_value(ty)))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            EventModel {
+                struct_name: format!("{variant}{}", pascal(&name)),
+                variant: pascal(&name),
+                name,
+                version: ev.version,
+                ephemeral: ev.ephemeral,
+                fields,
+                summary,
+                sample,
+            }
+        })
+        .collect();
+    ChannelModel {
+        konst: variant_to_const(&variant),
+        example,
+        prefix,
+        param,
+        publish_rs: rust_list(&ch.publish),
+        subscribe_rs: rust_list(&ch.subscribe),
+        publish: ch.publish.clone(),
+        subscribe: ch.subscribe.clone(),
+        history: ch.history,
+        presence: ch.presence,
+        event_names_rs: rust_list(&events.iter().map(|e| e.name.clone()).collect::<Vec<_>>()),
+        events,
+        variant,
+        pattern,
+    }
+}
+
+fn variant_to_const(variant: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in variant.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+fn test_model(spec: &RealtimeSpec, channels: &[ChannelModel]) -> Option<TestModel> {
+    spec.channels.iter().zip(channels).find_map(|(ch, model)| {
+        let publisher = ch.publish.iter().find(|r| ch.subscribe.contains(r))?;
+        let event = ch.events.iter().find(|e| !e.ephemeral)?;
+        if ch.history == 0 {
+            return None;
+        }
+        let required: Vec<(&String, &String)> = event
+            .schema
+            .iter()
+            .filter(|(_, t)| !t.ends_with('?'))
+            .collect();
+        let data = |string_value: &str| {
+            let fields: Vec<String> = required
+                .iter()
+                .map(|(f, ty)| {
+                    let v = match ty.as_str() {
+                        "string" => string_value.to_string(),
+                        "int" => "i".to_string(),
+                        "float" => "i as f64".to_string(),
+                        "bool" => "i % 2 == 0".to_string(),
+                        _ => "[i]".to_string(),
+                    };
+                    format!("{f:?}: {v}")
+                })
+                .collect();
+            if fields.is_empty() {
+                "json!({})".to_string()
+            } else {
+                format!("json!({{ {} }})", fields.join(", "))
+            }
+        };
+        let big = required
+            .iter()
+            .find(|(_, t)| t.as_str() == "string")
+            .map(|(f, _)| *f);
+        Some(TestModel {
+            channel: model.example.clone(),
+            publisher: publisher.clone(),
+            read_only: ch
+                .subscribe
+                .iter()
+                .find(|r| !ch.publish.contains(r))
+                .cloned(),
+            event: event.name.value.clone(),
+            version: event.version,
+            history: ch.history,
+            presence: ch.presence,
+            data_expr: data("format!(\"m{i}\")"),
+            data_arg: if required.is_empty() { "_i" } else { "i" },
+            big_expr: big.map(|target| {
+                let fields: Vec<String> = required
+                    .iter()
+                    .map(|(f, ty)| {
+                        let v = if *f == target {
+                            "\"x\".repeat(bytes)"
+                        } else {
+                            match ty.as_str() {
+                                "string" => "\"s\"",
+                                "int" => "0",
+                                "float" => "0.0",
+                                "bool" => "false",
+                                _ => "null",
+                            }
+                        };
+                        format!("{f:?}: {v}")
+                    })
+                    .collect();
+                format!("json!({{ {} }})", fields.join(", "))
+            }),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_rust_identifiers() {
+        assert_eq!(pascal("room:{id}"), "Room");
+        assert_eq!(pascal("game-events"), "GameEvents");
+        assert_eq!(pascal("reply_to"), "ReplyTo");
+        assert_eq!(variant_to_const("GameEvents"), "GAME_EVENTS");
+        assert_eq!(rust_type("int?"), ("Option<i64>".to_string(), true));
+    }
+
+    #[test]
+    fn the_model_holds_exactly_the_declared_channels_and_events() {
+        let text = "channels:\n  - name: \"room:{id}\"\n    events:\n      - name: message\n        schema: { text: string, reply_to: \"int?\" }\n      - name: typing\n        ephemeral: true\n    publish: [member]\n    subscribe: [member, guest]\n    history: 10\n";
+        let spec = crate::realtime::parse_block(std::path::Path::new("p.md"), text, 1).unwrap();
+        let m = Model::new(&spec, "demo");
+        assert_eq!(m.service, "demo");
+        assert_eq!(m.channels.len(), 1);
+        let ch = &m.channels[0];
+        assert_eq!(
+            (ch.example.as_str(), ch.prefix.as_str()),
+            ("room:1", "room:")
+        );
+        let names: Vec<&str> = ch.events.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["message", "typing"]);
+        assert_eq!(ch.events[0].summary, "{reply_to?, text}");
+        assert_eq!(ch.events[0].sample, r#"{"text":"s"}"#);
+        let t = m.test.unwrap();
+        assert_eq!(t.read_only.as_deref(), Some("guest"));
+        assert_eq!(t.data_expr, r#"json!({ "text": format!("m{i}") })"#);
+    }
+}
