@@ -19,7 +19,7 @@ use crate::cli::CiArgs;
 use crate::commit::CommitVerdict;
 use crate::diagnostic::{Diagnostic, display_path};
 use crate::error::{Error, Outcome, Result};
-use crate::gate::{self, GateReport, Progress, RunOptions};
+use crate::gate::{self, GateReport, Progress, RunOptions, github};
 use crate::report::{self, BOLD, DIM, ERROR, Format, OK, WARNING};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -266,17 +266,6 @@ fn text(
     s
 }
 
-/// GitHub's workflow-command escaping: data, then property values.
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
 fn annotations(agents: &[Diagnostic], range: &RangeReport) -> String {
     let mut s = String::new();
     for d in agents {
@@ -285,18 +274,18 @@ fn annotations(agents: &[Diagnostic], range: &RangeReport) -> String {
         if let Some(span) = &d.span {
             props.push(format!(
                 "file={}",
-                escape_property(&display_path(&span.path))
+                github::property(&display_path(&span.path))
             ));
             props.push(format!("line={}", span.line));
             props.push(format!("col={}", span.col));
         }
-        props.push(format!("title={}", escape_property(d.code)));
+        props.push(format!("title={}", github::property(d.code)));
         let mut msg = d.message.clone();
         if let Some(h) = &d.hint {
             msg.push_str("\nhint: ");
             msg.push_str(h);
         }
-        let _ = writeln!(s, "::{level} {}::{}", props.join(","), escape_data(&msg));
+        let _ = writeln!(s, "::{level} {}::{}", props.join(","), github::data(&msg));
     }
     for c in range.commits.iter().filter(|c| !c.ok) {
         for v in &c.violations {
@@ -308,8 +297,8 @@ fn annotations(agents: &[Diagnostic], range: &RangeReport) -> String {
             let _ = writeln!(
                 s,
                 "::error title={}::{}",
-                escape_property(&title),
-                escape_data(&msg)
+                github::property(&title),
+                github::data(&msg)
             );
         }
     }
@@ -367,7 +356,7 @@ mod tests {
 
     #[test]
     fn workflow_commands_are_escaped() {
-        assert_eq!(escape_data("a%b\nc"), "a%25b%0Ac");
-        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+        assert_eq!(github::data("a%b\nc"), "a%25b%0Ac");
+        assert_eq!(github::property("a:b,c"), "a%3Ab%2Cc");
     }
 }

@@ -16,6 +16,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Provenance;
+use crate::policy::bash::is_assignment;
 
 /// How long a gate may run when its table sets no `timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -66,17 +67,6 @@ impl CommandLine {
                 .find(|w| !is_assignment(w))
                 .filter(|w| !w.starts_with(['(', '{', '!', '$', '`', '"', '\''])),
         }
-    }
-}
-
-fn is_assignment(word: &str) -> bool {
-    match word.split_once('=') {
-        Some((name, _)) => {
-            !name.is_empty()
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && !name.starts_with(|c: char| c.is_ascii_digit())
-        }
-        None => false,
     }
 }
 

@@ -497,7 +497,8 @@ const KEYWORDS: &[&str] = &[
     "exec", "builtin", "nohup", "sudo", "doas",
 ];
 
-fn is_assignment(word: &str) -> bool {
+/// Whether a shell word is a variable assignment (`NAME=value`).
+pub fn is_assignment(word: &str) -> bool {
     match word.split_once('=') {
         Some((name, _)) => {
             !name.is_empty()
