@@ -12,7 +12,7 @@ mod plan;
 mod scaffold;
 mod task;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{Cli, Command};
 use crate::config::Project;
@@ -26,6 +26,16 @@ pub struct Context {
 }
 
 impl Context {
+    /// A context in `dir`, or in the working directory.
+    pub fn new(dir: Option<&Path>, format: Format) -> Result<Context> {
+        let cwd = match dir {
+            Some(dir) => dir.to_path_buf(),
+            None => std::env::current_dir().map_err(|e| Error::io("read", ".", e))?,
+        };
+        let cwd = std::fs::canonicalize(&cwd).map_err(|e| Error::io("open directory", &cwd, e))?;
+        Ok(Context { cwd, format })
+    }
+
     pub fn project(&self) -> Result<Project> {
         Project::discover(&self.cwd)
     }
@@ -35,11 +45,7 @@ impl Context {
 /// without building the whole command-line parser, which would cost more
 /// than the check itself. Same behaviour as `Cli::parse` would give.
 pub fn run_guard_hook() -> Result<Outcome> {
-    let cwd = std::env::current_dir().map_err(|e| Error::io("read", ".", e))?;
-    let ctx = Context {
-        cwd: std::fs::canonicalize(&cwd).map_err(|e| Error::io("open directory", &cwd, e))?,
-        format: Format::Text,
-    };
+    let ctx = Context::new(None, Format::Text)?;
     let args = crate::cli::GuardArgs {
         agent: std::env::var("HARNESS_AGENT")
             .ok()
@@ -50,15 +56,7 @@ pub fn run_guard_hook() -> Result<Outcome> {
 }
 
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let cwd = match &cli.global.directory {
-        Some(dir) => dir.clone(),
-        None => std::env::current_dir().map_err(|e| Error::io("read", ".", e))?,
-    };
-    let cwd = std::fs::canonicalize(&cwd).map_err(|e| Error::io("open directory", &cwd, e))?;
-    let ctx = Context {
-        cwd,
-        format: cli.global.format,
-    };
+    let ctx = Context::new(cli.global.directory.as_deref(), cli.global.format)?;
     match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Agents(cmd) => agents::run(&ctx, cmd),
