@@ -190,7 +190,7 @@ pub fn parse(body: &str, first_line: usize) -> Body {
     let mut label = String::new();
     let mut items: Vec<OpenItem> = Vec::new();
     let mut paragraph: Option<String> = None;
-    let mut last_paragraph_gates = false;
+    let mut last_paragraph = String::new();
     let mut code: Option<(String, usize, String)> = None;
     let mut table: Option<Table> = None;
     let mut commit = CommitConventions::default();
@@ -239,7 +239,8 @@ pub fn parse(body: &str, first_line: usize) -> Body {
                     if in_commit_section {
                         note_commit_text(&mut commit, &text, line());
                     }
-                    last_paragraph_gates = mentions_gates(&text.to_lowercase());
+                    // Read only if a code block follows: most paragraphs are not.
+                    last_paragraph = text;
                 }
             }
             Event::Start(Tag::Item) => items.push(OpenItem {
@@ -315,7 +316,7 @@ pub fn parse(body: &str, first_line: usize) -> Body {
                 if let Some((lang, start, text)) = code.take() {
                     let near = || match items.last() {
                         Some(item) => mentions_gates(&item.text.to_lowercase()),
-                        None => last_paragraph_gates,
+                        None => mentions_gates(&last_paragraph.to_lowercase()),
                     };
                     if is_shell(&lang) && (headings_gates || near()) {
                         out.gates.extend(gate_commands(&text, start));

@@ -71,35 +71,15 @@ impl Catalog {
     /// Loads the given files (or the `.md` files in given directories).
     /// Paths are shown as given, relative to `root` when they are relative.
     pub fn from_files(root: &Path, paths: &[PathBuf], ctx: &validate::Context) -> Catalog {
-        let mut catalog = Catalog::default();
+        let mut catalog = Catalog {
+            files: paths.len(),
+            ..Catalog::default()
+        };
         // Which directory each name was first defined in, and where.
         let mut seen: BTreeMap<String, (PathBuf, usize)> = BTreeMap::new();
-        for shown in paths {
-            let actual = if shown.is_absolute() {
-                shown.clone()
-            } else {
-                root.join(shown)
-            };
-            catalog.files += 1;
-            let text = match fsutil::read_text(&actual) {
-                Ok(t) => t,
-                Err(e) => {
-                    catalog.diagnostics.push(
-                        Diagnostic::error("unreadable", e.to_string()).at(Span::new(shown, 1, 1)),
-                    );
-                    continue;
-                }
-            };
-            let parsed = match definition::parse(shown, &text) {
-                Ok(p) => p,
-                Err(d) => {
-                    catalog.diagnostics.push(d);
-                    continue;
-                }
-            };
-            catalog.diagnostics.extend(parsed.diagnostics);
-            let def = parsed.definition;
-            catalog.diagnostics.extend(validate::validate(&def, ctx));
+        for (shown, (def, diagnostics)) in paths.iter().zip(load_all(root, paths, ctx)) {
+            catalog.diagnostics.extend(diagnostics);
+            let Some(def) = def else { continue };
             if !def.name.is_empty() {
                 let dir = shown.parent().map(Path::to_path_buf).unwrap_or_default();
                 if let Some((first_dir, index)) = seen.get(&def.name) {
@@ -151,6 +131,63 @@ impl Catalog {
             )
         })
     }
+}
+
+/// One file read, parsed and validated: its definition, if it has one, and
+/// every problem found.
+type Loaded = (Option<AgentDefinition>, Vec<Diagnostic>);
+
+fn load_one(root: &Path, shown: &Path, ctx: &validate::Context) -> Loaded {
+    let actual = if shown.is_absolute() {
+        shown.to_path_buf()
+    } else {
+        root.join(shown)
+    };
+    let text = match fsutil::read_text(&actual) {
+        Ok(t) => t,
+        Err(e) => {
+            let d = Diagnostic::error("unreadable", e.to_string()).at(Span::new(shown, 1, 1));
+            return (None, vec![d]);
+        }
+    };
+    match definition::parse(shown, &text) {
+        Ok(parsed) => {
+            let mut diagnostics = parsed.diagnostics;
+            diagnostics.extend(validate::validate(&parsed.definition, ctx));
+            (Some(parsed.definition), diagnostics)
+        }
+        Err(d) => (None, vec![d]),
+    }
+}
+
+/// Loads files in order, on every core when there are enough of them to
+/// repay starting threads (a large collection of agents, say).
+fn load_all(root: &Path, paths: &[PathBuf], ctx: &validate::Context) -> Vec<Loaded> {
+    const PER_THREAD: usize = 32;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads < 2 || paths.len() < 2 * PER_THREAD {
+        return paths.iter().map(|p| load_one(root, p, ctx)).collect();
+    }
+    let chunk = paths.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|p| load_one(root, p, ctx))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// The `.md` files under `dir`, sorted, skipping READMEs.
