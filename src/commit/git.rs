@@ -413,17 +413,7 @@ pub fn changed_paths(repo: &Repository, id: Oid) -> Result<Vec<String>> {
     let diff = repo
         .diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts))
         .map_err(fail)?;
-    let mut paths = Vec::new();
-    for delta in diff.deltas() {
-        for f in [delta.old_file(), delta.new_file()] {
-            if let Some(p) = f.path().and_then(Path::to_str)
-                && !paths.iter().any(|q| q == p)
-            {
-                paths.push(p.to_string());
-            }
-        }
-    }
-    Ok(paths)
+    Ok(delta_paths(&diff))
 }
 
 /// Writes the files under `dir` (relative to the repository root) as of
@@ -457,15 +447,9 @@ pub fn export_dir(repo: &Repository, commit: Oid, dir: &Path, dest: &Path) -> Re
     Ok(blobs.len())
 }
 
-/// The paths staged for the next commit: the index against `HEAD`.
-pub fn staged_paths(repo: &Repository) -> Result<Vec<String>> {
-    let fail = |e: git2::Error| git_error("cannot read the index".to_string(), &e);
-    let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
-    let index = repo.index().map_err(fail)?;
-    let diff = repo
-        .diff_tree_to_index(head.as_ref(), Some(&index), None)
-        .map_err(fail)?;
-    let mut paths = Vec::new();
+/// Every path a diff touches, old and new names, each once, in order.
+fn delta_paths(diff: &git2::Diff<'_>) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
     for delta in diff.deltas() {
         for f in [delta.old_file(), delta.new_file()] {
             if let Some(p) = f.path().and_then(Path::to_str)
@@ -475,7 +459,18 @@ pub fn staged_paths(repo: &Repository) -> Result<Vec<String>> {
             }
         }
     }
-    Ok(paths)
+    paths
+}
+
+/// The paths staged for the next commit: the index against `HEAD`.
+pub fn staged_paths(repo: &Repository) -> Result<Vec<String>> {
+    let fail = |e: git2::Error| git_error("cannot read the index".to_string(), &e);
+    let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+    let index = repo.index().map_err(fail)?;
+    let diff = repo
+        .diff_tree_to_index(head.as_ref(), Some(&index), None)
+        .map_err(fail)?;
+    Ok(delta_paths(&diff))
 }
 
 /// Where git looks for hooks: `core.hooksPath`, else `hooks` in the common

@@ -43,33 +43,41 @@ pub fn tree_state(root: &Path) -> TreeState {
     TreeState { commit, dirty }
 }
 
-/// Files that differ between `rev` and the working tree (staged, unstaged
-/// or untracked), relative to `root`.
-pub fn changed_since(root: &Path, rev: &str) -> Result<Vec<PathBuf>> {
+/// Files that differ between `rev` (every file, when `None`) and the working
+/// tree, staged, unstaged or untracked, relative to `root`.
+pub fn changed_since(root: &Path, rev: Option<&str>) -> Result<Vec<PathBuf>> {
+    let shown = rev.unwrap_or("the empty tree");
     let repo = Repository::discover(root).map_err(|e| {
         Diagnostic::error(
             "not-a-repository",
-            format!("`--changed-since` needs a git repository: {}", e.message()),
+            format!(
+                "comparing with {shown} needs a git repository: {}",
+                e.message()
+            ),
         )
     })?;
-    let tree = repo
-        .revparse_single(rev)
-        .and_then(|o| o.peel_to_tree())
-        .map_err(|e| {
-            Diagnostic::error(
-                "unknown-revision",
-                format!("cannot read revision `{rev}`: {}", e.message()),
-            )
-            .hint("name a commit, branch or tag, e.g. `--changed-since origin/main`")
-        })?;
+    let tree = match rev {
+        None => None,
+        Some(rev) => Some(
+            repo.revparse_single(rev)
+                .and_then(|o| o.peel_to_tree())
+                .map_err(|e| {
+                    Diagnostic::error(
+                        "unknown-revision",
+                        format!("cannot read revision `{rev}`: {}", e.message()),
+                    )
+                    .hint("name a commit, branch or tag, e.g. `origin/main`")
+                })?,
+        ),
+    };
     let mut opts = DiffOptions::new();
     opts.include_untracked(true).recurse_untracked_dirs(true);
     let diff = repo
-        .diff_tree_to_workdir_with_index(Some(&tree), Some(&mut opts))
+        .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut opts))
         .map_err(|e| {
             Diagnostic::error(
                 "git-diff",
-                format!("cannot diff against `{rev}`: {}", e.message()),
+                format!("cannot diff against {shown}: {}", e.message()),
             )
         })?;
     let workdir = repo.workdir().unwrap_or(root).to_path_buf();

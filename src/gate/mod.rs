@@ -129,7 +129,7 @@ pub fn candidates(
     };
     let changed = match changed_since {
         Some(rev) if specs.iter().any(|s| !s.when.is_empty()) => {
-            Some((rev, git::changed_since(&project.root, rev)?))
+            Some((rev, git::changed_since(&project.root, Some(rev))?))
         }
         _ => None,
     };

@@ -69,47 +69,12 @@ pub fn run_gates(project: &Project, policy: &Policy) -> Result<GateEvidence> {
     Ok(GateEvidence { runs })
 }
 
-fn repo(root: &Path) -> Option<git2::Repository> {
-    git2::Repository::discover(root).ok()
-}
-
 /// Files changed since commit `since` (or since the empty tree), counting
-/// staged, unstaged and untracked changes, as paths relative to the project
-/// root. An error when `root` is not in a git repository.
+/// staged, unstaged and untracked changes, as sorted paths relative to the
+/// project root. An error when `root` is not in a git repository.
 pub fn changed_since(root: &Path, since: Option<&str>) -> Result<Vec<String>, String> {
-    let repo = repo(root).ok_or("the project is not in a git repository")?;
-    let tree = match since {
-        Some(sha) => {
-            let oid = git2::Oid::from_str(sha).map_err(|e| e.message().to_string())?;
-            let commit = repo
-                .find_commit(oid)
-                .map_err(|e| format!("commit {sha}: {}", e.message()))?;
-            Some(commit.tree().map_err(|e| e.message().to_string())?)
-        }
-        None => None,
-    };
-    let mut opts = git2::DiffOptions::new();
-    opts.include_untracked(true).recurse_untracked_dirs(true);
-    let diff = repo
-        .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut opts))
-        .map_err(|e| e.message().to_string())?;
-    let workdir = repo.workdir().map(Path::to_path_buf).unwrap_or_default();
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let workdir = std::fs::canonicalize(&workdir).unwrap_or(workdir);
-    let mut out = Vec::new();
-    for delta in diff.deltas() {
-        for file in [delta.old_file(), delta.new_file()] {
-            let Some(p) = file.path() else { continue };
-            let abs = workdir.join(p);
-            let Ok(rel) = abs.strip_prefix(&root) else {
-                continue;
-            };
-            let rel = display_path(rel);
-            if !out.contains(&rel) {
-                out.push(rel);
-            }
-        }
-    }
+    let files = crate::gate::git::changed_since(root, since).map_err(|e| e.to_string())?;
+    let mut out: Vec<String> = files.iter().map(|f| display_path(f)).collect();
     out.sort();
     Ok(out)
 }
