@@ -174,25 +174,16 @@ impl<'a> Splitter<'a> {
                 '"' => self.double_quoted()?,
                 '`' => {
                     let end = self.find_backtick(self.i + 1)?;
-                    let inner: String = self.chars[self.i + 1..end].iter().collect();
-                    self.out.substitutions.push(inner);
-                    self.current.push_str(SUBST);
-                    self.i = end + 1;
+                    self.substitution(self.i + 1, end);
                 }
                 '$' if self.peek(1) == Some('(') => {
                     let end = self.find_close(self.i + 2)?;
-                    let inner: String = self.chars[self.i + 2..end].iter().collect();
-                    self.out.substitutions.push(inner);
-                    self.current.push_str(SUBST);
-                    self.i = end + 1;
+                    self.substitution(self.i + 2, end);
                 }
                 '<' | '>' if self.peek(1) == Some('(') => {
                     // Process substitution: its command runs too.
                     let end = self.find_close(self.i + 2)?;
-                    let inner: String = self.chars[self.i + 2..end].iter().collect();
-                    self.out.substitutions.push(inner);
-                    self.current.push_str(SUBST);
-                    self.i = end + 1;
+                    self.substitution(self.i + 2, end);
                 }
                 '#' if self.at_word_start() => {
                     while self.peek(0).is_some_and(|c| c != '\n') {
@@ -249,6 +240,15 @@ impl<'a> Splitter<'a> {
 
     fn find_from(&self, from: usize, target: char) -> Option<usize> {
         (from..self.chars.len()).find(|&j| self.chars[j] == target)
+    }
+
+    /// Records the command substitution `chars[start..end]` (its command
+    /// runs too, so it is checked as one) and moves past its closing mark.
+    fn substitution(&mut self, start: usize, end: usize) {
+        let inner: String = self.chars[start..end].iter().collect();
+        self.out.substitutions.push(inner);
+        self.current.push_str(SUBST);
+        self.i = end + 1;
     }
 
     fn find_backtick(&self, from: usize) -> Result<usize, ParseError> {
@@ -330,17 +330,11 @@ impl<'a> Splitter<'a> {
                 }
                 '$' if self.peek(1) == Some('(') => {
                     let end = self.find_close(self.i + 2)?;
-                    let inner: String = self.chars[self.i + 2..end].iter().collect();
-                    self.out.substitutions.push(inner);
-                    self.current.push_str(SUBST);
-                    self.i = end + 1;
+                    self.substitution(self.i + 2, end);
                 }
                 '`' => {
                     let end = self.find_backtick(self.i + 1)?;
-                    let inner: String = self.chars[self.i + 1..end].iter().collect();
-                    self.out.substitutions.push(inner);
-                    self.current.push_str(SUBST);
-                    self.i = end + 1;
+                    self.substitution(self.i + 1, end);
                 }
                 _ => {
                     self.current.push(c);
