@@ -19,14 +19,14 @@ use std::sync::atomic::AtomicU64;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::auth::Verifier;
+use crate::auth::{Claims, Verifier};
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
@@ -46,6 +46,23 @@ pub struct App {
     pub node: String,
     pub next_client: AtomicU64,
     redis: Option<Arc<RedisBackplane>>,
+}
+
+impl App {
+    /// The caller's claims, or the 401 to answer with (counted as an
+    /// authentication failure): the one check every endpoint starts with.
+    pub fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        query_token: Option<&str>,
+    ) -> Result<Claims, (StatusCode, String)> {
+        self.verifier
+            .authenticate(headers, query_token)
+            .map_err(|e| {
+                Metrics::add(&self.metrics.auth_failures, 1);
+                (StatusCode::UNAUTHORIZED, e.to_string())
+            })
+    }
 }
 
 pub struct Server {

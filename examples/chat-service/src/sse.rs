@@ -40,12 +40,9 @@ pub async fn stream(
     headers: HeaderMap,
     Query(query): Query<SseQuery>,
 ) -> Response {
-    let claims = match app.verifier.authenticate(&headers, query.token.as_deref()) {
+    let claims = match app.authenticate(&headers, query.token.as_deref()) {
         Ok(c) => c,
-        Err(e) => {
-            Metrics::add(&app.metrics.auth_failures, 1);
-            return (StatusCode::UNAUTHORIZED, e.to_string()).into_response();
-        }
+        Err(unauthorized) => return unauthorized.into_response(),
     };
     let channel = query.channel;
     let Some(kind) = ChannelKind::parse(&channel) else {

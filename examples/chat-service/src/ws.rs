@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
@@ -75,12 +75,9 @@ pub async fn upgrade(
     headers: HeaderMap,
     Query(query): Query<UpgradeQuery>,
 ) -> Response {
-    let claims = match app.verifier.authenticate(&headers, query.token.as_deref()) {
+    let claims = match app.authenticate(&headers, query.token.as_deref()) {
         Ok(c) => c,
-        Err(e) => {
-            Metrics::add(&app.metrics.auth_failures, 1);
-            return (StatusCode::UNAUTHORIZED, e.to_string()).into_response();
-        }
+        Err(unauthorized) => return unauthorized.into_response(),
     };
     // Frames up to twice the limit are read and refused with a clean 1009;
     // beyond that tungstenite drops the connection without reading them.
