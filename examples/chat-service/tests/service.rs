@@ -159,30 +159,23 @@ async fn a_gap_older_than_history_or_another_epoch_means_resync() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_stalled_client_is_dropped_and_told_to_resync_while_others_keep_up() {
-    let mut cfg = config();
-    cfg.queue = 64;
-    let server = start(cfg).await;
-    let mut stalled = connect(server.addr, &token(PUBLISHER, "sam")).await;
-    stalled.subscribe(CHANNEL).await;
+/// Publishes `n` large messages while a fast client reads every one of them
+/// in order and any other subscriber reads nothing: enough data to fill a
+/// stalled client's socket buffers many times over.
+async fn flood_past_a_stalled_client(server: &TestServer, n: u64) {
     let mut fast = connect(server.addr, &token(PUBLISHER, "fay")).await;
     fast.subscribe(CHANNEL).await;
-
-    // Enough data to fill the stalled client's socket buffers many times over.
-    const N: u64 = 3000;
     let payload = big_event_data(8 * 1024);
     let received = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let seen = received.clone();
     let reader = tokio::spawn(async move {
-        for i in 1..=N {
+        for i in 1..=n {
             let m = fast.recv_type(EVENT).await;
             assert_eq!(m["seq"], i, "the fast client gets every message in order");
             seen.store(i, std::sync::atomic::Ordering::Release);
         }
-        fast
     });
-    for i in 1..=N {
+    for i in 1..=n {
         // Closed loop: the fast client is never more than 32 behind, so any
         // drop would be the server's fault, whatever the machine's load.
         while received.load(std::sync::atomic::Ordering::Acquire) + 32 < i {
@@ -190,10 +183,21 @@ async fn a_stalled_client_is_dropped_and_told_to_resync_while_others_keep_up() {
         }
         server.publish_data(payload.clone()).await;
     }
-    let _fast = tokio::time::timeout(Duration::from_secs(60), reader)
+    tokio::time::timeout(Duration::from_secs(60), reader)
         .await
-        .expect("fast client done")
+        .expect("fast client done within 60s")
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_stalled_client_is_dropped_and_told_to_resync_while_others_keep_up() {
+    let mut cfg = config();
+    cfg.queue = 64;
+    let server = start(cfg).await;
+    let mut stalled = connect(server.addr, &token(PUBLISHER, "sam")).await;
+    stalled.subscribe(CHANNEL).await;
+    const N: u64 = 3000;
+    flood_past_a_stalled_client(&server, N).await;
     // The stalled client wakes up: after what was buffered, a resync.
     loop {
         let m = stalled.recv().await;
@@ -206,6 +210,43 @@ async fn a_stalled_client_is_dropped_and_told_to_resync_while_others_keep_up() {
     }
     assert!(server.metric("drops_total") > 0);
     assert_eq!(server.metric("resyncs_total"), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_stalled_client_is_closed_with_1013_under_the_disconnect_policy() {
+    let mut cfg = config();
+    cfg.queue = 64;
+    cfg.slow_client = chat_service::config::SlowClient::Disconnect;
+    let server = start(cfg).await;
+    let mut stalled = connect(server.addr, &token(PUBLISHER, "sam")).await;
+    stalled.subscribe(CHANNEL).await;
+    const N: u64 = 3000;
+    flood_past_a_stalled_client(&server, N).await;
+    // The stalled client wakes up: what was buffered, in order and without
+    // a gap, then the close; never a resync.
+    let (frames, (code, reason)) = stalled.until_closed().await;
+    assert_eq!(code, 1013, "{reason}");
+    assert!(reason.starts_with("too slow"), "{reason}");
+    let mut seqs = Vec::new();
+    for m in &frames {
+        match m["type"].as_str() {
+            Some(EVENT) => seqs.push(m["seq"].as_u64().unwrap()),
+            Some("presence") => {}
+            _ => panic!("only messages before the close, got {m}"),
+        }
+    }
+    assert!(
+        (seqs.len() as u64) < N,
+        "the stalled client missed messages"
+    );
+    assert!(
+        seqs.iter().copied().eq(1..=seqs.len() as u64),
+        "what it did get is gap-free: {seqs:?}"
+    );
+    assert!(server.metric("drops_total") > 0);
+    assert_eq!(server.metric("slow_disconnects_total"), 1);
+    assert_eq!(server.metric("resyncs_total"), 0);
     server.stop().await;
 }
 

@@ -215,13 +215,29 @@ impl Client {
 
     /// Reads until the server closes; returns the close code and reason.
     pub async fn closed(&mut self) -> (u16, String) {
+        self.until_closed().await.1
+    }
+
+    /// Reads until the server closes; returns the JSON frames that came
+    /// first, then the close code and reason.
+    pub async fn until_closed(&mut self) -> (Vec<Value>, (u16, String)) {
+        let mut frames = Vec::new();
         loop {
             let msg = tokio::time::timeout(WAIT, self.ws.next())
                 .await
-                .expect("close within 10s");
+                .expect("a frame or the close within 10s");
             match msg {
-                Some(Ok(Message::Close(Some(f)))) => return (f.code.into(), f.reason.to_string()),
-                Some(Ok(Message::Close(None))) | None => return (1005, String::new()),
+                Some(Ok(Message::Text(t))) => frames.push(serde_json::from_str(&t).unwrap()),
+                Some(Ok(Message::Close(f))) => {
+                    // Reading on sends our reply, completing the handshake
+                    // the server waits for, until it hangs up.
+                    let _ = tokio::time::timeout(WAIT, self.ws.next()).await;
+                    let (code, reason) = f.map_or((1005, String::new()), |f| {
+                        (f.code.into(), f.reason.to_string())
+                    });
+                    return (frames, (code, reason));
+                }
+                None => return (frames, (1005, String::new())),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => panic!("connection failed instead of closing: {e}"),
             }
