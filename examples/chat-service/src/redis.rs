@@ -52,6 +52,10 @@ const READ_BATCH: usize = 512;
 /// command fails; the next command starts another round.
 const COMMAND_RETRIES: usize = 2;
 
+/// The reader's first pause after an error; it doubles up to `MAX_BACKOFF`.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
 const PUBLISH: &str = r"
 local seq = 0
 if ARGV[6] == '0' then
@@ -185,10 +189,10 @@ impl RedisBackplane {
     pub fn spawn_reader(self: Arc<Self>, hub: std::sync::Weak<Hub>, stop: CancellationToken) {
         tokio::spawn(async move {
             let mut last_id: Option<String> = None;
-            let mut backoff = Duration::from_millis(100);
+            let mut backoff = FIRST_BACKOFF;
             while !stop.is_cancelled() {
                 let result = tokio::select! {
-                    r = self.follow(&hub, &mut last_id) => r,
+                    r = self.follow(&hub, &mut last_id, &mut backoff) => r,
                     () = stop.cancelled() => return,
                 };
                 if let Err(e) = result {
@@ -197,7 +201,7 @@ impl RedisBackplane {
                         () = tokio::time::sleep(backoff) => {}
                         () = stop.cancelled() => return,
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
                 } else {
                     return; // the hub is gone
                 }
@@ -214,10 +218,13 @@ impl RedisBackplane {
             .map_err(err)
     }
 
+    /// Delivers fan-out entries until an error; resets `backoff` once Redis
+    /// answers again, so the next outage starts with short pauses too.
     async fn follow(
         &self,
         hub: &std::sync::Weak<Hub>,
         last_id: &mut Option<String>,
+        backoff: &mut Duration,
     ) -> Result<(), String> {
         let mut c = self.reader_connection().await?;
         let key = self.key(&["fanout"]);
@@ -239,6 +246,7 @@ impl RedisBackplane {
                 .xread_options(&[&key], &[&from], &options)
                 .await
                 .map_err(err)?;
+            *backoff = FIRST_BACKOFF;
             let Some(hub) = hub.upgrade() else {
                 return Ok(());
             };
