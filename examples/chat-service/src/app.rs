@@ -134,7 +134,7 @@ impl Server {
             token.cancel();
         });
         let router = router(Arc::clone(&app));
-        tracing::info!(addr = %self.listener.local_addr()?, epoch = app.hub.epoch(), "listening");
+        tracing::info!(addr = %self.listener.local_addr()?, epoch = %app.hub.epoch(), "listening");
         axum::serve(self.listener, router)
             .with_graceful_shutdown(app.shutdown.clone().cancelled_owned())
             .await?;

@@ -25,7 +25,10 @@
 //!
 //! With the Redis backplane (`redis.rs`), `seq` and history live in Redis
 //! and a reader task feeds every node's broadcast channels from one Redis
-//! Stream, in order; this module then only fans out.
+//! Stream, in order; this module then only fans out. Every frame carries the
+//! epoch its `seq` counts in: if Redis loses its data, the nodes move to a
+//! new epoch and each subscriber is sent a `resync` before the first frame
+//! of the new one (see `ws.rs`), since `seq` starts again from 1.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
@@ -45,6 +48,8 @@ use crate::redis::{RedisBackplane, Stored};
 /// One serialised message, shared by all its subscribers.
 #[derive(Debug, Clone)]
 pub struct Frame {
+    /// The epoch `seq` counts in.
+    pub epoch: Arc<str>,
     /// 0 for frames not kept in history (ephemeral events, presence).
     pub seq: u64,
     pub text: Utf8Bytes,
@@ -88,7 +93,8 @@ struct History {
 }
 
 pub struct Hub {
-    epoch: Arc<str>,
+    /// Fixed with the in-memory backplane; with Redis, the latest one seen.
+    epoch: Mutex<Arc<str>>,
     queue: usize,
     presence_ttl: Duration,
     channels: Mutex<HashMap<String, Arc<Channel>>>,
@@ -132,7 +138,7 @@ impl Hub {
 
     fn new(epoch: Arc<str>, queue: usize, presence_ttl: Duration, backplane: Backplane) -> Hub {
         Hub {
-            epoch,
+            epoch: Mutex::new(epoch),
             queue,
             presence_ttl,
             channels: Mutex::default(),
@@ -141,8 +147,18 @@ impl Hub {
         }
     }
 
-    pub fn epoch(&self) -> &str {
-        &self.epoch
+    pub fn epoch(&self) -> Arc<str> {
+        Arc::clone(&lock(&self.epoch))
+    }
+
+    /// Takes note of the epoch Redis reports; returns it, shared.
+    fn observe_epoch(&self, epoch: &str) -> Arc<str> {
+        let mut current = lock(&self.epoch);
+        if **current != *epoch {
+            tracing::warn!(old = %current, new = epoch, "new epoch: Redis lost its data");
+            *current = epoch.into();
+        }
+        Arc::clone(&current)
     }
 
     fn channel(&self, name: &str) -> Arc<Channel> {
@@ -170,13 +186,14 @@ impl Hub {
         let ch = self.channel(name);
         match &self.backplane {
             Backplane::Memory(_) => {
+                let epoch = self.epoch();
                 let history = lock(&ch.history);
                 let rx = ch.tx.subscribe();
                 let (replay, resync) =
-                    recover(since, &self.epoch, history.last_seq, history.frames.iter());
+                    recover(since, &epoch, history.last_seq, history.frames.iter());
                 Ok(Subscription {
                     rx,
-                    epoch: Arc::clone(&self.epoch),
+                    epoch,
                     seq: history.last_seq,
                     replay,
                     resync,
@@ -184,15 +201,16 @@ impl Hub {
             }
             Backplane::Redis(redis) => {
                 let rx = ch.tx.subscribe();
-                let (last_seq, stored) = redis.history(name).await.map_err(HubError)?;
+                let (epoch, last_seq, stored) = redis.history(name).await.map_err(HubError)?;
+                let epoch = self.observe_epoch(&epoch);
                 let frames: Vec<Frame> = stored
                     .iter()
-                    .map(|s| serialise(name, s.seq, &s.kind, s.v, s.ts, &s.data))
+                    .map(|s| serialise(name, &epoch, s.seq, &s.kind, s.v, s.ts, &s.data))
                     .collect();
-                let (replay, resync) = recover(since, &self.epoch, last_seq, frames.iter());
+                let (replay, resync) = recover(since, &epoch, last_seq, frames.iter());
                 Ok(Subscription {
                     rx,
-                    epoch: Arc::clone(&self.epoch),
+                    epoch,
                     seq: last_seq,
                     replay,
                     resync,
@@ -233,7 +251,7 @@ impl Hub {
                     history.last_seq += 1;
                     history.last_seq
                 };
-                let frame = serialise(name, seq, kind, v, ts, data);
+                let frame = serialise(name, &self.epoch(), seq, kind, v, ts, data);
                 if seq > 0 && history.cap > 0 {
                     if history.frames.len() == history.cap {
                         history.frames.pop_front();
@@ -253,21 +271,25 @@ impl Hub {
                     ts,
                     data: data.to_owned(),
                 };
-                redis
+                let (epoch, seq) = redis
                     .publish(name, &stored, ephemeral, cap)
                     .await
-                    .map_err(HubError)
+                    .map_err(HubError)?;
+                self.observe_epoch(&epoch);
+                Ok(seq)
             }
         }
     }
 
     /// Fans out a message read from the Redis backplane to this node's subscribers.
-    pub fn deliver(&self, name: &str, stored: &Stored) {
+    pub fn deliver(&self, name: &str, epoch: &str, stored: &Stored) {
+        let epoch = self.observe_epoch(epoch);
         let Some(ch) = lock(&self.channels).get(name).cloned() else {
             return; // nobody here listens to this channel
         };
         let frame = serialise(
             name,
+            &epoch,
             stored.seq,
             &stored.kind,
             stored.v,
@@ -362,7 +384,15 @@ impl Hub {
 }
 
 /// Serialises an envelope once; the result is shared by every subscriber.
-fn serialise(name: &str, seq: u64, kind: &str, v: u32, ts: u64, data: &RawValue) -> Frame {
+fn serialise(
+    name: &str,
+    epoch: &Arc<str>,
+    seq: u64,
+    kind: &str,
+    v: u32,
+    ts: u64,
+    data: &RawValue,
+) -> Frame {
     let env = Envelope {
         v,
         kind,
@@ -374,6 +404,7 @@ fn serialise(name: &str, seq: u64, kind: &str, v: u32, ts: u64, data: &RawValue)
     // An envelope of strings, numbers and already-valid JSON always serialises.
     let text = serde_json::to_string(&env).unwrap_or_default();
     Frame {
+        epoch: Arc::clone(epoch),
         seq,
         text: Utf8Bytes::from(text),
     }
@@ -412,6 +443,7 @@ mod tests {
     fn frames(seqs: &[u64]) -> Vec<Frame> {
         seqs.iter()
             .map(|&seq| Frame {
+                epoch: "E".into(),
                 seq,
                 text: Utf8Bytes::from(seq.to_string()),
             })

@@ -5,7 +5,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `{prefix}:epoch` | string | the history epoch, set once (`SET NX`) |
+//! | `{prefix}:epoch` | string | the history epoch, set by whoever finds it missing |
 //! | `{prefix}:seq` | hash | channel → last `seq` |
 //! | `{prefix}:history:{channel}` | stream | the last `history` messages (`MAXLEN`) |
 //! | `{prefix}:fanout` | stream | every message, for every node |
@@ -20,6 +20,18 @@
 //! back-off and continues from that id, so a short Redis outage delays
 //! messages but loses none still in the stream (capped at about
 //! `FANOUT_MAXLEN` entries).
+//!
+//! The epoch names the numbering the `seq` counters are in. A Redis that
+//! restarts without persistence (or is flushed) loses the counters with the
+//! epoch key, and every `seq` starts again from 1. So the epoch is read in
+//! the same atomic step as the counters: the publish script and the history
+//! snapshot each create a new epoch when the key is missing, every fan-out
+//! entry carries the epoch of its `seq`, and the hub moves subscribers to
+//! the new epoch with a `resync`. A client resuming from a position before
+//! the loss then has an unknown epoch, and resyncs instead of being told
+//! that a reused `seq` is where it stopped. The keys must therefore not be
+//! evicted one by one (`maxmemory-policy` must stay `noeviction`, the
+//! default).
 //!
 //! Commands go through a `ConnectionManager`, which reconnects by itself.
 //! It retries a lost connection only `COMMAND_RETRIES` times, so during an
@@ -56,7 +68,14 @@ const COMMAND_RETRIES: usize = 2;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
+/// Returns `{epoch, seq}`. A missing epoch key means Redis lost its data,
+/// counters included: the candidate in `ARGV[9]` becomes the new epoch.
 const PUBLISH: &str = r"
+local epoch = redis.call('GET', KEYS[4])
+if not epoch then
+  epoch = ARGV[9]
+  redis.call('SET', KEYS[4], epoch)
+end
 local seq = 0
 if ARGV[6] == '0' then
   seq = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
@@ -65,9 +84,9 @@ if ARGV[6] == '0' then
       'seq', seq, 'type', ARGV[2], 'v', ARGV[3], 'ts', ARGV[4], 'data', ARGV[5])
   end
 end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'channel', ARGV[1],
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'channel', ARGV[1], 'epoch', epoch,
   'seq', seq, 'type', ARGV[2], 'v', ARGV[3], 'ts', ARGV[4], 'data', ARGV[5])
-return seq
+return {epoch, seq}
 ";
 
 /// A message as stored in a stream.
@@ -133,9 +152,15 @@ impl RedisBackplane {
     pub async fn epoch(&self) -> Result<String, String> {
         let mut c = self.conn.clone();
         let key = self.key(&["epoch"]);
-        let _: bool = c.set_nx(&key, crate::hub::random_id()).await.map_err(err)?;
-        let epoch: Option<String> = c.get(&key).await.map_err(err)?;
-        epoch.ok_or_else(|| "the epoch key vanished".to_string())
+        let (epoch,): (String,) = redis::pipe()
+            .atomic()
+            .set_nx(&key, crate::hub::random_id())
+            .ignore()
+            .get(&key)
+            .query_async(&mut c)
+            .await
+            .map_err(err)?;
+        Ok(epoch)
     }
 
     pub async fn ping(&self) -> Result<(), String> {
@@ -147,18 +172,21 @@ impl RedisBackplane {
             .map_err(err)
     }
 
+    /// Assigns the next `seq` and fans the message out; returns the epoch
+    /// the `seq` belongs to, and the `seq` (0 when ephemeral).
     pub async fn publish(
         &self,
         channel: &str,
         msg: &Stored,
         ephemeral: bool,
         history: usize,
-    ) -> Result<u64, String> {
+    ) -> Result<(String, u64), String> {
         let mut c = self.conn.clone();
         self.publish
             .key(self.key(&["seq"]))
             .key(self.key(&["history", channel]))
             .key(self.key(&["fanout"]))
+            .key(self.key(&["epoch"]))
             .arg(channel)
             .arg(&msg.kind)
             .arg(msg.v)
@@ -167,22 +195,30 @@ impl RedisBackplane {
             .arg(if ephemeral { "1" } else { "0" })
             .arg(history)
             .arg(FANOUT_MAXLEN)
+            .arg(crate::hub::random_id())
             .invoke_async(&mut c)
             .await
             .map_err(err)
     }
 
-    /// The channel's last `seq` and its stored history, oldest first.
-    pub async fn history(&self, channel: &str) -> Result<(u64, Vec<Stored>), String> {
+    /// One snapshot of the epoch, the channel's last `seq` and its stored
+    /// history, oldest first.
+    pub async fn history(&self, channel: &str) -> Result<(String, u64, Vec<Stored>), String> {
         let mut c = self.conn.clone();
-        let (last, range): (Option<u64>, redis::streams::StreamRangeReply) = redis::pipe()
-            .hget(self.key(&["seq"]), channel)
-            .xrange_all(self.key(&["history", channel]))
-            .query_async(&mut c)
-            .await
-            .map_err(err)?;
+        let epoch_key = self.key(&["epoch"]);
+        let (epoch, last, range): (String, Option<u64>, redis::streams::StreamRangeReply) =
+            redis::pipe()
+                .atomic()
+                .set_nx(&epoch_key, crate::hub::random_id())
+                .ignore()
+                .get(&epoch_key)
+                .hget(self.key(&["seq"]), channel)
+                .xrange_all(self.key(&["history", channel]))
+                .query_async(&mut c)
+                .await
+                .map_err(err)?;
         let stored = range.ids.iter().filter_map(Stored::from_entry).collect();
-        Ok((last.unwrap_or(0), stored))
+        Ok((epoch, last.unwrap_or(0), stored))
     }
 
     /// Follows the fan-out stream until `stop`, delivering to `hub`.
@@ -253,8 +289,9 @@ impl RedisBackplane {
             for entry in reply.iter().flat_map(|r| &r.keys).flat_map(|k| &k.ids) {
                 *last_id = Some(entry.id.clone());
                 let channel: Option<String> = entry.get("channel");
-                match (channel, Stored::from_entry(entry)) {
-                    (Some(channel), Some(msg)) => hub.deliver(&channel, &msg),
+                let epoch: Option<String> = entry.get("epoch");
+                match (channel, epoch, Stored::from_entry(entry)) {
+                    (Some(channel), Some(epoch), Some(msg)) => hub.deliver(&channel, &epoch, &msg),
                     _ => tracing::warn!(id = %entry.id, "skipping a malformed fan-out entry"),
                 }
             }

@@ -8,7 +8,8 @@
 //! Authentication and permissions are the same as for WebSockets
 //! (`Authorization: Bearer`; `?token=` only when `ALLOW_QUERY_TOKEN` is set,
 //! which `EventSource` needs since it cannot set headers). A slow reader is
-//! handled like a slow WebSocket client, and the stream ends on shutdown.
+//! handled like a slow WebSocket client, a new epoch gets a `resync` event
+//! as it does there, and the stream ends on shutdown.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -76,8 +77,8 @@ struct State_ {
     channel: String,
     sub: Subscription,
     replay: std::vec::IntoIter<crate::hub::Frame>,
-    /// A `resync` event to send before anything else.
-    resync: Option<SseEvent>,
+    /// An event to send before reading on (a `resync` at the start).
+    pending: Option<SseEvent>,
     last: u64,
     done: bool,
     _guard: ConnectionGuard,
@@ -113,7 +114,7 @@ fn events(
         app,
         channel,
         replay,
-        resync,
+        pending: resync,
         last: 0,
         done: false,
         sub,
@@ -122,7 +123,7 @@ fn events(
         if st.done {
             return None;
         }
-        if let Some(ev) = st.resync.take() {
+        if let Some(ev) = st.pending.take() {
             return Some((Ok(ev), st));
         }
         loop {
@@ -148,6 +149,15 @@ fn events(
                     Err(RecvError::Closed) => return None,
                 },
             };
+            let mut resync = None;
+            if frame.epoch != st.sub.epoch {
+                // Redis lost its data: `seq` starts again in a new epoch.
+                Metrics::add(&st.app.metrics.resyncs, 1);
+                st.sub.epoch = Arc::clone(&frame.epoch);
+                st.last = 0;
+                let reason = "history was lost: a new epoch began";
+                resync = Some(resync_event(&st.channel, &st.sub.epoch, 0, reason));
+            }
             if frame.seq != 0 && frame.seq <= st.last {
                 continue;
             }
@@ -161,6 +171,10 @@ fn events(
                 ev = ev.id(pos.to_event_id());
             }
             Metrics::add(&st.app.metrics.messages_out, 1);
+            if let Some(resync) = resync {
+                st.pending = Some(ev);
+                return Some((Ok(resync), st));
+            }
             return Some((Ok(ev), st));
         }
     })

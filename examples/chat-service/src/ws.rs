@@ -19,6 +19,11 @@
 //! publisher and every other subscriber carry on at full speed, and memory
 //! per client is capped at two queues.
 //!
+//! A frame from a new epoch (Redis lost its data, so `seq` starts again)
+//! is preceded by a `resync` at `seq` 0 of that epoch: the client's
+//! position means nothing any more, and the frames that follow are the new
+//! numbering from its start.
+//!
 //! Limits: frames over `MAX_MESSAGE_BYTES` close the connection with 1009;
 //! frames over `RATE_PER_SECOND` (a token bucket) get a `rate_limited`
 //! error; anything undecodable gets an `error` frame and the connection
@@ -544,7 +549,17 @@ impl Forwarder {
         }
         loop {
             match sub.rx.recv().await {
-                Ok(Frame { seq, text }) => {
+                Ok(Frame { epoch, seq, text }) => {
+                    if epoch != sub.epoch {
+                        Metrics::add(&self.metrics.resyncs, 1);
+                        sub.epoch = epoch;
+                        last = 0;
+                        let frame =
+                            self.resync(&sub.epoch, 0, "history was lost: a new epoch began");
+                        if !self.push(frame.into()).await {
+                            return;
+                        }
+                    }
                     // Already replayed, or a duplicate across replay and live.
                     if seq != 0 && seq <= last {
                         continue;

@@ -107,7 +107,7 @@ async fn two_nodes_share_order_history_and_presence_through_redis() {
     drop(ada);
     one.stop().await;
     let three = start(node_config(&redis)).await;
-    assert_eq!(three.app.hub.epoch(), epoch);
+    assert_eq!(&*three.app.hub.epoch(), epoch);
     let mut cy = connect(three.addr, &token(PUBLISHER, "cy")).await;
     cy.send(json!({"v": 1, "type": "subscribe", "channel": CHANNEL, "since": {"epoch": epoch, "seq": 10}}))
         .await;
