@@ -12,6 +12,7 @@ use chat_service::events::Event;
 use chat_service::{App, Config, Server};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -118,6 +119,22 @@ impl TestServer {
             .unwrap_or_else(|| panic!("no metric {name} in\n{text}"));
         line.rsplit(' ').next().unwrap().parse().unwrap()
     }
+}
+
+/// `GET path` on a fresh connection: the status code and the body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(WAIT, s.read_to_end(&mut buf))
+        .await
+        .expect("a response within 10s")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf);
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok());
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status.expect("an HTTP status line"), body.to_string())
 }
 
 // ---- tokens ----------------------------------------------------------------
