@@ -20,7 +20,7 @@
 //! told to `resync`. The epoch is random per process with the in-memory
 //! backplane (a restart loses history, and the epoch says so) and shared
 //! through Redis with the Redis backplane. The receiver is created *before*
-//! history is read, and the forwarder skips any `seq` it has already sent,
+//! history is read, and the connection skips any `seq` it has already sent,
 //! so nothing falls between replay and live delivery.
 //!
 //! With the Redis backplane (`redis.rs`), `seq` and history live in Redis

@@ -1,23 +1,26 @@
-//! The WebSocket endpoint: one task per connection, plus one forwarding task
-//! per subscription.
+//! The WebSocket endpoint: one task per connection.
 //!
 //! The connection task owns the socket and waits on five things at once:
-//! a frame from the client, a frame queued for the client, the ping timer,
-//! the idle deadline and server shutdown. Every write has a deadline (the
-//! idle timeout), so a client whose TCP window stays shut cannot pin the
-//! task forever. Queued frames are written in bursts with one flush, so a
-//! busy channel costs one system call per burst, not one per frame.
+//! a frame from the client, a frame on any channel it subscribes to, the
+//! ping timer, the idle deadline and server shutdown. Channel frames come
+//! straight from each channel's broadcast receiver (merged in a
+//! `StreamMap`), with no queue or task in between: a published frame is
+//! serialised once, and each subscriber's task writes the shared bytes. What
+//! is already waiting is written in a burst with one flush, so a busy
+//! channel costs one system call per burst, not one per frame. Every write
+//! has a deadline (the idle timeout), so a client whose TCP window stays
+//! shut cannot pin the task forever.
 //!
-//! Each subscription's forwarder moves frames from the channel's broadcast
-//! receiver into the connection's bounded outgoing queue. When the client is
-//! slow, the queue fills, the forwarder waits, and the broadcast receiver
-//! lags behind the channel. The plan's policy then applies: with
-//! `drop_and_resync` the missed frames are gone and the client gets a
+//! A slow client's task spends its time waiting on the socket, and its
+//! receivers fall behind their channels. A broadcast channel holds at most
+//! `QUEUE` frames, so a receiver that falls further behind *lags*: the
+//! oldest frames are gone for it, and its next receive says how many. The
+//! plan's policy then applies: with `drop_and_resync` the client gets a
 //! `resync` frame carrying the last `seq` it did receive (it may resubscribe
 //! with that as `since` and be replayed from history); with `disconnect` the
 //! connection is closed with 1013 (try again later). Either way the
-//! publisher and every other subscriber carry on at full speed, and memory
-//! per client is capped at two queues.
+//! publisher and every other subscriber carry on at full speed, and a
+//! client's memory is capped by the channel's queue, which everyone shares.
 //!
 //! A frame from a new epoch (Redis lost its data, so `seq` starts again)
 //! is preceded by a `resync` at `seq` 0 of that epoch: the client's
@@ -27,11 +30,12 @@
 //! Limits: frames over `MAX_MESSAGE_BYTES` close the connection with 1009;
 //! frames over `RATE_PER_SECOND` (a token bucket) get a `rate_limited`
 //! error; anything undecodable gets an `error` frame and the connection
-//! stays up. Close codes: 1000 normal, 1001 shutdown or idle timeout, 1009 too big, 1013 too slow. On any exit the
-//! forwarders are aborted and presence entries removed, so nothing
-//! outlives the connection.
+//! stays up. Close codes: 1000 normal, 1001 shutdown or idle timeout, 1009
+//! too big, 1013 too slow. On any exit the receivers are dropped and
+//! presence entries removed, so nothing outlives the connection.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -41,12 +45,13 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, Stream, StreamExt};
 use serde::Deserialize;
-use tokio::sync::{broadcast, mpsc};
-use tokio::task::JoinHandle;
-use tokio::time::{Instant, sleep_until, timeout};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::broadcast;
+use tokio::time::{Instant, sleep, timeout};
+use tokio_stream::StreamMap;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use crate::app::App;
 use crate::auth::Claims;
@@ -62,6 +67,13 @@ use crate::protocol::{
 
 /// Subscriptions one connection may hold; each costs a task and a receiver.
 pub const MAX_SUBSCRIPTIONS: usize = 64;
+
+/// Bytes read from a socket at a time. tungstenite clears this much of its
+/// buffer before every read attempt, even one that finds nothing, and the
+/// connection task attempts one each time it wakes; its 128 KiB default
+/// made that clearing most of a busy server's work, and cost 128 KiB per
+/// connection. Client frames are small; bigger ones take several reads.
+const READ_BUFFER: usize = 4096;
 
 pub const CLOSE_NORMAL: u16 = 1000;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -90,27 +102,60 @@ pub async fn upgrade(
     ws.protocols([SUBPROTOCOL])
         .max_message_size(max)
         .max_frame_size(max)
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| {
             let tracker = app.tracker.clone();
             tracker.track_future(Connection::new(app, claims).run(socket))
         })
 }
 
-/// A frame for the connection task to write.
-enum Outbound {
-    Text(Utf8Bytes),
+/// What a subscription hands the connection task.
+enum Delivery {
+    /// A frame to write, shared with every other subscriber.
+    Frame(Utf8Bytes),
+    /// The first frame of a new epoch: history was lost, `seq` starts again.
+    NewEpoch { epoch: Arc<str>, text: Utf8Bytes },
+    /// The receiver fell more than a queue behind: `missed` frames are gone
+    /// for this client, the last one it got being `last`.
+    Lagged {
+        missed: u64,
+        epoch: Arc<str>,
+        last: u64,
+    },
 }
 
-/// Aborts the forwarding task when the subscription ends.
-struct SubscriptionTask {
-    handle: JoinHandle<()>,
-    presence: bool,
-}
+type Deliveries = Pin<Box<dyn Stream<Item = Delivery> + Send>>;
 
-impl Drop for SubscriptionTask {
-    fn drop(&mut self) {
-        self.handle.abort();
-    }
+/// A subscription's live frames, minus those already sent from history
+/// (the receiver was created before history was read, so they may repeat).
+fn deliveries(rx: broadcast::Receiver<Frame>, mut epoch: Arc<str>, mut last: u64) -> Deliveries {
+    Box::pin(tokio_stream::StreamExt::filter_map(
+        BroadcastStream::new(rx),
+        move |item| match item {
+            Ok(frame) => {
+                if !Arc::ptr_eq(&frame.epoch, &epoch) && frame.epoch != epoch {
+                    epoch = frame.epoch;
+                    last = frame.seq;
+                    return Some(Delivery::NewEpoch {
+                        epoch: Arc::clone(&epoch),
+                        text: frame.text,
+                    });
+                }
+                if frame.seq != 0 && frame.seq <= last {
+                    return None;
+                }
+                if frame.seq != 0 {
+                    last = frame.seq;
+                }
+                Some(Delivery::Frame(frame.text))
+            }
+            Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Delivery::Lagged {
+                missed,
+                epoch: Arc::clone(&epoch),
+                last,
+            }),
+        },
+    ))
 }
 
 /// Refills `rate` tokens per second up to `rate`.
@@ -150,29 +195,28 @@ struct Connection {
     app: Arc<App>,
     claims: Claims,
     client: String,
-    subs: HashMap<String, SubscriptionTask>,
-    out_tx: mpsc::Sender<Outbound>,
-    out_rx: mpsc::Receiver<Outbound>,
-    /// Cancelled by a forwarder when the client is too slow (policy `disconnect`).
-    kick: CancellationToken,
+    /// The live frames of every channel subscribed to, by channel.
+    subs: StreamMap<String, Deliveries>,
+    /// The channels where this client is a presence member.
+    member_of: HashSet<String>,
     bucket: TokenBucket,
+    /// Frames gathered for the next write, reused from burst to burst.
+    burst: Vec<Utf8Bytes>,
 }
 
 type Sink = SplitSink<WebSocket, Message>;
 
 impl Connection {
     fn new(app: Arc<App>, claims: Claims) -> Connection {
-        let (out_tx, out_rx) = mpsc::channel(app.config.queue);
         let n = app.next_client.fetch_add(1, Ordering::Relaxed);
         Connection {
             client: format!("{}-{n}", app.node),
             bucket: TokenBucket::new(app.config.rate_per_second),
             app,
             claims,
-            subs: HashMap::new(),
-            out_tx,
-            out_rx,
-            kick: CancellationToken::new(),
+            subs: StreamMap::new(),
+            member_of: HashSet::new(),
+            burst: Vec::with_capacity(WRITE_BATCH),
         }
     }
 
@@ -183,27 +227,28 @@ impl Connection {
         let heartbeat = self.app.config.heartbeat;
         let idle = self.app.config.idle_timeout;
         let mut ping = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
-        let mut last_seen = Instant::now();
+        // Both futures live across iterations: making them anew each time
+        // round would register a timer and a waiter per burst.
+        let mut idle_deadline = std::pin::pin!(sleep(idle));
         let shutdown = self.app.shutdown.clone();
-        let kick = self.kick.clone();
+        let mut shutdown = std::pin::pin!(shutdown.cancelled());
         let close: Close = loop {
             tokio::select! {
-                () = shutdown.cancelled() => break Some((CLOSE_GOING_AWAY, "server shutting down")),
-                () = kick.cancelled() => break Some((CLOSE_TRY_LATER, "too slow: reconnect and resume")),
-                () = sleep_until(last_seen + idle) => break Some((CLOSE_GOING_AWAY, "idle timeout")),
+                () = &mut shutdown => break Some((CLOSE_GOING_AWAY, "server shutting down")),
+                () = &mut idle_deadline => break Some((CLOSE_GOING_AWAY, "idle timeout")),
                 _ = ping.tick() => {
                     if !send(&mut sink, Message::Ping(Default::default()), idle).await {
                         break None;
                     }
                 }
-                Some(Outbound::Text(text)) = self.out_rx.recv() => {
-                    if !send_queued(&mut sink, text, &mut self.out_rx, idle).await {
-                        break None;
+                Some((channel, delivery)) = self.subs.next(), if !self.subs.is_empty() => {
+                    if let Err(close) = self.deliver(&mut sink, channel, delivery).await {
+                        break close;
                     }
                 }
                 inbound = stream.next() => {
                     let Some(Ok(msg)) = inbound else { break None };
-                    last_seen = Instant::now();
+                    idle_deadline.as_mut().reset(Instant::now() + idle);
                     match msg {
                         Message::Text(text) => {
                             if let Some(close) = self.on_text(&mut sink, &text).await {
@@ -245,13 +290,64 @@ impl Connection {
         tracing::debug!(client = %self.client, ?close, "disconnected");
     }
 
-    /// Stops every forwarder and removes this client from presence.
+    /// Writes `first` and whatever else the subscriptions already hold (up
+    /// to `WRITE_BATCH` frames) with one flush, applying the slow-client
+    /// policy to any receiver that lagged. `Err` closes the connection.
+    async fn deliver(
+        &mut self,
+        sink: &mut Sink,
+        channel: String,
+        first: Delivery,
+    ) -> Result<(), Close> {
+        let mut next = Some((channel, first));
+        while let Some((channel, delivery)) = next.take() {
+            match delivery {
+                Delivery::Frame(text) => self.burst.push(text),
+                Delivery::NewEpoch { epoch, text } => {
+                    Metrics::add(&self.app.metrics.resyncs, 1);
+                    let reason = "history was lost: a new epoch began";
+                    self.burst.push(resync(&channel, &epoch, 0, reason).into());
+                    self.burst.push(text);
+                }
+                Delivery::Lagged {
+                    missed,
+                    epoch,
+                    last,
+                } => {
+                    Metrics::add(&self.app.metrics.drops, missed);
+                    match self.app.config.slow_client {
+                        SlowClient::DropAndResync => {
+                            Metrics::add(&self.app.metrics.resyncs, 1);
+                            let reason = "too slow: messages were dropped";
+                            let frame = resync(&channel, &epoch, last, reason);
+                            self.burst.push(frame.into());
+                        }
+                        SlowClient::Disconnect => {
+                            Metrics::add(&self.app.metrics.slow_disconnects, 1);
+                            self.burst.clear();
+                            return Err(Some((CLOSE_TRY_LATER, "too slow: reconnect and resume")));
+                        }
+                    }
+                }
+            }
+            if self.burst.len() < WRITE_BATCH {
+                next = self.subs.next().now_or_never().flatten();
+            }
+        }
+        Metrics::add(&self.app.metrics.messages_out, self.burst.len() as u64);
+        let idle = self.app.config.idle_timeout;
+        if send_all(sink, self.burst.drain(..), idle).await {
+            Ok(())
+        } else {
+            Err(None)
+        }
+    }
+
+    /// Drops every subscription and removes this client from presence.
     async fn release(&mut self) {
-        // Dropping a `SubscriptionTask` aborts its forwarder.
-        for (channel, sub) in self.subs.drain() {
-            if sub.presence
-                && let Err(e) = self.app.hub.leave(&channel, &self.client).await
-            {
+        self.subs.clear();
+        for channel in std::mem::take(&mut self.member_of) {
+            if let Err(e) = self.app.hub.leave(&channel, &self.client).await {
                 tracing::warn!(error = %e, "presence leave failed");
             }
         }
@@ -263,18 +359,18 @@ impl Connection {
         if text.len() > self.app.config.max_message_bytes {
             return Some((CLOSE_TOO_BIG, "message too big"));
         }
-        let reply = if self.bucket.take() {
+        let replies = if self.bucket.take() {
             match serde_json::from_str::<ClientFrame>(text) {
                 Ok(frame) => self.on_frame(frame).await,
-                Err(e) => Some(error(
+                Err(e) => vec![self.refuse(
                     ErrorCode::Malformed,
                     format!("not a valid envelope: {e}"),
                     None,
                     None,
-                )),
+                )],
             }
         } else {
-            Some(error(
+            vec![self.refuse(
                 ErrorCode::RateLimited,
                 format!(
                     "more than {} frames per second; this one was dropped",
@@ -282,41 +378,39 @@ impl Connection {
                 ),
                 None,
                 None,
-            ))
+            )]
         };
-        if let Some(reply) = reply {
-            if reply.contains(r#""type":"error""#) {
-                Metrics::add(&self.app.metrics.errors, 1);
-            }
-            if !send(sink, Message::Text(reply.into()), idle).await {
-                return Some((CLOSE_GOING_AWAY, "write timeout"));
-            }
+        if replies.is_empty() {
+            return None;
+        }
+        if !send_all(sink, replies, idle).await {
+            return Some((CLOSE_GOING_AWAY, "write timeout"));
         }
         None
     }
 
-    /// Returns the frame to answer with, if any.
-    async fn on_frame(&mut self, frame: ClientFrame) -> Option<String> {
+    /// Returns the frames to answer with, if any.
+    async fn on_frame(&mut self, frame: ClientFrame) -> Vec<Utf8Bytes> {
         let id = frame.id.as_deref();
         let Some(channel) = frame.channel.as_deref() else {
-            return Some(error(
+            return vec![self.refuse(
                 ErrorCode::Malformed,
                 format!("`{}` needs a `channel`", frame.kind),
                 id,
                 None,
-            ));
+            )];
         };
         let Some(kind) = ChannelKind::parse(channel) else {
-            return Some(error(
+            return vec![self.refuse(
                 ErrorCode::UnknownChannel,
                 format!("no channel `{channel}` on this server"),
                 id,
                 Some(channel),
-            ));
+            )];
         };
         let control = matches!(frame.kind.as_str(), "subscribe" | "unsubscribe");
         if control && frame.v != PROTOCOL_VERSION {
-            return Some(error(
+            return vec![self.refuse(
                 ErrorCode::UnsupportedVersion,
                 format!(
                     "`{}` version {} is not supported; this server speaks version {PROTOCOL_VERSION}",
@@ -324,51 +418,58 @@ impl Connection {
                 ),
                 id,
                 Some(channel),
-            ));
+            )];
         }
         match frame.kind.as_str() {
             "subscribe" => self.subscribe(kind, channel, &frame).await,
             "unsubscribe" => {
-                let Some(sub) = self.subs.remove(channel) else {
-                    return Some(error(
+                if self.subs.remove(channel).is_none() {
+                    return vec![self.refuse(
                         ErrorCode::NotSubscribed,
                         format!("not subscribed to `{channel}`"),
                         id,
                         Some(channel),
-                    ));
-                };
-                if sub.presence
+                    )];
+                }
+                if self.member_of.remove(channel)
                     && let Err(e) = self.app.hub.leave(channel, &self.client).await
                 {
                     tracing::warn!(error = %e, "presence leave failed");
                 }
-                Some(
+                vec![
                     ServerFrame::Unsubscribed {
                         v: PROTOCOL_VERSION,
                         channel,
                     }
-                    .to_json(),
-                )
+                    .to_json()
+                    .into(),
+                ]
             }
-            reserved if RESERVED_TYPES.contains(&reserved) => Some(error(
+            reserved if RESERVED_TYPES.contains(&reserved) => vec![self.refuse(
                 ErrorCode::UnknownType,
                 format!("`{reserved}` is sent by the server, not by clients"),
                 id,
                 Some(channel),
-            )),
-            _ => self.publish(kind, channel, &frame).await,
+            )],
+            _ => self
+                .publish(kind, channel, &frame)
+                .await
+                .into_iter()
+                .collect(),
         }
     }
 
+    /// Subscribes; answers with `subscribed`, then a `resync` or the
+    /// frames missed since `since`, before any live frame.
     async fn subscribe(
         &mut self,
         kind: ChannelKind,
         channel: &str,
         frame: &ClientFrame,
-    ) -> Option<String> {
+    ) -> Vec<Utf8Bytes> {
         let id = frame.id.as_deref();
         if !kind.can_subscribe(&self.claims.role) {
-            return Some(error(
+            return vec![self.refuse(
                 ErrorCode::Forbidden,
                 format!(
                     "role `{}` may not subscribe to `{channel}`",
@@ -376,15 +477,15 @@ impl Connection {
                 ),
                 id,
                 Some(channel),
-            ));
+            )];
         }
         if !self.subs.contains_key(channel) && self.subs.len() >= MAX_SUBSCRIPTIONS {
-            return Some(error(
+            return vec![self.refuse(
                 ErrorCode::Forbidden,
                 format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
                 id,
                 Some(channel),
-            ));
+            )];
         }
         // Resubscribing (e.g. to recover after a resync) replaces the old one.
         self.subs.remove(channel);
@@ -409,20 +510,39 @@ impl Connection {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, "subscribe failed");
-                return Some(error(ErrorCode::Internal, e.to_string(), id, Some(channel)));
+                return vec![self.refuse(ErrorCode::Internal, e.to_string(), id, Some(channel))];
             }
         };
-        let forwarder = Forwarder {
-            channel: channel.to_string(),
-            out: self.out_tx.clone(),
-            policy: self.app.config.slow_client,
-            metrics: Arc::clone(&self.app.metrics),
-            kick: self.kick.clone(),
-        };
-        let handle = tokio::spawn(forwarder.run(sub, members));
+        if presence {
+            self.member_of.insert(channel.to_string());
+        }
+        let Subscription {
+            rx,
+            epoch,
+            seq,
+            replay,
+            resync: gap,
+        } = sub;
+        let mut replies = vec![
+            ServerFrame::Subscribed {
+                v: PROTOCOL_VERSION,
+                channel,
+                epoch: &epoch,
+                seq,
+                presence: members,
+            }
+            .to_json()
+            .into(),
+        ];
+        if gap {
+            let reason = "history does not reach back that far";
+            replies.push(resync(channel, &epoch, seq, reason).into());
+        }
+        let last = replay.last().map_or(0, |f| f.seq);
+        replies.extend(replay.into_iter().map(|f| f.text));
         self.subs
-            .insert(channel.to_string(), SubscriptionTask { handle, presence });
-        None
+            .insert(channel.to_string(), deliveries(rx, epoch, last));
+        replies
     }
 
     async fn publish(
@@ -430,10 +550,10 @@ impl Connection {
         kind: ChannelKind,
         channel: &str,
         frame: &ClientFrame,
-    ) -> Option<String> {
+    ) -> Option<Utf8Bytes> {
         let id = frame.id.as_deref();
         if !kind.can_publish(&self.claims.role) {
-            return Some(error(
+            return Some(self.refuse(
                 ErrorCode::Forbidden,
                 format!("role `{}` may not publish to `{channel}`", self.claims.role),
                 id,
@@ -448,7 +568,7 @@ impl Connection {
                     EventError::UnsupportedVersion { .. } => ErrorCode::UnsupportedVersion,
                     EventError::InvalidData { .. } => ErrorCode::InvalidData,
                 };
-                return Some(error(code, e.to_string(), id, Some(channel)));
+                return Some(self.refuse(code, e.to_string(), id, Some(channel)));
             }
         };
         match self.app.hub.publish(channel, &event).await {
@@ -462,14 +582,40 @@ impl Connection {
                         seq,
                     }
                     .to_json()
+                    .into()
                 })
             }
             Err(e) => {
                 tracing::error!(error = %e, "publish failed");
-                Some(error(ErrorCode::Internal, e.to_string(), id, Some(channel)))
+                Some(self.refuse(ErrorCode::Internal, e.to_string(), id, Some(channel)))
             }
         }
     }
+}
+
+impl Connection {
+    /// An `error` frame, counted.
+    fn refuse(
+        &self,
+        code: ErrorCode,
+        message: String,
+        id: Option<&str>,
+        channel: Option<&str>,
+    ) -> Utf8Bytes {
+        Metrics::add(&self.app.metrics.errors, 1);
+        error(code, message, id, channel).into()
+    }
+}
+
+fn resync(channel: &str, epoch: &str, seq: u64, reason: &str) -> String {
+    ServerFrame::Resync {
+        v: PROTOCOL_VERSION,
+        channel,
+        epoch,
+        seq,
+        reason,
+    }
+    .to_json()
 }
 
 fn error(code: ErrorCode, message: String, id: Option<&str>, channel: Option<&str>) -> String {
@@ -491,125 +637,17 @@ async fn send(sink: &mut Sink, msg: Message, deadline: Duration) -> bool {
 /// Frames written per flush: one system call for a burst instead of one each.
 const WRITE_BATCH: usize = 64;
 
-/// Writes `first` and whatever else is already queued (up to
-/// `WRITE_BATCH`), then flushes once; gives up after `deadline`.
-async fn send_queued(
+/// Writes `frames` with one flush, giving up after `deadline`.
+async fn send_all(
     sink: &mut Sink,
-    first: Utf8Bytes,
-    queue: &mut mpsc::Receiver<Outbound>,
+    frames: impl IntoIterator<Item = Utf8Bytes>,
     deadline: Duration,
 ) -> bool {
     let write = async {
-        sink.feed(Message::Text(first)).await?;
-        for _ in 1..WRITE_BATCH {
-            match queue.try_recv() {
-                Ok(Outbound::Text(text)) => sink.feed(Message::Text(text)).await?,
-                Err(_) => break,
-            }
+        for text in frames {
+            sink.feed(Message::Text(text)).await?;
         }
         sink.flush().await
     };
     matches!(timeout(deadline, write).await, Ok(Ok(())))
-}
-
-/// Moves one subscription's frames into the connection's queue.
-struct Forwarder {
-    channel: String,
-    out: mpsc::Sender<Outbound>,
-    policy: SlowClient,
-    metrics: Arc<Metrics>,
-    kick: CancellationToken,
-}
-
-impl Forwarder {
-    async fn run(self, mut sub: Subscription, members: Option<Vec<Member>>) {
-        let subscribed = ServerFrame::Subscribed {
-            v: PROTOCOL_VERSION,
-            channel: &self.channel,
-            epoch: &sub.epoch,
-            seq: sub.seq,
-            presence: members,
-        }
-        .to_json();
-        if !self.push(subscribed.into()).await {
-            return;
-        }
-        if sub.resync {
-            let frame = self.resync(&sub.epoch, sub.seq, "history does not reach back that far");
-            if !self.push(frame.into()).await {
-                return;
-            }
-        }
-        let mut last = 0;
-        for frame in std::mem::take(&mut sub.replay) {
-            last = frame.seq;
-            if !self.push(frame.text).await {
-                return;
-            }
-        }
-        loop {
-            match sub.rx.recv().await {
-                Ok(Frame { epoch, seq, text }) => {
-                    if epoch != sub.epoch {
-                        Metrics::add(&self.metrics.resyncs, 1);
-                        sub.epoch = epoch;
-                        last = 0;
-                        let frame =
-                            self.resync(&sub.epoch, 0, "history was lost: a new epoch began");
-                        if !self.push(frame.into()).await {
-                            return;
-                        }
-                    }
-                    // Already replayed, or a duplicate across replay and live.
-                    if seq != 0 && seq <= last {
-                        continue;
-                    }
-                    if seq != 0 {
-                        last = seq;
-                    }
-                    if !self.push(text).await {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    Metrics::add(&self.metrics.drops, missed);
-                    match self.policy {
-                        SlowClient::DropAndResync => {
-                            Metrics::add(&self.metrics.resyncs, 1);
-                            let frame =
-                                self.resync(&sub.epoch, last, "too slow: messages were dropped");
-                            if !self.push(frame.into()).await {
-                                return;
-                            }
-                        }
-                        SlowClient::Disconnect => {
-                            Metrics::add(&self.metrics.slow_disconnects, 1);
-                            self.kick.cancel();
-                            return;
-                        }
-                    }
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
-        }
-    }
-
-    fn resync(&self, epoch: &str, seq: u64, reason: &str) -> String {
-        ServerFrame::Resync {
-            v: PROTOCOL_VERSION,
-            channel: &self.channel,
-            epoch,
-            seq,
-            reason,
-        }
-        .to_json()
-    }
-
-    async fn push(&self, text: Utf8Bytes) -> bool {
-        let ok = self.out.send(Outbound::Text(text)).await.is_ok();
-        if ok {
-            Metrics::add(&self.metrics.messages_out, 1);
-        }
-        ok
-    }
 }
