@@ -3,24 +3,54 @@
 # side by side in one run with two baselines on the same machine:
 #   node  - a minimal Node `ws` broadcast server (bench/node/server.js)
 #   bare  - a bare axum + tokio::sync::broadcast server (the ceiling)
-# One channel, $SUBS subscribers, one publisher sending $SIZE-byte messages
-# at full speed and at a fixed rate, then again with one stalled subscriber.
-# Prints delivered messages/s, p50/p99 latency, completeness, server RSS,
-# and a text plot. Not run in CI. Needs node and npm for the Node baseline.
+# One channel, $SUBS subscribers, one publisher, $SIZE-byte messages.
+#
+# 1. Throughput, $ROUNDS rounds with the servers interleaved: the highest
+#    publish rate at which every subscriber gets every message, in order,
+#    with the server keeping pace (bench/load `search`), with no stalled
+#    client and with one subscriber that never reads.
+# 2. Memory: each server freshly started, one stalled subscriber, publishing
+#    for $MEM_SECONDS at half the service's throughput, RSS sampled every
+#    $SAMPLE_MS ms.
+# 3. Unpaced: $MSGS messages as fast as the publisher can send; who got
+#    everything, who was told to resync, who lost messages silently.
+#
+# Every result line goes to $OUT; bench/realtime_plot.py draws the SVG from
+# it. Not run in CI. Needs node and npm for the Node baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUBS=${SUBS:-200}
-MSGS=${MSGS:-5000}
 SIZE=${SIZE:-100}
-RATE=${RATE:-2000}
+ROUNDS=${ROUNDS:-3}
+SECONDS_PER_TRIAL=${SECONDS_PER_TRIAL:-3}
+MEM_SECONDS=${MEM_SECONDS:-60}
+SAMPLE_MS=${SAMPLE_MS:-2000}
+MSGS=${MSGS:-5000}
 TARGET=${CARGO_TARGET_DIR:-target}
+OUT=${OUT:-$TARGET/bench/realtime.txt}
 
 cargo build --release -q -p chat-service -p realtime-load
 LOAD="$TARGET/release/realtime-load"
+mkdir -p "$(dirname "$OUT")"
+: >"$OUT"
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+declare -A pid port proto
+port=([chat]=9101 [node]=9102 [bare]=9103)
+proto=([chat]=chat [node]=raw [bare]=raw)
+servers=(chat bare)
+
+node_dir="${TMPDIR:-/tmp}/harness-bench-node"
+if command -v npm >/dev/null 2>&1; then
+  mkdir -p "$node_dir"
+  cp bench/node/server.js "$node_dir/"
+  (cd "$node_dir" && { [ -d node_modules/ws ] || npm install --silent --no-audit --no-fund ws@8 >/dev/null; })
+  servers+=(node)
+else
+  echo "npm not found: skipping the Node baseline" >&2
+fi
+
+cleanup() { for p in "${pid[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 wait_port() {
@@ -32,52 +62,58 @@ wait_port() {
   return 1
 }
 
-rss_mb() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-
-JWT_SECRET=bench BIND_ADDR=127.0.0.1:9101 RATE_PER_SECOND=100000000 RUST_LOG=warn \
-  "$TARGET/release/chat-service" &
-pids+=($!); chat_pid=$!
-"$TARGET/release/bare" 9103 &
-pids+=($!); bare_pid=$!
-node_pid=""
-if command -v npm >/dev/null 2>&1; then
-  node_dir="${TMPDIR:-/tmp}/harness-bench-node"
-  mkdir -p "$node_dir"
-  cp bench/node/server.js "$node_dir/"
-  (cd "$node_dir" && [ -d node_modules/ws ] || npm install --silent --no-audit --no-fund ws@8 >/dev/null)
-  node "$node_dir/server.js" 9102 &
-  pids+=($!); node_pid=$!
-fi
-wait_port 9101; wait_port 9103; [ -n "$node_pid" ] && wait_port 9102
-
-results=()
-run() { # name pid proto port rate stall
-  local out
-  out=$("$LOAD" --proto "$3" --url "ws://127.0.0.1:$4/ws" --subscribers "$SUBS" \
-    --messages "$MSGS" --size "$SIZE" --rate "$5" --stall "$6" --secret bench)
-  printf '%-6s rate=%-6s stall=%s  %s rss_mb=%s\n' "$1" "$5" "$6" "$out" "$(rss_mb "$2")"
-  results+=("$1 $5 $6 $out")
+start() { # name
+  [ -n "${pid[$1]:-}" ] && { kill "${pid[$1]}" 2>/dev/null || true; wait "${pid[$1]}" 2>/dev/null || true; }
+  case $1 in
+    # The stalled subscriber must stay for the whole run: the service would
+    # otherwise close it at its 45 s idle timeout (a feature, not measured here).
+    chat) JWT_SECRET=bench BIND_ADDR=127.0.0.1:${port[chat]} RATE_PER_SECOND=100000000 \
+            IDLE_TIMEOUT_SECONDS=3600 RUST_LOG=warn "$TARGET/release/chat-service" & ;;
+    bare) "$TARGET/release/bare" "${port[bare]}" & ;;
+    node) node "$node_dir/server.js" "${port[node]}" & ;;
+  esac
+  pid[$1]=$!
+  wait_port "${port[$1]}"
 }
 
-echo "subscribers=$SUBS messages=$MSGS size=${SIZE}B cores=$(nproc)"
-for servers in "chat $chat_pid chat 9101" "bare $bare_pid raw 9103" ${node_pid:+"node $node_pid raw 9102"}; do
-  set -- $servers
-  run "$1" "$2" "$3" "$4" 0 0
-  run "$1" "$2" "$3" "$4" "$RATE" 0
-  run "$1" "$2" "$3" "$4" 0 1
+load() { # name mode args...
+  local name=$1; shift
+  "$LOAD" "$@" --proto "${proto[$name]}" --url "ws://127.0.0.1:${port[$name]}/ws" \
+    --subscribers "$SUBS" --size "$SIZE" --secret bench --pid "${pid[$name]}"
+}
+
+record() { # label result
+  echo "$1 $2" >>"$OUT"
+  printf '%-28s %s\n' "$1" "$2"
+}
+
+echo "subscribers=$SUBS size=${SIZE}B cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
+for s in "${servers[@]}"; do start "$s"; done
+
+echo "== throughput: highest lossless publish rate, $SECONDS_PER_TRIAL s per trial"
+for round in $(seq "$ROUNDS"); do
+  for s in "${servers[@]}"; do
+    for stall in 0 1; do
+      r=$(load "$s" search --seconds "$SECONDS_PER_TRIAL" --stall "$stall" 2>/dev/null)
+      record "server=$s test=search stall=$stall round=$round" "$r"
+    done
+  done
+done
+
+chat_rate=$(grep 'server=chat test=search stall=0' "$OUT" | sed 's/.* rate=\([0-9]*\).*/\1/' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+mem_rate=$((chat_rate / 2))
+echo "== memory: one stalled subscriber, $mem_rate msg/s for $MEM_SECONDS s, fresh servers"
+for s in "${servers[@]}"; do
+  start "$s"
+  r=$(load "$s" run --rate "$mem_rate" --seconds "$MEM_SECONDS" --stall 1 --sample-ms "$SAMPLE_MS")
+  record "server=$s test=memory stall=1 round=1" "$r"
+done
+
+echo "== unpaced: $MSGS messages as fast as the publisher can send"
+for s in "${servers[@]}"; do
+  r=$(load "$s" run --rate 0 --messages "$MSGS")
+  record "server=$s test=unpaced stall=0 round=1" "$r"
 done
 
 echo
-echo "delivered messages/s at full speed (each # = 2% of the best):"
-best=0
-for r in "${results[@]}"; do
-  set -- $r
-  [ "$2" = 0 ] && [ "$3" = 0 ] || continue
-  v=${5#msgs/s=}; [ "$v" -gt "$best" ] && best=$v
-done
-for r in "${results[@]}"; do
-  set -- $r
-  [ "$2" = 0 ] && [ "$3" = 0 ] || continue
-  v=${5#msgs/s=}
-  printf '%-5s %9s |%s\n' "$1" "$v" "$(printf '#%.0s' $(seq $((v * 50 / best))))"
-done
+python3 bench/realtime_plot.py "$OUT" bench/realtime.svg
