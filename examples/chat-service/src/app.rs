@@ -22,6 +22,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -135,7 +136,14 @@ impl Server {
         });
         let router = router(Arc::clone(&app));
         tracing::info!(addr = %self.listener.local_addr()?, epoch = %app.hub.epoch(), "listening");
-        axum::serve(self.listener, router)
+        // Frames are already gathered into one write per burst; Nagle's
+        // algorithm would only hold the last one back for an ACK.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "TCP_NODELAY not set");
+            }
+        });
+        axum::serve(listener, router)
             .with_graceful_shutdown(app.shutdown.clone().cancelled_owned())
             .await?;
         app.shutdown.cancel();

@@ -1,17 +1,20 @@
-//! The WebSocket endpoint: one task per connection.
+//! The WebSocket endpoint: two tasks per connection, a reader and a writer.
 //!
-//! The connection task owns the socket and waits on five things at once:
-//! a frame from the client, a frame on any channel it subscribes to, the
-//! ping timer, the idle deadline and server shutdown. Channel frames come
-//! straight from each channel's broadcast receiver (merged in a
-//! `StreamMap`), with no queue or task in between: a published frame is
-//! serialised once, and each subscriber's task writes the shared bytes. What
-//! is already waiting is written in a burst with one flush, so a busy
-//! channel costs one system call per burst, not one per frame. Every write
-//! has a deadline (the idle timeout), so a client whose TCP window stays
-//! shut cannot pin the task forever.
+//! The reader handles what the client sends (subscribe, unsubscribe,
+//! publish), keeps the idle deadline, the ping timer and the presence
+//! bookkeeping, and watches for server shutdown; it never writes. The
+//! writer owns the socket's sending half and the receivers of the channels
+//! subscribed to, and does two things: what the reader asks (replies,
+//! subscriptions, pings, the close frame), in order, and deliver channel
+//! frames. Those come straight from each channel's broadcast receiver, with
+//! no queue or task in between: a published frame is serialised once, and
+//! every writer writes the same shared bytes. What is already waiting is
+//! taken without waiting (`try_recv`) and written in a burst with one
+//! flush, so a busy channel costs one system call per burst, not one per
+//! frame. Every write has a deadline (the idle timeout), so a client whose
+//! TCP window stays shut cannot pin the writer forever.
 //!
-//! A slow client's task spends its time waiting on the socket, and its
+//! A slow client's writer spends its time waiting on the socket, and its
 //! receivers fall behind their channels. A broadcast channel holds at most
 //! `QUEUE` frames, so a receiver that falls further behind *lags*: the
 //! oldest frames are gone for it, and its next receive says how many. The
@@ -35,9 +38,9 @@
 //! presence entries removed, so nothing outlives the connection.
 
 use std::collections::HashSet;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -45,13 +48,12 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
-use futures_util::{FutureExt, SinkExt, Stream, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
-use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::{Instant, sleep, timeout};
-use tokio_stream::StreamMap;
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_util::sync::ReusableBoxFuture;
 
 use crate::app::App;
 use crate::auth::Claims;
@@ -65,14 +67,14 @@ use crate::protocol::{
     ClientFrame, ErrorCode, PROTOCOL_VERSION, RESERVED_TYPES, SUBPROTOCOL, ServerFrame,
 };
 
-/// Subscriptions one connection may hold; each costs a task and a receiver.
+/// Subscriptions one connection may hold; each costs a receiver.
 pub const MAX_SUBSCRIPTIONS: usize = 64;
 
 /// Bytes read from a socket at a time. tungstenite clears this much of its
-/// buffer before every read attempt, even one that finds nothing, and the
-/// connection task attempts one each time it wakes; its 128 KiB default
-/// made that clearing most of a busy server's work, and cost 128 KiB per
-/// connection. Client frames are small; bigger ones take several reads.
+/// buffer before every read attempt, even one that finds nothing; at its
+/// 128 KiB default that clearing was most of a busy server's work, and the
+/// buffer cost 128 KiB per connection. Client frames are small; bigger ones
+/// take several reads.
 const READ_BUFFER: usize = 4096;
 
 pub const CLOSE_NORMAL: u16 = 1000;
@@ -105,57 +107,178 @@ pub async fn upgrade(
         .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| {
             let tracker = app.tracker.clone();
-            tracker.track_future(Connection::new(app, claims).run(socket))
+            tracker.track_future(Connection::run(app, claims, socket))
         })
 }
 
-/// What a subscription hands the connection task.
+/// What a subscription hands the writer.
 enum Delivery {
     /// A frame to write, shared with every other subscriber.
     Frame(Utf8Bytes),
     /// The first frame of a new epoch: history was lost, `seq` starts again.
-    NewEpoch { epoch: Arc<str>, text: Utf8Bytes },
+    NewEpoch {
+        channel: String,
+        epoch: Arc<str>,
+        text: Utf8Bytes,
+    },
     /// The receiver fell more than a queue behind: `missed` frames are gone
     /// for this client, the last one it got being `last`.
     Lagged {
+        channel: String,
         missed: u64,
         epoch: Arc<str>,
         last: u64,
     },
 }
 
-type Deliveries = Pin<Box<dyn Stream<Item = Delivery> + Send>>;
+/// A receive in progress, handing the receiver back with its result.
+type Received = (Result<Frame, RecvError>, broadcast::Receiver<Frame>);
 
-/// A subscription's live frames, minus those already sent from history
+async fn receive(mut rx: broadcast::Receiver<Frame>) -> Received {
+    let result = rx.recv().await;
+    (result, rx)
+}
+
+/// One subscription's live frames, minus those already sent from history
 /// (the receiver was created before history was read, so they may repeat).
-fn deliveries(rx: broadcast::Receiver<Frame>, mut epoch: Arc<str>, mut last: u64) -> Deliveries {
-    Box::pin(tokio_stream::StreamExt::filter_map(
-        BroadcastStream::new(rx),
-        move |item| match item {
-            Ok(frame) => {
-                if !Arc::ptr_eq(&frame.epoch, &epoch) && frame.epoch != epoch {
-                    epoch = frame.epoch;
-                    last = frame.seq;
-                    return Some(Delivery::NewEpoch {
-                        epoch: Arc::clone(&epoch),
-                        text: frame.text,
-                    });
+///
+/// Frames already in the channel are taken with `try_recv`; only when there
+/// are none does it wait, in a future boxed once and reused. A burst thus
+/// costs one wake-up and no allocation.
+struct Live {
+    channel: String,
+    /// Here while no receive is in progress.
+    rx: Option<broadcast::Receiver<Frame>>,
+    waiting: Option<ReusableBoxFuture<'static, Received>>,
+    epoch: Arc<str>,
+    last: u64,
+}
+
+impl Live {
+    fn new(channel: String, rx: broadcast::Receiver<Frame>, epoch: Arc<str>, last: u64) -> Live {
+        Live {
+            channel,
+            rx: Some(rx),
+            waiting: None,
+            epoch,
+            last,
+        }
+    }
+
+    /// The next delivery; `None` once the channel is gone.
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
+        loop {
+            let received = match self.rx.as_mut() {
+                Some(rx) => match rx.try_recv() {
+                    Ok(frame) => Ok(frame),
+                    Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
+                    Err(TryRecvError::Closed) => Err(RecvError::Closed),
+                    Err(TryRecvError::Empty) => {
+                        let Some(rx) = self.rx.take() else { continue };
+                        match self.waiting.as_mut() {
+                            Some(waiting) => waiting.set(receive(rx)),
+                            None => self.waiting = Some(ReusableBoxFuture::new(receive(rx))),
+                        }
+                        continue;
+                    }
+                },
+                None => {
+                    let Some(waiting) = self.waiting.as_mut() else {
+                        return Poll::Ready(None);
+                    };
+                    let (received, rx) = std::task::ready!(waiting.poll(cx));
+                    self.rx = Some(rx);
+                    received
                 }
-                if frame.seq != 0 && frame.seq <= last {
-                    return None;
+            };
+            match received {
+                Ok(frame) => {
+                    if let Some(delivery) = self.accept(frame) {
+                        return Poll::Ready(Some(delivery));
+                    }
                 }
-                if frame.seq != 0 {
-                    last = frame.seq;
+                Err(RecvError::Lagged(missed)) => {
+                    return Poll::Ready(Some(Delivery::Lagged {
+                        channel: self.channel.clone(),
+                        missed,
+                        epoch: Arc::clone(&self.epoch),
+                        last: self.last,
+                    }));
                 }
-                Some(Delivery::Frame(frame.text))
+                Err(RecvError::Closed) => return Poll::Ready(None),
             }
-            Err(BroadcastStreamRecvError::Lagged(missed)) => Some(Delivery::Lagged {
-                missed,
-                epoch: Arc::clone(&epoch),
-                last,
-            }),
-        },
-    ))
+        }
+    }
+
+    fn accept(&mut self, frame: Frame) -> Option<Delivery> {
+        if !Arc::ptr_eq(&frame.epoch, &self.epoch) && frame.epoch != self.epoch {
+            self.epoch = frame.epoch;
+            self.last = frame.seq;
+            return Some(Delivery::NewEpoch {
+                channel: self.channel.clone(),
+                epoch: Arc::clone(&self.epoch),
+                text: frame.text,
+            });
+        }
+        if frame.seq != 0 && frame.seq <= self.last {
+            return None;
+        }
+        if frame.seq != 0 {
+            self.last = frame.seq;
+        }
+        Some(Delivery::Frame(frame.text))
+    }
+}
+
+/// A connection's subscriptions, polled in turn so that a busy channel
+/// cannot starve a quiet one.
+#[derive(Default)]
+struct Subscriptions {
+    live: Vec<Live>,
+    turn: usize,
+}
+
+impl Subscriptions {
+    fn insert(&mut self, live: Live) {
+        self.remove(&live.channel);
+        self.live.push(live);
+    }
+
+    fn remove(&mut self, channel: &str) {
+        self.live.retain(|l| l.channel != channel);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.live.is_empty()
+    }
+
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Delivery> {
+        let mut i = 0;
+        while i < self.live.len() {
+            let at = (self.turn + i) % self.live.len();
+            match self.live[at].poll_next(cx) {
+                Poll::Ready(Some(delivery)) => {
+                    self.turn = at + 1;
+                    return Poll::Ready(delivery);
+                }
+                // The channel is gone: so is the subscription.
+                Poll::Ready(None) => {
+                    self.live.swap_remove(at);
+                }
+                Poll::Pending => i += 1,
+            }
+        }
+        Poll::Pending
+    }
+
+    async fn next(&mut self) -> Delivery {
+        std::future::poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// A delivery that is ready now, if any.
+    fn ready(&mut self) -> Option<Delivery> {
+        self.next().now_or_never()
+    }
 }
 
 /// Refills `rate` tokens per second up to `rate`.
@@ -188,79 +311,111 @@ impl TokenBucket {
     }
 }
 
-/// Why the connection task stopped: a close frame to send, if any.
+/// A close frame the reader wants sent, if any.
 type Close = Option<(u16, &'static str)>;
 
+/// What the reader asks the writer to do, in order.
+enum Command {
+    /// Frames answering the client.
+    Reply(Vec<Utf8Bytes>),
+    /// Send `frames` (`subscribed`, then a `resync` or the replay), then
+    /// deliver the channel's live frames.
+    Subscribe {
+        frames: Vec<Utf8Bytes>,
+        live: Live,
+    },
+    /// Stop delivering a channel.
+    Unsubscribe(String),
+    Ping,
+    /// Send a close frame and stop.
+    Close(u16, &'static str),
+}
+
+/// How the writer stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// It sent a close frame: the reader waits for the client's.
+    SentClose,
+    /// A write failed or timed out, or the reader went away.
+    Gone,
+}
+
+/// Commands queued for the writer; the reader waits when it is behind.
+const COMMANDS: usize = 16;
+
+/// The reading half of a connection: it handles what the client sends,
+/// keeps the idle deadline and the subscriptions' bookkeeping, and tells
+/// the writer what to send.
 struct Connection {
     app: Arc<App>,
     claims: Claims,
     client: String,
-    /// The live frames of every channel subscribed to, by channel.
-    subs: StreamMap<String, Deliveries>,
+    /// The channels subscribed to (the writer holds their receivers).
+    subscribed: HashSet<String>,
     /// The channels where this client is a presence member.
     member_of: HashSet<String>,
     bucket: TokenBucket,
-    /// Frames gathered for the next write, reused from burst to burst.
-    burst: Vec<Utf8Bytes>,
+    commands: mpsc::Sender<Command>,
 }
 
 type Sink = SplitSink<WebSocket, Message>;
 
 impl Connection {
-    fn new(app: Arc<App>, claims: Claims) -> Connection {
+    async fn run(app: Arc<App>, claims: Claims, socket: WebSocket) {
+        let _guard = ConnectionGuard::new(Arc::clone(&app.metrics));
         let n = app.next_client.fetch_add(1, Ordering::Relaxed);
-        Connection {
-            client: format!("{}-{n}", app.node),
+        let client = format!("{}-{n}", app.node);
+        tracing::debug!(client = %client, user = %claims.sub, "connected");
+        let (sink, mut stream) = socket.split();
+        let (commands, queue) = mpsc::channel(COMMANDS);
+        let writer = Writer {
+            app: Arc::clone(&app),
+            sink,
+            subs: Subscriptions::default(),
+            burst: Vec::with_capacity(WRITE_BATCH),
+            commands: queue,
+        };
+        let mut writer = tokio::spawn(writer.run());
+        let mut this = Connection {
             bucket: TokenBucket::new(app.config.rate_per_second),
             app,
             claims,
-            subs: StreamMap::new(),
+            client,
+            subscribed: HashSet::new(),
             member_of: HashSet::new(),
-            burst: Vec::with_capacity(WRITE_BATCH),
-        }
-    }
-
-    async fn run(mut self, socket: WebSocket) {
-        let _guard = ConnectionGuard::new(Arc::clone(&self.app.metrics));
-        tracing::debug!(client = %self.client, user = %self.claims.sub, "connected");
-        let (mut sink, mut stream) = socket.split();
-        let heartbeat = self.app.config.heartbeat;
-        let idle = self.app.config.idle_timeout;
+            commands,
+        };
+        let heartbeat = this.app.config.heartbeat;
+        let idle = this.app.config.idle_timeout;
         let mut ping = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
-        // Both futures live across iterations: making them anew each time
-        // round would register a timer and a waiter per burst.
         let mut idle_deadline = std::pin::pin!(sleep(idle));
-        let shutdown = self.app.shutdown.clone();
+        let shutdown = this.app.shutdown.clone();
         let mut shutdown = std::pin::pin!(shutdown.cancelled());
+        let mut ended = None;
         let close: Close = loop {
             tokio::select! {
                 () = &mut shutdown => break Some((CLOSE_GOING_AWAY, "server shutting down")),
                 () = &mut idle_deadline => break Some((CLOSE_GOING_AWAY, "idle timeout")),
                 _ = ping.tick() => {
-                    if !send(&mut sink, Message::Ping(Default::default()), idle).await {
-                        break None;
-                    }
+                    // A writer with a backlog is busy enough to skip a ping.
+                    let _ = this.commands.try_send(Command::Ping);
                 }
-                Some((channel, delivery)) = self.subs.next(), if !self.subs.is_empty() => {
-                    if let Err(close) = self.deliver(&mut sink, channel, delivery).await {
-                        break close;
-                    }
+                result = &mut writer => {
+                    ended = Some(result.unwrap_or(Ended::Gone));
+                    break None;
                 }
                 inbound = stream.next() => {
                     let Some(Ok(msg)) = inbound else { break None };
                     idle_deadline.as_mut().reset(Instant::now() + idle);
                     match msg {
                         Message::Text(text) => {
-                            if let Some(close) = self.on_text(&mut sink, &text).await {
+                            if let Some(close) = this.on_text(&text).await {
                                 break Some(close);
                             }
                         }
                         Message::Binary(_) => {
-                            Metrics::add(&self.app.metrics.errors, 1);
-                            let f = error(ErrorCode::Unsupported, "binary frames are not part of the protocol; send JSON text".into(), None, None);
-                            if !send(&mut sink, Message::Text(f.into()), idle).await {
-                                break None;
-                            }
+                            let f = this.refuse(ErrorCode::Unsupported, "binary frames are not part of the protocol; send JSON text".into(), None, None);
+                            this.reply(vec![f]).await;
                         }
                         Message::Close(_) => break Some((CLOSE_NORMAL, "")),
                         Message::Ping(_) | Message::Pong(_) => {}
@@ -268,84 +423,44 @@ impl Connection {
                 }
             }
         };
-        self.release().await;
-        if let Some((code, reason)) = close {
-            let frame = CloseFrame {
-                code,
-                reason: reason.into(),
-            };
+        this.release().await;
+        let ended = match (ended, close) {
+            (Some(ended), _) => ended,
+            (None, Some((code, reason))) => {
+                let _ = this.commands.send(Command::Close(code, reason)).await;
+                writer.await.unwrap_or(Ended::Gone)
+            }
+            (None, None) => {
+                writer.abort();
+                Ended::Gone
+            }
+        };
+        if ended == Ended::SentClose {
             // Complete the closing handshake: wait (briefly) for the
             // client's close, so it reads our code instead of a reset.
             let handshake = async {
-                if sink.send(Message::Close(Some(frame))).await.is_ok() {
-                    while let Some(Ok(msg)) = stream.next().await {
-                        if matches!(msg, Message::Close(_)) {
-                            break;
-                        }
+                while let Some(Ok(msg)) = stream.next().await {
+                    if matches!(msg, Message::Close(_)) {
+                        break;
                     }
                 }
             };
             let _ = timeout(Duration::from_secs(1), handshake).await;
         }
-        tracing::debug!(client = %self.client, ?close, "disconnected");
+        tracing::debug!(client = %this.client, ?close, ?ended, "disconnected");
     }
 
-    /// Writes `first` and whatever else the subscriptions already hold (up
-    /// to `WRITE_BATCH` frames) with one flush, applying the slow-client
-    /// policy to any receiver that lagged. `Err` closes the connection.
-    async fn deliver(
-        &mut self,
-        sink: &mut Sink,
-        channel: String,
-        first: Delivery,
-    ) -> Result<(), Close> {
-        let mut next = Some((channel, first));
-        while let Some((channel, delivery)) = next.take() {
-            match delivery {
-                Delivery::Frame(text) => self.burst.push(text),
-                Delivery::NewEpoch { epoch, text } => {
-                    Metrics::add(&self.app.metrics.resyncs, 1);
-                    let reason = "history was lost: a new epoch began";
-                    self.burst.push(resync(&channel, &epoch, 0, reason).into());
-                    self.burst.push(text);
-                }
-                Delivery::Lagged {
-                    missed,
-                    epoch,
-                    last,
-                } => {
-                    Metrics::add(&self.app.metrics.drops, missed);
-                    match self.app.config.slow_client {
-                        SlowClient::DropAndResync => {
-                            Metrics::add(&self.app.metrics.resyncs, 1);
-                            let reason = "too slow: messages were dropped";
-                            let frame = resync(&channel, &epoch, last, reason);
-                            self.burst.push(frame.into());
-                        }
-                        SlowClient::Disconnect => {
-                            Metrics::add(&self.app.metrics.slow_disconnects, 1);
-                            self.burst.clear();
-                            return Err(Some((CLOSE_TRY_LATER, "too slow: reconnect and resume")));
-                        }
-                    }
-                }
-            }
-            if self.burst.len() < WRITE_BATCH {
-                next = self.subs.next().now_or_never().flatten();
-            }
-        }
-        Metrics::add(&self.app.metrics.messages_out, self.burst.len() as u64);
-        let idle = self.app.config.idle_timeout;
-        if send_all(sink, self.burst.drain(..), idle).await {
-            Ok(())
-        } else {
-            Err(None)
+    /// Queues frames for the client. If the writer has stopped, the loop
+    /// in `run` notices on its next turn.
+    async fn reply(&self, frames: Vec<Utf8Bytes>) {
+        if !frames.is_empty() {
+            let _ = self.commands.send(Command::Reply(frames)).await;
         }
     }
 
-    /// Drops every subscription and removes this client from presence.
+    /// Forgets every subscription and removes this client from presence.
     async fn release(&mut self) {
-        self.subs.clear();
+        self.subscribed.clear();
         for channel in std::mem::take(&mut self.member_of) {
             if let Err(e) = self.app.hub.leave(&channel, &self.client).await {
                 tracing::warn!(error = %e, "presence leave failed");
@@ -354,8 +469,7 @@ impl Connection {
     }
 
     /// Handles one text frame; `Some` closes the connection.
-    async fn on_text(&mut self, sink: &mut Sink, text: &str) -> Option<(u16, &'static str)> {
-        let idle = self.app.config.idle_timeout;
+    async fn on_text(&mut self, text: &str) -> Close {
         if text.len() > self.app.config.max_message_bytes {
             return Some((CLOSE_TOO_BIG, "message too big"));
         }
@@ -380,12 +494,7 @@ impl Connection {
                 None,
             )]
         };
-        if replies.is_empty() {
-            return None;
-        }
-        if !send_all(sink, replies, idle).await {
-            return Some((CLOSE_GOING_AWAY, "write timeout"));
-        }
+        self.reply(replies).await;
         None
     }
 
@@ -423,7 +532,7 @@ impl Connection {
         match frame.kind.as_str() {
             "subscribe" => self.subscribe(kind, channel, &frame).await,
             "unsubscribe" => {
-                if self.subs.remove(channel).is_none() {
+                if !self.subscribed.remove(channel) {
                     return vec![self.refuse(
                         ErrorCode::NotSubscribed,
                         format!("not subscribed to `{channel}`"),
@@ -431,6 +540,10 @@ impl Connection {
                         Some(channel),
                     )];
                 }
+                let _ = self
+                    .commands
+                    .send(Command::Unsubscribe(channel.to_string()))
+                    .await;
                 if self.member_of.remove(channel)
                     && let Err(e) = self.app.hub.leave(channel, &self.client).await
                 {
@@ -459,7 +572,7 @@ impl Connection {
         }
     }
 
-    /// Subscribes; answers with `subscribed`, then a `resync` or the
+    /// Subscribes; the writer sends `subscribed`, then a `resync` or the
     /// frames missed since `since`, before any live frame.
     async fn subscribe(
         &mut self,
@@ -479,7 +592,7 @@ impl Connection {
                 Some(channel),
             )];
         }
-        if !self.subs.contains_key(channel) && self.subs.len() >= MAX_SUBSCRIPTIONS {
+        if !self.subscribed.contains(channel) && self.subscribed.len() >= MAX_SUBSCRIPTIONS {
             return vec![self.refuse(
                 ErrorCode::Forbidden,
                 format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
@@ -487,8 +600,8 @@ impl Connection {
                 Some(channel),
             )];
         }
-        // Resubscribing (e.g. to recover after a resync) replaces the old one.
-        self.subs.remove(channel);
+        // Resubscribing (e.g. to recover after a resync) replaces the old
+        // one: the writer swaps the receivers when it gets there.
         let hub = &self.app.hub;
         let presence = kind.spec().presence;
         let result = async {
@@ -523,7 +636,7 @@ impl Connection {
             replay,
             resync: gap,
         } = sub;
-        let mut replies = vec![
+        let mut frames = vec![
             ServerFrame::Subscribed {
                 v: PROTOCOL_VERSION,
                 channel,
@@ -536,13 +649,17 @@ impl Connection {
         ];
         if gap {
             let reason = "history does not reach back that far";
-            replies.push(resync(channel, &epoch, seq, reason).into());
+            frames.push(resync(channel, &epoch, seq, reason).into());
         }
         let last = replay.last().map_or(0, |f| f.seq);
-        replies.extend(replay.into_iter().map(|f| f.text));
-        self.subs
-            .insert(channel.to_string(), deliveries(rx, epoch, last));
-        replies
+        frames.extend(replay.into_iter().map(|f| f.text));
+        self.subscribed.insert(channel.to_string());
+        let subscribe = Command::Subscribe {
+            frames,
+            live: Live::new(channel.to_string(), rx, epoch, last),
+        };
+        let _ = self.commands.send(subscribe).await;
+        Vec::new()
     }
 
     async fn publish(
@@ -604,6 +721,120 @@ impl Connection {
     ) -> Utf8Bytes {
         Metrics::add(&self.app.metrics.errors, 1);
         error(code, message, id, channel).into()
+    }
+}
+
+/// The writing half of a connection: it owns the socket's sink and the
+/// subscriptions' receivers, and does what the reader asks in order.
+struct Writer {
+    app: Arc<App>,
+    sink: Sink,
+    subs: Subscriptions,
+    /// Frames gathered for the next write, reused from burst to burst.
+    burst: Vec<Utf8Bytes>,
+    commands: mpsc::Receiver<Command>,
+}
+
+impl Writer {
+    async fn run(mut self) -> Ended {
+        let idle = self.app.config.idle_timeout;
+        loop {
+            tokio::select! {
+                biased;
+                command = self.commands.recv() => {
+                    let Some(command) = command else { return Ended::Gone };
+                    let written = match command {
+                        Command::Reply(frames) => send_all(&mut self.sink, frames, idle).await,
+                        Command::Subscribe { frames, live } => {
+                            self.subs.remove(&live.channel);
+                            let sent = send_all(&mut self.sink, frames, idle).await;
+                            self.subs.insert(live);
+                            sent
+                        }
+                        Command::Unsubscribe(channel) => {
+                            self.subs.remove(&channel);
+                            true
+                        }
+                        Command::Ping => send(&mut self.sink, Message::Ping(Default::default()), idle).await,
+                        Command::Close(code, reason) => return self.close(code, reason).await,
+                    };
+                    if !written {
+                        return Ended::Gone;
+                    }
+                }
+                delivery = self.subs.next(), if !self.subs.is_empty() => {
+                    if let Err(ended) = self.deliver(delivery).await {
+                        return ended;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn close(&mut self, code: u16, reason: &'static str) -> Ended {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let close = self.sink.send(Message::Close(Some(frame)));
+        match timeout(Duration::from_secs(1), close).await {
+            Ok(Ok(())) => Ended::SentClose,
+            _ => Ended::Gone,
+        }
+    }
+
+    /// Writes `first` and whatever else the subscriptions already hold (up
+    /// to `WRITE_BATCH` frames) with one flush, applying the slow-client
+    /// policy to any receiver that lagged. `Err` closes the connection.
+    async fn deliver(&mut self, first: Delivery) -> Result<(), Ended> {
+        let mut next = Some(first);
+        while let Some(delivery) = next.take() {
+            match delivery {
+                Delivery::Frame(text) => self.burst.push(text),
+                Delivery::NewEpoch {
+                    channel,
+                    epoch,
+                    text,
+                } => {
+                    Metrics::add(&self.app.metrics.resyncs, 1);
+                    let reason = "history was lost: a new epoch began";
+                    self.burst.push(resync(&channel, &epoch, 0, reason).into());
+                    self.burst.push(text);
+                }
+                Delivery::Lagged {
+                    channel,
+                    missed,
+                    epoch,
+                    last,
+                } => {
+                    Metrics::add(&self.app.metrics.drops, missed);
+                    match self.app.config.slow_client {
+                        SlowClient::DropAndResync => {
+                            Metrics::add(&self.app.metrics.resyncs, 1);
+                            let reason = "too slow: messages were dropped";
+                            let frame = resync(&channel, &epoch, last, reason);
+                            self.burst.push(frame.into());
+                        }
+                        SlowClient::Disconnect => {
+                            Metrics::add(&self.app.metrics.slow_disconnects, 1);
+                            self.burst.clear();
+                            let reason = "too slow: reconnect and resume";
+                            return Err(self.close(CLOSE_TRY_LATER, reason).await);
+                        }
+                    }
+                }
+            }
+            if self.burst.len() < WRITE_BATCH {
+                next = self.subs.ready();
+            }
+        }
+        Metrics::add(&self.app.metrics.messages_out, self.burst.len() as u64);
+        let idle = self.app.config.idle_timeout;
+        if send_all(&mut self.sink, self.burst.drain(..), idle).await {
+            Ok(())
+        } else {
+            Err(Ended::Gone)
+        }
     }
 }
 

@@ -12,14 +12,14 @@ use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-/// Frames a connection may fall behind by: the service's broadcast queue
-/// plus its per-connection queue (256 each by default), so both servers
-/// tolerate the same lag.
-const QUEUE: usize = 512;
+/// Frames a connection may fall behind by: the service's `QUEUE` default,
+/// so both servers tolerate the same lag.
+const QUEUE: usize = 256;
 
 #[tokio::main]
 async fn main() {
@@ -32,6 +32,10 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .expect("bind");
+    // As the service does: no Nagle delay on small frames.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).await.expect("serve");
 }
 
