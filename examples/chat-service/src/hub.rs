@@ -48,8 +48,9 @@ use crate::redis::{RedisBackplane, Stored};
 /// One serialised message, shared by all its subscribers.
 #[derive(Debug, Clone)]
 pub struct Frame {
-    /// The epoch `seq` counts in.
-    pub epoch: Arc<str>,
+    /// The epoch `seq` counts in, by number ([`Epoch::number`]): every
+    /// subscriber gets a copy, so it must not cost a reference count.
+    pub epoch: u64,
     /// 0 for frames not kept in history (ephemeral events, presence).
     pub seq: u64,
     pub text: Utf8Bytes,
@@ -58,7 +59,7 @@ pub struct Frame {
 /// A new subscriber's starting point.
 pub struct Subscription {
     pub rx: broadcast::Receiver<Frame>,
-    pub epoch: Arc<str>,
+    pub epoch: Epoch,
     /// The newest `seq` of the channel when the subscription started.
     pub seq: u64,
     /// Messages after the client's `since`, oldest first.
@@ -92,9 +93,17 @@ struct History {
     cap: usize,
 }
 
+/// An epoch: its name, as clients see it, and its number on this node.
+#[derive(Debug, Clone)]
+pub struct Epoch {
+    pub name: Arc<str>,
+    /// Counts the epochs this node has seen; frames carry it.
+    pub number: u64,
+}
+
 pub struct Hub {
     /// Fixed with the in-memory backplane; with Redis, the latest one seen.
-    epoch: Mutex<Arc<str>>,
+    epoch: Mutex<Epoch>,
     queue: usize,
     presence_ttl: Duration,
     channels: Mutex<HashMap<String, Arc<Channel>>>,
@@ -138,7 +147,10 @@ impl Hub {
 
     fn new(epoch: Arc<str>, queue: usize, presence_ttl: Duration, backplane: Backplane) -> Hub {
         Hub {
-            epoch: Mutex::new(epoch),
+            epoch: Mutex::new(Epoch {
+                name: epoch,
+                number: 0,
+            }),
             queue,
             presence_ttl,
             channels: Mutex::default(),
@@ -147,18 +159,20 @@ impl Hub {
         }
     }
 
+    /// The current epoch's name.
     pub fn epoch(&self) -> Arc<str> {
-        Arc::clone(&lock(&self.epoch))
+        Arc::clone(&lock(&self.epoch).name)
     }
 
-    /// Takes note of the epoch Redis reports; returns it, shared.
-    fn observe_epoch(&self, epoch: &str) -> Arc<str> {
+    /// Takes note of the epoch Redis reports, and returns it.
+    fn observe_epoch(&self, epoch: &str) -> Epoch {
         let mut current = lock(&self.epoch);
-        if **current != *epoch {
-            tracing::warn!(old = %current, new = epoch, "new epoch: Redis lost its data");
-            *current = epoch.into();
+        if *current.name != *epoch {
+            tracing::warn!(old = %current.name, new = epoch, "new epoch: Redis lost its data");
+            current.name = epoch.into();
+            current.number += 1;
         }
-        Arc::clone(&current)
+        current.clone()
     }
 
     fn channel(&self, name: &str) -> Arc<Channel> {
@@ -186,11 +200,11 @@ impl Hub {
         let ch = self.channel(name);
         match &self.backplane {
             Backplane::Memory(_) => {
-                let epoch = self.epoch();
+                let epoch = lock(&self.epoch).clone();
                 let history = lock(&ch.history);
                 let rx = ch.tx.subscribe();
                 let (replay, resync) =
-                    recover(since, &epoch, history.last_seq, history.frames.iter());
+                    recover(since, &epoch.name, history.last_seq, history.frames.iter());
                 Ok(Subscription {
                     rx,
                     epoch,
@@ -205,9 +219,9 @@ impl Hub {
                 let epoch = self.observe_epoch(&epoch);
                 let frames: Vec<Frame> = stored
                     .iter()
-                    .map(|s| serialise(name, &epoch, s.seq, &s.kind, s.v, s.ts, &s.data))
+                    .map(|s| serialise(name, epoch.number, s.seq, &s.kind, s.v, s.ts, &s.data))
                     .collect();
-                let (replay, resync) = recover(since, &epoch, last_seq, frames.iter());
+                let (replay, resync) = recover(since, &epoch.name, last_seq, frames.iter());
                 Ok(Subscription {
                     rx,
                     epoch,
@@ -251,7 +265,7 @@ impl Hub {
                     history.last_seq += 1;
                     history.last_seq
                 };
-                let frame = serialise(name, &self.epoch(), seq, kind, v, ts, data);
+                let frame = serialise(name, 0, seq, kind, v, ts, data);
                 if seq > 0 && history.cap > 0 {
                     if history.frames.len() == history.cap {
                         history.frames.pop_front();
@@ -289,7 +303,7 @@ impl Hub {
         };
         let frame = serialise(
             name,
-            &epoch,
+            epoch.number,
             stored.seq,
             &stored.kind,
             stored.v,
@@ -386,7 +400,7 @@ impl Hub {
 /// Serialises an envelope once; the result is shared by every subscriber.
 fn serialise(
     name: &str,
-    epoch: &Arc<str>,
+    epoch: u64,
     seq: u64,
     kind: &str,
     v: u32,
@@ -404,7 +418,7 @@ fn serialise(
     // An envelope of strings, numbers and already-valid JSON always serialises.
     let text = serde_json::to_string(&env).unwrap_or_default();
     Frame {
-        epoch: Arc::clone(epoch),
+        epoch,
         seq,
         text: Utf8Bytes::from(text),
     }
@@ -443,7 +457,7 @@ mod tests {
     fn frames(seqs: &[u64]) -> Vec<Frame> {
         seqs.iter()
             .map(|&seq| Frame {
-                epoch: "E".into(),
+                epoch: 0,
                 seq,
                 text: Utf8Bytes::from(seq.to_string()),
             })

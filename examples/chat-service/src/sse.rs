@@ -104,7 +104,7 @@ fn events(
     let resync = sub.resync.then(|| {
         resync_event(
             &channel,
-            &sub.epoch,
+            &sub.epoch.name,
             sub.seq,
             "history does not reach back that far",
         )
@@ -140,7 +140,7 @@ fn events(
                         Metrics::add(&st.app.metrics.resyncs, 1);
                         let ev = resync_event(
                             &st.channel,
-                            &st.sub.epoch,
+                            &st.sub.epoch.name,
                             st.last,
                             "too slow: messages were dropped",
                         );
@@ -150,13 +150,16 @@ fn events(
                 },
             };
             let mut resync = None;
-            if frame.epoch != st.sub.epoch {
+            if frame.epoch != st.sub.epoch.number {
                 // Redis lost its data: `seq` starts again in a new epoch.
                 Metrics::add(&st.app.metrics.resyncs, 1);
-                st.sub.epoch = Arc::clone(&frame.epoch);
+                st.sub.epoch = crate::hub::Epoch {
+                    name: st.app.hub.epoch(),
+                    number: frame.epoch,
+                };
                 st.last = 0;
                 let reason = "history was lost: a new epoch began";
-                resync = Some(resync_event(&st.channel, &st.sub.epoch, 0, reason));
+                resync = Some(resync_event(&st.channel, &st.sub.epoch.name, 0, reason));
             }
             if frame.seq != 0 && frame.seq <= st.last {
                 continue;
@@ -165,7 +168,7 @@ fn events(
             if frame.seq != 0 {
                 st.last = frame.seq;
                 let pos = Position {
-                    epoch: st.sub.epoch.to_string(),
+                    epoch: st.sub.epoch.name.to_string(),
                     seq: frame.seq,
                 };
                 ev = ev.id(pos.to_event_id());

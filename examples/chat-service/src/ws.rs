@@ -60,7 +60,7 @@ use crate::auth::Claims;
 use crate::channels::ChannelKind;
 use crate::config::SlowClient;
 use crate::events::{Event, EventError};
-use crate::hub::{Frame, Subscription};
+use crate::hub::{Epoch, Frame, Hub, Subscription};
 use crate::metrics::{ConnectionGuard, Metrics};
 use crate::presence::Member;
 use crate::protocol::{
@@ -150,16 +150,25 @@ struct Live {
     /// Here while no receive is in progress.
     rx: Option<broadcast::Receiver<Frame>>,
     waiting: Option<ReusableBoxFuture<'static, Received>>,
-    epoch: Arc<str>,
+    /// Where the names of new epochs come from.
+    hub: Arc<Hub>,
+    epoch: Epoch,
     last: u64,
 }
 
 impl Live {
-    fn new(channel: String, rx: broadcast::Receiver<Frame>, epoch: Arc<str>, last: u64) -> Live {
+    fn new(
+        channel: String,
+        rx: broadcast::Receiver<Frame>,
+        hub: Arc<Hub>,
+        epoch: Epoch,
+        last: u64,
+    ) -> Live {
         Live {
             channel,
             rx: Some(rx),
             waiting: None,
+            hub,
             epoch,
             last,
         }
@@ -201,7 +210,7 @@ impl Live {
                     return Poll::Ready(Some(Delivery::Lagged {
                         channel: self.channel.clone(),
                         missed,
-                        epoch: Arc::clone(&self.epoch),
+                        epoch: Arc::clone(&self.epoch.name),
                         last: self.last,
                     }));
                 }
@@ -211,12 +220,15 @@ impl Live {
     }
 
     fn accept(&mut self, frame: Frame) -> Option<Delivery> {
-        if !Arc::ptr_eq(&frame.epoch, &self.epoch) && frame.epoch != self.epoch {
-            self.epoch = frame.epoch;
+        if frame.epoch != self.epoch.number {
+            self.epoch = Epoch {
+                name: self.hub.epoch(),
+                number: frame.epoch,
+            };
             self.last = frame.seq;
             return Some(Delivery::NewEpoch {
                 channel: self.channel.clone(),
-                epoch: Arc::clone(&self.epoch),
+                epoch: Arc::clone(&self.epoch.name),
                 text: frame.text,
             });
         }
@@ -640,7 +652,7 @@ impl Connection {
             ServerFrame::Subscribed {
                 v: PROTOCOL_VERSION,
                 channel,
-                epoch: &epoch,
+                epoch: &epoch.name,
                 seq,
                 presence: members,
             }
@@ -649,14 +661,14 @@ impl Connection {
         ];
         if gap {
             let reason = "history does not reach back that far";
-            frames.push(resync(channel, &epoch, seq, reason).into());
+            frames.push(resync(channel, &epoch.name, seq, reason).into());
         }
         let last = replay.last().map_or(0, |f| f.seq);
         frames.extend(replay.into_iter().map(|f| f.text));
         self.subscribed.insert(channel.to_string());
         let subscribe = Command::Subscribe {
             frames,
-            live: Live::new(channel.to_string(), rx, epoch, last),
+            live: Live::new(channel.to_string(), rx, Arc::clone(hub), epoch, last),
         };
         let _ = self.commands.send(subscribe).await;
         Vec::new()
