@@ -10,7 +10,7 @@
 #    with the server keeping pace (bench/load `search`), with no stalled
 #    client and with one subscriber that never reads.
 # 2. Memory: each server freshly started, one stalled subscriber, publishing
-#    for $MEM_SECONDS at half the service's throughput, RSS sampled every
+#    for $MEM_SECONDS at half that server's throughput, RSS sampled every
 #    $SAMPLE_MS ms.
 # 3. Unpaced: $MSGS messages as fast as the publisher can send; who got
 #    everything, who was told to resync, who lost messages silently.
@@ -100,12 +100,15 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-chat_rate=$(grep 'server=chat test=search stall=0' "$OUT" | sed 's/.* rate=\([0-9]*\).*/\1/' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-mem_rate=$((chat_rate / 2))
-echo "== memory: one stalled subscriber, $mem_rate msg/s for $MEM_SECONDS s, fresh servers"
+median_rate() { # server: the median lossless rate of its rounds with no stall
+  grep "server=$1 test=search stall=0" "$OUT" | sed 's/.* rate=\([0-9]*\).*/\1/' | sort -n |
+    awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+echo "== memory: one stalled subscriber, half of each server's throughput for $MEM_SECONDS s, fresh servers"
 for s in "${servers[@]}"; do
   start "$s"
-  r=$(load "$s" run --rate "$mem_rate" --seconds "$MEM_SECONDS" --stall 1 --sample-ms "$SAMPLE_MS")
+  rate=$(( $(median_rate "$s") / 2 ))
+  r=$(load "$s" run --rate "$rate" --seconds "$MEM_SECONDS" --stall 1 --sample-ms "$SAMPLE_MS")
   record "server=$s test=memory stall=1 round=1" "$r"
 done
 
