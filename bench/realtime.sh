@@ -28,7 +28,7 @@ MEM_SECONDS=${MEM_SECONDS:-60}
 SAMPLE_MS=${SAMPLE_MS:-2000}
 MSGS=${MSGS:-5000}
 TARGET=${CARGO_TARGET_DIR:-target}
-OUT=${OUT:-$TARGET/bench/realtime.txt}
+OUT=${OUT:-bench/realtime-results.txt}
 
 cargo build --release -q -p chat-service -p realtime-load
 LOAD="$TARGET/release/realtime-load"

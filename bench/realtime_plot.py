@@ -88,7 +88,7 @@ def report(rows, medians):
 
 def bars(medians, x0, y0, w, h):
     servers = [s for s in ("chat", "bare", "node") if (s, "0") in medians]
-    top = max((medians[k][0] for k in medians), default=1) or 1
+    top = (max((medians[k][0] for k in medians), default=1) or 1) * 1.12
     out = [
         f'<text x="{x0}" y="{y0 - 12}" font-weight="bold">'
         "Delivered messages/s at the highest lossless rate (200 subscribers)</text>"
