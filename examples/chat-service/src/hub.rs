@@ -97,13 +97,15 @@ struct History {
 #[derive(Debug, Clone)]
 pub struct Epoch {
     pub name: Arc<str>,
-    /// Counts the epochs this node has seen; frames carry it.
+    /// Its place among the epochs this node has seen, oldest first; frames
+    /// carry it. A later epoch has a larger number.
     pub number: u64,
 }
 
 pub struct Hub {
-    /// Fixed with the in-memory backplane; with Redis, the latest one seen.
-    epoch: Mutex<Epoch>,
+    /// Every epoch seen, oldest first: one with the in-memory backplane; with
+    /// Redis, one more each time Redis lost its data. The last is current.
+    epochs: Mutex<Vec<Arc<str>>>,
     queue: usize,
     presence_ttl: Duration,
     channels: Mutex<HashMap<String, Arc<Channel>>>,
@@ -147,10 +149,7 @@ impl Hub {
 
     fn new(epoch: Arc<str>, queue: usize, presence_ttl: Duration, backplane: Backplane) -> Hub {
         Hub {
-            epoch: Mutex::new(Epoch {
-                name: epoch,
-                number: 0,
-            }),
+            epochs: Mutex::new(vec![epoch]),
             queue,
             presence_ttl,
             channels: Mutex::default(),
@@ -161,22 +160,62 @@ impl Hub {
 
     /// The current epoch's name.
     pub fn epoch(&self) -> Arc<str> {
-        Arc::clone(&lock(&self.epoch).name)
+        self.current_epoch().name
     }
 
-    /// Takes note of the epoch Redis reports, and returns it.
-    fn observe_epoch(&self, epoch: &str) -> Epoch {
-        let mut current = lock(&self.epoch);
-        if *current.name != *epoch {
-            tracing::warn!(old = %current.name, new = epoch, "new epoch: Redis lost its data");
-            current.name = epoch.into();
-            current.number += 1;
+    fn current_epoch(&self) -> Epoch {
+        let epochs = lock(&self.epochs);
+        let number = epochs.len().saturating_sub(1);
+        Epoch {
+            name: epochs.get(number).cloned().unwrap_or_else(|| "".into()),
+            number: number as u64,
         }
-        current.clone()
+    }
+
+    /// The name of the epoch numbered `number`.
+    pub fn epoch_name(&self, number: u64) -> Option<Arc<str>> {
+        let index = usize::try_from(number).ok()?;
+        lock(&self.epochs).get(index).cloned()
+    }
+
+    /// Takes note of an epoch Redis reports, and returns it with its number:
+    /// a name seen before keeps its number (a late frame of an old epoch
+    /// stays old); a new one is the new current epoch.
+    fn observe_epoch(&self, epoch: &str) -> Epoch {
+        let mut epochs = lock(&self.epochs);
+        let number = match epochs.iter().rposition(|e| **e == *epoch) {
+            Some(number) => number,
+            None => {
+                let old = epochs.last().cloned().unwrap_or_else(|| "".into());
+                tracing::warn!(%old, new = epoch, "new epoch: Redis lost its data");
+                epochs.push(epoch.into());
+                epochs.len() - 1
+            }
+        };
+        Epoch {
+            name: Arc::clone(&epochs[number]),
+            number: number as u64,
+        }
+    }
+
+    /// The channel, and a new receiver of it. The receiver is made under
+    /// the lock that `maintain` takes to forget unused channels, so the
+    /// channel cannot be forgotten between the two.
+    fn receive(&self, name: &str) -> (Arc<Channel>, broadcast::Receiver<Frame>) {
+        let ch = self.channel_locked(&mut lock(&self.channels), name);
+        let rx = ch.tx.subscribe();
+        (ch, rx)
     }
 
     fn channel(&self, name: &str) -> Arc<Channel> {
-        let mut channels = lock(&self.channels);
+        self.channel_locked(&mut lock(&self.channels), name)
+    }
+
+    fn channel_locked(
+        &self,
+        channels: &mut HashMap<String, Arc<Channel>>,
+        name: &str,
+    ) -> Arc<Channel> {
         let ch = channels.entry(name.to_string()).or_insert_with(|| {
             let cap = ChannelKind::parse(name).map_or(0, |k| k.spec().history);
             Arc::new(Channel {
@@ -197,12 +236,13 @@ impl Hub {
         name: &str,
         since: Option<&Position>,
     ) -> Result<Subscription, HubError> {
-        let ch = self.channel(name);
+        let (ch, rx) = self.receive(name);
         match &self.backplane {
             Backplane::Memory(_) => {
-                let epoch = lock(&self.epoch).clone();
+                let epoch = self.current_epoch();
+                // A frame published between `receive` and here is in both
+                // history and `rx`; the connection skips the repeat by `seq`.
                 let history = lock(&ch.history);
-                let rx = ch.tx.subscribe();
                 let (replay, resync) =
                     recover(since, &epoch.name, history.last_seq, history.frames.iter());
                 Ok(Subscription {
@@ -214,7 +254,6 @@ impl Hub {
                 })
             }
             Backplane::Redis(redis) => {
-                let rx = ch.tx.subscribe();
                 let (epoch, last_seq, stored) = redis.history(name).await.map_err(HubError)?;
                 let epoch = self.observe_epoch(&epoch);
                 let frames: Vec<Frame> = stored
@@ -486,6 +525,22 @@ mod tests {
         case(Some(("old", 5)), 5, &[3, 4, 5], &[], true);
         case(Some(("E", 9)), 5, &[3, 4, 5], &[], true);
         case(Some(("E", 0)), 2, &[], &[], true);
+    }
+
+    #[test]
+    fn an_epoch_seen_again_keeps_its_number() {
+        let hub = Hub::memory(8, Duration::from_secs(1));
+        let first = hub.epoch();
+        let second = hub.observe_epoch("second");
+        assert_eq!((second.number, &*hub.epoch()), (1, "second"));
+        // A late frame of the first epoch is still of the first epoch, and
+        // does not make it current again.
+        let late = hub.observe_epoch(&first);
+        assert_eq!((late.number, &*late.name), (0, &*first));
+        assert_eq!(&*hub.epoch(), "second");
+        assert_eq!(hub.epoch_name(1).as_deref(), Some("second"));
+        assert_eq!(hub.epoch_name(7), None);
+        assert_eq!(hub.observe_epoch("third").number, 2);
     }
 
     #[tokio::test]

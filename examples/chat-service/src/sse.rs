@@ -150,11 +150,16 @@ fn events(
                 },
             };
             let mut resync = None;
-            if frame.epoch != st.sub.epoch.number {
+            if frame.epoch < st.sub.epoch.number {
+                // Sent before the epoch this subscription started in.
+                continue;
+            }
+            if frame.epoch > st.sub.epoch.number {
                 // Redis lost its data: `seq` starts again in a new epoch.
                 Metrics::add(&st.app.metrics.resyncs, 1);
+                let hub = &st.app.hub;
                 st.sub.epoch = crate::hub::Epoch {
-                    name: st.app.hub.epoch(),
+                    name: hub.epoch_name(frame.epoch).unwrap_or_else(|| hub.epoch()),
                     number: frame.epoch,
                 };
                 st.last = 0;

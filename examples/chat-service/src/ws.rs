@@ -220,9 +220,16 @@ impl Live {
     }
 
     fn accept(&mut self, frame: Frame) -> Option<Delivery> {
-        if frame.epoch != self.epoch.number {
+        if frame.epoch < self.epoch.number {
+            // Sent before the epoch this subscription started in.
+            return None;
+        }
+        if frame.epoch > self.epoch.number {
             self.epoch = Epoch {
-                name: self.hub.epoch(),
+                name: self
+                    .hub
+                    .epoch_name(frame.epoch)
+                    .unwrap_or_else(|| self.hub.epoch()),
                 number: frame.epoch,
             };
             self.last = frame.seq;
@@ -273,9 +280,11 @@ impl Subscriptions {
                     self.turn = at + 1;
                     return Poll::Ready(delivery);
                 }
-                // The channel is gone: so is the subscription.
+                // The channel is gone: so is the subscription. The rest
+                // are polled again from the start, so none is skipped.
                 Poll::Ready(None) => {
-                    self.live.swap_remove(at);
+                    self.live.remove(at);
+                    i = 0;
                 }
                 Poll::Pending => i += 1,
             }
