@@ -249,7 +249,12 @@ async fn run_one(
         write_reason_log(&mut run, log);
         return run;
     }
-    let (reader, writer) = match std::io::pipe() {
+    // One pipe for stdout and stderr, so the log keeps their interleaving.
+    let pipe = std::io::pipe().and_then(|(reader, writer)| {
+        let stderr = writer.try_clone()?;
+        Ok((reader, writer, stderr))
+    });
+    let (reader, writer, stderr) = match pipe {
         Ok(p) => p,
         Err(e) => {
             return never_ran(
@@ -261,17 +266,6 @@ async fn run_one(
         }
     };
     let mut cmd = command(spec);
-    let stderr = match writer.try_clone() {
-        Ok(w) => w,
-        Err(e) => {
-            return never_ran(
-                spec,
-                Status::NotStarted,
-                format!("cannot create a pipe: {e}"),
-                None,
-            );
-        }
-    };
     cmd.stdout(Stdio::from(writer)).stderr(Stdio::from(stderr));
     let spawned = cmd.spawn();
     // The command holds the pipe's write ends; drop them so that the read
