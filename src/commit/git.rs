@@ -296,12 +296,7 @@ impl<'r> Walker<'r> {
             if !excluded {
                 self.interesting_queued -= 1;
                 if streaming {
-                    batch.push(CommitData {
-                        id,
-                        message: std::mem::take(&mut node.message),
-                        parents: node.parents.len(),
-                    });
-                    if batch.len() == BATCH && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+                    if !emit(&mut batch, node.take(id), tx) {
                         return Ok(());
                     }
                 } else {
@@ -322,15 +317,8 @@ impl<'r> Walker<'r> {
         }
         for id in found {
             let node = self.nodes.get_mut(&id).expect("found commits are known");
-            if node.flags & UNINTERESTING == 0 {
-                batch.push(CommitData {
-                    id,
-                    message: std::mem::take(&mut node.message),
-                    parents: node.parents.len(),
-                });
-                if batch.len() == BATCH && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
-                    return Ok(());
-                }
+            if node.flags & UNINTERESTING == 0 && !emit(&mut batch, node.take(id), tx) {
+                return Ok(());
             }
         }
         if !batch.is_empty() {
@@ -338,6 +326,28 @@ impl<'r> Walker<'r> {
         }
         Ok(())
     }
+}
+
+impl Node {
+    /// What the walk reports of this commit; its message moves out.
+    fn take(&mut self, id: Oid) -> CommitData {
+        CommitData {
+            id,
+            message: std::mem::take(&mut self.message),
+            parents: self.parents.len(),
+        }
+    }
+}
+
+/// Adds a commit to the batch and sends the batch once it is full; `false`
+/// when the receiver has gone and the walk should stop.
+fn emit(
+    batch: &mut Vec<CommitData>,
+    commit: CommitData,
+    tx: &std::sync::mpsc::SyncSender<Result<Vec<CommitData>>>,
+) -> bool {
+    batch.push(commit);
+    batch.len() != BATCH || tx.send(Ok(std::mem::take(batch))).is_ok()
 }
 
 /// Object ids are SHA-1 digests, already uniformly distributed: their first
