@@ -69,6 +69,19 @@ fn norm_all(text: &str) -> Vec<String> {
 
 /// Whether a process is gone (or a zombie waiting for a reaper, which runs
 /// nothing).
+/// Commits every file of the work tree as the first commit.
+fn commit_all(repo: &git2::Repository) -> git2::Oid {
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+        .unwrap()
+}
+
 fn gone(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
@@ -743,15 +756,7 @@ fn when_globs_skip_gates_with_no_matching_change() {
     )
     .unwrap();
     std::fs::write(dir.path().join("README.md"), "a\n").unwrap();
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("t", "t@example.com").unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
-        .unwrap();
+    commit_all(&repo);
     std::fs::write(dir.path().join("README.md"), "b\n").unwrap();
 
     let out = harness(dir.path(), &["gate", "list", "--changed-since", "HEAD"]);
@@ -818,17 +823,7 @@ fn the_library_api_selects_runs_and_reads_back_evidence() {
     )
     .unwrap();
     std::fs::write(dir.path().join(".gitignore"), "/.harness/\n").unwrap();
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("t", "t@example.com").unwrap();
-    let head = repo
-        .commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
-        .unwrap()
-        .to_string();
+    let head = commit_all(&repo).to_string();
 
     let project = harness::config::Project::discover(dir.path()).unwrap();
     let specs = gate::select(&project, None, &["fine".to_string()], None).unwrap();
