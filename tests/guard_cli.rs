@@ -3,27 +3,16 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
-struct Repo {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
+mod common;
+use common::{Repo, repo_with_agents};
 
 fn repo() -> Repo {
-    let dir = tempfile::tempdir().unwrap();
-    let root = fs::canonicalize(dir.path()).unwrap();
-    for d in ["agents", "tests", "src", "plans", ".git"] {
-        fs::create_dir_all(root.join(d)).unwrap();
-    }
-    let agents = Path::new(env!("CARGO_MANIFEST_DIR")).join("agents");
-    for name in ["realtime-dev.md", "realtime-engineer.md"] {
-        fs::copy(agents.join(name), root.join("agents").join(name)).unwrap();
-    }
-    Repo { _dir: dir, root }
+    repo_with_agents(&["tests", "src", "plans"])
 }
 
 fn harness(root: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {

@@ -13,6 +13,9 @@ use harness::policy::{
 };
 use serde_json::{Value, json};
 
+mod common;
+use common::{Repo, repo_with_agents};
+
 const SCOPED: &str = "---
 name: scoped
 description: Reviews changes and fixes docs.
@@ -25,36 +28,16 @@ Reviews.
 
 const HARNESS_TOML: &str = "[guard]\nprotected_paths = [\"migrations/**\"]\n";
 
-struct Repo {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
 fn repo() -> Repo {
-    let dir = tempfile::tempdir().unwrap();
-    let root = fs::canonicalize(dir.path()).unwrap();
-    for d in [
-        "agents",
-        "tests",
-        "src/ws",
-        "plans",
-        "secrets",
-        "migrations",
-        ".git",
-    ] {
-        fs::create_dir_all(root.join(d)).unwrap();
-    }
-    let agents = Path::new(env!("CARGO_MANIFEST_DIR")).join("agents");
-    for name in ["realtime-dev.md", "realtime-engineer.md"] {
-        fs::copy(agents.join(name), root.join("agents").join(name)).unwrap();
-    }
+    let repo = repo_with_agents(&["tests", "src/ws", "plans", "secrets", "migrations"]);
+    let root = &repo.root;
     fs::write(root.join("agents/scoped.md"), SCOPED).unwrap();
     fs::write(root.join("harness.toml"), HARNESS_TOML).unwrap();
     fs::write(root.join("src/ws/handler_test.go"), "package ws\n").unwrap();
     fs::write(root.join("src/lib.rs"), "").unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(root.join("tests"), root.join("src/testlink")).unwrap();
-    Repo { _dir: dir, root }
+    repo
 }
 
 /// Which plan state a case runs under.
