@@ -11,8 +11,11 @@
 //! every writer writes the same shared bytes. What is already waiting is
 //! taken without waiting (`try_recv`) and written in a burst with one
 //! flush, so a busy channel costs one system call per burst, not one per
-//! frame. Every write has a deadline (the idle timeout), so a client whose
-//! TCP window stays shut cannot pin the writer forever.
+//! frame. Deliveries go first; the reader's commands are taken whenever
+//! deliveries pause, and ahead of them after `BURSTS_BEFORE_COMMANDS`
+//! bursts in a row, so neither side starves the other. Every write has a
+//! deadline (the idle timeout), so a client whose TCP window stays shut
+//! cannot pin the writer forever.
 //!
 //! A slow client's writer spends its time waiting on the socket, and its
 //! receivers fall behind their channels. A broadcast channel holds at most
@@ -144,12 +147,15 @@ async fn receive(mut rx: broadcast::Receiver<Frame>) -> Received {
 ///
 /// Frames already in the channel are taken with `try_recv`; only when there
 /// are none does it wait, in a future boxed once and reused. A burst thus
-/// costs one wake-up and no allocation.
+/// costs one wake-up and no allocation, and a channel found empty is not
+/// asked again before the wait that follows.
 struct Live {
     channel: String,
-    /// Here while no receive is in progress.
+    /// Here while no wait is in progress.
     rx: Option<broadcast::Receiver<Frame>>,
     waiting: Option<ReusableBoxFuture<'static, Received>>,
+    /// The last `try_recv` found the channel empty.
+    drained: bool,
     /// Where the names of new epochs come from.
     hub: Arc<Hub>,
     epoch: Epoch,
@@ -168,54 +174,74 @@ impl Live {
             channel,
             rx: Some(rx),
             waiting: None,
+            drained: false,
             hub,
             epoch,
             last,
         }
     }
 
-    /// The next delivery; `None` once the channel is gone.
-    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
+    /// The next delivery already in the channel, without waiting: `Pending`
+    /// when there is none (or a wait is in progress, which wakes the writer
+    /// when it ends); `Ready(None)` once the channel is gone.
+    fn take(&mut self) -> Poll<Option<Delivery>> {
         loop {
-            let received = match self.rx.as_mut() {
-                Some(rx) => match rx.try_recv() {
-                    Ok(frame) => Ok(frame),
-                    Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
-                    Err(TryRecvError::Closed) => Err(RecvError::Closed),
-                    Err(TryRecvError::Empty) => {
-                        let Some(rx) = self.rx.take() else { continue };
-                        match self.waiting.as_mut() {
-                            Some(waiting) => waiting.set(receive(rx)),
-                            None => self.waiting = Some(ReusableBoxFuture::new(receive(rx))),
-                        }
-                        continue;
-                    }
-                },
-                None => {
-                    let Some(waiting) = self.waiting.as_mut() else {
-                        return Poll::Ready(None);
-                    };
-                    let (received, rx) = std::task::ready!(waiting.poll(cx));
-                    self.rx = Some(rx);
-                    received
+            let Some(rx) = self.rx.as_mut() else {
+                return Poll::Pending;
+            };
+            let received = match rx.try_recv() {
+                Ok(frame) => Ok(frame),
+                Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
+                Err(TryRecvError::Closed) => Err(RecvError::Closed),
+                Err(TryRecvError::Empty) => {
+                    self.drained = true;
+                    return Poll::Pending;
                 }
             };
-            match received {
-                Ok(frame) => {
-                    if let Some(delivery) = self.accept(frame) {
-                        return Poll::Ready(Some(delivery));
-                    }
-                }
-                Err(RecvError::Lagged(missed)) => {
-                    return Poll::Ready(Some(Delivery::Lagged {
-                        channel: self.channel.clone(),
-                        missed,
-                        epoch: Arc::clone(&self.epoch.name),
-                        last: self.last,
-                    }));
-                }
-                Err(RecvError::Closed) => return Poll::Ready(None),
+            if let Some(next) = self.settle(received) {
+                return Poll::Ready(next);
             }
+        }
+    }
+
+    /// The next delivery, waiting for one if need be.
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
+        loop {
+            if !self.drained
+                && let Poll::Ready(next) = self.take()
+            {
+                return Poll::Ready(next);
+            }
+            if let Some(rx) = self.rx.take() {
+                match self.waiting.as_mut() {
+                    Some(waiting) => waiting.set(receive(rx)),
+                    None => self.waiting = Some(ReusableBoxFuture::new(receive(rx))),
+                }
+            }
+            let Some(waiting) = self.waiting.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let (received, rx) = std::task::ready!(waiting.poll(cx));
+            self.rx = Some(rx);
+            self.drained = false;
+            if let Some(next) = self.settle(received) {
+                return Poll::Ready(next);
+            }
+        }
+    }
+
+    /// What a receive means for the client: `None` when the frame is not
+    /// for it, `Some(None)` when the channel is gone.
+    fn settle(&mut self, received: Result<Frame, RecvError>) -> Option<Option<Delivery>> {
+        match received {
+            Ok(frame) => self.accept(frame).map(Some),
+            Err(RecvError::Lagged(missed)) => Some(Some(Delivery::Lagged {
+                channel: self.channel.clone(),
+                missed,
+                epoch: Arc::clone(&self.epoch.name),
+                last: self.last,
+            })),
+            Err(RecvError::Closed) => Some(None),
         }
     }
 
@@ -267,15 +293,16 @@ impl Subscriptions {
         self.live.retain(|l| l.channel != channel);
     }
 
-    fn is_empty(&self) -> bool {
-        self.live.is_empty()
-    }
-
-    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Delivery> {
+    /// The first delivery `next` has for a subscription, starting after
+    /// the one that gave the last.
+    fn each(
+        &mut self,
+        mut next: impl FnMut(&mut Live) -> Poll<Option<Delivery>>,
+    ) -> Poll<Delivery> {
         let mut i = 0;
         while i < self.live.len() {
             let at = (self.turn + i) % self.live.len();
-            match self.live[at].poll_next(cx) {
+            match next(&mut self.live[at]) {
                 Poll::Ready(Some(delivery)) => {
                     self.turn = at + 1;
                     return Poll::Ready(delivery);
@@ -292,13 +319,16 @@ impl Subscriptions {
         Poll::Pending
     }
 
-    async fn next(&mut self) -> Delivery {
-        std::future::poll_fn(|cx| self.poll_next(cx)).await
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Delivery> {
+        self.each(|live| live.poll_next(cx))
     }
 
-    /// A delivery that is ready now, if any.
+    /// A delivery that is ready now, if any; nothing is waited for.
     fn ready(&mut self) -> Option<Delivery> {
-        self.next().now_or_never()
+        match self.each(Live::take) {
+            Poll::Ready(delivery) => Some(delivery),
+            Poll::Pending => None,
+        }
     }
 }
 
@@ -393,8 +423,8 @@ impl Connection {
             app: Arc::clone(&app),
             sink,
             subs: Subscriptions::default(),
-            burst: Vec::with_capacity(WRITE_BATCH),
             commands: queue,
+            bursts: 0,
         };
         let mut writer = tokio::spawn(writer.run());
         let mut this = Connection {
@@ -751,24 +781,41 @@ struct Writer {
     app: Arc<App>,
     sink: Sink,
     subs: Subscriptions,
-    /// Frames gathered for the next write, reused from burst to burst.
-    burst: Vec<Utf8Bytes>,
     commands: mpsc::Receiver<Command>,
+    /// Bursts delivered since the commands were last looked at.
+    bursts: u32,
 }
+
+/// What the writer does next.
+enum Work {
+    Command(Option<Command>),
+    Deliver(Delivery),
+}
+
+/// Bursts a writer delivers in a row before it looks at the reader's
+/// commands, which would otherwise wait for as long as frames keep coming.
+const BURSTS_BEFORE_COMMANDS: u32 = 8;
 
 impl Writer {
     async fn run(mut self) -> Ended {
         let idle = self.app.config.idle_timeout;
         loop {
-            tokio::select! {
-                biased;
-                command = self.commands.recv() => {
-                    let Some(command) = command else { return Ended::Gone };
+            match std::future::poll_fn(|cx| self.poll_work(cx)).await {
+                Work::Command(None) => return Ended::Gone,
+                Work::Command(Some(command)) => {
                     let written = match command {
-                        Command::Reply(frames) => send_all(&mut self.sink, frames, idle).await,
+                        Command::Reply(frames) => {
+                            send_all(&mut self.sink, frames.into_iter().map(Message::Text), idle)
+                                .await
+                        }
                         Command::Subscribe { frames, live } => {
                             self.subs.remove(&live.channel);
-                            let sent = send_all(&mut self.sink, frames, idle).await;
+                            let sent = send_all(
+                                &mut self.sink,
+                                frames.into_iter().map(Message::Text),
+                                idle,
+                            )
+                            .await;
                             self.subs.insert(live);
                             sent
                         }
@@ -776,14 +823,17 @@ impl Writer {
                             self.subs.remove(&channel);
                             true
                         }
-                        Command::Ping => send(&mut self.sink, Message::Ping(Default::default()), idle).await,
+                        Command::Ping => {
+                            let ping = Message::Ping(Default::default());
+                            send_all(&mut self.sink, [ping], idle).await
+                        }
                         Command::Close(code, reason) => return self.close(code, reason).await,
                     };
                     if !written {
                         return Ended::Gone;
                     }
                 }
-                delivery = self.subs.next(), if !self.subs.is_empty() => {
+                Work::Deliver(delivery) => {
                     if let Err(ended) = self.deliver(delivery).await {
                         return ended;
                     }
@@ -792,15 +842,38 @@ impl Writer {
         }
     }
 
+    /// Deliveries come first, and the commands are looked at on the way to
+    /// sleep: a busy writer does not check an empty queue once per frame.
+    /// After `BURSTS_BEFORE_COMMANDS` bursts in a row, commands go first.
+    fn poll_work(&mut self, cx: &mut Context<'_>) -> Poll<Work> {
+        let commands_first = self.bursts >= BURSTS_BEFORE_COMMANDS;
+        if commands_first {
+            self.bursts = 0;
+            if let Poll::Ready(command) = self.commands.poll_recv(cx) {
+                return Poll::Ready(Work::Command(command));
+            }
+        }
+        if let Poll::Ready(delivery) = self.subs.poll_next(cx) {
+            self.bursts += 1;
+            return Poll::Ready(Work::Deliver(delivery));
+        }
+        if commands_first {
+            // Already asked, with this waker.
+            return Poll::Pending;
+        }
+        self.bursts = 0;
+        self.commands.poll_recv(cx).map(Work::Command)
+    }
+
     async fn close(&mut self, code: u16, reason: &'static str) -> Ended {
         let frame = CloseFrame {
             code,
             reason: reason.into(),
         };
         let close = self.sink.send(Message::Close(Some(frame)));
-        match timeout(Duration::from_secs(1), close).await {
-            Ok(Ok(())) => Ended::SentClose,
-            _ => Ended::Gone,
+        match within(Duration::from_secs(1), close).await {
+            Some(()) => Ended::SentClose,
+            None => Ended::Gone,
         }
     }
 
@@ -808,55 +881,83 @@ impl Writer {
     /// to `WRITE_BATCH` frames) with one flush, applying the slow-client
     /// policy to any receiver that lagged. `Err` closes the connection.
     async fn deliver(&mut self, first: Delivery) -> Result<(), Ended> {
-        let mut next = Some(first);
-        while let Some(delivery) = next.take() {
-            match delivery {
-                Delivery::Frame(text) => self.burst.push(text),
-                Delivery::NewEpoch {
-                    channel,
-                    epoch,
-                    text,
-                } => {
-                    Metrics::add(&self.app.metrics.resyncs, 1);
-                    let reason = "history was lost: a new epoch began";
-                    self.burst.push(resync(&channel, &epoch, 0, reason).into());
-                    self.burst.push(text);
-                }
-                Delivery::Lagged {
-                    channel,
-                    missed,
-                    epoch,
-                    last,
-                } => {
-                    Metrics::add(&self.app.metrics.drops, missed);
-                    match self.app.config.slow_client {
-                        SlowClient::DropAndResync => {
-                            Metrics::add(&self.app.metrics.resyncs, 1);
-                            let reason = "too slow: messages were dropped";
-                            let frame = resync(&channel, &epoch, last, reason);
-                            self.burst.push(frame.into());
-                        }
-                        SlowClient::Disconnect => {
-                            Metrics::add(&self.app.metrics.slow_disconnects, 1);
-                            self.burst.clear();
-                            let reason = "too slow: reconnect and resume";
-                            return Err(self.close(CLOSE_TRY_LATER, reason).await);
+        let Writer {
+            app, sink, subs, ..
+        } = self;
+        let metrics = &app.metrics;
+        let slow_client = app.config.slow_client;
+        let burst = async {
+            let mut written = 0;
+            let mut next = Some(first);
+            let outcome = loop {
+                let Some(delivery) = next.take() else {
+                    break Burst::Written;
+                };
+                match delivery {
+                    Delivery::Frame(text) => {
+                        sink.feed(Message::Text(text)).await?;
+                        written += 1;
+                    }
+                    Delivery::NewEpoch {
+                        channel,
+                        epoch,
+                        text,
+                    } => {
+                        Metrics::add(&metrics.resyncs, 1);
+                        let reason = "history was lost: a new epoch began";
+                        let frame = resync(&channel, &epoch, 0, reason);
+                        sink.feed(Message::Text(frame.into())).await?;
+                        sink.feed(Message::Text(text)).await?;
+                        written += 2;
+                    }
+                    Delivery::Lagged {
+                        channel,
+                        missed,
+                        epoch,
+                        last,
+                    } => {
+                        Metrics::add(&metrics.drops, missed);
+                        match slow_client {
+                            SlowClient::DropAndResync => {
+                                Metrics::add(&metrics.resyncs, 1);
+                                let reason = "too slow: messages were dropped";
+                                let frame = resync(&channel, &epoch, last, reason);
+                                sink.feed(Message::Text(frame.into())).await?;
+                                written += 1;
+                            }
+                            SlowClient::Disconnect => {
+                                Metrics::add(&metrics.slow_disconnects, 1);
+                                break Burst::TooSlow;
+                            }
                         }
                     }
                 }
+                if written < WRITE_BATCH {
+                    next = subs.ready();
+                }
+            };
+            Metrics::add(&metrics.messages_out, written as u64);
+            // What was gathered goes out even before a close: the client
+            // then has a gap-free run to resume from.
+            sink.flush().await?;
+            Ok(outcome)
+        };
+        match within(app.config.idle_timeout, burst).await {
+            Some(Burst::Written) => Ok(()),
+            Some(Burst::TooSlow) => {
+                let reason = "too slow: reconnect and resume";
+                Err(self.close(CLOSE_TRY_LATER, reason).await)
             }
-            if self.burst.len() < WRITE_BATCH {
-                next = self.subs.ready();
-            }
-        }
-        Metrics::add(&self.app.metrics.messages_out, self.burst.len() as u64);
-        let idle = self.app.config.idle_timeout;
-        if send_all(&mut self.sink, self.burst.drain(..), idle).await {
-            Ok(())
-        } else {
-            Err(Ended::Gone)
+            None => Err(Ended::Gone),
         }
     }
+}
+
+/// How a burst of deliveries ended.
+enum Burst {
+    Written,
+    /// A receiver lagged under the `disconnect` policy.
+    TooSlow,
 }
 
 fn resync(channel: &str, epoch: &str, seq: u64, reason: &str) -> String {
@@ -881,25 +982,34 @@ fn error(code: ErrorCode, message: String, id: Option<&str>, channel: Option<&st
     .to_json()
 }
 
-/// Writes one message, giving up after `deadline`.
-async fn send(sink: &mut Sink, msg: Message, deadline: Duration) -> bool {
-    matches!(timeout(deadline, sink.send(msg)).await, Ok(Ok(())))
-}
-
 /// Frames written per flush: one system call for a burst instead of one each.
 const WRITE_BATCH: usize = 64;
 
-/// Writes `frames` with one flush, giving up after `deadline`.
+/// Writes `messages` with one flush, giving up after `deadline`.
 async fn send_all(
     sink: &mut Sink,
-    frames: impl IntoIterator<Item = Utf8Bytes>,
+    messages: impl IntoIterator<Item = Message>,
     deadline: Duration,
 ) -> bool {
     let write = async {
-        for text in frames {
-            sink.feed(Message::Text(text)).await?;
+        for message in messages {
+            sink.feed(message).await?;
         }
         sink.flush().await
     };
-    matches!(timeout(deadline, write).await, Ok(Ok(())))
+    within(deadline, write).await.is_some()
+}
+
+/// Runs `write`, giving up after `deadline`: `None` if it failed or took
+/// longer. Most writes complete at once, so the deadline's timer is set
+/// only for one that has to wait for the socket.
+async fn within<T>(
+    deadline: Duration,
+    write: impl Future<Output = Result<T, axum::Error>>,
+) -> Option<T> {
+    let mut write = std::pin::pin!(write);
+    if let Some(done) = write.as_mut().now_or_never() {
+        return done.ok();
+    }
+    timeout(deadline, write).await.ok()?.ok()
 }
