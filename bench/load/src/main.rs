@@ -21,7 +21,10 @@
 //!
 //! With `--stall K`, K more subscribers connect and subscribe but never read.
 //! With `--pid PID`, the server's resident memory is sampled every
-//! `--sample-ms` during each trial.
+//! `--sample-ms` during each trial, and the processor time the server spent
+//! during the trial is reported per delivered message (`server_ns`): unlike
+//! a rate, which a latency spike on a shared machine can fail, it is steady
+//! from run to run. `client_ns` is the same for this load client.
 //!
 //! Protocols: `chat` speaks the generated service's envelope (token in the
 //! subprotocol, `subscribe`, `message` events); `raw` sends bare text to a
@@ -251,6 +254,39 @@ async fn subscriber(mut ws: Ws, tally: Arc<Tally>, any: Arc<AtomicU64>) {
     }
 }
 
+/// Processor time (user and system) a process has used so far, in seconds.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name, in parentheses, may hold spaces: count from after it.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ, the unit of these fields, is 100 on every Linux architecture.
+    Some(ticks as f64 / 100.0)
+}
+
+/// Processor time used by the server (`Some(pid)`) or this client.
+struct CpuClock {
+    server: Option<String>,
+    start: (Option<f64>, Option<f64>),
+}
+
+impl CpuClock {
+    fn start(server: Option<u32>) -> CpuClock {
+        let server = server.map(|p| p.to_string());
+        let start = (server.as_deref().and_then(cpu_seconds), cpu_seconds("self"));
+        CpuClock { server, start }
+    }
+
+    /// Seconds used since `start`: (server, client).
+    fn stop(&self) -> (Option<f64>, Option<f64>) {
+        let since = |now: Option<f64>, then: Option<f64>| Some(now? - then?);
+        (
+            since(self.server.as_deref().and_then(cpu_seconds), self.start.0),
+            since(cpu_seconds("self"), self.start.1),
+        )
+    }
+}
+
 fn rss_mb(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -270,6 +306,8 @@ struct Outcome {
     silent_loss: usize,
     out_of_order: u64,
     rss: Vec<f64>,
+    /// Processor seconds used during the trial: (server, client).
+    cpu: (Option<f64>, Option<f64>),
 }
 
 impl Outcome {
@@ -282,9 +320,14 @@ impl Outcome {
 
     fn line(&self, subscribers: usize) -> String {
         let rss: Vec<String> = self.rss.iter().map(|m| format!("{m:.1}")).collect();
+        let per_delivery = |seconds: Option<f64>| match seconds {
+            Some(s) if self.delivered > 0 => format!("{:.0}", s * 1e9 / self.delivered as f64),
+            _ => "-".to_string(),
+        };
         format!(
             "rate={} sent={} delivered={} msgs_per_s={:.0} p50_ms={:.2} p99_ms={:.2} \
-             complete={}/{} resynced={} silent_loss={} out_of_order={} rss_mb={}",
+             complete={}/{} resynced={} silent_loss={} out_of_order={} server_ns={} \
+             client_ns={} rss_mb={}",
             self.rate,
             self.sent,
             self.delivered,
@@ -296,6 +339,8 @@ impl Outcome {
             self.resynced,
             self.silent_loss,
             self.out_of_order,
+            per_delivery(self.cpu.0),
+            per_delivery(self.cpu.1),
             if rss.is_empty() {
                 "-".to_string()
             } else {
@@ -388,6 +433,7 @@ impl Bench {
                 series
             })
         });
+        let cpu = CpuClock::start(self.o.pid);
         let t0 = now_us();
         for i in 0..messages {
             if let Some(offset) = (i * 1_000_000).checked_div(rate) {
@@ -434,15 +480,23 @@ impl Bench {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        let cpu = cpu.stop();
         sampling.store(false, Ordering::Relaxed);
         let rss = match sampler {
             Some(s) => s.await.unwrap_or_default(),
             None => Vec::new(),
         };
-        self.outcome(rate, messages, t0, sent_at, rss)
+        self.outcome(rate, messages, (t0, sent_at), rss, cpu)
     }
 
-    fn outcome(&self, rate: u64, messages: u64, t0: u64, sent_at: u64, rss: Vec<f64>) -> Outcome {
+    fn outcome(
+        &self,
+        rate: u64,
+        messages: u64,
+        (t0, sent_at): (u64, u64),
+        rss: Vec<f64>,
+        cpu: (Option<f64>, Option<f64>),
+    ) -> Outcome {
         let mut latencies = Vec::new();
         let (mut delivered, mut complete, mut resynced, mut silent, mut disorder, mut last) =
             (0, 0, 0, 0, 0, sent_at);
@@ -478,6 +532,7 @@ impl Bench {
             silent_loss: silent,
             out_of_order: disorder,
             rss,
+            cpu,
         }
     }
 
