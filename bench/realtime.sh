@@ -8,7 +8,11 @@
 # 1. Throughput, $ROUNDS rounds with the servers interleaved: the highest
 #    publish rate at which every subscriber gets every message, in order,
 #    with the server keeping pace (bench/load `search`), with no stalled
-#    client and with one subscriber that never reads.
+#    client and with one subscriber that never reads. In the same rounds,
+#    the server's processor time per delivery at one fixed rate ($CPU_RATE
+#    msg/s) that both Rust servers sustain: a steadier measure of the work
+#    each does per message than a rate one latency spike can fail; and
+#    the same with one stalled subscriber, to see what it costs the others.
 # 2. Memory: each server freshly started, one stalled subscriber, publishing
 #    for $MEM_SECONDS at half that server's throughput, RSS sampled every
 #    $SAMPLE_MS ms.
@@ -22,7 +26,8 @@ cd "$(dirname "$0")/.."
 
 SUBS=${SUBS:-200}
 SIZE=${SIZE:-100}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
+CPU_RATE=${CPU_RATE:-3000}
 SECONDS_PER_TRIAL=${SECONDS_PER_TRIAL:-3}
 MEM_SECONDS=${MEM_SECONDS:-60}
 SAMPLE_MS=${SAMPLE_MS:-2000}
@@ -97,6 +102,14 @@ for round in $(seq "$ROUNDS"); do
       r=$(load "$s" search --seconds "$SECONDS_PER_TRIAL" --stall "$stall" 2>/dev/null)
       record "server=$s test=search stall=$stall round=$round" "$r"
     done
+    # Node cannot sustain this rate: its cost per delivery is in its
+    # search lines instead.
+    if [ "$s" != node ]; then
+      for stall in 0 1; do
+        r=$(load "$s" run --rate "$CPU_RATE" --seconds "$SECONDS_PER_TRIAL" --stall "$stall" 2>/dev/null)
+        record "server=$s test=cpu stall=$stall round=$round" "$r"
+      done
+    fi
   done
 done
 

@@ -54,6 +54,19 @@ def summarise(rows):
     return medians
 
 
+def round_ratios(rows, test, key, other):
+    """chat's `key` over `other`'s, round by round (stall 0)."""
+    by_round = defaultdict(dict)
+    for r in rows:
+        if r["test"] == test and r["stall"] == "0":
+            by_round[r["round"]][r["server"]] = num(r, key)
+    return [
+        v["chat"] / v[other]
+        for _, v in sorted(by_round.items())
+        if v.get("chat") and v.get(other)
+    ]
+
+
 def report(rows, medians):
     print("throughput: delivered msg/s at the highest lossless rate (median of rounds)")
     for (server, stall), (rate, p99, all_rates) in sorted(medians.items()):
@@ -62,7 +75,34 @@ def report(rows, medians):
     chat = medians.get(("chat", "0"), (0,))[0]
     for other in ("bare", "node"):
         if (other, "0") in medians and medians[(other, "0")][0] > 0:
-            print(f"  chat / {other}: {chat / medians[(other, '0')][0]:.2f}x")
+            ratios = round_ratios(rows, "search", "msgs_per_s", other)
+            each = ", ".join(f"{r:.2f}" for r in ratios)
+            print(
+                f"  chat / {other}: {chat / medians[(other, '0')][0]:.2f}x of the medians; "
+                f"median of the rounds' ratios {statistics.median(ratios):.2f}x ({each})"
+            )
+    cpu = defaultdict(list)
+    for r in rows:
+        if r["test"] == "cpu" and r.get("server_ns", "-") != "-":
+            cpu[(r["server"], r["stall"])].append(r)
+    if cpu:
+        rate = next(r["rate"] for r in rows if r["test"] == "cpu")
+        print(f"server processor time per delivery at {rate} msg/s (median of rounds)")
+        for (server, stall), rs in sorted(cpu.items()):
+            ns = [num(r, "server_ns") for r in rs]
+            each = ", ".join(f"{n:.0f}" for n in ns)
+            p99 = statistics.median(num(r, "p99_ms") for r in rs)
+            complete = ", ".join(r.get("complete", "?") for r in rs)
+            print(
+                f"  {server:5} stall={stall} {statistics.median(ns):6.0f} ns  p99 {p99:6.2f} ms   "
+                f"rounds: {each}   complete: {complete}"
+            )
+        if ("chat", "0") in cpu and ("bare", "0") in cpu:
+            ratios = [1 / r for r in round_ratios(rows, "cpu", "server_ns", "bare") if r]
+            print(
+                f"  bare / chat: {statistics.median(ratios):.2f} "
+                "(the share of the ceiling's capacity when processor time is the limit)"
+            )
     for server in ("chat", "bare", "node"):
         if (server, "0") in medians and (server, "1") in medians and medians[(server, "0")][0]:
             change = medians[(server, "1")][0] / medians[(server, "0")][0] - 1
