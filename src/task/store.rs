@@ -49,10 +49,14 @@ impl Store {
 
     fn read(&self, path: &Path) -> Result<Task> {
         let text = fsutil::read_text(path)?;
+        self.parse(path, &text)
+    }
+
+    fn parse(&self, path: &Path, text: &str) -> Result<Task> {
         let shown = self.project().relative(path).to_path_buf();
-        toml::from_str(&text).map_err(|e| {
+        toml::from_str(text).map_err(|e| {
             let span = match e.span() {
-                Some(r) => Span::at_offset(&shown, &text, r.start),
+                Some(r) => Span::at_offset(&shown, text, r.start),
                 None => Span::new(&shown, 1, 1),
             };
             Error::from(
@@ -63,19 +67,25 @@ impl Store {
         })
     }
 
+    /// The task files of plan `plan`, in no particular order.
+    fn files_of(&self, plan: u32) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.dir(plan)) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+            .collect()
+    }
+
     /// The tasks of plan `plan`, by number.
     pub fn of_plan(&self, plan: u32) -> Result<Vec<Task>> {
-        let dir = self.dir(plan);
-        let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Ok(out);
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "toml") {
-                out.push(self.read(&path)?);
-            }
-        }
+        let mut out = self
+            .files_of(plan)
+            .iter()
+            .map(|path| self.read(path))
+            .collect::<Result<Vec<_>>>()?;
         out.sort_by_key(Task::number);
         Ok(out)
     }
@@ -162,12 +172,28 @@ impl Store {
     }
 
     /// The tasks `agent` has in progress.
+    ///
+    /// The guard asks this before every tool call, so only files that can
+    /// hold such a task are parsed: the top-level keys of one in progress
+    /// (those before the `[[history]]` tables) name that status. A file
+    /// whose do not is skipped, even if it is broken (`task list` reports
+    /// that); one whose do must parse.
     pub fn in_progress_for(&self, agent: &str) -> Result<Vec<Task>> {
-        Ok(self
-            .all()?
-            .into_iter()
-            .filter(|t| t.status == TaskStatus::InProgress && t.owner.as_deref() == Some(agent))
-            .collect())
+        let status = TaskStatus::InProgress.as_str();
+        let mut out = Vec::new();
+        for plan in self.plans.ids() {
+            for path in self.files_of(plan) {
+                let text = fsutil::read_text(&path)?;
+                if !top_level(&text).contains(status) {
+                    continue;
+                }
+                let task = self.parse(&path, &text)?;
+                if task.status == TaskStatus::InProgress && task.owner.as_deref() == Some(agent) {
+                    out.push(task);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The task `agent` is working on and its plan: the guard's "active
@@ -207,5 +233,58 @@ impl Store {
         self.path_of(id)
             .map(|p| display_path(self.project().relative(&p)))
             .unwrap_or_default()
+    }
+}
+
+/// The top-level key/value pairs of a TOML document: everything before its
+/// first table header, where TOML requires them to be. A line inside a
+/// multi-line value that starts with `[` ends it early, which can only hide
+/// a key, never add one.
+fn top_level(text: &str) -> &str {
+    let mut end = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with('[') {
+            break;
+        }
+        end += line.len();
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_level_stops_at_the_first_table() {
+        let text = "id = \"0007-1\"\nstatus = \"completed\"\nblocked_by = []\n\n[[history]]\nstatus = \"in_progress\"\n";
+        let head = top_level(text);
+        assert!(head.contains("blocked_by = []"));
+        assert!(!head.contains(TaskStatus::InProgress.as_str()));
+        assert_eq!(
+            top_level("status = \"in_progress\""),
+            "status = \"in_progress\""
+        );
+        assert_eq!(top_level("[[history]]\n"), "");
+    }
+
+    #[test]
+    fn a_written_task_names_its_status_before_its_history() {
+        let mut task: Task = toml::from_str(
+            "id = \"0007-1\"\nplan = 7\nsubject = \"s\"\nstatus = \"pending\"\nline = 1\nplan_hash = \"h\"\n",
+        )
+        .unwrap();
+        task.status = TaskStatus::InProgress;
+        let text = toml::to_string(&task).unwrap();
+        assert!(
+            top_level(&text).contains(TaskStatus::InProgress.as_str()),
+            "{text}"
+        );
+        task.status = TaskStatus::Completed;
+        let text = toml::to_string(&task).unwrap();
+        assert!(
+            !top_level(&text).contains(TaskStatus::InProgress.as_str()),
+            "{text}"
+        );
     }
 }
