@@ -193,6 +193,8 @@ impl Store {
                 }
             }
         }
+        // As `all` orders them, so that ties elsewhere fall the same way.
+        out.sort_by_key(|t| (t.plan, t.number()));
         Ok(out)
     }
 
