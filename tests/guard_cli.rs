@@ -540,4 +540,24 @@ fn the_plan_gate_follows_the_real_plan_store() {
             "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) changed since it was approved; see `harness plan diff 0001`, and ask a person to approve it again)"
         ))
     );
+
+    // A task that was in progress and is not any more leaves no plan
+    // active, though its history still says it once was.
+    fs::write(&plan, &approved).unwrap();
+    assert_eq!(guard("src/ws/presence.rs", &[]), "");
+    let ok = harness(
+        &r.root,
+        &["task", "block", "0001-1", "--reason", "waiting on design"],
+        "",
+        &[],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let task = fs::read_to_string(r.root.join("plans/0001/tasks/0001-1.toml")).unwrap();
+    assert!(task.contains("status = \"in_progress\""), "{task}");
+    assert_eq!(
+        guard("src/ws/presence.rs", &[]),
+        deny_answer(&format!(
+            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness task start`)"
+        ))
+    );
 }
