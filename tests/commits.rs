@@ -1,6 +1,8 @@
 //! `harness commits` and `harness ci` on real repositories in temporary
 //! directories, built with the `git` command line.
 
+mod common;
+use common::{json, stdout};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -68,15 +70,6 @@ impl Repo {
             .output()
             .unwrap()
     }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
 }
 
 /// The rule ids of each commit, newest first.

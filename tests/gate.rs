@@ -1,5 +1,7 @@
 //! `harness gate run|list` on real projects in temporary directories.
 
+mod common;
+use common::{commit_all, json, stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -34,18 +36,6 @@ fn harness(dir: &Path, args: &[&str]) -> Output {
     harness_cmd(dir, args).output().unwrap()
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
-}
-
 /// A line with its durations replaced by `T` and its spacing collapsed, so
 /// that tables compare exactly whatever the timing.
 fn norm(line: &str) -> String {
@@ -70,18 +60,6 @@ fn norm_all(text: &str) -> Vec<String> {
 /// Whether a process is gone (or a zombie waiting for a reaper, which runs
 /// nothing).
 /// Commits every file of the work tree as the first commit.
-fn commit_all(repo: &git2::Repository) -> git2::Oid {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("t", "t@example.com").unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
-        .unwrap()
-}
-
 fn gone(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
@@ -756,7 +734,7 @@ fn when_globs_skip_gates_with_no_matching_change() {
     )
     .unwrap();
     std::fs::write(dir.path().join("README.md"), "a\n").unwrap();
-    commit_all(&repo);
+    commit_all(&repo, "init");
     std::fs::write(dir.path().join("README.md"), "b\n").unwrap();
 
     let out = harness(dir.path(), &["gate", "list", "--changed-since", "HEAD"]);
@@ -823,7 +801,7 @@ fn the_library_api_selects_runs_and_reads_back_evidence() {
     )
     .unwrap();
     std::fs::write(dir.path().join(".gitignore"), "/.harness/\n").unwrap();
-    let head = commit_all(&repo).to_string();
+    let head = commit_all(&repo, "init").to_string();
 
     let project = harness::config::Project::discover(dir.path()).unwrap();
     let specs = gate::select(&project, None, &["fine".to_string()], None).unwrap();

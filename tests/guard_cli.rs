@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::{Value, json};
 
 mod common;
-use common::{Repo, repo_with_agents};
+use common::{Repo, repo_with_agents, stderr, stdout};
 
 fn repo() -> Repo {
     repo_with_agents(&["tests", "src", "plans"])
@@ -54,14 +54,6 @@ fn event(root: &Path, tool: &str, input: Value, agent: Option<&str>) -> String {
         e["agent_id"] = json!("agent-1");
     }
     e.to_string()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
 }
 
 fn deny_answer(reason: &str) -> String {

@@ -1,6 +1,7 @@
 //! The plan → approve → task lifecycle, run through the real binary in
 //! temporary git repositories.
 
+mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -69,17 +70,7 @@ impl Repo {
 
     fn commit(&self, message: &str) {
         let git = git2::Repository::open(self.path()).unwrap();
-        let mut index = git.index().unwrap();
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .unwrap();
-        index.write().unwrap();
-        let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = git.signature().unwrap();
-        let parent = git.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let parents: Vec<&git2::Commit> = parent.iter().collect();
-        git.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-            .unwrap();
+        common::commit_all(&git, message);
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
