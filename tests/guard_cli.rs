@@ -479,13 +479,12 @@ fn the_plan_gate_follows_the_real_plan_store() {
         |path: &str, env: &[(&str, &str)]| stdout(&harness(&r.root, &["guard"], &edit(path), env));
     let gate = "agents/realtime-dev.md:3: Works only from approved plans, and turns the test writer's failing tests green";
 
+    let no_plan = deny_answer(&format!(
+        "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness task start`)"
+    ));
+
     // No plan is active yet.
-    assert_eq!(
-        guard("src/ws/presence.rs", &[]),
-        deny_answer(&format!(
-            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness task start`)"
-        ))
-    );
+    assert_eq!(guard("src/ws/presence.rs", &[]), no_plan);
     // Named, but still a draft.
     assert_eq!(
         guard("src/ws/presence.rs", &[("HARNESS_PLAN", "1")]),
@@ -546,10 +545,5 @@ fn the_plan_gate_follows_the_real_plan_store() {
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
     let task = fs::read_to_string(r.root.join("plans/0001/tasks/0001-1.toml")).unwrap();
     assert!(task.contains("status = \"in_progress\""), "{task}");
-    assert_eq!(
-        guard("src/ws/presence.rs", &[]),
-        deny_answer(&format!(
-            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness task start`)"
-        ))
-    );
+    assert_eq!(guard("src/ws/presence.rs", &[]), no_plan);
 }

@@ -256,6 +256,7 @@ fn top_level(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::task::task::Change;
 
     #[test]
     fn top_level_stops_at_the_first_table() {
@@ -277,6 +278,11 @@ mod tests {
         )
         .unwrap();
         task.status = TaskStatus::InProgress;
+        task.history.push(Change {
+            at: "2026-01-01T00:00:00Z".into(),
+            status: TaskStatus::InProgress,
+            note: None,
+        });
         let text = toml::to_string(&task).unwrap();
         assert!(
             top_level(&text).contains(TaskStatus::InProgress.as_str()),
@@ -284,6 +290,7 @@ mod tests {
         );
         task.status = TaskStatus::Completed;
         let text = toml::to_string(&task).unwrap();
+        assert!(text.contains("[[history]]"), "{text}");
         assert!(
             !top_level(&text).contains(TaskStatus::InProgress.as_str()),
             "{text}"
