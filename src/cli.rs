@@ -230,6 +230,17 @@ pub struct RangeArgs {
     pub first_parent: bool,
 }
 
+impl RangeArgs {
+    /// The range as the commit checker takes it.
+    pub fn spec(&self) -> crate::commit::RangeSpec {
+        crate::commit::RangeSpec {
+            range: self.range.clone(),
+            base: self.base.clone(),
+            first_parent: self.first_parent,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum CommitsCommand {
     /// Check the commits of a range; exits 1 when any fails.

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Diagnostic, Span};
 use crate::error::Result;
@@ -23,13 +23,13 @@ pub const FILE_NAME: &str = "harness.toml";
 pub struct Config {
     pub paths: Paths,
     pub policy: PolicyConfig,
-    pub commits: crate::commit::CommitsConfig,
+    pub commits: CommitsConfig,
     /// `[plans]`: what a plan must hold to be approved.
-    pub plans: crate::plan::PlanConfig,
+    pub plans: PlanConfig,
     /// Quality gates, `[gates.NAME]`.
     #[serde(deserialize_with = "crate::gate::spec::deserialize_gates")]
     pub gates: BTreeMap<String, crate::gate::GateConfig>,
-    pub guard: crate::policy::GuardConfig,
+    pub guard: GuardConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +59,96 @@ impl Default for Paths {
 pub struct PolicyConfig {
     /// The agent whose policy applies when a tool call names none.
     pub default: Option<String>,
+}
+
+/// config-conventional's types.
+pub const DEFAULT_TYPES: &[&str] = &[
+    "build", "chore", "ci", "docs", "feat", "fix", "perf", "refactor", "revert", "style", "test",
+];
+
+/// `[commits]` in `harness.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommitsConfig {
+    /// Allowed types; compared case-insensitively.
+    pub types: Vec<String>,
+    /// The longest header allowed, in characters.
+    pub header_max_length: usize,
+    /// Whether a description may end with a full stop.
+    pub subject_full_stop: bool,
+    /// Whether each commit must name a plan or task (`Refs: 0007-3`).
+    pub require_reference: bool,
+    /// Whether `#123` issue references count as references.
+    pub issue_references: bool,
+    /// Commits that are not checked at all.
+    pub ignore: IgnoreConfig,
+    /// `Co-authored-by` identities (an e-mail address or a name) and the
+    /// agent each stands for, e.g. `"rt-bot@example.com" = "realtime-dev"`.
+    pub co_authors: BTreeMap<String, String>,
+}
+
+impl Default for CommitsConfig {
+    fn default() -> Self {
+        CommitsConfig {
+            types: DEFAULT_TYPES.iter().map(|t| (*t).to_string()).collect(),
+            header_max_length: 100,
+            subject_full_stop: false,
+            require_reference: false,
+            issue_references: false,
+            ignore: IgnoreConfig::default(),
+            co_authors: BTreeMap::new(),
+        }
+    }
+}
+
+/// commitlint's default ignores, each switchable.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IgnoreConfig {
+    /// Merge commits, and `Merge branch ...` headers.
+    pub merges: bool,
+    /// git's own `Revert "..."` and `Reapply "..."`.
+    pub reverts: bool,
+    /// `fixup!`, `squash!` and `amend!`, which an autosquash rebase removes.
+    pub fixups: bool,
+    /// A bare version number as the header (`1.2.3`, `v2.0.0-rc.1`).
+    pub versions: bool,
+}
+
+impl Default for IgnoreConfig {
+    fn default() -> Self {
+        IgnoreConfig {
+            merges: true,
+            reverts: true,
+            fixups: true,
+            versions: true,
+        }
+    }
+}
+
+/// `[plans]` in `harness.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlanConfig {
+    /// Sections every plan must have before it can be approved.
+    pub required_sections: Vec<String>,
+}
+
+impl Default for PlanConfig {
+    fn default() -> Self {
+        PlanConfig {
+            required_sections: vec!["Files to Change".to_string()],
+        }
+    }
+}
+
+/// Project-wide guard rules, under `[guard]` in `harness.toml`. They apply
+/// to every agent, and alone when a call names no agent.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuardConfig {
+    /// Paths (gitignore-style globs) no agent may write.
+    pub protected_paths: Vec<String>,
 }
 
 /// A project: its root directory and its configuration.

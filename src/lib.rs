@@ -10,6 +10,7 @@
 //! [`commands`] glue these to the [`cli`]; only [`report`] prints.
 
 pub mod agent;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod commit;
@@ -18,6 +19,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod fsutil;
 pub mod gate;
+pub mod guard;
 pub mod plan;
 pub mod policy;
 pub mod realtime;

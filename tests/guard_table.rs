@@ -5,12 +5,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use harness::plan::Scope;
+use harness::config::GuardConfig;
+use harness::plan::{PlanRef, PlanStatus, Scope};
 use harness::policy::decision::plan_records_rule;
 use harness::policy::paths::Resolver;
-use harness::policy::{
-    ActivePlan, Guard, GuardConfig, PlanLookup, PlanSource, PlanStatus, Policy, ToolCall,
-};
+use harness::policy::{Guard, PlanSource, Policy, ToolCall};
 use serde_json::{Value, json};
 
 mod common;
@@ -52,7 +51,7 @@ enum Plan {
 struct Plans(Plan);
 
 impl PlanSource for Plans {
-    fn active_plan(&self, _agent: &str) -> Result<PlanLookup, String> {
+    fn active_plan(&self, _agent: &str) -> Result<Option<PlanStatus>, String> {
         let path = PathBuf::from("plans/0007-presence.md");
         let files = [
             ("src/ws/**".to_string(), 12),
@@ -60,19 +59,18 @@ impl PlanSource for Plans {
         ];
         let (scope, problems) = Scope::build(&path, &files);
         assert!(problems.is_empty());
-        let plan = |status| {
-            PlanLookup::Active(ActivePlan {
-                id: "0007".into(),
-                path: path.clone(),
-                status,
-                scope: scope.clone(),
-            })
+        let plan = PlanRef {
+            id: "0007".into(),
+            path,
         };
         Ok(match self.0 {
-            Plan::Approved => plan(PlanStatus::Approved),
-            Plan::Draft => plan(PlanStatus::NotApproved("draft".into())),
-            Plan::Changed => plan(PlanStatus::ChangedSinceApproval),
-            Plan::None => PlanLookup::NoPlan,
+            Plan::Approved => Some(PlanStatus::Approved { plan, scope }),
+            Plan::Draft => Some(PlanStatus::NotApproved {
+                plan,
+                state: "draft",
+            }),
+            Plan::Changed => Some(PlanStatus::Changed { plan }),
+            Plan::None => None,
         })
     }
 }

@@ -1,208 +1,34 @@
 //! `harness ci`: every check a pull request must pass, in one report.
-//!
-//! The steps share one history walk: the commit verdicts are split into
-//! the plans step (referenced plans approved and unchanged), the commits
-//! step (messages and references) and the scope step (what agents changed).
-//! The gates step runs the project's quality gates with `crate::gate`,
-//! after the cheap checks, so a bad commit is reported even when the gates
-//! take minutes.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 
-use serde::Serialize;
-
 use super::Context;
-use super::commits::{self, RangeReport};
 use crate::agent::Catalog;
+use crate::ci;
 use crate::cli::CiArgs;
-use crate::commit::CommitVerdict;
-use crate::diagnostic::{Diagnostic, display_path};
 use crate::error::{Error, Outcome, Result};
-use crate::gate::{self, GateReport, Progress, RunOptions, github};
-use crate::report::{self, BOLD, DIM, ERROR, Format, OK, WARNING};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Ok,
-    Failed,
-    Skipped,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Step {
-    pub name: &'static str,
-    pub status: Status,
-    pub summary: String,
-}
-
-#[derive(Debug, Serialize)]
-struct CiReport<'a> {
-    ok: bool,
-    steps: &'a [Step],
-    agents: &'a [Diagnostic],
-    commits: &'a RangeReport,
-    /// The gate run, when gates ran.
-    gates: Option<&'a GateReport>,
-}
-
-/// Which step a violation belongs to.
-fn step_of(rule: &str) -> &'static str {
-    match rule {
-        "reference-unknown"
-        | "reference-unapproved"
-        | "reference-changed"
-        | "reference-unreadable" => "plans",
-        r if r.starts_with("agent-") => "scope",
-        _ => "commits",
-    }
-}
-
-fn failing<'a>(r: &'a RangeReport, step: &'a str) -> impl Iterator<Item = &'a CommitVerdict> {
-    r.commits
-        .iter()
-        .filter(move |c| c.violations.iter().any(|v| step_of(v.rule) == step))
-}
+use crate::gate::{Progress, github};
+use crate::report::{self, Format};
 
 pub fn run(ctx: &Context, args: &CiArgs) -> Result<Outcome> {
     let project = ctx.project()?;
     let catalog = Catalog::load(&project);
-    let range = commits::check_range(&project, &catalog, &args.range)?;
-    let mut steps = Vec::new();
-
-    let errors = catalog.errors();
-    steps.push(Step {
-        name: "agents",
-        status: if errors > 0 {
-            Status::Failed
-        } else {
-            Status::Ok
-        },
-        summary: format!(
-            "{} agent(s) in {} file(s), {errors} error(s)",
-            catalog.agents.len(),
-            catalog.files
-        ),
-    });
-
-    let mut plans: Vec<String> = range
-        .commits
-        .iter()
-        .flat_map(|c| c.references.iter().filter_map(|r| r.plan_id()))
-        .map(str::to_string)
-        .collect();
-    plans.sort();
-    plans.dedup();
-    let bad_plans = failing(&range, "plans").count();
-    steps.push(Step {
-        name: "plans",
-        status: if bad_plans > 0 {
-            Status::Failed
-        } else {
-            Status::Ok
-        },
-        summary: if plans.is_empty() {
-            "no plan referenced".to_string()
-        } else {
-            format!(
-                "{} plan(s) referenced ({}); {bad_plans} commit(s) name a plan that is not approved and unchanged",
-                plans.len(),
-                plans.join(", ")
-            )
-        },
-    });
-
-    let bad_commits = failing(&range, "commits").count();
-    steps.push(Step {
-        name: "commits",
-        status: if bad_commits > 0 {
-            Status::Failed
-        } else {
-            Status::Ok
-        },
-        summary: format!(
-            "{} commit(s) in {}: {bad_commits} failed, {} ignored",
-            range.checked, range.range, range.ignored
-        ),
-    });
-
-    let by_agents = range.commits.iter().filter(|c| c.agent.is_some()).count();
-    let bad_scope = failing(&range, "scope").count();
-    steps.push(Step {
-        name: "scope",
-        status: if bad_scope > 0 {
-            Status::Failed
-        } else {
-            Status::Ok
-        },
-        summary: format!("{by_agents} commit(s) by agents, {bad_scope} out of scope"),
-    });
-
-    let gates = if args.no_gates {
-        None
-    } else {
-        let specs = gate::select(&project, None, &[], None)?;
-        if specs.is_empty() {
-            None
-        } else {
-            let progress = match ctx.format {
-                Format::Text => Progress::auto(),
-                Format::Json => Progress::Silent,
-            };
-            Some(gate::run_blocking(
-                specs,
-                &RunOptions::new(&project.root),
-                progress,
-            )?)
-        }
+    let progress = match ctx.format {
+        Format::Text => Progress::auto(),
+        Format::Json => Progress::Silent,
     };
-    steps.push(match &gates {
-        None => Step {
-            name: "gates",
-            status: Status::Skipped,
-            summary: if args.no_gates {
-                "skipped (--no-gates)".to_string()
-            } else {
-                "no gates configured or detected".to_string()
-            },
-        },
-        Some(r) => {
-            let failed: Vec<&str> = r.failed().map(|g| g.name.as_str()).collect();
-            Step {
-                name: "gates",
-                status: if r.passed { Status::Ok } else { Status::Failed },
-                summary: if failed.is_empty() {
-                    format!("{} gate(s) passed", r.gates.len())
-                } else {
-                    format!(
-                        "{} of {} gate(s) failed: {}",
-                        failed.len(),
-                        r.gates.len(),
-                        failed.join(", ")
-                    )
-                },
-            }
-        }
-    });
-
-    let ok = steps.iter().all(|s| s.status != Status::Failed);
+    let gates = (!args.no_gates).then_some(progress);
+    let report = ci::check(&project, &catalog, &args.range.spec(), gates)?;
     match ctx.format {
-        Format::Json => report::json(&CiReport {
-            ok,
-            steps: &steps,
-            agents: &catalog.diagnostics,
-            commits: &range,
-            gates: gates.as_ref(),
-        })?,
-        Format::Text => report::text(&text(&steps, &catalog.diagnostics, &range, gates.as_ref()))?,
+        Format::Json => report::json(&report)?,
+        Format::Text => report::text(&report.text())?,
     }
-    if gate::github::active() {
-        let mut notes = annotations(&catalog.diagnostics, &range);
-        let mut md = markdown(&steps, &range);
-        if let Some(r) = &gates {
-            notes.push_str(&gate::github::annotations(r));
-            md.push_str(&gate::github::summary(r));
+    if github::active() {
+        let mut notes = report.annotations();
+        let mut md = report.markdown();
+        if let Some(r) = &report.gates {
+            notes.push_str(&github::annotations(r));
+            md.push_str(&github::summary(r));
             md.push('\n');
         }
         report::text(&notes)?;
@@ -217,146 +43,5 @@ pub fn run(ctx: &Context, args: &CiArgs) -> Result<Outcome> {
                 .map_err(|e| Error::io("append to", &path, e))?;
         }
     }
-    Ok(Outcome::failed_if(!ok))
-}
-
-fn text(
-    steps: &[Step],
-    agents: &[Diagnostic],
-    range: &RangeReport,
-    gates: Option<&GateReport>,
-) -> String {
-    let mut s = String::new();
-    for d in agents {
-        let _ = writeln!(s, "{d}");
-    }
-    for c in range.commits.iter().filter(|c| !c.ok) {
-        commits::verdict_text(&mut s, c);
-    }
-    for g in gates.iter().flat_map(|r| r.failed()) {
-        let _ = writeln!(
-            s,
-            "{BOLD}gate {}{BOLD:#}: `{}` {}",
-            g.name,
-            g.command,
-            g.summary()
-        );
-        for extra in [&g.reason, &g.hint].into_iter().flatten() {
-            let _ = writeln!(s, "  {extra}");
-        }
-        if let Some(log) = &g.log_path {
-            let _ = writeln!(s, "  {DIM}log: {}{DIM:#}", display_path(log));
-        }
-    }
-    if !s.is_empty() {
-        s.push('\n');
-    }
-    for step in steps {
-        let (style, word) = match step.status {
-            Status::Ok => (OK, "ok"),
-            Status::Failed => (ERROR, "failed"),
-            Status::Skipped => (WARNING, "skipped"),
-        };
-        let _ = writeln!(
-            s,
-            "{style}{word:<8}{style:#}{BOLD}{:<9}{BOLD:#}{DIM}{}{DIM:#}",
-            step.name, step.summary
-        );
-    }
-    s
-}
-
-fn annotations(agents: &[Diagnostic], range: &RangeReport) -> String {
-    let mut s = String::new();
-    for d in agents {
-        let level = if d.is_error() { "error" } else { "warning" };
-        let mut props = Vec::new();
-        if let Some(span) = &d.span {
-            props.push(format!(
-                "file={}",
-                github::property(&display_path(&span.path))
-            ));
-            props.push(format!("line={}", span.line));
-            props.push(format!("col={}", span.col));
-        }
-        props.push(format!("title={}", github::property(d.code)));
-        let mut msg = d.message.clone();
-        if let Some(h) = &d.hint {
-            msg.push_str("\nhint: ");
-            msg.push_str(h);
-        }
-        let _ = writeln!(s, "::{level} {}::{}", props.join(","), github::data(&msg));
-    }
-    for c in range.commits.iter().filter(|c| !c.ok) {
-        for v in &c.violations {
-            let title = format!("commit {} ({})", c.short_sha(), v.rule);
-            let mut msg = format!("{}\n{}", c.subject, v.message);
-            if let Some(p) = &v.part {
-                let _ = write!(msg, ": {p}");
-            }
-            let _ = writeln!(
-                s,
-                "::error title={}::{}",
-                github::property(&title),
-                github::data(&msg)
-            );
-        }
-    }
-    s
-}
-
-fn markdown_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
-fn markdown(steps: &[Step], range: &RangeReport) -> String {
-    let mut s = String::from("## harness ci\n\n| step | status | summary |\n|---|---|---|\n");
-    for step in steps {
-        let mark = match step.status {
-            Status::Ok => "✅ ok",
-            Status::Failed => "❌ failed",
-            Status::Skipped => "⏭️ skipped",
-        };
-        let _ = writeln!(
-            s,
-            "| {} | {mark} | {} |",
-            step.name,
-            markdown_cell(&step.summary)
-        );
-    }
-    let failed: Vec<_> = range.commits.iter().filter(|c| !c.ok).collect();
-    if !failed.is_empty() {
-        s.push_str(
-            "\n### Failing commits\n\n| commit | subject | rule | problem |\n|---|---|---|---|\n",
-        );
-        for c in failed {
-            for v in &c.violations {
-                let problem = match &v.part {
-                    Some(p) => format!("{}: `{}`", v.message, p.replace('`', "'")),
-                    None => v.message.clone(),
-                };
-                let _ = writeln!(
-                    s,
-                    "| `{}` | {} | `{}` | {} |",
-                    c.short_sha(),
-                    markdown_cell(&c.subject),
-                    v.rule,
-                    markdown_cell(&problem)
-                );
-            }
-        }
-    }
-    s.push('\n');
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn workflow_commands_are_escaped() {
-        assert_eq!(github::data("a%b\nc"), "a%25b%0Ac");
-        assert_eq!(github::property("a:b,c"), "a%3Ab%2Cc");
-    }
+    Ok(Outcome::failed_if(!report.ok))
 }

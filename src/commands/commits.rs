@@ -1,19 +1,15 @@
 //! `harness commits check|lint-msg|hook install`.
 
-use std::fmt::Write as _;
 use std::path::Path;
-
-use serde::Serialize;
 
 use super::Context;
 use crate::agent::Catalog;
 use crate::cli::{CommitsCommand, HookCommand, RangeArgs};
-use crate::commit::{Checker, CommitInput, CommitVerdict, PlanLookup, StorePlans, git};
-use crate::config::Project;
+use crate::commit::{self, git};
 use crate::diagnostic::{Diagnostic, display_path};
 use crate::error::{Error, Outcome, Result};
 use crate::fsutil;
-use crate::report::{self, BOLD, DIM, ERROR, Format, HINT, OK};
+use crate::report::{self, BOLD, Format, OK};
 
 pub fn run(ctx: &Context, cmd: CommitsCommand) -> Result<Outcome> {
     match cmd {
@@ -23,140 +19,15 @@ pub fn run(ctx: &Context, cmd: CommitsCommand) -> Result<Outcome> {
     }
 }
 
-/// The plans as of one state of the repository.
-pub struct Plans {
-    pub lookup: Box<dyn PlanLookup>,
-    /// Keeps an exported tree alive as long as the lookup reads it.
-    _dir: Option<tempfile::TempDir>,
-}
-
-/// The plans in the working tree.
-pub fn working_plans(project: &Project) -> Result<Plans> {
-    Ok(Plans {
-        lookup: plan_store(project)?,
-        _dir: None,
-    })
-}
-
-/// The plans as committed at `tip`: the plans directory is exported from
-/// the commit and read as a working tree would be.
-pub fn plans_at(project: &Project, repo: &git2::Repository, tip: git2::Oid) -> Result<Plans> {
-    let dir = tempfile::tempdir().map_err(|e| Error::io("create a temporary directory", ".", e))?;
-    let rel = project.config.paths.plans.clone();
-    // The plans directory relative to the repository, when the project is
-    // a sub-directory of it.
-    let repo_root = repo.workdir().unwrap_or(&project.root);
-    let prefix = project
-        .root
-        .strip_prefix(repo_root)
-        .unwrap_or(Path::new(""));
-    git::export_dir(repo, tip, &prefix.join(&rel), dir.path())?;
-    let at_tip = Project {
-        root: dir.path().join(prefix),
-        config_path: project.config_path.clone(),
-        config: project.config.clone(),
-    };
-    Ok(Plans {
-        lookup: plan_store(&at_tip)?,
-        _dir: Some(dir),
-    })
-}
-
-/// The project's plan store, as the checker asks it.
-fn plan_store(project: &Project) -> Result<Box<dyn PlanLookup>> {
-    Ok(Box::new(StorePlans::new(project)))
-}
-
-/// The verdicts on a range of commits.
-#[derive(Debug, Serialize)]
-pub struct RangeReport {
-    /// How the range was chosen, e.g. `merge base with origin/main..HEAD`.
-    pub range: String,
-    pub checked: usize,
-    pub failed: usize,
-    pub ignored: usize,
-    pub commits: Vec<CommitVerdict>,
-}
-
-/// Checks every commit of a range.
-pub fn check_range(project: &Project, catalog: &Catalog, args: &RangeArgs) -> Result<RangeReport> {
-    let repo = git::open(&project.root)?;
-    let range = git::range(&repo, args.range.as_deref(), args.base.as_deref())?;
-    let plans = plans_at(project, &repo, range.tip)?;
-    let checker = Checker::new(&project.config.commits, plans.lookup.as_ref(), catalog);
-    let mut commits = Vec::new();
-    git::walk(&repo, &range, args.first_parent, |c| {
-        let sha = c.id.to_string();
-        let input = CommitInput {
-            sha: &sha,
-            message: &c.message,
-            parents: c.parents,
-        };
-        commits.push(checker.check(&input, &mut || git::changed_paths(&repo, c.id))?);
-        Ok(())
-    })?;
-    let tip = args.range.as_deref().unwrap_or("HEAD");
-    let tip = tip.split_once("..").map_or(tip, |(_, t)| t);
-    Ok(RangeReport {
-        range: format!(
-            "{}..{}",
-            range.base_from,
-            if tip.is_empty() { "HEAD" } else { tip }
-        ),
-        checked: commits.len(),
-        failed: commits.iter().filter(|c| !c.ok).count(),
-        ignored: commits.iter().filter(|c| c.ignored.is_some()).count(),
-        commits,
-    })
-}
-
-/// A failing commit and its violations, as text.
-pub fn verdict_text(out: &mut String, v: &CommitVerdict) {
-    let _ = writeln!(
-        out,
-        "{BOLD}{}{BOLD:#} {}",
-        v.short_sha(),
-        v.subject.trim_end()
-    );
-    for x in &v.violations {
-        let _ = writeln!(out, "  {ERROR}error[{}]{ERROR:#}: {}", x.rule, x.message);
-        if let Some(part) = &x.part {
-            let _ = writeln!(out, "    {DIM}|{DIM:#} {part}");
-        }
-        if let Some(hint) = &x.hint {
-            let _ = writeln!(out, "    {HINT}= hint{HINT:#}: {hint}");
-        }
-    }
-}
-
 fn check(ctx: &Context, args: &RangeArgs) -> Result<Outcome> {
     let project = ctx.project()?;
     let catalog = Catalog::load(&project);
-    let report = check_range(&project, &catalog, args)?;
+    let report = commit::check_range(&project, &catalog, &args.spec())?;
     match ctx.format {
         Format::Json => report::json(&report)?,
-        Format::Text => {
-            let mut s = String::new();
-            for v in report.commits.iter().filter(|c| !c.ok) {
-                verdict_text(&mut s, v);
-            }
-            let _ = writeln!(s, "{}", summary(&report));
-            report::text(&s)?;
-        }
+        Format::Text => report::text(&report.text())?,
     }
     Ok(Outcome::failed_if(report.failed > 0))
-}
-
-pub fn summary(r: &RangeReport) -> String {
-    let (style, word) = if r.failed > 0 {
-        (ERROR, "failed")
-    } else {
-        (OK, "ok")
-    };
-    format!(
-        "{style}{word}{style:#}: {} commit(s) in {}: {} failed, {} ignored",
-        r.checked, r.range, r.failed, r.ignored
-    )
 }
 
 fn lint_msg(ctx: &Context, file: &Path) -> Result<Outcome> {
@@ -174,34 +45,13 @@ fn lint_msg(ctx: &Context, file: &Path) -> Result<Outcome> {
         };
         fsutil::read_text(&path)?
     };
-    let repo = git::open(&project.root).ok();
-    let message = git::strip_comments(&raw, git::comment_char(repo.as_ref()));
     let catalog = Catalog::load(&project);
-    let plans = working_plans(&project)?;
-    let checker = Checker::new(&project.config.commits, plans.lookup.as_ref(), &catalog);
-    let input = CommitInput {
-        sha: "",
-        message: &message,
-        parents: 1,
-    };
-    let verdict = checker.check(&input, &mut || match &repo {
-        Some(r) => git::staged_paths(r),
-        None => Ok(Vec::new()),
-    })?;
+    let verdict = commit::check_message(&project, &catalog, &raw)?;
     match ctx.format {
         Format::Json => report::json(&verdict)?,
         Format::Text if !verdict.ok => {
-            let mut s = String::new();
-            let _ = writeln!(s, "{BOLD}commit message{BOLD:#}: {}", verdict.subject);
-            for x in &verdict.violations {
-                let _ = writeln!(s, "  {ERROR}error[{}]{ERROR:#}: {}", x.rule, x.message);
-                if let Some(part) = &x.part {
-                    let _ = writeln!(s, "    {DIM}|{DIM:#} {part}");
-                }
-                if let Some(hint) = &x.hint {
-                    let _ = writeln!(s, "    {HINT}= hint{HINT:#}: {hint}");
-                }
-            }
+            let mut s = format!("{BOLD}commit message{BOLD:#}: {}\n", verdict.subject);
+            verdict.violations_text(&mut s);
             report::text(&s)?;
         }
         Format::Text => {}

@@ -9,18 +9,29 @@ use crate::agent::Catalog;
 struct Plans;
 
 impl PlanLookup for Plans {
-    fn lookup(&self, r: &Reference) -> PlanState {
-        match (r.plan_id(), r) {
-            (Some("0007"), Reference::Task { task, .. }) if task != "3" => PlanState::UnknownTask,
-            (Some("0007"), _) => PlanState::Approved {
+    fn status(&self, plan: &str) -> PlanStatus {
+        let plan_ref = || crate::plan::PlanRef {
+            id: plan.to_string(),
+            path: format!("plans/{plan}-x.md").into(),
+        };
+        match plan {
+            "0007" => PlanStatus::Approved {
+                plan: plan_ref(),
                 scope: Scope::default(),
             },
-            (Some("0008"), _) => PlanState::NotApproved {
-                status: "draft".into(),
+            "0008" => PlanStatus::NotApproved {
+                plan: plan_ref(),
+                state: "draft",
             },
-            (Some("0009"), _) => PlanState::Changed,
-            _ => PlanState::Unknown,
+            "0009" => PlanStatus::Changed { plan: plan_ref() },
+            _ => PlanStatus::Unknown {
+                id: plan.to_string(),
+            },
         }
+    }
+
+    fn has_task(&self, task: &str) -> bool {
+        task == "0007-3" || !task.starts_with("0007-")
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod conventional;
 pub mod git;
+mod range;
 pub mod rules;
 
 use std::cell::RefCell;
@@ -20,11 +21,15 @@ use std::collections::BTreeMap;
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-pub use rules::{CommitsConfig, IgnoreConfig, Reference, Rules};
+pub use crate::config::{CommitsConfig, IgnoreConfig};
+pub use range::{
+    Plans, RangeReport, RangeSpec, check_message, check_range, plans_at, working_plans,
+};
+pub use rules::{Reference, Rules};
 
 use crate::agent::Catalog;
-use crate::error::{Error, Result};
-use crate::plan::{self, Plan, Scope, Store};
+use crate::error::Result;
+use crate::plan::{PlanStatus, Scope, Store};
 use crate::policy::Policy;
 
 /// One way a commit breaks a rule.
@@ -87,33 +92,21 @@ impl CommitVerdict {
     }
 }
 
-/// What a plan store says about a referenced plan or task.
-#[derive(Debug, Clone)]
-pub enum PlanState {
-    /// Approved and unchanged since; its Files to Change.
-    Approved { scope: Scope },
-    /// No plan has this id.
-    Unknown,
-    /// The plan exists but has no such task.
-    UnknownTask,
-    /// The plan exists and is not approved; its status as written.
-    NotApproved { status: String },
-    /// The plan was approved, then its content changed.
-    Changed,
-    /// The plan file cannot be read as a plan.
-    Unreadable { problem: String },
-}
-
-/// Where the checker learns about plans.
+/// Where the checker learns about plans: the working tree's store (the
+/// commit-msg hook) or the store as of the tip of a range (CI).
 pub trait PlanLookup {
-    fn lookup(&self, reference: &Reference) -> PlanState;
+    /// The status of the plan a reference names (`0007`).
+    fn status(&self, plan: &str) -> PlanStatus;
+    /// Whether the task `0007-3` exists (tasks are files derived when the
+    /// plan was approved).
+    fn has_task(&self, task: &str) -> bool;
 }
 
 /// The project's plan store as the checker asks it. Each plan is read once.
 pub struct StorePlans {
     store: Store,
     tasks: crate::task::Store,
-    cache: RefCell<BTreeMap<u32, std::result::Result<Plan, String>>>,
+    cache: RefCell<BTreeMap<String, PlanStatus>>,
 }
 
 impl StorePlans {
@@ -127,45 +120,16 @@ impl StorePlans {
 }
 
 impl PlanLookup for StorePlans {
-    fn lookup(&self, reference: &Reference) -> PlanState {
-        let Some(id) = reference.plan_id().and_then(plan::parse_id) else {
-            return PlanState::Unknown;
-        };
-        let mut cache = self.cache.borrow_mut();
-        let entry = cache
-            .entry(id)
-            .or_insert_with(|| match self.store.get_id(id) {
-                Ok(p) => Ok(p),
-                Err(Error::Input(d)) if d.iter().any(|d| d.code == "unknown-plan") => {
-                    Err(String::new())
-                }
-                Err(e) => Err(e.to_string().lines().next().unwrap_or("").to_string()),
-            });
-        let plan = match entry {
-            Ok(p) => p,
-            Err(problem) if problem.is_empty() => return PlanState::Unknown,
-            Err(problem) => {
-                return PlanState::Unreadable {
-                    problem: problem.clone(),
-                };
-            }
-        };
-        // Tasks are files derived when the plan was approved
-        // (`plans/0007/tasks/0007-3.toml`).
-        if let Reference::Task { plan: p, task } = reference
-            && self.tasks.get(&format!("{p}-{task}")).is_err()
-        {
-            return PlanState::UnknownTask;
-        }
-        match plan.state() {
-            plan::PlanState::Approved(_) => PlanState::Approved {
-                scope: plan.scope().clone(),
-            },
-            plan::PlanState::Changed { .. } => PlanState::Changed,
-            other => PlanState::NotApproved {
-                status: other.name().to_string(),
-            },
-        }
+    fn status(&self, plan: &str) -> PlanStatus {
+        self.cache
+            .borrow_mut()
+            .entry(plan.to_string())
+            .or_insert_with(|| self.store.status(plan))
+            .clone()
+    }
+
+    fn has_task(&self, task: &str) -> bool {
+        self.tasks.get(task).is_ok()
     }
 }
 
@@ -316,26 +280,36 @@ impl<'a> Checker<'a> {
                 }
                 continue;
             };
-            let (rule, message) = match self.plans.lookup(r) {
-                PlanState::Approved { scope } => {
+            let status = self.plans.status(plan);
+            let unknown_task = match (&status, r) {
+                (PlanStatus::Unknown { .. } | PlanStatus::Unreadable { .. }, _) => false,
+                (_, Reference::Task { plan: p, task }) => {
+                    !self.plans.has_task(&format!("{p}-{task}"))
+                }
+                _ => false,
+            };
+            let (rule, message) = match status {
+                _ if unknown_task => (
+                    "reference-unknown",
+                    format!("plan `{plan}` has no such task"),
+                ),
+                PlanStatus::Approved { scope, .. } => {
                     usable += 1;
                     scopes.push(scope);
                     continue;
                 }
-                PlanState::Unknown => ("reference-unknown", format!("no plan `{plan}` exists")),
-                PlanState::UnknownTask => (
-                    "reference-unknown",
-                    format!("plan `{plan}` has no such task"),
-                ),
-                PlanState::NotApproved { status } => (
+                PlanStatus::Unknown { .. } => {
+                    ("reference-unknown", format!("no plan `{plan}` exists"))
+                }
+                PlanStatus::NotApproved { state, .. } => (
                     "reference-unapproved",
-                    format!("plan `{plan}` is not approved (status: {status})"),
+                    format!("plan `{plan}` is not approved (status: {state})"),
                 ),
-                PlanState::Changed => (
+                PlanStatus::Changed { .. } => (
                     "reference-changed",
                     format!("plan `{plan}` changed after it was approved"),
                 ),
-                PlanState::Unreadable { problem } => (
+                PlanStatus::Unreadable { problem, .. } => (
                     "reference-unreadable",
                     format!("plan `{plan}` cannot be read: {problem}"),
                 ),

@@ -2,84 +2,19 @@
 //! commitlint's config-conventional as the defaults, and an agent's own
 //! commit conventions on top when a commit names its agent.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::Violation;
 use super::conventional::{self, Footer, Syntax};
+pub use crate::config::DEFAULT_TYPES;
+use crate::config::{CommitsConfig, IgnoreConfig};
 use crate::policy::Policy;
-
-/// config-conventional's types.
-pub const DEFAULT_TYPES: &[&str] = &[
-    "build", "chore", "ci", "docs", "feat", "fix", "perf", "refactor", "revert", "style", "test",
-];
 
 /// The footer tokens that name the plan or task a commit implements.
 pub const REFERENCE_TOKENS: &[&str] = &["Refs", "Plan", "Task"];
 
 /// The trailer that names the agent a commit was made by.
 pub const AGENT_TOKEN: &str = "Agent";
-
-/// `[commits]` in `harness.toml`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CommitsConfig {
-    /// Allowed types; compared case-insensitively.
-    pub types: Vec<String>,
-    /// The longest header allowed, in characters.
-    pub header_max_length: usize,
-    /// Whether a description may end with a full stop.
-    pub subject_full_stop: bool,
-    /// Whether each commit must name a plan or task (`Refs: 0007-3`).
-    pub require_reference: bool,
-    /// Whether `#123` issue references count as references.
-    pub issue_references: bool,
-    /// Commits that are not checked at all.
-    pub ignore: IgnoreConfig,
-    /// `Co-authored-by` identities (an e-mail address or a name) and the
-    /// agent each stands for, e.g. `"rt-bot@example.com" = "realtime-dev"`.
-    pub co_authors: BTreeMap<String, String>,
-}
-
-impl Default for CommitsConfig {
-    fn default() -> Self {
-        CommitsConfig {
-            types: DEFAULT_TYPES.iter().map(|t| (*t).to_string()).collect(),
-            header_max_length: 100,
-            subject_full_stop: false,
-            require_reference: false,
-            issue_references: false,
-            ignore: IgnoreConfig::default(),
-            co_authors: BTreeMap::new(),
-        }
-    }
-}
-
-/// commitlint's default ignores, each switchable.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct IgnoreConfig {
-    /// Merge commits, and `Merge branch ...` headers.
-    pub merges: bool,
-    /// git's own `Revert "..."` and `Reapply "..."`.
-    pub reverts: bool,
-    /// `fixup!`, `squash!` and `amend!`, which an autosquash rebase removes.
-    pub fixups: bool,
-    /// A bare version number as the header (`1.2.3`, `v2.0.0-rc.1`).
-    pub versions: bool,
-}
-
-impl Default for IgnoreConfig {
-    fn default() -> Self {
-        IgnoreConfig {
-            merges: true,
-            reverts: true,
-            fixups: true,
-            versions: true,
-        }
-    }
-}
 
 impl IgnoreConfig {
     /// Why a commit is not checked, if it is not.

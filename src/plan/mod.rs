@@ -42,12 +42,15 @@ pub mod approval;
 // `plan::plan` holds the `Plan` type, as `task::task` holds `Task`.
 pub mod plan;
 pub mod scope;
+pub mod status;
 pub mod store;
 
+pub use crate::config::PlanConfig;
 pub use approval::{Approval, Decision, PlanState};
 pub use plan::{MARKER, Plan, Section, Status, TaskItem};
 pub use scope::{Scope, ScopeEntry};
-pub use store::{Listing, Lock, PlanConfig, Store, lock, parse_id};
+pub use status::{PlanRef, PlanStatus};
+pub use store::{Listing, Lock, Store, lock, parse_id};
 
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, Span, display_path};

@@ -13,30 +13,12 @@
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use super::approval::{self, Approval};
 use super::plan::{self, Plan};
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, display_path};
 use crate::error::{Error, Result};
 use crate::fsutil;
-
-/// `[plans]` in `harness.toml`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PlanConfig {
-    /// Sections every plan must have before it can be approved.
-    pub required_sections: Vec<String>,
-}
-
-impl Default for PlanConfig {
-    fn default() -> Self {
-        PlanConfig {
-            required_sections: vec!["Files to Change".to_string()],
-        }
-    }
-}
 
 /// An exclusive lock on the project's plan and task data, released on drop.
 #[derive(Debug)]

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::bash;
@@ -19,16 +19,9 @@ use super::matcher::{self, EDIT_TOOLS, SpecMatch, Subject};
 use super::paths::{Located, PathRules, Resolver};
 use super::{Policy, Rule, RuleKind};
 use crate::diagnostic::{Diagnostic, Provenance, Span, display_path};
-use crate::plan::Scope;
+use crate::plan::PlanStatus;
 
-/// Project-wide guard rules, under `[guard]` in `harness.toml`. They apply
-/// to every agent, and alone when a call names no agent.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct GuardConfig {
-    /// Paths (gitignore-style globs) no agent may write.
-    pub protected_paths: Vec<String>,
-}
+use crate::config::GuardConfig;
 
 impl GuardConfig {
     /// The rules, each cited to its line of `harness.toml` (`text`).
@@ -118,36 +111,12 @@ pub struct ToolCall {
     pub tool_input: Value,
 }
 
-/// Where an agent's active plan stands.
-#[derive(Debug, Clone)]
-pub enum PlanLookup {
-    /// No plan is active: none named by `HARNESS_PLAN`, no task in progress.
-    NoPlan,
-    Active(ActivePlan),
-}
-
-#[derive(Debug, Clone)]
-pub struct ActivePlan {
-    pub id: String,
-    pub path: PathBuf,
-    pub status: PlanStatus,
-    /// The plan's Files to Change.
-    pub scope: Scope,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlanStatus {
-    /// Approved, and the content still hashes to what was approved.
-    Approved,
-    /// Not approved; the status as the plan states it.
-    NotApproved(String),
-    /// Approved once, but edited since.
-    ChangedSinceApproval,
-}
-
 /// Finds the active plan, asked only when a decision needs it.
+///
+/// `Ok(None)` when no plan is active (none named by `HARNESS_PLAN`, no task
+/// of the agent in progress); `Err` when finding out failed.
 pub trait PlanSource {
-    fn active_plan(&self, agent: &str) -> Result<PlanLookup, String>;
+    fn active_plan(&self, agent: &str) -> Result<Option<PlanStatus>, String>;
 }
 
 /// The facts of a call the rules look at.
@@ -482,34 +451,46 @@ impl<'a> Guard<'a> {
                 ),
             ))
         };
-        let plan = match plans.active_plan(&policy.agent) {
+        let status = match plans.active_plan(&policy.agent) {
             Err(e) => return deny(format!("the active plan cannot be read: {e}")),
-            Ok(PlanLookup::NoPlan) => {
+            Ok(None) => {
                 return deny(
                     "no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness task start`"
                         .to_string(),
                 );
             }
-            Ok(PlanLookup::Active(plan)) => plan,
+            Ok(Some(status)) => status,
+        };
+        let (plan, scope) = match &status {
+            PlanStatus::Approved { plan, scope } => (plan, scope),
+            PlanStatus::NotApproved { plan, state } => {
+                return deny(format!(
+                    "plan {} ({}) is {state}, not approved; ask a person to approve it (`harness plan approve {} --by NAME`)",
+                    plan.id,
+                    display_path(&plan.path),
+                    plan.id
+                ));
+            }
+            PlanStatus::Changed { plan } => {
+                return deny(format!(
+                    "plan {} ({}) changed since it was approved; see `harness plan diff {}`, and ask a person to approve it again",
+                    plan.id,
+                    display_path(&plan.path),
+                    plan.id
+                ));
+            }
+            PlanStatus::Unknown { id } => {
+                return deny(format!(
+                    "the active plan cannot be read: no plan has id `{id}`"
+                ));
+            }
+            PlanStatus::Unreadable { problem, .. } => {
+                return deny(format!("the active plan cannot be read: {problem}"));
+            }
         };
         let shown = display_path(&plan.path);
-        match &plan.status {
-            PlanStatus::Approved => {}
-            PlanStatus::NotApproved(status) => {
-                return deny(format!(
-                    "plan {} ({shown}) is {status}, not approved; ask a person to approve it (`harness plan approve {} --by NAME`)",
-                    plan.id, plan.id
-                ));
-            }
-            PlanStatus::ChangedSinceApproval => {
-                return deny(format!(
-                    "plan {} ({shown}) changed since it was approved; see `harness plan diff {}`, and ask a person to approve it again",
-                    plan.id, plan.id
-                ));
-            }
-        }
         for at in gated {
-            if !at.forms().iter().any(|f| plan.scope.contains(f)) {
+            if !at.forms().iter().any(|f| scope.contains(f)) {
                 return Some(Decision::deny(
                     Some(rule),
                     format!(

@@ -16,9 +16,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use decision::{
-    ActivePlan, Decision, Guard, GuardConfig, PlanLookup, PlanSource, PlanStatus, ToolCall, Verdict,
-};
+pub use decision::{Decision, Guard, PlanSource, ToolCall, Verdict};
 
 use crate::agent::AgentDefinition;
 use crate::agent::markdown::Item;
