@@ -18,7 +18,7 @@ use crate::config::Project;
 use crate::diagnostic::{Diagnostic, display_path};
 use crate::error::Result;
 use crate::gate::{self, GateReport, Progress, RunOptions, github};
-use crate::report::{BOLD, DIM, ERROR, OK, WARNING};
+use crate::report::{BOLD, DIM, ERROR, OK, Report, WARNING};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -205,9 +205,9 @@ pub fn check(
     })
 }
 
-impl CiReport {
+impl Report for CiReport {
     /// The problems found, then one line a step.
-    pub fn text(&self) -> String {
+    fn text(&self) -> String {
         let (steps, agents, range, gates) = (
             &self.steps,
             &self.agents,
@@ -253,7 +253,9 @@ impl CiReport {
         }
         s
     }
+}
 
+impl CiReport {
     /// GitHub workflow commands that annotate the pull request.
     pub fn annotations(&self) -> String {
         let (agents, range) = (&self.agents, &self.commits);

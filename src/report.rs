@@ -48,6 +48,22 @@ pub fn write_diagnostic(out: &mut impl Write, d: &Diagnostic) -> std::io::Result
     Ok(())
 }
 
+/// What a use case returns for a person or a program to read: JSON from
+/// its `Serialize`, text from [`Report::text`], so the two never drift.
+pub trait Report: Serialize {
+    /// The report as a person reads it; may hold colour styles, which the
+    /// terminal writer drops where colour is not wanted.
+    fn text(&self) -> String;
+}
+
+/// Prints `report` on stdout in `format`: the one way a command ends.
+pub fn emit(format: Format, report: &impl Report) -> Result<()> {
+    match format {
+        Format::Json => json(report),
+        Format::Text => text(&report.text()),
+    }
+}
+
 /// Prints diagnostics to stdout in the chosen format (JSON: one object a line).
 pub fn diagnostics(diagnostics: &[Diagnostic], format: Format) -> Result<()> {
     let mut out = anstream::stdout().lock();
@@ -71,6 +87,12 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
 pub fn text(s: &str) -> Result<()> {
     let mut out = anstream::stdout().lock();
     out.write_all(s.as_bytes()).map_err(Error::Output)
+}
+
+/// Prints a note for people on stderr, leaving stdout to the report.
+pub fn note(s: &str) -> Result<()> {
+    let mut out = anstream::stderr().lock();
+    writeln!(out, "note: {s}").map_err(Error::Output)
 }
 
 fn to_json<T: Serialize + ?Sized>(value: &T) -> String {

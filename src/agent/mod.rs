@@ -6,6 +6,8 @@
 //! - [`definition`] types the fields into an [`AgentDefinition`],
 //! - [`validate`] checks a definition, and [`Catalog`] a whole set.
 
+mod report;
+pub use report::{AgentList, ListEntry, Validation};
 pub mod definition;
 pub mod frontmatter;
 pub mod markdown;

@@ -19,10 +19,7 @@ pub fn run(ctx: &Context, args: &CiArgs) -> Result<Outcome> {
     };
     let gates = (!args.no_gates).then_some(progress);
     let report = ci::check(&project, &catalog, &args.range.spec(), gates)?;
-    match ctx.format {
-        Format::Json => report::json(&report)?,
-        Format::Text => report::text(&report.text())?,
-    }
+    report::emit(ctx.format, &report)?;
     if github::active() {
         let mut notes = report.annotations();
         let mut md = report.markdown();

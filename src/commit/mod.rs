@@ -12,6 +12,7 @@
 
 pub mod conventional;
 pub mod git;
+mod hook;
 mod range;
 pub mod rules;
 
@@ -22,6 +23,7 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
 pub use crate::config::{CommitsConfig, IgnoreConfig};
+pub use hook::{HookInstall, install_hook};
 pub use range::{
     Plans, RangeReport, RangeSpec, check_message, check_range, plans_at, working_plans,
 };

@@ -15,7 +15,7 @@ use super::{Checker, CommitInput, CommitVerdict, PlanLookup, StorePlans, git};
 use crate::agent::Catalog;
 use crate::config::Project;
 use crate::error::{Error, Result};
-use crate::report::{BOLD, DIM, ERROR, HINT, OK};
+use crate::report::{BOLD, DIM, ERROR, HINT, OK, Report};
 
 /// Which commits to check.
 #[derive(Debug, Clone, Default)]
@@ -156,9 +156,9 @@ impl CommitVerdict {
     }
 }
 
-impl RangeReport {
+impl Report for RangeReport {
     /// The failing commits, then the summary line.
-    pub fn text(&self) -> String {
+    fn text(&self) -> String {
         let mut s = String::new();
         for v in self.commits.iter().filter(|c| !c.ok) {
             v.text(&mut s);
@@ -166,7 +166,9 @@ impl RangeReport {
         let _ = writeln!(s, "{}", self.summary());
         s
     }
+}
 
+impl RangeReport {
     pub fn summary(&self) -> String {
         let (style, word) = if self.failed > 0 {
             (ERROR, "failed")

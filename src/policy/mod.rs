@@ -11,6 +11,7 @@ pub mod bash;
 pub mod decision;
 pub mod matcher;
 pub mod paths;
+mod report;
 
 use std::path::PathBuf;
 
