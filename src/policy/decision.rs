@@ -14,12 +14,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::bash;
 use super::matcher::{self, EDIT_TOOLS, SpecMatch, Subject};
 use super::paths::{Located, PathRules, Resolver};
+use super::writes;
 use super::{Policy, Rule, RuleKind};
 use crate::diagnostic::{Diagnostic, Provenance, Span, display_path};
 use crate::plan::Scope;
+use crate::shell;
 
 /// Project-wide guard rules, under `[guard]` in `harness.toml`. They apply
 /// to every agent, and alone when a call names no agent.
@@ -225,7 +226,9 @@ impl<'a> Guard<'a> {
         let tool = call.tool_name.as_str();
         let facts = match facts(call, resolver) {
             Ok(f) => f,
-            Err(why) => return Decision::deny(None, format!("harness denies `{tool}`: {why}")),
+            Err(why) => {
+                return Decision::deny(None, format!("harness denies `{tool}`: {why}"));
+            }
         };
         if let Some(d) = self
             .policy
@@ -616,11 +619,11 @@ fn facts(call: &ToolCall, resolver: &Resolver) -> Result<Facts, String> {
         }
         "Bash" => {
             let command = need("command")?;
-            let parts =
-                bash::parse(command).map_err(|e| format!("cannot check the command: {e}"))?;
-            for part in &parts {
-                f.commands.push(part.text());
-                for target in part.writes() {
+            let commands =
+                shell::parse(command).map_err(|e| format!("cannot check the command: {e}"))?;
+            for simple in &commands {
+                f.commands.push(simple.text());
+                for target in writes::files_written(simple) {
                     if is_device(&target) {
                         continue;
                     }

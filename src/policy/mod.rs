@@ -7,10 +7,10 @@
 //! machine can check (for example "FORBIDDEN: database operations") is kept
 //! as an advisory rule, so `agents explain` shows it and reviewers can see it.
 
-pub mod bash;
 pub mod decision;
 pub mod matcher;
 pub mod paths;
+mod writes;
 
 use std::path::PathBuf;
 
