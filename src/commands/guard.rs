@@ -22,7 +22,8 @@ use crate::plan;
 use crate::policy::decision::plan_records_rule;
 use crate::policy::paths::Resolver;
 use crate::policy::{
-    ActivePlan, Decision, Guard, PlanLookup, PlanSource, PlanStatus, Policy, RuleKind, ToolCall,
+    ActivePlan, Guard, GuardDecision, PlanLookup, PlanSource, PlanStatus, Policy, RuleKind,
+    ToolCall,
 };
 use crate::report::{self, Format};
 use crate::task;
@@ -213,7 +214,7 @@ fn decide(
     def: Option<&AgentDefinition>,
     cwd: &Path,
     call: &ToolCall,
-) -> Result<Decision> {
+) -> Result<GuardDecision> {
     let policy = def.map(Policy::compile);
     let mut project_rules = match &project.config_path {
         Some(path) if !project.config.guard.protected_paths.is_empty() => {
@@ -309,14 +310,14 @@ struct Explained<'a> {
     tool: &'a str,
     input: &'a Value,
     #[serde(flatten)]
-    decision: &'a Decision,
+    decision: &'a GuardDecision,
 }
 
 fn explain(
     format: Format,
     agent: Option<&str>,
     call: &ToolCall,
-    decision: &Decision,
+    decision: &GuardDecision,
 ) -> Result<Outcome> {
     match format {
         Format::Json => report::json(&Explained {
@@ -330,7 +331,7 @@ fn explain(
     Ok(Outcome::failed_if(decision.is_deny()))
 }
 
-fn explain_text(agent: Option<&str>, d: &Decision) -> String {
+fn explain_text(agent: Option<&str>, d: &GuardDecision) -> String {
     let (style, word) = if d.is_deny() {
         (report::ERROR, "deny")
     } else {

@@ -81,7 +81,7 @@ pub enum Verdict {
 
 /// What the guard concluded about one call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Decision {
+pub struct GuardDecision {
     pub verdict: Verdict,
     /// The rule that decided, when one did.
     pub rule: Option<Rule>,
@@ -90,17 +90,17 @@ pub struct Decision {
     pub reason: String,
 }
 
-impl Decision {
-    fn allow(rule: Option<&Rule>, reason: impl Into<String>) -> Decision {
-        Decision {
+impl GuardDecision {
+    fn allow(rule: Option<&Rule>, reason: impl Into<String>) -> GuardDecision {
+        GuardDecision {
             verdict: Verdict::Allow,
             rule: rule.cloned(),
             reason: reason.into(),
         }
     }
 
-    fn deny(rule: Option<&Rule>, reason: impl Into<String>) -> Decision {
-        Decision {
+    fn deny(rule: Option<&Rule>, reason: impl Into<String>) -> GuardDecision {
+        GuardDecision {
             verdict: Verdict::Deny,
             rule: rule.cloned(),
             reason: reason.into(),
@@ -222,12 +222,17 @@ impl<'a> Guard<'a> {
     }
 
     /// Decides one call.
-    pub fn decide(&self, call: &ToolCall, resolver: &Resolver, plans: &dyn PlanSource) -> Decision {
+    pub fn decide(
+        &self,
+        call: &ToolCall,
+        resolver: &Resolver,
+        plans: &dyn PlanSource,
+    ) -> GuardDecision {
         let tool = call.tool_name.as_str();
         let facts = match facts(call, resolver) {
             Ok(f) => f,
             Err(why) => {
-                return Decision::deny(None, format!("harness denies `{tool}`: {why}"));
+                return GuardDecision::deny(None, format!("harness denies `{tool}`: {why}"));
             }
         };
         if let Some(d) = self
@@ -259,10 +264,10 @@ impl<'a> Guard<'a> {
             }
             (None, None) => format!("no project rule denies `{tool}`"),
         };
-        Decision::allow(allowed_by, reason)
+        GuardDecision::allow(allowed_by, reason)
     }
 
-    fn denied_tool(&self, policy: &Policy, tool: &str, facts: &Facts) -> Option<Decision> {
+    fn denied_tool(&self, policy: &Policy, tool: &str, facts: &Facts) -> Option<GuardDecision> {
         for rule in &policy.rules {
             let RuleKind::DenyTool { tool: raw } = &rule.kind else {
                 continue;
@@ -276,7 +281,7 @@ impl<'a> Guard<'a> {
                 }
             };
             if hit {
-                return Some(Decision::deny(
+                return Some(GuardDecision::deny(
                     Some(rule),
                     format!(
                         "harness denies `{tool}`{}: {} (`{}` is in disallowedTools of `{}`)",
@@ -291,13 +296,13 @@ impl<'a> Guard<'a> {
         None
     }
 
-    fn protected_write(&self, tool: &str, facts: &Facts) -> Option<Decision> {
+    fn protected_write(&self, tool: &str, facts: &Facts) -> Option<GuardDecision> {
         if self.protected.is_empty() {
             return None;
         }
         for (at, tree) in &facts.writes {
             if let Some((glob, rule)) = self.matching_write(&self.protected, at, *tree) {
-                return Some(Decision::deny(
+                return Some(GuardDecision::deny(
                     Some(rule),
                     format!(
                         "harness denies `{tool}` writing `{}`: {} (protected path `{glob}`)",
@@ -345,14 +350,14 @@ impl<'a> Guard<'a> {
         None
     }
 
-    fn outside_write_only(&self, tool: &str, facts: &Facts) -> Option<Decision> {
+    fn outside_write_only(&self, tool: &str, facts: &Facts) -> Option<GuardDecision> {
         let (rules, rule) = self.write_only.as_ref()?;
         for (at, _) in &facts.writes {
             if rules.matching_located(at).is_none() {
                 let RuleKind::WriteOnly { glob } = &rule.kind else {
                     continue;
                 };
-                return Some(Decision::deny(
+                return Some(GuardDecision::deny(
                     Some(rule),
                     format!(
                         "harness denies `{tool}` writing `{}`: {} (this agent may write only `{glob}`)",
@@ -372,7 +377,7 @@ impl<'a> Guard<'a> {
         policy: &'p Policy,
         tool: &str,
         facts: &Facts,
-    ) -> Result<Option<&'p Rule>, Decision> {
+    ) -> Result<Option<&'p Rule>, GuardDecision> {
         if !policy.tools_restricted {
             return Ok(None);
         }
@@ -410,7 +415,7 @@ impl<'a> Guard<'a> {
                     None => {
                         let allowed: Vec<&str> =
                             scoped.iter().map(|(s, _)| s.raw.as_str()).collect();
-                        return Err(Decision::deny(
+                        return Err(GuardDecision::deny(
                             Some(scoped[0].1),
                             format!(
                                 "harness denies `Bash` running `{command}`: the tools of `{}` allow Bash only as {} ({})",
@@ -439,7 +444,7 @@ impl<'a> Guard<'a> {
             .first()
             .map(|(_, r)| r.provenance.to_string())
             .unwrap_or_else(|| display_path(&policy.source));
-        Err(Decision::deny(
+        Err(GuardDecision::deny(
             None,
             format!(
                 "harness denies `{tool}`{}: it is not in the tools of `{}` ({at}: tools: {})",
@@ -460,7 +465,7 @@ impl<'a> Guard<'a> {
         tool: &str,
         facts: &Facts,
         plans: &dyn PlanSource,
-    ) -> Option<Decision> {
+    ) -> Option<GuardDecision> {
         let rule = policy.requires_approved_plan()?;
         if !EDIT_TOOLS.contains(&tool) {
             return None;
@@ -476,7 +481,7 @@ impl<'a> Guard<'a> {
             .collect();
         let first = gated.first()?;
         let deny = |why: String| {
-            Some(Decision::deny(
+            Some(GuardDecision::deny(
                 Some(rule),
                 format!(
                     "harness denies `{tool}` writing `{}`: {} ({why})",
@@ -513,7 +518,7 @@ impl<'a> Guard<'a> {
         }
         for at in gated {
             if !at.forms().iter().any(|f| plan.scope.contains(f)) {
-                return Some(Decision::deny(
+                return Some(GuardDecision::deny(
                     Some(rule),
                     format!(
                         "harness denies `{tool}` writing `{}`: it is not in the Files to Change of plan {} ({shown}); {}",

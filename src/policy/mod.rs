@@ -17,7 +17,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 pub use decision::{
-    ActivePlan, Decision, Guard, GuardConfig, PlanLookup, PlanSource, PlanStatus, ToolCall, Verdict,
+    ActivePlan, Guard, GuardConfig, GuardDecision, PlanLookup, PlanSource, PlanStatus, ToolCall,
+    Verdict,
 };
 
 use crate::agent::AgentDefinition;
