@@ -21,7 +21,7 @@ use crate::fsutil;
 use crate::plan::{self, PlanStatus};
 use crate::policy::decision::plan_records_rule;
 use crate::policy::paths::Resolver;
-use crate::policy::{Decision, Guard, PlanSource, Policy, ToolCall};
+use crate::policy::{Guard, GuardDecision, PlanSource, Policy, ToolCall};
 use crate::task;
 
 /// Where hook events are read from, as errors name it.
@@ -88,7 +88,7 @@ pub struct Request<'a> {
 #[derive(Debug, Clone)]
 pub struct Verdict {
     pub agent: Option<String>,
-    pub decision: Decision,
+    pub decision: GuardDecision,
 }
 
 /// Decides `call` in `project`.
@@ -183,7 +183,7 @@ fn decide_for(
     def: Option<&AgentDefinition>,
     request: &Request<'_>,
     call: &ToolCall,
-) -> Result<Decision> {
+) -> Result<GuardDecision> {
     let policy = def.map(Policy::compile);
     let mut project_rules = match &project.config_path {
         Some(path) if !project.config.guard.protected_paths.is_empty() => {

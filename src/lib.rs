@@ -5,7 +5,8 @@
 //! with provenance, [`config`] finds the project and its `harness.toml`.
 //! [`plan`] holds plans and their approvals, [`task`] the work they define,
 //! [`gate`] runs quality gates and records their evidence, and [`commit`]
-//! checks commit messages and history against the policy.
+//! checks commit messages and history against the policy. [`shell`] splits
+//! shell command lines into simple commands, for the guard and the gates.
 //! [`scaffold`] generates realtime services from a plan's [`realtime`] block.
 //! [`commands`] glue these to the [`cli`]; only [`report`] prints.
 
@@ -25,6 +26,7 @@ pub mod policy;
 pub mod realtime;
 pub mod report;
 pub mod scaffold;
+pub mod shell;
 pub mod task;
 
 pub use error::{Error, Outcome, Result};

@@ -14,7 +14,7 @@ use super::Context;
 use crate::cli::{GuardArgs, PolicyTestArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::guard::{self, HookEvent, Request, STDIN};
-use crate::policy::{Decision, RuleKind, ToolCall};
+use crate::policy::{GuardDecision, RuleKind, ToolCall};
 use crate::report::{self, Format};
 
 pub fn run(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
@@ -138,14 +138,14 @@ struct Explained<'a> {
     tool: &'a str,
     input: &'a Value,
     #[serde(flatten)]
-    decision: &'a Decision,
+    decision: &'a GuardDecision,
 }
 
 fn explain(
     format: Format,
     agent: Option<&str>,
     call: &ToolCall,
-    decision: &Decision,
+    decision: &GuardDecision,
 ) -> Result<Outcome> {
     match format {
         Format::Json => report::json(&Explained {
@@ -159,7 +159,7 @@ fn explain(
     Ok(Outcome::failed_if(decision.is_deny()))
 }
 
-fn explain_text(agent: Option<&str>, d: &Decision) -> String {
+fn explain_text(agent: Option<&str>, d: &GuardDecision) -> String {
     let (style, word) = if d.is_deny() {
         (report::ERROR, "deny")
     } else {

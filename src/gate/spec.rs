@@ -16,7 +16,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Provenance;
-use crate::policy::bash::is_assignment;
+use crate::shell::is_assignment;
 
 /// How long a gate may run when its table sets no `timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);

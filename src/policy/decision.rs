@@ -14,12 +14,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::bash;
 use super::matcher::{self, EDIT_TOOLS, SpecMatch, Subject};
 use super::paths::{Located, PathRules, Resolver};
+use super::writes;
 use super::{Policy, Rule, RuleKind};
 use crate::diagnostic::{Diagnostic, Provenance, Span, display_path};
 use crate::plan::PlanStatus;
+use crate::shell;
 
 use crate::config::GuardConfig;
 
@@ -73,7 +74,7 @@ pub enum Verdict {
 
 /// What the guard concluded about one call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Decision {
+pub struct GuardDecision {
     pub verdict: Verdict,
     /// The rule that decided, when one did.
     pub rule: Option<Rule>,
@@ -82,17 +83,17 @@ pub struct Decision {
     pub reason: String,
 }
 
-impl Decision {
-    fn allow(rule: Option<&Rule>, reason: impl Into<String>) -> Decision {
-        Decision {
+impl GuardDecision {
+    fn allow(rule: Option<&Rule>, reason: impl Into<String>) -> GuardDecision {
+        GuardDecision {
             verdict: Verdict::Allow,
             rule: rule.cloned(),
             reason: reason.into(),
         }
     }
 
-    fn deny(rule: Option<&Rule>, reason: impl Into<String>) -> Decision {
-        Decision {
+    fn deny(rule: Option<&Rule>, reason: impl Into<String>) -> GuardDecision {
+        GuardDecision {
             verdict: Verdict::Deny,
             rule: rule.cloned(),
             reason: reason.into(),
@@ -190,11 +191,18 @@ impl<'a> Guard<'a> {
     }
 
     /// Decides one call.
-    pub fn decide(&self, call: &ToolCall, resolver: &Resolver, plans: &dyn PlanSource) -> Decision {
+    pub fn decide(
+        &self,
+        call: &ToolCall,
+        resolver: &Resolver,
+        plans: &dyn PlanSource,
+    ) -> GuardDecision {
         let tool = call.tool_name.as_str();
         let facts = match facts(call, resolver) {
             Ok(f) => f,
-            Err(why) => return Decision::deny(None, format!("harness denies `{tool}`: {why}")),
+            Err(why) => {
+                return GuardDecision::deny(None, format!("harness denies `{tool}`: {why}"));
+            }
         };
         if let Some(d) = self
             .policy
@@ -225,10 +233,10 @@ impl<'a> Guard<'a> {
             }
             (None, None) => format!("no project rule denies `{tool}`"),
         };
-        Decision::allow(allowed_by, reason)
+        GuardDecision::allow(allowed_by, reason)
     }
 
-    fn denied_tool(&self, policy: &Policy, tool: &str, facts: &Facts) -> Option<Decision> {
+    fn denied_tool(&self, policy: &Policy, tool: &str, facts: &Facts) -> Option<GuardDecision> {
         for rule in &policy.rules {
             let RuleKind::DenyTool { tool: raw } = &rule.kind else {
                 continue;
@@ -242,7 +250,7 @@ impl<'a> Guard<'a> {
                 }
             };
             if hit {
-                return Some(Decision::deny(
+                return Some(GuardDecision::deny(
                     Some(rule),
                     format!(
                         "harness denies `{tool}`{}: {} (`{}` is in disallowedTools of `{}`)",
@@ -257,13 +265,13 @@ impl<'a> Guard<'a> {
         None
     }
 
-    fn protected_write(&self, tool: &str, facts: &Facts) -> Option<Decision> {
+    fn protected_write(&self, tool: &str, facts: &Facts) -> Option<GuardDecision> {
         if self.protected.is_empty() {
             return None;
         }
         for (at, tree) in &facts.writes {
             if let Some((glob, rule)) = self.matching_write(&self.protected, at, *tree) {
-                return Some(Decision::deny(
+                return Some(GuardDecision::deny(
                     Some(rule),
                     format!(
                         "harness denies `{tool}` writing `{}`: {} (protected path `{glob}`)",
@@ -311,14 +319,14 @@ impl<'a> Guard<'a> {
         None
     }
 
-    fn outside_write_only(&self, tool: &str, facts: &Facts) -> Option<Decision> {
+    fn outside_write_only(&self, tool: &str, facts: &Facts) -> Option<GuardDecision> {
         let (rules, rule) = self.write_only.as_ref()?;
         for (at, _) in &facts.writes {
             if rules.matching_located(at).is_none() {
                 let RuleKind::WriteOnly { glob } = &rule.kind else {
                     continue;
                 };
-                return Some(Decision::deny(
+                return Some(GuardDecision::deny(
                     Some(rule),
                     format!(
                         "harness denies `{tool}` writing `{}`: {} (this agent may write only `{glob}`)",
@@ -338,7 +346,7 @@ impl<'a> Guard<'a> {
         policy: &'p Policy,
         tool: &str,
         facts: &Facts,
-    ) -> Result<Option<&'p Rule>, Decision> {
+    ) -> Result<Option<&'p Rule>, GuardDecision> {
         if !policy.tools_restricted {
             return Ok(None);
         }
@@ -376,7 +384,7 @@ impl<'a> Guard<'a> {
                     None => {
                         let allowed: Vec<&str> =
                             scoped.iter().map(|(s, _)| s.raw.as_str()).collect();
-                        return Err(Decision::deny(
+                        return Err(GuardDecision::deny(
                             Some(scoped[0].1),
                             format!(
                                 "harness denies `Bash` running `{command}`: the tools of `{}` allow Bash only as {} ({})",
@@ -405,7 +413,7 @@ impl<'a> Guard<'a> {
             .first()
             .map(|(_, r)| r.provenance.to_string())
             .unwrap_or_else(|| display_path(&policy.source));
-        Err(Decision::deny(
+        Err(GuardDecision::deny(
             None,
             format!(
                 "harness denies `{tool}`{}: it is not in the tools of `{}` ({at}: tools: {})",
@@ -426,7 +434,7 @@ impl<'a> Guard<'a> {
         tool: &str,
         facts: &Facts,
         plans: &dyn PlanSource,
-    ) -> Option<Decision> {
+    ) -> Option<GuardDecision> {
         let rule = policy.requires_approved_plan()?;
         if !EDIT_TOOLS.contains(&tool) {
             return None;
@@ -442,7 +450,7 @@ impl<'a> Guard<'a> {
             .collect();
         let first = gated.first()?;
         let deny = |why: String| {
-            Some(Decision::deny(
+            Some(GuardDecision::deny(
                 Some(rule),
                 format!(
                     "harness denies `{tool}` writing `{}`: {} ({why})",
@@ -491,7 +499,7 @@ impl<'a> Guard<'a> {
         let shown = display_path(&plan.path);
         for at in gated {
             if !at.forms().iter().any(|f| scope.contains(f)) {
-                return Some(Decision::deny(
+                return Some(GuardDecision::deny(
                     Some(rule),
                     format!(
                         "harness denies `{tool}` writing `{}`: it is not in the Files to Change of plan {} ({shown}); {}",
@@ -597,11 +605,11 @@ fn facts(call: &ToolCall, resolver: &Resolver) -> Result<Facts, String> {
         }
         "Bash" => {
             let command = need("command")?;
-            let parts =
-                bash::parse(command).map_err(|e| format!("cannot check the command: {e}"))?;
-            for part in &parts {
-                f.commands.push(part.text());
-                for target in part.writes() {
+            let commands =
+                shell::parse(command).map_err(|e| format!("cannot check the command: {e}"))?;
+            for simple in &commands {
+                f.commands.push(simple.text());
+                for target in writes::files_written(simple) {
                     if is_device(&target) {
                         continue;
                     }
