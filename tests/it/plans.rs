@@ -1,124 +1,43 @@
 //! The plan → approve → task lifecycle, run through the real binary in
 //! temporary git repositories.
 
-mod common;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
-const NOW: &str = "2026-01-02T03:04:05Z";
+use crate::common::{NOW, Repo, files_under};
 
-struct Repo {
-    dir: tempfile::TempDir,
+/// A git repository with a planner agent, a dev agent whose gates are
+/// `gates`, one commit, and nothing else.
+fn repo_with_gates(gates: &[&str]) -> Repo {
+    let repo = Repo::new();
+    let gates: Vec<String> = gates.iter().map(|g| format!("{g:?}")).collect();
+    repo.write(
+        "agents/dev.md",
+        &format!(
+            "---\nname: dev\ndescription: Implements approved plans.\ntools: [Read, Write, Edit, Bash]\nharness:\n  gates: [{}]\n---\n# Dev\n",
+            gates.join(", ")
+        ),
+    );
+    repo.write(
+        "agents/planner.md",
+        "---\nname: planner\ndescription: Writes plans.\npermissionMode: plan\n---\n# Planner\n",
+    );
+    repo.commit_all("init");
+    repo
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// The usual repository: the dev agent's gates need `src/chat.rs` and
+/// exit with `GATE_EXIT`.
+fn new_repo() -> Repo {
+    repo_with_gates(&[
+        "test -f src/chat.rs",
+        "echo gate-output; exit ${GATE_EXIT:-0}",
+    ])
 }
 
-impl Repo {
-    /// A git repository with a planner agent, a dev agent whose gates are
-    /// `GATES`, one commit, and nothing else.
-    fn new() -> Repo {
-        Repo::with_gates(&[
-            "test -f src/chat.rs",
-            "echo gate-output; exit ${GATE_EXIT:-0}",
-        ])
-    }
-
-    fn with_gates(gates: &[&str]) -> Repo {
-        let dir = tempfile::tempdir().unwrap();
-        let repo = Repo { dir };
-        let gates: Vec<String> = gates.iter().map(|g| format!("{g:?}")).collect();
-        repo.write(
-            "agents/dev.md",
-            &format!(
-                "---\nname: dev\ndescription: Implements approved plans.\ntools: [Read, Write, Edit, Bash]\nharness:\n  gates: [{}]\n---\n# Dev\n",
-                gates.join(", ")
-            ),
-        );
-        repo.write(
-            "agents/planner.md",
-            "---\nname: planner\ndescription: Writes plans.\npermissionMode: plan\n---\n# Planner\n",
-        );
-        let git = git2::Repository::init(repo.path()).unwrap();
-        let mut cfg = git.config().unwrap();
-        cfg.set_str("user.name", "Test").unwrap();
-        cfg.set_str("user.email", "test@example.com").unwrap();
-        repo.commit("init");
-        repo
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn file(&self, rel: &str) -> PathBuf {
-        self.path().join(rel)
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.file(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.file(rel)).unwrap()
-    }
-
-    fn commit(&self, message: &str) {
-        let git = git2::Repository::open(self.path()).unwrap();
-        common::commit_all(&git, message);
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_harness"));
-        c.args(["--color", "never"])
-            .args(args)
-            .current_dir(self.path())
-            .env("HARNESS_NOW", NOW)
-            .env_remove("GATE_EXIT");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        to_run(self.cmd(args).output().unwrap())
-    }
-
-    fn run_env(&self, args: &[&str], key: &str, value: &str) -> Run {
-        to_run(self.cmd(args).env(key, value).output().unwrap())
-    }
-
-    /// Every file under `plans/`, with its contents, to prove nothing changed.
-    fn snapshot(&self) -> Vec<(PathBuf, String)> {
-        fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    walk(&p, out);
-                } else {
-                    out.push((p.clone(), std::fs::read_to_string(&p).unwrap()));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.file("plans"), &mut out);
-        out.sort();
-        out
-    }
-}
-
-fn to_run(o: Output) -> Run {
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(o.stdout).unwrap(),
-        stderr: String::from_utf8(o.stderr).unwrap(),
-    }
+/// Every file under `plans/`, with its contents, to prove nothing changed.
+fn snapshot(repo: &Repo) -> BTreeMap<PathBuf, Vec<u8>> {
+    files_under(&repo.path("plans"))
 }
 
 const PLAN_BODY: &str = "## PLAN: Chat room
@@ -153,8 +72,10 @@ const PLAN_PATH: &str = "plans/0001-chat-room.md";
 
 /// A repository with plan 0001 written by `plan new` and filled in.
 fn with_plan() -> Repo {
-    let repo = Repo::new();
-    let r = repo.run(&["plan", "new", "Chat room", "--agent", "planner"]);
+    let repo = new_repo();
+    let r = repo
+        .harness(["plan", "new", "Chat room", "--agent", "planner"])
+        .run();
     assert_eq!(
         (r.code, r.stdout.as_str()),
         (0, "plans/0001-chat-room.md\n"),
@@ -169,21 +90,25 @@ fn with_plan() -> Repo {
 
 fn approved() -> Repo {
     let repo = with_plan();
-    let r = repo.run(&["plan", "approve", "1", "--by", "alice"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    repo.commit("plan 1 approved");
+    repo.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
+    repo.commit_all("plan 1 approved");
     repo
 }
 
 #[test]
 fn plan_new_numbers_plans_and_renders_the_template() {
-    let repo = Repo::new();
-    let r = repo.run(&["plan", "new", "Chat room", "--agent", "planner"]);
+    let repo = new_repo();
+    let r = repo
+        .harness(["plan", "new", "Chat room", "--agent", "planner"])
+        .run();
     assert_eq!(
         (r.code, r.stdout.as_str()),
         (0, "plans/0001-chat-room.md\n")
     );
-    let r = repo.run(&["plan", "new", "Presence!", "--agent", "planner"]);
+    let r = repo
+        .harness(["plan", "new", "Presence!", "--agent", "planner"])
+        .run();
     assert_eq!((r.code, r.stdout.as_str()), (0, "plans/0002-presence.md\n"));
     let text = repo.read("plans/0002-presence.md");
     assert!(
@@ -194,21 +119,25 @@ fn plan_new_numbers_plans_and_renders_the_template() {
     );
     assert!(text.ends_with("PLAN_APPROVED: pending\n"));
 
-    let r = repo.run(&["plan", "list"]);
+    let r = repo.harness(["plan", "list"]).run();
     assert_eq!(
         r.stdout,
         "ID    STATE  TITLE      AGENT    DONE  PATH\n0001  draft  Chat room  planner  0/0   plans/0001-chat-room.md\n0002  draft  Presence!  planner  0/0   plans/0002-presence.md\n"
     );
-    let r = repo.run(&["--format", "json", "plan", "list"]);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let r = repo.harness(["--format", "json", "plan", "list"]).run();
+    let v = r.json();
     assert_eq!(v[1]["id"], 2);
     assert_eq!(v[1]["state"], "draft");
     // `7` and `0007` name the same plan.
-    let a = repo.run(&["--format", "json", "plan", "show", "2"]);
-    let b = repo.run(&["--format", "json", "plan", "show", "0002"]);
+    let a = repo
+        .harness(["--format", "json", "plan", "show", "2"])
+        .run();
+    let b = repo
+        .harness(["--format", "json", "plan", "show", "0002"])
+        .run();
     assert_eq!(a.code, 0);
     assert_eq!(a.stdout, b.stdout);
-    let v: serde_json::Value = serde_json::from_str(&a.stdout).unwrap();
+    let v = a.json();
     assert_eq!(v["title"], "Presence!");
     assert_eq!(v["state"], "draft");
     assert_eq!(v["realtime"]["channels"][0]["name"], "room:{id}");
@@ -218,15 +147,17 @@ fn plan_new_numbers_plans_and_renders_the_template() {
 
 #[test]
 fn an_agents_own_template_makes_a_fresh_plan_approvable_with_a_warning() {
-    let repo = Repo::new();
-    assert_eq!(repo.run(&["init"]).code, 0);
-    let r = repo.run(&[
-        "plan",
-        "new",
-        "Presence channel",
-        "--agent",
-        "realtime-engineer",
-    ]);
+    let repo = new_repo();
+    assert_eq!(repo.harness(["init"]).run().code, 0);
+    let r = repo
+        .harness([
+            "plan",
+            "new",
+            "Presence channel",
+            "--agent",
+            "realtime-engineer",
+        ])
+        .run();
     assert_eq!(r.stdout, "plans/0001-presence-channel.md\n");
     let text = repo.read("plans/0001-presence-channel.md");
     assert!(text.contains("\n## PLAN: Presence channel\n"), "{text}");
@@ -238,8 +169,9 @@ fn an_agents_own_template_makes_a_fresh_plan_approvable_with_a_warning() {
         text.contains("### Files to Change\n- `{path}`: {why}\n"),
         "{text}"
     );
-    let r = repo.run(&["plan", "approve", "1", "--by", "alice"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = repo
+        .harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
     assert!(
         r.stdout.starts_with("plans/0001-presence-channel.md:11:1: warning: the plan still holds 18 template placeholders such as `{The real-time behaviour being added, and why}`\n"),
         "{}",
@@ -249,22 +181,24 @@ fn an_agents_own_template_makes_a_fresh_plan_approvable_with_a_warning() {
 
 #[test]
 fn a_template_that_does_not_render_is_located_in_the_agent_file() {
-    let repo = Repo::new();
+    let repo = new_repo();
     repo.write(
         "agents/broken.md",
         "---\nname: broken\ndescription: Has a broken template.\n---\n# Broken\n\n## Plan\n\n```markdown\n## PLAN: {{ title\n\nPLAN_APPROVED: pending\n```\n",
     );
-    let r = repo.run(&["plan", "new", "X", "--agent", "broken"]);
-    assert_eq!(r.code, 2);
+    let r = repo
+        .harness(["plan", "new", "X", "--agent", "broken"])
+        .assert(2);
     assert!(
         r.stderr
             .starts_with("agents/broken.md:10:1: error: the plan template does not render: "),
         "{}",
         r.stderr
     );
-    assert!(!repo.file("plans").exists());
-    let r = repo.run(&["plan", "new", "X", "--agent", "nobody"]);
-    assert_eq!(r.code, 2);
+    assert!(!repo.path("plans").exists());
+    let r = repo
+        .harness(["plan", "new", "X", "--agent", "nobody"])
+        .assert(2);
     assert!(
         r.stderr.starts_with("error: no agent is called `nobody`\n"),
         "{}",
@@ -275,8 +209,9 @@ fn a_template_that_does_not_render_is_located_in_the_agent_file() {
 #[test]
 fn approval_binds_to_content_and_re_approval_chains() {
     let repo = with_plan();
-    let r = repo.run(&["plan", "approve", "0001", "--by", "alice"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = repo
+        .harness(["plan", "approve", "0001", "--by", "alice"])
+        .assert(0);
     let text = repo.read(PLAN_PATH);
     let hash = text
         .lines()
@@ -293,8 +228,8 @@ fn approval_binds_to_content_and_re_approval_chains() {
     );
     assert!(text.contains("\nstatus: approved\n"));
     assert!(text.ends_with("\nPLAN_APPROVED: approved\n"));
-    assert_eq!(repo.run(&["plan", "check"]).code, 0);
-    let r = repo.run(&["plan", "check", "1"]);
+    assert_eq!(repo.harness(["plan", "check"]).run().code, 0);
+    let r = repo.harness(["plan", "check", "1"]).run();
     assert_eq!(r.stdout, "ok   0001  approved  plans/0001-chat-room.md\n");
 
     // One character changed: no longer approved, and the diff shows the line.
@@ -302,8 +237,7 @@ fn approval_binds_to_content_and_re_approval_chains() {
         PLAN_PATH,
         &text.replace("Members chat in a room.", "Members chat in a room!"),
     );
-    let r = repo.run(&["plan", "check", "1"]);
-    assert_eq!(r.code, 1);
+    let r = repo.harness(["plan", "check", "1"]).assert(1);
     let line = text
         .lines()
         .position(|l| l == "Members chat in a room.")
@@ -327,39 +261,43 @@ fn approval_binds_to_content_and_re_approval_chains() {
         "{}",
         r.stdout
     );
-    let d = repo.run(&["plan", "diff", "1"]);
-    assert_eq!(d.code, 0);
+    let d = repo.harness(["plan", "diff", "1"]).assert(0);
     assert!(r.stdout.ends_with(&d.stdout), "{}\n{}", r.stdout, d.stdout);
-    let r = repo.run(&["--format", "json", "plan", "check"]);
-    assert_eq!(r.code, 1);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let r = repo
+        .harness(["--format", "json", "plan", "check"])
+        .assert(1);
+    let v = r.json();
     assert_eq!(v["ok"], false);
     assert_eq!(v["plans"][0]["state"], "changed");
     assert_eq!(v["plans"][0]["diff"], d.stdout.as_str());
     assert_eq!(v["plans"][0]["problems"][0]["code"], "plan-changed");
 
     // Approving the change needs saying so; refusing changes nothing.
-    let before = repo.snapshot();
-    let r = repo.run(&["plan", "approve", "1", "--by", "bob"]);
-    assert_eq!(r.code, 2);
+    let before = snapshot(&repo);
+    let r = repo
+        .harness(["plan", "approve", "1", "--by", "bob"])
+        .assert(2);
     assert_eq!(
         r.stderr,
         format!(
             "plans/0001-chat-room.md:{line}:1: error: plan 0001 changed since alice approved it at {NOW}\n  = hint: review `harness plan diff 0001`, then approve with --accept-changes\n"
         )
     );
-    assert_eq!(repo.snapshot(), before);
+    assert_eq!(snapshot(&repo), before);
 
-    let r = repo.run(&["plan", "approve", "1", "--by", "bob", "--accept-changes"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = repo
+        .harness(["plan", "approve", "1", "--by", "bob", "--accept-changes"])
+        .assert(0);
     assert!(
         r.stdout.contains("approval chain: 2 records"),
         "{}",
         r.stdout
     );
-    assert_eq!(repo.run(&["plan", "check"]).code, 0);
-    let v: serde_json::Value =
-        serde_json::from_str(&repo.run(&["--format", "json", "plan", "show", "1"]).stdout).unwrap();
+    assert_eq!(repo.harness(["plan", "check"]).run().code, 0);
+    let v = repo
+        .harness(["--format", "json", "plan", "show", "1"])
+        .run()
+        .json();
     let chain = v["approvals"].as_array().unwrap();
     assert_eq!(chain.len(), 2);
     assert_eq!(chain[0]["by"], "alice");
@@ -373,41 +311,50 @@ fn approval_binds_to_content_and_re_approval_chains() {
 #[test]
 fn bad_decisions_are_refused_and_change_nothing() {
     let repo = with_plan();
-    let before = repo.snapshot();
-    let r = repo.run(&["plan", "approve", "1", "--by", "dev"]);
-    assert_eq!(r.code, 2);
+    let before = snapshot(&repo);
+    let r = repo
+        .harness(["plan", "approve", "1", "--by", "dev"])
+        .assert(2);
     assert_eq!(
         r.stderr,
         "error: `dev` is an agent; plans are approved and rejected by people\n  = hint: pass your own name: `--by NAME`\n"
     );
-    let r = repo.run(&["plan", "approve", "1", "--by", "Planner"]);
-    assert_eq!(r.code, 2);
+    let r = repo
+        .harness(["plan", "approve", "1", "--by", "Planner"])
+        .assert(2);
     assert!(
         r.stderr.starts_with("error: `Planner` is an agent"),
         "{}",
         r.stderr
     );
-    let r = repo.run(&["plan", "approve", "9", "--by", "alice"]);
-    assert_eq!(r.code, 2);
+    let r = repo
+        .harness(["plan", "approve", "9", "--by", "alice"])
+        .assert(2);
     assert_eq!(
         r.stderr,
         "error: there is no plan 0009\n  = hint: known plans: 0001\n"
     );
-    assert_eq!(repo.snapshot(), before);
+    assert_eq!(snapshot(&repo), before);
 
-    assert_eq!(repo.run(&["plan", "approve", "1", "--by", "alice"]).code, 0);
-    let before = repo.snapshot();
-    let r = repo.run(&["plan", "approve", "1", "--by", "alice"]);
-    assert_eq!(r.code, 2);
+    assert_eq!(
+        repo.harness(["plan", "approve", "1", "--by", "alice"])
+            .run()
+            .code,
+        0
+    );
+    let before = snapshot(&repo);
+    let r = repo
+        .harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(2);
     assert_eq!(
         r.stderr,
         format!(
             "plans/0001-chat-room.md:1:1: error: plan 0001 is already approved, by alice at {NOW}, and has not changed\n  = hint: nothing to do; `harness plan show` shows the approval chain\n"
         )
     );
-    assert_eq!(repo.snapshot(), before);
+    assert_eq!(snapshot(&repo), before);
 
-    let r = repo.run(&[
+    repo.harness([
         "plan",
         "reject",
         "1",
@@ -415,14 +362,13 @@ fn bad_decisions_are_refused_and_change_nothing() {
         "carol",
         "--reason",
         "too broad",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    ])
+    .assert(0);
     assert!(
         repo.read(PLAN_PATH)
             .ends_with("\nPLAN_APPROVED: rejected\n")
     );
-    let r = repo.run(&["plan", "check", "1"]);
-    assert_eq!(r.code, 1);
+    let r = repo.harness(["plan", "check", "1"]).assert(1);
     assert!(
         r.stdout
             .contains("error: plan 0001 was rejected by carol: too broad\n"),
@@ -463,16 +409,17 @@ fn invalid_plans_are_located_and_not_approved() {
     ];
     for (broken, message) in cases {
         repo.write(PLAN_PATH, &broken);
-        let before = repo.snapshot();
-        let r = repo.run(&["plan", "approve", "1", "--by", "alice"]);
-        assert_eq!(r.code, 2, "{message}: {}", r.stdout);
+        let before = snapshot(&repo);
+        let r = repo
+            .harness(["plan", "approve", "1", "--by", "alice"])
+            .assert(2);
         assert!(
             r.stderr.starts_with("plans/0001-chat-room.md:"),
             "{}",
             r.stderr
         );
         assert!(r.stderr.contains(message), "{message}: {}", r.stderr);
-        assert_eq!(repo.snapshot(), before, "{message}");
+        assert_eq!(snapshot(&repo), before, "{message}");
     }
     // The realtime error points at the misspelt key's line.
     repo.write(
@@ -484,7 +431,9 @@ fn invalid_plans_are_located_and_not_approved() {
         .position(|l| l.starts_with("        schema:"))
         .unwrap()
         + 1;
-    let r = repo.run(&["plan", "approve", "1", "--by", "alice"]);
+    let r = repo
+        .harness(["plan", "approve", "1", "--by", "alice"])
+        .run();
     assert!(
         r.stderr
             .starts_with(&format!("plans/0001-chat-room.md:{line}:")),
@@ -503,10 +452,9 @@ fn a_status_flipped_by_hand_is_not_an_approval() {
             .replace("status: draft", "status: approved")
             .replace("PLAN_APPROVED: pending", "PLAN_APPROVED: approved"),
     );
-    let r = repo.run(&["plan", "check"]);
-    assert_eq!(r.code, 1);
+    let r = repo.harness(["plan", "check"]).assert(1);
     assert!(r.stdout.starts_with("FAIL 0001  draft     plans/0001-chat-room.md\nplans/0001-chat-room.md:5:1: warning: `status: approved` is not what the approval chain records (`draft`)"), "{}", r.stdout);
-    let r = repo.run(&["task", "list"]);
+    let r = repo.harness(["task", "list"]).run();
     assert_eq!(
         r.stdout,
         "no tasks; tasks are derived from a plan when it is approved\n"
@@ -516,37 +464,37 @@ fn a_status_flipped_by_hand_is_not_an_approval() {
 #[test]
 fn tasks_complete_only_when_gates_and_scope_pass() {
     let repo = approved();
-    let r = repo.run(&["task", "list"]);
+    let r = repo.harness(["task", "list"]).run();
     assert_eq!(
         r.stdout,
         "ID      STATUS   OWNER  SUBJECT       AFTER\n0001-1  pending  dev    Chat service  -\n0001-2  pending  -      Helpers       0001-1\n"
     );
 
     // Never started: refused, nothing written.
-    let before = repo.snapshot();
-    let r = repo.run(&["task", "done", "0001-1"]);
-    assert_eq!(r.code, 2);
+    let before = snapshot(&repo);
+    let r = repo.harness(["task", "done", "0001-1"]).assert(2);
     assert_eq!(
         r.stderr,
         "plans/0001/tasks/0001-1.toml:4:1: error: cannot complete task 0001-1: it was never started\n  = hint: start it first: `harness task start 0001-1 --owner AGENT`\n"
     );
-    let r = repo.run(&["task", "start", "0001-2", "--owner", "dev"]);
-    assert_eq!(r.code, 2);
+    let r = repo
+        .harness(["task", "start", "0001-2", "--owner", "dev"])
+        .assert(2);
     assert!(
         r.stderr
             .contains("error: task 0001-2 waits for 0001-1 (pending)"),
         "{}",
         r.stderr
     );
-    let r = repo.run(&["task", "show", "0001-9"]);
-    assert_eq!(r.code, 2);
+    let r = repo.harness(["task", "show", "0001-9"]).assert(2);
     assert_eq!(
         r.stderr,
         "error: there is no task 0001-9\n  = hint: tasks of plan 0001: 0001-1, 0001-2; `harness task list` shows every task\n"
     );
     // The plan names `dev` as the owner of task 1.
-    let r = repo.run(&["task", "start", "1-1", "--owner", "planner"]);
-    assert_eq!(r.code, 2);
+    let r = repo
+        .harness(["task", "start", "1-1", "--owner", "planner"])
+        .assert(2);
     assert!(
         r.stderr.contains(
             "plans/0001-chat-room.md:35:1: error: task 0001-1 belongs to `dev`, not `planner`\n"
@@ -554,9 +502,11 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
         "{}",
         r.stderr
     );
-    assert_eq!(repo.snapshot(), before);
+    assert_eq!(snapshot(&repo), before);
 
-    let r = repo.run(&["task", "start", "1-1", "--owner", "dev"]);
+    let r = repo
+        .harness(["task", "start", "1-1", "--owner", "dev"])
+        .run();
     assert_eq!(
         (r.code, r.stdout.as_str()),
         (0, "started task 0001-1: Chat service\n"),
@@ -566,8 +516,10 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
 
     // A failing gate: the task stays in progress, the gate is named.
     repo.write("src/chat.rs", "// chat\n");
-    let r = repo.run_env(&["task", "done", "0001-1"], "GATE_EXIT", "3");
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    let r = repo
+        .harness(["task", "done", "0001-1"])
+        .env("GATE_EXIT", "3")
+        .assert(1);
     assert!(
         r.stdout
             .contains("\ngate failed: echo-gate-output-exit-gate_exit-0 (`echo gate-output; exit ${GATE_EXIT:-0}`)\n"),
@@ -579,12 +531,10 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
         "{}",
         r.stdout
     );
-    let v: serde_json::Value = serde_json::from_str(
-        &repo
-            .run(&["--format", "json", "task", "show", "0001-1"])
-            .stdout,
-    )
-    .unwrap();
+    let v = repo
+        .harness(["--format", "json", "task", "show", "0001-1"])
+        .run()
+        .json();
     assert_eq!(v["status"], "in_progress");
     let ev = &v["evidence"];
     assert_eq!(ev["passed"], false);
@@ -595,7 +545,7 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
     let log = ev["gates"][1]["log"].as_str().unwrap();
     assert!(log.starts_with(".harness/gates/"), "{log}");
     assert_eq!(
-        std::fs::read_to_string(repo.file(log)).unwrap(),
+        std::fs::read_to_string(repo.path(log)).unwrap(),
         "gate-output\n"
     );
     assert_eq!(ev["gates"][1]["passed"], false);
@@ -607,20 +557,12 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
     );
     assert_eq!(ev["scope"]["changed"], serde_json::json!(["src/chat.rs"]));
     assert_eq!(ev["dirty"], true);
-    let head = git2::Repository::open(repo.path())
-        .unwrap()
-        .head()
-        .unwrap()
-        .peel_to_commit()
-        .unwrap()
-        .id()
-        .to_string();
+    let head = repo.head();
     assert_eq!(ev["commit"], head.as_str());
 
     // A file outside the plan's Files to Change: still not done.
     repo.write("README.md", "hello\n");
-    let r = repo.run(&["task", "done", "0001-1"]);
-    assert_eq!(r.code, 1);
+    let r = repo.harness(["task", "done", "0001-1"]).assert(1);
     assert!(
         r.stdout.contains(
             "  FAIL  plan scope (2 files changed, 1 outside)\n        outside: README.md\n"
@@ -628,34 +570,37 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
         "{}",
         r.stdout
     );
-    std::fs::remove_file(repo.file("README.md")).unwrap();
+    std::fs::remove_file(repo.path("README.md")).unwrap();
 
-    let r = repo.run(&["task", "done", "0001-1"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    let r = repo.harness(["task", "done", "0001-1"]).assert(0);
     assert!(
         r.stdout.ends_with("completed task 0001-1: Chat service\n"),
         "{}",
         r.stdout
     );
-    let r = repo.run(&["plan", "list"]);
+    let r = repo.harness(["plan", "list"]).run();
     assert_eq!(
         r.stdout,
         "ID    STATE     TITLE      AGENT    DONE  PATH\n0001  approved  Chat room  planner  1/2   plans/0001-chat-room.md\n"
     );
-    let r = repo.run(&["task", "list", "--status", "completed"]);
+    let r = repo
+        .harness(["task", "list", "--status", "completed"])
+        .run();
     assert_eq!(
         r.stdout,
         "ID      STATUS     OWNER  SUBJECT       AFTER\n0001-1  completed  dev    Chat service  -\n"
     );
-    let r = repo.run(&["task", "done", "0001-1"]);
-    assert_eq!(r.code, 2);
+    repo.harness(["task", "done", "0001-1"]).assert(2);
     // The next task may start now.
     assert_eq!(
-        repo.run(&["task", "start", "0001-2", "--owner", "dev"])
+        repo.harness(["task", "start", "0001-2", "--owner", "dev"])
+            .run()
             .code,
         0
     );
-    let r = repo.run(&["task", "block", "0001-2", "--reason", "waiting for the API"]);
+    let r = repo
+        .harness(["task", "block", "0001-2", "--reason", "waiting for the API"])
+        .run();
     assert_eq!(r.stdout, "blocked task 0001-2: Helpers\n");
 }
 
@@ -670,44 +615,48 @@ fn work_stops_when_the_plan_changes_and_re_derivation_keeps_state() {
             "- [ ] Helper functions (after 1)\n- [ ] Docs",
         ),
     );
-    let before = repo.snapshot();
-    let r = repo.run(&["task", "start", "0001-1", "--owner", "dev"]);
-    assert_eq!(r.code, 2);
+    let before = snapshot(&repo);
+    let r = repo
+        .harness(["task", "start", "0001-1", "--owner", "dev"])
+        .assert(2);
     assert!(
         r.stderr
             .contains("error: plan 0001 changed since alice approved it"),
         "{}",
         r.stderr
     );
-    assert_eq!(repo.snapshot(), before);
+    assert_eq!(snapshot(&repo), before);
 
-    let r = repo.run(&["plan", "approve", "1", "--by", "alice", "--accept-changes"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = repo
+        .harness(["plan", "approve", "1", "--by", "alice", "--accept-changes"])
+        .assert(0);
     assert!(
         r.stdout.contains("tasks: 4 (3 pending, 1 stale)"),
         "{}",
         r.stdout
     );
-    let r = repo.run(&["task", "list", "--plan", "1"]);
+    let r = repo.harness(["task", "list", "--plan", "1"]).run();
     assert_eq!(
         r.stdout,
         "ID      STATUS   OWNER  SUBJECT           AFTER\n0001-1  pending  dev    Chat service      -\n0001-2  stale    -      Helpers           0001-1\n0001-3  pending  -      Helper functions  0001-1\n0001-4  pending  -      Docs              -\n"
     );
     assert_eq!(
-        repo.run(&["task", "start", "0001-1", "--owner", "dev"])
+        repo.harness(["task", "start", "0001-1", "--owner", "dev"])
+            .run()
             .code,
         0
     );
-    let r = repo.run(&["task", "start", "0001-2", "--owner", "dev"]);
-    assert_eq!(r.code, 2);
+    let r = repo
+        .harness(["task", "start", "0001-2", "--owner", "dev"])
+        .assert(2);
     assert!(r.stderr.contains("it is stale"), "{}", r.stderr);
 }
 
 #[test]
 fn twenty_concurrent_processes_lose_no_update() {
-    let repo = Repo::with_gates(&["true"]);
-    let r = repo.run(&["plan", "new", "Many", "--agent", "planner"]);
-    assert_eq!(r.code, 0);
+    let repo = repo_with_gates(&["true"]);
+    repo.harness(["plan", "new", "Many", "--agent", "planner"])
+        .assert(0);
     let path = "plans/0001-many.md";
     let text = repo.read(path);
     let start = text.find("## PLAN").unwrap();
@@ -716,24 +665,19 @@ fn twenty_concurrent_processes_lose_no_update() {
         path,
         &format!("{}## PLAN: Many\n\n### Files to Change\n- `src/**`\n\n### Tasks\n{tasks}\nPLAN_APPROVED: pending\n", &text[..start]),
     );
-    assert_eq!(repo.run(&["plan", "approve", "1", "--by", "alice"]).code, 0);
-    repo.commit("plan");
+    assert_eq!(
+        repo.harness(["plan", "approve", "1", "--by", "alice"])
+            .run()
+            .code,
+        0
+    );
+    repo.commit_all("plan");
 
     let spawn_all = |args: &dyn Fn(usize) -> Vec<String>| {
-        let children: Vec<_> = (1..=20)
-            .map(|i| {
-                let a = args(i);
-                let a: Vec<&str> = a.iter().map(String::as_str).collect();
-                repo.cmd(&a)
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
+        let children: Vec<_> = (1..=20).map(|i| repo.harness(args(i)).spawn()).collect();
         children
             .into_iter()
-            .map(|mut c| c.wait().unwrap().code().unwrap())
+            .map(|c| c.wait().status.code().unwrap())
             .collect::<Vec<_>>()
     };
     // Twenty processes race to start the same task: exactly one wins.
@@ -763,8 +707,10 @@ fn twenty_concurrent_processes_lose_no_update() {
     let codes = spawn_all(&|i| vec!["task".into(), "done".into(), format!("0001-{i}")]);
     assert!(codes.iter().all(|&c| c == 0), "{codes:?}");
 
-    let v: serde_json::Value =
-        serde_json::from_str(&repo.run(&["--format", "json", "task", "list"]).stdout).unwrap();
+    let v = repo
+        .harness(["--format", "json", "task", "list"])
+        .run()
+        .json();
     let tasks = v.as_array().unwrap();
     assert_eq!(tasks.len(), 20);
     for t in tasks {
@@ -779,7 +725,7 @@ fn twenty_concurrent_processes_lose_no_update() {
         assert_eq!(t["evidence"]["gates"][0]["name"], "true");
     }
     // No temporary file was left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(repo.file("plans/0001/tasks"))
+    let leftovers: Vec<_> = std::fs::read_dir(repo.path("plans/0001/tasks"))
         .unwrap()
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with(".harness-tmp"))
@@ -789,19 +735,17 @@ fn twenty_concurrent_processes_lose_no_update() {
 
 #[test]
 fn concurrent_plan_new_never_reuses_a_number() {
-    let repo = Repo::new();
+    let repo = new_repo();
     let children: Vec<_> = (0..10)
         .map(|i| {
-            repo.cmd(&["plan", "new", &format!("Feature {i}"), "--agent", "planner"])
-                .stdout(std::process::Stdio::piped())
+            repo.harness(["plan", "new", &format!("Feature {i}"), "--agent", "planner"])
                 .spawn()
-                .unwrap()
         })
         .collect();
     let mut paths: Vec<String> = children
         .into_iter()
         .map(|c| {
-            let out = c.wait_with_output().unwrap();
+            let out = c.wait();
             assert!(out.status.success());
             String::from_utf8(out.stdout).unwrap().trim().to_string()
         })
@@ -818,7 +762,7 @@ fn concurrent_plan_new_never_reuses_a_number() {
 
 #[test]
 fn every_command_has_help() {
-    let repo = Repo::new();
+    let repo = new_repo();
     for sub in [
         ["plan", "new"],
         ["plan", "list"],
@@ -833,8 +777,7 @@ fn every_command_has_help() {
         ["task", "block"],
         ["task", "done"],
     ] {
-        let r = repo.run(&[sub[0], sub[1], "--help"]);
-        assert_eq!(r.code, 0);
+        let r = repo.harness([sub[0], sub[1], "--help"]).assert(0);
         assert!(r.stdout.contains("Usage: harness"), "{}", r.stdout);
         assert!(
             r.stdout.lines().next().is_some_and(|l| l.len() > 20),

@@ -13,8 +13,7 @@ use harness::policy::{
 };
 use serde_json::{Value, json};
 
-mod common;
-use common::{Repo, repo_with_agents};
+use crate::common::Repo;
 
 const SCOPED: &str = "---
 name: scoped
@@ -29,7 +28,7 @@ Reviews.
 const HARNESS_TOML: &str = "[guard]\nprotected_paths = [\"migrations/**\"]\n";
 
 fn repo() -> Repo {
-    let repo = repo_with_agents(&["tests", "src/ws", "plans", "secrets", "migrations"]);
+    let repo = Repo::with_agents(&["tests", "src/ws", "plans", "secrets", "migrations"]);
     let root = &repo.root;
     fs::write(root.join("agents/scoped.md"), SCOPED).unwrap();
     fs::write(root.join("harness.toml"), HARNESS_TOML).unwrap();
