@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::Repo;
+use crate::common::{Repo, assert_contains, assert_starts_with};
 
 /// The rule ids of each commit, newest first.
 fn rules(v: &serde_json::Value) -> Vec<(String, Vec<String>)> {
@@ -193,11 +193,11 @@ fn an_agent_is_held_to_its_types_and_protected_paths() {
         .harness(["commits", "check", "--base", &base])
         .run()
         .stdout;
-    assert!(
-        text.contains(&format!(
+    assert_contains(
+        &text,
+        &format!(
             "{touched} fix: adjust a test\n  error[agent-protected-path]: agent `realtime-dev` may not change `tests/**` (agents/realtime-dev.md:9)\n    | tests/ws.rs\n"
-        )),
-        "{text}"
+        ),
     );
 }
 
@@ -236,10 +236,10 @@ fn hook_install_is_idempotent_never_clobbers_and_guards_commits() {
         .assert(0);
     assert_eq!(out.stdout, "updated .git/hooks/commit-msg\n");
     let out = repo.harness(["commits", "hook", "install"]).run();
-    assert!(out.stdout.starts_with("unchanged "), "{}", out.stdout);
+    assert_starts_with(&out.stdout, "unchanged ");
     std::fs::remove_file(&hook).unwrap();
     let out = repo.harness(["commits", "hook", "install"]).run();
-    assert!(out.stdout.starts_with("created "), "{}", out.stdout);
+    assert_starts_with(&out.stdout, "created ");
 
     // The hook runs harness: a bad message is refused, a good one passes.
     let bad = repo.git_output(&["commit", "-q", "--allow-empty", "-m", "bad message"]);
@@ -249,7 +249,7 @@ fn hook_install_is_idempotent_never_clobbers_and_guards_commits() {
         String::from_utf8_lossy(&bad.stdout),
         String::from_utf8_lossy(&bad.stderr)
     );
-    assert!(said.contains("error[header-format]"), "{said}");
+    assert_contains(&said, "error[header-format]");
     repo.git(&[
         "commit",
         "-q",
@@ -273,32 +273,22 @@ fn ci_reports_every_step_and_github_annotations() {
         .env("GITHUB_STEP_SUMMARY", &summary)
         .assert(1);
     let text = out.stdout;
-    assert!(
-        text.contains("failed  agents   1 agent(s) in 1 file(s), 1 error(s)\n"),
-        "{text}"
+    assert_contains(
+        &text,
+        "failed  agents   1 agent(s) in 1 file(s), 1 error(s)\n",
     );
-    assert!(text.contains("failed  commits  1 commit(s) in"), "{text}");
-    assert!(
-        text.contains("skipped gates    skipped (--no-gates)\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("::error file=agents/broken.md,line="),
-        "{text}"
-    );
-    assert!(
-        text.contains(&format!("::error title=commit {bad} (header-format)::oops%0Athe header is not `type(scope): description`: oops\n")),
-        "{text}"
+    assert_contains(&text, "failed  commits  1 commit(s) in");
+    assert_contains(&text, "skipped gates    skipped (--no-gates)\n");
+    assert_contains(&text, "::error file=agents/broken.md,line=");
+    assert_contains(
+        &text,
+        &format!(
+            "::error title=commit {bad} (header-format)::oops%0Athe header is not `type(scope): description`: oops\n"
+        ),
     );
     let md = std::fs::read_to_string(&summary).unwrap();
-    assert!(
-        md.starts_with("## harness ci\n\n| step | status | summary |\n"),
-        "{md}"
-    );
-    assert!(
-        md.contains(&format!("| `{bad}` | oops | `header-format` |")),
-        "{md}"
-    );
+    assert_starts_with(&md, "## harness ci\n\n| step | status | summary |\n");
+    assert_contains(&md, &format!("| `{bad}` | oops | `header-format` |"));
 }
 
 #[test]
@@ -306,8 +296,8 @@ fn init_ci_github_writes_a_workflow_once() {
     let repo = Repo::new();
     repo.harness(["init", "--ci", "github"]).assert(0);
     let wf = std::fs::read_to_string(repo.path(".github/workflows/harness.yml")).unwrap();
-    assert!(wf.contains("harness ci"), "{wf}");
-    assert!(wf.contains("fetch-depth: 0"), "{wf}");
+    assert_contains(&wf, "harness ci");
+    assert_contains(&wf, "fetch-depth: 0");
     std::fs::write(repo.path(".github/workflows/harness.yml"), "mine").unwrap();
     repo.harness(["init", "--ci", "github"]).assert(0);
     assert_eq!(
@@ -389,11 +379,9 @@ fn references_must_name_approved_unchanged_plans_as_of_the_tip() {
         .assert(0);
     repo.write("MSG", "feat: presence\n\nRefs: 0007\n");
     let out = repo.harness(["commits", "lint-msg", "MSG"]).assert(1);
-    assert!(
-        out.stdout
-            .contains("error[reference-changed]: plan `0007` changed after it was approved"),
-        "{}",
-        out.stdout
+    assert_contains(
+        &out.stdout,
+        "error[reference-changed]: plan `0007` changed after it was approved",
     );
 
     // ci lists the referenced plans and fails the plans step.
@@ -401,10 +389,9 @@ fn references_must_name_approved_unchanged_plans_as_of_the_tip() {
     let out = repo
         .harness(["ci", "--no-gates", "--base", &base])
         .assert(1);
-    assert!(
-        out.stdout.contains("failed  plans    4 plan(s) referenced (0007, 0008, 0009, 0042); 4 commit(s) name a plan that is not approved and unchanged\n"),
-        "{}",
-        out.stdout
+    assert_contains(
+        &out.stdout,
+        "failed  plans    4 plan(s) referenced (0007, 0008, 0009, 0042); 4 commit(s) name a plan that is not approved and unchanged\n",
     );
 }
 
@@ -448,11 +435,9 @@ fn an_agent_may_change_only_its_plans_files() {
     );
     assert_eq!(v["commits"][1]["violations"][0]["part"], "src/other.rs");
     let out = repo.harness(["ci", "--no-gates", "--base", &base]).run();
-    assert!(
-        out.stdout
-            .contains("failed  scope    2 commit(s) by agents, 1 out of scope\n"),
-        "{}",
-        out.stdout
+    assert_contains(
+        &out.stdout,
+        "failed  scope    2 commit(s) by agents, 1 out of scope\n",
     );
 }
 
@@ -465,15 +450,9 @@ fn ci_runs_the_quality_gates_unless_told_not_to() {
     repo.commit(&[("a", "1")], "feat: a");
     let out = repo.harness(["ci", "--base", &base]).assert(1);
     let text = out.stdout;
-    assert!(
-        text.contains("gate broken: `exit 3` failed (exit 3)\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("failed  gates    1 of 2 gate(s) failed: broken\n"),
-        "{text}"
-    );
-    assert!(text.contains("ok      commits  1 commit(s) in"), "{text}");
+    assert_contains(&text, "gate broken: `exit 3` failed (exit 3)\n");
+    assert_contains(&text, "failed  gates    1 of 2 gate(s) failed: broken\n");
+    assert_contains(&text, "ok      commits  1 commit(s) in");
     let out = repo
         .harness(["ci", "--base", &base, "--no-gates", "--format", "json"])
         .assert(0);

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{Repo, manifest_dir};
+use crate::common::{Repo, assert_contains, manifest_dir};
 
 /// A temporary repository holding `files`, nothing committed.
 fn project(files: &[(&str, &str)]) -> Repo {
@@ -451,7 +451,7 @@ fn junit_output_has_the_shape_ci_tools_read() {
         ]
     );
     // Output is escaped and stripped of colour codes.
-    assert!(texts.contains("&lt;bad&gt; &amp; red"), "{texts}");
+    assert_contains(&texts, "&lt;bad&gt; &amp; red");
     assert!(!xml.contains('\u{1b}'));
 }
 

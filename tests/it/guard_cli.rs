@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::common::{Repo, Run};
+use crate::common::{Repo, Run, assert_contains, assert_starts_with};
 
 fn repo() -> Repo {
     Repo::with_agents(&["tests", "src", "plans"])
@@ -86,22 +86,13 @@ fn fails_closed_on_bad_input_and_bad_agent_files() {
     let r = repo();
     let out = r.harness(["guard"]).stdin("{\"tool_name\": ").assert(2);
     assert_eq!(out.stdout, "");
-    assert!(
-        out.stderr
-            .starts_with("<stdin>:1:14: error: not a PreToolUse event"),
-        "{}",
-        out.stderr
-    );
+    assert_starts_with(&out.stderr, "<stdin>:1:14: error: not a PreToolUse event");
 
     let out = r
         .harness(["guard"])
         .stdin("{\"tool_name\": \"Edit\"}")
         .assert(2);
-    assert!(
-        out.stderr.contains("missing field `tool_input`"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "missing field `tool_input`");
 
     let post = event(&r.root, "Edit", json!({"file_path": "a"}), None)
         .replace("\"PreToolUse\"", "\"PostToolUse\"");
@@ -123,11 +114,7 @@ fn fails_closed_on_bad_input_and_bad_agent_files() {
         Some("broken"),
     );
     let out = r.harness(["guard"]).stdin(e).assert(2);
-    assert!(
-        out.stderr.starts_with("agents/broken.md:"),
-        "{}",
-        out.stderr
-    );
+    assert_starts_with(&out.stderr, "agents/broken.md:");
     assert_eq!(out.stdout, "");
 
     // A named agent that does not exist is a configuration error.
@@ -136,11 +123,7 @@ fn fails_closed_on_bad_input_and_bad_agent_files() {
         .harness(["guard", "--agent", "realtime-dve"])
         .stdin(e)
         .assert(2);
-    assert!(
-        out.stderr.contains("did you mean `realtime-dev`?"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "did you mean `realtime-dev`?");
 }
 
 #[test]
@@ -270,11 +253,9 @@ fn guard_explain_and_policy_test_print_the_decision() {
         Some("realtime-dev"),
     );
     let out = r.harness(["guard", "--explain"]).stdin(e).assert(1);
-    assert!(
-        out.stdout
-            .starts_with("deny: harness denies `Bash` writing `tests/a.rs`"),
-        "{}",
-        out.stdout
+    assert_starts_with(
+        &out.stdout,
+        "deny: harness denies `Bash` writing `tests/a.rs`",
     );
 }
 
@@ -295,18 +276,15 @@ fn install_claude_writes_merges_and_detects_drift() {
     // --dry-run shows a diff and writes nothing.
     let out = r.harness(["install", "claude", "--dry-run"]).assert(0);
     let diff = out.stdout;
-    assert!(
-        diff.contains("--- /dev/null\n+++ b/.claude/agents/realtime-dev.md\n"),
-        "{diff}"
+    assert_contains(
+        &diff,
+        "--- /dev/null\n+++ b/.claude/agents/realtime-dev.md\n",
     );
-    assert!(
-        diff.contains("--- a/.claude/settings.json\n+++ b/.claude/settings.json\n"),
-        "{diff}"
+    assert_contains(
+        &diff,
+        "--- a/.claude/settings.json\n+++ b/.claude/settings.json\n",
     );
-    assert!(
-        diff.contains("+            \"command\": \"harness guard\""),
-        "{diff}"
-    );
+    assert_contains(&diff, "+            \"command\": \"harness guard\"");
     assert!(!r.root.join(".claude/agents").exists());
     assert_eq!(fs::read_to_string(&settings).unwrap(), before);
 
@@ -358,11 +336,7 @@ fn install_claude_writes_merges_and_detects_drift() {
     )
     .unwrap();
     let out = r.harness(["install", "claude", "--check"]).assert(1);
-    assert!(
-        out.stdout.contains("-model: sonnet\n+model: opus\n"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "-model: sonnet\n+model: opus\n");
 }
 
 #[test]
@@ -372,7 +346,10 @@ fn install_claude_never_clobbers_a_users_files() {
     let mine = "---\nname: realtime-dev\ndescription: mine\n---\n";
     fs::write(r.root.join(".claude/agents/realtime-dev.md"), mine).unwrap();
     let out = r.harness(["install", "claude"]).assert(2);
-    assert!(out.stderr.starts_with(".claude/agents/realtime-dev.md:1:1: error: `.claude/agents/realtime-dev.md` exists and was not written by harness"), "{}", out.stderr);
+    assert_starts_with(
+        &out.stderr,
+        ".claude/agents/realtime-dev.md:1:1: error: `.claude/agents/realtime-dev.md` exists and was not written by harness",
+    );
     assert_eq!(
         fs::read_to_string(r.root.join(".claude/agents/realtime-dev.md")).unwrap(),
         mine
@@ -382,11 +359,9 @@ fn install_claude_never_clobbers_a_users_files() {
     fs::remove_file(r.root.join(".claude/agents/realtime-dev.md")).unwrap();
     fs::write(r.root.join(".claude/settings.json"), "{\"hooks\": [}").unwrap();
     let out = r.harness(["install", "claude"]).assert(2);
-    assert!(
-        out.stderr
-            .starts_with(".claude/settings.json:1:12: error: not valid JSON"),
-        "{}",
-        out.stderr
+    assert_starts_with(
+        &out.stderr,
+        ".claude/settings.json:1:12: error: not valid JSON",
     );
     assert!(!r.root.join(".claude/agents/realtime-dev.md").exists());
 }
@@ -493,6 +468,6 @@ fn the_plan_gate_follows_the_real_plan_store() {
     r.harness(["task", "block", "0001-1", "--reason", "waiting on design"])
         .assert(0);
     let task = fs::read_to_string(r.root.join("plans/0001/tasks/0001-1.toml")).unwrap();
-    assert!(task.contains("status = \"in_progress\""), "{task}");
+    assert_contains(&task, "status = \"in_progress\"");
     assert_eq!(guard("src/ws/presence.rs", None), no_plan);
 }

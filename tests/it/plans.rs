@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::common::{NOW, Repo, files_under};
+use crate::common::{
+    NOW, Repo, assert_contains, assert_ends_with, assert_starts_with, files_under,
+};
 
 /// A git repository with a planner agent, a dev agent whose gates are
 /// `gates`, one commit, and nothing else.
@@ -111,11 +113,11 @@ fn plan_new_numbers_plans_and_renders_the_template() {
         .run();
     assert_eq!((r.code, r.stdout.as_str()), (0, "plans/0002-presence.md\n"));
     let text = repo.read("plans/0002-presence.md");
-    assert!(
-        text.starts_with(&format!(
+    assert_starts_with(
+        &text,
+        &format!(
             "---\nid: 2\ntitle: \"Presence!\"\nagent: \"planner\"\nstatus: draft\ncreated: \"{NOW}\"\n---\n## PLAN: Presence!\n"
-        )),
-        "{text}"
+        ),
     );
     assert!(text.ends_with("PLAN_APPROVED: pending\n"));
 
@@ -160,22 +162,15 @@ fn an_agents_own_template_makes_a_fresh_plan_approvable_with_a_warning() {
         .run();
     assert_eq!(r.stdout, "plans/0001-presence-channel.md\n");
     let text = repo.read("plans/0001-presence-channel.md");
-    assert!(text.contains("\n## PLAN: Presence channel\n"), "{text}");
-    assert!(
-        text.contains("```yaml realtime\ntransport: websocket\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("### Files to Change\n- `{path}`: {why}\n"),
-        "{text}"
-    );
+    assert_contains(&text, "\n## PLAN: Presence channel\n");
+    assert_contains(&text, "```yaml realtime\ntransport: websocket\n");
+    assert_contains(&text, "### Files to Change\n- `{path}`: {why}\n");
     let r = repo
         .harness(["plan", "approve", "1", "--by", "alice"])
         .assert(0);
-    assert!(
-        r.stdout.starts_with("plans/0001-presence-channel.md:11:1: warning: the plan still holds 18 template placeholders such as `{The real-time behaviour being added, and why}`\n"),
-        "{}",
-        r.stdout
+    assert_starts_with(
+        &r.stdout,
+        "plans/0001-presence-channel.md:11:1: warning: the plan still holds 18 template placeholders such as `{The real-time behaviour being added, and why}`\n",
     );
 }
 
@@ -189,21 +184,15 @@ fn a_template_that_does_not_render_is_located_in_the_agent_file() {
     let r = repo
         .harness(["plan", "new", "X", "--agent", "broken"])
         .assert(2);
-    assert!(
-        r.stderr
-            .starts_with("agents/broken.md:10:1: error: the plan template does not render: "),
-        "{}",
-        r.stderr
+    assert_starts_with(
+        &r.stderr,
+        "agents/broken.md:10:1: error: the plan template does not render: ",
     );
     assert!(!repo.path("plans").exists());
     let r = repo
         .harness(["plan", "new", "X", "--agent", "nobody"])
         .assert(2);
-    assert!(
-        r.stderr.starts_with("error: no agent is called `nobody`\n"),
-        "{}",
-        r.stderr
-    );
+    assert_starts_with(&r.stderr, "error: no agent is called `nobody`\n");
 }
 
 #[test]
@@ -246,20 +235,17 @@ fn approval_binds_to_content_and_re_approval_chains() {
     let expected_head = format!(
         "FAIL 0001  changed   plans/0001-chat-room.md\nplans/0001-chat-room.md:{line}:1: error: plan 0001 changed since alice approved it at {NOW}\n"
     );
-    assert!(r.stdout.starts_with(&expected_head), "{}", r.stdout);
-    assert!(
-        r.stdout.contains(&format!(
+    assert_starts_with(&r.stdout, &expected_head);
+    assert_contains(
+        &r.stdout,
+        &format!(
             "--- plans/0001-chat-room.md (approved by alice at {NOW}, {})\n",
             &hash[..19]
-        )),
-        "{}",
-        r.stdout
+        ),
     );
-    assert!(
-        r.stdout
-            .contains("\n ### Context\n-Members chat in a room.\n+Members chat in a room!\n \n"),
-        "{}",
-        r.stdout
+    assert_contains(
+        &r.stdout,
+        "\n ### Context\n-Members chat in a room.\n+Members chat in a room!\n \n",
     );
     let d = repo.harness(["plan", "diff", "1"]).assert(0);
     assert!(r.stdout.ends_with(&d.stdout), "{}\n{}", r.stdout, d.stdout);
@@ -288,11 +274,7 @@ fn approval_binds_to_content_and_re_approval_chains() {
     let r = repo
         .harness(["plan", "approve", "1", "--by", "bob", "--accept-changes"])
         .assert(0);
-    assert!(
-        r.stdout.contains("approval chain: 2 records"),
-        "{}",
-        r.stdout
-    );
+    assert_contains(&r.stdout, "approval chain: 2 records");
     assert_eq!(repo.harness(["plan", "check"]).run().code, 0);
     let v = repo
         .harness(["--format", "json", "plan", "show", "1"])
@@ -322,11 +304,7 @@ fn bad_decisions_are_refused_and_change_nothing() {
     let r = repo
         .harness(["plan", "approve", "1", "--by", "Planner"])
         .assert(2);
-    assert!(
-        r.stderr.starts_with("error: `Planner` is an agent"),
-        "{}",
-        r.stderr
-    );
+    assert_starts_with(&r.stderr, "error: `Planner` is an agent");
     let r = repo
         .harness(["plan", "approve", "9", "--by", "alice"])
         .assert(2);
@@ -369,11 +347,9 @@ fn bad_decisions_are_refused_and_change_nothing() {
             .ends_with("\nPLAN_APPROVED: rejected\n")
     );
     let r = repo.harness(["plan", "check", "1"]).assert(1);
-    assert!(
-        r.stdout
-            .contains("error: plan 0001 was rejected by carol: too broad\n"),
-        "{}",
-        r.stdout
+    assert_contains(
+        &r.stdout,
+        "error: plan 0001 was rejected by carol: too broad\n",
     );
 }
 
@@ -413,11 +389,7 @@ fn invalid_plans_are_located_and_not_approved() {
         let r = repo
             .harness(["plan", "approve", "1", "--by", "alice"])
             .assert(2);
-        assert!(
-            r.stderr.starts_with("plans/0001-chat-room.md:"),
-            "{}",
-            r.stderr
-        );
+        assert_starts_with(&r.stderr, "plans/0001-chat-room.md:");
         assert!(r.stderr.contains(message), "{message}: {}", r.stderr);
         assert_eq!(snapshot(&repo), before, "{message}");
     }
@@ -434,12 +406,7 @@ fn invalid_plans_are_located_and_not_approved() {
     let r = repo
         .harness(["plan", "approve", "1", "--by", "alice"])
         .run();
-    assert!(
-        r.stderr
-            .starts_with(&format!("plans/0001-chat-room.md:{line}:")),
-        "{}",
-        r.stderr
-    );
+    assert_starts_with(&r.stderr, &format!("plans/0001-chat-room.md:{line}:"));
 }
 
 #[test]
@@ -453,7 +420,10 @@ fn a_status_flipped_by_hand_is_not_an_approval() {
             .replace("PLAN_APPROVED: pending", "PLAN_APPROVED: approved"),
     );
     let r = repo.harness(["plan", "check"]).assert(1);
-    assert!(r.stdout.starts_with("FAIL 0001  draft     plans/0001-chat-room.md\nplans/0001-chat-room.md:5:1: warning: `status: approved` is not what the approval chain records (`draft`)"), "{}", r.stdout);
+    assert_starts_with(
+        &r.stdout,
+        "FAIL 0001  draft     plans/0001-chat-room.md\nplans/0001-chat-room.md:5:1: warning: `status: approved` is not what the approval chain records (`draft`)",
+    );
     let r = repo.harness(["task", "list"]).run();
     assert_eq!(
         r.stdout,
@@ -480,12 +450,7 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
     let r = repo
         .harness(["task", "start", "0001-2", "--owner", "dev"])
         .assert(2);
-    assert!(
-        r.stderr
-            .contains("error: task 0001-2 waits for 0001-1 (pending)"),
-        "{}",
-        r.stderr
-    );
+    assert_contains(&r.stderr, "error: task 0001-2 waits for 0001-1 (pending)");
     let r = repo.harness(["task", "show", "0001-9"]).assert(2);
     assert_eq!(
         r.stderr,
@@ -495,12 +460,9 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
     let r = repo
         .harness(["task", "start", "1-1", "--owner", "planner"])
         .assert(2);
-    assert!(
-        r.stderr.contains(
-            "plans/0001-chat-room.md:35:1: error: task 0001-1 belongs to `dev`, not `planner`\n"
-        ),
-        "{}",
-        r.stderr
+    assert_contains(
+        &r.stderr,
+        "plans/0001-chat-room.md:35:1: error: task 0001-1 belongs to `dev`, not `planner`\n",
     );
     assert_eq!(snapshot(&repo), before);
 
@@ -520,16 +482,13 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
         .harness(["task", "done", "0001-1"])
         .env("GATE_EXIT", "3")
         .assert(1);
-    assert!(
-        r.stdout
-            .contains("\ngate failed: echo-gate-output-exit-gate_exit-0 (`echo gate-output; exit ${GATE_EXIT:-0}`)\n"),
-        "{}",
-        r.stdout
+    assert_contains(
+        &r.stdout,
+        "\ngate failed: echo-gate-output-exit-gate_exit-0 (`echo gate-output; exit ${GATE_EXIT:-0}`)\n",
     );
-    assert!(
-        r.stdout.contains("\n  | gate-output\nnot done: task 0001-1 stays in_progress (gate failed: echo-gate-output-exit-gate_exit-0)\n"),
-        "{}",
-        r.stdout
+    assert_contains(
+        &r.stdout,
+        "\n  | gate-output\nnot done: task 0001-1 stays in_progress (gate failed: echo-gate-output-exit-gate_exit-0)\n",
     );
     let v = repo
         .harness(["--format", "json", "task", "show", "0001-1"])
@@ -543,7 +502,7 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
     assert_eq!(ev["gates"][0]["exit_code"], 0);
     assert_eq!(ev["gates"][1]["exit_code"], 3);
     let log = ev["gates"][1]["log"].as_str().unwrap();
-    assert!(log.starts_with(".harness/gates/"), "{log}");
+    assert_starts_with(log, ".harness/gates/");
     assert_eq!(
         std::fs::read_to_string(repo.path(log)).unwrap(),
         "gate-output\n"
@@ -563,21 +522,14 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
     // A file outside the plan's Files to Change: still not done.
     repo.write("README.md", "hello\n");
     let r = repo.harness(["task", "done", "0001-1"]).assert(1);
-    assert!(
-        r.stdout.contains(
-            "  FAIL  plan scope (2 files changed, 1 outside)\n        outside: README.md\n"
-        ),
-        "{}",
-        r.stdout
+    assert_contains(
+        &r.stdout,
+        "  FAIL  plan scope (2 files changed, 1 outside)\n        outside: README.md\n",
     );
     std::fs::remove_file(repo.path("README.md")).unwrap();
 
     let r = repo.harness(["task", "done", "0001-1"]).assert(0);
-    assert!(
-        r.stdout.ends_with("completed task 0001-1: Chat service\n"),
-        "{}",
-        r.stdout
-    );
+    assert_ends_with(&r.stdout, "completed task 0001-1: Chat service\n");
     let r = repo.harness(["plan", "list"]).run();
     assert_eq!(
         r.stdout,
@@ -619,22 +571,16 @@ fn work_stops_when_the_plan_changes_and_re_derivation_keeps_state() {
     let r = repo
         .harness(["task", "start", "0001-1", "--owner", "dev"])
         .assert(2);
-    assert!(
-        r.stderr
-            .contains("error: plan 0001 changed since alice approved it"),
-        "{}",
-        r.stderr
+    assert_contains(
+        &r.stderr,
+        "error: plan 0001 changed since alice approved it",
     );
     assert_eq!(snapshot(&repo), before);
 
     let r = repo
         .harness(["plan", "approve", "1", "--by", "alice", "--accept-changes"])
         .assert(0);
-    assert!(
-        r.stdout.contains("tasks: 4 (3 pending, 1 stale)"),
-        "{}",
-        r.stdout
-    );
+    assert_contains(&r.stdout, "tasks: 4 (3 pending, 1 stale)");
     let r = repo.harness(["task", "list", "--plan", "1"]).run();
     assert_eq!(
         r.stdout,
@@ -649,7 +595,7 @@ fn work_stops_when_the_plan_changes_and_re_derivation_keeps_state() {
     let r = repo
         .harness(["task", "start", "0001-2", "--owner", "dev"])
         .assert(2);
-    assert!(r.stderr.contains("it is stale"), "{}", r.stderr);
+    assert_contains(&r.stderr, "it is stale");
 }
 
 #[test]
@@ -778,7 +724,7 @@ fn every_command_has_help() {
         ["task", "done"],
     ] {
         let r = repo.harness([sub[0], sub[1], "--help"]).assert(0);
-        assert!(r.stdout.contains("Usage: harness"), "{}", r.stdout);
+        assert_contains(&r.stdout, "Usage: harness");
         assert!(
             r.stdout.lines().next().is_some_and(|l| l.len() > 20),
             "{sub:?}: {}",

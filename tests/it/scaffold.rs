@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::common::{Repo, files_under, harness, manifest_dir};
+use crate::common::{Repo, assert_contains, assert_ends_with, files_under, harness, manifest_dir};
 
 /// The golden example is exactly what the approved plan generates.
 #[test]
@@ -49,9 +49,9 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
         ) || listed.contains(&format!("{}", overrides.join("README.md.tera").display())),
         "{listed}"
     );
-    assert!(
-        listed.contains("src/hub.rs           src/hub.rs.tera           built-in"),
-        "{listed}"
+    assert_contains(
+        &listed,
+        "src/hub.rs           src/hub.rs.tera           built-in",
     );
 
     p.harness(["scaffold", "new", "demo", "--out", "svc"])
@@ -67,10 +67,7 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
     );
     let manifest = std::fs::read_to_string(svc.join(".harness-scaffold.json")).unwrap();
     let readme_hash = harness::scaffold::render::sha256(b"# demo\n");
-    assert!(
-        manifest.contains(&format!("\"README.md\": \"{readme_hash}\"")),
-        "{manifest}"
-    );
+    assert_contains(&manifest, &format!("\"README.md\": \"{readme_hash}\""));
 
     // The template changes and the user edits another file.
     std::fs::write(overrides.join("README.md.tera"), "# {{ service }} v2\n").unwrap();
@@ -98,11 +95,11 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
         .harness(["scaffold", "new", "demo", "--out", "svc", "--dry-run"])
         .run()
         .stdout;
-    assert!(
-        diff.contains("--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# demo\n+# demo v2\n"),
-        "{diff}"
+    assert_contains(
+        &diff,
+        "--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# demo\n+# demo v2\n",
     );
-    assert!(diff.contains("-// mine\n"), "{diff}");
+    assert_contains(&diff, "-// mine\n");
     assert_eq!(
         std::fs::read_to_string(svc.join("README.md")).unwrap(),
         "# demo\n",
@@ -118,11 +115,9 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
     assert!(!std::fs::read_to_string(&lib).unwrap().contains("// mine"));
 
     let run = p.harness(["scaffold", "new", "demo", "--out", "svc"]).run();
-    assert!(
-        run.stdout
-            .ends_with("0 created, 0 updated, 0 removed, 18 unchanged\n"),
-        "{}",
-        run.stdout
+    assert_ends_with(
+        &run.stdout,
+        "0 created, 0 updated, 0 removed, 18 unchanged\n",
     );
 }
 
@@ -137,11 +132,7 @@ fn a_plan_that_is_not_approved_is_refused_and_nothing_written() {
     let run = p
         .harness(["scaffold", "--plan", "1", "--out", "svc"])
         .assert(2);
-    assert!(
-        run.stderr.contains("error: plan 0001 is not approved"),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, "error: plan 0001 is not approved");
     assert!(!dir.join("svc").exists());
 }
 
@@ -149,11 +140,7 @@ fn a_plan_that_is_not_approved_is_refused_and_nothing_written() {
 fn usage_errors_exit_2() {
     let p = project();
     let run = p.harness(["scaffold", "--plan", "1"]).assert(2);
-    assert!(
-        run.stderr.contains("needs `--plan ID --out DIR`"),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, "needs `--plan ID --out DIR`");
     let run = p
         .harness(["scaffold", "new", "Bad_Name", "--out", "x"])
         .assert(2);

@@ -372,3 +372,27 @@ pub fn clean_wrapper(dir: &Path) -> PathBuf {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
 }
+
+/// Fails, showing `text`, unless it contains `part`.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "expected {part:?} in:\n{text}");
+}
+
+/// Fails, showing `text`, unless it starts with `head`.
+#[track_caller]
+pub fn assert_starts_with(text: &str, head: &str) {
+    assert!(
+        text.starts_with(head),
+        "expected {head:?} at the start of:\n{text}"
+    );
+}
+
+/// Fails, showing `text`, unless it ends with `tail`.
+#[track_caller]
+pub fn assert_ends_with(text: &str, tail: &str) {
+    assert!(
+        text.ends_with(tail),
+        "expected {tail:?} at the end of:\n{text}"
+    );
+}
