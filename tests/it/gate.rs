@@ -207,7 +207,7 @@ fn ctrl_c_stops_every_gate_and_leaves_no_process() {
         nix::sys::signal::Signal::SIGINT,
     )
     .unwrap();
-    let out = crate::common::Run::from(child.wait());
+    let out = child.wait();
     assert!(start.elapsed() < Duration::from_secs(5));
     assert_eq!(out.code, 130, "{}", out.stderr);
     let report = out.json();

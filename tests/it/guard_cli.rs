@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::common::{Repo, Run, assert_contains, assert_starts_with};
+use crate::common::{Repo, assert_contains, assert_starts_with};
 
 fn repo() -> Repo {
     Repo::with_agents(&["tests", "src", "plans"])
@@ -139,7 +139,6 @@ fn the_acting_agent_follows_the_documented_precedence() {
     };
     let plan_mode = "agents/realtime-engineer.md:12: permissionMode: plan";
     let gated = "agents/realtime-dev.md:3:";
-    let reason = |o: &Run| o.stdout.clone();
 
     // agent_type beats the flag and the environment.
     let out = r
@@ -147,21 +146,21 @@ fn the_acting_agent_follows_the_documented_precedence() {
         .stdin(write(Some("realtime-engineer")))
         .env("HARNESS_AGENT", "realtime-dev")
         .run();
-    assert!(reason(&out).contains(plan_mode), "{}", reason(&out));
+    assert_contains(&out.stdout, plan_mode);
     // The flag beats the environment.
     let out = r
         .harness(["guard", "--agent", "realtime-engineer"])
         .stdin(write(None))
         .env("HARNESS_AGENT", "realtime-dev")
         .run();
-    assert!(reason(&out).contains(plan_mode), "{}", reason(&out));
+    assert_contains(&out.stdout, plan_mode);
     // The environment alone.
     let out = r
         .harness(["guard"])
         .stdin(write(None))
         .env("HARNESS_AGENT", "realtime-dev")
         .run();
-    assert!(reason(&out).contains(gated), "{}", reason(&out));
+    assert_contains(&out.stdout, gated);
     // A built-in subagent with no definition falls through to the default.
     fs::write(
         r.root.join("harness.toml"),
@@ -172,7 +171,7 @@ fn the_acting_agent_follows_the_documented_precedence() {
         .harness(["guard"])
         .stdin(write(Some("general-purpose")))
         .run();
-    assert!(reason(&out).contains(plan_mode), "{}", reason(&out));
+    assert_contains(&out.stdout, plan_mode);
     // No agent at all: only project rules, and there are none here.
     fs::write(
         r.root.join("harness.toml"),

@@ -150,7 +150,7 @@ fn plan_new_numbers_plans_and_renders_the_template() {
 #[test]
 fn an_agents_own_template_makes_a_fresh_plan_approvable_with_a_warning() {
     let repo = new_repo();
-    assert_eq!(repo.harness(["init"]).run().code, 0);
+    repo.harness(["init"]).assert(0);
     let r = repo
         .harness([
             "plan",
@@ -217,7 +217,7 @@ fn approval_binds_to_content_and_re_approval_chains() {
     );
     assert!(text.contains("\nstatus: approved\n"));
     assert!(text.ends_with("\nPLAN_APPROVED: approved\n"));
-    assert_eq!(repo.harness(["plan", "check"]).run().code, 0);
+    repo.harness(["plan", "check"]).assert(0);
     let r = repo.harness(["plan", "check", "1"]).run();
     assert_eq!(r.stdout, "ok   0001  approved  plans/0001-chat-room.md\n");
 
@@ -275,7 +275,7 @@ fn approval_binds_to_content_and_re_approval_chains() {
         .harness(["plan", "approve", "1", "--by", "bob", "--accept-changes"])
         .assert(0);
     assert_contains(&r.stdout, "approval chain: 2 records");
-    assert_eq!(repo.harness(["plan", "check"]).run().code, 0);
+    repo.harness(["plan", "check"]).assert(0);
     let v = repo
         .harness(["--format", "json", "plan", "show", "1"])
         .run()
@@ -314,12 +314,8 @@ fn bad_decisions_are_refused_and_change_nothing() {
     );
     assert_eq!(snapshot(&repo), before);
 
-    assert_eq!(
-        repo.harness(["plan", "approve", "1", "--by", "alice"])
-            .run()
-            .code,
-        0
-    );
+    repo.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
     let before = snapshot(&repo);
     let r = repo
         .harness(["plan", "approve", "1", "--by", "alice"])
@@ -544,12 +540,8 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
     );
     repo.harness(["task", "done", "0001-1"]).assert(2);
     // The next task may start now.
-    assert_eq!(
-        repo.harness(["task", "start", "0001-2", "--owner", "dev"])
-            .run()
-            .code,
-        0
-    );
+    repo.harness(["task", "start", "0001-2", "--owner", "dev"])
+        .assert(0);
     let r = repo
         .harness(["task", "block", "0001-2", "--reason", "waiting for the API"])
         .run();
@@ -586,12 +578,8 @@ fn work_stops_when_the_plan_changes_and_re_derivation_keeps_state() {
         r.stdout,
         "ID      STATUS   OWNER  SUBJECT           AFTER\n0001-1  pending  dev    Chat service      -\n0001-2  stale    -      Helpers           0001-1\n0001-3  pending  -      Helper functions  0001-1\n0001-4  pending  -      Docs              -\n"
     );
-    assert_eq!(
-        repo.harness(["task", "start", "0001-1", "--owner", "dev"])
-            .run()
-            .code,
-        0
-    );
+    repo.harness(["task", "start", "0001-1", "--owner", "dev"])
+        .assert(0);
     let r = repo
         .harness(["task", "start", "0001-2", "--owner", "dev"])
         .assert(2);
@@ -611,19 +599,15 @@ fn twenty_concurrent_processes_lose_no_update() {
         path,
         &format!("{}## PLAN: Many\n\n### Files to Change\n- `src/**`\n\n### Tasks\n{tasks}\nPLAN_APPROVED: pending\n", &text[..start]),
     );
-    assert_eq!(
-        repo.harness(["plan", "approve", "1", "--by", "alice"])
-            .run()
-            .code,
-        0
-    );
+    repo.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
     repo.commit_all("plan");
 
     let spawn_all = |args: &dyn Fn(usize) -> Vec<String>| {
         let children: Vec<_> = (1..=20).map(|i| repo.harness(args(i)).spawn()).collect();
         children
             .into_iter()
-            .map(|c| c.wait().status.code().unwrap())
+            .map(|c| c.wait().code)
             .collect::<Vec<_>>()
     };
     // Twenty processes race to start the same task: exactly one wins.
@@ -692,8 +676,8 @@ fn concurrent_plan_new_never_reuses_a_number() {
         .into_iter()
         .map(|c| {
             let out = c.wait();
-            assert!(out.status.success());
-            String::from_utf8(out.stdout).unwrap().trim().to_string()
+            assert_eq!(out.code, 0, "{}", out.stderr);
+            out.stdout.trim().to_string()
         })
         .collect();
     paths.sort();

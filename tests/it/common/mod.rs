@@ -110,8 +110,7 @@ impl Harness {
 
     /// Runs to the end, whatever the exit status.
     pub fn run(self) -> Run {
-        let running = self.spawn();
-        Run::from(running.wait())
+        self.spawn().wait()
     }
 
     /// Runs to the end; the test fails, showing both streams, unless the
@@ -158,8 +157,8 @@ impl Running {
         self.child.id()
     }
 
-    pub fn wait(self) -> Output {
-        self.child.wait_with_output().unwrap()
+    pub fn wait(self) -> Run {
+        Run::from(self.child.wait_with_output().unwrap())
     }
 }
 
