@@ -1,76 +1,9 @@
 //! `harness commits` and `harness ci` on real repositories in temporary
-//! directories, built with the `git` command line.
+//! directories; branches, merges and hooks go through the `git` command line.
 
-mod common;
-use common::{json, stdout};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-const BIN: &str = env!("CARGO_BIN_EXE_harness");
-
-struct Repo {
-    dir: tempfile::TempDir,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let repo = Repo {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(self.path())
-            .env("GIT_AUTHOR_NAME", "A")
-            .env("GIT_AUTHOR_EMAIL", "a@example.com")
-            .env("GIT_COMMITTER_NAME", "A")
-            .env("GIT_COMMITTER_EMAIL", "a@example.com")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", self.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    /// Commits `files` with `message`; returns the short sha.
-    fn commit(&self, files: &[(&str, &str)], message: &str) -> String {
-        for (rel, text) in files {
-            self.write(rel, text);
-            self.git(&["add", rel]);
-        }
-        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
-        self.git(&["rev-parse", "--short=7", "HEAD"])
-    }
-
-    fn harness(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(args)
-            .current_dir(self.path())
-            .env("NO_COLOR", "1")
-            .env_remove("GITHUB_ACTIONS")
-            .output()
-            .unwrap()
-    }
-}
+use crate::common::{Repo, assert_contains, assert_starts_with};
 
 /// The rule ids of each commit, newest first.
 fn rules(v: &serde_json::Value) -> Vec<(String, Vec<String>)> {
@@ -100,23 +33,25 @@ fn check_reports_each_failing_commit_with_rule_and_part() {
     let base = repo.commit(&[("a", "1")], "chore: start");
     let bad = repo.commit(&[("b", "1")], "feature: add b.");
     repo.commit(&[("c", "1")], "fix(c): add c");
-    let out = repo.harness(&["commits", "check", "--base", &base]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = repo
+        .harness(["commits", "check", "--base", &base])
+        .assert(1);
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         format!(
             "{bad} feature: add b.\n  error[type-enum]: `feature` is not an allowed type (build, chore, ci, docs, feat, fix, perf, refactor, revert, style, test)\n    | feature\n    = hint: did you mean `feat`?\n  error[subject-full-stop]: the description must not end with a full stop\n    | add b.\nfailed: 2 commit(s) in {base}..HEAD: 1 failed, 0 ignored\n"
         )
     );
-    let out = repo.harness(&[
-        "commits",
-        "check",
-        &format!("{bad}..HEAD"),
-        "--format",
-        "json",
-    ]);
-    assert_eq!(out.status.code(), Some(0));
-    let v = json(&out);
+    let out = repo
+        .harness([
+            "commits",
+            "check",
+            &format!("{bad}..HEAD"),
+            "--format",
+            "json",
+        ])
+        .assert(0);
+    let v = out.json();
     assert_eq!(v["checked"], 1);
     assert_eq!(v["commits"][0]["ok"], true);
 }
@@ -127,9 +62,10 @@ fn default_base_is_the_merge_base_with_the_default_branch() {
     repo.commit(&[("a", "1")], "not conventional on main");
     repo.git(&["checkout", "-q", "-b", "topic"]);
     repo.commit(&[("b", "1")], "feat: on the topic branch");
-    let out = repo.harness(&["commits", "check", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let v = json(&out);
+    let out = repo
+        .harness(["commits", "check", "--format", "json"])
+        .assert(0);
+    let v = out.json();
     assert_eq!(v["range"], "merge base with main..HEAD");
     assert_eq!(v["checked"], 1);
 }
@@ -150,22 +86,26 @@ fn merges_are_ignored_and_first_parent_skips_the_branch() {
         "Merge branch 'side'",
         "side",
     ]);
-    let all = json(&repo.harness(&["commits", "check", "--base", &base, "--format", "json"]));
+    let all = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .run()
+        .json();
     assert_eq!(all["checked"], 3);
     assert_eq!(all["ignored"], 1);
     assert_eq!(all["failed"], 1);
     assert_eq!(all["commits"][0]["ignored"], "merge");
-    let out = repo.harness(&[
-        "commits",
-        "check",
-        "--base",
-        &base,
-        "--first-parent",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(json(&out)["checked"], 2);
+    let out = repo
+        .harness([
+            "commits",
+            "check",
+            "--base",
+            &base,
+            "--first-parent",
+            "--format",
+            "json",
+        ])
+        .assert(0);
+    assert_eq!(out.json()["checked"], 2);
 }
 
 #[test]
@@ -184,10 +124,11 @@ fn references_required_by_config_and_issue_references() {
     repo.commit(&[("b", "1")], "feat: an issue\n\nRefs: #12");
     repo.commit(&[("c", "1")], "feat: an unknown plan\n\nRefs: 0042-1");
     repo.commit(&[("d", "1")], "feat: not a reference\n\nRefs: soon");
-    let out = repo.harness(&["commits", "check", "--base", &base, "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .assert(1);
     assert_eq!(
-        rules(&json(&out)),
+        rules(&out.json()),
         [
             (
                 "feat: not a reference".to_string(),
@@ -226,9 +167,10 @@ fn an_agent_is_held_to_its_types_and_protected_paths() {
     repo.commit(&[], "docs: notes\n\nRefs: #1\nAgent: realtime-dev");
     repo.commit(&[], "feat: no reference\n\nAgent: realtime-dev");
     repo.commit(&[], "feat: who\n\nRefs: #1\nAgent: realtime-devv");
-    let out = repo.harness(&["commits", "check", "--base", &base, "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1));
-    let v = json(&out);
+    let out = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .assert(1);
+    let v = out.json();
     assert_eq!(
         rules(&v),
         [
@@ -247,12 +189,15 @@ fn an_agent_is_held_to_its_types_and_protected_paths() {
         v["commits"][0]["violations"][0]["hint"],
         "did you mean `realtime-dev`?"
     );
-    let text = stdout(&repo.harness(&["commits", "check", "--base", &base]));
-    assert!(
-        text.contains(&format!(
+    let text = repo
+        .harness(["commits", "check", "--base", &base])
+        .run()
+        .stdout;
+    assert_contains(
+        &text,
+        &format!(
             "{touched} fix: adjust a test\n  error[agent-protected-path]: agent `realtime-dev` may not change `tests/**` (agents/realtime-dev.md:9)\n    | tests/ws.rs\n"
-        )),
-        "{text}"
+        ),
     );
 }
 
@@ -263,59 +208,55 @@ fn lint_msg_strips_comments_and_reads_stdin() {
         "MSG",
         "feat: a message\n# Please enter the commit message\n\nbody\n# ------------------------ >8 ------------------------\ndiff --git a b\n",
     );
-    let out = repo.harness(&["commits", "lint-msg", "MSG"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(stdout(&out), "");
+    let out = repo.harness(["commits", "lint-msg", "MSG"]).assert(0);
+    assert_eq!(out.stdout, "");
     repo.write("BAD", "fix:no space\n");
-    let out = repo.harness(&["commits", "lint-msg", "BAD"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = repo.harness(["commits", "lint-msg", "BAD"]).assert(1);
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         "commit message: fix:no space\n  error[subject-separator]: the type must be followed by `: ` (a colon and one space)\n    | fix:no \n"
     );
-    let out = repo.harness(&["commits", "lint-msg", "missing-file"]);
-    assert_eq!(out.status.code(), Some(2));
+    repo.harness(["commits", "lint-msg", "missing-file"])
+        .assert(2);
 }
 
 #[test]
 fn hook_install_is_idempotent_never_clobbers_and_guards_commits() {
     let repo = Repo::new();
-    let hook: PathBuf = repo.path().join(".git/hooks/commit-msg");
+    let hook: PathBuf = repo.path(".git/hooks/commit-msg");
     std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
     std::fs::write(&hook, "#!/bin/sh\necho mine\n").unwrap();
-    let out = repo.harness(&["commits", "hook", "install"]);
-    assert_eq!(out.status.code(), Some(2));
+    repo.harness(["commits", "hook", "install"]).assert(2);
     assert_eq!(
         std::fs::read_to_string(&hook).unwrap(),
         "#!/bin/sh\necho mine\n"
     );
-    let out = repo.harness(&["commits", "hook", "install", "--force"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(stdout(&out), "updated .git/hooks/commit-msg\n");
-    let out = repo.harness(&["commits", "hook", "install"]);
-    assert!(stdout(&out).starts_with("unchanged "), "{}", stdout(&out));
+    let out = repo
+        .harness(["commits", "hook", "install", "--force"])
+        .assert(0);
+    assert_eq!(out.stdout, "updated .git/hooks/commit-msg\n");
+    let out = repo.harness(["commits", "hook", "install"]).run();
+    assert_starts_with(&out.stdout, "unchanged ");
     std::fs::remove_file(&hook).unwrap();
-    let out = repo.harness(&["commits", "hook", "install"]);
-    assert!(stdout(&out).starts_with("created "), "{}", stdout(&out));
+    let out = repo.harness(["commits", "hook", "install"]).run();
+    assert_starts_with(&out.stdout, "created ");
 
     // The hook runs harness: a bad message is refused, a good one passes.
-    let bad = Command::new("git")
-        .args(["commit", "-q", "--allow-empty", "-m", "bad message"])
-        .current_dir(repo.path())
-        .env("GIT_AUTHOR_NAME", "A")
-        .env("GIT_AUTHOR_EMAIL", "a@example.com")
-        .env("GIT_COMMITTER_NAME", "A")
-        .env("GIT_COMMITTER_EMAIL", "a@example.com")
-        .output()
-        .unwrap();
+    let bad = repo.git_output(&["commit", "-q", "--allow-empty", "-m", "bad message"]);
     assert!(!bad.status.success());
     let said = format!(
         "{}{}",
         String::from_utf8_lossy(&bad.stdout),
         String::from_utf8_lossy(&bad.stderr)
     );
-    assert!(said.contains("error[header-format]"), "{said}");
-    repo.commit(&[], "feat: a good message");
+    assert_contains(&said, "error[header-format]");
+    repo.git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "feat: a good message",
+    ]);
     assert_eq!(repo.git(&["log", "--format=%s"]), "feat: a good message");
 }
 
@@ -325,63 +266,42 @@ fn ci_reports_every_step_and_github_annotations() {
     let base = repo.commit(&[("a", "1")], "chore: start");
     let bad = repo.commit(&[("b", "1")], "oops");
     repo.write("agents/broken.md", "---\nname: broken\n---\n");
-    let summary = repo.path().join("summary.md");
-    let out = Command::new(BIN)
-        .args(["ci", "--no-gates", "--base", &base])
-        .current_dir(repo.path())
-        .env("NO_COLOR", "1")
+    let summary = repo.path("summary.md");
+    let out = repo
+        .harness(["ci", "--no-gates", "--base", &base])
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_STEP_SUMMARY", &summary)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let text = stdout(&out);
-    assert!(
-        text.contains("failed  agents   1 agent(s) in 1 file(s), 1 error(s)\n"),
-        "{text}"
+        .assert(1);
+    let text = out.stdout;
+    assert_contains(
+        &text,
+        "failed  agents   1 agent(s) in 1 file(s), 1 error(s)\n",
     );
-    assert!(text.contains("failed  commits  1 commit(s) in"), "{text}");
-    assert!(
-        text.contains("skipped gates    skipped (--no-gates)\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("::error file=agents/broken.md,line="),
-        "{text}"
-    );
-    assert!(
-        text.contains(&format!("::error title=commit {bad} (header-format)::oops%0Athe header is not `type(scope): description`: oops\n")),
-        "{text}"
+    assert_contains(&text, "failed  commits  1 commit(s) in");
+    assert_contains(&text, "skipped gates    skipped (--no-gates)\n");
+    assert_contains(&text, "::error file=agents/broken.md,line=");
+    assert_contains(
+        &text,
+        &format!(
+            "::error title=commit {bad} (header-format)::oops%0Athe header is not `type(scope): description`: oops\n"
+        ),
     );
     let md = std::fs::read_to_string(&summary).unwrap();
-    assert!(
-        md.starts_with("## harness ci\n\n| step | status | summary |\n"),
-        "{md}"
-    );
-    assert!(
-        md.contains(&format!("| `{bad}` | oops | `header-format` |")),
-        "{md}"
-    );
+    assert_starts_with(&md, "## harness ci\n\n| step | status | summary |\n");
+    assert_contains(&md, &format!("| `{bad}` | oops | `header-format` |"));
 }
 
 #[test]
 fn init_ci_github_writes_a_workflow_once() {
     let repo = Repo::new();
-    let out = repo.harness(&["init", "--ci", "github"]);
+    repo.harness(["init", "--ci", "github"]).assert(0);
+    let wf = std::fs::read_to_string(repo.path(".github/workflows/harness.yml")).unwrap();
+    assert_contains(&wf, "harness ci");
+    assert_contains(&wf, "fetch-depth: 0");
+    std::fs::write(repo.path(".github/workflows/harness.yml"), "mine").unwrap();
+    repo.harness(["init", "--ci", "github"]).assert(0);
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let wf = std::fs::read_to_string(repo.path().join(".github/workflows/harness.yml")).unwrap();
-    assert!(wf.contains("harness ci"), "{wf}");
-    assert!(wf.contains("fetch-depth: 0"), "{wf}");
-    std::fs::write(repo.path().join(".github/workflows/harness.yml"), "mine").unwrap();
-    let out = repo.harness(&["init", "--ci", "github"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(
-        std::fs::read_to_string(repo.path().join(".github/workflows/harness.yml")).unwrap(),
+        std::fs::read_to_string(repo.path(".github/workflows/harness.yml")).unwrap(),
         "mine"
     );
 }
@@ -394,14 +314,8 @@ fn plan_text(id: u32, title: &str) -> String {
 
 /// Approves plan `id` in the working tree, as a person would.
 fn approve(repo: &Repo, id: u32) {
-    let out = repo.harness(&["plan", "approve", &id.to_string(), "--by", "Ana"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    repo.harness(["plan", "approve", &id.to_string(), "--by", "Ana"])
+        .assert(0);
 }
 
 #[test]
@@ -416,7 +330,7 @@ fn references_must_name_approved_unchanged_plans_as_of_the_tip() {
     repo.git(&["add", "."]);
     let base = repo.commit(&[], "chore: plans");
     // Plan 0009 is edited after its approval.
-    let edited = std::fs::read_to_string(repo.path().join("plans/0009-cursors.md"))
+    let edited = std::fs::read_to_string(repo.path("plans/0009-cursors.md"))
         .unwrap()
         .replace("Why.", "Why, and more.");
     repo.commit(
@@ -430,8 +344,9 @@ fn references_must_name_approved_unchanged_plans_as_of_the_tip() {
     repo.commit(&[], "feat: changed\n\nRefs: 0009");
     repo.commit(&[], "feat: unknown\n\nRefs: 0042");
     repo.commit(&[], "feat: missing");
-    let out = repo.harness(&["commits", "check", "--base", &base, "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .assert(1);
     let expected: Vec<(String, Vec<String>)> = [
         ("feat: missing", "references-empty"),
         ("feat: unknown", "reference-unknown"),
@@ -452,34 +367,31 @@ fn references_must_name_approved_unchanged_plans_as_of_the_tip() {
         (s.to_string(), rules)
     })
     .collect();
-    assert_eq!(rules(&json(&out)), expected);
+    assert_eq!(rules(&out.json()), expected);
 
     // The tip's plans count, not the working tree's: an uncommitted edit
     // of plan 0007 does not fail `check`, but the hook reads the working
     // tree and refuses a message naming it.
-    let path = repo.path().join("plans/0007-presence.md");
+    let path = repo.path("plans/0007-presence.md");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("Why.", "Why not.")).unwrap();
-    let out = repo.harness(&["commits", "check", "HEAD~6..HEAD~5", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    repo.harness(["commits", "check", "HEAD~6..HEAD~5", "--format", "json"])
+        .assert(0);
     repo.write("MSG", "feat: presence\n\nRefs: 0007\n");
-    let out = repo.harness(&["commits", "lint-msg", "MSG"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out)
-            .contains("error[reference-changed]: plan `0007` changed after it was approved"),
-        "{}",
-        stdout(&out)
+    let out = repo.harness(["commits", "lint-msg", "MSG"]).assert(1);
+    assert_contains(
+        &out.stdout,
+        "error[reference-changed]: plan `0007` changed after it was approved",
     );
 
     // ci lists the referenced plans and fails the plans step.
     std::fs::write(&path, text).unwrap();
-    let out = repo.harness(&["ci", "--no-gates", "--base", &base]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).contains("failed  plans    4 plan(s) referenced (0007, 0008, 0009, 0042); 4 commit(s) name a plan that is not approved and unchanged\n"),
-        "{}",
-        stdout(&out)
+    let out = repo
+        .harness(["ci", "--no-gates", "--base", &base])
+        .assert(1);
+    assert_contains(
+        &out.stdout,
+        "failed  plans    4 plan(s) referenced (0007, 0008, 0009, 0042); 4 commit(s) name a plan that is not approved and unchanged\n",
     );
 }
 
@@ -506,9 +418,10 @@ fn an_agent_may_change_only_its_plans_files() {
         &[("src/other2.rs", "// not an agent's commit")],
         "fix: by a person\n\nRefs: 0007",
     );
-    let out = repo.harness(&["commits", "check", "--base", &base, "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1));
-    let v = json(&out);
+    let out = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .assert(1);
+    let v = out.json();
     assert_eq!(
         rules(&v),
         [
@@ -521,11 +434,10 @@ fn an_agent_may_change_only_its_plans_files() {
         ]
     );
     assert_eq!(v["commits"][1]["violations"][0]["part"], "src/other.rs");
-    let out = repo.harness(&["ci", "--no-gates", "--base", &base]);
-    assert!(
-        stdout(&out).contains("failed  scope    2 commit(s) by agents, 1 out of scope\n"),
-        "{}",
-        stdout(&out)
+    let out = repo.harness(["ci", "--no-gates", "--base", &base]).run();
+    assert_contains(
+        &out.stdout,
+        "failed  scope    2 commit(s) by agents, 1 out of scope\n",
     );
 }
 
@@ -536,21 +448,15 @@ fn ci_runs_the_quality_gates_unless_told_not_to() {
     repo.write("harness.toml", config);
     let base = repo.commit(&[("harness.toml", config)], "chore: gates");
     repo.commit(&[("a", "1")], "feat: a");
-    let out = repo.harness(&["ci", "--base", &base]);
-    assert_eq!(out.status.code(), Some(1));
-    let text = stdout(&out);
-    assert!(
-        text.contains("gate broken: `exit 3` failed (exit 3)\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("failed  gates    1 of 2 gate(s) failed: broken\n"),
-        "{text}"
-    );
-    assert!(text.contains("ok      commits  1 commit(s) in"), "{text}");
-    let out = repo.harness(&["ci", "--base", &base, "--no-gates", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    let v = json(&out);
+    let out = repo.harness(["ci", "--base", &base]).assert(1);
+    let text = out.stdout;
+    assert_contains(&text, "gate broken: `exit 3` failed (exit 3)\n");
+    assert_contains(&text, "failed  gates    1 of 2 gate(s) failed: broken\n");
+    assert_contains(&text, "ok      commits  1 commit(s) in");
+    let out = repo
+        .harness(["ci", "--base", &base, "--no-gates", "--format", "json"])
+        .assert(0);
+    let v = out.json();
     assert_eq!(v["ok"], true);
     assert_eq!(v["gates"], serde_json::Value::Null);
     assert_eq!(v["steps"][4]["status"], "skipped");
@@ -581,8 +487,7 @@ fn the_walk_lists_what_git_rev_list_lists() {
         ]);
     }
     let shas = |args: &[&str]| -> Vec<String> {
-        let out = repo.harness(args);
-        let mut v: Vec<String> = json(&out)["commits"]
+        let mut v: Vec<String> = repo.harness(args).run().json()["commits"]
             .as_array()
             .unwrap()
             .iter()
@@ -662,7 +567,10 @@ fn a_mapped_co_author_stands_for_its_agent() {
         &[("tests/u.rs", "// a test")],
         "test: by a person\n\nRefs: #1\nCo-authored-by: Bo <bo@example.com>",
     );
-    let v = json(&repo.harness(&["commits", "check", "--base", &base, "--format", "json"]));
+    let v = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .run()
+        .json();
     assert_eq!(
         rules(&v),
         [

@@ -2,40 +2,14 @@
 //! as the real binary on real files, with real PreToolUse JSON on stdin.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
-mod common;
-use common::{Repo, repo_with_agents, stderr, stdout};
+use crate::common::{Repo, assert_contains, assert_starts_with};
 
 fn repo() -> Repo {
-    repo_with_agents(&["tests", "src", "plans"])
-}
-
-fn harness(root: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_harness"));
-    cmd.current_dir(root)
-        .args(args)
-        .env_remove("HARNESS_AGENT")
-        .env_remove("HARNESS_PLAN")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    Repo::with_agents(&["tests", "src", "plans"])
 }
 
 fn event(root: &Path, tool: &str, input: Value, agent: Option<&str>) -> String {
@@ -72,20 +46,17 @@ fn denies_a_protected_write_with_the_rule_and_its_line() {
     let r = repo();
     let input =
         json!({"file_path": r.root.join("tests/ws.rs"), "old_string": "a", "new_string": "b"});
-    let out = harness(
-        &r.root,
-        &["guard"],
-        &event(&r.root, "Edit", input, Some("realtime-dev")),
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = r
+        .harness(["guard"])
+        .stdin(event(&r.root, "Edit", input, Some("realtime-dev")))
+        .assert(0);
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         deny_answer(
             "harness denies `Edit` writing `tests/ws.rs`: agents/realtime-dev.md:60: Do NOT modify test files under any circumstances. (protected path `tests/**`)"
         )
     );
-    assert_eq!(stderr(&out), "");
+    assert_eq!(out.stderr, "");
 }
 
 #[test]
@@ -102,42 +73,34 @@ fn says_nothing_when_no_rule_objects() {
             json!({"file_path": "plans/0001-presence.md", "content": "x"}),
         ),
     ] {
-        let out = harness(
-            &r.root,
-            &["guard"],
-            &event(&r.root, tool, input, Some("realtime-dev")),
-            &[],
-        );
-        assert_eq!(out.status.code(), Some(0), "{tool}: {}", stderr(&out));
-        assert_eq!(stdout(&out), "", "{tool}");
+        let out = r
+            .harness(["guard"])
+            .stdin(event(&r.root, tool, input, Some("realtime-dev")))
+            .assert(0);
+        assert_eq!(out.stdout, "", "{tool}");
     }
 }
 
 #[test]
 fn fails_closed_on_bad_input_and_bad_agent_files() {
     let r = repo();
-    let out = harness(&r.root, &["guard"], "{\"tool_name\": ", &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stdout(&out), "");
-    assert!(
-        stderr(&out).starts_with("<stdin>:1:14: error: not a PreToolUse event"),
-        "{}",
-        stderr(&out)
-    );
+    let out = r.harness(["guard"]).stdin("{\"tool_name\": ").assert(2);
+    assert_eq!(out.stdout, "");
+    assert_starts_with(&out.stderr, "<stdin>:1:14: error: not a PreToolUse event");
 
-    let out = harness(&r.root, &["guard"], "{\"tool_name\": \"Edit\"}", &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("missing field `tool_input`"),
-        "{}",
-        stderr(&out)
-    );
+    let out = r
+        .harness(["guard"])
+        .stdin("{\"tool_name\": \"Edit\"}")
+        .assert(2);
+    assert_contains(&out.stderr, "missing field `tool_input`");
 
     let post = event(&r.root, "Edit", json!({"file_path": "a"}), None)
         .replace("\"PreToolUse\"", "\"PostToolUse\"");
-    let out = harness(&r.root, &["guard"], &post, &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("answers PreToolUse events, not `PostToolUse`"));
+    let out = r.harness(["guard"]).stdin(post).assert(2);
+    assert!(
+        out.stderr
+            .contains("answers PreToolUse events, not `PostToolUse`")
+    );
 
     fs::write(
         r.root.join("agents/broken.md"),
@@ -150,24 +113,17 @@ fn fails_closed_on_bad_input_and_bad_agent_files() {
         json!({"file_path": "src/a.rs"}),
         Some("broken"),
     );
-    let out = harness(&r.root, &["guard"], &e, &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(
-        stderr(&out).starts_with("agents/broken.md:"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(stdout(&out), "");
+    let out = r.harness(["guard"]).stdin(e).assert(2);
+    assert_starts_with(&out.stderr, "agents/broken.md:");
+    assert_eq!(out.stdout, "");
 
     // A named agent that does not exist is a configuration error.
     let e = event(&r.root, "Read", json!({"file_path": "src/a.rs"}), None);
-    let out = harness(&r.root, &["guard", "--agent", "realtime-dve"], &e, &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("did you mean `realtime-dev`?"),
-        "{}",
-        stderr(&out)
-    );
+    let out = r
+        .harness(["guard", "--agent", "realtime-dve"])
+        .stdin(e)
+        .assert(2);
+    assert_contains(&out.stderr, "did you mean `realtime-dev`?");
 }
 
 #[test]
@@ -183,57 +139,56 @@ fn the_acting_agent_follows_the_documented_precedence() {
     };
     let plan_mode = "agents/realtime-engineer.md:12: permissionMode: plan";
     let gated = "agents/realtime-dev.md:3:";
-    let reason = |o: &Output| stdout(o);
 
     // agent_type beats the flag and the environment.
-    let out = harness(
-        &r.root,
-        &["guard", "--agent", "realtime-dev"],
-        &write(Some("realtime-engineer")),
-        &[("HARNESS_AGENT", "realtime-dev")],
-    );
-    assert!(reason(&out).contains(plan_mode), "{}", reason(&out));
+    let out = r
+        .harness(["guard", "--agent", "realtime-dev"])
+        .stdin(write(Some("realtime-engineer")))
+        .env("HARNESS_AGENT", "realtime-dev")
+        .run();
+    assert_contains(&out.stdout, plan_mode);
     // The flag beats the environment.
-    let out = harness(
-        &r.root,
-        &["guard", "--agent", "realtime-engineer"],
-        &write(None),
-        &[("HARNESS_AGENT", "realtime-dev")],
-    );
-    assert!(reason(&out).contains(plan_mode), "{}", reason(&out));
+    let out = r
+        .harness(["guard", "--agent", "realtime-engineer"])
+        .stdin(write(None))
+        .env("HARNESS_AGENT", "realtime-dev")
+        .run();
+    assert_contains(&out.stdout, plan_mode);
     // The environment alone.
-    let out = harness(
-        &r.root,
-        &["guard"],
-        &write(None),
-        &[("HARNESS_AGENT", "realtime-dev")],
-    );
-    assert!(reason(&out).contains(gated), "{}", reason(&out));
+    let out = r
+        .harness(["guard"])
+        .stdin(write(None))
+        .env("HARNESS_AGENT", "realtime-dev")
+        .run();
+    assert_contains(&out.stdout, gated);
     // A built-in subagent with no definition falls through to the default.
     fs::write(
         r.root.join("harness.toml"),
         "[policy]\ndefault = \"realtime-engineer\"\n",
     )
     .unwrap();
-    let out = harness(&r.root, &["guard"], &write(Some("general-purpose")), &[]);
-    assert!(reason(&out).contains(plan_mode), "{}", reason(&out));
+    let out = r
+        .harness(["guard"])
+        .stdin(write(Some("general-purpose")))
+        .run();
+    assert_contains(&out.stdout, plan_mode);
     // No agent at all: only project rules, and there are none here.
     fs::write(
         r.root.join("harness.toml"),
         "[guard]\nprotected_paths = [\"src/generated/**\"]\n",
     )
     .unwrap();
-    let out = harness(&r.root, &["guard"], &write(None), &[]);
-    assert_eq!(stdout(&out), "");
+    let out = r.harness(["guard"]).stdin(write(None)).run();
+    assert_eq!(out.stdout, "");
     let generated = event(
         &r.root,
         "Write",
         json!({"file_path": "src/generated/x.rs", "content": ""}),
         None,
     );
-    let out = harness(&r.root, &["guard"], &generated, &[]);
+    let out = r.harness(["guard"]).stdin(generated).run();
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         deny_answer(
             "harness denies `Write` writing `src/generated/x.rs`: harness.toml:2: [guard] protected_paths: src/generated/** (protected path `src/generated/**`)"
         )
@@ -243,27 +198,22 @@ fn the_acting_agent_follows_the_documented_precedence() {
 #[test]
 fn guard_explain_and_policy_test_print_the_decision() {
     let r = repo();
-    let out = harness(
-        &r.root,
-        &[
+    let out = r
+        .harness([
             "policy",
             "test",
             "--agent",
             "realtime-dev",
             "Edit",
             "tests/ws.rs",
-        ],
-        "",
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(1));
+        ])
+        .assert(1);
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         "deny: harness denies `Edit` writing `tests/ws.rs`: agents/realtime-dev.md:60: Do NOT modify test files under any circumstances. (protected path `tests/**`)\n  agent: realtime-dev\n  rule: protected path `tests/**`, from agents/realtime-dev.md:60: Do NOT modify test files under any circumstances.\n"
     );
-    let out = harness(
-        &r.root,
-        &[
+    let out = r
+        .harness([
             "policy",
             "test",
             "--agent",
@@ -272,18 +222,14 @@ fn guard_explain_and_policy_test_print_the_decision() {
             "git",
             "diff",
             "--stat",
-        ],
-        "",
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(0));
+        ])
+        .assert(0);
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         "allow: `Bash` is allowed by agents/realtime-dev.md:15: tools: Bash\n  agent: realtime-dev\n  rule: allow tool `Bash`, from agents/realtime-dev.md:15: tools: Bash\n"
     );
-    let out = harness(
-        &r.root,
-        &[
+    let out = r
+        .harness([
             "--format",
             "json",
             "policy",
@@ -292,12 +238,9 @@ fn guard_explain_and_policy_test_print_the_decision() {
             "realtime-dev",
             "WebFetch",
             "https://docs.rs",
-        ],
-        "",
-        &[],
-    );
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        ])
+        .assert(1);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["verdict"], "deny");
     assert_eq!(v["rule"]["kind"], "deny_tool");
     assert_eq!(v["rule"]["provenance"]["line"], 22);
@@ -308,12 +251,10 @@ fn guard_explain_and_policy_test_print_the_decision() {
         json!({"command": "echo x > tests/a.rs"}),
         Some("realtime-dev"),
     );
-    let out = harness(&r.root, &["guard", "--explain"], &e, &[]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).starts_with("deny: harness denies `Bash` writing `tests/a.rs`"),
-        "{}",
-        stdout(&out)
+    let out = r.harness(["guard", "--explain"]).stdin(e).assert(1);
+    assert_starts_with(
+        &out.stdout,
+        "deny: harness denies `Bash` writing `tests/a.rs`",
     );
 }
 
@@ -326,35 +267,29 @@ fn install_claude_writes_merges_and_detects_drift() {
     fs::write(&settings, before).unwrap();
 
     // --check before installing: drift, exit 1, nothing written.
-    let out = harness(&r.root, &["install", "claude", "--check"], "", &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stdout(&out).ends_with(
+    let out = r.harness(["install", "claude", "--check"]).assert(1);
+    assert!(out.stdout.ends_with(
         "3 file(s) differ from what `harness install claude` writes; run it to update them\n"
     ));
 
     // --dry-run shows a diff and writes nothing.
-    let out = harness(&r.root, &["install", "claude", "--dry-run"], "", &[]);
-    assert_eq!(out.status.code(), Some(0));
-    let diff = stdout(&out);
-    assert!(
-        diff.contains("--- /dev/null\n+++ b/.claude/agents/realtime-dev.md\n"),
-        "{diff}"
+    let out = r.harness(["install", "claude", "--dry-run"]).assert(0);
+    let diff = out.stdout;
+    assert_contains(
+        &diff,
+        "--- /dev/null\n+++ b/.claude/agents/realtime-dev.md\n",
     );
-    assert!(
-        diff.contains("--- a/.claude/settings.json\n+++ b/.claude/settings.json\n"),
-        "{diff}"
+    assert_contains(
+        &diff,
+        "--- a/.claude/settings.json\n+++ b/.claude/settings.json\n",
     );
-    assert!(
-        diff.contains("+            \"command\": \"harness guard\""),
-        "{diff}"
-    );
+    assert_contains(&diff, "+            \"command\": \"harness guard\"");
     assert!(!r.root.join(".claude/agents").exists());
     assert_eq!(fs::read_to_string(&settings).unwrap(), before);
 
-    let out = harness(&r.root, &["install", "claude"], "", &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = r.harness(["install", "claude"]).assert(0);
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         "create     .claude/agents/realtime-dev.md\ncreate     .claude/agents/realtime-engineer.md\nupdate     .claude/settings.json\n"
     );
     let v: Value = serde_json::from_str(&fs::read_to_string(&settings).unwrap()).unwrap();
@@ -383,17 +318,15 @@ fn install_claude_writes_merges_and_detects_drift() {
 
     // Idempotent, and the installed copies do not upset the catalog.
     let after = fs::read_to_string(&settings).unwrap();
-    let out = harness(&r.root, &["install", "claude"], "", &[]);
+    let out = r.harness(["install", "claude"]).run();
     assert_eq!(
-        stdout(&out),
+        out.stdout,
         "unchanged  .claude/agents/realtime-dev.md\nunchanged  .claude/agents/realtime-engineer.md\nunchanged  .claude/settings.json\n"
     );
     assert_eq!(fs::read_to_string(&settings).unwrap(), after);
-    let out = harness(&r.root, &["install", "claude", "--check"], "", &[]);
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(stdout(&out), "Claude Code files are up to date\n");
-    let out = harness(&r.root, &["agents", "validate"], "", &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = r.harness(["install", "claude", "--check"]).assert(0);
+    assert_eq!(out.stdout, "Claude Code files are up to date\n");
+    r.harness(["agents", "validate"]).assert(0);
 
     // An edited source is drift.
     fs::write(
@@ -401,13 +334,8 @@ fn install_claude_writes_merges_and_detects_drift() {
         source.replace("model: sonnet", "model: opus"),
     )
     .unwrap();
-    let out = harness(&r.root, &["install", "claude", "--check"], "", &[]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).contains("-model: sonnet\n+model: opus\n"),
-        "{}",
-        stdout(&out)
-    );
+    let out = r.harness(["install", "claude", "--check"]).assert(1);
+    assert_contains(&out.stdout, "-model: sonnet\n+model: opus\n");
 }
 
 #[test]
@@ -416,9 +344,11 @@ fn install_claude_never_clobbers_a_users_files() {
     fs::create_dir_all(r.root.join(".claude/agents")).unwrap();
     let mine = "---\nname: realtime-dev\ndescription: mine\n---\n";
     fs::write(r.root.join(".claude/agents/realtime-dev.md"), mine).unwrap();
-    let out = harness(&r.root, &["install", "claude"], "", &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).starts_with(".claude/agents/realtime-dev.md:1:1: error: `.claude/agents/realtime-dev.md` exists and was not written by harness"), "{}", stderr(&out));
+    let out = r.harness(["install", "claude"]).assert(2);
+    assert_starts_with(
+        &out.stderr,
+        ".claude/agents/realtime-dev.md:1:1: error: `.claude/agents/realtime-dev.md` exists and was not written by harness",
+    );
     assert_eq!(
         fs::read_to_string(r.root.join(".claude/agents/realtime-dev.md")).unwrap(),
         mine
@@ -427,12 +357,10 @@ fn install_claude_never_clobbers_a_users_files() {
 
     fs::remove_file(r.root.join(".claude/agents/realtime-dev.md")).unwrap();
     fs::write(r.root.join(".claude/settings.json"), "{\"hooks\": [}").unwrap();
-    let out = harness(&r.root, &["install", "claude"], "", &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).starts_with(".claude/settings.json:1:12: error: not valid JSON"),
-        "{}",
-        stderr(&out)
+    let out = r.harness(["install", "claude"]).assert(2);
+    assert_starts_with(
+        &out.stderr,
+        ".claude/settings.json:1:12: error: not valid JSON",
     );
     assert!(!r.root.join(".claude/agents/realtime-dev.md").exists());
 }
@@ -475,8 +403,13 @@ fn the_plan_gate_follows_the_real_plan_store() {
             Some("realtime-dev"),
         )
     };
-    let guard =
-        |path: &str, env: &[(&str, &str)]| stdout(&harness(&r.root, &["guard"], &edit(path), env));
+    let guard = |path: &str, plan: Option<&str>| {
+        let mut run = r.harness(["guard"]).stdin(edit(path));
+        if let Some(plan) = plan {
+            run = run.env("HARNESS_PLAN", plan);
+        }
+        run.run().stdout
+    };
     let gate = "agents/realtime-dev.md:3: Works only from approved plans, and turns the test writer's failing tests green";
 
     let no_plan = deny_answer(&format!(
@@ -484,35 +417,30 @@ fn the_plan_gate_follows_the_real_plan_store() {
     ));
 
     // No plan is active yet.
-    assert_eq!(guard("src/ws/presence.rs", &[]), no_plan);
+    assert_eq!(guard("src/ws/presence.rs", None), no_plan);
     // Named, but still a draft.
     assert_eq!(
-        guard("src/ws/presence.rs", &[("HARNESS_PLAN", "1")]),
+        guard("src/ws/presence.rs", Some("1")),
         deny_answer(&format!(
             "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) is draft, not approved; ask a person to approve it (`harness plan approve 0001 --by NAME`))"
         ))
     );
 
     // Approved, and the agent's task is in progress: in scope is allowed.
-    let ok = harness(&r.root, &["plan", "approve", "1", "--by", "alice"], "", &[]);
-    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
-    let ok = harness(
-        &r.root,
-        &["task", "start", "0001-1", "--owner", "realtime-dev"],
-        "",
-        &[],
-    );
-    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
-    assert_eq!(guard("src/ws/presence.rs", &[]), "");
-    assert_eq!(guard("src/lib.rs", &[]), "");
+    r.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
+    r.harness(["task", "start", "0001-1", "--owner", "realtime-dev"])
+        .assert(0);
+    assert_eq!(guard("src/ws/presence.rs", None), "");
+    assert_eq!(guard("src/lib.rs", None), "");
     assert_eq!(
-        guard("src/other.rs", &[]),
+        guard("src/other.rs", None),
         deny_answer(&format!(
             "harness denies `Edit` writing `src/other.rs`: it is not in the Files to Change of plan 0001 (plans/0001-presence-channel.md); {gate}"
         ))
     );
     // Test files stay protected whatever the plan says.
-    assert!(guard("tests/presence.rs", &[]).contains("agents/realtime-dev.md:60:"));
+    assert!(guard("tests/presence.rs", None).contains("agents/realtime-dev.md:60:"));
 
     // The plan changes after approval: no longer approved.
     let approved = fs::read_to_string(&plan).unwrap();
@@ -526,7 +454,7 @@ fn the_plan_gate_follows_the_real_plan_store() {
     )
     .unwrap();
     assert_eq!(
-        guard("src/ws/presence.rs", &[]),
+        guard("src/ws/presence.rs", None),
         deny_answer(&format!(
             "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) changed since it was approved; see `harness plan diff 0001`, and ask a person to approve it again)"
         ))
@@ -535,15 +463,10 @@ fn the_plan_gate_follows_the_real_plan_store() {
     // A task that was in progress and is not any more leaves no plan
     // active, though its history still says it once was.
     fs::write(&plan, &approved).unwrap();
-    assert_eq!(guard("src/ws/presence.rs", &[]), "");
-    let ok = harness(
-        &r.root,
-        &["task", "block", "0001-1", "--reason", "waiting on design"],
-        "",
-        &[],
-    );
-    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert_eq!(guard("src/ws/presence.rs", None), "");
+    r.harness(["task", "block", "0001-1", "--reason", "waiting on design"])
+        .assert(0);
     let task = fs::read_to_string(r.root.join("plans/0001/tasks/0001-1.toml")).unwrap();
-    assert!(task.contains("status = \"in_progress\""), "{task}");
-    assert_eq!(guard("src/ws/presence.rs", &[]), no_plan);
+    assert_contains(&task, "status = \"in_progress\"");
+    assert_eq!(guard("src/ws/presence.rs", None), no_plan);
 }

@@ -1,39 +1,19 @@
 //! `harness gate run|list` on real projects in temporary directories.
 
-mod common;
-use common::{commit_all, json, stderr, stdout};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_harness");
+use crate::common::{Repo, assert_contains, manifest_dir};
 
-/// A temporary project: a `.git` directory marks its root.
-fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join(".git")).unwrap();
+/// A temporary repository holding `files`, nothing committed.
+fn project(files: &[(&str, &str)]) -> Repo {
+    let repo = Repo::new();
     for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+        repo.write(name, text);
     }
-    dir
-}
-
-fn harness_cmd(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env("NO_COLOR", "1");
-    cmd
-}
-
-fn harness(dir: &Path, args: &[&str]) -> Output {
-    harness_cmd(dir, args).output().unwrap()
+    repo
 }
 
 /// A line with its durations replaced by `T` and its spacing collapsed, so
@@ -59,7 +39,6 @@ fn norm_all(text: &str) -> Vec<String> {
 
 /// Whether a process is gone (or a zombie waiting for a reaper, which runs
 /// nothing).
-/// Commits every file of the work tree as the first commit.
 fn gone(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
@@ -92,19 +71,18 @@ fn three_one_second_gates_take_about_one_second() {
         "[gates.a]\ncommand = \"sleep 1\"\n[gates.b]\ncommand = \"sleep 1\"\n[gates.c]\ncommand = [\"sleep\", \"1\"]\n",
     )]);
     let start = Instant::now();
-    let out = harness(
-        dir.path(),
-        &["gate", "run", "--jobs", "3", "--format", "json"],
-    );
+    let out = dir
+        .harness(["gate", "run", "--jobs", "3", "--format", "json"])
+        .run();
     let wall = start.elapsed();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(wall >= Duration::from_secs(1), "{wall:?}");
     // One after another would take three seconds; the margin absorbs a busy machine.
     assert!(
         wall < Duration::from_millis(2500),
         "ran one after another: {wall:?}"
     );
-    let report = json(&out);
+    let report = out.json();
     assert_eq!(report["passed"], true);
     let gates = report["gates"].as_array().unwrap();
     let names: Vec<&str> = gates.iter().map(|g| g["name"].as_str().unwrap()).collect();
@@ -123,11 +101,10 @@ fn a_failing_gate_exits_1_and_is_named_with_its_output() {
         "harness.toml",
         "[gates.ok]\ncommand = \"true\"\nkind = \"lint\"\n\n[gates.bad]\ncommand = \"echo first; echo boom >&2; exit 3\"\nkind = \"test\"\n",
     )]);
-    let out = harness(dir.path(), &["gate", "run"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let text = stdout(&out);
+    let out = dir.harness(["gate", "run"]).assert(1);
+    let text = out.stdout;
     let lines = norm_all(&text);
-    let id = std::fs::read_dir(dir.path().join(".harness/gates"))
+    let id = std::fs::read_dir(dir.path(".harness/gates"))
         .unwrap()
         .filter_map(|e| e.ok())
         .find(|e| e.path().is_dir())
@@ -150,7 +127,7 @@ fn a_failing_gate_exits_1_and_is_named_with_its_output() {
     ];
     assert_eq!(lines, expected, "{text}");
     // Progress went to stderr, one line per start and end.
-    let err = norm_all(&stderr(&out));
+    let err = norm_all(&out.stderr);
     assert!(err.contains(&"failed bad T".to_string()), "{err:?}");
     assert!(err.contains(&"passed ok T".to_string()), "{err:?}");
 }
@@ -161,11 +138,10 @@ fn evidence_records_commit_state_digest_and_full_log() {
         "harness.toml",
         "[gates.say]\ncommand = \"printf 'hello\\\\n'; printf 'oops\\\\n' >&2\"\n",
     )]);
-    let out = harness(dir.path(), &["gate", "run", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report = json(&out);
+    let out = dir.harness(["gate", "run", "--format", "json"]).assert(0);
+    let report = out.json();
     let gate = &report["gates"][0];
-    let log = dir.path().join(gate["log_path"].as_str().unwrap());
+    let log = dir.path(gate["log_path"].as_str().unwrap());
     let content = std::fs::read(&log).unwrap();
     assert_eq!(content, b"hello\noops\n");
     use sha2::Digest;
@@ -177,19 +153,13 @@ fn evidence_records_commit_state_digest_and_full_log() {
     assert_eq!(gate["output_bytes"], 11);
     let id = report["id"].as_str().unwrap();
     let recorded: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            dir.path()
-                .join(".harness/gates")
-                .join(id)
-                .join("report.json"),
-        )
-        .unwrap(),
+        &std::fs::read_to_string(dir.path(".harness/gates").join(id).join("report.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(recorded["gates"][0]["output_sha256"], digest);
     // `.harness/` ignores itself.
     assert_eq!(
-        std::fs::read_to_string(dir.path().join(".harness/.gitignore")).unwrap(),
+        std::fs::read_to_string(dir.path(".harness/.gitignore")).unwrap(),
         "*\n"
     );
 }
@@ -201,11 +171,11 @@ fn a_hanging_gate_is_killed_at_its_timeout_with_its_children() {
         "[gates.hang]\ncommand = \"sh -c 'echo $$ > leader.pid; sleep 100 & echo $! > child.pid; sleep 100'\"\ntimeout = \"1s\"\n\n[gates.quick]\ncommand = \"true\"\n",
     )]);
     let start = Instant::now();
-    let out = harness(dir.path(), &["gate", "run", "--format", "json"]);
+    let out = dir.harness(["gate", "run", "--format", "json"]).run();
     let wall = start.elapsed();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(wall < Duration::from_secs(5), "{wall:?}");
-    let report = json(&out);
+    let report = out.json();
     let hang = &report["gates"][0];
     assert_eq!(hang["name"], "hang");
     assert_eq!(hang["status"], "timed_out");
@@ -214,7 +184,7 @@ fn a_hanging_gate_is_killed_at_its_timeout_with_its_children() {
     assert_eq!(hang["signal"], 15);
     assert_eq!(report["gates"][1]["status"], "passed");
     for file in ["leader.pid", "child.pid"] {
-        let pid = read_pid(&dir.path().join(file));
+        let pid = read_pid(&dir.path(file));
         assert!(gone(pid), "{file}: process {pid} is still running");
     }
 }
@@ -225,16 +195,11 @@ fn ctrl_c_stops_every_gate_and_leaves_no_process() {
         "harness.toml",
         "[gates.g1]\ncommand = \"echo $$ > one.pid; sleep 100 & echo $! > one-child.pid; wait\"\n\n[gates.g2]\ncommand = \"echo $$ > two.pid; exec sleep 100\"\n\n[gates.g3-queued]\ncommand = \"sleep 100\"\n",
     )]);
-    let child = harness_cmd(
-        dir.path(),
-        &["gate", "run", "--jobs", "2", "--format", "json"],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let child = dir
+        .harness(["gate", "run", "--jobs", "2", "--format", "json"])
+        .spawn();
     for f in ["one.pid", "one-child.pid", "two.pid"] {
-        wait_for(&dir.path().join(f), Duration::from_secs(10));
+        wait_for(&dir.path(f), Duration::from_secs(10));
     }
     let start = Instant::now();
     nix::sys::signal::kill(
@@ -242,10 +207,10 @@ fn ctrl_c_stops_every_gate_and_leaves_no_process() {
         nix::sys::signal::Signal::SIGINT,
     )
     .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = child.wait();
     assert!(start.elapsed() < Duration::from_secs(5));
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
-    let report = json(&out);
+    assert_eq!(out.code, 130, "{}", out.stderr);
+    let report = out.json();
     assert_eq!(report["interrupted"], true);
     assert_eq!(report["passed"], false);
     let statuses: Vec<&str> = report["gates"]
@@ -257,7 +222,7 @@ fn ctrl_c_stops_every_gate_and_leaves_no_process() {
     assert_eq!(statuses, ["cancelled", "cancelled", "cancelled"]);
     assert_eq!(report["gates"][2]["reason"], "interrupted");
     for f in ["one.pid", "one-child.pid", "two.pid"] {
-        let pid = read_pid(&dir.path().join(f));
+        let pid = read_pid(&dir.path(f));
         assert!(gone(pid), "{f}: process {pid} is still running");
     }
 }
@@ -269,9 +234,8 @@ fn fail_fast_stops_the_others() {
         "[gates.a-fails]\ncommand = \"exit 1\"\n\n[gates.b-slow]\ncommand = \"sleep 30\"\n\n[gates.c-queued]\ncommand = \"sleep 30\"\n",
     )]);
     let start = Instant::now();
-    let out = harness(
-        dir.path(),
-        &[
+    let out = dir
+        .harness([
             "gate",
             "run",
             "--jobs",
@@ -279,11 +243,11 @@ fn fail_fast_stops_the_others() {
             "--fail-fast",
             "--format",
             "json",
-        ],
-    );
+        ])
+        .run();
     assert!(start.elapsed() < Duration::from_secs(10));
-    assert_eq!(out.status.code(), Some(1));
-    let report = json(&out);
+    assert_eq!(out.code, 1);
+    let report = out.json();
     let gates = report["gates"].as_array().unwrap();
     assert_eq!(gates[0]["status"], "failed");
     assert_eq!(gates[1]["status"], "cancelled");
@@ -303,9 +267,8 @@ fn a_missing_tool_fails_its_gate_with_an_install_hint_and_others_run() {
         ),
         ("tool.sh", "#!/bin/sh\n"),
     ]);
-    let out = harness(dir.path(), &["gate", "run", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1));
-    let report = json(&out);
+    let out = dir.harness(["gate", "run", "--format", "json"]).assert(1);
+    let report = out.json();
     let by = |name: &str| {
         report["gates"]
             .as_array()
@@ -352,15 +315,15 @@ fn allow_no_tests_accepts_pytest_exit_5() {
         ("bin/pytest", "#!/bin/sh\necho 'no tests ran'\nexit 5\n"),
     ]);
     use std::os::unix::fs::PermissionsExt;
-    let script = dir.path().join("bin/pytest");
+    let script = dir.path("bin/pytest");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = harness(dir.path(), &["gate", "run", "--format", "json"]);
-    let report = json(&out);
+    let out = dir.harness(["gate", "run", "--format", "json"]).run();
+    let report = out.json();
     assert_eq!(report["gates"][0]["name"], "strict");
     assert_eq!(report["gates"][0]["status"], "failed");
     assert_eq!(report["gates"][1]["status"], "passed");
     assert_eq!(report["gates"][1]["no_tests"], true);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.code, 1);
 }
 
 /// Attributes of an element, as owned strings.
@@ -384,9 +347,9 @@ fn junit_output_has_the_shape_ci_tools_read() {
         "harness.toml",
         "[gates.pass]\ncommand = \"echo fine\"\nkind = \"lint\"\n\n[gates.fail]\ncommand = \"printf '<bad> & \\\\033[31mred\\\\033[0m\\\\n'; exit 2\"\nkind = \"test\"\n\n[gates.missing]\ncommand = \"no-such-tool-xyz --check\"\n",
     )]);
-    let out = harness(dir.path(), &["gate", "run", "--junit", "out/junit.xml"]);
-    assert_eq!(out.status.code(), Some(1));
-    let xml = std::fs::read_to_string(dir.path().join("out/junit.xml")).unwrap();
+    dir.harness(["gate", "run", "--junit", "out/junit.xml"])
+        .assert(1);
+    let xml = std::fs::read_to_string(dir.path("out/junit.xml")).unwrap();
 
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(&xml);
@@ -488,7 +451,7 @@ fn junit_output_has_the_shape_ci_tools_read() {
         ]
     );
     // Output is escaped and stripped of colour codes.
-    assert!(texts.contains("&lt;bad&gt; &amp; red"), "{texts}");
+    assert_contains(&texts, "&lt;bad&gt; &amp; red");
     assert!(!xml.contains('\u{1b}'));
 }
 
@@ -498,15 +461,14 @@ fn github_actions_gets_annotations_and_a_step_summary() {
         "harness.toml",
         "[gates.bad]\ncommand = \"echo 'line one'; exit 4\"\n\n[gates.good]\ncommand = \"true\"\n",
     )]);
-    let summary = dir.path().join("summary.md");
+    let summary = dir.path("summary.md");
     std::fs::write(&summary, "# earlier step\n").unwrap();
-    let out = harness_cmd(dir.path(), &["gate", "run"])
+    let out = dir
+        .harness(["gate", "run"])
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_STEP_SUMMARY", &summary)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let text = stdout(&out);
+        .assert(1);
+    let text = out.stdout;
     let first = text.lines().next().unwrap();
     assert_eq!(
         first,
@@ -531,11 +493,10 @@ fn github_actions_gets_annotations_and_a_step_summary() {
 #[track_caller]
 fn config_error(toml: &str, expected: &str) {
     let dir = project(&[("harness.toml", toml)]);
-    let out = harness(dir.path(), &["gate", "list"]);
-    assert_eq!(out.status.code(), Some(2));
-    let shown = stderr(&out).replace(&format!("{}/", dir.path().display()), "");
+    let out = dir.harness(["gate", "list"]).assert(2);
+    let shown = out.stderr.replace(&format!("{}/", &dir.root.display()), "");
     assert_eq!(shown, expected);
-    assert!(!dir.path().join(".harness").exists());
+    assert!(!dir.path(".harness").exists());
 }
 
 #[test]
@@ -586,20 +547,18 @@ fn bad_gate_configuration_is_a_located_error() {
 #[test]
 fn unknown_gate_names_suggest_the_close_one() {
     let dir = project(&[("harness.toml", "[gates.clippy]\ncommand = \"true\"\n")]);
-    let out = harness(dir.path(), &["gate", "run", "clipy"]);
-    assert_eq!(out.status.code(), Some(2));
+    let out = dir.harness(["gate", "run", "clipy"]).assert(2);
     assert_eq!(
-        stderr(&out),
+        out.stderr,
         "error: no gate named `clipy`\n  = hint: did you mean `clippy`? `harness gate list` shows every gate\n"
     );
 }
 
-fn listed(dir: &Path, args: &[&str]) -> Vec<(String, String, String)> {
+fn listed(dir: &Repo, args: &[&str]) -> Vec<(String, String, String)> {
     let mut all = vec!["gate", "list", "--format", "json"];
     all.extend(args);
-    let out = harness(dir, &all);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    json(&out)
+    let out = dir.harness(&all).assert(0);
+    out.json()
         .as_array()
         .unwrap()
         .iter()
@@ -629,7 +588,7 @@ fn detects_the_gates_of_a_rust_project() {
         ("src/lib.rs", "pub fn f() {}\n"),
     ]);
     assert_eq!(
-        listed(dir.path(), &[]),
+        listed(&dir, &[]),
         triples(&[
             ("cargo-fmt", "format", "cargo fmt --check"),
             (
@@ -649,7 +608,7 @@ fn detects_the_gates_of_a_python_project() {
         "[project]\nname = \"fixture\"\nversion = \"0.1.0\"\n",
     )]);
     assert_eq!(
-        listed(dir.path(), &[]),
+        listed(&dir, &[]),
         triples(&[
             ("ruff", "lint", "ruff check ."),
             ("ty", "typecheck", "ty check ."),
@@ -657,11 +616,11 @@ fn detects_the_gates_of_a_python_project() {
         ])
     );
     std::fs::write(
-        dir.path().join("pyproject.toml"),
+        dir.path("pyproject.toml"),
         "[project]\nname = \"fixture\"\n\n[tool.mypy]\nstrict = true\n",
     )
     .unwrap();
-    assert_eq!(listed(dir.path(), &[])[1].2, "mypy .");
+    assert_eq!(listed(&dir, &[])[1].2, "mypy .");
 }
 
 #[test]
@@ -671,7 +630,7 @@ fn detects_the_gates_of_a_node_project() {
         r#"{"name":"fixture","scripts":{"lint":"eslint .","typecheck":"tsc --noEmit","test":"vitest run","build":"vite build"}}"#,
     )]);
     assert_eq!(
-        listed(dir.path(), &[]),
+        listed(&dir, &[]),
         triples(&[
             ("npm-lint", "lint", "npm run lint"),
             ("npm-typecheck", "typecheck", "npm run typecheck"),
@@ -692,15 +651,15 @@ fn an_agents_gates_are_its_commands_or_configured_gates() {
         ),
     ]);
     assert_eq!(
-        listed(dir.path(), &["--agent", "dev"]),
+        listed(&dir, &["--agent", "dev"]),
         triples(&[
             ("ruff-check", "lint", "ruff check ."),
             ("unit", "test", "pytest -q"),
             ("npm-lint-test", "test", "npm run lint && npm test"),
         ])
     );
-    let out = harness(dir.path(), &["gate", "list", "--agent", "dev"]);
-    let lines = norm_all(&stdout(&out));
+    let out = dir.harness(["gate", "list", "--agent", "dev"]).run();
+    let lines = norm_all(&out.stdout);
     assert_eq!(
         lines,
         [
@@ -711,35 +670,35 @@ fn an_agents_gates_are_its_commands_or_configured_gates() {
         ]
     );
     // Without the agent: the configured gates, with their provenance.
-    let out = harness(dir.path(), &["gate", "list"]);
+    let out = dir.harness(["gate", "list"]).run();
     assert_eq!(
-        norm_all(&stdout(&out)),
+        norm_all(&out.stdout),
         [
             "GATE KIND TIMEOUT COMMAND WHY",
             "other other 10m true configured at harness.toml:6",
             "unit test 2m pytest -q configured at harness.toml:1",
         ]
     );
-    let out = harness(dir.path(), &["gate", "list", "--agent", "nobody"]);
-    assert_eq!(out.status.code(), Some(2));
+    dir.harness(["gate", "list", "--agent", "nobody"]).assert(2);
 }
 
 #[test]
 fn when_globs_skip_gates_with_no_matching_change() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = git2::Repository::init(dir.path()).unwrap();
-    std::fs::write(
-        dir.path().join("harness.toml"),
-        "[gates.rust]\ncommand = \"true\"\nwhen = [\"**/*.rs\"]\n\n[gates.docs]\ncommand = \"true\"\nwhen = [\"*.md\"]\n\n[gates.always]\ncommand = \"true\"\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("README.md"), "a\n").unwrap();
-    commit_all(&repo, "init");
-    std::fs::write(dir.path().join("README.md"), "b\n").unwrap();
+    let dir = project(&[
+        (
+            "harness.toml",
+            "[gates.rust]\ncommand = \"true\"\nwhen = [\"**/*.rs\"]\n\n[gates.docs]\ncommand = \"true\"\nwhen = [\"*.md\"]\n\n[gates.always]\ncommand = \"true\"\n",
+        ),
+        ("README.md", "a\n"),
+    ]);
+    dir.commit_all("init");
+    std::fs::write(dir.path("README.md"), "b\n").unwrap();
 
-    let out = harness(dir.path(), &["gate", "list", "--changed-since", "HEAD"]);
+    let out = dir
+        .harness(["gate", "list", "--changed-since", "HEAD"])
+        .run();
     assert_eq!(
-        norm_all(&stdout(&out)),
+        norm_all(&out.stdout),
         [
             "GATE KIND TIMEOUT COMMAND WHY",
             "always other 10m true configured at harness.toml:9",
@@ -747,11 +706,10 @@ fn when_globs_skip_gates_with_no_matching_change() {
             "rust other 10m true skipped: no file matching `when` changed since `HEAD`",
         ]
     );
-    let out = harness(
-        dir.path(),
-        &["gate", "run", "--changed-since", "HEAD", "--format", "json"],
-    );
-    let report = json(&out);
+    let out = dir
+        .harness(["gate", "run", "--changed-since", "HEAD", "--format", "json"])
+        .run();
+    let report = out.json();
     let names: Vec<&str> = report["gates"]
         .as_array()
         .unwrap()
@@ -760,22 +718,21 @@ fn when_globs_skip_gates_with_no_matching_change() {
         .collect();
     assert_eq!(names, ["always", "docs"]);
     assert_eq!(report["dirty"], true);
-    let head = repo.head().unwrap().target().unwrap().to_string();
-    assert_eq!(report["commit"], head);
+    assert_eq!(report["commit"], dir.head());
 
-    let out = harness(dir.path(), &["gate", "list", "--changed-since", "nope"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).starts_with("error: cannot read revision `nope`"));
+    let out = dir
+        .harness(["gate", "list", "--changed-since", "nope"])
+        .assert(2);
+    assert!(out.stderr.starts_with("error: cannot read revision `nope`"));
 }
 
 #[test]
 fn gate_list_reads_the_realtime_dev_agent_of_this_repository() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = project(&[(
         "agents/realtime-dev.md",
-        &std::fs::read_to_string(root.join("agents/realtime-dev.md")).unwrap(),
+        &std::fs::read_to_string(manifest_dir().join("agents/realtime-dev.md")).unwrap(),
     )]);
-    let commands: Vec<String> = listed(dir.path(), &["--agent", "realtime-dev"])
+    let commands: Vec<String> = listed(&dir, &["--agent", "realtime-dev"])
         .into_iter()
         .map(|(_, _, c)| c)
         .collect();
@@ -793,17 +750,16 @@ fn gate_list_reads_the_realtime_dev_agent_of_this_repository() {
 #[test]
 fn the_library_api_selects_runs_and_reads_back_evidence() {
     use harness::gate::{self, Progress, RunOptions, Status, evidence};
-    let dir = tempfile::tempdir().unwrap();
-    let repo = git2::Repository::init(dir.path()).unwrap();
-    std::fs::write(
-        dir.path().join("harness.toml"),
-        "[gates.fine]\ncommand = \"echo ok\"\n\n[gates.broken]\ncommand = \"exit 9\"\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join(".gitignore"), "/.harness/\n").unwrap();
-    let head = commit_all(&repo, "init").to_string();
+    let dir = project(&[
+        (
+            "harness.toml",
+            "[gates.fine]\ncommand = \"echo ok\"\n\n[gates.broken]\ncommand = \"exit 9\"\n",
+        ),
+        (".gitignore", "/.harness/\n"),
+    ]);
+    let head = dir.commit_all("init").to_string();
 
-    let project = harness::config::Project::discover(dir.path()).unwrap();
+    let project = harness::config::Project::discover(&dir.root).unwrap();
     let specs = gate::select(&project, None, &["fine".to_string()], None).unwrap();
     assert_eq!(specs.len(), 1);
     let report =

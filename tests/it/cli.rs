@@ -1,53 +1,45 @@
 //! Command-line tests: the real binary on real files, output compared
 //! exactly. Each case is `tests/cmd/NAME.toml`, run in the `.in` directory it
-//! names. Refresh expected output with `TRYCMD=overwrite cargo test --test cli`.
+//! names. Refresh expected output with `TRYCMD=overwrite cargo test --test it cli`.
+
+use crate::common::{Repo, clean_wrapper, harness, manifest_dir};
 
 #[test]
 fn cli_cases() {
-    trycmd::TestCases::new().case("tests/cmd/*.toml");
-}
-
-use std::path::Path;
-use std::process::Command;
-
-fn harness(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the harness binary runs")
+    let bin = tempfile::tempdir().unwrap();
+    trycmd::TestCases::new()
+        .register_bin("harness", clean_wrapper(bin.path()))
+        .case(manifest_dir().join("tests/cmd/*.toml"))
+        .run();
 }
 
 #[test]
 fn init_installs_the_shipped_agents_and_never_clobbers() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join(".git")).unwrap();
-    let out = harness(dir.path(), &["init"]);
-    assert_eq!(out.status.code(), Some(0));
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("agents/realtime-dev.md");
-    let installed = dir.path().join("agents/realtime-dev.md");
+    let repo = Repo::new();
+    repo.harness(["init"]).assert(0);
+    let shipped = manifest_dir().join("agents/realtime-dev.md");
+    let installed = repo.path("agents/realtime-dev.md");
     assert_eq!(
         std::fs::read(&installed).unwrap(),
         std::fs::read(&shipped).unwrap()
     );
-    assert!(dir.path().join("harness.toml").is_file());
+    assert!(repo.path("harness.toml").is_file());
 
     // A user's edit survives a second `init`, and `--force` replaces it.
     std::fs::write(&installed, "mine").unwrap();
-    let out = harness(dir.path(), &["init"]);
-    assert_eq!(out.status.code(), Some(0));
+    repo.harness(["init"]).assert(0);
     assert_eq!(std::fs::read_to_string(&installed).unwrap(), "mine");
-    let out = harness(dir.path(), &["init", "--force"]);
-    assert_eq!(out.status.code(), Some(0));
+    repo.harness(["init", "--force"]).assert(0);
     assert_eq!(
         std::fs::read(&installed).unwrap(),
         std::fs::read(&shipped).unwrap()
     );
 
     // What init installs validates cleanly (skills aside) and lists both agents.
-    let out = harness(dir.path(), &["agents", "list", "--format", "json"]);
-    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = repo
+        .harness(["agents", "list", "--format", "json"])
+        .assert(0)
+        .json();
     let names: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -55,24 +47,15 @@ fn init_installs_the_shipped_agents_and_never_clobbers() {
         .map(|a| a["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["realtime-dev", "realtime-engineer"]);
-    let out = harness(dir.path(), &["agents", "validate"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    repo.harness(["agents", "validate"]).assert(0);
 }
 
 #[test]
 fn the_shipped_developer_agent_carries_the_seed_policy() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = harness(
-        root,
-        &["agents", "explain", "realtime-dev", "--format", "json"],
-    );
-    assert_eq!(out.status.code(), Some(0));
-    let policy: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let policy = harness(["agents", "explain", "realtime-dev", "--format", "json"])
+        .current_dir(manifest_dir())
+        .assert(0)
+        .json();
     let rules = policy["rules"].as_array().unwrap();
     let of = |kind: &str, key: &str| -> Vec<String> {
         rules
@@ -100,11 +83,10 @@ fn the_shipped_developer_agent_carries_the_seed_policy() {
         ]
     );
 
-    let out = harness(
-        root,
-        &["agents", "show", "realtime-engineer", "--format", "json"],
-    );
-    let def: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let def = harness(["agents", "show", "realtime-engineer", "--format", "json"])
+        .current_dir(manifest_dir())
+        .run()
+        .json();
     assert_eq!(def["permission_mode"], "plan");
     assert_eq!(def["model"], "inherit");
     assert_eq!(def["skills"].as_array().unwrap().len(), 3);

@@ -12,8 +12,7 @@ use harness::policy::paths::Resolver;
 use harness::policy::{Guard, PlanSource, Policy, ToolCall};
 use serde_json::{Value, json};
 
-mod common;
-use common::{Repo, repo_with_agents};
+use crate::common::Repo;
 
 const SCOPED: &str = "---
 name: scoped
@@ -28,7 +27,7 @@ Reviews.
 const HARNESS_TOML: &str = "[guard]\nprotected_paths = [\"migrations/**\"]\n";
 
 fn repo() -> Repo {
-    let repo = repo_with_agents(&["tests", "src/ws", "plans", "secrets", "migrations"]);
+    let repo = Repo::with_agents(&["tests", "src/ws", "plans", "secrets", "migrations"]);
     let root = &repo.root;
     fs::write(root.join("agents/scoped.md"), SCOPED).unwrap();
     fs::write(root.join("harness.toml"), HARNESS_TOML).unwrap();

@@ -1,0 +1,13 @@
+//! The integration tests: one binary, one module per area. Set-up they all
+//! share (running the binary, temporary repositories) is in `common`.
+
+mod common;
+
+mod cli;
+mod commits;
+mod corpus;
+mod gate;
+mod guard_cli;
+mod guard_table;
+mod plans;
+mod scaffold;

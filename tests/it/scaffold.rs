@@ -1,0 +1,149 @@
+//! `harness scaffold` end to end: the real binary on real files.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::common::{Repo, assert_contains, assert_ends_with, files_under, harness, manifest_dir};
+
+/// The golden example is exactly what the approved plan generates.
+#[test]
+fn the_example_is_what_the_chat_room_plan_generates() {
+    let repo = manifest_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("chat-service");
+    harness(["scaffold", "--plan", "1", "--out", out.to_str().unwrap()])
+        .current_dir(repo)
+        .assert(0);
+    let expected = files_under(&repo.join("examples/chat-service"));
+    let generated = files_under(&out);
+    let names = |t: &BTreeMap<PathBuf, Vec<u8>>| t.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&generated), names(&expected), "the same files");
+    for (path, contents) in &generated {
+        assert!(
+            expected[path] == *contents,
+            "examples/chat-service/{} differs from what `harness scaffold --plan 1` generates; \
+             regenerate it with `cargo run -- scaffold --plan 1 --out examples/chat-service`",
+            path.display()
+        );
+    }
+}
+
+fn project() -> Repo {
+    let repo = Repo::new();
+    repo.write("harness.toml", "");
+    repo
+}
+
+#[test]
+fn reruns_update_untouched_files_and_refuse_edited_ones() {
+    let p = project();
+    let dir = &p.root;
+    let overrides = dir.join("templates/scaffold");
+    std::fs::create_dir_all(&overrides).unwrap();
+    std::fs::write(overrides.join("README.md.tera"), "# {{ service }}\n").unwrap();
+
+    let listed = p.harness(["scaffold", "list"]).run().stdout;
+    assert!(
+        listed.contains(
+            "README.md            README.md.tera            templates/scaffold/README.md.tera"
+        ) || listed.contains(&format!("{}", overrides.join("README.md.tera").display())),
+        "{listed}"
+    );
+    assert_contains(
+        &listed,
+        "src/hub.rs           src/hub.rs.tera           built-in",
+    );
+
+    p.harness(["scaffold", "new", "demo", "--out", "svc"])
+        .assert(0);
+    let svc = dir.join("svc");
+    assert_eq!(
+        std::fs::read_to_string(svc.join("README.md")).unwrap(),
+        "# demo\n"
+    );
+    assert!(
+        !svc.join("src/redis.rs").exists(),
+        "the default plan has no Redis"
+    );
+    let manifest = std::fs::read_to_string(svc.join(".harness-scaffold.json")).unwrap();
+    let readme_hash = harness::scaffold::render::sha256(b"# demo\n");
+    assert_contains(&manifest, &format!("\"README.md\": \"{readme_hash}\""));
+
+    // The template changes and the user edits another file.
+    std::fs::write(overrides.join("README.md.tera"), "# {{ service }} v2\n").unwrap();
+    let lib = svc.join("src/lib.rs");
+    let edited = format!("{}// mine\n", std::fs::read_to_string(&lib).unwrap());
+    std::fs::write(&lib, &edited).unwrap();
+
+    let run = p
+        .harness(["scaffold", "new", "demo", "--out", "svc"])
+        .assert(1);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "{}:1:1: error: `src/lib.rs` was edited since it was generated; not overwriting it\n  = hint: see the change with --dry-run; keep your edit, or regenerate it with --force\n",
+            lib.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(svc.join("README.md")).unwrap(),
+        "# demo\n",
+        "nothing written"
+    );
+
+    let diff = p
+        .harness(["scaffold", "new", "demo", "--out", "svc", "--dry-run"])
+        .run()
+        .stdout;
+    assert_contains(
+        &diff,
+        "--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# demo\n+# demo v2\n",
+    );
+    assert_contains(&diff, "-// mine\n");
+    assert_eq!(
+        std::fs::read_to_string(svc.join("README.md")).unwrap(),
+        "# demo\n",
+        "dry run writes nothing"
+    );
+
+    p.harness(["scaffold", "new", "demo", "--out", "svc", "--force"])
+        .assert(0);
+    assert_eq!(
+        std::fs::read_to_string(svc.join("README.md")).unwrap(),
+        "# demo v2\n"
+    );
+    assert!(!std::fs::read_to_string(&lib).unwrap().contains("// mine"));
+
+    let run = p.harness(["scaffold", "new", "demo", "--out", "svc"]).run();
+    assert_ends_with(
+        &run.stdout,
+        "0 created, 0 updated, 0 removed, 18 unchanged\n",
+    );
+}
+
+const DRAFT: &str = "---\nid: 1\ntitle: \"Chat\"\nagent: \"realtime-dev\"\nstatus: draft\ncreated: \"2026-01-01T00:00:00Z\"\n---\n## PLAN: Chat\n\n### Realtime Spec\n\n```yaml realtime\nchannels:\n  - name: lobby\n    events:\n      - name: message\n        schema: { text: string }\n    publish: [member]\n    subscribe: [member]\n    history: 10\n```\n\n### Files to Change\n- `svc/**`: the service\n\nPLAN_APPROVED: pending\n";
+
+#[test]
+fn a_plan_that_is_not_approved_is_refused_and_nothing_written() {
+    let p = project();
+    let dir = &p.root;
+    std::fs::create_dir_all(dir.join("plans")).unwrap();
+    std::fs::write(dir.join("plans/0001-chat.md"), DRAFT).unwrap();
+    let run = p
+        .harness(["scaffold", "--plan", "1", "--out", "svc"])
+        .assert(2);
+    assert_contains(&run.stderr, "error: plan 0001 is not approved");
+    assert!(!dir.join("svc").exists());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let p = project();
+    let run = p.harness(["scaffold", "--plan", "1"]).assert(2);
+    assert_contains(&run.stderr, "needs `--plan ID --out DIR`");
+    let run = p
+        .harness(["scaffold", "new", "Bad_Name", "--out", "x"])
+        .assert(2);
+    assert!(run.stderr.contains("`Bad_Name` is not a crate name"));
+    assert!(!p.path("x").exists());
+}
