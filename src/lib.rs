@@ -21,6 +21,7 @@ pub mod error;
 pub mod fsutil;
 pub mod gate;
 pub mod guard;
+pub mod install;
 pub mod plan;
 pub mod policy;
 pub mod realtime;
