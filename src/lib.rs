@@ -15,6 +15,7 @@ pub mod commands;
 pub mod commit;
 pub mod config;
 pub mod diagnostic;
+pub mod digest;
 pub mod error;
 pub mod fsutil;
 pub mod gate;
@@ -24,6 +25,7 @@ pub mod realtime;
 pub mod report;
 pub mod scaffold;
 pub mod task;
+pub mod textdiff;
 
 pub use error::{Error, Outcome, Result};
 

@@ -11,9 +11,10 @@
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::plan::{MARKER, Plan, Status};
+use crate::digest::sha256_tagged;
+use crate::textdiff;
 
 /// What a person decided about a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,22 +122,6 @@ pub fn normalise(plan: &Plan) -> String {
     out
 }
 
-/// `sha256:HEX` of `text`.
-pub fn digest(text: &str) -> String {
-    digest_bytes(text.as_bytes())
-}
-
-/// `sha256:HEX` of `bytes`.
-pub fn digest_bytes(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in hash.iter() {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
-
 /// The hash shortened for people: `sha256:1a2b3c4d5e6f`.
 pub fn short(hash: &str) -> &str {
     &hash[..hash.len().min(19)]
@@ -167,7 +152,7 @@ pub(super) fn state(plan: &Plan) -> PlanState {
         Decision::Rejected => PlanState::Rejected(last.clone()),
         Decision::Approved => {
             let current = plan.normalised();
-            if digest(&current) == last.hash {
+            if sha256_tagged(current.as_bytes()) == last.hash {
                 PlanState::Approved(last.clone())
             } else {
                 let diff = plan
@@ -209,12 +194,11 @@ pub fn unified_diff(approved: &str, current: &str, approval: &Approval, path: &s
         approval.at,
         short(&approval.hash)
     );
-    let new = format!("{path} (now, {})", short(&digest(current)));
-    similar::TextDiff::from_lines(approved, current)
-        .unified_diff()
-        .context_radius(3)
-        .header(&old, &new)
-        .to_string()
+    let new = format!(
+        "{path} (now, {})",
+        short(&sha256_tagged(current.as_bytes()))
+    );
+    textdiff::unified_diff(approved, current, &old, &new)
 }
 
 /// Why a decision cannot be recorded.
@@ -384,13 +368,5 @@ mod tests {
         assert_eq!(a.hash(), b.hash());
         let c = parse(&PLAN.replace("title: \"Chat\"", "title: \"Chats\""));
         assert_ne!(a.hash(), c.hash());
-    }
-
-    #[test]
-    fn digest_is_sha256() {
-        assert_eq!(
-            digest(""),
-            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
     }
 }

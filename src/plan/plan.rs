@@ -625,7 +625,7 @@ impl Plan {
 
     /// The SHA-256 of [`Plan::normalised`], as `sha256:HEX`.
     pub fn hash(&self) -> String {
-        approval::digest(&self.normalised())
+        crate::digest::sha256_tagged(self.normalised().as_bytes())
     }
 
     /// Where the plan stands, decided by the approval chain and the content

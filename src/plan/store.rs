@@ -19,6 +19,7 @@ use super::approval::{self, Approval};
 use super::plan::{self, Plan};
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, display_path};
+use crate::digest::sha256_tagged;
 use crate::error::{Error, Result};
 use crate::fsutil;
 
@@ -185,7 +186,7 @@ impl Store {
             // was edited and cannot be shown as the approved version.
             plan.approved_text = std::fs::read_to_string(&stored)
                 .ok()
-                .filter(|t| approval::digest(t) == last.hash);
+                .filter(|t| sha256_tagged(t.as_bytes()) == last.hash);
         }
         Ok(plan)
     }
