@@ -10,47 +10,10 @@
 
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
-
-use super::plan::{MARKER, Plan, Status};
+use super::plan::Plan;
+use super::record::{Approval, ApprovalDecision, MARKER};
 use crate::digest::sha256_tagged;
 use crate::textdiff;
-
-/// What a person decided about a plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Decision {
-    Approved,
-    Rejected,
-}
-
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Approved => "approved",
-            Decision::Rejected => "rejected",
-        }
-    }
-}
-
-/// One record of the approval chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Approval {
-    pub decision: Decision,
-    /// The person who decided (never an agent).
-    pub by: String,
-    /// When, RFC 3339 UTC.
-    pub at: String,
-    /// `sha256:HEX` of the plan's normalised content decided on.
-    pub hash: String,
-    /// The hash of the previous record; absent on the first.
-    #[serde(default)]
-    pub prev_hash: Option<String>,
-    /// Why, for a rejection.
-    #[serde(default)]
-    pub reason: Option<String>,
-}
 
 /// Where a plan stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,30 +90,39 @@ pub fn short(hash: &str) -> &str {
     &hash[..hash.len().min(19)]
 }
 
-/// The status the chain records: that of its last record.
-pub fn recorded_status(chain: &[Approval]) -> Status {
-    match chain.last().map(|a| a.decision) {
-        None => Status::Draft,
-        Some(Decision::Approved) => Status::Approved,
-        Some(Decision::Rejected) => Status::Rejected,
-    }
-}
-
 /// The last approval in the chain.
 pub fn last_approval(chain: &[Approval]) -> Option<&Approval> {
     chain
         .iter()
         .rev()
-        .find(|a| a.decision == Decision::Approved)
+        .find(|a| a.decision == ApprovalDecision::Approved)
 }
 
-pub(super) fn state(plan: &Plan) -> PlanState {
+impl Plan {
+    /// The plan's content as approval sees it (see [`normalise`]).
+    pub fn normalised(&self) -> String {
+        normalise(self)
+    }
+
+    /// The SHA-256 of [`Plan::normalised`], as `sha256:HEX`.
+    pub fn hash(&self) -> String {
+        sha256_tagged(self.normalised().as_bytes())
+    }
+
+    /// Where the plan stands, decided by the approval chain and the content
+    /// hash alone: never by the `status` field or the marker.
+    pub fn state(&self) -> PlanState {
+        state(self)
+    }
+}
+
+fn state(plan: &Plan) -> PlanState {
     let Some(last) = plan.approvals.last() else {
         return PlanState::Draft;
     };
     match last.decision {
-        Decision::Rejected => PlanState::Rejected(last.clone()),
-        Decision::Approved => {
+        ApprovalDecision::Rejected => PlanState::Rejected(last.clone()),
+        ApprovalDecision::Approved => {
             let current = plan.normalised();
             if sha256_tagged(current.as_bytes()) == last.hash {
                 PlanState::Approved(last.clone())
@@ -227,7 +199,7 @@ pub fn approve(
         }
         _ => {}
     }
-    Ok(append(plan, Decision::Approved, by, at, None))
+    Ok(append(plan, ApprovalDecision::Approved, by, at, None))
 }
 
 /// The record rejecting `plan` as it is now.
@@ -239,7 +211,7 @@ pub fn reject(plan: &Plan, by: &str, at: &str, reason: &str) -> Result<Vec<Appro
     }
     Ok(append(
         plan,
-        Decision::Rejected,
+        ApprovalDecision::Rejected,
         by,
         at,
         Some(reason.to_string()),
@@ -248,7 +220,7 @@ pub fn reject(plan: &Plan, by: &str, at: &str, reason: &str) -> Result<Vec<Appro
 
 fn append(
     plan: &Plan,
-    decision: Decision,
+    decision: ApprovalDecision,
     by: &str,
     at: &str,
     reason: Option<String>,
@@ -270,6 +242,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::plan::record::{Status, recorded_status};
 
     const PLAN: &str = "---\nid: 3\ntitle: \"Chat\"\nagent: \"a\"\nstatus: draft\n---\n## PLAN: Chat\n\n### Files to Change\n- `src/chat.rs`\n\nPLAN_APPROVED: pending\n";
 

@@ -13,55 +13,11 @@ use std::path::{Path, PathBuf};
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use serde::{Deserialize, Serialize};
 
-use super::approval::{self, Approval, PlanState};
+use super::record::{Approval, MARKER, Status, recorded_status};
 use super::scope::Scope;
 use crate::agent::frontmatter;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::realtime::{self, RealtimeSpec};
-
-/// The line that records approval in the body, as the agents' templates
-/// end: `PLAN_APPROVED: pending`.
-pub const MARKER: &str = "PLAN_APPROVED:";
-
-/// What the front matter's `status` says. Harness writes it; it is never
-/// trusted on its own (see [`Plan::state`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    #[default]
-    Draft,
-    Approved,
-    Rejected,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Draft => "draft",
-            Status::Approved => "approved",
-            Status::Rejected => "rejected",
-        }
-    }
-
-    /// Parses a status word as the CLI accepts it.
-    pub fn parse(s: &str) -> Option<Status> {
-        match s {
-            "draft" => Some(Status::Draft),
-            "approved" => Some(Status::Approved),
-            "rejected" => Some(Status::Rejected),
-            _ => None,
-        }
-    }
-
-    /// The word the body's marker carries for this status.
-    pub fn marker_word(self) -> &'static str {
-        match self {
-            Status::Draft => "pending",
-            Status::Approved => "approved",
-            Status::Rejected => "rejected",
-        }
-    }
-}
 
 /// The front matter, as harness writes it. Unknown keys are errors, so a
 /// misspelt field never goes unnoticed.
@@ -543,7 +499,7 @@ impl Plan {
     /// The front matter and the marker must agree with the approval chain;
     /// a status flipped by hand is reported, never believed.
     fn check_status(&mut self) {
-        let recorded = approval::recorded_status(&self.approvals);
+        let recorded = recorded_status(&self.approvals);
         if self.status != recorded {
             self.diagnostics.push(
                 Diagnostic::warning(
@@ -617,22 +573,6 @@ impl Plan {
     pub fn padded_id(&self) -> String {
         format!("{:04}", self.id)
     }
-
-    /// The plan's content as approval sees it (see [`approval::normalise`]).
-    pub fn normalised(&self) -> String {
-        approval::normalise(self)
-    }
-
-    /// The SHA-256 of [`Plan::normalised`], as `sha256:HEX`.
-    pub fn hash(&self) -> String {
-        crate::digest::sha256_tagged(self.normalised().as_bytes())
-    }
-
-    /// Where the plan stands, decided by the approval chain and the content
-    /// hash alone: never by the `status` field or the marker.
-    pub fn state(&self) -> PlanState {
-        approval::state(self)
-    }
 }
 
 /// `{Feature}`-style placeholders in a line: `{` + a letter + up to 80
@@ -665,74 +605,10 @@ fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Renders the front matter harness writes: every string JSON-quoted (a JSON
-/// string is a valid YAML double-quoted scalar), fields in a fixed order.
-pub fn render_front(
-    id: u32,
-    title: &str,
-    agent: &str,
-    status: Status,
-    created: Option<&str>,
-    approvals: &[Approval],
-) -> String {
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let mut out = format!(
-        "---\nid: {id}\ntitle: {}\nagent: {}\nstatus: {}\n",
-        q(title),
-        q(agent),
-        status.as_str()
-    );
-    if let Some(created) = created {
-        out.push_str(&format!("created: {}\n", q(created)));
-    }
-    if !approvals.is_empty() {
-        out.push_str("approvals:\n");
-        for a in approvals {
-            out.push_str(&format!("  - decision: {}\n", a.decision.as_str()));
-            out.push_str(&format!("    by: {}\n", q(&a.by)));
-            out.push_str(&format!("    at: {}\n", q(&a.at)));
-            out.push_str(&format!("    hash: {}\n", q(&a.hash)));
-            if let Some(prev) = &a.prev_hash {
-                out.push_str(&format!("    prev_hash: {}\n", q(prev)));
-            }
-            if let Some(reason) = &a.reason {
-                out.push_str(&format!("    reason: {}\n", q(reason)));
-            }
-        }
-    }
-    out.push_str("---\n");
-    out
-}
-
-impl Plan {
-    /// The whole file as harness writes it: the front matter for `status`
-    /// and `approvals`, and the body with its marker set to match.
-    pub fn render_with(&self, status: Status, approvals: &[Approval]) -> String {
-        let mut out = render_front(
-            self.id,
-            &self.title,
-            &self.agent,
-            status,
-            self.created.as_deref(),
-            approvals,
-        );
-        for line in self.body.split_inclusive('\n') {
-            let trimmed = line.trim_start();
-            if trimmed.starts_with(MARKER) {
-                let indent = &line[..line.len() - trimmed.len()];
-                let end = if line.ends_with('\n') { "\n" } else { "" };
-                out.push_str(&format!("{indent}{MARKER} {}{end}", status.marker_word()));
-            } else {
-                out.push_str(line);
-            }
-        }
-        out
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::plan::PlanState;
 
     pub(crate) const PLAN: &str = "---\nid: 7\ntitle: \"Presence channel\"\nagent: \"realtime-engineer\"\nstatus: draft\ncreated: \"2026-01-02T03:04:05Z\"\n---\n## PLAN: Presence channel\n\n### Context\nWho is in a room.\n\n### Realtime Spec\n```yaml realtime\ntransport: websocket\nchannels:\n  - name: \"room:{id}\"\n    presence: true\n```\n\n### Files to Change\n- `src/realtime/presence.rs`: the service\n- `web/src/hooks/` the hook\n- tests/presence.rs\n- Frontend:\n  - `web/x.ts`\n\n### Tasks\n- [ ] Presence service\n- [x] Client hook (after 1)\n\nPLAN_APPROVED: pending\n";
 
@@ -824,16 +700,6 @@ mod tests {
         let p = parse(&PLAN.replace("status: draft", "status: approved"));
         assert_eq!(p.diagnostics[0].code, "status-not-recorded");
         assert!(matches!(p.state(), PlanState::Draft));
-    }
-
-    #[test]
-    fn rendering_sets_the_marker_and_round_trips() {
-        let p = parse(PLAN);
-        let text = p.render_with(Status::Draft, &[]);
-        assert_eq!(text, PLAN);
-        let approved = p.render_with(Status::Rejected, &[]);
-        assert!(approved.contains("\nPLAN_APPROVED: rejected\n"));
-        assert!(approved.contains("\nstatus: rejected\n"));
     }
 
     #[test]

@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::approval::{self, Approval};
+use super::approval;
 use super::plan::{self, Plan};
+use super::record::{Approval, ApprovalDecision, recorded_status};
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, display_path};
 use crate::digest::sha256_tagged;
@@ -301,9 +302,9 @@ impl Store {
         let path = self.path_of(id)?;
         let plan = self.read(&path)?;
         let chain = decide(&plan)?;
-        let status = approval::recorded_status(&chain);
+        let status = recorded_status(&chain);
         if let Some(last) = chain.last()
-            && last.decision == approval::Decision::Approved
+            && last.decision == ApprovalDecision::Approved
         {
             let normalised = plan.normalised();
             fsutil::write_atomic(&self.approved_path(id, &last.hash), normalised.as_bytes())?;
