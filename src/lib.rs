@@ -19,6 +19,7 @@ pub mod digest;
 pub mod error;
 pub mod fsutil;
 pub mod gate;
+pub(crate) mod markdown;
 pub mod plan;
 pub mod policy;
 pub mod realtime;
