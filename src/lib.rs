@@ -17,11 +17,13 @@ pub mod commands;
 pub mod commit;
 pub mod config;
 pub mod diagnostic;
+pub mod digest;
 pub mod error;
 pub mod fsutil;
 pub mod gate;
 pub mod guard;
 pub mod install;
+pub(crate) mod markdown;
 pub mod plan;
 pub mod policy;
 pub mod realtime;
@@ -29,6 +31,7 @@ pub mod report;
 pub mod scaffold;
 pub mod shell;
 pub mod task;
+pub mod textdiff;
 
 pub use error::{Error, Outcome, Result};
 

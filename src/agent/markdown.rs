@@ -7,8 +7,9 @@
 //! "commit", "deliverable"...) and by labels such as `**OUT OF SCOPE:**`.
 //! Every fact keeps the file line it came from.
 
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
+
+use crate::markdown::{self, Element, Table};
 
 /// A line of text from the body, with the file line it starts on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -146,53 +147,14 @@ fn heading_bucket(stack: &[(u8, String)]) -> Bucket {
     Bucket::Other
 }
 
-struct LineIndex {
-    newlines: Vec<usize>,
-    first_line: usize,
-}
-
-impl LineIndex {
-    fn new(text: &str, first_line: usize) -> Self {
-        LineIndex {
-            newlines: text.match_indices('\n').map(|(i, _)| i).collect(),
-            first_line,
-        }
-    }
-
-    fn line(&self, offset: usize) -> usize {
-        self.first_line + self.newlines.partition_point(|&nl| nl < offset)
-    }
-}
-
-struct OpenItem {
-    text: String,
-    line: usize,
-    task: Option<bool>,
-}
-
-#[derive(Default)]
-struct Table {
-    header: Vec<String>,
-    rows: Vec<(Vec<String>, usize)>,
-    row: Vec<String>,
-    cell: String,
-    in_head: bool,
-}
-
 /// Reads the body. `first_line` is the file line of the body's first line.
 pub fn parse(body: &str, first_line: usize) -> Body {
-    let index = LineIndex::new(body, first_line);
     let mut out = Body::default();
     let mut flat: Vec<(u8, String, usize)> = Vec::new();
     // Open headings, outermost first: (level, lowercased title).
     let mut heading_stack: Vec<(u8, String)> = Vec::new();
-    let mut heading: Option<(u8, String, usize)> = None;
     let mut label = String::new();
-    let mut items: Vec<OpenItem> = Vec::new();
-    let mut paragraph: Option<String> = None;
     let mut last_paragraph = String::new();
-    let mut code: Option<(String, usize, String)> = None;
-    let mut table: Option<Table> = None;
     let mut commit = CommitConventions::default();
     let mut in_commit_section = false;
     // Recomputed only when a heading or label changes: items are many.
@@ -202,184 +164,108 @@ pub fn parse(body: &str, first_line: usize) -> Body {
     let mut by_heading = Bucket::Other;
     let mut current = Bucket::Other;
 
-    let opts = Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
-    for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
-        // Finding a line is a search: do it only for events that keep one.
-        let line = || index.line(range.start);
-        match event {
-            Event::Start(Tag::Heading { level, .. }) => {
-                heading = Some((level_number(level), String::new(), line()));
-            }
-            Event::End(TagEnd::Heading(_)) => {
-                if let Some((level, title, line)) = heading.take() {
-                    let title = title.trim().to_string();
-                    while heading_stack.last().is_some_and(|(l, _)| *l >= level) {
-                        heading_stack.pop();
-                    }
-                    heading_stack.push((level, title.to_lowercase()));
-                    in_commit_section = heading_stack.iter().any(|(_, t)| t.contains("commit"));
-                    label.clear();
-                    let any = |word: &str| heading_stack.iter().any(|(_, t)| t.contains(word));
-                    headings_gates = any("quality gate") || any("gates");
-                    in_deliverables = any("deliverable");
-                    in_tooling = any("tool");
-                    by_heading = heading_bucket(&heading_stack);
-                    current = by_heading;
-                    flat.push((level, title, line));
+    for element in markdown::walk(body, first_line) {
+        match element {
+            Element::Heading(h) => {
+                let level = h.level;
+                while heading_stack.last().is_some_and(|(l, _)| *l >= level) {
+                    heading_stack.pop();
                 }
+                heading_stack.push((level, h.title.to_lowercase()));
+                in_commit_section = heading_stack.iter().any(|(_, t)| t.contains("commit"));
+                label.clear();
+                let any = |word: &str| heading_stack.iter().any(|(_, t)| t.contains(word));
+                headings_gates = any("quality gate") || any("gates");
+                in_deliverables = any("deliverable");
+                in_tooling = any("tool");
+                by_heading = heading_bucket(&heading_stack);
+                current = by_heading;
+                flat.push((level, h.title, h.line));
             }
-            Event::Start(Tag::Paragraph) => paragraph = Some(String::new()),
-            Event::End(TagEnd::Paragraph) => {
-                if let Some(text) = paragraph.take() {
-                    let text = text.trim().to_string();
-                    if items.is_empty() && text.ends_with(':') && text.chars().count() <= 40 {
-                        label = text.to_lowercase();
-                        current = label_bucket(in_tooling, &label).unwrap_or(by_heading);
-                    }
-                    if in_commit_section {
-                        note_commit_text(&mut commit, &text, line());
-                    }
-                    // Read only if a code block follows: most paragraphs are not.
-                    last_paragraph = text;
+            Element::Paragraph(p) => {
+                if p.depth == 0 && p.text.ends_with(':') && p.text.chars().count() <= 40 {
+                    label = p.text.to_lowercase();
+                    current = label_bucket(in_tooling, &label).unwrap_or(by_heading);
                 }
-            }
-            Event::Start(Tag::Item) => items.push(OpenItem {
-                text: String::new(),
-                line: line(),
-                task: None,
-            }),
-            Event::TaskListMarker(checked) => {
-                if let Some(item) = items.last_mut() {
-                    item.task = Some(checked);
+                if in_commit_section {
+                    note_commit_text(&mut commit, &p.text, p.line);
                 }
+                // Read only if a code block follows: most paragraphs are not.
+                last_paragraph = p.text;
             }
-            Event::End(TagEnd::Item) => {
-                if let Some(open) = items.pop() {
-                    if current == Bucket::Other && open.task.is_none() && !in_commit_section {
-                        continue;
-                    }
-                    let text = collapse(&open.text);
-                    if text.is_empty() {
-                        continue;
-                    }
-                    if let Some(checked) = open.task {
-                        let (title, title_line) = flat
-                            .last()
-                            .map_or((String::new(), first_line), |(_, t, l)| (t.clone(), *l));
-                        match out.checklists.last_mut() {
-                            Some(list) if list.line == title_line => {}
-                            _ => out.checklists.push(Checklist {
-                                title,
-                                line: title_line,
-                                items: Vec::new(),
-                            }),
-                        }
-                        if let Some(list) = out.checklists.last_mut() {
-                            list.items.push(CheckItem {
-                                text,
-                                checked,
-                                line: open.line,
-                            });
-                        }
-                        continue;
-                    }
-                    if in_commit_section {
-                        note_commit_text(&mut commit, &text, open.line);
-                    }
-                    let item = Item {
-                        text,
-                        line: open.line,
-                    };
-                    match current {
-                        Bucket::Responsibilities => out.responsibilities.push(item),
-                        Bucket::Constraints => out.constraints.push(item),
-                        Bucket::AntiPatterns => out.anti_patterns.push(item),
-                        Bucket::ScopeIn => out.scope_in.push(item),
-                        Bucket::ScopeOut => out.scope_out.push(item),
-                        Bucket::ToolingAllowed => out.tooling_allowed.push(item),
-                        Bucket::ToolingForbidden => out.tooling_forbidden.push(item),
-                        Bucket::Other => {}
-                    }
+            Element::Item(open) => {
+                if current == Bucket::Other && open.task.is_none() && !in_commit_section {
+                    continue;
                 }
-            }
-            Event::Start(Tag::CodeBlock(kind)) => {
-                let lang = match kind {
-                    CodeBlockKind::Fenced(info) => {
-                        info.split_whitespace().next().unwrap_or("").to_lowercase()
+                let text = collapse(&open.text);
+                if text.is_empty() {
+                    continue;
+                }
+                if let Some(checked) = open.task {
+                    let (title, title_line) = flat
+                        .last()
+                        .map_or((String::new(), first_line), |(_, t, l)| (t.clone(), *l));
+                    match out.checklists.last_mut() {
+                        Some(list) if list.line == title_line => {}
+                        _ => out.checklists.push(Checklist {
+                            title,
+                            line: title_line,
+                            items: Vec::new(),
+                        }),
                     }
-                    CodeBlockKind::Indented => String::new(),
+                    if let Some(list) = out.checklists.last_mut() {
+                        list.items.push(CheckItem {
+                            text,
+                            checked,
+                            line: open.line,
+                        });
+                    }
+                    continue;
+                }
+                if in_commit_section {
+                    note_commit_text(&mut commit, &text, open.line);
+                }
+                let item = Item {
+                    text,
+                    line: open.line,
                 };
-                // Fenced content starts on the line after the fence.
-                code = Some((lang, line() + 1, String::new()));
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                if let Some((lang, start, text)) = code.take() {
-                    let near = || match items.last() {
-                        Some(item) => mentions_gates(&item.text.to_lowercase()),
-                        None => mentions_gates(&last_paragraph.to_lowercase()),
-                    };
-                    if is_shell(&lang) && (headings_gates || near()) {
-                        out.gates.extend(gate_commands(&text, start));
-                    }
+                match current {
+                    Bucket::Responsibilities => out.responsibilities.push(item),
+                    Bucket::Constraints => out.constraints.push(item),
+                    Bucket::AntiPatterns => out.anti_patterns.push(item),
+                    Bucket::ScopeIn => out.scope_in.push(item),
+                    Bucket::ScopeOut => out.scope_out.push(item),
+                    Bucket::ToolingAllowed => out.tooling_allowed.push(item),
+                    Bucket::ToolingForbidden => out.tooling_forbidden.push(item),
+                    Bucket::Other => {}
                 }
             }
-            Event::Start(Tag::Table(_)) => table = Some(Table::default()),
-            Event::Start(Tag::TableHead) => {
-                if let Some(t) = table.as_mut() {
-                    t.in_head = true;
+            Element::Code(block) => {
+                let lang = block
+                    .info
+                    .as_deref()
+                    .and_then(|info| info.split_whitespace().next())
+                    .unwrap_or("")
+                    .to_lowercase();
+                let near = || {
+                    mentions_gates(
+                        &block
+                            .lead
+                            .as_ref()
+                            .unwrap_or(&last_paragraph)
+                            .to_lowercase(),
+                    )
+                };
+                if is_shell(&lang) && (headings_gates || near()) {
+                    // Fenced content starts on the line after the fence.
+                    out.gates.extend(gate_commands(&block.text, block.line + 1));
                 }
             }
-            Event::End(TagEnd::TableHead) => {
-                if let Some(t) = table.as_mut() {
-                    t.header = std::mem::take(&mut t.row);
-                    t.in_head = false;
+            Element::Table(table) => {
+                if in_deliverables {
+                    out.deliverables.extend(deliverables(&table));
                 }
             }
-            Event::End(TagEnd::TableCell) => {
-                if let Some(t) = table.as_mut() {
-                    let cell = collapse(&std::mem::take(&mut t.cell));
-                    t.row.push(cell);
-                }
-            }
-            Event::End(TagEnd::TableRow) => {
-                if let Some(t) = table.as_mut() {
-                    let row = std::mem::take(&mut t.row);
-                    t.rows.push((row, line()));
-                }
-            }
-            Event::End(TagEnd::Table) => {
-                if let Some(t) = table.take()
-                    && in_deliverables
-                {
-                    out.deliverables.extend(deliverables(&t));
-                }
-            }
-            Event::Text(text) | Event::Code(text) => {
-                let text = text.as_ref();
-                if let Some((_, _, buf)) = code.as_mut() {
-                    buf.push_str(text);
-                } else if let Some((_, buf, _)) = heading.as_mut() {
-                    buf.push_str(text);
-                } else if let Some(t) = table.as_mut() {
-                    t.cell.push_str(text);
-                } else {
-                    if let Some(item) = items.last_mut() {
-                        item.text.push_str(text);
-                    }
-                    if let Some(p) = paragraph.as_mut() {
-                        p.push_str(text);
-                    }
-                }
-            }
-            Event::SoftBreak | Event::HardBreak => {
-                if let Some(item) = items.last_mut() {
-                    item.text.push(' ');
-                }
-                if let Some(p) = paragraph.as_mut() {
-                    p.push(' ');
-                }
-            }
-            _ => {}
         }
     }
     if !commit.types.is_empty() || commit.reference_required.is_some() {
@@ -394,17 +280,6 @@ pub fn parse(body: &str, first_line: usize) -> Body {
     out.sections = tree(&flat);
     out.plan_template = plan_template(body, first_line);
     out
-}
-
-fn level_number(level: HeadingLevel) -> u8 {
-    match level {
-        HeadingLevel::H1 => 1,
-        HeadingLevel::H2 => 2,
-        HeadingLevel::H3 => 3,
-        HeadingLevel::H4 => 4,
-        HeadingLevel::H5 => 5,
-        HeadingLevel::H6 => 6,
-    }
 }
 
 fn collapse(text: &str) -> String {
@@ -480,7 +355,8 @@ fn deliverables(t: &Table) -> Vec<Deliverable> {
     let accept_col = find(&["accept", "criteria", "done"]);
     t.rows
         .iter()
-        .filter_map(|(row, line)| {
+        .filter_map(|r| {
+            let row = &r.cells;
             let name = row.first()?.clone();
             let cell = |c: Option<usize>| {
                 c.and_then(|c| row.get(c))
@@ -491,7 +367,7 @@ fn deliverables(t: &Table) -> Vec<Deliverable> {
                 name,
                 path: cell(path_col).map(|p| p.trim_matches('`').to_string()),
                 acceptance: cell(accept_col),
-                line: *line,
+                line: r.line,
             })
         })
         .collect()

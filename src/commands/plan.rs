@@ -141,7 +141,7 @@ fn new(ctx: &Context, project: &Project, title: &str, agent: &str) -> Result<Out
     let created = plan::now();
     let (id, path) = store.create(title, |id| {
         let body = render_body(&template, title, id, agent, &created)?;
-        let front = plan::plan::render_front(id, title, agent, Status::Draft, Some(&created), &[]);
+        let front = plan::render_front(id, title, agent, Status::Draft, Some(&created), &[]);
         Ok(front + &body)
     })?;
     let shown = display_path(project.relative(&path));
@@ -425,7 +425,7 @@ struct Decided<'a> {
     id: u32,
     state: &'static str,
     hash: String,
-    chain: &'a [approval::Approval],
+    chain: &'a [plan::Approval],
     tasks: Vec<String>,
     warnings: Vec<Diagnostic>,
 }

@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
-use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
@@ -37,6 +36,7 @@ use super::git;
 use super::outcome::{GateReport, GateRun, Status, whole_millis};
 use super::progress::{Progress, Reporter};
 use super::spec::{CommandLine, GateSpec};
+use crate::digest::{self, sha256_hex};
 use crate::error::{Error, Result};
 
 /// How to run a set of gates.
@@ -452,7 +452,7 @@ async fn capture(
     mut stop: watch::Receiver<bool>,
     tail_lines: usize,
 ) -> Captured {
-    let mut hasher = Sha256::new();
+    let mut hasher = digest::Hasher::new();
     let mut bytes = 0u64;
     let mut tail: VecDeque<u8> = VecDeque::with_capacity(TAIL_BYTES);
     let mut buf = vec![0u8; 16 * 1024];
@@ -481,14 +481,10 @@ async fn capture(
     }
     let tail: Vec<u8> = tail.into();
     Captured {
-        sha256: hex(&hasher.finalize()),
+        sha256: hasher.hex(),
         bytes,
         tail: last_lines(&String::from_utf8_lossy(&tail), tail_lines),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The last `n` lines of `text`, without colour codes.
@@ -547,7 +543,7 @@ fn never_ran(spec: &GateSpec, status: Status, reason: String, hint: Option<Strin
         timed_out: false,
         no_tests: false,
         duration: Duration::ZERO,
-        output_sha256: hex(&Sha256::digest(b"")),
+        output_sha256: sha256_hex(b""),
         output_bytes: 0,
         log_path: None,
         reason: (!reason.is_empty()).then_some(reason),
@@ -711,13 +707,5 @@ mod tests {
     fn keeps_the_last_lines() {
         assert_eq!(last_lines("a\nb\nc\n", 2), "b\nc");
         assert_eq!(last_lines("a", 5), "a");
-    }
-
-    #[test]
-    fn hashes_as_hex() {
-        assert_eq!(
-            hex(&Sha256::digest(b"")),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
     }
 }

@@ -170,11 +170,7 @@ fn diff(p: &Planned) -> String {
     } else {
         "/dev/null".to_string()
     };
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(&a, &b)
-        .to_string()
+    crate::textdiff::unified_diff(old, new, &a, &b)
 }
 
 /// The definitions to install: every agent directory but `.claude/agents`

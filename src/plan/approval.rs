@@ -10,46 +10,10 @@
 
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
-use super::plan::{MARKER, Plan, Status};
-
-/// What a person decided about a plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Decision {
-    Approved,
-    Rejected,
-}
-
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Approved => "approved",
-            Decision::Rejected => "rejected",
-        }
-    }
-}
-
-/// One record of the approval chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Approval {
-    pub decision: Decision,
-    /// The person who decided (never an agent).
-    pub by: String,
-    /// When, RFC 3339 UTC.
-    pub at: String,
-    /// `sha256:HEX` of the plan's normalised content decided on.
-    pub hash: String,
-    /// The hash of the previous record; absent on the first.
-    #[serde(default)]
-    pub prev_hash: Option<String>,
-    /// Why, for a rejection.
-    #[serde(default)]
-    pub reason: Option<String>,
-}
+use super::plan::Plan;
+use super::record::{Approval, ApprovalDecision, MARKER};
+use crate::digest::sha256_tagged;
+use crate::textdiff;
 
 /// Where a plan stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,34 +85,9 @@ pub fn normalise(plan: &Plan) -> String {
     out
 }
 
-/// `sha256:HEX` of `text`.
-pub fn digest(text: &str) -> String {
-    digest_bytes(text.as_bytes())
-}
-
-/// `sha256:HEX` of `bytes`.
-pub fn digest_bytes(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in hash.iter() {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
-
 /// The hash shortened for people: `sha256:1a2b3c4d5e6f`.
 pub fn short(hash: &str) -> &str {
     &hash[..hash.len().min(19)]
-}
-
-/// The status the chain records: that of its last record.
-pub fn recorded_status(chain: &[Approval]) -> Status {
-    match chain.last().map(|a| a.decision) {
-        None => Status::Draft,
-        Some(Decision::Approved) => Status::Approved,
-        Some(Decision::Rejected) => Status::Rejected,
-    }
 }
 
 /// The last approval in the chain.
@@ -156,18 +95,36 @@ pub fn last_approval(chain: &[Approval]) -> Option<&Approval> {
     chain
         .iter()
         .rev()
-        .find(|a| a.decision == Decision::Approved)
+        .find(|a| a.decision == ApprovalDecision::Approved)
 }
 
-pub(super) fn state(plan: &Plan) -> PlanState {
+impl Plan {
+    /// The plan's content as approval sees it (see [`normalise`]).
+    pub fn normalised(&self) -> String {
+        normalise(self)
+    }
+
+    /// The SHA-256 of [`Plan::normalised`], as `sha256:HEX`.
+    pub fn hash(&self) -> String {
+        sha256_tagged(self.normalised().as_bytes())
+    }
+
+    /// Where the plan stands, decided by the approval chain and the content
+    /// hash alone: never by the `status` field or the marker.
+    pub fn state(&self) -> PlanState {
+        state(self)
+    }
+}
+
+fn state(plan: &Plan) -> PlanState {
     let Some(last) = plan.approvals.last() else {
         return PlanState::Draft;
     };
     match last.decision {
-        Decision::Rejected => PlanState::Rejected(last.clone()),
-        Decision::Approved => {
+        ApprovalDecision::Rejected => PlanState::Rejected(last.clone()),
+        ApprovalDecision::Approved => {
             let current = plan.normalised();
-            if digest(&current) == last.hash {
+            if sha256_tagged(current.as_bytes()) == last.hash {
                 PlanState::Approved(last.clone())
             } else {
                 let diff = plan
@@ -209,12 +166,11 @@ pub fn unified_diff(approved: &str, current: &str, approval: &Approval, path: &s
         approval.at,
         short(&approval.hash)
     );
-    let new = format!("{path} (now, {})", short(&digest(current)));
-    similar::TextDiff::from_lines(approved, current)
-        .unified_diff()
-        .context_radius(3)
-        .header(&old, &new)
-        .to_string()
+    let new = format!(
+        "{path} (now, {})",
+        short(&sha256_tagged(current.as_bytes()))
+    );
+    textdiff::unified_diff(approved, current, &old, &new)
 }
 
 /// Why a decision cannot be recorded.
@@ -243,7 +199,7 @@ pub fn approve(
         }
         _ => {}
     }
-    Ok(append(plan, Decision::Approved, by, at, None))
+    Ok(append(plan, ApprovalDecision::Approved, by, at, None))
 }
 
 /// The record rejecting `plan` as it is now.
@@ -255,7 +211,7 @@ pub fn reject(plan: &Plan, by: &str, at: &str, reason: &str) -> Result<Vec<Appro
     }
     Ok(append(
         plan,
-        Decision::Rejected,
+        ApprovalDecision::Rejected,
         by,
         at,
         Some(reason.to_string()),
@@ -264,7 +220,7 @@ pub fn reject(plan: &Plan, by: &str, at: &str, reason: &str) -> Result<Vec<Appro
 
 fn append(
     plan: &Plan,
-    decision: Decision,
+    decision: ApprovalDecision,
     by: &str,
     at: &str,
     reason: Option<String>,
@@ -286,6 +242,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::plan::record::{Status, recorded_status};
 
     const PLAN: &str = "---\nid: 3\ntitle: \"Chat\"\nagent: \"a\"\nstatus: draft\n---\n## PLAN: Chat\n\n### Files to Change\n- `src/chat.rs`\n\nPLAN_APPROVED: pending\n";
 
@@ -384,13 +341,5 @@ mod tests {
         assert_eq!(a.hash(), b.hash());
         let c = parse(&PLAN.replace("title: \"Chat\"", "title: \"Chats\""));
         assert_ne!(a.hash(), c.hash());
-    }
-
-    #[test]
-    fn digest_is_sha256() {
-        assert_eq!(
-            digest(""),
-            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
     }
 }

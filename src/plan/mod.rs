@@ -41,16 +41,20 @@ pub mod approval;
 #[allow(clippy::module_inception)]
 // `plan::plan` holds the `Plan` type, as `task::task` holds `Task`.
 pub mod plan;
+mod record;
 pub mod scope;
 pub mod status;
 pub mod store;
+mod write;
 
 pub use crate::config::PlanConfig;
-pub use approval::{Approval, Decision, PlanState};
-pub use plan::{MARKER, Plan, Section, Status, TaskItem};
+pub use approval::PlanState;
+pub use plan::{Plan, Section, TaskItem};
+pub use record::{Approval, ApprovalDecision, MARKER, Status};
 pub use scope::{Scope, ScopeEntry};
 pub use status::{PlanRef, PlanStatus};
 pub use store::{Listing, Lock, Store, lock, parse_id};
+pub use write::render_front;
 
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, Span, display_path};

@@ -10,58 +10,14 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use serde::{Deserialize, Serialize};
 
-use super::approval::{self, Approval, PlanState};
+use super::record::{Approval, MARKER, Status, recorded_status};
 use super::scope::Scope;
 use crate::agent::frontmatter;
 use crate::diagnostic::{Diagnostic, Span};
+use crate::markdown::{self, CodeBlock, Element, Heading, ListItem};
 use crate::realtime::{self, RealtimeSpec};
-
-/// The line that records approval in the body, as the agents' templates
-/// end: `PLAN_APPROVED: pending`.
-pub const MARKER: &str = "PLAN_APPROVED:";
-
-/// What the front matter's `status` says. Harness writes it; it is never
-/// trusted on its own (see [`Plan::state`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    #[default]
-    Draft,
-    Approved,
-    Rejected,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Draft => "draft",
-            Status::Approved => "approved",
-            Status::Rejected => "rejected",
-        }
-    }
-
-    /// Parses a status word as the CLI accepts it.
-    pub fn parse(s: &str) -> Option<Status> {
-        match s {
-            "draft" => Some(Status::Draft),
-            "approved" => Some(Status::Approved),
-            "rejected" => Some(Status::Rejected),
-            _ => None,
-        }
-    }
-
-    /// The word the body's marker carries for this status.
-    pub fn marker_word(self) -> &'static str {
-        match self {
-            Status::Draft => "pending",
-            Status::Approved => "approved",
-            Status::Rejected => "rejected",
-        }
-    }
-}
 
 /// The front matter, as harness writes it. Unknown keys are errors, so a
 /// misspelt field never goes unnoticed.
@@ -153,41 +109,19 @@ pub struct Plan {
     pub approved_text: Option<String>,
 }
 
-/// A heading while the body is read.
-struct Heading {
-    level: u8,
-    title: String,
-    /// Byte offsets of the heading line.
-    start: usize,
-    end: usize,
-}
-
-/// A list item while the body is read. Text of nested items goes to the
-/// nested item, not its parent.
-struct ListItem {
-    text: String,
-    /// The item's first inline code span.
-    code: Option<String>,
-    /// `Some(checked)` for a `- [ ]` / `- [x]` item.
-    task: Option<bool>,
-    offset: usize,
-}
-
-impl ListItem {
-    /// The path or glob a Files to Change item names: its first code span,
-    /// else its first word when that looks like a path (holds `/`, `.` or
-    /// `*`), so a grouping item such as `- Frontend:` names nothing.
-    fn path(&self) -> Option<String> {
-        if let Some(code) = &self.code {
-            return Some(code.clone());
-        }
-        let word = self
-            .text
-            .split_whitespace()
-            .next()?
-            .trim_end_matches([':', ',']);
-        word.contains(['/', '.', '*']).then(|| word.to_string())
+/// The path or glob a Files to Change item names: its first code span,
+/// else its first word when that looks like a path (holds `/`, `.` or `*`),
+/// so a grouping item such as `- Frontend:` names nothing.
+fn item_path(item: &ListItem) -> Option<String> {
+    if let Some(code) = &item.code {
+        return Some(code.clone());
     }
+    let word = item
+        .text
+        .split_whitespace()
+        .next()?
+        .trim_end_matches([':', ',']);
+    word.contains(['/', '.', '*']).then(|| word.to_string())
 }
 
 /// The slug of a title, for file names: `Presence channel!` → `presence-channel`.
@@ -277,97 +211,22 @@ impl Plan {
         Span::new(&self.path, line, col)
     }
 
-    /// File line of a byte offset in the body.
-    fn line_at(&self, offset: usize) -> usize {
-        self.body_line
-            + self.body[..offset.min(self.body.len())]
-                .matches('\n')
-                .count()
-    }
-
     fn read_body(&mut self, required: &[String]) {
-        let body = std::mem::take(&mut self.body);
-        let opts = Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES;
         let mut headings: Vec<Heading> = Vec::new();
-        let mut heading: Option<Heading> = None;
-        // Realtime blocks: (text, byte range of the whole fenced block).
-        let mut realtime: Vec<(String, usize, usize)> = Vec::new();
-        let mut code: Option<(String, usize, usize)> = None;
+        let mut realtime: Vec<CodeBlock> = Vec::new();
         let mut items: Vec<ListItem> = Vec::new();
-        let mut done_items: Vec<ListItem> = Vec::new();
-        for (event, range) in Parser::new_ext(&body, opts).into_offset_iter() {
-            match event {
-                Event::Start(Tag::Heading { level, .. }) => {
-                    heading = Some(Heading {
-                        level: level as u8,
-                        title: String::new(),
-                        start: range.start,
-                        end: range.end,
-                    });
-                }
-                Event::End(TagEnd::Heading(_)) => {
-                    if let Some(mut h) = heading.take() {
-                        h.title = h.title.trim().to_string();
-                        headings.push(h);
-                    }
-                }
-                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
-                    if info.trim() == realtime::BLOCK_INFO =>
+        for element in markdown::walk(&self.body, self.body_line) {
+            match element {
+                Element::Heading(h) => headings.push(h),
+                Element::Code(c)
+                    if c.info.as_deref().map(str::trim) == Some(realtime::BLOCK_INFO) =>
                 {
-                    code = Some((String::new(), range.start, range.end));
+                    realtime.push(c);
                 }
-                Event::End(TagEnd::CodeBlock) => {
-                    if let Some(block) = code.take() {
-                        realtime.push(block);
-                    }
-                }
-                Event::Start(Tag::Item) => items.push(ListItem {
-                    text: String::new(),
-                    code: None,
-                    task: None,
-                    offset: range.start,
-                }),
-                Event::TaskListMarker(checked) => {
-                    if let Some(item) = items.last_mut() {
-                        item.task = Some(checked);
-                    }
-                }
-                Event::End(TagEnd::Item) => {
-                    if let Some(item) = items.pop() {
-                        done_items.push(item);
-                    }
-                }
-                Event::Text(t) | Event::Code(t) if code.is_some() => {
-                    if let Some((text, _, _)) = code.as_mut() {
-                        text.push_str(&t);
-                    }
-                }
-                Event::Text(t) => {
-                    if let Some(h) = heading.as_mut() {
-                        h.title.push_str(&t);
-                    } else if let Some(item) = items.last_mut() {
-                        item.text.push_str(&t);
-                    }
-                }
-                Event::Code(t) => {
-                    if let Some(h) = heading.as_mut() {
-                        h.title.push_str(&t);
-                    } else if let Some(item) = items.last_mut() {
-                        if item.code.is_none() {
-                            item.code = Some(t.to_string());
-                        }
-                        item.text.push_str(&t);
-                    }
-                }
-                Event::SoftBreak | Event::HardBreak => {
-                    if let Some(item) = items.last_mut() {
-                        item.text.push(' ');
-                    }
-                }
+                Element::Item(item) => items.push(item),
                 _ => {}
             }
         }
-        self.body = body;
 
         // Sections: each runs to the next heading of the same or a higher level.
         self.sections = headings
@@ -377,12 +236,12 @@ impl Plan {
                 let stop = headings[i + 1..]
                     .iter()
                     .find(|next| next.level <= h.level)
-                    .map_or(self.body.len(), |next| next.start);
+                    .map_or(self.body.len(), |next| next.range.start);
                 Section {
                     level: h.level,
                     title: h.title.clone(),
-                    line: self.line_at(h.start),
-                    content: h.end..stop,
+                    line: h.line,
+                    content: h.range.end..stop,
                 }
             })
             .collect();
@@ -399,12 +258,12 @@ impl Plan {
             .iter()
             .find(|s| key(&s.title).contains("task"))
             .cloned();
-        done_items.sort_by_key(|i| i.offset);
+        items.sort_by_key(|i| i.offset);
         let mut entries = Vec::new();
-        for item in &done_items {
-            let line = self.line_at(item.offset);
+        for item in &items {
+            let line = item.line;
             if within(files.as_ref(), item.offset)
-                && let Some(pattern) = item.path()
+                && let Some(pattern) = item_path(item)
             {
                 entries.push((pattern, line));
             }
@@ -451,9 +310,9 @@ impl Plan {
         self.check_status();
     }
 
-    fn read_realtime(&mut self, blocks: &[(String, usize, usize)]) {
-        for (i, (text, start, _)) in blocks.iter().enumerate() {
-            let fence_line = self.line_at(*start);
+    fn read_realtime(&mut self, blocks: &[CodeBlock]) {
+        for (i, block) in blocks.iter().enumerate() {
+            let fence_line = block.line;
             if i > 0 {
                 self.diagnostics.push(
                     Diagnostic::error(
@@ -466,7 +325,7 @@ impl Plan {
                 continue;
             }
             self.realtime_line = Some(fence_line + 1);
-            match realtime::parse_block(&self.path, text, fence_line + 1) {
+            match realtime::parse_block(&self.path, &block.text, fence_line + 1) {
                 Ok(spec) => self.realtime = Some(spec),
                 Err(errors) => self.diagnostics.extend(errors),
             }
@@ -506,8 +365,8 @@ impl Plan {
         self.marker = found.into_iter().next();
     }
 
-    fn read_placeholders(&mut self, realtime: &[(String, usize, usize)]) {
-        let skip: Vec<Range<usize>> = realtime.iter().map(|(_, s, e)| *s..*e).collect();
+    fn read_placeholders(&mut self, realtime: &[CodeBlock]) {
+        let skip: Vec<&Range<usize>> = realtime.iter().map(|c| &c.range).collect();
         let mut offset = 0;
         for (i, line) in self.body.split_inclusive('\n').enumerate() {
             let in_block = skip.iter().any(|r| r.contains(&offset));
@@ -543,7 +402,7 @@ impl Plan {
     /// The front matter and the marker must agree with the approval chain;
     /// a status flipped by hand is reported, never believed.
     fn check_status(&mut self) {
-        let recorded = approval::recorded_status(&self.approvals);
+        let recorded = recorded_status(&self.approvals);
         if self.status != recorded {
             self.diagnostics.push(
                 Diagnostic::warning(
@@ -617,22 +476,6 @@ impl Plan {
     pub fn padded_id(&self) -> String {
         format!("{:04}", self.id)
     }
-
-    /// The plan's content as approval sees it (see [`approval::normalise`]).
-    pub fn normalised(&self) -> String {
-        approval::normalise(self)
-    }
-
-    /// The SHA-256 of [`Plan::normalised`], as `sha256:HEX`.
-    pub fn hash(&self) -> String {
-        approval::digest(&self.normalised())
-    }
-
-    /// Where the plan stands, decided by the approval chain and the content
-    /// hash alone: never by the `status` field or the marker.
-    pub fn state(&self) -> PlanState {
-        approval::state(self)
-    }
 }
 
 /// `{Feature}`-style placeholders in a line: `{` + a letter + up to 80
@@ -665,74 +508,10 @@ fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Renders the front matter harness writes: every string JSON-quoted (a JSON
-/// string is a valid YAML double-quoted scalar), fields in a fixed order.
-pub fn render_front(
-    id: u32,
-    title: &str,
-    agent: &str,
-    status: Status,
-    created: Option<&str>,
-    approvals: &[Approval],
-) -> String {
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let mut out = format!(
-        "---\nid: {id}\ntitle: {}\nagent: {}\nstatus: {}\n",
-        q(title),
-        q(agent),
-        status.as_str()
-    );
-    if let Some(created) = created {
-        out.push_str(&format!("created: {}\n", q(created)));
-    }
-    if !approvals.is_empty() {
-        out.push_str("approvals:\n");
-        for a in approvals {
-            out.push_str(&format!("  - decision: {}\n", a.decision.as_str()));
-            out.push_str(&format!("    by: {}\n", q(&a.by)));
-            out.push_str(&format!("    at: {}\n", q(&a.at)));
-            out.push_str(&format!("    hash: {}\n", q(&a.hash)));
-            if let Some(prev) = &a.prev_hash {
-                out.push_str(&format!("    prev_hash: {}\n", q(prev)));
-            }
-            if let Some(reason) = &a.reason {
-                out.push_str(&format!("    reason: {}\n", q(reason)));
-            }
-        }
-    }
-    out.push_str("---\n");
-    out
-}
-
-impl Plan {
-    /// The whole file as harness writes it: the front matter for `status`
-    /// and `approvals`, and the body with its marker set to match.
-    pub fn render_with(&self, status: Status, approvals: &[Approval]) -> String {
-        let mut out = render_front(
-            self.id,
-            &self.title,
-            &self.agent,
-            status,
-            self.created.as_deref(),
-            approvals,
-        );
-        for line in self.body.split_inclusive('\n') {
-            let trimmed = line.trim_start();
-            if trimmed.starts_with(MARKER) {
-                let indent = &line[..line.len() - trimmed.len()];
-                let end = if line.ends_with('\n') { "\n" } else { "" };
-                out.push_str(&format!("{indent}{MARKER} {}{end}", status.marker_word()));
-            } else {
-                out.push_str(line);
-            }
-        }
-        out
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::plan::PlanState;
 
     pub(crate) const PLAN: &str = "---\nid: 7\ntitle: \"Presence channel\"\nagent: \"realtime-engineer\"\nstatus: draft\ncreated: \"2026-01-02T03:04:05Z\"\n---\n## PLAN: Presence channel\n\n### Context\nWho is in a room.\n\n### Realtime Spec\n```yaml realtime\ntransport: websocket\nchannels:\n  - name: \"room:{id}\"\n    presence: true\n```\n\n### Files to Change\n- `src/realtime/presence.rs`: the service\n- `web/src/hooks/` the hook\n- tests/presence.rs\n- Frontend:\n  - `web/x.ts`\n\n### Tasks\n- [ ] Presence service\n- [x] Client hook (after 1)\n\nPLAN_APPROVED: pending\n";
 
@@ -824,16 +603,6 @@ mod tests {
         let p = parse(&PLAN.replace("status: draft", "status: approved"));
         assert_eq!(p.diagnostics[0].code, "status-not-recorded");
         assert!(matches!(p.state(), PlanState::Draft));
-    }
-
-    #[test]
-    fn rendering_sets_the_marker_and_round_trips() {
-        let p = parse(PLAN);
-        let text = p.render_with(Status::Draft, &[]);
-        assert_eq!(text, PLAN);
-        let approved = p.render_with(Status::Rejected, &[]);
-        assert!(approved.contains("\nPLAN_APPROVED: rejected\n"));
-        assert!(approved.contains("\nstatus: rejected\n"));
     }
 
     #[test]

@@ -13,10 +13,12 @@
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use super::approval::{self, Approval};
+use super::approval;
 use super::plan::{self, Plan};
+use super::record::{Approval, ApprovalDecision, recorded_status};
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, display_path};
+use crate::digest::sha256_tagged;
 use crate::error::{Error, Result};
 use crate::fsutil;
 
@@ -167,7 +169,7 @@ impl Store {
             // was edited and cannot be shown as the approved version.
             plan.approved_text = std::fs::read_to_string(&stored)
                 .ok()
-                .filter(|t| approval::digest(t) == last.hash);
+                .filter(|t| sha256_tagged(t.as_bytes()) == last.hash);
         }
         Ok(plan)
     }
@@ -282,9 +284,9 @@ impl Store {
         let path = self.path_of(id)?;
         let plan = self.read(&path)?;
         let chain = decide(&plan)?;
-        let status = approval::recorded_status(&chain);
+        let status = recorded_status(&chain);
         if let Some(last) = chain.last()
-            && last.decision == approval::Decision::Approved
+            && last.decision == ApprovalDecision::Approved
         {
             let normalised = plan.normalised();
             fsutil::write_atomic(&self.approved_path(id, &last.hash), normalised.as_bytes())?;

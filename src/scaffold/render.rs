@@ -19,11 +19,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::engine::Rendered;
+pub use crate::digest::sha256_hex as sha256;
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::textdiff;
 
 pub const MANIFEST: &str = ".harness-scaffold.json";
 
@@ -34,11 +35,6 @@ pub struct Manifest {
     pub inputs: serde_json::Value,
     /// Output path → SHA-256 (hex) of the file as generated.
     pub files: BTreeMap<String, String>,
-}
-
-pub fn sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -91,14 +87,7 @@ impl Plan {
                 Action::Remove => (format!("a/{}", c.path), "/dev/null".to_string()),
                 _ => (format!("a/{}", c.path), format!("b/{}", c.path)),
             };
-            let diff = similar::TextDiff::from_lines(old, new);
-            out.push_str(
-                &diff
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(&a, &b)
-                    .to_string(),
-            );
+            out.push_str(&textdiff::unified_diff(old, new, &a, &b));
         }
         out
     }
