@@ -73,6 +73,30 @@ pub fn text(s: &str) -> Result<()> {
     out.write_all(s.as_bytes()).map_err(Error::Output)
 }
 
+/// A command's result, as one value: JSON from its fields, text from
+/// [`Report::text`], so the two never disagree about what happened.
+pub trait Report: Serialize {
+    /// The text form, coloured with this module's styles.
+    fn text(&self) -> String;
+}
+
+/// Prints `report` on stdout in `format`.
+pub fn emit(format: Format, report: &impl Report) -> Result<()> {
+    match format {
+        Format::Json => json(report),
+        Format::Text => text(&report.text()),
+    }
+}
+
+/// Diagnostics as [`write_diagnostic`] writes them, for a report's text.
+pub fn diagnostics_text(diagnostics: &[Diagnostic]) -> String {
+    let mut out = Vec::new();
+    for d in diagnostics {
+        write_diagnostic(&mut out, d).expect("writing to memory does not fail");
+    }
+    String::from_utf8(out).expect("diagnostics are UTF-8")
+}
+
 fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("report types serialise to JSON")
 }
