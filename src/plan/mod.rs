@@ -7,7 +7,11 @@
 //! - [`approval`] normalises and hashes a plan, keeps the approval chain and
 //!   decides its [`PlanState`],
 //! - [`store`] finds plans by id, numbers new ones and writes atomically
-//!   under a lock.
+//!   under a lock,
+//! - the use cases, each returning one report that prints as text or JSON:
+//!   [`template`] writes a new plan (`plan new`), [`decide`] approves and
+//!   rejects, [`check`] checks plans for CI, and [`view`] lists, shows and
+//!   diffs them.
 //!
 //! Other enforcement points need only this:
 //!
@@ -38,16 +42,24 @@
 //! ```
 
 pub mod approval;
+pub mod check;
+pub mod decide;
 #[allow(clippy::module_inception)]
 // `plan::plan` holds the `Plan` type, as `task::task` holds `Task`.
 pub mod plan;
 pub mod scope;
 pub mod store;
+pub mod template;
+pub mod view;
 
 pub use approval::{Approval, Decision, PlanState};
+pub use check::{CheckReport, PlanCheck};
+pub use decide::Decided;
 pub use plan::{MARKER, Plan, Section, Status, TaskItem};
 pub use scope::{Scope, ScopeEntry};
 pub use store::{Listing, Lock, PlanConfig, Store, lock, parse_id};
+pub use template::{Created, Template};
+pub use view::{PlanDetail, PlanDiff, PlanList, PlanRow, PlanTask};
 
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, Span, display_path};

@@ -1,0 +1,143 @@
+//! Writing a new plan from a template: the agent's own (the fenced plan in
+//! its definition), else the project's `templates/plan.md.tera`, else the
+//! built-in one. Templates are Tera; a render error is located in the file
+//! the template came from.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::plan::{Status, render_front};
+use super::store::Store;
+use crate::diagnostic::{Diagnostic, Span, display_path};
+use crate::error::{Error, Result};
+use crate::report::Report;
+
+/// The built-in plan template.
+const DEFAULT_TEMPLATE: &str = include_str!("../../templates/plan.md.tera");
+const TEMPLATE_FILE: &str = "plan.md.tera";
+
+/// A template and where it came from, for locating render errors.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub text: String,
+    /// The file, relative to the project root.
+    pub path: PathBuf,
+    /// The line of the file the template starts on.
+    pub line: usize,
+}
+
+/// A plan `plan new` wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct Created {
+    pub id: u32,
+    /// The plan file, relative to the project root.
+    pub path: String,
+    pub agent: String,
+    /// Where the template came from.
+    pub template: String,
+}
+
+impl Report for Created {
+    fn text(&self) -> String {
+        format!("{}\n", self.path)
+    }
+}
+
+impl Store {
+    /// Writes plan `title` by `agent` as a draft with the next id, created
+    /// `at`. `agent_template` gives the agent's own template, if it has one
+    /// (an error when there is no such agent).
+    pub fn new_plan(
+        &self,
+        title: &str,
+        agent: &str,
+        at: &str,
+        agent_template: impl FnOnce(&str) -> Result<Option<Template>>,
+    ) -> Result<Created> {
+        if title.trim().is_empty() {
+            return Err(Error::usage(
+                "the plan needs a title, e.g. `harness plan new \"Presence channel\" --agent NAME`",
+            ));
+        }
+        let template = match agent_template(agent)? {
+            Some(t) => t,
+            None => self.project_template()?,
+        };
+        let (id, path) = self.create(title, |id| {
+            let body = render_body(&template, title, id, agent, at)?;
+            let front = render_front(id, title, agent, Status::Draft, Some(at), &[]);
+            Ok(front + &body)
+        })?;
+        Ok(Created {
+            id,
+            path: display_path(self.project().relative(&path)),
+            agent: agent.to_string(),
+            template: display_path(&template.path),
+        })
+    }
+
+    /// The project's plan template, or the built-in one.
+    fn project_template(&self) -> Result<Template> {
+        let project = self.project();
+        let custom = project.templates_dir().join(TEMPLATE_FILE);
+        if custom.is_file() {
+            return Ok(Template {
+                text: crate::fsutil::read_text(&custom)?,
+                path: project.relative(&custom).to_path_buf(),
+                line: 1,
+            });
+        }
+        Ok(Template {
+            text: DEFAULT_TEMPLATE.to_string(),
+            path: format!("templates/{TEMPLATE_FILE} (built in)").into(),
+            line: 1,
+        })
+    }
+}
+
+/// Tera's `Display` hides the cause; the whole chain says what is wrong.
+fn tera_message(e: &tera::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = cause.source();
+    }
+    msg.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn render_body(t: &Template, title: &str, id: u32, agent: &str, date: &str) -> Result<String> {
+    let mut context = tera::Context::new();
+    context.insert("title", title);
+    context.insert("id", &format!("{id:04}"));
+    context.insert("agent", agent);
+    context.insert("date", &date[..date.len().min(10)]);
+    let rendered = tera::Tera::one_off(&t.text, &context, false).map_err(|e| {
+        Error::from(
+            Diagnostic::error("invalid-template", format!("the plan template does not render: {}", tera_message(&e)))
+                .at(Span::new(&t.path, t.line, 1))
+                .hint("Tera reads `{{ ... }}` and `{% ... %}`; write a literal brace pair as `{{ \"{{\" }}`"),
+        )
+    })?;
+    // Agents' templates name the feature `{Feature}` in their heading.
+    let mut out = String::with_capacity(rendered.len());
+    let mut done = false;
+    for line in rendered.split_inclusive('\n') {
+        if !done && line.trim_start().starts_with('#') {
+            out.push_str(&line.replace("{Feature}", title));
+            done = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    Ok(out)
+}
