@@ -111,3 +111,35 @@ impl Report for CheckReport {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::decide::tests::{approve, project};
+
+    #[test]
+    fn a_draft_passes_unless_required_and_a_changed_plan_fails() {
+        let (_dir, store) = project();
+        let all = store.check(None).unwrap();
+        assert!(all.ok);
+        assert_eq!((all.plans.len(), all.plans[0].state), (1, "draft"));
+        let one = store.check(Some("1")).unwrap();
+        assert!(!one.ok);
+        assert_eq!(one.plans[0].problems[0].code, "plan-not-approved");
+
+        approve(&store, Vec::new()).unwrap();
+        assert!(store.check(Some("1")).unwrap().ok);
+        let path = store.project().root.join("plans/0001-chat-room.md");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("the service", "the server")).unwrap();
+        let all = store.check(None).unwrap();
+        assert!(!all.ok);
+        assert_eq!(all.plans[0].state, "changed");
+        assert!(
+            all.plans[0]
+                .diff
+                .as_deref()
+                .unwrap()
+                .contains("+- `src/chat.rs`: the server")
+        );
+    }
+}

@@ -230,3 +230,96 @@ fn refusal(p: &Plan, r: Refusal) -> Error {
     };
     d.into()
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::config::Project;
+
+    pub(in crate::plan) const AT: &str = "2026-01-02T03:04:05Z";
+    const PLAN: &str = "---\nid: 1\ntitle: \"Chat room\"\nagent: \"planner\"\nstatus: draft\n---\n## PLAN: Chat room\n\n### Files to Change\n- `src/chat.rs`: the service\n\n### Tasks\n- [ ] Chat service\n- [ ] Helpers (after 1)\n\nPLAN_APPROVED: pending\n";
+
+    /// A task as the plan reports see it, without the task module.
+    #[derive(Serialize)]
+    pub(in crate::plan) struct FakeTask(pub &'static str, pub &'static str);
+
+    impl PlanTask for FakeTask {
+        fn id(&self) -> &str {
+            self.0
+        }
+        fn subject(&self) -> &str {
+            "subject"
+        }
+        fn status(&self) -> &str {
+            self.1
+        }
+        fn is_pending(&self) -> bool {
+            self.1 == "pending"
+        }
+        fn is_completed(&self) -> bool {
+            self.1 == "completed"
+        }
+        fn is_stale(&self) -> bool {
+            self.1 == "stale"
+        }
+    }
+
+    /// A project whose plan 1 is a valid draft.
+    pub(in crate::plan) fn project() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("plans")).unwrap();
+        std::fs::write(root.join("plans/0001-chat-room.md"), PLAN).unwrap();
+        (dir, Store::open(&Project::with_defaults(root)))
+    }
+
+    pub(in crate::plan) fn approve(store: &Store, tasks: Vec<FakeTask>) -> Result<Decided> {
+        store.approve("1", " alice ", AT, false, &["dev"], |_, _| Ok(tasks))
+    }
+
+    #[track_caller]
+    pub(in crate::plan) fn code<T: std::fmt::Debug>(result: Result<T>) -> &'static str {
+        match result {
+            Err(Error::Input(ds)) if ds.len() == 1 => ds[0].code,
+            other => panic!("expected one diagnostic, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn approving_records_the_chain_and_counts_the_derived_tasks() {
+        let (_dir, store) = project();
+        let tasks = vec![FakeTask("0001-1", "pending"), FakeTask("0001-2", "stale")];
+        let d = approve(&store, tasks).unwrap();
+        assert_eq!(
+            (d.state, d.chain.len(), d.by.as_str()),
+            ("approved", 1, "alice")
+        );
+        assert_eq!(d.tasks, ["0001-1", "0001-2"]);
+        assert_eq!((d.pending, d.stale), (1, 1));
+        assert!(store.get("1").unwrap().state().is_approved());
+        let text = d.text();
+        assert!(text.contains("tasks: 2 (1 pending, 1 stale)"), "{text}");
+        assert_eq!(code(approve(&store, Vec::new())), "already-approved");
+    }
+
+    #[test]
+    fn agents_cannot_decide_and_a_rejection_needs_a_reason() {
+        let (_dir, store) = project();
+        assert_eq!(
+            code(store.approve("1", "Dev", AT, false, &["dev"], |_, _| {
+                Ok(Vec::<FakeTask>::new())
+            })),
+            "agent-approver"
+        );
+        assert!(matches!(
+            store.reject("1", "alice", AT, " ", &[]),
+            Err(Error::Usage { .. })
+        ));
+        let d = store.reject("1", "alice", AT, "too big", &[]).unwrap();
+        assert_eq!((d.state, d.tasks.len()), ("rejected", 0));
+        assert_eq!(
+            code(store.reject("1", "bob", AT, "still", &[])),
+            "already-rejected"
+        );
+    }
+}

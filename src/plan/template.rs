@@ -141,3 +141,55 @@ fn render_body(t: &Template, title: &str, id: u32, agent: &str, date: &str) -> R
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::decide::tests::{AT, project};
+    use super::*;
+
+    #[test]
+    fn a_new_plan_takes_the_next_id_and_the_built_in_template() {
+        let (_dir, store) = project();
+        let created = store
+            .new_plan("Presence!", "planner", AT, |_| Ok(None))
+            .unwrap();
+        assert_eq!(
+            (created.id, created.path.as_str()),
+            (2, "plans/0002-presence.md")
+        );
+        assert_eq!(created.template, "templates/plan.md.tera (built in)");
+        let p = store.get("2").unwrap();
+        assert_eq!(
+            (p.title.as_str(), p.agent.as_str()),
+            ("Presence!", "planner")
+        );
+        assert_eq!(created.text(), "plans/0002-presence.md\n");
+    }
+
+    #[test]
+    fn an_agents_template_is_used_and_located_when_it_does_not_render() {
+        let (_dir, store) = project();
+        let own = |text: &str| Template {
+            text: text.to_string(),
+            path: "agents/planner.md".into(),
+            line: 12,
+        };
+        let created = store
+            .new_plan("Chat", "planner", AT, |_| Ok(Some(own("# {Feature}\n"))))
+            .unwrap();
+        let text = std::fs::read_to_string(store.project().root.join(&created.path)).unwrap();
+        assert!(text.ends_with("---\n# Chat\n"), "{text}");
+        let err = store.new_plan("Chat", "planner", AT, |_| Ok(Some(own("{{ nope"))));
+        match err {
+            Err(Error::Input(ds)) => {
+                assert_eq!(ds[0].code, "invalid-template");
+                assert_eq!(ds[0].span.as_ref().unwrap().line, 12);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            store.new_plan(" ", "planner", AT, |_| Ok(None)),
+            Err(Error::Usage { .. })
+        ));
+    }
+}

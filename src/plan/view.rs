@@ -347,3 +347,54 @@ fn realtime_text(s: &mut String, p: &Plan) {
         let _ = writeln!(s, "  avatar {} ({})", a.name.value, a.provider);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::decide::tests::{FakeTask, approve, code, project};
+    use super::*;
+
+    #[test]
+    fn overview_counts_completed_tasks_of_those_not_stale() {
+        let (_dir, store) = project();
+        let list = store
+            .overview(|_| {
+                Ok(vec![
+                    FakeTask("0001-1", "completed"),
+                    FakeTask("0001-2", "pending"),
+                    FakeTask("0001-3", "stale"),
+                ])
+            })
+            .unwrap();
+        let row = &list.plans[0];
+        assert_eq!((row.id, row.tasks_completed, row.tasks), (1, 1, 2));
+        assert!(list.text().contains("draft  Chat room  planner  1/2"));
+    }
+
+    #[test]
+    fn detail_shows_the_plan_with_its_tasks() {
+        let (_dir, store) = project();
+        let d = store
+            .detail("0001", |_| Ok(vec![FakeTask("0001-1", "pending")]))
+            .unwrap();
+        assert_eq!((d.state, d.plan.id, d.diff.as_deref()), ("draft", 1, None));
+        assert!(
+            d.text().contains("  0001-1  pending  subject\n"),
+            "{}",
+            d.text()
+        );
+    }
+
+    #[test]
+    fn diff_needs_an_approval_and_shows_no_change_after_one() {
+        let (_dir, store) = project();
+        assert_eq!(code(store.diff("1")), "never-approved");
+        approve(&store, Vec::new()).unwrap();
+        let d = store.diff("1").unwrap();
+        assert!(!d.changed);
+        assert_eq!(d.diff, None);
+        assert!(
+            d.text()
+                .starts_with("plan 0001 is unchanged since alice approved it")
+        );
+    }
+}
