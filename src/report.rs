@@ -95,6 +95,15 @@ pub fn note(s: &str) -> Result<()> {
     writeln!(out, "note: {s}").map_err(Error::Output)
 }
 
+/// Diagnostics as [`write_diagnostic`] writes them, for a report's text.
+pub fn diagnostics_text(diagnostics: &[Diagnostic]) -> String {
+    let mut out = Vec::new();
+    for d in diagnostics {
+        write_diagnostic(&mut out, d).expect("writing to memory does not fail");
+    }
+    String::from_utf8(out).expect("diagnostics are UTF-8")
+}
+
 fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("report types serialise to JSON")
 }

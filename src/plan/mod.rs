@@ -7,7 +7,11 @@
 //! - [`approval`] normalises and hashes a plan, keeps the approval chain and
 //!   decides its [`PlanState`],
 //! - [`store`] finds plans by id, numbers new ones and writes atomically
-//!   under a lock.
+//!   under a lock,
+//! - the use cases, each returning one report that prints as text or JSON:
+//!   [`template`] writes a new plan (`plan new`), [`decide`] approves and
+//!   rejects, [`check`] checks plans for CI, and [`view`] lists, shows and
+//!   diffs them.
 //!
 //! Other enforcement points need only this:
 //!
@@ -38,6 +42,8 @@
 //! ```
 
 pub mod approval;
+pub mod check;
+pub mod decide;
 #[allow(clippy::module_inception)]
 // `plan::plan` holds the `Plan` type, as `task::task` holds `Task`.
 pub mod plan;
@@ -45,15 +51,21 @@ mod record;
 pub mod scope;
 pub mod status;
 pub mod store;
+pub mod template;
+pub mod view;
 mod write;
 
 pub use crate::config::PlanConfig;
 pub use approval::PlanState;
+pub use check::{CheckReport, PlanCheck};
+pub use decide::Decided;
 pub use plan::{Plan, Section, TaskItem};
 pub use record::{Approval, ApprovalDecision, MARKER, Status};
 pub use scope::{Scope, ScopeEntry};
 pub use status::{PlanRef, PlanStatus};
 pub use store::{Listing, Lock, Store, lock, parse_id};
+pub use template::{Created, Template};
+pub use view::{PlanDetail, PlanDiff, PlanList, PlanRow, PlanTask};
 pub use write::render_front;
 
 use crate::config::Project;

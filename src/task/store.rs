@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::report::{TaskDetail, TaskList};
 use super::task::{Task, TaskStatus, parse_id};
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, Span, display_path};
@@ -97,6 +98,24 @@ impl Store {
             out.extend(self.of_plan(id)?);
         }
         Ok(out)
+    }
+
+    /// The tasks of plan `plan` (as people write its id), or of every
+    /// plan, with `status` if one is given: `task list`.
+    pub fn listing(&self, plan: Option<&str>, status: Option<TaskStatus>) -> Result<TaskList> {
+        let mut tasks = match plan {
+            Some(id) => self.of_plan(self.plans.get(id)?.id)?,
+            None => self.all()?,
+        };
+        tasks.retain(|t| status.is_none_or(|s| t.status == s));
+        Ok(TaskList { tasks })
+    }
+
+    /// Task `id` and its file: `task show`.
+    pub fn detail(&self, id: &str) -> Result<TaskDetail> {
+        let task = self.get(id)?;
+        let file = self.shown_path(&task.id);
+        Ok(TaskDetail { task, file })
     }
 
     /// Task `id` (`0007-3` or `7-3`), or an error that says which exist.

@@ -164,6 +164,32 @@ impl Task {
     }
 }
 
+impl crate::plan::PlanTask for Task {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    fn status(&self) -> &str {
+        self.status.as_str()
+    }
+
+    fn is_pending(&self) -> bool {
+        self.status == TaskStatus::Pending
+    }
+
+    fn is_completed(&self) -> bool {
+        self.status == TaskStatus::Completed
+    }
+
+    fn is_stale(&self) -> bool {
+        self.status == TaskStatus::Stale
+    }
+}
+
 /// The id of task `number` of plan `plan`: `0007-3`.
 pub fn task_id(plan: u32, number: u32) -> String {
     format!("{plan:04}-{number}")

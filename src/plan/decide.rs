@@ -1,0 +1,326 @@
+//! `plan approve` and `plan reject` as use cases: who may decide (a person,
+//! never an agent), which plans may be decided on (valid ones, not already
+//! decided as they are), and the record written under the project lock.
+//!
+//! Approving also lets the caller derive the plan's tasks in the same
+//! locked step, so tasks always follow the content that was approved.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::approval::{self, Refusal};
+use super::plan::Plan;
+use super::record::Approval;
+use super::store::{Lock, Store};
+use super::view::{PlanTask, state_style};
+use crate::diagnostic::{Diagnostic, Span};
+use crate::error::{Error, Result};
+use crate::report::{Report, diagnostics_text};
+
+/// The decision recorded on a plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decided {
+    pub id: u32,
+    pub state: &'static str,
+    pub hash: String,
+    pub chain: Vec<Approval>,
+    /// The plan's tasks after approval (none for a rejection).
+    pub tasks: Vec<String>,
+    /// What is worth a look in the plan, though it did not stop the decision.
+    pub warnings: Vec<Diagnostic>,
+    #[serde(skip)]
+    by: String,
+    #[serde(skip)]
+    padded_id: String,
+    #[serde(skip)]
+    style: anstyle::Style,
+    #[serde(skip)]
+    pending: usize,
+    #[serde(skip)]
+    stale: usize,
+}
+
+/// The tasks an approval derived, as the report counts them.
+#[derive(Default)]
+struct Derived {
+    ids: Vec<String>,
+    pending: usize,
+    stale: usize,
+}
+
+impl Derived {
+    fn of<T: PlanTask>(tasks: &[T]) -> Derived {
+        Derived {
+            ids: tasks.iter().map(|t| t.id().to_string()).collect(),
+            pending: tasks.iter().filter(|t| t.is_pending()).count(),
+            stale: tasks.iter().filter(|t| t.is_stale()).count(),
+        }
+    }
+}
+
+impl Store {
+    /// Approves plan `id` as `by` at `at`, then `derive`s its tasks under
+    /// the same lock. `agents` are the agents' names, which may not approve.
+    /// A plan changed since its last approval needs `accept_changes`.
+    pub fn approve<T: PlanTask>(
+        &self,
+        id: &str,
+        by: &str,
+        at: &str,
+        accept_changes: bool,
+        agents: &[&str],
+        derive: impl FnOnce(&Lock, &Plan) -> Result<Vec<T>>,
+    ) -> Result<Decided> {
+        check_approver(agents, by)?;
+        self.decide(
+            id,
+            by,
+            |p| approval::approve(p, by.trim(), at, accept_changes),
+            |lock, p| derive(lock, p).map(|tasks| Derived::of(&tasks)),
+        )
+    }
+
+    /// Rejects plan `id` as `by` at `at`, saying why.
+    pub fn reject(
+        &self,
+        id: &str,
+        by: &str,
+        at: &str,
+        reason: &str,
+        agents: &[&str],
+    ) -> Result<Decided> {
+        check_approver(agents, by)?;
+        if reason.trim().is_empty() {
+            return Err(Error::usage(
+                "--reason needs to say why the plan is rejected",
+            ));
+        }
+        self.decide(
+            id,
+            by,
+            |p| approval::reject(p, by.trim(), at, reason),
+            |_, _| Ok(Derived::default()),
+        )
+    }
+
+    fn decide(
+        &self,
+        id: &str,
+        by: &str,
+        chain: impl FnOnce(&Plan) -> Result<Vec<Approval>, Refusal>,
+        after: impl FnOnce(&Lock, &Plan) -> Result<Derived>,
+    ) -> Result<Decided> {
+        let n = self.get(id)?.id;
+        let mut warnings = Vec::new();
+        let (p, tasks) = self.record_with(
+            n,
+            |p| {
+                let errors: Vec<Diagnostic> = p.errors().cloned().collect();
+                if !errors.is_empty() {
+                    return Err(Error::Input(errors));
+                }
+                warnings = p
+                    .diagnostics
+                    .iter()
+                    .filter(|d| !d.is_error())
+                    .cloned()
+                    .collect();
+                chain(p).map_err(|r| refusal(p, r))
+            },
+            after,
+        )?;
+        // Warnings about the status are settled by the record just written.
+        warnings.retain(|d| d.code != "status-not-recorded");
+        let state = p.state();
+        Ok(Decided {
+            id: p.id,
+            state: state.name(),
+            hash: p.hash(),
+            tasks: tasks.ids,
+            pending: tasks.pending,
+            stale: tasks.stale,
+            style: state_style(&state),
+            chain: p.approvals.clone(),
+            warnings,
+            by: by.trim().to_string(),
+            padded_id: p.padded_id(),
+        })
+    }
+}
+
+impl Report for Decided {
+    fn text(&self) -> String {
+        let mut s = diagnostics_text(&self.warnings);
+        let style = self.style;
+        let records = self.chain.len();
+        let _ = writeln!(
+            s,
+            "{style}{}{style:#} plan {} by {} ({}); approval chain: {records} record{}",
+            self.state,
+            self.padded_id,
+            self.by,
+            approval::short(&self.hash),
+            if records == 1 { "" } else { "s" }
+        );
+        if !self.tasks.is_empty() {
+            let _ = write!(s, "tasks: {} ({} pending", self.tasks.len(), self.pending);
+            if self.stale > 0 {
+                let _ = write!(s, ", {} stale", self.stale);
+            }
+            s.push_str("); `harness task list --plan ");
+            let _ = writeln!(s, "{}` shows them", self.padded_id);
+        }
+        s
+    }
+}
+
+/// An approver must be a person: a name that no agent has.
+fn check_approver(agents: &[&str], by: &str) -> Result<()> {
+    if by.trim().is_empty() {
+        return Err(Error::usage("--by needs the name of the person deciding"));
+    }
+    let by = by.trim();
+    if agents.iter().any(|a| a.eq_ignore_ascii_case(by)) {
+        return Err(Diagnostic::error(
+            "agent-approver",
+            format!("`{by}` is an agent; plans are approved and rejected by people"),
+        )
+        .hint("pass your own name: `--by NAME`")
+        .into());
+    }
+    Ok(())
+}
+
+fn refusal(p: &Plan, r: Refusal) -> Error {
+    let id = p.padded_id();
+    let at = Span::new(&p.path, 1, 1);
+    let d = match r {
+        Refusal::AlreadyApproved(a) => Diagnostic::error(
+            "already-approved",
+            format!(
+                "plan {id} is already approved, by {} at {}, and has not changed",
+                a.by, a.at
+            ),
+        )
+        .at(at)
+        .hint("nothing to do; `harness plan show` shows the approval chain"),
+        Refusal::ChangedSinceApproval(a) => {
+            let line = p
+                .approved_text
+                .as_deref()
+                .map_or(1, |old| approval::first_change_line(p, old));
+            Diagnostic::error(
+                "changed-since-approval",
+                format!("plan {id} changed since {} approved it at {}", a.by, a.at),
+            )
+            .at(Span::new(&p.path, line, 1))
+            .hint(format!(
+                "review `harness plan diff {id}`, then approve with --accept-changes"
+            ))
+        }
+        Refusal::AlreadyRejected(a) => Diagnostic::error(
+            "already-rejected",
+            format!(
+                "plan {id} is already rejected, by {} at {}, and has not changed",
+                a.by, a.at
+            ),
+        )
+        .at(at)
+        .hint("revise the plan before deciding on it again"),
+    };
+    d.into()
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::config::Project;
+
+    pub(in crate::plan) const AT: &str = "2026-01-02T03:04:05Z";
+    const PLAN: &str = "---\nid: 1\ntitle: \"Chat room\"\nagent: \"planner\"\nstatus: draft\n---\n## PLAN: Chat room\n\n### Files to Change\n- `src/chat.rs`: the service\n\n### Tasks\n- [ ] Chat service\n- [ ] Helpers (after 1)\n\nPLAN_APPROVED: pending\n";
+
+    /// A task as the plan reports see it, without the task module.
+    #[derive(Serialize)]
+    pub(in crate::plan) struct FakeTask(pub &'static str, pub &'static str);
+
+    impl PlanTask for FakeTask {
+        fn id(&self) -> &str {
+            self.0
+        }
+        fn subject(&self) -> &str {
+            "subject"
+        }
+        fn status(&self) -> &str {
+            self.1
+        }
+        fn is_pending(&self) -> bool {
+            self.1 == "pending"
+        }
+        fn is_completed(&self) -> bool {
+            self.1 == "completed"
+        }
+        fn is_stale(&self) -> bool {
+            self.1 == "stale"
+        }
+    }
+
+    /// A project whose plan 1 is a valid draft.
+    pub(in crate::plan) fn project() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("plans")).unwrap();
+        std::fs::write(root.join("plans/0001-chat-room.md"), PLAN).unwrap();
+        (dir, Store::open(&Project::with_defaults(root)))
+    }
+
+    pub(in crate::plan) fn approve(store: &Store, tasks: Vec<FakeTask>) -> Result<Decided> {
+        store.approve("1", " alice ", AT, false, &["dev"], |_, _| Ok(tasks))
+    }
+
+    #[track_caller]
+    pub(in crate::plan) fn code<T: std::fmt::Debug>(result: Result<T>) -> &'static str {
+        match result {
+            Err(Error::Input(ds)) if ds.len() == 1 => ds[0].code,
+            other => panic!("expected one diagnostic, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn approving_records_the_chain_and_counts_the_derived_tasks() {
+        let (_dir, store) = project();
+        let tasks = vec![FakeTask("0001-1", "pending"), FakeTask("0001-2", "stale")];
+        let d = approve(&store, tasks).unwrap();
+        assert_eq!(
+            (d.state, d.chain.len(), d.by.as_str()),
+            ("approved", 1, "alice")
+        );
+        assert_eq!(d.tasks, ["0001-1", "0001-2"]);
+        assert_eq!((d.pending, d.stale), (1, 1));
+        assert!(store.get("1").unwrap().state().is_approved());
+        let text = d.text();
+        assert!(text.contains("tasks: 2 (1 pending, 1 stale)"), "{text}");
+        assert_eq!(code(approve(&store, Vec::new())), "already-approved");
+    }
+
+    #[test]
+    fn agents_cannot_decide_and_a_rejection_needs_a_reason() {
+        let (_dir, store) = project();
+        assert_eq!(
+            code(store.approve("1", "Dev", AT, false, &["dev"], |_, _| {
+                Ok(Vec::<FakeTask>::new())
+            })),
+            "agent-approver"
+        );
+        assert!(matches!(
+            store.reject("1", "alice", AT, " ", &[]),
+            Err(Error::Usage { .. })
+        ));
+        let d = store.reject("1", "alice", AT, "too big", &[]).unwrap();
+        assert_eq!((d.state, d.tasks.len()), ("rejected", 0));
+        assert_eq!(
+            code(store.reject("1", "bob", AT, "still", &[])),
+            "already-rejected"
+        );
+    }
+}
