@@ -405,7 +405,7 @@ pub enum TaskCommand {
         #[arg(long, value_name = "ID")]
         plan: Option<String>,
         /// Only tasks in this status.
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = task_status())]
         status: Option<crate::task::TaskStatus>,
     },
     /// Show a task, its history and the evidence of its last `task done`.
@@ -541,4 +541,12 @@ pub enum ScaffoldCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+/// `--status`: the task statuses by name, shown in `--help`.
+fn task_status() -> impl clap::builder::TypedValueParser<Value = crate::task::TaskStatus> {
+    use crate::task::TaskStatus;
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(TaskStatus::ALL.map(TaskStatus::as_str))
+        .map(|name: String| TaskStatus::from_name(&name).unwrap_or(TaskStatus::Pending))
 }

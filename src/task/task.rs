@@ -5,13 +5,12 @@ use serde::{Deserialize, Serialize};
 
 /// Where a task stands. `pending → in_progress → completed`, with `blocked`
 /// on the way and `stale` for a task its plan no longer lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Not started.
     Pending,
     /// Started by its owner (`task start`).
-    #[value(name = "in_progress")]
     InProgress,
     /// Waiting on something (`task block`).
     Blocked,
@@ -23,6 +22,20 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
+    /// Every status, in the order a task moves through them.
+    pub const ALL: [TaskStatus; 5] = [
+        TaskStatus::Pending,
+        TaskStatus::InProgress,
+        TaskStatus::Blocked,
+        TaskStatus::Completed,
+        TaskStatus::Stale,
+    ];
+
+    /// The status a name (as [`TaskStatus::as_str`] writes it) stands for.
+    pub fn from_name(name: &str) -> Option<TaskStatus> {
+        TaskStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TaskStatus::Pending => "pending",
