@@ -49,6 +49,7 @@ pub mod evidence;
 pub mod git;
 pub mod github;
 pub mod junit;
+mod millis;
 pub mod outcome;
 mod progress;
 pub mod runner;

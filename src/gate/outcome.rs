@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
+use super::millis;
 use super::spec::GateKind;
 
 /// How one gate ended.
@@ -117,29 +118,6 @@ impl GateReport {
 
     pub fn get(&self, name: &str) -> Option<&GateRun> {
         self.gates.iter().find(|g| g.name == name)
-    }
-}
-
-/// A duration cut to whole milliseconds, the precision the record keeps, so
-/// that a report in memory equals the one read back.
-pub fn whole_millis(d: Duration) -> Duration {
-    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-/// Durations as whole milliseconds in JSON.
-pub(crate) fn as_millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-mod millis {
-    use super::*;
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        as_millis(d, s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        Ok(Duration::from_millis(u64::deserialize(d)?))
     }
 }
 

@@ -34,7 +34,8 @@ use tokio::task::JoinSet;
 
 use super::evidence::{self, RunDir};
 use super::git;
-use super::outcome::{GateReport, GateRun, Status, whole_millis};
+use super::millis;
+use super::outcome::{GateReport, GateRun, Status};
 use super::progress::{Progress, Reporter};
 use super::spec::{CommandLine, GateSpec};
 use crate::error::{Error, Result};
@@ -115,7 +116,7 @@ pub async fn run(
         dirty: tree.dirty,
         passed: !interrupted && gates.iter().all(|g| g.status.passed()),
         interrupted,
-        duration: whole_millis(started.elapsed()),
+        duration: millis::whole(started.elapsed()),
         gates,
     };
     evidence::record(&opts.root, &report)?;
@@ -322,7 +323,7 @@ async fn run_one(
 
     let mut run = never_ran(spec, Status::Failed, String::new(), None);
     run.reason = None;
-    run.duration = whole_millis(started.elapsed());
+    run.duration = millis::whole(started.elapsed());
     run.output_sha256 = output.sha256;
     run.output_bytes = output.bytes;
     run.tail = output.tail;
