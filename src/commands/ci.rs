@@ -19,7 +19,8 @@ use crate::cli::CiArgs;
 use crate::commit::CommitVerdict;
 use crate::diagnostic::{Diagnostic, display_path};
 use crate::error::{Error, Outcome, Result};
-use crate::gate::{self, GateReport, Progress, RunOptions, github};
+use crate::gate::{self, GateReport, RunOptions, github};
+use crate::report::gate::GateProgress;
 use crate::report::{self, BOLD, DIM, ERROR, Format, OK, WARNING};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -147,13 +148,13 @@ pub fn run(ctx: &Context, args: &CiArgs) -> Result<Outcome> {
             None
         } else {
             let progress = match ctx.format {
-                Format::Text => Progress::auto(),
-                Format::Json => Progress::Silent,
+                Format::Text => GateProgress::auto(),
+                Format::Json => GateProgress::silent(),
             };
-            Some(gate::run_blocking(
+            Some(gate::run(
                 specs,
                 &RunOptions::new(&project.root),
-                progress,
+                &progress,
             )?)
         }
     };

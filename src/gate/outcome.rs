@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::millis;
 use super::spec::GateKind;
+use crate::error::Outcome;
 
 /// How one gate ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +120,15 @@ impl GateReport {
     pub fn get(&self, name: &str) -> Option<&GateRun> {
         self.gates.iter().find(|g| g.name == name)
     }
+
+    /// What the run concluded: interrupted, failed or passed.
+    pub fn outcome(&self) -> Outcome {
+        if self.interrupted {
+            Outcome::Interrupted
+        } else {
+            Outcome::failed_if(!self.passed)
+        }
+    }
 }
 
 /// A duration as people read it in a table: `412ms`, `3.02s`, `2m05s`.
@@ -170,5 +180,25 @@ mod tests {
         assert_eq!(run.summary(), "failed (exit 101)");
         let back: GateRun = serde_json::from_value(json).unwrap();
         assert_eq!(back, run);
+    }
+
+    #[test]
+    fn an_interrupted_run_is_its_own_outcome() {
+        let mut report = GateReport {
+            id: "r".into(),
+            started_at: "t".into(),
+            commit: None,
+            dirty: false,
+            passed: true,
+            interrupted: false,
+            duration: Duration::ZERO,
+            gates: vec![],
+        };
+        assert_eq!(report.outcome(), Outcome::Success);
+        report.passed = false;
+        assert_eq!(report.outcome(), Outcome::CheckFailed);
+        report.interrupted = true;
+        assert_eq!(report.outcome(), Outcome::Interrupted);
+        assert_eq!(report.outcome().code(), 130);
     }
 }

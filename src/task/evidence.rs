@@ -38,11 +38,7 @@ pub fn run_gates(project: &Project, policy: &Policy) -> Result<GateEvidence> {
     if specs.is_empty() {
         return Ok(GateEvidence::default());
     }
-    let report = gate::run_blocking(
-        specs,
-        &gate::RunOptions::new(&project.root),
-        gate::Progress::Silent,
-    )?;
+    let report = gate::run(specs, &gate::RunOptions::new(&project.root), &gate::Silent)?;
     let runs = report
         .gates
         .iter()
