@@ -21,4 +21,4 @@ pub mod task;
 
 pub use evidence::{GateEvidence, run_gates};
 pub use store::Store;
-pub use task::{Evidence, GateRun, ScopeCheck, Task, TaskStatus, parse_id, task_id};
+pub use task::{Evidence, ScopeCheck, Task, TaskStatus, parse_id, task_id};
