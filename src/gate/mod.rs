@@ -53,7 +53,7 @@ pub mod github;
 pub mod junit;
 mod millis;
 pub mod outcome;
-pub mod progress;
+mod progress;
 pub mod runner;
 pub mod spec;
 

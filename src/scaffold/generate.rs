@@ -21,14 +21,14 @@ use crate::realtime::{RealtimeSpec, Transport};
 
 /// What to generate from.
 pub struct Source<'a> {
-    pub spec: &'a RealtimeSpec,
+    spec: &'a RealtimeSpec,
     /// The crate name when the spec has no `service`.
-    pub default_name: String,
+    default_name: String,
     /// Recorded in the manifest: which plan, at which hash.
-    pub plan: serde_json::Value,
+    plan: serde_json::Value,
     /// Where the spec is, for errors.
-    pub path: &'a Path,
-    pub line: usize,
+    path: &'a Path,
+    line: usize,
 }
 
 impl<'a> Source<'a> {
@@ -85,6 +85,7 @@ pub struct Options {
 /// list of changes (`path` and `action`).
 #[derive(Debug)]
 pub struct Generated {
+    /// Every file's change, decided before anything was written.
     pub plan: render::Plan,
     pub dry_run: bool,
     /// Whether the files were written: not on a dry run, nor when any file
