@@ -73,7 +73,7 @@ pub fn check(
     project: &Project,
     catalog: &Catalog,
     spec: &RangeSpec,
-    gates: Option<Progress>,
+    gates: Option<&dyn Progress>,
 ) -> Result<CiReport> {
     let range = commit::check_range(project, catalog, spec)?;
     let no_gates = gates.is_none();
@@ -154,11 +154,7 @@ pub fn check(
             if specs.is_empty() {
                 None
             } else {
-                Some(gate::run_blocking(
-                    specs,
-                    &RunOptions::new(&project.root),
-                    progress,
-                )?)
+                Some(gate::run(specs, &RunOptions::new(&project.root), progress)?)
             }
         }
     };

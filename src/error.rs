@@ -1,7 +1,8 @@
 //! The top-level error and how it maps to an exit code.
 //!
 //! Exit codes are the same for every command: 0 success, 1 a check failed
-//! (see [`Outcome`]), 2 a usage, configuration, input or internal error.
+//! (see [`Outcome`]), 2 a usage, configuration, input or internal error,
+//! and 130 for a run stopped by Ctrl-C, as shells report SIGINT.
 
 use std::io;
 use std::path::PathBuf;
@@ -14,6 +15,9 @@ pub enum Outcome {
     Success,
     /// A check ran and found a problem: exit code 1.
     CheckFailed,
+    /// The run was stopped by Ctrl-C (or SIGTERM) before it finished: exit
+    /// code 130, as shells report SIGINT.
+    Interrupted,
 }
 
 impl Outcome {
@@ -21,6 +25,7 @@ impl Outcome {
         match self {
             Outcome::Success => 0,
             Outcome::CheckFailed => 1,
+            Outcome::Interrupted => 130,
         }
     }
 

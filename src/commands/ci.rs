@@ -1,23 +1,22 @@
 //! `harness ci`: every check a pull request must pass, in one report.
 
-use std::io::Write as _;
-
 use super::Context;
 use crate::agent::Catalog;
 use crate::ci;
 use crate::cli::CiArgs;
-use crate::error::{Error, Outcome, Result};
+use crate::error::{Outcome, Result};
 use crate::gate::{Progress, github};
+use crate::report::gate::GateProgress;
 use crate::report::{self, Format};
 
 pub fn run(ctx: &Context, args: &CiArgs) -> Result<Outcome> {
     let project = ctx.project()?;
     let catalog = Catalog::load(&project);
     let progress = match ctx.format {
-        Format::Text => Progress::auto(),
-        Format::Json => Progress::Silent,
+        Format::Text => GateProgress::auto(),
+        Format::Json => GateProgress::silent(),
     };
-    let gates = (!args.no_gates).then_some(progress);
+    let gates = (!args.no_gates).then_some(&progress as &dyn Progress);
     let report = ci::check(&project, &catalog, &args.range.spec(), gates)?;
     report::emit(ctx.format, &report)?;
     if github::active() {
@@ -29,16 +28,8 @@ pub fn run(ctx: &Context, args: &CiArgs) -> Result<Outcome> {
             md.push('\n');
         }
         report::text(&notes)?;
-        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            let path = std::path::PathBuf::from(path);
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| Error::io("open", &path, e))?;
-            f.write_all(md.as_bytes())
-                .map_err(|e| Error::io("append to", &path, e))?;
-        }
+        // The summary file gets the text as written, one line end at its end.
+        github::append_summary(md.strip_suffix('\n').unwrap_or(&md))?;
     }
     Ok(Outcome::failed_if(!report.ok))
 }

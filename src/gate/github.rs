@@ -3,8 +3,10 @@
 //! job summary (`$GITHUB_STEP_SUMMARY`). Used when `GITHUB_ACTIONS=true`.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 
 use super::outcome::{GateReport, GateRun, Status, human};
+use crate::error::{Error, Result};
 
 /// Whether harness runs inside GitHub Actions.
 pub fn active() -> bool {
@@ -69,6 +71,21 @@ pub fn summary(report: &GateReport) -> String {
         let _ = writeln!(md, "\nCommit `{commit}`{dirty}, run `{}`.", report.id);
     }
     md
+}
+
+/// Appends `markdown` to the job summary, when the runner gives one
+/// (`$GITHUB_STEP_SUMMARY`).
+pub fn append_summary(markdown: &str) -> Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+        return Ok(());
+    };
+    // The summary file is shared by every step of the job: append.
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| Error::io("open", &path, e))?;
+    writeln!(file, "{markdown}").map_err(|e| Error::io("write", &path, e))
 }
 
 fn icon(gate: &GateRun) -> &'static str {

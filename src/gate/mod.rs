@@ -4,7 +4,9 @@
 //! - [`spec`]: `[gates.NAME]` in `harness.toml` ([`GateConfig`]) and the
 //!   resolved gate ([`GateSpec`]),
 //! - [`detect`]: the gates of a project that configures none (Cargo, Python, Node),
-//! - [`runner`]: processes, process groups, timeouts, Ctrl-C,
+//! - [`runner`]: processes, process groups, timeouts, Ctrl-C; [`run`] is
+//!   the use case,
+//! - [`Progress`]: the sink a caller passes to hear about a run as it goes,
 //! - [`outcome`]: [`GateRun`] and [`GateReport`],
 //! - [`evidence`]: the record under `.harness/gates/`,
 //! - [`junit`] and [`github`]: output for CI systems.
@@ -15,12 +17,12 @@
 //!
 //! ```no_run
 //! # fn main() -> harness::Result<()> {
-//! use harness::gate::{self, Progress, RunOptions};
+//! use harness::gate::{self, RunOptions, Silent};
 //! let project = harness::config::Project::discover(std::path::Path::new("."))?;
 //! // Which gates: an agent's, the named ones, or the project's.
 //! let specs = gate::select(&project, None, &[], None)?;
 //! // Run them (a tokio runtime of its own) and record the evidence.
-//! let report = gate::run_blocking(specs, &RunOptions::new(&project.root), Progress::Silent)?;
+//! let report = gate::run(specs, &RunOptions::new(&project.root), &Silent)?;
 //! if !report.passed {
 //!     for failed in report.failed() {
 //!         eprintln!("{}: {} (log: {:?})", failed.name, failed.summary(), failed.log_path);
@@ -49,6 +51,7 @@ pub mod evidence;
 pub mod git;
 pub mod github;
 pub mod junit;
+mod millis;
 pub mod outcome;
 mod progress;
 pub mod runner;
@@ -59,9 +62,9 @@ use std::collections::BTreeSet;
 use globset::{Glob, GlobSetBuilder};
 use serde::Serialize;
 
-pub use outcome::{GateReport, GateRun, Status};
-pub use progress::Progress;
-pub use runner::{RunOptions, run, run_blocking};
+pub use outcome::{GateReport, GateRun, RunSummary, Status};
+pub use progress::{Progress, Silent};
+pub use runner::{RunOptions, run, run_async};
 pub use spec::{CommandLine, GateConfig, GateKind, GateSpec, Origin};
 
 use crate::config::Project;

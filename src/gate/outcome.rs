@@ -1,13 +1,17 @@
 //! What running gates found: one [`GateRun`] per gate and the
 //! [`GateReport`] of a whole run, both serialisable, since they are the
-//! evidence that `task done` and CI read back.
+//! evidence that `task done` and CI read back. [`RunSummary`] is the part
+//! of a gate run that a task keeps with its evidence.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
+use super::millis;
 use super::spec::GateKind;
+use crate::diagnostic::display_path;
+use crate::error::Outcome;
 
 /// How one gate ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +94,54 @@ impl GateRun {
     }
 }
 
+/// What a task's evidence keeps of a [`GateRun`]: enough to show what ran
+/// and how it ended, and to find its log. Stored in the task's TOML file
+/// (`plans/NNNN/tasks/NNNN-K.toml`), so the field names are a file format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSummary {
+    /// The gate's name, as `harness gate run` shows it.
+    pub name: String,
+    /// The command it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// The exit code; absent when the process was killed by a signal or
+    /// could not be started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    pub passed: bool,
+    pub duration_ms: u64,
+    /// `sha256:HEX` of the gate's output (stdout and stderr).
+    pub output_digest: String,
+    /// The last lines of output (or why it did not run), kept for a failing
+    /// gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tail: Option<String>,
+    /// The full output, relative to the project root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+}
+
+impl From<&GateRun> for RunSummary {
+    fn from(run: &GateRun) -> RunSummary {
+        let passed = run.status.passed();
+        let tail = match &run.reason {
+            Some(reason) if run.tail.is_empty() => format!("{reason}\n"),
+            _ => run.tail.clone(),
+        };
+        RunSummary {
+            name: run.name.clone(),
+            command: Some(run.command.clone()),
+            exit_code: run.exit_code,
+            passed,
+            duration_ms: u64::try_from(run.duration.as_millis()).unwrap_or(u64::MAX),
+            output_digest: format!("sha256:{}", run.output_sha256),
+            output_tail: (!passed && !tail.is_empty()).then_some(tail),
+            log: run.log_path.as_ref().map(|p| display_path(p)),
+        }
+    }
+}
+
 /// A whole run: every gate, and the state of the tree it ran on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GateReport {
@@ -118,28 +170,14 @@ impl GateReport {
     pub fn get(&self, name: &str) -> Option<&GateRun> {
         self.gates.iter().find(|g| g.name == name)
     }
-}
 
-/// A duration cut to whole milliseconds, the precision the record keeps, so
-/// that a report in memory equals the one read back.
-pub fn whole_millis(d: Duration) -> Duration {
-    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-/// Durations as whole milliseconds in JSON.
-pub(crate) fn as_millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-mod millis {
-    use super::*;
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        as_millis(d, s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        Ok(Duration::from_millis(u64::deserialize(d)?))
+    /// What the run concluded: interrupted, failed or passed.
+    pub fn outcome(&self) -> Outcome {
+        if self.interrupted {
+            Outcome::Interrupted
+        } else {
+            Outcome::failed_if(!self.passed)
+        }
     }
 }
 
@@ -192,5 +230,86 @@ mod tests {
         assert_eq!(run.summary(), "failed (exit 101)");
         let back: GateRun = serde_json::from_value(json).unwrap();
         assert_eq!(back, run);
+    }
+
+    #[test]
+    fn an_interrupted_run_is_its_own_outcome() {
+        let mut report = GateReport {
+            id: "r".into(),
+            started_at: "t".into(),
+            commit: None,
+            dirty: false,
+            passed: true,
+            interrupted: false,
+            duration: Duration::ZERO,
+            gates: vec![],
+        };
+        assert_eq!(report.outcome(), Outcome::Success);
+        report.passed = false;
+        assert_eq!(report.outcome(), Outcome::CheckFailed);
+        report.interrupted = true;
+        assert_eq!(report.outcome(), Outcome::Interrupted);
+        assert_eq!(report.outcome().code(), 130);
+    }
+
+    fn failed_run() -> GateRun {
+        GateRun {
+            name: "test".into(),
+            kind: GateKind::Test,
+            command: "cargo test".into(),
+            status: Status::Failed,
+            exit_code: Some(101),
+            signal: None,
+            timed_out: false,
+            no_tests: false,
+            duration: Duration::from_millis(1500),
+            output_sha256: "ab".into(),
+            output_bytes: 2,
+            log_path: Some(".harness/gates/r/test.log".into()),
+            reason: None,
+            hint: None,
+            tail: "boom".into(),
+        }
+    }
+
+    #[test]
+    fn a_summary_keeps_the_tail_of_a_failed_gate_only() {
+        let run = failed_run();
+        assert_eq!(
+            RunSummary::from(&run),
+            RunSummary {
+                name: "test".into(),
+                command: Some("cargo test".into()),
+                exit_code: Some(101),
+                passed: false,
+                duration_ms: 1500,
+                output_digest: "sha256:ab".into(),
+                output_tail: Some("boom".into()),
+                log: Some(".harness/gates/r/test.log".into()),
+            }
+        );
+        let passed = GateRun {
+            status: Status::Passed,
+            exit_code: Some(0),
+            ..run
+        };
+        let summary = RunSummary::from(&passed);
+        assert!(summary.passed);
+        assert_eq!(summary.output_tail, None);
+    }
+
+    #[test]
+    fn a_summary_of_a_gate_that_never_ran_says_why() {
+        let run = GateRun {
+            status: Status::NotStarted,
+            exit_code: None,
+            tail: String::new(),
+            reason: Some("`ruff` is not installed".into()),
+            ..failed_run()
+        };
+        assert_eq!(
+            RunSummary::from(&run).output_tail.as_deref(),
+            Some("`ruff` is not installed\n")
+        );
     }
 }

@@ -28,13 +28,14 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::AsyncReadExt;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::evidence::{self, RunDir};
 use super::git;
-use super::outcome::{GateReport, GateRun, Status, whole_millis};
-use super::progress::{Progress, Reporter};
+use super::millis;
+use super::outcome::{GateReport, GateRun, Status};
+use super::progress::Progress;
 use super::spec::{CommandLine, GateSpec};
 use crate::digest::{self, sha256_hex};
 use crate::error::{Error, Result};
@@ -74,29 +75,31 @@ impl RunOptions {
     }
 }
 
-/// Runs `specs` to the end and records the run under `.harness/gates/`.
+/// Runs `specs` to the end, telling `progress` as gates start and end, and
+/// records the run under `.harness/gates/`: the use case behind `harness
+/// gate run`, `task done` and `harness ci`.
+///
+/// A run stopped by Ctrl-C (or SIGTERM, SIGHUP) is not an error: the report
+/// says `interrupted`, and its [`GateReport::outcome`] is
+/// [`Outcome::Interrupted`](crate::error::Outcome::Interrupted).
 ///
 /// Builds its own single-threaded tokio runtime, so it must not be called
-/// from inside one; async callers use [`run`]. The run's SIGINT and SIGTERM
-/// handling stays installed in the process afterwards, as tokio's signal
-/// handlers do.
-pub fn run_blocking(
-    specs: Vec<GateSpec>,
-    opts: &RunOptions,
-    progress: Progress,
-) -> Result<GateReport> {
+/// from inside one; async callers use [`run_async`]. The run's SIGINT and
+/// SIGTERM handling stays installed in the process afterwards, as tokio's
+/// signal handlers do.
+pub fn run(specs: Vec<GateSpec>, opts: &RunOptions, progress: &dyn Progress) -> Result<GateReport> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("start", "the async runtime", e))?;
-    runtime.block_on(run(specs, opts, progress))
+    runtime.block_on(run_async(specs, opts, progress))
 }
 
-/// Runs `specs` to the end and records the run under `.harness/gates/`.
-pub async fn run(
+/// [`run`], for callers already inside a tokio runtime.
+pub async fn run_async(
     specs: Vec<GateSpec>,
     opts: &RunOptions,
-    progress: Progress,
+    progress: &dyn Progress,
 ) -> Result<GateReport> {
     // Reading the tree's state can take a while in a large repository; it
     // runs beside the gates instead of before them.
@@ -115,7 +118,7 @@ pub async fn run(
         dirty: tree.dirty,
         passed: !interrupted && gates.iter().all(|g| g.status.passed()),
         interrupted,
-        duration: whole_millis(started.elapsed()),
+        duration: millis::whole(started.elapsed()),
         gates,
     };
     evidence::record(&opts.root, &report)?;
@@ -142,7 +145,7 @@ async fn run_all(
     specs: Vec<GateSpec>,
     opts: &RunOptions,
     dir: &RunDir,
-    progress: Progress,
+    progress: &dyn Progress,
 ) -> Result<(Vec<GateRun>, bool)> {
     // Listen before any child exists: a Ctrl-C that killed harness with its
     // default action would leave the gates (in their own groups) running.
@@ -151,13 +154,17 @@ async fn run_all(
     let mut sigterm = signal(SignalKind::terminate()).map_err(signal_err)?;
     let mut sighup = signal(SignalKind::hangup()).map_err(signal_err)?;
 
-    let reporter = Arc::new(Reporter::new(progress, &specs));
+    progress.queued(&specs);
+    // Gates report to this loop through a channel, so that the sink is only
+    // ever called from here and need not outlive the run. A gate reports
+    // its end before it frees its slot, so the next gate's start comes after.
+    let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
     let slots = Arc::new(Semaphore::new(opts.effective_jobs()));
     let (cancel_tx, cancel_rx) = watch::channel(None::<Cancel>);
     let mut tasks = JoinSet::new();
     let count = specs.len();
-    for (i, spec) in specs.into_iter().enumerate() {
-        let reporter = Arc::clone(&reporter);
+    for (i, spec) in specs.iter().cloned().enumerate() {
+        let events = events_tx.clone();
         let slots = Arc::clone(&slots);
         let mut cancel = cancel_rx.clone();
         let log = dir.log_path(&spec.name);
@@ -168,42 +175,56 @@ async fn run_all(
                 why = cancelled(&mut cancel) => Err(why),
                 permit = slots.acquire_owned() => Ok(permit),
             };
-            let run = match permit {
-                Err(why) => never_ran(&spec, Status::Cancelled, why.reason(), None),
-                Ok(_permit) => {
-                    reporter.started(i);
-                    run_one(&spec, &log, &opts, cancel).await
+            match permit {
+                Err(why) => {
+                    let run = never_ran(&spec, Status::Cancelled, why.reason(), None);
+                    let _ = events.send(Event::Finished(i, Box::new(run)));
                 }
-            };
-            reporter.finished(i, &run);
-            (i, run)
+                Ok(permit) => {
+                    let _ = events.send(Event::Started(i));
+                    let run = run_one(&spec, &log, &opts, cancel).await;
+                    let _ = events.send(Event::Finished(i, Box::new(run)));
+                    drop(permit);
+                }
+            }
         });
     }
+    drop(events_tx);
 
     let mut runs: Vec<Option<GateRun>> = vec![None; count];
     let mut interrupted = false;
     loop {
         tokio::select! {
-            joined = tasks.join_next() => match joined {
+            _ = sigint.recv() => interrupted = true,
+            _ = sigterm.recv() => interrupted = true,
+            _ = sighup.recv() => interrupted = true,
+            event = events.recv() => match event {
+                // Every gate's task has ended.
                 None => break,
-                Some(Ok((i, run))) => {
+                Some(Event::Started(i)) => progress.started(i, &specs[i]),
+                Some(Event::Finished(i, run)) => {
+                    progress.finished(i, &run);
                     let failed = matches!(run.status, Status::Failed | Status::TimedOut | Status::NotStarted);
                     if failed && opts.fail_fast && cancel_tx.borrow().is_none() {
                         let _ = cancel_tx.send(Some(Cancel::FailFast(run.name.clone())));
                     }
-                    runs[i] = Some(run);
+                    runs[i] = Some(*run);
                 }
-                Some(Err(e)) => std::panic::resume_unwind(e.into_panic()),
             },
-            _ = sigint.recv() => interrupted = true,
-            _ = sigterm.recv() => interrupted = true,
-            _ = sighup.recv() => interrupted = true,
         }
         if interrupted && cancel_tx.borrow().as_ref() != Some(&Cancel::Interrupted) {
             let _ = cancel_tx.send(Some(Cancel::Interrupted));
         }
     }
-    reporter.done();
+    // A task that panicked sent no end: pass its panic on.
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(e) = joined
+            && e.is_panic()
+        {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+    progress.done();
     let runs = runs
         .into_iter()
         .map(|r| r.expect("every gate task reports its run"))
@@ -215,6 +236,12 @@ async fn run_all(
         })
         .collect();
     Ok((runs, interrupted))
+}
+
+/// What a gate's task tells the run loop.
+enum Event {
+    Started(usize),
+    Finished(usize, Box<GateRun>),
 }
 
 /// Resolves when the run is told to stop, with the reason.
@@ -322,7 +349,7 @@ async fn run_one(
 
     let mut run = never_ran(spec, Status::Failed, String::new(), None);
     run.reason = None;
-    run.duration = whole_millis(started.elapsed());
+    run.duration = millis::whole(started.elapsed());
     run.output_sha256 = output.sha256;
     run.output_bytes = output.bytes;
     run.tail = output.tail;
@@ -707,5 +734,78 @@ mod tests {
     fn keeps_the_last_lines() {
         assert_eq!(last_lines("a\nb\nc\n", 2), "b\nc");
         assert_eq!(last_lines("a", 5), "a");
+    }
+}
+
+#[cfg(test)]
+mod run_tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::error::Outcome;
+    use crate::gate::Origin;
+
+    /// Writes each event down, as `queued 2`, `started 0`, `finished 0 passed`.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl Recorder {
+        fn push(&self, event: String) {
+            self.0.lock().unwrap().push(event);
+        }
+    }
+
+    impl Progress for Recorder {
+        fn queued(&self, specs: &[GateSpec]) {
+            self.push(format!("queued {}", specs.len()));
+        }
+        fn started(&self, index: usize, spec: &GateSpec) {
+            self.push(format!("started {index} {}", spec.name));
+        }
+        fn finished(&self, index: usize, run: &GateRun) {
+            self.push(format!("finished {index} {}", run.status.as_str()));
+        }
+        fn done(&self) {
+            self.push("done".into());
+        }
+    }
+
+    fn spec(root: &Path, name: &str, command: &str) -> GateSpec {
+        let origin = Origin::Detected {
+            marker: "test".into(),
+            reason: "test".into(),
+        };
+        GateSpec::shell(name, command, root.to_path_buf(), origin)
+    }
+
+    #[test]
+    fn run_reports_each_gate_start_before_its_end_and_returns_the_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let specs = vec![
+            spec(dir.path(), "fine", "echo ok"),
+            spec(dir.path(), "broken", "exit 3"),
+        ];
+        let mut opts = RunOptions::new(dir.path());
+        opts.jobs = 1;
+        let recorder = Recorder::default();
+        let report = run(specs, &opts, &recorder).unwrap();
+
+        assert!(!report.passed);
+        assert!(!report.interrupted);
+        assert_eq!(report.outcome(), Outcome::CheckFailed);
+        assert_eq!(report.get("broken").unwrap().exit_code, Some(3));
+        assert_eq!(report.get("fine").unwrap().tail, "ok");
+        // One gate at a time: the order is fixed.
+        assert_eq!(
+            *recorder.0.lock().unwrap(),
+            [
+                "queued 2",
+                "started 0 fine",
+                "finished 0 passed",
+                "started 1 broken",
+                "finished 1 failed",
+                "done",
+            ]
+        );
     }
 }

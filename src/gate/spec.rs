@@ -288,7 +288,7 @@ pub struct GateSpec {
     pub name: String,
     pub kind: GateKind,
     pub command: CommandLine,
-    #[serde(rename = "timeout_ms", serialize_with = "super::outcome::as_millis")]
+    #[serde(rename = "timeout_ms", serialize_with = "super::millis::serialize")]
     pub timeout: Duration,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,

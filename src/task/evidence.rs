@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::task::{GateRun, ScopeCheck};
+use super::task::ScopeCheck;
 use crate::config::Project;
 use crate::diagnostic::display_path;
 use crate::error::Result;
@@ -18,7 +18,7 @@ use crate::policy::Policy;
 /// The outcome of running a set of gates.
 #[derive(Debug, Clone, Default)]
 pub struct GateEvidence {
-    pub runs: Vec<GateRun>,
+    pub runs: Vec<gate::RunSummary>,
 }
 
 impl GateEvidence {
@@ -38,34 +38,8 @@ pub fn run_gates(project: &Project, policy: &Policy) -> Result<GateEvidence> {
     if specs.is_empty() {
         return Ok(GateEvidence::default());
     }
-    let report = gate::run_blocking(
-        specs,
-        &gate::RunOptions::new(&project.root),
-        gate::Progress::Silent,
-    )?;
-    let runs = report
-        .gates
-        .iter()
-        .map(|g| {
-            let passed = g.status.passed();
-            let mut tail = g.tail.clone();
-            if tail.is_empty()
-                && let Some(reason) = &g.reason
-            {
-                tail = format!("{reason}\n");
-            }
-            GateRun {
-                name: g.name.clone(),
-                command: Some(g.command.clone()),
-                exit_code: g.exit_code,
-                passed,
-                duration_ms: u64::try_from(g.duration.as_millis()).unwrap_or(u64::MAX),
-                output_digest: format!("sha256:{}", g.output_sha256),
-                output_tail: (!passed && !tail.is_empty()).then_some(tail),
-                log: g.log_path.as_ref().map(|p| display_path(p)),
-            }
-        })
-        .collect();
+    let report = gate::run(specs, &gate::RunOptions::new(&project.root), &gate::Silent)?;
+    let runs = report.gates.iter().map(gate::RunSummary::from).collect();
     Ok(GateEvidence { runs })
 }
 

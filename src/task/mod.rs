@@ -28,4 +28,4 @@ pub use evidence::{GateEvidence, run_gates};
 pub use lifecycle::{block, complete, start};
 pub use report::{Completion, TaskDetail, TaskList, Transition};
 pub use store::Store;
-pub use task::{Evidence, GateRun, ScopeCheck, Task, TaskStatus, parse_id, task_id};
+pub use task::{Evidence, ScopeCheck, Task, TaskStatus, parse_id, task_id};

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::task::{Evidence, GateRun, Task};
+use super::task::{Evidence, Task};
+use crate::gate::RunSummary;
 use crate::plan;
 use crate::report::{BOLD, DIM, ERROR, OK, Report, table};
 
@@ -184,7 +185,7 @@ impl Report for Completion {
     }
 }
 
-fn failed_gate_text(s: &mut String, g: &GateRun) {
+fn failed_gate_text(s: &mut String, g: &RunSummary) {
     let _ = write!(s, "\n{ERROR}gate failed{ERROR:#}: {}", g.name);
     match &g.command {
         Some(c) if *c != g.name => {

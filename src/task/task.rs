@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::gate::RunSummary;
+
 /// Where a task stands. `pending → in_progress → completed`, with `blocked`
 /// on the way and `stale` for a task its plan no longer lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,31 +65,6 @@ pub struct Change {
     pub note: Option<String>,
 }
 
-/// One quality gate run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GateRun {
-    /// The gate's name, as `harness gate run` shows it.
-    pub name: String,
-    /// The command it ran.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-    /// The exit code; absent when the process was killed by a signal or
-    /// could not be started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i32>,
-    pub passed: bool,
-    pub duration_ms: u64,
-    /// `sha256:HEX` of the gate's output (stdout, then stderr).
-    pub output_digest: String,
-    /// The last lines of output, kept for a failing gate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_tail: Option<String>,
-    /// The full output, relative to the project root.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log: Option<String>,
-}
-
 /// The result of the plan-scope check: files changed since the task
 /// started, and those outside the plan's Files to Change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,12 +92,13 @@ pub struct Evidence {
     pub dirty: bool,
     pub passed: bool,
     pub scope: ScopeCheck,
-    pub gates: Vec<GateRun>,
+    /// Each gate run, as the gate runner summarises it.
+    pub gates: Vec<RunSummary>,
 }
 
 impl Evidence {
     /// The gates that failed.
-    pub fn failed_gates(&self) -> impl Iterator<Item = &GateRun> {
+    pub fn failed_gates(&self) -> impl Iterator<Item = &RunSummary> {
         self.gates.iter().filter(|g| !g.passed)
     }
 }
@@ -260,7 +238,7 @@ mod tests {
                 changed: vec!["a".into()],
                 outside: vec![],
             },
-            gates: vec![GateRun {
+            gates: vec![RunSummary {
                 name: "cargo test".into(),
                 command: Some("cargo test".into()),
                 log: None,
@@ -275,5 +253,18 @@ mod tests {
         let back: Task = toml::from_str(&text).unwrap();
         assert_eq!(back, t);
         assert!(text.starts_with("id = \"0007-1\"\nplan = 7\n"), "{text}");
+    }
+
+    #[test]
+    fn reads_the_gate_runs_of_a_stored_task() {
+        let text = "id = \"0007-1\"\nplan = 7\nsubject = \"s\"\nstatus = \"completed\"\nline = 3\nplan_hash = \"sha256:00\"\n\n[evidence]\nat = \"t\"\ndirty = false\npassed = false\n\n[evidence.scope]\nchanged = []\noutside = []\n\n[[evidence.gates]]\nname = \"test\"\ncommand = \"cargo test\"\nexit_code = 101\npassed = false\nduration_ms = 5\noutput_digest = \"sha256:11\"\noutput_tail = \"boom\\n\"\nlog = \".harness/gates/r/test.log\"\n";
+        let task: Task = toml::from_str(text).unwrap();
+        let evidence = task.evidence.unwrap();
+        let failed: Vec<&RunSummary> = evidence.failed_gates().collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].exit_code, Some(101));
+        assert_eq!(failed[0].output_digest, "sha256:11");
+        assert_eq!(failed[0].output_tail.as_deref(), Some("boom\n"));
+        assert_eq!(failed[0].log.as_deref(), Some(".harness/gates/r/test.log"));
     }
 }

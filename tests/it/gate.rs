@@ -749,7 +749,7 @@ fn gate_list_reads_the_realtime_dev_agent_of_this_repository() {
 
 #[test]
 fn the_library_api_selects_runs_and_reads_back_evidence() {
-    use harness::gate::{self, Progress, RunOptions, Status, evidence};
+    use harness::gate::{self, RunOptions, Silent, Status, evidence};
     let dir = project(&[
         (
             "harness.toml",
@@ -762,8 +762,7 @@ fn the_library_api_selects_runs_and_reads_back_evidence() {
     let project = harness::config::Project::discover(&dir.root).unwrap();
     let specs = gate::select(&project, None, &["fine".to_string()], None).unwrap();
     assert_eq!(specs.len(), 1);
-    let report =
-        gate::run_blocking(specs, &RunOptions::new(&project.root), Progress::Silent).unwrap();
+    let report = gate::run(specs, &RunOptions::new(&project.root), &Silent).unwrap();
     assert!(report.passed);
     assert_eq!(report.commit.as_deref(), Some(head.as_str()));
     assert!(!report.dirty, "recording evidence must not dirty the tree");
@@ -780,8 +779,7 @@ fn the_library_api_selects_runs_and_reads_back_evidence() {
     assert!(evidence::last_clean_pass(&project.root, "broken", &head).is_none());
 
     let all = gate::select(&project, None, &[], None).unwrap();
-    let second =
-        gate::run_blocking(all, &RunOptions::new(&project.root), Progress::Silent).unwrap();
+    let second = gate::run(all, &RunOptions::new(&project.root), &Silent).unwrap();
     assert!(!second.passed);
     assert_eq!(second.get("broken").unwrap().exit_code, Some(9));
     assert_eq!(evidence::run_ids(&project.root), [report.id, second.id]);

@@ -1,0 +1,267 @@
+//! The scaffold use case: from a realtime spec to files on disk, as one
+//! call ([`generate`]) that returns what it did ([`Generated`]).
+//!
+//! A [`Source`] says what to generate from: an approved plan's realtime
+//! block ([`Source::from_plan`]) or the default one-channel plan
+//! ([`Source::new_service`]). Nothing is written when any file conflicts or
+//! when the run is a dry run; the report then holds the diff.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Serialize, Serializer};
+
+use super::engine::Engine;
+use super::model::{Model, TEMPLATE_VERSION};
+use super::render::{self, Action};
+use crate::diagnostic::{Diagnostic, Span, display_path};
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::realtime::{RealtimeSpec, Transport};
+
+/// What to generate from.
+pub struct Source<'a> {
+    spec: &'a RealtimeSpec,
+    /// The crate name when the spec has no `service`.
+    default_name: String,
+    /// Recorded in the manifest: which plan, at which hash.
+    plan: serde_json::Value,
+    /// Where the spec is, for errors.
+    path: &'a Path,
+    line: usize,
+}
+
+impl<'a> Source<'a> {
+    /// The realtime block of an approved `plan`, for a crate named after
+    /// its title unless the block names the service.
+    pub fn from_plan(plan: &'a Plan) -> Result<Source<'a>> {
+        let Some(spec) = plan.realtime() else {
+            return Err(Error::from(
+                Diagnostic::error(
+                    "no-realtime-block",
+                    format!("plan {} has no realtime block", plan.padded_id()),
+                )
+                .at(Span::new(&plan.path, 1, 1))
+                .hint("add a ```yaml realtime block (see `harness plan new`), then have the plan approved again"),
+            ));
+        };
+        Ok(Source {
+            spec,
+            default_name: crate::plan::plan::slug(&plan.title),
+            plan: serde_json::json!({ "id": plan.padded_id(), "hash": plan.hash() }),
+            path: &plan.path,
+            line: plan.realtime_line.unwrap_or(1),
+        })
+    }
+
+    /// The default plan (`spec`, from [`super::default_spec`]) for a crate
+    /// called `name`: what `harness scaffold new` generates.
+    pub fn new_service(spec: &'a RealtimeSpec, name: &str) -> Result<Source<'a>> {
+        if !crate::realtime::is_crate_name(name) {
+            return Err(Error::usage(format!(
+                "`{name}` is not a crate name: use lowercase letters, digits and `-`, e.g. `chat-service`"
+            )));
+        }
+        Ok(Source {
+            spec,
+            default_name: name.to_string(),
+            plan: serde_json::json!({ "default": true }),
+            path: Path::new("<default plan>"),
+            line: 1,
+        })
+    }
+}
+
+/// How to write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Overwrite files edited since they were generated.
+    pub force: bool,
+    /// Decide every change, write nothing.
+    pub dry_run: bool,
+}
+
+/// What a run did, or would do: every file's change. Serialises as the
+/// list of changes (`path` and `action`).
+#[derive(Debug)]
+pub struct Generated {
+    /// Every file's change, decided before anything was written.
+    pub plan: render::Plan,
+    pub dry_run: bool,
+    /// Whether the files were written: not on a dry run, nor when any file
+    /// conflicts.
+    pub written: bool,
+}
+
+impl Serialize for Generated {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.plan.changes.serialize(s)
+    }
+}
+
+impl Generated {
+    /// One error per file edited since it was generated, which a run
+    /// without `--force` leaves alone.
+    pub fn conflicts(&self) -> Vec<Diagnostic> {
+        self.plan
+            .conflicts()
+            .map(|c| {
+                Diagnostic::error(
+                    "scaffold-conflict",
+                    format!(
+                        "`{}` was edited since it was generated; not overwriting it",
+                        c.path
+                    ),
+                )
+                .at(Span::new(self.plan.out.join(&c.path), 1, 1))
+                .hint(
+                    "see the change with --dry-run; keep your edit, or regenerate it with --force",
+                )
+            })
+            .collect()
+    }
+
+    /// The text report: the diff of a dry run, else one line per file
+    /// written and the counts; nothing when conflicts stopped the run.
+    pub fn text(&self) -> String {
+        if self.dry_run {
+            return self.plan.diff();
+        }
+        if !self.written {
+            return String::new();
+        }
+        let mut text = String::new();
+        let mut counts = [0usize; 4];
+        for c in &self.plan.changes {
+            let (word, slot) = match c.action {
+                Action::Create => ("create", 0),
+                Action::Update | Action::Overwrite => ("update", 1),
+                Action::Remove => ("remove", 2),
+                Action::Unchanged | Action::Conflict => ("", 3),
+            };
+            counts[slot] += 1;
+            if !word.is_empty() {
+                let _ = writeln!(text, "{word:<7} {}", c.path);
+            }
+        }
+        let _ = writeln!(
+            text,
+            "{}: {} created, {} updated, {} removed, {} unchanged",
+            display_path(&self.plan.out),
+            counts[0],
+            counts[1],
+            counts[2],
+            counts[3]
+        );
+        text
+    }
+}
+
+/// Renders `src` with `engine` and brings `out` up to date: every file
+/// created, updated or removed as [`render`] decides, unless a file
+/// conflicts or `opts.dry_run`.
+pub fn generate(engine: &Engine, src: Source<'_>, out: &Path, opts: Options) -> Result<Generated> {
+    let plan = prepare(engine, src, out, opts.force)?;
+    let written = !opts.dry_run && plan.conflicts().next().is_none();
+    if written {
+        render::apply(&plan)?;
+    }
+    Ok(Generated {
+        plan,
+        dry_run: opts.dry_run,
+        written,
+    })
+}
+
+/// Renders the source and works out every file change under `out`.
+fn prepare(engine: &Engine, src: Source<'_>, out: &Path, force: bool) -> Result<render::Plan> {
+    let Source {
+        spec,
+        default_name,
+        plan,
+        path: spec_path,
+        line: spec_line,
+    } = src;
+    if !spec.transport.to_vec().contains(&Transport::Websocket) {
+        return Err(Error::from(
+            Diagnostic::error(
+                "scaffold-transport",
+                "the generated service needs `websocket` in `transport`",
+            )
+            .at(Span::new(spec_path, spec_line, 1))
+            .hint("use `transport: [websocket, sse]` for a service that also streams SSE"),
+        ));
+    }
+    if spec.channels.iter().all(|c| c.events.is_empty()) {
+        return Err(Error::from(
+            Diagnostic::error(
+                "scaffold-no-events",
+                "the realtime block declares no events, so there is nothing to generate",
+            )
+            .at(Span::new(spec_path, spec_line, 1))
+            .hint("declare at least one channel with an event (`channels: [{name, events}]`)"),
+        ));
+    }
+    let model = Model::new(spec, &default_name);
+    let files = engine.render(&model)?;
+    let inputs = serde_json::json!({ "plan": plan, "model": model });
+    render::plan(out, &files, TEMPLATE_VERSION, inputs, force)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(out: &Path, opts: Options) -> Generated {
+        let spec = super::super::default_spec().unwrap();
+        let src = Source::new_service(&spec, "chat-service").unwrap();
+        generate(&Engine::load(None).unwrap(), src, out, opts).unwrap()
+    }
+
+    #[test]
+    fn generates_then_leaves_an_edited_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("svc");
+
+        let dry = run(
+            &out,
+            Options {
+                dry_run: true,
+                ..Options::default()
+            },
+        );
+        assert!(!dry.written);
+        assert!(!out.exists(), "a dry run writes nothing");
+        assert!(dry.text().contains("+++ b/Cargo.toml\n"), "{}", dry.text());
+
+        let first = run(&out, Options::default());
+        assert!(first.written);
+        assert!(first.conflicts().is_empty());
+        let created = first.plan.changes.len();
+        assert!(first.text().ends_with(&format!(
+            "{}: {created} created, 0 updated, 0 removed, 0 unchanged\n",
+            display_path(&out)
+        )));
+        let json = serde_json::to_value(&first).unwrap();
+        assert_eq!(json[0]["action"], "create");
+
+        std::fs::write(out.join("README.md"), "mine\n").unwrap();
+        let again = run(&out, Options::default());
+        assert!(!again.written);
+        assert_eq!(again.text(), "");
+        let conflicts = again.conflicts();
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(conflicts[0].code, "scaffold-conflict");
+        assert_eq!(
+            std::fs::read_to_string(out.join("README.md")).unwrap(),
+            "mine\n"
+        );
+    }
+
+    #[test]
+    fn a_service_needs_a_crate_name() {
+        let spec = super::super::default_spec().unwrap();
+        let err = Source::new_service(&spec, "Chat Service").err().unwrap();
+        assert!(err.to_string().contains("is not a crate name"), "{err}");
+    }
+}
