@@ -4,8 +4,6 @@
 //! Colour goes through `anstream`, which drops the escape codes when the
 //! output is not a terminal, when `NO_COLOR` is set, or under `--color never`.
 
-pub mod gate;
-
 use std::io::Write;
 
 use anstyle::{AnsiColor, Style};

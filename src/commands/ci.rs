@@ -1,12 +1,12 @@
 //! `harness ci`: every check a pull request must pass, in one report.
 
 use super::Context;
+use super::gate_view::GateProgress;
 use crate::agent::Catalog;
 use crate::ci;
 use crate::cli::CiArgs;
 use crate::error::{Outcome, Result};
 use crate::gate::{Progress, github};
-use crate::report::gate::GateProgress;
 use crate::report::{self, Format};
 
 pub fn run(ctx: &Context, args: &CiArgs) -> Result<Outcome> {

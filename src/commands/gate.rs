@@ -1,6 +1,7 @@
 //! `harness gate run|list`.
 
 use super::Context;
+use super::gate_view::{self, GateProgress};
 use crate::agent::Catalog;
 use crate::cli::{GateCommand, GateRunArgs, GateSelectArgs};
 use crate::config::Project;
@@ -8,7 +9,6 @@ use crate::error::{Error, Outcome, Result};
 use crate::fsutil;
 use crate::gate::{self, RunOptions, github, junit};
 use crate::policy::Policy;
-use crate::report::gate::GateProgress;
 use crate::report::{self, Format};
 
 pub fn run(ctx: &Context, cmd: GateCommand) -> Result<Outcome> {
@@ -66,7 +66,7 @@ fn run_gates(ctx: &Context, args: &GateRunArgs) -> Result<Outcome> {
     }
     match ctx.format {
         Format::Json => report::json(&report)?,
-        Format::Text => report::text(&report::gate::text(&report))?,
+        Format::Text => report::text(&gate_view::text(&report))?,
     }
     Ok(report.outcome())
 }
@@ -82,7 +82,7 @@ fn list(ctx: &Context, args: &GateSelectArgs) -> Result<Outcome> {
     )?;
     match ctx.format {
         Format::Json => report::json(&candidates)?,
-        Format::Text => report::text(&report::gate::list(&candidates))?,
+        Format::Text => report::text(&gate_view::list(&candidates))?,
     }
     Ok(Outcome::Success)
 }

@@ -5,6 +5,7 @@ mod agents;
 mod ci;
 mod commits;
 mod gate;
+mod gate_view;
 mod guard;
 mod init;
 mod install;

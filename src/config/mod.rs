@@ -5,6 +5,8 @@
 //! directory holding `.git`), so running harness in a sub-directory of a
 //! project behaves as at its top.
 
+pub mod gates;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::error::Result;
 use crate::fsutil;
+pub use gates::GateConfig;
 
 pub const FILE_NAME: &str = "harness.toml";
 
@@ -27,8 +30,8 @@ pub struct Config {
     /// `[plans]`: what a plan must hold to be approved.
     pub plans: PlanConfig,
     /// Quality gates, `[gates.NAME]`.
-    #[serde(deserialize_with = "crate::gate::spec::deserialize_gates")]
-    pub gates: BTreeMap<String, crate::gate::GateConfig>,
+    #[serde(deserialize_with = "gates::deserialize_gates")]
+    pub gates: BTreeMap<String, GateConfig>,
     pub guard: GuardConfig,
 }
 

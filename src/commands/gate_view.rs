@@ -1,4 +1,4 @@
-//! Gate runs for people: live progress on stderr while gates run
+//! Gate runs for people (shared by `gate run`, `gate list` and `ci`): live progress on stderr while gates run
 //! ([`GateProgress`]), the final table of a run ([`text`]) and the list of
 //! candidate gates ([`list`]). JUnit and GitHub output are formats of
 //! their own, in `crate::gate`.
@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{BOLD, DIM, ERROR, HINT, OK, WARNING, table};
 use crate::diagnostic::display_path;
 use crate::gate::outcome::human;
 use crate::gate::{self, Candidate, GateReport, GateRun, GateSpec, Progress, Status};
+use crate::report::{BOLD, DIM, ERROR, HINT, OK, WARNING, table};
 
 /// How [`GateProgress`] shows a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
