@@ -21,6 +21,7 @@ pub mod digest;
 pub mod error;
 pub mod fsutil;
 pub mod gate;
+pub mod git;
 pub mod guard;
 pub mod install;
 pub(crate) mod markdown;

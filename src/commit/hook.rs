@@ -8,11 +8,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::git;
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, display_path};
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::git;
 use crate::report::{OK, Report};
 
 /// The line that marks a hook as harness's own.

@@ -11,7 +11,6 @@
 //! hook) or from the tip of the range (CI).
 
 pub mod conventional;
-pub mod git;
 mod hook;
 mod range;
 pub mod rules;

@@ -11,10 +11,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{Checker, CommitInput, CommitVerdict, PlanLookup, StorePlans, git};
+use super::{Checker, CommitInput, CommitVerdict, PlanLookup, StorePlans};
 use crate::agent::Catalog;
 use crate::config::Project;
 use crate::error::{Error, Result};
+use crate::git;
 use crate::report::{BOLD, DIM, ERROR, HINT, OK, Report};
 
 /// Which commits to check.

@@ -48,7 +48,6 @@
 
 pub mod detect;
 pub mod evidence;
-pub mod git;
 pub mod github;
 pub mod junit;
 mod millis;
@@ -132,7 +131,7 @@ pub fn candidates(
     };
     let changed = match changed_since {
         Some(rev) if specs.iter().any(|s| !s.when.is_empty()) => {
-            Some((rev, git::changed_since(&project.root, Some(rev))?))
+            Some((rev, crate::git::changed_since(&project.root, Some(rev))?))
         }
         _ => None,
     };

@@ -32,13 +32,13 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::evidence::{self, RunDir};
-use super::git;
 use super::millis;
 use super::outcome::{GateReport, GateRun, Status};
 use super::progress::Progress;
 use super::spec::{CommandLine, GateSpec};
 use crate::digest::{self, sha256_hex};
 use crate::error::{Error, Result};
+use crate::git;
 
 /// How to run a set of gates.
 #[derive(Debug, Clone)]

@@ -47,7 +47,7 @@ pub fn run_gates(project: &Project, policy: &Policy) -> Result<GateEvidence> {
 /// staged, unstaged and untracked changes, as sorted paths relative to the
 /// project root. An error when `root` is not in a git repository.
 pub fn changed_since(root: &Path, since: Option<&str>) -> Result<Vec<String>, String> {
-    let files = crate::gate::git::changed_since(root, since).map_err(|e| e.to_string())?;
+    let files = crate::git::changed_since(root, since).map_err(|e| e.to_string())?;
     let mut out: Vec<String> = files.iter().map(|f| display_path(f)).collect();
     out.sort();
     Ok(out)

@@ -15,7 +15,6 @@ use super::task::{Evidence, Task, TaskStatus};
 use crate::agent::Catalog;
 use crate::diagnostic::{Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
-use crate::gate;
 use crate::plan;
 use crate::policy::Policy;
 
@@ -36,7 +35,7 @@ fn wrong_status(store: &Store, t: &Task, doing: &str, hint: &str) -> Error {
 pub fn start(store: &Store, id: &str, owner: &str, at: &str) -> Result<Transition> {
     let project = store.project();
     Catalog::load(project).require(owner)?;
-    let head = gate::git::tree_state(&project.root).commit;
+    let head = crate::git::tree_state(&project.root).commit;
     let (task, ()) = store.update(id, |t| {
         let p = store.plans().get_id(t.plan)?;
         plan::check_approved(&p)?;
@@ -157,7 +156,7 @@ pub fn complete(store: &Store, id: &str, at: &str) -> Result<Completion> {
     ignored.push(format!("{}/", plans_dir.trim_end_matches('/')));
     let scope = evidence::check_scope(&changed, p.scope(), &ignored);
     let gates = run_gates(project, &policy)?;
-    let state = gate::git::tree_state(&project.root);
+    let state = crate::git::tree_state(&project.root);
     let passed = gates.passed() && scope.passed();
     let ev = Evidence {
         at: at.to_string(),
@@ -296,7 +295,7 @@ mod tests {
     #[test]
     fn start_records_owner_and_head_and_refuses_a_second_start() {
         let repo = Repo::new();
-        let head = gate::git::tree_state(&repo.store.project().root).commit;
+        let head = crate::git::tree_state(&repo.store.project().root).commit;
         let started = start(&repo.store, "1-1", "dev", AT).unwrap();
         let t = &started.task;
         assert_eq!(

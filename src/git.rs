@@ -1,5 +1,7 @@
-//! History, read with libgit2: which commits a range holds, what each one
-//! changed, and the files of a directory as of a commit.
+//! The one place harness reads git, with libgit2 (no `git` binary needed):
+//! which commits a range holds, what each one changed, the files of a
+//! directory as of a commit, what is staged, the state of the work tree a
+//! gate run saw, and the files changed since a revision.
 //!
 //! A range is `BASE..TIP`, or a tip alone, whose base is then `--base`, or
 //! the merge base with the default branch (`origin/HEAD`, else `main` or
@@ -7,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{DiffOptions, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+use git2::{DiffOptions, ObjectType, Oid, Repository, StatusOptions, TreeWalkMode, TreeWalkResult};
 
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
@@ -526,4 +528,93 @@ pub fn strip_comments(message: &str, comment: char) -> String {
         out.push_str(line);
     }
     out
+}
+/// `HEAD` and whether the working tree differs from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeState {
+    pub commit: Option<String>,
+    pub dirty: bool,
+}
+
+/// The tree state of the repository holding `root`; outside a repository,
+/// no commit and clean. harness's own `.harness/` directory never counts as
+/// a change, or recording evidence would dirty the tree it describes.
+pub fn tree_state(root: &Path) -> TreeState {
+    let Ok(repo) = Repository::discover(root) else {
+        return TreeState {
+            commit: None,
+            dirty: false,
+        };
+    };
+    let commit = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .map(|c| c.id().to_string());
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    let dirty = repo.statuses(Some(&mut opts)).is_ok_and(|statuses| {
+        statuses
+            .iter()
+            .any(|s| !s.path().is_ok_and(|p| p.starts_with(".harness/")))
+    });
+    TreeState { commit, dirty }
+}
+
+/// Files that differ between `rev` (every file, when `None`) and the working
+/// tree, staged, unstaged or untracked, relative to `root`.
+pub fn changed_since(root: &Path, rev: Option<&str>) -> Result<Vec<PathBuf>> {
+    let shown = rev.unwrap_or("the empty tree");
+    let repo = Repository::discover(root).map_err(|e| {
+        Diagnostic::error(
+            "not-a-repository",
+            format!(
+                "comparing with {shown} needs a git repository: {}",
+                e.message()
+            ),
+        )
+    })?;
+    let tree = match rev {
+        None => None,
+        Some(rev) => Some(
+            repo.revparse_single(rev)
+                .and_then(|o| o.peel_to_tree())
+                .map_err(|e| {
+                    Diagnostic::error(
+                        "unknown-revision",
+                        format!("cannot read revision `{rev}`: {}", e.message()),
+                    )
+                    .hint("name a commit, branch or tag, e.g. `origin/main`")
+                })?,
+        ),
+    };
+    let mut opts = DiffOptions::new();
+    opts.include_untracked(true).recurse_untracked_dirs(true);
+    let diff = repo
+        .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut opts))
+        .map_err(|e| {
+            Diagnostic::error(
+                "git-diff",
+                format!("cannot diff against {shown}: {}", e.message()),
+            )
+        })?;
+    let workdir = repo.workdir().unwrap_or(root).to_path_buf();
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let workdir = std::fs::canonicalize(&workdir).unwrap_or(workdir);
+    let mut files = Vec::new();
+    for delta in diff.deltas() {
+        for file in [delta.new_file(), delta.old_file()] {
+            if let Some(p) = file.path() {
+                let abs = workdir.join(p);
+                if let Ok(rel) = abs.strip_prefix(&root)
+                    && !files.iter().any(|f: &PathBuf| f == rel)
+                {
+                    files.push(rel.to_path_buf());
+                }
+            }
+        }
+    }
+    Ok(files)
 }
