@@ -1,25 +1,37 @@
 //! harness: agent definitions compiled into policy, and the tools that
 //! enforce it.
 //!
-//! Layout: [`agent`] reads definitions, [`policy`] compiles them into rules
-//! with provenance, [`config`] finds the project and its `harness.toml`.
-//! [`plan`] holds plans and their approvals, [`task`] the work they define,
-//! [`gate`] runs quality gates and records their evidence, and [`commit`]
-//! checks commit messages and history against the policy. [`shell`] splits
-//! shell command lines into simple commands, for the guard and the gates.
-//! [`scaffold`] generates realtime services from a plan's [`realtime`] block.
-//! [`commands`] glue these to the [`cli`]; only [`report`] prints.
+//! Layout. [`config`] is plain data: `harness.toml` and where the project
+//! is; it imports no domain module. The domains, each owning its rules and
+//! its use cases (library functions with explicit inputs that return one
+//! typed report):
+//! - [`agent`] reads definitions; [`policy`] compiles them into rules with
+//!   provenance and decides tool calls; [`guard`] gathers a call's inputs
+//!   (acting agent, project rules, active plan) and asks the policy;
+//! - [`plan`] holds plans, their approval chain and the one
+//!   [`plan::PlanStatus`] every enforcement point asks; [`task`] the work a
+//!   plan defines, completed only on evidence;
+//! - [`gate`] runs quality gates; [`commit`] checks messages and history;
+//!   [`ci`] puts every check of a pull request in one report;
+//! - [`scaffold`] generates realtime services from a plan's [`realtime`]
+//!   block; [`install`] writes the policy into the agent tools.
+//!
+//! Leaves every module may use: [`diagnostic`] (located problems),
+//! [`error`], [`digest`], [`git`], [`shell`] (command lines split into
+//! simple commands). [`report`] turns reports into text or JSON; the
+//! commands (private) parse the [`cli`], call one use case and emit its
+//! report, and only they, `cli`, `report` and `main.rs` print.
 
 pub mod agent;
 pub mod ci;
 pub mod cli;
-pub mod commands;
+mod commands;
 pub mod commit;
 pub mod config;
 pub mod diagnostic;
 pub mod digest;
 pub mod error;
-pub mod fsutil;
+pub(crate) mod fsutil;
 pub mod gate;
 pub mod git;
 pub mod guard;
@@ -32,7 +44,7 @@ pub mod report;
 pub mod scaffold;
 pub mod shell;
 pub mod task;
-pub mod textdiff;
+pub(crate) mod textdiff;
 
 pub use error::{Error, Outcome, Result};
 
