@@ -17,7 +17,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::diagnostic::display_path;
 use crate::gate::outcome::human;
-use crate::gate::{self, Candidate, GateReport, GateRun, GateSpec, Progress, Status};
+use crate::gate::{self, Candidate, GateReport, GateRun, GateSpec, GateStatus, Progress};
 use crate::report::{BOLD, DIM, ERROR, HINT, OK, WARNING, table};
 
 /// How [`GateProgress`] shows a run.
@@ -133,8 +133,8 @@ impl Progress for GateProgress {
     fn finished(&self, i: usize, run: &GateRun) {
         let Some(d) = self.run.get() else { return };
         let style = match run.status {
-            Status::Passed => OK,
-            Status::Cancelled => WARNING,
+            GateStatus::Passed => OK,
+            GateStatus::Cancelled => WARNING,
             _ => ERROR,
         };
         let took = human(run.duration);
@@ -178,13 +178,13 @@ impl Progress for GateProgress {
     }
 }
 
-fn short(status: Status) -> &'static str {
+fn short(status: GateStatus) -> &'static str {
     match status {
-        Status::Passed => "passed",
-        Status::Failed => "failed",
-        Status::TimedOut => "timeout",
-        Status::NotStarted => "error",
-        Status::Cancelled => "stopped",
+        GateStatus::Passed => "passed",
+        GateStatus::Failed => "failed",
+        GateStatus::TimedOut => "timeout",
+        GateStatus::NotStarted => "error",
+        GateStatus::Cancelled => "stopped",
     }
 }
 
@@ -292,7 +292,7 @@ mod tests {
     use super::*;
     use crate::gate::GateKind;
 
-    fn gate_run(name: &str, status: Status, exit_code: Option<i32>) -> GateRun {
+    fn gate_run(name: &str, status: GateStatus, exit_code: Option<i32>) -> GateRun {
         GateRun {
             name: name.into(),
             kind: GateKind::Test,
@@ -329,8 +329,8 @@ mod tests {
     fn text_shows_the_table_each_failure_and_the_verdict() {
         let r = report(
             vec![
-                gate_run("lint", Status::Passed, Some(0)),
-                gate_run("test", Status::Failed, Some(101)),
+                gate_run("lint", GateStatus::Passed, Some(0)),
+                gate_run("test", GateStatus::Failed, Some(101)),
             ],
             false,
         );
@@ -353,7 +353,7 @@ mod tests {
 
     #[test]
     fn text_says_when_a_run_was_interrupted_or_had_no_gates() {
-        let r = report(vec![gate_run("test", Status::Cancelled, None)], true);
+        let r = report(vec![gate_run("test", GateStatus::Cancelled, None)], true);
         let shown = anstream::adapter::strip_str(&text(&r)).to_string();
         assert!(
             shown.contains("\ninterrupted: gates stopped after 1.50s\n"),

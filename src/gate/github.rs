@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use super::outcome::{GateReport, GateRun, Status, human};
+use super::outcome::{GateReport, GateRun, GateStatus, human};
 use crate::error::{Error, Result};
 
 /// Whether harness runs inside GitHub Actions.
@@ -18,7 +18,7 @@ pub fn active() -> bool {
 pub fn annotations(report: &GateReport) -> String {
     let mut out = String::new();
     for gate in report.failed() {
-        let level = if gate.status == Status::Cancelled {
+        let level = if gate.status == GateStatus::Cancelled {
             "warning"
         } else {
             "error"
@@ -90,8 +90,8 @@ pub fn append_summary(markdown: &str) -> Result<()> {
 
 fn icon(gate: &GateRun) -> &'static str {
     match gate.status {
-        Status::Passed => "✅",
-        Status::Cancelled => "⏹️",
+        GateStatus::Passed => "✅",
+        GateStatus::Cancelled => "⏹️",
         _ => "❌",
     }
 }

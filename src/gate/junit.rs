@@ -13,11 +13,11 @@ use std::fmt::Write as _;
 
 use quick_xml::escape::escape;
 
-use super::outcome::{GateReport, GateRun, Status};
+use super::outcome::{GateReport, GateRun, GateStatus};
 
 /// The JUnit XML document for `report`.
 pub fn render(report: &GateReport) -> String {
-    let count = |s: &[Status]| {
+    let count = |s: &[GateStatus]| {
         report
             .gates
             .iter()
@@ -25,9 +25,9 @@ pub fn render(report: &GateReport) -> String {
             .count()
     };
     let tests = report.gates.len();
-    let failures = count(&[Status::Failed, Status::TimedOut]);
-    let errors = count(&[Status::NotStarted]);
-    let skipped = count(&[Status::Cancelled]);
+    let failures = count(&[GateStatus::Failed, GateStatus::TimedOut]);
+    let errors = count(&[GateStatus::NotStarted]);
+    let skipped = count(&[GateStatus::Cancelled]);
     let time = secs(report.duration.as_secs_f64());
     // xs:dateTime without a zone: the schema's pattern allows none.
     let timestamp: String = report.started_at.chars().take(19).collect();
@@ -75,25 +75,25 @@ fn testcase(x: &mut String, gate: &GateRun) {
     let message = attr(&message(gate));
     let detail = text(&detail(gate));
     match gate.status {
-        Status::Passed if gate.tail.is_empty() => {
+        GateStatus::Passed if gate.tail.is_empty() => {
             x.push_str("/>\n");
             return;
         }
-        Status::Passed => x.push_str(">\n"),
-        Status::Failed | Status::TimedOut => {
+        GateStatus::Passed => x.push_str(">\n"),
+        GateStatus::Failed | GateStatus::TimedOut => {
             let kind = if gate.timed_out { "timeout" } else { "failed" };
             let _ = writeln!(
                 x,
                 ">\n      <failure message=\"{message}\" type=\"{kind}\">{detail}</failure>"
             );
         }
-        Status::NotStarted => {
+        GateStatus::NotStarted => {
             let _ = writeln!(
                 x,
                 ">\n      <error message=\"{message}\" type=\"not-started\">{detail}</error>"
             );
         }
-        Status::Cancelled => {
+        GateStatus::Cancelled => {
             let _ = writeln!(x, ">\n      <skipped message=\"{message}\"/>");
         }
     }

@@ -61,7 +61,7 @@ use std::collections::BTreeSet;
 use globset::{Glob, GlobSetBuilder};
 use serde::Serialize;
 
-pub use outcome::{GateReport, GateRun, RunSummary, Status};
+pub use outcome::{GateReport, GateRun, GateStatus, RunSummary};
 pub use progress::{Progress, Silent};
 pub use runner::{RunOptions, run, run_async};
 pub use spec::{CommandLine, GateConfig, GateKind, GateSpec, Origin};

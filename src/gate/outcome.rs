@@ -16,7 +16,7 @@ use crate::error::Outcome;
 /// How one gate ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum GateStatus {
     /// Exit code 0, or "no tests" where the gate allows it.
     Passed,
     /// A non-zero exit code or a signal.
@@ -30,19 +30,19 @@ pub enum Status {
     Cancelled,
 }
 
-impl Status {
+impl GateStatus {
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Passed => "passed",
-            Status::Failed => "failed",
-            Status::TimedOut => "timed out",
-            Status::NotStarted => "not started",
-            Status::Cancelled => "cancelled",
+            GateStatus::Passed => "passed",
+            GateStatus::Failed => "failed",
+            GateStatus::TimedOut => "timed out",
+            GateStatus::NotStarted => "not started",
+            GateStatus::Cancelled => "cancelled",
         }
     }
 
     pub fn passed(self) -> bool {
-        self == Status::Passed
+        self == GateStatus::Passed
     }
 }
 
@@ -53,7 +53,7 @@ pub struct GateRun {
     pub kind: GateKind,
     /// The command as a shell would show it.
     pub command: String,
-    pub status: Status,
+    pub status: GateStatus,
     /// `None` when the process was killed by a signal or never started.
     pub exit_code: Option<i32>,
     /// The signal that ended the process, if one did.
@@ -85,10 +85,10 @@ impl GateRun {
     /// One line on how the gate ended: `passed`, `failed (exit 101)`.
     pub fn summary(&self) -> String {
         match (self.status, self.exit_code, self.signal) {
-            (Status::Passed, _, _) if self.no_tests => "passed (no tests)".into(),
-            (Status::Failed, Some(code), _) => format!("failed (exit {code})"),
-            (Status::Failed, None, Some(sig)) => format!("failed (signal {sig})"),
-            (Status::TimedOut, _, _) => "timed out".into(),
+            (GateStatus::Passed, _, _) if self.no_tests => "passed (no tests)".into(),
+            (GateStatus::Failed, Some(code), _) => format!("failed (exit {code})"),
+            (GateStatus::Failed, None, Some(sig)) => format!("failed (signal {sig})"),
+            (GateStatus::TimedOut, _, _) => "timed out".into(),
             (status, _, _) => status.as_str().into(),
         }
     }
@@ -211,7 +211,7 @@ mod tests {
             name: "test".into(),
             kind: GateKind::Test,
             command: "cargo test".into(),
-            status: Status::Failed,
+            status: GateStatus::Failed,
             exit_code: Some(101),
             signal: None,
             timed_out: false,
@@ -257,7 +257,7 @@ mod tests {
             name: "test".into(),
             kind: GateKind::Test,
             command: "cargo test".into(),
-            status: Status::Failed,
+            status: GateStatus::Failed,
             exit_code: Some(101),
             signal: None,
             timed_out: false,
@@ -289,7 +289,7 @@ mod tests {
             }
         );
         let passed = GateRun {
-            status: Status::Passed,
+            status: GateStatus::Passed,
             exit_code: Some(0),
             ..run
         };
@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn a_summary_of_a_gate_that_never_ran_says_why() {
         let run = GateRun {
-            status: Status::NotStarted,
+            status: GateStatus::NotStarted,
             exit_code: None,
             tail: String::new(),
             reason: Some("`ruff` is not installed".into()),

@@ -33,7 +33,7 @@ use tokio::task::JoinSet;
 
 use super::evidence::{self, RunDir};
 use super::millis;
-use super::outcome::{GateReport, GateRun, Status};
+use super::outcome::{GateReport, GateRun, GateStatus};
 use super::progress::Progress;
 use super::spec::{CommandLine, GateSpec};
 use crate::digest::{self, sha256_hex};
@@ -177,7 +177,7 @@ async fn run_all(
             };
             match permit {
                 Err(why) => {
-                    let run = never_ran(&spec, Status::Cancelled, why.reason(), None);
+                    let run = never_ran(&spec, GateStatus::Cancelled, why.reason(), None);
                     let _ = events.send(Event::Finished(i, Box::new(run)));
                 }
                 Ok(permit) => {
@@ -204,7 +204,7 @@ async fn run_all(
                 Some(Event::Started(i)) => progress.started(i, &specs[i]),
                 Some(Event::Finished(i, run)) => {
                     progress.finished(i, &run);
-                    let failed = matches!(run.status, Status::Failed | Status::TimedOut | Status::NotStarted);
+                    let failed = matches!(run.status, GateStatus::Failed | GateStatus::TimedOut | GateStatus::NotStarted);
                     if failed && opts.fail_fast && cancel_tx.borrow().is_none() {
                         let _ = cancel_tx.send(Some(Cancel::FailFast(run.name.clone())));
                     }
@@ -272,7 +272,7 @@ async fn run_one(
 ) -> GateRun {
     let started = Instant::now();
     if let Some((reason, hint)) = unstartable(spec) {
-        let mut run = never_ran(spec, Status::NotStarted, reason, Some(hint));
+        let mut run = never_ran(spec, GateStatus::NotStarted, reason, Some(hint));
         write_reason_log(&mut run, log);
         return run;
     }
@@ -286,7 +286,7 @@ async fn run_one(
         Err(e) => {
             return never_ran(
                 spec,
-                Status::NotStarted,
+                GateStatus::NotStarted,
                 format!("cannot create a pipe: {e}"),
                 None,
             );
@@ -302,7 +302,7 @@ async fn run_one(
         Ok(c) => c,
         Err(e) => {
             let (reason, hint) = spawn_error(spec, &e);
-            let mut run = never_ran(spec, Status::NotStarted, reason, hint);
+            let mut run = never_ran(spec, GateStatus::NotStarted, reason, hint);
             write_reason_log(&mut run, log);
             return run;
         }
@@ -347,7 +347,7 @@ async fn run_one(
         }
     };
 
-    let mut run = never_ran(spec, Status::Failed, String::new(), None);
+    let mut run = never_ran(spec, GateStatus::Failed, String::new(), None);
     run.reason = None;
     run.duration = millis::whole(started.elapsed());
     run.output_sha256 = output.sha256;
@@ -364,9 +364,9 @@ async fn run_one(
         Ended::Exited(status) => {
             record_status(&mut run, Some(status));
             match status.code() {
-                Some(0) => run.status = Status::Passed,
+                Some(0) => run.status = GateStatus::Passed,
                 Some(code) if spec.allow_no_tests && spec.no_tests_exit_code() == Some(code) => {
-                    run.status = Status::Passed;
+                    run.status = GateStatus::Passed;
                     run.no_tests = true;
                 }
                 Some(127) => {
@@ -384,7 +384,7 @@ async fn run_one(
         }
         Ended::TimedOut(status) => {
             record_status(&mut run, status);
-            run.status = Status::TimedOut;
+            run.status = GateStatus::TimedOut;
             run.timed_out = true;
             run.reason = Some(format!(
                 "killed after its timeout of {}",
@@ -397,7 +397,7 @@ async fn run_one(
         }
         Ended::Cancelled(why, status) => {
             record_status(&mut run, status);
-            run.status = Status::Cancelled;
+            run.status = GateStatus::Cancelled;
             run.reason = Some(why.reason());
         }
     }
@@ -559,7 +559,7 @@ pub fn strip_ansi(text: &str) -> String {
 }
 
 /// A run for a gate that never got a process.
-fn never_ran(spec: &GateSpec, status: Status, reason: String, hint: Option<String>) -> GateRun {
+fn never_ran(spec: &GateSpec, status: GateStatus, reason: String, hint: Option<String>) -> GateRun {
     GateRun {
         name: spec.name.clone(),
         kind: spec.kind,

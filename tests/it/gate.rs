@@ -749,7 +749,7 @@ fn gate_list_reads_the_realtime_dev_agent_of_this_repository() {
 
 #[test]
 fn the_library_api_selects_runs_and_reads_back_evidence() {
-    use harness::gate::{self, RunOptions, Silent, Status, evidence};
+    use harness::gate::{self, GateStatus, RunOptions, Silent, evidence};
     let dir = project(&[
         (
             "harness.toml",
@@ -766,7 +766,7 @@ fn the_library_api_selects_runs_and_reads_back_evidence() {
     assert!(report.passed);
     assert_eq!(report.commit.as_deref(), Some(head.as_str()));
     assert!(!report.dirty, "recording evidence must not dirty the tree");
-    assert_eq!(report.gates[0].status, Status::Passed);
+    assert_eq!(report.gates[0].status, GateStatus::Passed);
     assert_eq!(report.gates[0].tail, "ok");
     assert_eq!(
         evidence::latest(&project.root).unwrap().as_ref(),
