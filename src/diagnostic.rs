@@ -69,6 +69,26 @@ impl Span {
         )
     }
 
+    /// `len` characters from 1-based `line` and `col` (in characters) of
+    /// `text`, as parsers that count characters report them. The column is
+    /// kept as given, even past the line's end.
+    pub fn at_line_col(
+        path: impl Into<PathBuf>,
+        text: &str,
+        line: usize,
+        col: usize,
+        len: usize,
+    ) -> Self {
+        let mut span = Span::new(path, line, col);
+        if let Some(line_text) = text.lines().nth(span.line - 1) {
+            span.source = Some(Box::new(SourceLine {
+                len: len.max(1),
+                line_text: line_text.trim_end_matches('\r').to_string(),
+            }));
+        }
+        span
+    }
+
     /// The bytes `range` of `line_text`, the text of file line `line`.
     pub fn on_line(
         path: impl Into<PathBuf>,
@@ -415,6 +435,18 @@ mod tests {
         span_case(text, 999..999, (3, 5, 1, "last"));
         let at = Span::at_offset("f", text, 3);
         assert_eq!((at.line, at.col, at.length()), (2, 1, Some(1)));
+    }
+
+    #[test]
+    fn line_and_column_from_a_parser() {
+        let s = Span::at_line_col("f", "a: 1\nbé: [x\n", 2, 3, 0);
+        assert_eq!(
+            (s.line, s.col, s.length(), s.line_text()),
+            (2, 3, Some(1), Some("bé: [x"))
+        );
+        // A line the text does not hold: the location alone.
+        let s = Span::at_line_col("f", "a: 1\n", 2, 1, 1);
+        assert_eq!((s.line, s.col, s.length()), (2, 1, None));
     }
 
     #[test]
