@@ -2,7 +2,13 @@
 //!
 //! A [`Diagnostic`] points at a place in a file ([`Span`]), says what is wrong
 //! and, where it can, what to do about it. Domain modules return diagnostics;
-//! only the reporter (`crate::report`) turns them into text or JSON.
+//! only the reporter (`crate::report`) prints them, as text or JSON.
+//!
+//! The text is rendered here, once, in the shape of rustc's and just's
+//! errors: the `path:line:col: severity: message` line that editors and CI
+//! parse, then the source line with carets under the span when the span was
+//! made from the text. `Display` renders it plain; the reporter passes a
+//! [`Palette`] to colour the same text, so the two cannot drift.
 
 use std::fmt;
 use std::ops::Range;

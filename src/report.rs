@@ -168,6 +168,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn coloured_diagnostics_are_their_display_plus_colour() {
+        use crate::diagnostic::Span;
+        let d = Diagnostic::warning("unknown-tool", "`Raed` is not a Claude Code tool")
+            .at(Span::on_line("a.md", 4, "tools: Read, Raed", 13..17))
+            .hint("did you mean `Read`?");
+        let mut out = Vec::new();
+        write_diagnostic(&mut out, &d).unwrap();
+        let coloured = String::from_utf8(out).unwrap();
+        assert!(coloured.contains(&format!("{WARNING}^^^^{WARNING:#}")));
+        assert!(coloured.contains(&format!("{DIM}4 |{DIM:#}")));
+        let plain = anstream::adapter::strip_str(&coloured).to_string();
+        assert_eq!(plain, format!("{d}\n"));
+    }
+
+    #[test]
     fn table_pads_columns_and_trims_line_ends() {
         let t = table(
             &["NAME", "MODEL"],
