@@ -9,7 +9,7 @@ use std::io::Write;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Palette};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -28,24 +28,20 @@ pub const DIM: Style = Style::new().dimmed();
 pub const BOLD: Style = Style::new().bold();
 pub const HINT: Style = AnsiColor::Cyan.on_default().bold();
 
-fn severity_style(severity: Severity) -> Style {
-    match severity {
-        Severity::Error => ERROR,
-        Severity::Warning => WARNING,
-    }
-}
+/// The colours of a diagnostic: carets in its severity's colour, the
+/// gutter dim.
+const PALETTE: Palette = Palette {
+    location: BOLD,
+    error: ERROR,
+    warning: WARNING,
+    gutter: DIM,
+    hint: HINT,
+};
 
-/// Writes one diagnostic as text, coloured where allowed.
+/// Writes one diagnostic as text, coloured where allowed: the same text as
+/// its `Display`, which is the same renderer without colour.
 pub fn write_diagnostic(out: &mut impl Write, d: &Diagnostic) -> std::io::Result<()> {
-    if let Some(span) = &d.span {
-        write!(out, "{BOLD}{span}{BOLD:#}: ")?;
-    }
-    let style = severity_style(d.severity);
-    writeln!(out, "{style}{}{style:#}: {}", d.severity, d.message)?;
-    if let Some(hint) = &d.hint {
-        writeln!(out, "  {HINT}= hint{HINT:#}: {hint}")?;
-    }
-    Ok(())
+    writeln!(out, "{}", d.render(&PALETTE))
 }
 
 /// What a use case returns for a person or a program to read: JSON from
@@ -179,6 +175,21 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coloured_diagnostics_are_their_display_plus_colour() {
+        use crate::diagnostic::Span;
+        let d = Diagnostic::warning("unknown-tool", "`Raed` is not a Claude Code tool")
+            .at(Span::on_line("a.md", 4, "tools: Read, Raed", 13..17))
+            .hint("did you mean `Read`?");
+        let mut out = Vec::new();
+        write_diagnostic(&mut out, &d).unwrap();
+        let coloured = String::from_utf8(out).unwrap();
+        assert!(coloured.contains(&format!("{WARNING}^^^^{WARNING:#}")));
+        assert!(coloured.contains(&format!("{DIM}4 |{DIM:#}")));
+        let plain = anstream::adapter::strip_str(&coloured).to_string();
+        assert_eq!(plain, format!("{d}\n"));
+    }
 
     #[test]
     fn table_pads_columns_and_trims_line_ends() {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::frontmatter::{self, FrontMatter};
+use super::frontmatter::{self, FrontMatter, FrontText};
 use super::markdown::{self, Body};
 use super::tools::{ToolSpec, split_tool_string};
 use crate::diagnostic::{Diagnostic, Span};
@@ -78,6 +78,9 @@ pub struct AgentDefinition {
     /// File line of each front-matter key.
     #[serde(skip)]
     pub key_lines: BTreeMap<String, usize>,
+    /// The front matter's text, to point diagnostics at what they are about.
+    #[serde(skip)]
+    front: FrontText,
 }
 
 impl AgentDefinition {
@@ -86,8 +89,36 @@ impl AgentDefinition {
         self.key_lines.get(key).copied().unwrap_or(1)
     }
 
+    /// Where the value of a front-matter key is written (the key itself
+    /// when its value is on later lines); line 1 when the key is absent.
     pub fn span_of(&self, key: &str) -> Span {
-        Span::new(&self.source, self.line_of(key), 1)
+        match self.key_lines.get(key) {
+            Some(&line) => self.front.value(&self.source, line, key, None),
+            None => Span::new(&self.source, 1, 1),
+        }
+    }
+
+    /// Where `value`, the value of `key`, is written.
+    pub fn value_span(&self, key: &str, value: &str) -> Span {
+        match self.key_lines.get(key) {
+            Some(&line) => self.front.value(&self.source, line, key, Some(value)),
+            None => Span::new(&self.source, 1, 1),
+        }
+    }
+
+    /// Where a front-matter key itself is written.
+    pub fn key_span(&self, key: &str) -> Span {
+        match self.key_lines.get(key) {
+            Some(&line) => self.front.key(&self.source, line, key),
+            None => Span::new(&self.source, 1, 1),
+        }
+    }
+
+    /// Where `entry` of the list under `key` is written.
+    pub fn entry_span(&self, key: &str, entry: &str) -> Span {
+        let key_line = self.line_of(key);
+        let line = self.front.entry_line(key_line, entry).unwrap_or(key_line);
+        self.front.entry(&self.source, line, entry)
     }
 }
 
@@ -142,6 +173,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Parsed, Diagnostic> {
         body,
         source: path.to_path_buf(),
         key_lines: fm.key_lines.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        front: fm.text.clone(),
     };
     Ok(Parsed {
         definition,
@@ -156,8 +188,12 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn span(&self, key: &str) -> Span {
-        Span::new(self.path, self.fm.line_of(key).unwrap_or(1), 1)
+    /// Where the value of `key` is written.
+    fn value_span(&self, key: &str) -> Span {
+        match self.fm.line_of(key) {
+            Some(line) => self.fm.text.value(self.path, line, key, None),
+            None => Span::new(self.path, 1, 1),
+        }
     }
 
     fn wrong_type(&mut self, key: &str, expected: &str, found: &Value) {
@@ -165,7 +201,7 @@ impl Reader<'_> {
             "wrong-type",
             format!("`{key}` should be {expected}, found {}", describe(found)),
         )
-        .at(self.span(key));
+        .at(self.value_span(key));
         self.diagnostics.push(d);
     }
 
@@ -248,7 +284,7 @@ impl Reader<'_> {
     /// The line an entry of a list is written on: the key's line for a flow
     /// list or string, else the `- entry` line below it.
     fn line_of_entry(&self, key_line: usize, entry: &str) -> usize {
-        self.fm.entry_lines(key_line, entry).unwrap_or(key_line)
+        self.fm.text.entry_line(key_line, entry).unwrap_or(key_line)
     }
 
     fn harness(&mut self) -> Option<HarnessBlock> {
@@ -257,7 +293,10 @@ impl Reader<'_> {
             Ok(block) => Some(block),
             Err(e) => {
                 let d = Diagnostic::error("invalid-harness-block", format!("`harness` block: {e}"))
-                    .at(self.span("harness"))
+                    .at(match self.fm.line_of("harness") {
+                        Some(line) => self.fm.text.key(self.path, line, "harness"),
+                        None => Span::new(self.path, 1, 1),
+                    })
                     .hint("known fields: protected_paths, gates, commit_types, require_reference, require_approved_plan");
                 self.diagnostics.push(d);
                 None
@@ -274,25 +313,5 @@ fn describe(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "a mapping",
-    }
-}
-
-impl FrontMatter {
-    /// The file line of `entry` in the list under the key on `key_line`.
-    pub fn entry_lines(&self, key_line: usize, entry: &str) -> Option<usize> {
-        let text = self.source.as_deref()?;
-        let first = self.first_line;
-        let lines: Vec<&str> = text.lines().collect();
-        let start = key_line.checked_sub(first)?;
-        if lines.get(start)?.contains(entry) {
-            return Some(key_line);
-        }
-        lines
-            .iter()
-            .enumerate()
-            .skip(start + 1)
-            .take_while(|(_, l)| l.starts_with([' ', '\t', '-']) || l.trim().is_empty())
-            .find(|(_, l)| l.contains(entry))
-            .map(|(i, _)| first + i)
     }
 }

@@ -5,6 +5,7 @@
 //! one file.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -45,12 +46,12 @@ pub fn split(path: &Path, text: &str) -> Result<Split, Diagnostic> {
     let mut lines = text.split_inclusive('\n');
     match lines.next() {
         Some(first) if is_delimiter(first) => {}
-        _ => {
+        first => {
             return Err(Diagnostic::error(
                 "no-front-matter",
                 "the file does not start with YAML front matter",
             )
-            .at(Span::new(path, 1, 1))
+            .at(first_line_span(path, first))
             .hint("begin the file with `---`, the `name:` and `description:` fields, and `---`"));
         }
     }
@@ -71,9 +72,17 @@ pub fn split(path: &Path, text: &str) -> Result<Split, Diagnostic> {
     }
     Err(
         Diagnostic::error("unclosed-front-matter", "the front matter is never closed")
-            .at(Span::new(path, 1, 1))
+            .at(Span::whole_line(path, 1, "---"))
             .hint("end the front matter with a line holding only `---`"),
     )
+}
+
+/// The file's first line, when it has one to show.
+fn first_line_span(path: &Path, first: Option<&str>) -> Span {
+    match first.map(str::trim_end) {
+        Some(line) if !line.is_empty() => Span::whole_line(path, 1, line),
+        _ => Span::new(path, 1, 1),
+    }
 }
 
 /// The loaded front matter.
@@ -84,10 +93,8 @@ pub struct FrontMatter {
     pub key_lines: HashMap<String, usize>,
     /// Warnings from loading, e.g. that the lenient path was needed.
     pub warnings: Vec<Diagnostic>,
-    /// The YAML text, for finding where list entries are written.
-    pub source: Option<String>,
-    /// File line of the YAML's first line.
-    pub first_line: usize,
+    /// The YAML text, for finding where keys, values and entries are written.
+    pub text: FrontText,
 }
 
 impl FrontMatter {
@@ -109,18 +116,18 @@ pub fn load(path: &Path, split: &Split) -> Result<FrontMatter, Diagnostic> {
                 (false, Ok(v)) => {
                     let warnings = fixed_lines
                         .iter()
-                        .map(|&(line, col)| {
+                        .map(|(line, value)| {
                             Diagnostic::warning(
                                 "unquoted-colon",
                                 "unquoted `: ` inside a plain value is not valid YAML; loaded leniently",
                             )
-                            .at(Span::new(path, split.front_line + line - 1, col))
+                            .at(Span::on_line(path, split.front_line + line, fixed_text(&split.front, *line), value.clone()))
                             .hint("quote the value (`key: \"...\"`) or use a block scalar (`key: >`)")
                         })
                         .collect();
                     (v, warnings)
                 }
-                _ => return Err(strict.located(path, split.front_line)),
+                _ => return Err(strict.located(path, split)),
             }
         }
     };
@@ -132,15 +139,14 @@ pub fn load(path: &Path, split: &Split) -> Result<FrontMatter, Diagnostic> {
                 "front-matter-not-a-mapping",
                 "the front matter is not a mapping of `key: value` fields",
             )
-            .at(Span::new(path, split.front_line, 1)));
+            .at(first_line_span(path, split.front.lines().next())));
         }
     };
     Ok(FrontMatter {
         fields,
         key_lines,
         warnings,
-        source: Some(split.front.clone()),
-        first_line: split.front_line,
+        text: FrontText::new(&split.front, split.front_line),
     })
 }
 
@@ -148,12 +154,16 @@ struct YamlError {
     message: String,
     line: usize,
     col: usize,
+    /// Characters from `col` the error is about.
+    len: usize,
 }
 
 impl YamlError {
-    fn located(self, path: &Path, front_line: usize) -> Diagnostic {
+    fn located(self, path: &Path, split: &Split) -> Diagnostic {
+        let span = Span::at_line_col(path, &split.front, self.line, self.col, self.len)
+            .in_file_from(split.front_line);
         Diagnostic::error("invalid-yaml", format!("front matter is not valid YAML: {}", self.message))
-            .at(Span::new(path, front_line + self.line.saturating_sub(1), self.col))
+            .at(span)
             .hint("check the indentation and quote values that contain `: ` or start with `*`, `&`, `@` or a quote")
     }
 }
@@ -163,11 +173,16 @@ fn parse(yaml: &str) -> Result<Value, YamlError> {
         return Ok(Value::Null);
     }
     serde_saphyr::from_str::<Value>(yaml).map_err(|e| {
-        let (line, col) = e
-            .location()
-            .map_or((1, 1), |l| (l.line() as usize, l.column() as usize));
+        let location = e.location();
+        let (line, col) = location.map_or((1, 1), |l| (l.line() as usize, l.column() as usize));
+        let len = location.map_or(1, |l| l.span().len() as usize);
         let message = first_line(&e.to_string());
-        YamlError { message, line, col }
+        YamlError {
+            message,
+            line,
+            col,
+            len,
+        }
     })
 }
 
@@ -187,6 +202,11 @@ fn first_line(message: &str) -> String {
         Some((_, message)) => message.to_string(),
         None => line.to_string(),
     }
+}
+
+/// Line `index` (0-based) of `front`.
+fn fixed_text(front: &str, index: usize) -> &str {
+    front.lines().nth(index).unwrap_or("")
 }
 
 /// Top-level `key:` lines and their file line numbers.
@@ -212,9 +232,9 @@ fn top_level_key(line: &str) -> Option<&str> {
 }
 
 /// Quotes top-level plain values that hold `: `, as Claude Code's loader
-/// tolerates. Returns the new text and the (line, column) of each value
-/// changed, 1-based within the front matter.
-fn quote_plain_colons(front: &str) -> (String, Vec<(usize, usize)>) {
+/// tolerates. Returns the new text and, for each value changed, its line
+/// (0-based within the front matter) and its bytes within that line.
+fn quote_plain_colons(front: &str) -> (String, Vec<(usize, Range<usize>)>) {
     let mut out = String::with_capacity(front.len() + 16);
     let mut fixed = Vec::new();
     let lines: Vec<&str> = front.lines().collect();
@@ -249,7 +269,8 @@ fn quote_plain_colons(front: &str) -> (String, Vec<(usize, usize)>) {
                 for _ in i + 1..end {
                     out.push('\n');
                 }
-                fixed.push((i + 1, colon + 3));
+                let start = line.len() - line[colon + 1..].trim_start().len();
+                fixed.push((i, start..line.trim_end().len()));
                 i = end;
                 continue;
             }
@@ -259,6 +280,123 @@ fn quote_plain_colons(front: &str) -> (String, Vec<(usize, usize)>) {
         i += 1;
     }
     (out, fixed)
+}
+
+/// The front matter's text and its place in the file: where a key, its
+/// value or a list entry is written, so a diagnostic points at it.
+#[derive(Debug, Clone, Default)]
+pub struct FrontText {
+    text: String,
+    /// File line of the text's first line.
+    first_line: usize,
+}
+
+impl FrontText {
+    pub fn new(text: &str, first_line: usize) -> Self {
+        FrontText {
+            text: text.to_string(),
+            first_line,
+        }
+    }
+
+    /// The text of file line `line`, when the front matter holds it.
+    fn line(&self, line: usize) -> Option<&str> {
+        self.text.lines().nth(line.checked_sub(self.first_line)?)
+    }
+
+    /// The key written at the start of file line `line`; the whole line
+    /// when the key is spelt differently (quoted, say).
+    pub fn key(&self, path: &Path, line: usize, key: &str) -> Span {
+        let Some(text) = self.line(line) else {
+            return Span::new(path, line, 1);
+        };
+        match find_item(text, key, 0) {
+            Some(start) => Span::on_line(path, line, text, start..start + key.len()),
+            None => Span::whole_line(path, line, text),
+        }
+    }
+
+    /// The value of the key on file line `line`: `value` where it is written
+    /// after the colon, else all that follows the colon, else the key.
+    pub fn value(&self, path: &Path, line: usize, key: &str, value: Option<&str>) -> Span {
+        let Some(text) = self.line(line) else {
+            return Span::new(path, line, 1);
+        };
+        let after = text.find(':').map_or(0, |i| i + 1);
+        if let Some(value) = value.filter(|v| !v.is_empty())
+            && let Some(start) = text[after..].find(value)
+        {
+            let start = after + start;
+            return Span::on_line(path, line, text, start..start + value.len());
+        }
+        let rest = strip_comment(&text[after..]);
+        let trimmed = rest.trim();
+        if trimmed.is_empty() {
+            return self.key(path, line, key);
+        }
+        let start = after + (rest.len() - rest.trim_start().len());
+        Span::on_line(path, line, text, start..start + trimmed.len())
+    }
+
+    /// The list entry `entry` on file line `line` (after the colon when the
+    /// line is the key's own); the whole line when it is not found whole.
+    pub fn entry(&self, path: &Path, line: usize, entry: &str) -> Span {
+        let Some(text) = self.line(line) else {
+            return Span::new(path, line, 1);
+        };
+        let from = match top_level_key(text) {
+            Some(_) => text.find(':').map_or(0, |i| i + 1),
+            None => 0,
+        };
+        match find_item(text, entry, from) {
+            Some(start) => Span::on_line(path, line, text, start..start + entry.len()),
+            None => Span::whole_line(path, line, text),
+        }
+    }
+
+    /// The file line of `entry` in the list under the key on `key_line`:
+    /// the key's own line for a flow list or a string, else the `- entry`
+    /// line below it.
+    pub fn entry_line(&self, key_line: usize, entry: &str) -> Option<usize> {
+        let first = self.first_line;
+        let lines: Vec<&str> = self.text.lines().collect();
+        let start = key_line.checked_sub(first)?;
+        if lines.get(start)?.contains(entry) {
+            return Some(key_line);
+        }
+        lines
+            .iter()
+            .enumerate()
+            .skip(start + 1)
+            .take_while(|(_, l)| l.starts_with([' ', '\t', '-']) || l.trim().is_empty())
+            .find(|(_, l)| l.contains(entry))
+            .map(|(i, _)| first + i)
+    }
+}
+
+/// A YAML value without a trailing `# comment`.
+fn strip_comment(value: &str) -> &str {
+    match value.find(" #") {
+        Some(i) => &value[..i],
+        None => value,
+    }
+}
+
+/// The byte offset of `item` in `line` at or after `from`, standing as a
+/// whole item: not part of a longer name (`Bash` in `Bash(git *)` or in
+/// `BashOutput`). Falls back to the first occurrence at all.
+fn find_item(line: &str, item: &str, from: usize) -> Option<usize> {
+    if item.is_empty() {
+        return None;
+    }
+    let part = line.get(from..)?;
+    let is_name = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')');
+    let whole = part.match_indices(item).map(|(i, _)| i).find(|&i| {
+        let before = part[..i].chars().next_back();
+        let after = part[i + item.len()..].chars().next();
+        !before.is_some_and(is_name) && !after.is_some_and(is_name)
+    });
+    whole.or_else(|| part.find(item)).map(|i| from + i)
 }
 
 #[cfg(test)]
@@ -284,6 +422,10 @@ mod tests {
     fn missing_or_unclosed_front_matter_is_located() {
         let e = split(path(), "# just markdown\n").unwrap_err();
         assert_eq!(e.code, "no-front-matter");
+        let span = e.span.as_ref().unwrap();
+        assert_eq!((span.col, span.length()), (1, Some(15)));
+        let e = split(path(), "").unwrap_err();
+        assert_eq!(e.span.as_ref().unwrap().length(), None);
         let e = split(path(), "---\nname: a\n").unwrap_err();
         assert_eq!(e.code, "unclosed-front-matter");
     }
@@ -312,8 +454,12 @@ mod tests {
         assert_eq!(fm.warnings.len(), 1);
         let w = &fm.warnings[0];
         assert_eq!(w.code, "unquoted-colon");
-        assert_eq!(w.span.as_ref().unwrap().line, 3);
-        assert_eq!(w.span.as_ref().unwrap().col, 14);
+        let span = w.span.as_ref().unwrap();
+        assert_eq!((span.line, span.col, span.length()), (3, 14, Some(25)));
+        assert_eq!(
+            span.line_text(),
+            Some("description: Use when: the build fails")
+        );
     }
 
     #[test]
@@ -322,8 +468,10 @@ mod tests {
         let s = split(path(), text).unwrap();
         let e = load(path(), &s).unwrap_err();
         assert_eq!(e.code, "invalid-yaml");
-        let line = e.span.as_ref().unwrap().line;
-        assert!((3..=5).contains(&line), "line {line}");
+        let span = e.span.as_ref().unwrap();
+        assert!((3..=5).contains(&span.line), "line {}", span.line);
+        // The library's own column, with the file's line under it.
+        assert!(span.line_text().is_some());
     }
 
     #[test]

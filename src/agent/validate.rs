@@ -40,7 +40,6 @@ pub fn is_valid_name(name: &str) -> bool {
 
 pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let at = |key: &str| def.span_of(key);
     let stem = def
         .source
         .file_stem()
@@ -59,14 +58,14 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
                 "invalid-name",
                 format!("`{}` is not a valid agent name", def.name),
             )
-            .at(at("name"))
+            .at(def.value_span("name", &def.name))
             .hint("use lowercase letters, digits and hyphens, e.g. `realtime-dev`"),
         );
     }
     if def.description.trim().is_empty() {
         out.push(
             Diagnostic::error("missing-description", "the agent has no `description`")
-                .at(at(if def.key_lines.contains_key("description") {
+                .at(def.key_span(if def.key_lines.contains_key("description") {
                     "description"
                 } else {
                     "name"
@@ -81,7 +80,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
             "invalid-permission-mode",
             format!("`{mode}` is not a permission mode"),
         )
-        .at(at("permissionMode"));
+        .at(def.value_span("permissionMode", mode));
         d = d.hint(match suggest(mode, PERMISSION_MODES.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("use one of: {}", PERMISSION_MODES.join(", ")),
@@ -101,7 +100,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
         };
         out.push(
             Diagnostic::error("invalid-model", format!("`{model}` is not a model"))
-                .at(at("model"))
+                .at(def.value_span("model", model))
                 .hint(hint),
         );
     }
@@ -113,7 +112,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
                         "tool-allowed-and-disallowed",
                         format!("`{}` is both allowed and disallowed", t.raw),
                     )
-                    .at(Span::new(&def.source, d.line, 1))
+                    .at(def.entry_span("disallowedTools", &d.raw))
                     .hint(format!(
                         "remove it from `tools` (line {}) or from `disallowedTools`",
                         t.line
@@ -122,8 +121,9 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
             }
         }
     }
-    for t in def.tools.iter().flatten().chain(&def.disallowed_tools) {
-        let span = Span::new(&def.source, t.line, 1);
+    let listed = def.tools.iter().flatten().map(|t| ("tools", t));
+    for (key, t) in listed.chain(def.disallowed_tools.iter().map(|t| ("disallowedTools", t))) {
+        let span = def.entry_span(key, &t.raw);
         match t.kind() {
             ToolKind::Known | ToolKind::Mcp => {}
             ToolKind::Legacy(new) => out.push(
@@ -154,7 +154,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
                 "unknown-color",
                 format!("`{color}` is not one of Claude Code's agent colours"),
             )
-            .at(at("color"))
+            .at(def.value_span("color", color))
             .hint(format!("use one of: {}", COLORS.join(", "))),
         );
     }
@@ -163,7 +163,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
             "unknown-field",
             format!("unknown field `{key}` is kept but not used"),
         )
-        .at(at(key));
+        .at(def.key_span(key));
         if let Some(s) = suggest(key, KNOWN_FIELDS.iter().copied()) {
             d = d.hint(format!("did you mean `{s}`?"));
         }
@@ -180,7 +180,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
                         "unresolved-skill",
                         format!("skill `{skill}` is not found"),
                     )
-                    .at(at("skills"))
+                    .at(def.entry_span("skills", skill))
                     .hint(format!(
                         "add `{}/{skill}/SKILL.md`, or remove it from `skills`",
                         display_path(
@@ -252,6 +252,55 @@ mod tests {
         );
     }
 
+    /// The line, column and length of the first diagnostic with `code`.
+    #[track_caller]
+    fn located(text: &str, code: &str, expected: (usize, usize, usize)) {
+        let parsed = parse(Path::new("a.md"), text).unwrap();
+        let mut all = parsed.diagnostics;
+        all.extend(validate(&parsed.definition, &Context::default()));
+        let d = all.iter().find(|d| d.code == code).expect(code);
+        let s = d.span.as_ref().unwrap();
+        let (line, col, len) = expected;
+        assert_eq!((s.line, s.col, s.length()), (line, col, Some(len)));
+    }
+
+    #[test]
+    fn diagnostics_point_at_the_value_or_entry_at_fault() {
+        let head = "---\nname: a\ndescription: d\n";
+        let case = |fields: &str, code, expected| {
+            located(&format!("{head}{fields}---\n"), code, expected);
+        };
+        case(
+            "permissionMode: plans\n",
+            "invalid-permission-mode",
+            (4, 17, 5),
+        );
+        case(
+            "permissionMode: \"plans\"  # quoted\n",
+            "invalid-permission-mode",
+            (4, 18, 5),
+        );
+        case("model: gpt-4\n", "invalid-model", (4, 8, 5));
+        case("color: teal\n", "unknown-color", (4, 8, 4));
+        case("modle: opus\n", "unknown-field", (4, 1, 5));
+        case("maxTurns: many\n", "wrong-type", (4, 11, 4));
+        // The tool at fault, not an earlier name it starts with.
+        case("tools: BashOutput, Bsh\n", "unknown-tool", (4, 20, 3));
+        case("tools:\n  - Read\n  - Raed\n", "unknown-tool", (6, 5, 4));
+        case(
+            "tools: [Bash(git diff *), Bash]\ndisallowedTools: Bash\n",
+            "tool-allowed-and-disallowed",
+            (5, 18, 4),
+        );
+        located(
+            "---\nname: Bad_Name\ndescription: d\n---\n",
+            "invalid-name",
+            (2, 7, 8),
+        );
+        // Only a line is known: the key that lacks its value.
+        located("---\nname: a\n---\n", "missing-description", (2, 1, 4));
+    }
+
     #[test]
     fn names() {
         assert!(is_valid_name("realtime-dev"));
@@ -279,6 +328,8 @@ mod tests {
         let diags = validate(&parsed.definition, &ctx);
         assert_eq!(diags.len(), 1);
         assert!(diags[0].message.contains("`gone`"));
+        let span = diags[0].span.as_ref().unwrap();
+        assert_eq!((span.line, span.col, span.length()), (4, 16, Some(4)));
         let hint = diags[0].hint.as_deref().unwrap();
         assert_eq!(
             hint,

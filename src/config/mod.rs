@@ -249,7 +249,7 @@ impl Config {
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
         toml::from_str(text).map_err(|e| {
             let span = match e.span() {
-                Some(range) => Span::at_offset(path, text, range.start),
+                Some(range) => Span::in_text(path, text, range),
                 None => Span::new(path, 1, 1),
             };
             Diagnostic::error("invalid-config", e.message().trim_end().to_string())

@@ -251,18 +251,27 @@ pub fn parse_block(
     first_line: usize,
 ) -> Result<RealtimeSpec, Vec<Diagnostic>> {
     let spec: RealtimeSpec = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, col) = e
-            .location()
-            .map_or((1, 1), |l| (l.line() as usize, l.column() as usize));
+        let (line, col, len) = e.location().map_or((1, 1, 1), |l| {
+            (
+                l.line() as usize,
+                l.column() as usize,
+                l.span().len() as usize,
+            )
+        });
         let msg = e.to_string();
         let msg = clean_message(msg.lines().next().unwrap_or(""));
         vec![
             Diagnostic::error("invalid-realtime", format!("realtime block: {msg}"))
-                .at(Span::new(path, first_line + line.saturating_sub(1), col))
+                .at(Span::at_line_col(path, text, line, col, len).in_file_from(first_line))
                 .hint("see the `yaml realtime` block of `harness plan new` for every field"),
         ]
     })?;
-    let errors = check(&spec, path, first_line);
+    let block = Block {
+        path,
+        text,
+        first_line,
+    };
+    let errors = check(&spec, &block);
     if errors.is_empty() {
         Ok(spec)
     } else {
@@ -287,12 +296,27 @@ fn clean_message(line: &str) -> String {
     msg.to_string()
 }
 
-fn at(path: &Path, first_line: usize, s: &Spanned<String>) -> Span {
-    Span::new(
-        path,
-        first_line + (s.referenced.line() as usize).saturating_sub(1),
-        s.referenced.column() as usize,
-    )
+/// The block's text and where it sits in the plan, to locate its values.
+struct Block<'a> {
+    path: &'a Path,
+    text: &'a str,
+    /// File line of the block's first line.
+    first_line: usize,
+}
+
+impl Block<'_> {
+    /// Where a value of the block is written, in the plan file.
+    fn at(&self, s: &Spanned<String>) -> Span {
+        let at = &s.referenced;
+        Span::at_line_col(
+            self.path,
+            self.text,
+            at.line() as usize,
+            at.column() as usize,
+            at.span().len() as usize,
+        )
+        .in_file_from(self.first_line)
+    }
 }
 
 /// A name usable as an identifier in generated code.
@@ -302,7 +326,7 @@ fn is_ident(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
-fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic> {
+fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     if let Some(service) = &spec.service
         && !is_crate_name(&service.value)
@@ -312,7 +336,7 @@ fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic>
                 "invalid-service",
                 format!("service name `{}` is not a crate name", service.value),
             )
-            .at(at(path, first_line, service))
+            .at(block.at(service))
             .hint("use lowercase letters, digits and `-`, e.g. `chat-service`"),
         );
     }
@@ -325,7 +349,7 @@ fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic>
                     "duplicate-channel",
                     format!("channel `{name}` is declared twice"),
                 )
-                .at(at(path, first_line, &ch.name)),
+                .at(block.at(&ch.name)),
             );
         }
         if name.matches('{').count() > 1 || name.matches('{').count() != name.matches('}').count() {
@@ -334,7 +358,7 @@ fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic>
                     "invalid-channel",
                     format!("channel `{name}` may have at most one `{{param}}`"),
                 )
-                .at(at(path, first_line, &ch.name)),
+                .at(block.at(&ch.name)),
             );
         }
         let mut events: BTreeMap<&str, ()> = BTreeMap::new();
@@ -346,14 +370,14 @@ fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic>
                         "duplicate-event",
                         format!("event `{ev_name}` is declared twice in channel `{name}`"),
                     )
-                    .at(at(path, first_line, &ev.name))
+                    .at(block.at(&ev.name))
                     .hint("give each event its own name, or raise `version` on the existing one"),
                 );
             }
             if !is_ident(ev_name) {
                 out.push(
                     Diagnostic::error("invalid-event", format!("event name `{ev_name}` must start with a lowercase letter and hold only a-z, 0-9, `_` or `-`"))
-                        .at(at(path, first_line, &ev.name)),
+                        .at(block.at(&ev.name)),
                 );
             }
             if RESERVED_EVENTS.contains(&ev_name) {
@@ -362,7 +386,7 @@ fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic>
                         "invalid-event",
                         format!("event name `{ev_name}` is reserved by the protocol"),
                     )
-                    .at(at(path, first_line, &ev.name))
+                    .at(block.at(&ev.name))
                     .hint(format!("reserved: {}", RESERVED_EVENTS.join(", "))),
                 );
             }
@@ -372,7 +396,7 @@ fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic>
                         "invalid-event",
                         format!("event `{ev_name}`: versions start at 1"),
                     )
-                    .at(at(path, first_line, &ev.name)),
+                    .at(block.at(&ev.name)),
                 );
             }
             for (field, ty) in &ev.schema {
@@ -383,7 +407,7 @@ fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic>
                             "invalid-schema",
                             format!("event `{ev_name}` field `{field}`: unknown type `{ty}`"),
                         )
-                        .at(at(path, first_line, &ev.name))
+                        .at(block.at(&ev.name))
                         .hint(format!(
                             "use one of: {} (with `?` for optional)",
                             FIELD_TYPES.join(", ")
@@ -396,7 +420,7 @@ fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic>
                             "invalid-schema",
                             format!("event `{ev_name}`: field name `{field}` must be snake_case"),
                         )
-                        .at(at(path, first_line, &ev.name)),
+                        .at(block.at(&ev.name)),
                     );
                 }
             }
@@ -411,7 +435,7 @@ fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic>
                         "duplicate-room",
                         format!("room `{}` is declared twice", room.name.value),
                     )
-                    .at(at(path, first_line, &room.name)),
+                    .at(block.at(&room.name)),
                 );
             }
             for t in &room.tracks {
@@ -421,7 +445,7 @@ fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic>
                             "invalid-room",
                             format!("room `{}`: unknown track `{t}`", room.name.value),
                         )
-                        .at(at(path, first_line, &room.name))
+                        .at(block.at(&room.name))
                         .hint(format!("use one of: {}", TRACKS.join(", "))),
                     );
                 }
@@ -438,7 +462,7 @@ fn check(spec: &RealtimeSpec, path: &Path, first_line: usize) -> Vec<Diagnostic>
                         a.name.value, a.provider
                     ),
                 )
-                .at(at(path, first_line, &a.name))
+                .at(block.at(&a.name))
                 .hint("the only provider is `heygen`"),
             );
         }
@@ -477,25 +501,37 @@ mod tests {
             "{}",
             d.message
         );
-        assert_eq!(d.span.as_ref().unwrap().line, 22);
+        let span = d.span.as_ref().unwrap();
+        assert_eq!((span.line, span.col, span.length()), (22, 5, Some(7)));
+        assert_eq!(span.line_text(), Some("    histroy: 3"));
     }
 
     #[test]
     fn duplicate_event_is_located() {
-        let text = "channels:\n  - name: a\n    events:\n      - name: x\n      - name: x\n";
+        let text = "channels:\n  - name: a\n    events:\n      - name: x\n      - name: \"x\"\n";
         let e = parse_block(Path::new("p.md"), text, 1).unwrap_err();
         assert_eq!(e[0].code, "duplicate-event");
-        assert_eq!(e[0].span.as_ref().unwrap().line, 5);
+        let span = e[0].span.as_ref().unwrap();
+        assert_eq!((span.line, span.col, span.length()), (5, 15, Some(3)));
     }
 
     #[test]
     fn reserved_events_and_bad_service_names_are_located() {
         let text = "service: Chat_Service\nchannels:\n  - name: a\n    events:\n      - name: presence\n        ephemeral: true\n";
         let e = parse_block(Path::new("p.md"), text, 1).unwrap_err();
-        let got: Vec<(&str, usize)> = e
+        let got: Vec<_> = e
             .iter()
-            .map(|d| (d.code, d.span.as_ref().unwrap().line))
+            .map(|d| {
+                let s = d.span.as_ref().unwrap();
+                (d.code, s.line, s.col, s.length())
+            })
             .collect();
-        assert_eq!(got, [("invalid-service", 1), ("invalid-event", 5)]);
+        assert_eq!(
+            got,
+            [
+                ("invalid-service", 1, 10, Some(12)),
+                ("invalid-event", 5, 15, Some(8))
+            ]
+        );
     }
 }

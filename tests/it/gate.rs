@@ -505,41 +505,72 @@ fn bad_gate_configuration_is_a_located_error() {
     config_error(
         "[gates.test]\ncommand = \"cargo test\"\ntimeout = \"10x\"\n",
         &format!(
-            "harness.toml:3:11: error: invalid duration `10x`: unknown time unit \"x\", supported units: ns, us/µs, ms, sec, min, hours, days, weeks, months, years (and few variations); write e.g. `90s`, `10m` or `1h 30m`\n{hint}"
+            "harness.toml:3:11: error: invalid duration `10x`: unknown time unit \"x\", supported units: ns, us/µs, ms, sec, min, hours, days, weeks, months, years (and few variations); write e.g. `90s`, `10m` or `1h 30m`
+  |
+3 | timeout = \"10x\"
+  |           ^^^^^
+{hint}"
         ),
     );
     config_error(
         "[gates.test]\ncommand = \"cargo test\"\ntimeot = \"1m\"\n",
         &format!(
-            "harness.toml:3:1: error: unknown field `timeot`, expected one of `command`, `kind`, `timeout`, `env`, `cwd`, `when`, `allow_no_tests`\n{hint}"
+            "harness.toml:3:1: error: unknown field `timeot`, expected one of `command`, `kind`, `timeout`, `env`, `cwd`, `when`, `allow_no_tests`
+  |
+3 | timeot = \"1m\"
+  | ^^^^^^
+{hint}"
         ),
     );
     config_error(
         "[gates.\"a b\"]\ncommand = \"x\"\n",
         &format!(
-            "harness.toml:1:8: error: invalid gate name `a b`: use letters, digits, `-`, `_` and `.`\n{hint}"
+            "harness.toml:1:8: error: invalid gate name `a b`: use letters, digits, `-`, `_` and `.`
+  |
+1 | [gates.\"a b\"]
+  |        ^^^^^
+{hint}"
         ),
     );
+    // The table's span runs over several lines: the carets stop at the first.
     config_error(
         "[gates.test]\nkind = \"test\"\n",
-        &format!("harness.toml:1:1: error: missing field `command`\n{hint}"),
+        &format!(
+            "harness.toml:1:1: error: missing field `command`
+  |
+1 | [gates.test]
+  | ^^^^^^^^^^^^
+{hint}"
+        ),
     );
     config_error(
         "[gates.test]\ncommand = \"  \"\n",
         &format!(
-            "harness.toml:2:11: error: the gate's `command` is empty; write e.g. `command = \"cargo test\"`\n{hint}"
+            "harness.toml:2:11: error: the gate's `command` is empty; write e.g. `command = \"cargo test\"`
+  |
+2 | command = \"  \"
+  |           ^^^^
+{hint}"
         ),
     );
     config_error(
         "[gates.test]\ncommand = \"x\"\nkind = \"unit\"\n",
         &format!(
-            "harness.toml:3:8: error: unknown variant `unit`, expected one of `format`, `lint`, `typecheck`, `build`, `test`, `other`\n{hint}"
+            "harness.toml:3:8: error: unknown variant `unit`, expected one of `format`, `lint`, `typecheck`, `build`, `test`, `other`
+  |
+3 | kind = \"unit\"
+  |        ^^^^^^
+{hint}"
         ),
     );
     config_error(
         "[gates.test]\ncommand = \"x\"\nwhen = [\"src/[a\"]\n",
         &format!(
-            "harness.toml:3:8: error: invalid glob in `when`: error parsing glob 'src/[a': unclosed character class; missing ']'\n{hint}"
+            "harness.toml:3:8: error: invalid glob in `when`: error parsing glob 'src/[a': unclosed character class; missing ']'
+  |
+3 | when = [\"src/[a\"]
+  |        ^^^^^^^^^^
+{hint}"
         ),
     );
 }
