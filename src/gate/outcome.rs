@@ -135,7 +135,7 @@ impl From<&GateRun> for RunSummary {
             exit_code: run.exit_code,
             passed,
             duration_ms: u64::try_from(run.duration.as_millis()).unwrap_or(u64::MAX),
-            output_digest: format!("sha256:{}", run.output_sha256),
+            output_digest: format!("{}{}", crate::digest::PREFIX, run.output_sha256),
             output_tail: (!passed && !tail.is_empty()).then_some(tail),
             log: run.log_path.as_ref().map(|p| display_path(p)),
         }
@@ -207,23 +207,7 @@ mod tests {
 
     #[test]
     fn runs_round_trip_through_json() {
-        let run = GateRun {
-            name: "test".into(),
-            kind: GateKind::Test,
-            command: "cargo test".into(),
-            status: GateStatus::Failed,
-            exit_code: Some(101),
-            signal: None,
-            timed_out: false,
-            no_tests: false,
-            duration: Duration::from_millis(1500),
-            output_sha256: "ab".into(),
-            output_bytes: 2,
-            log_path: Some("x.log".into()),
-            reason: None,
-            hint: None,
-            tail: String::new(),
-        };
+        let run = failed_run();
         let json = serde_json::to_value(&run).unwrap();
         assert_eq!(json["duration_ms"], 1500);
         assert_eq!(json["status"], "failed");
