@@ -147,11 +147,19 @@ fn option_values(args: &[String], short: &[&str], long: &[&str]) -> Vec<String> 
             .find_map(|l| a.strip_prefix(l).and_then(|r| r.strip_prefix('=')))
         {
             out.push(v.to_string());
-        } else if let Some(v) = short.iter().find_map(|s| {
-            a.strip_prefix(s)
-                .filter(|r| !r.is_empty() && !a.starts_with("--"))
-        }) {
-            out.push(v.to_string());
+        } else if let Some(cluster) = a.strip_prefix('-').filter(|c| !c.starts_with('-')) {
+            // `-oF`, `-sSo F`, `-qO-`: flags, then the option and its value.
+            let hit = cluster.char_indices().find_map(|(k, c)| {
+                let letter = short
+                    .iter()
+                    .any(|s| s.strip_prefix('-') == Some(c.encode_utf8(&mut [0; 4])));
+                letter.then(|| &cluster[k + c.len_utf8()..])
+            });
+            match hit {
+                Some("") => out.extend(next()),
+                Some(value) => out.push(value.to_string()),
+                None => {}
+            }
         }
     }
     out
