@@ -132,6 +132,8 @@ struct Facts {
     writes: Vec<(Located, bool)>,
     url: Option<String>,
     text: Option<String>,
+    /// Bash: a write whose target cannot be known, and why.
+    unknown_write: Option<String>,
 }
 
 /// The guard for one agent (or none) in one project.
@@ -213,6 +215,9 @@ impl<'a> Guard<'a> {
         if let Some(d) = self.protected_write(tool, &facts) {
             return d;
         }
+        if let Some(d) = self.unseen_write(tool, &facts) {
+            return d;
+        }
         if let Some(d) = self.outside_write_only(tool, &facts) {
             return d;
         }
@@ -284,6 +289,25 @@ impl<'a> Guard<'a> {
         None
     }
 
+    /// A Bash write whose target cannot be known is denied by any rule that
+    /// limits writes: it could be anywhere.
+    fn unseen_write(&self, tool: &str, facts: &Facts) -> Option<GuardDecision> {
+        let why = facts.unknown_write.as_ref()?;
+        let rule = self
+            .protected
+            .first()
+            .map(|(_, rule)| rule)
+            .or(self.write_only.as_ref().map(|(_, rule)| *rule))
+            .or(self.policy.and_then(Policy::requires_approved_plan))?;
+        Some(GuardDecision::deny(
+            Some(rule),
+            format!(
+                "harness denies `{tool}` writing a file it cannot name: {why}; {}",
+                cite(rule)
+            ),
+        ))
+    }
+
     /// A rule matching a written path, or, when the path may be a directory
     /// written as a whole, any path inside it.
     fn matching_write<'r, T>(
@@ -311,9 +335,11 @@ impl<'a> Guard<'a> {
             if let Some(hit) = rules.matching(&probe) {
                 return Some(hit);
             }
-            // Anything already inside it.
-            if let Some(hit) = first_match_below(rules, &self.root, form, &mut 20_000) {
-                return Some(hit);
+            // Anything already inside it; a walk that gives up denies.
+            match first_match_below(rules, &self.root, form, &mut 20_000) {
+                Ok(Some(hit)) => return Some(hit),
+                Ok(None) => {}
+                Err(GaveUp) => return rules.first(),
             }
         }
         None
@@ -436,7 +462,7 @@ impl<'a> Guard<'a> {
         plans: &dyn PlanSource,
     ) -> Option<GuardDecision> {
         let rule = policy.requires_approved_plan()?;
-        if !EDIT_TOOLS.contains(&tool) {
+        if !EDIT_TOOLS.contains(&tool) && tool != "Bash" {
             return None;
         }
         let plans_prefix = format!("{}/", self.plans_dir);
@@ -609,7 +635,15 @@ fn facts(call: &ToolCall, resolver: &Resolver) -> Result<Facts, String> {
                 shell::parse(command).map_err(|e| format!("cannot check the command: {e}"))?;
             for simple in &commands {
                 f.commands.push(simple.text());
-                for target in writes::files_written(simple) {
+                for written in writes::files_written(simple) {
+                    let target = match written {
+                        writes::Written::Path(p) => p,
+                        writes::Written::Unknown(why) => {
+                            f.unknown_write
+                                .get_or_insert(format!("`{}`: {why}", simple.text()));
+                            continue;
+                        }
+                    };
                     if is_device(&target) {
                         continue;
                     }
@@ -657,6 +691,9 @@ fn is_device(path: &str) -> bool {
     path.starts_with("/dev/")
 }
 
+/// A directory walk that looked at its budget of entries without an answer.
+struct GaveUp;
+
 /// A file below `dir` (repository-relative) that matches, if any, looking
 /// at no more than `budget` entries. Only reached for Bash writes to an
 /// existing directory (`rm -r dir`), so the walk is rare.
@@ -665,11 +702,13 @@ fn first_match_below<'r, T: Clone>(
     root: &Path,
     dir: &str,
     budget: &mut usize,
-) -> Option<(&'r str, &'r T)> {
-    let entries = std::fs::read_dir(root.join(dir)).ok()?;
+) -> Result<Option<(&'r str, &'r T)>, GaveUp> {
+    let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+        return Ok(None);
+    };
     for entry in entries.flatten() {
         if *budget == 0 {
-            return None;
+            return Err(GaveUp);
         }
         *budget -= 1;
         let name = entry.file_name();
@@ -679,14 +718,14 @@ fn first_match_below<'r, T: Clone>(
             format!("{dir}/{}", name.to_string_lossy())
         };
         if let Some(hit) = rules.matching(&rel) {
-            return Some(hit);
+            return Ok(Some(hit));
         }
         // `file_type` does not follow symlinks, so a link cycle is no loop.
         if entry.file_type().is_ok_and(|t| t.is_dir())
-            && let Some(hit) = first_match_below(rules, root, &rel, budget)
+            && let Some(hit) = first_match_below(rules, root, &rel, budget)?
         {
-            return Some(hit);
+            return Ok(Some(hit));
         }
     }
-    None
+    Ok(None)
 }

@@ -129,11 +129,29 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 /// The path with every symlink in it resolved: the longest prefix that
 /// exists is canonicalised and the rest appended, so files not yet created
-/// under a symlinked directory are still caught.
+/// under a symlinked directory are still caught. A dangling symlink is
+/// followed too: writing through it creates its target.
 fn resolve_symlinks(path: &Path) -> PathBuf {
+    resolve_within(path, 40)
+}
+
+fn resolve_within(path: &Path, hops: usize) -> PathBuf {
     let mut existing = path.to_path_buf();
     let mut rest = Vec::new();
     loop {
+        if hops > 0
+            && existing
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+            && std::fs::canonicalize(&existing).is_err()
+            && let (Ok(target), Some(parent)) = (std::fs::read_link(&existing), existing.parent())
+        {
+            let mut out = normalize(&parent.join(target));
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return resolve_within(&out, hops - 1);
+        }
         if let Ok(canon) = std::fs::canonicalize(&existing) {
             let mut out = canon;
             for part in rest.iter().rev() {
@@ -226,6 +244,15 @@ impl<T: Clone> PathRules<T> {
 
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// The first rule that excludes, to cite when a whole tree could not be
+    /// looked through.
+    pub fn first(&self) -> Option<(&str, &T)> {
+        self.rules
+            .iter()
+            .find(|r| !r.negated)
+            .map(|r| (r.original.as_str(), &r.tag))
     }
 
     /// The rule deciding `path`, taken as a directory or not: the last one
@@ -335,6 +362,12 @@ mod tests {
             assert_eq!(
                 r.locate("t/new.rs"),
                 Located::Inside(vec!["src/t/new.rs".into(), "tests/new.rs".into()])
+            );
+            // A dangling link leads where writing through it creates a file.
+            std::os::unix::fs::symlink("../tests/none/x.rs", root.join("src/d")).unwrap();
+            assert_eq!(
+                r.locate("d"),
+                Located::Inside(vec!["src/d".into(), "tests/none/x.rs".into()])
             );
         }
     }

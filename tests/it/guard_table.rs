@@ -2,120 +2,14 @@
 //! MCP patterns, every path spelling, every Bash write form, plan mode,
 //! project rules and the plan gate in each state of the plan.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use harness::config::GuardConfig;
-use harness::plan::{PlanRef, PlanStatus, Scope};
-use harness::policy::decision::plan_records_rule;
-use harness::policy::paths::Resolver;
-use harness::policy::{Guard, PlanSource, Policy, ToolCall};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::common::Repo;
-
-const SCOPED: &str = "---
-name: scoped
-description: Reviews changes and fixes docs.
-tools: Read, Grep, Glob, Bash(git diff:*), Bash(npm run test:*), Bash(ls *), Edit(src/**), mcp__github, WebFetch(domain:docs.rs)
-disallowedTools: Bash(git push:*), mcp__github__delete_repo, Read(./secrets/**)
----
-
-Reviews.
-";
-
-const HARNESS_TOML: &str = "[guard]\nprotected_paths = [\"migrations/**\"]\n";
-
-fn repo() -> Repo {
-    let repo = Repo::with_agents(&["tests", "src/ws", "plans", "secrets", "migrations"]);
-    let root = &repo.root;
-    fs::write(root.join("agents/scoped.md"), SCOPED).unwrap();
-    fs::write(root.join("harness.toml"), HARNESS_TOML).unwrap();
-    fs::write(root.join("src/ws/handler_test.go"), "package ws\n").unwrap();
-    fs::write(root.join("src/lib.rs"), "").unwrap();
-    #[cfg(unix)]
-    std::os::unix::fs::symlink(root.join("tests"), root.join("src/testlink")).unwrap();
-    repo
-}
-
-/// Which plan state a case runs under.
-#[derive(Clone, Copy)]
-enum Plan {
-    Approved,
-    Draft,
-    Changed,
-    None,
-}
-
-struct Plans(Plan);
-
-impl PlanSource for Plans {
-    fn active_plan(&self, _agent: &str) -> Result<Option<PlanStatus>, String> {
-        let path = PathBuf::from("plans/0007-presence.md");
-        let files = [
-            ("src/ws/**".to_string(), 12),
-            ("src/lib.rs".to_string(), 13),
-        ];
-        let (scope, problems) = Scope::build(&path, &files);
-        assert!(problems.is_empty());
-        let plan = PlanRef {
-            id: "0007".into(),
-            path,
-        };
-        Ok(match self.0 {
-            Plan::Approved => Some(PlanStatus::Approved { plan, scope }),
-            Plan::Draft => Some(PlanStatus::NotApproved {
-                plan,
-                state: "draft",
-            }),
-            Plan::Changed => Some(PlanStatus::Changed { plan }),
-            Plan::None => None,
-        })
-    }
-}
-
-struct Case {
-    agent: &'static str,
-    plan: Plan,
-    tool: &'static str,
-    input: Value,
-    /// `None`: allowed. `Some(text)`: denied, and the reason contains text
-    /// (the rule's `file:line` where one decides).
-    deny: Option<&'static str>,
-}
-
-fn case(agent: &'static str, tool: &'static str, input: Value, deny: Option<&'static str>) -> Case {
-    Case {
-        agent,
-        plan: Plan::Approved,
-        tool,
-        input,
-        deny,
-    }
-}
-
-fn bash(agent: &'static str, command: &str, deny: Option<&'static str>) -> Case {
-    case(agent, "Bash", json!({ "command": command }), deny)
-}
-
-fn file(agent: &'static str, tool: &'static str, path: &str, deny: Option<&'static str>) -> Case {
-    case(agent, tool, json!({ "file_path": path }), deny)
-}
-
-fn with_plan(mut c: Case, plan: Plan) -> Case {
-    c.plan = plan;
-    c
-}
-
-const DEV: &str = "realtime-dev";
-const ENG: &str = "realtime-engineer";
-const SCOPE: &str = "scoped";
-const NONE: &str = "";
-
-const TESTS_RULE: &str = "agents/realtime-dev.md:60: Do NOT modify test files";
-const PLAN_RULE: &str = "agents/realtime-dev.md:3: Works only from approved plans";
-const PLAN_MODE: &str = "agents/realtime-engineer.md:12: permissionMode: plan";
-const PROJECT_RULE: &str = "harness.toml:2: [guard] protected_paths: migrations/**";
+use crate::common::guard::{
+    Case, DEV, ENG, NONE, PLAN_MODE, PLAN_RULE, PROJECT_RULE, Plan, SCOPE, TESTS_RULE, bash, case,
+    check, file, repo, with_plan,
+};
 
 fn cases(root: &Path) -> Vec<Case> {
     let abs = |p: &str| root.join(p).to_string_lossy().into_owned();
@@ -243,7 +137,7 @@ fn cases(root: &Path) -> Vec<Case> {
         bash(DEV, "sed 's/a/b/' tests/a.rs", None),
         bash(DEV, "echo 'rm tests/a.rs; > tests/b.rs'", None),
         bash(DEV, "git diff > /dev/null 2>&1", None),
-        bash(DEV, "rm -rf target", None),
+        bash(DEV, "rm -rf src/ws/gen", None),
         bash(DEV, "echo x > tests/a.rs", Some(TESTS_RULE)),
         bash(DEV, "echo x >>tests/a.rs", Some(TESTS_RULE)),
         bash(DEV, "make &> tests/log.txt", Some(TESTS_RULE)),
@@ -387,49 +281,9 @@ fn cases(root: &Path) -> Vec<Case> {
 #[test]
 fn decisions_follow_the_policy() {
     let repo = repo();
-    let root = &repo.root;
-    let toml_path = Path::new("harness.toml");
-    let mut project_rules = GuardConfig {
-        protected_paths: vec!["migrations/**".into()],
-    }
-    .rules(toml_path, HARNESS_TOML);
-    project_rules.push(plan_records_rule("plans", toml_path));
-    let policy = |name: &str| {
-        let path = PathBuf::from(format!("agents/{name}.md"));
-        let text = fs::read_to_string(root.join(&path)).unwrap();
-        let parsed = harness::agent::definition::parse(&path, &text).unwrap();
-        Policy::compile(&parsed.definition)
-    };
-    let policies = [policy(DEV), policy(ENG), policy(SCOPE)];
-    let resolver = Resolver::new(root, root);
-    let table = cases(root);
+    let table = cases(&repo.root);
     assert!(table.len() >= 60, "the table has {} cases", table.len());
-    let mut failures = Vec::new();
-    for c in &table {
-        let p = policies.iter().find(|p| p.agent == c.agent);
-        let guard = Guard::new(p, &project_rules, resolver.root(), "plans").unwrap();
-        let call = ToolCall {
-            tool_name: c.tool.to_string(),
-            tool_input: c.input.clone(),
-        };
-        let d = guard.decide(&call, &resolver, &Plans(c.plan));
-        let ok = match c.deny {
-            None => !d.is_deny(),
-            Some(text) => d.is_deny() && d.reason.contains(text),
-        };
-        if !ok {
-            failures.push(format!(
-                "{} {} {}: expected {}, got {:?}: {}",
-                if c.agent.is_empty() { "-" } else { c.agent },
-                c.tool,
-                c.input,
-                c.deny
-                    .map_or("allow".to_string(), |t| format!("deny citing {t:?}")),
-                d.verdict,
-                d.reason
-            ));
-        }
-    }
+    let failures = check(&repo, &table);
     assert!(
         failures.is_empty(),
         "{} case(s) failed:\n{}",

@@ -7,6 +7,7 @@ mod cli;
 mod commits;
 mod corpus;
 mod gate;
+mod guard_bash;
 mod guard_cli;
 mod guard_table;
 mod plans;

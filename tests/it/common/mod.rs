@@ -8,6 +8,8 @@
 //! set `HARNESS_AGENT` or `HARNESS_PLAN`, each of which changes what harness
 //! prints. A test that wants one of them sets it with [`Harness::env`].
 
+pub mod guard;
+
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io::Write;
