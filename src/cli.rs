@@ -127,6 +127,11 @@ pub struct GuardArgs {
     /// The agent whose policy applies when the event names none.
     #[arg(long, env = "HARNESS_AGENT", value_name = "NAME")]
     pub agent: Option<String>,
+    /// The project root, fixed when the hook is installed. Without it the
+    /// root is CLAUDE_PROJECT_DIR, else found from harness's own working
+    /// directory; never from the event's `cwd`.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// Print the decision and the rule as a report instead of the hook's
     /// answer; exits 1 when the call is denied.
     #[arg(long)]
