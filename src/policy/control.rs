@@ -114,6 +114,17 @@ pub fn control_rules(config: &Path, paths: &Paths, signers: Option<&Path>) -> Ve
         "Claude Code's settings hold the guard's hook: only a person changes them".to_string(),
     ));
     out.push(rule(
+        // The user's settings apply to every project (`disableAllHooks`
+        // there turns the guard off), and its agents are Claude Code's too.
+        "~/.claude/settings*.json".to_string(),
+        "Claude Code's settings hold the guard's hook: only a person changes them".to_string(),
+    ));
+    out.push(rule(
+        "~/.claude/agents".to_string(),
+        "agent definitions (`~/.claude/agents/`) are harness's control files: only a person changes them"
+            .to_string(),
+    ));
+    out.push(rule(
         "/.git".to_string(),
         "`.git/` (hooks, config, info) is git's and the person's: agents change it only through git commands"
             .to_string(),
@@ -311,6 +322,8 @@ mod tests {
                 "/.claude/agents",
                 "harness.toml",
                 "/.claude/settings*.json",
+                "~/.claude/settings*.json",
+                "~/.claude/agents",
                 "/.git",
                 "/.harness",
                 "/.github/workflows/harness.yml",

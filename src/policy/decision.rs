@@ -124,6 +124,8 @@ pub struct Guard<'a> {
     policy: Option<&'a Policy>,
     /// The agent's and the project's protected paths, each with its rule.
     protected: PathRules<Rule>,
+    /// Protected paths in the home directory (globs written `~/...`).
+    home_protected: PathRules<Rule>,
     write_only: Option<(PathRules<()>, &'a Rule)>,
     /// The project's rules refusing decision commands to agents.
     person_only: Vec<&'a Rule>,
@@ -143,6 +145,7 @@ impl<'a> Guard<'a> {
         plans_dir: &str,
     ) -> Result<Guard<'a>, Diagnostic> {
         let mut protected = Vec::new();
+        let mut home_protected = Vec::new();
         for rule in policy
             .map(|p| p.rules.as_slice())
             .unwrap_or_default()
@@ -150,11 +153,16 @@ impl<'a> Guard<'a> {
             .chain(project_rules)
         {
             if let RuleKind::ProtectPath { glob } = &rule.kind {
-                protected.push((glob.clone(), rule.clone()));
+                match glob.strip_prefix('~') {
+                    Some(in_home) => home_protected.push((in_home.to_string(), rule.clone())),
+                    None => protected.push((glob.clone(), rule.clone())),
+                }
             }
         }
         let protected =
             PathRules::new(protected).map_err(|e| bad_glob(&e, policy, project_rules))?;
+        let home_protected =
+            PathRules::new(home_protected).map_err(|e| bad_glob(&e, policy, project_rules))?;
         let write_only = match policy.and_then(|p| {
             p.rules
                 .iter()
@@ -177,6 +185,7 @@ impl<'a> Guard<'a> {
         Ok(Guard {
             policy,
             protected,
+            home_protected,
             write_only,
             person_only,
             writes_denied: None,
@@ -212,7 +221,7 @@ impl<'a> Guard<'a> {
         {
             return d;
         }
-        if let Some(d) = self.protected_write(tool, &facts) {
+        if let Some(d) = self.protected_write(tool, &facts, resolver) {
             return d;
         }
         if let Some(d) = self.person_command(tool, &facts) {
@@ -293,12 +302,29 @@ impl<'a> Guard<'a> {
         None
     }
 
-    fn protected_write(&self, tool: &str, facts: &Facts) -> Option<GuardDecision> {
-        if self.protected.is_empty() {
-            return None;
-        }
+    fn protected_write(
+        &self,
+        tool: &str,
+        facts: &Facts,
+        resolver: &Resolver,
+    ) -> Option<GuardDecision> {
         for (at, tree) in &facts.writes {
-            if let Some((glob, rule)) = self.matching_write(&self.protected, at, *tree) {
+            let hit = if let Some(home) =
+                resolver.home().filter(|_| !self.home_protected.is_empty())
+                && let Some(in_home) = resolver.in_home(at)
+            {
+                self.matching_write(&self.home_protected, &in_home, *tree, home)
+            } else if self.protected.is_empty() {
+                None
+            } else {
+                self.matching_write(&self.protected, at, *tree, &self.root)
+            };
+            if let Some((glob, rule)) = hit {
+                // Home rules are matched without their `~`; cite them with it.
+                let glob = match &rule.kind {
+                    RuleKind::ProtectPath { glob } => glob.as_str(),
+                    _ => glob,
+                };
                 return Some(GuardDecision::deny(
                     Some(rule),
                     format!(
@@ -319,6 +345,7 @@ impl<'a> Guard<'a> {
         rules: &'r PathRules<T>,
         at: &Located,
         tree: bool,
+        base: &Path,
     ) -> Option<(&'r str, &'r T)>
     where
         T: Clone,
@@ -340,7 +367,7 @@ impl<'a> Guard<'a> {
                 return Some(hit);
             }
             // Anything already inside it.
-            if let Some(hit) = first_match_below(rules, &self.root, form, &mut 20_000) {
+            if let Some(hit) = first_match_below(rules, base, form, &mut 20_000) {
                 return Some(hit);
             }
         }

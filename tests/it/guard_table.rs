@@ -315,6 +315,19 @@ fn control_cases(root: &Path) -> Vec<Case> {
             "echo $(rm .claude/settings.json)",
             Some(SETTINGS),
         ),
+        // The user's Claude Code settings turn hooks off for every project.
+        bash(
+            OPEN_AGENT,
+            "echo '{\"disableAllHooks\": true}' > ~/.claude/settings.json",
+            Some("(protected path `~/.claude/settings*.json`)"),
+        ),
+        bash(
+            OPEN_AGENT,
+            "mkdir -p ~/.claude/agents/x",
+            Some("(protected path `~/.claude/agents`)"),
+        ),
+        bash(OPEN_AGENT, "echo x > ~/notes.txt", None),
+        bash(OPEN_AGENT, "cat ~/.claude/settings.json", None),
         // Twins: reading, and writing elsewhere.
         bash(OPEN_AGENT, "grep -rn protected_paths agents/", None),
         bash(OPEN_AGENT, "git status && git log --oneline -3", None),
