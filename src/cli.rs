@@ -109,10 +109,12 @@ pub enum Command {
     /// input or an invalid agent file denies with exit 2 and the reason on
     /// stderr.
     ///
-    /// The acting agent is the event's `agent_type`, else --agent, else
-    /// HARNESS_AGENT, else `[policy] default` of harness.toml, else none
-    /// (only the `[guard]` rules of harness.toml apply). Set up the hook with
-    /// `harness install claude`.
+    /// The acting agent is the event's `agent_type` when it has a
+    /// definition, else --agent, else HARNESS_AGENT, else `[policy] default`
+    /// of harness.toml, else none: then every write is refused. The project
+    /// root is --root, else CLAUDE_PROJECT_DIR, else found from the working
+    /// directory; never the event's `cwd`. Set up the hook with `harness
+    /// install claude`.
     Guard(GuardArgs),
     /// Try the policy on a tool call before an agent makes it.
     #[command(subcommand)]
@@ -127,6 +129,11 @@ pub struct GuardArgs {
     /// The agent whose policy applies when the event names none.
     #[arg(long, env = "HARNESS_AGENT", value_name = "NAME")]
     pub agent: Option<String>,
+    /// The project root, fixed when the hook is installed. Without it the
+    /// root is CLAUDE_PROJECT_DIR, else found from harness's own working
+    /// directory; never from the event's `cwd`.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// Print the decision and the rule as a report instead of the hook's
     /// answer; exits 1 when the call is denied.
     #[arg(long)]
@@ -155,7 +162,8 @@ pub enum PolicyCommand {
 #[derive(Debug, Args)]
 pub struct PolicyTestArgs {
     /// The acting agent; without it (and without HARNESS_AGENT or
-    /// `[policy] default`), only the project's rules apply.
+    /// `[policy] default`), only the project's rules apply and every write
+    /// is refused.
     #[arg(long, env = "HARNESS_AGENT", value_name = "NAME")]
     pub agent: Option<String>,
     /// The tool input as a JSON object, instead of ARGS.

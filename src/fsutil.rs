@@ -1,4 +1,8 @@
 //! Writing user files safely: atomically, and never over a file without consent.
+//!
+//! A new file gets the permissions any other program would give it (0666
+//! less the umask), not a temporary file's private 0600; a replaced file
+//! keeps its own (an executable script stays executable).
 
 use std::fs;
 use std::io::Write;
@@ -27,10 +31,21 @@ fn replace(path: &Path, contents: &[u8], sync: bool) -> Result<()> {
         _ => Path::new("."),
     };
     fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".harness-tmp-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".harness-tmp-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // Asked of open(2), so the umask applies as it does to any new file.
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    if let Ok(meta) = fs::metadata(path) {
+        fs::set_permissions(tmp.path(), meta.permissions())
+            .map_err(|e| Error::io("set the permissions of", path, e))?;
+    }
     tmp.write_all(contents)
         .and_then(|()| {
             if sync {
@@ -93,5 +108,26 @@ mod tests {
         // No temporary file is left behind.
         let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_files_honour_the_umask_and_replaced_ones_keep_their_mode() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        // The umask of this process, read back from a file made by open(2).
+        let probe = dir.path().join("probe");
+        fs::write(&probe, "").unwrap();
+        let expected = mode(&probe);
+        let new = dir.path().join("new.txt");
+        write_atomic(&new, b"x").unwrap();
+        assert_eq!(mode(&new), expected);
+        assert_ne!(expected, 0o600, "a umask of 077 would hide the difference");
+        let script = dir.path().join("run.sh");
+        fs::write(&script, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o750)).unwrap();
+        write_atomic(&script, b"#!/bin/sh\ntrue\n").unwrap();
+        assert_eq!(mode(&script), 0o750);
     }
 }

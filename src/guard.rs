@@ -4,9 +4,15 @@
 //!
 //! This module gathers the inputs ([`crate::policy::Guard`] decides): which
 //! agent acts, its definition (any error in it denies: the guard fails
-//! closed), the project's `[guard]` rules and the plan-records rule, and the
-//! active plan, asked only when the plan gate needs it. The hook runs before
-//! every tool call, so the common case reads one agent file and no plan.
+//! closed), the project's `[guard]` rules, the control-file and
+//! decision-command rules ([`crate::policy::control`]), and the active
+//! plan, asked only when the plan gate needs it. The hook runs before every
+//! tool call, so the common case reads one agent file and no plan.
+//!
+//! Identity fails closed: an event naming no agent, or one with no
+//! definition (Claude Code's built-in `general-purpose`, a misspelt
+//! `Realtime-Dev`), gets `[policy] default`; with no default either, every
+//! write is refused and the reason says how to set one.
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +25,7 @@ use crate::diagnostic::{Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::plan::{self, PlanStatus};
-use crate::policy::decision::plan_records_rule;
+use crate::policy::control;
 use crate::policy::paths::Resolver;
 use crate::policy::{Guard, GuardDecision, PlanSource, Policy, ToolCall};
 use crate::task;
@@ -98,7 +104,7 @@ pub fn decide(project: &Project, request: &Request<'_>, call: &ToolCall) -> Resu
         Some(n) => Some(load_agent(project, n)?),
         None => None,
     };
-    let decision = decide_for(project, def.as_ref(), request, call)?;
+    let decision = decide_for(project, def.as_ref(), name.is_none(), request, call)?;
     Ok(Verdict {
         agent: name,
         decision,
@@ -181,6 +187,7 @@ fn load_agent(project: &Project, name: &str) -> Result<AgentDefinition> {
 fn decide_for(
     project: &Project,
     def: Option<&AgentDefinition>,
+    unnamed: bool,
     request: &Request<'_>,
     call: &ToolCall,
 ) -> Result<GuardDecision> {
@@ -197,15 +204,26 @@ fn decide_for(
         .config_path
         .as_deref()
         .map_or(Path::new(config::FILE_NAME), |p| project.relative(p));
-    project_rules.push(plan_records_rule(&plans_dir, config));
+    project_rules.extend(control::control_rules(
+        config,
+        &project.config.paths,
+        project.config.approvals.signers.as_deref(),
+    ));
+    project_rules.extend(control::person_rules(config));
     let resolver = Resolver::new(&project.root, request.cwd);
-    let guard = Guard::new(policy.as_ref(), &project_rules, resolver.root(), &plans_dir)?;
+    let mut guard = Guard::new(policy.as_ref(), &project_rules, resolver.root(), &plans_dir)?;
+    if unnamed {
+        guard = guard.deny_writes(NO_AGENT);
+    }
     let plans = ActivePlans {
         project,
         named: request.plan.map(str::trim).filter(|p| !p.is_empty()),
     };
     Ok(guard.decide(call, &resolver, &plans))
 }
+
+/// Why a write is refused when no agent can be named.
+const NO_AGENT: &str = "no agent is named for this call (no known `agent_type`, no --agent or HARNESS_AGENT) and harness.toml sets no `[policy] default`, so its policy is unknown; set one in harness.toml: `[policy]` `default = \"realtime-dev\"`";
 
 /// The plan an agent works under: the one `HARNESS_PLAN` names, else the
 /// plan of the task the agent has in progress.

@@ -52,9 +52,12 @@ pub use error::{Error, Outcome, Result};
 /// installed hook uses); `None` for any other command line, which then goes
 /// through [`cli::Cli`] as usual.
 pub fn run_hook_fast() -> Option<Result<Outcome>> {
-    let mut args = std::env::args_os().skip(1);
-    match (args.next(), args.next()) {
-        (Some(a), None) if a == "guard" => Some(commands::run_guard_hook()),
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).take(4).collect();
+    match args.as_slice() {
+        [a] if a == "guard" => Some(commands::run_guard_hook(None)),
+        [a, flag, root] if a == "guard" && flag == "--root" => {
+            Some(commands::run_guard_hook(Some(root.into())))
+        }
         _ => None,
     }
 }

@@ -6,12 +6,14 @@
 //! when a decision needs one.
 
 use std::io::Read as _;
+use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Context;
 use crate::cli::{GuardArgs, PolicyTestArgs};
+use crate::config::Project;
 use crate::error::{Error, Outcome, Result};
 use crate::guard::{self, HookEvent, Request, STDIN};
 use crate::policy::{GuardDecision, RuleKind, ToolCall};
@@ -33,13 +35,15 @@ fn hook(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
         .read_to_string(&mut text)
         .map_err(|e| Error::io("read", STDIN, e))?;
     let event = HookEvent::parse(&text)?;
+    let (project, root) = project(ctx, args)?;
+    // Relative paths in the call start where the session is; the project
+    // (and so the policy) never does.
     let cwd = event
         .cwd
         .as_ref()
         .filter(|c| c.is_dir())
         .cloned()
         .unwrap_or_else(|| ctx.cwd.clone());
-    let project = crate::config::Project::discover(&cwd)?;
     let plan = std::env::var("HARNESS_PLAN").ok();
     let request = Request {
         event_agent: event.agent_type.as_deref(),
@@ -53,6 +57,7 @@ fn hook(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
         return explain(
             ctx.format,
             verdict.agent.as_deref(),
+            Some(&root),
             &call,
             &verdict.decision,
         );
@@ -68,6 +73,40 @@ fn hook(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
         report::text(&format!("{answer}\n"))?;
     }
     Ok(Outcome::Success)
+}
+
+/// The project the hook guards, and where its root came from: `--root`
+/// (baked into the installed hook), else `CLAUDE_PROJECT_DIR` (set by Claude
+/// Code for hooks), else discovery from harness's own working directory.
+/// The event's `cwd` is the agent's to move, so it never chooses the policy.
+fn project(ctx: &Context, args: &GuardArgs) -> Result<(Project, String)> {
+    let fixed = match &args.root {
+        Some(root) => Some((root.clone(), "--root")),
+        None => std::env::var_os("CLAUDE_PROJECT_DIR")
+            .filter(|d| !d.is_empty())
+            .map(|d| (PathBuf::from(d), "CLAUDE_PROJECT_DIR")),
+    };
+    match fixed {
+        Some((root, source)) => {
+            let root = ctx.cwd.join(root);
+            if !root.is_dir() {
+                return Err(Error::usage(format!(
+                    "the project root `{}` (from {source}) is not a directory; the tool call is denied",
+                    root.display()
+                )));
+            }
+            let shown = format!("{} (from {source})", root.display());
+            Ok((Project::open(&root)?, shown))
+        }
+        None => {
+            let project = Project::discover(&ctx.cwd)?;
+            let shown = format!(
+                "{} (found from the working directory: no --root, no CLAUDE_PROJECT_DIR)",
+                project.root.display()
+            );
+            Ok((project, shown))
+        }
+    }
 }
 
 pub fn policy_test(ctx: &Context, args: &PolicyTestArgs) -> Result<Outcome> {
@@ -95,6 +134,7 @@ pub fn policy_test(ctx: &Context, args: &PolicyTestArgs) -> Result<Outcome> {
     explain(
         ctx.format,
         verdict.agent.as_deref(),
+        None,
         &call,
         &verdict.decision,
     )
@@ -135,6 +175,8 @@ fn input_from_args(tool: &str, args: &[String]) -> Result<Value> {
 #[derive(Serialize)]
 struct Explained<'a> {
     agent: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root: Option<&'a str>,
     tool: &'a str,
     input: &'a Value,
     #[serde(flatten)]
@@ -144,22 +186,24 @@ struct Explained<'a> {
 fn explain(
     format: Format,
     agent: Option<&str>,
+    root: Option<&str>,
     call: &ToolCall,
     decision: &GuardDecision,
 ) -> Result<Outcome> {
     match format {
         Format::Json => report::json(&Explained {
             agent,
+            root,
             tool: &call.tool_name,
             input: &call.tool_input,
             decision,
         })?,
-        Format::Text => report::text(&explain_text(agent, decision))?,
+        Format::Text => report::text(&explain_text(agent, root, decision))?,
     }
     Ok(Outcome::failed_if(decision.is_deny()))
 }
 
-fn explain_text(agent: Option<&str>, d: &GuardDecision) -> String {
+fn explain_text(agent: Option<&str>, root: Option<&str>, d: &GuardDecision) -> String {
     let (style, word) = if d.is_deny() {
         (report::ERROR, "deny")
     } else {
@@ -170,8 +214,11 @@ fn explain_text(agent: Option<&str>, d: &GuardDecision) -> String {
         "  {}agent{:#}: {}\n",
         report::DIM,
         report::DIM,
-        agent.unwrap_or("none (project rules only)")
+        agent.unwrap_or("none (project rules only; writes refused)")
     ));
+    if let Some(root) = root {
+        s.push_str(&format!("  {}root{:#}: {root}\n", report::DIM, report::DIM));
+    }
     if let Some(rule) = &d.rule {
         let kind = match &rule.kind {
             RuleKind::AllowTool { tool } => format!("allow tool `{tool}`"),
@@ -179,6 +226,7 @@ fn explain_text(agent: Option<&str>, d: &GuardDecision) -> String {
             RuleKind::ProtectPath { glob } => format!("protected path `{glob}`"),
             RuleKind::WriteOnly { glob } => format!("writes only `{glob}`"),
             RuleKind::RequireApprovedPlan => "requires an approved plan".to_string(),
+            RuleKind::PersonOnly { command } => format!("only a person runs `{command}`"),
             other => format!("{other:?}"),
         };
         s.push_str(&format!(

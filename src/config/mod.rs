@@ -33,6 +33,17 @@ pub struct Config {
     #[serde(deserialize_with = "gates::deserialize_gates")]
     pub gates: BTreeMap<String, GateConfig>,
     pub guard: GuardConfig,
+    /// `[approvals]`: who may approve plans.
+    pub approvals: ApprovalsConfig,
+}
+
+/// `[approvals]` in `harness.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApprovalsConfig {
+    /// The allowed signers file (git's `allowed_signers` format), relative
+    /// to the project root.
+    pub signers: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -182,6 +193,23 @@ impl Project {
         })
     }
 
+    /// The project whose root is `root`, fixed by the caller (a hook's
+    /// `--root`, `CLAUDE_PROJECT_DIR`): its `harness.toml` is the one in
+    /// `root` itself, never one found by walking up or down.
+    pub fn open(root: &Path) -> Result<Project> {
+        let candidate = root.join(FILE_NAME);
+        let config_path = candidate.is_file().then_some(candidate);
+        let config = match &config_path {
+            Some(path) => Config::parse(Path::new(FILE_NAME), &fsutil::read_text(path)?)?,
+            None => Config::default(),
+        };
+        Ok(Project {
+            root: root.to_path_buf(),
+            config_path,
+            config,
+        })
+    }
+
     /// A project at `root` with the default configuration.
     pub fn with_defaults(root: impl Into<PathBuf>) -> Project {
         Project {
@@ -301,5 +329,15 @@ mod tests {
         .unwrap();
         let p = Project::discover(&repo.join("src/deep")).unwrap();
         assert_eq!(p.config.policy.default.as_deref(), Some("realtime-dev"));
+
+        // A fixed root reads its own file, not one below it.
+        std::fs::write(
+            repo.join("src").join(FILE_NAME),
+            "[policy]\ndefault = \"x\"\n",
+        )
+        .unwrap();
+        let p = Project::open(&repo).unwrap();
+        assert_eq!(p.config.policy.default.as_deref(), Some("realtime-dev"));
+        assert_eq!(p.config_path, Some(repo.join(FILE_NAME)));
     }
 }

@@ -5,6 +5,12 @@
 //! `.claude/settings.json` that runs `harness guard`. The settings file is
 //! merged, never replaced: every other key and hook stays as it was, and a
 //! second run finds nothing to do.
+//!
+//! The hook names the harness binary by its absolute path (a bare
+//! `harness` missing from the hook's PATH exits 127, which Claude Code does
+//! not take as a refusal) and fixes the project root with `--root`, so the
+//! policy never depends on where the agent's session has moved to. Both are
+//! this machine's paths: run `install claude` again after moving either.
 
 use std::path::{Path, PathBuf};
 
@@ -18,11 +24,10 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::report::Report;
 
-/// The command the hook runs.
-pub const GUARD_COMMAND: &str = "harness guard";
-/// The tools the hook is asked about: those that touch files, and Bash.
-/// Claude Code itself enforces bare tool names in a subagent's `tools`;
-/// what it cannot (specifiers, paths, plans) is in these tools.
+/// The tools the hook is asked about: those that touch files, Bash, and
+/// every MCP tool (project-wide protected paths apply to their path
+/// arguments). Claude Code itself enforces bare tool names in a subagent's
+/// `tools`; what it cannot (specifiers, paths, plans) is in these tools.
 pub const BASE_MATCHER: &[&str] = &[
     "Bash",
     "Edit",
@@ -32,6 +37,7 @@ pub const BASE_MATCHER: &[&str] = &[
     "Read",
     "Glob",
     "Grep",
+    "mcp__.*",
 ];
 /// Marks a file `install` wrote, so it can tell its own files from a user's.
 const MARKER: &str = "# Installed by `harness install claude` from";
@@ -138,7 +144,7 @@ impl Report for Install {
 pub fn claude(project: &Project, preview: bool, check: bool) -> Result<Install> {
     let defs = source_agents(project)?;
     let mut files = agent_files(project, &defs)?;
-    files.push(settings_file(project, &defs)?);
+    files.push(settings_file(project, &defs, &guard_command(project))?);
     let preview = preview || check;
     if !preview {
         for p in files.iter().filter(|p| p.changed()) {
@@ -320,15 +326,48 @@ fn matcher(defs: &[(PathBuf, String, AgentDefinition)]) -> String {
     tools.join("|")
 }
 
+/// The hook's command: this harness binary by its absolute path, and the
+/// project root.
+pub fn guard_command(project: &Project) -> String {
+    let exe = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map_or_else(
+            |_| "harness".to_string(),
+            |p| p.to_string_lossy().into_owned(),
+        );
+    let root = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
+    format!(
+        "{} guard --root {}",
+        quote(&exe),
+        quote(&root.to_string_lossy())
+    )
+}
+
+fn quote(word: &str) -> String {
+    shlex::try_quote(word).map_or_else(|_| word.to_string(), |q| q.into_owned())
+}
+
+/// Whether a hook runs harness's guard, by any path to the binary: an
+/// earlier install's hook is updated, not added twice.
 fn is_guard_hook(hook: &Value) -> bool {
-    hook.get("command")
+    let Some(words) = hook
+        .get("command")
         .and_then(Value::as_str)
-        .is_some_and(|c| c.trim() == GUARD_COMMAND || c.trim().starts_with("harness guard "))
+        .and_then(shlex::split)
+    else {
+        return false;
+    };
+    let program = words
+        .first()
+        .map(|w| w.rsplit('/').next().unwrap_or(w))
+        .unwrap_or_default();
+    program.starts_with("harness") && words.get(1).map(String::as_str) == Some("guard")
 }
 
 fn settings_file(
     project: &Project,
     defs: &[(PathBuf, String, AgentDefinition)],
+    command: &str,
 ) -> Result<Planned> {
     let rel = PathBuf::from(SETTINGS);
     let abs = project.root.join(&rel);
@@ -344,7 +383,7 @@ fn settings_file(
         _ => json!({}),
     };
     let original = value.clone();
-    merge_hook(&mut value, &matcher(defs)).map_err(|why| {
+    merge_hook(&mut value, &matcher(defs), command).map_err(|why| {
         Error::from(
             Diagnostic::error("invalid-settings", why)
                 .at(Span::new(&rel, 1, 1))
@@ -367,7 +406,11 @@ fn settings_file(
 }
 
 /// Adds (or updates) the guard's PreToolUse entry, touching nothing else.
-fn merge_hook(settings: &mut Value, matcher: &str) -> std::result::Result<(), String> {
+fn merge_hook(
+    settings: &mut Value,
+    matcher: &str,
+    command: &str,
+) -> std::result::Result<(), String> {
     let root = settings
         .as_object_mut()
         .ok_or("the settings are not a JSON object")?;
@@ -381,7 +424,7 @@ fn merge_hook(settings: &mut Value, matcher: &str) -> std::result::Result<(), St
         .or_insert_with(|| json!([]))
         .as_array_mut()
         .ok_or("`hooks.PreToolUse` is not a list")?;
-    let ours = json!({ "type": "command", "command": GUARD_COMMAND });
+    let ours = json!({ "type": "command", "command": command });
     for entry in pre.iter_mut() {
         let Some(list) = entry.get_mut("hooks").and_then(Value::as_array_mut) else {
             continue;
@@ -389,6 +432,9 @@ fn merge_hook(settings: &mut Value, matcher: &str) -> std::result::Result<(), St
         if let Some(hook) = list.iter_mut().find(|h| is_guard_hook(h)) {
             if hook.get("type").and_then(Value::as_str) != Some("command") {
                 hook["type"] = json!("command");
+            }
+            if hook.get("command").and_then(Value::as_str) != Some(command) {
+                hook["command"] = json!(command);
             }
             if entry.get("matcher").and_then(Value::as_str) != Some(matcher) {
                 entry["matcher"] = json!(matcher);
@@ -404,28 +450,36 @@ fn merge_hook(settings: &mut Value, matcher: &str) -> std::result::Result<(), St
 mod tests {
     use super::*;
 
+    const GUARD: &str = "/usr/local/bin/harness guard --root /repo";
+
     #[test]
     fn merge_keeps_other_hooks_and_is_idempotent() {
         let mut v = json!({
             "permissions": {"allow": ["Bash(ls:*)"]},
-            "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "lint"}]}],
+            "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "lint"}]},
+                                     {"matcher": "Bash", "hooks": [{"type": "command", "command": "harness guard"}]}],
                       "Stop": []}
         });
-        merge_hook(&mut v, "Bash|Edit").unwrap();
+        merge_hook(&mut v, "Bash|Edit", GUARD).unwrap();
         let once = v.clone();
-        merge_hook(&mut v, "Bash|Edit").unwrap();
+        merge_hook(&mut v, "Bash|Edit", GUARD).unwrap();
         assert_eq!(v, once);
         let pre = v["hooks"]["PreToolUse"].as_array().unwrap();
         assert_eq!(pre.len(), 2);
         assert_eq!(pre[0]["hooks"][0]["command"], "lint");
-        assert_eq!(pre[1]["hooks"][0]["command"], GUARD_COMMAND);
+        assert_eq!(pre[1]["hooks"][0]["command"], GUARD);
         assert_eq!(v["permissions"]["allow"][0], "Bash(ls:*)");
         // A changed matcher is updated in place, not added twice.
-        merge_hook(&mut v, "Bash").unwrap();
+        merge_hook(&mut v, "Bash", GUARD).unwrap();
         assert_eq!(v["hooks"]["PreToolUse"].as_array().unwrap().len(), 2);
         assert_eq!(v["hooks"]["PreToolUse"][1]["matcher"], "Bash");
-        assert!(merge_hook(&mut json!([]), "Bash").is_err());
-        assert!(merge_hook(&mut json!({"hooks": {"PreToolUse": {}}}), "Bash").is_err());
+        // An older hook (a bare `harness guard`, another binary) is updated.
+        let moved = "'/opt/my tools/harness' guard --root /repo";
+        merge_hook(&mut v, "Bash", moved).unwrap();
+        assert_eq!(v["hooks"]["PreToolUse"].as_array().unwrap().len(), 2);
+        assert_eq!(v["hooks"]["PreToolUse"][1]["hooks"][0]["command"], moved);
+        assert!(merge_hook(&mut json!([]), "Bash", GUARD).is_err());
+        assert!(merge_hook(&mut json!({"hooks": {"PreToolUse": {}}}), "Bash", GUARD).is_err());
     }
 
     #[test]

@@ -287,7 +287,7 @@ mod tests {
         assert_eq!(deny.len(), 1);
         assert_eq!(deny[0].provenance.to_string(), "agents/dev.md:5");
         let (glob, rule) = p.protected_paths().next().unwrap();
-        assert_eq!(glob, "tests/**");
+        assert_eq!(glob, "**/tests/**");
         assert_eq!(rule.provenance.line, 11);
         assert_eq!(
             rule.source_text,
@@ -304,6 +304,39 @@ mod tests {
                 .iter()
                 .any(|r| matches!(r.kind, RuleKind::Advisory { .. }) && r.provenance.line == 10)
         );
+    }
+
+    #[test]
+    fn test_files_are_protected_everywhere() {
+        let p = policy(DEV);
+        let rules = crate::policy::paths::PathRules::new(
+            p.protected_paths().map(|(g, _)| (g.to_string(), ())),
+        )
+        .unwrap();
+        for path in [
+            "tests/ws.rs",
+            "crates/api/tests/it.rs",
+            "src/test/java/AppTest.java",
+            "web/src/__tests__/app.js",
+            "pkg/parser/testdata/case.txt",
+            "src/ws/handler_test.go",
+            "py/pkg/test_api.py",
+            "web/app.test.ts",
+            "web/app.spec.js",
+            "py/conftest.py",
+        ] {
+            assert!(rules.matching(path).is_some(), "{path} should be protected");
+        }
+        for path in [
+            "src/tests.rs",
+            "src/testing/mod.rs",
+            "src/latest/x.rs",
+            "py/contest.py",
+            "docs/test-plan.md",
+            "src/attest.rs",
+        ] {
+            assert!(rules.matching(path).is_none(), "{path} should be writable");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::control;
 use super::matcher::{self, EDIT_TOOLS, SpecMatch, Subject};
 use super::paths::{Located, PathRules, Resolver};
 use super::writes;
@@ -42,24 +43,6 @@ impl GuardConfig {
                 }
             })
             .collect()
-    }
-}
-
-/// The rule that keeps plan records (`plans/NNNN/`: approved texts, task
-/// files and their evidence) for harness's own commands. A task marked done
-/// by an agent's pen would be the agent's word, not evidence. `config` is
-/// where the plans directory is configured, cited as the rule's source.
-pub fn plan_records_rule(plans_dir: &str, config: &Path) -> Rule {
-    let dir = plans_dir.trim_matches('/');
-    Rule {
-        kind: RuleKind::ProtectPath {
-            // Data directories are the plan id in four digits (`{id:04}`).
-            glob: format!("/{dir}/[0-9][0-9][0-9][0-9]/"),
-        },
-        provenance: Provenance::new(config, 1),
-        source_text: format!(
-            "plan records under `{dir}/NNNN/` are written only by harness commands (`harness plan`, `harness task`)"
-        ),
     }
 }
 
@@ -134,6 +117,8 @@ struct Facts {
     text: Option<String>,
     /// Bash: a write whose target cannot be known, and why.
     unknown_write: Option<String>,
+    /// Bash: each part that runs a decision command, with the command.
+    person: Vec<(String, &'static str)>,
 }
 
 /// The guard for one agent (or none) in one project.
@@ -141,7 +126,13 @@ pub struct Guard<'a> {
     policy: Option<&'a Policy>,
     /// The agent's and the project's protected paths, each with its rule.
     protected: PathRules<Rule>,
+    /// Protected paths in the home directory (globs written `~/...`).
+    home_protected: PathRules<Rule>,
     write_only: Option<(PathRules<()>, &'a Rule)>,
+    /// The project's rules refusing decision commands to agents.
+    person_only: Vec<&'a Rule>,
+    /// Why every write is refused, when no agent can be named.
+    writes_denied: Option<String>,
     /// `plans/` relative to the root, whose writes the plan gate lets by.
     plans_dir: String,
     root: PathBuf,
@@ -151,11 +142,12 @@ impl<'a> Guard<'a> {
     /// Compiles the path rules of `policy` (if any) and the project's.
     pub fn new(
         policy: Option<&'a Policy>,
-        project_rules: &[Rule],
+        project_rules: &'a [Rule],
         root: &Path,
         plans_dir: &str,
     ) -> Result<Guard<'a>, Diagnostic> {
         let mut protected = Vec::new();
+        let mut home_protected = Vec::new();
         for rule in policy
             .map(|p| p.rules.as_slice())
             .unwrap_or_default()
@@ -163,11 +155,16 @@ impl<'a> Guard<'a> {
             .chain(project_rules)
         {
             if let RuleKind::ProtectPath { glob } = &rule.kind {
-                protected.push((glob.clone(), rule.clone()));
+                match glob.strip_prefix('~') {
+                    Some(in_home) => home_protected.push((in_home.to_string(), rule.clone())),
+                    None => protected.push((glob.clone(), rule.clone())),
+                }
             }
         }
         let protected =
             PathRules::new(protected).map_err(|e| bad_glob(&e, policy, project_rules))?;
+        let home_protected =
+            PathRules::new(home_protected).map_err(|e| bad_glob(&e, policy, project_rules))?;
         let write_only = match policy.and_then(|p| {
             p.rules
                 .iter()
@@ -183,13 +180,27 @@ impl<'a> Guard<'a> {
             }
             None => None,
         };
+        let person_only = project_rules
+            .iter()
+            .filter(|r| matches!(r.kind, RuleKind::PersonOnly { .. }))
+            .collect();
         Ok(Guard {
             policy,
             protected,
+            home_protected,
             write_only,
+            person_only,
+            writes_denied: None,
             plans_dir: plans_dir.trim_matches('/').to_string(),
             root: root.to_path_buf(),
         })
+    }
+
+    /// A guard that refuses every write, saying `why`: for a call that no
+    /// agent can be named for, whose policy is therefore unknown.
+    pub fn deny_writes(mut self, why: impl Into<String>) -> Guard<'a> {
+        self.writes_denied = Some(why.into());
+        self
     }
 
     /// Decides one call.
@@ -212,11 +223,20 @@ impl<'a> Guard<'a> {
         {
             return d;
         }
-        if let Some(d) = self.protected_write(tool, &facts) {
+        if let Some(d) = self.protected_write(tool, &facts, resolver) {
+            return d;
+        }
+        if let Some(d) = self.person_command(tool, &facts) {
             return d;
         }
         if let Some(d) = self.unseen_write(tool, &facts) {
             return d;
+        }
+        if let (Some(why), Some((at, _))) = (&self.writes_denied, facts.writes.first()) {
+            return GuardDecision::deny(
+                None,
+                format!("harness denies `{tool}` writing `{}`: {why}", at.display()),
+            );
         }
         if let Some(d) = self.outside_write_only(tool, &facts) {
             return d;
@@ -270,12 +290,46 @@ impl<'a> Guard<'a> {
         None
     }
 
-    fn protected_write(&self, tool: &str, facts: &Facts) -> Option<GuardDecision> {
-        if self.protected.is_empty() {
-            return None;
+    fn person_command(&self, tool: &str, facts: &Facts) -> Option<GuardDecision> {
+        for (text, command) in &facts.person {
+            let wanted = format!("harness {command}");
+            let Some(rule) = self.person_only.iter().find(|r| match &r.kind {
+                RuleKind::PersonOnly { command } => *command == wanted,
+                _ => false,
+            }) else {
+                continue;
+            };
+            return Some(GuardDecision::deny(
+                Some(rule),
+                format!("harness denies `{tool}` running `{text}`: {}", cite(rule)),
+            ));
         }
+        None
+    }
+
+    fn protected_write(
+        &self,
+        tool: &str,
+        facts: &Facts,
+        resolver: &Resolver,
+    ) -> Option<GuardDecision> {
         for (at, tree) in &facts.writes {
-            if let Some((glob, rule)) = self.matching_write(&self.protected, at, *tree) {
+            let hit = if let Some(home) =
+                resolver.home().filter(|_| !self.home_protected.is_empty())
+                && let Some(in_home) = resolver.in_home(at)
+            {
+                self.matching_write(&self.home_protected, &in_home, *tree, home)
+            } else if self.protected.is_empty() {
+                None
+            } else {
+                self.matching_write(&self.protected, at, *tree, &self.root)
+            };
+            if let Some((glob, rule)) = hit {
+                // Home rules are matched without their `~`; cite them with it.
+                let glob = match &rule.kind {
+                    RuleKind::ProtectPath { glob } => glob.as_str(),
+                    _ => glob,
+                };
                 return Some(GuardDecision::deny(
                     Some(rule),
                     format!(
@@ -315,6 +369,7 @@ impl<'a> Guard<'a> {
         rules: &'r PathRules<T>,
         at: &Located,
         tree: bool,
+        base: &Path,
     ) -> Option<(&'r str, &'r T)>
     where
         T: Clone,
@@ -336,7 +391,7 @@ impl<'a> Guard<'a> {
                 return Some(hit);
             }
             // Anything already inside it; a walk that gives up denies.
-            match first_match_below(rules, &self.root, form, &mut 20_000) {
+            match first_match_below(rules, base, form, &mut 20_000) {
                 Ok(Some(hit)) => return Some(hit),
                 Ok(None) => {}
                 Err(GaveUp) => return rules.first(),
@@ -635,6 +690,9 @@ fn facts(call: &ToolCall, resolver: &Resolver) -> Result<Facts, String> {
                 shell::parse(command).map_err(|e| format!("cannot check the command: {e}"))?;
             for simple in &commands {
                 f.commands.push(simple.text());
+                if let Some(person) = control::person_command(&simple.words) {
+                    f.person.push((simple.text(), person));
+                }
                 for written in writes::files_written(simple) {
                     let target = match written {
                         writes::Written::Path(p) => p,
@@ -654,6 +712,18 @@ fn facts(call: &ToolCall, resolver: &Resolver) -> Result<Facts, String> {
             }
         }
         "WebFetch" => f.url = str_field(input, "url").map(str::to_string),
+        _ if tool.starts_with("mcp__") => {
+            let writes = mcp_may_write(tool);
+            let mut raw = Vec::new();
+            path_arguments(input, 0, &mut raw);
+            for p in raw {
+                let at = resolver.locate(p);
+                if writes {
+                    f.writes.push((at.clone(), false));
+                }
+                f.paths.push(at);
+            }
+        }
         _ => {
             f.text = [
                 "subagent_type",
@@ -669,6 +739,79 @@ fn facts(call: &ToolCall, resolver: &Resolver) -> Result<Facts, String> {
         }
     }
     Ok(f)
+}
+
+/// Whether an MCP tool may write what its path arguments name. Its name is
+/// all there is to go by: a tool whose action starts with a reading verb
+/// (`read_file`, `list_directory`, `get_file_contents`) and names no
+/// writing one reads; anything else may write.
+fn mcp_may_write(tool: &str) -> bool {
+    const READS: &[&str] = &[
+        "read", "get", "list", "search", "find", "view", "show", "stat", "info", "glob", "grep",
+        "fetch", "query", "describe", "tree", "ls", "cat", "head", "tail", "diff", "status",
+        "count", "lookup",
+    ];
+    const WRITES: &[&str] = &[
+        "write", "edit", "create", "delete", "remove", "rm", "move", "mv", "rename", "update",
+        "set", "put", "patch", "append", "save", "upload", "copy", "cp", "replace", "insert",
+        "modify", "apply", "push", "commit", "mkdir", "touch", "chmod", "truncate", "clear",
+        "reset", "restore", "checkout",
+    ];
+    let action = tool.rsplit("__").next().unwrap_or(tool).to_lowercase();
+    let words: Vec<&str> = action
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let reads = words.first().is_some_and(|w| READS.contains(w));
+    !reads || words.iter().any(|w| WRITES.contains(w))
+}
+
+/// The strings of an MCP tool's input under keys that name paths (`path`,
+/// `file_path`, `paths`, `source`, `destination`, ...), at any depth.
+fn path_arguments<'v>(value: &'v Value, depth: usize, out: &mut Vec<&'v str>) {
+    if depth > 8 {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                if is_path_key(key) {
+                    collect_strings(v, depth, out);
+                } else {
+                    path_arguments(v, depth + 1, out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                path_arguments(v, depth + 1, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_strings<'v>(value: &'v Value, depth: usize, out: &mut Vec<&'v str>) {
+    match value {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, depth, out)),
+        other => path_arguments(other, depth + 1, out),
+    }
+}
+
+fn is_path_key(key: &str) -> bool {
+    let k = key.to_lowercase().replace(['_', '-'], "");
+    k.ends_with("path")
+        || k.ends_with("paths")
+        || k.ends_with("file")
+        || k.ends_with("files")
+        || k.ends_with("filename")
+        || k.ends_with("dir")
+        || k.ends_with("directory")
+        || matches!(
+            k.as_str(),
+            "source" | "destination" | "target" | "src" | "dest" | "dst"
+        )
 }
 
 /// A name standing for "any file inside" a directory.

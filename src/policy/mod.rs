@@ -6,6 +6,7 @@
 //! one tool call against them is in [`decision`].
 
 mod compile;
+pub mod control;
 pub mod decision;
 pub mod matcher;
 pub mod paths;
@@ -20,13 +21,18 @@ pub use decision::{Guard, GuardDecision, PlanSource, ToolCall, Verdict};
 
 use crate::diagnostic::Provenance;
 
-/// The test files a test-writing workflow reserves for the test writer.
+/// The test files a test-writing workflow reserves for the test writer:
+/// wherever they are (workspace crates, packages, nested modules), in the
+/// naming conventions of the common languages.
 pub const DEFAULT_TEST_GLOBS: &[&str] = &[
-    "tests/**",
+    "**/tests/**",
+    "**/test/**",
+    "**/__tests__/**",
+    "**/testdata/**",
     "**/*_test.*",
+    "**/test_*.py",
     "**/*.test.*",
     "**/*.spec.*",
-    "**/test_*.py",
     "**/conftest.py",
 ];
 
@@ -53,6 +59,9 @@ pub enum RuleKind {
     CommitReference,
     /// A quality gate that must pass before a task is done.
     Gate { command: String },
+    /// A harness command that records a person's decision (`harness plan
+    /// approve`): no agent may run it.
+    PersonOnly { command: String },
     /// A rule in prose that harness reports but cannot check.
     Advisory { category: String },
 }

@@ -75,6 +75,33 @@ impl Resolver {
         &self.root
     }
 
+    /// The home directory, when known.
+    pub fn home(&self) -> Option<&Path> {
+        self.home.as_deref()
+    }
+
+    /// A path outside the repository as a path relative to the home
+    /// directory, if it lies there (the home directory itself is `""`).
+    pub fn in_home(&self, located: &Located) -> Option<Located> {
+        let Located::Outside(p) = located else {
+            return None;
+        };
+        let home = self.home.as_deref()?;
+        let rel = match p.strip_prefix(home) {
+            Ok(rel) => rel.to_path_buf(),
+            // `p` has its symlinks resolved; the home directory may not.
+            Err(_) => p
+                .strip_prefix(std::fs::canonicalize(home).ok()?)
+                .ok()?
+                .to_path_buf(),
+        };
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        Some(Located::Inside(vec![parts.join("/")]))
+    }
+
     /// Locates `raw` as a tool would see it.
     pub fn locate(&self, raw: &str) -> Located {
         let expanded = match (raw.strip_prefix("~/"), &self.home) {

@@ -62,6 +62,7 @@ impl Report for Policy {
                             "each commit references its plan or task".into()
                         }
                         RuleKind::Gate { command } => format!("run      {command}"),
+                        RuleKind::PersonOnly { command } => format!("person   {command}"),
                         RuleKind::Advisory { category } => format!("{category}: {}", r.source_text),
                     };
                     let cite = match &r.kind {

@@ -70,7 +70,7 @@ fn the_shipped_developer_agent_carries_the_seed_policy() {
         of("commit_type", "commit_type"),
         ["feat", "fix", "refactor"]
     );
-    assert!(of("protect_path", "glob").contains(&"tests/**".to_string()));
+    assert!(of("protect_path", "glob").contains(&"**/tests/**".to_string()));
     assert_eq!(of("require_approved_plan", "source_text").len(), 1);
     assert_eq!(of("commit_reference", "source_text").len(), 1);
     assert_eq!(

@@ -196,7 +196,7 @@ fn an_agent_is_held_to_its_types_and_protected_paths() {
     assert_contains(
         &text,
         &format!(
-            "{touched} fix: adjust a test\n  error[agent-protected-path]: agent `realtime-dev` may not change `tests/**` (agents/realtime-dev.md:9)\n    | tests/ws.rs\n"
+            "{touched} fix: adjust a test\n  error[agent-protected-path]: agent `realtime-dev` may not change `**/tests/**` (agents/realtime-dev.md:9)\n    | tests/ws.rs\n"
         ),
     );
 }

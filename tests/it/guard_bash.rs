@@ -6,8 +6,13 @@
 use std::fs;
 
 use crate::common::guard::{
-    Case, DEV, NONE, PLAN_RULE, PROJECT_RULE, Plan, TESTS_RULE, bash, check, file, repo, with_plan,
+    Case, DEV, NONE, OPEN_AGENT, PLAN_RULE, PROJECT_RULE, Plan, TESTS_RULE, bash, check, file,
+    repo, with_plan,
 };
+
+/// A write to the whole work tree: denied by the first protected path in
+/// it (plan records, tests or harness's own files, whichever comes first).
+const WHOLE_TREE: &str = "harness denies `Bash` writing `.`";
 
 /// A write whose target the reading cannot name.
 const UNSEEN: &str = "writing a file it cannot name";
@@ -101,11 +106,11 @@ fn cases() -> Vec<Case> {
         // Writers by their output option.
         bash(DEV, "sort -o tests/a.rs in.txt", Some(TESTS_RULE)),
         bash(DEV, "sort -o src/ws/out.txt in.txt", None),
-        bash(NONE, "sort -o out.txt in.txt", None),
-        bash(DEV, "tar -xf a.tar", Some(TESTS_RULE)),
+        bash(OPEN_AGENT, "sort -o out.txt in.txt", None),
+        bash(DEV, "tar -xf a.tar", Some(WHOLE_TREE)),
         bash(DEV, "tar -xf a.tar -C tests", Some(TESTS_RULE)),
         bash(DEV, "tar -tf a.tar", None),
-        bash(NONE, "tar -xf a.tar -C build/", None),
+        bash(OPEN_AGENT, "tar -xf a.tar -C build/", None),
         bash(NONE, "tar -xf a.tar -C migrations", Some(PROJECT_RULE)),
         bash(DEV, "curl -sSo tests/a.rs https://x.io/a", Some(TESTS_RULE)),
         bash(
@@ -134,15 +139,15 @@ fn cases() -> Vec<Case> {
             "git restore --source=HEAD~3 tests/a.rs",
             Some(TESTS_RULE),
         ),
-        bash(DEV, "git checkout .", Some(TESTS_RULE)),
-        bash(DEV, "git clean -fdx", Some(TESTS_RULE)),
+        bash(DEV, "git checkout .", Some(WHOLE_TREE)),
+        bash(DEV, "git clean -fdx", Some(WHOLE_TREE)),
         bash(DEV, "git checkout -b feature", None),
         bash(DEV, "git checkout main -- src/lib.rs", None),
         bash(DEV, "find tests -name '*.rs' -delete", Some(TESTS_RULE)),
         bash(
             DEV,
             "find . -name '*.rs' -exec sed -i s/a/b/ {} +",
-            Some(TESTS_RULE),
+            Some(WHOLE_TREE),
         ),
         bash(DEV, "find . -exec sh -c 'rm \"$1\"' _ {} ;", Some(UNSEEN)),
         bash(DEV, "find tests -name '*.rs'", None),
@@ -156,12 +161,12 @@ fn cases() -> Vec<Case> {
         bash(DEV, "ln tests/a.rs src/ws/h.rs", Some(TESTS_RULE)),
         bash(DEV, "ln -s ../../tests/a.rs src/ws/l.rs", Some(TESTS_RULE)),
         bash(DEV, "cp -l tests/a.rs src/ws/h.rs", Some(TESTS_RULE)),
-        bash(NONE, "ln -s ../src/lib.rs build/lib.rs", None),
+        bash(OPEN_AGENT, "ln -s ../src/lib.rs build/lib.rs", None),
         bash(DEV, "echo x > src/dangling", Some(TESTS_RULE)),
         file(DEV, "Write", "src/dangling", Some(TESTS_RULE)),
         // A walk that gives up denies.
         bash(NONE, "rm -rf big", Some(PROJECT_RULE)),
-        bash(NONE, "rm -rf small", None),
+        bash(OPEN_AGENT, "rm -rf small", None),
         // The plan gate covers Bash writes; commands that write nothing pass.
         bash(DEV, "echo x > src/other.rs", Some(SCOPE)),
         bash(DEV, "echo x > src/ws/a.rs", None),

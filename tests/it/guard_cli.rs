@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::common::{Repo, assert_contains, assert_starts_with};
+use crate::common::{BIN, Repo, assert_contains, assert_starts_with};
 
 fn repo() -> Repo {
     Repo::with_agents(&["tests", "src", "plans"])
@@ -53,7 +53,7 @@ fn denies_a_protected_write_with_the_rule_and_its_line() {
     assert_eq!(
         out.stdout,
         deny_answer(
-            "harness denies `Edit` writing `tests/ws.rs`: agents/realtime-dev.md:60: Do NOT modify test files under any circumstances. (protected path `tests/**`)"
+            "harness denies `Edit` writing `tests/ws.rs`: agents/realtime-dev.md:60: Do NOT modify test files under any circumstances. (protected path `**/tests/**`)"
         )
     );
     assert_eq!(out.stderr, "");
@@ -172,13 +172,29 @@ fn the_acting_agent_follows_the_documented_precedence() {
         .stdin(write(Some("general-purpose")))
         .run();
     assert_contains(&out.stdout, plan_mode);
-    // No agent at all: only project rules, and there are none here.
+    // So does a misspelt one, and no agent_type at all.
+    for agent in [Some("Realtime-Dev"), Some(""), None] {
+        let out = r.harness(["guard"]).stdin(write(agent)).run();
+        assert_contains(&out.stdout, plan_mode);
+    }
+    // No agent and no default: reads pass, writes are refused, saying how
+    // to set a default.
     fs::write(
         r.root.join("harness.toml"),
         "[guard]\nprotected_paths = [\"src/generated/**\"]\n",
     )
     .unwrap();
-    let out = r.harness(["guard"]).stdin(write(None)).run();
+    for agent in [None, Some("general-purpose")] {
+        let out = r.harness(["guard"]).stdin(write(agent)).run();
+        assert_eq!(
+            out.stdout,
+            deny_answer(
+                "harness denies `Write` writing `src/a.rs`: no agent is named for this call (no known `agent_type`, no --agent or HARNESS_AGENT) and harness.toml sets no `[policy] default`, so its policy is unknown; set one in harness.toml: `[policy]` `default = \"realtime-dev\"`"
+            )
+        );
+    }
+    let read = event(&r.root, "Read", json!({"file_path": "src/a.rs"}), None);
+    let out = r.harness(["guard"]).stdin(read).run();
     assert_eq!(out.stdout, "");
     let generated = event(
         &r.root,
@@ -210,7 +226,7 @@ fn guard_explain_and_policy_test_print_the_decision() {
         .assert(1);
     assert_eq!(
         out.stdout,
-        "deny: harness denies `Edit` writing `tests/ws.rs`: agents/realtime-dev.md:60: Do NOT modify test files under any circumstances. (protected path `tests/**`)\n  agent: realtime-dev\n  rule: protected path `tests/**`, from agents/realtime-dev.md:60: Do NOT modify test files under any circumstances.\n"
+        "deny: harness denies `Edit` writing `tests/ws.rs`: agents/realtime-dev.md:60: Do NOT modify test files under any circumstances. (protected path `**/tests/**`)\n  agent: realtime-dev\n  rule: protected path `**/tests/**`, from agents/realtime-dev.md:60: Do NOT modify test files under any circumstances.\n"
     );
     let out = r
         .harness([
@@ -283,7 +299,12 @@ fn install_claude_writes_merges_and_detects_drift() {
         &diff,
         "--- a/.claude/settings.json\n+++ b/.claude/settings.json\n",
     );
-    assert_contains(&diff, "+            \"command\": \"harness guard\"");
+    let command = format!(
+        "{} guard --root {}",
+        fs::canonicalize(BIN).unwrap().display(),
+        r.root.display()
+    );
+    assert_contains(&diff, &format!("+            \"command\": \"{command}\""));
     assert!(!r.root.join(".claude/agents").exists());
     assert_eq!(fs::read_to_string(&settings).unwrap(), before);
 
@@ -299,11 +320,11 @@ fn install_claude_writes_merges_and_detects_drift() {
     assert_eq!(pre[0]["hooks"][0]["command"], "./lint.sh");
     assert_eq!(
         pre[1]["matcher"],
-        "Bash|Edit|MultiEdit|Write|NotebookEdit|Read|Glob|Grep"
+        "Bash|Edit|MultiEdit|Write|NotebookEdit|Read|Glob|Grep|mcp__.*"
     );
     assert_eq!(
         pre[1]["hooks"][0],
-        json!({"type": "command", "command": "harness guard"})
+        json!({"type": "command", "command": command})
     );
     let installed = fs::read_to_string(r.root.join(".claude/agents/realtime-dev.md")).unwrap();
     let source = fs::read_to_string(r.root.join("agents/realtime-dev.md")).unwrap();
@@ -469,4 +490,173 @@ fn the_plan_gate_follows_the_real_plan_store() {
     let task = fs::read_to_string(r.root.join("plans/0001/tasks/0001-1.toml")).unwrap();
     assert_contains(&task, "status = \"in_progress\"");
     assert_eq!(guard("src/ws/presence.rs", None), no_plan);
+}
+
+#[test]
+fn the_project_root_is_fixed_not_taken_from_the_event() {
+    let r = repo();
+    r.write("harness.toml", "[policy]\ndefault = \"realtime-dev\"\n");
+    // An agent writes a project of its own below the root, then moves its
+    // session there: that harness.toml (no agents, no rules) must not count.
+    r.write("src/harness.toml", "[paths]\nagents = [\"nowhere\"]\n");
+    let sub = r.root.join("src");
+    let edit = event(
+        &sub,
+        "Edit",
+        json!({"file_path": "../tests/ws.rs", "old_string": "a", "new_string": "b"}),
+        None,
+    );
+    let tests_rule = "agents/realtime-dev.md:60: Do NOT modify test files";
+    let root = r.root.to_str().unwrap();
+
+    // Baked into the hook: --root, even when harness runs elsewhere.
+    let out = r
+        .harness(["guard", "--root", root])
+        .current_dir(&sub)
+        .stdin(edit.clone())
+        .run();
+    assert_contains(&out.stdout, tests_rule);
+    // Set by Claude Code for hooks.
+    let out = r
+        .harness(["guard"])
+        .current_dir(&sub)
+        .env("CLAUDE_PROJECT_DIR", root)
+        .stdin(edit.clone())
+        .run();
+    assert_contains(&out.stdout, tests_rule);
+    // Neither: found from harness's own working directory, never the
+    // event's, and --explain says so.
+    let out = r
+        .harness(["guard", "--explain"])
+        .stdin(edit.clone())
+        .assert(1);
+    assert_contains(&out.stdout, tests_rule);
+    assert_contains(
+        &out.stdout,
+        &format!(
+            "  root: {root} (found from the working directory: no --root, no CLAUDE_PROJECT_DIR)\n"
+        ),
+    );
+    let out = r
+        .harness(["guard", "--explain", "--root", root])
+        .stdin(edit)
+        .assert(1);
+    assert_contains(&out.stdout, &format!("  root: {root} (from --root)\n"));
+
+    // A root that is not a directory denies (exit 2), it does not allow.
+    let out = r
+        .harness(["guard", "--root", "/nonexistent/project"])
+        .stdin(event(&r.root, "Read", json!({"file_path": "a"}), None))
+        .assert(2);
+    assert_contains(
+        &out.stderr,
+        "the project root `/nonexistent/project` (from --root) is not a directory",
+    );
+}
+
+#[test]
+fn the_installed_hook_runs_by_absolute_path_and_refuses_the_attacks() {
+    let r = repo();
+    r.harness(["init"]).assert(0);
+    r.harness(["install", "claude"]).assert(0);
+    let settings: Value = serde_json::from_str(&r.read(".claude/settings.json")).unwrap();
+    let command = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Run the hook as Claude Code does: through a shell, with no harness on
+    // PATH, from a subdirectory the session moved to.
+    let hook = |tool: &str, input: Value, agent: Option<&str>| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&command)
+            .current_dir(r.root.join("src"))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write as _;
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(event(&r.root.join("src"), tool, input, agent).as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{command}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let bash =
+        |command: &str, agent: Option<&str>| hook("Bash", json!({"command": command}), agent);
+    let denied = |answer: String, cites: &str| {
+        assert_contains(&answer, "\"permissionDecision\":\"deny\"");
+        assert_contains(&answer, cites);
+    };
+    for agent in [Some("realtime-dev"), Some("general-purpose"), None] {
+        denied(
+            bash(
+                "sed -i 's/^tools:/harness: {protected_paths: []}\\ntools:/' ../agents/realtime-dev.md",
+                agent,
+            ),
+            "harness.toml:1: agent definitions (`agents/`)",
+        );
+        denied(
+            bash("rm ../agents/realtime-dev.md", agent),
+            "(protected path `/agents`)",
+        );
+        denied(
+            bash("echo {} > ../.claude/settings.json", agent),
+            "Claude Code's settings hold the guard's hook",
+        );
+        denied(
+            hook(
+                "Edit",
+                json!({"file_path": r.root.join("harness.toml"), "old_string": "a", "new_string": "b"}),
+                agent,
+            ),
+            "`harness.toml` is harness's control file",
+        );
+        denied(
+            bash("echo 'exit 0' > ../.git/hooks/post-checkout", agent),
+            "`.git/` (hooks, config, info)",
+        );
+        denied(
+            bash("cd .. && cargo run -- plan approve 1 --by me", agent),
+            "`harness plan approve` records a person's decision",
+        );
+        // Twins: reading the same files says nothing.
+        assert_eq!(
+            bash("cat ../agents/realtime-dev.md ../harness.toml", agent),
+            ""
+        );
+        assert_eq!(
+            hook(
+                "Read",
+                json!({"file_path": "../.claude/settings.json"}),
+                agent
+            ),
+            ""
+        );
+    }
+    // init set a default, so an unknown agent is realtime-dev, not "no policy".
+    denied(
+        hook(
+            "Write",
+            json!({"file_path": "../tests/ws.rs", "content": ""}),
+            Some("general-purpose"),
+        ),
+        "agents/realtime-dev.md:60:",
+    );
+    // MCP tools reach the hook, and their paths are checked.
+    denied(
+        hook(
+            "mcp__fs__write_file",
+            json!({"path": "../agents/realtime-dev.md"}),
+            None,
+        ),
+        "agent definitions (`agents/`)",
+    );
 }
