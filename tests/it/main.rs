@@ -11,3 +11,4 @@ mod guard_cli;
 mod guard_table;
 mod plans;
 mod scaffold;
+mod signing;
