@@ -6,6 +6,8 @@
 //! - [`scope`] matches paths against the Files to Change,
 //! - [`approval`] normalises and hashes a plan, keeps the approval chain and
 //!   decides its [`PlanState`],
+//! - [`signers`] reads the allowed signers file and [`signature`] signs
+//!   decisions and checks the chain against `[approvals]`,
 //! - [`store`] finds plans by id, numbers new ones and writes atomically
 //!   under a lock,
 //! - the use cases, each returning one report that prints as text or JSON:
@@ -24,6 +26,8 @@
 //! match p.state() {
 //!     PlanState::Approved(a) => println!("approved by {}", a.by),
 //!     PlanState::Changed { diff, .. } => println!("{}", diff.unwrap_or_default()),
+//!     // Approved content, but not by enough allowed signers: not approved.
+//!     PlanState::Unverified { problem, .. } => println!("{}", problem.message),
 //!     PlanState::Draft | PlanState::Rejected(_) => {}
 //! }
 //! let in_scope = p.scope().contains("src/realtime/presence.rs");

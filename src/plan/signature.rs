@@ -523,3 +523,79 @@ impl super::plan::Plan {
         Some(counted.into_iter().filter(|c| signed.contains(c)).collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(decision: ApprovalDecision, by: &str, reason: Option<&str>) -> Approval {
+        Approval {
+            decision,
+            by: by.to_string(),
+            at: "2026-01-02T03:04:05Z".to_string(),
+            hash: "sha256:abc".to_string(),
+            prev_hash: None,
+            reason: reason.map(str::to_string),
+            prev_record: None,
+            signature: None,
+        }
+    }
+
+    #[test]
+    fn the_statement_is_fixed_text_and_chains_records() {
+        let approve = record(ApprovalDecision::Approved, "alice", None);
+        assert_eq!(
+            statement(7, &approve, None),
+            "harness plan decision v1\nplan: 0007\ncontent: sha256:abc\nprevious: none\ndecision: approved\nby: \"alice\"\nat: \"2026-01-02T03:04:05Z\"\n"
+        );
+        // A value cannot add a line of its own.
+        let reject = record(
+            ApprovalDecision::Rejected,
+            "bob\ndecision: approved",
+            Some("no\nreally"),
+        );
+        let text = statement(7, &reject, Some("sha256:def"));
+        assert!(text.contains("previous: sha256:def\n"), "{text}");
+        assert!(
+            text.ends_with("by: \"bob\\ndecision: approved\"\nat: \"2026-01-02T03:04:05Z\"\nreason: \"no\\nreally\"\n"),
+            "{text}"
+        );
+        let d = digests(7, &[approve.clone(), reject.clone()]);
+        assert_eq!(d[0], sha256_tagged(statement(7, &approve, None).as_bytes()));
+        assert_eq!(
+            d[1],
+            sha256_tagged(statement(7, &reject, Some(&d[0])).as_bytes())
+        );
+        // Swapping records changes every digest after the first.
+        assert_ne!(digests(7, &[reject, approve])[1], d[1]);
+    }
+
+    #[test]
+    fn rules_that_count_signatures_need_a_signers_file() {
+        let config = ApprovalsConfig {
+            quorum: Some(2),
+            ..ApprovalsConfig::default()
+        };
+        let e = Trust::new(&config, None).unwrap_err();
+        assert_eq!(e[0].code, "approvals-without-signers");
+        let config = ApprovalsConfig {
+            paths: [("tests/[".to_string(), vec!["alice".to_string()])].into(),
+            ..ApprovalsConfig::default()
+        };
+        let e = Trust::new(&config, Some((Path::new("s"), ""))).unwrap_err();
+        assert_eq!(e[0].code, "bad-approvals-path");
+        // Without a signers file an approval is unsigned and counts.
+        let trust = Trust::new(&ApprovalsConfig::default(), None).unwrap();
+        assert!(!trust.require_signature);
+        let chain = [record(ApprovalDecision::Approved, "alice", None)];
+        assert_eq!(verdict(&trust, 7, &chain, &Scope::default()), Ok(vec![]));
+        // With one, it does not.
+        let trust = Trust::new(&ApprovalsConfig::default(), Some((Path::new("s"), ""))).unwrap();
+        assert!(trust.require_signature);
+        let problem = verdict(&trust, 7, &chain, &Scope::default()).unwrap_err();
+        assert_eq!(
+            (problem.code, problem.record),
+            ("unsigned-approval", Some(0))
+        );
+    }
+}
