@@ -137,7 +137,7 @@ fn state(plan: &Plan) -> PlanState {
                 let verdict = plan
                     .trust
                     .as_deref()
-                    .map(|t| signature::verdict(t, plan.id, &plan.approvals, &plan.scope));
+                    .map(|t| signature::verdict(t, &plan.approvals, &plan.signatures, &plan.scope));
                 match verdict {
                     Some(Err(problem)) => PlanState::Unverified {
                         approval: last.clone(),

@@ -114,6 +114,10 @@ pub struct Plan {
     /// store); `None` checks content only, as without a signers file.
     #[serde(skip)]
     pub trust: Option<std::sync::Arc<super::signature::Trust>>,
+    /// Each approval record's signature checked under `trust` (see
+    /// [`Plan::attach_trust`]); empty without a signers file.
+    #[serde(skip)]
+    pub signatures: Vec<super::signature::SignatureCheck>,
 }
 
 /// The path or glob a Files to Change item names: its first code span,
@@ -218,6 +222,7 @@ impl Plan {
             diagnostics: Vec::new(),
             approved_text: None,
             trust: None,
+            signatures: Vec::new(),
         };
         plan.read_body(required);
         Ok(plan)

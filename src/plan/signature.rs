@@ -260,16 +260,16 @@ fn check_record(
 /// this content come from `quorum` distinct allowed signers, including one
 /// listed for each path rule the plan's Files to Change touch. `Ok` holds
 /// the signers counted (empty when approvals are unsigned).
+/// `checks` are [`check_records`] of `chain`.
 pub fn verdict(
     trust: &Trust,
-    plan: u32,
     chain: &[Approval],
+    checks: &[SignatureCheck],
     scope: &Scope,
 ) -> std::result::Result<Vec<String>, TrustProblem> {
-    let Some(signers) = &trust.signers else {
+    if trust.signers.is_none() {
         return Ok(Vec::new());
-    };
-    let checks = check_records(signers, plan, chain);
+    }
     for (i, check) in checks.iter().enumerate() {
         if let SignatureCheck::Invalid { code, problem, .. } = check {
             return Err(TrustProblem {
@@ -497,13 +497,14 @@ pub fn sign(key: &SigningKey, text: &str) -> Result<String> {
 }
 
 impl super::plan::Plan {
-    /// Each record's signature checked against the signers file; empty
-    /// when no signers file is configured.
-    pub fn signature_checks(&self) -> Vec<SignatureCheck> {
-        match self.trust.as_deref().and_then(|t| t.signers.as_ref()) {
+    /// Checks the plan's records under `trust`, once: every question about
+    /// its state reuses the result.
+    pub fn attach_trust(&mut self, trust: std::sync::Arc<Trust>) {
+        self.signatures = match &trust.signers {
             Some(signers) => check_records(signers, self.id, &self.approvals),
             None => Vec::new(),
-        }
+        };
+        self.trust = Some(trust);
     }
 
     /// The signers whose approvals count, when approvals here are signed
@@ -511,16 +512,21 @@ impl super::plan::Plan {
     pub fn signed_by(&self) -> Option<Vec<String>> {
         let trust = self.trust.as_deref()?;
         trust.signers.as_ref()?;
-        let counted = verdict(trust, self.id, &self.approvals, &self.scope).ok()?;
-        let signed: Vec<String> = self
-            .signature_checks()
-            .into_iter()
+        let counted = verdict(trust, &self.approvals, &self.signatures, &self.scope).ok()?;
+        let signed: Vec<&str> = self
+            .signatures
+            .iter()
             .filter_map(|c| match c {
-                SignatureCheck::Verified { principal, .. } => Some(principal),
+                SignatureCheck::Verified { principal, .. } => Some(principal.as_str()),
                 _ => None,
             })
             .collect();
-        Some(counted.into_iter().filter(|c| signed.contains(c)).collect())
+        Some(
+            counted
+                .into_iter()
+                .filter(|c| signed.contains(&c.as_str()))
+                .collect(),
+        )
     }
 }
 
@@ -588,11 +594,12 @@ mod tests {
         let trust = Trust::new(&ApprovalsConfig::default(), None).unwrap();
         assert!(!trust.require_signature);
         let chain = [record(ApprovalDecision::Approved, "alice", None)];
-        assert_eq!(verdict(&trust, 7, &chain, &Scope::default()), Ok(vec![]));
+        assert_eq!(verdict(&trust, &chain, &[], &Scope::default()), Ok(vec![]));
         // With one, it does not.
         let trust = Trust::new(&ApprovalsConfig::default(), Some((Path::new("s"), ""))).unwrap();
         assert!(trust.require_signature);
-        let problem = verdict(&trust, 7, &chain, &Scope::default()).unwrap_err();
+        let checks = check_records(trust.signers.as_ref().unwrap(), 7, &chain);
+        let problem = verdict(&trust, &chain, &checks, &Scope::default()).unwrap_err();
         assert_eq!(
             (problem.code, problem.record),
             ("unsigned-approval", Some(0))

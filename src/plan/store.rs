@@ -189,7 +189,9 @@ impl Store {
         let shown = self.project.relative(path);
         let trust = self.trust.as_ref().map_err(|d| Error::Input(d.clone()))?;
         let mut plan = Plan::parse(shown, &text, self.required()).map_err(Error::Input)?;
-        plan.trust = trust.signers.is_some().then(|| Arc::clone(trust));
+        if trust.signers.is_some() {
+            plan.attach_trust(Arc::clone(trust));
+        }
         let named = path.file_name().and_then(|n| n.to_str()).and_then(parse_id);
         if let Some(named) = named
             && named != plan.id

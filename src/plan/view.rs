@@ -174,7 +174,7 @@ impl Store {
         Ok(PlanDetail {
             state: state.name(),
             hash: plan.hash(),
-            signatures: plan.signature_checks(),
+            signatures: plan.signatures.clone(),
             problem,
             plan,
             diff,

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use harness::plan::signature::{digests, statement};
+use harness::plan::signature::{SignatureCheck, check_records, digests, statement};
 use harness::plan::{Approval, ApprovalDecision, Plan, Status};
 
 use super::plans::{PLAN_PATH, with_plan};
@@ -538,5 +538,56 @@ fn unsigned_approvals_migrate_with_resign_and_bad_signers_are_located() {
     assert_eq!(
         r.stderr,
         "allowed_signers:2:5: error: option `cert-authority` is not supported\n  = hint: harness reads `namespaces=\"...\"`, `valid-after=` and `valid-before=`; list each person's own key (no `cert-authority`)\n"
+    );
+}
+
+#[test]
+fn the_guards_status_question_stays_cheap_with_a_signed_plan() {
+    if !have_ssh_keygen() {
+        return;
+    }
+    let keys = Keys::new();
+    let alice = keys.make("alice", "ed25519", "");
+    let bob = keys.make("bob", "rsa", "");
+    let repo = with_plan();
+    require_signers(
+        &repo,
+        &keys,
+        &[("alice", "alice"), ("bob", "bob")],
+        "quorum = 2\n",
+    );
+    assert_eq!(approve(&repo, "alice", &alice).code, 0);
+    assert_eq!(approve(&repo, "bob", &bob).code, 0);
+    let project = harness::config::Project::discover(&repo.root).unwrap();
+    let status = harness::plan::Store::open(&project).status("1");
+    assert!(status.is_approved(), "{status:?}");
+    // What signing adds to the guard's plan gate on every gated write:
+    // checking each record of the chain (one Ed25519, one RSA signature).
+    let plan = harness::plan::Store::open(&project).get("1").unwrap();
+    let signers = plan.trust.as_ref().unwrap().signers.as_ref().unwrap();
+    let mut times: Vec<std::time::Duration> = (0..21)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            let checks = check_records(signers, plan.id, &plan.approvals);
+            let elapsed = start.elapsed();
+            assert!(
+                checks
+                    .iter()
+                    .all(|c| matches!(c, SignatureCheck::Verified { .. })),
+                "{checks:?}"
+            );
+            elapsed
+        })
+        .collect();
+    times.sort();
+    let median = times[times.len() / 2];
+    // The 3 ms budget holds for the optimised binary the hook runs; a test
+    // build (harness itself unoptimised, on a shared machine) gets more
+    // room, still enough to catch verifying more than once per record.
+    let budget = if cfg!(debug_assertions) { 15 } else { 3 };
+    eprintln!("signature checks of a 2-record chain: median {median:?} (budget {budget} ms)");
+    assert!(
+        median < std::time::Duration::from_millis(budget),
+        "median {median:?}"
     );
 }
