@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::approval::{self, Refusal};
+use super::approval::{self, PlanState, Refusal};
 use super::plan::Plan;
 use super::record::Approval;
 use super::signature::{self, SignatureCheck, SigningKey};
@@ -31,6 +31,9 @@ pub struct Decided {
     pub tasks: Vec<String>,
     /// What is worth a look in the plan, though it did not stop the decision.
     pub warnings: Vec<Diagnostic>,
+    /// Why the approval does not count yet (e.g. more signers are needed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
     #[serde(skip)]
     by: String,
     #[serde(skip)]
@@ -38,7 +41,7 @@ pub struct Decided {
     #[serde(skip)]
     style: anstyle::Style,
     #[serde(skip)]
-    pending: usize,
+    pending_tasks: usize,
     #[serde(skip)]
     stale: usize,
 }
@@ -163,8 +166,12 @@ impl Store {
             state: state.name(),
             hash: p.hash(),
             tasks: tasks.ids,
-            pending: tasks.pending,
+            pending_tasks: tasks.pending,
             stale: tasks.stale,
+            pending: match &state {
+                PlanState::Unverified { problem, .. } => Some(problem.message.clone()),
+                _ => None,
+            },
             style: state_style(&state),
             chain: p.approvals.clone(),
             warnings,
@@ -221,8 +228,16 @@ impl Report for Decided {
             approval::short(&self.hash),
             if records == 1 { "" } else { "s" }
         );
+        if let Some(why) = &self.pending {
+            let _ = writeln!(s, "not approved yet: {why}");
+        }
         if !self.tasks.is_empty() {
-            let _ = write!(s, "tasks: {} ({} pending", self.tasks.len(), self.pending);
+            let _ = write!(
+                s,
+                "tasks: {} ({} pending",
+                self.tasks.len(),
+                self.pending_tasks
+            );
             if self.stale > 0 {
                 let _ = write!(s, ", {} stale", self.stale);
             }
@@ -375,7 +390,7 @@ pub(super) mod tests {
             ("approved", 1, "alice")
         );
         assert_eq!(d.tasks, ["0001-1", "0001-2"]);
-        assert_eq!((d.pending, d.stale), (1, 1));
+        assert_eq!((d.pending_tasks, d.stale), (1, 1));
         assert!(store.get("1").unwrap().state().is_approved());
         let text = d.text();
         assert!(text.contains("tasks: 2 (1 pending, 1 stale)"), "{text}");

@@ -390,7 +390,12 @@ fn signers_are_checked_per_path_and_by_quorum() {
         &[("alice", "alice"), ("bob", "bob")],
         "quorum = 2\n",
     );
-    assert_eq!(approve(&repo, "alice", &alice).code, 0);
+    let r = approve(&repo, "alice", &alice);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_contains(
+        &r.stdout,
+        "\nnot approved yet: the approval needs 2 signed approvals by distinct allowed signers; signed: `alice`\n",
+    );
     let (code, out) = check(&repo);
     assert_eq!(code, 1);
     assert_contains(
