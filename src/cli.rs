@@ -375,6 +375,15 @@ pub enum PlanCommand {
         /// Re-approve a plan that changed since its last approval.
         #[arg(long)]
         accept_changes: bool,
+        /// Approve an approved plan again, signed: for an approval made
+        /// before the project had a signers file.
+        #[arg(long)]
+        resign: bool,
+        /// The SSH key to sign with (a private key, or a public key whose
+        /// private key is in ssh-agent); default: git's `user.signingkey`
+        /// when `gpg.format = ssh`. Never a file inside the project.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
     },
     /// Reject a plan, recording who, when, why and the content's hash.
     Reject {
@@ -386,6 +395,9 @@ pub enum PlanCommand {
         /// Why the plan is rejected.
         #[arg(long)]
         reason: String,
+        /// The SSH key to sign with, as for `plan approve`.
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
     },
     /// Check that plans are approved and unchanged; exits 1 when one is not.
     ///

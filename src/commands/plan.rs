@@ -4,7 +4,7 @@ use super::Context;
 use crate::agent::Catalog;
 use crate::cli::PlanCommand;
 use crate::error::{Error, Outcome, Result};
-use crate::plan::{self, Store, Template};
+use crate::plan::{self, Decider, Store, Template};
 use crate::report;
 use crate::task;
 
@@ -40,20 +40,41 @@ pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
             id,
             by,
             accept_changes,
+            resign,
+            key,
         } => {
             let catalog = agents();
             let names: Vec<&str> = catalog.agents.iter().map(|a| a.name.as_str()).collect();
             let at = plan::now();
-            let decided = store.approve(&id, &by, &at, accept_changes, &names, |lock, p| {
+            let who = Decider {
+                by: &by,
+                at: &at,
+                agents: &names,
+                agent_context: plan::agent_context(),
+                key: key.as_deref(),
+            };
+            let decided = store.approve(&id, &who, accept_changes, resign, |lock, p| {
                 tasks.derive_locked(lock, p, &at)
             })?;
             report::emit(ctx.format, &decided)?;
         }
-        PlanCommand::Reject { id, by, reason } => {
+        PlanCommand::Reject {
+            id,
+            by,
+            reason,
+            key,
+        } => {
             let catalog = agents();
             let names: Vec<&str> = catalog.agents.iter().map(|a| a.name.as_str()).collect();
-            let decided = store.reject(&id, &by, &plan::now(), &reason, &names)?;
-            report::emit(ctx.format, &decided)?;
+            let at = plan::now();
+            let who = Decider {
+                by: &by,
+                at: &at,
+                agents: &names,
+                agent_context: plan::agent_context(),
+                key: key.as_deref(),
+            };
+            report::emit(ctx.format, &store.reject(&id, &who, &reason)?)?;
         }
         PlanCommand::Check { id } => {
             let checked = store.check(id.as_deref())?;

@@ -21,7 +21,7 @@ impl PlanLookup for Plans {
             },
             "0008" => PlanStatus::NotApproved {
                 plan: plan_ref(),
-                state: "draft",
+                state: "draft".into(),
             },
             "0009" => PlanStatus::Changed { plan: plan_ref() },
             _ => PlanStatus::Unknown {

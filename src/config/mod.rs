@@ -33,17 +33,26 @@ pub struct Config {
     #[serde(deserialize_with = "gates::deserialize_gates")]
     pub gates: BTreeMap<String, GateConfig>,
     pub guard: GuardConfig,
-    /// `[approvals]`: who may approve plans.
+    /// `[approvals]`: who may approve plans, and how many must.
     pub approvals: ApprovalsConfig,
 }
 
-/// `[approvals]` in `harness.toml`.
+/// `[approvals]` in `harness.toml`. Plain data: `plan::signers` reads the
+/// signers file and `plan::signature` applies the rules.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApprovalsConfig {
     /// The allowed signers file (git's `allowed_signers` format), relative
-    /// to the project root.
+    /// to the project root. Unset: approvals are not signed.
     pub signers: Option<PathBuf>,
+    /// Whether an approval counts only when signed; defaults to true once
+    /// `signers` is set.
+    pub require_signature: Option<bool>,
+    /// How many distinct signers must approve a plan; default 1.
+    pub quorum: Option<usize>,
+    /// CODEOWNERS-style approvers: a plan whose Files to Change touch the
+    /// glob needs an approval by one of the names.
+    pub paths: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use super::plan::Plan;
 use super::record::{Approval, ApprovalDecision, MARKER};
+use super::signature::{self, TrustProblem};
 use crate::digest::sha256_tagged;
 use crate::textdiff;
 
@@ -31,6 +32,13 @@ pub enum PlanState {
     },
     /// The last decision was a rejection.
     Rejected(Approval),
+    /// The content is what was approved, but the approval does not count
+    /// under the project's `[approvals]` rules: a signature that does not
+    /// verify, a signer not allowed, a broken chain, too few signers.
+    Unverified {
+        approval: Approval,
+        problem: TrustProblem,
+    },
 }
 
 impl PlanState {
@@ -40,6 +48,7 @@ impl PlanState {
             PlanState::Approved(_) => "approved",
             PlanState::Changed { .. } => "changed",
             PlanState::Rejected(_) => "rejected",
+            PlanState::Unverified { .. } => "unverified",
         }
     }
 
@@ -125,7 +134,17 @@ fn state(plan: &Plan) -> PlanState {
         ApprovalDecision::Approved => {
             let current = plan.normalised();
             if sha256_tagged(current.as_bytes()) == last.hash {
-                PlanState::Approved(last.clone())
+                let verdict = plan
+                    .trust
+                    .as_deref()
+                    .map(|t| signature::verdict(t, &plan.approvals, &plan.signatures, &plan.scope));
+                match verdict {
+                    Some(Err(problem)) => PlanState::Unverified {
+                        approval: last.clone(),
+                        problem,
+                    },
+                    _ => PlanState::Approved(last.clone()),
+                }
             } else {
                 let diff = plan
                     .approved_text
@@ -186,14 +205,18 @@ pub enum Refusal {
 /// The record approving `plan` as it is now, appended to its chain.
 /// `accept_changes` must be set to re-approve a plan edited since its last
 /// approval, so nobody approves a change without knowing it is one.
+///
+/// `resign` records a new approval of an approved plan, for a person to
+/// sign an approval made before approvals were signed.
 pub fn approve(
     plan: &Plan,
     by: &str,
     at: &str,
     accept_changes: bool,
+    resign: bool,
 ) -> Result<Vec<Approval>, Refusal> {
     match plan.state() {
-        PlanState::Approved(a) => return Err(Refusal::AlreadyApproved(Box::new(a))),
+        PlanState::Approved(a) if !resign => return Err(Refusal::AlreadyApproved(Box::new(a))),
         PlanState::Changed { approval, .. } if !accept_changes => {
             return Err(Refusal::ChangedSinceApproval(Box::new(approval)));
         }
@@ -233,6 +256,8 @@ fn append(
         hash: plan.hash(),
         prev_hash: plan.approvals.last().map(|a| a.hash.clone()),
         reason,
+        prev_record: None,
+        signature: None,
     });
     chain
 }
@@ -260,7 +285,7 @@ mod tests {
     #[test]
     fn recording_a_decision_does_not_change_the_hash() {
         let p = parse(PLAN);
-        let chain = approve(&p, "alice", "2026-01-01T00:00:00Z", false).unwrap();
+        let chain = approve(&p, "alice", "2026-01-01T00:00:00Z", false, false).unwrap();
         let approved = recorded(&p, &chain);
         assert_eq!(approved.hash(), p.hash());
         assert!(approved.state().is_approved());
@@ -277,7 +302,7 @@ mod tests {
     #[test]
     fn an_edit_unapproves_and_shows_the_line() {
         let p = parse(PLAN);
-        let chain = approve(&p, "alice", "t1", false).unwrap();
+        let chain = approve(&p, "alice", "t1", false, false).unwrap();
         let approved = recorded(&p, &chain);
         let mut edited = parse(
             &approved
@@ -301,10 +326,10 @@ mod tests {
         );
         // Approving it again needs saying so, and then chains.
         assert!(matches!(
-            approve(&edited, "bob", "t2", false),
+            approve(&edited, "bob", "t2", false, false),
             Err(Refusal::ChangedSinceApproval(_))
         ));
-        let chain2 = approve(&edited, "bob", "t2", true).unwrap();
+        let chain2 = approve(&edited, "bob", "t2", true, false).unwrap();
         assert_eq!(chain2.len(), 2);
         assert_eq!(chain2[1].prev_hash.as_deref(), Some(chain[0].hash.as_str()));
         assert_ne!(chain2[1].hash, chain[0].hash);
@@ -313,10 +338,10 @@ mod tests {
     #[test]
     fn approving_twice_and_rejecting_twice_are_refused() {
         let p = parse(PLAN);
-        let chain = approve(&p, "alice", "t1", false).unwrap();
+        let chain = approve(&p, "alice", "t1", false, false).unwrap();
         let approved = recorded(&p, &chain);
         assert!(matches!(
-            approve(&approved, "bob", "t2", false),
+            approve(&approved, "bob", "t2", false, false),
             Err(Refusal::AlreadyApproved(_))
         ));
         let chain = reject(&approved, "bob", "t2", "too broad").unwrap();
@@ -327,7 +352,7 @@ mod tests {
             Err(Refusal::AlreadyRejected(_))
         ));
         // A rejected plan may be approved.
-        assert!(approve(&rejected, "carol", "t3", false).is_ok());
+        assert!(approve(&rejected, "carol", "t3", false, false).is_ok());
     }
 
     #[test]

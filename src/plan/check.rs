@@ -18,6 +18,10 @@ pub struct PlanCheck {
     pub id: u32,
     pub path: String,
     pub state: &'static str,
+    /// For an approved plan: who signed the approval that counts, or
+    /// `None` when approvals here are unsigned (no signers file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<Vec<String>>,
     pub ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
@@ -50,6 +54,7 @@ impl PlanCheck {
                 true
             }
             PlanState::Draft | PlanState::Rejected(_) => required,
+            PlanState::Unverified { .. } => true,
         };
         if unapproved && let Err(Error::Input(ds)) = super::check_approved(p) {
             problems.extend(ds);
@@ -58,6 +63,7 @@ impl PlanCheck {
             id: p.id,
             path: display_path(&p.path),
             state: state.name(),
+            signed_by: state.is_approved().then(|| p.signed_by()).flatten(),
             ok: problems.iter().all(|d| !d.is_error())
                 && !problems.iter().any(|d| d.code == "status-not-recorded"),
             diff,
@@ -95,9 +101,14 @@ impl Report for CheckReport {
         let mut s = String::new();
         for r in &self.plans {
             let (style, word) = if r.ok { (OK, "ok") } else { (ERROR, "FAIL") };
+            let state = match (&r.signed_by, r.state) {
+                (None, "approved") => "approved (unsigned)".to_string(),
+                (Some(by), _) => format!("{} (signed by {})", r.state, by.join(", ")),
+                (None, other) => other.to_string(),
+            };
             s.push_str(&format!(
                 "{style}{word:<4}{style:#} {:04}  {:<8}  {}\n",
-                r.id, r.state, r.path
+                r.id, state, r.path
             ));
             s.push_str(&diagnostics_text(&r.problems));
             if let Some(d) = &r.diff {

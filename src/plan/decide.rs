@@ -9,9 +9,11 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::approval::{self, Refusal};
+use super::approval::{self, PlanState, Refusal};
 use super::plan::Plan;
 use super::record::Approval;
+use super::signature::{self, SignatureCheck, SigningKey};
+use super::signers::Signers;
 use super::store::{Lock, Store};
 use super::view::{PlanTask, state_style};
 use crate::diagnostic::{Diagnostic, Span};
@@ -29,6 +31,9 @@ pub struct Decided {
     pub tasks: Vec<String>,
     /// What is worth a look in the plan, though it did not stop the decision.
     pub warnings: Vec<Diagnostic>,
+    /// Why the approval does not count yet (e.g. more signers are needed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
     #[serde(skip)]
     by: String,
     #[serde(skip)]
@@ -36,7 +41,7 @@ pub struct Decided {
     #[serde(skip)]
     style: anstyle::Style,
     #[serde(skip)]
-    pending: usize,
+    pending_tasks: usize,
     #[serde(skip)]
     stale: usize,
 }
@@ -59,47 +64,58 @@ impl Derived {
     }
 }
 
+/// Who decides, and how their decision is signed.
+#[derive(Debug, Clone, Default)]
+pub struct Decider<'a> {
+    /// The person deciding (`--by`).
+    pub by: &'a str,
+    /// When, RFC 3339 UTC.
+    pub at: &'a str,
+    /// The agents' names, which may not decide.
+    pub agents: &'a [&'a str],
+    /// What shows harness runs for an agent (`HARNESS_AGENT`, or a
+    /// Claude Code tool environment), when it does: then nobody decides.
+    pub agent_context: Option<String>,
+    /// `--key`: the signing key; else git's `user.signingkey`.
+    pub key: Option<&'a std::path::Path>,
+}
+
 impl Store {
-    /// Approves plan `id` as `by` at `at`, then `derive`s its tasks under
-    /// the same lock. `agents` are the agents' names, which may not approve.
-    /// A plan changed since its last approval needs `accept_changes`.
+    /// Approves plan `id` as `who.by`, then `derive`s its tasks under the
+    /// same lock. A plan changed since its last approval needs
+    /// `accept_changes`; `resign` approves an approved plan again, to sign
+    /// an approval made before approvals were signed.
     pub fn approve<T: PlanTask>(
         &self,
         id: &str,
-        by: &str,
-        at: &str,
+        who: &Decider,
         accept_changes: bool,
-        agents: &[&str],
+        resign: bool,
         derive: impl FnOnce(&Lock, &Plan) -> Result<Vec<T>>,
     ) -> Result<Decided> {
-        check_approver(agents, by)?;
+        check_approver(who)?;
+        let by = who.by.trim();
         self.decide(
             id,
-            by,
-            |p| approval::approve(p, by.trim(), at, accept_changes),
+            who,
+            |p| approval::approve(p, by, who.at, accept_changes, resign),
             |lock, p| derive(lock, p).map(|tasks| Derived::of(&tasks)),
         )
     }
 
-    /// Rejects plan `id` as `by` at `at`, saying why.
-    pub fn reject(
-        &self,
-        id: &str,
-        by: &str,
-        at: &str,
-        reason: &str,
-        agents: &[&str],
-    ) -> Result<Decided> {
-        check_approver(agents, by)?;
+    /// Rejects plan `id` as `who.by`, saying why.
+    pub fn reject(&self, id: &str, who: &Decider, reason: &str) -> Result<Decided> {
+        check_approver(who)?;
         if reason.trim().is_empty() {
             return Err(Error::usage(
                 "--reason needs to say why the plan is rejected",
             ));
         }
+        let by = who.by.trim();
         self.decide(
             id,
-            by,
-            |p| approval::reject(p, by.trim(), at, reason),
+            who,
+            |p| approval::reject(p, by, who.at, reason),
             |_, _| Ok(Derived::default()),
         )
     }
@@ -107,11 +123,19 @@ impl Store {
     fn decide(
         &self,
         id: &str,
-        by: &str,
+        who: &Decider,
         chain: impl FnOnce(&Plan) -> Result<Vec<Approval>, Refusal>,
         after: impl FnOnce(&Lock, &Plan) -> Result<Derived>,
     ) -> Result<Decided> {
         let n = self.get(id)?.id;
+        let signers = self.trust()?.signers.clone();
+        // Sign when the project checks signatures, or when the person asked
+        // to (a key given before a signers file exists).
+        let key = if signers.is_some() || who.key.is_some() {
+            Some(signature::signing_key(&self.project().root, who.key)?)
+        } else {
+            None
+        };
         let mut warnings = Vec::new();
         let (p, tasks) = self.record_with(
             n,
@@ -126,7 +150,11 @@ impl Store {
                     .filter(|d| !d.is_error())
                     .cloned()
                     .collect();
-                chain(p).map_err(|r| refusal(p, r))
+                let mut chain = chain(p).map_err(|r| refusal(p, r))?;
+                if let Some(key) = &key {
+                    sign_last(p, &mut chain, key, signers.as_ref())?;
+                }
+                Ok(chain)
             },
             after,
         )?;
@@ -138,15 +166,52 @@ impl Store {
             state: state.name(),
             hash: p.hash(),
             tasks: tasks.ids,
-            pending: tasks.pending,
+            pending_tasks: tasks.pending,
             stale: tasks.stale,
+            pending: match &state {
+                PlanState::Unverified { problem, .. } => Some(problem.message.clone()),
+                _ => None,
+            },
             style: state_style(&state),
             chain: p.approvals.clone(),
             warnings,
-            by: by.trim().to_string(),
+            by: who.by.trim().to_string(),
             padded_id: p.padded_id(),
         })
     }
+}
+
+/// Signs the record just appended to `chain`, and checks the signature as
+/// every reader will, so a key the signers file does not allow is refused
+/// now rather than written as an approval that never counts.
+fn sign_last(
+    p: &Plan,
+    chain: &mut [Approval],
+    key: &SigningKey,
+    signers: Option<&Signers>,
+) -> Result<()> {
+    let digests = signature::digests(p.id, chain);
+    let Some(last) = chain.len().checked_sub(1) else {
+        return Ok(());
+    };
+    let previous = last.checked_sub(1).map(|i| digests[i].clone());
+    let record = &mut chain[last];
+    record.prev_record = previous.clone();
+    let text = signature::statement(p.id, record, previous.as_deref());
+    record.signature = Some(signature::sign(key, &text)?);
+    if let Some(signers) = signers {
+        let checks = signature::check_records(signers, p.id, chain);
+        if let Some(SignatureCheck::Invalid { code, problem, .. }) = checks.last() {
+            return Err(Diagnostic::error(
+                code,
+                format!("the new record would not count: {problem}"),
+            )
+            .at(Span::new(&signers.path, 1, 1))
+            .hint("sign with a key listed for your name in the signers file")
+            .into());
+        }
+    }
+    Ok(())
 }
 
 impl Report for Decided {
@@ -163,8 +228,16 @@ impl Report for Decided {
             approval::short(&self.hash),
             if records == 1 { "" } else { "s" }
         );
+        if let Some(why) = &self.pending {
+            let _ = writeln!(s, "not approved yet: {why}");
+        }
         if !self.tasks.is_empty() {
-            let _ = write!(s, "tasks: {} ({} pending", self.tasks.len(), self.pending);
+            let _ = write!(
+                s,
+                "tasks: {} ({} pending",
+                self.tasks.len(),
+                self.pending_tasks
+            );
             if self.stale > 0 {
                 let _ = write!(s, ", {} stale", self.stale);
             }
@@ -175,8 +248,20 @@ impl Report for Decided {
     }
 }
 
-/// An approver must be a person: a name that no agent has.
-fn check_approver(agents: &[&str], by: &str) -> Result<()> {
+/// An approver must be a person: not running as an agent, and with a name
+/// that no agent has.
+fn check_approver(who: &Decider) -> Result<()> {
+    if let Some(context) = &who.agent_context {
+        return Err(Diagnostic::error(
+            "agent-context",
+            format!(
+                "plans are approved and rejected by people, and this runs for an agent ({context})"
+            ),
+        )
+        .hint("a person runs `harness plan approve` in their own terminal")
+        .into());
+    }
+    let (agents, by) = (who.agents, who.by);
     if by.trim().is_empty() {
         return Err(Error::usage("--by needs the name of the person deciding"));
     }
@@ -274,8 +359,17 @@ pub(super) mod tests {
         (dir, Store::open(&Project::with_defaults(root)))
     }
 
+    pub(in crate::plan) fn who(by: &'static str) -> Decider<'static> {
+        Decider {
+            by,
+            at: AT,
+            agents: &["dev"],
+            ..Decider::default()
+        }
+    }
+
     pub(in crate::plan) fn approve(store: &Store, tasks: Vec<FakeTask>) -> Result<Decided> {
-        store.approve("1", " alice ", AT, false, &["dev"], |_, _| Ok(tasks))
+        store.approve("1", &who(" alice "), false, false, |_, _| Ok(tasks))
     }
 
     #[track_caller]
@@ -296,7 +390,7 @@ pub(super) mod tests {
             ("approved", 1, "alice")
         );
         assert_eq!(d.tasks, ["0001-1", "0001-2"]);
-        assert_eq!((d.pending, d.stale), (1, 1));
+        assert_eq!((d.pending_tasks, d.stale), (1, 1));
         assert!(store.get("1").unwrap().state().is_approved());
         let text = d.text();
         assert!(text.contains("tasks: 2 (1 pending, 1 stale)"), "{text}");
@@ -306,20 +400,28 @@ pub(super) mod tests {
     #[test]
     fn agents_cannot_decide_and_a_rejection_needs_a_reason() {
         let (_dir, store) = project();
+        let none = |_: &Lock, _: &Plan| Ok(Vec::<FakeTask>::new());
         assert_eq!(
-            code(store.approve("1", "Dev", AT, false, &["dev"], |_, _| {
-                Ok(Vec::<FakeTask>::new())
-            })),
+            code(store.approve("1", &who("Dev"), false, false, none)),
             "agent-approver"
         );
+        let in_agent = Decider {
+            agent_context: Some("HARNESS_AGENT=dev".to_string()),
+            ..who("alice")
+        };
+        assert_eq!(
+            code(store.approve("1", &in_agent, false, false, none)),
+            "agent-context"
+        );
+        assert_eq!(code(store.reject("1", &in_agent, "no")), "agent-context");
         assert!(matches!(
-            store.reject("1", "alice", AT, " ", &[]),
+            store.reject("1", &who("alice"), " "),
             Err(Error::Usage { .. })
         ));
-        let d = store.reject("1", "alice", AT, "too big", &[]).unwrap();
+        let d = store.reject("1", &who("alice"), "too big").unwrap();
         assert_eq!((d.state, d.tasks.len()), ("rejected", 0));
         assert_eq!(
-            code(store.reject("1", "bob", AT, "still", &[])),
+            code(store.reject("1", &who("bob"), "still")),
             "already-rejected"
         );
     }

@@ -6,6 +6,8 @@
 //! - [`scope`] matches paths against the Files to Change,
 //! - [`approval`] normalises and hashes a plan, keeps the approval chain and
 //!   decides its [`PlanState`],
+//! - [`signers`] reads the allowed signers file and [`signature`] signs
+//!   decisions and checks the chain against `[approvals]`,
 //! - [`store`] finds plans by id, numbers new ones and writes atomically
 //!   under a lock,
 //! - the use cases, each returning one report that prints as text or JSON:
@@ -24,6 +26,8 @@
 //! match p.state() {
 //!     PlanState::Approved(a) => println!("approved by {}", a.by),
 //!     PlanState::Changed { diff, .. } => println!("{}", diff.unwrap_or_default()),
+//!     // Approved content, but not by enough allowed signers: not approved.
+//!     PlanState::Unverified { problem, .. } => println!("{}", problem.message),
 //!     PlanState::Draft | PlanState::Rejected(_) => {}
 //! }
 //! let in_scope = p.scope().contains("src/realtime/presence.rs");
@@ -49,6 +53,8 @@ pub mod decide;
 pub mod plan;
 mod record;
 pub mod scope;
+pub mod signature;
+pub mod signers;
 pub mod status;
 pub mod store;
 pub mod template;
@@ -58,7 +64,7 @@ mod write;
 pub use crate::config::PlanConfig;
 pub use approval::PlanState;
 pub use check::{CheckReport, PlanCheck};
-pub use decide::Decided;
+pub use decide::{Decided, Decider};
 pub use plan::{Plan, Section, TaskItem};
 pub use record::{Approval, ApprovalDecision, MARKER, Status};
 pub use scope::{Scope, ScopeEntry};
@@ -106,6 +112,16 @@ pub fn check_approved(plan: &Plan) -> Result<()> {
         )
         .at(Span::new(&plan.path, 1, 1))
         .hint(format!("revise `{path}` and have it approved again")),
+        PlanState::Unverified { problem, .. } => Diagnostic::error(
+            "plan-unverified",
+            format!("plan {id} is not approved: {}", problem.message),
+        )
+        .at(Span::new(
+            &plan.path,
+            approval_line(plan, problem.record),
+            1,
+        ))
+        .hint(problem.hint.replace("ID", &id)),
         PlanState::Changed { approval, .. } => {
             let line = plan
                 .approved_text
@@ -122,6 +138,28 @@ pub fn check_approved(plan: &Plan) -> Result<()> {
         }
     };
     Err(Error::from(d))
+}
+
+/// The file line of approval record `record` in the front matter (its
+/// `- decision:` line), else the first line.
+pub fn approval_line(plan: &Plan, record: Option<usize>) -> usize {
+    record
+        .and_then(|r| plan.approval_lines.get(r).copied())
+        .unwrap_or(1)
+}
+
+/// What shows this process runs for an agent, if anything does:
+/// `HARNESS_AGENT` (set by harness's runner and hooks) or the variables
+/// Claude Code sets for its tools and hooks. Decisions are refused there.
+pub fn agent_context() -> Option<String> {
+    ["HARNESS_AGENT", "CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT"]
+        .iter()
+        .find_map(|name| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{name}={v}"))
+        })
 }
 
 /// The time now, RFC 3339 UTC to the second. `HARNESS_NOW` (an RFC 3339

@@ -104,9 +104,20 @@ pub struct Plan {
     /// File line of the front matter's `status` key.
     #[serde(skip)]
     pub status_line: usize,
+    /// File line of each approval record's first line.
+    #[serde(skip)]
+    pub approval_lines: Vec<usize>,
     /// The text approved last, when there is an approval (loaded by the store).
     #[serde(skip)]
     pub approved_text: Option<String>,
+    /// The `[approvals]` rules the chain is checked against (set by the
+    /// store); `None` checks content only, as without a signers file.
+    #[serde(skip)]
+    pub trust: Option<std::sync::Arc<super::signature::Trust>>,
+    /// Each approval record's signature checked under `trust` (see
+    /// [`Plan::attach_trust`]); empty without a signers file.
+    #[serde(skip)]
+    pub signatures: Vec<super::signature::SignatureCheck>,
 }
 
 /// The path or glob a Files to Change item names: its first code span,
@@ -182,7 +193,15 @@ impl Plan {
             .lines()
             .position(|l| l.starts_with("status:"))
             .map_or(1, |i| split.front_line + i);
+        let approval_lines = split
+            .front
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim_start().starts_with("- decision:"))
+            .map(|(i, _)| split.front_line + i)
+            .collect();
         let mut plan = Plan {
+            approval_lines,
             status_line,
             id: front.id,
             title: front.title,
@@ -202,6 +221,8 @@ impl Plan {
             placeholders: Vec::new(),
             diagnostics: Vec::new(),
             approved_text: None,
+            trust: None,
+            signatures: Vec::new(),
         };
         plan.read_body(required);
         Ok(plan)

@@ -83,6 +83,13 @@ pub struct Approval {
     /// Why, for a rejection.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The digest of the previous record's signed statement, on signed
+    /// records (see [`super::signature::statement`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_record: Option<String>,
+    /// The SSHSIG signature over the record's statement, armored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// The status the chain records: that of its last record.

@@ -8,6 +8,7 @@
 //! the answer is decided once, here, from the approval chain and the content
 //! hash alone: never from the plan's `status` field or its marker.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -33,8 +34,13 @@ pub enum PlanStatus {
     /// Approved, and its content still hashes to what was approved; work
     /// may touch what its Files to Change list.
     Approved { plan: PlanRef, scope: Scope },
-    /// Never approved (`draft`) or rejected last (`rejected`).
-    NotApproved { plan: PlanRef, state: &'static str },
+    /// Never approved (`draft`), rejected last (`rejected`), or approved
+    /// by records that do not count under `[approvals]`
+    /// (`unverified: WHY`, naming the record and the reason).
+    NotApproved {
+        plan: PlanRef,
+        state: Cow<'static, str>,
+    },
     /// Approved once, then edited: no longer approved.
     Changed { plan: PlanRef },
     /// No plan has this id (or the text names no plan id at all).
@@ -56,9 +62,13 @@ impl PlanStatus {
                 scope: plan.scope().clone(),
             },
             PlanState::Changed { .. } => PlanStatus::Changed { plan: plan_ref },
+            PlanState::Unverified { problem, .. } => PlanStatus::NotApproved {
+                plan: plan_ref,
+                state: Cow::Owned(format!("unverified ({})", problem.message)),
+            },
             other => PlanStatus::NotApproved {
                 plan: plan_ref,
-                state: other.name(),
+                state: Cow::Borrowed(other.name()),
             },
         }
     }
@@ -164,7 +174,7 @@ mod tests {
         let (_dir, store) = store_with(&[("0003-chat.md", DRAFT)]);
         store
             .record(3, |p| {
-                super::super::approval::approve(p, "alice", "t1", false)
+                super::super::approval::approve(p, "alice", "t1", false, false)
                     .map_err(|r| Error::usage(format!("{r:?}")))
             })
             .unwrap();

@@ -12,10 +12,12 @@
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::approval;
 use super::plan::{self, Plan};
 use super::record::{Approval, ApprovalDecision, recorded_status};
+use super::signature::Trust;
 use crate::config::Project;
 use crate::diagnostic::{Diagnostic, display_path};
 use crate::digest::sha256_tagged;
@@ -61,6 +63,9 @@ pub struct Listing {
 pub struct Store {
     project: Project,
     dir: PathBuf,
+    /// The `[approvals]` rules every plan read is checked against, or why
+    /// they cannot be read (then no plan can be read: fail closed).
+    trust: std::result::Result<Arc<Trust>, Vec<Diagnostic>>,
 }
 
 /// Up to ten ids, then how many more: ids are numbers, so "did you mean"
@@ -86,11 +91,48 @@ pub fn parse_id(text: &str) -> Option<u32> {
 }
 
 impl Store {
+    /// The project's plans, checked against `[approvals]` with the signers
+    /// file of the work tree.
     pub fn open(project: &Project) -> Store {
+        let approvals = &project.config.approvals;
+        let trust = match &approvals.signers {
+            None => Trust::new(approvals, None),
+            Some(rel) => {
+                let path = project.root.join(rel);
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => Trust::new(approvals, Some((rel, &text))),
+                    Err(e) => Err(vec![
+                        Diagnostic::error(
+                            "signers-unreadable",
+                            format!(
+                                "the signers file `{}` named by `[approvals] signers` cannot be read: {e}",
+                                display_path(rel)
+                            ),
+                        )
+                        .hint("create it (git's allowed_signers format) or fix the path in harness.toml"),
+                    ]),
+                }
+            }
+        };
+        Store::with_trust(project, trust.map(Arc::new))
+    }
+
+    /// The project's plans, checked against `trust`: rules and signers read
+    /// by the caller, e.g. as of the base branch in CI.
+    pub fn with_trust(
+        project: &Project,
+        trust: std::result::Result<Arc<Trust>, Vec<Diagnostic>>,
+    ) -> Store {
         Store {
             project: project.clone(),
             dir: project.plans_dir(),
+            trust,
         }
+    }
+
+    /// The `[approvals]` rules in force.
+    pub fn trust(&self) -> Result<&Trust> {
+        self.trust.as_deref().map_err(|d| Error::Input(d.clone()))
     }
 
     pub fn project(&self) -> &Project {
@@ -145,7 +187,11 @@ impl Store {
     pub fn read(&self, path: &Path) -> Result<Plan> {
         let text = fsutil::read_text(path)?;
         let shown = self.project.relative(path);
+        let trust = self.trust.as_ref().map_err(|d| Error::Input(d.clone()))?;
         let mut plan = Plan::parse(shown, &text, self.required()).map_err(Error::Input)?;
+        if trust.signers.is_some() {
+            plan.attach_trust(Arc::clone(trust));
+        }
         let named = path.file_name().and_then(|n| n.to_str()).and_then(parse_id);
         if let Some(named) = named
             && named != plan.id

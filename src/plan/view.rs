@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::approval::{self, PlanState};
 use super::plan::Plan;
 use super::record::Approval;
+use super::signature::{SignatureCheck, TrustProblem};
 use super::store::Store;
 use crate::diagnostic::{Diagnostic, Span, display_path};
 use crate::error::Result;
@@ -35,7 +36,7 @@ pub(super) fn state_style(state: &PlanState) -> anstyle::Style {
     match state {
         PlanState::Approved(_) => OK,
         PlanState::Draft => DIM,
-        PlanState::Changed { .. } | PlanState::Rejected(_) => ERROR,
+        PlanState::Changed { .. } | PlanState::Rejected(_) | PlanState::Unverified { .. } => ERROR,
     }
 }
 
@@ -98,6 +99,12 @@ pub struct PlanDetail<T> {
     /// What changed since the last approval, for a changed plan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// Each approval record's signature as checked against the signers
+    /// file; empty when approvals are not signed here.
+    pub signatures: Vec<SignatureCheck>,
+    /// Why the approval does not count, for an unverified plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<TrustProblem>,
     pub task_list: Vec<T>,
 }
 
@@ -160,9 +167,15 @@ impl Store {
             PlanState::Changed { diff, .. } => diff.clone(),
             _ => None,
         };
+        let problem = match &state {
+            PlanState::Unverified { problem, .. } => Some(problem.clone()),
+            _ => None,
+        };
         Ok(PlanDetail {
             state: state.name(),
             hash: plan.hash(),
+            signatures: plan.signatures.clone(),
+            problem,
             plan,
             diff,
             task_list,
@@ -175,7 +188,7 @@ impl Store {
         let p = self.get(id)?;
         let (approval, diff) = match p.state() {
             PlanState::Changed { approval, diff } => (Some(approval), diff),
-            PlanState::Approved(a) => (Some(a), None),
+            PlanState::Approved(a) | PlanState::Unverified { approval: a, .. } => (Some(a), None),
             PlanState::Draft | PlanState::Rejected(_) => last_approved_diff(&p),
         };
         let Some(approval) = approval else {
@@ -263,6 +276,9 @@ impl<T: PlanTask> Report for PlanDetail<T> {
             let _ = writeln!(s, "  created:  {c}");
         }
         let _ = writeln!(s, "  hash:     {}", self.hash);
+        if let Some(problem) = &self.problem {
+            let _ = writeln!(s, "  {ERROR}why:{ERROR:#}      {}", problem.message);
+        }
         if !p.approvals.is_empty() {
             let _ = writeln!(s, "\n{BOLD}approval chain{BOLD:#}");
             for (i, a) in p.approvals.iter().enumerate() {
@@ -279,6 +295,32 @@ impl<T: PlanTask> Report for PlanDetail<T> {
                     let _ = write!(s, ": {r}");
                 }
                 s.push('\n');
+                match self.signatures.get(i) {
+                    Some(SignatureCheck::Verified {
+                        principal,
+                        fingerprint,
+                    }) => {
+                        let _ = writeln!(
+                            s,
+                            "     {OK}signed{OK:#} by {principal}, key {fingerprint}: verifies"
+                        );
+                    }
+                    Some(SignatureCheck::Invalid {
+                        fingerprint,
+                        problem,
+                        ..
+                    }) => {
+                        let key = fingerprint
+                            .as_deref()
+                            .map(|f| format!(", key {f}"))
+                            .unwrap_or_default();
+                        let _ = writeln!(s, "     {ERROR}not verified{ERROR:#}{key}: {problem}");
+                    }
+                    Some(SignatureCheck::Unsigned) => {
+                        let _ = writeln!(s, "     {DIM}unsigned{DIM:#}");
+                    }
+                    None => {}
+                }
             }
         }
         let _ = writeln!(s, "\n{BOLD}files to change{BOLD:#}");

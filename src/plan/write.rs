@@ -38,6 +38,13 @@ pub fn render_front(
             if let Some(reason) = &a.reason {
                 out.push_str(&format!("    reason: {}\n", q(reason)));
             }
+            if let Some(prev) = &a.prev_record {
+                out.push_str(&format!("    prev_record: {}\n", q(prev)));
+            }
+            // JSON-quoted, the armored signature is one line of YAML.
+            if let Some(sig) = &a.signature {
+                out.push_str(&format!("    signature: {}\n", q(sig)));
+            }
         }
     }
     out.push_str("---\n");

@@ -249,7 +249,7 @@ mod tests {
                 .record_with(
                     1,
                     |p| {
-                        approval::approve(p, "alice", AT, false)
+                        approval::approve(p, "alice", AT, false, false)
                             .map_err(|r| Error::usage(format!("{r:?}")))
                     },
                     |lock, p| store.derive_locked(lock, p, AT),

@@ -12,3 +12,4 @@ mod guard_cli;
 mod guard_table;
 mod plans;
 mod scaffold;
+mod signing;

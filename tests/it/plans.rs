@@ -70,10 +70,10 @@ channels:
 PLAN_APPROVED: pending
 ";
 
-const PLAN_PATH: &str = "plans/0001-chat-room.md";
+pub(super) const PLAN_PATH: &str = "plans/0001-chat-room.md";
 
 /// A repository with plan 0001 written by `plan new` and filled in.
-fn with_plan() -> Repo {
+pub(super) fn with_plan() -> Repo {
     let repo = new_repo();
     let r = repo
         .harness(["plan", "new", "Chat room", "--agent", "planner"])
@@ -219,7 +219,10 @@ fn approval_binds_to_content_and_re_approval_chains() {
     assert!(text.ends_with("\nPLAN_APPROVED: approved\n"));
     repo.harness(["plan", "check"]).assert(0);
     let r = repo.harness(["plan", "check", "1"]).run();
-    assert_eq!(r.stdout, "ok   0001  approved  plans/0001-chat-room.md\n");
+    assert_eq!(
+        r.stdout,
+        "ok   0001  approved (unsigned)  plans/0001-chat-room.md\n"
+    );
 
     // One character changed: no longer approved, and the diff shows the line.
     repo.write(

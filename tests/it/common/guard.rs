@@ -83,7 +83,7 @@ impl PlanSource for Plans {
             Plan::Approved => Some(PlanStatus::Approved { plan, scope }),
             Plan::Draft => Some(PlanStatus::NotApproved {
                 plan,
-                state: "draft",
+                state: "draft".into(),
             }),
             Plan::Changed => Some(PlanStatus::Changed { plan }),
             Plan::None => None,
