@@ -10,13 +10,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
 runs=${1:-200}
-cargo build --release --quiet
+cargo build --release --quiet -p harness
 target=${CARGO_TARGET_DIR:-target}
 case "$target" in /*) ;; *) target=$(pwd)/$target ;; esac
 bin=$target/release/harness
 
 repo=$(mktemp -d)
 trap 'rm -rf "$repo"' EXIT
+# As Claude Code runs hooks: the project root fixed by the environment,
+# whatever the hook's working directory.
+export CLAUDE_PROJECT_DIR=$repo
 mkdir -p "$repo/.git" "$repo/agents" "$repo/plans" "$repo/tests" "$repo/src/ws"
 cp agents/realtime-dev.md agents/realtime-engineer.md "$repo/agents/"
 for n in $(seq 1 50); do

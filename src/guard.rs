@@ -119,7 +119,7 @@ fn acting_agent(
     event_agent: Option<&str>,
     flag: Option<&str>,
 ) -> Option<String> {
-    if let Some(name) = event_agent.filter(|n| !n.is_empty())
+    if let Some(name) = event_agent.filter(|n| validate::is_valid_name(n))
         && agent_is_defined(project, name)
     {
         return Some(name.to_string());
@@ -147,7 +147,14 @@ fn load_agent(project: &Project, name: &str) -> Result<AgentDefinition> {
         root: project.root.clone(),
     };
     let file = format!("{name}.md");
-    for dir in project.agent_dirs() {
+    // A name is never a path: `../x` must not reach a file outside the
+    // agent directories.
+    let direct = if validate::is_valid_name(name) {
+        project.agent_dirs()
+    } else {
+        Vec::new()
+    };
+    for dir in direct {
         let path = dir.join(&file);
         if !path.is_file() {
             continue;

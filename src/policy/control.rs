@@ -125,7 +125,8 @@ pub fn control_rules(config: &Path, paths: &Paths, signers: Option<&Path>) -> Ve
             .to_string(),
     ));
     out.push(rule(
-        "/.git".to_string(),
+        // At any depth: a nested repository's hooks run for the person too.
+        ".git".to_string(),
         "`.git/` (hooks, config, info) is git's and the person's: agents change it only through git commands"
             .to_string(),
     ));
@@ -324,7 +325,7 @@ mod tests {
                 "/.claude/settings*.json",
                 "~/.claude/settings*.json",
                 "~/.claude/agents",
-                "/.git",
+                ".git",
                 "/.harness",
                 "/.github/workflows/harness.yml",
                 "/keys/signers",

@@ -2,12 +2,14 @@
 //! rule that decided and where that rule comes from.
 //!
 //! Rules are asked in Claude Code's order, deny first: the agent's
-//! `disallowedTools`, the protected paths (the agent's and the project's),
-//! the plan-mode write limit, then the `tools` allow list (when present,
-//! anything not on it is denied), and last the plan gate. The first rule
-//! that denies decides; a call no rule denies is allowed, which for the
-//! hook means "no objection": the user's own permission settings still
-//! apply.
+//! `disallowedTools`, the protected paths (the agent's and the project's,
+//! harness's control files among them, in the repository and in the home
+//! directory), the commands only a person runs, the refusal of every write
+//! when no agent can be named, the plan-mode write limit, then the `tools`
+//! allow list (when present, anything not on it is denied), and last the
+//! plan gate. The first rule that denies decides; a call no rule denies is
+//! allowed, which for the hook means "no objection": the user's own
+//! permission settings still apply.
 
 use std::path::{Path, PathBuf};
 

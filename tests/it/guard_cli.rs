@@ -173,7 +173,12 @@ fn the_acting_agent_follows_the_documented_precedence() {
         .run();
     assert_contains(&out.stdout, plan_mode);
     // So does a misspelt one, and no agent_type at all.
-    for agent in [Some("Realtime-Dev"), Some(""), None] {
+    for agent in [
+        Some("Realtime-Dev"),
+        Some(""),
+        Some("../agents/realtime-dev"),
+        None,
+    ] {
         let out = r.harness(["guard"]).stdin(write(agent)).run();
         assert_contains(&out.stdout, plan_mode);
     }

@@ -88,6 +88,13 @@ fn control_cases(root: &Path) -> Vec<Case> {
         file(
             OPEN_AGENT,
             "Write",
+            "vendor/lib/.git/hooks/pre-commit",
+            Some(GIT),
+        ),
+        file(OPEN_AGENT, "Write", "src/.gitattributes", None),
+        file(
+            OPEN_AGENT,
+            "Write",
             ".harness/gates/last.json",
             Some(HARNESS_DIR),
         ),
