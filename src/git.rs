@@ -411,8 +411,13 @@ fn parse_commit(data: &[u8]) -> Node {
 }
 
 /// The paths a commit changed, against its first parent (or nothing, for a
-/// root commit).
-pub fn changed_paths(repo: &Repository, id: Oid) -> Result<Vec<String>> {
+/// root commit). A merge is judged by its resolution: the paths where the
+/// result differs from the first parent and from every other parent, so
+/// what a merged branch brought (checked as its own commits) is left out,
+/// and what the merge itself rewrote is not. With `whole_merge`, a merge
+/// answers for everything it brought over its first parent, as it must when
+/// the merged commits are not walked (`--first-parent`).
+pub fn changed_paths(repo: &Repository, id: Oid, whole_merge: bool) -> Result<Vec<String>> {
     let fail = |e: git2::Error| git_error(format!("cannot diff commit {id}"), &e);
     let commit = repo.find_commit(id).map_err(fail)?;
     let tree = commit.tree().map_err(fail)?;
@@ -425,7 +430,44 @@ pub fn changed_paths(repo: &Repository, id: Oid) -> Result<Vec<String>> {
     let diff = repo
         .diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts))
         .map_err(fail)?;
-    Ok(delta_paths(&diff))
+    let paths = delta_paths(&diff);
+    if whole_merge || commit.parent_count() < 2 {
+        return Ok(paths);
+    }
+    let others: Vec<git2::Tree> = commit
+        .parents()
+        .skip(1)
+        .map(|p| p.tree())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(fail)?;
+    let entry = |t: &git2::Tree, p: &str| {
+        t.get_path(Path::new(p))
+            .ok()
+            .map(|e| (e.id(), e.filemode()))
+    };
+    Ok(paths
+        .into_iter()
+        .filter(|p| {
+            let result = entry(&tree, p);
+            others.iter().all(|o| entry(o, p) != result)
+        })
+        .collect())
+}
+
+/// Reads one file as of `commit`; `None` when the commit has no such file.
+pub fn read_at(repo: &Repository, commit: Oid, path: &Path) -> Result<Option<Vec<u8>>> {
+    let fail = |e: git2::Error| git_error(format!("cannot read `{}`", path.display()), &e);
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(fail)?;
+    let Ok(entry) = tree.get_path(path) else {
+        return Ok(None);
+    };
+    match entry.to_object(repo).map_err(fail)?.into_blob() {
+        Ok(blob) => Ok(Some(blob.content().to_vec())),
+        Err(_) => Ok(None),
+    }
 }
 
 /// Writes the files under `dir` (relative to the repository root) as of

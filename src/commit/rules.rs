@@ -263,6 +263,26 @@ pub fn parse_reference(item: &str) -> Option<Reference> {
     }
 }
 
+/// Every agent a message names: each `Agent:` line after the header
+/// (read leniently, so a message that is not a Conventional Commit, or
+/// whose header the project ignores, names its agent all the same), else a
+/// mapped `Co-authored-by`. More than one is an error the caller reports.
+pub fn agents(message: &str, footers: &[Footer], config: &CommitsConfig) -> Vec<String> {
+    let mut named: Vec<String> = Vec::new();
+    for line in message.lines().skip(1) {
+        if let Some((token, value)) = line.split_once(':')
+            && token.trim_end().eq_ignore_ascii_case(AGENT_TOKEN)
+            && token.len() == token.trim_start().len()
+        {
+            named.push(value.trim().to_string());
+        }
+    }
+    if named.is_empty() {
+        named.extend(agent(footers, config));
+    }
+    named
+}
+
 /// The agent a message names: an `Agent:` trailer, else a mapped
 /// `Co-authored-by`.
 pub fn agent(footers: &[Footer], config: &CommitsConfig) -> Option<String> {
