@@ -660,3 +660,87 @@ pub fn changed_since(root: &Path, rev: Option<&str>) -> Result<Vec<PathBuf>> {
     }
     Ok(files)
 }
+
+/// What a task's scope check needs of the history since `since`: each
+/// commit's message and the paths it changed, relative to `root`.
+pub struct CommitChange {
+    pub message: String,
+    pub paths: Vec<String>,
+}
+
+/// The commits after `since` up to `HEAD`, each with what it changed
+/// (merges by their resolution), relative to `root`.
+pub fn commits_since(root: &Path, since: &str) -> Result<Vec<CommitChange>> {
+    let repo = open(root)?;
+    if repo.head().is_err() {
+        return Ok(Vec::new());
+    }
+    let range = range(&repo, Some(&format!("{since}..HEAD")), None)?;
+    let prefix = project_prefix(&repo, root);
+    let mut out = Vec::new();
+    walk(&repo, &range, false, |c| {
+        let paths = changed_paths(&repo, c.id, false)?
+            .into_iter()
+            .filter_map(|p| {
+                Path::new(&p)
+                    .strip_prefix(&prefix)
+                    .ok()
+                    .map(|r| r.to_string_lossy().replace('\\', "/"))
+            })
+            .collect();
+        out.push(CommitChange {
+            message: c.message,
+            paths,
+        });
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// `root` relative to the repository's work tree.
+fn project_prefix(repo: &Repository, root: &Path) -> PathBuf {
+    let workdir = repo.workdir().unwrap_or(root);
+    let workdir = std::fs::canonicalize(workdir).unwrap_or_else(|_| workdir.to_path_buf());
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    root.strip_prefix(&workdir)
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// `assume-unchanged` in an index entry's flags, `skip-worktree` in its
+/// extended flags: git stops looking at the file in the work tree.
+const ASSUME_VALID: u16 = 0x8000;
+const SKIP_WORKTREE: u16 = 0x4000;
+
+/// Files whose content on disk differs from `rev`'s (`None` when the file
+/// is absent), compared byte for byte rather than through the index, so
+/// that neither `skip-worktree` nor `assume-unchanged` nor an ignore rule
+/// hides a change: the files in `paths` (relative to `root`), and every
+/// file the index flags so. Sorted, relative to `root`.
+pub fn differs_from(root: &Path, rev: &str, paths: &[String]) -> Result<Vec<String>> {
+    let repo = open(root)?;
+    let commit = resolve(&repo, rev)?;
+    let prefix = project_prefix(&repo, root);
+    let mut candidates: Vec<String> = paths.to_vec();
+    let index = repo
+        .index()
+        .map_err(|e| git_error("cannot read the index".to_string(), &e))?;
+    for entry in index.iter() {
+        let hidden = entry.flags & ASSUME_VALID != 0 || entry.flags_extended & SKIP_WORKTREE != 0;
+        let path = String::from_utf8_lossy(&entry.path).into_owned();
+        if hidden && let Ok(rel) = Path::new(&path).strip_prefix(&prefix) {
+            candidates.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    candidates.sort();
+    candidates.dedup();
+    let mut out = Vec::new();
+    for rel in candidates {
+        let then = read_at(&repo, commit, &prefix.join(&rel))?;
+        let now = std::fs::read(root.join(&rel)).ok();
+        if then != now {
+            out.push(rel);
+        }
+    }
+    Ok(out)
+}

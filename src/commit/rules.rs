@@ -283,6 +283,15 @@ pub fn agents(message: &str, footers: &[Footer], config: &CommitsConfig) -> Vec<
     named
 }
 
+/// Who a message says made it and what work it names: its agents (see
+/// [`agents`]) and its plan, task and issue references.
+pub fn attribution(message: &str, config: &CommitsConfig) -> (Vec<String>, Vec<Reference>) {
+    let message = super::conventional::normalize(message);
+    let syntax = super::conventional::check(&message);
+    let (refs, _) = references(&syntax.footers);
+    (agents(&message, &syntax.footers, config), refs)
+}
+
 /// The agent a message names: an `Agent:` trailer, else a mapped
 /// `Co-authored-by`.
 pub fn agent(footers: &[Footer], config: &CommitsConfig) -> Option<String> {
