@@ -1,7 +1,9 @@
 //! `harness ci` as a use case: every check a pull request must pass, in
 //! one report.
 //!
-//! The steps share one history walk: the commit verdicts are split into
+//! The policy step says where the policy was read: the range's base, never
+//! the branch under test (see `commit::policy_at`). The steps share one
+//! history walk: the commit verdicts are split into
 //! the plans step (referenced plans approved and unchanged), the commits
 //! step (messages and references) and the scope step (what agents changed).
 //! The gates step runs the project's quality gates with `crate::gate`,
@@ -66,18 +68,27 @@ fn failing<'a>(r: &'a RangeReport, step: &'a str) -> impl Iterator<Item = &'a Co
 }
 
 /// Runs every check on the range `spec` of `project`: the agent
-/// definitions, the plans and commits the history holds, what agents
-/// changed, and (unless `gates` is `None`) the quality gates, shown through
-/// the progress sink given.
+/// definitions of the branch (`catalog`, linted), the plans and commits the
+/// history holds, what each commit changed, and (unless `gates` is `None`)
+/// the quality gates, shown through the progress sink given.
+///
+/// Everything that decides is read as of the range's base, never from the
+/// branch under test: the agents and `harness.toml` the commits are held
+/// to, the approvals that count, and which gates run (in the work tree).
 pub fn check(
     project: &Project,
     catalog: &Catalog,
     spec: &RangeSpec,
     gates: Option<&dyn Progress>,
 ) -> Result<CiReport> {
-    let range = commit::check_range(project, catalog, spec)?;
+    let judging = commit::judging(project, spec)?;
+    let range = judging.check(project, spec)?;
     let no_gates = gates.is_none();
-    let mut steps = Vec::new();
+    let mut steps = vec![Step {
+        name: "policy",
+        status: StepStatus::Ok,
+        summary: range.policy.describe(),
+    }];
 
     let errors = catalog.errors();
     steps.push(Step {
@@ -135,7 +146,11 @@ pub fn check(
         ),
     });
 
-    let by_agents = range.commits.iter().filter(|c| c.agent.is_some()).count();
+    let by_agents = range
+        .commits
+        .iter()
+        .filter(|c| c.agent.is_some() && !c.default_agent)
+        .count();
     let bad_scope = failing(&range, "scope").count();
     steps.push(Step {
         name: "scope",
@@ -144,13 +159,22 @@ pub fn check(
         } else {
             StepStatus::Ok
         },
-        summary: format!("{by_agents} commit(s) by agents, {bad_scope} out of scope"),
+        summary: format!(
+            "{} commit(s), {by_agents} by agents, {bad_scope} out of scope",
+            range.checked
+        ),
     });
 
     let gates = match gates {
         None => None,
         Some(progress) => {
-            let specs = gate::select(project, None, &[], None)?;
+            // The base's gates, run on the branch's work tree.
+            let at_base = Project {
+                root: project.root.clone(),
+                config_path: project.config_path.clone(),
+                config: judging.policy.project.config.clone(),
+            };
+            let specs = gate::select(&at_base, None, &[], None)?;
             if specs.is_empty() {
                 None
             } else {

@@ -445,6 +445,14 @@ pub enum TaskCommand {
         #[arg(long, value_name = "AGENT")]
         owner: String,
     },
+    /// Move a started task's scope baseline to HEAD (a person's command).
+    ///
+    /// `task done` checks what changed since the baseline, which `task
+    /// start` sets once. Refused when HARNESS_AGENT is set.
+    Rebase {
+        /// The task id.
+        id: String,
+    },
     /// Mark a task blocked, with the reason.
     Block {
         /// The task id.

@@ -411,8 +411,13 @@ fn parse_commit(data: &[u8]) -> Node {
 }
 
 /// The paths a commit changed, against its first parent (or nothing, for a
-/// root commit).
-pub fn changed_paths(repo: &Repository, id: Oid) -> Result<Vec<String>> {
+/// root commit). A merge is judged by its resolution: the paths where the
+/// result differs from the first parent and from every other parent, so
+/// what a merged branch brought (checked as its own commits) is left out,
+/// and what the merge itself rewrote is not. With `whole_merge`, a merge
+/// answers for everything it brought over its first parent, as it must when
+/// the merged commits are not walked (`--first-parent`).
+pub fn changed_paths(repo: &Repository, id: Oid, whole_merge: bool) -> Result<Vec<String>> {
     let fail = |e: git2::Error| git_error(format!("cannot diff commit {id}"), &e);
     let commit = repo.find_commit(id).map_err(fail)?;
     let tree = commit.tree().map_err(fail)?;
@@ -425,7 +430,44 @@ pub fn changed_paths(repo: &Repository, id: Oid) -> Result<Vec<String>> {
     let diff = repo
         .diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts))
         .map_err(fail)?;
-    Ok(delta_paths(&diff))
+    let paths = delta_paths(&diff);
+    if whole_merge || commit.parent_count() < 2 {
+        return Ok(paths);
+    }
+    let others: Vec<git2::Tree> = commit
+        .parents()
+        .skip(1)
+        .map(|p| p.tree())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(fail)?;
+    let entry = |t: &git2::Tree, p: &str| {
+        t.get_path(Path::new(p))
+            .ok()
+            .map(|e| (e.id(), e.filemode()))
+    };
+    Ok(paths
+        .into_iter()
+        .filter(|p| {
+            let result = entry(&tree, p);
+            others.iter().all(|o| entry(o, p) != result)
+        })
+        .collect())
+}
+
+/// Reads one file as of `commit`; `None` when the commit has no such file.
+pub fn read_at(repo: &Repository, commit: Oid, path: &Path) -> Result<Option<Vec<u8>>> {
+    let fail = |e: git2::Error| git_error(format!("cannot read `{}`", path.display()), &e);
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(fail)?;
+    let Ok(entry) = tree.get_path(path) else {
+        return Ok(None);
+    };
+    match entry.to_object(repo).map_err(fail)?.into_blob() {
+        Ok(blob) => Ok(Some(blob.content().to_vec())),
+        Err(_) => Ok(None),
+    }
 }
 
 /// Writes the files under `dir` (relative to the repository root) as of
@@ -617,4 +659,88 @@ pub fn changed_since(root: &Path, rev: Option<&str>) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
+}
+
+/// What a task's scope check needs of the history since `since`: each
+/// commit's message and the paths it changed, relative to `root`.
+pub struct CommitChange {
+    pub message: String,
+    pub paths: Vec<String>,
+}
+
+/// The commits after `since` up to `HEAD`, each with what it changed
+/// (merges by their resolution), relative to `root`.
+pub fn commits_since(root: &Path, since: &str) -> Result<Vec<CommitChange>> {
+    let repo = open(root)?;
+    if repo.head().is_err() {
+        return Ok(Vec::new());
+    }
+    let range = range(&repo, Some(&format!("{since}..HEAD")), None)?;
+    let prefix = project_prefix(&repo, root);
+    let mut out = Vec::new();
+    walk(&repo, &range, false, |c| {
+        let paths = changed_paths(&repo, c.id, false)?
+            .into_iter()
+            .filter_map(|p| {
+                Path::new(&p)
+                    .strip_prefix(&prefix)
+                    .ok()
+                    .map(|r| r.to_string_lossy().replace('\\', "/"))
+            })
+            .collect();
+        out.push(CommitChange {
+            message: c.message,
+            paths,
+        });
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// `root` relative to the repository's work tree.
+fn project_prefix(repo: &Repository, root: &Path) -> PathBuf {
+    let workdir = repo.workdir().unwrap_or(root);
+    let workdir = std::fs::canonicalize(workdir).unwrap_or_else(|_| workdir.to_path_buf());
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    root.strip_prefix(&workdir)
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// `assume-unchanged` in an index entry's flags, `skip-worktree` in its
+/// extended flags: git stops looking at the file in the work tree.
+const ASSUME_VALID: u16 = 0x8000;
+const SKIP_WORKTREE: u16 = 0x4000;
+
+/// Files whose content on disk differs from `rev`'s (`None` when the file
+/// is absent), compared byte for byte rather than through the index, so
+/// that neither `skip-worktree` nor `assume-unchanged` nor an ignore rule
+/// hides a change: the files in `paths` (relative to `root`), and every
+/// file the index flags so. Sorted, relative to `root`.
+pub fn differs_from(root: &Path, rev: &str, paths: &[String]) -> Result<Vec<String>> {
+    let repo = open(root)?;
+    let commit = resolve(&repo, rev)?;
+    let prefix = project_prefix(&repo, root);
+    let mut candidates: Vec<String> = paths.to_vec();
+    let index = repo
+        .index()
+        .map_err(|e| git_error("cannot read the index".to_string(), &e))?;
+    for entry in index.iter() {
+        let hidden = entry.flags & ASSUME_VALID != 0 || entry.flags_extended & SKIP_WORKTREE != 0;
+        let path = String::from_utf8_lossy(&entry.path).into_owned();
+        if hidden && let Ok(rel) = Path::new(&path).strip_prefix(&prefix) {
+            candidates.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    candidates.sort();
+    candidates.dedup();
+    let mut out = Vec::new();
+    for rel in candidates {
+        let then = read_at(&repo, commit, &prefix.join(&rel))?;
+        let now = std::fs::read(root.join(&rel)).ok();
+        if then != now {
+            out.push(rel);
+        }
+    }
+    Ok(out)
 }

@@ -20,8 +20,7 @@ pub fn run(ctx: &Context, cmd: CommitsCommand) -> Result<Outcome> {
 
 fn check(ctx: &Context, args: &RangeArgs) -> Result<Outcome> {
     let project = ctx.project()?;
-    let catalog = Catalog::load(&project);
-    let report = commit::check_range(&project, &catalog, &args.spec())?;
+    let report = commit::check_range(&project, &args.spec())?;
     report::emit(ctx.format, &report)?;
     Ok(Outcome::failed_if(report.failed > 0))
 }

@@ -1,4 +1,4 @@
-//! `harness task list|show|start|block|done`.
+//! `harness task list|show|start|block|rebase|done`.
 
 use super::Context;
 use crate::cli::TaskCommand;
@@ -17,6 +17,15 @@ pub fn run(ctx: &Context, cmd: TaskCommand) -> Result<Outcome> {
         TaskCommand::Show { id } => report::emit(ctx.format, &store.detail(&id)?)?,
         TaskCommand::Start { id, owner } => {
             report::emit(ctx.format, &task::start(&store, &id, &owner, &plan::now())?)?
+        }
+        TaskCommand::Rebase { id } => {
+            let agent = std::env::var("HARNESS_AGENT")
+                .ok()
+                .filter(|a| !a.is_empty());
+            report::emit(
+                ctx.format,
+                &task::rebase(&store, &id, &plan::now(), agent.as_deref())?,
+            )?
         }
         TaskCommand::Block { id, reason } => report::emit(
             ctx.format,

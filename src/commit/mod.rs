@@ -10,6 +10,7 @@
 //! plans nor cares whether they come from the working tree (the commit-msg
 //! hook) or from the tip of the range (CI).
 
+mod base;
 pub mod conventional;
 mod hook;
 mod range;
@@ -17,21 +18,27 @@ pub mod rules;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
 pub use crate::config::{CommitsConfig, IgnoreConfig};
+pub use base::{
+    BRANCH_APPROVAL, BasePolicy, BranchApprovals, BranchPlans, CHAIN_REWRITTEN, PolicySource,
+    UnsignedApprovals, policy_at,
+};
 pub use hook::{HookInstall, install_hook};
 pub use range::{
-    Plans, RangeReport, RangeSpec, check_message, check_range, plans_at, working_plans,
+    Judging, Plans, RangeReport, RangeSpec, check_message, check_range, judging, plans_at,
+    working_plans,
 };
 pub use rules::{Reference, Rules};
 
 use crate::agent::Catalog;
 use crate::error::Result;
 use crate::plan::{PlanStatus, Scope, Store};
-use crate::policy::Policy;
+use crate::policy::{Policy, Rule, RuleKind};
 
 /// One way a commit breaks a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,11 +84,16 @@ pub struct CommitVerdict {
     pub sha: String,
     pub subject: String,
     pub ok: bool,
-    /// Why the commit was not checked (`merge`, `revert`, `fixup`, `version`).
+    /// Why the message was not linted (`merge`, `revert`, `fixup`,
+    /// `version`); what the commit changed is checked all the same.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ignored: Option<&'static str>,
+    /// The agent the commit answers to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
+    /// Whether that is the `[policy] default` agent, the commit naming none.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub default_agent: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<Reference>,
     pub violations: Vec<Violation>,
@@ -101,6 +113,19 @@ pub trait PlanLookup {
     /// Whether the task `0007-3` exists (tasks are files derived when the
     /// plan was approved).
     fn has_task(&self, task: &str) -> bool;
+    /// Who the plan gives its work to, when it can be read.
+    fn assignment(&self, _plan: &str) -> Option<Assignment> {
+        None
+    }
+}
+
+/// Who a plan's work belongs to, as its approved text says.
+#[derive(Debug, Clone, Default)]
+pub struct Assignment {
+    /// The agent that wrote the plan (`agent:` in its front matter).
+    pub author: String,
+    /// The owner each task item names (`@realtime-dev`), in task order.
+    pub owners: Vec<Option<String>>,
 }
 
 /// The project's plan store as the checker asks it. Each plan is read once.
@@ -132,6 +157,24 @@ impl PlanLookup for StorePlans {
     fn has_task(&self, task: &str) -> bool {
         self.tasks.get(task).is_ok()
     }
+
+    fn assignment(&self, plan: &str) -> Option<Assignment> {
+        let plan = self.plan(plan)?;
+        Some(Assignment {
+            owners: crate::task::derive::wanted(&plan)
+                .into_iter()
+                .map(|w| w.owner)
+                .collect(),
+            author: plan.agent,
+        })
+    }
+}
+
+impl StorePlans {
+    /// The plan `id` names, when it can be read.
+    pub fn plan(&self, id: &str) -> Option<crate::plan::Plan> {
+        self.store.get_id(crate::plan::parse_id(id)?).ok()
+    }
 }
 
 /// A commit as the checker sees it.
@@ -141,11 +184,35 @@ pub struct CommitInput<'a> {
     pub parents: usize,
 }
 
-/// An agent's compiled policy and its protected paths as one matcher.
-struct AgentScope {
-    policy: Policy,
-    protected: GlobSet,
-    globs: Vec<String>,
+/// Whom a commit answers to: an agent's compiled policy (none for a
+/// commit held to the project's rules alone), and every path it may not
+/// change, each with the rule that protects it.
+struct Holder {
+    policy: Option<Policy>,
+    /// The glob and where its rule comes from (`agents/dev.md:9`).
+    protected: Vec<(String, String)>,
+    set: GlobSet,
+}
+
+impl Holder {
+    fn new(policy: Option<Policy>, project_rules: &[Rule]) -> Holder {
+        let mut protected: Vec<(String, String)> = policy
+            .iter()
+            .flat_map(|p| p.protected_paths())
+            .map(|(g, r)| (g.to_string(), r.provenance.to_string()))
+            .collect();
+        for r in project_rules {
+            if let RuleKind::ProtectPath { glob } = &r.kind {
+                protected.push((glob.clone(), r.provenance.to_string()));
+            }
+        }
+        let globs: Vec<String> = protected.iter().map(|(g, _)| g.clone()).collect();
+        Holder {
+            set: glob_set(&globs),
+            protected,
+            policy,
+        }
+    }
 }
 
 /// Checks commits against the rules, plans and agents of one project.
@@ -153,7 +220,14 @@ pub struct Checker<'a> {
     pub config: &'a CommitsConfig,
     pub plans: &'a dyn PlanLookup,
     pub agents: &'a Catalog,
-    scopes: RefCell<BTreeMap<String, Option<std::rc::Rc<AgentScope>>>>,
+    /// The agent a commit naming none is held to (`[policy] default`).
+    default_agent: Option<String>,
+    /// Rules every commit is held to, whoever made it (`[guard]`).
+    project_rules: Vec<Rule>,
+    /// The plans directory (`plans/`): editing a plan is how its scope
+    /// changes, and the edit voids its approval, so it is never outside it.
+    plans_dir: Option<String>,
+    holders: RefCell<BTreeMap<Option<String>, Option<Rc<Holder>>>>,
 }
 
 impl<'a> Checker<'a> {
@@ -162,32 +236,47 @@ impl<'a> Checker<'a> {
             config,
             plans,
             agents,
-            scopes: RefCell::new(BTreeMap::new()),
+            default_agent: None,
+            project_rules: Vec::new(),
+            plans_dir: None,
+            holders: RefCell::new(BTreeMap::new()),
         }
     }
 
-    fn scope(&self, name: &str) -> Option<std::rc::Rc<AgentScope>> {
-        self.scopes
+    /// Holds every commit, trailer or not, to a policy: one that names no
+    /// agent to the `[policy] default` agent (when set), and all of them to
+    /// the project's `[guard]` rules (`project_rules`).
+    pub fn held_to(mut self, config: &crate::config::Config, project_rules: Vec<Rule>) -> Self {
+        self.default_agent = config.policy.default.clone();
+        self.project_rules = project_rules;
+        let dir = crate::diagnostic::display_path(&config.paths.plans);
+        self.plans_dir = Some(format!("{}/", dir.trim_end_matches('/')));
+        self
+    }
+
+    /// What an agent (or, for `None`, nobody in particular) answers to;
+    /// `None` for an agent no definition names.
+    fn holder(&self, name: Option<&str>) -> Option<Rc<Holder>> {
+        self.holders
             .borrow_mut()
-            .entry(name.to_string())
+            .entry(name.map(str::to_string))
             .or_insert_with(|| {
-                let def = self.agents.get(name)?;
-                let policy = Policy::compile(def);
-                let globs: Vec<String> = policy
-                    .protected_paths()
-                    .map(|(g, _)| g.to_string())
-                    .collect();
-                Some(std::rc::Rc::new(AgentScope {
-                    protected: glob_set(&globs),
-                    globs,
-                    policy,
-                }))
+                let policy = match name {
+                    Some(name) => Some(Policy::compile(self.agents.get(name)?)),
+                    None => None,
+                };
+                Some(Rc::new(Holder::new(policy, &self.project_rules)))
             })
             .clone()
     }
 
     /// The verdict on one commit. `changed` lists the paths the commit
-    /// touched; it is called only for commits made by an agent.
+    /// touched (for a merge, what its resolution changed).
+    ///
+    /// A header the project ignores (`Merge`, `Revert`, `fixup!`, a
+    /// version) skips the message lint only: what the commit changed is
+    /// checked all the same, against the agent it names, else the default
+    /// agent, and the project's own protected paths.
     pub fn check(
         &self,
         commit: &CommitInput,
@@ -199,45 +288,142 @@ impl<'a> Checker<'a> {
             sha: commit.sha.to_string(),
             subject: header.to_string(),
             ok: true,
-            ignored: None,
+            ignored: self.config.ignore.reason(header, commit.parents),
             agent: None,
+            default_agent: false,
             references: Vec::new(),
             violations: Vec::new(),
         };
-        if let Some(reason) = self.config.ignore.reason(header, commit.parents) {
-            verdict.ignored = Some(reason);
-            return Ok(verdict);
-        }
         let syntax = conventional::check(&message);
-        let agent = rules::agent(&syntax.footers, self.config);
-        let scope = agent.as_deref().and_then(|a| self.scope(a));
-        let rules = match &scope {
-            Some(s) => Rules::for_agent(self.config, &s.policy),
+        let mut v = Vec::new();
+        // Trailers are read whether or not the header parses, so that an
+        // ignored or malformed header cannot shed the agent it names.
+        let named = rules::agents(&message, &syntax.footers, self.config);
+        if named.len() > 1 {
+            v.push(
+                Violation::new(
+                    "agent-multiple",
+                    format!(
+                        "a commit is made by one agent; this one names {}",
+                        named.len()
+                    ),
+                    Some(named.join(", ")),
+                )
+                .hint("keep the one `Agent:` trailer harness's runner wrote"),
+            );
+        }
+        let agent = named
+            .first()
+            .cloned()
+            .or_else(|| self.default_agent.clone());
+        verdict.default_agent = named.is_empty() && agent.is_some();
+        let holder = self.holder(agent.as_deref());
+        let rules = match holder.as_ref().and_then(|h| h.policy.as_ref()) {
+            Some(p) => Rules::for_agent(self.config, p),
             None => Rules::new(self.config),
         };
-        let mut v = syntax.violations.clone();
-        rules.check_header(header, &syntax, &mut v);
-        let plan_scopes = self.references(&syntax, &rules, &mut verdict.references, &mut v);
+        // An ignored commit's references still give its plan scope, but
+        // the message lint's findings are dropped.
+        let mut lint = Vec::new();
+        let plan_scopes = self.references(&syntax, &rules, &mut verdict.references, &mut lint);
+        if verdict.ignored.is_none() {
+            v.extend(syntax.violations.iter().cloned());
+            rules.check_header(header, &syntax, &mut v);
+            v.append(&mut lint);
+        }
         if let Some(name) = &agent {
-            match &scope {
-                None => v.push(
+            self.owners(name, &verdict.references, &mut v);
+        }
+        match (&agent, &holder) {
+            (Some(name), None) => {
+                let what = if verdict.default_agent {
+                    format!("the default agent `{name}` (`[policy] default`) is not defined")
+                } else {
+                    format!("no agent is called `{name}`")
+                };
+                v.push(
                     Violation::new(
                         "agent-unknown",
-                        format!("no agent is called `{name}`"),
+                        what,
                         Some(format!("{}: {name}", rules::AGENT_TOKEN)),
                     )
                     .with_hint(crate::diagnostic::suggest(
                         name,
                         self.agents.agents.iter().map(|a| a.name.as_str()),
                     )),
-                ),
-                Some(s) => agent_scope(s, plan_scopes.as_deref(), &changed()?, &mut v),
+                )
             }
+            (_, Some(h)) => {
+                let mut changed = changed()?;
+                let plans = plan_scopes.as_deref();
+                if let (Some(dir), Some(_)) = (&self.plans_dir, plans) {
+                    let (records, work): (Vec<String>, Vec<String>) = changed
+                        .into_iter()
+                        .partition(|p| p.starts_with(dir.as_str()));
+                    // Plan files still answer to protected paths.
+                    agent_scope(h, None, &records, &mut v);
+                    changed = work;
+                }
+                agent_scope(h, plans, &changed, &mut v);
+            }
+            (None, None) => {}
         }
         verdict.agent = agent;
         verdict.ok = v.is_empty();
         verdict.violations = v;
         Ok(verdict)
+    }
+
+    /// An agent may name only the work its approved plans give it: a task
+    /// whose plan names another owner, or a plan whose every task is
+    /// another agent's, is impersonation.
+    fn owners(&self, agent: &str, refs: &[Reference], v: &mut Vec<Violation>) {
+        for r in refs {
+            let Some(plan) = r.plan_id() else { continue };
+            if !self.plans.status(plan).is_approved() {
+                continue;
+            }
+            let Some(work) = self.plans.assignment(plan) else {
+                continue;
+            };
+            let owner = match r {
+                Reference::Task { task, .. } => task
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|k| work.owners.get(k.wrapping_sub(1)))
+                    .and_then(|o| o.clone())
+                    .filter(|o| o != agent),
+                _ => {
+                    let all: Option<Vec<&String>> =
+                        work.owners.iter().map(Option::as_ref).collect();
+                    match all {
+                        Some(all)
+                            if !all.is_empty()
+                                && work.author != agent
+                                && !all.iter().any(|o| *o == agent) =>
+                        {
+                            Some(
+                                all.iter()
+                                    .map(|o| o.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                            )
+                        }
+                        _ => None,
+                    }
+                }
+            };
+            if let Some(owner) = owner {
+                v.push(
+                    Violation::new(
+                        "agent-impersonation",
+                        format!("{r} is `{owner}`'s work, not `{agent}`'s"),
+                        Some(format!("{}: {agent}", rules::AGENT_TOKEN)),
+                    )
+                    .hint("an agent commits only the tasks its approved plan gives it"),
+                );
+            }
+        }
     }
 
     /// Checks the reference footers; returns the Files to Change of the
@@ -302,6 +488,11 @@ impl<'a> Checker<'a> {
                 PlanStatus::Unknown { .. } => {
                     ("reference-unknown", format!("no plan `{plan}` exists"))
                 }
+                // A state that is a sentence says why by itself.
+                PlanStatus::NotApproved { state, .. } if state.contains(' ') => (
+                    "reference-unapproved",
+                    format!("plan `{plan}` is not approved: {state}"),
+                ),
                 PlanStatus::NotApproved { state, .. } => (
                     "reference-unapproved",
                     format!("plan `{plan}` is not approved (status: {state})"),
@@ -368,33 +559,31 @@ fn glob_set(globs: &[String]) -> GlobSet {
     b.build().unwrap_or_else(|_| GlobSet::empty())
 }
 
-/// An agent's commit may touch neither its protected paths nor anything
-/// outside the Files to Change of the plans it implements.
+/// A commit may touch neither the paths its agent (or the project)
+/// protects nor anything outside the Files to Change of the plans it
+/// implements.
 fn agent_scope(
-    scope: &AgentScope,
+    holder: &Holder,
     plans: Option<&[Scope]>,
     changed: &[String],
     v: &mut Vec<Violation>,
 ) {
-    let agent = &scope.policy.agent;
+    let who = match &holder.policy {
+        Some(p) => format!("agent `{}`", p.agent),
+        None => "this commit".to_string(),
+    };
     for path in changed {
-        if scope.protected.is_match(path) {
-            let glob = scope
-                .globs
+        if holder.set.is_match(path) {
+            let (glob, rule) = holder
+                .protected
                 .iter()
-                .find(|g| glob_set(std::slice::from_ref(*g)).is_match(path))
+                .find(|(g, _)| glob_set(std::slice::from_ref(g)).is_match(path))
                 .cloned()
-                .unwrap_or_default();
-            let rule = scope
-                .policy
-                .protected_paths()
-                .find(|(g, _)| *g == glob)
-                .map(|(_, r)| r.provenance.to_string())
                 .unwrap_or_default();
             v.push(
                 Violation::new(
                     "agent-protected-path",
-                    format!("agent `{agent}` may not change `{glob}` ({rule})"),
+                    format!("{who} may not change `{glob}` ({rule})"),
                     Some(path.clone()),
                 )
                 .hint("move this change to a commit by an agent allowed to make it"),
@@ -403,13 +592,11 @@ fn agent_scope(
     }
     if let Some(plans) = plans {
         for path in changed {
-            if !plans.iter().any(|p| p.contains(path)) && !scope.protected.is_match(path) {
+            if !plans.iter().any(|p| p.contains(path)) && !holder.set.is_match(path) {
                 v.push(
                     Violation::new(
                         "agent-outside-plan",
-                        format!(
-                            "agent `{agent}` changed a file outside the plan's Files to Change"
-                        ),
+                        format!("{who} changed a file outside the plan's Files to Change"),
                         Some(path.clone()),
                     )
                     .hint("add the file to the plan (and approve it again), or leave it alone"),

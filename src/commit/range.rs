@@ -1,16 +1,17 @@
 //! The commit use cases: a range of history checked as CI checks it, and
 //! one message checked as the commit-msg hook does.
 //!
-//! Plans are read as of the state the commits are judged against: for a
-//! range, the plans directory as committed at its tip (exported to a
-//! temporary directory, so what an uncommitted edit says never counts); for
-//! a single message, the working tree, where the commit is being made.
+//! A range is judged by the policy of its base and the plans as of its tip
+//! (exported to temporary directories, so neither the branch under test
+//! nor an uncommitted edit decides; see [`super::base`]); a single message
+//! by the working tree, where the commit is being made.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::Serialize;
 
+use super::base::{BasePolicy, PolicySource, UnsignedApprovals, policy_at};
 use super::{Checker, CommitInput, CommitVerdict, PlanLookup, StorePlans};
 use crate::agent::Catalog;
 use crate::config::Project;
@@ -34,6 +35,11 @@ pub struct RangeSpec {
 pub struct RangeReport {
     /// How the range was chosen, e.g. `merge base with origin/main..HEAD`.
     pub range: String,
+    /// Where the policy the commits were judged by was read.
+    pub policy: PolicySource,
+    /// What to do when the range held nothing to check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub checked: usize,
     pub failed: usize,
     pub ignored: usize,
@@ -79,36 +85,71 @@ pub fn plans_at(project: &Project, repo: &git2::Repository, tip: git2::Oid) -> R
     })
 }
 
-/// Checks every commit of a range, with the plans as of its tip.
-pub fn check_range(project: &Project, catalog: &Catalog, spec: &RangeSpec) -> Result<RangeReport> {
+/// A range resolved, and the policy of its base: what [`check_range`]
+/// judges by, and what `harness ci` takes its gates from.
+pub struct Judging {
+    repo: git2::Repository,
+    range: git::Range,
+    pub policy: BasePolicy,
+}
+
+/// Resolves the range `spec` of `project` and reads its base's policy.
+pub fn judging(project: &Project, spec: &RangeSpec) -> Result<Judging> {
     let repo = git::open(&project.root)?;
     let range = git::range(&repo, spec.range.as_deref(), spec.base.as_deref())?;
-    let plans = plans_at(project, &repo, range.tip)?;
-    let checker = Checker::new(&project.config.commits, plans.lookup.as_ref(), catalog);
-    let mut commits = Vec::new();
-    git::walk(&repo, &range, spec.first_parent, |c| {
-        let sha = c.id.to_string();
-        let input = CommitInput {
-            sha: &sha,
-            message: &c.message,
-            parents: c.parents,
-        };
-        commits.push(checker.check(&input, &mut || git::changed_paths(&repo, c.id))?);
-        Ok(())
-    })?;
-    let tip = spec.range.as_deref().unwrap_or("HEAD");
-    let tip = tip.split_once("..").map_or(tip, |(_, t)| t);
-    Ok(RangeReport {
-        range: format!(
-            "{}..{}",
-            range.base_from,
-            if tip.is_empty() { "HEAD" } else { tip }
-        ),
-        checked: commits.len(),
-        failed: commits.iter().filter(|c| !c.ok).count(),
-        ignored: commits.iter().filter(|c| c.ignored.is_some()).count(),
-        commits,
+    let policy = policy_at(project, &repo, range.hide)?;
+    Ok(Judging {
+        repo,
+        range,
+        policy,
     })
+}
+
+/// Checks every commit of a range with the policy as of its base and the
+/// plans as of its tip (see [`super::base`]).
+pub fn check_range(project: &Project, spec: &RangeSpec) -> Result<RangeReport> {
+    judging(project, spec)?.check(project, spec)
+}
+
+impl Judging {
+    /// Checks every commit of the range.
+    pub fn check(&self, project: &Project, spec: &RangeSpec) -> Result<RangeReport> {
+        let (repo, range, policy) = (&self.repo, &self.range, &self.policy);
+        let plans = policy.plans(project, repo, range.tip, Box::new(UnsignedApprovals))?;
+        let checker = Checker::new(&policy.project.config.commits, &plans, &policy.catalog)
+            .held_to(&policy.project.config, policy.project_rules.clone());
+        let mut commits = Vec::new();
+        git::walk(repo, range, spec.first_parent, |c| {
+            let sha = c.id.to_string();
+            let input = CommitInput {
+                sha: &sha,
+                message: &c.message,
+                parents: c.parents,
+            };
+            commits.push(checker.check(&input, &mut || {
+                git::changed_paths(repo, c.id, spec.first_parent)
+            })?);
+            Ok(())
+        })?;
+        let tip = spec.range.as_deref().unwrap_or("HEAD");
+        let tip = tip.split_once("..").map_or(tip, |(_, t)| t);
+        let tip = if tip.is_empty() { "HEAD" } else { tip };
+        let note = (commits.is_empty() && Some(range.tip) == range.hide).then(|| {
+            format!(
+                "nothing to check: `{tip}` is where the range starts ({}); name the commits, e.g. `harness commits check main~3..{tip}` or `--base REV`",
+                range.base_from
+            )
+        });
+        Ok(RangeReport {
+            range: format!("{}..{tip}", range.base_from),
+            policy: policy.source.clone(),
+            note,
+            checked: commits.len(),
+            failed: commits.iter().filter(|c| !c.ok).count(),
+            ignored: commits.iter().filter(|c| c.ignored.is_some()).count(),
+            commits,
+        })
+    }
 }
 
 /// Checks one commit message (`raw`, as git left it in the message file)
@@ -163,6 +204,9 @@ impl Report for RangeReport {
         let mut s = String::new();
         for v in self.commits.iter().filter(|c| !c.ok) {
             v.text(&mut s);
+        }
+        if let Some(note) = &self.note {
+            let _ = writeln!(s, "{HINT}note{HINT:#}: {note}");
         }
         let _ = writeln!(s, "{}", self.summary());
         s

@@ -263,6 +263,35 @@ pub fn parse_reference(item: &str) -> Option<Reference> {
     }
 }
 
+/// Every agent a message names: each `Agent:` line after the header
+/// (read leniently, so a message that is not a Conventional Commit, or
+/// whose header the project ignores, names its agent all the same), else a
+/// mapped `Co-authored-by`. More than one is an error the caller reports.
+pub fn agents(message: &str, footers: &[Footer], config: &CommitsConfig) -> Vec<String> {
+    let mut named: Vec<String> = Vec::new();
+    for line in message.lines().skip(1) {
+        if let Some((token, value)) = line.split_once(':')
+            && token.trim_end().eq_ignore_ascii_case(AGENT_TOKEN)
+            && token.len() == token.trim_start().len()
+        {
+            named.push(value.trim().to_string());
+        }
+    }
+    if named.is_empty() {
+        named.extend(agent(footers, config));
+    }
+    named
+}
+
+/// Who a message says made it and what work it names: its agents (see
+/// [`agents`]) and its plan, task and issue references.
+pub fn attribution(message: &str, config: &CommitsConfig) -> (Vec<String>, Vec<Reference>) {
+    let message = super::conventional::normalize(message);
+    let syntax = super::conventional::check(&message);
+    let (refs, _) = references(&syntax.footers);
+    (agents(&message, &syntax.footers, config), refs)
+}
+
 /// The agent a message names: an `Agent:` trailer, else a mapped
 /// `Co-authored-by`.
 pub fn agent(footers: &[Footer], config: &CommitsConfig) -> Option<String> {

@@ -53,6 +53,84 @@ pub fn changed_since(root: &Path, since: Option<&str>) -> Result<Vec<String>, St
     Ok(out)
 }
 
+/// The files a task changed since commit `since`, as harness can tell by
+/// itself: the work tree against `HEAD` (staged, unstaged and untracked),
+/// the paths of the task's own commits since `since` (`own` says which,
+/// from a commit's message), and the gate inputs (`gate_inputs`) and files
+/// the index hides (`skip-worktree`, `assume-unchanged`) whose content
+/// differs from `since`'s, compared byte for byte. Other people's commits
+/// are not the task's: a file only they changed, and left as they left it,
+/// is not charged to it. Sorted paths relative to `root`.
+pub fn task_changes(
+    root: &Path,
+    since: Option<&str>,
+    own: &dyn Fn(&str) -> bool,
+    gate_inputs: &[String],
+) -> Result<Vec<String>, String> {
+    let Some(since) = since else {
+        return changed_since(root, None);
+    };
+    let text = |e: crate::error::Error| e.to_string();
+    let mut out = changed_since(root, Some("HEAD"))?;
+    let (mut mine, mut theirs) = (Vec::new(), Vec::new());
+    for c in crate::git::commits_since(root, since).map_err(text)? {
+        if own(&c.message) {
+            mine.extend(c.paths);
+        } else {
+            theirs.extend(c.paths);
+        }
+    }
+    let hidden = crate::git::differs_from(root, since, gate_inputs).map_err(text)?;
+    let at_head = crate::git::differs_from(root, "HEAD", &hidden).map_err(text)?;
+    for p in hidden {
+        let only_theirs = theirs.contains(&p) && !mine.contains(&p) && !at_head.contains(&p);
+        if !only_theirs {
+            out.push(p);
+        }
+    }
+    out.extend(mine);
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The files a task's gates read that a change could weaken: the project's
+/// `harness.toml` and Makefiles, and every file a gate command names (a
+/// script it runs, a config it passes), relative to `project`'s root.
+pub fn gate_inputs(project: &Project, policy: &Policy) -> Vec<String> {
+    let mut inputs: Vec<String> = [
+        crate::config::FILE_NAME,
+        "Makefile",
+        "makefile",
+        "GNUmakefile",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let specs = gate::select(project, Some(policy), &[], None).unwrap_or_default();
+    for spec in specs {
+        let words: Vec<String> = match &spec.command {
+            gate::CommandLine::Argv(argv) => argv.clone(),
+            gate::CommandLine::Shell(line) => line
+                .split(|c: char| c.is_whitespace() || ";&|()<>'\"`=".contains(c))
+                .map(str::to_string)
+                .collect(),
+        };
+        let dir = project.relative(&spec.cwd).to_path_buf();
+        for w in words {
+            let rel = dir.join(w.trim_start_matches("./"));
+            let safe = rel
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if safe && !w.is_empty() && project.root.join(&rel).is_file() {
+                inputs.push(display_path(&rel));
+            }
+        }
+    }
+    inputs.sort();
+    inputs.dedup();
+    inputs
+}
+
 /// Checks `changed` against `scope`, ignoring harness's own files under
 /// `ignored` prefixes (the plans directory, `.harness/`).
 pub fn check_scope(changed: &[String], scope: &Scope, ignored: &[String]) -> ScopeCheck {

@@ -1,12 +1,16 @@
-//! The task state machine as use cases: [`start`], [`block`] and
-//! [`complete`], each reading and writing the task under the project lock
+//! The task state machine as use cases: [`start`], [`block`], [`rebase`]
+//! and [`complete`], each reading and writing the task under the project lock
 //! and refusing a move its state does not allow with an error located in
 //! the task file.
 //!
 //! "Done" is never an agent's word: [`complete`] gathers its own evidence
-//! (the owner's quality gates, and the files changed since the task started
-//! checked against the plan's Files to Change) and completes the task only
-//! when both pass. The evidence is stored either way.
+//! (the owner's quality gates, and the files the task changed since it
+//! started checked against the plan's Files to Change) and completes the
+//! task only when both pass. The evidence is stored either way. What "the
+//! task changed" means is harness's reading, not git's view: the work tree,
+//! the task's own commits (not other people's), and the gates' inputs
+//! compared byte for byte, whatever the index flags or ignore rules say.
+//! The baseline is set by the first `start` and moved only by [`rebase`].
 
 use super::evidence::{self, run_gates};
 use super::report::{Completion, Transition};
@@ -82,7 +86,12 @@ pub fn start(store: &Store, id: &str, owner: &str, at: &str) -> Result<Transitio
         }
         t.owner = Some(owner.to_string());
         t.started_at = Some(at.to_string());
-        t.started_commit = head.clone();
+        // The scope baseline is set once: a task blocked and started again
+        // keeps it, or an agent could block, commit and restart to have its
+        // work so far forgotten. Moving it is `rebase`, a person's command.
+        if t.started_commit.is_none() {
+            t.started_commit = head.clone();
+        }
         t.reason = None;
         t.set_status(
             TaskStatus::InProgress,
@@ -117,6 +126,69 @@ pub fn block(store: &Store, id: &str, reason: &str, at: &str) -> Result<Transiti
     Ok(Transition::new(task, "blocked"))
 }
 
+/// Moves the scope baseline of task `id` (in progress or blocked) to the
+/// current `HEAD` at time `at`: what was changed before no longer counts
+/// at `task done`. A person's decision, so refused in an agent's context
+/// (`agent`, from `HARNESS_AGENT`).
+pub fn rebase(store: &Store, id: &str, at: &str, agent: Option<&str>) -> Result<Transition> {
+    if let Some(agent) = agent {
+        return Err(Diagnostic::error(
+            "task-rebase-agent",
+            format!("agent `{agent}` may not move the scope baseline of task {id}"),
+        )
+        .hint("re-baselining forgets what a task changed; a person runs it, outside any agent (unset HARNESS_AGENT)")
+        .into());
+    }
+    let project = store.project();
+    let head = crate::git::tree_state(&project.root).commit;
+    if head.is_none() {
+        return Err(Diagnostic::error(
+            "task-rebase-head",
+            format!("cannot rebase task {id}: the project has no commit to start from"),
+        )
+        .hint("commit first, then rebase")
+        .into());
+    }
+    let (task, ()) = store.update(id, |t| {
+        if !matches!(t.status, TaskStatus::InProgress | TaskStatus::Blocked) {
+            return Err(wrong_status(
+                store,
+                t,
+                "rebase",
+                "only a started task has a baseline to move",
+            ));
+        }
+        let from = t
+            .started_commit
+            .as_deref()
+            .map_or("none", |c| &c[..c.len().min(7)]);
+        let note = format!(
+            "scope baseline moved from {from} to {}",
+            head.as_deref().map_or("", |c| &c[..c.len().min(7)])
+        );
+        t.started_commit = head.clone();
+        t.set_status(t.status, at, Some(note));
+        Ok(())
+    })?;
+    Ok(Transition::new(task, "rebased"))
+}
+
+/// Whether a commit (by its message) is the task's own: made by its owner
+/// (`Agent:`), or naming the task or its plan.
+fn is_own(t: &Task, config: &crate::config::CommitsConfig, message: &str) -> bool {
+    let (agents, refs) = crate::commit::rules::attribution(message, config);
+    let owner = t.owner.as_deref().unwrap_or_default();
+    agents.iter().any(|a| a == owner)
+        || refs.iter().any(|r| match r {
+            crate::commit::Reference::Task { plan, task } => {
+                plan::parse_id(plan) == Some(t.plan)
+                    && crate::task::task_id(t.plan, task.parse().unwrap_or(0)) == t.id
+            }
+            crate::commit::Reference::Plan { plan } => plan::parse_id(plan) == Some(t.plan),
+            crate::commit::Reference::Issue { .. } => false,
+        })
+}
+
 /// Completes task `id` if its evidence passes: runs the owner agent's
 /// quality gates and checks the files changed since the task started
 /// against its plan's Files to Change. The evidence, stamped `at`, is
@@ -138,8 +210,10 @@ pub fn complete(store: &Store, id: &str, at: &str) -> Result<Completion> {
     let policy = Policy::compile(catalog.require(&owner)?);
 
     // The scope check needs git; find out before running anything.
-    let changed =
-        evidence::changed_since(&project.root, t.started_commit.as_deref()).map_err(|e| {
+    let own = |message: &str| is_own(&t, &project.config.commits, message);
+    let inputs = evidence::gate_inputs(project, &policy);
+    let changed = evidence::task_changes(&project.root, t.started_commit.as_deref(), &own, &inputs)
+        .map_err(|e| {
             Error::from(
                 Diagnostic::error(
                     "scope-unchecked",

@@ -8,7 +8,7 @@
 //!   the project lock,
 //! - [`evidence`] runs the quality gates and the plan-scope check,
 //! - [`lifecycle`] holds the use cases that move a task: [`start`],
-//!   [`block`] and [`complete`],
+//!   [`block`], [`rebase`] and [`complete`],
 //! - [`report`] holds what they return, and how each reads as text.
 //!
 //! For other enforcement points: `task::Store::open(&project).active(agent)`
@@ -25,7 +25,7 @@ pub mod store;
 pub mod task;
 
 pub use evidence::{GateEvidence, run_gates};
-pub use lifecycle::{block, complete, start};
+pub use lifecycle::{block, complete, rebase, start};
 pub use report::{Completion, TaskDetail, TaskList, Transition};
 pub use store::Store;
 pub use task::{Evidence, ScopeCheck, Task, TaskStatus, parse_id, task_id};

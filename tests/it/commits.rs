@@ -25,7 +25,7 @@ fn rules(v: &serde_json::Value) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-const DEV_AGENT: &str = "---\nname: realtime-dev\ndescription: Builds real-time features from approved plans.\ntools: Read, Edit, Write\n---\n\n## Constraints\n\n- Do NOT modify test files under any circumstances.\n\n## Commit Conventions\n\n- `feat: x`\n- `fix: y`\n- `refactor: z`\n\nEvery commit message must reference the task or plan it implements.\n";
+pub const DEV_AGENT: &str = "---\nname: realtime-dev\ndescription: Builds real-time features from approved plans.\ntools: Read, Edit, Write\n---\n\n## Constraints\n\n- Do NOT modify test files under any circumstances.\n\n## Commit Conventions\n\n- `feat: x`\n- `fix: y`\n- `refactor: z`\n\nEvery commit message must reference the task or plan it implements.\n";
 
 #[test]
 fn check_reports_each_failing_commit_with_rule_and_part() {
@@ -115,11 +115,7 @@ fn references_required_by_config_and_issue_references() {
         "harness.toml",
         "[commits]\nrequire_reference = true\nissue_references = true\n",
     );
-    let base = repo.commit(&[("harness.toml", "")], "chore: start");
-    repo.write(
-        "harness.toml",
-        "[commits]\nrequire_reference = true\nissue_references = true\n",
-    );
+    let base = repo.commit(&[], "chore: start");
     repo.commit(&[("a", "1")], "feat: no reference");
     repo.commit(&[("b", "1")], "feat: an issue\n\nRefs: #12");
     repo.commit(&[("c", "1")], "feat: an unknown plan\n\nRefs: 0042-1");
@@ -414,10 +410,13 @@ fn an_agent_may_change_only_its_plans_files() {
         &[("src/other.rs", "// out of scope")],
         "fix: elsewhere\n\nRefs: 0007\nAgent: realtime-dev",
     );
+    // A commit with no trailer that names the plan is held to its scope
+    // too; one that names no plan is not.
     repo.commit(
-        &[("src/other2.rs", "// not an agent's commit")],
-        "fix: by a person\n\nRefs: 0007",
+        &[("src/other2.rs", "// no trailer")],
+        "fix: no trailer\n\nRefs: 0007",
     );
+    repo.commit(&[("src/other3.rs", "// no plan")], "fix: no plan named");
     let out = repo
         .harness(["commits", "check", "--base", &base, "--format", "json"])
         .assert(1);
@@ -425,7 +424,8 @@ fn an_agent_may_change_only_its_plans_files() {
     assert_eq!(
         rules(&v),
         [
-            ("fix: by a person".to_string(), vec![]),
+            ("fix: no plan named".to_string(), vec![]),
+            ("fix: no trailer".into(), vec!["agent-outside-plan".into()]),
             (
                 "fix: elsewhere".into(),
                 vec!["agent-outside-plan".to_string()]
@@ -433,11 +433,15 @@ fn an_agent_may_change_only_its_plans_files() {
             ("feat: presence".into(), vec![]),
         ]
     );
-    assert_eq!(v["commits"][1]["violations"][0]["part"], "src/other.rs");
+    assert_eq!(v["commits"][2]["violations"][0]["part"], "src/other.rs");
+    assert_eq!(
+        v["commits"][1]["violations"][0]["message"],
+        "this commit changed a file outside the plan's Files to Change"
+    );
     let out = repo.harness(["ci", "--no-gates", "--base", &base]).run();
     assert_contains(
         &out.stdout,
-        "failed  scope    2 commit(s) by agents, 1 out of scope\n",
+        "failed  scope    4 commit(s), 2 by agents, 2 out of scope\n",
     );
 }
 
@@ -459,7 +463,8 @@ fn ci_runs_the_quality_gates_unless_told_not_to() {
     let v = out.json();
     assert_eq!(v["ok"], true);
     assert_eq!(v["gates"], serde_json::Value::Null);
-    assert_eq!(v["steps"][4]["status"], "skipped");
+    assert_eq!(v["steps"][5]["name"], "gates");
+    assert_eq!(v["steps"][5]["status"], "skipped");
 }
 
 #[test]

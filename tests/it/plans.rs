@@ -719,3 +719,122 @@ fn every_command_has_help() {
         );
     }
 }
+
+/// `task done --format json`: its exit code and the files charged to the
+/// task that lie outside the plan.
+fn outside(repo: &Repo, code: i32) -> Vec<String> {
+    let v = repo
+        .harness(["task", "done", "1-1", "--format", "json"])
+        .assert(code)
+        .json();
+    serde_json::from_value(v["evidence"]["scope"]["outside"].clone()).unwrap()
+}
+
+fn started_commit(repo: &Repo) -> String {
+    let v = repo
+        .harness(["task", "show", "1-1", "--format", "json"])
+        .assert(0)
+        .json();
+    v["started_commit"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn block_and_start_keep_the_baseline_and_only_a_person_rebases() {
+    let repo = approved();
+    repo.harness(["task", "start", "1-1", "--owner", "dev"])
+        .assert(0);
+    let baseline = started_commit(&repo);
+    assert_eq!(baseline, repo.head());
+    repo.commit(
+        &[
+            ("README.md", "out of scope\n"),
+            ("src/chat.rs", "// chat\n"),
+        ],
+        "feat: chat\n\nAgent: dev",
+    );
+    repo.harness(["task", "block", "1-1", "--reason", "a break"])
+        .assert(0);
+    repo.harness(["task", "start", "1-1", "--owner", "dev"])
+        .assert(0);
+    assert_eq!(started_commit(&repo), baseline);
+    assert_eq!(outside(&repo, 1), ["README.md"]);
+
+    let r = repo
+        .harness(["task", "rebase", "1-1"])
+        .env("HARNESS_AGENT", "dev")
+        .assert(2);
+    assert_eq!(
+        r.stderr,
+        "error: agent `dev` may not move the scope baseline of task 1-1\n  = hint: re-baselining forgets what a task changed; a person runs it, outside any agent (unset HARNESS_AGENT)\n"
+    );
+    assert_eq!(started_commit(&repo), baseline);
+    // A person moves it; what came before no longer counts.
+    repo.harness(["task", "rebase", "1-1"]).assert(0);
+    assert_eq!(started_commit(&repo), repo.head());
+    assert_eq!(outside(&repo, 0), Vec::<String>::new());
+}
+
+#[test]
+fn index_flags_and_ignore_rules_hide_no_change() {
+    let repo = approved();
+    repo.commit(
+        &[("Makefile", "test:\n\tcargo test\n"), ("README.md", "hi\n")],
+        "chore: a makefile",
+    );
+    repo.harness(["task", "start", "1-1", "--owner", "dev"])
+        .assert(0);
+    repo.write("src/chat.rs", "// chat\n");
+    // Flags alone change nothing: the twin passes.
+    repo.git(&["update-index", "--skip-worktree", "Makefile"]);
+    repo.git(&["update-index", "--assume-unchanged", "README.md"]);
+    assert_eq!(outside(&repo, 0), Vec::<String>::new());
+
+    let repo = approved();
+    repo.commit(
+        &[("Makefile", "test:\n\tcargo test\n"), ("README.md", "hi\n")],
+        "chore: a makefile",
+    );
+    repo.harness(["task", "start", "1-1", "--owner", "dev"])
+        .assert(0);
+    repo.write("src/chat.rs", "// chat\n");
+    repo.git(&["update-index", "--skip-worktree", "Makefile"]);
+    repo.git(&["update-index", "--assume-unchanged", "README.md"]);
+    repo.write("Makefile", "test:\n\ttrue\n");
+    repo.write("README.md", "changed\n");
+    // An ignored file the gates would read.
+    repo.write(".git/info/exclude", "GNUmakefile\n");
+    repo.write("GNUmakefile", "test:\n\ttrue\n");
+    let status = repo.git(&["status", "--porcelain"]);
+    assert!(
+        !status.contains("akefile") && !status.contains("README"),
+        "{status}"
+    );
+    assert_eq!(outside(&repo, 1), ["GNUmakefile", "Makefile", "README.md"]);
+}
+
+#[test]
+fn other_peoples_commits_after_start_are_not_the_tasks() {
+    // Other people's commits, after the task started and before its own.
+    let started = || {
+        let repo = approved();
+        repo.harness(["task", "start", "1-1", "--owner", "dev"])
+            .assert(0);
+        repo.commit(
+            &[("src/chat.rs", "// chat\n")],
+            "feat: chat\n\nRefs: 0001-1",
+        );
+        repo.commit(&[("README.md", "by a person\n")], "docs: readme");
+        repo.commit(
+            &[("Makefile", "test:\n\ttrue\n")],
+            "build: a makefile\n\nAgent: planner",
+        );
+        repo
+    };
+    assert_eq!(outside(&started(), 0), Vec::<String>::new());
+    // Twin: the task's own commits outside the plan are charged, whether
+    // they say so by the agent or by the task they name.
+    let repo = started();
+    repo.commit(&[("NOTES.md", "mine\n")], "docs: notes\n\nAgent: dev");
+    repo.commit(&[("TODO.md", "mine\n")], "docs: todo\n\nRefs: 0001-1");
+    assert_eq!(outside(&repo, 1), ["NOTES.md", "TODO.md"]);
+}

@@ -1,0 +1,292 @@
+//! The policy a range of commits is judged by, read as of its base.
+//!
+//! A branch under test must not decide its own policy: agent definitions,
+//! `harness.toml` (commit rules, gates, the `[policy] default` agent, the
+//! `[guard]` protected paths) and the plans' approval records are exported
+//! from the base commit (the range's `BASE`, or its merge base with the
+//! default branch) into a temporary project, and read from there. A range
+//! with no base (the whole history) has nothing trusted to read, so the
+//! defaults apply, and the report says so.
+//!
+//! Plans are read twice: their text as of the tip (the work the branch
+//! does), their approvals as of the base. [`BranchPlans`] counts a plan as
+//! approved only when the tip's approval chain extends the base's and the
+//! record that approves it was made on the base, or a [`BranchApprovals`]
+//! rule vouches for a record made on the branch. Today no rule does; once
+//! approvals are signed, one that checks the signature against the signers
+//! file read from this same base project plugs in here.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use git2::{Oid, Repository};
+use serde::Serialize;
+
+use super::{Assignment, PlanLookup, StorePlans};
+use crate::agent::Catalog;
+use crate::config::{self, Config, Project};
+use crate::error::{Error, Result};
+use crate::git;
+use crate::plan::{Approval, Plan, PlanStatus};
+use crate::policy::Rule;
+
+/// The state of a plan approved only by a record the branch added.
+pub const BRANCH_APPROVAL: &str =
+    "approved on this branch; needs approval recorded on the base branch";
+/// The state of a plan whose approval chain the branch rewrote.
+pub const CHAIN_REWRITTEN: &str =
+    "its approval chain does not extend the base branch's; records were changed or dropped";
+
+/// Where the policy of a check came from, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicySource {
+    /// The base commit, when the range has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// Whether the base has a `harness.toml` (else the defaults apply).
+    pub config: bool,
+    /// How many agents the base defines.
+    pub agents: usize,
+}
+
+impl PolicySource {
+    /// One line: where the policy was read, and what it holds.
+    pub fn describe(&self) -> String {
+        let Some(base) = &self.base else {
+            return "no base commit: the default policy applies, with no agents".to_string();
+        };
+        let base = &base[..base.len().min(7)];
+        let config = if self.config {
+            "harness.toml"
+        } else {
+            "no harness.toml (defaults apply)"
+        };
+        format!("read from base {base}: {config}, {} agent(s)", self.agents)
+    }
+}
+
+/// The project as the base commit records it.
+pub struct BasePolicy {
+    /// Rooted in a temporary directory holding what was exported.
+    pub project: Project,
+    pub catalog: Catalog,
+    pub source: PolicySource,
+    /// The `[guard]` rules, cited to the base's `harness.toml`.
+    pub project_rules: Vec<Rule>,
+    base: Option<Oid>,
+    _dir: tempfile::TempDir,
+}
+
+/// Exports `rel` (a file or a directory of the project) as of `commit`.
+fn export(repo: &Repository, commit: Oid, prefix: &Path, rel: &Path, dest: &Path) -> Result<()> {
+    if rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| c == std::path::Component::ParentDir)
+    {
+        // Only what the repository holds can be read from a commit.
+        return Ok(());
+    }
+    git::export_dir(repo, commit, &prefix.join(rel), dest)?;
+    Ok(())
+}
+
+/// The project's path inside the repository (empty at its top).
+fn prefix(project: &Project, repo: &Repository) -> PathBuf {
+    let root = repo.workdir().unwrap_or(&project.root);
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let here = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
+    here.strip_prefix(&root)
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Reads the policy of `project` as of `base` (the defaults, with no
+/// agents, when `None`).
+pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Result<BasePolicy> {
+    let dir = tempfile::tempdir().map_err(|e| Error::io("create a temporary directory", ".", e))?;
+    let prefix = prefix(project, repo);
+    let root = dir.path().join(&prefix);
+    std::fs::create_dir_all(&root).map_err(|e| Error::io("create", &root, e))?;
+    let mut text = None;
+    if let Some(base) = base {
+        text = git::read_at(repo, base, &prefix.join(config::FILE_NAME))?;
+    }
+    let (config, config_path, text) = match (base, text) {
+        (Some(base), Some(bytes)) => {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let short = base.to_string()[..7].to_string();
+            // Named as git names a file of a commit, so an error says the
+            // base is at fault, not the work tree.
+            let shown = PathBuf::from(format!("{short}:{}", config::FILE_NAME));
+            let config = Config::parse(&shown, &text)?;
+            (
+                config,
+                Some(root.join(config::FILE_NAME)),
+                Some((shown, text)),
+            )
+        }
+        _ => (Config::default(), None, None),
+    };
+    if let Some(base) = base {
+        let paths = &config.paths;
+        let dirs = paths
+            .agents
+            .iter()
+            .chain(&paths.skills)
+            .chain([&paths.plans]);
+        for rel in dirs {
+            export(repo, base, &prefix, rel, dir.path())?;
+        }
+        if let (Some(path), Some((_, text))) = (&config_path, &text) {
+            crate::fsutil::write_atomic(path, text.as_bytes())?;
+        }
+    }
+    let project_rules = match &text {
+        Some((shown, text)) => config.guard.rules(shown, text),
+        None => Vec::new(),
+    };
+    let project = Project {
+        root,
+        config_path,
+        config,
+    };
+    let catalog = if base.is_some() {
+        Catalog::load(&project)
+    } else {
+        Catalog::default()
+    };
+    let source = PolicySource {
+        base: base.map(|b| b.to_string()),
+        config: text.is_some(),
+        agents: catalog.agents.len(),
+    };
+    Ok(BasePolicy {
+        project,
+        catalog,
+        source,
+        project_rules,
+        base,
+        _dir: dir,
+    })
+}
+
+/// Whether an approval a branch added counts. The base decides who may
+/// approve: an implementation reads what it trusts (a signers file) from
+/// [`BasePolicy::project`], never from the branch.
+pub trait BranchApprovals {
+    /// Whether `record`, which the branch added to `plan`'s approval chain,
+    /// counts as a person's approval.
+    fn counts(&self, plan: &Plan, record: &Approval) -> bool;
+}
+
+/// Until approvals are signed, nothing shows who made a record on a
+/// branch, so none counts.
+pub struct UnsignedApprovals;
+
+impl BranchApprovals for UnsignedApprovals {
+    fn counts(&self, _plan: &Plan, _record: &Approval) -> bool {
+        false
+    }
+}
+
+/// The plans of a range: the text as of its tip, approved as the base
+/// records it.
+pub struct BranchPlans {
+    tip: StorePlans,
+    base: Option<StorePlans>,
+    approvals: Box<dyn BranchApprovals>,
+    cache: RefCell<BTreeMap<String, PlanStatus>>,
+    _dir: tempfile::TempDir,
+}
+
+impl BasePolicy {
+    /// The plans as of `tip` (exported where the base keeps them), judged
+    /// against this base's approval records and `approvals`.
+    pub fn plans(
+        &self,
+        project: &Project,
+        repo: &Repository,
+        tip: Oid,
+        approvals: Box<dyn BranchApprovals>,
+    ) -> Result<BranchPlans> {
+        let dir =
+            tempfile::tempdir().map_err(|e| Error::io("create a temporary directory", ".", e))?;
+        let prefix = prefix(project, repo);
+        export(
+            repo,
+            tip,
+            &prefix,
+            &self.project.config.paths.plans,
+            dir.path(),
+        )?;
+        let at_tip = Project {
+            root: dir.path().join(&prefix),
+            config_path: None,
+            config: self.project.config.clone(),
+        };
+        Ok(BranchPlans {
+            tip: StorePlans::new(&at_tip),
+            base: self.base.map(|_| StorePlans::new(&self.project)),
+            approvals,
+            cache: RefCell::new(BTreeMap::new()),
+            _dir: dir,
+        })
+    }
+}
+
+impl BranchPlans {
+    fn decide(&self, id: &str) -> PlanStatus {
+        let status = self.tip.status(id);
+        let PlanStatus::Approved { plan: plan_ref, .. } = &status else {
+            return status;
+        };
+        let Some(plan) = self.tip.plan(id) else {
+            return status;
+        };
+        let base_chain = self
+            .base
+            .as_ref()
+            .and_then(|b| b.plan(id))
+            .map(|p| p.approvals)
+            .unwrap_or_default();
+        let extends = plan.approvals.len() >= base_chain.len()
+            && plan.approvals[..base_chain.len()] == base_chain[..];
+        let not = |state| PlanStatus::NotApproved {
+            plan: plan_ref.clone(),
+            state,
+        };
+        if !extends {
+            return not(CHAIN_REWRITTEN);
+        }
+        // The tip approves with its last record (the state says so).
+        let last = plan.approvals.len() - 1;
+        if last < base_chain.len() || self.approvals.counts(&plan, &plan.approvals[last]) {
+            status
+        } else {
+            not(BRANCH_APPROVAL)
+        }
+    }
+}
+
+impl PlanLookup for BranchPlans {
+    fn status(&self, plan: &str) -> PlanStatus {
+        if let Some(s) = self.cache.borrow().get(plan) {
+            return s.clone();
+        }
+        let status = self.decide(plan);
+        self.cache
+            .borrow_mut()
+            .insert(plan.to_string(), status.clone());
+        status
+    }
+
+    fn has_task(&self, task: &str) -> bool {
+        self.tip.has_task(task)
+    }
+
+    fn assignment(&self, plan: &str) -> Option<Assignment> {
+        self.tip.assignment(plan)
+    }
+}
