@@ -258,14 +258,14 @@ impl BranchPlans {
             state,
         };
         if !extends {
-            return not(CHAIN_REWRITTEN);
+            return not(CHAIN_REWRITTEN.into());
         }
         // The tip approves with its last record (the state says so).
         let last = plan.approvals.len() - 1;
         if last < base_chain.len() || self.approvals.counts(&plan, &plan.approvals[last]) {
             status
         } else {
-            not(BRANCH_APPROVAL)
+            not(BRANCH_APPROVAL.into())
         }
     }
 }

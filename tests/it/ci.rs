@@ -160,7 +160,7 @@ fn a_commit_without_a_trailer_is_held_to_the_default_agent() {
     assert_contains(
         &text,
         &format!(
-            "{tests} fix: tidy a test\n  error[agent-protected-path]: agent `realtime-dev` may not change `tests/**` (agents/realtime-dev.md:9)\n"
+            "{tests} fix: tidy a test\n  error[agent-protected-path]: agent `realtime-dev` may not change `**/tests/**` (agents/realtime-dev.md:9)\n"
         ),
     );
 
