@@ -142,6 +142,14 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
         if let (Some(path), Some((_, text))) = (&config_path, &text) {
             crate::fsutil::write_atomic(path, text.as_bytes())?;
         }
+        // The signers file, as the base has it: approvals are verified
+        // against it, so the branch under test cannot list its own key.
+        if let Some(rel) = config.approvals.signers.as_deref().filter(|r| {
+            r.is_relative() && !r.components().any(|c| c == std::path::Component::ParentDir)
+        }) && let Some(bytes) = git::read_at(repo, base, &prefix.join(rel))?
+        {
+            crate::fsutil::write_atomic(&root.join(rel), &bytes)?;
+        }
     }
     let project_rules = match &text {
         Some((shown, text)) => config.guard.rules(shown, text),
@@ -191,6 +199,31 @@ impl BranchApprovals for UnsignedApprovals {
     }
 }
 
+/// With a signers file on the base, a record the branch added counts when
+/// it is signed: the tip's plans are verified against the base's signers
+/// (see [`BasePolicy::plans`]), so a signed record on a plan that is still
+/// approved was made by a signer the base lists, never one the branch added.
+pub struct SignedApprovals;
+
+impl BranchApprovals for SignedApprovals {
+    fn counts(&self, _plan: &Plan, record: &Approval) -> bool {
+        record.signature.is_some()
+    }
+}
+
+impl BasePolicy {
+    /// Which records added on the branch count: signed ones where the base
+    /// requires signatures, none otherwise.
+    pub fn branch_approvals(&self) -> Box<dyn BranchApprovals> {
+        let approvals = &self.project.config.approvals;
+        if approvals.signers.is_some() && approvals.require_signature != Some(false) {
+            Box::new(SignedApprovals)
+        } else {
+            Box::new(UnsignedApprovals)
+        }
+    }
+}
+
 /// The plans of a range: the text as of its tip, approved as the base
 /// records it.
 pub struct BranchPlans {
@@ -226,9 +259,15 @@ impl BasePolicy {
             config_path: None,
             config: self.project.config.clone(),
         };
+        // The tip's approvals are verified with the base's signers: a branch
+        // cannot add its own signer.
+        let base_store = crate::plan::Store::open(&self.project);
+        let tip_store = crate::plan::Store::with_trust(&at_tip, base_store.shared_trust());
         Ok(BranchPlans {
-            tip: StorePlans::new(&at_tip),
-            base: self.base.map(|_| StorePlans::new(&self.project)),
+            tip: StorePlans::with_store(&at_tip, tip_store),
+            base: self
+                .base
+                .map(|_| StorePlans::with_store(&self.project, base_store)),
             approvals,
             cache: RefCell::new(BTreeMap::new()),
             _dir: dir,

@@ -26,7 +26,7 @@ use serde::Serialize;
 pub use crate::config::{CommitsConfig, IgnoreConfig};
 pub use base::{
     BRANCH_APPROVAL, BasePolicy, BranchApprovals, BranchPlans, CHAIN_REWRITTEN, PolicySource,
-    UnsignedApprovals, policy_at,
+    SignedApprovals, UnsignedApprovals, policy_at,
 };
 pub use hook::{HookInstall, install_hook};
 pub use range::{
@@ -137,8 +137,14 @@ pub struct StorePlans {
 
 impl StorePlans {
     pub fn new(project: &crate::config::Project) -> Self {
+        StorePlans::with_store(project, Store::open(project))
+    }
+
+    /// The plans of `project` as `store` reads them (e.g. checked against
+    /// another project's signers).
+    pub fn with_store(project: &crate::config::Project, store: Store) -> Self {
         StorePlans {
-            store: Store::open(project),
+            store,
             tasks: crate::task::Store::open(project),
             cache: RefCell::new(BTreeMap::new()),
         }

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::base::{BasePolicy, PolicySource, UnsignedApprovals, policy_at};
+use super::base::{BasePolicy, PolicySource, policy_at};
 use super::{Checker, CommitInput, CommitVerdict, PlanLookup, StorePlans};
 use crate::agent::Catalog;
 use crate::config::Project;
@@ -115,7 +115,7 @@ impl Judging {
     /// Checks every commit of the range.
     pub fn check(&self, project: &Project, spec: &RangeSpec) -> Result<RangeReport> {
         let (repo, range, policy) = (&self.repo, &self.range, &self.policy);
-        let plans = policy.plans(project, repo, range.tip, Box::new(UnsignedApprovals))?;
+        let plans = policy.plans(project, repo, range.tip, policy.branch_approvals())?;
         let checker = Checker::new(&policy.project.config.commits, &plans, &policy.catalog)
             .held_to(&policy.project.config, policy.project_rules.clone());
         let mut commits = Vec::new();

@@ -130,6 +130,13 @@ impl Store {
         }
     }
 
+    /// The `[approvals]` rules and signers this store judges by, to judge
+    /// another store's plans by the same (CI: the tip's plans by the base's
+    /// signers).
+    pub fn shared_trust(&self) -> std::result::Result<Arc<Trust>, Vec<Diagnostic>> {
+        self.trust.clone()
+    }
+
     /// The `[approvals]` rules in force.
     pub fn trust(&self) -> Result<&Trust> {
         self.trust.as_deref().map_err(|d| Error::Input(d.clone()))

@@ -661,3 +661,40 @@ fn the_guard_denies_writes_under_an_unsigned_approval() {
     let allowed = guard();
     assert!(!allowed.contains("deny"), "{allowed}");
 }
+
+#[test]
+fn in_ci_a_branch_cannot_approve_with_a_signer_it_added() {
+    if !have_ssh_keygen() {
+        return;
+    }
+    let keys = Keys::new();
+    let alice = keys.make("alice", "ed25519", "");
+    let mallory = keys.make("mallory", "ed25519", "");
+    let repo = with_plan();
+    require_signers(&repo, &keys, &[("alice", "alice")], "");
+    repo.commit_all("chore: plan with signers");
+    let base = repo.head();
+
+    // The branch lists its own key, approves with it and commits both: the
+    // work tree is satisfied, CI (which reads the base's signers) is not.
+    require_signers(
+        &repo,
+        &keys,
+        &[("alice", "alice"), ("mallory", "mallory")],
+        "",
+    );
+    let r = approve(&repo, "mallory", &mallory);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    repo.commit_all("chore: approve the chat plan\n\nRefs: 0001");
+    let r = repo.harness(["ci", "--no-gates", "--base", &base]).run();
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_contains(&r.stdout, "plan `0001` is not approved");
+
+    // The honest twin: a signer the base lists approves on the branch.
+    repo.git(&["reset", "--hard", &base]);
+    let r = approve(&repo, "alice", &alice);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    repo.commit_all("chore: approve the chat plan\n\nRefs: 0001");
+    let r = repo.harness(["ci", "--no-gates", "--base", &base]).run();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
