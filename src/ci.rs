@@ -291,7 +291,7 @@ impl CiReport {
                 props.push(format!("line={}", span.line));
                 props.push(format!("col={}", span.col));
             }
-            props.push(format!("title={}", github::property(d.code)));
+            props.push(format!("title={}", github::property(d.code.as_str())));
             let mut msg = d.message.clone();
             if let Some(h) = &d.hint {
                 msg.push_str("\nhint: ");

@@ -208,12 +208,232 @@ impl fmt::Display for Severity {
     }
 }
 
+/// What kind of problem a diagnostic reports: a stable identifier, shown in
+/// JSON as its kebab-case name (`unknown-tool`) and compared as a value, so
+/// a misspelt code is a compile error rather than a silently missed match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    AgentApprover,
+    AgentContext,
+    AlreadyApproved,
+    AlreadyRejected,
+    ApprovalsWithoutSigners,
+    ApprovedTextMissing,
+    BadApprovalsPath,
+    BadGlob,
+    BadSignature,
+    BadSignersLine,
+    BrokenChain,
+    C,
+    ChangedSinceApproval,
+    DuplicateChannel,
+    DuplicateEvent,
+    DuplicateMarker,
+    DuplicateName,
+    DuplicatePlan,
+    DuplicateRealtime,
+    DuplicateRoom,
+    EmptyScope,
+    FrontMatterNotAMapping,
+    Git,
+    GitDiff,
+    HookExists,
+    IdMismatch,
+    InvalidAvatar,
+    InvalidChannel,
+    InvalidConfig,
+    InvalidEvent,
+    InvalidEvidence,
+    InvalidHarnessBlock,
+    InvalidManifest,
+    InvalidModel,
+    InvalidName,
+    InvalidPermissionMode,
+    InvalidPlan,
+    InvalidPlanId,
+    InvalidRealtime,
+    InvalidRoom,
+    InvalidSchema,
+    InvalidScope,
+    InvalidService,
+    InvalidSettings,
+    InvalidTask,
+    InvalidTaskId,
+    InvalidTemplate,
+    InvalidYaml,
+    KeyInProject,
+    LegacyTool,
+    MissingDescription,
+    MissingMarker,
+    MissingName,
+    MissingSection,
+    NeverApproved,
+    NoFrontMatter,
+    NoRealtimeBlock,
+    NoSigningKey,
+    NoSuchPath,
+    NotARepository,
+    PathApproverMissing,
+    Placeholders,
+    PlanChanged,
+    PlanNotApproved,
+    PlanRejected,
+    PlanUnverified,
+    QuorumNotMet,
+    ScaffoldConflict,
+    ScaffoldNoEvents,
+    ScaffoldTransport,
+    ScopeUnchecked,
+    SignerNotAllowed,
+    SignersUnreadable,
+    SigningFailed,
+    StatusNotRecorded,
+    TaskNotStarted,
+    TaskOwner,
+    TaskRebaseAgent,
+    TaskRebaseHead,
+    TaskStatus,
+    TaskWaiting,
+    TemplateContext,
+    TemplateError,
+    ToolAllowedAndDisallowed,
+    UnclosedFrontMatter,
+    UnknownAgent,
+    UnknownColor,
+    UnknownField,
+    UnknownGate,
+    UnknownPlan,
+    UnknownRevision,
+    UnknownTask,
+    UnknownTool,
+    UnquotedColon,
+    Unreadable,
+    UnresolvedSkill,
+    UnsignedApproval,
+    WouldOverwrite,
+    WrongType,
+}
+
+impl Code {
+    /// The code as JSON and GitHub annotations write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::AgentApprover => "agent-approver",
+            Code::AgentContext => "agent-context",
+            Code::AlreadyApproved => "already-approved",
+            Code::AlreadyRejected => "already-rejected",
+            Code::ApprovalsWithoutSigners => "approvals-without-signers",
+            Code::ApprovedTextMissing => "approved-text-missing",
+            Code::BadApprovalsPath => "bad-approvals-path",
+            Code::BadGlob => "bad-glob",
+            Code::BadSignature => "bad-signature",
+            Code::BadSignersLine => "bad-signers-line",
+            Code::BrokenChain => "broken-chain",
+            Code::C => "c",
+            Code::ChangedSinceApproval => "changed-since-approval",
+            Code::DuplicateChannel => "duplicate-channel",
+            Code::DuplicateEvent => "duplicate-event",
+            Code::DuplicateMarker => "duplicate-marker",
+            Code::DuplicateName => "duplicate-name",
+            Code::DuplicatePlan => "duplicate-plan",
+            Code::DuplicateRealtime => "duplicate-realtime",
+            Code::DuplicateRoom => "duplicate-room",
+            Code::EmptyScope => "empty-scope",
+            Code::FrontMatterNotAMapping => "front-matter-not-a-mapping",
+            Code::Git => "git",
+            Code::GitDiff => "git-diff",
+            Code::HookExists => "hook-exists",
+            Code::IdMismatch => "id-mismatch",
+            Code::InvalidAvatar => "invalid-avatar",
+            Code::InvalidChannel => "invalid-channel",
+            Code::InvalidConfig => "invalid-config",
+            Code::InvalidEvent => "invalid-event",
+            Code::InvalidEvidence => "invalid-evidence",
+            Code::InvalidHarnessBlock => "invalid-harness-block",
+            Code::InvalidManifest => "invalid-manifest",
+            Code::InvalidModel => "invalid-model",
+            Code::InvalidName => "invalid-name",
+            Code::InvalidPermissionMode => "invalid-permission-mode",
+            Code::InvalidPlan => "invalid-plan",
+            Code::InvalidPlanId => "invalid-plan-id",
+            Code::InvalidRealtime => "invalid-realtime",
+            Code::InvalidRoom => "invalid-room",
+            Code::InvalidSchema => "invalid-schema",
+            Code::InvalidScope => "invalid-scope",
+            Code::InvalidService => "invalid-service",
+            Code::InvalidSettings => "invalid-settings",
+            Code::InvalidTask => "invalid-task",
+            Code::InvalidTaskId => "invalid-task-id",
+            Code::InvalidTemplate => "invalid-template",
+            Code::InvalidYaml => "invalid-yaml",
+            Code::KeyInProject => "key-in-project",
+            Code::LegacyTool => "legacy-tool",
+            Code::MissingDescription => "missing-description",
+            Code::MissingMarker => "missing-marker",
+            Code::MissingName => "missing-name",
+            Code::MissingSection => "missing-section",
+            Code::NeverApproved => "never-approved",
+            Code::NoFrontMatter => "no-front-matter",
+            Code::NoRealtimeBlock => "no-realtime-block",
+            Code::NoSigningKey => "no-signing-key",
+            Code::NoSuchPath => "no-such-path",
+            Code::NotARepository => "not-a-repository",
+            Code::PathApproverMissing => "path-approver-missing",
+            Code::Placeholders => "placeholders",
+            Code::PlanChanged => "plan-changed",
+            Code::PlanNotApproved => "plan-not-approved",
+            Code::PlanRejected => "plan-rejected",
+            Code::PlanUnverified => "plan-unverified",
+            Code::QuorumNotMet => "quorum-not-met",
+            Code::ScaffoldConflict => "scaffold-conflict",
+            Code::ScaffoldNoEvents => "scaffold-no-events",
+            Code::ScaffoldTransport => "scaffold-transport",
+            Code::ScopeUnchecked => "scope-unchecked",
+            Code::SignerNotAllowed => "signer-not-allowed",
+            Code::SignersUnreadable => "signers-unreadable",
+            Code::SigningFailed => "signing-failed",
+            Code::StatusNotRecorded => "status-not-recorded",
+            Code::TaskNotStarted => "task-not-started",
+            Code::TaskOwner => "task-owner",
+            Code::TaskRebaseAgent => "task-rebase-agent",
+            Code::TaskRebaseHead => "task-rebase-head",
+            Code::TaskStatus => "task-status",
+            Code::TaskWaiting => "task-waiting",
+            Code::TemplateContext => "template-context",
+            Code::TemplateError => "template-error",
+            Code::ToolAllowedAndDisallowed => "tool-allowed-and-disallowed",
+            Code::UnclosedFrontMatter => "unclosed-front-matter",
+            Code::UnknownAgent => "unknown-agent",
+            Code::UnknownColor => "unknown-color",
+            Code::UnknownField => "unknown-field",
+            Code::UnknownGate => "unknown-gate",
+            Code::UnknownPlan => "unknown-plan",
+            Code::UnknownRevision => "unknown-revision",
+            Code::UnknownTask => "unknown-task",
+            Code::UnknownTool => "unknown-tool",
+            Code::UnquotedColon => "unquoted-colon",
+            Code::Unreadable => "unreadable",
+            Code::UnresolvedSkill => "unresolved-skill",
+            Code::UnsignedApproval => "unsigned-approval",
+            Code::WouldOverwrite => "would-overwrite",
+            Code::WrongType => "wrong-type",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A problem in a user's input, located where possible.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
     /// A short stable identifier, e.g. `unknown-tool`.
-    pub code: &'static str,
+    pub code: Code,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub span: Option<Span>,
     pub message: String,
@@ -222,7 +442,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,
@@ -232,7 +452,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(code, message)
@@ -476,7 +696,7 @@ mod tests {
 
     #[track_caller]
     fn render_case(line: usize, line_text: &str, range: Range<usize>, expected: &str) {
-        let d = Diagnostic::error("c", "m")
+        let d = Diagnostic::error(Code::C, "m")
             .at(Span::on_line("a.md", line, line_text, range))
             .hint("h");
         let expected = expected.strip_prefix('\n').unwrap();
@@ -537,7 +757,7 @@ a.md:2:13: error: m
     #[test]
     fn a_long_line_is_cut_around_the_span() {
         let line = format!("{}needle{}", "a".repeat(150), "b".repeat(150));
-        let d = Diagnostic::error("c", "m").at(Span::on_line("a.md", 1, &line, 150..156));
+        let d = Diagnostic::error(Code::C, "m").at(Span::on_line("a.md", 1, &line, 150..156));
         let shown = format!("...{}needle{}...", "a".repeat(30), "b".repeat(64));
         let carets = format!("{}^^^^^^", " ".repeat(33));
         assert_eq!(
@@ -554,17 +774,17 @@ a.md:2:13: error: m
 
     #[test]
     fn without_its_line_a_span_renders_as_the_location() {
-        let d = Diagnostic::warning("c", "m").at(Span::new("a.md", 3, 5));
+        let d = Diagnostic::warning(Code::C, "m").at(Span::new("a.md", 3, 5));
         assert_eq!(d.to_string(), "a.md:3:5: warning: m");
         assert_eq!(
-            Diagnostic::error("c", "m").hint("h").to_string(),
+            Diagnostic::error(Code::C, "m").hint("h").to_string(),
             "error: m\n  = hint: h"
         );
     }
 
     #[test]
     fn renders_location_severity_and_hint() {
-        let d = Diagnostic::error("missing-name", "`name` is missing")
+        let d = Diagnostic::error(Code::MissingName, "`name` is missing")
             .at(Span::new("./agents/a.md", 2, 1))
             .hint("add `name: my-agent`");
         assert_eq!(

@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 
 use git2::{DiffOptions, ObjectType, Oid, Repository, StatusOptions, TreeWalkMode, TreeWalkResult};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::error::{Error, Result};
 use crate::fsutil;
 
 fn git_error(what: String, e: &git2::Error) -> Error {
-    Diagnostic::error("git", format!("{what}: {}", e.message()))
+    Diagnostic::error(Code::Git, format!("{what}: {}", e.message()))
         .hint("run inside a git repository, and name revisions `git rev-parse` knows")
         .into()
 }
@@ -221,7 +221,7 @@ impl<'r> Walker<'r> {
             Err(e) => return Err(git_error(format!("cannot read commit {id}"), &e)),
         };
         if obj.kind() != ObjectType::Commit {
-            return Err(Diagnostic::error("git", format!("`{id}` is not a commit")).into());
+            return Err(Diagnostic::error(Code::Git, format!("`{id}` is not a commit")).into());
         }
         Ok(Some(parse_commit(obj.data())))
     }
@@ -274,7 +274,7 @@ impl<'r> Walker<'r> {
     ) -> Result<()> {
         if self.load(range.tip)?.is_none() {
             return Err(
-                Diagnostic::error("git", format!("commit {} is missing", range.tip)).into(),
+                Diagnostic::error(Code::Git, format!("commit {} is missing", range.tip)).into(),
             );
         }
         if let Some(hide) = range.hide {
@@ -611,7 +611,7 @@ pub fn changed_since(root: &Path, rev: Option<&str>) -> Result<Vec<PathBuf>> {
     let shown = rev.unwrap_or("the empty tree");
     let repo = Repository::discover(root).map_err(|e| {
         Diagnostic::error(
-            "not-a-repository",
+            Code::NotARepository,
             format!(
                 "comparing with {shown} needs a git repository: {}",
                 e.message()
@@ -625,7 +625,7 @@ pub fn changed_since(root: &Path, rev: Option<&str>) -> Result<Vec<PathBuf>> {
                 .and_then(|o| o.peel_to_tree())
                 .map_err(|e| {
                     Diagnostic::error(
-                        "unknown-revision",
+                        Code::UnknownRevision,
                         format!("cannot read revision `{rev}`: {}", e.message()),
                     )
                     .hint("name a commit, branch or tag, e.g. `origin/main`")
@@ -638,7 +638,7 @@ pub fn changed_since(root: &Path, rev: Option<&str>) -> Result<Vec<PathBuf>> {
         .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut opts))
         .map_err(|e| {
             Diagnostic::error(
-                "git-diff",
+                Code::GitDiff,
                 format!("cannot diff against {shown}: {}", e.message()),
             )
         })?;

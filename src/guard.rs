@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::agent::{self, AgentDefinition, Catalog, validate};
 use crate::config::{self, Project};
-use crate::diagnostic::{Diagnostic, Span, display_path};
+use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::plan::{self, PlanStatus};
@@ -50,7 +50,7 @@ impl HookEvent {
         let event: HookEvent = serde_json::from_str(text).map_err(|e| {
             let span = Span::new(STDIN, e.line(), e.column());
             Error::from(
-                Diagnostic::error("invalid-event", format!("not a PreToolUse event: {e}"))
+                Diagnostic::error(Code::InvalidEvent, format!("not a PreToolUse event: {e}"))
                     .at(span)
                     .hint("`harness guard` reads Claude Code's PreToolUse hook JSON on stdin; to try a call by hand use `harness policy test`"),
             )
@@ -59,7 +59,7 @@ impl HookEvent {
             && name != "PreToolUse"
         {
             return Err(Diagnostic::error(
-                "invalid-event",
+                Code::InvalidEvent,
                 format!("`harness guard` answers PreToolUse events, not `{name}`"),
             )
             .hint("register `harness guard` under `hooks.PreToolUse` in .claude/settings.json")

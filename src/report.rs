@@ -178,8 +178,8 @@ mod tests {
 
     #[test]
     fn coloured_diagnostics_are_their_display_plus_colour() {
-        use crate::diagnostic::Span;
-        let d = Diagnostic::warning("unknown-tool", "`Raed` is not a Claude Code tool")
+        use crate::diagnostic::{Code, Span};
+        let d = Diagnostic::warning(Code::UnknownTool, "`Raed` is not a Claude Code tool")
             .at(Span::on_line("a.md", 4, "tools: Read, Raed", 13..17))
             .hint("did you mean `Read`?");
         let mut out = Vec::new();

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::frontmatter::{self, FrontMatter, FrontText};
 use super::markdown::{self, Body};
 use super::tools::{ToolSpec, split_tool_string};
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 
 /// The front-matter fields Claude Code reads, in its spelling.
 pub const KNOWN_FIELDS: &[&str] = &[
@@ -198,7 +198,7 @@ impl Reader<'_> {
 
     fn wrong_type(&mut self, key: &str, expected: &str, found: &Value) {
         let d = Diagnostic::error(
-            "wrong-type",
+            Code::WrongType,
             format!("`{key}` should be {expected}, found {}", describe(found)),
         )
         .at(self.value_span(key));
@@ -292,7 +292,7 @@ impl Reader<'_> {
         match serde_json::from_value::<HarnessBlock>(value) {
             Ok(block) => Some(block),
             Err(e) => {
-                let d = Diagnostic::error("invalid-harness-block", format!("`harness` block: {e}"))
+                let d = Diagnostic::error(Code::InvalidHarnessBlock, format!("`harness` block: {e}"))
                     .at(match self.fm.line_of("harness") {
                         Some(line) => self.fm.text.key(self.path, line, "harness"),
                         None => Span::new(self.path, 1, 1),

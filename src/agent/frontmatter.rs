@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 
 /// An agent file cut into its two parts. Text is normalised: no BOM, `\n`
 /// line ends. Line numbers are those of the original file.
@@ -48,7 +48,7 @@ pub fn split(path: &Path, text: &str) -> Result<Split, Diagnostic> {
         Some(first) if is_delimiter(first) => {}
         first => {
             return Err(Diagnostic::error(
-                "no-front-matter",
+                Code::NoFrontMatter,
                 "the file does not start with YAML front matter",
             )
             .at(first_line_span(path, first))
@@ -70,11 +70,12 @@ pub fn split(path: &Path, text: &str) -> Result<Split, Diagnostic> {
         }
         offset += line.len();
     }
-    Err(
-        Diagnostic::error("unclosed-front-matter", "the front matter is never closed")
-            .at(Span::whole_line(path, 1, "---"))
-            .hint("end the front matter with a line holding only `---`"),
+    Err(Diagnostic::error(
+        Code::UnclosedFrontMatter,
+        "the front matter is never closed",
     )
+    .at(Span::whole_line(path, 1, "---"))
+    .hint("end the front matter with a line holding only `---`"))
 }
 
 /// The file's first line, when it has one to show.
@@ -118,7 +119,7 @@ pub fn load(path: &Path, split: &Split) -> Result<FrontMatter, Diagnostic> {
                         .iter()
                         .map(|(line, value)| {
                             Diagnostic::warning(
-                                "unquoted-colon",
+                                Code::UnquotedColon,
                                 "unquoted `: ` inside a plain value is not valid YAML; loaded leniently",
                             )
                             .at(Span::on_line(path, split.front_line + line, fixed_text(&split.front, *line), value.clone()))
@@ -136,7 +137,7 @@ pub fn load(path: &Path, split: &Split) -> Result<FrontMatter, Diagnostic> {
         Value::Null => Map::new(),
         _ => {
             return Err(Diagnostic::error(
-                "front-matter-not-a-mapping",
+                Code::FrontMatterNotAMapping,
                 "the front matter is not a mapping of `key: value` fields",
             )
             .at(first_line_span(path, split.front.lines().next())));
@@ -162,7 +163,7 @@ impl YamlError {
     fn located(self, path: &Path, split: &Split) -> Diagnostic {
         let span = Span::at_line_col(path, &split.front, self.line, self.col, self.len)
             .in_file_from(split.front_line);
-        Diagnostic::error("invalid-yaml", format!("front matter is not valid YAML: {}", self.message))
+        Diagnostic::error(Code::InvalidYaml, format!("front matter is not valid YAML: {}", self.message))
             .at(span)
             .hint("check the indentation and quote values that contain `: ` or start with `*`, `&`, `@` or a quote")
     }
@@ -421,13 +422,13 @@ mod tests {
     #[test]
     fn missing_or_unclosed_front_matter_is_located() {
         let e = split(path(), "# just markdown\n").unwrap_err();
-        assert_eq!(e.code, "no-front-matter");
+        assert_eq!(e.code, Code::NoFrontMatter);
         let span = e.span.as_ref().unwrap();
         assert_eq!((span.col, span.length()), (1, Some(15)));
         let e = split(path(), "").unwrap_err();
         assert_eq!(e.span.as_ref().unwrap().length(), None);
         let e = split(path(), "---\nname: a\n").unwrap_err();
-        assert_eq!(e.code, "unclosed-front-matter");
+        assert_eq!(e.code, Code::UnclosedFrontMatter);
     }
 
     #[test]
@@ -453,7 +454,7 @@ mod tests {
         assert_eq!(fm.fields["model"], "opus");
         assert_eq!(fm.warnings.len(), 1);
         let w = &fm.warnings[0];
-        assert_eq!(w.code, "unquoted-colon");
+        assert_eq!(w.code, Code::UnquotedColon);
         let span = w.span.as_ref().unwrap();
         assert_eq!((span.line, span.col, span.length()), (3, 14, Some(25)));
         assert_eq!(
@@ -467,7 +468,7 @@ mod tests {
         let text = "---\nname: a\ntools: [Read\nmodel: opus\n---\n";
         let s = split(path(), text).unwrap();
         let e = load(path(), &s).unwrap_err();
-        assert_eq!(e.code, "invalid-yaml");
+        assert_eq!(e.code, Code::InvalidYaml);
         let span = e.span.as_ref().unwrap();
         assert!((3..=5).contains(&span.line), "line {}", span.line);
         // The library's own column, with the file's line under it.
@@ -479,7 +480,7 @@ mod tests {
         let s = split(path(), "---\njust text\n---\n").unwrap();
         assert_eq!(
             load(path(), &s).unwrap_err().code,
-            "front-matter-not-a-mapping"
+            Code::FrontMatterNotAMapping
         );
     }
 }

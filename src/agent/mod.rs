@@ -21,7 +21,7 @@ pub use definition::{AgentDefinition, HarnessBlock, Parsed};
 pub use tools::ToolSpec;
 
 use crate::config::Project;
-use crate::diagnostic::{Diagnostic, Span, suggest};
+use crate::diagnostic::{Code, Diagnostic, Span, suggest};
 use crate::error::{Error, Result};
 use crate::fsutil;
 
@@ -89,7 +89,7 @@ impl Catalog {
                     if *first_dir == dir {
                         catalog.diagnostics.push(
                             Diagnostic::error(
-                                "duplicate-name",
+                                Code::DuplicateName,
                                 format!(
                                     "agent `{}` is also defined in `{}`",
                                     def.name,
@@ -128,7 +128,7 @@ impl Catalog {
                 None => format!("known agents: {}", names.join(", ")),
             };
             Error::from(
-                Diagnostic::error("unknown-agent", format!("no agent is called `{name}`"))
+                Diagnostic::error(Code::UnknownAgent, format!("no agent is called `{name}`"))
                     .hint(hint),
             )
         })
@@ -148,7 +148,7 @@ fn load_one(root: &Path, shown: &Path, ctx: &validate::Context) -> Loaded {
     let text = match fsutil::read_text(&actual) {
         Ok(t) => t,
         Err(e) => {
-            let d = Diagnostic::error("unreadable", e.to_string()).at(Span::new(shown, 1, 1));
+            let d = Diagnostic::error(Code::Unreadable, e.to_string()).at(Span::new(shown, 1, 1));
             return (None, vec![d]);
         }
     };

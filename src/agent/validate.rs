@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::definition::{AgentDefinition, KNOWN_FIELDS};
 use super::tools::{KNOWN_TOOLS, ToolKind};
-use crate::diagnostic::{Diagnostic, Span, display_path, suggest};
+use crate::diagnostic::{Code, Diagnostic, Span, display_path, suggest};
 
 pub const PERMISSION_MODES: &[&str] = &[
     "default",
@@ -48,14 +48,14 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
 
     if def.name.trim().is_empty() {
         out.push(
-            Diagnostic::error("missing-name", "the agent has no `name`")
+            Diagnostic::error(Code::MissingName, "the agent has no `name`")
                 .at(Span::new(&def.source, 2, 1))
                 .hint(format!("add `name: {stem}` to the front matter")),
         );
     } else if !is_valid_name(&def.name) {
         out.push(
             Diagnostic::error(
-                "invalid-name",
+                Code::InvalidName,
                 format!("`{}` is not a valid agent name", def.name),
             )
             .at(def.value_span("name", &def.name))
@@ -64,7 +64,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
     }
     if def.description.trim().is_empty() {
         out.push(
-            Diagnostic::error("missing-description", "the agent has no `description`")
+            Diagnostic::error(Code::MissingDescription, "the agent has no `description`")
                 .at(def.key_span(if def.key_lines.contains_key("description") {
                     "description"
                 } else {
@@ -77,7 +77,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
         && !PERMISSION_MODES.contains(&mode.as_str())
     {
         let mut d = Diagnostic::error(
-            "invalid-permission-mode",
+            Code::InvalidPermissionMode,
             format!("`{mode}` is not a permission mode"),
         )
         .at(def.value_span("permissionMode", mode));
@@ -99,7 +99,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
             ),
         };
         out.push(
-            Diagnostic::error("invalid-model", format!("`{model}` is not a model"))
+            Diagnostic::error(Code::InvalidModel, format!("`{model}` is not a model"))
                 .at(def.value_span("model", model))
                 .hint(hint),
         );
@@ -109,7 +109,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
             if let Some(d) = def.disallowed_tools.iter().find(|d| d.raw == t.raw) {
                 out.push(
                     Diagnostic::error(
-                        "tool-allowed-and-disallowed",
+                        Code::ToolAllowedAndDisallowed,
                         format!("`{}` is both allowed and disallowed", t.raw),
                     )
                     .at(def.entry_span("disallowedTools", &d.raw))
@@ -127,13 +127,16 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
         match t.kind() {
             ToolKind::Known | ToolKind::Mcp => {}
             ToolKind::Legacy(new) => out.push(
-                Diagnostic::warning("legacy-tool", format!("`{}` is an old tool name", t.name))
-                    .at(span)
-                    .hint(format!("use `{new}`")),
+                Diagnostic::warning(
+                    Code::LegacyTool,
+                    format!("`{}` is an old tool name", t.name),
+                )
+                .at(span)
+                .hint(format!("use `{new}`")),
             ),
             ToolKind::Unknown => {
                 let mut d = Diagnostic::warning(
-                    "unknown-tool",
+                    Code::UnknownTool,
                     format!("`{}` is not a Claude Code tool", t.name),
                 )
                 .at(span);
@@ -151,7 +154,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
     {
         out.push(
             Diagnostic::warning(
-                "unknown-color",
+                Code::UnknownColor,
                 format!("`{color}` is not one of Claude Code's agent colours"),
             )
             .at(def.value_span("color", color))
@@ -160,7 +163,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
     }
     for key in def.unknown_fields.keys() {
         let mut d = Diagnostic::warning(
-            "unknown-field",
+            Code::UnknownField,
             format!("unknown field `{key}` is kept but not used"),
         )
         .at(def.key_span(key));
@@ -177,7 +180,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
             if !found {
                 out.push(
                     Diagnostic::warning(
-                        "unresolved-skill",
+                        Code::UnresolvedSkill,
                         format!("skill `{skill}` is not found"),
                     )
                     .at(def.entry_span("skills", skill))
@@ -206,7 +209,7 @@ mod tests {
         let parsed = parse(Path::new("a.md"), text).unwrap();
         let mut all = parsed.diagnostics;
         all.extend(validate(&parsed.definition, &Context::default()));
-        all.iter().map(|d| d.code).collect()
+        all.iter().map(|d| d.code.as_str()).collect()
     }
 
     #[test]
@@ -258,7 +261,7 @@ mod tests {
         let parsed = parse(Path::new("a.md"), text).unwrap();
         let mut all = parsed.diagnostics;
         all.extend(validate(&parsed.definition, &Context::default()));
-        let d = all.iter().find(|d| d.code == code).expect(code);
+        let d = all.iter().find(|d| d.code.as_str() == code).expect(code);
         let s = d.span.as_ref().unwrap();
         let (line, col, len) = expected;
         assert_eq!((s.line, s.col, s.length()), (line, col, Some(len)));

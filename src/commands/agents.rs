@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::Context;
 use crate::agent::{self, Catalog, validate};
 use crate::cli::AgentsCommand;
-use crate::diagnostic::{Diagnostic, display_path};
+use crate::diagnostic::{Code, Diagnostic, display_path};
 use crate::error::{Outcome, Result};
 use crate::policy::Policy;
 use crate::report::{self, Format};
@@ -47,7 +47,7 @@ fn validate_cmd(ctx: &Context, paths: &[PathBuf]) -> Result<Outcome> {
             let actual = ctx.cwd.join(p);
             if !actual.exists() {
                 return Err(Diagnostic::error(
-                    "no-such-path",
+                    Code::NoSuchPath,
                     format!("`{}` does not exist", display_path(p)),
                 )
                 .hint("give agent files or directories that hold them")

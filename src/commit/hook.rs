@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::config::Project;
-use crate::diagnostic::{Diagnostic, display_path};
+use crate::diagnostic::{Code, Diagnostic, display_path};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::git;
@@ -56,7 +56,7 @@ pub fn install_hook(project: &Project, force: bool) -> Result<HookInstall> {
         Some(text) if *text == script => "unchanged",
         Some(text) if !force && !text.contains(HOOK_MARK) => {
             return Err(Diagnostic::error(
-                "hook-exists",
+                Code::HookExists,
                 format!(
                     "`{}` exists and was not written by harness; it was left as it is",
                     display_path(&path)

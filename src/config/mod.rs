@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::error::Result;
 use crate::fsutil;
 pub use gates::GateConfig;
@@ -289,7 +289,7 @@ impl Config {
                 Some(range) => Span::in_text(path, text, range),
                 None => Span::new(path, 1, 1),
             };
-            Diagnostic::error("invalid-config", e.message().trim_end().to_string())
+            Diagnostic::error(Code::InvalidConfig, e.message().trim_end().to_string())
                 .at(span)
                 .hint("see `harness init` for a commented `harness.toml` with every field")
                 .into()

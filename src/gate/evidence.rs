@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::outcome::GateReport;
-use crate::diagnostic::{Diagnostic, display_path};
+use crate::diagnostic::{Code, Diagnostic, display_path};
 use crate::error::{Error, Result};
 use crate::fsutil;
 
@@ -120,7 +120,7 @@ fn read_report(path: &Path) -> Result<GateReport> {
     let text = fsutil::read_text(path)?;
     serde_json::from_str(&text).map_err(|e| {
         Diagnostic::error(
-            "invalid-evidence",
+            Code::InvalidEvidence,
             format!("cannot read the gate record `{}`: {e}", display_path(path)),
         )
         .hint("delete it; the next `harness gate run` records a new one")

@@ -67,7 +67,7 @@ pub use runner::{RunOptions, run, run_async};
 pub use spec::{CommandLine, GateConfig, GateKind, GateSpec, Origin};
 
 use crate::config::Project;
-use crate::diagnostic::{Diagnostic, Provenance, suggest};
+use crate::diagnostic::{Code, Diagnostic, Provenance, suggest};
 use crate::error::Result;
 use crate::policy::Policy;
 
@@ -240,7 +240,7 @@ fn unknown_gate(project: &Project, base: &[GateSpec], name: &str) -> Diagnostic 
     known.extend(detect::detect(&project.root).into_iter().map(|s| s.name));
     known.sort();
     known.dedup();
-    let mut d = Diagnostic::error("unknown-gate", format!("no gate named `{name}`"));
+    let mut d = Diagnostic::error(Code::UnknownGate, format!("no gate named `{name}`"));
     d = match suggest(name, known.iter().map(String::as_str)) {
         Some(s) => d.hint(format!(
             "did you mean `{s}`? `harness gate list` shows every gate"

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::agent::{self, AgentDefinition};
 use crate::config::Project;
-use crate::diagnostic::{Diagnostic, Span, display_path};
+use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::report::Report;
@@ -235,7 +235,7 @@ fn agent_files(
             && !old_text.contains(MARKER)
         {
             return Err(Diagnostic::error(
-                "would-overwrite",
+                Code::WouldOverwrite,
                 format!(
                     "`{}` exists and was not written by harness",
                     display_path(&rel)
@@ -375,7 +375,7 @@ fn settings_file(
     let mut value: Value = match &old {
         Some(text) if !text.trim().is_empty() => serde_json::from_str(text).map_err(|e| {
             Error::from(
-                Diagnostic::error("invalid-settings", format!("not valid JSON: {e}"))
+                Diagnostic::error(Code::InvalidSettings, format!("not valid JSON: {e}"))
                     .at(Span::new(&rel, e.line(), e.column()))
                     .hint("fix the file by hand; harness changes settings only when it can keep all of them"),
             )
@@ -385,7 +385,7 @@ fn settings_file(
     let original = value.clone();
     merge_hook(&mut value, &matcher(defs), command).map_err(|why| {
         Error::from(
-            Diagnostic::error("invalid-settings", why)
+            Diagnostic::error(Code::InvalidSettings, why)
                 .at(Span::new(&rel, 1, 1))
                 .hint("Claude Code expects `hooks.PreToolUse` to be a list of {matcher, hooks} entries"),
         )

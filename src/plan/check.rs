@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::approval::PlanState;
 use super::plan::Plan;
 use super::store::Store;
-use crate::diagnostic::{Diagnostic, display_path};
+use crate::diagnostic::{Code, Diagnostic, display_path};
 use crate::error::{Error, Result};
 use crate::report::{ERROR, OK, Report, diagnostics_text};
 
@@ -43,7 +43,7 @@ impl PlanCheck {
         let mut problems: Vec<Diagnostic> = p
             .diagnostics
             .iter()
-            .filter(|d| d.is_error() || d.code == "status-not-recorded")
+            .filter(|d| d.is_error() || d.code == Code::StatusNotRecorded)
             .cloned()
             .collect();
         let mut diff = None;
@@ -65,7 +65,7 @@ impl PlanCheck {
             state: state.name(),
             signed_by: state.is_approved().then(|| p.signed_by()).flatten(),
             ok: problems.iter().all(|d| !d.is_error())
-                && !problems.iter().any(|d| d.code == "status-not-recorded"),
+                && !problems.iter().any(|d| d.code == Code::StatusNotRecorded),
             diff,
             problems,
         }
@@ -126,6 +126,7 @@ impl Report for CheckReport {
 #[cfg(test)]
 mod tests {
     use super::super::decide::tests::{approve, project};
+    use crate::diagnostic::Code;
 
     #[test]
     fn a_draft_passes_unless_required_and_a_changed_plan_fails() {
@@ -135,7 +136,7 @@ mod tests {
         assert_eq!((all.plans.len(), all.plans[0].state), (1, "draft"));
         let one = store.check(Some("1")).unwrap();
         assert!(!one.ok);
-        assert_eq!(one.plans[0].problems[0].code, "plan-not-approved");
+        assert_eq!(one.plans[0].problems[0].code, Code::PlanNotApproved);
 
         approve(&store, Vec::new()).unwrap();
         assert!(store.check(Some("1")).unwrap().ok);

@@ -16,7 +16,7 @@ use super::signature::{self, SignatureCheck, SigningKey};
 use super::signers::Signers;
 use super::store::{Lock, Store};
 use super::view::{PlanTask, state_style};
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::error::{Error, Result};
 use crate::report::{Report, diagnostics_text};
 
@@ -159,7 +159,7 @@ impl Store {
             after,
         )?;
         // Warnings about the status are settled by the record just written.
-        warnings.retain(|d| d.code != "status-not-recorded");
+        warnings.retain(|d| d.code != Code::StatusNotRecorded);
         let state = p.state();
         Ok(Decided {
             id: p.id,
@@ -203,7 +203,7 @@ fn sign_last(
         let checks = signature::check_records(signers, p.id, chain);
         if let Some(SignatureCheck::Invalid { code, problem, .. }) = checks.last() {
             return Err(Diagnostic::error(
-                code,
+                *code,
                 format!("the new record would not count: {problem}"),
             )
             .at(Span::new(&signers.path, 1, 1))
@@ -253,7 +253,7 @@ impl Report for Decided {
 fn check_approver(who: &Decider) -> Result<()> {
     if let Some(context) = &who.agent_context {
         return Err(Diagnostic::error(
-            "agent-context",
+            Code::AgentContext,
             format!(
                 "plans are approved and rejected by people, and this runs for an agent ({context})"
             ),
@@ -268,7 +268,7 @@ fn check_approver(who: &Decider) -> Result<()> {
     let by = by.trim();
     if agents.iter().any(|a| a.eq_ignore_ascii_case(by)) {
         return Err(Diagnostic::error(
-            "agent-approver",
+            Code::AgentApprover,
             format!("`{by}` is an agent; plans are approved and rejected by people"),
         )
         .hint("pass your own name: `--by NAME`")
@@ -282,7 +282,7 @@ fn refusal(p: &Plan, r: Refusal) -> Error {
     let at = Span::new(&p.path, 1, 1);
     let d = match r {
         Refusal::AlreadyApproved(a) => Diagnostic::error(
-            "already-approved",
+            Code::AlreadyApproved,
             format!(
                 "plan {id} is already approved, by {} at {}, and has not changed",
                 a.by, a.at
@@ -296,7 +296,7 @@ fn refusal(p: &Plan, r: Refusal) -> Error {
                 .as_deref()
                 .map_or(1, |old| approval::first_change_line(p, old));
             Diagnostic::error(
-                "changed-since-approval",
+                Code::ChangedSinceApproval,
                 format!("plan {id} changed since {} approved it at {}", a.by, a.at),
             )
             .at(Span::new(&p.path, line, 1))
@@ -305,7 +305,7 @@ fn refusal(p: &Plan, r: Refusal) -> Error {
             ))
         }
         Refusal::AlreadyRejected(a) => Diagnostic::error(
-            "already-rejected",
+            Code::AlreadyRejected,
             format!(
                 "plan {id} is already rejected, by {} at {}, and has not changed",
                 a.by, a.at
@@ -375,7 +375,7 @@ pub(super) mod tests {
     #[track_caller]
     pub(in crate::plan) fn code<T: std::fmt::Debug>(result: Result<T>) -> &'static str {
         match result {
-            Err(Error::Input(ds)) if ds.len() == 1 => ds[0].code,
+            Err(Error::Input(ds)) if ds.len() == 1 => ds[0].code.as_str(),
             other => panic!("expected one diagnostic, got {other:?}"),
         }
     }

@@ -75,7 +75,7 @@ pub use view::{PlanDetail, PlanDiff, PlanList, PlanRow, PlanTask};
 pub use write::render_front;
 
 use crate::config::Project;
-use crate::diagnostic::{Diagnostic, Span, display_path};
+use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
 
 /// The plan `id` if it is approved and unchanged since approval; otherwise
@@ -93,14 +93,14 @@ pub fn check_approved(plan: &Plan) -> Result<()> {
     let d = match plan.state() {
         PlanState::Approved(_) => return Ok(()),
         PlanState::Draft => {
-            Diagnostic::error("plan-not-approved", format!("plan {id} is not approved"))
+            Diagnostic::error(Code::PlanNotApproved, format!("plan {id} is not approved"))
                 .at(Span::new(&plan.path, 1, 1))
                 .hint(format!(
                     "a person approves it with `harness plan approve {id} --by NAME`"
                 ))
         }
         PlanState::Rejected(r) => Diagnostic::error(
-            "plan-rejected",
+            Code::PlanRejected,
             format!(
                 "plan {id} was rejected by {}{}",
                 r.by,
@@ -113,7 +113,7 @@ pub fn check_approved(plan: &Plan) -> Result<()> {
         .at(Span::new(&plan.path, 1, 1))
         .hint(format!("revise `{path}` and have it approved again")),
         PlanState::Unverified { problem, .. } => Diagnostic::error(
-            "plan-unverified",
+            Code::PlanUnverified,
             format!("plan {id} is not approved: {}", problem.message),
         )
         .at(Span::new(
@@ -128,7 +128,7 @@ pub fn check_approved(plan: &Plan) -> Result<()> {
                 .as_deref()
                 .map_or(1, |old| approval::first_change_line(plan, old));
             Diagnostic::error(
-                "plan-changed",
+                Code::PlanChanged,
                 format!("plan {id} changed since {} approved it at {}", approval.by, approval.at),
             )
             .at(Span::new(&plan.path, line, 1))

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::record::{Approval, MARKER, Status, recorded_status};
 use super::scope::Scope;
 use crate::agent::frontmatter;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::markdown::{self, CodeBlock, Element, Heading, ListItem};
 use crate::realtime::{self, RealtimeSpec};
 
@@ -183,7 +183,7 @@ impl Plan {
             let msg = msg.strip_prefix("error: ").unwrap_or(msg);
             let msg = msg.find(" at line ").map_or(msg, |i| &msg[..i]);
             vec![
-                Diagnostic::error("invalid-plan", format!("plan front matter: {msg}"))
+                Diagnostic::error(Code::InvalidPlan, format!("plan front matter: {msg}"))
                     .at(Span::new(path, split.front_line + line.saturating_sub(1), col))
                     .hint("the fields are id, title, agent, status (draft, approved, rejected), created and approvals"),
             ]
@@ -307,7 +307,7 @@ impl Plan {
                 let line = self.sections.first().map_or(self.body_line, |s| s.line);
                 self.diagnostics.push(
                     Diagnostic::error(
-                        "missing-section",
+                        Code::MissingSection,
                         format!("the plan has no `{name}` section"),
                     )
                     .at(self.span(line, 1))
@@ -321,7 +321,7 @@ impl Plan {
             let line = files.as_ref().map_or(1, |s| s.line);
             self.diagnostics.push(
                 Diagnostic::warning(
-                    "empty-scope",
+                    Code::EmptyScope,
                     "`Files to Change` lists no paths, so nothing may be changed under this plan",
                 )
                 .at(self.span(line, 1))
@@ -337,7 +337,7 @@ impl Plan {
             if i > 0 {
                 self.diagnostics.push(
                     Diagnostic::error(
-                        "duplicate-realtime",
+                        Code::DuplicateRealtime,
                         "the plan has more than one `yaml realtime` block",
                     )
                     .at(self.span(fence_line, 1))
@@ -366,17 +366,20 @@ impl Plan {
         if found.is_empty() {
             let line = self.body_line + self.body.lines().count().saturating_sub(1);
             self.diagnostics.push(
-                Diagnostic::error("missing-marker", format!("the plan has no `{MARKER}` line"))
-                    .at(self.span(line, 1))
-                    .hint(format!(
-                        "end the plan with `{MARKER} pending`; harness updates it on approval"
-                    )),
+                Diagnostic::error(
+                    Code::MissingMarker,
+                    format!("the plan has no `{MARKER}` line"),
+                )
+                .at(self.span(line, 1))
+                .hint(format!(
+                    "end the plan with `{MARKER} pending`; harness updates it on approval"
+                )),
             );
         }
         for extra in found.iter().skip(1) {
             self.diagnostics.push(
                 Diagnostic::error(
-                    "duplicate-marker",
+                    Code::DuplicateMarker,
                     format!("the plan has more than one `{MARKER}` line"),
                 )
                 .at(self.span(extra.line, 1))
@@ -407,7 +410,7 @@ impl Plan {
             let n = self.placeholders.len();
             self.diagnostics.push(
                 Diagnostic::warning(
-                    "placeholders",
+                    Code::Placeholders,
                     format!(
                         "the plan still holds {n} template placeholder{} such as `{}`",
                         if n == 1 { "" } else { "s" },
@@ -427,7 +430,7 @@ impl Plan {
         if self.status != recorded {
             self.diagnostics.push(
                 Diagnostic::warning(
-                    "status-not-recorded",
+                    Code::StatusNotRecorded,
                     format!(
                         "`status: {}` is not what the approval chain records (`{}`); harness goes by the chain",
                         self.status.as_str(),
@@ -444,7 +447,7 @@ impl Plan {
         {
             self.diagnostics.push(
                 Diagnostic::warning(
-                    "status-not-recorded",
+                    Code::StatusNotRecorded,
                     format!(
                         "`{MARKER} {}` is not what the approval chain records (`{}`); harness goes by the chain",
                         m.value,
@@ -594,7 +597,7 @@ pub(crate) mod tests {
         let p = parse(&text);
         let codes: Vec<_> = p
             .errors()
-            .map(|d| (d.code, d.span.as_ref().unwrap().line))
+            .map(|d| (d.code.as_str(), d.span.as_ref().unwrap().line))
             .collect();
         assert_eq!(
             codes,
@@ -616,13 +619,13 @@ pub(crate) mod tests {
         let p = parse(&PLAN.replace("Who is in a room.", "{What is added}"));
         assert_eq!(p.placeholders.len(), 1);
         assert!(p.is_fresh() && p.is_valid());
-        assert_eq!(p.diagnostics[0].code, "placeholders");
+        assert_eq!(p.diagnostics[0].code, Code::Placeholders);
     }
 
     #[test]
     fn a_status_flipped_by_hand_is_reported_and_ignored() {
         let p = parse(&PLAN.replace("status: draft", "status: approved"));
-        assert_eq!(p.diagnostics[0].code, "status-not-recorded");
+        assert_eq!(p.diagnostics[0].code, Code::StatusNotRecorded);
         assert!(matches!(p.state(), PlanState::Draft));
     }
 

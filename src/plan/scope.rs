@@ -10,7 +10,7 @@ use std::path::Path;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Serialize, Serializer};
 
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 
 /// One Files to Change entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,7 +79,7 @@ impl Scope {
                 }
                 Err(e) => problems.push(
                     Diagnostic::error(
-                        "invalid-scope",
+                        Code::InvalidScope,
                         format!("`{pattern}` in Files to Change is not a valid glob: {}", e.kind()),
                     )
                     .at(Span::new(path, *line, 1))
@@ -181,7 +181,7 @@ mod tests {
     fn invalid_globs_are_located() {
         let (s, problems) = scope(&["ok.rs", "src/[a.rs"]);
         assert_eq!(s.patterns(), ["ok.rs"]);
-        assert_eq!(problems[0].code, "invalid-scope");
+        assert_eq!(problems[0].code, Code::InvalidScope);
         assert_eq!(problems[0].span.as_ref().unwrap().line, 2);
     }
 }

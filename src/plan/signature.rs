@@ -35,7 +35,7 @@ use super::record::{Approval, ApprovalDecision};
 use super::scope::Scope;
 use super::signers::Signers;
 use crate::config::ApprovalsConfig;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::digest::sha256_tagged;
 use crate::error::{Error, Result};
 
@@ -111,7 +111,7 @@ impl Trust {
         if !has_signers && (config.quorum.is_some_and(|q| q > 1) || !config.paths.is_empty()) {
             return Err(vec![
                 Diagnostic::error(
-                    "approvals-without-signers",
+                    Code::ApprovalsWithoutSigners,
                     "`[approvals]` sets `quorum` or `paths`, which count signed approvals, but no `signers` file",
                 )
                 .hint("set `signers = \"PATH\"` under `[approvals]` in harness.toml"),
@@ -122,7 +122,7 @@ impl Trust {
             if let Err(e) = Glob::new(glob) {
                 return Err(vec![
                     Diagnostic::error(
-                        "bad-approvals-path",
+                        Code::BadApprovalsPath,
                         format!("`[approvals.paths]` key `{glob}` is not a glob: {e}"),
                     )
                     .hint("write a glob such as \"tests/**\""),
@@ -151,7 +151,7 @@ pub enum SignatureCheck {
     },
     /// Signed, but it does not count; `code` and `problem` say why.
     Invalid {
-        code: &'static str,
+        code: Code,
         fingerprint: Option<String>,
         problem: String,
     },
@@ -160,7 +160,7 @@ pub enum SignatureCheck {
 /// Why an approval does not count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrustProblem {
-    pub code: &'static str,
+    pub code: Code,
     /// The record at fault (0-based), when one is.
     pub record: Option<usize>,
     pub message: String,
@@ -196,7 +196,7 @@ fn check_record(
     };
     if record.prev_record.as_deref() != previous {
         return invalid(
-            "broken-chain",
+            Code::BrokenChain,
             None,
             format!(
                 "it was signed after a record that is not the one before it (signed after {}, found {}): a record is missing or out of order",
@@ -209,7 +209,7 @@ fn check_record(
         Ok(sig) => sig,
         Err(e) => {
             return invalid(
-                "bad-signature",
+                Code::BadSignature,
                 None,
                 format!("its signature cannot be read: {e}"),
             );
@@ -220,7 +220,7 @@ fn check_record(
     let key = PublicKey::from(sig.public_key().clone());
     if sig.namespace() != NAMESPACE || key.verify(NAMESPACE, text.as_bytes(), &sig).is_err() {
         return invalid(
-            "bad-signature",
+            Code::BadSignature,
             Some(fingerprint),
             "its signature does not verify: the record was changed or signed over something else"
                 .to_string(),
@@ -252,7 +252,7 @@ fn check_record(
             others.join("`, `")
         )
     };
-    invalid("signer-not-allowed", Some(fingerprint), problem)
+    invalid(Code::SignerNotAllowed, Some(fingerprint), problem)
 }
 
 /// Whether the approval ending `chain` (whose content matches the plan's)
@@ -273,7 +273,7 @@ pub fn verdict(
     for (i, check) in checks.iter().enumerate() {
         if let SignatureCheck::Invalid { code, problem, .. } = check {
             return Err(TrustProblem {
-                code,
+                code: *code,
                 record: Some(i),
                 message: format!(
                     "record {} ({} by `{}`) does not count: {problem}",
@@ -324,9 +324,9 @@ pub fn verdict(
         };
         return Err(TrustProblem {
             code: if counted.is_empty() && !unsigned.is_empty() {
-                "unsigned-approval"
+                Code::UnsignedApproval
             } else {
-                "quorum-not-met"
+                Code::QuorumNotMet
             },
             record: Some(chain.len() - 1),
             message: format!(
@@ -346,7 +346,7 @@ pub fn verdict(
             && !names.iter().any(|n| counted.contains(n))
         {
             return Err(TrustProblem {
-                code: "path-approver-missing",
+                code: Code::PathApproverMissing,
                 record: Some(chain.len() - 1),
                 message: format!(
                     "the Files to Change touch `{touched}`, which `[approvals.paths]` gives to `{}`; none of them signed this approval",
@@ -382,7 +382,7 @@ pub fn signing_key(root: &Path, key: Option<&Path>) -> Result<SigningKey> {
         None => git_signing_key(root)?.ok_or_else(|| {
             Error::from(
                 Diagnostic::error(
-                    "no-signing-key",
+                    Code::NoSigningKey,
                     "approvals here are signed, and no signing key was given",
                 )
                 .hint("pass `--key ~/.ssh/id_ed25519`, or set git's: `git config --global gpg.format ssh && git config --global user.signingkey ~/.ssh/id_ed25519.pub`"),
@@ -395,7 +395,7 @@ pub fn signing_key(root: &Path, key: Option<&Path>) -> Result<SigningKey> {
         let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         if abs.starts_with(&root) {
             return Err(Diagnostic::error(
-                "key-in-project",
+                Code::KeyInProject,
                 format!(
                     "the signing key `{}` is inside the project, where agents can read it",
                     path.display()
@@ -464,7 +464,7 @@ pub fn sign(key: &SigningKey, text: &str) -> Result<String> {
     let failed = |why: String| {
         Error::from(
             Diagnostic::error(
-                "signing-failed",
+                Code::SigningFailed,
                 format!(
                     "`ssh-keygen -Y sign` with `{}` failed: {why}",
                     file.display()
@@ -583,13 +583,13 @@ mod tests {
             ..ApprovalsConfig::default()
         };
         let e = Trust::new(&config, None).unwrap_err();
-        assert_eq!(e[0].code, "approvals-without-signers");
+        assert_eq!(e[0].code, Code::ApprovalsWithoutSigners);
         let config = ApprovalsConfig {
             paths: [("tests/[".to_string(), vec!["alice".to_string()])].into(),
             ..ApprovalsConfig::default()
         };
         let e = Trust::new(&config, Some((Path::new("s"), ""))).unwrap_err();
-        assert_eq!(e[0].code, "bad-approvals-path");
+        assert_eq!(e[0].code, Code::BadApprovalsPath);
         // Without a signers file an approval is unsigned and counts.
         let trust = Trust::new(&ApprovalsConfig::default(), None).unwrap();
         assert!(!trust.require_signature);
@@ -601,7 +601,7 @@ mod tests {
         let checks = check_records(trust.signers.as_ref().unwrap(), 7, &chain);
         let problem = verdict(&trust, &chain, &checks, &Scope::default()).unwrap_err();
         assert_eq!(
-            (problem.code, problem.record),
+            (problem.code.as_str(), problem.record),
             ("unsigned-approval", Some(0))
         );
     }

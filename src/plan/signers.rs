@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use ssh_key::{HashAlg, PublicKey};
 
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 
 /// One line of the file.
 #[derive(Debug, Clone)]
@@ -68,7 +68,7 @@ impl Signers {
                     entries.push(s);
                 }
                 Err((offset, message, hint)) => errors.push(
-                    Diagnostic::error("bad-signers-line", message)
+                    Diagnostic::error(Code::BadSignersLine, message)
                         .at(Span::new(path, i + 1, indent + offset + 1))
                         .hint(hint),
                 ),

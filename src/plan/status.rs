@@ -17,6 +17,7 @@ use super::approval::PlanState;
 use super::plan::Plan;
 use super::scope::Scope;
 use super::store::{Store, parse_id};
+use crate::diagnostic::Code;
 use crate::error::Error;
 
 /// A plan as a status names it: its id as file names write it and its file,
@@ -108,7 +109,7 @@ impl Store {
         };
         match self.get_id(number) {
             Ok(plan) => PlanStatus::of(&plan),
-            Err(Error::Input(d)) if d.iter().any(|d| d.code == "unknown-plan") => {
+            Err(Error::Input(d)) if d.iter().any(|d| d.code == Code::UnknownPlan) => {
                 PlanStatus::Unknown {
                     id: format!("{number:04}"),
                 }

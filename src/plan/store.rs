@@ -19,7 +19,7 @@ use super::plan::{self, Plan};
 use super::record::{Approval, ApprovalDecision, recorded_status};
 use super::signature::Trust;
 use crate::config::Project;
-use crate::diagnostic::{Diagnostic, display_path};
+use crate::diagnostic::{Code, Diagnostic, display_path};
 use crate::digest::sha256_tagged;
 use crate::error::{Error, Result};
 use crate::fsutil;
@@ -103,7 +103,7 @@ impl Store {
                     Ok(text) => Trust::new(approvals, Some((rel, &text))),
                     Err(e) => Err(vec![
                         Diagnostic::error(
-                            "signers-unreadable",
+                            Code::SignersUnreadable,
                             format!(
                                 "the signers file `{}` named by `[approvals] signers` cannot be read: {e}",
                                 display_path(rel)
@@ -206,7 +206,7 @@ impl Store {
             // Ids find plans and their task files; two disagreeing ids would
             // make a task belong to the wrong plan.
             return Err(Diagnostic::error(
-                "id-mismatch",
+                Code::IdMismatch,
                 format!(
                     "the file is named for plan {named:04} but its front matter says `id: {}`",
                     plan.id
@@ -236,7 +236,7 @@ impl Store {
                 Err(Error::Input(d)) => listing.diagnostics.extend(d),
                 Err(e) => listing
                     .diagnostics
-                    .push(Diagnostic::error("unreadable", e.to_string())),
+                    .push(Diagnostic::error(Code::Unreadable, e.to_string())),
             }
         }
         listing
@@ -249,7 +249,7 @@ impl Store {
         match (matching.next(), matching.next()) {
             (Some((_, path)), None) => Ok(path.clone()),
             (Some((_, a)), Some((_, b))) => Err(Diagnostic::error(
-                "duplicate-plan",
+                Code::DuplicatePlan,
                 format!(
                     "plan {id:04} has two files: `{}` and `{}`",
                     display_path(self.project.relative(a)),
@@ -268,7 +268,7 @@ impl Store {
                     format!("known plans: {}", shortlist(&known))
                 };
                 Err(
-                    Diagnostic::error("unknown-plan", format!("there is no plan {wanted}"))
+                    Diagnostic::error(Code::UnknownPlan, format!("there is no plan {wanted}"))
                         .hint(hint)
                         .into(),
                 )
@@ -280,7 +280,7 @@ impl Store {
     pub fn get(&self, id: &str) -> Result<Plan> {
         let n = parse_id(id).ok_or_else(|| {
             Error::from(
-                Diagnostic::error("invalid-plan-id", format!("`{id}` is not a plan id"))
+                Diagnostic::error(Code::InvalidPlanId, format!("`{id}` is not a plan id"))
                     .hint("plan ids are numbers: `7`, `0007` or `0007-presence-channel`"),
             )
         })?;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::record::Status;
 use super::store::Store;
 use super::write::render_front;
-use crate::diagnostic::{Diagnostic, Span, display_path};
+use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
 use crate::report::Report;
 
@@ -124,7 +124,7 @@ fn render_body(t: &Template, title: &str, id: u32, agent: &str, date: &str) -> R
     context.insert("date", &date[..date.len().min(10)]);
     let rendered = tera::Tera::one_off(&t.text, &context, false).map_err(|e| {
         Error::from(
-            Diagnostic::error("invalid-template", format!("the plan template does not render: {}", tera_message(&e)))
+            Diagnostic::error(Code::InvalidTemplate, format!("the plan template does not render: {}", tera_message(&e)))
                 .at(Span::new(&t.path, t.line, 1))
                 .hint("Tera reads `{{ ... }}` and `{% ... %}`; write a literal brace pair as `{{ \"{{\" }}`"),
         )
@@ -183,7 +183,7 @@ mod tests {
         let err = store.new_plan("Chat", "planner", AT, |_| Ok(Some(own("{{ nope"))));
         match err {
             Err(Error::Input(ds)) => {
-                assert_eq!(ds[0].code, "invalid-template");
+                assert_eq!(ds[0].code, Code::InvalidTemplate);
                 assert_eq!(ds[0].span.as_ref().unwrap().line, 12);
             }
             other => panic!("{other:?}"),

@@ -15,7 +15,7 @@ use super::plan::Plan;
 use super::record::Approval;
 use super::signature::{SignatureCheck, TrustProblem};
 use super::store::Store;
-use crate::diagnostic::{Diagnostic, Span, display_path};
+use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::Result;
 use crate::report::{BOLD, DIM, ERROR, OK, Report, diagnostics_text, table};
 
@@ -193,7 +193,7 @@ impl Store {
         };
         let Some(approval) = approval else {
             return Err(crate::diagnostic::Diagnostic::error(
-                "never-approved",
+                Code::NeverApproved,
                 format!(
                     "plan {} has never been approved: there is nothing to compare",
                     p.padded_id()
@@ -210,7 +210,7 @@ impl Store {
         if changed && diff.is_none() {
             let stored = self.approved_path(p.id, &approval.hash);
             return Err(Diagnostic::error(
-                "approved-text-missing",
+                Code::ApprovedTextMissing,
                 format!(
                     "plan {} changed since approval, but the approved text is missing or altered",
                     p.padded_id()

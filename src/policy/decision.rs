@@ -21,7 +21,7 @@ use super::matcher::{self, EDIT_TOOLS, SpecMatch, Subject};
 use super::paths::{Located, PathRules, Resolver};
 use super::writes;
 use super::{Policy, Rule, RuleKind};
-use crate::diagnostic::{Diagnostic, Provenance, Span, display_path};
+use crate::diagnostic::{Code, Diagnostic, Provenance, Span, display_path};
 use crate::plan::PlanStatus;
 use crate::shell;
 
@@ -608,7 +608,7 @@ fn bad_glob(e: &super::paths::BadGlob, policy: Option<&Policy>, project: &[Rule]
             _ => false,
         });
     let d = Diagnostic::error(
-        "bad-glob",
+        Code::BadGlob,
         format!("invalid path pattern `{}`: {}", e.glob, e.message),
     )
     .hint("path patterns use gitignore syntax, e.g. `tests/**` or `**/*.spec.*`");

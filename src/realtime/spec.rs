@@ -4,7 +4,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 
 /// The info string that marks the block in a plan: ```` ```yaml realtime ````.
 pub const BLOCK_INFO: &str = "yaml realtime";
@@ -261,7 +261,7 @@ pub fn parse_block(
         let msg = e.to_string();
         let msg = clean_message(msg.lines().next().unwrap_or(""));
         vec![
-            Diagnostic::error("invalid-realtime", format!("realtime block: {msg}"))
+            Diagnostic::error(Code::InvalidRealtime, format!("realtime block: {msg}"))
                 .at(Span::at_line_col(path, text, line, col, len).in_file_from(first_line))
                 .hint("see the `yaml realtime` block of `harness plan new` for every field"),
         ]
@@ -333,7 +333,7 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
     {
         out.push(
             Diagnostic::error(
-                "invalid-service",
+                Code::InvalidService,
                 format!("service name `{}` is not a crate name", service.value),
             )
             .at(block.at(service))
@@ -346,7 +346,7 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
         if channels.insert(name, ()).is_some() {
             out.push(
                 Diagnostic::error(
-                    "duplicate-channel",
+                    Code::DuplicateChannel,
                     format!("channel `{name}` is declared twice"),
                 )
                 .at(block.at(&ch.name)),
@@ -355,7 +355,7 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
         if name.matches('{').count() > 1 || name.matches('{').count() != name.matches('}').count() {
             out.push(
                 Diagnostic::error(
-                    "invalid-channel",
+                    Code::InvalidChannel,
                     format!("channel `{name}` may have at most one `{{param}}`"),
                 )
                 .at(block.at(&ch.name)),
@@ -367,7 +367,7 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
             if events.insert(ev_name, ()).is_some() {
                 out.push(
                     Diagnostic::error(
-                        "duplicate-event",
+                        Code::DuplicateEvent,
                         format!("event `{ev_name}` is declared twice in channel `{name}`"),
                     )
                     .at(block.at(&ev.name))
@@ -376,14 +376,14 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
             }
             if !is_ident(ev_name) {
                 out.push(
-                    Diagnostic::error("invalid-event", format!("event name `{ev_name}` must start with a lowercase letter and hold only a-z, 0-9, `_` or `-`"))
+                    Diagnostic::error(Code::InvalidEvent, format!("event name `{ev_name}` must start with a lowercase letter and hold only a-z, 0-9, `_` or `-`"))
                         .at(block.at(&ev.name)),
                 );
             }
             if RESERVED_EVENTS.contains(&ev_name) {
                 out.push(
                     Diagnostic::error(
-                        "invalid-event",
+                        Code::InvalidEvent,
                         format!("event name `{ev_name}` is reserved by the protocol"),
                     )
                     .at(block.at(&ev.name))
@@ -393,7 +393,7 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
             if ev.version == 0 {
                 out.push(
                     Diagnostic::error(
-                        "invalid-event",
+                        Code::InvalidEvent,
                         format!("event `{ev_name}`: versions start at 1"),
                     )
                     .at(block.at(&ev.name)),
@@ -404,7 +404,7 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
                 if !FIELD_TYPES.contains(&base) {
                     out.push(
                         Diagnostic::error(
-                            "invalid-schema",
+                            Code::InvalidSchema,
                             format!("event `{ev_name}` field `{field}`: unknown type `{ty}`"),
                         )
                         .at(block.at(&ev.name))
@@ -417,7 +417,7 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
                 if !is_ident(field) || field.contains('-') {
                     out.push(
                         Diagnostic::error(
-                            "invalid-schema",
+                            Code::InvalidSchema,
                             format!("event `{ev_name}`: field name `{field}` must be snake_case"),
                         )
                         .at(block.at(&ev.name)),
@@ -432,7 +432,7 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
             if rooms.insert(room.name.value.as_str(), ()).is_some() {
                 out.push(
                     Diagnostic::error(
-                        "duplicate-room",
+                        Code::DuplicateRoom,
                         format!("room `{}` is declared twice", room.name.value),
                     )
                     .at(block.at(&room.name)),
@@ -442,7 +442,7 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
                 if !TRACKS.contains(&t.as_str()) {
                     out.push(
                         Diagnostic::error(
-                            "invalid-room",
+                            Code::InvalidRoom,
                             format!("room `{}`: unknown track `{t}`", room.name.value),
                         )
                         .at(block.at(&room.name))
@@ -456,7 +456,7 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
         if a.provider != "heygen" {
             out.push(
                 Diagnostic::error(
-                    "invalid-avatar",
+                    Code::InvalidAvatar,
                     format!(
                         "avatar `{}`: unknown provider `{}`",
                         a.name.value, a.provider
@@ -510,7 +510,7 @@ mod tests {
     fn duplicate_event_is_located() {
         let text = "channels:\n  - name: a\n    events:\n      - name: x\n      - name: \"x\"\n";
         let e = parse_block(Path::new("p.md"), text, 1).unwrap_err();
-        assert_eq!(e[0].code, "duplicate-event");
+        assert_eq!(e[0].code, Code::DuplicateEvent);
         let span = e[0].span.as_ref().unwrap();
         assert_eq!((span.line, span.col, span.length()), (5, 15, Some(3)));
     }
@@ -523,7 +523,7 @@ mod tests {
             .iter()
             .map(|d| {
                 let s = d.span.as_ref().unwrap();
-                (d.code, s.line, s.col, s.length())
+                (d.code.as_str(), s.line, s.col, s.length())
             })
             .collect();
         assert_eq!(

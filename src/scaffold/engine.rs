@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::model::Model;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::error::{Error, Result};
 
 /// Where the built-in templates sit, relative to a templates directory.
@@ -128,7 +128,7 @@ impl Engine {
         }
         let context = tera::Context::from_serialize(model).map_err(|e| {
             Error::from(Diagnostic::error(
-                "template-context",
+                Code::TemplateContext,
                 format!("cannot build the template context: {}", chain(&e)),
             ))
         })?;
@@ -167,7 +167,7 @@ fn template_error(t: &Template, e: &tera::Error) -> Error {
     };
     Error::from(
         Diagnostic::error(
-            "template-error",
+            Code::TemplateError,
             format!("template `{}`: {}", t.file_name(), chain(e)),
         )
         .at(Span::new(path, 1, 1))

@@ -14,7 +14,7 @@ use serde::{Serialize, Serializer};
 use super::engine::Engine;
 use super::model::{Model, TEMPLATE_VERSION};
 use super::render::{self, Action};
-use crate::diagnostic::{Diagnostic, Span, display_path};
+use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::realtime::{RealtimeSpec, Transport};
@@ -38,7 +38,7 @@ impl<'a> Source<'a> {
         let Some(spec) = plan.realtime() else {
             return Err(Error::from(
                 Diagnostic::error(
-                    "no-realtime-block",
+                    Code::NoRealtimeBlock,
                     format!("plan {} has no realtime block", plan.padded_id()),
                 )
                 .at(Span::new(&plan.path, 1, 1))
@@ -107,7 +107,7 @@ impl Generated {
             .conflicts()
             .map(|c| {
                 Diagnostic::error(
-                    "scaffold-conflict",
+                    Code::ScaffoldConflict,
                     format!(
                         "`{}` was edited since it was generated; not overwriting it",
                         c.path
@@ -185,7 +185,7 @@ fn prepare(engine: &Engine, src: Source<'_>, out: &Path, force: bool) -> Result<
     if !spec.transport.to_vec().contains(&Transport::Websocket) {
         return Err(Error::from(
             Diagnostic::error(
-                "scaffold-transport",
+                Code::ScaffoldTransport,
                 "the generated service needs `websocket` in `transport`",
             )
             .at(Span::new(spec_path, spec_line, 1))
@@ -195,7 +195,7 @@ fn prepare(engine: &Engine, src: Source<'_>, out: &Path, force: bool) -> Result<
     if spec.channels.iter().all(|c| c.events.is_empty()) {
         return Err(Error::from(
             Diagnostic::error(
-                "scaffold-no-events",
+                Code::ScaffoldNoEvents,
                 "the realtime block declares no events, so there is nothing to generate",
             )
             .at(Span::new(spec_path, spec_line, 1))
@@ -251,7 +251,7 @@ mod tests {
         assert_eq!(again.text(), "");
         let conflicts = again.conflicts();
         assert_eq!(conflicts.len(), 1);
-        assert_eq!(conflicts[0].code, "scaffold-conflict");
+        assert_eq!(conflicts[0].code, Code::ScaffoldConflict);
         assert_eq!(
             std::fs::read_to_string(out.join("README.md")).unwrap(),
             "mine\n"

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::engine::Rendered;
+use crate::diagnostic::Code;
 pub use crate::digest::sha256_hex as sha256;
 use crate::error::{Error, Result};
 use crate::fsutil;
@@ -102,7 +103,7 @@ fn read_manifest(out: &Path) -> Result<Option<Manifest>> {
     serde_json::from_str(&text).map(Some).map_err(|e| {
         Error::from(
             crate::diagnostic::Diagnostic::error(
-                "invalid-manifest",
+                Code::InvalidManifest,
                 format!("cannot read the scaffold manifest: {e}"),
             )
             .at(crate::diagnostic::Span::new(&path, e.line(), e.column()))

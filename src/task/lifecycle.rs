@@ -17,14 +17,14 @@ use super::report::{Completion, Transition};
 use super::store::Store;
 use super::task::{Evidence, Task, TaskStatus};
 use crate::agent::Catalog;
-use crate::diagnostic::{Diagnostic, Span, display_path};
+use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
 use crate::plan;
 use crate::policy::Policy;
 
 fn wrong_status(store: &Store, t: &Task, doing: &str, hint: &str) -> Error {
     Diagnostic::error(
-        "task-status",
+        Code::TaskStatus,
         format!("cannot {doing} task {}: it is {}", t.id, t.status),
     )
     .at(store.span_of(&t.id, "status"))
@@ -66,7 +66,7 @@ pub fn start(store: &Store, id: &str, owner: &str, at: &str) -> Result<Transitio
         }
         if !waiting.is_empty() {
             return Err(Diagnostic::error(
-                "task-waiting",
+                Code::TaskWaiting,
                 format!("task {} waits for {}", t.id, waiting.join(", ")),
             )
             .at(Span::new(&p.path, t.line, 1))
@@ -77,7 +77,7 @@ pub fn start(store: &Store, id: &str, owner: &str, at: &str) -> Result<Transitio
             && planned != owner
         {
             return Err(Diagnostic::error(
-                "task-owner",
+                Code::TaskOwner,
                 format!("task {} belongs to `{planned}`, not `{owner}`", t.id),
             )
             .at(Span::new(&p.path, t.line, 1))
@@ -133,7 +133,7 @@ pub fn block(store: &Store, id: &str, reason: &str, at: &str) -> Result<Transiti
 pub fn rebase(store: &Store, id: &str, at: &str, agent: Option<&str>) -> Result<Transition> {
     if let Some(agent) = agent {
         return Err(Diagnostic::error(
-            "task-rebase-agent",
+            Code::TaskRebaseAgent,
             format!("agent `{agent}` may not move the scope baseline of task {id}"),
         )
         .hint("re-baselining forgets what a task changed; a person runs it, outside any agent (unset HARNESS_AGENT)")
@@ -143,7 +143,7 @@ pub fn rebase(store: &Store, id: &str, at: &str, agent: Option<&str>) -> Result<
     let head = crate::git::tree_state(&project.root).commit;
     if head.is_none() {
         return Err(Diagnostic::error(
-            "task-rebase-head",
+            Code::TaskRebaseHead,
             format!("cannot rebase task {id}: the project has no commit to start from"),
         )
         .hint("commit first, then rebase")
@@ -216,7 +216,7 @@ pub fn complete(store: &Store, id: &str, at: &str) -> Result<Completion> {
         .map_err(|e| {
             Error::from(
                 Diagnostic::error(
-                    "scope-unchecked",
+                    Code::ScopeUnchecked,
                     format!("cannot check the plan scope of task {}: {e}", t.id),
                 )
                 .hint("run harness inside the project's git repository"),
@@ -276,7 +276,7 @@ fn not_in_progress(store: &Store, t: &Task) -> Error {
     };
     match t.status {
         TaskStatus::Pending => Diagnostic::error(
-            "task-not-started",
+            Code::TaskNotStarted,
             format!("cannot complete task {}: it was never started", t.id),
         )
         .at(store.span_of(&t.id, "status"))
@@ -361,7 +361,7 @@ mod tests {
     #[track_caller]
     fn code<T: std::fmt::Debug>(result: Result<T>) -> &'static str {
         match result {
-            Err(Error::Input(ds)) if ds.len() == 1 => ds[0].code,
+            Err(Error::Input(ds)) if ds.len() == 1 => ds[0].code.as_str(),
             other => panic!("expected one diagnostic, got {other:?}"),
         }
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::report::{TaskDetail, TaskList};
 use super::task::{Task, TaskStatus, parse_id};
 use crate::config::Project;
-use crate::diagnostic::{Diagnostic, Span, display_path};
+use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::plan::{self, Plan};
@@ -61,7 +61,7 @@ impl Store {
                 None => Span::new(&shown, 1, 1),
             };
             Error::from(
-                Diagnostic::error("invalid-task", e.message().trim_end().to_string())
+                Diagnostic::error(Code::InvalidTask, e.message().trim_end().to_string())
                     .at(span)
                     .hint("task files are written by harness; restore it with `git checkout` or re-approve the plan"),
             )
@@ -122,7 +122,7 @@ impl Store {
     pub fn get(&self, id: &str) -> Result<Task> {
         let path = self.path_of(id).ok_or_else(|| {
             Error::from(
-                Diagnostic::error("invalid-task-id", format!("`{id}` is not a task id"))
+                Diagnostic::error(Code::InvalidTaskId, format!("`{id}` is not a task id"))
                     .hint("task ids are the plan id, a dash and a number: `0007-3`"),
             )
         })?;
@@ -140,7 +140,7 @@ impl Store {
             )
         };
         Err(
-            Diagnostic::error("unknown-task", format!("there is no task {id}"))
+            Diagnostic::error(Code::UnknownTask, format!("there is no task {id}"))
                 .hint(hint)
                 .into(),
         )

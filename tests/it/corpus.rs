@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use harness::agent::{self, definition, validate};
+use harness::diagnostic::Code;
 
 use crate::common::manifest_dir;
 
@@ -47,7 +48,7 @@ fn every_corpus_agent_loads_with_located_diagnostics() {
                 if parsed
                     .diagnostics
                     .iter()
-                    .any(|d| d.code == "unquoted-colon")
+                    .any(|d| d.code == Code::UnquotedColon)
                 {
                     lenient += 1;
                 }
@@ -57,7 +58,7 @@ fn every_corpus_agent_loads_with_located_diagnostics() {
                 for d in &all {
                     let span = d.span.as_ref().unwrap_or_else(|| panic!("unlocated: {d}"));
                     assert!(span.line >= 1 && span.path == *path, "{d}");
-                    *codes.entry(d.code).or_default() += 1;
+                    *codes.entry(d.code.as_str()).or_default() += 1;
                 }
                 assert!(
                     !parsed.definition.name.is_empty(),
@@ -89,7 +90,7 @@ fn every_corpus_agent_loads_with_located_diagnostics() {
     let reported: Vec<_> = catalog
         .diagnostics
         .iter()
-        .filter(|d| d.code != "duplicate-name")
+        .filter(|d| d.code != Code::DuplicateName)
         .cloned()
         .collect();
     assert_eq!(reported, in_order);
