@@ -25,6 +25,7 @@
 pub mod agent;
 pub mod ci;
 pub mod cli;
+pub mod clock;
 mod commands;
 pub mod commit;
 pub mod config;

@@ -315,7 +315,7 @@ mod tests {
     fn report(gates: Vec<GateRun>, interrupted: bool) -> GateReport {
         GateReport {
             id: "r1".into(),
-            started_at: "2024-01-01T00:00:00.000Z".into(),
+            started_at: "2024-01-01T00:00:00Z".parse().unwrap(),
             commit: Some("0123456789abcdef".into()),
             dirty: true,
             passed: !interrupted && gates.iter().all(|g| g.status.passed()),

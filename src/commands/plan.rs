@@ -16,7 +16,7 @@ pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
     match cmd {
         PlanCommand::New { title, agent } => {
             let catalog = agents();
-            let created = store.new_plan(&title, &agent, &plan::now(), |name| {
+            let created = store.new_plan(&title, &agent, crate::clock::now(), |name| {
                 let def = catalog.require(name)?;
                 Ok(def.body.plan_template.as_ref().map(|t| Template {
                     text: t.text.clone(),
@@ -45,16 +45,16 @@ pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
         } => {
             let catalog = agents();
             let names: Vec<&str> = catalog.agents.iter().map(|a| a.name.as_str()).collect();
-            let at = plan::now();
+            let at = crate::clock::now();
             let who = Decider {
                 by: &by,
-                at: &at,
+                at,
                 agents: &names,
                 agent_context: plan::agent_context(),
                 key: key.as_deref(),
             };
             let decided = store.approve(&id, &who, accept_changes, resign, |lock, p| {
-                tasks.derive_locked(lock, p, &at)
+                tasks.derive_locked(lock, p, at)
             })?;
             report::emit(ctx.format, &decided)?;
         }
@@ -66,10 +66,10 @@ pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
         } => {
             let catalog = agents();
             let names: Vec<&str> = catalog.agents.iter().map(|a| a.name.as_str()).collect();
-            let at = plan::now();
+            let at = crate::clock::now();
             let who = Decider {
                 by: &by,
-                at: &at,
+                at,
                 agents: &names,
                 agent_context: plan::agent_context(),
                 key: key.as_deref(),

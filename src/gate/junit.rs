@@ -30,7 +30,7 @@ pub fn render(report: &GateReport) -> String {
     let skipped = count(&[GateStatus::Cancelled]);
     let time = secs(report.duration.as_secs_f64());
     // xs:dateTime without a zone: the schema's pattern allows none.
-    let timestamp: String = report.started_at.chars().take(19).collect();
+    let timestamp: String = report.started_at.to_string().chars().take(19).collect();
 
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let counts = format!(

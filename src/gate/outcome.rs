@@ -148,7 +148,7 @@ pub struct GateReport {
     /// The run's id, also the name of its directory under `.harness/gates/`.
     pub id: String,
     /// RFC 3339, UTC.
-    pub started_at: String,
+    pub started_at: jiff::Timestamp,
     /// `HEAD` when the run started; `None` outside a repository or before
     /// the first commit.
     pub commit: Option<String>,
@@ -220,7 +220,7 @@ mod tests {
     fn an_interrupted_run_is_its_own_outcome() {
         let mut report = GateReport {
             id: "r".into(),
-            started_at: "t".into(),
+            started_at: jiff::Timestamp::UNIX_EPOCH,
             commit: None,
             dirty: false,
             passed: true,

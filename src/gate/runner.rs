@@ -113,7 +113,9 @@ pub async fn run_async(
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     let report = GateReport {
         id: dir.id.clone(),
-        started_at: humantime::format_rfc3339_millis(dir.started).to_string(),
+        started_at: jiff::Timestamp::try_from(dir.started)
+            .and_then(|t| t.round(jiff::Unit::Millisecond))
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH),
         commit: tree.commit,
         dirty: tree.dirty,
         passed: !interrupted && gates.iter().all(|g| g.status.passed()),

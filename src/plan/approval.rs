@@ -211,7 +211,7 @@ pub enum Refusal {
 pub fn approve(
     plan: &Plan,
     by: &str,
-    at: &str,
+    at: jiff::Timestamp,
     accept_changes: bool,
     resign: bool,
 ) -> Result<Vec<Approval>, Refusal> {
@@ -226,7 +226,12 @@ pub fn approve(
 }
 
 /// The record rejecting `plan` as it is now.
-pub fn reject(plan: &Plan, by: &str, at: &str, reason: &str) -> Result<Vec<Approval>, Refusal> {
+pub fn reject(
+    plan: &Plan,
+    by: &str,
+    at: jiff::Timestamp,
+    reason: &str,
+) -> Result<Vec<Approval>, Refusal> {
     if let PlanState::Rejected(r) = plan.state()
         && r.hash == plan.hash()
     {
@@ -245,14 +250,14 @@ fn append(
     plan: &Plan,
     decision: ApprovalDecision,
     by: &str,
-    at: &str,
+    at: jiff::Timestamp,
     reason: Option<String>,
 ) -> Vec<Approval> {
     let mut chain = plan.approvals.clone();
     chain.push(Approval {
         decision,
         by: by.to_string(),
-        at: at.to_string(),
+        at,
         hash: plan.hash(),
         prev_hash: plan.approvals.last().map(|a| a.hash.clone()),
         reason,
@@ -285,7 +290,14 @@ mod tests {
     #[test]
     fn recording_a_decision_does_not_change_the_hash() {
         let p = parse(PLAN);
-        let chain = approve(&p, "alice", "2026-01-01T00:00:00Z", false, false).unwrap();
+        let chain = approve(
+            &p,
+            "alice",
+            jiff::Timestamp::constant(1767225600, 0),
+            false,
+            false,
+        )
+        .unwrap();
         let approved = recorded(&p, &chain);
         assert_eq!(approved.hash(), p.hash());
         assert!(approved.state().is_approved());
@@ -302,7 +314,14 @@ mod tests {
     #[test]
     fn an_edit_unapproves_and_shows_the_line() {
         let p = parse(PLAN);
-        let chain = approve(&p, "alice", "t1", false, false).unwrap();
+        let chain = approve(
+            &p,
+            "alice",
+            jiff::Timestamp::constant(1767323046, 0),
+            false,
+            false,
+        )
+        .unwrap();
         let approved = recorded(&p, &chain);
         let mut edited = parse(
             &approved
@@ -321,15 +340,28 @@ mod tests {
             "{diff}"
         );
         assert!(
-            diff.starts_with("--- plans/0003-chat.md (approved by alice at t1, sha256:"),
+            diff.starts_with("--- plans/0003-chat.md (approved by alice at 2026-01-02T03:04:06Z, sha256:"),
             "{diff}"
         );
         // Approving it again needs saying so, and then chains.
         assert!(matches!(
-            approve(&edited, "bob", "t2", false, false),
+            approve(
+                &edited,
+                "bob",
+                jiff::Timestamp::constant(1767323047, 0),
+                false,
+                false
+            ),
             Err(Refusal::ChangedSinceApproval(_))
         ));
-        let chain2 = approve(&edited, "bob", "t2", true, false).unwrap();
+        let chain2 = approve(
+            &edited,
+            "bob",
+            jiff::Timestamp::constant(1767323047, 0),
+            true,
+            false,
+        )
+        .unwrap();
         assert_eq!(chain2.len(), 2);
         assert_eq!(chain2[1].prev_hash.as_deref(), Some(chain[0].hash.as_str()));
         assert_ne!(chain2[1].hash, chain[0].hash);
@@ -338,21 +370,54 @@ mod tests {
     #[test]
     fn approving_twice_and_rejecting_twice_are_refused() {
         let p = parse(PLAN);
-        let chain = approve(&p, "alice", "t1", false, false).unwrap();
+        let chain = approve(
+            &p,
+            "alice",
+            jiff::Timestamp::constant(1767323046, 0),
+            false,
+            false,
+        )
+        .unwrap();
         let approved = recorded(&p, &chain);
         assert!(matches!(
-            approve(&approved, "bob", "t2", false, false),
+            approve(
+                &approved,
+                "bob",
+                jiff::Timestamp::constant(1767323047, 0),
+                false,
+                false
+            ),
             Err(Refusal::AlreadyApproved(_))
         ));
-        let chain = reject(&approved, "bob", "t2", "too broad").unwrap();
+        let chain = reject(
+            &approved,
+            "bob",
+            jiff::Timestamp::constant(1767323047, 0),
+            "too broad",
+        )
+        .unwrap();
         let rejected = recorded(&approved, &chain);
         assert_eq!(rejected.state().name(), "rejected");
         assert!(matches!(
-            reject(&rejected, "bob", "t3", "again"),
+            reject(
+                &rejected,
+                "bob",
+                jiff::Timestamp::constant(1767323048, 0),
+                "again"
+            ),
             Err(Refusal::AlreadyRejected(_))
         ));
         // A rejected plan may be approved.
-        assert!(approve(&rejected, "carol", "t3", false, false).is_ok());
+        assert!(
+            approve(
+                &rejected,
+                "carol",
+                jiff::Timestamp::constant(1767323048, 0),
+                false,
+                false
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub struct Decider<'a> {
     /// The person deciding (`--by`).
     pub by: &'a str,
     /// When, RFC 3339 UTC.
-    pub at: &'a str,
+    pub at: jiff::Timestamp,
     /// The agents' names, which may not decide.
     pub agents: &'a [&'a str],
     /// What shows harness runs for an agent (`HARNESS_AGENT`, or a
@@ -322,7 +322,7 @@ pub(super) mod tests {
     use super::*;
     use crate::config::Project;
 
-    pub(in crate::plan) const AT: &str = "2026-01-02T03:04:05Z";
+    pub(in crate::plan) const AT: jiff::Timestamp = jiff::Timestamp::constant(1767323045, 0);
     const PLAN: &str = "---\nid: 1\ntitle: \"Chat room\"\nagent: \"planner\"\nstatus: draft\n---\n## PLAN: Chat room\n\n### Files to Change\n- `src/chat.rs`: the service\n\n### Tasks\n- [ ] Chat service\n- [ ] Helpers (after 1)\n\nPLAN_APPROVED: pending\n";
 
     /// A task as the plan reports see it, without the task module.

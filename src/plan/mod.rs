@@ -161,17 +161,3 @@ pub fn agent_context() -> Option<String> {
                 .map(|v| format!("{name}={v}"))
         })
 }
-
-/// The time now, RFC 3339 UTC to the second. `HARNESS_NOW` (an RFC 3339
-/// timestamp) fixes it, for reproducible output in tests and examples.
-pub fn now() -> String {
-    if let Ok(fixed) = std::env::var("HARNESS_NOW")
-        && let Ok(ts) = fixed.parse::<jiff::Timestamp>()
-    {
-        return ts.to_string();
-    }
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
-}

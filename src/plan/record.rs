@@ -74,7 +74,7 @@ pub struct Approval {
     /// The person who decided (never an agent).
     pub by: String,
     /// When, RFC 3339 UTC.
-    pub at: String,
+    pub at: jiff::Timestamp,
     /// `sha256:HEX` of the plan's normalised content decided on.
     pub hash: String,
     /// The hash of the previous record; absent on the first.

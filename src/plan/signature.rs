@@ -66,7 +66,7 @@ pub fn statement(plan: u32, record: &Approval, previous: Option<&str>) -> String
     let _ = writeln!(out, "previous: {}", previous.unwrap_or("none"));
     let _ = writeln!(out, "decision: {}", record.decision.as_str());
     let _ = writeln!(out, "by: {}", q(&record.by));
-    let _ = writeln!(out, "at: {}", q(&record.at));
+    let _ = writeln!(out, "at: {}", q(&record.at.to_string()));
     if let Some(reason) = &record.reason {
         let _ = writeln!(out, "reason: {}", q(reason));
     }
@@ -226,7 +226,7 @@ fn check_record(
                 .to_string(),
         );
     }
-    let at = record.at.parse::<jiff::Timestamp>().ok();
+    let at = Some(record.at);
     let path = crate::diagnostic::display_path(&signers.path);
     if signers
         .allows(&record.by, sig.public_key(), NAMESPACE, at)
@@ -538,7 +538,7 @@ mod tests {
         Approval {
             decision,
             by: by.to_string(),
-            at: "2026-01-02T03:04:05Z".to_string(),
+            at: jiff::Timestamp::constant(1767323045, 0),
             hash: "sha256:abc".to_string(),
             prev_hash: None,
             reason: reason.map(str::to_string),

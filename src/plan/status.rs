@@ -175,8 +175,14 @@ mod tests {
         let (_dir, store) = store_with(&[("0003-chat.md", DRAFT)]);
         store
             .record(3, |p| {
-                super::super::approval::approve(p, "alice", "t1", false, false)
-                    .map_err(|r| Error::usage(format!("{r:?}")))
+                super::super::approval::approve(
+                    p,
+                    "alice",
+                    jiff::Timestamp::constant(1767323046, 0),
+                    false,
+                    false,
+                )
+                .map_err(|r| Error::usage(format!("{r:?}")))
             })
             .unwrap();
         let status = store.status("3");

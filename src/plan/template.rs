@@ -53,7 +53,7 @@ impl Store {
         &self,
         title: &str,
         agent: &str,
-        at: &str,
+        at: jiff::Timestamp,
         agent_template: impl FnOnce(&str) -> Result<Option<Template>>,
     ) -> Result<Created> {
         if title.trim().is_empty() {
@@ -66,8 +66,9 @@ impl Store {
             None => self.project_template()?,
         };
         let (id, path) = self.create(title, |id| {
-            let body = render_body(&template, title, id, agent, at)?;
-            let front = render_front(id, title, agent, Status::Draft, Some(at), &[]);
+            let created = at.to_string();
+            let body = render_body(&template, title, id, agent, &created)?;
+            let front = render_front(id, title, agent, Status::Draft, Some(&created), &[]);
             Ok(front + &body)
         })?;
         Ok(Created {

@@ -30,7 +30,7 @@ pub fn render_front(
         for a in approvals {
             out.push_str(&format!("  - decision: {}\n", a.decision.as_str()));
             out.push_str(&format!("    by: {}\n", q(&a.by)));
-            out.push_str(&format!("    at: {}\n", q(&a.at)));
+            out.push_str(&format!("    at: {}\n", q(&a.at.to_string())));
             out.push_str(&format!("    hash: {}\n", q(&a.hash)));
             if let Some(prev) = &a.prev_hash {
                 out.push_str(&format!("    prev_hash: {}\n", q(prev)));

@@ -99,7 +99,7 @@ fn is_placeholder(text: &str) -> bool {
 /// hash `hash`) against the tasks already stored for it. Unchanged tasks
 /// keep their id and state; tasks the plan no longer lists become `stale`
 /// (never dropped); new ones are `pending` with fresh numbers.
-pub fn reconcile(plan: &Plan, hash: &str, existing: &[Task], at: &str) -> Vec<Task> {
+pub fn reconcile(plan: &Plan, hash: &str, existing: &[Task], at: jiff::Timestamp) -> Vec<Task> {
     let wanted = wanted(plan);
     let mut out: Vec<Task> = Vec::new();
     let mut next = existing.iter().map(Task::number).max().unwrap_or(0) + 1;
@@ -139,7 +139,7 @@ pub fn reconcile(plan: &Plan, hash: &str, existing: &[Task], at: &str) -> Vec<Ta
                     reason: None,
                     completed_at: None,
                     history: vec![super::task::Change {
-                        at: at.to_string(),
+                        at,
                         status: TaskStatus::Pending,
                         note: None,
                     }],
@@ -200,7 +200,12 @@ mod tests {
 
     #[test]
     fn without_a_task_list_each_file_entry_is_a_task() {
-        let tasks = reconcile(&plan("- [ ] {task}\n"), "h", &[], "t");
+        let tasks = reconcile(
+            &plan("- [ ] {task}\n"),
+            "h",
+            &[],
+            jiff::Timestamp::constant(1767323045, 0),
+        );
         let subjects: Vec<_> = tasks.iter().map(|t| t.subject.as_str()).collect();
         assert_eq!(subjects, ["Change `src/a.rs`", "Change `src/b/**`"]);
         assert_eq!(tasks[1].id, "0007-2");
@@ -212,16 +217,20 @@ mod tests {
             &plan("- [ ] One\n- [ ] Two (after 1)\n- [ ] Three\n"),
             "h1",
             &[],
-            "t1",
+            jiff::Timestamp::constant(1767323046, 0),
         );
         assert_eq!(first[1].blocked_by, ["0007-1"]);
         let mut first = first;
-        first[0].set_status(TaskStatus::Completed, "t2", None);
+        first[0].set_status(
+            TaskStatus::Completed,
+            jiff::Timestamp::constant(1767323047, 0),
+            None,
+        );
         let second = reconcile(
             &plan("- [ ] One\n- [ ] Two, changed (after 1)\n- [ ] Three\n"),
             "h2",
             &first,
-            "t3",
+            jiff::Timestamp::constant(1767323048, 0),
         );
         let view: Vec<_> = second
             .iter()

@@ -36,7 +36,7 @@ fn wrong_status(store: &Store, t: &Task, doing: &str, hint: &str) -> Error {
 /// approved and unchanged, the tasks it waits for completed, and `owner`
 /// the agent the plan names (when it names one). Records HEAD, against
 /// which [`complete`] checks the plan scope.
-pub fn start(store: &Store, id: &str, owner: &str, at: &str) -> Result<Transition> {
+pub fn start(store: &Store, id: &str, owner: &str, at: jiff::Timestamp) -> Result<Transition> {
     let project = store.project();
     Catalog::load(project).require(owner)?;
     let head = crate::git::tree_state(&project.root).commit;
@@ -85,7 +85,7 @@ pub fn start(store: &Store, id: &str, owner: &str, at: &str) -> Result<Transitio
             .into());
         }
         t.owner = Some(owner.to_string());
-        t.started_at = Some(at.to_string());
+        t.started_at = Some(at);
         // The scope baseline is set once: a task blocked and started again
         // keeps it, or an agent could block, commit and restart to have its
         // work so far forgotten. Moving it is `rebase`, a person's command.
@@ -104,7 +104,7 @@ pub fn start(store: &Store, id: &str, owner: &str, at: &str) -> Result<Transitio
 }
 
 /// Blocks task `id` (pending or in progress) at time `at`, saying why.
-pub fn block(store: &Store, id: &str, reason: &str, at: &str) -> Result<Transition> {
+pub fn block(store: &Store, id: &str, reason: &str, at: jiff::Timestamp) -> Result<Transition> {
     if reason.trim().is_empty() {
         return Err(Error::usage(
             "--reason needs to say what the task is waiting for",
@@ -130,7 +130,12 @@ pub fn block(store: &Store, id: &str, reason: &str, at: &str) -> Result<Transiti
 /// current `HEAD` at time `at`: what was changed before no longer counts
 /// at `task done`. A person's decision, so refused in an agent's context
 /// (`agent`, from `HARNESS_AGENT`).
-pub fn rebase(store: &Store, id: &str, at: &str, agent: Option<&str>) -> Result<Transition> {
+pub fn rebase(
+    store: &Store,
+    id: &str,
+    at: jiff::Timestamp,
+    agent: Option<&str>,
+) -> Result<Transition> {
     if let Some(agent) = agent {
         return Err(Diagnostic::error(
             Code::TaskRebaseAgent,
@@ -197,7 +202,7 @@ fn is_own(t: &Task, config: &crate::config::CommitsConfig, message: &str) -> boo
 ///
 /// An error, and nothing run, when the task is not in progress, its plan is
 /// no longer approved, its owner is unknown, or the project is not in git.
-pub fn complete(store: &Store, id: &str, at: &str) -> Result<Completion> {
+pub fn complete(store: &Store, id: &str, at: jiff::Timestamp) -> Result<Completion> {
     let project = store.project();
     let t = store.get(id)?;
     if t.status != TaskStatus::InProgress {
@@ -233,14 +238,14 @@ pub fn complete(store: &Store, id: &str, at: &str) -> Result<Completion> {
     let state = crate::git::tree_state(&project.root);
     let passed = gates.passed() && scope.passed();
     let ev = Evidence {
-        at: at.to_string(),
+        at,
         commit: state.commit,
         dirty: state.dirty,
         passed,
         scope,
         gates: gates.runs,
     };
-    let started = t.started_at.clone();
+    let started = t.started_at;
     let (task, ()) = store.update(id, |t| {
         // Another process may have moved the task while the gates ran.
         if t.status != TaskStatus::InProgress || t.started_at != started {
@@ -253,7 +258,7 @@ pub fn complete(store: &Store, id: &str, at: &str) -> Result<Completion> {
         }
         t.evidence = Some(ev.clone());
         if passed {
-            t.completed_at = Some(at.to_string());
+            t.completed_at = Some(at);
             t.set_status(
                 TaskStatus::Completed,
                 at,
@@ -294,8 +299,8 @@ mod tests {
     use crate::config::Project;
     use crate::plan::approval;
 
-    const AT: &str = "2026-01-02T03:04:05Z";
-    const LATER: &str = "2026-01-02T04:00:00Z";
+    const AT: jiff::Timestamp = jiff::Timestamp::constant(1767323045, 0);
+    const LATER: jiff::Timestamp = jiff::Timestamp::constant(1767326400, 0);
 
     const PLAN: &str = "---\nid: 1\ntitle: \"Chat room\"\nagent: \"planner\"\nstatus: draft\n---\n## PLAN: Chat room\n\n### Files to Change\n- `src/chat.rs`: the service\n\n### Tasks\n- [ ] Chat service @dev\n- [ ] Helpers (after 1)\n\nPLAN_APPROVED: pending\n";
 
@@ -373,7 +378,7 @@ mod tests {
         let started = start(&repo.store, "1-1", "dev", AT).unwrap();
         let t = &started.task;
         assert_eq!(
-            (t.status, t.owner.as_deref(), t.started_at.as_deref()),
+            (t.status, t.owner.as_deref(), t.started_at),
             (TaskStatus::InProgress, Some("dev"), Some(AT))
         );
         assert!(head.is_some());
@@ -436,7 +441,7 @@ mod tests {
         assert!(done.evidence.dirty);
         let stored = repo.store.get("1-1").unwrap();
         assert_eq!(stored.status, TaskStatus::Completed);
-        assert_eq!(stored.completed_at.as_deref(), Some(LATER));
+        assert_eq!(stored.completed_at, Some(LATER));
         assert_eq!(stored.evidence.as_ref(), Some(&done.evidence));
         // The next task's wait is over.
         start(&repo.store, "1-2", "dev", LATER).unwrap();

@@ -173,13 +173,18 @@ impl Store {
 
     /// Re-derives plan `plan`'s tasks from its approved content (see
     /// [`super::derive::reconcile`]) and writes those that changed.
-    pub fn derive(&self, plan: &Plan, at: &str) -> Result<Vec<Task>> {
+    pub fn derive(&self, plan: &Plan, at: jiff::Timestamp) -> Result<Vec<Task>> {
         let lock = plan::lock(self.project())?;
         self.derive_locked(&lock, plan, at)
     }
 
     /// [`Store::derive`] for a caller that already holds the project lock.
-    pub fn derive_locked(&self, _lock: &plan::Lock, plan: &Plan, at: &str) -> Result<Vec<Task>> {
+    pub fn derive_locked(
+        &self,
+        _lock: &plan::Lock,
+        plan: &Plan,
+        at: jiff::Timestamp,
+    ) -> Result<Vec<Task>> {
         let existing = self.of_plan(plan.id)?;
         let tasks = super::derive::reconcile(plan, &plan.hash(), &existing, at);
         for t in &tasks {
@@ -222,7 +227,7 @@ impl Store {
     /// recently started task when it has several.
     pub fn active(&self, agent: &str) -> Result<Option<(Task, Plan)>> {
         let mut tasks = self.in_progress_for(agent)?;
-        tasks.sort_by(|a, b| a.started_at.cmp(&b.started_at));
+        tasks.sort_by_key(|t| t.started_at);
         match tasks.pop() {
             None => Ok(None),
             Some(t) => {
@@ -298,7 +303,7 @@ mod tests {
         .unwrap();
         task.status = TaskStatus::InProgress;
         task.history.push(Change {
-            at: "2026-01-01T00:00:00Z".into(),
+            at: jiff::Timestamp::constant(1767225600, 0),
             status: TaskStatus::InProgress,
             note: None,
         });

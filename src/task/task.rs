@@ -59,7 +59,7 @@ impl std::fmt::Display for TaskStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Change {
-    pub at: String,
+    pub at: jiff::Timestamp,
     pub status: TaskStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -84,7 +84,7 @@ impl ScopeCheck {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
-    pub at: String,
+    pub at: jiff::Timestamp,
     /// HEAD when the checks ran; absent outside git or before a first commit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
@@ -123,14 +123,14 @@ pub struct Task {
     /// The plan content hash the task was derived from.
     pub plan_hash: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
+    pub started_at: Option<jiff::Timestamp>,
     /// HEAD when the task started: the scope check compares against it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_commit: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completed_at: Option<String>,
+    pub completed_at: Option<jiff::Timestamp>,
     #[serde(default)]
     pub history: Vec<Change>,
     /// The evidence of the last `task done`.
@@ -145,13 +145,9 @@ impl Task {
     }
 
     /// Moves to `status`, recording the change.
-    pub fn set_status(&mut self, status: TaskStatus, at: &str, note: Option<String>) {
+    pub fn set_status(&mut self, status: TaskStatus, at: jiff::Timestamp, note: Option<String>) {
         self.status = status;
-        self.history.push(Change {
-            at: at.to_string(),
-            status,
-            note,
-        });
+        self.history.push(Change { at, status, note });
     }
 }
 
@@ -228,9 +224,13 @@ mod tests {
             history: vec![],
             evidence: None,
         };
-        t.set_status(TaskStatus::InProgress, "t1", None);
+        t.set_status(
+            TaskStatus::InProgress,
+            jiff::Timestamp::constant(1767323046, 0),
+            None,
+        );
         t.evidence = Some(Evidence {
-            at: "t2".into(),
+            at: jiff::Timestamp::constant(1767323047, 0),
             commit: Some("abc".into()),
             dirty: true,
             passed: false,
@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn reads_the_gate_runs_of_a_stored_task() {
-        let text = "id = \"0007-1\"\nplan = 7\nsubject = \"s\"\nstatus = \"completed\"\nline = 3\nplan_hash = \"sha256:00\"\n\n[evidence]\nat = \"t\"\ndirty = false\npassed = false\n\n[evidence.scope]\nchanged = []\noutside = []\n\n[[evidence.gates]]\nname = \"test\"\ncommand = \"cargo test\"\nexit_code = 101\npassed = false\nduration_ms = 5\noutput_digest = \"sha256:11\"\noutput_tail = \"boom\\n\"\nlog = \".harness/gates/r/test.log\"\n";
+        let text = "id = \"0007-1\"\nplan = 7\nsubject = \"s\"\nstatus = \"completed\"\nline = 3\nplan_hash = \"sha256:00\"\n\n[evidence]\nat = \"2026-01-02T03:04:05Z\"\ndirty = false\npassed = false\n\n[evidence.scope]\nchanged = []\noutside = []\n\n[[evidence.gates]]\nname = \"test\"\ncommand = \"cargo test\"\nexit_code = 101\npassed = false\nduration_ms = 5\noutput_digest = \"sha256:11\"\noutput_tail = \"boom\\n\"\nlog = \".harness/gates/r/test.log\"\n";
         let task: Task = toml::from_str(text).unwrap();
         let evidence = task.evidence.unwrap();
         let failed: Vec<&RunSummary> = evidence.failed_gates().collect();

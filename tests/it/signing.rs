@@ -119,7 +119,7 @@ fn append_record(repo: &Repo, by: &str, key: Option<&Path>) {
     chain.push(Approval {
         decision: ApprovalDecision::Approved,
         by: by.to_string(),
-        at: "2026-01-02T03:04:05Z".to_string(),
+        at: "2026-01-02T03:04:05Z".parse().unwrap(),
         hash: p.hash(),
         prev_hash: chain.last().map(|a| a.hash.clone()),
         reason: None,
