@@ -43,18 +43,10 @@ pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
             resign,
             key,
         } => {
-            let catalog = agents();
-            let names: Vec<&str> = catalog.agents.iter().map(|a| a.name.as_str()).collect();
-            let at = crate::clock::now();
-            let who = Decider {
-                by: &by,
-                at,
-                agents: &names,
-                agent_context: plan::agent_context(),
-                key: key.as_deref(),
-            };
-            let decided = store.approve(&id, &who, accept_changes, resign, |lock, p| {
-                tasks.derive_locked(lock, p, at)
+            let decided = with_decider(&agents(), &by, key.as_deref(), |who| {
+                store.approve(&id, who, accept_changes, resign, |lock, p| {
+                    tasks.derive_locked(lock, p, who.at)
+                })
             })?;
             report::emit(ctx.format, &decided)?;
         }
@@ -64,17 +56,10 @@ pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
             reason,
             key,
         } => {
-            let catalog = agents();
-            let names: Vec<&str> = catalog.agents.iter().map(|a| a.name.as_str()).collect();
-            let at = crate::clock::now();
-            let who = Decider {
-                by: &by,
-                at,
-                agents: &names,
-                agent_context: plan::agent_context(),
-                key: key.as_deref(),
-            };
-            report::emit(ctx.format, &store.reject(&id, &who, &reason)?)?;
+            let decided = with_decider(&agents(), &by, key.as_deref(), |who| {
+                store.reject(&id, who, &reason)
+            })?;
+            report::emit(ctx.format, &decided)?;
         }
         PlanCommand::Check { id } => {
             let checked = store.check(id.as_deref())?;
@@ -84,4 +69,22 @@ pub fn run(ctx: &Context, cmd: PlanCommand) -> Result<Outcome> {
         PlanCommand::Diff { id } => report::emit(ctx.format, &store.diff(&id)?)?,
     }
     Ok(Outcome::Success)
+}
+
+/// Who decides on a plan: the person named, now, with the project's agent
+/// names (none of which may decide) and the signing key.
+fn with_decider<T>(
+    catalog: &Catalog,
+    by: &str,
+    key: Option<&std::path::Path>,
+    decide: impl FnOnce(&Decider) -> Result<T>,
+) -> Result<T> {
+    let names: Vec<&str> = catalog.agents.iter().map(|a| a.name.as_str()).collect();
+    decide(&Decider {
+        by,
+        at: crate::clock::now(),
+        agents: &names,
+        agent_context: plan::agent_context(),
+        key,
+    })
 }

@@ -340,7 +340,9 @@ mod tests {
             "{diff}"
         );
         assert!(
-            diff.starts_with("--- plans/0003-chat.md (approved by alice at 2026-01-02T03:04:06Z, sha256:"),
+            diff.starts_with(
+                "--- plans/0003-chat.md (approved by alice at 2026-01-02T03:04:06Z, sha256:"
+            ),
             "{diff}"
         );
         // Approving it again needs saying so, and then chains.
