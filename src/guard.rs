@@ -92,20 +92,20 @@ pub struct Request<'a> {
 
 /// A decision and the agent whose policy made it.
 #[derive(Debug, Clone)]
-pub struct Verdict {
+pub struct Ruling {
     pub agent: Option<String>,
     pub decision: GuardDecision,
 }
 
 /// Decides `call` in `project`.
-pub fn decide(project: &Project, request: &Request<'_>, call: &ToolCall) -> Result<Verdict> {
+pub fn decide(project: &Project, request: &Request<'_>, call: &ToolCall) -> Result<Ruling> {
     let name = acting_agent(project, request.event_agent, request.agent);
     let def = match &name {
         Some(n) => Some(load_agent(project, n)?),
         None => None,
     };
     let decision = decide_for(project, def.as_ref(), name.is_none(), request, call)?;
-    Ok(Verdict {
+    Ok(Ruling {
         agent: name,
         decision,
     })
