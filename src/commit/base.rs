@@ -264,10 +264,8 @@ impl BasePolicy {
         let base_store = crate::plan::Store::open(&self.project);
         let tip_store = crate::plan::Store::with_trust(&at_tip, base_store.shared_trust());
         Ok(BranchPlans {
-            tip: StorePlans::with_store(&at_tip, tip_store),
-            base: self
-                .base
-                .map(|_| StorePlans::with_store(&self.project, base_store)),
+            tip: StorePlans::with_store(tip_store),
+            base: self.base.map(|_| StorePlans::with_store(base_store)),
             approvals,
             cache: RefCell::new(BTreeMap::new()),
             _dir: dir,

@@ -131,21 +131,19 @@ pub struct Assignment {
 /// The project's plan store as the checker asks it. Each plan is read once.
 pub struct StorePlans {
     store: Store,
-    tasks: crate::task::Store,
     cache: RefCell<BTreeMap<String, PlanStatus>>,
 }
 
 impl StorePlans {
     pub fn new(project: &crate::config::Project) -> Self {
-        StorePlans::with_store(project, Store::open(project))
+        StorePlans::with_store(Store::open(project))
     }
 
-    /// The plans of `project` as `store` reads them (e.g. checked against
-    /// another project's signers).
-    pub fn with_store(project: &crate::config::Project, store: Store) -> Self {
+    /// The plans as `store` reads them (e.g. checked against another
+    /// project's signers).
+    pub fn with_store(store: Store) -> Self {
         StorePlans {
             store,
-            tasks: crate::task::Store::open(project),
             cache: RefCell::new(BTreeMap::new()),
         }
     }
@@ -161,13 +159,13 @@ impl PlanLookup for StorePlans {
     }
 
     fn has_task(&self, task: &str) -> bool {
-        self.tasks.get(task).is_ok()
+        self.store.task_file(task).is_some_and(|f| f.is_file())
     }
 
     fn assignment(&self, plan: &str) -> Option<Assignment> {
         let plan = self.plan(plan)?;
         Some(Assignment {
-            owners: crate::task::derive::wanted(&plan)
+            owners: crate::plan::wanted::wanted(&plan)
                 .into_iter()
                 .map(|w| w.owner)
                 .collect(),

@@ -267,6 +267,41 @@ fn append(
     chain
 }
 
+impl Plan {
+    /// Checks the plan's records under `trust`, once: every question about
+    /// its state reuses the result.
+    pub fn attach_trust(&mut self, trust: std::sync::Arc<signature::Trust>) {
+        self.signatures = match &trust.signers {
+            Some(signers) => signature::check_records(signers, self.id, &self.approvals),
+            None => Vec::new(),
+        };
+        self.trust = Some(trust);
+    }
+
+    /// The signers whose approvals count, when approvals here are signed
+    /// and they do; `None` for unsigned approvals.
+    pub fn signed_by(&self) -> Option<Vec<String>> {
+        let trust = self.trust.as_deref()?;
+        trust.signers.as_ref()?;
+        let counted =
+            signature::verdict(trust, &self.approvals, &self.signatures, &self.scope).ok()?;
+        let signed: Vec<&str> = self
+            .signatures
+            .iter()
+            .filter_map(|c| match c {
+                signature::SignatureCheck::Verified { principal, .. } => Some(principal.as_str()),
+                _ => None,
+            })
+            .collect();
+        Some(
+            counted
+                .into_iter()
+                .filter(|c| signed.contains(&c.as_str()))
+                .collect(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

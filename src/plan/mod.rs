@@ -59,6 +59,7 @@ pub mod status;
 pub mod store;
 pub mod template;
 pub mod view;
+pub mod wanted;
 mod write;
 
 pub use crate::config::PlanConfig;

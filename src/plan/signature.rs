@@ -496,40 +496,6 @@ pub fn sign(key: &SigningKey, text: &str) -> Result<String> {
     Ok(armored)
 }
 
-impl super::plan::Plan {
-    /// Checks the plan's records under `trust`, once: every question about
-    /// its state reuses the result.
-    pub fn attach_trust(&mut self, trust: std::sync::Arc<Trust>) {
-        self.signatures = match &trust.signers {
-            Some(signers) => check_records(signers, self.id, &self.approvals),
-            None => Vec::new(),
-        };
-        self.trust = Some(trust);
-    }
-
-    /// The signers whose approvals count, when approvals here are signed
-    /// and they do; `None` for unsigned approvals.
-    pub fn signed_by(&self) -> Option<Vec<String>> {
-        let trust = self.trust.as_deref()?;
-        trust.signers.as_ref()?;
-        let counted = verdict(trust, &self.approvals, &self.signatures, &self.scope).ok()?;
-        let signed: Vec<&str> = self
-            .signatures
-            .iter()
-            .filter_map(|c| match c {
-                SignatureCheck::Verified { principal, .. } => Some(principal.as_str()),
-                _ => None,
-            })
-            .collect();
-        Some(
-            counted
-                .into_iter()
-                .filter(|c| signed.contains(&c.as_str()))
-                .collect(),
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -151,6 +151,16 @@ impl Store {
         &self.dir
     }
 
+    /// The file of task `id` (`0007-3`): `plans/0007/tasks/0007-3.toml`.
+    pub fn task_file(&self, id: &str) -> Option<PathBuf> {
+        let (plan, number) = super::wanted::parse_task_id(id)?;
+        Some(
+            self.data_dir(plan)
+                .join("tasks")
+                .join(format!("{}.toml", super::wanted::task_id(plan, number))),
+        )
+    }
+
     /// The directory of a plan's other files: `plans/0007/`.
     pub fn data_dir(&self, id: u32) -> PathBuf {
         self.dir.join(format!("{id:04}"))

@@ -40,12 +40,7 @@ impl Store {
 
     /// The file of task `id`.
     pub fn path_of(&self, id: &str) -> Option<PathBuf> {
-        let (plan, _) = parse_id(id)?;
-        let (p, n) = parse_id(id)?;
-        Some(
-            self.dir(plan)
-                .join(format!("{}.toml", super::task::task_id(p, n))),
-        )
+        self.plans.task_file(id)
     }
 
     fn read(&self, path: &Path) -> Result<Task> {

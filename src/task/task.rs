@@ -177,20 +177,7 @@ impl crate::plan::PlanTask for Task {
     }
 }
 
-/// The id of task `number` of plan `plan`: `0007-3`.
-pub fn task_id(plan: u32, number: u32) -> String {
-    format!("{plan:04}-{number}")
-}
-
-/// Reads a task id: `0007-3` or `7-3`.
-pub fn parse_id(text: &str) -> Option<(u32, u32)> {
-    let (plan, n) = text.trim().split_once('-')?;
-    if plan.is_empty() || n.is_empty() || !plan.bytes().chain(n.bytes()).all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    Some((plan.parse().ok()?, n.parse().ok()?))
-}
+pub use crate::plan::wanted::{parse_task_id as parse_id, task_id};
 
 #[cfg(test)]
 mod tests {
