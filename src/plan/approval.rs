@@ -307,6 +307,11 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+
+    const EARLIER: jiff::Timestamp = jiff::Timestamp::constant(1767225600, 0);
+    const T1: jiff::Timestamp = jiff::Timestamp::constant(1767323046, 0);
+    const T2: jiff::Timestamp = jiff::Timestamp::constant(1767323047, 0);
+    const T3: jiff::Timestamp = jiff::Timestamp::constant(1767323048, 0);
     use crate::plan::record::{Status, recorded_status};
 
     const PLAN: &str = "---\nid: 3\ntitle: \"Chat\"\nagent: \"a\"\nstatus: draft\n---\n## PLAN: Chat\n\n### Files to Change\n- `src/chat.rs`\n\nPLAN_APPROVED: pending\n";
@@ -325,14 +330,7 @@ mod tests {
     #[test]
     fn recording_a_decision_does_not_change_the_hash() {
         let p = parse(PLAN);
-        let chain = approve(
-            &p,
-            "alice",
-            jiff::Timestamp::constant(1767225600, 0),
-            false,
-            false,
-        )
-        .unwrap();
+        let chain = approve(&p, "alice", EARLIER, false, false).unwrap();
         let approved = recorded(&p, &chain);
         assert_eq!(approved.hash(), p.hash());
         assert!(approved.state().is_approved());
@@ -349,14 +347,7 @@ mod tests {
     #[test]
     fn an_edit_unapproves_and_shows_the_line() {
         let p = parse(PLAN);
-        let chain = approve(
-            &p,
-            "alice",
-            jiff::Timestamp::constant(1767323046, 0),
-            false,
-            false,
-        )
-        .unwrap();
+        let chain = approve(&p, "alice", T1, false, false).unwrap();
         let approved = recorded(&p, &chain);
         let mut edited = parse(
             &approved
@@ -382,23 +373,10 @@ mod tests {
         );
         // Approving it again needs saying so, and then chains.
         assert!(matches!(
-            approve(
-                &edited,
-                "bob",
-                jiff::Timestamp::constant(1767323047, 0),
-                false,
-                false
-            ),
+            approve(&edited, "bob", T2, false, false),
             Err(Refusal::ChangedSinceApproval(_))
         ));
-        let chain2 = approve(
-            &edited,
-            "bob",
-            jiff::Timestamp::constant(1767323047, 0),
-            true,
-            false,
-        )
-        .unwrap();
+        let chain2 = approve(&edited, "bob", T2, true, false).unwrap();
         assert_eq!(chain2.len(), 2);
         assert_eq!(chain2[1].prev_hash.as_deref(), Some(chain[0].hash.as_str()));
         assert_ne!(chain2[1].hash, chain[0].hash);
@@ -407,54 +385,21 @@ mod tests {
     #[test]
     fn approving_twice_and_rejecting_twice_are_refused() {
         let p = parse(PLAN);
-        let chain = approve(
-            &p,
-            "alice",
-            jiff::Timestamp::constant(1767323046, 0),
-            false,
-            false,
-        )
-        .unwrap();
+        let chain = approve(&p, "alice", T1, false, false).unwrap();
         let approved = recorded(&p, &chain);
         assert!(matches!(
-            approve(
-                &approved,
-                "bob",
-                jiff::Timestamp::constant(1767323047, 0),
-                false,
-                false
-            ),
+            approve(&approved, "bob", T2, false, false),
             Err(Refusal::AlreadyApproved(_))
         ));
-        let chain = reject(
-            &approved,
-            "bob",
-            jiff::Timestamp::constant(1767323047, 0),
-            "too broad",
-        )
-        .unwrap();
+        let chain = reject(&approved, "bob", T2, "too broad").unwrap();
         let rejected = recorded(&approved, &chain);
         assert_eq!(rejected.state().name(), "rejected");
         assert!(matches!(
-            reject(
-                &rejected,
-                "bob",
-                jiff::Timestamp::constant(1767323048, 0),
-                "again"
-            ),
+            reject(&rejected, "bob", T3, "again"),
             Err(Refusal::AlreadyRejected(_))
         ));
         // A rejected plan may be approved.
-        assert!(
-            approve(
-                &rejected,
-                "carol",
-                jiff::Timestamp::constant(1767323048, 0),
-                false,
-                false
-            )
-            .is_ok()
-        );
+        assert!(approve(&rejected, "carol", T3, false, false).is_ok());
     }
 
     #[test]

@@ -255,16 +255,22 @@ impl<'a> Splitter<'a> {
     /// The closing quote of `$'...'` whose text starts at `from`, where a
     /// backslash escapes a quote.
     fn ansi_c_end(&self, from: usize) -> Result<usize, ParseError> {
+        self.escaped_end(from, '\'', "`$'`")
+    }
+
+    /// The first unescaped `close` from `from` on; a backslash escapes the
+    /// character after it. `what` names the opening mark in the error.
+    fn escaped_end(&self, from: usize, close: char, what: &str) -> Result<usize, ParseError> {
         let mut j = from;
         while j < self.chars.len() {
             match self.chars[j] {
                 '\\' => j += 2,
-                '\'' => return Ok(j),
+                c if c == close => return Ok(j),
                 _ => j += 1,
             }
         }
         Err(ParseError(format!(
-            "unclosed `$'` in `{}`",
+            "unclosed {what} in `{}`",
             self.src.trim()
         )))
     }
@@ -279,18 +285,7 @@ impl<'a> Splitter<'a> {
     }
 
     fn find_backtick(&self, from: usize) -> Result<usize, ParseError> {
-        let mut j = from;
-        while j < self.chars.len() {
-            match self.chars[j] {
-                '\\' => j += 2,
-                '`' => return Ok(j),
-                _ => j += 1,
-            }
-        }
-        Err(ParseError(format!(
-            "unclosed ``` ` ``` in `{}`",
-            self.src.trim()
-        )))
+        self.escaped_end(from, '`', "``` ` ```")
     }
 
     /// The index of the `)` closing a `(` just before `from`, skipping quotes

@@ -97,6 +97,11 @@ mod tests {
 
     use super::*;
 
+    const AT: jiff::Timestamp = jiff::Timestamp::constant(1767323045, 0);
+    const T1: jiff::Timestamp = jiff::Timestamp::constant(1767323046, 0);
+    const T2: jiff::Timestamp = jiff::Timestamp::constant(1767323047, 0);
+    const T3: jiff::Timestamp = jiff::Timestamp::constant(1767323048, 0);
+
     fn plan(tasks: &str) -> Plan {
         let text = format!(
             "---\nid: 7\ntitle: \"P\"\nagent: \"a\"\n---\n## PLAN\n\n### Files to Change\n- `src/a.rs`\n- `src/b/`\n\n### Tasks\n{tasks}\nPLAN_APPROVED: pending\n"
@@ -115,12 +120,7 @@ mod tests {
 
     #[test]
     fn without_a_task_list_each_file_entry_is_a_task() {
-        let tasks = reconcile(
-            &plan("- [ ] {task}\n"),
-            "h",
-            &[],
-            jiff::Timestamp::constant(1767323045, 0),
-        );
+        let tasks = reconcile(&plan("- [ ] {task}\n"), "h", &[], AT);
         let subjects: Vec<_> = tasks.iter().map(|t| t.subject.as_str()).collect();
         assert_eq!(subjects, ["Change `src/a.rs`", "Change `src/b/**`"]);
         assert_eq!(tasks[1].id, "0007-2");
@@ -132,20 +132,16 @@ mod tests {
             &plan("- [ ] One\n- [ ] Two (after 1)\n- [ ] Three\n"),
             "h1",
             &[],
-            jiff::Timestamp::constant(1767323046, 0),
+            T1,
         );
         assert_eq!(first[1].blocked_by, ["0007-1"]);
         let mut first = first;
-        first[0].set_status(
-            TaskStatus::Completed,
-            jiff::Timestamp::constant(1767323047, 0),
-            None,
-        );
+        first[0].set_status(TaskStatus::Completed, T2, None);
         let second = reconcile(
             &plan("- [ ] One\n- [ ] Two, changed (after 1)\n- [ ] Three\n"),
             "h2",
             &first,
-            jiff::Timestamp::constant(1767323048, 0),
+            T3,
         );
         let view: Vec<_> = second
             .iter()
