@@ -452,6 +452,15 @@ fn the_plan_gate_follows_the_real_plan_store() {
         ))
     );
 
+    // Named, but no such plan (or not a plan id at all): denied, never waved through.
+    assert_eq!(
+        guard("src/ws/presence.rs", Some("9")),
+        deny_answer(&format!(
+            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (the active plan cannot be read: no plan has id `0009`)"
+        ))
+    );
+    assert!(guard("src/ws/presence.rs", Some("x9")).contains("no plan has id `x9`"));
+
     // Approved, and the agent's task is in progress: in scope is allowed.
     r.harness(["plan", "approve", "1", "--by", "alice"])
         .assert(0);
