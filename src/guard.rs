@@ -119,7 +119,7 @@ fn acting_agent(
     event_agent: Option<&str>,
     flag: Option<&str>,
 ) -> Option<String> {
-    if let Some(name) = event_agent.filter(|n| validate::is_valid_name(n))
+    if let Some(name) = event_agent.filter(|n| validate::is_loadable_name(n))
         && agent_is_defined(project, name)
     {
         return Some(name.to_string());
@@ -149,7 +149,7 @@ fn load_agent(project: &Project, name: &str) -> Result<AgentDefinition> {
     let file = format!("{name}.md");
     // A name is never a path: `../x` must not reach a file outside the
     // agent directories.
-    let direct = if validate::is_valid_name(name) {
+    let direct = if validate::is_loadable_name(name) {
         project.agent_dirs()
     } else {
         Vec::new()

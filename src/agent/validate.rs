@@ -27,7 +27,8 @@ pub struct Context {
     pub root: PathBuf,
 }
 
-/// A name as Claude Code wants it: lowercase letters, digits and hyphens.
+/// A name as Claude Code documents it: lowercase letters, digits and
+/// hyphens.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.split('-').all(|part| {
@@ -36,6 +37,18 @@ pub fn is_valid_name(name: &str) -> bool {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         })
+}
+
+/// A name Claude Code loads although its documentation asks for less:
+/// dots and underscores between the parts (`dotnet-framework-4.8-expert`).
+/// It is never a path: no leading dot, no `..`, no separator.
+pub fn is_loadable_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains("..")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '_'))
 }
 
 pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
@@ -53,13 +66,17 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
                 .hint(format!("add `name: {stem}` to the front matter")),
         );
     } else if !is_valid_name(&def.name) {
+        // Claude Code loads a name with dots or underscores, so only what it
+        // would refuse is an error here.
+        let message = format!("`{}` is not a valid agent name", def.name);
+        let d = if is_loadable_name(&def.name) {
+            Diagnostic::warning(Code::InvalidName, message)
+        } else {
+            Diagnostic::error(Code::InvalidName, message)
+        };
         out.push(
-            Diagnostic::error(
-                Code::InvalidName,
-                format!("`{}` is not a valid agent name", def.name),
-            )
-            .at(def.value_span("name", &def.name))
-            .hint("use lowercase letters, digits and hyphens, e.g. `realtime-dev`"),
+            d.at(def.value_span("name", &def.name))
+                .hint("use lowercase letters, digits and hyphens, e.g. `realtime-dev`"),
         );
     }
     if def.description.trim().is_empty() {
@@ -99,9 +116,14 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
             ),
         };
         out.push(
-            Diagnostic::error(Code::InvalidModel, format!("`{model}` is not a model"))
-                .at(def.value_span("model", model))
-                .hint(hint),
+            // New aliases appear before any checker knows them: unknown is
+            // a warning, and Claude Code decides at start-up.
+            Diagnostic::warning(
+                Code::InvalidModel,
+                format!("`{model}` is not a model alias harness knows"),
+            )
+            .at(def.value_span("model", model))
+            .hint(hint),
         );
     }
     if let Some(tools) = &def.tools {
@@ -203,6 +225,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
 mod tests {
     use super::*;
     use crate::agent::definition::parse;
+    use crate::diagnostic::Severity;
     use std::path::Path;
 
     fn codes(text: &str) -> Vec<&'static str> {
@@ -210,6 +233,34 @@ mod tests {
         let mut all = parsed.diagnostics;
         all.extend(validate(&parsed.definition, &Context::default()));
         all.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn names_claude_code_loads_are_warnings_and_paths_are_errors() {
+        for name in [
+            "dotnet-framework-4.8-expert",
+            "powershell-5.1-expert",
+            "a_b",
+        ] {
+            assert!(!is_valid_name(name) && is_loadable_name(name), "{name}");
+        }
+        for name in ["../x", ".hidden", "a/b", "Upper", "a..b", "a b", ""] {
+            assert!(!is_loadable_name(name), "{name}");
+        }
+        let text = "---\nname: tool-4.8-expert\ndescription: d\nmodel: fable\n---\n";
+        let parsed = parse(Path::new("a.md"), text).unwrap();
+        let found = validate(&parsed.definition, &Context::default());
+        let severities: Vec<_> = found
+            .iter()
+            .map(|d| (d.code.as_str(), d.severity))
+            .collect();
+        assert_eq!(
+            severities,
+            [
+                ("invalid-name", Severity::Warning),
+                ("invalid-model", Severity::Warning)
+            ]
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use harness::agent::{self, definition, validate};
-use harness::diagnostic::Code;
+use harness::diagnostic::{Code, Severity};
 
 use crate::common::manifest_dir;
 
@@ -94,4 +94,18 @@ fn every_corpus_agent_loads_with_located_diagnostics() {
         .cloned()
         .collect();
     assert_eq!(reported, in_order);
+
+    // Claude Code loads every file of the corpus, so none of them is an
+    // error here (duplicate names across collections aside: the corpus is
+    // many teams' agents in one directory, never one project's).
+    let errors: Vec<String> = in_order
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "errors in the corpus:\n{}",
+        errors.join("\n")
+    );
 }
