@@ -1,5 +1,6 @@
 //! Two nodes sharing one real `redis-server`, started here on a free port.
-//! Skipped, with a message, when `redis-server` is not installed.
+//! Ignored by default, with the reason, since they need `redis-server` on
+//! `PATH`; `cargo test -- --ignored` runs them and fails without it.
 
 mod common;
 
@@ -17,8 +18,14 @@ struct RedisServer {
 }
 
 impl RedisServer {
-    /// `None` when `redis-server` cannot be run.
-    fn start() -> Option<RedisServer> {
+    /// Fails the test, saying what to install, when `redis-server` cannot
+    /// be run.
+    fn start() -> RedisServer {
+        Self::try_start()
+            .expect("these tests need `redis-server` on PATH (apt-get install redis-server)")
+    }
+
+    fn try_start() -> Option<RedisServer> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .ok()?
             .local_addr()
@@ -83,11 +90,9 @@ fn node_config(redis: &RedisServer) -> chat_service::Config {
 }
 
 #[tokio::test]
+#[ignore = "needs redis-server (apt-get install redis-server): cargo test -- --ignored"]
 async fn two_nodes_share_order_history_and_presence_through_redis() {
-    let Some(redis) = RedisServer::start() else {
-        eprintln!("skipped: redis-server is not installed (apt-get install redis-server)");
-        return;
-    };
+    let redis = RedisServer::start();
     let one = start(node_config(&redis)).await;
     let two = start(node_config(&redis)).await;
     assert_eq!(one.app.hub.epoch(), two.app.hub.epoch(), "one shared epoch");
@@ -169,11 +174,9 @@ async fn next_news(c: &mut Client) -> Value {
 }
 
 #[tokio::test]
+#[ignore = "needs redis-server (apt-get install redis-server): cargo test -- --ignored"]
 async fn the_nodes_ride_out_a_redis_restart_and_move_to_a_new_epoch() {
-    let Some(mut redis) = RedisServer::start() else {
-        eprintln!("skipped: redis-server is not installed (apt-get install redis-server)");
-        return;
-    };
+    let mut redis = RedisServer::start();
     let one = start(node_config(&redis)).await;
     let two = start(node_config(&redis)).await;
     let mut ada = connect(one.addr, &token(PUBLISHER, "ada")).await;
