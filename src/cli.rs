@@ -57,6 +57,14 @@ pub enum Command {
     /// Read, validate and explain agent definitions.
     #[command(subcommand, after_help = AGENTS_EXAMPLES)]
     Agents(AgentsCommand),
+    /// Find, show and check the Agent Skills agents load (`SKILL.md`).
+    ///
+    /// Skills are looked for where Claude Code looks: the project's
+    /// `[paths] skills` (`.claude/skills`, `skills`), then `~/.claude/skills`,
+    /// then installed plugins' `skills/`. A skill an agent names that is not
+    /// found is a warning, or an error with `[skills] require = true`.
+    #[command(subcommand, after_help = SKILLS_EXAMPLES)]
+    Skills(SkillsCommand),
     /// Write, approve and check plans: work starts only from a plan a person
     /// approved, and an approved plan that is edited is no longer approved.
     ///
@@ -314,6 +322,34 @@ pub enum AgentsCommand {
         name: String,
     },
 }
+
+#[derive(Debug, Subcommand)]
+pub enum SkillsCommand {
+    /// List where skills are looked for and every skill found, with the
+    /// agents that load it.
+    List,
+    /// Show one skill: its file, description, files and the agents that
+    /// load it.
+    Show {
+        /// The skill's `name` (or `PLUGIN:NAME`).
+        name: String,
+    },
+    /// Check skills; exits 1 when any has an error.
+    ///
+    /// Checks the front matter (`name` matching its directory, a
+    /// `description`) and that every relative link in `SKILL.md` points at
+    /// a file of the skill. Without paths, checks every skill found.
+    Validate {
+        /// Skill directories or `SKILL.md` files.
+        paths: Vec<PathBuf>,
+    },
+}
+
+const SKILLS_EXAMPLES: &str = "\
+Examples:
+  harness skills list
+  harness skills show observability-and-slos
+  harness skills validate .claude/skills/observability-and-slos";
 
 const PLAN_EXAMPLES: &str = "\
 Examples:

@@ -119,6 +119,24 @@ struct OpenTable {
     cell: String,
 }
 
+/// The destination of every link and image in `body`, with the byte
+/// offset where the link starts, in document order.
+pub fn links(body: &str) -> Vec<(String, usize)> {
+    Parser::new_ext(body, OPTIONS)
+        .into_offset_iter()
+        .filter_map(|(event, range)| match event {
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                Some((dest_url.into_string(), range.start))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+const OPTIONS: Options = Options::ENABLE_TASKLISTS
+    .union(Options::ENABLE_TABLES)
+    .union(Options::ENABLE_STRIKETHROUGH);
+
 /// Reads `body` into its elements. `first_line` is the file line of the
 /// body's first line, so every element's line is a file line.
 pub fn walk(body: &str, first_line: usize) -> Vec<Element> {
@@ -130,8 +148,7 @@ pub fn walk(body: &str, first_line: usize) -> Vec<Element> {
     let mut code: Option<CodeBlock> = None;
     let mut table: Option<OpenTable> = None;
 
-    let opts = Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
-    for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
+    for (event, range) in Parser::new_ext(body, OPTIONS).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
                 heading = Some(Heading {

@@ -11,6 +11,7 @@ pub use report::{AgentList, ListEntry, Validation};
 pub mod definition;
 pub mod frontmatter;
 pub mod markdown;
+pub mod skill;
 pub mod tools;
 pub mod validate;
 
@@ -63,10 +64,7 @@ impl Catalog {
             .iter()
             .map(|f| project.relative(f).to_path_buf())
             .collect();
-        let ctx = validate::Context {
-            skill_dirs: project.skill_dirs(),
-            root: project.root.clone(),
-        };
+        let ctx = validate::Context::for_project(project);
         Catalog::from_files(&project.root, &files, &ctx)
     }
 

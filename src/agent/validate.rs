@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use super::definition::{AgentDefinition, KNOWN_FIELDS};
+use super::skill::{self, SearchDir};
 use super::tools::{KNOWN_TOOLS, ToolKind};
+use crate::config::Project;
 use crate::diagnostic::{Code, Diagnostic, Span, display_path, suggest};
 
 pub const PERMISSION_MODES: &[&str] = &[
@@ -21,10 +23,38 @@ pub const COLORS: &[&str] = &[
 /// What validation may look at outside the file itself.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
-    /// Directories holding skills as `NAME/SKILL.md` (or `NAME.md`).
-    pub skill_dirs: Vec<PathBuf>,
+    /// Directories holding skills as `NAME/SKILL.md`; empty: skills are
+    /// not looked up.
+    pub skill_dirs: Vec<SearchDir>,
+    /// Whether a skill that is not found is an error.
+    pub require_skills: bool,
     /// The project root, to show skill directories relative to it.
     pub root: PathBuf,
+}
+
+impl Context {
+    /// Validation as the project configures it.
+    pub fn for_project(project: &Project) -> Context {
+        Context {
+            skill_dirs: skill::search_dirs(project),
+            require_skills: project.config.skills.require,
+            root: project.root.clone(),
+        }
+    }
+
+    /// Only what makes a definition unusable: skills are looked up only
+    /// when the project requires them. For the guard, which loads an agent
+    /// on every call and acts on errors alone.
+    pub fn errors_only(project: &Project) -> Context {
+        if project.config.skills.require {
+            Context::for_project(project)
+        } else {
+            Context {
+                root: project.root.clone(),
+                ..Context::default()
+            }
+        }
+    }
 }
 
 /// A name as Claude Code documents it: lowercase letters, digits and
@@ -194,28 +224,21 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
         }
         out.push(d);
     }
-    if !ctx.skill_dirs.is_empty() {
-        for skill in &def.skills {
-            let found = ctx.skill_dirs.iter().any(|d| {
-                d.join(skill).join("SKILL.md").is_file() || d.join(format!("{skill}.md")).is_file()
-            });
-            if !found {
-                out.push(
-                    Diagnostic::warning(
-                        Code::UnresolvedSkill,
-                        format!("skill `{skill}` is not found"),
-                    )
-                    .at(def.entry_span("skills", skill))
-                    .hint(format!(
-                        "add `{}/{skill}/SKILL.md`, or remove it from `skills`",
-                        display_path(
-                            ctx.skill_dirs[0]
-                                .strip_prefix(&ctx.root)
-                                .unwrap_or(&ctx.skill_dirs[0])
-                        )
-                    )),
-                );
+    if let Some(first) = ctx.skill_dirs.first() {
+        for name in &def.skills {
+            if skill::resolve(&ctx.skill_dirs, name).is_some() {
+                continue;
             }
+            let message = format!("skill `{name}` is not found");
+            let d = if ctx.require_skills {
+                Diagnostic::error(Code::UnresolvedSkill, message)
+            } else {
+                Diagnostic::warning(Code::UnresolvedSkill, message)
+            };
+            out.push(d.at(def.entry_span("skills", name)).hint(format!(
+                "add `{}/{name}/SKILL.md`, or remove it from `skills` (`harness skills list` shows where skills are looked for)",
+                display_path(first.path.strip_prefix(&ctx.root).unwrap_or(&first.path)),
+            )));
         }
     }
     out
@@ -366,7 +389,7 @@ mod tests {
     }
 
     #[test]
-    fn unresolved_skills_warn() {
+    fn unresolved_skills_warn_unless_required() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("skills/here")).unwrap();
         std::fs::write(dir.path().join("skills/here/SKILL.md"), "x").unwrap();
@@ -375,8 +398,12 @@ mod tests {
             "---\nname: a\ndescription: d\nskills: [here, gone]\n---\n",
         )
         .unwrap();
-        let ctx = Context {
-            skill_dirs: vec![dir.path().join("skills")],
+        let mut ctx = Context {
+            skill_dirs: vec![SearchDir {
+                path: dir.path().join("skills"),
+                origin: skill::Origin::Project,
+            }],
+            require_skills: false,
             root: dir.path().to_path_buf(),
         };
         let diags = validate(&parsed.definition, &ctx);
@@ -387,7 +414,12 @@ mod tests {
         let hint = diags[0].hint.as_deref().unwrap();
         assert_eq!(
             hint,
-            "add `skills/gone/SKILL.md`, or remove it from `skills`"
+            "add `skills/gone/SKILL.md`, or remove it from `skills` (`harness skills list` shows where skills are looked for)"
         );
+        assert_eq!(diags[0].severity, Severity::Warning);
+
+        ctx.require_skills = true;
+        let diags = validate(&parsed.definition, &ctx);
+        assert_eq!(diags[0].severity, Severity::Error);
     }
 }

@@ -7,7 +7,7 @@ use crate::agent::{self, Catalog, validate};
 use crate::cli::AgentsCommand;
 use crate::diagnostic::{Code, Diagnostic, display_path};
 use crate::error::{Outcome, Result};
-use crate::policy::Policy;
+use crate::policy;
 use crate::report::{self, Format};
 
 pub fn run(ctx: &Context, cmd: AgentsCommand) -> Result<Outcome> {
@@ -63,10 +63,7 @@ fn validate_cmd(ctx: &Context, paths: &[PathBuf]) -> Result<Outcome> {
                 files.push(p.clone());
             }
         }
-        let vctx = validate::Context {
-            skill_dirs: project.skill_dirs(),
-            root: project.root.clone(),
-        };
+        let vctx = validate::Context::for_project(&project);
         Catalog::from_files(&ctx.cwd, &files, &vctx)
     };
     let validation = catalog.validation();
@@ -83,7 +80,6 @@ fn shown(ctx: &Context, path: &Path) -> PathBuf {
 }
 
 fn explain(ctx: &Context, name: &str) -> Result<Outcome> {
-    let catalog = Catalog::load(&ctx.project()?);
-    report::emit(ctx.format, &Policy::compile(catalog.require(name)?))?;
+    report::emit(ctx.format, &policy::explain(&ctx.project()?, name)?)?;
     Ok(Outcome::Success)
 }

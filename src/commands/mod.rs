@@ -11,6 +11,7 @@ mod init;
 mod install;
 mod plan;
 mod scaffold;
+mod skills;
 mod task;
 
 use std::path::{Path, PathBuf};
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
         Command::Agents(cmd) => agents::run(&ctx, cmd),
+        Command::Skills(cmd) => skills::run(&ctx, cmd),
         Command::Plan(cmd) => plan::run(&ctx, cmd),
         Command::Scaffold(args) => scaffold::run(&ctx, args),
         Command::Task(cmd) => task::run(&ctx, cmd),

@@ -35,6 +35,33 @@ pub struct Config {
     pub guard: GuardConfig,
     /// `[approvals]`: who may approve plans, and how many must.
     pub approvals: ApprovalsConfig,
+    /// `[skills]`: where agents' skills are looked for, and whether they
+    /// must resolve.
+    pub skills: SkillsConfig,
+}
+
+/// `[skills]` in `harness.toml`. The project's own skill directories are
+/// `[paths] skills`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SkillsConfig {
+    /// An agent whose `skills:` names a skill that is not found is an
+    /// error, not a warning.
+    pub require: bool,
+    /// Also look in the user's `~/.claude/skills`.
+    pub user: bool,
+    /// Also look in installed plugins' `skills/` (under `~/.claude/plugins`).
+    pub plugins: bool,
+}
+
+impl Default for SkillsConfig {
+    fn default() -> Self {
+        SkillsConfig {
+            require: false,
+            user: true,
+            plugins: true,
+        }
+    }
 }
 
 /// `[approvals]` in `harness.toml`. Plain data: `plan::signers` reads the

@@ -5,7 +5,7 @@
 //! machine can check (for example "FORBIDDEN: database operations") is kept
 //! as an advisory rule, so `agents explain` shows it and reviewers can see it.
 
-use super::{DEFAULT_TEST_GLOBS, PLANS_GLOB, Policy, Rule, RuleKind};
+use super::{DEFAULT_TEST_GLOBS, PLANS_GLOB, Policy, Rule, RuleKind, SkillUse};
 use crate::agent::AgentDefinition;
 use crate::agent::markdown::Item;
 use crate::diagnostic::Provenance;
@@ -28,6 +28,16 @@ impl Policy {
             source: def.source.clone(),
             tools_restricted: def.tools.is_some(),
             rules: b.rules,
+            skills: def
+                .skills
+                .iter()
+                .map(|name| SkillUse {
+                    name: name.clone(),
+                    provenance: Provenance::new(&def.source, def.entry_span("skills", name).line),
+                    file: None,
+                    origin: None,
+                })
+                .collect(),
         }
     }
 }

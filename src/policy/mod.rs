@@ -19,7 +19,10 @@ use serde::Serialize;
 
 pub use decision::{Guard, GuardDecision, PlanSource, ToolCall, Verdict};
 
+use crate::agent::{Catalog, skill};
+use crate::config::Project;
 use crate::diagnostic::Provenance;
+use crate::error::Result;
 
 /// The test files a test-writing workflow reserves for the test writer:
 /// wherever they are (workspace crates, packages, nested modules), in the
@@ -84,9 +87,43 @@ pub struct Policy {
     /// unless denied.
     pub tools_restricted: bool,
     pub rules: Vec<Rule>,
+    /// The skills the agent loads, each cited to its `skills:` entry and,
+    /// once [`Policy::resolve_skills`] has run, to the file it resolves to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skills: Vec<SkillUse>,
+}
+
+/// A skill an agent loads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkillUse {
+    pub name: String,
+    pub provenance: Provenance,
+    /// The `SKILL.md` it resolves to; `None` when not found (or not looked
+    /// up).
+    pub file: Option<PathBuf>,
+    pub origin: Option<skill::Origin>,
+}
+
+/// An agent's policy as `agents explain` shows it: compiled from its
+/// definition, with its skills looked up where the project finds them.
+pub fn explain(project: &Project, name: &str) -> Result<Policy> {
+    let catalog = Catalog::load(project);
+    let mut policy = Policy::compile(catalog.require(name)?);
+    policy.resolve_skills(project, &skill::search_dirs(project));
+    Ok(policy)
 }
 
 impl Policy {
+    /// Looks each skill up in `dirs`, the way Claude Code would.
+    pub fn resolve_skills(&mut self, project: &Project, dirs: &[skill::SearchDir]) {
+        for s in &mut self.skills {
+            if let Some((file, dir)) = skill::resolve(dirs, &s.name) {
+                s.file = Some(project.relative(&file).to_path_buf());
+                s.origin = Some(dir.origin.clone());
+            }
+        }
+    }
+
     pub fn rules_of<'a>(
         &'a self,
         f: impl Fn(&RuleKind) -> bool + 'a,

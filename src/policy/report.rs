@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::{Policy, RuleKind};
 use crate::diagnostic::display_path;
-use crate::report::{BOLD, DIM, Report};
+use crate::report::{BOLD, DIM, Report, WARNING};
 
 /// The policy as text: one group per enforcement point, each rule with its
 /// provenance and the words it was read from.
@@ -85,6 +85,29 @@ impl Report for Policy {
             for (what, whence) in lines {
                 let pad = width - what.chars().count();
                 let _ = writeln!(s, "  {what}{:pad$}  {DIM}{whence}{DIM:#}", "");
+            }
+        }
+        if !policy.skills.is_empty() {
+            let _ = writeln!(s, "\n{BOLD}skills{BOLD:#}");
+            let width = policy
+                .skills
+                .iter()
+                .map(|k| k.name.chars().count())
+                .max()
+                .unwrap_or(0);
+            for k in &policy.skills {
+                let found = match (&k.file, &k.origin) {
+                    (Some(file), Some(origin)) => {
+                        format!("{} ({})", display_path(file), origin.label())
+                    }
+                    _ => format!("{WARNING}not found{WARNING:#}"),
+                };
+                let pad = width - k.name.chars().count();
+                let _ = writeln!(
+                    s,
+                    "  {}{:pad$}  {found}  {DIM}{}{DIM:#}",
+                    k.name, "", k.provenance
+                );
             }
         }
         s

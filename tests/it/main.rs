@@ -14,3 +14,4 @@ mod guard_table;
 mod plans;
 mod scaffold;
 mod signing;
+mod skills;
