@@ -38,6 +38,37 @@ pub const DEFAULT_AGENTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The skills the default agents load, as `harness init` installs them
+/// under the project's first skill directory: `(path inside it, text)`.
+pub const DEFAULT_SKILLS: &[(&str, &str)] = &[
+    (
+        "industrial-codebase-standards/SKILL.md",
+        include_str!("../../.claude/skills/industrial-codebase-standards/SKILL.md"),
+    ),
+    (
+        "industrial-codebase-standards/references/review-checklist.md",
+        include_str!(
+            "../../.claude/skills/industrial-codebase-standards/references/review-checklist.md"
+        ),
+    ),
+    (
+        "security-and-privacy-baseline/SKILL.md",
+        include_str!("../../.claude/skills/security-and-privacy-baseline/SKILL.md"),
+    ),
+    (
+        "security-and-privacy-baseline/references/threats.md",
+        include_str!("../../.claude/skills/security-and-privacy-baseline/references/threats.md"),
+    ),
+    (
+        "observability-and-slos/SKILL.md",
+        include_str!("../../.claude/skills/observability-and-slos/SKILL.md"),
+    ),
+    (
+        "observability-and-slos/references/metrics.md",
+        include_str!("../../.claude/skills/observability-and-slos/references/metrics.md"),
+    ),
+];
+
 /// Reads and parses one agent file.
 pub fn load_file(path: &Path) -> Result<Parsed> {
     let text = fsutil::read_text(path)?;

@@ -1,6 +1,6 @@
 //! Checks on one agent definition beyond what parsing already reports.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::definition::{AgentDefinition, KNOWN_FIELDS};
 use super::skill::{self, SearchDir};
@@ -30,6 +30,11 @@ pub struct Context {
     pub require_skills: bool,
     /// The project root, to show skill directories relative to it.
     pub root: PathBuf,
+    /// Whether to check that each gate's program belongs to a stack the
+    /// project has; off for agents whose gates `harness.toml` replaces.
+    pub gate_stacks: bool,
+    /// Agents whose gates `[policy.agents.NAME] gates` replaces.
+    pub gates_replaced: Vec<String>,
 }
 
 impl Context {
@@ -39,6 +44,15 @@ impl Context {
             skill_dirs: skill::search_dirs(project),
             require_skills: project.config.skills.require,
             root: project.root.clone(),
+            gate_stacks: true,
+            gates_replaced: project
+                .config
+                .policy
+                .agents
+                .iter()
+                .filter(|(_, o)| o.gates.is_some())
+                .map(|(name, _)| name.clone())
+                .collect(),
         }
     }
 
@@ -66,6 +80,50 @@ pub fn is_valid_name(name: &str) -> bool {
                 && part
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+/// The tools of each stack, and the files at the root that show a project
+/// has that stack.
+const STACKS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "Python",
+        &[
+            "ruff", "ty", "mypy", "pytest", "black", "pyright", "flake8", "uv", "poetry",
+        ],
+        &[
+            "pyproject.toml",
+            "setup.py",
+            "setup.cfg",
+            "requirements.txt",
+        ],
+    ),
+    (
+        "Node",
+        &[
+            "npm", "npx", "pnpm", "yarn", "tsc", "eslint", "vitest", "jest", "bun",
+        ],
+        &["package.json"],
+    ),
+    ("Rust", &["cargo", "rustfmt"], &["Cargo.toml"]),
+    ("Go", &["go", "gofmt", "golangci-lint"], &["go.mod"]),
+];
+
+/// The first program in `command` that belongs to a stack the project at
+/// `root` does not have: `(program, stack, marker files)`.
+fn foreign_program(
+    root: &Path,
+    command: &str,
+) -> Option<(String, &'static str, &'static [&'static str])> {
+    let commands = crate::shell::parse(command).ok()?;
+    commands
+        .iter()
+        .filter_map(|c| c.program())
+        .find_map(|program| {
+            let name = program.rsplit('/').next().unwrap_or(program);
+            let (stack, _, markers) = STACKS.iter().find(|(_, tools, _)| tools.contains(&name))?;
+            (!markers.iter().any(|m| root.join(m).is_file()))
+                .then(|| (name.to_string(), *stack, *markers))
         })
 }
 
@@ -224,6 +282,23 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
         }
         out.push(d);
     }
+    if ctx.gate_stacks && !ctx.gates_replaced.contains(&def.name) {
+        for gate in &def.body.gates {
+            if let Some((program, stack, markers)) = foreign_program(&ctx.root, &gate.text) {
+                out.push(
+                    Diagnostic::warning(
+                        Code::GateStack,
+                        format!("gate `{}` runs `{program}`, a {stack} tool, but the project has no {}", gate.text, markers.join(" or ")),
+                    )
+                    .at(Span::new(&def.source, gate.line, 1))
+                    .hint(format!(
+                        "give this project's gates in harness.toml: `[policy.agents.{}] gates = [...]` (`harness init` writes them for the stack it finds)",
+                        def.name
+                    )),
+                );
+            }
+        }
+    }
     if let Some(first) = ctx.skill_dirs.first() {
         for name in &def.skills {
             if skill::resolve(&ctx.skill_dirs, name).is_some() {
@@ -284,6 +359,21 @@ mod tests {
                 ("invalid-model", Severity::Warning)
             ]
         );
+    }
+
+    #[test]
+    fn a_gate_from_a_stack_the_project_lacks_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("Cargo.toml"), "").unwrap();
+        assert_eq!(foreign_program(root, "cargo test"), None);
+        let (program, stack, _) = foreign_program(root, "cd web && npm run lint").unwrap();
+        assert_eq!((program.as_str(), stack), ("npm", "Node"));
+        let (program, stack, _) = foreign_program(root, "/usr/bin/ruff check .").unwrap();
+        assert_eq!((program.as_str(), stack), ("ruff", "Python"));
+        assert_eq!(foreign_program(root, "make check"), None);
+        std::fs::write(root.join("package.json"), "{}").unwrap();
+        assert_eq!(foreign_program(root, "npm test"), None);
     }
 
     #[test]
@@ -405,6 +495,7 @@ mod tests {
             }],
             require_skills: false,
             root: dir.path().to_path_buf(),
+            ..Context::default()
         };
         let diags = validate(&parsed.definition, &ctx);
         assert_eq!(diags.len(), 1);

@@ -109,6 +109,20 @@ impl Default for Paths {
 pub struct PolicyConfig {
     /// The agent whose policy applies when a tool call names none.
     pub default: Option<String>,
+    /// `[policy.agents.NAME]`: what this project changes in an agent's
+    /// policy without editing its definition.
+    pub agents: BTreeMap<String, AgentOverride>,
+}
+
+/// `[policy.agents.NAME]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentOverride {
+    /// The agent's gates in this project, each a `[gates.NAME]` or a
+    /// command, instead of the ones its definition lists: a shared agent
+    /// written for another stack keeps its prose and gets this project's
+    /// checks.
+    pub gates: Option<Vec<String>>,
 }
 
 /// config-conventional's types.

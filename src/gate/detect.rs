@@ -9,6 +9,8 @@
 //!   package manager its lock file names; `tsc --noEmit` when it has no
 //!   type-check script but a `tsconfig.json`.
 //!
+//! - `go.mod`: `go vet ./...` and `go test ./...`.
+//!
 //! Each gate says why it was chosen, which `harness gate list` shows.
 
 use std::path::Path;
@@ -24,7 +26,31 @@ pub fn detect(root: &Path) -> Vec<GateSpec> {
     rust(root, &mut gates);
     python(root, &mut gates);
     node(root, &mut gates);
+    go(root, &mut gates);
     gates
+}
+
+fn go(root: &Path, out: &mut Vec<GateSpec>) {
+    if !root.join("go.mod").is_file() {
+        return;
+    }
+    let why = || "go.mod: a Go module".to_string();
+    out.push(gate(
+        root,
+        "go-vet",
+        GateKind::Lint,
+        "go vet ./...",
+        "go.mod",
+        why(),
+    ));
+    out.push(gate(
+        root,
+        "go-test",
+        GateKind::Test,
+        "go test ./...",
+        "go.mod",
+        why(),
+    ));
 }
 
 fn gate(

@@ -181,6 +181,16 @@ fn configured(project: &Project) -> Vec<GateSpec> {
 
 /// The line of `[gates.NAME]` in `harness.toml`, for provenance.
 fn config_origin(project: &Project, name: &str) -> Origin {
+    let quoted = format!("[gates.\"{name}\"]");
+    let mut provenance = config_line(project, &format!("[gates.{name}]"));
+    if provenance.line == 1 {
+        provenance = config_line(project, &quoted);
+    }
+    Origin::Config { provenance }
+}
+
+/// Where the table `header` starts in `harness.toml` (line 1 when absent).
+fn config_line(project: &Project, header: &str) -> Provenance {
     let path = project
         .config_path
         .clone()
@@ -188,32 +198,54 @@ fn config_origin(project: &Project, name: &str) -> Origin {
     let line = std::fs::read_to_string(&path)
         .ok()
         .and_then(|text| {
-            let headers = [format!("[gates.{name}]"), format!("[gates.\"{name}\"]")];
-            text.lines().position(|l| {
-                headers
-                    .iter()
-                    .any(|h| l.trim_start().starts_with(h.as_str()))
-            })
+            text.lines()
+                .position(|l| l.trim_start().starts_with(header))
         })
         .map_or(1, |i| i + 1);
-    Origin::Config {
-        provenance: Provenance::new(project.relative(&path), line),
-    }
+    Provenance::new(project.relative(&path), line)
 }
 
-/// The gates an agent's policy lists, each a configured gate or a command.
+/// The gates an agent's policy lists, each a configured gate or a command;
+/// `[policy.agents.NAME] gates` in `harness.toml` replaces the list.
 fn agent_gates(project: &Project, policy: &Policy) -> Vec<GateSpec> {
+    let overridden = project
+        .config
+        .policy
+        .agents
+        .get(&policy.agent)
+        .and_then(|o| o.gates.as_ref());
+    let entries: Vec<(String, Origin)> = match overridden {
+        Some(list) => {
+            let line = config_line(project, &format!("[policy.agents.{}]", policy.agent));
+            list.iter()
+                .map(|e| {
+                    (
+                        e.clone(),
+                        Origin::Config {
+                            provenance: line.clone(),
+                        },
+                    )
+                })
+                .collect()
+        }
+        None => policy
+            .gates()
+            .map(|(entry, rule)| {
+                let origin = Origin::Agent {
+                    agent: policy.agent.clone(),
+                    provenance: Provenance::new(
+                        project.relative(&rule.provenance.path),
+                        rule.provenance.line,
+                    ),
+                };
+                (entry.to_string(), origin)
+            })
+            .collect(),
+    };
     let mut gates: Vec<GateSpec> = Vec::new();
     let mut names = BTreeSet::new();
-    for (entry, rule) in policy.gates() {
+    for (entry, origin) in entries {
         let entry = entry.trim();
-        let origin = Origin::Agent {
-            agent: policy.agent.clone(),
-            provenance: Provenance::new(
-                project.relative(&rule.provenance.path),
-                rule.provenance.line,
-            ),
-        };
         let spec = match project.config.gates.get(entry) {
             Some(config) => GateSpec::from_config(entry, config, &project.root, origin),
             None => {

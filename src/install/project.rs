@@ -1,17 +1,19 @@
 //! `init`: a new project's `harness.toml` (every field commented at its
-//! default), the default agents, and optionally a CI workflow. A file that
-//! exists is kept unless `force` is given.
+//! default, then the gates found for the project's stack), the default
+//! agents and the skills they load, and optionally a CI workflow. A file
+//! that exists is kept unless `force` is given.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::agent::DEFAULT_AGENTS;
+use crate::agent::{DEFAULT_AGENTS, DEFAULT_SKILLS};
 use crate::config::{FILE_NAME, Project};
 use crate::diagnostic::display_path;
 use crate::error::Result;
 use crate::fsutil::{self, Written};
+use crate::gate;
 use crate::report::{DIM, OK, Report};
 
 /// The `harness.toml` that `init` writes: every field, commented, at its default.
@@ -30,10 +32,74 @@ pub struct InitFile {
     written: Written,
 }
 
-/// What `init` did, file by file (JSON: an array).
+/// What `init` did: the stack it found and each file it wrote or kept.
 #[derive(Debug, Serialize)]
-#[serde(transparent)]
-pub struct Init(pub Vec<InitFile>);
+pub struct Init {
+    /// The marker files of the stacks found, with the gates written for
+    /// them (`[gates.*]` in the new `harness.toml`).
+    pub stack: Vec<StackGate>,
+    pub files: Vec<InitFile>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StackGate {
+    pub gate: String,
+    pub command: String,
+    pub reason: String,
+}
+
+/// The shipped agents whose gates `init` fits to the project's stack.
+const FITTED_AGENTS: &[&str] = &["realtime-dev"];
+
+/// `harness.toml` for the project at `root`: the commented defaults, then
+/// the gates found for its stack and the shipped agents pointed at them, so
+/// an agent written for a Python and Node stack runs this project's checks.
+fn config_for(root: &std::path::Path) -> (String, Vec<StackGate>) {
+    let detected = gate::detect::detect(root);
+    let mut text = DEFAULT_CONFIG.to_string();
+    if detected.is_empty() {
+        return (text, Vec::new());
+    }
+    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut reasons: Vec<String> = Vec::new();
+    let mut stack = Vec::new();
+    for spec in &detected {
+        let gate::Origin::Detected { reason, .. } = &spec.origin else {
+            continue;
+        };
+        if !reasons.contains(reason) {
+            reasons.push(reason.clone());
+        }
+        stack.push(StackGate {
+            gate: spec.name.clone(),
+            command: spec.command.to_string(),
+            reason: reason.clone(),
+        });
+    }
+    let _ = writeln!(
+        text,
+        "\n# Written by `harness init` for what it found: {}.",
+        reasons.join("; ")
+    );
+    for (spec, found) in detected.iter().zip(&stack) {
+        let _ = writeln!(
+            text,
+            "[gates.{}]\ncommand = {}\nkind = {}\n",
+            spec.name,
+            quote(&found.command),
+            quote(spec.kind.as_str())
+        );
+    }
+    let names: Vec<String> = stack.iter().map(|g| quote(&g.gate)).collect();
+    for agent in FITTED_AGENTS {
+        let _ = writeln!(
+            text,
+            "# {agent}'s definition lists its own gates; in this project it runs these.\n[policy.agents.{agent}]\ngates = [{}]",
+            names.join(", ")
+        );
+    }
+    (text, stack)
+}
 
 /// Writes the starting files of a project: `harness.toml`, the default
 /// agents in the first agent directory, and with `github_workflow` the
@@ -41,7 +107,8 @@ pub struct Init(pub Vec<InitFile>);
 pub fn init(project: &Project, github_workflow: bool, force: bool) -> Result<Init> {
     let root = &project.root;
     let workflow = GITHUB_WORKFLOW.replace("HARNESS_VERSION", env!("CARGO_PKG_VERSION"));
-    let mut files: Vec<(PathBuf, &str)> = vec![(root.join(FILE_NAME), DEFAULT_CONFIG)];
+    let (config, stack) = config_for(root);
+    let mut files: Vec<(PathBuf, &str)> = vec![(root.join(FILE_NAME), &config)];
     if github_workflow {
         files.push((root.join(".github/workflows/harness.yml"), &workflow));
     }
@@ -53,6 +120,14 @@ pub fn init(project: &Project, github_workflow: bool, force: bool) -> Result<Ini
     for (name, text) in DEFAULT_AGENTS {
         files.push((agents_dir.join(name), text));
     }
+    let skills_dir = project
+        .skill_dirs()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| root.join(".claude/skills"));
+    for (path, text) in DEFAULT_SKILLS {
+        files.push((skills_dir.join(path), text));
+    }
     let mut out = Vec::new();
     for (path, text) in &files {
         let written = fsutil::write_new(path, text.as_bytes(), force)?;
@@ -62,13 +137,29 @@ pub fn init(project: &Project, github_workflow: bool, force: bool) -> Result<Ini
             written,
         });
     }
-    Ok(Init(out))
+    // A kept harness.toml did not get the gates: say nothing about them.
+    let stack = if out
+        .first()
+        .is_some_and(|f| matches!(f.written, Written::Kept))
+    {
+        Vec::new()
+    } else {
+        stack
+    };
+    Ok(Init { stack, files: out })
 }
 
 impl Report for Init {
     fn text(&self) -> String {
         let mut s = String::new();
-        for f in &self.0 {
+        for g in &self.stack {
+            let _ = writeln!(
+                s,
+                "{DIM}gate{DIM:#}        {}: {}  {DIM}({}){DIM:#}",
+                g.gate, g.command, g.reason
+            );
+        }
+        for f in &self.files {
             let path = &f.path;
             let _ = match f.written {
                 Written::Created => writeln!(s, "{OK}created{OK:#}     {path}"),

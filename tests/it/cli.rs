@@ -35,7 +35,8 @@ fn init_installs_the_shipped_agents_and_never_clobbers() {
         std::fs::read(&shipped).unwrap()
     );
 
-    // What init installs validates cleanly (skills aside) and lists both agents.
+    // What init installs validates cleanly, skills included, and lists both
+    // agents.
     let list = repo
         .harness(["agents", "list", "--format", "json"])
         .assert(0)
@@ -47,7 +48,91 @@ fn init_installs_the_shipped_agents_and_never_clobbers() {
         .map(|a| a["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["realtime-dev", "realtime-engineer"]);
-    repo.harness(["agents", "validate"]).assert(0);
+    let run = repo.harness(["agents", "validate"]).assert(0);
+    assert!(!run.stdout.contains("skill"), "{}", run.stdout);
+    repo.harness(["skills", "validate"]).assert(0);
+}
+
+#[test]
+fn init_fits_the_shipped_agents_gates_to_the_stack_it_finds() {
+    // A Rust workspace: the developer agent's Python and Node gates give way
+    // to cargo's, with the line of harness.toml that says so.
+    let repo = Repo::new();
+    repo.write("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n");
+    let run = repo.harness(["init", "--format", "json"]).assert(0).json();
+    let gates: Vec<&str> = run["stack"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["gate"].as_str().unwrap())
+        .collect();
+    assert_eq!(gates, ["cargo-fmt", "cargo-clippy", "cargo-test"]);
+    let config = repo.read("harness.toml");
+    let line = config
+        .lines()
+        .position(|l| l == "[policy.agents.realtime-dev]")
+        .unwrap()
+        + 1;
+    let list = repo
+        .harness([
+            "gate",
+            "list",
+            "--agent",
+            "realtime-dev",
+            "--format",
+            "json",
+        ])
+        .assert(0)
+        .json();
+    let listed: Vec<(&str, &str)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["name"].as_str().unwrap(), g["command"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("cargo-fmt", "cargo fmt --check"),
+            ("cargo-clippy", "cargo clippy --all-targets -- -D warnings"),
+            ("cargo-test", "cargo test"),
+        ]
+    );
+    assert_eq!(
+        list[0]["origin"]["provenance"]["line"].as_u64(),
+        Some(line as u64),
+        "{list}"
+    );
+
+    // A Go module gets go's gates; a directory with no stack gets none, and
+    // the agents keep the gates their definitions list.
+    let go = Repo::new();
+    go.write("go.mod", "module example.com/x\n\ngo 1.22\n");
+    go.harness(["init"]).assert(0);
+    assert!(
+        go.read("harness.toml")
+            .contains("[gates.go-test]\ncommand = \"go test ./...\"")
+    );
+    let bare = Repo::new();
+    bare.harness(["init"]).assert(0);
+    // Where init found no stack, validate names the gates that cannot fit.
+    let run = bare.harness(["agents", "validate"]).assert(0);
+    assert!(run.stdout.contains(
+        "agents/realtime-dev.md:45:1: warning: gate `ruff check .` runs `ruff`, a Python tool, but the project has no pyproject.toml"
+    ), "{}", run.stdout);
+    assert!(!bare.read("harness.toml").contains("[policy.agents."));
+    let list = bare
+        .harness([
+            "gate",
+            "list",
+            "--agent",
+            "realtime-dev",
+            "--format",
+            "json",
+        ])
+        .assert(0)
+        .json();
+    assert_eq!(list[0]["name"], "ruff-check");
 }
 
 #[test]
