@@ -120,7 +120,7 @@ fn init_fits_the_shipped_agents_gates_to_the_stack_it_finds() {
     assert!(run.stdout.contains(
         "agents/realtime-dev.md:45:1: warning: gate `ruff check .` runs `ruff`, a Python tool, but the project has no pyproject.toml"
     ), "{}", run.stdout);
-    assert!(!bare.read("harness.toml").contains("[policy.agents."));
+    assert!(!bare.read("harness.toml").contains("\n[policy.agents."));
     let list = bare
         .harness([
             "gate",
