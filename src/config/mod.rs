@@ -6,6 +6,7 @@
 //! project behaves as at its top.
 
 pub mod gates;
+pub mod run;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::error::Result;
 use crate::fsutil;
 pub use gates::GateConfig;
+pub use run::{AgentCommand, RunConfig, StageConfig, StageKind};
 
 pub const FILE_NAME: &str = "harness.toml";
 
@@ -35,6 +37,8 @@ pub struct Config {
     pub guard: GuardConfig,
     /// `[approvals]`: who may approve plans, and how many must.
     pub approvals: ApprovalsConfig,
+    /// `[run]`: the workflow `harness run` drives.
+    pub run: RunConfig,
 }
 
 /// `[approvals]` in `harness.toml`. Plain data: `plan::signers` reads the

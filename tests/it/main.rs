@@ -12,5 +12,6 @@ mod guard_bash;
 mod guard_cli;
 mod guard_table;
 mod plans;
+mod run;
 mod scaffold;
 mod signing;
