@@ -11,7 +11,7 @@ use crate::run as runner;
 pub fn run(ctx: &Context, args: &RunArgs) -> Result<Outcome> {
     let project = ctx.project()?;
     let progress = |line: &str| {
-        let _ = report::note(line);
+        let _ = report::progress(line);
     };
     let opts = runner::Options {
         timeout: args.timeout.map(Duration::from_secs),

@@ -194,12 +194,14 @@ impl Report for RunReport {
                 (Some(t), None) => t.clone(),
                 (None, None) => String::new(),
             };
-            let _ = writeln!(
-                s,
-                "  {:<10} {style}{:<14}{style:#} {what}",
-                r.stage.as_str(),
-                r.verdict.as_str()
-            );
+            let verdict = r.verdict.as_str();
+            let _ = write!(s, "  {:<10} {style}{verdict}{style:#}", r.stage.as_str());
+            if what.is_empty() {
+                s.push('\n');
+            } else {
+                let pad = 14usize.saturating_sub(verdict.len());
+                let _ = writeln!(s, "{:pad$} {what}", "");
+            }
             for n in &r.notes {
                 let _ = writeln!(s, "    {n}");
             }

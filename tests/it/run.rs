@@ -261,3 +261,99 @@ fn a_plan_stage_that_writes_beside_its_plan_fails() {
         "the plan agent changed files besides its plan: src.txt",
     );
 }
+
+#[test]
+fn ctrl_c_stops_the_agents_group_and_leaves_the_task_saying_so() {
+    let repo = project(
+        "echo $$ > \"$PID_DIR/agent.tmp\" && mv \"$PID_DIR/agent.tmp\" \"$PID_DIR/agent\"\nsleep 300\n",
+        true,
+    );
+    let pids = tempfile::tempdir().unwrap();
+    let child = repo
+        .harness(["run", "--plan", "1"])
+        .env("PID_DIR", pids.path())
+        .spawn();
+    let agent = pids.path().join("agent");
+    let waited = std::time::Instant::now();
+    while !agent.exists() {
+        assert!(waited.elapsed().as_secs() < 20, "the agent never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // What a terminal's Ctrl-C sends harness (the agent, in a group of its
+    // own, hears it from harness).
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let run = child.wait();
+    assert_eq!(run.code, 1, "{run:?}");
+    let why = "interrupted (Ctrl-C): the agent was stopped with its process group";
+    assert_contains(&run.stdout, why);
+    let t = task(&repo, "0001-1");
+    assert_eq!(
+        (t["status"].as_str(), t["reason"].as_str()),
+        (Some("blocked"), Some(why))
+    );
+    let pid = std::fs::read_to_string(&agent).unwrap();
+    assert!(!running(pid.trim()), "the agent {pid} still runs");
+}
+
+/// The shell block of the README that follows `marker`.
+fn readme_block(marker: &str) -> String {
+    let readme = std::fs::read_to_string(crate::common::manifest_dir().join("README.md")).unwrap();
+    let after = &readme[readme
+        .find(marker)
+        .expect("the README has the walk-through")..];
+    let start = after.find("```sh\n").unwrap() + "```sh\n".len();
+    let end = start + after[start..].find("```").unwrap();
+    after[start..end].to_string()
+}
+
+#[test]
+fn the_readme_walk_through_runs_the_example_plan_with_the_demo_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    crate::common::clean_wrapper(&bin);
+    let home = dir.path().join("home");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-ec", &readme_block("<!-- walkthrough:run -->")])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", &home)
+        .env("HARNESS_SRC", crate::common::manifest_dir())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_contains(
+        &stdout,
+        "scaffold   passed\n    generated chat-service in examples/chat-service",
+    );
+    assert_contains(&stdout, "implement  passed         0001-1 demo-dev");
+    assert_contains(&stdout, "implement  passed         0001-2 demo-dev");
+    assert_contains(&stdout, "0001 Chat room  [approved, stage: done]");
+    assert_contains(
+        &stdout,
+        "feat: run its tests, including the two-node Redis test\nRefs: 0001, 0001-2\nAgent: demo-dev\n",
+    );
+    let demo = dir.path().join("demo");
+    assert_eq!(
+        std::fs::read_to_string(demo.join("examples/chat-service/NOTES.md")).unwrap(),
+        "- 0001-1: done by demo-dev\n- 0001-2: done by demo-dev\n"
+    );
+}
