@@ -151,6 +151,22 @@ pub struct RunArgs {
     /// timeout_seconds`, 1800).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+    /// Work only this task of the plan (`0007-3`), e.g. in a CI job.
+    #[arg(long, value_name = "ID", requires = "plan")]
+    pub task: Option<String>,
+    /// Write the plan's open tasks as a workflow instead of running them:
+    /// `github` writes `.github/workflows/harness-run-NNNN.yml`.
+    #[arg(long, value_enum, requires = "plan")]
+    pub emit: Option<EmitTarget>,
+    /// Replace an emitted workflow that exists.
+    #[arg(long, requires = "emit")]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EmitTarget {
+    /// A GitHub Actions workflow.
+    Github,
 }
 
 #[derive(Debug, Args)]

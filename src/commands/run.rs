@@ -10,12 +10,17 @@ use crate::run as runner;
 
 pub fn run(ctx: &Context, args: &RunArgs) -> Result<Outcome> {
     let project = ctx.project()?;
+    if let (Some(crate::cli::EmitTarget::Github), Some(id)) = (args.emit, &args.plan) {
+        report::emit(ctx.format, &runner::github::emit(&project, id, args.force)?)?;
+        return Ok(Outcome::Success);
+    }
     let progress = |line: &str| {
         let _ = report::progress(line);
     };
     let opts = runner::Options {
         timeout: args.timeout.map(Duration::from_secs),
         agent_context: crate::plan::agent_context(),
+        task: args.task.clone(),
         progress: &progress,
     };
     let report = match (&args.plan, &args.title) {

@@ -13,7 +13,8 @@
 //! - [`process`] runs that process: output saved and streamed, a timeout
 //!   and Ctrl-C that stop its whole process group;
 //! - [`report`] is what a run returns, saved under `.harness/runs/NNNN/`;
-//! - [`status`] is every plan's stage at a glance (`harness status`).
+//! - [`status`] is every plan's stage at a glance (`harness status`);
+//! - [`github`] writes the plan's tasks as a GitHub Actions workflow.
 //!
 //! The runner is one more caller of the same use cases a person runs by
 //! hand: `plan::Store`, `task::start`/`complete`/`block`, `gate::run`,
@@ -21,6 +22,7 @@
 
 pub mod agent;
 mod git;
+pub mod github;
 pub mod process;
 pub mod report;
 pub mod status;

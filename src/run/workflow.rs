@@ -32,6 +32,8 @@ pub struct Options<'a> {
     /// What shows this process runs for an agent (`plan::agent_context`):
     /// then the run is refused, as a person's commands are.
     pub agent_context: Option<String>,
+    /// Work only this task of the plan (`0007-3`).
+    pub task: Option<String>,
     /// Called with one line of progress at a time.
     pub progress: &'a dyn Fn(&str),
 }
@@ -420,8 +422,25 @@ fn implement_stage(ctx: &Ctx, id: &str, stage: &StageConfig) -> Result<Vec<Stage
             format!("plan {} has no tasks", p.padded_id()),
         ));
     }
+    let only = match &ctx.opts.task {
+        Some(wanted) => {
+            let t = ctx.store.get(wanted)?;
+            if t.plan != p.id {
+                return Err(Error::usage(format!(
+                    "task {} belongs to plan {:04}, not {}",
+                    t.id,
+                    t.plan,
+                    p.padded_id()
+                )));
+            }
+            Some(t.id)
+        }
+        None => None,
+    };
     for t in tasks {
-        if matches!(t.status, TaskStatus::Completed | TaskStatus::Stale) {
+        if matches!(t.status, TaskStatus::Completed | TaskStatus::Stale)
+            || only.as_ref().is_some_and(|o| *o != t.id)
+        {
             continue;
         }
         let r = implement_task(ctx, &p, &t, stage)?;

