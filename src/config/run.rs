@@ -98,3 +98,56 @@ pub struct AgentCommand {
     /// Overrides `[run] timeout_seconds` for this agent.
     pub timeout_seconds: Option<u64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+
+    #[test]
+    fn the_default_workflow_is_plan_approve_scaffold_implement_gates_review() {
+        let c = Config::parse(Path::new("harness.toml"), "").unwrap();
+        let kinds: Vec<&str> = c.run.stages.iter().map(|s| s.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "plan",
+                "approve",
+                "scaffold",
+                "implement",
+                "gates",
+                "review"
+            ]
+        );
+        assert_eq!(c.run.stages[3].agent.as_deref(), Some("realtime-dev"));
+        assert_eq!(c.run.timeout_seconds, 1800);
+    }
+
+    #[test]
+    fn a_workflow_and_agent_commands_are_read() {
+        let c = Config::parse(
+            Path::new("harness.toml"),
+            "[run]\nstages = [{ kind = \"approve\" }, { kind = \"implement\", agent = \"dev\" }]\n[run.agents.dev]\ncommand = \"./agent.sh\"\ntimeout_seconds = 5\n",
+        )
+        .unwrap();
+        assert_eq!(c.run.stages.len(), 2);
+        let dev = &c.run.agents["dev"];
+        assert_eq!(
+            (dev.command.as_deref(), dev.timeout_seconds),
+            (Some("./agent.sh"), Some(5))
+        );
+    }
+
+    #[test]
+    fn an_unknown_stage_is_a_located_error() {
+        let err = Config::parse(
+            Path::new("harness.toml"),
+            "[run]\nstages = [{ kind = \"deploy\" }]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("harness.toml:2:"), "{err}");
+        assert!(err.contains("unknown variant `deploy`"), "{err}");
+    }
+}
