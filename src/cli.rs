@@ -130,6 +130,51 @@ pub enum Command {
     /// Make a tool enforce harness's policy.
     #[command(subcommand)]
     Install(InstallCommand),
+    /// Drive a plan through the workflow: plan, approve, scaffold,
+    /// implement (one agent run per task), gates, review.
+    ///
+    /// `harness run --plan ID` advances the plan and stops at the first
+    /// stage that needs a person (printing the command to run) or that
+    /// harness's checks refuse; `harness run "TITLE"` starts a new plan from
+    /// the workflow's plan agent. After each agent stage harness checks the
+    /// files changed against the plan's scope and the agent's protected
+    /// paths, runs the gates, and writes the commit itself (with an `Agent:`
+    /// trailer). The workflow and each agent's command are `[run]` in
+    /// harness.toml. Output of each stage is saved, with a report, under
+    /// `.harness/runs/NNNN/`. Refused to an agent (HARNESS_AGENT set).
+    Run(RunArgs),
+    /// Every plan's stage and tasks at a glance.
+    Status,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The title of a new plan, written by the workflow's plan agent.
+    #[arg(conflicts_with = "plan", required_unless_present = "plan")]
+    pub title: Option<String>,
+    /// The plan to advance: `7` or `0007`.
+    #[arg(long, value_name = "ID")]
+    pub plan: Option<String>,
+    /// The longest an agent stage may run, in seconds (default: `[run]
+    /// timeout_seconds`, 1800).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Work only this task of the plan (`0007-3`), e.g. in a CI job.
+    #[arg(long, value_name = "ID", requires = "plan")]
+    pub task: Option<String>,
+    /// Write the plan's open tasks as a workflow instead of running them:
+    /// `github` writes `.github/workflows/harness-run-NNNN.yml`.
+    #[arg(long, value_enum, requires = "plan")]
+    pub emit: Option<EmitTarget>,
+    /// Replace an emitted workflow that exists.
+    #[arg(long, requires = "emit")]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EmitTarget {
+    /// A GitHub Actions workflow.
+    Github,
 }
 
 #[derive(Debug, Args)]

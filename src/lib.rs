@@ -14,7 +14,9 @@
 //! - [`gate`] runs quality gates; [`commit`] checks messages and history;
 //!   [`ci`] puts every check of a pull request in one report;
 //! - [`scaffold`] generates realtime services from a plan's [`realtime`]
-//!   block; [`install`] writes the policy into the agent tools.
+//!   block; [`install`] writes the policy into the agent tools;
+//! - [`run`] drives a plan through its workflow, one more caller of the
+//!   use cases above.
 //!
 //! Leaves every module may use: [`diagnostic`] (located problems),
 //! [`error`], [`digest`], [`git`], [`shell`] (command lines split into
@@ -42,6 +44,7 @@ pub mod plan;
 pub mod policy;
 pub mod realtime;
 pub mod report;
+pub mod run;
 pub mod scaffold;
 pub mod shell;
 pub mod task;

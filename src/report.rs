@@ -91,6 +91,12 @@ pub fn note(s: &str) -> Result<()> {
     writeln!(out, "note: {s}").map_err(Error::Output)
 }
 
+/// Prints a line of progress on stderr (dimmed), leaving stdout to the report.
+pub fn progress(s: &str) -> Result<()> {
+    let mut out = anstream::stderr().lock();
+    writeln!(out, "{DIM}{s}{DIM:#}").map_err(Error::Output)
+}
+
 /// Diagnostics as [`write_diagnostic`] writes them, for a report's text.
 pub fn diagnostics_text(diagnostics: &[Diagnostic]) -> String {
     let mut out = Vec::new();

@@ -10,6 +10,7 @@ mod guard;
 mod init;
 mod install;
 mod plan;
+mod run;
 mod scaffold;
 mod skills;
 mod task;
@@ -73,5 +74,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Commits(cmd) => commits::run(&ctx, cmd),
         Command::Ci(args) => ci::run(&ctx, &args),
         Command::Gate(cmd) => gate::run(&ctx, cmd),
+        Command::Run(args) => run::run(&ctx, &args),
+        Command::Status => run::status(&ctx),
     }
 }

