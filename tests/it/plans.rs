@@ -694,6 +694,37 @@ fn concurrent_plan_new_never_reuses_a_number() {
 }
 
 #[test]
+fn a_held_lock_times_out_naming_its_holder() {
+    let repo = approved();
+    // harness leaves its own name in the lock it took.
+    repo.harness(["task", "start", "1-1", "--owner", "dev"])
+        .assert(0);
+    let left = repo.read(".harness/lock");
+    assert_starts_with(&left, "pid ");
+    assert_contains(&left, "task start 1-1 --owner dev`, since ");
+
+    // Another process holds it (this test, as a stuck harness would).
+    let path = repo.path(".harness/lock");
+    let held = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    held.lock().unwrap();
+    std::fs::write(&path, "pid 4242 (`harness plan approve 1`, since then)\n").unwrap();
+    let before = snapshot(&repo);
+    let r = repo
+        .harness(["task", "block", "1-1", "--reason", "a break"])
+        .env("HARNESS_LOCK_TIMEOUT", "0.2")
+        .assert(2);
+    assert_eq!(
+        r.stderr,
+        "error: `.harness/lock` is held by pid 4242 (`harness plan approve 1`, since then); gave up after 200ms\n  = hint: wait for that command to finish, or stop it if it is stuck; `HARNESS_LOCK_TIMEOUT=SECONDS` waits longer\n"
+    );
+    assert_eq!(snapshot(&repo), before);
+    // Released: the same command goes through.
+    drop(held);
+    repo.harness(["task", "block", "1-1", "--reason", "a break"])
+        .assert(0);
+}
+
+#[test]
 fn every_command_has_help() {
     let repo = new_repo();
     for sub in [
