@@ -59,6 +59,37 @@ event Bash '{"command":"timeout 60 cargo test --quiet && git diff --stat > /dev/
 event Edit "{\"file_path\":\"$repo/src/ws/feature_7.rs\",\"old_string\":\"a\",\"new_string\":\"b\"}" > "$repo/plan.json"
 [ -z "$("$bin" guard < "$repo/plan.json")" ] || { echo "the plan-gate call should be allowed"; exit 1; }
 
+# The same call on a copy where approvals are signed: a quorum of three,
+# one Ed25519, one ECDSA and one RSA signature, each verified on every call.
+signed=$(mktemp -d)
+keys=$(mktemp -d)
+trap 'rm -rf "$repo" "$signed" "$keys"' EXIT
+cp -r "$repo/." "$signed/"
+rm -rf "$signed/plans" "$signed/.harness"
+mkdir -p "$signed/plans"
+sed "s/^status: .*/status: draft/" "$repo/plans/0007-feature-7.md" |
+  sed '/^approvals:/,/^---$/{/^---$/!d}' |
+  sed "s/^PLAN_APPROVED: .*/PLAN_APPROVED: pending/" > "$signed/plans/0007-feature-7.md"
+: > "$signed/allowed_signers"
+for who in alice:ed25519 bob:ecdsa carol:rsa; do
+  ssh-keygen -q -t "${who#*:}" -N '' -C "${who%%:*}" -f "$keys/${who%%:*}"
+  echo "${who%%:*} $(cat "$keys/${who%%:*}.pub")" >> "$signed/allowed_signers"
+done
+printf '[approvals]\nsigners = "allowed_signers"\nquorum = 3\n' > "$signed/harness.toml"
+for who in alice bob carol; do
+  (cd "$signed" && "$bin" plan approve 7 --by "$who" --key "$keys/$who" >/dev/null)
+done
+(cd "$signed" && "$bin" task start 0007-1 --owner realtime-dev >/dev/null)
+sed "s|$repo|$signed|g" "$repo/plan.json" > "$repo/signed.json"
+[ -z "$(CLAUDE_PROJECT_DIR=$signed "$bin" guard < "$repo/signed.json")" ] ||
+  { echo "the signed plan-gate call should be allowed"; exit 1; }
+# A signature that does not verify must deny, or the figure means nothing.
+cp "$signed/plans/0007-feature-7.md" "$keys/plan"
+sed -i 's/^\(    signature: .*\)AAAA/\1AAAB/' "$signed/plans/0007-feature-7.md"
+CLAUDE_PROJECT_DIR=$signed "$bin" guard < "$repo/signed.json" | grep -q '"deny"' ||
+  { echo "a broken signature should deny"; exit 1; }
+cp "$keys/plan" "$signed/plans/0007-feature-7.md"
+
 # Both hooks must agree before their speed means anything.
 for e in deny allow; do
   ours=$("$bin" guard < "$repo/$e.json" | grep -c '"deny"' || true)
@@ -71,21 +102,22 @@ echo "repo: 2 agents, $(ls "$repo"/plans/*.md | wc -l) approved plans, one task 
 # processes falls on all of them alike. Wall time per run includes the cost
 # of starting a process, which /bin/true shows alone; CPU time is the
 # children's user + system time.
-python3 - "$runs" "$bin" "$here/guard_peer.py" "$repo" <<'PY'
-import resource, statistics, subprocess, sys, time
-runs, bin, peer, repo = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+python3 - "$runs" "$bin" "$here/guard_peer.py" "$repo" "$signed" <<'PY'
+import os, resource, statistics, subprocess, sys, time
+runs, bin, peer, repo, signed = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 every = {"/bin/true (floor)": ["/bin/true"], "harness guard": [bin, "guard"], "python peer": ["python3", peer]}
-for e in ("deny", "allow", "plan"):
+for e in ("deny", "allow", "plan", "signed"):
     data = open(f"{repo}/{e}.json", "rb").read()
-    # The peer has no plan store: the plan-gate call is measured against the floor only.
-    cmds = {k: v for k, v in every.items() if e != "plan" or k != "python peer"}
+    env = dict(os.environ, CLAUDE_PROJECT_DIR=signed if e == "signed" else repo)
+    # The peer has no plan store: the plan-gate calls are measured against the floor only.
+    cmds = {k: v for k, v in every.items() if e in ("deny", "allow") or k != "python peer"}
     wall = {k: [] for k in cmds}
     cpu = {k: 0.0 for k in cmds}
     for _ in range(runs):
         for name, cmd in cmds.items():
             r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t = time.perf_counter_ns()
-            subprocess.run(cmd, input=data, stdout=subprocess.DEVNULL)
+            subprocess.run(cmd, input=data, stdout=subprocess.DEVNULL, env=env)
             wall[name].append((time.perf_counter_ns() - t) / 1e6)
             r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu[name] += (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) * 1000

@@ -174,7 +174,15 @@ pub fn check(
                 config_path: project.config_path.clone(),
                 config: judging.policy.project.config.clone(),
             };
-            let specs = gate::select(&at_base, None, &[], None)?;
+            // With no gates configured at the base, they are detected from
+            // the base's files too: a branch that rewrites its package.json
+            // scripts or removes its Cargo.toml does not pick its own gates.
+            let specs = if at_base.config.gates.is_empty() && judging.has_base() {
+                judging
+                    .with_base_files(project, |read| gate::detect::detect_in(&project.root, read))
+            } else {
+                gate::select(&at_base, None, &[], None)?
+            };
             if specs.is_empty() {
                 None
             } else {

@@ -605,6 +605,28 @@ pub fn tree_state(root: &Path) -> TreeState {
     TreeState { commit, dirty }
 }
 
+/// Which of `paths` (relative to `root`, `/`-separated) git would ignore;
+/// none when `root` is not in a repository.
+pub fn ignored(root: &Path, paths: &[&str]) -> Vec<String> {
+    let Ok(repo) = Repository::discover(root) else {
+        return Vec::new();
+    };
+    let Some(workdir) = repo.workdir() else {
+        return Vec::new();
+    };
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let here = canonical(root);
+    let prefix = here
+        .strip_prefix(canonical(workdir))
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    paths
+        .iter()
+        .filter(|p| repo.is_path_ignored(prefix.join(p)).unwrap_or(false))
+        .map(|p| p.to_string())
+        .collect()
+}
+
 /// Files that differ between `rev` (every file, when `None`) and the working
 /// tree, staged, unstaged or untracked, relative to `root`.
 pub fn changed_since(root: &Path, rev: Option<&str>) -> Result<Vec<PathBuf>> {

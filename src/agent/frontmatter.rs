@@ -24,11 +24,16 @@ pub struct Split {
     pub body_line: usize,
 }
 
-/// Removes a BOM and turns CRLF into LF; line numbers are unchanged.
+/// Removes a BOM and turns every line end into LF: CRLF, and a lone CR
+/// too, because CommonMark and YAML both end a line there. Everything that
+/// reads the text afterwards (the Markdown reader, the YAML reader, a plan's
+/// approval hash) then sees the same lines; a lone CR left in place would be
+/// one line to a hash taken over the text and two to the Markdown reader.
+/// Line numbers count lines as an editor and Markdown do.
 pub fn normalise(text: &str) -> std::borrow::Cow<'_, str> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.contains('\r') {
-        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
     } else {
         std::borrow::Cow::Borrowed(text)
     }

@@ -8,7 +8,11 @@ use crate::report;
 
 pub fn run(ctx: &Context, args: &InitArgs) -> Result<Outcome> {
     let github = args.ci == Some(CiProvider::Github);
-    let done = install::project::init(&ctx.project()?, github, args.force)?;
+    let project = ctx.project()?;
+    let done = install::project::init(&project, github, args.force)?;
     report::emit(ctx.format, &done)?;
+    // Warnings go to stderr, so `--format json` keeps one report on stdout.
+    let warnings = install::project::ignored_warnings(&project);
+    anstream::eprint!("{}", report::diagnostics_text(&warnings));
     Ok(Outcome::Success)
 }

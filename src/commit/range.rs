@@ -93,6 +93,34 @@ pub struct Judging {
     pub policy: BasePolicy,
 }
 
+impl Judging {
+    /// Whether the range has a base to read policy from (a range from the
+    /// first commit has none).
+    pub fn has_base(&self) -> bool {
+        self.range.hide.is_some()
+    }
+
+    /// Reads the project's files as of the range's base with `read`, a
+    /// function of a path relative to the project root giving its bytes
+    /// (`None` when the base has no such file, or there is no base).
+    pub fn with_base_files<T>(
+        &self,
+        project: &Project,
+        read: impl FnOnce(&dyn Fn(&str) -> Option<Vec<u8>>) -> T,
+    ) -> T {
+        let prefix = super::base::prefix(project, &self.repo);
+        let file = |rel: &str| {
+            let base = self.range.hide?;
+            // An unreadable object counts as absent: the gate it would
+            // have named is then not run, and the report shows none ran.
+            git::read_at(&self.repo, base, &prefix.join(rel))
+                .ok()
+                .flatten()
+        };
+        read(&file)
+    }
+}
+
 /// Resolves the range `spec` of `project` and reads its base's policy.
 pub fn judging(project: &Project, spec: &RangeSpec) -> Result<Judging> {
     let repo = git::open(&project.root)?;

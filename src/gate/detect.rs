@@ -20,18 +20,29 @@ use super::spec::{GateKind, GateSpec, Origin};
 /// npm writes this `test` script into every new `package.json`.
 const NPM_PLACEHOLDER_TEST: &str = "no test specified";
 
-/// The gates detected for the project at `root`, in a stable order.
+/// The gates detected for the project at `root`, from its work tree, in a
+/// stable order.
 pub fn detect(root: &Path) -> Vec<GateSpec> {
+    detect_in(root, &|rel| std::fs::read(root.join(rel)).ok())
+}
+
+/// The gates detected from the project files `read` returns (a path
+/// relative to the project root to its bytes; `None` when there is no such
+/// file), each run at `root`. CI reads them as of the base commit, so the
+/// branch under test cannot choose its own gates.
+pub fn detect_in(root: &Path, read: &dyn Fn(&str) -> Option<Vec<u8>>) -> Vec<GateSpec> {
+    let files = Files { root, read };
     let mut gates = Vec::new();
-    rust(root, &mut gates);
-    python(root, &mut gates);
-    node(root, &mut gates);
-    go(root, &mut gates);
+    rust(&files, &mut gates);
+    python(&files, &mut gates);
+    node(&files, &mut gates);
+    go(&files, &mut gates);
     gates
 }
 
-fn go(root: &Path, out: &mut Vec<GateSpec>) {
-    if !root.join("go.mod").is_file() {
+fn go(files: &Files, out: &mut Vec<GateSpec>) {
+    let root = files.root;
+    if !files.has("go.mod") {
         return;
     }
     let why = || "go.mod: a Go module".to_string();
@@ -51,6 +62,22 @@ fn go(root: &Path, out: &mut Vec<GateSpec>) {
         "go.mod",
         why(),
     ));
+}
+
+/// The project's files as detection reads them.
+struct Files<'a> {
+    root: &'a Path,
+    read: &'a dyn Fn(&str) -> Option<Vec<u8>>,
+}
+
+impl Files<'_> {
+    fn has(&self, file: &str) -> bool {
+        (self.read)(file).is_some()
+    }
+
+    fn text(&self, file: &str) -> Option<String> {
+        String::from_utf8((self.read)(file)?).ok()
+    }
 }
 
 fn gate(
@@ -74,8 +101,9 @@ fn gate(
     spec
 }
 
-fn rust(root: &Path, out: &mut Vec<GateSpec>) {
-    if !root.join("Cargo.toml").is_file() {
+fn rust(files: &Files, out: &mut Vec<GateSpec>) {
+    let root = files.root;
+    if !files.has("Cargo.toml") {
         return;
     }
     let why = || "Cargo.toml: a Rust project".to_string();
@@ -105,14 +133,11 @@ fn rust(root: &Path, out: &mut Vec<GateSpec>) {
     ));
 }
 
-fn read(root: &Path, file: &str) -> Option<String> {
-    std::fs::read_to_string(root.join(file)).ok()
-}
-
-fn python(root: &Path, out: &mut Vec<GateSpec>) {
+fn python(files: &Files, out: &mut Vec<GateSpec>) {
+    let root = files.root;
     let Some(marker) = ["pyproject.toml", "setup.py", "setup.cfg"]
         .into_iter()
-        .find(|m| root.join(m).is_file())
+        .find(|m| files.has(m))
     else {
         return;
     };
@@ -125,7 +150,7 @@ fn python(root: &Path, out: &mut Vec<GateSpec>) {
         marker,
         why(),
     ));
-    match mypy_config(root) {
+    match mypy_config(files) {
         Some(config) => out.push(gate(
             root,
             "mypy",
@@ -154,24 +179,28 @@ fn python(root: &Path, out: &mut Vec<GateSpec>) {
 }
 
 /// The file that configures mypy, if one does.
-fn mypy_config(root: &Path) -> Option<&'static str> {
-    if root.join("mypy.ini").is_file() {
+fn mypy_config(files: &Files) -> Option<&'static str> {
+    if files.has("mypy.ini") {
         return Some("mypy.ini");
     }
-    if root.join(".mypy.ini").is_file() {
+    if files.has(".mypy.ini") {
         return Some(".mypy.ini");
     }
-    if read(root, "pyproject.toml").is_some_and(|t| t.contains("[tool.mypy")) {
+    if files
+        .text("pyproject.toml")
+        .is_some_and(|t| t.contains("[tool.mypy"))
+    {
         return Some("pyproject.toml");
     }
-    if read(root, "setup.cfg").is_some_and(|t| t.contains("[mypy")) {
+    if files.text("setup.cfg").is_some_and(|t| t.contains("[mypy")) {
         return Some("setup.cfg");
     }
     None
 }
 
-fn node(root: &Path, out: &mut Vec<GateSpec>) {
-    let Some(text) = read(root, "package.json") else {
+fn node(files: &Files, out: &mut Vec<GateSpec>) {
+    let root = files.root;
+    let Some(text) = files.text("package.json") else {
         return;
     };
     // A package.json that does not parse gets no script gates: the package
@@ -185,7 +214,7 @@ fn node(root: &Path, out: &mut Vec<GateSpec>) {
             _ => return,
         };
     let script = |name: &str| scripts.get(name).and_then(|v| v.as_str());
-    let pm = package_manager(root);
+    let pm = package_manager(files);
     let run = |s: &str| match pm {
         "yarn" => format!("yarn {s}"),
         _ => format!("{pm} run {s}"),
@@ -213,7 +242,7 @@ fn node(root: &Path, out: &mut Vec<GateSpec>) {
             "package.json",
             has(s),
         ));
-    } else if root.join("tsconfig.json").is_file() {
+    } else if files.has("tsconfig.json") {
         out.push(gate(
             root,
             "tsc",
@@ -240,7 +269,7 @@ fn node(root: &Path, out: &mut Vec<GateSpec>) {
 }
 
 /// The package manager a Node project uses, from its lock file.
-fn package_manager(root: &Path) -> &'static str {
+fn package_manager(files: &Files) -> &'static str {
     [
         ("pnpm-lock.yaml", "pnpm"),
         ("yarn.lock", "yarn"),
@@ -248,7 +277,7 @@ fn package_manager(root: &Path) -> &'static str {
         ("bun.lock", "bun"),
     ]
     .into_iter()
-    .find(|(lock, _)| root.join(lock).is_file())
+    .find(|(lock, _)| files.has(lock))
     .map_or("npm", |(_, pm)| pm)
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::agent::{DEFAULT_AGENTS, DEFAULT_SKILLS};
 use crate::config::{FILE_NAME, Project};
-use crate::diagnostic::display_path;
+use crate::diagnostic::{Code, Diagnostic, display_path};
 use crate::error::Result;
 use crate::fsutil::{self, Written};
 use crate::gate;
@@ -147,6 +147,42 @@ pub fn init(project: &Project, github_workflow: bool, force: bool) -> Result<Ini
         stack
     };
     Ok(Init { stack, files: out })
+}
+
+/// Warnings for the files harness keeps in the repository that the
+/// project's `.gitignore` would ignore: `harness.toml`, the agents `init`
+/// writes, plans and their records. An ignored file is never committed, so
+/// CI, which reads policy and approvals from the base branch, and the rest
+/// of the team never see it.
+pub fn ignored_warnings(project: &Project) -> Vec<Diagnostic> {
+    let plans = display_path(&project.config.paths.plans);
+    let plans = plans.trim_end_matches('/');
+    let agents = project
+        .agent_dirs()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| project.root.join("agents"));
+    let agent = display_path(project.relative(&agents.join("realtime-dev.md")));
+    let candidates = [
+        FILE_NAME.to_string(),
+        agent,
+        format!("{plans}/0001-plan.md"),
+        format!("{plans}/0001/tasks/0001-1.toml"),
+        format!("{plans}/0001/approved/sha256-0.md"),
+    ];
+    let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
+    crate::git::ignored(&project.root, &refs)
+        .into_iter()
+        .map(|path| {
+            Diagnostic::warning(
+                Code::IgnoredByGit,
+                format!("git ignores `{path}`: it would never be committed, so CI and the team would not see it"),
+            )
+            .hint(format!(
+                "`git check-ignore -v {path}` names the pattern; remove it from `.gitignore` or add `!{path}`"
+            ))
+        })
+        .collect()
 }
 
 impl Report for Init {

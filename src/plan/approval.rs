@@ -66,21 +66,30 @@ impl std::fmt::Display for PlanState {
 
 /// The plan's content as approval sees it: the identity fields, then the
 /// body with the marker's value removed, line ends normalised, trailing
-/// spaces and trailing blank lines dropped.
+/// spaces and tabs and trailing blank lines dropped.
+///
+/// What is dropped must not change how the Markdown reader sees the plan,
+/// or an edit could widen the scope with the hash unchanged: line ends are
+/// those CommonMark reads (see [`crate::agent::frontmatter::normalise`]),
+/// only spaces and tabs are trimmed (a line of other white space, such as a
+/// no-break space, is not blank to CommonMark), and a marker line keeps its
+/// indentation, which decides whether it is a paragraph, code or part of a
+/// list item.
 pub fn normalise(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "id: {}", plan.id);
     let _ = writeln!(out, "title: {}", plan.title);
     let _ = writeln!(out, "agent: {}", plan.agent);
     out.push_str("---\n");
-    let body = plan.body.replace("\r\n", "\n");
+    let body = crate::agent::frontmatter::normalise(&plan.body);
     let mut lines: Vec<&str> = body
-        .lines()
+        .split('\n')
         .map(|l| {
-            if l.trim_start().starts_with(MARKER) {
-                MARKER
+            let indent = l.len() - l.trim_start_matches([' ', '\t']).len();
+            if l[indent..].starts_with(MARKER) {
+                &l[..indent + MARKER.len()]
             } else {
-                l.trim_end()
+                l.trim_end_matches([' ', '\t'])
             }
         })
         .collect();
@@ -325,6 +334,35 @@ mod tests {
         let mut p = parse(&plan.render_with(recorded_status(chain), chain));
         p.approved_text = Some(plan.normalised());
         p
+    }
+
+    #[test]
+    fn the_hash_sees_the_lines_the_markdown_reader_sees() {
+        let p = parse(PLAN);
+        // A lone CR behind the marker: one line to a hash over the text,
+        // a new Files to Change entry to CommonMark.
+        let hidden = parse(&PLAN.replace(
+            "PLAN_APPROVED: pending",
+            "PLAN_APPROVED: pending\r- `src/evil.rs`",
+        ));
+        assert!(
+            hidden.scope().contains("src/evil.rs"),
+            "{:?}",
+            hidden.scope()
+        );
+        assert_ne!(hidden.hash(), p.hash());
+        // CRLF is only a line end, and the marker's value stays out.
+        let crlf = parse(&PLAN.replace('\n', "\r\n").replace("pending", "sha256:1"));
+        assert_eq!(crlf.hash(), p.hash());
+        // Indenting the marker makes it code: not the text approved.
+        let indented = parse(&PLAN.replace("PLAN_APPROVED:", "    PLAN_APPROVED:"));
+        assert_ne!(indented.hash(), p.hash());
+        // A line of no-break spaces is not blank to CommonMark.
+        let nbsp = parse(&PLAN.replace("\n\nPLAN_APPROVED", "\n\u{a0}\nPLAN_APPROVED"));
+        assert_ne!(nbsp.hash(), p.hash());
+        // Trailing spaces and tabs change nothing a reader sees.
+        let trailing = parse(&PLAN.replace("`src/chat.rs`\n", "`src/chat.rs` \t\n"));
+        assert_eq!(trailing.hash(), p.hash());
     }
 
     #[test]

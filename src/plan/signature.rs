@@ -17,6 +17,17 @@
 //! `ssh-key`), a few tens of microseconds per record, because the guard asks
 //! on every gated write.
 //!
+//! There is no cache of verified signatures, on purpose. The guard runs as
+//! the same user as the agent it guards, so a cache on disk is a file the
+//! agent can write whenever the guard cannot see its write (a script, a
+//! `python -c`; what the sandbox closes). Keying positive entries by a
+//! digest of statement, signature and key does not help: the agent knows
+//! all three and computes the digest itself, so a forged entry needs no
+//! preimage. A MAC needs a secret the agent cannot read, and the guard has
+//! none. Verifying is cheap enough without one: the guard's plan-gate call
+//! with a quorum of three (Ed25519, ECDSA and RSA) is measured by
+//! `bench/guard.sh`.
+//!
 //! What this cannot see: a chain cut short at its end (the last records
 //! removed) is a valid shorter chain. The guard keeps agents away from plan
 //! files, and CI compares the branch's chain with the base branch's.

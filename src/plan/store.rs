@@ -11,6 +11,7 @@
 //! `.harness/lock`, so concurrent harness processes never lose an update.
 
 use std::fs::{File, OpenOptions};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -30,7 +31,16 @@ pub struct Lock {
     _file: File,
 }
 
-/// Takes the project lock, waiting for other harness processes.
+/// How long [`lock`] waits for another harness process, unless
+/// `HARNESS_LOCK_TIMEOUT` (seconds) says otherwise. Every holder does a few
+/// file writes, so a wait this long means a process is stuck.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Takes the project lock, waiting for other harness processes up to a
+/// timeout; the error names the holder. The holder writes its process id,
+/// command line and start time into the lock file, which only ever informs:
+/// the lock is the kernel's, released when its process ends, so a holder
+/// that died never blocks anyone.
 pub fn lock(project: &Project) -> Result<Lock> {
     let dir = project.root.join(".harness");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
@@ -47,7 +57,49 @@ pub fn lock(project: &Project) -> Result<Lock> {
         .write(true)
         .open(&path)
         .map_err(|e| Error::io("open", &path, e))?;
-    file.lock().map_err(|e| Error::io("lock", &path, e))?;
+    let wait = std::env::var("HARNESS_LOCK_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(LOCK_WAIT, std::time::Duration::from_secs_f64);
+    let start = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                let holder = holder.trim();
+                let holder = if holder.is_empty() {
+                    "another process".to_string()
+                } else {
+                    holder.to_string()
+                };
+                return Err(Diagnostic::error(
+                    Code::LockHeld,
+                    format!(
+                        "`.harness/lock` is held by {holder}; gave up after {}",
+                        humantime::format_duration(wait)
+                    ),
+                )
+                .hint("wait for that command to finish, or stop it if it is stuck; `HARNESS_LOCK_TIMEOUT=SECONDS` waits longer")
+                .into());
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
+        }
+    }
+    // Informs whoever waits next; a failed write only loses that.
+    let command: Vec<String> = std::env::args().collect();
+    let holder = format!(
+        "pid {} (`{}`, since {})\n",
+        std::process::id(),
+        command.join(" "),
+        crate::clock::now()
+    );
+    let _ = file.set_len(0);
+    let _ = (&file).write_all(holder.as_bytes());
     Ok(Lock { _file: file })
 }
 

@@ -82,6 +82,45 @@ fn gates_come_from_the_base_not_the_branch() {
     assert_contains(&out.stdout, "ok      gates    1 gate(s) passed\n");
 }
 
+/// The names of the gates `harness ci --base BASE` ran.
+fn gates_run(repo: &Repo, base: &str) -> Vec<String> {
+    let v = repo
+        .harness(["ci", "--base", base, "--format", "json"])
+        .run()
+        .json();
+    v["gates"]["gates"]
+        .as_array()
+        .map(|g| {
+            g.iter()
+                .map(|g| g["name"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn with_no_gates_configured_the_base_files_choose_them() {
+    let (repo, _) = project("");
+    // The base is a Python project; harness.toml names no gates.
+    let base = repo.commit(
+        &[("pyproject.toml", "[project]\nname = \"x\"\n")],
+        "chore: python",
+    );
+    let python = ["ruff", "ty", "pytest"];
+    // Twin: a branch that leaves the project files alone runs the same.
+    repo.commit(&[("src/lib.py", "x = 1\n")], "feat: code");
+    assert_eq!(gates_run(&repo, &base), python);
+    // The branch removes the file detection reads and adds a project with
+    // a script that always passes: the base's gates still run, the
+    // branch's do not.
+    repo.git(&["rm", "-q", "pyproject.toml"]);
+    repo.commit(
+        &[("package.json", "{\"scripts\": {\"test\": \"true\"}}\n")],
+        "chore: switch to node",
+    );
+    assert_eq!(gates_run(&repo, &base), python);
+}
+
 #[test]
 fn a_branch_cannot_unprotect_paths_or_rewrite_its_agent() {
     let config = "[policy]\ndefault = \"realtime-dev\"\n\n[guard]\nprotected_paths = [\"migrations/**\"]\n\n[commits]\nissue_references = true\n";

@@ -136,6 +136,34 @@ fn init_fits_the_shipped_agents_gates_to_the_stack_it_finds() {
 }
 
 #[test]
+fn init_warns_when_git_would_ignore_what_it_keeps() {
+    let repo = Repo::new();
+    // Twin: an ordinary .gitignore says nothing.
+    repo.write(".gitignore", "target/\n*.log\n");
+    let r = repo.harness(["init"]).assert(0);
+    assert_eq!(r.stderr, "");
+
+    // Patterns that catch harness.toml and plan records.
+    repo.write(".gitignore", "*.toml\nplans/*/\n");
+    let r = repo.harness(["init", "--format", "json"]).assert(0);
+    assert!(r.json().is_array());
+    let warning = |path: &str| {
+        format!(
+            "warning: git ignores `{path}`: it would never be committed, so CI and the team would not see it\n  = hint: `git check-ignore -v {path}` names the pattern; remove it from `.gitignore` or add `!{path}`\n"
+        )
+    };
+    assert_eq!(
+        r.stderr,
+        [
+            warning("harness.toml"),
+            warning("plans/0001/tasks/0001-1.toml"),
+            warning("plans/0001/approved/sha256-0.md"),
+        ]
+        .concat()
+    );
+}
+
+#[test]
 fn the_shipped_developer_agent_carries_the_seed_policy() {
     let policy = harness(["agents", "explain", "realtime-dev", "--format", "json"])
         .current_dir(manifest_dir())

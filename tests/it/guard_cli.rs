@@ -507,6 +507,63 @@ fn the_plan_gate_follows_the_real_plan_store() {
 }
 
 #[test]
+fn a_lone_cr_cannot_widen_an_approved_plan() {
+    let r = repo();
+    let plan = r.root.join("plans/0001-presence-channel.md");
+    // The marker right below Files to Change: a line hidden behind it would
+    // be read as one more file.
+    let text = PLAN.replace("\nPLAN_APPROVED: pending\n", "").replace(
+        "- `src/lib.rs`: wire it in\n",
+        "- `src/lib.rs`: wire it in\n\nPLAN_APPROVED: pending\n",
+    );
+    fs::write(&plan, text).unwrap();
+    r.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
+    r.harness(["task", "start", "0001-1", "--owner", "realtime-dev"])
+        .assert(0);
+    let guard = |path: &str| {
+        let edit = event(
+            &r.root,
+            "Edit",
+            json!({"file_path": path, "old_string": "a", "new_string": "b"}),
+            Some("realtime-dev"),
+        );
+        r.harness(["guard"]).stdin(edit).run().stdout
+    };
+    assert_eq!(guard("src/lib.rs"), "");
+    assert_contains(&guard("src/evil.rs"), "is not in the Files to Change");
+
+    let approved = fs::read_to_string(&plan).unwrap();
+    let marker = approved
+        .lines()
+        .find(|l| l.starts_with("PLAN_APPROVED:"))
+        .unwrap();
+    fs::write(
+        &plan,
+        approved.replace(marker, &format!("{marker}\r- `src/evil.rs`: hidden")),
+    )
+    .unwrap();
+    let check = r.harness(["plan", "check", "1"]).assert(1);
+    assert_starts_with(&check.stdout, "FAIL 0001  changed");
+    assert_contains(&check.stdout, "+- `src/evil.rs`: hidden\n");
+    let gate = "agents/realtime-dev.md:3: Works only from approved plans, and turns the test writer's failing tests green";
+    assert_eq!(
+        guard("src/evil.rs"),
+        deny_answer(&format!(
+            "harness denies `Edit` writing `src/evil.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) changed since it was approved; see `harness plan diff 0001`, and ask a person to approve it again)"
+        ))
+    );
+    r.harness(["task", "block", "0001-1", "--reason", "a break"])
+        .assert(0);
+    let start = r
+        .harness(["task", "start", "0001-1", "--owner", "realtime-dev"])
+        .run();
+    assert_ne!(start.code, 0, "{}", start.stdout);
+    assert_contains(&start.stderr, "plan 0001");
+    assert_contains(&start.stderr, "changed");
+}
+
+#[test]
 fn the_project_root_is_fixed_not_taken_from_the_event() {
     let r = repo();
     r.write("harness.toml", "[policy]\ndefault = \"realtime-dev\"\n");

@@ -353,6 +353,65 @@ fn bad_decisions_are_refused_and_change_nothing() {
 }
 
 #[test]
+fn the_whole_chain_counts_not_an_older_approved_text() {
+    let repo = approved();
+    let first = repo.read(PLAN_PATH);
+    // Narrowed and approved again, then rolled back to the wider text that
+    // was approved first: changed, not approved.
+    repo.write(PLAN_PATH, &first.replace("- `src/chat/`: helpers\n", ""));
+    repo.harness(["plan", "approve", "1", "--by", "bob", "--accept-changes"])
+        .assert(0);
+    let second = repo.read(PLAN_PATH);
+    let body = |t: &str| t[t.find("## PLAN").unwrap()..].to_string();
+    let head = |t: &str| t[..t.find("## PLAN").unwrap()].to_string();
+    repo.write(PLAN_PATH, &format!("{}{}", head(&second), body(&first)));
+    let r = repo.harness(["plan", "check", "1"]).assert(1);
+    assert_starts_with(&r.stdout, "FAIL 0001  changed");
+    // Rejected after that: the rejection stands whatever the text says.
+    repo.write(PLAN_PATH, &second);
+    repo.harness([
+        "plan",
+        "reject",
+        "1",
+        "--by",
+        "carol",
+        "--reason",
+        "still too broad",
+    ])
+    .assert(0);
+    let rejected = repo.read(PLAN_PATH);
+    repo.write(PLAN_PATH, &format!("{}{}", head(&rejected), body(&first)));
+    let r = repo.harness(["plan", "check", "1"]).assert(1);
+    assert_contains(&r.stdout, "was rejected by carol: still too broad");
+    let r = repo
+        .harness(["task", "start", "1-1", "--owner", "dev"])
+        .run();
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert_contains(&r.stderr, "rejected");
+}
+
+#[test]
+fn plan_ids_of_any_width_are_one_plan() {
+    let repo = with_plan();
+    let text = repo.read(PLAN_PATH);
+    std::fs::remove_file(repo.path(PLAN_PATH)).unwrap();
+    repo.write(
+        "plans/12345-wide.md",
+        &text.replace("id: 1\n", "id: 12345\n"),
+    );
+    repo.harness(["plan", "approve", "12345", "--by", "alice"])
+        .assert(0);
+    let r = repo.harness(["plan", "check", "12345"]).assert(0);
+    assert_eq!(
+        r.stdout,
+        "ok   12345  approved (unsigned)  plans/12345-wide.md\n"
+    );
+    repo.harness(["task", "start", "12345-1", "--owner", "dev"])
+        .assert(0);
+    assert!(repo.path("plans/12345/tasks/12345-1.toml").is_file());
+}
+
+#[test]
 fn invalid_plans_are_located_and_not_approved() {
     let repo = with_plan();
     let text = repo.read(PLAN_PATH);
@@ -691,6 +750,37 @@ fn concurrent_plan_new_never_reuses_a_number() {
             "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"
         ]
     );
+}
+
+#[test]
+fn a_held_lock_times_out_naming_its_holder() {
+    let repo = approved();
+    // harness leaves its own name in the lock it took.
+    repo.harness(["task", "start", "1-1", "--owner", "dev"])
+        .assert(0);
+    let left = repo.read(".harness/lock");
+    assert_starts_with(&left, "pid ");
+    assert_contains(&left, "task start 1-1 --owner dev`, since ");
+
+    // Another process holds it (this test, as a stuck harness would).
+    let path = repo.path(".harness/lock");
+    let held = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    held.lock().unwrap();
+    std::fs::write(&path, "pid 4242 (`harness plan approve 1`, since then)\n").unwrap();
+    let before = snapshot(&repo);
+    let r = repo
+        .harness(["task", "block", "1-1", "--reason", "a break"])
+        .env("HARNESS_LOCK_TIMEOUT", "0.2")
+        .assert(2);
+    assert_eq!(
+        r.stderr,
+        "error: `.harness/lock` is held by pid 4242 (`harness plan approve 1`, since then); gave up after 200ms\n  = hint: wait for that command to finish, or stop it if it is stuck; `HARNESS_LOCK_TIMEOUT=SECONDS` waits longer\n"
+    );
+    assert_eq!(snapshot(&repo), before);
+    // Released: the same command goes through.
+    drop(held);
+    repo.harness(["task", "block", "1-1", "--reason", "a break"])
+        .assert(0);
 }
 
 #[test]

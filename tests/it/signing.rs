@@ -234,14 +234,24 @@ fn an_encrypted_key_signs_through_ssh_agent_as_git_would() {
     let keys = Keys::new();
     let key = keys.make("alice", "ed25519", "correct horse");
     let sock = keys.dir.path().join("agent.sock");
-    let mut agent = Command::new("ssh-agent")
+    let agent = Command::new("ssh-agent")
         .arg("-D")
         .arg("-a")
         .arg(&sock)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn();
+    let mut agent = match agent {
+        Ok(agent) => agent,
+        Err(e) => {
+            assert!(
+                std::env::var_os("HARNESS_REQUIRE_SSH").is_none(),
+                "ssh-agent cannot start ({e}) and HARNESS_REQUIRE_SSH is set: install openssh-client"
+            );
+            eprintln!("skipped: ssh-agent cannot start ({e}; package openssh-client)");
+            return;
+        }
+    };
     for _ in 0..100 {
         if sock.exists() {
             break;
