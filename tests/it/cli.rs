@@ -146,7 +146,7 @@ fn init_warns_when_git_would_ignore_what_it_keeps() {
     // Patterns that catch harness.toml and plan records.
     repo.write(".gitignore", "*.toml\nplans/*/\n");
     let r = repo.harness(["init", "--format", "json"]).assert(0);
-    assert!(r.json().is_array());
+    assert!(r.json()["files"].is_array());
     let warning = |path: &str| {
         format!(
             "warning: git ignores `{path}`: it would never be committed, so CI and the team would not see it\n  = hint: `git check-ignore -v {path}` names the pattern; remove it from `.gitignore` or add `!{path}`\n"
