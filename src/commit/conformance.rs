@@ -35,7 +35,8 @@ impl PlanLookup for Plans {
     }
 }
 
-fn verdict(message: &str, config: &CommitsConfig) -> Vec<&'static str> {
+/// The rules a message breaks, a warning marked `(warning)`.
+fn verdict(message: &str, config: &CommitsConfig) -> Vec<String> {
     let catalog = Catalog::default();
     let checker = Checker::new(config, &Plans, &catalog);
     let input = CommitInput {
@@ -44,15 +45,25 @@ fn verdict(message: &str, config: &CommitsConfig) -> Vec<&'static str> {
         parents: 1,
     };
     let v = checker.check(&input, &mut || Ok(Vec::new())).unwrap();
-    assert_eq!(v.ok, v.violations.is_empty());
-    let mut rules: Vec<_> = v.violations.iter().map(|v| v.rule).collect();
+    assert_eq!(v.ok, !v.violations.iter().any(Violation::is_error));
+    let mut rules: Vec<String> = v
+        .violations
+        .iter()
+        .map(|v| match v.level {
+            Level::Error => v.rule.to_string(),
+            Level::Warning => format!("{} (warning)", v.rule),
+        })
+        .collect();
     if let Some(reason) = v.ignored {
-        rules.push(match reason {
-            "merge" => "ignored:merge",
-            "revert" => "ignored:revert",
-            "fixup" => "ignored:fixup",
-            _ => "ignored:version",
-        });
+        rules.push(
+            match reason {
+                "merge" => "ignored:merge",
+                "revert" => "ignored:revert",
+                "fixup" => "ignored:fixup",
+                _ => "ignored:version",
+            }
+            .to_string(),
+        );
     }
     rules.sort_unstable();
     rules.dedup();
@@ -63,7 +74,7 @@ fn verdict(message: &str, config: &CommitsConfig) -> Vec<&'static str> {
 fn table(config: &CommitsConfig, cases: &[(&str, &[&str])]) {
     let mut failures = Vec::new();
     for (message, expected) in cases {
-        let mut expected = expected.to_vec();
+        let mut expected: Vec<String> = expected.iter().map(|e| e.to_string()).collect();
         expected.sort_unstable();
         let got = verdict(message, config);
         if got != expected {
@@ -133,11 +144,11 @@ fn syntax_and_default_rules() {
         ),
         (
             "feat: x\n\nbreaking change: lower case is not a breaking change",
-            &["breaking-change-uppercase"],
+            &["breaking-change-uppercase (warning)"],
         ),
         (
             "feat: x\n\nBreaking-Change: mixed case",
-            &["breaking-change-uppercase"],
+            &["breaking-change-uppercase (warning)"],
         ),
         ("feat: x\n\nBREAKING-CHANGE: the hyphenated form", OK),
         (

@@ -225,12 +225,17 @@ fn breaking_footers(footers: &[Footer], violations: &mut Vec<Violation>) {
         if !breaking {
             continue;
         }
+        // The specification reads any other case as an ordinary footer or
+        // body text, so the commit is valid; it is likely a mistake all the same.
         if f.token != upper {
-            violations.push(Violation::new(
-                "breaking-change-uppercase",
-                "`BREAKING CHANGE` must be written in upper case",
-                Some(f.token.clone()),
-            ));
+            violations.push(
+                Violation::new(
+                    "breaking-change-uppercase",
+                    "`BREAKING CHANGE` is upper case; in any other case it is not a breaking change",
+                    Some(f.token.clone()),
+                )
+                .warning(),
+            );
         }
         if f.separator != ":" || f.value.trim().is_empty() {
             violations.push(Violation::new(
@@ -269,11 +274,14 @@ fn body_footers(body: &str, violations: &mut Vec<Violation>) {
         footer_line(t).is_some_and(|(tok, _)| tok.eq_ignore_ascii_case("BREAKING CHANGE"))
             && !t.starts_with("BREAKING CHANGE")
     }) {
-        violations.push(Violation::new(
-            "breaking-change-uppercase",
-            "`BREAKING CHANGE` must be written in upper case",
-            Some(line.to_string()),
-        ));
+        violations.push(
+            Violation::new(
+                "breaking-change-uppercase",
+                "`BREAKING CHANGE` is upper case; in any other case it is not a breaking change",
+                Some(line.to_string()),
+            )
+            .warning(),
+        );
     }
     // The paragraph ends in footer lines but does not start with one.
     let mut first_footer = lines.len();

@@ -40,11 +40,30 @@ use crate::error::Result;
 use crate::plan::{PlanStatus, Scope, Store};
 use crate::policy::{Policy, Rule, RuleKind};
 
+/// How much a finding counts, as commitlint's levels 2 and 1: an error
+/// fails the commit, a warning is shown and does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
 /// One way a commit breaks a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
     /// A stable id, commitlint's where one exists (`type-enum`).
     pub rule: &'static str,
+    pub level: Level,
     pub message: String,
     /// The offending part of the message or the commit, as written.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,10 +80,21 @@ impl Violation {
     ) -> Self {
         Violation {
             rule,
+            level: Level::Error,
             message: message.into(),
             part: part.map(Into::into),
             hint: None,
         }
+    }
+
+    /// This finding as a warning: shown, never failing the commit.
+    pub fn warning(mut self) -> Self {
+        self.level = Level::Warning;
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.level == Level::Error
     }
 
     fn with_hint(mut self, suggestion: Option<&str>) -> Self {
@@ -83,6 +113,7 @@ impl Violation {
 pub struct CommitVerdict {
     pub sha: String,
     pub subject: String,
+    /// No violation is an error; warnings may remain.
     pub ok: bool,
     /// Why the message was not linted (`merge`, `revert`, `fixup`,
     /// `version`); what the commit changed is checked all the same.
@@ -102,6 +133,11 @@ pub struct CommitVerdict {
 impl CommitVerdict {
     pub fn short_sha(&self) -> &str {
         &self.sha[..self.sha.len().min(7)]
+    }
+
+    /// Whether the commit has warnings (it may still be ok).
+    pub fn warned(&self) -> bool {
+        self.violations.iter().any(|v| !v.is_error())
     }
 }
 
@@ -373,7 +409,7 @@ impl<'a> Checker<'a> {
             (None, None) => {}
         }
         verdict.agent = agent;
-        verdict.ok = v.is_empty();
+        verdict.ok = !v.iter().any(Violation::is_error);
         verdict.violations = v;
         Ok(verdict)
     }

@@ -216,6 +216,42 @@ fn lint_msg_strips_comments_and_reads_stdin() {
         .assert(2);
 }
 
+/// Warnings are shown and do not fail, in a message and in a range.
+#[test]
+fn warnings_print_but_do_not_fail() {
+    let repo = Repo::new();
+    repo.write(
+        "MSG",
+        "feat: x\n\nbreaking change: lower case is body text\n",
+    );
+    let out = repo.harness(["commits", "lint-msg", "MSG"]).assert(0);
+    assert_eq!(
+        out.stdout,
+        "commit message: feat: x\n  warning[breaking-change-uppercase]: `BREAKING CHANGE` is upper case; in any other case it is not a breaking change\n    | breaking change: lower case is body text\n"
+    );
+    let base = repo.commit(&[("a", "1")], "chore: start");
+    let warned = repo.commit(
+        &[("b", "1")],
+        "feat: x\n\nbreaking change: lower case is body text",
+    );
+    let out = repo
+        .harness(["commits", "check", "--base", &base])
+        .assert(0);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{} feat: x\n  warning[breaking-change-uppercase]: `BREAKING CHANGE` is upper case; in any other case it is not a breaking change\n    | breaking change: lower case is body text\nok: 1 commit(s) in {base}..HEAD: 0 failed, 1 with warnings, 0 ignored\n",
+            &warned[..7]
+        )
+    );
+    let v = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .assert(0)
+        .json();
+    assert_eq!(v["warned"], 1);
+    assert_eq!(v["commits"][0]["violations"][0]["level"], "warning");
+}
+
 #[test]
 fn hook_install_is_idempotent_never_clobbers_and_guards_commits() {
     let repo = Repo::new();
