@@ -120,27 +120,36 @@ fn syntax_and_default_rules() {
             OK,
         ),
         // Where the common checkers are looser than the specification.
-        ("fix():  empty scope", &["scope-empty"]),
-        ("fix(): empty scope", &["scope-empty"]),
-        ("fix( ): blank scope", &["scope-empty"]),
-        ("fix:no-space", &["subject-separator"]),
+        ("fix():  empty scope", &["scope-format"]),
+        ("fix(): empty scope", &["scope-format"]),
+        ("fix( ): blank scope", &["scope-format"]),
+        (
+            "fix:no-space",
+            &["subject-empty", "subject-separator", "type-empty"],
+        ),
         ("fix:  two spaces", &["subject-separator"]),
-        ("fix:\ttab", &["subject-separator"]),
+        (
+            "fix:\ttab",
+            &["subject-empty", "subject-separator", "type-empty"],
+        ),
         (
             "fix: a header wrapped\nonto a second line",
-            &["body-leading-blank"],
+            &["body-leading-blank (warning)"],
         ),
         (
             "feat: header\nbody without a blank line",
-            &["body-leading-blank"],
+            &["body-leading-blank (warning)"],
         ),
         ("fix: ", &["header-trim", "subject-empty"]),
-        ("fix:", &["subject-empty"]),
-        ("feat(x)!:", &["subject-empty"]),
-        ("fix: x\n\nbody\nRefs: #6", &["footer-leading-blank"]),
+        ("fix:", &["subject-empty", "type-empty"]),
+        ("feat(x)!:", &["subject-empty", "type-empty"]),
+        (
+            "fix: x\n\nbody\nRefs: #6",
+            &["footer-leading-blank (warning)"],
+        ),
         (
             "fix: x\n\nbody text\nReviewed-by: Z\nRefs: #6",
-            &["footer-leading-blank"],
+            &["footer-leading-blank (warning)"],
         ),
         (
             "feat: x\n\nbreaking change: lower case is not a breaking change",
@@ -156,25 +165,46 @@ fn syntax_and_default_rules() {
             &["breaking-change-format"],
         ),
         // Types are case-insensitive.
-        ("FEAT: upper-case type", OK),
-        ("Fix: title-case type", OK),
+        ("FEAT: upper-case type", &["type-case", "type-enum"]),
+        ("Fix: title-case type", &["type-case", "type-enum"]),
         ("feat(Parser): scope case is free", OK),
         // Unknown types and near misses.
         ("feature: not a type", &["type-enum"]),
         ("fixed: not a type", &["type-enum"]),
         ("wip: work in progress", &["type-enum"]),
-        ("update readme", &["header-format"]),
-        ("Update README.md", &["header-format"]),
-        ("fix bug in parser", &["header-format"]),
-        ("(scope): no type", &["header-format"]),
-        ("fix(scope: unclosed", &["scope-empty"]),
+        (
+            "update readme",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        (
+            "Update README.md",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        (
+            "fix bug in parser",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        ("(scope): no type", &["header-format", "type-empty"]),
+        (
+            "fix(scope: unclosed",
+            &["scope-format", "subject-empty", "type-empty"],
+        ),
         ("fix(a)(b): two scopes", &["header-format"]),
-        ("feat !: space before bang", &["header-format"]),
-        ("feat (scope): space before scope", &["header-format"]),
-        ("", &["header-format"]),
-        ("\n\n", &["header-format"]),
+        (
+            "feat !: space before bang",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        (
+            "feat (scope): space before scope",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        ("", &["header-format", "subject-empty", "type-empty"]),
+        ("\n\n", &["header-format", "subject-empty", "type-empty"]),
         // Header rules.
-        (" feat: leading space", &["header-trim"]),
+        (
+            " feat: leading space",
+            &["header-trim", "subject-empty", "type-empty"],
+        ),
         ("feat: trailing space ", &["header-trim"]),
         ("feat: ends with a full stop.", &["subject-full-stop"]),
         ("feat: ends with an ellipsis...", OK),
@@ -187,13 +217,16 @@ fn syntax_and_default_rules() {
         ("fix(日本語): 修正する", OK),
         ("feat: emoji 🚀 in the description", OK),
         ("docs(ü): ümlaut scope", OK),
-        ("feat：fullwidth colon", &["header-format"]),
+        (
+            "feat：fullwidth colon",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
         // Line endings and white space around the message.
         ("feat: crlf\r\n\r\nbody line\r\n\r\nRefs: #6\r\n", OK),
         ("feat: crlf header only\r\n", OK),
         ("fix: trailing newlines\n\n\n", OK),
         ("fix: body\n\n\n\nafter many blank lines", OK),
-        (&long_body, OK),
+        (&long_body, &["body-max-line-length"]),
         // Bodies and footers.
         (
             "fix: x\n\nfirst paragraph\n\nsecond paragraph\n\nRefs: #6",
@@ -234,9 +267,18 @@ fn syntax_and_default_rules() {
         ("amend! feat: add a thing", &["ignored:fixup"]),
         ("1.2.3", &["ignored:version"]),
         ("v2.0.0-rc.1", &["ignored:version"]),
-        ("Release 1.2.3", &["header-format"]),
-        ("Mergeable changes", &["header-format"]),
-        ("revert \"lower-case revert\"", &["header-format"]),
+        (
+            "Release 1.2.3",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        (
+            "Mergeable changes",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        (
+            "revert \"lower-case revert\"",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
     ];
     assert!(cases.len() >= 70, "{} cases", cases.len());
     table(&CommitsConfig::default(), cases);
@@ -257,10 +299,19 @@ fn ignores_are_switchable() {
     table(
         &config,
         &[
-            ("Merge branch 'main' into feature", &["header-format"]),
-            ("Revert \"feat: add a thing\"", &["header-format"]),
-            ("fixup! feat: add a thing", &["header-format"]),
-            ("1.2.3", &["header-format"]),
+            (
+                "Merge branch 'main' into feature",
+                &["header-format", "subject-empty", "type-empty"],
+            ),
+            (
+                "Revert \"feat: add a thing\"",
+                &["header-format", "subject-empty", "type-empty"],
+            ),
+            (
+                "fixup! feat: add a thing",
+                &["header-format", "subject-empty", "type-empty"],
+            ),
+            ("1.2.3", &["header-format", "subject-empty", "type-empty"]),
         ],
     );
 }
@@ -292,7 +343,7 @@ fn references() {
             ),
             (
                 "feat: x\n\nbody\nRefs: 0007",
-                &["footer-leading-blank", "references-empty"],
+                &["footer-leading-blank (warning)", "references-empty"],
             ),
             ("feat: x\n\nCloses: 0007", &["references-empty"]),
             ("feat: x\n\nTask:0007", &["references-empty"]),
@@ -309,6 +360,117 @@ fn references() {
             ("feat: x\n\nRefs: #12, 0007-3", OK),
             ("feat: x\n\nRefs: #12, 0008", &["reference-unapproved"]),
             ("feat: x", &["references-empty"]),
+        ],
+    );
+}
+
+/// `preset = "spec"`: Conventional Commits 1.0.0 alone. Any type, any
+/// case, any length; the blank lines the specification asks for are errors.
+#[test]
+fn spec_preset() {
+    let config = CommitsConfig {
+        preset: crate::config::Preset::Spec,
+        ..CommitsConfig::default()
+    };
+    let long = format!("wip: {}\n\n{}", "x".repeat(120), "y ".repeat(200));
+    table(
+        &config,
+        &[
+            ("wip: any type", OK),
+            ("FIX: Some Message.", OK),
+            (&long, OK),
+            (
+                "feat: header\nbody without a blank line",
+                &["body-leading-blank"],
+            ),
+            ("fix: x\n\nbody\nRefs: #6", &["footer-leading-blank"]),
+            (
+                "fix:no-space",
+                &["subject-empty", "subject-separator", "type-empty"],
+            ),
+            ("fix(): empty scope", &["scope-format"]),
+        ],
+    );
+}
+
+/// `[commits.rules]` sets, adds and turns off rules by commitlint's names.
+#[test]
+fn rules_over_the_preset() {
+    use crate::config::RuleSetting;
+    use serde_json::json;
+    let mut config = CommitsConfig::default();
+    let rules = &mut config.rules;
+    rules.insert("subject-case".into(), RuleSetting::new(0, true, None));
+    rules.insert(
+        "header-max-length".into(),
+        RuleSetting::new(1, true, Some(json!(30))),
+    );
+    rules.insert(
+        "scope-case".into(),
+        RuleSetting::new(2, true, Some(json!("kebab-case"))),
+    );
+    rules.insert(
+        "type-enum".into(),
+        RuleSetting::new(2, true, Some(json!(["feat", "fix", "wip"]))),
+    );
+    rules.insert("body-leading-blank".into(), RuleSetting::new(2, true, None));
+    table(
+        &config,
+        &[
+            ("feat: Some Message", OK),
+            ("wip: allowed now", OK),
+            ("docs: not any more", &["type-enum"]),
+            (
+                "feat: a header longer than thirty characters",
+                &["header-max-length (warning)"],
+            ),
+            ("feat(my-scope): kebab", OK),
+            ("feat(myScope): camel", &["scope-case"]),
+            ("feat: header\nbody", &["body-leading-blank"]),
+        ],
+    );
+}
+
+/// The messages of commitlint's own config-conventional tests
+/// (`@commitlint/config-conventional/src/index.test.ts`), with its verdicts.
+#[test]
+fn commitlint_config_conventional_messages() {
+    let long = "a".repeat(101);
+    let body = format!(
+        "fix: some message\n\nbody with multiple lines\nhas a message that is > 100 characters {long}"
+    );
+    let footer = format!(
+        "fix: some message\n\nbody\n\nBREAKING CHANGE: footer with multiple lines\nhas a message that is > 100 characters {long}"
+    );
+    let header = format!("fix: {}", "a".repeat(100));
+    table(
+        &CommitsConfig::default(),
+        &[
+            ("foo: some message", &["type-enum"]),
+            ("FIX: some message", &["type-case", "type-enum"]),
+            (": some message", &["header-format", "type-empty"]),
+            ("fix: Some message", &["subject-case"]),
+            ("fix: Some Message", &["subject-case"]),
+            ("fix: SomeMessage", &["subject-case"]),
+            ("fix: SOMEMESSAGE", &["subject-case"]),
+            ("fix:", &["subject-empty", "type-empty"]),
+            ("fix: some message.", &["subject-full-stop"]),
+            (&header, &["header-max-length"]),
+            ("fix: some message\nbody", &["body-leading-blank (warning)"]),
+            (&body, &["body-max-line-length"]),
+            (
+                "fix: some message\n\nbody\nBREAKING CHANGE: It will be significant",
+                &["footer-leading-blank (warning)"],
+            ),
+            (&footer, &["footer-max-line-length"]),
+            ("fix: some message", OK),
+            ("fix(scope): some message", OK),
+            ("fix(scope)!: some message", OK),
+            ("fix: some Message", OK),
+            (
+                "fix: some message\n\nbody\n\nBREAKING CHANGE: It will be significant",
+                OK,
+            ),
         ],
     );
 }

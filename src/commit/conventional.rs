@@ -107,7 +107,7 @@ pub fn check(message: &str) -> Syntax {
         && scope.trim().is_empty()
     {
         out.violations.push(Violation::new(
-            "scope-empty",
+            "scope-format",
             "the scope is blank",
             Some(format!("({scope})")),
         ));
@@ -153,7 +153,7 @@ fn parse_error(kind: ErrorKind, header: &str) -> Violation {
         let unclosed = close.is_none() || colon.is_some_and(|c| c < close.unwrap_or(0));
         if unclosed || rest[1..close.unwrap_or(1)].trim().is_empty() {
             return Violation::new(
-                "scope-empty",
+                "scope-format",
                 "the scope in parentheses is empty or not closed",
                 part,
             );
@@ -181,7 +181,7 @@ fn parse_error(kind: ErrorKind, header: &str) -> Violation {
             part,
         ),
         ErrorKind::InvalidScope => Violation::new(
-            "scope-empty",
+            "scope-format",
             "the scope in parentheses is empty or not closed",
             part,
         ),

@@ -13,6 +13,7 @@
 mod base;
 pub mod conventional;
 mod hook;
+pub mod preset;
 mod range;
 pub mod rules;
 
@@ -29,6 +30,7 @@ pub use base::{
     SignedApprovals, UnsignedApprovals, policy_at,
 };
 pub use hook::{HookInstall, install_hook};
+pub use preset::RuleSet;
 pub use range::{
     Judging, Plans, RangeReport, RangeSpec, check_message, check_range, judging, plans_at,
     working_plans,
@@ -97,7 +99,7 @@ impl Violation {
         self.level == Level::Error
     }
 
-    fn with_hint(mut self, suggestion: Option<&str>) -> Self {
+    pub(crate) fn with_hint(mut self, suggestion: Option<&str>) -> Self {
         self.hint = suggestion.map(|s| format!("did you mean `{s}`?"));
         self
     }
@@ -260,6 +262,8 @@ pub struct Checker<'a> {
     pub config: &'a CommitsConfig,
     pub plans: &'a dyn PlanLookup,
     pub agents: &'a Catalog,
+    /// The commitlint rules `config` puts in force.
+    rule_set: RuleSet,
     /// The agent a commit naming none is held to (`[policy] default`).
     default_agent: Option<String>,
     /// Rules every commit is held to, whoever made it (`[guard]`).
@@ -276,6 +280,7 @@ impl<'a> Checker<'a> {
             config,
             plans,
             agents,
+            rule_set: RuleSet::of(config),
             default_agent: None,
             project_rules: Vec::new(),
             plans_dir: None,
@@ -359,16 +364,15 @@ impl<'a> Checker<'a> {
         verdict.default_agent = named.is_empty() && agent.is_some();
         let holder = self.holder(agent.as_deref());
         let rules = match holder.as_ref().and_then(|h| h.policy.as_ref()) {
-            Some(p) => Rules::for_agent(self.config, p),
-            None => Rules::new(self.config),
+            Some(p) => Rules::for_agent(self.config, &self.rule_set, p),
+            None => Rules::new(self.config, &self.rule_set),
         };
         // An ignored commit's references still give its plan scope, but
         // the message lint's findings are dropped.
         let mut lint = Vec::new();
         let plan_scopes = self.references(&syntax, &rules, &mut verdict.references, &mut lint);
         if verdict.ignored.is_none() {
-            v.extend(syntax.violations.iter().cloned());
-            rules.check_header(header, &syntax, &mut v);
+            rules.check_message(&message, &syntax, &mut v);
             v.append(&mut lint);
         }
         if let Some(name) = &agent {

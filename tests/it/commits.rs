@@ -39,7 +39,7 @@ fn check_reports_each_failing_commit_with_rule_and_part() {
     assert_eq!(
         out.stdout,
         format!(
-            "{bad} feature: add b.\n  error[type-enum]: `feature` is not an allowed type (build, chore, ci, docs, feat, fix, perf, refactor, revert, style, test)\n    | feature\n    = hint: did you mean `feat`?\n  error[subject-full-stop]: the description must not end with a full stop\n    | add b.\nfailed: 2 commit(s) in {base}..HEAD: 1 failed, 0 ignored\n"
+            "{bad} feature: add b.\n  error[subject-full-stop]: the description must not end with a full stop\n    | feature: add b.\n  error[type-enum]: `feature` is not an allowed type (build, chore, ci, docs, feat, fix, perf, refactor, revert, style, test)\n    | feature\n    = hint: did you mean `feat`?\nfailed: 2 commit(s) in {base}..HEAD: 1 failed, 0 ignored\n"
         )
     );
     let out = repo
@@ -210,7 +210,7 @@ fn lint_msg_strips_comments_and_reads_stdin() {
     let out = repo.harness(["commits", "lint-msg", "BAD"]).assert(1);
     assert_eq!(
         out.stdout,
-        "commit message: fix:no space\n  error[subject-separator]: the type must be followed by `: ` (a colon and one space)\n    | fix:no \n"
+        "commit message: fix:no space\n  error[subject-separator]: the type must be followed by `: ` (a colon and one space)\n    | fix:no \n  error[subject-empty]: the subject must not be empty\n    | fix:no space\n  error[type-empty]: the type must not be empty\n    | fix:no space\n"
     );
     repo.harness(["commits", "lint-msg", "missing-file"])
         .assert(2);
