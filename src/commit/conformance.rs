@@ -3,6 +3,8 @@
 //! the common checkers disagree with the specification, and the awkward
 //! cases: unicode, CRLF, long bodies, footers that are not footers.
 
+use std::cell::RefCell;
+
 use super::*;
 use crate::agent::Catalog;
 
@@ -35,8 +37,29 @@ impl PlanLookup for Plans {
     }
 }
 
+thread_local! {
+    /// The messages the tables check, kept when [`recorded`] asks.
+    static RECORD: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// The messages `tables` check under the default rules.
+fn recorded(tables: &[fn()]) -> Vec<String> {
+    RECORD.with(|r| *r.borrow_mut() = Some(Vec::new()));
+    for t in tables {
+        t();
+    }
+    RECORD.with(|r| r.borrow_mut().take().unwrap_or_default())
+}
+
 /// The rules a message breaks, a warning marked `(warning)`.
 fn verdict(message: &str, config: &CommitsConfig) -> Vec<String> {
+    if config.preset == crate::config::Preset::ConfigConventional && config.rules.is_empty() {
+        RECORD.with(|r| {
+            if let Some(all) = r.borrow_mut().as_mut() {
+                all.push(message.to_string());
+            }
+        });
+    }
     let catalog = Catalog::default();
     let checker = Checker::new(config, &Plans, &catalog);
     let input = CommitInput {
@@ -473,4 +496,218 @@ fn commitlint_config_conventional_messages() {
             ),
         ],
     );
+}
+
+/// Messages built from the parts where checkers differ: type case, scope,
+/// subject case and full stop, header length, blank lines, long lines,
+/// URLs and footers.
+fn generated() -> Vec<String> {
+    let headers = [
+        "feat: add a thing",
+        "Fix: add a thing",
+        "feat(api): Add a thing",
+        "feat(api)!: add a thing.",
+        "foo: add a thing",
+        "docs(): add a thing",
+        "fix:  two spaces",
+        "feat: add `Eslint` config",
+        "feat: SHOUT",
+        "chore: bump 1.2.3...",
+    ];
+    let long = "a".repeat(101);
+    let bodies = [
+        String::new(),
+        "\n\nA body line.".to_string(),
+        "\nno blank line before this body".to_string(),
+        format!("\n\nA long line {long}"),
+        format!("\n\nSee https://example.com/{long}"),
+    ];
+    let footers = [
+        "",
+        "\n\nRefs: #12",
+        "\nRefs: #12",
+        "\n\nBREAKING CHANGE: the thing changed",
+    ];
+    let mut out = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        for (j, b) in bodies.iter().enumerate() {
+            let f = footers[(i + j) % footers.len()];
+            out.push(format!("{h}{b}{f}"));
+        }
+    }
+    out.push(format!("feat: {}", "x".repeat(95)));
+    out.push(format!("feat: {}", "é".repeat(94)));
+    out
+}
+
+/// Where harness and commitlint (with config-conventional) disagree by
+/// design, each with the reason, and a test for it on harness's findings,
+/// commitlint's verdict and the findings that differ.
+type Difference = fn(&str, &[String], bool) -> bool;
+
+const DIFFERENCES: &[(&str, Difference)] = &[
+    // commitlint ignores any header starting `revert `; harness only git's
+    // own `Revert "..."`.
+    ("lower-case revert", |m, _, their_ok| {
+        their_ok && m.starts_with("revert ")
+    }),
+    // commitlint's parser starts the footer at a reference (`#12`) or a
+    // note; harness at the last paragraph of footer lines, as the
+    // specification does. Only these warnings differ.
+    ("where the footer starts", |_, _, _| false),
+    // `fix(): x`, `fix:  x`, `fix(a)(b): x`, `BREAKING CHANGE #12`: not
+    // Conventional Commits 1.0.0, which commitlint's parser does not check.
+    ("specification syntax", |_, ours, their_ok| {
+        their_ok
+            && ours.iter().any(|r| {
+                [
+                    "scope-format",
+                    "subject-separator",
+                    "header-format",
+                    "breaking-change-format",
+                ]
+                .contains(&r.as_str())
+            })
+    }),
+];
+
+/// One commitlint verdict: whether it passed, and its findings as the
+/// tables write them.
+fn commitlint(bin: &std::path::Path, message: &str) -> (bool, Vec<String>) {
+    use std::io::Write;
+    // `-x` resolves the preset from the directory holding node_modules.
+    let root = bin
+        .ancestors()
+        .find(|d| d.ends_with("node_modules"))
+        .and_then(|d| d.parent())
+        .expect("COMMITLINT is inside node_modules");
+    let mut child = std::process::Command::new(bin)
+        .args(["-x", "@commitlint/config-conventional", "--cwd"])
+        .arg(root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("commitlint runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(message.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut found: Vec<String> = text
+        .lines()
+        .filter_map(|l| {
+            let rule = l.trim_end().strip_suffix(']')?.rsplit_once('[')?.1;
+            if l.starts_with('✖') {
+                Some(rule.to_string())
+            } else if l.starts_with('⚠') {
+                Some(format!("{rule} (warning)"))
+            } else {
+                None
+            }
+        })
+        .collect();
+    found.sort_unstable();
+    (out.status.success(), found)
+}
+
+/// commitlint itself (`@commitlint/cli` with `@commitlint/config-conventional`)
+/// and harness over the same messages: commitlint's own config-conventional
+/// test messages, the default conformance table and a generated set. They
+/// agree on the verdict and on every finding commitlint can name, except
+/// the [`DIFFERENCES`].
+#[test]
+#[ignore = "needs COMMITLINT=path/to/node_modules/.bin/commitlint (.ci/run installs it)"]
+fn agrees_with_commitlint() {
+    let Some(bin) = std::env::var_os("COMMITLINT") else {
+        panic!(
+            "set COMMITLINT to the commitlint of an npm install of @commitlint/cli and @commitlint/config-conventional"
+        );
+    };
+    let bin = std::path::PathBuf::from(bin);
+    let mut messages = recorded(&[
+        syntax_and_default_rules,
+        commitlint_config_conventional_messages,
+    ]);
+    messages.extend(generated());
+    // commitlint refuses an empty message outright; harness names it.
+    messages.retain(|m| !m.trim().is_empty());
+    messages.sort();
+    messages.dedup();
+    let config = CommitsConfig::default();
+    let mut disagree = Vec::new();
+    let mut seen = [0; DIFFERENCES.len()];
+    // commitlint starts a node process per message; a few at a time.
+    let mut answers = Vec::new();
+    for chunk in messages.chunks(4) {
+        answers.extend(std::thread::scope(|s| {
+            let running: Vec<_> = chunk
+                .iter()
+                .map(|m| s.spawn(|| commitlint(&bin, m)))
+                .collect();
+            running
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect::<Vec<_>>()
+        }));
+    }
+    for (i, m) in messages.iter().enumerate() {
+        let ours = verdict(m, &config);
+        let ours_ok = !ours
+            .iter()
+            .any(|r| !r.ends_with("(warning)") && !r.starts_with("ignored:"));
+        let named: Vec<String> = ours
+            .iter()
+            .filter(|r| {
+                let name = r.trim_end_matches(" (warning)");
+                crate::config::RULE_NAMES.contains(&name)
+            })
+            .cloned()
+            .collect();
+        let (their_ok, theirs) = &answers[i];
+        let errors = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .filter(|r| !r.ends_with("(warning)"))
+                .cloned()
+                .collect()
+        };
+        let blank = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .filter(|r| !r.ends_with("-leading-blank (warning)"))
+                .cloned()
+                .collect()
+        };
+        let class = if ours_ok == *their_ok && named == *theirs {
+            None
+        } else if ours_ok == *their_ok
+            && errors(&named) == errors(theirs)
+            && blank(&named) == blank(theirs)
+        {
+            Some(1)
+        } else {
+            DIFFERENCES.iter().position(|(_, f)| f(m, &ours, *their_ok))
+        };
+        match class {
+            Some(k) => seen[k] += 1,
+            None if ours_ok != *their_ok || named != *theirs => disagree.push(format!(
+                "{m:?}\n  harness    {ours_ok} {ours:?}\n  commitlint {their_ok} {theirs:?}"
+            )),
+            None => {}
+        }
+    }
+    let expected: usize = seen.iter().sum();
+    eprintln!(
+        "{} messages: {} agree, {expected} differ by design",
+        messages.len(),
+        messages.len() - expected - disagree.len()
+    );
+    for ((why, _), n) in DIFFERENCES.iter().zip(seen) {
+        eprintln!("  {why}: {n}");
+        assert!(n > 0, "no message shows the difference `{why}`");
+    }
+    assert!(messages.len() > 100, "{} messages", messages.len());
+    assert!(disagree.is_empty(), "\n{}", disagree.join("\n"));
 }
