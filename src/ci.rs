@@ -62,9 +62,11 @@ fn step_of(rule: &str) -> &'static str {
 }
 
 fn failing<'a>(r: &'a RangeReport, step: &'a str) -> impl Iterator<Item = &'a CommitVerdict> {
-    r.commits
-        .iter()
-        .filter(move |c| c.violations.iter().any(|v| step_of(v.rule) == step))
+    r.commits.iter().filter(move |c| {
+        c.violations
+            .iter()
+            .any(|v| v.is_error() && step_of(v.rule) == step)
+    })
 }
 
 /// Runs every check on the range `spec` of `project`: the agent
@@ -246,7 +248,7 @@ impl Report for CiReport {
         for d in agents {
             let _ = writeln!(s, "{d}");
         }
-        for c in range.commits.iter().filter(|c| !c.ok) {
+        for c in range.commits.iter().filter(|c| !c.violations.is_empty()) {
             c.text(&mut s);
         }
         for g in gates.iter().flat_map(|r| r.failed()) {
@@ -307,7 +309,7 @@ impl CiReport {
             }
             let _ = writeln!(s, "::{level} {}::{}", props.join(","), github::data(&msg));
         }
-        for c in range.commits.iter().filter(|c| !c.ok) {
+        for c in &range.commits {
             for v in &c.violations {
                 let title = format!("commit {} ({})", c.short_sha(), v.rule);
                 let mut msg = format!("{}\n{}", c.subject, v.message);
@@ -316,7 +318,8 @@ impl CiReport {
                 }
                 let _ = writeln!(
                     s,
-                    "::error title={}::{}",
+                    "::{} title={}::{}",
+                    v.level.as_str(),
                     github::property(&title),
                     github::data(&msg)
                 );

@@ -44,7 +44,7 @@ fn lint_msg(ctx: &Context, file: &Path) -> Result<Outcome> {
     let verdict = commit::check_message(&project, &catalog, &raw)?;
     match ctx.format {
         Format::Json => report::json(&verdict)?,
-        Format::Text if !verdict.ok => {
+        Format::Text if !verdict.violations.is_empty() => {
             let mut s = format!("{BOLD}commit message{BOLD:#}: {}\n", verdict.subject);
             verdict.violations_text(&mut s);
             report::text(&s)?;

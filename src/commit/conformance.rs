@@ -3,6 +3,8 @@
 //! the common checkers disagree with the specification, and the awkward
 //! cases: unicode, CRLF, long bodies, footers that are not footers.
 
+use std::cell::RefCell;
+
 use super::*;
 use crate::agent::Catalog;
 
@@ -35,7 +37,29 @@ impl PlanLookup for Plans {
     }
 }
 
-fn verdict(message: &str, config: &CommitsConfig) -> Vec<&'static str> {
+thread_local! {
+    /// The messages the tables check, kept when [`recorded`] asks.
+    static RECORD: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// The messages `tables` check under the default rules.
+fn recorded(tables: &[fn()]) -> Vec<String> {
+    RECORD.with(|r| *r.borrow_mut() = Some(Vec::new()));
+    for t in tables {
+        t();
+    }
+    RECORD.with(|r| r.borrow_mut().take().unwrap_or_default())
+}
+
+/// The rules a message breaks, a warning marked `(warning)`.
+fn verdict(message: &str, config: &CommitsConfig) -> Vec<String> {
+    if config.preset == crate::config::Preset::ConfigConventional && config.rules.is_empty() {
+        RECORD.with(|r| {
+            if let Some(all) = r.borrow_mut().as_mut() {
+                all.push(message.to_string());
+            }
+        });
+    }
     let catalog = Catalog::default();
     let checker = Checker::new(config, &Plans, &catalog);
     let input = CommitInput {
@@ -44,15 +68,25 @@ fn verdict(message: &str, config: &CommitsConfig) -> Vec<&'static str> {
         parents: 1,
     };
     let v = checker.check(&input, &mut || Ok(Vec::new())).unwrap();
-    assert_eq!(v.ok, v.violations.is_empty());
-    let mut rules: Vec<_> = v.violations.iter().map(|v| v.rule).collect();
+    assert_eq!(v.ok, !v.violations.iter().any(Violation::is_error));
+    let mut rules: Vec<String> = v
+        .violations
+        .iter()
+        .map(|v| match v.level {
+            Level::Error => v.rule.to_string(),
+            Level::Warning => format!("{} (warning)", v.rule),
+        })
+        .collect();
     if let Some(reason) = v.ignored {
-        rules.push(match reason {
-            "merge" => "ignored:merge",
-            "revert" => "ignored:revert",
-            "fixup" => "ignored:fixup",
-            _ => "ignored:version",
-        });
+        rules.push(
+            match reason {
+                "merge" => "ignored:merge",
+                "revert" => "ignored:revert",
+                "fixup" => "ignored:fixup",
+                _ => "ignored:version",
+            }
+            .to_string(),
+        );
     }
     rules.sort_unstable();
     rules.dedup();
@@ -63,7 +97,7 @@ fn verdict(message: &str, config: &CommitsConfig) -> Vec<&'static str> {
 fn table(config: &CommitsConfig, cases: &[(&str, &[&str])]) {
     let mut failures = Vec::new();
     for (message, expected) in cases {
-        let mut expected = expected.to_vec();
+        let mut expected: Vec<String> = expected.iter().map(|e| e.to_string()).collect();
         expected.sort_unstable();
         let got = verdict(message, config);
         if got != expected {
@@ -109,35 +143,44 @@ fn syntax_and_default_rules() {
             OK,
         ),
         // Where the common checkers are looser than the specification.
-        ("fix():  empty scope", &["scope-empty"]),
-        ("fix(): empty scope", &["scope-empty"]),
-        ("fix( ): blank scope", &["scope-empty"]),
-        ("fix:no-space", &["subject-separator"]),
+        ("fix():  empty scope", &["scope-format"]),
+        ("fix(): empty scope", &["scope-format"]),
+        ("fix( ): blank scope", &["scope-format"]),
+        (
+            "fix:no-space",
+            &["subject-empty", "subject-separator", "type-empty"],
+        ),
         ("fix:  two spaces", &["subject-separator"]),
-        ("fix:\ttab", &["subject-separator"]),
+        (
+            "fix:\ttab",
+            &["subject-empty", "subject-separator", "type-empty"],
+        ),
         (
             "fix: a header wrapped\nonto a second line",
-            &["body-leading-blank"],
+            &["body-leading-blank (warning)"],
         ),
         (
             "feat: header\nbody without a blank line",
-            &["body-leading-blank"],
+            &["body-leading-blank (warning)"],
         ),
         ("fix: ", &["header-trim", "subject-empty"]),
-        ("fix:", &["subject-empty"]),
-        ("feat(x)!:", &["subject-empty"]),
-        ("fix: x\n\nbody\nRefs: #6", &["footer-leading-blank"]),
+        ("fix:", &["subject-empty", "type-empty"]),
+        ("feat(x)!:", &["subject-empty", "type-empty"]),
+        (
+            "fix: x\n\nbody\nRefs: #6",
+            &["footer-leading-blank (warning)"],
+        ),
         (
             "fix: x\n\nbody text\nReviewed-by: Z\nRefs: #6",
-            &["footer-leading-blank"],
+            &["footer-leading-blank (warning)"],
         ),
         (
             "feat: x\n\nbreaking change: lower case is not a breaking change",
-            &["breaking-change-uppercase"],
+            &["breaking-change-uppercase (warning)"],
         ),
         (
             "feat: x\n\nBreaking-Change: mixed case",
-            &["breaking-change-uppercase"],
+            &["breaking-change-uppercase (warning)"],
         ),
         ("feat: x\n\nBREAKING-CHANGE: the hyphenated form", OK),
         (
@@ -145,25 +188,46 @@ fn syntax_and_default_rules() {
             &["breaking-change-format"],
         ),
         // Types are case-insensitive.
-        ("FEAT: upper-case type", OK),
-        ("Fix: title-case type", OK),
+        ("FEAT: upper-case type", &["type-case", "type-enum"]),
+        ("Fix: title-case type", &["type-case", "type-enum"]),
         ("feat(Parser): scope case is free", OK),
         // Unknown types and near misses.
         ("feature: not a type", &["type-enum"]),
         ("fixed: not a type", &["type-enum"]),
         ("wip: work in progress", &["type-enum"]),
-        ("update readme", &["header-format"]),
-        ("Update README.md", &["header-format"]),
-        ("fix bug in parser", &["header-format"]),
-        ("(scope): no type", &["header-format"]),
-        ("fix(scope: unclosed", &["scope-empty"]),
+        (
+            "update readme",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        (
+            "Update README.md",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        (
+            "fix bug in parser",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        ("(scope): no type", &["header-format", "type-empty"]),
+        (
+            "fix(scope: unclosed",
+            &["scope-format", "subject-empty", "type-empty"],
+        ),
         ("fix(a)(b): two scopes", &["header-format"]),
-        ("feat !: space before bang", &["header-format"]),
-        ("feat (scope): space before scope", &["header-format"]),
-        ("", &["header-format"]),
-        ("\n\n", &["header-format"]),
+        (
+            "feat !: space before bang",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        (
+            "feat (scope): space before scope",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        ("", &["header-format", "subject-empty", "type-empty"]),
+        ("\n\n", &["header-format", "subject-empty", "type-empty"]),
         // Header rules.
-        (" feat: leading space", &["header-trim"]),
+        (
+            " feat: leading space",
+            &["header-trim", "subject-empty", "type-empty"],
+        ),
         ("feat: trailing space ", &["header-trim"]),
         ("feat: ends with a full stop.", &["subject-full-stop"]),
         ("feat: ends with an ellipsis...", OK),
@@ -176,13 +240,16 @@ fn syntax_and_default_rules() {
         ("fix(日本語): 修正する", OK),
         ("feat: emoji 🚀 in the description", OK),
         ("docs(ü): ümlaut scope", OK),
-        ("feat：fullwidth colon", &["header-format"]),
+        (
+            "feat：fullwidth colon",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
         // Line endings and white space around the message.
         ("feat: crlf\r\n\r\nbody line\r\n\r\nRefs: #6\r\n", OK),
         ("feat: crlf header only\r\n", OK),
         ("fix: trailing newlines\n\n\n", OK),
         ("fix: body\n\n\n\nafter many blank lines", OK),
-        (&long_body, OK),
+        (&long_body, &["body-max-line-length"]),
         // Bodies and footers.
         (
             "fix: x\n\nfirst paragraph\n\nsecond paragraph\n\nRefs: #6",
@@ -223,9 +290,18 @@ fn syntax_and_default_rules() {
         ("amend! feat: add a thing", &["ignored:fixup"]),
         ("1.2.3", &["ignored:version"]),
         ("v2.0.0-rc.1", &["ignored:version"]),
-        ("Release 1.2.3", &["header-format"]),
-        ("Mergeable changes", &["header-format"]),
-        ("revert \"lower-case revert\"", &["header-format"]),
+        (
+            "Release 1.2.3",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        (
+            "Mergeable changes",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
+        (
+            "revert \"lower-case revert\"",
+            &["header-format", "subject-empty", "type-empty"],
+        ),
     ];
     assert!(cases.len() >= 70, "{} cases", cases.len());
     table(&CommitsConfig::default(), cases);
@@ -246,10 +322,19 @@ fn ignores_are_switchable() {
     table(
         &config,
         &[
-            ("Merge branch 'main' into feature", &["header-format"]),
-            ("Revert \"feat: add a thing\"", &["header-format"]),
-            ("fixup! feat: add a thing", &["header-format"]),
-            ("1.2.3", &["header-format"]),
+            (
+                "Merge branch 'main' into feature",
+                &["header-format", "subject-empty", "type-empty"],
+            ),
+            (
+                "Revert \"feat: add a thing\"",
+                &["header-format", "subject-empty", "type-empty"],
+            ),
+            (
+                "fixup! feat: add a thing",
+                &["header-format", "subject-empty", "type-empty"],
+            ),
+            ("1.2.3", &["header-format", "subject-empty", "type-empty"]),
         ],
     );
 }
@@ -281,7 +366,7 @@ fn references() {
             ),
             (
                 "feat: x\n\nbody\nRefs: 0007",
-                &["footer-leading-blank", "references-empty"],
+                &["footer-leading-blank (warning)", "references-empty"],
             ),
             ("feat: x\n\nCloses: 0007", &["references-empty"]),
             ("feat: x\n\nTask:0007", &["references-empty"]),
@@ -300,4 +385,329 @@ fn references() {
             ("feat: x", &["references-empty"]),
         ],
     );
+}
+
+/// `preset = "spec"`: Conventional Commits 1.0.0 alone. Any type, any
+/// case, any length; the blank lines the specification asks for are errors.
+#[test]
+fn spec_preset() {
+    let config = CommitsConfig {
+        preset: crate::config::Preset::Spec,
+        ..CommitsConfig::default()
+    };
+    let long = format!("wip: {}\n\n{}", "x".repeat(120), "y ".repeat(200));
+    table(
+        &config,
+        &[
+            ("wip: any type", OK),
+            ("FIX: Some Message.", OK),
+            (&long, OK),
+            (
+                "feat: header\nbody without a blank line",
+                &["body-leading-blank"],
+            ),
+            ("fix: x\n\nbody\nRefs: #6", &["footer-leading-blank"]),
+            (
+                "fix:no-space",
+                &["subject-empty", "subject-separator", "type-empty"],
+            ),
+            ("fix(): empty scope", &["scope-format"]),
+        ],
+    );
+}
+
+/// `[commits.rules]` sets, adds and turns off rules by commitlint's names.
+#[test]
+fn rules_over_the_preset() {
+    use crate::config::RuleSetting;
+    use serde_json::json;
+    let mut config = CommitsConfig::default();
+    let rules = &mut config.rules;
+    rules.insert("subject-case".into(), RuleSetting::new(0, true, None));
+    rules.insert(
+        "header-max-length".into(),
+        RuleSetting::new(1, true, Some(json!(30))),
+    );
+    rules.insert(
+        "scope-case".into(),
+        RuleSetting::new(2, true, Some(json!("kebab-case"))),
+    );
+    rules.insert(
+        "type-enum".into(),
+        RuleSetting::new(2, true, Some(json!(["feat", "fix", "wip"]))),
+    );
+    rules.insert("body-leading-blank".into(), RuleSetting::new(2, true, None));
+    table(
+        &config,
+        &[
+            ("feat: Some Message", OK),
+            ("wip: allowed now", OK),
+            ("docs: not any more", &["type-enum"]),
+            (
+                "feat: a header longer than thirty characters",
+                &["header-max-length (warning)"],
+            ),
+            ("feat(my-scope): kebab", OK),
+            ("feat(myScope): camel", &["scope-case"]),
+            ("feat: header\nbody", &["body-leading-blank"]),
+        ],
+    );
+}
+
+/// The messages of commitlint's own config-conventional tests
+/// (`@commitlint/config-conventional/src/index.test.ts`), with its verdicts.
+#[test]
+fn commitlint_config_conventional_messages() {
+    let long = "a".repeat(101);
+    let body = format!(
+        "fix: some message\n\nbody with multiple lines\nhas a message that is > 100 characters {long}"
+    );
+    let footer = format!(
+        "fix: some message\n\nbody\n\nBREAKING CHANGE: footer with multiple lines\nhas a message that is > 100 characters {long}"
+    );
+    let header = format!("fix: {}", "a".repeat(100));
+    table(
+        &CommitsConfig::default(),
+        &[
+            ("foo: some message", &["type-enum"]),
+            ("FIX: some message", &["type-case", "type-enum"]),
+            (": some message", &["header-format", "type-empty"]),
+            ("fix: Some message", &["subject-case"]),
+            ("fix: Some Message", &["subject-case"]),
+            ("fix: SomeMessage", &["subject-case"]),
+            ("fix: SOMEMESSAGE", &["subject-case"]),
+            ("fix:", &["subject-empty", "type-empty"]),
+            ("fix: some message.", &["subject-full-stop"]),
+            (&header, &["header-max-length"]),
+            ("fix: some message\nbody", &["body-leading-blank (warning)"]),
+            (&body, &["body-max-line-length"]),
+            (
+                "fix: some message\n\nbody\nBREAKING CHANGE: It will be significant",
+                &["footer-leading-blank (warning)"],
+            ),
+            (&footer, &["footer-max-line-length"]),
+            ("fix: some message", OK),
+            ("fix(scope): some message", OK),
+            ("fix(scope)!: some message", OK),
+            ("fix: some Message", OK),
+            (
+                "fix: some message\n\nbody\n\nBREAKING CHANGE: It will be significant",
+                OK,
+            ),
+        ],
+    );
+}
+
+/// Messages built from the parts where checkers differ: type case, scope,
+/// subject case and full stop, header length, blank lines, long lines,
+/// URLs and footers.
+fn generated() -> Vec<String> {
+    let headers = [
+        "feat: add a thing",
+        "Fix: add a thing",
+        "feat(api): Add a thing",
+        "feat(api)!: add a thing.",
+        "foo: add a thing",
+        "docs(): add a thing",
+        "fix:  two spaces",
+        "feat: add `Eslint` config",
+        "feat: SHOUT",
+        "chore: bump 1.2.3...",
+    ];
+    let long = "a".repeat(101);
+    let bodies = [
+        String::new(),
+        "\n\nA body line.".to_string(),
+        "\nno blank line before this body".to_string(),
+        format!("\n\nA long line {long}"),
+        format!("\n\nSee https://example.com/{long}"),
+    ];
+    let footers = [
+        "",
+        "\n\nRefs: #12",
+        "\nRefs: #12",
+        "\n\nBREAKING CHANGE: the thing changed",
+    ];
+    let mut out = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        for (j, b) in bodies.iter().enumerate() {
+            let f = footers[(i + j) % footers.len()];
+            out.push(format!("{h}{b}{f}"));
+        }
+    }
+    out.push(format!("feat: {}", "x".repeat(95)));
+    out.push(format!("feat: {}", "é".repeat(94)));
+    out
+}
+
+/// Where harness and commitlint (with config-conventional) disagree by
+/// design, each with the reason, and a test for it on harness's findings,
+/// commitlint's verdict and the findings that differ.
+type Difference = fn(&str, &[String], bool) -> bool;
+
+const DIFFERENCES: &[(&str, Difference)] = &[
+    // commitlint ignores any header starting `revert `; harness only git's
+    // own `Revert "..."`.
+    ("lower-case revert", |m, _, their_ok| {
+        their_ok && m.starts_with("revert ")
+    }),
+    // commitlint's parser starts the footer at a reference (`#12`) or a
+    // note; harness at the last paragraph of footer lines, as the
+    // specification does. Only these warnings differ.
+    ("where the footer starts", |_, _, _| false),
+    // `fix(): x`, `fix:  x`, `fix(a)(b): x`, `BREAKING CHANGE #12`: not
+    // Conventional Commits 1.0.0, which commitlint's parser does not check.
+    ("specification syntax", |_, ours, their_ok| {
+        their_ok
+            && ours.iter().any(|r| {
+                [
+                    "scope-format",
+                    "subject-separator",
+                    "header-format",
+                    "breaking-change-format",
+                ]
+                .contains(&r.as_str())
+            })
+    }),
+];
+
+/// One commitlint verdict: whether it passed, and its findings as the
+/// tables write them.
+fn commitlint(bin: &std::path::Path, message: &str) -> (bool, Vec<String>) {
+    use std::io::Write;
+    // `-x` resolves the preset from the directory holding node_modules.
+    let root = bin
+        .ancestors()
+        .find(|d| d.ends_with("node_modules"))
+        .and_then(|d| d.parent())
+        .expect("COMMITLINT is inside node_modules");
+    let mut child = std::process::Command::new(bin)
+        .args(["-x", "@commitlint/config-conventional", "--cwd"])
+        .arg(root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("commitlint runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(message.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut found: Vec<String> = text
+        .lines()
+        .filter_map(|l| {
+            let rule = l.trim_end().strip_suffix(']')?.rsplit_once('[')?.1;
+            if l.starts_with('✖') {
+                Some(rule.to_string())
+            } else if l.starts_with('⚠') {
+                Some(format!("{rule} (warning)"))
+            } else {
+                None
+            }
+        })
+        .collect();
+    found.sort_unstable();
+    (out.status.success(), found)
+}
+
+/// commitlint itself (`@commitlint/cli` with `@commitlint/config-conventional`)
+/// and harness over the same messages: commitlint's own config-conventional
+/// test messages, the default conformance table and a generated set. They
+/// agree on the verdict and on every finding commitlint can name, except
+/// the [`DIFFERENCES`].
+#[test]
+#[ignore = "needs COMMITLINT=path/to/node_modules/.bin/commitlint (.ci/run installs it)"]
+fn agrees_with_commitlint() {
+    let Some(bin) = std::env::var_os("COMMITLINT") else {
+        panic!(
+            "set COMMITLINT to the commitlint of an npm install of @commitlint/cli and @commitlint/config-conventional"
+        );
+    };
+    let bin = std::path::PathBuf::from(bin);
+    let mut messages = recorded(&[
+        syntax_and_default_rules,
+        commitlint_config_conventional_messages,
+    ]);
+    messages.extend(generated());
+    // commitlint refuses an empty message outright; harness names it.
+    messages.retain(|m| !m.trim().is_empty());
+    messages.sort();
+    messages.dedup();
+    let config = CommitsConfig::default();
+    let mut disagree = Vec::new();
+    let mut seen = [0; DIFFERENCES.len()];
+    // commitlint starts a node process per message; a few at a time.
+    let mut answers = Vec::new();
+    for chunk in messages.chunks(4) {
+        answers.extend(std::thread::scope(|s| {
+            let running: Vec<_> = chunk
+                .iter()
+                .map(|m| s.spawn(|| commitlint(&bin, m)))
+                .collect();
+            running
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect::<Vec<_>>()
+        }));
+    }
+    for (i, m) in messages.iter().enumerate() {
+        let ours = verdict(m, &config);
+        let ours_ok = !ours
+            .iter()
+            .any(|r| !r.ends_with("(warning)") && !r.starts_with("ignored:"));
+        let named: Vec<String> = ours
+            .iter()
+            .filter(|r| {
+                let name = r.trim_end_matches(" (warning)");
+                crate::config::RULE_NAMES.contains(&name)
+            })
+            .cloned()
+            .collect();
+        let (their_ok, theirs) = &answers[i];
+        let errors = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .filter(|r| !r.ends_with("(warning)"))
+                .cloned()
+                .collect()
+        };
+        let blank = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .filter(|r| !r.ends_with("-leading-blank (warning)"))
+                .cloned()
+                .collect()
+        };
+        let class = if ours_ok == *their_ok && named == *theirs {
+            None
+        } else if ours_ok == *their_ok
+            && errors(&named) == errors(theirs)
+            && blank(&named) == blank(theirs)
+        {
+            Some(1)
+        } else {
+            DIFFERENCES.iter().position(|(_, f)| f(m, &ours, *their_ok))
+        };
+        match class {
+            Some(k) => seen[k] += 1,
+            None if ours_ok != *their_ok || named != *theirs => disagree.push(format!(
+                "{m:?}\n  harness    {ours_ok} {ours:?}\n  commitlint {their_ok} {theirs:?}"
+            )),
+            None => {}
+        }
+    }
+    let expected: usize = seen.iter().sum();
+    eprintln!(
+        "{} messages: {} agree, {expected} differ by design",
+        messages.len(),
+        messages.len() - expected - disagree.len()
+    );
+    for ((why, _), n) in DIFFERENCES.iter().zip(seen) {
+        eprintln!("  {why}: {n}");
+        assert!(n > 0, "no message shows the difference `{why}`");
+    }
+    assert!(messages.len() > 100, "{} messages", messages.len());
+    assert!(disagree.is_empty(), "\n{}", disagree.join("\n"));
 }

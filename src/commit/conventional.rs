@@ -107,7 +107,7 @@ pub fn check(message: &str) -> Syntax {
         && scope.trim().is_empty()
     {
         out.violations.push(Violation::new(
-            "scope-empty",
+            "scope-format",
             "the scope is blank",
             Some(format!("({scope})")),
         ));
@@ -153,7 +153,7 @@ fn parse_error(kind: ErrorKind, header: &str) -> Violation {
         let unclosed = close.is_none() || colon.is_some_and(|c| c < close.unwrap_or(0));
         if unclosed || rest[1..close.unwrap_or(1)].trim().is_empty() {
             return Violation::new(
-                "scope-empty",
+                "scope-format",
                 "the scope in parentheses is empty or not closed",
                 part,
             );
@@ -181,7 +181,7 @@ fn parse_error(kind: ErrorKind, header: &str) -> Violation {
             part,
         ),
         ErrorKind::InvalidScope => Violation::new(
-            "scope-empty",
+            "scope-format",
             "the scope in parentheses is empty or not closed",
             part,
         ),
@@ -225,12 +225,17 @@ fn breaking_footers(footers: &[Footer], violations: &mut Vec<Violation>) {
         if !breaking {
             continue;
         }
+        // The specification reads any other case as an ordinary footer or
+        // body text, so the commit is valid; it is likely a mistake all the same.
         if f.token != upper {
-            violations.push(Violation::new(
-                "breaking-change-uppercase",
-                "`BREAKING CHANGE` must be written in upper case",
-                Some(f.token.clone()),
-            ));
+            violations.push(
+                Violation::new(
+                    "breaking-change-uppercase",
+                    "`BREAKING CHANGE` is upper case; in any other case it is not a breaking change",
+                    Some(f.token.clone()),
+                )
+                .warning(),
+            );
         }
         if f.separator != ":" || f.value.trim().is_empty() {
             violations.push(Violation::new(
@@ -269,11 +274,14 @@ fn body_footers(body: &str, violations: &mut Vec<Violation>) {
         footer_line(t).is_some_and(|(tok, _)| tok.eq_ignore_ascii_case("BREAKING CHANGE"))
             && !t.starts_with("BREAKING CHANGE")
     }) {
-        violations.push(Violation::new(
-            "breaking-change-uppercase",
-            "`BREAKING CHANGE` must be written in upper case",
-            Some(line.to_string()),
-        ));
+        violations.push(
+            Violation::new(
+                "breaking-change-uppercase",
+                "`BREAKING CHANGE` is upper case; in any other case it is not a breaking change",
+                Some(line.to_string()),
+            )
+            .warning(),
+        );
     }
     // The paragraph ends in footer lines but does not start with one.
     let mut first_footer = lines.len();

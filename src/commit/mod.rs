@@ -13,6 +13,7 @@
 mod base;
 pub mod conventional;
 mod hook;
+pub mod preset;
 mod range;
 pub mod rules;
 
@@ -29,6 +30,7 @@ pub use base::{
     SignedApprovals, UnsignedApprovals, policy_at,
 };
 pub use hook::{HookInstall, install_hook};
+pub use preset::RuleSet;
 pub use range::{
     Judging, Plans, RangeReport, RangeSpec, check_message, check_range, judging, plans_at,
     working_plans,
@@ -40,11 +42,30 @@ use crate::error::Result;
 use crate::plan::{PlanStatus, Scope, Store};
 use crate::policy::{Policy, Rule, RuleKind};
 
+/// How much a finding counts, as commitlint's levels 2 and 1: an error
+/// fails the commit, a warning is shown and does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
 /// One way a commit breaks a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
     /// A stable id, commitlint's where one exists (`type-enum`).
     pub rule: &'static str,
+    pub level: Level,
     pub message: String,
     /// The offending part of the message or the commit, as written.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,13 +82,24 @@ impl Violation {
     ) -> Self {
         Violation {
             rule,
+            level: Level::Error,
             message: message.into(),
             part: part.map(Into::into),
             hint: None,
         }
     }
 
-    fn with_hint(mut self, suggestion: Option<&str>) -> Self {
+    /// This finding as a warning: shown, never failing the commit.
+    pub fn warning(mut self) -> Self {
+        self.level = Level::Warning;
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.level == Level::Error
+    }
+
+    pub(crate) fn with_hint(mut self, suggestion: Option<&str>) -> Self {
         self.hint = suggestion.map(|s| format!("did you mean `{s}`?"));
         self
     }
@@ -83,6 +115,7 @@ impl Violation {
 pub struct CommitVerdict {
     pub sha: String,
     pub subject: String,
+    /// No violation is an error; warnings may remain.
     pub ok: bool,
     /// Why the message was not linted (`merge`, `revert`, `fixup`,
     /// `version`); what the commit changed is checked all the same.
@@ -102,6 +135,11 @@ pub struct CommitVerdict {
 impl CommitVerdict {
     pub fn short_sha(&self) -> &str {
         &self.sha[..self.sha.len().min(7)]
+    }
+
+    /// Whether the commit has warnings (it may still be ok).
+    pub fn warned(&self) -> bool {
+        self.violations.iter().any(|v| !v.is_error())
     }
 }
 
@@ -224,6 +262,8 @@ pub struct Checker<'a> {
     pub config: &'a CommitsConfig,
     pub plans: &'a dyn PlanLookup,
     pub agents: &'a Catalog,
+    /// The commitlint rules `config` puts in force.
+    rule_set: RuleSet,
     /// The agent a commit naming none is held to (`[policy] default`).
     default_agent: Option<String>,
     /// Rules every commit is held to, whoever made it (`[guard]`).
@@ -240,6 +280,7 @@ impl<'a> Checker<'a> {
             config,
             plans,
             agents,
+            rule_set: RuleSet::of(config),
             default_agent: None,
             project_rules: Vec::new(),
             plans_dir: None,
@@ -323,16 +364,15 @@ impl<'a> Checker<'a> {
         verdict.default_agent = named.is_empty() && agent.is_some();
         let holder = self.holder(agent.as_deref());
         let rules = match holder.as_ref().and_then(|h| h.policy.as_ref()) {
-            Some(p) => Rules::for_agent(self.config, p),
-            None => Rules::new(self.config),
+            Some(p) => Rules::for_agent(self.config, &self.rule_set, p),
+            None => Rules::new(self.config, &self.rule_set),
         };
         // An ignored commit's references still give its plan scope, but
         // the message lint's findings are dropped.
         let mut lint = Vec::new();
         let plan_scopes = self.references(&syntax, &rules, &mut verdict.references, &mut lint);
         if verdict.ignored.is_none() {
-            v.extend(syntax.violations.iter().cloned());
-            rules.check_header(header, &syntax, &mut v);
+            rules.check_message(&message, &syntax, &mut v);
             v.append(&mut lint);
         }
         if let Some(name) = &agent {
@@ -373,7 +413,7 @@ impl<'a> Checker<'a> {
             (None, None) => {}
         }
         verdict.agent = agent;
-        verdict.ok = v.is_empty();
+        verdict.ok = !v.iter().any(Violation::is_error);
         verdict.violations = v;
         Ok(verdict)
     }

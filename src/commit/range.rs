@@ -17,7 +17,7 @@ use crate::agent::Catalog;
 use crate::config::Project;
 use crate::error::{Error, Result};
 use crate::git;
-use crate::report::{BOLD, DIM, ERROR, HINT, OK, Report};
+use crate::report::{BOLD, DIM, ERROR, HINT, OK, Report, WARNING};
 
 /// Which commits to check.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +42,8 @@ pub struct RangeReport {
     pub note: Option<String>,
     pub checked: usize,
     pub failed: usize,
+    /// Commits that pass with warnings.
+    pub warned: usize,
     pub ignored: usize,
     pub commits: Vec<CommitVerdict>,
 }
@@ -174,6 +176,7 @@ impl Judging {
             note,
             checked: commits.len(),
             failed: commits.iter().filter(|c| !c.ok).count(),
+            warned: commits.iter().filter(|c| c.ok && c.warned()).count(),
             ignored: commits.iter().filter(|c| c.ignored.is_some()).count(),
             commits,
         })
@@ -204,7 +207,14 @@ impl CommitVerdict {
     /// The violations, one block each, as text.
     pub fn violations_text(&self, out: &mut String) {
         for x in &self.violations {
-            let _ = writeln!(out, "  {ERROR}error[{}]{ERROR:#}: {}", x.rule, x.message);
+            let style = if x.is_error() { ERROR } else { WARNING };
+            let _ = writeln!(
+                out,
+                "  {style}{}[{}]{style:#}: {}",
+                x.level.as_str(),
+                x.rule,
+                x.message
+            );
             if let Some(part) = &x.part {
                 let _ = writeln!(out, "    {DIM}|{DIM:#} {part}");
             }
@@ -227,10 +237,10 @@ impl CommitVerdict {
 }
 
 impl Report for RangeReport {
-    /// The failing commits, then the summary line.
+    /// The failing commits and those with warnings, then the summary line.
     fn text(&self) -> String {
         let mut s = String::new();
-        for v in self.commits.iter().filter(|c| !c.ok) {
+        for v in self.commits.iter().filter(|c| !c.violations.is_empty()) {
             v.text(&mut s);
         }
         if let Some(note) = &self.note {
@@ -249,8 +259,16 @@ impl RangeReport {
             (OK, "ok")
         };
         format!(
-            "{style}{word}{style:#}: {} commit(s) in {}: {} failed, {} ignored",
-            self.checked, self.range, self.failed, self.ignored
+            "{style}{word}{style:#}: {} commit(s) in {}: {} failed, {}{} ignored",
+            self.checked,
+            self.range,
+            self.failed,
+            if self.warned > 0 {
+                format!("{} with warnings, ", self.warned)
+            } else {
+                String::new()
+            },
+            self.ignored
         )
     }
 }

@@ -4,8 +4,9 @@
 
 use serde::Serialize;
 
-use super::Violation;
 use super::conventional::{self, Footer, Syntax};
+use super::preset::RuleSet;
+use super::{Level, Violation};
 pub use crate::config::DEFAULT_TYPES;
 use crate::config::{CommitsConfig, IgnoreConfig};
 use crate::policy::Policy;
@@ -70,6 +71,8 @@ fn is_version(h: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Rules<'a> {
     pub config: &'a CommitsConfig,
+    /// The commitlint rules in force (see [`RuleSet::of`]).
+    pub set: &'a RuleSet,
     /// The agent's allowed types, when it names any.
     pub agent_types: Option<(String, Vec<String>)>,
     /// The agent whose policy requires a reference, if one does.
@@ -77,19 +80,19 @@ pub struct Rules<'a> {
 }
 
 impl<'a> Rules<'a> {
-    pub fn new(config: &'a CommitsConfig) -> Self {
+    pub fn new(config: &'a CommitsConfig, set: &'a RuleSet) -> Self {
         Rules {
             config,
+            set,
             agent_types: None,
             agent_requires_reference: None,
         }
     }
 
     /// These rules with an agent's commit conventions on top.
-    pub fn for_agent(config: &'a CommitsConfig, policy: &Policy) -> Self {
+    pub fn for_agent(config: &'a CommitsConfig, set: &'a RuleSet, policy: &Policy) -> Self {
         let types = policy.commit_types();
         Rules {
-            config,
             agent_types: (!types.is_empty()).then(|| {
                 (
                     policy.agent.clone(),
@@ -97,6 +100,7 @@ impl<'a> Rules<'a> {
                 )
             }),
             agent_requires_reference: policy.requires_reference().map(|_| policy.agent.clone()),
+            ..Rules::new(config, set)
         }
     }
 
@@ -104,40 +108,27 @@ impl<'a> Rules<'a> {
         self.config.require_reference || self.agent_requires_reference.is_some()
     }
 
-    /// The project's rules on a parsed message: types, header length, full
-    /// stop. Agent types are checked here too.
-    pub fn check_header(&self, header_line: &str, syntax: &Syntax, out: &mut Vec<Violation>) {
-        let length = header_line.chars().count();
-        if length > self.config.header_max_length {
-            out.push(Violation::new(
-                "header-max-length",
-                format!(
-                    "the header is {length} characters; at most {} are allowed",
-                    self.config.header_max_length
-                ),
-                Some(truncate(header_line, 40)),
-            ));
+    /// The message's findings: the specification's (at the level of the
+    /// rule of the same name, when the project sets one), the project's
+    /// rules, and the agent's types. One finding per rule.
+    pub fn check_message(&self, message: &str, syntax: &Syntax, out: &mut Vec<Violation>) {
+        let mut found: Vec<Violation> = Vec::new();
+        for v in &syntax.violations {
+            match self.set.level(v.rule) {
+                Some(Level::Error) => found.push(v.clone()),
+                Some(Level::Warning) => found.push(v.clone().warning()),
+                None => {}
+            }
         }
+        self.set.check(message, &mut found);
+        let mut seen = std::collections::BTreeSet::new();
+        found.retain(|v| seen.insert(v.rule));
+        out.append(&mut found);
         let Some(h) = &syntax.header else {
             return;
         };
         let ty = h.commit_type.as_str();
-        if !self.config.types.iter().any(|t| t.eq_ignore_ascii_case(ty)) {
-            out.push(
-                Violation::new(
-                    "type-enum",
-                    format!(
-                        "`{ty}` is not an allowed type ({})",
-                        self.config.types.join(", ")
-                    ),
-                    Some(ty.to_string()),
-                )
-                .with_hint(crate::diagnostic::suggest(
-                    ty,
-                    self.config.types.iter().map(String::as_str),
-                )),
-            );
-        } else if let Some((agent, types)) = &self.agent_types
+        if let Some((agent, types)) = &self.agent_types
             && !types.iter().any(|t| t.eq_ignore_ascii_case(ty))
         {
             out.push(Violation::new(
@@ -153,36 +144,6 @@ impl<'a> Rules<'a> {
                 Some(ty.to_string()),
             ));
         }
-        if !self.config.subject_full_stop && h.description.trim_end().ends_with('.') {
-            // An ellipsis is not a full stop.
-            if !h.description.trim_end().ends_with("..") {
-                out.push(Violation::new(
-                    "subject-full-stop",
-                    "the description must not end with a full stop",
-                    Some(truncate_end(&h.description, 20)),
-                ));
-            }
-        }
-    }
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n).collect();
-        t.push('…');
-        t
-    }
-}
-
-fn truncate_end(s: &str, n: usize) -> String {
-    let count = s.chars().count();
-    if count <= n {
-        s.to_string()
-    } else {
-        let t: String = s.chars().skip(count - n).collect();
-        format!("…{t}")
     }
 }
 
@@ -317,12 +278,12 @@ pub fn agent(footers: &[Footer], config: &CommitsConfig) -> Option<String> {
         })
 }
 
-/// Syntax and the project's header rules, for a message already known not
-/// to be ignored.
+/// Syntax and the project's rules, for a message already known not to be
+/// ignored.
 pub fn lint(message: &str, rules: &Rules) -> (Syntax, Vec<Violation>) {
     let syntax = conventional::check(message);
-    let mut violations = syntax.violations.clone();
-    rules.check_header(conventional::first_line(message), &syntax, &mut violations);
+    let mut violations = Vec::new();
+    rules.check_message(message, &syntax, &mut violations);
     (syntax, violations)
 }
 
@@ -368,7 +329,7 @@ mod tests {
             .unwrap()
             .commits;
         assert!(config.require_reference);
-        assert_eq!(config.types, DEFAULT_TYPES);
+        assert_eq!(RuleSet::of(&config).types().unwrap(), DEFAULT_TYPES);
         assert!(!CommitsConfig::default().require_reference);
         let err = crate::config::Config::parse(
             std::path::Path::new("harness.toml"),

@@ -134,16 +134,117 @@ pub const DEFAULT_TYPES: &[&str] = &[
     "build", "chore", "ci", "docs", "feat", "fix", "perf", "refactor", "revert", "style", "test",
 ];
 
+/// A base set of commit rules, `[commits] preset`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// commitlint's `@commitlint/config-conventional`, its rules and levels.
+    #[default]
+    ConfigConventional,
+    /// Conventional Commits 1.0.0 alone: any type, no length or case rules.
+    Spec,
+}
+
+/// The commit rules harness implements, by commitlint's names.
+pub const RULE_NAMES: &[&str] = &[
+    "body-leading-blank",
+    "body-max-line-length",
+    "footer-leading-blank",
+    "footer-max-line-length",
+    "header-max-length",
+    "header-trim",
+    "scope-case",
+    "scope-empty",
+    "subject-case",
+    "subject-empty",
+    "subject-full-stop",
+    "type-case",
+    "type-empty",
+    "type-enum",
+];
+
+/// One rule as commitlint writes it: `[level, "always"|"never", value]`,
+/// level 0 (off), 1 (warning) or 2 (error).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleSetting {
+    pub level: u8,
+    /// `false` for `"never"`.
+    pub always: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+}
+
+impl RuleSetting {
+    pub fn new(level: u8, always: bool, value: Option<serde_json::Value>) -> Self {
+        RuleSetting {
+            level,
+            always,
+            value,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error;
+        let items = Vec::<serde_json::Value>::deserialize(d)?;
+        let level = match items.first().and_then(serde_json::Value::as_u64) {
+            Some(l @ 0..=2) => l as u8,
+            _ => {
+                return Err(D::Error::custom(
+                    "a rule is `[level, \"always\"|\"never\", value]` with level 0 (off), 1 (warning) or 2 (error)",
+                ));
+            }
+        };
+        let always = match items.get(1).map(|w| w.as_str()) {
+            None | Some(Some("always")) => true,
+            Some(Some("never")) => false,
+            _ => {
+                return Err(D::Error::custom(
+                    "the second item of a rule is \"always\" or \"never\"",
+                ));
+            }
+        };
+        if items.len() > 3 {
+            return Err(D::Error::custom(
+                "a rule has at most three items: level, \"always\"|\"never\", value",
+            ));
+        }
+        Ok(RuleSetting::new(level, always, items.get(2).cloned()))
+    }
+}
+
+fn known_rules<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, RuleSetting>, D::Error> {
+    use serde::de::Error;
+    let rules = BTreeMap::<String, RuleSetting>::deserialize(d)?;
+    if let Some(name) = rules.keys().find(|n| !RULE_NAMES.contains(&n.as_str())) {
+        return Err(D::Error::custom(format!(
+            "unknown commit rule `{name}`; harness knows {}",
+            RULE_NAMES.join(", ")
+        )));
+    }
+    Ok(rules)
+}
+
 /// `[commits]` in `harness.toml`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CommitsConfig {
-    /// Allowed types; compared case-insensitively.
-    pub types: Vec<String>,
-    /// The longest header allowed, in characters.
-    pub header_max_length: usize,
-    /// Whether a description may end with a full stop.
-    pub subject_full_stop: bool,
+    /// The base rules; `[commits.rules]` changes them one by one.
+    pub preset: Preset,
+    /// commitlint-style rules over the preset's: `"type-enum" = [2, "always", [...]]`,
+    /// `[0]` to turn one off.
+    #[serde(deserialize_with = "known_rules")]
+    pub rules: BTreeMap<String, RuleSetting>,
+    /// Allowed types: short for `type-enum`'s value.
+    pub types: Option<Vec<String>>,
+    /// The longest header allowed: short for `header-max-length`'s value.
+    pub header_max_length: Option<usize>,
+    /// Whether a description may end with a full stop: `true` turns
+    /// `subject-full-stop` off.
+    pub subject_full_stop: Option<bool>,
     /// Whether each commit must name a plan or task (`Refs: 0007-3`).
     pub require_reference: bool,
     /// Whether `#123` issue references count as references.
@@ -153,20 +254,6 @@ pub struct CommitsConfig {
     /// `Co-authored-by` identities (an e-mail address or a name) and the
     /// agent each stands for, e.g. `"rt-bot@example.com" = "realtime-dev"`.
     pub co_authors: BTreeMap<String, String>,
-}
-
-impl Default for CommitsConfig {
-    fn default() -> Self {
-        CommitsConfig {
-            types: DEFAULT_TYPES.iter().map(|t| (*t).to_string()).collect(),
-            header_max_length: 100,
-            subject_full_stop: false,
-            require_reference: false,
-            issue_references: false,
-            ignore: IgnoreConfig::default(),
-            co_authors: BTreeMap::new(),
-        }
-    }
 }
 
 /// commitlint's default ignores, each switchable.
@@ -362,6 +449,40 @@ mod tests {
             text.starts_with("harness.toml:2:1: error: unknown field `plns`"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn commit_rules_are_commitlint_settings_checked_where_written() {
+        let c = Config::parse(
+            Path::new("harness.toml"),
+            "[commits]\npreset = \"spec\"\n[commits.rules]\n\"type-enum\" = [2, \"always\", [\"feat\"]]\n\"subject-case\" = [0]\n",
+        )
+        .unwrap();
+        assert_eq!(c.commits.preset, Preset::Spec);
+        assert_eq!(c.commits.rules["subject-case"].level, 0);
+        assert!(c.commits.rules["type-enum"].always);
+        for (text, at, what) in [
+            (
+                "[commits.rules]\n\"type-enum\" = [3]\n",
+                "harness.toml:2:15",
+                "a rule is `[level",
+            ),
+            (
+                "[commits.rules]\n\"type-enum\" = [2, \"sometimes\"]\n",
+                "harness.toml:2:15",
+                "the second item",
+            ),
+            (
+                "[commits.rules]\n\"no-such-rule\" = [2]\n",
+                "harness.toml:1:1",
+                "unknown commit rule `no-such-rule`",
+            ),
+        ] {
+            let err = Config::parse(Path::new("harness.toml"), text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(at) && err.contains(what), "{err}");
+        }
     }
 
     #[test]

@@ -39,7 +39,7 @@ fn check_reports_each_failing_commit_with_rule_and_part() {
     assert_eq!(
         out.stdout,
         format!(
-            "{bad} feature: add b.\n  error[type-enum]: `feature` is not an allowed type (build, chore, ci, docs, feat, fix, perf, refactor, revert, style, test)\n    | feature\n    = hint: did you mean `feat`?\n  error[subject-full-stop]: the description must not end with a full stop\n    | add b.\nfailed: 2 commit(s) in {base}..HEAD: 1 failed, 0 ignored\n"
+            "{bad} feature: add b.\n  error[subject-full-stop]: the description must not end with a full stop\n    | feature: add b.\n  error[type-enum]: `feature` is not an allowed type (build, chore, ci, docs, feat, fix, perf, refactor, revert, style, test)\n    | feature\n    = hint: did you mean `feat`?\nfailed: 2 commit(s) in {base}..HEAD: 1 failed, 0 ignored\n"
         )
     );
     let out = repo
@@ -210,10 +210,46 @@ fn lint_msg_strips_comments_and_reads_stdin() {
     let out = repo.harness(["commits", "lint-msg", "BAD"]).assert(1);
     assert_eq!(
         out.stdout,
-        "commit message: fix:no space\n  error[subject-separator]: the type must be followed by `: ` (a colon and one space)\n    | fix:no \n"
+        "commit message: fix:no space\n  error[subject-separator]: the type must be followed by `: ` (a colon and one space)\n    | fix:no \n  error[subject-empty]: the subject must not be empty\n    | fix:no space\n  error[type-empty]: the type must not be empty\n    | fix:no space\n"
     );
     repo.harness(["commits", "lint-msg", "missing-file"])
         .assert(2);
+}
+
+/// Warnings are shown and do not fail, in a message and in a range.
+#[test]
+fn warnings_print_but_do_not_fail() {
+    let repo = Repo::new();
+    repo.write(
+        "MSG",
+        "feat: x\n\nbreaking change: lower case is body text\n",
+    );
+    let out = repo.harness(["commits", "lint-msg", "MSG"]).assert(0);
+    assert_eq!(
+        out.stdout,
+        "commit message: feat: x\n  warning[breaking-change-uppercase]: `BREAKING CHANGE` is upper case; in any other case it is not a breaking change\n    | breaking change: lower case is body text\n"
+    );
+    let base = repo.commit(&[("a", "1")], "chore: start");
+    let warned = repo.commit(
+        &[("b", "1")],
+        "feat: x\n\nbreaking change: lower case is body text",
+    );
+    let out = repo
+        .harness(["commits", "check", "--base", &base])
+        .assert(0);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{} feat: x\n  warning[breaking-change-uppercase]: `BREAKING CHANGE` is upper case; in any other case it is not a breaking change\n    | breaking change: lower case is body text\nok: 1 commit(s) in {base}..HEAD: 0 failed, 1 with warnings, 0 ignored\n",
+            &warned[..7]
+        )
+    );
+    let v = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .assert(0)
+        .json();
+    assert_eq!(v["warned"], 1);
+    assert_eq!(v["commits"][0]["violations"][0]["level"], "warning");
 }
 
 #[test]
