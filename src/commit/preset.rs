@@ -115,6 +115,12 @@ impl RuleSet {
         self.rules.get(rule).map(|s| level(s.level))
     }
 
+    /// The longest header `header-max-length` allows, when it is on.
+    pub fn header_max_length(&self) -> Option<usize> {
+        let s = self.rules.get("header-max-length").filter(|s| s.always)?;
+        s.value.as_ref()?.as_u64().map(|n| n as usize)
+    }
+
     /// The allowed types, when `type-enum` is on as `always`.
     pub fn types(&self) -> Option<Vec<String>> {
         let s = self.rules.get("type-enum").filter(|s| s.always)?;

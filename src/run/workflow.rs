@@ -568,7 +568,9 @@ fn implement_task(ctx: &Ctx, p: &Plan, t: &Task, stage: &StageConfig) -> Result<
         t,
         &owner,
         &policy,
-        ctx.project.config.commits.header_max_length,
+        crate::commit::RuleSet::of(&ctx.project.config.commits)
+            .header_max_length()
+            .unwrap_or(100),
     );
     // The commit checker judges what would be committed: the agent's
     // protected paths and the plan's scope, on the task's own files.
