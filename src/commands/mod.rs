@@ -10,6 +10,7 @@ mod guard;
 mod init;
 mod install;
 mod plan;
+mod sandbox;
 mod scaffold;
 mod task;
 
@@ -71,5 +72,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Commits(cmd) => commits::run(&ctx, cmd),
         Command::Ci(args) => ci::run(&ctx, &args),
         Command::Gate(cmd) => gate::run(&ctx, cmd),
+        Command::Sandbox(args) => sandbox::run(&ctx, args),
     }
 }
