@@ -12,5 +12,7 @@ mod guard_bash;
 mod guard_cli;
 mod guard_table;
 mod plans;
+#[cfg(target_os = "linux")]
+mod sandbox;
 mod scaffold;
 mod signing;
