@@ -154,15 +154,20 @@ pub fn compile(project: &Project, request: &Request) -> Result<Ruleset> {
     let mut writable = Vec::new();
     let mut protected: Vec<Hole> = Vec::new();
     for (rule, provenance, source_text) in write_rules {
-        let tree = tree_of(&root, &rule);
+        // Resolved first: a Files to Change entry that is a symbolic link
+        // is granted where it leads, which must be judged there.
+        let tree = canonical(&tree_of(&root, &rule));
         let mut holes = Vec::new();
-        finder.holes(&tree, &mut holes);
         let mut paths = Vec::new();
-        split(
-            &tree,
-            &holes.iter().map(|h| h.abs.as_path()).collect::<Vec<_>>(),
-            &mut paths,
-        );
+        if tree.starts_with(&root) {
+            finder.holes(&tree, &mut holes);
+            split(
+                &tree,
+                &holes.iter().map(|h| h.abs.as_path()).collect::<Vec<_>>(),
+                false,
+                &mut paths,
+            );
+        }
         for h in holes {
             if !protected.iter().any(|p| p.abs == h.abs) {
                 protected.push(h);
@@ -193,7 +198,7 @@ pub fn compile(project: &Project, request: &Request) -> Result<Ruleset> {
                 holes.extend(home_holes.iter().map(|h| h.abs.as_path()));
                 let mut paths = Vec::new();
                 if tree.exists() {
-                    split(tree, &holes, &mut paths);
+                    split(tree, &holes, false, &mut paths);
                 }
                 paths
             }
@@ -272,6 +277,7 @@ pub fn compile(project: &Project, request: &Request) -> Result<Ruleset> {
             .iter()
             .map(|h| h.abs.as_path())
             .collect::<Vec<_>>(),
+        true,
         &mut readable,
     );
 

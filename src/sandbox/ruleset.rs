@@ -288,7 +288,11 @@ fn children(dir: &Path) -> Vec<PathBuf> {
 /// `tree` split around `holes`: the largest paths beneath it that hold no
 /// hole. Only the directories on the way to a hole are listed, so splitting
 /// `/` around `~/.ssh` reads a handful of directories.
-pub(crate) fn split(tree: &Path, holes: &[&Path], out: &mut Vec<PathBuf>) {
+///
+/// A symbolic link met on the way is granted only when `links` is true
+/// (reading): the kernel would grant where it leads, and a link in a
+/// writable directory may lead into a protected one.
+pub(crate) fn split(tree: &Path, holes: &[&Path], links: bool, out: &mut Vec<PathBuf>) {
     if holes.contains(&tree) {
         return;
     }
@@ -302,7 +306,10 @@ pub(crate) fn split(tree: &Path, holes: &[&Path], out: &mut Vec<PathBuf>) {
         return;
     }
     for child in children(tree) {
-        split(&child, &inside, out);
+        if !links && child.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
+            continue;
+        }
+        split(&child, &inside, links, out);
     }
 }
 
@@ -378,17 +385,22 @@ mod tests {
         }
         std::fs::write(root.join("a/x.rs"), "").unwrap();
         let hole = root.join("a/tests");
+        // A link beside the hole would grant where it leads.
+        std::os::unix::fs::symlink(&hole, root.join("a/t")).unwrap();
         let mut out = Vec::new();
-        split(root, &[hole.as_path()], &mut out);
+        split(root, &[hole.as_path()], false, &mut out);
         assert_eq!(
             out,
             [root.join("a/src"), root.join("a/x.rs"), root.join("b")]
         );
         let mut out = Vec::new();
-        split(&root.join("b"), &[hole.as_path()], &mut out);
+        split(root, &[hole.as_path()], true, &mut out);
+        assert!(out.contains(&root.join("a/t")));
+        let mut out = Vec::new();
+        split(&root.join("b"), &[hole.as_path()], false, &mut out);
         assert_eq!(out, [root.join("b")]);
         let mut out = Vec::new();
-        split(&hole, &[hole.as_path()], &mut out);
+        split(&hole, &[hole.as_path()], false, &mut out);
         assert!(out.is_empty());
     }
 

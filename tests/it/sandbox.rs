@@ -456,3 +456,48 @@ fn a_plan_that_is_not_approved_is_refused() {
         run.stderr
     );
 }
+
+#[test]
+fn cargo_build_writes_target() {
+    let Some(s) = Setup::new() else { return };
+    let Ok(cargo) = std::env::var("CARGO") else {
+        eprintln!("skipped: not run by cargo, so no cargo to build with");
+        return;
+    };
+    s.repo.write(
+        "tiny/Cargo.toml",
+        "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    s.repo.write("tiny/src/main.rs", "fn main() {}\n");
+    std::fs::create_dir_all(s.repo.path("tiny/target")).unwrap();
+    // The toolchain is the one running this test: rustup finds it from
+    // its own home, which the test's home directory is not.
+    let rustup_home = std::env::var_os("RUSTUP_HOME").unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".rustup")
+            .into_os_string()
+    });
+    let mut h = s
+        .sandbox("dev", &[], &[&cargo, "build", "--offline", "--quiet"])
+        .current_dir(s.repo.path("tiny"))
+        .env("RUSTUP_HOME", rustup_home)
+        .env("CARGO_HOME", s.tmp.path().join("cargo"))
+        .env("CARGO_TARGET_DIR", s.repo.path("tiny/target"));
+    if let Some(t) = std::env::var_os("RUSTUP_TOOLCHAIN") {
+        h = h.env("RUSTUP_TOOLCHAIN", t);
+    }
+    let run = h.run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(s.repo.path("tiny/target/debug/tiny").is_file());
+}
+
+#[test]
+fn a_symbolic_link_beside_a_protected_path_grants_nothing() {
+    let Some(s) = Setup::new() else { return };
+    // `src/` holds `tests/`, so it is split into its children: a link
+    // among them must not grant the protected file it points to.
+    std::os::unix::fs::symlink("tests/ws.rs", s.repo.path("src/evil")).unwrap();
+    let run = s.sh("echo x > src/evil");
+    assert_ne!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    s.assert_untouched();
+}
