@@ -650,6 +650,31 @@ impl Snapshot {
     }
 }
 
+/// The build output directories a project's manifests imply, by the
+/// manifest at the project root: `target/` for `Cargo.toml`,
+/// `node_modules/` for `package.json`.
+const IMPLIED_OUTPUTS: &[(&str, &str)] =
+    &[("Cargo.toml", "target"), ("package.json", "node_modules")];
+
+/// Creates, empty, the build output directories the project's manifests
+/// imply when they are absent and `[sandbox] writable` lists them: the
+/// kernel grants only paths that exist, and a first build must be able to
+/// write its output. Call it before [`compile`]; [`run`] does. Returns
+/// the directories it created.
+pub fn create_outputs(project: &Project) -> Result<Vec<PathBuf>> {
+    let listed = &project.config.sandbox.writable;
+    let mut made = Vec::new();
+    for (manifest, dir) in IMPLIED_OUTPUTS {
+        let path = project.root.join(dir);
+        let wanted = listed.iter().any(|w| w.trim_matches('/') == *dir);
+        if wanted && project.root.join(manifest).is_file() && !path.exists() {
+            std::fs::create_dir(&path).map_err(|e| Error::io("create directory", &path, e))?;
+            made.push(path);
+        }
+    }
+    Ok(made)
+}
+
 /// What a sandboxed run did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -688,6 +713,7 @@ pub fn run(project: &Project, request: &Request, argv: &[OsString]) -> Result<Ru
             "no command to run: `harness sandbox --agent NAME -- COMMAND...`",
         ));
     };
+    create_outputs(project)?;
     let ruleset = compile(project, request)?;
     let before = ruleset.snapshot()?;
     let mut cmd = ruleset.command(program, args)?;
