@@ -145,6 +145,60 @@ pub enum Command {
     Run(RunArgs),
     /// Every plan's stage and tasks at a glance.
     Status,
+    /// Run a command confined by the Linux kernel (Landlock) to what an
+    /// agent may touch, then check the work tree exactly.
+    ///
+    /// The command and every process it starts (subagents, shells,
+    /// interpreters, `git apply`, `patch`) can write only the plan's Files
+    /// to Change, build and cache outputs (`[sandbox] writable`: target/,
+    /// node_modules/, .venv/, __pycache__, the temp directory) and, when the
+    /// agent commits, `.git/`; never the agent's protected paths nor
+    /// harness's control files (agent definitions, harness.toml, .claude/,
+    /// plan records, the signers file). It cannot read ~/.ssh, ~/.gnupg or
+    /// `[sandbox] deny_read`, and its environment loses SSH_AUTH_SOCK,
+    /// GPG_AGENT_INFO and `[sandbox] secrets`. The kernel's restriction is
+    /// inherited and cannot be lifted.
+    ///
+    /// Landlock grants whole directory trees, so afterwards harness compares
+    /// the work tree with its state before: any change outside what the
+    /// policy allows exactly fails the run (exit 1) with the paths.
+    /// Otherwise the command's exit code is harness's. A kernel without
+    /// Landlock ABI 3 (Linux 6.2) is refused with exit 2, unless
+    /// --best-effort. `--explain` prints every rule and where it comes from.
+    #[command(after_long_help = SANDBOX_EXAMPLES)]
+    Sandbox(SandboxArgs),
+}
+
+const SANDBOX_EXAMPLES: &str = "\
+Examples:
+  harness sandbox --agent realtime-dev --plan 1 --explain
+  harness sandbox --agent realtime-dev --plan 1 -- claude
+  harness sandbox --agent realtime-dev --plan 1 -- codex
+  harness sandbox --agent realtime-dev --task 0001-2 -- cargo test";
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// The agent whose policy confines the command.
+    #[arg(long, env = "HARNESS_AGENT", value_name = "NAME")]
+    pub agent: String,
+    /// The approved plan whose Files to Change may be written; without it,
+    /// the plan of the agent's task in progress.
+    #[arg(long, value_name = "ID")]
+    pub plan: Option<String>,
+    /// The task being worked on; names its plan when --plan does not.
+    #[arg(long, value_name = "ID")]
+    pub task: Option<String>,
+    /// On a kernel that cannot enforce the whole policy, run with what it
+    /// can (the report says what was enforced) instead of refusing.
+    #[arg(long)]
+    pub best_effort: bool,
+    /// Print the ruleset, each path with its rule's file:line, and run
+    /// nothing.
+    #[arg(long)]
+    pub explain: bool,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,9 @@ pub enum Outcome {
     /// The run was stopped by Ctrl-C (or SIGTERM) before it finished: exit
     /// code 130, as shells report SIGINT.
     Interrupted,
+    /// A command harness ran on the user's behalf ended with this exit
+    /// code, passed through as its own (`harness sandbox -- COMMAND`).
+    Passed(u8),
 }
 
 impl Outcome {
@@ -26,6 +29,7 @@ impl Outcome {
             Outcome::Success => 0,
             Outcome::CheckFailed => 1,
             Outcome::Interrupted => 130,
+            Outcome::Passed(code) => code,
         }
     }
 

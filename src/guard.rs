@@ -141,7 +141,7 @@ fn agent_is_defined(project: &Project, name: &str) -> bool {
 /// in order, so the common case reads one file; falls back to reading
 /// every definition. Any error in the agent's file is an error here: the
 /// guard fails closed.
-fn load_agent(project: &Project, name: &str) -> Result<AgentDefinition> {
+pub(crate) fn load_agent(project: &Project, name: &str) -> Result<AgentDefinition> {
     let ctx = validate::Context::errors_only(project);
     let file = format!("{name}.md");
     // A name is never a path: `../x` must not reach a file outside the

@@ -13,6 +13,8 @@
 //!   plan defines, completed only on evidence;
 //! - [`gate`] runs quality gates; [`commit`] checks messages and history;
 //!   [`ci`] puts every check of a pull request in one report;
+//! - [`sandbox`] runs a command under the Linux kernel's Landlock, confined
+//!   to what the agent's policy and plan allow;
 //! - [`scaffold`] generates realtime services from a plan's [`realtime`]
 //!   block; [`install`] writes the policy into the agent tools;
 //! - [`run`] drives a plan through its workflow, one more caller of the
@@ -45,6 +47,7 @@ pub mod policy;
 pub mod realtime;
 pub mod report;
 pub mod run;
+pub mod sandbox;
 pub mod scaffold;
 pub mod shell;
 pub mod task;

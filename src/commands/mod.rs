@@ -11,6 +11,7 @@ mod init;
 mod install;
 mod plan;
 mod run;
+mod sandbox;
 mod scaffold;
 mod skills;
 mod task;
@@ -76,5 +77,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Gate(cmd) => gate::run(&ctx, cmd),
         Command::Run(args) => run::run(&ctx, &args),
         Command::Status => run::status(&ctx),
+        Command::Sandbox(args) => sandbox::run(&ctx, args),
     }
 }

@@ -42,6 +42,8 @@ pub struct Config {
     pub skills: SkillsConfig,
     /// `[run]`: the workflow `harness run` drives.
     pub run: RunConfig,
+    /// `[sandbox]`: what `harness sandbox` adds to the policy.
+    pub sandbox: SandboxConfig,
 }
 
 /// `[skills]` in `harness.toml`. The project's own skill directories are
@@ -64,6 +66,46 @@ impl Default for SkillsConfig {
             require: false,
             user: true,
             plugins: true,
+        }
+    }
+}
+
+/// `[sandbox]` in `harness.toml`. Plain data: `sandbox` compiles it with
+/// the agent's policy into a Landlock ruleset.
+///
+/// Paths are written as the guard's are: relative to the project root (a
+/// name without `/`, like `__pycache__`, at any depth), `~/` for the home
+/// directory, or absolute; `$TMPDIR` stands for the temporary directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Writable besides the plan's Files to Change: build and cache outputs.
+    pub writable: Vec<String>,
+    /// Unreadable, besides `~/.ssh` and `~/.gnupg`, which always are.
+    pub deny_read: Vec<String>,
+    /// Environment variables dropped from the command's environment,
+    /// besides `SSH_AUTH_SOCK` and `GPG_AGENT_INFO`, which always are.
+    pub secrets: Vec<String>,
+}
+
+/// The build and cache outputs writable by default.
+pub const DEFAULT_SANDBOX_WRITABLE: &[&str] = &[
+    "target/",
+    "node_modules/",
+    ".venv/",
+    "__pycache__",
+    "$TMPDIR",
+];
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            writable: DEFAULT_SANDBOX_WRITABLE
+                .iter()
+                .map(|p| (*p).to_string())
+                .collect(),
+            deny_read: Vec::new(),
+            secrets: Vec::new(),
         }
     }
 }

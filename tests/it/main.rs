@@ -13,6 +13,8 @@ mod guard_cli;
 mod guard_table;
 mod plans;
 mod run;
+#[cfg(target_os = "linux")]
+mod sandbox;
 mod scaffold;
 mod signing;
 mod skills;

@@ -1,0 +1,31 @@
+//! `harness sandbox`: parse, compile the ruleset, explain it or run the
+//! command under it, and report.
+
+use super::Context;
+use crate::cli::SandboxArgs;
+use crate::error::{Error, Outcome, Result};
+use crate::report;
+use crate::sandbox::{self, Request};
+
+pub fn run(ctx: &Context, args: SandboxArgs) -> Result<Outcome> {
+    let project = ctx.project()?;
+    let request = Request {
+        agent: args.agent,
+        plan: args.plan,
+        task: args.task,
+        best_effort: args.best_effort,
+    };
+    if args.explain {
+        let ruleset = sandbox::compile(&project, &request)?;
+        report::emit(ctx.format, &ruleset)?;
+        return Ok(Outcome::Success);
+    }
+    if args.command.is_empty() {
+        return Err(Error::usage(
+            "no command to run: `harness sandbox --agent NAME -- COMMAND...` (or --explain)",
+        ));
+    }
+    let run = sandbox::run(&project, &request, &args.command)?;
+    report::emit(ctx.format, &run)?;
+    Ok(run.outcome())
+}
