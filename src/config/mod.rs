@@ -17,7 +17,7 @@ use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::error::Result;
 use crate::fsutil;
 pub use gates::GateConfig;
-pub use run::{AgentCommand, RunConfig, StageConfig, StageKind};
+pub use run::{AgentCommand, RunConfig, SandboxMode, StageConfig, StageKind};
 
 pub const FILE_NAME: &str = "harness.toml";
 

@@ -21,6 +21,22 @@ pub struct RunConfig {
     pub scaffold_out: Option<PathBuf>,
     /// `[run.agents.NAME]`: how each agent is started.
     pub agents: BTreeMap<String, AgentCommand>,
+    /// Whether implement stages run their agent under `harness sandbox`.
+    pub sandbox: SandboxMode,
+}
+
+/// `[run] sandbox`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SandboxMode {
+    /// Confined by Landlock; a kernel that cannot enforce it stops the
+    /// stage.
+    #[default]
+    Required,
+    /// Confined as far as the kernel can; the stage notes what was not.
+    BestEffort,
+    /// Not confined: the guard and harness's checks after the stage only.
+    Off,
 }
 
 impl Default for RunConfig {
@@ -41,6 +57,7 @@ impl Default for RunConfig {
             timeout_seconds: 30 * 60,
             scaffold_out: None,
             agents: BTreeMap::new(),
+            sandbox: SandboxMode::default(),
         }
     }
 }

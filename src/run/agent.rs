@@ -9,8 +9,11 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::agent::definition::AgentDefinition;
-use crate::config::RunConfig;
+use std::ffi::{OsStr, OsString};
+
+use crate::config::{Project, RunConfig, SandboxMode};
 use crate::error::{Error, Result};
+use crate::sandbox;
 
 /// The CLI an agent runs under.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,17 +194,41 @@ pub struct Identity<'a> {
     pub task: Option<&'a str>,
 }
 
-/// The process of one agent stage, in `root`, in a process group of its
-/// own (so a timeout or Ctrl-C stops everything it started), with
+/// The process of one agent stage, in the project root, in a process group
+/// of its own (so a timeout or Ctrl-C stops everything it started), with
 /// `HARNESS_AGENT`, `HARNESS_PLAN` and `HARNESS_TASK` set.
 ///
-/// Every agent process is built here and nowhere else: this is where the
-/// sandbox (`harness sandbox`) wraps the command once it is wired in, so
-/// confining agents is a change to this one function.
-pub fn command(root: &Path, inv: &Invocation, who: Identity) -> std::process::Command {
-    let mut cmd = std::process::Command::new(&inv.program);
-    cmd.args(&inv.args)
-        .current_dir(root)
+/// Every agent process is built here and nowhere else. A task's agent runs
+/// under the sandbox (`[run] sandbox`, required by default): the kernel
+/// confines its writes to the plan's scope, and the returned ruleset checks
+/// the work tree after it. The plan stage's agent has no approved plan to
+/// compile a ruleset from; the guard and the stage's own check hold it.
+pub fn command(
+    project: &Project,
+    inv: &Invocation,
+    who: Identity,
+) -> Result<(std::process::Command, Option<sandbox::Ruleset>)> {
+    let mode = project.config.run.sandbox;
+    let (mut cmd, ruleset) = match who.task {
+        Some(task) if mode != SandboxMode::Off => {
+            sandbox::create_outputs(project)?;
+            let request = sandbox::Request {
+                agent: who.agent.to_string(),
+                plan: Some(who.plan.to_string()),
+                task: Some(task.to_string()),
+                best_effort: mode == SandboxMode::BestEffort,
+            };
+            let ruleset = sandbox::compile(project, &request)?;
+            let args: Vec<OsString> = inv.args.iter().map(OsString::from).collect();
+            let cmd = ruleset.command(OsStr::new(&inv.program), &args)?;
+            (cmd, Some(ruleset))
+        }
+        _ => (std::process::Command::new(&inv.program), None),
+    };
+    if ruleset.is_none() {
+        cmd.args(&inv.args);
+    }
+    cmd.current_dir(&project.root)
         .env("HARNESS_AGENT", who.agent)
         .env("HARNESS_PLAN", who.plan)
         .process_group(0);
@@ -209,7 +236,7 @@ pub fn command(root: &Path, inv: &Invocation, who: Identity) -> std::process::Co
         Some(task) => cmd.env("HARNESS_TASK", task),
         None => cmd.env_remove("HARNESS_TASK"),
     };
-    cmd
+    Ok((cmd, ruleset))
 }
 
 /// The agent's own prompt: its definition's body, after the front matter.
@@ -324,15 +351,25 @@ mod tests {
     #[test]
     fn the_process_carries_who_it_runs_for() {
         let inv = invocation(&Adapter::Command("true".into()), &def(""), "", "");
-        let cmd = command(
-            Path::new("/"),
+        // Unconfined: the sandbox's own tests run it under Landlock.
+        let mut config = crate::config::Config::default();
+        config.run.sandbox = SandboxMode::Off;
+        let project = Project {
+            root: Path::new("/").to_path_buf(),
+            config_path: None,
+            config,
+        };
+        let (cmd, ruleset) = command(
+            &project,
             &inv,
             Identity {
                 agent: "dev",
                 plan: "0007",
                 task: Some("0007-2"),
             },
-        );
+        )
+        .unwrap();
+        assert!(ruleset.is_none());
         let env: Vec<(String, Option<String>)> = cmd
             .get_envs()
             .map(|(k, v)| {

@@ -188,7 +188,8 @@ fn is_record(rest: &str) -> bool {
 }
 
 /// Runs `agent_name` with `prompt` for the stage, its output saved as
-/// `log_name` in the run's directory.
+/// `log_name` in the run's directory. With the sandbox, also what the
+/// after-run check found changed outside what the agent may write.
 fn run_agent(
     ctx: &Ctx,
     agent_name: &str,
@@ -196,7 +197,7 @@ fn run_agent(
     who: Identity,
     log_name: &str,
     record: &mut StageRecord,
-) -> Result<AgentRun> {
+) -> Result<(AgentRun, Vec<String>)> {
     let def = ctx.catalog.require(agent_name)?;
     let config = &ctx.project.config.run;
     let adapter = Adapter::for_agent(config, agent_name)?;
@@ -211,7 +212,8 @@ fn run_agent(
                 .unwrap_or(config.timeout_seconds),
         )
     });
-    let cmd = agent::command(&ctx.project.root, &inv, who);
+    let (cmd, ruleset) = agent::command(ctx.project, &inv, who)?;
+    let before = ruleset.as_ref().map(|r| r.snapshot()).transpose()?;
     let log = ctx.dir.join(log_name);
     record.agent = Some(agent_name.to_string());
     record.command = Some(inv.display());
@@ -223,6 +225,22 @@ fn run_agent(
     (ctx.opts.progress)(&format!("{label}: running {}", inv.display()));
     let progress = |n: usize| (ctx.opts.progress)(&format!("{label}: {n} tool call(s)"));
     let run = process::run(cmd, &inv.stdin, timeout, &log, inv.stream_json, &progress)?;
+    let outside = match (&ruleset, &before) {
+        // `.harness/` is harness's own (this run's log is written there);
+        // the kernel kept the agent out of it.
+        (Some(ruleset), Some(before)) => before
+            .changes_outside(ruleset)?
+            .into_iter()
+            .map(|c| c.path)
+            .filter(|p| p != ".harness" && !p.starts_with(".harness/"))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if ruleset.is_some() {
+        record
+            .notes
+            .push(format!("sandboxed: {agent_name} ran under Landlock"));
+    }
     record.duration_ms = run.duration_ms;
     record.tool_calls = run.tool_calls;
     (ctx.opts.progress)(&format!(
@@ -230,7 +248,7 @@ fn run_agent(
         ending_text(run.ending, timeout),
         run.duration_ms as f64 / 1000.0
     ));
-    Ok(run)
+    Ok((run, outside))
 }
 
 fn ending_text(ending: Ending, timeout: Duration) -> String {
@@ -273,7 +291,7 @@ fn plan_stage(ctx: &Ctx, id: &str, stage: &StageConfig, new: bool) -> Result<Sta
         plan: &p.padded_id(),
         task: None,
     };
-    let run = run_agent(ctx, agent_name, &prompt, who, "plan.log", &mut record)?;
+    let (run, _) = run_agent(ctx, agent_name, &prompt, who, "plan.log", &mut record)?;
     let timeout = Duration::from_secs(ctx.project.config.run.timeout_seconds);
     if run.ending != Ending::Exited(0) {
         record.verdict = Verdict::Failed;
@@ -528,7 +546,10 @@ fn implement_task(ctx: &Ctx, p: &Plan, t: &Task, stage: &StageConfig) -> Result<
         plan: &p.padded_id(),
         task: Some(&t.id),
     };
-    let run = match run_agent(
+    if ctx.project.config.run.sandbox != crate::config::SandboxMode::Off {
+        crate::sandbox::create_scope_dirs(&ctx.project.root, &p.scope().patterns())?;
+    }
+    let (run, outside) = match run_agent(
         ctx,
         &owner,
         &prompt,
@@ -536,7 +557,7 @@ fn implement_task(ctx: &Ctx, p: &Plan, t: &Task, stage: &StageConfig) -> Result<
         &format!("implement-{}.log", t.id),
         &mut record,
     ) {
-        Ok(run) => run,
+        Ok(ran) => ran,
         Err(e) => {
             return refuse(
                 ctx,
@@ -550,6 +571,17 @@ fn implement_task(ctx: &Ctx, p: &Plan, t: &Task, stage: &StageConfig) -> Result<
         .opts
         .timeout
         .unwrap_or(Duration::from_secs(ctx.project.config.run.timeout_seconds));
+    if !outside.is_empty() {
+        return refuse(
+            ctx,
+            &t.id,
+            record,
+            format!(
+                "the sandbox's check after the run found changes outside what {owner} may write: {}",
+                outside.join(", ")
+            ),
+        );
+    }
     if run.ending != Ending::Exited(0) {
         return refuse(ctx, &t.id, record, ending_text(run.ending, timeout));
     }

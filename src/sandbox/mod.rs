@@ -675,6 +675,35 @@ pub fn create_outputs(project: &Project) -> Result<Vec<PathBuf>> {
     Ok(made)
 }
 
+/// Creates, empty, the missing directories that a plan's Files to Change
+/// lead into (`src/chat/` for `src/chat/room.rs`, the fixed prefix of a
+/// glob), so the kernel can grant them: a new file whose nearest existing
+/// directory is one Landlock must split (the project root, beside
+/// `harness.toml`) could otherwise never be created. Returns the
+/// directories it created.
+pub fn create_scope_dirs(root: &Path, patterns: &[&str]) -> Result<Vec<PathBuf>> {
+    let mut made = Vec::new();
+    for pattern in patterns {
+        let pattern = pattern.trim_start_matches("./").trim_start_matches('/');
+        let parts: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+        let glob = parts.iter().position(|c| c.contains(['*', '?', '[', '{']));
+        // A file's directory, or a glob's fixed directories.
+        let dirs = match glob {
+            Some(i) => &parts[..i],
+            None => &parts[..parts.len().saturating_sub(1)],
+        };
+        if dirs.is_empty() || dirs.iter().any(|c| *c == ".." || c.starts_with(".git")) {
+            continue;
+        }
+        let dir = root.join(dirs.join("/"));
+        if !dir.exists() {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
+            made.push(dir);
+        }
+    }
+    Ok(made)
+}
+
 /// What a sandboxed run did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {

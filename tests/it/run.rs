@@ -136,12 +136,40 @@ fn refused(repo: &Repo, args: &[&str], why: &str) {
     assert_contains(&status.stdout, "blocked");
 }
 
-#[test]
-fn an_agent_writing_outside_the_plan_is_stopped_by_the_scope_check() {
-    let repo = project(
-        "mkdir -p src && echo '// chat' > src/chat.rs\necho 'rewritten' > README.md\n",
-        true,
+/// The same project with `[run] sandbox = "off"`: the agent unconfined,
+/// so that the checks after the stage are what stops it.
+fn unsandboxed(repo: &Repo) {
+    repo.write(
+        "harness.toml",
+        &CONFIG.replacen("[run]\n", "[run]\nsandbox = \"off\"\n", 1),
     );
+    repo.commit_all("chore: run agents without the sandbox");
+}
+
+const OUTSIDE: &str =
+    "mkdir -p src && echo '// chat' > src/chat.rs\necho 'rewritten' > README.md\n";
+
+#[test]
+fn an_agent_writing_outside_the_plan_is_stopped_by_the_sandbox() {
+    let repo = project(OUTSIDE, true);
+    refused(
+        &repo,
+        &["run", "--plan", "1"],
+        "the agent exited with status 2",
+    );
+    assert_eq!(
+        repo.read("README.md"),
+        "# chat\n",
+        "the kernel refused the write"
+    );
+    let log = repo.read(".harness/runs/0001/implement-0001-1.log");
+    assert_contains(&log, "README.md: Permission denied");
+}
+
+#[test]
+fn without_the_sandbox_the_scope_check_stops_a_write_outside_the_plan() {
+    let repo = project(OUTSIDE, true);
+    unsandboxed(&repo);
     refused(
         &repo,
         &["run", "--plan", "1"],
@@ -154,13 +182,48 @@ fn an_agent_writing_outside_the_plan_is_stopped_by_the_scope_check() {
     );
 }
 
+const PROTECTED: &str =
+    "mkdir -p src tests && echo '// chat' > src/chat.rs\necho 'assert true' > tests/chat.rs\n";
+
 #[test]
 fn an_agent_writing_a_protected_path_is_stopped() {
+    let repo = project(PROTECTED, true);
+    refused(
+        &repo,
+        &["run", "--plan", "1"],
+        "the agent exited with status",
+    );
+    assert!(!repo.path("tests/chat.rs").exists());
+
+    let repo = project(PROTECTED, true);
+    unsandboxed(&repo);
+    refused(&repo, &["run", "--plan", "1"], "tests/chat.rs");
+}
+
+#[test]
+fn an_agent_editing_a_test_through_python_is_stopped_by_the_sandbox() {
+    // The guard cannot see what an interpreter writes; the kernel can.
     let repo = project(
-        "mkdir -p src tests && echo '// chat' > src/chat.rs\necho 'assert true' > tests/chat.rs\n",
+        "set -e\nmkdir -p src && echo '// chat' > src/chat.rs\npython3 -c \"open('tests/chat_test.rs', 'w').write('// gutted')\"\n",
         true,
     );
-    refused(&repo, &["run", "--plan", "1"], "tests/chat.rs");
+    repo.write(
+        "tests/chat_test.rs",
+        "#[test]\nfn real() { assert!(true) }\n",
+    );
+    repo.commit_all("test: a real test");
+    refused(
+        &repo,
+        &["run", "--plan", "1"],
+        "the agent exited with status 1",
+    );
+    assert_eq!(
+        repo.read("tests/chat_test.rs"),
+        "#[test]\nfn real() { assert!(true) }\n",
+        "byte for byte"
+    );
+    let log = repo.read(".harness/runs/0001/implement-0001-1.log");
+    assert_contains(&log, "PermissionError");
 }
 
 #[test]
@@ -352,10 +415,12 @@ fn the_readme_walk_through_runs_the_example_plan_with_the_demo_agent() {
         "feat: run its tests, including the two-node Redis test\nRefs: 0001, 0001-2\nAgent: demo-dev\n",
     );
     let demo = dir.path().join("demo");
-    assert_eq!(
-        std::fs::read_to_string(demo.join("examples/chat-service/NOTES.md")).unwrap(),
-        "- 0001-1: done by demo-dev\n- 0001-2: done by demo-dev\n"
+    let readme = std::fs::read_to_string(demo.join("examples/chat-service/README.md")).unwrap();
+    assert!(
+        readme.ends_with("\n- 0001-1: done by demo-dev\n- 0001-2: done by demo-dev\n"),
+        "{readme}"
     );
+    assert_contains(&stdout, "sandboxed: demo-dev ran under Landlock");
 }
 
 /// Plan 1 with two tasks, the second waiting for none, the third for the first.
