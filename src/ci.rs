@@ -47,6 +47,35 @@ pub struct CiReport {
     pub commits: RangeReport,
     /// The gate run, when gates ran.
     pub gates: Option<GateReport>,
+    /// The `harness run` reports of the plans the commits reference, where
+    /// this work tree holds them.
+    pub runs: Vec<RunLink>,
+}
+
+/// A plan's run report (`.harness/runs/NNNN/run.md`).
+#[derive(Debug, Serialize)]
+pub struct RunLink {
+    pub plan: String,
+    pub path: String,
+    #[serde(skip)]
+    markdown: String,
+}
+
+/// The run reports of `plans` found under the project's `.harness/runs/`.
+fn run_links(project: &Project, plans: &[String]) -> Vec<RunLink> {
+    plans
+        .iter()
+        .filter_map(|id| {
+            let padded = format!("{:04}", id.parse::<u64>().ok()?);
+            let path = crate::run::report::runs_dir(&project.root, &padded).join("run.md");
+            let markdown = std::fs::read_to_string(&path).ok()?;
+            Some(RunLink {
+                plan: padded,
+                path: display_path(project.relative(&path)),
+                markdown,
+            })
+        })
+        .collect()
 }
 
 /// Which step a violation belongs to.
@@ -232,6 +261,7 @@ pub fn check(
         agents: catalog.diagnostics.clone(),
         commits: range,
         gates,
+        runs: run_links(project, &plans),
     })
 }
 
@@ -279,6 +309,13 @@ impl Report for CiReport {
                 s,
                 "{style}{word:<8}{style:#}{BOLD}{:<9}{BOLD:#}{DIM}{}{DIM:#}",
                 step.name, step.summary
+            );
+        }
+        for run in &self.runs {
+            let _ = writeln!(
+                s,
+                "{DIM}run report for plan {}: {}{DIM:#}",
+                run.plan, run.path
             );
         }
         s
@@ -366,6 +403,27 @@ impl CiReport {
                     );
                 }
             }
+        }
+        for run in &self.runs {
+            // The report's own headings sit below this summary's.
+            let body: Vec<String> = run
+                .markdown
+                .lines()
+                .map(
+                    |l| match l.strip_prefix("# ").or_else(|| l.strip_prefix("## ")) {
+                        Some(title) => format!("#### {title}"),
+                        None => l.to_string(),
+                    },
+                )
+                .collect();
+            let body = body.join("\n");
+            let _ = write!(
+                s,
+                "\n<details><summary>harness run: plan {} ({})</summary>\n\n{}\n</details>\n",
+                run.plan,
+                run.path,
+                body.trim_end()
+            );
         }
         s.push('\n');
         s

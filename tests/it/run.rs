@@ -117,6 +117,26 @@ fn an_agent_within_scope_completes_its_task_and_harness_writes_the_commit() {
         .json();
     assert_eq!(status["plans"][0]["stage"], "done");
     assert_eq!(status["plans"][0]["tasks"][0]["status"], "completed");
+
+    // harness ci links the run report in the pull request's summary.
+    let summary = repo.path("summary.md");
+    let ci = repo
+        .harness(["ci", "--no-gates", "HEAD~1..HEAD"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert(0);
+    assert_contains(
+        &ci.stdout,
+        "run report for plan 0001: .harness/runs/0001/run.md",
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert_contains(
+        &md,
+        "<details><summary>harness run: plan 0001 (.harness/runs/0001/run.md)</summary>",
+    );
+    // The latest run's report: the second, which found every task done.
+    assert_contains(&md, "#### Run of plan 0001: Chat room");
+    assert_contains(&md, "- every task is completed");
 }
 
 /// The run stopped at the task with `why`, the task blocked with it, and
