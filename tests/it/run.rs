@@ -618,4 +618,16 @@ fn a_parallel_task_whose_commit_conflicts_is_blocked_and_its_worktree_kept() {
         repo.git(&["log", "-1", "--format=%s", "harness/0001-2"]),
         "feat: chat presence"
     );
+    // Until a person deals with it, the kept work tree stops the task.
+    let again = repo
+        .harness(["run", "--plan", "1", "--parallel", "2"])
+        .assert(1);
+    assert_contains(
+        &again.stdout,
+        "the work tree `.harness/worktrees/0001-2` is left from an earlier run",
+    );
+    assert_eq!(
+        repo.read(".harness/worktrees/0001-2/src/chat.rs"),
+        "// 0001-2\n"
+    );
 }
