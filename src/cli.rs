@@ -216,6 +216,11 @@ pub struct RunArgs {
     /// Work only this task of the plan (`0007-3`), e.g. in a CI job.
     #[arg(long, value_name = "ID", requires = "plan")]
     pub task: Option<String>,
+    /// Run up to N tasks that wait for no other at once, each in a git
+    /// work tree of its own under `.harness/worktrees/`, their commits
+    /// merged back in task order.
+    #[arg(long, value_name = "N", requires = "plan", conflicts_with = "task")]
+    pub parallel: Option<usize>,
     /// Write the plan's open tasks as a workflow instead of running them:
     /// `github` writes `.github/workflows/harness-run-NNNN.yml`.
     #[arg(long, value_enum, requires = "plan")]

@@ -21,6 +21,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<Outcome> {
         timeout: args.timeout.map(Duration::from_secs),
         agent_context: crate::plan::agent_context(),
         task: args.task.clone(),
+        parallel: args.parallel.unwrap_or(1),
         progress: &progress,
     };
     let report = match (&args.plan, &args.title) {

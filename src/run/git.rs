@@ -58,3 +58,48 @@ pub fn commit_paths(root: &Path, paths: &[String], message: &str) -> Result<Opti
     git(root, &["commit", "-q", "-F", "-"], Some(message))?;
     git(root, &["rev-parse", "HEAD"], None).map(Some)
 }
+
+/// Adds a work tree at `path` on a new branch `branch` from HEAD.
+pub fn worktree_add(root: &Path, path: &Path, branch: &str) -> Result<()> {
+    let shown = path.to_string_lossy();
+    git(
+        root,
+        &["worktree", "add", "-q", "-b", branch, &shown, "HEAD"],
+        None,
+    )
+    .map(drop)
+}
+
+/// Removes the work tree at `path` and its branch `branch`.
+pub fn worktree_remove(root: &Path, path: &Path, branch: &str) -> Result<()> {
+    let shown = path.to_string_lossy();
+    git(root, &["worktree", "remove", "--force", &shown], None)?;
+    git(root, &["branch", "-q", "-D", branch], None).map(drop)
+}
+
+/// Puts `path` back as HEAD has it, or removes it when HEAD has none.
+pub fn restore(root: &Path, path: &str) -> Result<()> {
+    if git(root, &["cat-file", "-e", &format!("HEAD:{path}")], None).is_ok() {
+        git(root, &["checkout", "-q", "HEAD", "--", path], None).map(drop)
+    } else {
+        let file = root.join(path);
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::io("remove", &file, e))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Applies `commit` on HEAD: the new commit's id, or, on a conflict, what
+/// git said, with the cherry-pick undone so the work tree is as it was.
+pub fn cherry_pick(root: &Path, commit: &str) -> Result<std::result::Result<String, String>> {
+    match git(root, &["cherry-pick", "--allow-empty", commit], None) {
+        Ok(_) => git(root, &["rev-parse", "HEAD"], None).map(Ok),
+        Err(e) => {
+            let _ = git(root, &["cherry-pick", "--abort"], None);
+            Ok(Err(e.to_string()))
+        }
+    }
+}

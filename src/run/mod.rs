@@ -14,6 +14,8 @@
 //!   and Ctrl-C that stop its whole process group;
 //! - [`report`] is what a run returns, saved under `.harness/runs/NNNN/`;
 //! - [`status`] is every plan's stage at a glance (`harness status`);
+//! - [`parallel`] runs independent tasks at once, each in a git work tree
+//!   of its own, and merges their commits back in task order;
 //! - [`github`] writes the plan's tasks as a GitHub Actions workflow.
 //!
 //! The runner is one more caller of the same use cases a person runs by
@@ -23,6 +25,7 @@
 pub mod agent;
 mod git;
 pub mod github;
+mod parallel;
 pub mod process;
 pub mod report;
 pub mod status;

@@ -34,8 +34,11 @@ pub struct Options<'a> {
     pub agent_context: Option<String>,
     /// Work only this task of the plan (`0007-3`).
     pub task: Option<String>,
-    /// Called with one line of progress at a time.
-    pub progress: &'a dyn Fn(&str),
+    /// Run up to this many independent tasks at once, each in a git
+    /// work tree of its own (`--parallel`); 0 or 1 runs them one by one.
+    pub parallel: usize,
+    /// Called with one line of progress at a time, from any thread.
+    pub progress: &'a (dyn Fn(&str) + Sync),
 }
 
 /// Refuses a run inside an agent: a run starts agents and commits their
@@ -83,12 +86,13 @@ pub fn run_plan(project: &Project, id: &str, opts: &Options) -> Result<RunReport
     drive(project, id, false, opts)
 }
 
-struct Ctx<'a> {
-    project: &'a Project,
-    store: task::Store,
-    catalog: Catalog,
-    opts: &'a Options<'a>,
-    dir: std::path::PathBuf,
+pub(super) struct Ctx<'a> {
+    pub(super) project: &'a Project,
+    pub(super) store: task::Store,
+    pub(super) catalog: Catalog,
+    pub(super) opts: &'a Options<'a>,
+    /// The run's directory, in the main work tree.
+    pub(super) dir: std::path::PathBuf,
 }
 
 fn drive(project: &Project, id: &str, new: bool, opts: &Options) -> Result<RunReport> {
@@ -147,7 +151,7 @@ fn stage_agent(stage: &StageConfig) -> Result<&str> {
 }
 
 /// The first line of an error's message and its hint, for a stage's notes.
-fn reason(e: &Error) -> String {
+pub(super) fn reason(e: &Error) -> String {
     match e {
         Error::Input(ds) => ds
             .iter()
@@ -166,7 +170,11 @@ fn reason(e: &Error) -> String {
 /// not, and neither are plan texts unless `plan_texts`. A plan text edited
 /// in a task's stage is caught all the same: the plan is then no longer
 /// approved, and `task::complete` refuses the task.
-fn work_changes(ctx: &Ctx, since: Option<&str>, plan_texts: bool) -> Result<Vec<String>> {
+pub(super) fn work_changes(
+    ctx: &Ctx,
+    since: Option<&str>,
+    plan_texts: bool,
+) -> Result<Vec<String>> {
     let changed = task::evidence::changed_since(&ctx.project.root, since)
         .map_err(|e| Error::usage(format!("cannot see what changed: {e}")))?;
     let plans = format!(
@@ -455,6 +463,9 @@ fn implement_stage(ctx: &Ctx, id: &str, stage: &StageConfig) -> Result<Vec<Stage
         }
         None => None,
     };
+    if only.is_none() && ctx.opts.parallel > 1 && !tasks.is_empty() {
+        return super::parallel::implement(ctx, &p, stage);
+    }
     for t in tasks {
         if matches!(t.status, TaskStatus::Completed | TaskStatus::Stale)
             || only.as_ref().is_some_and(|o| *o != t.id)
@@ -486,7 +497,12 @@ fn refuse(ctx: &Ctx, id: &str, mut record: StageRecord, why: String) -> Result<S
     Ok(record)
 }
 
-fn implement_task(ctx: &Ctx, p: &Plan, t: &Task, stage: &StageConfig) -> Result<StageRecord> {
+pub(super) fn implement_task(
+    ctx: &Ctx,
+    p: &Plan,
+    t: &Task,
+    stage: &StageConfig,
+) -> Result<StageRecord> {
     let owner = match (&t.owner, &stage.agent) {
         (Some(o), _) => o.clone(),
         (None, Some(a)) => a.clone(),

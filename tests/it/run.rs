@@ -519,3 +519,135 @@ fn the_emitted_workflow_passes_actionlint() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Plan 1 with `tasks`, changing `src/chat.rs` and a file per task, and a
+/// `src/chat.rs` committed for the dev agent's gate.
+fn parallel_plan(repo: &Repo, tasks: &str) {
+    repo.write("src/chat.rs", "// chat\n");
+    repo.write(
+        "plans/0001-chat-room.md",
+        &format!(
+            "---\nid: 1\ntitle: \"Chat room\"\nagent: \"planner\"\nstatus: draft\n---\n## PLAN: Chat room\n\n### Files to Change\n- `src/chat.rs`: the service\n- `src/0001-1.rs`: history\n- `src/0001-2.rs`: presence\n- `src/0001-3.rs`: search\n\n### Tasks\n{tasks}\nPLAN_APPROVED: pending\n"
+        ),
+    );
+    repo.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
+    repo.commit_all("chore: plan the tasks");
+}
+
+/// The subjects of the last `n` commits, oldest first.
+fn subjects(repo: &Repo, n: usize) -> Vec<String> {
+    let log = repo.git(&["log", &format!("-{n}"), "--reverse", "--format=%s"]);
+    log.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn parallel_tasks_run_at_once_in_worktrees_and_merge_in_task_order() {
+    // Tasks 1 and 2 each wait (sandboxed, in their own work trees) for the
+    // other's file to appear, so the run passes only if they run at once;
+    // task 3 waits for task 1 and must see its work.
+    let repo = project(
+        r#"mkdir -p src && echo "// $HARNESS_TASK" > "src/$HARNESS_TASK.rs"
+case $HARNESS_TASK in
+  0001-1) other=0001-2 ;;
+  0001-2) other=0001-1 ;;
+  *) test -f src/0001-1.rs || { echo "task 1 is not merged"; exit 4; }; exit 0 ;;
+esac
+i=0
+while [ ! -f "../$other/src/$other.rs" ]; do
+  i=$((i+1)); [ $i -gt 200 ] && { echo "$other never ran"; exit 3; }
+  sleep 0.1
+done
+echo "saw $other"
+"#,
+        false,
+    );
+    parallel_plan(
+        &repo,
+        "- [ ] Chat history @dev\n- [ ] Chat presence @dev\n- [ ] Chat search @dev (after 1)\n",
+    );
+    let run = repo
+        .harness(["run", "--plan", "1", "--parallel", "2"])
+        .assert(0);
+    assert_contains(&run.stderr, "implement: 2 task(s) at once: 0001-1, 0001-2");
+    assert_contains(&run.stderr, "implement: 1 task(s) at once: 0001-3");
+    for id in ["0001-1", "0001-2", "0001-3"] {
+        assert_contains(&run.stdout, &format!("implement  passed         {id} dev"));
+        assert_eq!(task(&repo, id)["status"], "completed");
+        assert_eq!(repo.read(&format!("src/{id}.rs")), format!("// {id}\n"));
+        assert!(!repo.path(&format!(".harness/worktrees/{id}")).exists());
+    }
+    assert_eq!(
+        repo.read(".harness/runs/0001/implement-0001-1.log"),
+        "saw 0001-2\n"
+    );
+    assert_contains(&run.stdout, "sandboxed: dev ran under Landlock");
+    // Harness's commits, merged in task order, each with its own files.
+    assert_eq!(
+        subjects(&repo, 3),
+        [
+            "feat: chat history",
+            "feat: chat presence",
+            "feat: chat search"
+        ]
+    );
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%B", "HEAD~1"]),
+        "feat: chat presence\n\nRefs: 0001, 0001-2\nAgent: dev"
+    );
+    assert_eq!(
+        repo.git(&["show", "--name-only", "--format=", "HEAD~1"]),
+        "plans/0001/tasks/0001-2.toml\nsrc/0001-2.rs"
+    );
+    assert_eq!(repo.git(&["branch", "--list", "harness/*"]), "");
+}
+
+#[test]
+fn a_parallel_task_whose_commit_conflicts_is_blocked_and_its_worktree_kept() {
+    let repo = project(
+        "sleep 0.2\necho \"// $HARNESS_TASK\" > src/chat.rs\n",
+        false,
+    );
+    parallel_plan(&repo, "- [ ] Chat history @dev\n- [ ] Chat presence @dev\n");
+    let run = repo
+        .harness(["run", "--plan", "1", "--parallel", "2"])
+        .assert(1);
+    assert_contains(&run.stdout, "implement  passed         0001-1 dev");
+    assert_contains(&run.stdout, "conflicts with the tasks merged before it");
+    assert_contains(&run.stdout, "stopped at implement");
+    assert_eq!(task(&repo, "0001-1")["status"], "completed");
+    let second = task(&repo, "0001-2");
+    assert_eq!(second["status"], "blocked");
+    assert_contains(
+        second["reason"].as_str().unwrap(),
+        "its work tree is kept at `.harness/worktrees/0001-2` (branch `harness/0001-2`) for a person",
+    );
+    // The first is merged; the second's work waits in its work tree, and
+    // the main tree is left with no cherry-pick half done.
+    assert_eq!(repo.read("src/chat.rs"), "// 0001-1\n");
+    assert_eq!(subjects(&repo, 1), ["feat: chat history"]);
+    assert_eq!(
+        repo.read(".harness/worktrees/0001-2/src/chat.rs"),
+        "// 0001-2\n"
+    );
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=no"]),
+        "M plans/0001/tasks/0001-2.toml"
+    );
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%s", "harness/0001-2"]),
+        "feat: chat presence"
+    );
+    // Until a person deals with it, the kept work tree stops the task.
+    let again = repo
+        .harness(["run", "--plan", "1", "--parallel", "2"])
+        .assert(1);
+    assert_contains(
+        &again.stdout,
+        "the work tree `.harness/worktrees/0001-2` is left from an earlier run",
+    );
+    assert_eq!(
+        repo.read(".harness/worktrees/0001-2/src/chat.rs"),
+        "// 0001-2\n"
+    );
+}
