@@ -32,6 +32,10 @@ pub const FILES: &[&str] = &[
     "commitlint.config.js",
     "commitlint.config.cjs",
     "commitlint.config.mjs",
+    ".commitlintrc.ts",
+    ".commitlintrc.cts",
+    "commitlint.config.ts",
+    "commitlint.config.cts",
 ];
 
 /// The preset harness implements under commitlint's package name.
@@ -67,6 +71,15 @@ pub fn read(root: &Path, shown: &dyn Fn(&str) -> String) -> Result<Option<Import
             },
             n if n.ends_with(".json") => parse_json(&file, &text)?,
             n if n.ends_with("js") => evaluate(&path, &file)?,
+            n if n.ends_with("ts") => {
+                return Err(invalid(
+                    &file,
+                    None,
+                    format!(
+                        "`{file}` is TypeScript, which harness cannot evaluate (commitlint loads it through its own TypeScript loader); write the config as `commitlint.config.mjs` or `.commitlintrc.json`"
+                    ),
+                ));
+            }
             // `.commitlintrc` is JSON or YAML; YAML reads both.
             _ => parse_yaml(&file, &text)?,
         };
@@ -237,4 +250,49 @@ pub fn import(file: &str, text: &str, value: &Value) -> Result<Imported> {
         commits,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn case(text: &str, preset: Preset, rules: &[(&str, u8)], warnings: &[&str]) {
+        let value: Value = serde_json::from_str(text).unwrap();
+        let got = import(".commitlintrc.json", text, &value).unwrap();
+        assert_eq!(got.commits.preset, preset);
+        let levels: Vec<(&str, u8)> = got
+            .commits
+            .rules
+            .iter()
+            .map(|(n, s)| (n.as_str(), s.level))
+            .collect();
+        assert_eq!(levels, rules);
+        assert_eq!(got.warnings, warnings);
+    }
+
+    #[test]
+    fn configs_map_onto_commit_rules() {
+        case("{}", Preset::Spec, &[], &[]);
+        case(
+            r#"{"extends": "@commitlint/config-conventional"}"#,
+            Preset::ConfigConventional,
+            &[],
+            &[],
+        );
+        case(
+            "{\"extends\": [\"@commitlint/config-conventional\"],\n\"rules\": {\"subject-case\": [0], \"scope-enum\": [2, \"always\", [\"api\"]], \"body-case\": [0]}}",
+            Preset::ConfigConventional,
+            &[("subject-case", 0)],
+            &[
+                ".commitlintrc.json:2: rule `scope-enum` is not implemented by harness and is not checked",
+            ],
+        );
+        case(
+            "{\"plugins\": [\"x\"],\n\"helpUrl\": \"u\"}",
+            Preset::Spec,
+            &[],
+            &[".commitlintrc.json:1: `plugins` is not supported by harness and is ignored"],
+        );
+    }
 }

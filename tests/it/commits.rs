@@ -810,3 +810,15 @@ fn broken_commitlint_json_is_a_located_error() {
     assert_eq!(code, 2);
     assert_contains(&err, "rule `type-enum`");
 }
+
+#[test]
+fn commitlint_typescript_config_is_named_as_unreadable() {
+    let repo = Repo::new();
+    repo.write("commitlint.config.ts", "export default {};\n");
+    let (code, _, err) = lint(&repo, "feat: x\n");
+    assert_eq!(code, 2);
+    assert_contains(
+        &err,
+        "`commitlint.config.ts` is TypeScript, which harness cannot evaluate",
+    );
+}
