@@ -88,6 +88,19 @@ pub fn read(root: &Path, shown: &dyn Fn(&str) -> String) -> Result<Option<Import
     Ok(None)
 }
 
+/// The commit rules of `project`'s working tree: its `[commits]` section,
+/// else its commitlint config (returned too, for its warnings), else the
+/// defaults.
+pub fn working(project: &crate::config::Project) -> Result<(CommitsConfig, Option<Imported>)> {
+    if project.config.commits_declared {
+        return Ok((project.config.commits.clone(), None));
+    }
+    match read(&project.root, &|n| n.to_string())? {
+        Some(found) => Ok((found.commits.clone(), Some(found))),
+        None => Ok((project.config.commits.clone(), None)),
+    }
+}
+
 fn invalid(file: &str, span: Option<Span>, message: String) -> Error {
     let d = Diagnostic::error(Code::InvalidConfig, message)
         .hint("fix the commitlint config, or add a `[commits]` section to harness.toml, which takes its place");

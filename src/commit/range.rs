@@ -191,16 +191,8 @@ pub fn check_message(project: &Project, catalog: &Catalog, raw: &str) -> Result<
     let repo = git::open(&project.root).ok();
     let message = git::strip_comments(raw, git::comment_char(repo.as_ref()));
     let plans = working_plans(project);
-    let mut commits = &project.config.commits;
-    let imported = if project.config.commits_declared {
-        None
-    } else {
-        super::commitlint::read(&project.root, &|n| n.to_string())?
-    };
-    if let Some(found) = &imported {
-        commits = &found.commits;
-    }
-    let checker = Checker::new(commits, plans.lookup.as_ref(), catalog);
+    let (commits, imported) = super::commitlint::working(project)?;
+    let checker = Checker::new(&commits, plans.lookup.as_ref(), catalog);
     let input = CommitInput {
         sha: "",
         message: &message,

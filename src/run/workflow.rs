@@ -600,7 +600,7 @@ fn implement_task(ctx: &Ctx, p: &Plan, t: &Task, stage: &StageConfig) -> Result<
         t,
         &owner,
         &policy,
-        crate::commit::RuleSet::of(&ctx.project.config.commits)
+        crate::commit::RuleSet::of(&crate::commit::commitlint::working(ctx.project)?.0)
             .header_max_length()
             .unwrap_or(100),
     );
