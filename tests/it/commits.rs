@@ -822,3 +822,21 @@ fn commitlint_typescript_config_is_named_as_unreadable() {
         "`commitlint.config.ts` is TypeScript, which harness cannot evaluate",
     );
 }
+
+#[test]
+fn ci_says_the_commit_rules_came_from_the_commitlint_config() {
+    let repo = Repo::new();
+    repo.write(
+        ".commitlintrc.json",
+        "{\n  \"rules\": {\n    \"scope-enum\": [2, \"always\", [\"api\"]]\n  }\n}\n",
+    );
+    let base = repo.commit(&[("a", "1")], "chore: start");
+    repo.commit(&[("b", "1")], "feat: add b");
+    let out = repo.harness(["ci", "--base", &base]).run();
+    assert_contains(
+        &out.stdout,
+        &format!(
+            "policy   read from base {base}: no harness.toml (defaults apply), commit rules from {base}:.commitlintrc.json (not followed: {base}:.commitlintrc.json:3: rule `scope-enum` is not implemented by harness and is not checked), 0 agent(s)\n"
+        ),
+    );
+}
