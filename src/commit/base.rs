@@ -48,6 +48,13 @@ pub struct PolicySource {
     pub config: bool,
     /// How many agents the base defines.
     pub agents: usize,
+    /// The commitlint config the commit rules came from, when
+    /// `harness.toml` has no `[commits]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commitlint: Option<String>,
+    /// What of that config harness could not follow.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl PolicySource {
@@ -62,7 +69,18 @@ impl PolicySource {
         } else {
             "no harness.toml (defaults apply)"
         };
-        format!("read from base {base}: {config}, {} agent(s)", self.agents)
+        let rules = match &self.commitlint {
+            Some(file) if self.warnings.is_empty() => format!(", commit rules from {file}"),
+            Some(file) => format!(
+                ", commit rules from {file} (not followed: {})",
+                self.warnings.join("; ")
+            ),
+            None => String::new(),
+        };
+        format!(
+            "read from base {base}: {config}{rules}, {} agent(s)",
+            self.agents
+        )
     }
 }
 
@@ -113,7 +131,7 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
     if let Some(base) = base {
         text = git::read_at(repo, base, &prefix.join(config::FILE_NAME))?;
     }
-    let (config, config_path, text) = match (base, text) {
+    let (mut config, config_path, text) = match (base, text) {
         (Some(base), Some(bytes)) => {
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let short = base.to_string()[..7].to_string();
@@ -151,6 +169,20 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
             crate::fsutil::write_atomic(&root.join(rel), &bytes)?;
         }
     }
+    let mut commitlint = None;
+    if let Some(base) = base.filter(|_| !config.commits_declared) {
+        // The commitlint config is policy too: read as of the base.
+        for name in super::commitlint::FILES {
+            if let Some(bytes) = git::read_at(repo, base, &prefix.join(name))? {
+                crate::fsutil::write_atomic(&root.join(name), &bytes)?;
+            }
+        }
+        let short = base.to_string()[..7].to_string();
+        if let Some(found) = super::commitlint::read(&root, &|n| format!("{short}:{n}"))? {
+            config.commits = found.commits.clone();
+            commitlint = Some(found);
+        }
+    }
     let project_rules = match &text {
         Some((shown, text)) => config.guard.rules(shown, text),
         None => Vec::new(),
@@ -169,6 +201,8 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
         base: base.map(|b| b.to_string()),
         config: text.is_some(),
         agents: catalog.agents.len(),
+        commitlint: commitlint.as_ref().map(|c| c.file.clone()),
+        warnings: commitlint.map(|c| c.warnings).unwrap_or_default(),
     };
     Ok(BasePolicy {
         project,

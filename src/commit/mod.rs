@@ -11,6 +11,7 @@
 //! hook) or from the tip of the range (CI).
 
 mod base;
+pub mod commitlint;
 pub mod conventional;
 mod hook;
 pub mod preset;

@@ -191,16 +191,25 @@ pub fn check_message(project: &Project, catalog: &Catalog, raw: &str) -> Result<
     let repo = git::open(&project.root).ok();
     let message = git::strip_comments(raw, git::comment_char(repo.as_ref()));
     let plans = working_plans(project);
-    let checker = Checker::new(&project.config.commits, plans.lookup.as_ref(), catalog);
+    let (commits, imported) = super::commitlint::working(project)?;
+    let checker = Checker::new(&commits, plans.lookup.as_ref(), catalog);
     let input = CommitInput {
         sha: "",
         message: &message,
         parents: 1,
     };
-    checker.check(&input, &mut || match &repo {
+    let mut verdict = checker.check(&input, &mut || match &repo {
         Some(r) => git::staged_paths(r),
         None => Ok(Vec::new()),
-    })
+    })?;
+    // What the commitlint config asked for and harness cannot check is
+    // shown with the verdict, never dropped.
+    for w in imported.iter().flat_map(|c| &c.warnings) {
+        verdict
+            .violations
+            .push(super::Violation::new("commitlint-config", w.clone(), None::<String>).warning());
+    }
+    Ok(verdict)
 }
 
 impl CommitVerdict {
@@ -240,6 +249,9 @@ impl Report for RangeReport {
     /// The failing commits and those with warnings, then the summary line.
     fn text(&self) -> String {
         let mut s = String::new();
+        for w in &self.policy.warnings {
+            let _ = writeln!(s, "{WARNING}warning{WARNING:#}: {w}");
+        }
         for v in self.commits.iter().filter(|c| !c.violations.is_empty()) {
             v.text(&mut s);
         }

@@ -44,6 +44,10 @@ pub struct Config {
     pub run: RunConfig,
     /// `[sandbox]`: what `harness sandbox` adds to the policy.
     pub sandbox: SandboxConfig,
+    /// Whether the file has a `[commits]` section; without one, a
+    /// commitlint config in the project gives the commit rules.
+    #[serde(skip)]
+    pub commits_declared: bool,
 }
 
 /// `[skills]` in `harness.toml`. The project's own skill directories are
@@ -458,7 +462,7 @@ fn find_root(start: &Path) -> (PathBuf, Option<PathBuf>) {
 impl Config {
     /// Parses `harness.toml` text; errors point at the offending key.
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
-        toml::from_str(text).map_err(|e| {
+        let mut config: Config = toml::from_str(text).map_err(|e| {
             let span = match e.span() {
                 Some(range) => Span::in_text(path, text, range),
                 None => Span::new(path, 1, 1),
@@ -466,8 +470,10 @@ impl Config {
             Diagnostic::error(Code::InvalidConfig, e.message().trim_end().to_string())
                 .at(span)
                 .hint("see `harness init` for a commented `harness.toml` with every field")
-                .into()
-        })
+        })?;
+        config.commits_declared =
+            toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("commits"));
+        Ok(config)
     }
 }
 

@@ -616,7 +616,7 @@ pub(super) fn implement_task(
         t,
         &owner,
         &policy,
-        crate::commit::RuleSet::of(&ctx.project.config.commits)
+        crate::commit::RuleSet::of(&crate::commit::commitlint::working(ctx.project)?.0)
             .header_max_length()
             .unwrap_or(100),
     );

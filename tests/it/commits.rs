@@ -624,3 +624,219 @@ fn a_mapped_co_author_stands_for_its_agent() {
     );
     assert_eq!(v["commits"][1]["agent"], "realtime-dev");
 }
+
+/// Lints `message` in `repo` and returns (exit code, stdout, stderr).
+fn lint(repo: &Repo, message: &str) -> (i32, String, String) {
+    let out = repo
+        .harness(["commits", "lint-msg", "-"])
+        .stdin(message)
+        .run();
+    (out.code, out.stdout, out.stderr)
+}
+
+#[test]
+fn commitlint_config_in_each_form_gives_the_rules() {
+    // Each form allows only `wip`: `wip:` passes and `feat:` fails, the
+    // opposite of the defaults.
+    let json = r#"{"rules": {"type-enum": [2, "always", ["wip"]]}}"#;
+    let yaml = "rules:\n  type-enum: [2, always, [wip]]\n";
+    for (file, text) in [
+        (
+            "package.json",
+            format!(r#"{{"name": "x", "commitlint": {json}}}"#),
+        ),
+        (".commitlintrc", yaml.to_string()),
+        (".commitlintrc", json.to_string()),
+        (".commitlintrc.json", json.to_string()),
+        (".commitlintrc.yaml", yaml.to_string()),
+        (".commitlintrc.yml", yaml.to_string()),
+    ] {
+        let repo = Repo::new();
+        repo.write(file, &text);
+        let (code, out, _) = lint(&repo, "wip: start\n");
+        assert_eq!((code, out.as_str()), (0, ""), "{file}");
+        let (code, out, _) = lint(&repo, "feat: start\n");
+        assert_eq!(code, 1, "{file}");
+        assert_contains(
+            &out,
+            "error[type-enum]: `feat` is not an allowed type (wip)",
+        );
+    }
+    // A package.json without the key is not a config: the defaults apply.
+    let repo = Repo::new();
+    repo.write("package.json", r#"{"name": "x"}"#);
+    assert_eq!(lint(&repo, "feat: start\n").0, 0);
+    // A `[commits]` section in harness.toml takes the config's place.
+    let repo = Repo::new();
+    repo.write(".commitlintrc.json", json);
+    repo.write("harness.toml", "[commits]\npreset = \"spec\"\n");
+    assert_eq!(lint(&repo, "feat: start\n").0, 0);
+}
+
+#[test]
+fn commitlint_extends_config_conventional_and_warns_about_others() {
+    let repo = Repo::new();
+    // Without `extends`, commitlint has no rules beyond the specification.
+    repo.write(".commitlintrc.json", "{}");
+    assert_eq!(lint(&repo, "feat: add thing.\n").0, 0);
+    repo.write(
+        ".commitlintrc.json",
+        r#"{"extends": ["@commitlint/config-conventional"]}"#,
+    );
+    let (code, out, _) = lint(&repo, "feat: add thing.\n");
+    assert_eq!(code, 1);
+    assert_contains(&out, "error[subject-full-stop]");
+    repo.write(
+        ".commitlintrc.json",
+        "{\n  \"extends\": [\n    \"@commitlint/config-angular\"\n  ]\n}\n",
+    );
+    let (code, out, _) = lint(&repo, "feat: add thing.\n");
+    assert_eq!(code, 0);
+    assert_contains(
+        &out,
+        "warning[commitlint-config]: .commitlintrc.json:3: `extends: @commitlint/config-angular` is not supported",
+    );
+}
+
+#[test]
+fn commitlint_config_is_read_from_the_base_and_a_rule_off_changes_the_verdict() {
+    let repo = Repo::new();
+    repo.write(
+        ".commitlintrc.yml",
+        "extends:\n  - '@commitlint/config-conventional'\nrules:\n  subject-full-stop: [0]\n  scope-enum: [2, always, [api]]\n",
+    );
+    let base = repo.commit(&[("a", "1")], "chore: start");
+    repo.commit(&[("b", "1")], "feat: add thing.");
+    let out = repo
+        .harness(["commits", "check", "--base", &base])
+        .assert(0);
+    assert_starts_with(
+        &out.stdout,
+        &format!(
+            "warning: {base}:.commitlintrc.yml:5: rule `scope-enum` is not implemented by harness and is not checked\n"
+        ),
+    );
+    let v = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .assert(0)
+        .json();
+    assert_eq!(
+        v["policy"]["commitlint"],
+        format!("{base}:.commitlintrc.yml")
+    );
+    // A branch's own change to the config does not judge it: the base's does.
+    repo.write(
+        ".commitlintrc.yml",
+        "extends:\n  - '@commitlint/config-conventional'\n",
+    );
+    repo.commit(&[("c", "1")], "feat: add more.");
+    let out = repo
+        .harness(["commits", "check", "--base", &base])
+        .assert(0);
+    assert_contains(&out.stdout, "ok: 2 commit(s)");
+    let tip = repo.commit(&[("d", "1")], "chore: x");
+    repo.commit(&[("e", "1")], "feat: add more.");
+    let out = repo.harness(["commits", "check", "--base", &tip]).assert(1);
+    assert_contains(&out.stdout, "error[subject-full-stop]");
+}
+
+fn has_node() -> bool {
+    std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn commitlint_javascript_config_is_evaluated_with_node() {
+    let repo = Repo::new();
+    repo.write(
+        "commitlint.config.js",
+        "module.exports = {\n  extends: ['@commitlint/config-conventional'],\n  rules: { 'type-enum': [2, 'always', ['wip']] },\n};\n",
+    );
+    if !has_node() {
+        // Without node the config cannot be read, and harness says why.
+        let (code, _, err) = lint(&repo, "wip: start\n");
+        assert_eq!(code, 2);
+        assert_contains(&err, "`node` is not on PATH");
+        eprintln!("node is not installed: the evaluation itself is not tested");
+        return;
+    }
+    assert_eq!(lint(&repo, "wip: start\n").0, 0);
+    assert_eq!(lint(&repo, "feat: start\n").0, 1);
+    let repo = Repo::new();
+    repo.write(
+        "commitlint.config.mjs",
+        "export default { rules: { 'header-max-length': [2, 'always', 10] } };\n",
+    );
+    assert_eq!(lint(&repo, "wip: start\n").0, 0);
+    let (code, out, _) = lint(&repo, "feat: a longer header\n");
+    assert_eq!(code, 1);
+    assert_contains(&out, "error[header-max-length]");
+    // A config that throws is named, with node's own reason.
+    repo.write("commitlint.config.mjs", "throw new Error('boom');\n");
+    let (code, _, err) = lint(&repo, "wip: start\n");
+    assert_eq!(code, 2);
+    assert_contains(&err, "`node` could not load `commitlint.config.mjs`");
+    assert_contains(&err, "boom");
+}
+
+#[test]
+fn commitlint_javascript_config_without_node_is_an_error_that_says_why() {
+    let repo = Repo::new();
+    repo.write("commitlint.config.js", "module.exports = {};\n");
+    let empty = tempfile::tempdir().unwrap();
+    let out = repo
+        .harness(["commits", "lint-msg", "-"])
+        .env("PATH", empty.path())
+        .stdin("feat: x\n")
+        .assert(2);
+    assert_contains(
+        &out.stderr,
+        "`commitlint.config.js` is JavaScript, which only `node` can read, and `node` is not on PATH",
+    );
+}
+
+#[test]
+fn broken_commitlint_json_is_a_located_error() {
+    let repo = Repo::new();
+    repo.write(".commitlintrc.json", "{\n  \"rules\": {,\n}\n");
+    let (code, _, err) = lint(&repo, "feat: x\n");
+    assert_eq!(code, 2);
+    assert_starts_with(&err, ".commitlintrc.json:2:");
+    assert_contains(&err, "invalid JSON");
+    repo.write(".commitlintrc.json", "{\"rules\": {\"type-enum\": [7]}}");
+    let (code, _, err) = lint(&repo, "feat: x\n");
+    assert_eq!(code, 2);
+    assert_contains(&err, "rule `type-enum`");
+}
+
+#[test]
+fn commitlint_typescript_config_is_named_as_unreadable() {
+    let repo = Repo::new();
+    repo.write("commitlint.config.ts", "export default {};\n");
+    let (code, _, err) = lint(&repo, "feat: x\n");
+    assert_eq!(code, 2);
+    assert_contains(
+        &err,
+        "`commitlint.config.ts` is TypeScript, which harness cannot evaluate",
+    );
+}
+
+#[test]
+fn ci_says_the_commit_rules_came_from_the_commitlint_config() {
+    let repo = Repo::new();
+    repo.write(
+        ".commitlintrc.json",
+        "{\n  \"rules\": {\n    \"scope-enum\": [2, \"always\", [\"api\"]]\n  }\n}\n",
+    );
+    let base = repo.commit(&[("a", "1")], "chore: start");
+    repo.commit(&[("b", "1")], "feat: add b");
+    let out = repo.harness(["ci", "--base", &base]).run();
+    assert_contains(
+        &out.stdout,
+        &format!(
+            "policy   read from base {base}: no harness.toml (defaults apply), commit rules from {base}:.commitlintrc.json (not followed: {base}:.commitlintrc.json:3: rule `scope-enum` is not implemented by harness and is not checked), 0 agent(s)\n"
+        ),
+    );
+}

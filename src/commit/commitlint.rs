@@ -1,0 +1,311 @@
+//! A project's own commitlint config, read when `harness.toml` has no
+//! `[commits]` section, so a team moving from commitlint keeps its rules.
+//!
+//! The files are looked for in commitlint's order (`package.json`'s
+//! `commitlint` key, `.commitlintrc`, `.commitlintrc.json`/`.yaml`/`.yml`,
+//! then the JavaScript forms) and the first one found is used. JSON and
+//! YAML are parsed here; JavaScript is evaluated by `node`, the only thing
+//! that can run it, and when `node` is missing the config is an error that
+//! says so rather than silently replaced by the defaults. What harness
+//! cannot follow (an `extends` other than config-conventional, a plugin, a
+//! rule it does not implement) is returned as a warning, never dropped.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::config::{CommitsConfig, Preset, RULE_NAMES, RuleSetting};
+use crate::diagnostic::{Code, Diagnostic, Span};
+use crate::error::{Error, Result};
+
+/// The files commitlint reads, in the order it looks for them.
+pub const FILES: &[&str] = &[
+    "package.json",
+    ".commitlintrc",
+    ".commitlintrc.json",
+    ".commitlintrc.yaml",
+    ".commitlintrc.yml",
+    ".commitlintrc.js",
+    ".commitlintrc.cjs",
+    ".commitlintrc.mjs",
+    "commitlint.config.js",
+    "commitlint.config.cjs",
+    "commitlint.config.mjs",
+    ".commitlintrc.ts",
+    ".commitlintrc.cts",
+    "commitlint.config.ts",
+    "commitlint.config.cts",
+];
+
+/// The preset harness implements under commitlint's package name.
+const CONFIG_CONVENTIONAL: &str = "@commitlint/config-conventional";
+
+/// Top-level keys that only shape commitlint's prompt or output.
+const HARMLESS: &[&str] = &["extends", "rules", "helpUrl", "prompt", "formatter"];
+
+/// A commitlint config as harness reads it.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// The file it came from, as shown to the user.
+    pub file: String,
+    pub commits: CommitsConfig,
+    /// What harness could not follow, each located where possible.
+    pub warnings: Vec<String>,
+}
+
+/// Reads the commitlint config in `root` (on disk), if there is one.
+/// `shown` names a file as the user should see it (e.g. `abc1234:.commitlintrc`).
+pub fn read(root: &Path, shown: &dyn Fn(&str) -> String) -> Result<Option<Imported>> {
+    for name in FILES {
+        let path = root.join(name);
+        if !path.is_file() {
+            continue;
+        }
+        let text = crate::fsutil::read_text(&path)?;
+        let file = shown(name);
+        let value = match *name {
+            "package.json" => match parse_json(&file, &text)?.get("commitlint") {
+                Some(v) => v.clone(),
+                None => continue,
+            },
+            n if n.ends_with(".json") => parse_json(&file, &text)?,
+            n if n.ends_with("js") => evaluate(&path, &file)?,
+            n if n.ends_with("ts") => {
+                return Err(invalid(
+                    &file,
+                    None,
+                    format!(
+                        "`{file}` is TypeScript, which harness cannot evaluate (commitlint loads it through its own TypeScript loader); write the config as `commitlint.config.mjs` or `.commitlintrc.json`"
+                    ),
+                ));
+            }
+            // `.commitlintrc` is JSON or YAML; YAML reads both.
+            _ => parse_yaml(&file, &text)?,
+        };
+        return Ok(Some(import(&file, &text, &value)?));
+    }
+    Ok(None)
+}
+
+/// The commit rules of `project`'s working tree: its `[commits]` section,
+/// else its commitlint config (returned too, for its warnings), else the
+/// defaults.
+pub fn working(project: &crate::config::Project) -> Result<(CommitsConfig, Option<Imported>)> {
+    if project.config.commits_declared {
+        return Ok((project.config.commits.clone(), None));
+    }
+    match read(&project.root, &|n| n.to_string())? {
+        Some(found) => Ok((found.commits.clone(), Some(found))),
+        None => Ok((project.config.commits.clone(), None)),
+    }
+}
+
+fn invalid(file: &str, span: Option<Span>, message: String) -> Error {
+    let d = Diagnostic::error(Code::InvalidConfig, message)
+        .hint("fix the commitlint config, or add a `[commits]` section to harness.toml, which takes its place");
+    match span {
+        Some(s) => d.at(s),
+        None => d.at(Span::new(file, 1, 1)),
+    }
+    .into()
+}
+
+fn parse_json(file: &str, text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| {
+        let span = Span::at_line_col(file, text, e.line(), e.column(), 1);
+        invalid(file, Some(span), format!("invalid JSON: {e}"))
+    })
+}
+
+fn parse_yaml(file: &str, text: &str) -> Result<Value> {
+    serde_saphyr::from_str::<Value>(text).map_err(|e| {
+        let (line, col) = e
+            .location()
+            .map_or((1, 1), |l| (l.line() as usize, l.column() as usize));
+        let message = e.to_string();
+        let message = message.lines().next().unwrap_or_default().to_string();
+        let span = Span::at_line_col(file, text, line, col, 1);
+        invalid(file, Some(span), format!("invalid YAML: {message}"))
+    })
+}
+
+/// Runs `node` to load a JavaScript config and print it as JSON.
+fn evaluate(path: &Path, file: &str) -> Result<Value> {
+    const SCRIPT: &str = "const {pathToFileURL} = require('url');\
+        import(pathToFileURL(process.argv[1]).href)\
+        .then(m => (m.default !== undefined ? m.default : m))\
+        .then(c => process.stdout.write(JSON.stringify(c)))\
+        .catch(e => { process.stderr.write(String(e && e.stack || e)); process.exit(1); });";
+    let out = Command::new("node")
+        .arg("-e")
+        .arg(SCRIPT)
+        .arg(path)
+        .current_dir(path.parent().unwrap_or(Path::new(".")))
+        .output();
+    let out = match out {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(invalid(
+                file,
+                None,
+                format!(
+                    "`{file}` is JavaScript, which only `node` can read, and `node` is not on PATH; install Node.js, or write the config as `.commitlintrc.json`"
+                ),
+            ));
+        }
+        Err(e) => {
+            return Err(invalid(
+                file,
+                None,
+                format!("could not run `node` to read `{file}`: {e}"),
+            ));
+        }
+    };
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let first = err
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        return Err(invalid(
+            file,
+            None,
+            format!("`node` could not load `{file}`: {first}"),
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| {
+        invalid(
+            file,
+            None,
+            format!("`{file}` did not export a JSON-like config: {e}"),
+        )
+    })
+}
+
+/// The 1-based line of the first mention of `word` in `text`, to locate a
+/// warning (the parsed value no longer knows where it came from).
+fn line_of(text: &str, word: &str) -> Option<usize> {
+    let at = text.find(word)?;
+    Some(text[..at].matches('\n').count() + 1)
+}
+
+fn located(file: &str, text: &str, word: &str) -> String {
+    match line_of(text, word) {
+        Some(line) => format!("{file}:{line}"),
+        None => file.to_string(),
+    }
+}
+
+/// Maps a parsed commitlint config onto `[commits]`.
+pub fn import(file: &str, text: &str, value: &Value) -> Result<Imported> {
+    let mut warnings = Vec::new();
+    let Some(obj) = value.as_object() else {
+        return Err(invalid(
+            file,
+            None,
+            "a commitlint config is an object with `extends` and `rules`".into(),
+        ));
+    };
+    // commitlint with no `extends` has no rules but its own; the
+    // specification is what harness always checks.
+    let mut commits = CommitsConfig {
+        preset: Preset::Spec,
+        ..CommitsConfig::default()
+    };
+    let extends: Vec<&Value> = match obj.get("extends") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(v) => vec![v],
+        None => Vec::new(),
+    };
+    for e in extends {
+        match e.as_str() {
+            Some(CONFIG_CONVENTIONAL) => commits.preset = Preset::ConfigConventional,
+            Some(name) => warnings.push(format!(
+                "{}: `extends: {name}` is not supported (harness implements `{CONFIG_CONVENTIONAL}` only); its rules are not applied",
+                located(file, text, name)
+            )),
+            None => warnings.push(format!("{file}: an `extends` item is not a package name; ignored")),
+        }
+    }
+    for key in obj.keys().filter(|k| !HARMLESS.contains(&k.as_str())) {
+        warnings.push(format!(
+            "{}: `{key}` is not supported by harness and is ignored",
+            located(file, text, key)
+        ));
+    }
+    if let Some(rules) = obj.get("rules") {
+        let Some(rules) = rules.as_object() else {
+            return Err(invalid(
+                file,
+                None,
+                "`rules` is an object of rule names".into(),
+            ));
+        };
+        for (name, setting) in rules {
+            let at = located(file, text, name);
+            let setting: RuleSetting = serde_json::from_value(setting.clone()).map_err(|e| {
+                let span = line_of(text, name).map(|l| Span::new(file, l, 1));
+                invalid(file, span, format!("rule `{name}`: {e}"))
+            })?;
+            if RULE_NAMES.contains(&name.as_str()) {
+                commits.rules.insert(name.clone(), setting);
+            } else if setting.level > 0 {
+                warnings.push(format!(
+                    "{at}: rule `{name}` is not implemented by harness and is not checked"
+                ));
+            }
+        }
+    }
+    Ok(Imported {
+        file: file.to_string(),
+        commits,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn case(text: &str, preset: Preset, rules: &[(&str, u8)], warnings: &[&str]) {
+        let value: Value = serde_json::from_str(text).unwrap();
+        let got = import(".commitlintrc.json", text, &value).unwrap();
+        assert_eq!(got.commits.preset, preset);
+        let levels: Vec<(&str, u8)> = got
+            .commits
+            .rules
+            .iter()
+            .map(|(n, s)| (n.as_str(), s.level))
+            .collect();
+        assert_eq!(levels, rules);
+        assert_eq!(got.warnings, warnings);
+    }
+
+    #[test]
+    fn configs_map_onto_commit_rules() {
+        case("{}", Preset::Spec, &[], &[]);
+        case(
+            r#"{"extends": "@commitlint/config-conventional"}"#,
+            Preset::ConfigConventional,
+            &[],
+            &[],
+        );
+        case(
+            "{\"extends\": [\"@commitlint/config-conventional\"],\n\"rules\": {\"subject-case\": [0], \"scope-enum\": [2, \"always\", [\"api\"]], \"body-case\": [0]}}",
+            Preset::ConfigConventional,
+            &[("subject-case", 0)],
+            &[
+                ".commitlintrc.json:2: rule `scope-enum` is not implemented by harness and is not checked",
+            ],
+        );
+        case(
+            "{\"plugins\": [\"x\"],\n\"helpUrl\": \"u\"}",
+            Preset::Spec,
+            &[],
+            &[".commitlintrc.json:1: `plugins` is not supported by harness and is ignored"],
+        );
+    }
+}
