@@ -241,7 +241,18 @@ impl Store {
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
-            if !name.ends_with(".md") || !path.is_file() {
+            if !name.ends_with(".md") {
+                continue;
+            }
+            // The entry's type comes with it; only a link needs a `stat`
+            // to learn whether it leads to a file. The guard lists the
+            // plans on every gated call, so this is a `stat` per plan saved.
+            let is_file = match entry.file_type() {
+                Ok(t) if t.is_symlink() => path.is_file(),
+                Ok(t) => t.is_file(),
+                Err(_) => false,
+            };
+            if !is_file {
                 continue;
             }
             if let Some(id) = parse_id(name) {

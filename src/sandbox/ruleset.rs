@@ -251,10 +251,14 @@ impl Finder<'_> {
     /// links are not followed: writing through one is checked where it
     /// leads.
     pub fn holes(&self, tree: &Path, out: &mut Vec<Hole>) {
-        let Ok(meta) = tree.symlink_metadata() else {
-            return;
-        };
-        let is_dir = meta.is_dir();
+        if let Ok(meta) = tree.symlink_metadata() {
+            self.holes_in(tree, meta.is_dir(), out);
+        }
+    }
+
+    /// [`Finder::holes`] for a path whose type is known: a directory's
+    /// entries carry theirs, so the tree is walked without a `stat` each.
+    fn holes_in(&self, tree: &Path, is_dir: bool, out: &mut Vec<Hole>) {
         if let Some(i) = self.protected(tree, is_dir) {
             out.push(self.cite(i, tree));
             return;
@@ -268,20 +272,28 @@ impl Finder<'_> {
         {
             return;
         }
-        for child in children(tree) {
-            if child.symlink_metadata().is_ok_and(|m| !m.is_symlink()) {
-                self.holes(&child, out);
+        for (child, kind) in children(tree) {
+            if !kind.is_symlink() {
+                self.holes_in(&child, kind.is_dir(), out);
             }
         }
     }
 }
 
-/// A directory's entries, sorted; none when it cannot be read.
-fn children(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+/// A directory's entries with their types, sorted; none when it cannot be
+/// read. The type comes with the entry (`d_type`), without a `stat`; an
+/// entry whose type cannot be had is left out, as one that vanished.
+fn children(dir: &Path) -> Vec<(PathBuf, std::fs::FileType)> {
+    let mut out: Vec<(PathBuf, std::fs::FileType)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| {
+                let e = e.ok()?;
+                Some((e.path(), e.file_type().ok()?))
+            })
+            .collect()
+        })
         .unwrap_or_default();
-    out.sort();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 
@@ -305,8 +317,8 @@ pub(crate) fn split(tree: &Path, holes: &[&Path], links: bool, out: &mut Vec<Pat
         out.push(tree.to_path_buf());
         return;
     }
-    for child in children(tree) {
-        if !links && child.symlink_metadata().is_ok_and(|m| m.is_symlink()) {
+    for (child, kind) in children(tree) {
+        if !links && kind.is_symlink() {
             continue;
         }
         split(&child, &inside, links, out);

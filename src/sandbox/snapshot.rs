@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::ruleset::Exact;
-use crate::diagnostic::display_path;
 use crate::policy::paths::PathRules;
 
 /// What a file looked like.
@@ -58,7 +57,7 @@ impl Snapshot {
     /// Records `root`, skipping build outputs and `.git/objects`.
     pub(crate) fn take(root: &Path, outputs: &PathRules<()>) -> Snapshot {
         let mut entries = BTreeMap::new();
-        walk(root, root, outputs, &mut entries);
+        walk(root, "", outputs, &mut entries);
         Snapshot {
             root: root.to_path_buf(),
             entries,
@@ -103,28 +102,37 @@ impl Snapshot {
     }
 }
 
-fn walk(root: &Path, dir: &Path, outputs: &PathRules<()>, out: &mut BTreeMap<String, Stamp>) {
+/// Records the entries of `dir`, whose path relative to the root is `rel`
+/// (empty for the root). Each entry's type comes with it (`d_type`), so
+/// only files and links cost a system call more; file names are joined as
+/// the walk goes instead of each path being made relative again.
+fn walk(dir: &Path, rel: &str, outputs: &PathRules<()>, out: &mut BTreeMap<String, Stamp>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in rd.flatten() {
-        let path = entry.path();
-        let Ok(rel) = path.strip_prefix(root) else {
-            continue;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let rel = if rel.is_empty() {
+            name.into_owned()
+        } else {
+            format!("{rel}/{name}")
         };
-        let rel = display_path(rel);
         if rel == ".git/objects" || outputs.matching(&rel).is_some() {
             continue;
         }
-        let Ok(meta) = path.symlink_metadata() else {
+        let Ok(kind) = entry.file_type() else {
             continue;
         };
-        let stamp = if meta.is_symlink() {
-            Stamp::Link(std::fs::read_link(&path).unwrap_or_default())
-        } else if meta.is_dir() {
-            walk(root, &path, outputs, out);
+        let stamp = if kind.is_symlink() {
+            Stamp::Link(std::fs::read_link(entry.path()).unwrap_or_default())
+        } else if kind.is_dir() {
+            walk(&entry.path(), &rel, outputs, out);
             Stamp::Dir
         } else {
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
             file_stamp(&meta)
         };
         out.insert(rel, stamp);
