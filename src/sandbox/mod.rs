@@ -692,7 +692,7 @@ pub fn create_scope_dirs(root: &Path, patterns: &[&str]) -> Result<Vec<PathBuf>>
             Some(i) => &parts[..i],
             None => &parts[..parts.len().saturating_sub(1)],
         };
-        if dirs.is_empty() || dirs.iter().any(|c| *c == ".." || c.starts_with(".git")) {
+        if dirs.is_empty() || dirs.iter().any(|c| matches!(*c, ".." | ".git")) {
             continue;
         }
         let dir = root.join(dirs.join("/"));
@@ -811,5 +811,37 @@ mod signals {
                 let _ = unsafe { sigaction(*s, old) };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_dirs_are_made_for_new_files_and_never_inside_git_or_above_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("repo");
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        let made = create_scope_dirs(
+            &root,
+            &[
+                "src/chat/room.rs",
+                "web/**/*.ts",
+                ".github/workflows/ci.yml",
+                "README.md",
+                "src/lib.rs",
+                ".git/hooks/pre-commit",
+                "../outside/x.rs",
+            ],
+        )
+        .unwrap();
+        let made: Vec<String> = made
+            .iter()
+            .map(|p| p.strip_prefix(&root).unwrap().display().to_string())
+            .collect();
+        assert_eq!(made, ["src/chat", "web", ".github/workflows"]);
+        assert!(!root.join(".git").exists());
+        assert!(!tmp.path().join("outside").exists());
     }
 }
