@@ -127,7 +127,7 @@ fn drive(project: &Project, id: &str, new: bool, opts: &Options) -> Result<RunRe
             StageKind::Scaffold => vec![scaffold_stage(&ctx, id)?],
             StageKind::Implement => implement_stage(&ctx, id, stage)?,
             StageKind::Gates => vec![gates_stage(&ctx, stage)?],
-            StageKind::Review => vec![review_stage(&ctx, stage)?],
+            StageKind::Review => vec![review_stage(&ctx, id, stage)?],
         };
         let stops = records.iter().any(|r| r.verdict.stops());
         report.stages.extend(records);
@@ -750,7 +750,11 @@ fn gates_stage(ctx: &Ctx, stage: &StageConfig) -> Result<StageRecord> {
 
 /// The review checklist of the stage's agent, each item answered: checked
 /// in the definition, or left for a person.
-fn review_stage(ctx: &Ctx, stage: &StageConfig) -> Result<StageRecord> {
+/// The review agent answers its definition's checklist, one line an item
+/// (`N. yes|no|n/a: evidence`); each answer goes into the report. Every
+/// item answered yes or n/a passes; a `no` fails; an item left unanswered
+/// leaves the stage to a person. The agent must change nothing.
+fn review_stage(ctx: &Ctx, id: &str, stage: &StageConfig) -> Result<StageRecord> {
     let Some(name) = &stage.agent else {
         return Ok(StageRecord::new(
             StageKind::Review,
@@ -759,8 +763,13 @@ fn review_stage(ctx: &Ctx, stage: &StageConfig) -> Result<StageRecord> {
         ));
     };
     let def = ctx.catalog.require(name)?;
-    let items: Vec<&crate::agent::markdown::CheckItem> =
-        def.body.checklists.iter().flat_map(|c| &c.items).collect();
+    let items: Vec<String> = def
+        .body
+        .checklists
+        .iter()
+        .flat_map(|c| &c.items)
+        .map(|i| i.text.clone())
+        .collect();
     if items.is_empty() {
         return Ok(StageRecord::new(
             StageKind::Review,
@@ -768,22 +777,138 @@ fn review_stage(ctx: &Ctx, stage: &StageConfig) -> Result<StageRecord> {
             format!("`{name}` has no checklist"),
         ));
     }
-    let mut r = StageRecord::new(
-        StageKind::Review,
-        Verdict::NeedsPerson,
-        format!(
-            "{} checklist item(s) of `{name}` for a person to answer",
-            items.len()
-        ),
+    let p = ctx.store.plans().get(id)?;
+    let numbered: Vec<String> = items
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{}. {t}", i + 1))
+        .collect();
+    let prompt = format!(
+        "Review the work done for plan {} (\"{}\", `{}`) against your checklist. Change no file. Answer every item on a line of its own, as `N. yes: evidence`, `N. no: what is wrong` or `N. n/a: why`:\n\n{}\n",
+        p.padded_id(),
+        p.title,
+        display_path(&p.path),
+        numbered.join("\n")
     );
-    r.notes
-        .extend(items.iter().map(|i| format!("[ ] {}", i.text)));
-    Ok(r)
+    let mut record = StageRecord::new(StageKind::Review, Verdict::Passed, String::new());
+    record.notes.clear();
+    let head = crate::git::tree_state(&ctx.project.root).commit;
+    let before = work_changes(ctx, head.as_deref(), true)?;
+    let who = Identity {
+        agent: name,
+        plan: &p.padded_id(),
+        task: None,
+    };
+    let (run, _) = run_agent(ctx, name, &prompt, who, "review.log", &mut record)?;
+    let timeout = Duration::from_secs(ctx.project.config.run.timeout_seconds);
+    if run.ending != Ending::Exited(0) {
+        record.verdict = Verdict::Failed;
+        record.notes.push(ending_text(run.ending, timeout));
+        return Ok(record);
+    }
+    let changed: Vec<String> = work_changes(ctx, head.as_deref(), true)?
+        .into_iter()
+        .filter(|f| !before.contains(f))
+        .collect();
+    if !changed.is_empty() {
+        record.verdict = Verdict::Failed;
+        record.notes.push(format!(
+            "the review agent changed files: {}",
+            changed.join(", ")
+        ));
+        return Ok(record);
+    }
+    let output = std::fs::read_to_string(&run.log).unwrap_or_default();
+    let answers = review_answers(&output, items.len());
+    let (mut no, mut open) = (0, 0);
+    for (item, answer) in items.iter().zip(&answers) {
+        record.notes.push(match answer {
+            Some((Answer::Yes, why)) => format!("[x] {item}: {why}"),
+            Some((Answer::NotApplicable, why)) => format!("[-] {item}: n/a, {why}"),
+            Some((Answer::No, why)) => {
+                no += 1;
+                format!("[ ] {item}: no, {why}")
+            }
+            None => {
+                open += 1;
+                format!("[?] {item}: not answered")
+            }
+        });
+    }
+    record.verdict = if no > 0 {
+        Verdict::Failed
+    } else if open > 0 {
+        Verdict::NeedsPerson
+    } else {
+        Verdict::Passed
+    };
+    Ok(record)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Yes,
+    No,
+    NotApplicable,
+}
+
+/// The answer to each of `count` checklist items in an agent's output:
+/// lines `N. yes|no|n/a: text`, read from the plain output and from the
+/// `result` text of stream-json events. The last answer to an item counts.
+fn review_answers(output: &str, count: usize) -> Vec<Option<(Answer, String)>> {
+    let mut answers = vec![None; count];
+    let mut texts: Vec<String> = Vec::new();
+    for line in output.lines() {
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(v) => {
+                if let Some(r) = v.get("result").and_then(|r| r.as_str()) {
+                    texts.extend(r.lines().map(str::to_string));
+                }
+            }
+            Err(_) => texts.push(line.to_string()),
+        }
+    }
+    for line in texts {
+        let line = line.trim().trim_start_matches(['-', '*', ' ']);
+        let Some((n, rest)) = line.split_once('.') else {
+            continue;
+        };
+        let Ok(n) = n.trim().parse::<usize>() else {
+            continue;
+        };
+        let rest = rest.trim();
+        let (word, why) = rest.split_once(':').unwrap_or((rest, ""));
+        let answer = match word.trim().to_ascii_lowercase().as_str() {
+            "yes" => Answer::Yes,
+            "no" => Answer::No,
+            "n/a" | "na" => Answer::NotApplicable,
+            _ => continue,
+        };
+        if (1..=count).contains(&n) {
+            answers[n - 1] = Some((answer, why.trim().to_string()));
+        }
+    }
+    answers
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn review_answers_are_read_from_plain_and_stream_json_output() {
+        let out = "thinking...\n1. yes: tests cover reconnect\n- 2. NO: no backpressure test\n7. yes: out of range\n{\"type\":\"result\",\"result\":\"3. n/a: no HeyGen here\\n1. yes: seen again\"}\n";
+        let got = review_answers(out, 4);
+        assert_eq!(
+            got,
+            vec![
+                Some((Answer::Yes, "seen again".to_string())),
+                Some((Answer::No, "no backpressure test".to_string())),
+                Some((Answer::NotApplicable, "no HeyGen here".to_string())),
+                None,
+            ]
+        );
+    }
 
     fn task(subject: &str) -> Task {
         Task {
