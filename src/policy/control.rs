@@ -139,6 +139,13 @@ pub fn control_rules(config: &Path, paths: &Paths, signers: Option<&Path>) -> Ve
         "the CI workflow that runs `harness ci` is harness's control file: only a person changes it"
             .to_string(),
     ));
+    for glob in ["/.commitlintrc*", "/commitlint.config.*"] {
+        out.push(rule(
+            glob.to_string(),
+            "a commitlint config sets the commit rules where harness.toml has no `[commits]`: only a person changes it"
+                .to_string(),
+        ));
+    }
     if let Some(file) = signers.and_then(relative).filter(|f| !f.is_empty()) {
         out.push(rule(
             format!("/{file}"),
@@ -328,6 +335,8 @@ mod tests {
                 ".git",
                 "/.harness",
                 "/.github/workflows/harness.yml",
+                "/.commitlintrc*",
+                "/commitlint.config.*",
                 "/keys/signers",
                 "/plans/[0-9]/",
                 "/plans/[0-9]*[0-9]/",

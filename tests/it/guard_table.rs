@@ -11,9 +11,9 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::common::guard::{
-    AGENTS, CLAUDE_AGENTS, CONFIG, Case, DEV, ENG, GIT, HARNESS_DIR, NO_AGENT, NONE, OPEN_AGENT,
-    PERSON, PLAN_MODE, PLAN_RULE, PROJECT_RULE, Plan, RECORDS, SCOPE, SETTINGS, SIGNERS,
-    TESTS_RULE, WORKFLOW, bash, case, check, file, repo, with_plan,
+    AGENTS, CLAUDE_AGENTS, COMMITLINT, CONFIG, Case, DEV, ENG, GIT, HARNESS_DIR, NO_AGENT, NONE,
+    OPEN_AGENT, PERSON, PLAN_MODE, PLAN_RULE, PROJECT_RULE, Plan, RECORDS, SCOPE, SETTINGS,
+    SIGNERS, TESTS_RULE, WORKFLOW, bash, case, check, file, repo, with_plan,
 };
 
 fn mcp(agent: &'static str, tool: &'static str, input: Value, deny: Option<&'static str>) -> Case {
@@ -112,7 +112,20 @@ fn control_cases(root: &Path) -> Vec<Case> {
             ".github/workflows/harness.yml",
             Some(WORKFLOW),
         ),
+        file(OPEN_AGENT, "Write", ".commitlintrc.yml", Some(COMMITLINT)),
+        file(
+            OPEN_AGENT,
+            "Edit",
+            "commitlint.config.mjs",
+            Some(COMMITLINT),
+        ),
+        bash(
+            OPEN_AGENT,
+            "echo '{\"rules\":{}}' > .commitlintrc",
+            Some(COMMITLINT),
+        ),
         // Twins: names that only look alike.
+        file(OPEN_AGENT, "Write", "src/commitlint.rs", None),
         file(OPEN_AGENT, "Write", "src/agents/router.rs", None),
         file(OPEN_AGENT, "Write", "docs/agents.md", None),
         file(OPEN_AGENT, "Write", "src/harness.rs", None),

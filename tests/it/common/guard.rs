@@ -154,6 +154,7 @@ pub const HARNESS_DIR: &str = "harness.toml:1: `.harness/` holds harness's own r
 pub const RECORDS: &str = "harness.toml:1: plan records under `plans/NNNN/`";
 pub const SIGNERS: &str = "harness.toml:1: the approvals signers file (`.keys/signers`)";
 pub const WORKFLOW: &str = "harness.toml:1: the CI workflow that runs `harness ci`";
+pub const COMMITLINT: &str = "harness.toml:1: a commitlint config sets the commit rules";
 pub const PERSON: &str = "records a person's decision: only a person runs it";
 pub const NO_AGENT: &str = "no agent is named";
 
