@@ -565,6 +565,9 @@ pub(super) fn implement_task(
     if ctx.project.config.run.sandbox != crate::config::SandboxMode::Off {
         crate::sandbox::create_scope_dirs(&ctx.project.root, &p.scope().patterns())?;
     }
+    // harness writes the task's commits; an agent that commits, resets or
+    // checks out itself would move what the checks below compare against.
+    let head_before = crate::git::tree_state(&ctx.project.root).commit;
     let (run, outside) = match run_agent(
         ctx,
         &owner,
@@ -595,6 +598,23 @@ pub(super) fn implement_task(
             format!(
                 "the sandbox's check after the run found changes outside what {owner} may write: {}",
                 outside.join(", ")
+            ),
+        );
+    }
+    let head_after = crate::git::tree_state(&ctx.project.root).commit;
+    if head_after != head_before {
+        return refuse(
+            ctx,
+            &t.id,
+            record,
+            format!(
+                "the agent moved HEAD ({} to {}): harness writes a task's commits, the agent only changes files",
+                head_before
+                    .as_deref()
+                    .map_or("none", |c| &c[..c.len().min(7)]),
+                head_after
+                    .as_deref()
+                    .map_or("none", |c| &c[..c.len().min(7)])
             ),
         );
     }

@@ -714,3 +714,22 @@ fn a_review_that_says_no_fails_and_one_left_unanswered_waits_for_a_person() {
     let run = repo.harness(["run", "--plan", "1"]).assert(1);
     assert_contains(&run.stdout, "the review agent changed files: src/chat.rs");
 }
+
+#[test]
+fn an_agent_that_commits_itself_is_stopped() {
+    // Committing its own change (a test rewritten on the way) would leave
+    // nothing for harness to judge against the task's start.
+    let repo = project(
+        "mkdir -p src && echo '// chat' > src/chat.rs\ngit add src/chat.rs && git -c user.name=a -c user.email=a@x commit -qm 'feat: chat'\n",
+        true,
+    );
+    let head = repo.head();
+    let run = repo.harness(["run", "--plan", "1"]).assert(1);
+    assert_contains(&run.stdout, "the agent moved HEAD");
+    assert_contains(&run.stdout, "stopped at implement");
+    let t = task(&repo, "0001-1");
+    assert_eq!(t["status"], "blocked");
+    // The agent's own commit is left for a person to see; harness wrote none.
+    assert_ne!(repo.head(), head);
+    assert_eq!(repo.git(&["log", "-1", "--format=%s"]), "feat: chat");
+}
