@@ -14,6 +14,7 @@ pub fn run(ctx: &Context, args: SandboxArgs) -> Result<Outcome> {
         plan: args.plan,
         task: args.task,
         best_effort: args.best_effort,
+        no_commits: false,
     };
     if args.explain {
         let ruleset = sandbox::compile(&project, &request)?;

@@ -217,6 +217,9 @@ pub fn command(
                 plan: Some(who.plan.to_string()),
                 task: Some(task.to_string()),
                 best_effort: mode == SandboxMode::BestEffort,
+                // harness writes a task's commits: the agent gets no part
+                // of `.git/`, so nothing it writes there runs later.
+                no_commits: true,
             };
             let ruleset = sandbox::compile(project, &request)?;
             let args: Vec<OsString> = inv.args.iter().map(OsString::from).collect();

@@ -65,6 +65,10 @@ pub struct Request {
     /// Run with what the kernel supports instead of refusing when it
     /// cannot enforce the whole policy.
     pub best_effort: bool,
+    /// Grant no git directory even when the agent's policy commits: for a
+    /// caller that writes the commits itself (`harness run`), so the agent
+    /// cannot plant hooks or config that the caller's own git would run.
+    pub no_commits: bool,
 }
 
 /// The compiled ruleset: what the kernel is told, why, and what is left to
@@ -217,7 +221,11 @@ pub fn compile(project: &Project, request: &Request) -> Result<Ruleset> {
             paths,
         ));
     }
-    let commit = commit_grant(&policy, &writes, &root);
+    let commit = if request.no_commits {
+        None
+    } else {
+        commit_grant(&policy, &writes, &root)
+    };
     if let Some((provenance, source_text, git_dirs)) = &commit {
         writable.push(grant(
             &places,

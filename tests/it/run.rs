@@ -716,19 +716,33 @@ fn a_review_that_says_no_fails_and_one_left_unanswered_waits_for_a_person() {
 }
 
 #[test]
-fn an_agent_that_commits_itself_is_stopped() {
-    // Committing its own change (a test rewritten on the way) would leave
-    // nothing for harness to judge against the task's start.
+fn an_agent_cannot_commit_or_plant_git_hooks_and_a_moved_head_is_stopped() {
+    // harness writes a task's commits: under the sandbox the agent gets no
+    // part of .git/, so neither its own commit nor a hook that harness's
+    // git would run later can be written.
+    let script = "mkdir -p src && echo '// chat' > src/chat.rs\nprintf '#!/bin/sh\\nexit 0\\n' > .git/hooks/pre-commit\ngit add src/chat.rs && git -c user.name=a -c user.email=a@x commit -qm 'feat: chat'\n";
+    let repo = project(script, true);
+    refused(
+        &repo,
+        &["run", "--plan", "1"],
+        "the agent exited with status",
+    );
+    assert!(!repo.path(".git/hooks/pre-commit").exists());
+    let log = repo.read(".harness/runs/0001/implement-0001-1.log");
+    assert_contains(&log, "pre-commit: Permission denied");
+
+    // Without the sandbox, an agent that commits its own change moves HEAD,
+    // which leaves harness nothing to judge: the task is stopped.
     let repo = project(
         "mkdir -p src && echo '// chat' > src/chat.rs\ngit add src/chat.rs && git -c user.name=a -c user.email=a@x commit -qm 'feat: chat'\n",
         true,
     );
+    unsandboxed(&repo);
     let head = repo.head();
     let run = repo.harness(["run", "--plan", "1"]).assert(1);
     assert_contains(&run.stdout, "the agent moved HEAD");
     assert_contains(&run.stdout, "stopped at implement");
-    let t = task(&repo, "0001-1");
-    assert_eq!(t["status"], "blocked");
+    assert_eq!(task(&repo, "0001-1")["status"], "blocked");
     // The agent's own commit is left for a person to see; harness wrote none.
     assert_ne!(repo.head(), head);
     assert_eq!(repo.git(&["log", "-1", "--format=%s"]), "feat: chat");
