@@ -289,6 +289,7 @@ fn plan_stage(ctx: &Ctx, id: &str, stage: &StageConfig, new: bool) -> Result<Sta
     record.notes.clear();
     let head = crate::git::tree_state(&ctx.project.root).commit;
     let before = work_changes(ctx, head.as_deref(), true)?;
+    let records_before = records_of(ctx, &p);
     let prompt = format!(
         "Write plan {} (\"{}\") in `{path}`: fill in every section of its template, the Files to Change and the task list. Change no other file. A person approves the plan; you do not.\n",
         p.padded_id(),
@@ -320,6 +321,16 @@ fn plan_stage(ctx: &Ctx, id: &str, stage: &StageConfig, new: bool) -> Result<Sta
         return Ok(record);
     }
     let p = ctx.store.plans().get(id)?;
+    // Its records and its decisions are a person's: a plan agent that
+    // writes an approval into the plan or a task record under it is
+    // refused, whatever the checks on file names say.
+    if !p.approvals.is_empty() || records_of(ctx, &p) != records_before {
+        record.verdict = Verdict::Failed;
+        record.notes.push(
+            "the plan agent wrote a decision or a record (approvals, tasks): only a person approves, and harness keeps the records".to_string(),
+        );
+        return Ok(record);
+    }
     let errors: Vec<String> = p.errors().map(|d| d.message.clone()).collect();
     if !errors.is_empty() {
         record.verdict = Verdict::Failed;
@@ -330,6 +341,30 @@ fn plan_stage(ctx: &Ctx, id: &str, stage: &StageConfig, new: bool) -> Result<Sta
     }
     record.notes.push(format!("wrote {path}"));
     Ok(record)
+}
+
+/// Every file under the plan's record directory (`plans/NNNN/`) with its
+/// content, to tell whether a stage's agent touched them.
+fn records_of(ctx: &Ctx, p: &Plan) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let dir = ctx.project.plans_dir().join(p.padded_id());
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                _ => {
+                    let bytes = std::fs::read(&path).unwrap_or_default();
+                    out.insert(path, bytes);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Passes an approved, unchanged plan; otherwise stops with the command a
