@@ -105,10 +105,15 @@ fn plugin_skill_dirs(root: &Path) -> Vec<SearchDir> {
         children.sort();
         for child in children {
             if child.file_name().is_some_and(|n| n == "skills") {
-                let plugin = dir
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                // A cached plugin sits in a directory named by its version
+                // (`rt-kit/1.0.0/skills`): the plugin is the one above it.
+                let name = |d: &Path| d.file_name().map(|n| n.to_string_lossy().into_owned());
+                let here = name(&dir).unwrap_or_default();
+                let plugin = if here.starts_with(|c: char| c.is_ascii_digit()) {
+                    dir.parent().and_then(name).unwrap_or(here)
+                } else {
+                    here
+                };
                 out.push(SearchDir {
                     path: child,
                     origin: Origin::Plugin(plugin),
@@ -233,7 +238,10 @@ pub fn load(path: &Path, shown: &Path, origin: Origin) -> Result<(Skill, Vec<Dia
     let links = relative_links(&split.body);
     for (link, line) in &links.1 {
         let target = link.split('#').next().unwrap_or(link);
-        if !dir.join(target).exists() {
+        let escapes = Path::new(target)
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir));
+        if escapes || !dir.join(target).exists() {
             out.push(
                 Diagnostic::error(Code::SkillField, format!("`{target}` is not in the skill"))
                     .at(link_span(shown, &text, split.body_line + line - 1, target))
@@ -383,9 +391,17 @@ impl Library {
         }
     }
 
+    /// The skill `name` resolves to; `PLUGIN:NAME` only among that
+    /// plugin's skills, hidden ones included.
     pub fn get(&self, name: &str) -> Option<&Skill> {
-        let bare = name.rsplit(':').next().unwrap_or(name);
-        self.skills.iter().find(|s| s.name == bare)
+        match name.split_once(':') {
+            Some((plugin, bare)) => self
+                .skills
+                .iter()
+                .chain(&self.shadowed)
+                .find(|s| s.name == bare && s.origin == Origin::Plugin(plugin.to_string())),
+            None => self.skills.iter().find(|s| s.name == name),
+        }
     }
 
     pub fn errors(&self) -> usize {
@@ -653,7 +669,7 @@ mod tests {
         std::fs::create_dir_all(root.join(".hidden/x/skills")).unwrap();
         let found = plugin_skill_dirs(root);
         let named: Vec<String> = found.iter().map(|d| d.origin.label()).collect();
-        assert_eq!(named, ["plugin 1.0.0", "plugin ops"]);
+        assert_eq!(named, ["plugin rt-kit", "plugin ops"]);
     }
 
     #[test]

@@ -225,3 +225,42 @@ fn the_seed_skill_resolves_for_the_realtime_engineer() {
         "realtime-engineer              .claude/skills/realtime-engineer/SKILL.md (project)",
     );
 }
+
+#[test]
+fn a_link_out_of_the_skill_is_an_error_and_plugin_names_pick_the_plugin() {
+    let repo = Repo::new();
+    skill(&repo, ".claude/skills", "other", "Other.\n");
+    skill(
+        &repo,
+        ".claude/skills",
+        "leaky",
+        "See [its notes](../other/SKILL.md).\n",
+    );
+    let run = repo
+        .harness(["skills", "validate", ".claude/skills/leaky"])
+        .assert(1);
+    assert_contains(
+        &run.stdout,
+        "error: `../other/SKILL.md` is not in the skill",
+    );
+
+    // `PLUGIN:NAME` shows that plugin's skill, not the project's of the
+    // same name.
+    let home = tempfile::tempdir().unwrap();
+    let plugin = home
+        .path()
+        .join(".claude/plugins/cache/market/rt-kit/2.1.0/skills/other");
+    std::fs::create_dir_all(&plugin).unwrap();
+    std::fs::write(
+        plugin.join("SKILL.md"),
+        "---\nname: other\ndescription: The plugin's.\n---\n",
+    )
+    .unwrap();
+    let run = repo
+        .harness(["skills", "show", "rt-kit:other", "--format", "json"])
+        .env("HOME", home.path())
+        .assert(0)
+        .json();
+    assert_eq!(run["description"], "The plugin's.");
+    assert_eq!(run["origin"]["name"], "rt-kit");
+}
