@@ -169,7 +169,13 @@ fn prepare(ctx: &Ctx, p: &Plan, tree: &Path, branch: &str) -> Result<Project> {
             shown(&ctx.project.root, tree)
         )));
     }
-    git::worktree_add(&ctx.project.root, tree, branch)?;
+    {
+        // Tasks start on their own threads; git takes the same ref and
+        // config locks for each `worktree add`, so one at a time.
+        static ADDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one = ADDING.lock().unwrap_or_else(|e| e.into_inner());
+        git::worktree_add(&ctx.project.root, tree, branch)?;
+    }
     let main = ctx.project;
     let text = main.relative(&p.path);
     copy(&main.root.join(text), &tree.join(text))?;
@@ -197,10 +203,12 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         let entry = entry.map_err(|e| Error::io("read", from, e))?;
         let path = entry.path();
         let target = to.join(entry.file_name());
-        if path.is_dir() {
-            copy_dir(&path, &target)?;
-        } else {
-            copy(&path, &target)?;
+        // Records are plain files: a link among them is skipped, so that
+        // nothing outside the tree is copied in for the agent to read.
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => copy_dir(&path, &target)?,
+            Ok(t) if t.is_file() => copy(&path, &target)?,
+            _ => {}
         }
     }
     Ok(())
