@@ -703,6 +703,16 @@ pub fn create_scope_dirs(root: &Path, patterns: &[&str]) -> Result<Vec<PathBuf>>
         if dirs.is_empty() || dirs.iter().any(|c| matches!(*c, ".." | ".git")) {
             continue;
         }
+        // A committed link on the way (`g -> .git`) would lead the new
+        // directories, and then the grant, somewhere else: skip the entry.
+        let mut prefix = root.to_path_buf();
+        let through_link = dirs.iter().any(|c| {
+            prefix.push(c);
+            std::fs::symlink_metadata(&prefix).is_ok_and(|m| m.file_type().is_symlink())
+        });
+        if through_link {
+            continue;
+        }
         let dir = root.join(dirs.join("/"));
         if !dir.exists() {
             std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
@@ -851,5 +861,12 @@ mod tests {
         assert_eq!(made, ["src/chat", "web", ".github/workflows"]);
         assert!(!root.join(".git").exists());
         assert!(!tmp.path().join("outside").exists());
+
+        // Not through a link, wherever it leads.
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::os::unix::fs::symlink(root.join(".git"), root.join("g")).unwrap();
+        let made = create_scope_dirs(&root, &["g/hooks/pre-commit"]).unwrap();
+        assert!(made.is_empty());
+        assert!(!root.join(".git/hooks").exists());
     }
 }
