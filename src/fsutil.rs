@@ -84,6 +84,28 @@ pub fn write_new(path: &Path, contents: &[u8], force: bool) -> Result<Written> {
     })
 }
 
+/// Every entry under `dir` that is not a directory, at any depth, sorted.
+/// Links are listed, never followed into; an unreadable directory is
+/// skipped.
+pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Reads a UTF-8 text file, naming the path in the error.
 pub fn read_text(path: &Path) -> Result<String> {
     fs::read_to_string(path).map_err(|e| Error::io("read", path, e))
@@ -92,6 +114,23 @@ pub fn read_text(path: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_under_lists_every_file_at_any_depth_and_no_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["b.md", "a/x.md", "a/deep/y.md"] {
+            let p = dir.path().join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, f).unwrap();
+        }
+        fs::create_dir_all(dir.path().join("empty")).unwrap();
+        let rel: Vec<String> = files_under(dir.path())
+            .iter()
+            .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+            .collect();
+        assert_eq!(rel, ["a/deep/y.md", "a/x.md", "b.md"]);
+        assert!(files_under(&dir.path().join("missing")).is_empty());
+    }
 
     #[test]
     fn write_new_never_clobbers_without_force() {

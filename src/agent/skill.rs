@@ -285,25 +285,12 @@ fn valid_name(name: &str) -> bool {
 }
 
 fn skill_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                stack.push(p);
-            } else if p != dir.join("SKILL.md")
-                && let Ok(rel) = p.strip_prefix(dir)
-            {
-                out.push(rel.to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
+    let skill_md = dir.join("SKILL.md");
+    fsutil::files_under(dir)
+        .into_iter()
+        .filter(|p| *p != skill_md)
+        .filter_map(|p| p.strip_prefix(dir).ok().map(Path::to_path_buf))
+        .collect()
 }
 
 /// Relative link targets in the body (no scheme, no anchor-only links),

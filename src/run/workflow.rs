@@ -211,15 +211,7 @@ fn run_agent(
     let adapter = Adapter::for_agent(config, agent_name)?;
     let system = agent::system_prompt(def, &ctx.project.root);
     let inv = agent::invocation(&adapter, def, &system, prompt);
-    let timeout = ctx.opts.timeout.unwrap_or_else(|| {
-        Duration::from_secs(
-            config
-                .agents
-                .get(agent_name)
-                .and_then(|a| a.timeout_seconds)
-                .unwrap_or(config.timeout_seconds),
-        )
-    });
+    let timeout = stage_timeout(ctx, agent_name);
     let (cmd, ruleset) = agent::command(ctx.project, &inv, who)?;
     let before = ruleset.as_ref().map(|r| r.snapshot()).transpose()?;
     let log = ctx.dir.join(log_name);
@@ -257,6 +249,21 @@ fn run_agent(
         run.duration_ms as f64 / 1000.0
     ));
     Ok((run, outside))
+}
+
+/// How long `agent_name`'s stage may run: `--timeout`, else the agent's
+/// own `timeout_seconds`, else `[run] timeout_seconds`.
+fn stage_timeout(ctx: &Ctx, agent_name: &str) -> Duration {
+    let config = &ctx.project.config.run;
+    ctx.opts.timeout.unwrap_or_else(|| {
+        Duration::from_secs(
+            config
+                .agents
+                .get(agent_name)
+                .and_then(|a| a.timeout_seconds)
+                .unwrap_or(config.timeout_seconds),
+        )
+    })
 }
 
 fn ending_text(ending: Ending, timeout: Duration) -> String {
@@ -301,7 +308,7 @@ fn plan_stage(ctx: &Ctx, id: &str, stage: &StageConfig, new: bool) -> Result<Sta
         task: None,
     };
     let (run, _) = run_agent(ctx, agent_name, &prompt, who, "plan.log", &mut record)?;
-    let timeout = Duration::from_secs(ctx.project.config.run.timeout_seconds);
+    let timeout = stage_timeout(ctx, agent_name);
     if run.ending != Ending::Exited(0) {
         record.verdict = Verdict::Failed;
         record.notes.push(ending_text(run.ending, timeout));
@@ -347,24 +354,13 @@ fn plan_stage(ctx: &Ctx, id: &str, stage: &StageConfig, new: bool) -> Result<Sta
 /// content, to tell whether a stage's agent touched them.
 fn records_of(ctx: &Ctx, p: &Plan) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
     let dir = ctx.project.plans_dir().join(p.padded_id());
-    let mut out = std::collections::BTreeMap::new();
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let path = e.path();
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(path),
-                _ => {
-                    let bytes = std::fs::read(&path).unwrap_or_default();
-                    out.insert(path, bytes);
-                }
-            }
-        }
-    }
-    out
+    crate::fsutil::files_under(&dir)
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            (path, bytes)
+        })
+        .collect()
 }
 
 /// Passes an approved, unchanged plan; otherwise stops with the command a
@@ -621,10 +617,7 @@ pub(super) fn implement_task(
             );
         }
     };
-    let timeout = ctx
-        .opts
-        .timeout
-        .unwrap_or(Duration::from_secs(ctx.project.config.run.timeout_seconds));
+    let timeout = stage_timeout(ctx, &owner);
     if !outside.is_empty() {
         return refuse(
             ctx,
@@ -855,7 +848,7 @@ fn review_stage(ctx: &Ctx, id: &str, stage: &StageConfig) -> Result<StageRecord>
         task: None,
     };
     let (run, _) = run_agent(ctx, name, &prompt, who, "review.log", &mut record)?;
-    let timeout = Duration::from_secs(ctx.project.config.run.timeout_seconds);
+    let timeout = stage_timeout(ctx, name);
     if run.ending != Ending::Exited(0) {
         record.verdict = Verdict::Failed;
         record.notes.push(ending_text(run.ending, timeout));
