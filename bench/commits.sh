@@ -43,7 +43,7 @@ install_peers() {
   if ! command -v commitlint >/dev/null && command -v npm >/dev/null; then
     echo "installing commitlint into $TOOLS (once)..." >&2
     (cd "$TOOLS" && npm install --silent --no-audit --no-fund \
-      @commitlint/cli @commitlint/config-conventional >/dev/null 2>&1) ||
+      @commitlint/cli@20 @commitlint/config-conventional@20 >/dev/null 2>&1) ||
       echo "could not install commitlint; it is skipped" >&2
   fi
 }

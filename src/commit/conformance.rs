@@ -597,6 +597,15 @@ fn commitlint(bin: &std::path::Path, message: &str) -> (bool, Vec<String>) {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
+    // A failure that names no rule is commitlint itself failing (a Node.js
+    // it does not support, a preset it cannot find), not a verdict.
+    assert!(
+        out.status.success() || text.contains('✖') || text.contains('⚠'),
+        "commitlint failed without a finding (exit {:?}):\n{}{}",
+        out.status.code(),
+        text,
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut found: Vec<String> = text
         .lines()
         .filter_map(|l| {
