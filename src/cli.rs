@@ -167,6 +167,19 @@ pub enum Command {
     /// --best-effort. `--explain` prints every rule and where it comes from.
     #[command(after_long_help = SANDBOX_EXAMPLES)]
     Sandbox(SandboxArgs),
+    /// Internal: the supervisor `harness run` starts each agent under.
+    #[command(name = "__supervise", hide = true)]
+    Supervise(SuperviseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SuperviseArgs {
+    /// The inherited Landlock ruleset to confine the command with.
+    #[arg(long, value_name = "FD")]
+    pub landlock_fd: Option<i32>,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 const SANDBOX_EXAMPLES: &str = "\

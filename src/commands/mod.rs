@@ -78,5 +78,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Run(args) => run::run(&ctx, &args),
         Command::Status => run::status(&ctx),
         Command::Sandbox(args) => sandbox::run(&ctx, args),
+        Command::Supervise(args) => sandbox::supervise(&args),
     }
 }

@@ -2,7 +2,7 @@
 //! command under it, and report.
 
 use super::Context;
-use crate::cli::SandboxArgs;
+use crate::cli::{SandboxArgs, SuperviseArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::report;
 use crate::sandbox::{self, Request};
@@ -29,4 +29,10 @@ pub fn run(ctx: &Context, args: SandboxArgs) -> Result<Outcome> {
     let run = sandbox::run(&project, &request, &args.command)?;
     report::emit(ctx.format, &run)?;
     Ok(run.outcome())
+}
+
+/// `harness __supervise`: the agent's supervisor ends as the agent did.
+pub fn supervise(args: &SuperviseArgs) -> Result<Outcome> {
+    let status = sandbox::supervise(args.landlock_fd, &args.command)?;
+    Ok(Outcome::Passed(sandbox::reaper::end_as(status)))
 }

@@ -209,6 +209,11 @@ pub fn command(
     who: Identity,
 ) -> Result<(std::process::Command, Option<sandbox::Ruleset>)> {
     let mode = project.config.run.sandbox;
+    // Every agent runs under a supervisor of its own that outlives it and
+    // kills whatever it left running, in any session or group.
+    let supervisor =
+        std::env::current_exe().map_err(|e| Error::io("locate", "harness's executable", e))?;
+    let args: Vec<OsString> = inv.args.iter().map(OsString::from).collect();
     let (mut cmd, ruleset) = match who.task {
         Some(task) if mode != SandboxMode::Off => {
             sandbox::create_outputs(project)?;
@@ -222,15 +227,14 @@ pub fn command(
                 no_commits: true,
             };
             let ruleset = sandbox::compile(project, &request)?;
-            let args: Vec<OsString> = inv.args.iter().map(OsString::from).collect();
-            let cmd = ruleset.command(OsStr::new(&inv.program), &args)?;
+            let cmd = ruleset.supervised(&supervisor, OsStr::new(&inv.program), &args)?;
             (cmd, Some(ruleset))
         }
-        _ => (std::process::Command::new(&inv.program), None),
+        _ => (
+            sandbox::supervised(&supervisor, OsStr::new(&inv.program), &args),
+            None,
+        ),
     };
-    if ruleset.is_none() {
-        cmd.args(&inv.args);
-    }
     cmd.current_dir(&project.root)
         .env("HARNESS_AGENT", who.agent)
         .env("HARNESS_PLAN", who.plan)

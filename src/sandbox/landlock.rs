@@ -135,6 +135,19 @@ pub fn confine(cmd: &mut Command, prepared: Prepared) {
     imp::confine(cmd, prepared)
 }
 
+/// Makes `cmd` (a supervisor, which applies the ruleset to the command it
+/// starts) inherit `prepared`'s file descriptor. Returns its number in
+/// the child, `None` when the kernel enforces nothing.
+pub fn hand_over(cmd: &mut Command, prepared: Prepared) -> Option<i32> {
+    imp::hand_over(cmd, prepared)
+}
+
+/// The ruleset a supervisor inherited as descriptor `fd`, to [`confine`]
+/// the command it starts. Errors when `fd` is not an open descriptor.
+pub fn inherited(fd: i32) -> std::io::Result<Prepared> {
+    imp::inherited(fd)
+}
+
 #[cfg(target_os = "linux")]
 mod imp {
     use std::os::fd::{AsRawFd, OwnedFd};
@@ -143,7 +156,7 @@ mod imp {
 
     use ::landlock::{
         ABI, Access, AccessFs, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd,
-        Ruleset as Builder, RulesetAttr, RulesetCreatedAttr,
+        Ruleset as Builder, RulesetAttr, RulesetCreatedAttr, Scope,
     };
 
     use super::{PathRight, Prepared, Right, Support};
@@ -187,6 +200,12 @@ mod imp {
             .set_compatibility(level)
             .handle_access(read | write)
             .map_err(|e| fail(&e))?
+            // Signals only within the domain (ABI 6, where the kernel has
+            // it): the command cannot stop its supervisor or harness.
+            .set_compatibility(CompatLevel::BestEffort)
+            .scope(Scope::Signal)
+            .map_err(|e| fail(&e))?
+            .set_compatibility(level)
             .create()
             .map_err(|e| fail(&e))?;
         for rule in rules {
@@ -237,6 +256,38 @@ mod imp {
             cmd.pre_exec(hook);
         }
     }
+
+    pub fn hand_over(cmd: &mut Command, prepared: Prepared) -> Option<i32> {
+        let fd = prepared.fd?;
+        let raw = fd.as_raw_fd();
+        // The descriptor stays close-on-exec in this process (no other
+        // child inherits it); only this child clears the flag.
+        let hook = move || {
+            // SAFETY: one fcntl on an integer the closure keeps open:
+            // async-signal-safe.
+            if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        };
+        // SAFETY: the closure is async-signal-safe, as above.
+        unsafe {
+            cmd.pre_exec(hook);
+        }
+        Some(raw)
+    }
+
+    pub fn inherited(fd: i32) -> std::io::Result<Prepared> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: fcntl on an integer; it fails on a closed descriptor.
+        if fd < 3 || unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
+            return Err(std::io::Error::from_raw_os_error(libc::EBADF));
+        }
+        // SAFETY: the descriptor is open (above) and was handed to this
+        // process to own.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Prepared { fd: Some(fd) })
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -254,6 +305,14 @@ mod imp {
     }
 
     pub fn confine(_: &mut Command, _: Prepared) {}
+
+    pub fn hand_over(_: &mut Command, _: Prepared) -> Option<i32> {
+        None
+    }
+
+    pub fn inherited(_: i32) -> std::io::Result<Prepared> {
+        Ok(Prepared {})
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 //! spawn and check the command itself.
 
 mod landlock;
+pub mod reaper;
 mod report;
 mod ruleset;
 mod snapshot;
@@ -621,11 +622,47 @@ impl Ruleset {
     /// [`ALWAYS_DROPPED`] and `[sandbox] secrets`, and gains
     /// `HARNESS_AGENT`, `HARNESS_PLAN` and `HARNESS_TASK`.
     pub fn command(&self, program: &OsStr, args: &[OsString]) -> Result<Command> {
-        let rules = ruleset::kernel_rules(&self.writable, &self.readable);
-        let prepared = landlock::prepare(&self.support, &rules)
-            .map_err(|e| Error::from(Diagnostic::error(Code::SandboxUnavailable, e)))?;
+        let prepared = self.prepare()?;
         let mut cmd = Command::new(program);
         cmd.args(args);
+        self.environment(&mut cmd);
+        landlock::confine(&mut cmd, prepared);
+        Ok(cmd)
+    }
+
+    /// `program` with `args` confined by this ruleset as [`command`] does,
+    /// started by a supervisor (`supervisor`, harness's own executable) that
+    /// stays outside the sandbox and, when it ends, kills everything it
+    /// left running ([`reaper`]). The kernel's rules are built now and
+    /// handed to the supervisor as an inherited file descriptor.
+    ///
+    /// [`command`]: Ruleset::command
+    pub fn supervised(
+        &self,
+        supervisor: &Path,
+        program: &OsStr,
+        args: &[OsString],
+    ) -> Result<Command> {
+        let prepared = self.prepare()?;
+        let mut cmd = Command::new(supervisor);
+        let fd = landlock::hand_over(&mut cmd, prepared);
+        cmd.arg(SUPERVISE);
+        if let Some(fd) = fd {
+            cmd.arg("--landlock-fd").arg(fd.to_string());
+        }
+        cmd.arg("--").arg(program).args(args);
+        self.environment(&mut cmd);
+        Ok(cmd)
+    }
+
+    fn prepare(&self) -> Result<landlock::Prepared> {
+        let rules = ruleset::kernel_rules(&self.writable, &self.readable);
+        landlock::prepare(&self.support, &rules)
+            .map_err(|e| Error::from(Diagnostic::error(Code::SandboxUnavailable, e)))
+    }
+
+    /// What the command's environment loses and gains.
+    fn environment(&self, cmd: &mut Command) {
         for var in &self.env_removed {
             cmd.env_remove(var);
         }
@@ -634,8 +671,6 @@ impl Ruleset {
                 cmd.env(k, v);
             }
         }
-        landlock::confine(&mut cmd, prepared);
-        Ok(cmd)
     }
 
     /// The work tree as it is now, to compare after the command.
@@ -656,6 +691,40 @@ impl Snapshot {
     pub fn changes_outside(&self, ruleset: &Ruleset) -> Result<Vec<Change>> {
         Ok(self.changes_outside_exact(&ruleset.exact))
     }
+}
+
+/// The hidden subcommand that runs a supervisor: `harness __supervise
+/// [--landlock-fd N] -- PROGRAM ARGS...`.
+pub const SUPERVISE: &str = "__supervise";
+
+/// `program` with `args`, unconfined, started by a supervisor (`supervisor`,
+/// harness's own executable) that kills everything it left running when
+/// it ends: for agents that run outside the sandbox.
+pub fn supervised(supervisor: &Path, program: &OsStr, args: &[OsString]) -> Command {
+    let mut cmd = Command::new(supervisor);
+    cmd.arg(SUPERVISE).arg("--").arg(program).args(args);
+    cmd
+}
+
+/// The supervisor itself: runs `argv`, confined by the ruleset inherited as
+/// descriptor `landlock_fd` when there is one, as a subreaper, and returns
+/// how it ended once nothing it started is left.
+pub fn supervise(landlock_fd: Option<i32>, argv: &[OsString]) -> Result<std::process::ExitStatus> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err(Error::usage("no command to supervise"));
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    if let Some(fd) = landlock_fd {
+        let prepared = landlock::inherited(fd).map_err(|e| {
+            Error::from(Diagnostic::error(
+                Code::SandboxUnavailable,
+                format!("no Landlock ruleset at descriptor {fd}: {e}"),
+            ))
+        })?;
+        landlock::confine(&mut cmd, prepared);
+    }
+    reaper::supervise(cmd).map_err(|e| Error::io("run", PathBuf::from(program), e))
 }
 
 /// The build output directories a project's manifests imply, by the
@@ -764,11 +833,17 @@ pub fn run(project: &Project, request: &Request, argv: &[OsString]) -> Result<Ru
     let ruleset = compile(project, request)?;
     let before = ruleset.snapshot()?;
     let mut cmd = ruleset.command(program, args)?;
+    // What the command leaves running is killed before the check: it
+    // could otherwise write after it.
+    let subreaper = reaper::become_subreaper().is_ok();
     let status = {
         let _quiet = signals::Deferred::install();
         cmd.status()
             .map_err(|e| Error::io("run", PathBuf::from(program), e))?
     };
+    if subreaper {
+        reaper::kill_orphans();
+    }
     let violations = before.changes_outside(&ruleset)?;
     #[cfg(unix)]
     let signal = std::os::unix::process::ExitStatusExt::signal(&status);

@@ -280,6 +280,46 @@ fn a_hanging_agent_is_killed_at_the_timeout_with_everything_it_started() {
     }
 }
 
+#[test]
+fn what_an_agent_leaves_running_in_another_session_is_killed_before_the_gates() {
+    // The agent does its task, then leaves two processes that would swap
+    // the file after harness checked it and before it committed it: one
+    // in a session of its own, one orphaned by a double fork.
+    let repo = project(
+        "mkdir -p src && echo '// chat' > src/chat.rs
+setsid sh -c 'echo $$ > \"$PID_DIR/session\"; sleep 300; echo evil > src/chat.rs' &
+( sh -c 'echo $$ > \"$PID_DIR/orphan\"; sleep 300; echo evil > src/chat.rs' & )
+while [ ! -s \"$PID_DIR/session\" ] || [ ! -s \"$PID_DIR/orphan\" ]; do sleep 0.05; done
+",
+        true,
+    );
+    let pids = tempfile::tempdir().unwrap();
+    repo.harness(["run", "--plan", "1"])
+        .env("PID_DIR", pids.path())
+        .assert(0);
+    for name in ["session", "orphan"] {
+        let pid = std::fs::read_to_string(pids.path().join(name)).unwrap();
+        assert!(!running(pid.trim()), "{name} {pid} outlived its stage");
+    }
+    assert_eq!(repo.git(&["show", "HEAD:src/chat.rs"]), "// chat");
+}
+
+#[test]
+fn an_agent_cannot_kill_its_supervisor_to_escape() {
+    // The script's parent is the configured `sh -c`; its parent, the
+    // supervisor, is outside the sandbox's domain.
+    let repo = project(
+        "sup=$(cut -d' ' -f4 /proc/$PPID/stat)\nkill -KILL \"$sup\" 2>/dev/null; echo \"kill: $?\"\nmkdir -p src && echo '// chat' > src/chat.rs\n",
+        true,
+    );
+    repo.harness(["run", "--plan", "1"]).assert(0);
+    assert_eq!(
+        repo.read(".harness/runs/0001/implement-0001-1.log").trim(),
+        "kill: 1",
+        "the kill reached the supervisor"
+    );
+}
+
 /// Whether process `pid` runs (a zombie waiting for its parent does not).
 fn running(pid: &str) -> bool {
     let stat = Path::new("/proc").join(pid).join("stat");

@@ -509,3 +509,48 @@ fn a_symbolic_link_beside_a_protected_path_grants_nothing() {
     assert_ne!(run.code, 0, "{}{}", run.stdout, run.stderr);
     s.assert_untouched();
 }
+
+/// Whether process `pid` runs (a zombie waiting for its parent does not).
+fn running(pid: &str) -> bool {
+    let stat = Path::new("/proc").join(pid.trim()).join("stat");
+    std::fs::read_to_string(stat).is_ok_and(|s| !s.contains(") Z "))
+}
+
+#[test]
+fn nothing_the_command_starts_outlives_it_in_any_session() {
+    let Some(s) = Setup::new() else { return };
+    // The command may write its temporary directory, nothing else outside.
+    let pids = s.tmp.path();
+    let dir = pids.display().to_string();
+    // A new session and a double fork: neither is in the command's group,
+    // and both would write a file in scope after the check.
+    let script = format!(
+        "setsid sh -c 'echo $$ > {dir}/session; sleep 300; echo late > src/lib.rs' &
+         ( sh -c 'echo $$ > {dir}/orphan; sleep 300; echo late > src/lib.rs' & ) 
+         while [ ! -s {dir}/session ] || [ ! -s {dir}/orphan ]; do sleep 0.05; done"
+    );
+    let started = std::time::Instant::now();
+    s.sandbox("dev", &[], &["sh", "-c", &script]).assert(0);
+    assert!(started.elapsed().as_secs() < 60);
+    for name in ["session", "orphan"] {
+        let pid = std::fs::read_to_string(pids.join(name)).unwrap();
+        assert!(!running(&pid), "{name} {pid} outlived the command");
+    }
+    assert_eq!(s.repo.read("src/lib.rs"), "pub fn a() {}\n");
+}
+
+#[test]
+fn the_command_cannot_signal_processes_outside_the_sandbox() {
+    let Some(s) = Setup::new() else { return };
+    if landlock_abi() < 6 {
+        eprintln!("skipped: this kernel has no Landlock ABI 6 (signal scoping)");
+        return;
+    }
+    // Its parent is harness, outside the domain: the kernel refuses.
+    let run = s.sh("kill -0 $PPID && echo reached || echo refused");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "refused", "{}", run.stderr);
+    // Within the domain, signals work as ever.
+    let run = s.sh("sleep 300 & kill $! && wait $!; echo $?");
+    assert_eq!(run.stdout.trim(), "143");
+}
