@@ -205,6 +205,10 @@ pub struct SandboxArgs {
     /// can (the report says what was enforced) instead of refusing.
     #[arg(long)]
     pub best_effort: bool,
+    /// Grant nothing of the plan's scope: only build outputs are writable
+    /// (for a reviewer, which must change no file).
+    #[arg(long)]
+    pub read_only: bool,
     /// Print the ruleset, each path with its rule's file:line, and run
     /// nothing.
     #[arg(long)]

@@ -15,6 +15,7 @@ pub fn run(ctx: &Context, args: SandboxArgs) -> Result<Outcome> {
         task: args.task,
         best_effort: args.best_effort,
         no_commits: false,
+        read_only: args.read_only,
     };
     if args.explain {
         let ruleset = sandbox::compile(&project, &request)?;

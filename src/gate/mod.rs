@@ -63,7 +63,7 @@ use serde::Serialize;
 
 pub use outcome::{GateReport, GateRun, GateStatus, RunSummary};
 pub use progress::{Progress, Silent};
-pub use runner::{RunOptions, run, run_async};
+pub use runner::{Confine, RunOptions, run, run_async};
 pub use spec::{CommandLine, GateConfig, GateKind, GateSpec, Origin};
 
 use crate::config::Project;

@@ -53,6 +53,20 @@ pub struct RunOptions {
     pub tail_lines: usize,
     /// How long a gate has to exit after SIGTERM before SIGKILL.
     pub kill_grace: Duration,
+    /// Applied to every gate's command before it starts: `harness run`
+    /// confines the gates of an agent's task with the agent's sandbox,
+    /// since they run the agent's code.
+    pub confine: Option<Confine>,
+}
+
+/// A change made to each gate's command before it is spawned.
+#[derive(Clone)]
+pub struct Confine(pub Arc<dyn Fn(&mut std::process::Command) + Send + Sync>);
+
+impl std::fmt::Debug for Confine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Confine")
+    }
 }
 
 impl RunOptions {
@@ -63,6 +77,7 @@ impl RunOptions {
             fail_fast: false,
             tail_lines: 20,
             kill_grace: Duration::from_secs(2),
+            confine: None,
         }
     }
 
@@ -294,7 +309,7 @@ async fn run_one(
             );
         }
     };
-    let mut cmd = command(spec);
+    let mut cmd = command(spec, opts.confine.as_ref());
     cmd.stdout(Stdio::from(writer)).stderr(Stdio::from(stderr));
     let spawned = cmd.spawn();
     // The command holds the pipe's write ends; drop them so that the read
@@ -427,7 +442,7 @@ async fn terminate(
     }
 }
 
-fn command(spec: &GateSpec) -> tokio::process::Command {
+fn command(spec: &GateSpec, confine: Option<&Confine>) -> tokio::process::Command {
     let mut cmd = match &spec.command {
         CommandLine::Shell(line) => {
             let mut c = tokio::process::Command::new(shell());
@@ -449,6 +464,9 @@ fn command(spec: &GateSpec) -> tokio::process::Command {
         .stdin(Stdio::null())
         .process_group(0)
         .kill_on_drop(true);
+    if let Some(Confine(confine)) = confine {
+        confine(cmd.as_std_mut());
+    }
     cmd
 }
 

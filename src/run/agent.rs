@@ -192,6 +192,8 @@ pub struct Identity<'a> {
     /// The plan, padded (`0007`).
     pub plan: &'a str,
     pub task: Option<&'a str>,
+    /// A reviewer: sandboxed with nothing of the project writable.
+    pub read_only: bool,
 }
 
 /// The process of one agent stage, in the project root, in a process group
@@ -215,16 +217,17 @@ pub fn command(
         std::env::current_exe().map_err(|e| Error::io("locate", "harness's executable", e))?;
     let args: Vec<OsString> = inv.args.iter().map(OsString::from).collect();
     let (mut cmd, ruleset) = match who.task {
-        Some(task) if mode != SandboxMode::Off => {
+        _ if mode != SandboxMode::Off && (who.task.is_some() || who.read_only) => {
             sandbox::create_outputs(project)?;
             let request = sandbox::Request {
                 agent: who.agent.to_string(),
                 plan: Some(who.plan.to_string()),
-                task: Some(task.to_string()),
+                task: who.task.map(str::to_string),
                 best_effort: mode == SandboxMode::BestEffort,
                 // harness writes a task's commits: the agent gets no part
                 // of `.git/`, so nothing it writes there runs later.
                 no_commits: true,
+                read_only: who.read_only,
             };
             let ruleset = sandbox::compile(project, &request)?;
             let cmd = ruleset.supervised(&supervisor, OsStr::new(&inv.program), &args)?;
@@ -373,6 +376,7 @@ mod tests {
                 agent: "dev",
                 plan: "0007",
                 task: Some("0007-2"),
+                read_only: false,
             },
         )
         .unwrap();

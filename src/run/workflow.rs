@@ -23,6 +23,7 @@ use crate::diagnostic::{Code, Diagnostic, display_path};
 use crate::error::{Error, Result};
 use crate::plan::{self, Plan, PlanState};
 use crate::policy::Policy;
+use crate::sandbox;
 use crate::task::{self, Task, TaskStatus};
 
 /// What a run is given besides the project.
@@ -198,6 +199,18 @@ fn is_record(rest: &str) -> bool {
 /// Runs `agent_name` with `prompt` for the stage, its output saved as
 /// `log_name` in the run's directory. With the sandbox, also what the
 /// after-run check found changed outside what the agent may write.
+/// The paths changed since `before` that `ruleset` does not allow, but
+/// for `.harness/`: harness's own (this run's log is written there), and
+/// the kernel kept the agent out of it.
+fn changed_outside(ruleset: &sandbox::Ruleset, before: &sandbox::Snapshot) -> Result<Vec<String>> {
+    Ok(before
+        .changes_outside(ruleset)?
+        .into_iter()
+        .map(|c| c.path)
+        .filter(|p| p != ".harness" && !p.starts_with(".harness/"))
+        .collect())
+}
+
 fn run_agent(
     ctx: &Ctx,
     agent_name: &str,
@@ -205,7 +218,7 @@ fn run_agent(
     who: Identity,
     log_name: &str,
     record: &mut StageRecord,
-) -> Result<(AgentRun, Vec<String>)> {
+) -> Result<(AgentRun, Vec<String>, Option<sandbox::Ruleset>)> {
     let def = ctx.catalog.require(agent_name)?;
     let config = &ctx.project.config.run;
     let adapter = Adapter::for_agent(config, agent_name)?;
@@ -226,14 +239,7 @@ fn run_agent(
     let progress = |n: usize| (ctx.opts.progress)(&format!("{label}: {n} tool call(s)"));
     let run = process::run(cmd, &inv.stdin, timeout, &log, inv.stream_json, &progress)?;
     let outside = match (&ruleset, &before) {
-        // `.harness/` is harness's own (this run's log is written there);
-        // the kernel kept the agent out of it.
-        (Some(ruleset), Some(before)) => before
-            .changes_outside(ruleset)?
-            .into_iter()
-            .map(|c| c.path)
-            .filter(|p| p != ".harness" && !p.starts_with(".harness/"))
-            .collect(),
+        (Some(ruleset), Some(before)) => changed_outside(ruleset, before)?,
         _ => Vec::new(),
     };
     if ruleset.is_some() {
@@ -248,7 +254,7 @@ fn run_agent(
         ending_text(run.ending, timeout),
         run.duration_ms as f64 / 1000.0
     ));
-    Ok((run, outside))
+    Ok((run, outside, ruleset))
 }
 
 /// How long `agent_name`'s stage may run: `--timeout`, else the agent's
@@ -306,8 +312,9 @@ fn plan_stage(ctx: &Ctx, id: &str, stage: &StageConfig, new: bool) -> Result<Sta
         agent: agent_name,
         plan: &p.padded_id(),
         task: None,
+        read_only: false,
     };
-    let (run, _) = run_agent(ctx, agent_name, &prompt, who, "plan.log", &mut record)?;
+    let (run, _, _) = run_agent(ctx, agent_name, &prompt, who, "plan.log", &mut record)?;
     let timeout = stage_timeout(ctx, agent_name);
     if run.ending != Ending::Exited(0) {
         record.verdict = Verdict::Failed;
@@ -592,6 +599,7 @@ pub(super) fn implement_task(
         agent: &owner,
         plan: &p.padded_id(),
         task: Some(&t.id),
+        read_only: false,
     };
     if ctx.project.config.run.sandbox != crate::config::SandboxMode::Off {
         crate::sandbox::create_scope_dirs(&ctx.project.root, &p.scope().patterns())?;
@@ -599,7 +607,7 @@ pub(super) fn implement_task(
     // harness writes the task's commits; an agent that commits, resets or
     // checks out itself would move what the checks below compare against.
     let head_before = crate::git::tree_state(&ctx.project.root).commit;
-    let (run, outside) = match run_agent(
+    let (run, outside, ruleset) = match run_agent(
         ctx,
         &owner,
         &prompt,
@@ -689,7 +697,11 @@ pub(super) fn implement_task(
             format!("refused by the commit check: {}", why.join("; ")),
         );
     }
-    let done = task::complete(&ctx.store, &t.id, crate::clock::now())?;
+    // The gates run the agent's code: under the agent's sandbox, so
+    // nothing they run can change a test before it is read (and
+    // `task::complete` judges the scope on what changed by their end).
+    let confine = ruleset.as_ref().map(|r| r.confiner()).transpose()?;
+    let done = task::complete_confined(&ctx.store, &t.id, crate::clock::now(), confine)?;
     record.gates = done.evidence.gates.clone();
     if !done.passed() {
         git::unstage(&ctx.project.root)?;
@@ -846,18 +858,23 @@ fn review_stage(ctx: &Ctx, id: &str, stage: &StageConfig) -> Result<StageRecord>
         agent: name,
         plan: &p.padded_id(),
         task: None,
+        read_only: true,
     };
-    let (run, _) = run_agent(ctx, name, &prompt, who, "review.log", &mut record)?;
+    let (run, outside, _) = run_agent(ctx, name, &prompt, who, "review.log", &mut record)?;
     let timeout = stage_timeout(ctx, name);
     if run.ending != Ending::Exited(0) {
         record.verdict = Verdict::Failed;
         record.notes.push(ending_text(run.ending, timeout));
         return Ok(record);
     }
-    let changed: Vec<String> = work_changes(ctx, head.as_deref(), true)?
+    // The sandbox's exact check, and what git sees (without the sandbox).
+    let mut changed: Vec<String> = work_changes(ctx, head.as_deref(), true)?
         .into_iter()
         .filter(|f| !before.contains(f))
+        .chain(outside)
         .collect();
+    changed.sort();
+    changed.dedup();
     if !changed.is_empty() {
         record.verdict = Verdict::Failed;
         record.notes.push(format!(

@@ -135,6 +135,12 @@ pub fn confine(cmd: &mut Command, prepared: Prepared) {
     imp::confine(cmd, prepared)
 }
 
+/// Makes `cmd` confined by `prepared` when it is spawned, leaving
+/// `prepared` to confine more commands.
+pub fn confine_shared(cmd: &mut Command, prepared: &std::sync::Arc<Prepared>) {
+    imp::confine_shared(cmd, prepared)
+}
+
 /// Makes `cmd` (a supervisor, which applies the ruleset to the command it
 /// starts) inherit `prepared`'s file descriptor. Returns its number in
 /// the child, `None` when the kernel enforces nothing.
@@ -234,10 +240,20 @@ mod imp {
     }
 
     pub fn confine(cmd: &mut Command, prepared: Prepared) {
-        let Some(fd) = prepared.fd else {
+        confine_shared(cmd, &std::sync::Arc::new(prepared));
+    }
+
+    pub fn confine_shared(cmd: &mut Command, prepared: &std::sync::Arc<Prepared>) {
+        if prepared.fd.is_none() {
             return;
-        };
+        }
+        // The closure holds the descriptor open until the command is
+        // dropped; it reads only the integer.
+        let prepared = std::sync::Arc::clone(prepared);
         let hook = move || {
+            let Some(fd) = &prepared.fd else {
+                return Ok(());
+            };
             let raw = fd.as_raw_fd();
             // SAFETY: two system calls on integers, no allocation and no
             // lock: sound between fork and exec (see the module doc).
@@ -305,6 +321,8 @@ mod imp {
     }
 
     pub fn confine(_: &mut Command, _: Prepared) {}
+
+    pub fn confine_shared(_: &mut Command, _: &std::sync::Arc<Prepared>) {}
 
     pub fn hand_over(_: &mut Command, _: Prepared) -> Option<i32> {
         None

@@ -70,6 +70,9 @@ pub struct Request {
     /// caller that writes the commits itself (`harness run`), so the agent
     /// cannot plant hooks or config that the caller's own git would run.
     pub no_commits: bool,
+    /// Grant nothing of the plan's scope, only build outputs: for an agent
+    /// that reviews and must change no file.
+    pub read_only: bool,
 }
 
 /// The compiled ruleset: what the kernel is told, why, and what is left to
@@ -134,8 +137,13 @@ pub fn compile(project: &Project, request: &Request) -> Result<Ruleset> {
     let rules = protect_rules(project, &policy, &config_shown, &config_text);
     let (protect, home_protect) = protect_sets(&rules)?;
 
-    let plan = active_plan(project, request)?;
-    let (writes, write_rules) = write_rules(&policy, plan.as_ref());
+    let (plan, (writes, write_rules)) = if request.read_only {
+        (None, (Writes::Nowhere, Vec::new()))
+    } else {
+        let plan = active_plan(project, request)?;
+        let rules = write_rules(&policy, plan.as_ref());
+        (plan, rules)
+    };
 
     let cite_config = |entry: &str| {
         let quoted = [format!("\"{entry}\""), format!("'{entry}'")];
@@ -655,6 +663,21 @@ impl Ruleset {
         Ok(cmd)
     }
 
+    /// Confines each command it is given by this ruleset, environment
+    /// included, from one set of kernel rules built now: for the gates of
+    /// an agent's task, which run the agent's code.
+    pub fn confiner(&self) -> Result<crate::gate::Confine> {
+        let prepared = std::sync::Arc::new(self.prepare()?);
+        let env_removed = self.env_removed.clone();
+        let env_set = self.env_set.clone();
+        Ok(crate::gate::Confine(std::sync::Arc::new(
+            move |cmd: &mut Command| {
+                set_environment(cmd, &env_removed, &env_set);
+                landlock::confine_shared(cmd, &prepared);
+            },
+        )))
+    }
+
     fn prepare(&self) -> Result<landlock::Prepared> {
         let rules = ruleset::kernel_rules(&self.writable, &self.readable);
         landlock::prepare(&self.support, &rules)
@@ -663,14 +686,7 @@ impl Ruleset {
 
     /// What the command's environment loses and gains.
     fn environment(&self, cmd: &mut Command) {
-        for var in &self.env_removed {
-            cmd.env_remove(var);
-        }
-        for pair in &self.env_set {
-            if let Some((k, v)) = pair.split_once('=') {
-                cmd.env(k, v);
-            }
-        }
+        set_environment(cmd, &self.env_removed, &self.env_set);
     }
 
     /// The work tree as it is now, to compare after the command.
@@ -690,6 +706,19 @@ impl Snapshot {
     /// exact check after the command.
     pub fn changes_outside(&self, ruleset: &Ruleset) -> Result<Vec<Change>> {
         Ok(self.changes_outside_exact(&ruleset.exact))
+    }
+}
+
+/// Removes `removed` from `cmd`'s environment and sets each `NAME=value`
+/// of `set`.
+fn set_environment(cmd: &mut Command, removed: &[String], set: &[String]) {
+    for var in removed {
+        cmd.env_remove(var);
+    }
+    for pair in set {
+        if let Some((k, v)) = pair.split_once('=') {
+            cmd.env(k, v);
+        }
     }
 }
 

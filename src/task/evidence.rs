@@ -33,12 +33,18 @@ impl GateEvidence {
 /// the project's configured or detected ones, as `harness gate run` does.
 ///
 /// This is the one place `task done` runs gates.
-pub fn run_gates(project: &Project, policy: &Policy) -> Result<GateEvidence> {
+pub fn run_gates(
+    project: &Project,
+    policy: &Policy,
+    confine: Option<gate::Confine>,
+) -> Result<GateEvidence> {
     let specs = gate::select(project, Some(policy), &[], None)?;
     if specs.is_empty() {
         return Ok(GateEvidence::default());
     }
-    let report = gate::run(specs, &gate::RunOptions::new(&project.root), &gate::Silent)?;
+    let mut opts = gate::RunOptions::new(&project.root);
+    opts.confine = confine;
+    let report = gate::run(specs, &opts, &gate::Silent)?;
     let runs = report.gates.iter().map(gate::RunSummary::from).collect();
     Ok(GateEvidence { runs })
 }

@@ -203,6 +203,18 @@ fn is_own(t: &Task, config: &crate::config::CommitsConfig, message: &str) -> boo
 /// An error, and nothing run, when the task is not in progress, its plan is
 /// no longer approved, its owner is unknown, or the project is not in git.
 pub fn complete(store: &Store, id: &str, at: jiff::Timestamp) -> Result<Completion> {
+    complete_confined(store, id, at, None)
+}
+
+/// [`complete`], with each gate's command confined by `confine` first:
+/// `harness run` runs a task's gates in the agent's sandbox, since they
+/// run the agent's code.
+pub fn complete_confined(
+    store: &Store,
+    id: &str,
+    at: jiff::Timestamp,
+    confine: Option<crate::gate::Confine>,
+) -> Result<Completion> {
     let project = store.project();
     let t = store.get(id)?;
     if t.status != TaskStatus::InProgress {
@@ -233,8 +245,18 @@ pub fn complete(store: &Store, id: &str, at: jiff::Timestamp) -> Result<Completi
     let mut ignored = vec![".harness/".to_string()];
     let plans_dir = display_path(project.relative(store.plans().dir()));
     ignored.push(format!("{}/", plans_dir.trim_end_matches('/')));
+    let gates = run_gates(project, &policy, confine)?;
+    // The gates run the task's code, which can write too: the scope is
+    // judged on what changed by the time they have finished.
+    let mut changed = changed;
+    if let Ok(after) =
+        evidence::task_changes(&project.root, t.started_commit.as_deref(), &own, &inputs)
+    {
+        changed.extend(after);
+        changed.sort();
+        changed.dedup();
+    }
     let scope = evidence::check_scope(&changed, p.scope(), &ignored);
-    let gates = run_gates(project, &policy)?;
     let state = crate::git::tree_state(&project.root);
     let passed = gates.passed() && scope.passed();
     let ev = Evidence {

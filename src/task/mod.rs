@@ -25,7 +25,7 @@ pub mod store;
 pub mod task;
 
 pub use evidence::{GateEvidence, run_gates};
-pub use lifecycle::{block, complete, rebase, start};
+pub use lifecycle::{block, complete, complete_confined, rebase, start};
 pub use report::{Completion, TaskDetail, TaskList, Transition};
 pub use store::Store;
 pub use task::{Evidence, ScopeCheck, Task, TaskStatus, parse_id, task_id};

@@ -304,6 +304,61 @@ while [ ! -s \"$PID_DIR/session\" ] || [ ! -s \"$PID_DIR/orphan\" ]; do sleep 0.
     assert_eq!(repo.git(&["show", "HEAD:src/chat.rs"]), "// chat");
 }
 
+/// A project whose dev agent's file is its gate's script: run by harness
+/// after the agent, it tries to turn a protected test into a pass, and
+/// writes a file beside its own that the plan does not name.
+fn gate_runs_agent_code() -> Repo {
+    let repo = project(
+        "mkdir -p src && printf '%s\\n' \"echo 'exit 0' > tests/chat_test.sh\" 'echo x > src/extra.rs' > src/chat.rs\n",
+        true,
+    );
+    repo.write("tests/chat_test.sh", "exit 1\n");
+    repo.write(
+        "agents/dev.md",
+        &DEV.replace(
+            "gates: [\"test -f src/chat.rs\"]",
+            "gates: [\"sh src/chat.rs\"]",
+        ),
+    );
+    repo.commit_all("chore: gate on the agent's script");
+    repo
+}
+
+#[test]
+fn without_the_sandbox_what_the_gates_change_is_judged_with_the_task() {
+    let repo = gate_runs_agent_code();
+    unsandboxed(&repo);
+    repo.harness(["run", "--plan", "1"]).assert(1);
+    let t = task(&repo, "0001-1");
+    assert_eq!(
+        t["reason"],
+        "not done: 2 file(s) outside the plan's Files to Change"
+    );
+    assert_eq!(
+        t["evidence"]["scope"]["outside"],
+        serde_json::json!(["src/extra.rs", "tests/chat_test.sh"])
+    );
+}
+
+#[test]
+fn the_gates_run_the_agents_code_in_its_sandbox_and_are_checked_after() {
+    let repo = gate_runs_agent_code();
+    let run = repo.harness(["run", "--plan", "1"]).assert(1);
+    let why = "not done: 1 file(s) outside the plan's Files to Change";
+    assert_contains(&run.stdout, why);
+    let t = task(&repo, "0001-1");
+    assert_eq!(t["reason"], why);
+    assert_eq!(t["evidence"]["scope"]["outside"][0], "src/extra.rs");
+    assert_eq!(repo.read("tests/chat_test.sh"), "exit 1\n");
+    let log = std::fs::read_dir(repo.path(".harness/gates"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+        .filter_map(|f| std::fs::read_to_string(f.path()).ok())
+        .collect::<String>();
+    assert_contains(&log, "Permission denied");
+}
+
 #[test]
 fn an_agent_cannot_kill_its_supervisor_to_escape() {
     // The script's parent is the configured `sh -c`; its parent, the
@@ -753,7 +808,7 @@ fn the_review_agent_answers_each_checklist_item_in_the_report() {
     let run = repo.harness(["run", "--plan", "1"]).assert(0);
     assert_contains(
         &run.stdout,
-        "  review     passed         reviewer\n    [x] Tests cover the change: src/chat.rs is checked by the gate\n    [x] No secrets in the code: no keys in the diff\n",
+        "  review     passed         reviewer\n    sandboxed: reviewer ran under Landlock\n    [x] Tests cover the change: src/chat.rs is checked by the gate\n    [x] No secrets in the code: no keys in the diff\n",
     );
     assert_contains(
         &repo.read(".harness/runs/0001/run.md"),
@@ -767,7 +822,7 @@ fn a_review_that_says_no_fails_and_one_left_unanswered_waits_for_a_person() {
     let run = repo.harness(["run", "--plan", "1"]).assert(1);
     assert_contains(
         &run.stdout,
-        "  review     failed         reviewer\n    [x] Tests cover the change: covered\n    [ ] No secrets in the code: no, an API key in src/chat.rs\n",
+        "  review     failed         reviewer\n    sandboxed: reviewer ran under Landlock\n    [x] Tests cover the change: covered\n    [ ] No secrets in the code: no, an API key in src/chat.rs\n",
     );
     assert_contains(&run.stdout, "stopped at review");
 
@@ -776,8 +831,24 @@ fn a_review_that_says_no_fails_and_one_left_unanswered_waits_for_a_person() {
     assert_contains(&run.stdout, "[?] No secrets in the code: not answered");
     assert_contains(&run.stdout, "stopped at review");
 
-    // A reviewer that edits the work instead of judging it fails.
-    let repo = reviewed("echo '// fixed' >> src/chat.rs\necho '1. yes: x'\necho '2. yes: y'\n");
+    // A reviewer that edits the work instead of judging it: the sandbox
+    // grants it nothing of the project, and without the sandbox it fails.
+    let edit = "echo '// fixed' >> src/chat.rs\necho '1. yes: x'\necho '2. yes: y'\n";
+    let repo = reviewed(edit);
+    repo.harness(["run", "--plan", "1"]).assert(0);
+    assert_eq!(repo.read("src/chat.rs"), "// chat\n");
+    assert_contains(
+        &repo.read(".harness/runs/0001/review.log"),
+        "Permission denied",
+    );
+    let repo = reviewed(edit);
+    repo.write(
+        "harness.toml",
+        &repo
+            .read("harness.toml")
+            .replacen("[run]\n", "[run]\nsandbox = \"off\"\n", 1),
+    );
+    repo.commit_all("chore: run agents without the sandbox");
     let run = repo.harness(["run", "--plan", "1"]).assert(1);
     assert_contains(&run.stdout, "the review agent changed files: src/chat.rs");
 }
