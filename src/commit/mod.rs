@@ -33,8 +33,8 @@ pub use base::{
 pub use hook::{HookInstall, install_hook};
 pub use preset::RuleSet;
 pub use range::{
-    Judging, Plans, RangeReport, RangeSpec, check_message, check_range, judging, plans_at,
-    working_plans,
+    Judging, Plans, RangeReport, RangeSpec, check_message, check_message_under, check_range,
+    judging, plans_at, working_plans,
 };
 pub use rules::{Reference, Rules};
 

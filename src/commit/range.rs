@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::base::{BasePolicy, PolicySource, policy_at};
 use super::{Checker, CommitInput, CommitVerdict, PlanLookup, StorePlans};
 use crate::agent::Catalog;
-use crate::config::Project;
+use crate::config::{CommitsConfig, Project};
 use crate::error::{Error, Result};
 use crate::git;
 use crate::report::{BOLD, DIM, ERROR, HINT, OK, Report, WARNING};
@@ -188,11 +188,25 @@ impl Judging {
 /// scissors line are dropped, plans come from the working tree, and the
 /// paths an agent's commit changes are the staged ones.
 pub fn check_message(project: &Project, catalog: &Catalog, raw: &str) -> Result<CommitVerdict> {
+    let (commits, imported) = super::commitlint::working(project)?;
+    check_message_under(project, catalog, raw, &commits, imported.as_ref())
+}
+
+/// [`check_message`] under commit rules read earlier (`commits`, and the
+/// commitlint config they came from): `harness run` reads them before any
+/// agent runs, so nothing an agent writes (a `commitlint` key in
+/// `package.json`) relaxes the rules its own commit is checked by.
+pub fn check_message_under(
+    project: &Project,
+    catalog: &Catalog,
+    raw: &str,
+    commits: &CommitsConfig,
+    imported: Option<&super::commitlint::Imported>,
+) -> Result<CommitVerdict> {
     let repo = git::open(&project.root).ok();
     let message = git::strip_comments(raw, git::comment_char(repo.as_ref()));
     let plans = working_plans(project);
-    let (commits, imported) = super::commitlint::working(project)?;
-    let checker = Checker::new(&commits, plans.lookup.as_ref(), catalog);
+    let checker = Checker::new(commits, plans.lookup.as_ref(), catalog);
     let input = CommitInput {
         sha: "",
         message: &message,

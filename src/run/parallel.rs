@@ -143,6 +143,7 @@ fn in_worktree(ctx: &Ctx, p: &Plan, stage: &StageConfig, t: Task) -> Outcome {
             catalog: Catalog::load(&project),
             opts: ctx.opts,
             dir: ctx.dir.clone(),
+            commits: ctx.commits.clone(),
         };
         let plan = wt.store.plans().get_id(p.id)?;
         let mut record = implement_task(&wt, &plan, &t, stage)?;

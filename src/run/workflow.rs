@@ -94,6 +94,12 @@ pub(super) struct Ctx<'a> {
     pub(super) opts: &'a Options<'a>,
     /// The run's directory, in the main work tree.
     pub(super) dir: std::path::PathBuf,
+    /// The commit rules, read before any agent ran: what an agent writes
+    /// cannot relax the rules its task's commit is checked by.
+    pub(super) commits: (
+        crate::config::CommitsConfig,
+        Option<crate::commit::commitlint::Imported>,
+    ),
 }
 
 fn drive(project: &Project, id: &str, new: bool, opts: &Options) -> Result<RunReport> {
@@ -107,6 +113,7 @@ fn drive(project: &Project, id: &str, new: bool, opts: &Options) -> Result<RunRe
         catalog: Catalog::load(project),
         opts,
         dir,
+        commits: crate::commit::commitlint::working(project)?,
     };
     let mut report = RunReport {
         plan: padded.clone(),
@@ -672,14 +679,20 @@ pub(super) fn implement_task(
         t,
         &owner,
         &policy,
-        crate::commit::RuleSet::of(&crate::commit::commitlint::working(ctx.project)?.0)
+        crate::commit::RuleSet::of(&ctx.commits.0)
             .header_max_length()
             .unwrap_or(100),
     );
     // The commit checker judges what would be committed: the agent's
     // protected paths and the plan's scope, on the task's own files.
     git::stage(&ctx.project.root, &changed)?;
-    let verdict = crate::commit::check_message(ctx.project, &ctx.catalog, &message)?;
+    let verdict = crate::commit::check_message_under(
+        ctx.project,
+        &ctx.catalog,
+        &message,
+        &ctx.commits.0,
+        ctx.commits.1.as_ref(),
+    )?;
     if !verdict.ok {
         git::unstage(&ctx.project.root)?;
         let why: Vec<String> = verdict

@@ -33,6 +33,11 @@ const PLAN_BODY: &str = "## PLAN: Chat room\n\n### Files to Change\n- `src/chat.
 /// dev agent's script `dev`, and (when `approved`) plan 1 approved by a
 /// person; everything committed.
 fn project(dev: &str, approved: bool) -> Repo {
+    project_with(dev, approved, PLAN_BODY)
+}
+
+/// [`project`] with its plan's body `body`.
+fn project_with(dev: &str, approved: bool, body: &str) -> Repo {
     let repo = Repo::new();
     repo.write("agents/dev.md", DEV);
     repo.write("agents/planner.md", PLANNER);
@@ -43,7 +48,9 @@ fn project(dev: &str, approved: bool) -> Repo {
     if approved {
         repo.write(
             "plans/0001-chat-room.md",
-            &format!("---\nid: 1\ntitle: \"Chat room\"\nagent: \"planner\"\nstatus: draft\n---\n{PLAN_BODY}"),
+            &format!(
+                "---\nid: 1\ntitle: \"Chat room\"\nagent: \"planner\"\nstatus: draft\n---\n{body}"
+            ),
         );
         repo.harness(["plan", "approve", "1", "--by", "alice"])
             .assert(0);
@@ -357,6 +364,32 @@ fn the_gates_run_the_agents_code_in_its_sandbox_and_are_checked_after() {
         .filter_map(|f| std::fs::read_to_string(f.path()).ok())
         .collect::<String>();
     assert_contains(&log, "Permission denied");
+}
+
+#[test]
+fn an_agent_cannot_relax_the_commit_rules_its_commit_is_checked_by() {
+    // The project's commitlint config allows only `fix`; the task's commit
+    // is a `feat`. The agent may edit package.json (its plan names it) and
+    // adds a `commitlint` key there, which commitlint reads first.
+    let body = PLAN_BODY.replace(
+        "- `src/chat.rs`: the service\n",
+        "- `src/chat.rs`: the service\n- `package.json`: its scripts\n",
+    );
+    let repo = project_with(
+        "mkdir -p src && echo '// chat' > src/chat.rs\necho '{\"commitlint\": {\"rules\": {\"type-enum\": [2, \"always\", [\"feat\"]]}}}' > package.json\n",
+        true,
+        &body,
+    );
+    repo.write("package.json", "{}\n");
+    repo.write(
+        ".commitlintrc.json",
+        "{\"rules\": {\"type-enum\": [2, \"always\", [\"fix\"]]}}\n",
+    );
+    repo.commit_all("fix: only fixes from now on");
+    let run = repo.harness(["run", "--plan", "1"]).assert(1);
+    assert_contains(&run.stdout, "refused by the commit check");
+    assert_contains(&run.stdout, "`feat` is not an allowed type (fix)");
+    assert_contains(&repo.read("package.json"), "commitlint");
 }
 
 #[test]
