@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use super::git;
 use super::report::{StageRecord, Verdict, shown};
-use super::workflow::{Ctx, implement_task, reason, work_changes};
+use super::workflow::{Ctx, gates_stage, implement_task, reason, work_changes};
 use crate::agent::Catalog;
 use crate::config::{Project, StageConfig, StageKind};
 use crate::diagnostic::display_path;
@@ -103,15 +103,25 @@ pub(super) fn implement(ctx: &Ctx, p: &Plan, stage: &StageConfig) -> Result<Vec<
                 .collect()
         });
         let mut stops = false;
-        let mut merged = false;
+        let mut owners: Vec<String> = Vec::new();
+        let mut merged = Vec::new();
         // In task order: each commit lands on the ones before it.
         for outcome in outcomes {
             let r = merge(ctx, outcome)?;
             stops |= r.verdict.stops();
-            merged |= r.verdict == Verdict::Passed;
+            if r.verdict == Verdict::Passed {
+                merged.extend(r.task.clone());
+                owners.extend(r.agent.clone().filter(|a| !owners.contains(a)));
+            }
             records.push(r);
         }
-        if stops || !merged {
+        // Each task passed its gates alone; together they may not.
+        if merged.len() > 1 {
+            let together = merged_gates(ctx, &merged, &owners)?;
+            stops |= together.verdict.stops();
+            records.push(together);
+        }
+        if stops || merged.is_empty() {
             break;
         }
     }
@@ -123,6 +133,39 @@ pub(super) fn implement(ctx: &Ctx, p: &Plan, stage: &StageConfig) -> Result<Vec<
         ));
     }
     Ok(records)
+}
+
+/// The gates of every agent whose task was merged, run on the merged
+/// work tree: the record of a batch's integration.
+fn merged_gates(ctx: &Ctx, tasks: &[String], owners: &[String]) -> Result<StageRecord> {
+    let mut record = StageRecord::new(StageKind::Implement, Verdict::Passed, String::new());
+    record.notes.clear();
+    let mut failed = Vec::new();
+    for owner in owners {
+        let stage = StageConfig {
+            kind: StageKind::Gates,
+            agent: Some(owner.clone()),
+        };
+        let r = gates_stage(ctx, &stage)?;
+        if r.verdict == Verdict::Failed {
+            failed.extend(r.gates.iter().filter(|g| !g.passed).map(|g| g.name.clone()));
+        }
+        record.gates.extend(r.gates);
+    }
+    if failed.is_empty() {
+        record.notes.push(format!(
+            "tasks {} merged; their gates pass together",
+            tasks.join(", ")
+        ));
+    } else {
+        record.verdict = Verdict::Failed;
+        record.notes.push(format!(
+            "tasks {} each passed their gates, but merged together gate(s) fail: {}; fix it by hand before the run goes on",
+            tasks.join(", "),
+            failed.join(", ")
+        ));
+    }
+    Ok(record)
 }
 
 /// Where task `id` works, and its branch.

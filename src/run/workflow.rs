@@ -776,7 +776,7 @@ pub fn commit_message(t: &Task, agent: &str, policy: &Policy, max: usize) -> Str
     )
 }
 
-fn gates_stage(ctx: &Ctx, stage: &StageConfig) -> Result<StageRecord> {
+pub(super) fn gates_stage(ctx: &Ctx, stage: &StageConfig) -> Result<StageRecord> {
     let policy = match &stage.agent {
         Some(a) => Some(Policy::compile(ctx.catalog.require(a)?)),
         None => None,
@@ -789,11 +789,27 @@ fn gates_stage(ctx: &Ctx, stage: &StageConfig) -> Result<StageRecord> {
             "no gates to run",
         ));
     }
-    let report = crate::gate::run(
-        specs,
-        &crate::gate::RunOptions::new(&ctx.project.root),
-        &crate::gate::Silent,
-    )?;
+    let mut opts = crate::gate::RunOptions::new(&ctx.project.root);
+    // The gates run the agents' code: with the stage's agent's sandbox and
+    // nothing of the project writable, only build outputs.
+    if let Some(agent) = &stage.agent
+        && ctx.project.config.run.sandbox != crate::config::SandboxMode::Off
+    {
+        sandbox::create_outputs(ctx.project)?;
+        let ruleset = sandbox::compile(
+            ctx.project,
+            &sandbox::Request {
+                agent: agent.clone(),
+                best_effort: ctx.project.config.run.sandbox
+                    == crate::config::SandboxMode::BestEffort,
+                no_commits: true,
+                read_only: true,
+                ..sandbox::Request::default()
+            },
+        )?;
+        opts.confine = Some(ruleset.confiner()?);
+    }
+    let report = crate::gate::run(specs, &opts, &crate::gate::Silent)?;
     let gates: Vec<crate::gate::RunSummary> = report
         .gates
         .iter()

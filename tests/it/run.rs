@@ -694,6 +694,34 @@ fn parallel_plan(repo: &Repo, tasks: &str) {
     repo.commit_all("chore: plan the tasks");
 }
 
+#[test]
+fn parallel_tasks_that_pass_alone_but_fail_merged_stop_the_run() {
+    // The gate fails only where both tasks' files exist: each task's own
+    // work tree passes it, the merged tree does not.
+    let repo = project(
+        "mkdir -p src && echo \"// $HARNESS_TASK\" > \"src/$HARNESS_TASK.rs\"\n",
+        false,
+    );
+    repo.write(
+        "agents/dev.md",
+        &DEV.replace(
+            "gates: [\"test -f src/chat.rs\"]",
+            "gates: [\"! test -f src/0001-1.rs || ! test -f src/0001-2.rs\"]",
+        ),
+    );
+    parallel_plan(&repo, "- [ ] Chat history @dev\n- [ ] Chat presence @dev\n");
+    let run = repo
+        .harness(["run", "--plan", "1", "--parallel", "2"])
+        .assert(1);
+    assert_contains(&run.stdout, "implement  passed         0001-1 dev");
+    assert_contains(&run.stdout, "implement  passed         0001-2 dev");
+    assert_contains(
+        &run.stdout,
+        "tasks 0001-1, 0001-2 each passed their gates, but merged together gate(s) fail: ",
+    );
+    assert_contains(&run.stdout, "stopped at implement");
+}
+
 /// The subjects of the last `n` commits, oldest first.
 fn subjects(repo: &Repo, n: usize) -> Vec<String> {
     let log = repo.git(&["log", &format!("-{n}"), "--reverse", "--format=%s"]);
@@ -741,6 +769,10 @@ echo "saw $other"
         "saw 0001-2\n"
     );
     assert_contains(&run.stdout, "sandboxed: dev ran under Landlock");
+    assert_contains(
+        &run.stdout,
+        "tasks 0001-1, 0001-2 merged; their gates pass together",
+    );
     // Harness's commits, merged in task order, each with its own files.
     assert_eq!(
         subjects(&repo, 3),
