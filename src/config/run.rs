@@ -23,6 +23,9 @@ pub struct RunConfig {
     pub agents: BTreeMap<String, AgentCommand>,
     /// Whether implement stages run their agent under `harness sandbox`.
     pub sandbox: SandboxMode,
+    /// The most one agent stage may cost, in US dollars, where the agent's
+    /// CLI reports its cost (Claude Code); absent: no budget.
+    pub max_cost_usd: Option<f64>,
 }
 
 /// `[run] sandbox`.
@@ -58,6 +61,7 @@ impl Default for RunConfig {
             scaffold_out: None,
             agents: BTreeMap::new(),
             sandbox: SandboxMode::default(),
+            max_cost_usd: None,
         }
     }
 }
@@ -114,6 +118,8 @@ pub struct AgentCommand {
     pub adapter: Option<String>,
     /// Overrides `[run] timeout_seconds` for this agent.
     pub timeout_seconds: Option<u64>,
+    /// Overrides `[run] max_cost_usd` for this agent.
+    pub max_cost_usd: Option<f64>,
 }
 
 #[cfg(test)]

@@ -95,6 +95,7 @@ pub fn invocation(
     def: &AgentDefinition,
     system: &str,
     prompt: &str,
+    max_cost_usd: Option<f64>,
 ) -> Invocation {
     let model = def.model.as_deref().filter(|m| *m != "inherit");
     let full = || format!("{system}\n\n{prompt}");
@@ -127,6 +128,9 @@ pub fn invocation(
             }
             if let Some(turns) = def.max_turns {
                 push(&mut args, "--max-turns", &turns.to_string());
+            }
+            if let Some(usd) = max_cost_usd {
+                push(&mut args, "--max-budget-usd", &usd.to_string());
             }
             args.extend(["--output-format", "stream-json", "--verbose"].map(String::from));
             Invocation {
@@ -272,7 +276,7 @@ mod tests {
 
     #[track_caller]
     fn case(adapter: Adapter, front: &str, expected: &[&str]) {
-        let inv = invocation(&adapter, &def(front), "SYSTEM", "PROMPT");
+        let inv = invocation(&adapter, &def(front), "SYSTEM", "PROMPT", Some(2.5));
         let mut line = vec![inv.program.as_str()];
         line.extend(inv.args.iter().map(String::as_str));
         assert_eq!(line, expected);
@@ -300,6 +304,8 @@ mod tests {
                 "acceptEdits",
                 "--max-turns",
                 "30",
+                "--max-budget-usd",
+                "2.5",
                 "--output-format",
                 "stream-json",
                 "--verbose",
@@ -314,6 +320,8 @@ mod tests {
                 "-p",
                 "--append-system-prompt",
                 "SYSTEM",
+                "--max-budget-usd",
+                "2.5",
                 "--output-format",
                 "stream-json",
                 "--verbose",
@@ -360,7 +368,7 @@ mod tests {
 
     #[test]
     fn the_process_carries_who_it_runs_for() {
-        let inv = invocation(&Adapter::Command("true".into()), &def(""), "", "");
+        let inv = invocation(&Adapter::Command("true".into()), &def(""), "", "", None);
         // Unconfined: the sandbox's own tests run it under Landlock.
         let mut config = crate::config::Config::default();
         config.run.sandbox = SandboxMode::Off;

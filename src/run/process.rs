@@ -31,6 +31,18 @@ pub enum Ending {
     TimedOut,
     /// Ctrl-C (or SIGTERM/SIGHUP to harness) stopped it.
     Interrupted,
+    /// It exited, reporting a cost over its budget (`max_cost_usd`).
+    OverBudget,
+}
+
+/// What an agent's CLI reported of its own run at the end (Claude Code's
+/// stream-json `result` event).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Reported {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turns: Option<u64>,
 }
 
 /// One agent process, run to its end.
@@ -40,6 +52,8 @@ pub struct AgentRun {
     /// Tool calls seen in its stream-json output (Claude Code only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<usize>,
+    /// Its cost and turns, as it reported them (Claude Code only).
+    pub reported: Reported,
     pub duration_ms: u64,
     /// Its standard output and error, as it ran.
     pub log: PathBuf,
@@ -121,6 +135,7 @@ async fn run_async(
     drop(tx);
 
     let mut tool_calls = 0usize;
+    let mut reported = Reported::default();
     // The log is a record, not the run: a write that fails loses lines of
     // it, never the stage.
     let mut record = |file: &mut std::fs::File, is_out: bool, line: String| {
@@ -130,6 +145,9 @@ async fn run_async(
             if n > 0 {
                 tool_calls += n;
                 progress(tool_calls);
+            }
+            if let Some(r) = result_of(&line) {
+                reported = r;
             }
         }
     };
@@ -179,6 +197,7 @@ async fn run_async(
     Ok(AgentRun {
         ending,
         tool_calls: stream_json.then_some(tool_calls),
+        reported,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         log: log.to_path_buf(),
     })
@@ -213,6 +232,22 @@ pub fn count_tool_calls(line: &str) -> usize {
         })
 }
 
+/// The cost and turns of a stream-json `result` event; `None` for any
+/// other line.
+pub fn result_of(line: &str) -> Option<Reported> {
+    if !line.contains("\"result\"") {
+        return None;
+    }
+    let value = serde_json::from_str::<serde_json::Value>(line).ok()?;
+    if value.get("type").and_then(|t| t.as_str()) != Some("result") {
+        return None;
+    }
+    Some(Reported {
+        cost_usd: value.get("total_cost_usd").and_then(|c| c.as_f64()),
+        turns: value.get("num_turns").and_then(|n| n.as_u64()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::process::CommandExt;
@@ -228,6 +263,26 @@ mod tests {
             0
         );
         assert_eq!(count_tool_calls("not json"), 0);
+    }
+
+    #[test]
+    fn cost_and_turns_come_from_the_result_event() {
+        let line = r#"{"type":"result","subtype":"success","total_cost_usd":0.4213,"num_turns":7,"result":"done"}"#;
+        assert_eq!(
+            result_of(line),
+            Some(Reported {
+                cost_usd: Some(0.4213),
+                turns: Some(7)
+            })
+        );
+        // An assistant message quoting the word is not the result.
+        assert_eq!(
+            result_of(
+                r#"{"type":"assistant","message":{"content":[{"type":"text","text":"\"result\""}]}}"#
+            ),
+            None
+        );
+        assert_eq!(result_of("not json \"result\""), None);
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub struct StageRecord {
     pub duration_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<usize>,
+    /// What the agent's CLI reported it cost, in US dollars.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// Files the stage changed, as harness saw them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changed: Vec<String>,
@@ -83,6 +86,7 @@ impl StageRecord {
             notes: vec![note.into()],
             duration_ms: 0,
             tool_calls: None,
+            cost_usd: None,
             changed: Vec::new(),
             gates: Vec::new(),
             commit: None,
@@ -148,6 +152,9 @@ impl RunReport {
             s.push_str("\n\n");
             if let Some(c) = &r.command {
                 let _ = writeln!(s, "- command: `{c}`");
+            }
+            if let Some(usd) = r.cost_usd {
+                let _ = writeln!(s, "- cost: ${usd:.2}");
             }
             for n in &r.notes {
                 let _ = writeln!(s, "- {n}");

@@ -230,7 +230,8 @@ fn run_agent(
     let config = &ctx.project.config.run;
     let adapter = Adapter::for_agent(config, agent_name)?;
     let system = agent::system_prompt(def, &ctx.project.root);
-    let inv = agent::invocation(&adapter, def, &system, prompt);
+    let budget = cost_budget(ctx, agent_name);
+    let inv = agent::invocation(&adapter, def, &system, prompt, budget);
     let timeout = stage_timeout(ctx, agent_name);
     let (cmd, ruleset) = agent::command(ctx.project, &inv, who)?;
     let before = ruleset.as_ref().map(|r| r.snapshot()).transpose()?;
@@ -256,12 +257,40 @@ fn run_agent(
     }
     record.duration_ms = run.duration_ms;
     record.tool_calls = run.tool_calls;
+    record.cost_usd = run.reported.cost_usd;
+    let mut run = run;
+    // The CLI stops itself at its budget where it can; harness judges the
+    // figure it reported either way.
+    if let (Some(budget), Some(spent)) = (budget, run.reported.cost_usd)
+        && spent > budget
+        && run.ending == Ending::Exited(0)
+    {
+        run.ending = Ending::OverBudget;
+        record.notes.push(format!(
+            "the agent reported a cost of ${spent:.2}, over its budget of ${budget:.2}"
+        ));
+    } else if budget.is_some() && run.reported.cost_usd.is_none() {
+        record.notes.push(format!(
+            "{agent_name}'s CLI reported no cost: its budget could not be checked"
+        ));
+    }
     (ctx.opts.progress)(&format!(
         "{label}: {} after {:.1}s",
         ending_text(run.ending, timeout),
         run.duration_ms as f64 / 1000.0
     ));
     Ok((run, outside, ruleset))
+}
+
+/// The most `agent_name`'s stage may cost: the agent's own
+/// `max_cost_usd`, else `[run] max_cost_usd`.
+fn cost_budget(ctx: &Ctx, agent_name: &str) -> Option<f64> {
+    let config = &ctx.project.config.run;
+    config
+        .agents
+        .get(agent_name)
+        .and_then(|a| a.max_cost_usd)
+        .or(config.max_cost_usd)
 }
 
 /// How long `agent_name`'s stage may run: `--timeout`, else the agent's
@@ -291,6 +320,7 @@ fn ending_text(ending: Ending, timeout: Duration) -> String {
         Ending::Interrupted => {
             "interrupted (Ctrl-C): the agent was stopped with its process group".to_string()
         }
+        Ending::OverBudget => "the agent went over its cost budget".to_string(),
     }
 }
 

@@ -393,6 +393,53 @@ fn an_agent_cannot_relax_the_commit_rules_its_commit_is_checked_by() {
 }
 
 #[test]
+fn an_agent_over_its_cost_budget_fails_its_stage() {
+    // A stand-in for Claude Code on PATH (no model can run here): it
+    // prints its arguments, does the task, and reports its cost in the
+    // stream-json `result` event as the real CLI does.
+    let bin = tempfile::tempdir().unwrap();
+    let claude = bin.path().join("claude");
+    std::fs::write(
+        &claude,
+        "#!/bin/sh\necho \"args: $*\" >&2\nmkdir -p src && echo '// chat' > src/chat.rs\necho '{\"type\":\"assistant\",\"message\":{\"content\":[{\"type\":\"tool_use\",\"name\":\"Write\"}]}}'\necho '{\"type\":\"result\",\"subtype\":\"success\",\"total_cost_usd\":3.25,\"num_turns\":4}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&claude, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let repo = project("", true);
+    repo.write(
+        "harness.toml",
+        &CONFIG.replace(
+            "[run.agents.dev]\ncommand = \"sh bin/dev.sh\"\n",
+            "[run.agents.dev]\nadapter = \"claude\"\nmax_cost_usd = 1.5\n",
+        ),
+    );
+    repo.commit_all("chore: dev on a budget");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = repo
+        .harness(["run", "--plan", "1"])
+        .env("PATH", &path)
+        .assert(1);
+    assert_contains(
+        &run.stdout,
+        "the agent reported a cost of $3.25, over its budget of $1.50",
+    );
+    assert_eq!(
+        task(&repo, "0001-1")["reason"],
+        "the agent went over its cost budget"
+    );
+    let log = repo.read(".harness/runs/0001/implement-0001-1.log");
+    assert_contains(&log, "--max-budget-usd 1.5");
+    assert_contains(&repo.read(".harness/runs/0001/run.md"), "- cost: $3.25");
+    let report: serde_json::Value =
+        serde_json::from_str(&repo.read(".harness/runs/0001/run.json")).unwrap();
+    assert_eq!(report["stages"][2]["tool_calls"], 1);
+}
+
+#[test]
 fn an_agent_cannot_kill_its_supervisor_to_escape() {
     // The script's parent is the configured `sh -c`; its parent, the
     // supervisor, is outside the sandbox's domain.
