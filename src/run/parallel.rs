@@ -169,7 +169,7 @@ fn merged_gates(ctx: &Ctx, tasks: &[String], owners: &[String]) -> Result<StageR
 }
 
 /// Where task `id` works, and its branch.
-fn worktree_of(root: &Path, id: &str) -> (PathBuf, String) {
+pub(super) fn worktree_of(root: &Path, id: &str) -> (PathBuf, String) {
     (
         root.join(".harness").join("worktrees").join(id),
         format!("harness/{id}"),

@@ -23,6 +23,10 @@ pub struct TaskLine {
     /// Why it is blocked, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The work tree it runs in (or was left in) under `--parallel`; its
+    /// status and reason are then that work tree's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<String>,
 }
 
 /// Where one plan stands.
@@ -67,22 +71,58 @@ pub fn status(project: &Project) -> Result<Status> {
             title: p.title.clone(),
             state: state.name(),
             stage,
-            tasks: tasks
-                .into_iter()
-                .map(|t| TaskLine {
-                    id: t.id,
-                    status: t.status,
-                    owner: t.owner,
-                    subject: t.subject,
-                    reason: t.reason,
-                })
-                .collect(),
+            tasks: tasks.into_iter().map(|t| in_worktree(project, t)).collect(),
         });
     }
     Ok(Status {
         plans,
         diagnostics: listing.diagnostics,
     })
+}
+
+/// Task `t`'s line, with the work tree a parallel run gave it while that
+/// is still there: running (its live state is the work tree's, until it
+/// is merged), or kept for a person (the main tree's record says why).
+fn in_worktree(project: &Project, t: task::Task) -> TaskLine {
+    let (tree, _) = super::parallel::worktree_of(&project.root, &t.id);
+    let there = tree.is_dir().then(|| {
+        let wt = Project {
+            root: tree.clone(),
+            ..project.clone()
+        };
+        task::Store::open(&wt).get(&t.id).ok()
+    });
+    let shown = crate::diagnostic::display_path(project.relative(&tree));
+    let settled = matches!(
+        t.status,
+        TaskStatus::Completed | TaskStatus::Blocked | TaskStatus::Stale
+    );
+    match there {
+        Some(_) if settled => TaskLine {
+            id: t.id,
+            status: t.status,
+            owner: t.owner,
+            subject: t.subject,
+            reason: t.reason,
+            worktree: Some(shown),
+        },
+        Some(Some(w)) => TaskLine {
+            id: t.id,
+            status: w.status,
+            owner: w.owner,
+            subject: t.subject,
+            reason: w.reason,
+            worktree: Some(shown),
+        },
+        _ => TaskLine {
+            id: t.id,
+            status: t.status,
+            owner: t.owner,
+            subject: t.subject,
+            reason: t.reason,
+            worktree: None,
+        },
+    }
 }
 
 impl Report for Status {
@@ -109,9 +149,15 @@ impl Report for Status {
                         t.id.clone(),
                         t.status.to_string(),
                         t.owner.clone().unwrap_or_else(|| "-".into()),
-                        match &t.reason {
-                            Some(r) => format!("{} ({r})", t.subject),
-                            None => t.subject.clone(),
+                        {
+                            let mut subject = match &t.reason {
+                                Some(r) => format!("{} ({r})", t.subject),
+                                None => t.subject.clone(),
+                            };
+                            if let Some(w) = &t.worktree {
+                                let _ = write!(subject, " [in {w}]");
+                            }
+                            subject
                         },
                     ]
                 })

@@ -876,6 +876,17 @@ fn a_parallel_task_whose_commit_conflicts_is_blocked_and_its_worktree_kept() {
         repo.git(&["log", "-1", "--format=%s", "harness/0001-2"]),
         "feat: chat presence"
     );
+    // `status` points at the work tree, with the main tree's verdict.
+    let status = repo
+        .harness(["--format", "json", "status"])
+        .assert(0)
+        .json();
+    let line = &status["plans"][0]["tasks"][1];
+    assert_eq!(line["status"], "blocked");
+    assert_eq!(line["worktree"], ".harness/worktrees/0001-2");
+    assert!(status["plans"][0]["tasks"][0].get("worktree").is_none());
+    let shown = repo.harness(["status"]).assert(0);
+    assert_contains(&shown.stdout, "[in .harness/worktrees/0001-2]");
     // Until a person deals with it, the kept work tree stops the task.
     let again = repo
         .harness(["run", "--plan", "1", "--parallel", "2"])
@@ -888,6 +899,49 @@ fn a_parallel_task_whose_commit_conflicts_is_blocked_and_its_worktree_kept() {
         repo.read(".harness/worktrees/0001-2/src/chat.rs"),
         "// 0001-2\n"
     );
+}
+
+#[test]
+fn status_shows_tasks_running_in_their_work_trees() {
+    let repo = project(
+        r#"mkdir -p src && echo "// $HARNESS_TASK" > "src/$HARNESS_TASK.rs"
+touch "$GO_DIR/started-$HARNESS_TASK"
+while [ ! -f "$GO_DIR/go" ]; do sleep 0.05; done
+"#,
+        false,
+    );
+    parallel_plan(&repo, "- [ ] Chat history @dev\n- [ ] Chat presence @dev\n");
+    let go = tempfile::tempdir().unwrap();
+    let child = repo
+        .harness(["run", "--plan", "1", "--parallel", "2"])
+        .env("GO_DIR", go.path())
+        .spawn();
+    let waited = std::time::Instant::now();
+    while !(go.path().join("started-0001-1").exists() && go.path().join("started-0001-2").exists())
+    {
+        assert!(waited.elapsed().as_secs() < 30, "the agents never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = repo
+        .harness(["--format", "json", "status"])
+        .assert(0)
+        .json();
+    for (i, id) in ["0001-1", "0001-2"].iter().enumerate() {
+        let line = &status["plans"][0]["tasks"][i];
+        assert_eq!(line["status"], "in_progress", "{line}");
+        assert_eq!(line["worktree"], format!(".harness/worktrees/{id}"));
+    }
+    std::fs::write(go.path().join("go"), "").unwrap();
+    assert_eq!(child.wait().code, 0);
+    let status = repo
+        .harness(["--format", "json", "status"])
+        .assert(0)
+        .json();
+    for i in 0..2 {
+        let line = &status["plans"][0]["tasks"][i];
+        assert_eq!(line["status"], "completed");
+        assert!(line.get("worktree").is_none(), "{line}");
+    }
 }
 
 const REVIEWER: &str = "---\nname: reviewer\ndescription: Reviews finished work.\n---\n# Reviewer\n\n## Review checklist\n- [ ] Tests cover the change\n- [ ] No secrets in the code\n";
