@@ -9,7 +9,9 @@
 # each repository given. Every tool checks the same range: from the root
 # commit to HEAD. Peers are installed into bench/.tools (git-ignored by a
 # .gitignore of its own) when missing; set BENCH_NO_INSTALL=1 to skip
-# installing, and a peer that is missing is reported as skipped. Also times
+# installing, and a peer that is missing is reported as skipped. After each
+# timing, the agreement of harness's verdicts with commitlint's on the same
+# commits (bench/commit_agreement.py), the differences grouped by rule. Also times
 # one message lint as a whole process (the commit-msg hook's case; target
 # under 2 ms). Needs hyperfine.
 set -euo pipefail
@@ -116,6 +118,11 @@ print(f"{'tool':<12}{'median':>10}{'vs git log':>12}")
 for x in sorted(r, key=lambda x: x["median"]):
     print(f"{x['command']:<12}{x['median']*1000:>8.0f}ms{x['median']/floor:>11.2f}x")
 EOF
+  if [ -d "$TOOLS/node_modules/@commitlint/lint" ] && command -v node >/dev/null; then
+    echo "-- agreement with commitlint (config-conventional) on the same commits"
+    NODE_PATH=$TOOLS/node_modules python3 "$HERE/commit_agreement.py" "$HARNESS" "$repo" "$root..HEAD" ||
+      echo "agreement: could not be computed"
+  fi
 }
 
 install_peers
@@ -123,7 +130,8 @@ GEN=$HERE/.tools/generated
 echo "generating $COMMITS commits with git fast-import..."
 generate "$GEN"
 measure "$GEN" "generated history"
-for repo in "$@"; do
+# This repository's own history is a real one; more can be given.
+for repo in "$HERE/.." "$@"; do
   measure "$(cd "$repo" && pwd)" "$repo"
 done
 
