@@ -90,8 +90,8 @@ impl Engine {
     /// The built-ins, each replaced by `templates_dir/scaffold/NAME.tera`
     /// when that file exists.
     pub fn load(templates_dir: Option<&Path>) -> Result<Engine> {
-        let mut templates = Vec::with_capacity(BUILTIN.len());
-        for (name, source) in BUILTIN {
+        let mut templates = Vec::with_capacity(BUILTIN.len() + super::web::BUILTIN.len());
+        for (name, source) in BUILTIN.iter().chain(super::web::BUILTIN) {
             let mut t = Template {
                 name,
                 origin: Origin::Builtin,

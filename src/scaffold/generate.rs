@@ -203,7 +203,8 @@ fn prepare(engine: &Engine, src: Source<'_>, out: &Path, force: bool) -> Result<
         ));
     }
     let model = Model::new(spec, &default_name);
-    let files = engine.render(&model)?;
+    let mut files = engine.render(&model)?;
+    super::web::name_files(&mut files, &model.web);
     let inputs = serde_json::json!({ "plan": plan, "model": model });
     render::plan(out, &files, TEMPLATE_VERSION, inputs, force)
 }
