@@ -178,6 +178,8 @@ pub struct WebDemo {
     pub presence: bool,
     /// A role that may publish and subscribe, for the demo's tokens.
     pub role: String,
+    /// A role that may subscribe but not publish, whose page uses SSE.
+    pub reader: Option<String>,
     /// JSX showing a received `event`.
     pub render: String,
     /// A TypeScript payload built from the text typed in, `draft`.
@@ -242,6 +244,7 @@ impl WebModel {
                 payload: format!("{{ {} }}", payload.join(", ")),
                 text_field,
                 presence: c.presence,
+                reader: c.subscribe.iter().find(|r| !c.publish.contains(r)).cloned(),
                 role: c
                     .publish
                     .iter()
@@ -409,6 +412,7 @@ mod tests {
         assert_eq!(demo.event, "message");
         assert_eq!(demo.text_field.as_deref(), Some("text"));
         assert_eq!(demo.role, "member");
+        assert_eq!(demo.reader.as_deref(), Some("guest"));
         assert_eq!(demo.render, "{event.data.text}");
         assert_eq!(demo.payload, "{ meta: null, text: draft }");
     }

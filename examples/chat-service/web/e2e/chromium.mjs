@@ -1,6 +1,7 @@
 // End to end in headless Chromium against the real service: two pages join
-// `room:1`, exchange messages and see each other online; the service is
-// killed and restarted, and both pages must come back with every message
+// `room:1`, exchange messages and see each other online (and a third,
+// which may only read, follows over Server-Sent Events); the service is
+// killed and restarted, and every page must come back with every message
 // exactly once, including one sent while the service was down.
 //
 // Run by `tests/browser.rs` (which builds the service and passes its path):
@@ -73,7 +74,12 @@ function stop(child, signal = "SIGTERM") {
 
 const servicePort = await freePort();
 const webPort = await freePort();
-const serviceEnv = { JWT_SECRET: secret, BIND_ADDR: `127.0.0.1:${servicePort}`, REDIS_URL: "" };
+const serviceEnv = {
+  JWT_SECRET: secret,
+  BIND_ADDR: `127.0.0.1:${servicePort}`,
+  REDIS_URL: "",
+  RUST_LOG: process.env.RUST_LOG ?? "warn",
+};
 const startService = () => start(bin, [], serviceEnv);
 
 const profile = mkdtempSync(join(tmpdir(), "chat-service-chromium-"));
@@ -104,10 +110,10 @@ try {
       "--disable-sync",
     ],
   });
-  const open = async (user) => {
+  const open = async (user, role = "member") => {
     const page = await context.newPage();
     page.on("pageerror", (e) => console.error(`[${user}] ${e.message}`));
-    await page.goto(`http://127.0.0.1:${webPort}/?user=${user}&channel=${encodeURIComponent(channel)}`);
+    await page.goto(`http://127.0.0.1:${webPort}/?user=${user}&role=${role}&channel=${encodeURIComponent(channel)}`);
     return page;
   };
   const state = (page, expected) =>
@@ -144,6 +150,8 @@ try {
 
   const ada = await open("ada");
   const bob = await open("bob");
+  // A role that may only read: its page streams the channel over SSE.
+  const cy = await open("cy", "guest");
   await state(ada, "open");
   await state(bob, "open");
   await online(ada, ["ada", "bob"]);
@@ -155,6 +163,7 @@ try {
   const before = ["hello from ada", "hello from bob"];
   same("ada before the restart", await messages(ada, 2), before);
   same("bob before the restart", await messages(bob, 2), before);
+  same("cy (SSE) before the restart", await messages(cy, 2), before);
 
   // The service dies without a goodbye; its history and epoch die with it.
   await stop(service, "SIGKILL");
@@ -178,10 +187,11 @@ try {
   };
   same("ada after the restart", await settled(ada), after);
   same("bob after the restart", await settled(bob), after);
+  same("cy (SSE) after the restart", await settled(cy), after);
 
   mkdirSync(artefacts, { recursive: true });
   await ada.screenshot({ path: join(artefacts, "demo.png"), fullPage: true });
-  console.log(`ok: both pages resumed with ${after.length} messages; screenshot in ${join(artefacts, "demo.png")}`);
+  console.log(`ok: every page resumed with ${after.length} messages; screenshot in ${join(artefacts, "demo.png")}`);
 } catch (e) {
   console.error(`e2e failed: ${e instanceof Error ? e.stack : e}`);
   process.exitCode = 1;

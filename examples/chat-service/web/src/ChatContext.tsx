@@ -10,7 +10,7 @@
 
 import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
 
-import type { Envelope, Member } from "./protocol";
+import { CHANNELS, patternOf, type Envelope, type Member } from "./protocol";
 import { Transport, type SubscribeOptions, type Subscription } from "./transport";
 import { tokenEndpoint, type TokenSource } from "./chatService";
 
@@ -90,13 +90,24 @@ export class ChannelStore {
 export class ChatClient {
   private readonly stores = new Map<string, ChannelStore>();
 
-  constructor(readonly transport: Transport) {}
+  /** `role` is the role in this client's tokens, when the app knows it. */
+  constructor(
+    readonly transport: Transport,
+    readonly role?: string,
+  ) {}
 
-  /** The store of `channel`, subscribing on first use. */
+  /**
+   * The store of `channel`, subscribing on first use: over Server-Sent
+   * Events when the plan does not let `role` publish there, else over the
+   * WebSocket.
+   */
   channel(channel: string, options: SubscribeOptions = {}): ChannelStore {
     let store = this.stores.get(channel);
     if (!store) {
-      store = new ChannelStore(channel, this.transport, options);
+      const pattern = patternOf(channel);
+      const publishers: readonly string[] = pattern ? CHANNELS[pattern].publish : [];
+      const readOnly = this.role !== undefined && !publishers.includes(this.role);
+      store = new ChannelStore(channel, this.transport, { via: readOnly ? "sse" : "ws", ...options });
       this.stores.set(channel, store);
     }
     return store;
@@ -116,23 +127,25 @@ export interface ChatProviderProps {
   url?: string;
   /** Where tokens come from; `tokenEndpoint()` (`GET /token`) by default. */
   token?: TokenSource;
+  /** The role in the tokens: channels it may not publish to are streamed over SSE. */
+  role?: string;
   children?: ReactNode;
 }
 
 const defaultToken = tokenEndpoint();
 
-export function ChatProvider({ url, token = defaultToken, children }: ChatProviderProps) {
+export function ChatProvider({ url, token = defaultToken, role, children }: ChatProviderProps) {
   const [client, setClient] = useState<ChatClient | null>(null);
   useEffect(() => {
     const base = url ?? window.location.origin;
-    const created = new ChatClient(new Transport({ url: base, token }));
+    const created = new ChatClient(new Transport({ url: base, token }), role);
     created.transport.connect();
     setClient(created);
     return () => {
       created.close();
       setClient((current) => (current === created ? null : current));
     };
-  }, [url, token]);
+  }, [url, token, role]);
   return <ChatContext.Provider value={client}>{children}</ChatContext.Provider>;
 }
 

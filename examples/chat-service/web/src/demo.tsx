@@ -79,7 +79,7 @@ function Room() {
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
-    <ChatProvider token={token}>
+    <ChatProvider token={token} role={role}>
       <Room />
     </ChatProvider>
   </StrictMode>,

@@ -348,7 +348,127 @@ describe("presence", () => {
   });
 });
 
+/** A fetch whose SSE streams the test writes to, one per request. */
+function fakeSse() {
+  const requests: { url: string; headers: Record<string, string>; write: (text: string) => void; end: () => void }[] = [];
+  const fetch = (async (url: string, init: RequestInit) => {
+    const encoder = new TextEncoder();
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+    init.signal?.addEventListener("abort", () => controller.error(new Error("aborted")));
+    requests.push({
+      url,
+      headers: init.headers as Record<string, string>,
+      write: (text) => controller.enqueue(encoder.encode(text)),
+      end: () => controller.close(),
+    });
+    return new Response(body, { status: 200, headers: { "content-type": "text/event-stream" } });
+  }) as unknown as typeof globalThis.fetch;
+  return { fetch, requests };
+}
+
+function sseEvent(seq: number, epoch = "e1"): string {
+  return `id: ${epoch}:${seq}\ndata: ${JSON.stringify(message(seq))}\n\n`;
+}
+
 describe("server-sent events", () => {
+  it("streams a read-only channel, resumes with Last-Event-ID and refetches a new epoch", async () => {
+    const sse = fakeSse();
+    const transport = new Transport({
+      url: "http://service.test",
+      token: async () => ({ token: "t1", expiresAt: Date.now() + 3_600_000 }),
+      backoffBaseMs: 100,
+      random: () => 0.5,
+      fetch: sse.fetch,
+      socket: () => {
+        throw new Error("an SSE subscription opens no socket");
+      },
+    });
+    const got: number[] = [];
+    transport.subscribe(CHANNEL, { onEvent: (e) => got.push(e.seq) }, { via: "sse", history: false });
+    await settle();
+    expect(sse.requests).toHaveLength(1);
+    const first = sse.requests[0]!;
+    expect(first.url).toBe("http://service.test/sse?channel=room%3A1");
+    expect(first.headers).toEqual({ authorization: "Bearer t1", accept: "text/event-stream" });
+    first.write(sseEvent(1) + ": keep-alive\n\n" + sseEvent(2));
+    await settle();
+    first.end();
+    await settle(50);
+    expect(sse.requests).toHaveLength(2);
+    const second = sse.requests[1]!;
+    expect(second.headers["last-event-id"]).toBe("e1:2");
+    second.write(sseEvent(2) + sseEvent(3));
+    // The service restarted under a proxy: a new epoch begins.
+    second.write(`event: resync\ndata: ${JSON.stringify({ type: "resync", v: 1, channel: CHANNEL, epoch: "e2", seq: 1, reason: "new epoch" })}\n\n`);
+    await settle();
+    expect(sse.requests).toHaveLength(3);
+    expect(sse.requests[2]!.headers["last-event-id"]).toBe("e2:0");
+    sse.requests[2]!.write(sseEvent(1, "e2"));
+    await settle();
+    expect(got).toEqual([1, 2, 3, 1]);
+    transport.close();
+  });
+
+  it("reopens a stream that falls silent, and when the WebSocket drops", async () => {
+    const sse = fakeSse();
+    const sockets: FakeSocket[] = [];
+    const transport = new Transport({
+      url: "http://service.test",
+      token: async () => ({ token: "t1", expiresAt: Date.now() + 3_600_000 }),
+      backoffBaseMs: 100,
+      random: () => 0.5,
+      sseIdleMs: 10_000,
+      fetch: sse.fetch,
+      socket: (url, protocols) => {
+        const s = new FakeSocket(url, protocols);
+        sockets.push(s);
+        return s;
+      },
+    });
+    transport.subscribe(CHANNEL, {}, { via: "sse", history: false });
+    transport.connect();
+    await settle();
+    sockets[0]!.open();
+    sse.requests[0]!.write(sseEvent(1));
+    await settle(9_000);
+    // A heartbeat comment keeps it alive.
+    sse.requests[0]!.write(": keep-alive\n\n");
+    await settle(9_000);
+    expect(sse.requests).toHaveLength(1);
+    await settle(1_100);
+    await settle(100);
+    expect(sse.requests).toHaveLength(2);
+    expect(sse.requests[1]!.headers["last-event-id"]).toBe("e1:1");
+    sse.requests[1]!.write(sseEvent(2));
+    await settle();
+    sockets[0]!.drop();
+    await settle(100);
+    expect(sse.requests).toHaveLength(3);
+    expect(sse.requests[2]!.headers["last-event-id"]).toBe("e1:2");
+    transport.close();
+  });
+
+  it("loads the history on first joining by asking from no epoch", async () => {
+    const sse = fakeSse();
+    const transport = new Transport({
+      url: "http://service.test",
+      token: async () => ({ token: "t1", expiresAt: Date.now() + 3_600_000 }),
+      fetch: sse.fetch,
+    });
+    const got: number[] = [];
+    transport.subscribe(CHANNEL, { onEvent: (e) => got.push(e.seq) }, { via: "sse" });
+    await settle();
+    expect(sse.requests[0]!.headers["last-event-id"]).toBe(":0");
+    sse.requests[0]!.write(`event: resync\ndata: ${JSON.stringify({ type: "resync", v: 1, channel: CHANNEL, epoch: "e1", seq: 2, reason: "history does not reach back that far" })}\n\n`);
+    await settle();
+    expect(sse.requests[1]!.headers["last-event-id"]).toBe("e1:0");
+    sse.requests[1]!.write(sseEvent(1) + sseEvent(2));
+    await settle();
+    expect(got).toEqual([1, 2]);
+    transport.close();
+  });
+
   it("reads events, ids and comments split across chunks", async () => {
     const text = ': keep-alive\n\nid: e1:1\ndata: {"a":1}\n\nevent: resync\ndata: {"b":\ndata: 2}\n\n';
     const bytes = new TextEncoder().encode(text);

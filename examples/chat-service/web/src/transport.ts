@@ -80,6 +80,13 @@ export interface TransportOptions {
   fetch?: typeof fetch;
   /** A number in [0, 1), for the jitter; `Math.random` by default. */
   random?: () => number;
+  /**
+   * An SSE stream silent this long is taken as dead and reopened (default:
+   * twice the service's heartbeat, plus 5 s). A proxy may keep a stream
+   * open after the service behind it died; the heartbeat comments prove it
+   * is alive.
+   */
+  sseIdleMs?: number;
 }
 
 /** What a subscriber hears about its channel. */
@@ -170,6 +177,7 @@ export class Transport {
       backoffMaxMs: 30_000,
       refreshBeforeMs: 60_000,
       random: Math.random,
+      sseIdleMs: 35000,
       ...options,
     };
   }
@@ -365,6 +373,11 @@ export class Transport {
       if (this.socket !== socket) return;
       this.socket = null;
       this.dropped();
+      // The WebSocket and the SSE streams reach the same service: when one
+      // drops, the others are suspect too (a proxy may hold them open).
+      for (const sub of this.subs.values()) {
+        if (sub.via === "sse") sub.abort?.abort();
+      }
       // A refused token is as good as expired: get a new one first.
       if (ev.code === 1008 || ev.code === 4001) this.current = null;
       this.retry();
@@ -534,13 +547,26 @@ export class Transport {
       sub.abort = abort;
       const answering = sub.refetching;
       let reached = false;
+      let idle: ReturnType<typeof setTimeout> | null = null;
+      const alive = () => {
+        if (idle !== null) clearTimeout(idle);
+        idle = setTimeout(() => abort.abort(), this.opts.sseIdleMs);
+      };
       try {
         const headers: Record<string, string> = {
           authorization: `Bearer ${await this.token()}`,
           accept: "text/event-stream",
         };
-        if (sub.position) headers["last-event-id"] = `${sub.position.epoch}:${sub.position.seq}`;
+        if (sub.position) {
+          headers["last-event-id"] = `${sub.position.epoch}:${sub.position.seq}`;
+        } else if (sub.history) {
+          // A position in no epoch: the server answers with a `resync`
+          // naming the current epoch, and the refetch from its start
+          // replays the history it keeps.
+          headers["last-event-id"] = ":0";
+        }
         const url = `${this.opts.url.replace(/\/$/, "")}/sse?channel=${encodeURIComponent(sub.channel)}`;
+        alive();
         const res = await doFetch(url, { headers, signal: abort.signal });
         if (!res.ok || !res.body) throw new Error(`SSE answered ${res.status}`);
         reached = true;
@@ -559,10 +585,11 @@ export class Transport {
             if (sub.position?.epoch !== epoch) sub.position = { epoch, seq: 0 };
           }
           this.onEnvelope(sub, env);
-        });
+        }, alive);
       } catch {
         // Dropped, refused or aborted: try again below.
       }
+      if (idle !== null) clearTimeout(idle);
       sub.joined = false;
       if (sub.closed || this.isClosed()) return;
       if (sub.refetching) continue;
@@ -577,10 +604,11 @@ function sortedMembers(members: Map<string, Member> | undefined): Member[] {
   return [...(members?.values() ?? [])].sort((a, b) => (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
 }
 
-/** Reads a `text/event-stream` body, calling `on` per event. */
+/** Reads a `text/event-stream` body, calling `on` per event and `onChunk` per chunk read. */
 export async function readEvents(
   body: ReadableStream<Uint8Array>,
   on: (event: string, data: string, id: string | null) => void,
+  onChunk: () => void = () => undefined,
 ): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
@@ -591,6 +619,7 @@ export async function readEvents(
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
+    onChunk();
     buffer += decoder.decode(value, { stream: true });
     let nl: number;
     while ((nl = buffer.search(/\r?\n/)) >= 0) {
