@@ -166,3 +166,78 @@ fn usage_errors_exit_2() {
     assert!(run.stderr.contains("`Bad_Name` is not a crate name"));
     assert!(!p.path("x").exists());
 }
+
+/// A plan unlike the example's: a parameterised channel without a string
+/// field or typing, and a plain one.
+fn game_spec(x: &str) -> String {
+    format!(
+        "channels:\n  - name: \"match:{{id}}\"\n    events:\n      - name: move\n        version: 2\n        schema: {{ {x}: int, y: int, note: \"string?\", meta: json }}\n    publish: [player]\n    subscribe: [player, viewer]\n    history: 50\n    presence: true\n  - name: scores\n    events:\n      - name: score\n        schema: {{ points: float, final: bool }}\n    publish: [referee]\n    subscribe: [player]\n"
+    )
+}
+
+fn generate_game(out: &std::path::Path, x: &str) {
+    use harness::scaffold::{Engine, Options, Source, generate};
+    let text = game_spec(x);
+    let spec = harness::realtime::parse_block(std::path::Path::new("game.md"), &text, 1).unwrap();
+    let src = Source::new_service(&spec, "game").unwrap();
+    let done = generate(&Engine::load(None).unwrap(), src, out, Options::default()).unwrap();
+    assert!(done.written, "{:?}", done.conflicts());
+}
+
+fn tsc(web: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(web.join("node_modules/.bin/tsc"))
+        .args(["--strict", "--noEmit", "-p", "."])
+        .current_dir(web)
+        .output()
+        .unwrap()
+}
+
+/// The client is typed from the plan: code written against it type-checks,
+/// and a change in the plan makes `tsc --strict` flag the code it breaks.
+#[test]
+#[ignore = "needs Node.js and `npm ci` in examples/chat-service/web (.ci/run does both)"]
+fn a_change_in_the_plan_is_caught_by_tsc_in_the_client() {
+    let modules = manifest_dir().join("examples/chat-service/web/node_modules");
+    assert!(
+        modules.is_dir(),
+        "run `npm ci` in examples/chat-service/web first"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("game");
+    generate_game(&out, "x");
+    let web = out.join("web");
+    assert!(web.join("src/GameContext.tsx").is_file());
+    assert!(web.join("src/gameService.ts").is_file());
+    assert!(
+        !web.join("src/useTyping.ts").exists(),
+        "no typing event, no typing hook"
+    );
+    std::os::unix::fs::symlink(&modules, web.join("node_modules")).unwrap();
+    std::fs::write(
+        web.join("src/app.ts"),
+        "import { useMessages } from \"./useMessages\";\n\n\
+         export function useMoves(): number[] {\n\
+         \x20 const { messages, send } = useMessages(\"match:7\", \"move\");\n\
+         \x20 void send(\"move\", { x: 1, y: 2, meta: null });\n\
+         \x20 return messages.map((m) => m.event.data.x);\n\
+         }\n",
+    )
+    .unwrap();
+    let ok = tsc(&web);
+    assert!(
+        ok.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&ok.stdout),
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    // The plan renames `x`: the service and the client change together,
+    // and the app's code no longer fits.
+    generate_game(&out, "column");
+    let broken = tsc(&web);
+    let text = String::from_utf8_lossy(&broken.stdout);
+    assert!(!broken.status.success(), "{text}");
+    assert_contains(&text, "src/app.ts(5,");
+    assert_contains(&text, "'x' does not exist");
+    assert_contains(&text, "src/app.ts(6,");
+}
