@@ -279,6 +279,25 @@ describe("tokens", () => {
     expect(tokens).toEqual(["t1", "t2"]);
   });
 
+  it("refreshes a short-lived token halfway, never in a tight loop", async () => {
+    const { transport, tokens, last } = setup({ tokenLifetimeMs: 30_000 });
+    transport.connect();
+    await settle();
+    last().open();
+    await settle(14_999);
+    expect(tokens).toEqual(["t1"]);
+    await settle(1);
+    expect(tokens).toEqual(["t1", "t2"]);
+
+    const expired = setup({ tokenLifetimeMs: -1_000 });
+    expired.transport.connect();
+    await settle(60_000);
+    // One fetch to connect, then one every 10 s at most.
+    expect(expired.tokens.length).toBeLessThanOrEqual(8);
+    expired.transport.close();
+    transport.close();
+  });
+
   it("gets a new token when the server refuses one", async () => {
     const { transport, sockets, tokens } = setup();
     transport.connect();

@@ -125,6 +125,9 @@ export class PublishError extends Error {
 
 const OPEN = 1;
 
+/** A token closer than this to its expiry is not used for a new connection. */
+const MIN_VALIDITY_MS = 10_000;
+
 interface Sub {
   channel: string;
   handlers: Handlers;
@@ -243,7 +246,12 @@ export class Transport {
     } else if (this.isOpen()) {
       this.sendSubscribe(sub, null);
     }
-    return { channel, unsubscribe: () => this.subs.get(channel) === sub && this.unsubscribe(channel) };
+    return {
+      channel,
+      unsubscribe: () => {
+        if (this.subs.get(channel) === sub) this.unsubscribe(channel);
+      },
+    };
   }
 
   /**
@@ -300,9 +308,9 @@ export class Transport {
     this.retryTimer = null;
   }
 
-  /** A token valid for at least `refreshBeforeMs`, fetching one if need be. */
+  /** A token that will still be valid when the server checks it, fetching one if need be. */
   private async token(): Promise<string> {
-    if (!this.current || this.current.expiresAt - Date.now() <= this.opts.refreshBeforeMs) {
+    if (!this.current || this.current.expiresAt - Date.now() <= MIN_VALIDITY_MS) {
       this.current = await this.opts.token();
       this.scheduleRefresh();
     }
@@ -315,7 +323,11 @@ export class Transport {
     if (!this.current || this.stateNow === "closed") {
       return;
     }
-    const wait = Math.max(0, this.current.expiresAt - Date.now() - this.opts.refreshBeforeMs);
+    // Halfway through a token that lives less than twice `refreshBeforeMs`;
+    // never sooner than `MIN_VALIDITY_MS`, so a token that comes back
+    // already expired (a skewed clock) cannot start a tight loop.
+    const left = this.current.expiresAt - Date.now();
+    const wait = Math.max(MIN_VALIDITY_MS, left - Math.min(this.opts.refreshBeforeMs, left / 2));
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null;
       this.opts.token().then(
@@ -495,10 +507,13 @@ export class Transport {
 
   private onResync(sub: Sub, frame: ResyncFrame): void {
     const named = { epoch: frame.epoch, seq: frame.seq };
-    if (sub.answering || sub.refetching) {
+    if (sub.refetching) {
+      // About the subscription being replaced; its answer is on its way.
+      return;
+    }
+    if (sub.answering) {
       // Asked again and still a gap: those events are gone.
       sub.answering = false;
-      sub.refetching = false;
       sub.position = named;
       sub.handlers.onGap?.(named, frame.reason);
       return;
