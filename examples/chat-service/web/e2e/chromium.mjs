@@ -156,7 +156,10 @@ try {
   await state(bob, "open");
   await online(ada, ["ada", "bob"]);
   await online(bob, ["ada", "bob"]);
-
+  // Typing shows on the other page, not on one's own.
+  await ada.getByLabel("message").fill("hel");
+  await bob.getByTestId("typing").filter({ hasText: "someone is typing" }).waitFor({ timeout });
+  same("ada's own typing", await ada.getByTestId("typing").textContent(), "\u00a0");
   await send(ada, "hello from ada");
   await messages(bob, 1);
   await send(bob, "hello from bob");
