@@ -89,6 +89,7 @@ export class ChannelStore {
 /** The transport and its channel stores. */
 export class ChatClient {
   private readonly stores = new Map<string, ChannelStore>();
+  private readonly refs = new Map<string, number>();
 
   /** `role` is the role in this client's tokens, when the app knows it. */
   constructor(
@@ -111,6 +112,26 @@ export class ChatClient {
       this.stores.set(channel, store);
     }
     return store;
+  }
+
+  /**
+   * Keeps `channel` subscribed until the returned release is called; the
+   * last release unsubscribes (and so leaves its presence), unless the
+   * channel is retained again right away, as a re-render does.
+   */
+  retain(channel: string): () => void {
+    this.refs.set(channel, (this.refs.get(channel) ?? 0) + 1);
+    return () => {
+      const left = (this.refs.get(channel) ?? 1) - 1;
+      this.refs.set(channel, left);
+      if (left > 0) return;
+      setTimeout(() => {
+        if (this.refs.get(channel) !== 0) return;
+        this.refs.delete(channel);
+        this.stores.get(channel)?.close();
+        this.stores.delete(channel);
+      }, 0);
+    };
   }
 
   close(): void {
@@ -152,4 +173,11 @@ export function ChatProvider({ url, token = defaultToken, role, children }: Chat
 /** The client of the nearest provider; `null` until it has connected once. */
 export function useChat(): ChatClient | null {
   return useContext(ChatContext);
+}
+
+/** The store of `channel`, subscribed while a component using it is mounted. */
+export function useChannelStore(channel: string): ChannelStore | undefined {
+  const client = useChat();
+  useEffect(() => client?.retain(channel), [client, channel]);
+  return client?.channel(channel);
 }

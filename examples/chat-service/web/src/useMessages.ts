@@ -5,7 +5,7 @@
 import { useCallback, useMemo, useSyncExternalStore } from "react";
 
 import { CHANNELS, patternOf, type EventOf, type EventsOf } from "./protocol";
-import { useChat, type Received } from "./ChatContext";
+import { useChannelStore, type Received } from "./ChatContext";
 
 const none: Received[] = [];
 const never = (): (() => void) => () => undefined;
@@ -26,7 +26,7 @@ export function useMessages<N extends string, K extends EventName<N> = EventName
   channel: N,
   type?: K,
 ): Messages<N, K> {
-  const store = useChat()?.channel(channel);
+  const store = useChannelStore(channel);
   const events = useSyncExternalStore(store ? store.listen : never, () => store?.events ?? none);
   const gaps = useSyncExternalStore(store ? store.listen : never, () => store?.gaps ?? 0);
   const messages = useMemo(

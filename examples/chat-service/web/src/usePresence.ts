@@ -5,12 +5,12 @@
 import { useSyncExternalStore } from "react";
 
 import type { Member } from "./protocol";
-import { useChat } from "./ChatContext";
+import { useChannelStore } from "./ChatContext";
 
 const none: Member[] = [];
 const never = (): (() => void) => () => undefined;
 
 export function usePresence(channel: string): Member[] {
-  const store = useChat()?.channel(channel);
+  const store = useChannelStore(channel);
   return useSyncExternalStore(store ? store.listen : never, () => store?.members ?? none);
 }

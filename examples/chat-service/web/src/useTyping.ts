@@ -8,7 +8,7 @@
 
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 
-import { useChat, type Received } from "./ChatContext";
+import { useChannelStore, type Received } from "./ChatContext";
 
 const STALE_MS = 5_000;
 const ECHO_MS = 1_000;
@@ -23,7 +23,7 @@ export interface Typing {
 }
 
 export function useTyping(channel: string): Typing {
-  const store = useChat()?.channel(channel);
+  const store = useChannelStore(channel);
   const latest = useSyncExternalStore<Received | undefined>(
     store ? store.listen : never,
     () => store?.latest.get("typing"),
