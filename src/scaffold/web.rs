@@ -38,6 +38,7 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "web/src/useMessages.ts",
     "web/src/usePresence.ts",
     "web/src/useTyping.ts",
+    "web/src/{Name}Context.test.ts",
     "web/src/{Name}Context.tsx",
     "web/src/{name}Service.ts",
     "web/tsconfig.json",

@@ -136,7 +136,7 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
     let run = p.harness(["scaffold", "new", "demo", "--out", "svc"]).run();
     assert_ends_with(
         &run.stdout,
-        "0 created, 0 updated, 0 removed, 36 unchanged\n",
+        "0 created, 0 updated, 0 removed, 37 unchanged\n",
     );
 }
 
