@@ -58,8 +58,12 @@ async function waitFor(url, ms = timeout) {
 }
 
 const children = [];
+/** What the children wrote; shown only when the test fails. */
+const output = [];
 function start(command, args, env) {
-  const child = spawn(command, args, { cwd: web, env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  const child = spawn(command, args, { cwd: web, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (chunk) => output.push(chunk));
+  child.stderr.on("data", (chunk) => output.push(chunk));
   children.push(child);
   return child;
 }
@@ -78,7 +82,7 @@ const serviceEnv = {
   JWT_SECRET: secret,
   BIND_ADDR: `127.0.0.1:${servicePort}`,
   REDIS_URL: "",
-  RUST_LOG: process.env.RUST_LOG ?? "warn",
+  RUST_LOG: process.env.RUST_LOG ?? "info",
 };
 const startService = () => start(bin, [], serviceEnv);
 
@@ -196,6 +200,7 @@ try {
   await ada.screenshot({ path: join(artefacts, "demo.png"), fullPage: true });
   console.log(`ok: every page resumed with ${after.length} messages; screenshot in ${join(artefacts, "demo.png")}`);
 } catch (e) {
+  process.stderr.write(Buffer.concat(output));
   console.error(`e2e failed: ${e instanceof Error ? e.stack : e}`);
   process.exitCode = 1;
 } finally {
