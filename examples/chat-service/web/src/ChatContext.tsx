@@ -10,7 +10,7 @@
 
 import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
 
-import { CHANNELS, patternOf, type Envelope, type Member } from "./protocol";
+import { CHANNELS, patternOf, SSE, type Envelope, type Member } from "./protocol";
 import { Transport, type SubscribeOptions, type Subscription } from "./transport";
 import { tokenEndpoint, type TokenSource } from "./chatService";
 
@@ -99,15 +99,15 @@ export class ChatClient {
 
   /**
    * The store of `channel`, subscribing on first use: over Server-Sent
-   * Events when the plan does not let `role` publish there, else over the
-   * WebSocket.
+   * Events when the plan does not let `role` publish there (and the service
+   * streams them), else over the WebSocket.
    */
   channel(channel: string, options: SubscribeOptions = {}): ChannelStore {
     let store = this.stores.get(channel);
     if (!store) {
       const pattern = patternOf(channel);
       const publishers: readonly string[] = pattern ? CHANNELS[pattern].publish : [];
-      const readOnly = this.role !== undefined && !publishers.includes(this.role);
+      const readOnly = SSE && this.role !== undefined && !publishers.includes(this.role);
       store = new ChannelStore(channel, this.transport, { via: readOnly ? "sse" : "ws", ...options });
       this.stores.set(channel, store);
     }

@@ -10,6 +10,9 @@ export const PROTOCOL_VERSION = 1;
 /** The WebSocket subprotocol; the token travels next to it as `bearer.<token>`. */
 export const SUBPROTOCOL = "realtime.v1";
 
+/** Whether the service also streams channels as Server-Sent Events (`GET /sse`). */
+export const SSE: boolean = true;
+
 /** Where a client is in a channel's history. */
 export interface Position {
   epoch: string;
