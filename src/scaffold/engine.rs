@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::model::Model;
 use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::error::{Error, Result};
 
@@ -117,8 +116,9 @@ impl Engine {
         &self.templates
     }
 
-    /// Renders every template; empty output means "no such file".
-    pub fn render(&self, model: &Model) -> Result<Vec<Rendered>> {
+    /// Renders every template with `model` as the context (a [`Model`](super::Model),
+    /// or one that includes it); empty output means "no such file".
+    pub fn render(&self, model: &impl Serialize) -> Result<Vec<Rendered>> {
         let mut tera = tera::Tera::default();
         // Generated code is not HTML: never escape.
         tera.autoescape_on(Vec::<&str>::new());

@@ -35,8 +35,6 @@ pub struct Model {
     /// What the generated tests exercise; `None` when no channel has both
     /// a publisher and a subscriber role and a lasting event.
     pub test: Option<TestModel>,
-    /// The browser client's view of the plan.
-    pub web: super::web::WebModel,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,7 +165,6 @@ impl Model {
         let channels: Vec<ChannelModel> = spec.channels.iter().map(channel_model).collect();
         let test = test_model(spec, &channels);
         let limits = &spec.limits;
-        let web = super::web::WebModel::new(spec, &service);
         Model {
             template_version: TEMPLATE_VERSION,
             crate_ident: service.replace('-', "_"),
@@ -192,7 +189,6 @@ impl Model {
             query_token: spec.auth.query_token,
             channels,
             test,
-            web,
         }
     }
 }

@@ -17,7 +17,7 @@
 use serde::Serialize;
 
 use super::engine::Rendered;
-use super::model::pascal;
+use super::model::{Model, pascal};
 use crate::realtime::RealtimeSpec;
 
 /// The client's templates: (output path, source). A path may hold the
@@ -45,7 +45,16 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "web/vite.config.ts",
 ];
 
-/// What the client's templates see, under `web` in the model.
+/// What every template sees: the service's model, and the client's under
+/// `web`.
+#[derive(Debug, Serialize)]
+pub struct Context<'a> {
+    #[serde(flatten)]
+    pub model: &'a Model,
+    pub web: &'a WebModel,
+}
+
+/// What the client's templates see, under `web`.
 #[derive(Debug, Clone, Serialize)]
 pub struct WebModel {
     /// `Chat`, for `ChatContext` and `ChatProvider`.
