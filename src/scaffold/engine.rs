@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::model::Model;
 use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::error::{Error, Result};
 
@@ -90,8 +89,8 @@ impl Engine {
     /// The built-ins, each replaced by `templates_dir/scaffold/NAME.tera`
     /// when that file exists.
     pub fn load(templates_dir: Option<&Path>) -> Result<Engine> {
-        let mut templates = Vec::with_capacity(BUILTIN.len());
-        for (name, source) in BUILTIN {
+        let mut templates = Vec::with_capacity(BUILTIN.len() + super::web::BUILTIN.len());
+        for (name, source) in BUILTIN.iter().chain(super::web::BUILTIN) {
             let mut t = Template {
                 name,
                 origin: Origin::Builtin,
@@ -117,8 +116,9 @@ impl Engine {
         &self.templates
     }
 
-    /// Renders every template; empty output means "no such file".
-    pub fn render(&self, model: &Model) -> Result<Vec<Rendered>> {
+    /// Renders every template with `model` as the context (a [`Model`](super::Model),
+    /// or one that includes it); empty output means "no such file".
+    pub fn render(&self, model: &impl Serialize) -> Result<Vec<Rendered>> {
         let mut tera = tera::Tera::default();
         // Generated code is not HTML: never escape.
         tera.autoescape_on(Vec::<&str>::new());

@@ -203,7 +203,12 @@ fn prepare(engine: &Engine, src: Source<'_>, out: &Path, force: bool) -> Result<
         ));
     }
     let model = Model::new(spec, &default_name);
-    let files = engine.render(&model)?;
+    let web = super::web::WebModel::new(spec, &model.service);
+    let mut files = engine.render(&super::web::Context {
+        model: &model,
+        web: &web,
+    })?;
+    super::web::name_files(&mut files, &web);
     let inputs = serde_json::json!({ "plan": plan, "model": model });
     render::plan(out, &files, TEMPLATE_VERSION, inputs, force)
 }

@@ -6,10 +6,13 @@
 //! loses a user's edit. [`generate`] is the use case that runs them in
 //! order and reports what it did.
 
+// `engine`'s `builtin!` also lists the client's templates in `web`.
+#[macro_use]
 pub mod engine;
 mod generate;
 pub mod model;
 pub mod render;
+pub mod web;
 
 use std::path::Path;
 
