@@ -14,6 +14,7 @@ use serde::{Serialize, Serializer};
 use super::engine::Engine;
 use super::model::{Model, TEMPLATE_VERSION};
 use super::render::{self, Action};
+use super::runtime::Runtime;
 use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
@@ -202,8 +203,9 @@ fn prepare(engine: &Engine, src: Source<'_>, out: &Path, force: bool) -> Result<
             .hint("declare at least one channel with an event (`channels: [{name, events}]`)"),
         ));
     }
-    let model = Model::new(spec, &default_name);
-    let files = engine.render(&model)?;
+    let model = Model::new(spec, &default_name, Runtime::for_output(out));
+    let mut files = engine.render(&model)?;
+    files.extend(model.runtime.files());
     let inputs = serde_json::json!({ "plan": plan, "model": model });
     render::plan(out, &files, TEMPLATE_VERSION, inputs, force)
 }

@@ -10,6 +10,7 @@ pub mod engine;
 mod generate;
 pub mod model;
 pub mod render;
+pub mod runtime;
 
 use std::path::Path;
 

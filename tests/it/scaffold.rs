@@ -5,12 +5,20 @@ use std::path::PathBuf;
 
 use crate::common::{Repo, assert_contains, assert_ends_with, files_under, harness, manifest_dir};
 
-/// The golden example is exactly what the approved plan generates.
+/// The golden example is exactly what the approved plan generates. It is
+/// generated where the example sits relative to the runtime crate, so that
+/// it depends on the runtime by the same relative path.
 #[test]
 fn the_example_is_what_the_chat_room_plan_generates() {
     let repo = manifest_dir();
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("chat-service");
+    std::fs::create_dir_all(tmp.path().join("runtime")).unwrap();
+    std::fs::copy(
+        repo.join("runtime/Cargo.toml"),
+        tmp.path().join("runtime/Cargo.toml"),
+    )
+    .unwrap();
+    let out = tmp.path().join("examples/chat-service");
     harness(["scaffold", "--plan", "1", "--out", out.to_str().unwrap()])
         .current_dir(repo)
         .assert(0);
@@ -51,7 +59,7 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
     );
     assert_contains(
         &listed,
-        "src/hub.rs           src/hub.rs.tera           built-in",
+        "src/events.rs        src/events.rs.tera        built-in",
     );
 
     p.harness(["scaffold", "new", "demo", "--out", "svc"])
@@ -61,9 +69,15 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
         std::fs::read_to_string(svc.join("README.md")).unwrap(),
         "# demo\n"
     );
-    assert!(
-        !svc.join("src/redis.rs").exists(),
-        "the default plan has no Redis"
+    let cargo_toml = std::fs::read_to_string(svc.join("Cargo.toml")).unwrap();
+    assert_contains(
+        &cargo_toml,
+        "harness-realtime = { path = \"vendor/harness-realtime\" }\n",
+    );
+    assert_eq!(
+        std::fs::read_to_string(svc.join("vendor/harness-realtime/src/hub.rs")).unwrap(),
+        std::fs::read_to_string(manifest_dir().join("runtime/src/hub.rs")).unwrap(),
+        "outside this repository the runtime is vendored"
     );
     let manifest = std::fs::read_to_string(svc.join(".harness-scaffold.json")).unwrap();
     let readme_hash = harness::scaffold::render::sha256(b"# demo\n");
@@ -117,7 +131,7 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
     let run = p.harness(["scaffold", "new", "demo", "--out", "svc"]).run();
     assert_ends_with(
         &run.stdout,
-        "0 created, 0 updated, 0 removed, 18 unchanged\n",
+        "0 created, 0 updated, 0 removed, 23 unchanged\n",
     );
 }
 
@@ -146,4 +160,56 @@ fn usage_errors_exit_2() {
         .assert(2);
     assert!(run.stderr.contains("`Bad_Name` is not a crate name"));
     assert!(!p.path("x").exists());
+}
+
+/// A service generated outside this repository resolves with nothing but
+/// crates.io: its runtime is the vendored copy. Resolution only, as
+/// building the service would compile the whole dependency tree again; and
+/// offline, from the registry cache the workspace's build filled, so it
+/// starts from the workspace's lock file and this machine's platform.
+#[test]
+fn a_service_outside_the_repository_resolves_against_its_vendored_runtime() {
+    let p = project();
+    p.harness(["scaffold", "new", "demo", "--out", "svc"])
+        .assert(0);
+    std::fs::copy(manifest_dir().join("Cargo.lock"), p.path("svc/Cargo.lock")).unwrap();
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let version = std::process::Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .unwrap();
+    let version = String::from_utf8(version.stdout).unwrap();
+    let host = version
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc names its host");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--offline", "--format-version", "1"])
+        .args(["--filter-platform", host, "--manifest-path"])
+        .arg(p.path("svc/Cargo.toml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "cargo metadata failed:\n{stderr}");
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runtime = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pkg| pkg["name"] == "harness-realtime")
+        .expect("the runtime is a package of the service's build");
+    let manifest = PathBuf::from(runtime["manifest_path"].as_str().unwrap());
+    assert!(
+        manifest.ends_with("svc/vendor/harness-realtime/Cargo.toml"),
+        "{}",
+        manifest.display()
+    );
+    let resolved = meta["resolve"]["nodes"].as_array().unwrap();
+    assert!(
+        resolved
+            .iter()
+            .any(|n| n["id"].as_str().unwrap().contains("axum")),
+        "the runtime's own dependencies resolve"
+    );
 }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use chat_service::{Config, Server};
+use chat_service::{Server, config};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -11,7 +11,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let config = match Config::from_env() {
+    let config = match config::from_env() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
