@@ -213,3 +213,47 @@ fn a_service_outside_the_repository_resolves_against_its_vendored_runtime() {
         "the runtime's own dependencies resolve"
     );
 }
+
+/// The realtime block's reference, and an error that quotes it: the field,
+/// what it takes and where, instead of the parser's internals.
+#[test]
+fn the_realtime_block_is_documented_and_its_errors_name_the_field() {
+    let p = project();
+    let spec = p.harness(["scaffold", "--help-spec"]).assert(0).stdout;
+    assert_contains(
+        &spec,
+        "\nlimits.queue: integer (default: 256)\n    frames queued for one subscriber before `slow_client` applies\n",
+    );
+    assert_contains(
+        &spec,
+        "\nchannels[].name: string: a name, or a pattern with one `{param}` (required)\n",
+    );
+    let json = p
+        .harness(["--format", "json", "scaffold", "--help-spec"])
+        .assert(0)
+        .stdout;
+    let fields: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(fields[2]["path"], "transport");
+    assert_eq!(fields[2]["default"], "websocket");
+
+    std::fs::create_dir_all(p.path("plans")).unwrap();
+    std::fs::write(
+        p.path("plans/0001-chat.md"),
+        DRAFT.replace(
+            "```yaml realtime\n",
+            "```yaml realtime\ntransport: livekit\n",
+        ),
+    )
+    .unwrap();
+    let run = p
+        .harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(2);
+    assert_eq!(
+        run.stderr,
+        "plans/0001-chat.md:13:12: error: realtime block: `transport` takes `websocket`, `sse`, \
+         or a list of them: unknown variant `livekit`, expected one of websocket, sse\n   \
+         |\n13 | transport: livekit\n   |            ^^^^^^^\n   = hint: `transport`: the \
+         endpoints; the generated service needs `websocket` (default: websocket); \
+         `harness scaffold --help-spec` lists every field\n"
+    );
+}
