@@ -3,8 +3,9 @@
 //!
 //! A [`Source`] says what to generate from: an approved plan's realtime
 //! block ([`Source::from_plan`]) or the default one-channel plan
-//! ([`Source::new_service`]). Nothing is written when any file conflicts or
-//! when the run is a dry run; the report then holds the diff.
+//! ([`Source::new_service`]). A dry run writes nothing and reports the
+//! diff; otherwise every file is written as [`render`] decides, and each
+//! conflict is reported.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -89,8 +90,7 @@ pub struct Generated {
     /// Every file's change, decided before anything was written.
     pub plan: render::Plan,
     pub dry_run: bool,
-    /// Whether the files were written: not on a dry run, nor when any file
-    /// conflicts.
+    /// Whether the files were written: not on a dry run.
     pub written: bool,
 }
 
@@ -101,59 +101,89 @@ impl Serialize for Generated {
 }
 
 impl Generated {
-    /// One error per file edited since it was generated, which a run
-    /// without `--force` leaves alone.
+    /// One error per file whose edit and the template's change could not
+    /// both be kept: written with conflict markers, or left alone.
     pub fn conflicts(&self) -> Vec<Diagnostic> {
         self.plan
             .conflicts()
             .map(|c| {
-                Diagnostic::error(
-                    Code::ScaffoldConflict,
-                    format!(
-                        "`{}` was edited since it was generated; not overwriting it",
-                        c.path
-                    ),
-                )
-                .at(Span::new(self.plan.out.join(&c.path), 1, 1))
-                .hint(
-                    "see the change with --dry-run; keep your edit, or regenerate it with --force",
-                )
+                let path = self.plan.out.join(&c.path);
+                let marked = c.writes() && !self.dry_run;
+                let at = match (marked, c.new_text()) {
+                    (true, Some(text)) => text
+                        .lines()
+                        .position(|l| l.starts_with("<<<<<<< "))
+                        .map_or(1, |i| i + 1),
+                    _ => 1,
+                };
+                let (message, hint) = if c.writes() {
+                    (
+                        format!(
+                            "`{}`: your edit and the template's change overlap; {}",
+                            c.path,
+                            if marked {
+                                "the file holds both between conflict markers"
+                            } else {
+                                "a run would write both between conflict markers"
+                            }
+                        ),
+                        "keep what you want between `<<<<<<< ours` and `>>>>>>> theirs`, \
+                         delete the markers, and re-run; or take the template's version with --force",
+                    )
+                } else {
+                    (
+                        format!(
+                            "`{}` was edited since it was generated; not overwriting it",
+                            c.path
+                        ),
+                        "resolve any conflict markers and re-run; or see the change with \
+                         --dry-run and regenerate it with --force",
+                    )
+                };
+                Diagnostic::error(Code::ScaffoldConflict, message)
+                    .at(Span::new(path, at, 1))
+                    .hint(hint)
             })
             .collect()
     }
 
     /// The text report: the diff of a dry run, else one line per file
-    /// written and the counts; nothing when conflicts stopped the run.
+    /// written and the counts (merges and conflicts only when there are).
     pub fn text(&self) -> String {
         if self.dry_run {
             return self.plan.diff();
         }
-        if !self.written {
-            return String::new();
-        }
         let mut text = String::new();
-        let mut counts = [0usize; 4];
+        let mut counts = [0usize; 6];
         for c in &self.plan.changes {
             let (word, slot) = match c.action {
                 Action::Create => ("create", 0),
                 Action::Update | Action::Overwrite => ("update", 1),
                 Action::Remove => ("remove", 2),
-                Action::Unchanged | Action::Conflict => ("", 3),
+                Action::Unchanged => ("", 3),
+                Action::Merge => ("merge", 4),
+                Action::Conflict if c.writes() => ("conflict", 5),
+                Action::Conflict => ("", 5),
             };
             counts[slot] += 1;
             if !word.is_empty() {
                 let _ = writeln!(text, "{word:<7} {}", c.path);
             }
         }
-        let _ = writeln!(
-            text,
-            "{}: {} created, {} updated, {} removed, {} unchanged",
+        let mut summary = format!(
+            "{}: {} created, {} updated",
             display_path(&self.plan.out),
             counts[0],
-            counts[1],
-            counts[2],
-            counts[3]
+            counts[1]
         );
+        if counts[4] > 0 {
+            let _ = write!(summary, ", {} merged", counts[4]);
+        }
+        let _ = write!(summary, ", {} removed, {} unchanged", counts[2], counts[3]);
+        if counts[5] > 0 {
+            let _ = write!(summary, ", {} in conflict", counts[5]);
+        }
+        let _ = writeln!(text, "{summary}");
         text
     }
 }
@@ -163,7 +193,7 @@ impl Generated {
 /// conflicts or `opts.dry_run`.
 pub fn generate(engine: &Engine, src: Source<'_>, out: &Path, opts: Options) -> Result<Generated> {
     let plan = prepare(engine, src, out, opts.force)?;
-    let written = !opts.dry_run && plan.conflicts().next().is_none();
+    let written = !opts.dry_run;
     if written {
         render::apply(&plan)?;
     }
@@ -221,7 +251,7 @@ mod tests {
     }
 
     #[test]
-    fn generates_then_leaves_an_edited_file_alone() {
+    fn generates_then_keeps_an_edit_the_template_does_not_touch() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("svc");
 
@@ -247,13 +277,14 @@ mod tests {
         let json = serde_json::to_value(&first).unwrap();
         assert_eq!(json[0]["action"], "create");
 
+        // The template's output is the same: the edit is kept, no conflict.
         std::fs::write(out.join("README.md"), "mine\n").unwrap();
         let again = run(&out, Options::default());
-        assert!(!again.written);
-        assert_eq!(again.text(), "");
-        let conflicts = again.conflicts();
-        assert_eq!(conflicts.len(), 1);
-        assert_eq!(conflicts[0].code, Code::ScaffoldConflict);
+        assert!(again.conflicts().is_empty());
+        assert!(again.text().ends_with(&format!(
+            "{}: 0 created, 0 updated, 0 removed, {created} unchanged\n",
+            display_path(&out)
+        )));
         assert_eq!(
             std::fs::read_to_string(out.join("README.md")).unwrap(),
             "mine\n"

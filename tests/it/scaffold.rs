@@ -83,49 +83,47 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
     let readme_hash = harness::scaffold::render::sha256(b"# demo\n");
     assert_contains(&manifest, &format!("\"README.md\": \"{readme_hash}\""));
 
-    // The template changes and the user edits another file.
+    // The template changes and the user edits another file, which the
+    // template leaves as it was: the edit stays, the template's change lands.
     std::fs::write(overrides.join("README.md.tera"), "# {{ service }} v2\n").unwrap();
     let lib = svc.join("src/lib.rs");
     let edited = format!("{}// mine\n", std::fs::read_to_string(&lib).unwrap());
     std::fs::write(&lib, &edited).unwrap();
 
-    let run = p
-        .harness(["scaffold", "new", "demo", "--out", "svc"])
-        .assert(1);
-    assert_eq!(
-        run.stdout,
-        format!(
-            "{}:1:1: error: `src/lib.rs` was edited since it was generated; not overwriting it\n  = hint: see the change with --dry-run; keep your edit, or regenerate it with --force\n",
-            lib.display()
-        )
-    );
-    assert_eq!(
-        std::fs::read_to_string(svc.join("README.md")).unwrap(),
-        "# demo\n",
-        "nothing written"
-    );
-
     let diff = p
         .harness(["scaffold", "new", "demo", "--out", "svc", "--dry-run"])
         .run()
         .stdout;
-    assert_contains(
-        &diff,
-        "--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# demo\n+# demo v2\n",
+    assert_eq!(
+        diff, "--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# demo\n+# demo v2\n",
+        "a dry run shows the template's change, not the kept edit"
     );
-    assert_contains(&diff, "-// mine\n");
     assert_eq!(
         std::fs::read_to_string(svc.join("README.md")).unwrap(),
         "# demo\n",
         "dry run writes nothing"
     );
 
-    p.harness(["scaffold", "new", "demo", "--out", "svc", "--force"])
+    let run = p
+        .harness(["scaffold", "new", "demo", "--out", "svc"])
         .assert(0);
+    assert!(
+        run.stdout.starts_with("update  README.md\n"),
+        "{}",
+        run.stdout
+    );
+    assert_ends_with(
+        &run.stdout,
+        "svc: 0 created, 1 updated, 0 removed, 22 unchanged\n",
+    );
     assert_eq!(
         std::fs::read_to_string(svc.join("README.md")).unwrap(),
         "# demo v2\n"
     );
+    assert_eq!(std::fs::read_to_string(&lib).unwrap(), edited);
+
+    p.harness(["scaffold", "new", "demo", "--out", "svc", "--force"])
+        .assert(0);
     assert!(!std::fs::read_to_string(&lib).unwrap().contains("// mine"));
 
     let run = p.harness(["scaffold", "new", "demo", "--out", "svc"]).run();
@@ -133,6 +131,105 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
         &run.stdout,
         "0 created, 0 updated, 0 removed, 23 unchanged\n",
     );
+}
+
+/// A plan change re-run over a user's edits: a three-way merge with what
+/// harness generated last as the base. An edit away from the change is kept
+/// along with it; one on the same line is a conflict, written between
+/// markers and reported (exit 1); the rest is written.
+#[test]
+fn a_plan_change_is_merged_into_edited_files() {
+    let p = project();
+    std::fs::create_dir_all(p.path("plans")).unwrap();
+    std::fs::write(p.path("plans/0001-chat.md"), DRAFT).unwrap();
+    p.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
+    p.harness(["scaffold", "--plan", "1", "--out", "svc"])
+        .assert(0);
+
+    // The user documents the events module and edits the README's table row.
+    let events = p.path("svc/src/events.rs");
+    let generated = std::fs::read_to_string(&events).unwrap();
+    let first = generated.lines().next().unwrap();
+    std::fs::write(
+        &events,
+        generated.replacen(
+            first,
+            &format!("{first}\n//! (Ours: keep payloads small.)"),
+            1,
+        ),
+    )
+    .unwrap();
+    let row = "| `lobby` | `message` v1 {text} | member | member | 10 | no |";
+    let readme = std::fs::read_to_string(p.path("svc/README.md")).unwrap();
+    assert_contains(&readme, row);
+    let ours = "| `lobby` | `message` v1 {text}: chat lines | member | member | 10 | no |";
+    std::fs::write(p.path("svc/README.md"), readme.replace(row, ours)).unwrap();
+
+    // The plan gains an optional field, and is approved again.
+    let plan = DRAFT.replace(
+        "schema: { text: string }",
+        "schema: { text: string, mood: \"string?\" }",
+    );
+    std::fs::write(p.path("plans/0001-chat.md"), plan).unwrap();
+    p.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
+    let run = p
+        .harness(["scaffold", "--plan", "1", "--out", "svc"])
+        .assert(1);
+    assert_contains(&run.stdout, "merge   src/events.rs\n");
+    assert_contains(&run.stdout, "conflict README.md\n");
+    assert_contains(
+        &run.stdout,
+        "svc: 0 created, 0 updated, 1 merged, 0 removed, 21 unchanged, 1 in conflict\n",
+    );
+    let readme = std::fs::read_to_string(p.path("svc/README.md")).unwrap();
+    let line = readme.lines().position(|l| l == "<<<<<<< ours").unwrap() + 1;
+    assert_ends_with(
+        &run.stdout,
+        &format!(
+            "{}:{line}:1: error: `README.md`: your edit and the template's change overlap; the file \
+             holds both between conflict markers\n  = hint: keep what you want between `<<<<<<< ours` \
+             and `>>>>>>> theirs`, delete the markers, and re-run; or take the template's version \
+             with --force\n",
+            p.path("svc/README.md").display()
+        ),
+    );
+    assert_contains(
+        &readme,
+        &format!(
+            "<<<<<<< ours\n{ours}\n||||||| original\n{row}\n=======\n\
+             | `lobby` | `message` v1 {{mood?, text}} | member | member | 10 | no |\n>>>>>>> theirs\n"
+        ),
+    );
+    let events = std::fs::read_to_string(&events).unwrap();
+    assert_contains(&events, "//! (Ours: keep payloads small.)\n");
+    assert_contains(
+        &events,
+        "    #[serde(default, skip_serializing_if = \"Option::is_none\")]\n    pub mood: Option<String>,\n",
+    );
+
+    // Until the markers are gone the file is left alone and still reported.
+    let run = p
+        .harness(["scaffold", "--plan", "1", "--out", "svc"])
+        .assert(1);
+    assert_contains(&run.stdout, "`README.md` was edited since it was generated");
+    let resolved = readme
+        .lines()
+        .filter(|l| {
+            !l.starts_with("<<<<<<<")
+                && !l.starts_with("|||||||")
+                && !l.starts_with("=======")
+                && !l.starts_with(">>>>>>>")
+        })
+        .filter(|l| *l != row && *l != ours)
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(p.path("svc/README.md"), format!("{resolved}\n")).unwrap();
+    let run = p
+        .harness(["scaffold", "--plan", "1", "--out", "svc"])
+        .assert(0);
+    assert_ends_with(&run.stdout, "0 removed, 23 unchanged\n");
 }
 
 const DRAFT: &str = "---\nid: 1\ntitle: \"Chat\"\nagent: \"realtime-dev\"\nstatus: draft\ncreated: \"2026-01-01T00:00:00Z\"\n---\n## PLAN: Chat\n\n### Realtime Spec\n\n```yaml realtime\nchannels:\n  - name: lobby\n    events:\n      - name: message\n        schema: { text: string }\n    publish: [member]\n    subscribe: [member]\n    history: 10\n```\n\n### Files to Change\n- `svc/**`: the service\n\nPLAN_APPROVED: pending\n";
