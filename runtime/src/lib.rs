@@ -20,6 +20,7 @@
 //! - `ws`, `sse`: the two endpoints.
 //! - `app`: routes, start-up, background tasks and graceful shutdown.
 //! - `config`, `metrics`: environment settings and counters.
+//! - `dev_token`: short-lived tokens for local testing.
 //!
 //! # Features
 //!
@@ -29,6 +30,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod dev_token;
 pub mod hub;
 pub mod metrics;
 pub mod presence;

@@ -35,6 +35,7 @@ pub const FILES: &[(&str, &str)] = runtime_files![
     "src/app.rs",
     "src/auth.rs",
     "src/config.rs",
+    "src/dev_token.rs",
     "src/hub.rs",
     "src/lib.rs",
     "src/metrics.rs",
