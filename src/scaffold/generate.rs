@@ -16,6 +16,7 @@ use super::engine::Engine;
 use super::model::{Model, TEMPLATE_VERSION};
 use super::render::{self, Action};
 use super::runtime::Runtime;
+use super::workspace::{self, Join};
 use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
@@ -92,6 +93,8 @@ pub struct Generated {
     pub dry_run: bool,
     /// Whether the files were written: not on a dry run.
     pub written: bool,
+    /// The Cargo workspace the service joined (or would join).
+    pub join: Option<Join>,
 }
 
 impl Serialize for Generated {
@@ -151,7 +154,11 @@ impl Generated {
     /// written and the counts (merges and conflicts only when there are).
     pub fn text(&self) -> String {
         if self.dry_run {
-            return self.plan.diff();
+            let mut diff = self.plan.diff();
+            if let Some(join) = &self.join {
+                diff.push_str(&join.diff());
+            }
+            return diff;
         }
         let mut text = String::new();
         let mut counts = [0usize; 6];
@@ -184,6 +191,14 @@ impl Generated {
             let _ = write!(summary, ", {} in conflict", counts[5]);
         }
         let _ = writeln!(text, "{summary}");
+        if let Some(join) = &self.join {
+            let _ = writeln!(
+                text,
+                "{}: added `{}` to the workspace members",
+                display_path(&join.manifest),
+                join.member
+            );
+        }
         text
     }
 }
@@ -193,14 +208,19 @@ impl Generated {
 /// conflicts or `opts.dry_run`.
 pub fn generate(engine: &Engine, src: Source<'_>, out: &Path, opts: Options) -> Result<Generated> {
     let plan = prepare(engine, src, out, opts.force)?;
+    let join = workspace::join(out)?;
     let written = !opts.dry_run;
     if written {
         render::apply(&plan)?;
+        if let Some(join) = &join {
+            join.apply()?;
+        }
     }
     Ok(Generated {
         plan,
         dry_run: opts.dry_run,
         written,
+        join,
     })
 }
 

@@ -106,7 +106,7 @@ fn in_repository(out: &Path) -> Option<String> {
 
 /// `a/./b/../c` → `a/c`, without touching the file system (the output
 /// directory may not exist yet).
-fn normalise(path: &Path) -> PathBuf {
+pub(super) fn normalise(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {

@@ -354,3 +354,78 @@ fn the_realtime_block_is_documented_and_its_errors_name_the_field() {
          `harness scaffold --help-spec` lists every field\n"
     );
 }
+
+/// Generated inside a Cargo workspace, a service joins its members, with
+/// the rest of the workspace's manifest left as it was, and cargo sees it.
+#[test]
+fn a_service_generated_in_a_workspace_joins_it() {
+    let p = project();
+    let root = "# the team's crates\n[workspace]\nmembers = [\"crates/*\"]\nresolver = \"3\"\n";
+    p.write("Cargo.toml", root);
+    p.write(
+        "crates/util/Cargo.toml",
+        "[package]\nname = \"util\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    );
+    p.write("crates/util/src/lib.rs", "");
+    let dry = p
+        .harness([
+            "scaffold",
+            "new",
+            "demo",
+            "--out",
+            "services/demo",
+            "--dry-run",
+        ])
+        .assert(0)
+        .stdout;
+    assert_contains(
+        &dry,
+        "-members = [\"crates/*\"]\n+members = [\"crates/*\", \"services/demo\"]\n",
+    );
+    assert_eq!(std::fs::read_to_string(p.path("Cargo.toml")).unwrap(), root);
+
+    let run = p
+        .harness(["scaffold", "new", "demo", "--out", "services/demo"])
+        .assert(0);
+    assert_ends_with(
+        &run.stdout,
+        &format!(
+            "{}: added `services/demo` to the workspace members\n",
+            p.path("Cargo.toml").display()
+        ),
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.path("Cargo.toml")).unwrap(),
+        root.replace("[\"crates/*\"]", "[\"crates/*\", \"services/demo\"]")
+    );
+    let run = p
+        .harness(["scaffold", "new", "demo", "--out", "services/demo"])
+        .assert(0);
+    assert!(!run.stdout.contains("workspace members"), "{}", run.stdout);
+
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args([
+            "metadata",
+            "--offline",
+            "--no-deps",
+            "--format-version",
+            "1",
+        ])
+        .current_dir(&p.root)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "cargo metadata failed:\n{stderr}");
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pkg| pkg["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"demo") && names.contains(&"util"),
+        "{names:?}"
+    );
+}
