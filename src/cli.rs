@@ -712,6 +712,10 @@ pub struct ScaffoldArgs {
     /// Print the unified diff of every change and write nothing.
     #[arg(long, global = true)]
     pub dry_run: bool,
+    /// Print every field of a plan's ```yaml realtime block: its type, its
+    /// default and what it means.
+    #[arg(long, conflicts_with_all = ["plan", "out"])]
+    pub help_spec: bool,
 }
 
 #[derive(Debug, Subcommand)]

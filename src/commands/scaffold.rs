@@ -13,6 +13,13 @@ pub fn run(ctx: &Context, args: ScaffoldArgs) -> Result<Outcome> {
         force: args.force,
         dry_run: args.dry_run,
     };
+    if args.help_spec {
+        match ctx.format {
+            Format::Json => report::json(crate::realtime::FIELDS)?,
+            Format::Text => report::text(&crate::realtime::reference_text())?,
+        }
+        return Ok(Outcome::Success);
+    }
     match args.command {
         Some(ScaffoldCommand::List) => list(ctx),
         Some(ScaffoldCommand::New { name, out }) => {

@@ -43,11 +43,42 @@ fn default_transport() -> OneOrMany<Transport> {
     OneOrMany::One(Transport::Websocket)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One value or a list of them (`transport: sse`, `transport: [websocket,
+/// sse]`). Deserialised by hand: serde's untagged enums answer a wrong value
+/// with "did not match any variant", where this passes on the value's own
+/// error, which names what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum OneOrMany<T> {
     One(T),
     Many(Vec<T>),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = OneOrMany<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("one value or a list of them")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                use serde::de::IntoDeserializer as _;
+                T::deserialize(v.into_deserializer()).map(OneOrMany::One)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                Vec::<T>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(OneOrMany::Many)
+            }
+        }
+        d.deserialize_any(Visit(std::marker::PhantomData))
+    }
 }
 
 impl<T: Clone> OneOrMany<T> {
@@ -92,8 +123,8 @@ pub struct RealtimeSpec {
 #[serde(deny_unknown_fields)]
 pub struct Auth {
     /// Only `jwt` today: HS256 tokens with an expiry.
-    #[serde(default = "Auth::default_kind")]
-    pub kind: String,
+    #[serde(default)]
+    pub kind: AuthKind,
     /// Accept the token in the query string (`?token=`); off by default,
     /// since URLs end up in logs.
     #[serde(default)]
@@ -102,16 +133,18 @@ pub struct Auth {
     pub audience: Option<String>,
 }
 
-impl Auth {
-    fn default_kind() -> String {
-        "jwt".to_string()
-    }
+/// How clients authenticate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthKind {
+    #[default]
+    Jwt,
 }
 
 impl Default for Auth {
     fn default() -> Self {
         Auth {
-            kind: Auth::default_kind(),
+            kind: AuthKind::Jwt,
             query_token: false,
             issuer: None,
             audience: None,
@@ -250,7 +283,14 @@ pub fn parse_block(
     text: &str,
     first_line: usize,
 ) -> Result<RealtimeSpec, Vec<Diagnostic>> {
-    let spec: RealtimeSpec = serde_saphyr::from_str(text).map_err(|e| {
+    let mut field = None;
+    let parsed = serde_saphyr::with_deserializer_from_str(text, |de| {
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            field = Some(e.path().to_string());
+            e.into_inner()
+        })
+    });
+    let spec: RealtimeSpec = parsed.map_err(|e| {
         let (line, col, len) = e.location().map_or((1, 1, 1), |l| {
             (
                 l.line() as usize,
@@ -260,10 +300,34 @@ pub fn parse_block(
         });
         let msg = e.to_string();
         let msg = clean_message(msg.lines().next().unwrap_or(""));
+        let field = field.filter(|f| f != ".");
+        let unknown = msg.starts_with("unknown field");
+        let (col, len) = match &field {
+            Some(f) if !unknown => past_the_key(text, line, col, f).unwrap_or((col, len)),
+            _ => (col, len),
+        };
+        let documented = field.as_deref().and_then(super::find_field);
+        let message = match (&field, documented) {
+            // An unknown key is reported at its parent: the message names
+            // the key and lists the parent's fields.
+            (Some(_), _) if unknown => msg,
+            (Some(_), Some(doc)) => format!("`{}` takes {}: {msg}", doc.path, doc.ty),
+            (Some(path), None) => format!("`{path}`: {msg}"),
+            (None, _) => msg,
+        };
+        let hint = match documented {
+            Some(doc) if !unknown => format!(
+                "`{}`: {} (default: {}); `harness scaffold --help-spec` lists every field",
+                doc.path, doc.about, doc.default
+            ),
+            _ => {
+                "`harness scaffold --help-spec` lists every field, its type and default".to_string()
+            }
+        };
         vec![
-            Diagnostic::error(Code::InvalidRealtime, format!("realtime block: {msg}"))
+            Diagnostic::error(Code::InvalidRealtime, format!("realtime block: {message}"))
                 .at(Span::at_line_col(path, text, line, col, len).in_file_from(first_line))
-                .hint("see the `yaml realtime` block of `harness plan new` for every field"),
+                .hint(hint),
         ]
     })?;
     let block = Block {
@@ -277,6 +341,26 @@ pub fn parse_block(
     } else {
         Err(errors)
     }
+}
+
+/// Some errors about a value are located at its key (`transport: livekit`
+/// at `transport`): the value instead, after the key's colon, as a column
+/// and a length.
+fn past_the_key(text: &str, line: usize, col: usize, field: &str) -> Option<(usize, usize)> {
+    let key = field.rsplit('.').next().unwrap_or(field);
+    let key = key.split('[').next().unwrap_or(key);
+    let line_text = text.lines().nth(line.checked_sub(1)?)?;
+    let from = line_text.char_indices().nth(col.checked_sub(1)?)?.0;
+    let rest = line_text[from..].strip_prefix(key)?.strip_prefix(':')?;
+    let value = rest.trim();
+    if value.is_empty() {
+        return None;
+    }
+    let value_at = from + key.len() + 1 + (rest.len() - rest.trim_start().len());
+    Some((
+        line_text[..value_at].chars().count() + 1,
+        value.chars().count(),
+    ))
 }
 
 /// The library's message without the location it repeats (`error: line 6
@@ -504,6 +588,55 @@ mod tests {
         let span = d.span.as_ref().unwrap();
         assert_eq!((span.line, span.col, span.length()), (22, 5, Some(7)));
         assert_eq!(span.line_text(), Some("    histroy: 3"));
+    }
+
+    #[track_caller]
+    fn error(text: &str) -> (String, (usize, usize, Option<usize>), String) {
+        let e = parse_block(Path::new("p.md"), text, 1).unwrap_err();
+        let span = e[0].span.as_ref().unwrap();
+        let hint = e[0].hint.clone().unwrap_or_default();
+        (
+            e[0].message.clone(),
+            (span.line, span.col, span.length()),
+            hint,
+        )
+    }
+
+    #[test]
+    fn wrong_values_name_the_field_and_what_it_takes() {
+        let (message, at, hint) = error("transport: livekit\n");
+        assert_eq!(
+            message,
+            "realtime block: `transport` takes `websocket`, `sse`, or a list of them: \
+             unknown variant `livekit`, expected one of websocket, sse"
+        );
+        assert_eq!(at, (1, 12, Some(7)));
+        assert!(hint.starts_with("`transport`: the endpoints"), "{hint}");
+        let (message, at, _) = error("transport: [websocket, livekit]\n");
+        assert!(
+            message.starts_with("realtime block: `transport` takes"),
+            "{message}"
+        );
+        assert_eq!(at.0, 1);
+        assert_eq!(at.1, 24);
+        let (message, at, hint) = error("channels:\n  - name: a\n    history: -1\n");
+        assert_eq!(
+            message,
+            "realtime block: `channels[].history` takes integer: invalid u32"
+        );
+        assert_eq!(at, (3, 14, Some(2)));
+        assert!(hint.contains("(default: 0)"), "{hint}");
+        let (message, _, _) = error("auth: { kind: oauth }\n");
+        assert_eq!(
+            message,
+            "realtime block: `auth.kind` takes `jwt`: unknown variant `oauth`, expected one of jwt"
+        );
+        let (message, _, _) =
+            error("livekit: { rooms: [ { name: r, grants: { m: { admin: 3 } } } ] }\n");
+        assert_eq!(
+            message,
+            "realtime block: `livekit.rooms[].grants.ROLE.admin` takes boolean: invalid boolean"
+        );
     }
 
     #[test]

@@ -3,9 +3,9 @@
 //! The built-in templates live in `templates/scaffold/` and are compiled
 //! into the binary, so `harness scaffold` works anywhere. A project
 //! overrides any of them by putting a file with the same relative name in
-//! its own templates directory (`templates/scaffold/src/ws.rs.tera`); the
+//! its own templates directory (`templates/scaffold/src/events.rs.tera`); the
 //! override replaces the built-in wholesale. A template whose output is
-//! empty produces no file (e.g. `src/redis.rs` for a plan without Redis).
+//! empty produces no file (e.g. `tests/redis.rs` for a plan without Redis).
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -28,20 +28,11 @@ macro_rules! builtin {
 pub const BUILTIN: &[(&str, &str)] = builtin![
     "Cargo.toml",
     "README.md",
-    "src/app.rs",
-    "src/auth.rs",
     "src/channels.rs",
     "src/config.rs",
     "src/events.rs",
-    "src/hub.rs",
     "src/lib.rs",
     "src/main.rs",
-    "src/metrics.rs",
-    "src/presence.rs",
-    "src/protocol.rs",
-    "src/redis.rs",
-    "src/sse.rs",
-    "src/ws.rs",
     "tests/common/mod.rs",
     "tests/python.rs",
     "tests/redis.rs",
@@ -66,7 +57,7 @@ pub struct Template {
 }
 
 impl Template {
-    /// The template's own file name: `src/hub.rs.tera`.
+    /// The template's own file name: `src/events.rs.tera`.
     pub fn file_name(&self) -> String {
         format!("{}.tera", self.name)
     }

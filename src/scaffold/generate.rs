@@ -3,8 +3,9 @@
 //!
 //! A [`Source`] says what to generate from: an approved plan's realtime
 //! block ([`Source::from_plan`]) or the default one-channel plan
-//! ([`Source::new_service`]). Nothing is written when any file conflicts or
-//! when the run is a dry run; the report then holds the diff.
+//! ([`Source::new_service`]). A dry run writes nothing and reports the
+//! diff; otherwise every file is written as [`render`] decides, and each
+//! conflict is reported.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -14,6 +15,8 @@ use serde::{Serialize, Serializer};
 use super::engine::Engine;
 use super::model::{Model, TEMPLATE_VERSION};
 use super::render::{self, Action};
+use super::runtime::Runtime;
+use super::workspace::{self, Join};
 use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
@@ -88,9 +91,10 @@ pub struct Generated {
     /// Every file's change, decided before anything was written.
     pub plan: render::Plan,
     pub dry_run: bool,
-    /// Whether the files were written: not on a dry run, nor when any file
-    /// conflicts.
+    /// Whether the files were written: not on a dry run.
     pub written: bool,
+    /// The Cargo workspace the service joined (or would join).
+    pub join: Option<Join>,
 }
 
 impl Serialize for Generated {
@@ -100,59 +104,101 @@ impl Serialize for Generated {
 }
 
 impl Generated {
-    /// One error per file edited since it was generated, which a run
-    /// without `--force` leaves alone.
+    /// One error per file whose edit and the template's change could not
+    /// both be kept: written with conflict markers, or left alone.
     pub fn conflicts(&self) -> Vec<Diagnostic> {
         self.plan
             .conflicts()
             .map(|c| {
-                Diagnostic::error(
-                    Code::ScaffoldConflict,
-                    format!(
-                        "`{}` was edited since it was generated; not overwriting it",
-                        c.path
-                    ),
-                )
-                .at(Span::new(self.plan.out.join(&c.path), 1, 1))
-                .hint(
-                    "see the change with --dry-run; keep your edit, or regenerate it with --force",
-                )
+                let path = self.plan.out.join(&c.path);
+                let marked = c.writes() && !self.dry_run;
+                let at = match (marked, c.new_text()) {
+                    (true, Some(text)) => text
+                        .lines()
+                        .position(|l| l.starts_with("<<<<<<< "))
+                        .map_or(1, |i| i + 1),
+                    _ => 1,
+                };
+                let (message, hint) = if c.writes() {
+                    (
+                        format!(
+                            "`{}`: your edit and the template's change overlap; {}",
+                            c.path,
+                            if marked {
+                                "the file holds both between conflict markers"
+                            } else {
+                                "a run would write both between conflict markers"
+                            }
+                        ),
+                        "keep what you want between `<<<<<<< ours` and `>>>>>>> theirs`, \
+                         delete the markers, and re-run; or take the template's version with --force",
+                    )
+                } else {
+                    (
+                        format!(
+                            "`{}` was edited since it was generated; not overwriting it",
+                            c.path
+                        ),
+                        "resolve any conflict markers and re-run; or see the change with \
+                         --dry-run and regenerate it with --force",
+                    )
+                };
+                Diagnostic::error(Code::ScaffoldConflict, message)
+                    .at(Span::new(path, at, 1))
+                    .hint(hint)
             })
             .collect()
     }
 
     /// The text report: the diff of a dry run, else one line per file
-    /// written and the counts; nothing when conflicts stopped the run.
+    /// written and the counts (merges and conflicts only when there are).
     pub fn text(&self) -> String {
         if self.dry_run {
-            return self.plan.diff();
-        }
-        if !self.written {
-            return String::new();
+            let mut diff = self.plan.diff();
+            if let Some(join) = &self.join {
+                diff.push_str(&join.diff());
+            }
+            return diff;
         }
         let mut text = String::new();
-        let mut counts = [0usize; 4];
+        let mut counts = [0usize; 6];
         for c in &self.plan.changes {
             let (word, slot) = match c.action {
                 Action::Create => ("create", 0),
                 Action::Update | Action::Overwrite => ("update", 1),
                 Action::Remove => ("remove", 2),
-                Action::Unchanged | Action::Conflict => ("", 3),
+                Action::Unchanged => ("", 3),
+                Action::Merge => ("merge", 4),
+                Action::Conflict if c.writes() => ("conflict", 5),
+                Action::Conflict => ("", 5),
             };
             counts[slot] += 1;
             if !word.is_empty() {
                 let _ = writeln!(text, "{word:<7} {}", c.path);
             }
         }
-        let _ = writeln!(
-            text,
-            "{}: {} created, {} updated, {} removed, {} unchanged",
+        let mut summary = format!(
+            "{}: {} created, {} updated",
             display_path(&self.plan.out),
             counts[0],
-            counts[1],
-            counts[2],
-            counts[3]
+            counts[1]
         );
+        if counts[4] > 0 {
+            let _ = write!(summary, ", {} merged", counts[4]);
+        }
+        let _ = write!(summary, ", {} removed, {} unchanged", counts[2], counts[3]);
+        if counts[5] > 0 {
+            let _ = write!(summary, ", {} in conflict", counts[5]);
+        }
+        let _ = writeln!(text, "{summary}");
+        if let Some(join) = &self.join {
+            let _ = writeln!(
+                text,
+                "{}: added `{}` to the workspace members",
+                display_path(&join.manifest),
+                join.member
+            );
+        }
         text
     }
 }
@@ -162,14 +208,19 @@ impl Generated {
 /// conflicts or `opts.dry_run`.
 pub fn generate(engine: &Engine, src: Source<'_>, out: &Path, opts: Options) -> Result<Generated> {
     let plan = prepare(engine, src, out, opts.force)?;
-    let written = !opts.dry_run && plan.conflicts().next().is_none();
+    let join = workspace::join(out)?;
+    let written = !opts.dry_run;
     if written {
         render::apply(&plan)?;
+        if let Some(join) = &join {
+            join.apply()?;
+        }
     }
     Ok(Generated {
         plan,
         dry_run: opts.dry_run,
         written,
+        join,
     })
 }
 
@@ -202,13 +253,14 @@ fn prepare(engine: &Engine, src: Source<'_>, out: &Path, force: bool) -> Result<
             .hint("declare at least one channel with an event (`channels: [{name, events}]`)"),
         ));
     }
-    let model = Model::new(spec, &default_name);
+    let model = Model::new(spec, &default_name, Runtime::for_output(out));
     let web = super::web::WebModel::new(spec, &model.service);
     let mut files = engine.render(&super::web::Context {
         model: &model,
         web: &web,
     })?;
     super::web::name_files(&mut files, &web);
+    files.extend(model.runtime.files());
     let inputs = serde_json::json!({ "plan": plan, "model": model });
     render::plan(out, &files, TEMPLATE_VERSION, inputs, force)
 }
@@ -224,7 +276,7 @@ mod tests {
     }
 
     #[test]
-    fn generates_then_leaves_an_edited_file_alone() {
+    fn generates_then_keeps_an_edit_the_template_does_not_touch() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("svc");
 
@@ -250,13 +302,14 @@ mod tests {
         let json = serde_json::to_value(&first).unwrap();
         assert_eq!(json[0]["action"], "create");
 
+        // The template's output is the same: the edit is kept, no conflict.
         std::fs::write(out.join("README.md"), "mine\n").unwrap();
         let again = run(&out, Options::default());
-        assert!(!again.written);
-        assert_eq!(again.text(), "");
-        let conflicts = again.conflicts();
-        assert_eq!(conflicts.len(), 1);
-        assert_eq!(conflicts[0].code, Code::ScaffoldConflict);
+        assert!(again.conflicts().is_empty());
+        assert!(again.text().ends_with(&format!(
+            "{}: 0 created, 0 updated, 0 removed, {created} unchanged\n",
+            display_path(&out)
+        )));
         assert_eq!(
             std::fs::read_to_string(out.join("README.md")).unwrap(),
             "mine\n"

@@ -3,8 +3,11 @@
 //! `model` turns the spec into template inputs, `engine` renders the
 //! embedded (or project-overridden) Tera templates, and `render` decides
 //! file by file what to create, update, leave or refuse, so a re-run never
-//! loses a user's edit. [`generate`] is the use case that runs them in
-//! order and reports what it did.
+//! loses a user's edit; `runtime` says where the service gets its runtime,
+//! `workspace` makes it a member of the Cargo workspace it is in, and
+//! `web` shapes the plan for the typed browser client.
+//! [`generate`] is the use case that runs them in order and reports what it
+//! did.
 
 // `engine`'s `builtin!` also lists the client's templates in `web`.
 #[macro_use]
@@ -12,7 +15,9 @@ pub mod engine;
 mod generate;
 pub mod model;
 pub mod render;
+pub mod runtime;
 pub mod web;
+pub mod workspace;
 
 use std::path::Path;
 

@@ -7,10 +7,11 @@
 
 use serde::Serialize;
 
+use super::runtime::Runtime;
 use crate::realtime::{Backplane, RealtimeSpec, SlowClientPolicy, Transport};
 
 /// Bumped when the templates change in a way that changes generated code.
-pub const TEMPLATE_VERSION: u32 = 1;
+pub const TEMPLATE_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Model {
@@ -32,6 +33,8 @@ pub struct Model {
     pub audience: Option<String>,
     pub query_token: bool,
     pub channels: Vec<ChannelModel>,
+    /// How the service depends on the runtime crate.
+    pub runtime: Runtime,
     /// What the generated tests exercise; `None` when no channel has both
     /// a publisher and a subscriber role and a lasting event.
     pub test: Option<TestModel>,
@@ -156,8 +159,9 @@ fn sample_value(ty: &str) -> &'static str {
 }
 
 impl Model {
-    /// Builds the model; `default_name` names the crate when the spec does not.
-    pub fn new(spec: &RealtimeSpec, default_name: &str) -> Model {
+    /// Builds the model; `default_name` names the crate when the spec does
+    /// not.
+    pub fn new(spec: &RealtimeSpec, default_name: &str, runtime: Runtime) -> Model {
         let service = spec
             .service
             .as_ref()
@@ -188,6 +192,7 @@ impl Model {
             audience: spec.auth.audience.clone(),
             query_token: spec.auth.query_token,
             channels,
+            runtime,
             test,
         }
     }
@@ -374,7 +379,11 @@ mod tests {
     fn the_model_holds_exactly_the_declared_channels_and_events() {
         let text = "channels:\n  - name: \"room:{id}\"\n    events:\n      - name: message\n        schema: { text: string, reply_to: \"int?\" }\n      - name: typing\n        ephemeral: true\n    publish: [member]\n    subscribe: [member, guest]\n    history: 10\n";
         let spec = crate::realtime::parse_block(std::path::Path::new("p.md"), text, 1).unwrap();
-        let m = Model::new(&spec, "demo");
+        let m = Model::new(
+            &spec,
+            "demo",
+            Runtime::for_output(std::path::Path::new("/nowhere/demo")),
+        );
         assert_eq!(m.service, "demo");
         assert_eq!(m.channels.len(), 1);
         let ch = &m.channels[0];

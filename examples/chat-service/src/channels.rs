@@ -6,6 +6,10 @@
 //! wire name to its declaration; a name that matches nothing is refused, so a
 //! client cannot create channels the plan did not ask for. Permissions are
 //! role lists checked against the `role` claim of the client's token.
+//! Matching and the checks themselves are the runtime's
+//! ([`harness_realtime::Channels`]); this module only declares.
+
+use harness_realtime::{ChannelSpec, Channels};
 
 /// One kind of channel declared by the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,21 +18,6 @@ pub enum ChannelKind {
     Room,
     /// `announcements`
     Announcements,
-}
-
-/// What the plan says about one channel kind.
-#[derive(Debug)]
-pub struct ChannelSpec {
-    /// The declared name or pattern.
-    pub pattern: &'static str,
-    /// Roles that may publish.
-    pub publish: &'static [&'static str],
-    /// Roles that may subscribe.
-    pub subscribe: &'static [&'static str],
-    /// Messages kept for replay after a reconnect (0: none).
-    pub history: usize,
-    /// Whether subscribers see who else is subscribed.
-    pub presence: bool,
 }
 
 const ROOM: ChannelSpec = ChannelSpec {
@@ -47,55 +36,15 @@ const ANNOUNCEMENTS: ChannelSpec = ChannelSpec {
     presence: false,
 };
 
-/// Every channel kind, in the plan's order.
-pub const ALL: &[ChannelKind] = &[ChannelKind::Room, ChannelKind::Announcements];
+impl Channels for ChannelKind {
+    const ALL: &'static [ChannelKind] = &[ChannelKind::Room, ChannelKind::Announcements];
 
-/// The longest accepted `{param}` value.
-const MAX_PARAM_LEN: usize = 64;
-
-impl ChannelKind {
-    pub fn spec(self) -> &'static ChannelSpec {
+    fn spec(self) -> &'static ChannelSpec {
         match self {
             ChannelKind::Room => &ROOM,
             ChannelKind::Announcements => &ANNOUNCEMENTS,
         }
     }
-
-    /// Maps a wire name to its kind; `None` for names the plan does not declare.
-    pub fn parse(name: &str) -> Option<ChannelKind> {
-        ALL.iter()
-            .copied()
-            .find(|kind| matches_pattern(kind.spec().pattern, name))
-    }
-
-    pub fn can_publish(self, role: &str) -> bool {
-        self.spec().publish.contains(&role)
-    }
-
-    pub fn can_subscribe(self, role: &str) -> bool {
-        self.spec().subscribe.contains(&role)
-    }
-}
-
-/// `room:{id}` matches `room:` followed by 1 to 64 of `[A-Za-z0-9_-]` (and
-/// whatever literal text follows the parameter); a pattern without a
-/// parameter matches only itself.
-fn matches_pattern(pattern: &str, name: &str) -> bool {
-    let Some((prefix, rest)) = pattern.split_once('{') else {
-        return pattern == name;
-    };
-    let suffix = rest.split_once('}').map_or("", |(_, s)| s);
-    let Some(param) = name
-        .strip_prefix(prefix)
-        .and_then(|n| n.strip_suffix(suffix))
-    else {
-        return false;
-    };
-    !param.is_empty()
-        && param.len() <= MAX_PARAM_LEN
-        && param
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]

@@ -1,9 +1,6 @@
-//! Configuration, read once from the environment at start-up.
-//!
-//! Every setting has a default taken from the plan, so the service starts
-//! with only `JWT_SECRET` set. Values are parsed up front and a bad one stops
-//! the process with a message naming the variable: a typo must not turn into
-//! a limit silently falling back to its default in production.
+//! This service's configuration: the plan's defaults, which the environment
+//! overrides at start-up (see [`harness_realtime::config`] for how values
+//! are read and checked).
 //!
 //! | variable | default |
 //! |---|---|
@@ -22,171 +19,44 @@
 //! | `REDIS_URL` | none: the in-memory backplane (one process) |
 //! | `REDIS_PREFIX` | `chat-service` |
 
-use std::net::SocketAddr;
-use std::str::FromStr;
-use std::time::Duration;
+pub use harness_realtime::config::{Config, Defaults, SlowClient};
 
-/// What the server does with a subscriber whose queue is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SlowClient {
-    /// Drop what it missed and send it a `resync` frame.
-    DropAndResync,
-    /// Close the connection with 1013 (try again later).
-    Disconnect,
+/// What the plan declares.
+pub const DEFAULTS: Defaults = Defaults {
+    jwt_issuer: Some("chat.example"),
+    jwt_audience: None,
+    allow_query_token: false,
+    max_message_bytes: 16384,
+    rate_per_second: 20,
+    queue: 256,
+    heartbeat_seconds: 15,
+    idle_timeout_seconds: 45,
+    slow_client: SlowClient::DropAndResync,
+    sse: true,
+    redis_prefix: "chat-service",
+};
+
+/// The plan's defaults, with the given JWT secret.
+pub fn new(jwt_secret: impl Into<String>) -> Config {
+    Config::new(&DEFAULTS, jwt_secret)
 }
 
-impl FromStr for SlowClient {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "drop_and_resync" => Ok(SlowClient::DropAndResync),
-            "disconnect" => Ok(SlowClient::Disconnect),
-            _ => Err("expected `drop_and_resync` or `disconnect`".to_string()),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub bind: SocketAddr,
-    pub jwt_secret: String,
-    pub jwt_issuer: Option<String>,
-    pub jwt_audience: Option<String>,
-    /// Accept `?token=` on the upgrade URL. Off by default: URLs are logged
-    /// by proxies.
-    pub allow_query_token: bool,
-    /// Largest text frame a client may send.
-    pub max_message_bytes: usize,
-    /// Frames a connection may send each second (burst: the same number).
-    pub rate_per_second: u32,
-    /// Frames queued for one subscriber before the slow-client policy applies.
-    pub queue: usize,
-    /// How often the server pings.
-    pub heartbeat: Duration,
-    /// A connection that sends nothing (not even a pong) for this long is closed.
-    pub idle_timeout: Duration,
-    pub slow_client: SlowClient,
-    /// How long shutdown waits for connections to close.
-    pub shutdown_grace: Duration,
-    pub redis_url: Option<String>,
-    pub redis_prefix: String,
-}
-
-impl Config {
-    /// The plan's defaults, with the given JWT secret.
-    pub fn new(jwt_secret: impl Into<String>) -> Config {
-        Config {
-            bind: SocketAddr::from(([0, 0, 0, 0], 8080)),
-            jwt_secret: jwt_secret.into(),
-            jwt_issuer: Some("chat.example".to_string()),
-            jwt_audience: None,
-            allow_query_token: false,
-            max_message_bytes: 16384,
-            rate_per_second: 20,
-            queue: 256,
-            heartbeat: Duration::from_secs(15),
-            idle_timeout: Duration::from_secs(45),
-            slow_client: SlowClient::DropAndResync,
-            shutdown_grace: Duration::from_secs(10),
-            redis_url: None,
-            redis_prefix: "chat-service".to_string(),
-        }
-    }
-
-    /// Reads the environment; see the module doc for the variables.
-    pub fn from_env() -> Result<Config, String> {
-        Config::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// As [`Config::from_env`], reading variables through `get`.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
-        let secret = get("JWT_SECRET")
-            .filter(|s| !s.is_empty())
-            .ok_or("JWT_SECRET is required: the HS256 key that signs client tokens")?;
-        let mut c = Config::new(secret);
-        parse(&get, "BIND_ADDR", &mut c.bind)?;
-        if let Some(v) = get("JWT_ISSUER") {
-            c.jwt_issuer = Some(v).filter(|v| !v.is_empty());
-        }
-        if let Some(v) = get("JWT_AUDIENCE") {
-            c.jwt_audience = Some(v).filter(|v| !v.is_empty());
-        }
-        parse(&get, "ALLOW_QUERY_TOKEN", &mut c.allow_query_token)?;
-        parse(&get, "MAX_MESSAGE_BYTES", &mut c.max_message_bytes)?;
-        parse(&get, "RATE_PER_SECOND", &mut c.rate_per_second)?;
-        parse(&get, "QUEUE", &mut c.queue)?;
-        seconds(&get, "HEARTBEAT_SECONDS", &mut c.heartbeat)?;
-        seconds(&get, "IDLE_TIMEOUT_SECONDS", &mut c.idle_timeout)?;
-        parse(&get, "SLOW_CLIENT", &mut c.slow_client)?;
-        seconds(&get, "SHUTDOWN_GRACE_SECONDS", &mut c.shutdown_grace)?;
-        c.redis_url = get("REDIS_URL").filter(|v| !v.is_empty());
-        if let Some(v) = get("REDIS_PREFIX") {
-            c.redis_prefix = v;
-        }
-        if c.queue == 0 || c.rate_per_second == 0 {
-            return Err("QUEUE and RATE_PER_SECOND must be at least 1".to_string());
-        }
-        if c.idle_timeout <= c.heartbeat {
-            return Err("IDLE_TIMEOUT_SECONDS must be longer than HEARTBEAT_SECONDS".to_string());
-        }
-        Ok(c)
-    }
-}
-
-fn parse<T: FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    slot: &mut T,
-) -> Result<(), String>
-where
-    T::Err: std::fmt::Display,
-{
-    if let Some(v) = get(name) {
-        *slot = v.trim().parse().map_err(|e| format!("{name}=`{v}`: {e}"))?;
-    }
-    Ok(())
-}
-
-fn seconds(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    slot: &mut Duration,
-) -> Result<(), String> {
-    let mut secs = slot.as_secs();
-    parse(get, name, &mut secs)?;
-    *slot = Duration::from_secs(secs);
-    Ok(())
+/// The plan's defaults, overridden by the environment.
+pub fn from_env() -> Result<Config, String> {
+    Config::from_env(&DEFAULTS)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn from(vars: &[(&str, &str)]) -> Result<Config, String> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
-    }
 
     #[test]
     fn defaults_come_from_the_plan() {
-        let c = from(&[("JWT_SECRET", "s")]).unwrap();
+        let secret = |k: &str| (k == "JWT_SECRET").then(|| "s".to_string());
+        let c = Config::from_lookup(&DEFAULTS, secret).unwrap();
         assert_eq!(c.max_message_bytes, 16384);
-        assert_eq!(c.queue, 256);
         assert_eq!(c.slow_client, SlowClient::DropAndResync);
+        assert_eq!((c.queue, c.sse), (256, true));
         assert!(c.redis_url.is_none());
-    }
-
-    #[test]
-    fn bad_values_name_the_variable() {
-        assert!(from(&[]).unwrap_err().contains("JWT_SECRET"));
-        let e = from(&[("JWT_SECRET", "s"), ("QUEUE", "lots")]).unwrap_err();
-        assert!(e.starts_with("QUEUE=`lots`"), "{e}");
-        let e = from(&[("JWT_SECRET", "s"), ("SLOW_CLIENT", "ignore")]).unwrap_err();
-        assert!(e.contains("drop_and_resync"), "{e}");
     }
 }

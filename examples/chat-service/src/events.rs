@@ -6,9 +6,11 @@
 //! an unknown `type`, an unsupported `v` or a payload with a missing, extra
 //! or mistyped field is answered with a precise `error` frame and never
 //! reaches other clients. Decoding then re-encoding also normalises the
-//! payload: subscribers only ever see data that matches the schema.
+//! payload: subscribers only ever see data that matches the schema. The
+//! runtime calls these through [`harness_realtime::Events`].
 
-use serde::de::DeserializeOwned;
+use harness_realtime::schema::{check_version, payload, to_data};
+use harness_realtime::{EventError, Events};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -63,70 +65,10 @@ pub enum Event {
     Announcements(AnnouncementsEvent),
 }
 
-/// Why a publish was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EventError {
-    UnknownType {
-        name: String,
-        known: &'static [&'static str],
-    },
-    UnsupportedVersion {
-        name: String,
-        got: u32,
-        supported: u32,
-    },
-    InvalidData {
-        name: String,
-        message: String,
-    },
-}
+impl Events for Event {
+    type Channel = ChannelKind;
 
-impl std::fmt::Display for EventError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            EventError::UnknownType { name, known } => write!(
-                f,
-                "unknown event type `{name}` on this channel; known: {}",
-                known.join(", ")
-            ),
-            EventError::UnsupportedVersion {
-                name,
-                got,
-                supported,
-            } => write!(
-                f,
-                "event `{name}` version {got} is not supported; this server speaks version {supported}"
-            ),
-            EventError::InvalidData { name, message } => {
-                write!(f, "event `{name}`: invalid data: {message}")
-            }
-        }
-    }
-}
-
-fn payload<T: DeserializeOwned>(name: &str, data: Option<&RawValue>) -> Result<T, EventError> {
-    let text = data.map_or("{}", RawValue::get);
-    serde_json::from_str(text).map_err(|e| EventError::InvalidData {
-        name: name.to_string(),
-        message: e.to_string(),
-    })
-}
-
-fn check_version(name: &str, got: u32, supported: u32) -> Result<(), EventError> {
-    if got == supported {
-        Ok(())
-    } else {
-        Err(EventError::UnsupportedVersion {
-            name: name.to_string(),
-            got,
-            supported,
-        })
-    }
-}
-
-impl Event {
-    /// Decodes a publish of `name` version `v` on a channel of `kind`.
-    pub fn decode(
+    fn decode(
         kind: ChannelKind,
         name: &str,
         v: u32,
@@ -155,15 +97,14 @@ impl Event {
         }
     }
 
-    /// The event types a channel kind accepts.
-    pub fn names(kind: ChannelKind) -> &'static [&'static str] {
+    fn names(kind: ChannelKind) -> &'static [&'static str] {
         match kind {
             ChannelKind::Room => &["message", "typing"],
             ChannelKind::Announcements => &["notice"],
         }
     }
 
-    pub fn name(&self) -> &'static str {
+    fn name(&self) -> &'static str {
         match self {
             Event::Room(RoomEvent::Message(_)) => "message",
             Event::Room(RoomEvent::Typing(_)) => "typing",
@@ -171,7 +112,7 @@ impl Event {
         }
     }
 
-    pub fn version(&self) -> u32 {
+    fn version(&self) -> u32 {
         match self {
             Event::Room(RoomEvent::Message(_)) => 1,
             Event::Room(RoomEvent::Typing(_)) => 1,
@@ -179,8 +120,7 @@ impl Event {
         }
     }
 
-    /// Ephemeral events are delivered live only: no `seq`, no history.
-    pub fn ephemeral(&self) -> bool {
+    fn ephemeral(&self) -> bool {
         match self {
             Event::Room(RoomEvent::Message(_)) => false,
             Event::Room(RoomEvent::Typing(_)) => true,
@@ -188,22 +128,13 @@ impl Event {
         }
     }
 
-    /// The payload as JSON, normalised to the schema.
-    pub fn to_data(&self) -> Box<RawValue> {
-        use serde_json::value::to_raw_value as raw;
-        let json = match self {
-            Event::Room(RoomEvent::Message(p)) => raw(p),
-            Event::Room(RoomEvent::Typing(p)) => raw(p),
-            Event::Announcements(AnnouncementsEvent::Notice(p)) => raw(p),
-        };
-        // Plain structs of strings, numbers and booleans always serialise.
-        json.unwrap_or_else(|_| empty_object())
+    fn to_data(&self) -> Box<RawValue> {
+        match self {
+            Event::Room(RoomEvent::Message(p)) => to_data(p),
+            Event::Room(RoomEvent::Typing(p)) => to_data(p),
+            Event::Announcements(AnnouncementsEvent::Notice(p)) => to_data(p),
+        }
     }
-}
-
-fn empty_object() -> Box<RawValue> {
-    RawValue::from_string("{}".to_string())
-        .unwrap_or_else(|_| unreachable!("an empty object is JSON"))
 }
 
 #[cfg(test)]

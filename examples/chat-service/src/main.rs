@@ -1,9 +1,14 @@
 //! Runs the service: configuration from the environment, logs to stderr
 //! (`RUST_LOG`, default `info`), and a graceful stop on Ctrl-C or SIGTERM.
+//!
+//! `dev-token --sub USER --role ROLE [--minutes N]` prints a short-lived
+//! token the server accepts instead, for trying it locally.
 
 use std::process::ExitCode;
 
-use chat_service::{Config, Server};
+use chat_service::channels::ChannelKind;
+use chat_service::{Server, config};
+use harness_realtime::dev_token;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -11,13 +16,26 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let config = match Config::from_env() {
+    let config = match config::from_env() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "dev-token") {
+        return match dev_token::mint::<ChannelKind>(&config, &args[1..]) {
+            Ok(token) => {
+                println!("{token}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let server = match Server::bind(config).await {
         Ok(s) => s,
         Err(e) => {

@@ -46,6 +46,34 @@ async fn auth_is_required_and_expiry_enforced() {
     server.stop().await;
 }
 
+/// `dev-token` prints a short-lived token the server accepts.
+#[tokio::test]
+async fn dev_token_mints_a_token_the_server_accepts() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chat-service"))
+        .args(["dev-token", "--sub", "dev", "--role", PUBLISHER])
+        .env("JWT_SECRET", SECRET)
+        .output()
+        .expect("the service's binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let token = String::from_utf8(out.stdout).unwrap();
+    let server = start(config()).await;
+    let mut client = connect(server.addr, token.trim()).await;
+    let subscribed = client.subscribe(CHANNEL).await;
+    assert_eq!(subscribed["type"], "subscribed", "{subscribed}");
+    server.stop().await;
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chat-service"))
+        .args(["dev-token", "--sub", "dev", "--role", "no-such-role"])
+        .env("JWT_SECRET", SECRET)
+        .output()
+        .expect("the service's binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let refused = "role `no-such-role` is not one";
+    assert!(stderr.contains(refused), "{stderr}");
+}
+
 #[tokio::test]
 async fn subscribers_receive_in_order_with_a_full_envelope() {
     let server = start(config()).await;

@@ -11,6 +11,7 @@ use chat_service::channels::ChannelKind;
 use chat_service::events::Event;
 use chat_service::{App, Config, Server};
 use futures_util::{SinkExt, StreamExt};
+use harness_realtime::{Channels, Events};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -60,7 +61,7 @@ pub struct TestServer {
 }
 
 pub fn config() -> Config {
-    let mut c = Config::new(SECRET);
+    let mut c = chat_service::config::new(SECRET);
     c.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     c.rate_per_second = 10_000;
     c.shutdown_grace = Duration::from_secs(2);

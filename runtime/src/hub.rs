@@ -11,7 +11,7 @@
 //! A broadcast channel has a fixed capacity (`QUEUE`), so a subscriber that
 //! falls behind cannot grow memory or slow anyone else down: it *lags*, the
 //! oldest messages are overwritten, and its next receive reports how many it
-//! missed. The connection then applies the plan's slow-client policy (see
+//! missed. The connection then applies the configured slow-client policy (see
 //! `ws.rs`).
 //!
 //! Recovery: a client that reconnects sends the `epoch` and last `seq` it
@@ -32,6 +32,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -39,11 +40,11 @@ use axum::extract::ws::Utf8Bytes;
 use serde_json::value::RawValue;
 use tokio::sync::broadcast;
 
-use crate::channels::ChannelKind;
-use crate::events::Event;
 use crate::presence::{Member, MemoryPresence};
 use crate::protocol::{Envelope, Position, now_ms};
+#[cfg(feature = "redis")]
 use crate::redis::{RedisBackplane, Stored};
+use crate::schema::{Events, history_of};
 
 /// One serialised message, shared by all its subscribers.
 #[derive(Debug, Clone)]
@@ -79,6 +80,7 @@ impl std::fmt::Display for HubError {
 
 enum Backplane {
     Memory(MemoryPresence),
+    #[cfg(feature = "redis")]
     Redis(Arc<RedisBackplane>),
 }
 
@@ -102,7 +104,8 @@ pub struct Epoch {
     pub number: u64,
 }
 
-pub struct Hub {
+/// The pub/sub of one node, for a service whose events are `E`.
+pub struct Hub<E> {
     /// Every epoch seen, oldest first: one with the in-memory backplane; with
     /// Redis, one more each time Redis lost its data. The last is current.
     epochs: Mutex<Vec<Arc<str>>>,
@@ -112,6 +115,26 @@ pub struct Hub {
     backplane: Backplane,
     /// Presence entries held by this node's connections, refreshed every heartbeat.
     local_members: Mutex<HashMap<(String, String), Member>>,
+    events: PhantomData<fn() -> E>,
+}
+
+/// Names of epochs, for a subscription that meets a new one; the one part
+/// of the hub a connection's writer needs, whatever the service's events.
+pub trait EpochNames: Send + Sync {
+    /// The current epoch's name.
+    fn epoch(&self) -> Arc<str>;
+    /// The name of the epoch numbered `number`.
+    fn epoch_name(&self, number: u64) -> Option<Arc<str>>;
+}
+
+impl<E: Events> EpochNames for Hub<E> {
+    fn epoch(&self) -> Arc<str> {
+        Hub::epoch(self)
+    }
+
+    fn epoch_name(&self, number: u64) -> Option<Arc<str>> {
+        Hub::epoch_name(self, number)
+    }
 }
 
 /// A random id, without a random-number crate: `RandomState` is seeded
@@ -126,9 +149,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl Hub {
+impl<E: Events> Hub<E> {
     /// The in-process backplane: one node, history in memory.
-    pub fn memory(queue: usize, presence_ttl: Duration) -> Hub {
+    pub fn memory(queue: usize, presence_ttl: Duration) -> Hub<E> {
         Hub::new(
             random_id().into(),
             queue,
@@ -138,16 +161,17 @@ impl Hub {
     }
 
     /// The Redis backplane: the epoch, `seq`, history and presence are shared.
+    #[cfg(feature = "redis")]
     pub fn redis(
         backplane: Arc<RedisBackplane>,
         epoch: String,
         queue: usize,
         ttl: Duration,
-    ) -> Hub {
+    ) -> Hub<E> {
         Hub::new(epoch.into(), queue, ttl, Backplane::Redis(backplane))
     }
 
-    fn new(epoch: Arc<str>, queue: usize, presence_ttl: Duration, backplane: Backplane) -> Hub {
+    fn new(epoch: Arc<str>, queue: usize, presence_ttl: Duration, backplane: Backplane) -> Hub<E> {
         Hub {
             epochs: Mutex::new(vec![epoch]),
             queue,
@@ -155,6 +179,7 @@ impl Hub {
             channels: Mutex::default(),
             backplane,
             local_members: Mutex::default(),
+            events: PhantomData,
         }
     }
 
@@ -178,6 +203,7 @@ impl Hub {
         lock(&self.epochs).get(index).cloned()
     }
 
+    #[cfg(feature = "redis")]
     /// Takes note of an epoch Redis reports, and returns it with its number:
     /// a name seen before keeps its number (a late frame of an old epoch
     /// stays old); a new one is the new current epoch.
@@ -217,7 +243,7 @@ impl Hub {
         name: &str,
     ) -> Arc<Channel> {
         let ch = channels.entry(name.to_string()).or_insert_with(|| {
-            let cap = ChannelKind::parse(name).map_or(0, |k| k.spec().history);
+            let cap = history_of::<E>(name);
             Arc::new(Channel {
                 tx: broadcast::channel(self.queue).0,
                 history: Mutex::new(History {
@@ -253,6 +279,7 @@ impl Hub {
                     resync,
                 })
             }
+            #[cfg(feature = "redis")]
             Backplane::Redis(redis) => {
                 let (epoch, last_seq, stored) = redis.history(name).await.map_err(HubError)?;
                 let epoch = self.observe_epoch(&epoch);
@@ -273,7 +300,7 @@ impl Hub {
     }
 
     /// Publishes a validated event; returns its `seq` (0 when ephemeral).
-    pub async fn publish(&self, name: &str, event: &Event) -> Result<u64, HubError> {
+    pub async fn publish(&self, name: &str, event: &E) -> Result<u64, HubError> {
         let data = event.to_data();
         self.publish_raw(
             name,
@@ -315,8 +342,9 @@ impl Hub {
                 let _ = ch.tx.send(frame);
                 Ok(seq)
             }
+            #[cfg(feature = "redis")]
             Backplane::Redis(redis) => {
-                let cap = ChannelKind::parse(name).map_or(0, |k| k.spec().history);
+                let cap = history_of::<E>(name);
                 let stored = Stored {
                     seq: 0,
                     kind: kind.to_string(),
@@ -334,6 +362,7 @@ impl Hub {
         }
     }
 
+    #[cfg(feature = "redis")]
     /// Fans out a message read from the Redis backplane to this node's subscribers.
     pub fn deliver(&self, name: &str, epoch: &str, stored: &Stored) {
         let epoch = self.observe_epoch(epoch);
@@ -356,6 +385,7 @@ impl Hub {
     pub async fn join(&self, name: &str, member: &Member) -> Result<(), HubError> {
         match &self.backplane {
             Backplane::Memory(p) => p.join(name, member, self.presence_ttl),
+            #[cfg(feature = "redis")]
             Backplane::Redis(r) => r
                 .presence_join(name, member, self.presence_ttl)
                 .await
@@ -370,6 +400,7 @@ impl Hub {
         lock(&self.local_members).remove(&(name.to_string(), client.to_string()));
         let removed = match &self.backplane {
             Backplane::Memory(p) => p.leave(name, client),
+            #[cfg(feature = "redis")]
             Backplane::Redis(r) => r.presence_leave(name, client).await.map_err(HubError)?,
         };
         match removed {
@@ -381,6 +412,7 @@ impl Hub {
     pub async fn presence(&self, name: &str) -> Result<Vec<Member>, HubError> {
         match &self.backplane {
             Backplane::Memory(p) => Ok(p.list(name)),
+            #[cfg(feature = "redis")]
             Backplane::Redis(r) => r.presence_list(name).await.map_err(HubError),
         }
     }
@@ -413,6 +445,7 @@ impl Hub {
                 }
                 p.sweep()
             }
+            #[cfg(feature = "redis")]
             Backplane::Redis(r) => {
                 if let Err(e) = r.presence_refresh(&members, self.presence_ttl).await {
                     tracing::warn!(error = %e, "presence refresh failed");
@@ -429,7 +462,12 @@ impl Hub {
                 tracing::warn!(error = %e, "presence diff failed");
             }
         }
+        // With Redis, history lives there: a channel without subscribers
+        // here has nothing left to keep.
+        #[cfg(feature = "redis")]
         let redis = matches!(self.backplane, Backplane::Redis(_));
+        #[cfg(not(feature = "redis"))]
+        let redis = false;
         lock(&self.channels).retain(|_, ch| {
             ch.tx.receiver_count() > 0 || (!redis && lock(&ch.history).last_seq > 0)
         });
@@ -492,6 +530,7 @@ fn recover<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::testing::Event;
 
     fn frames(seqs: &[u64]) -> Vec<Frame> {
         seqs.iter()
@@ -527,9 +566,10 @@ mod tests {
         case(Some(("E", 0)), 2, &[], &[], true);
     }
 
+    #[cfg(feature = "redis")]
     #[test]
     fn an_epoch_seen_again_keeps_its_number() {
-        let hub = Hub::memory(8, Duration::from_secs(1));
+        let hub = Hub::<Event>::memory(8, Duration::from_secs(1));
         let first = hub.epoch();
         let second = hub.observe_epoch("second");
         assert_eq!((second.number, &*hub.epoch()), (1, "second"));
@@ -546,8 +586,8 @@ mod tests {
     #[tokio::test]
     async fn history_is_a_bounded_ring() {
         const CHANNEL: &str = "room:1";
-        const HISTORY: u64 = 100;
-        let hub = Hub::memory(8, Duration::from_secs(1));
+        const HISTORY: u64 = 4;
+        let hub = Hub::<Event>::memory(8, Duration::from_secs(1));
         let data = RawValue::from_string("{}".to_string()).unwrap();
         for i in 0..HISTORY + 5 {
             let seq = hub.publish_raw(CHANNEL, "test", 1, false, &data).await;

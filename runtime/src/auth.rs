@@ -7,7 +7,7 @@
 //! string (`?token=`) is accepted only when `ALLOW_QUERY_TOKEN` is set, since
 //! URLs end up in access logs.
 //!
-//! A token must carry `sub` (the user), `role` (matched against the plan's
+//! A token must carry `sub` (the user), `role` (matched against the service's
 //! channel permissions) and `exp`; `iss` and `aud` are checked when
 //! configured. Expiry is checked at upgrade time; an open connection is not
 //! cut when its token expires (clients reconnect with a fresh one).
@@ -138,7 +138,7 @@ mod tests {
             sub: "ada".into(),
             role: "member".into(),
             exp,
-            iss: Some("chat.example".into()),
+            iss: Some("example".into()),
             aud: None,
         }
     }
@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn accepts_a_token_from_either_header() {
-        let v = Verifier::new(&Config::new("k"));
+        let v = Verifier::new(&Config::new(&crate::config::tests::DEFAULTS, "k"));
         let t = issue("k", &claims(now() + 60));
         let mut h = HeaderMap::new();
         h.insert(
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn refuses_missing_expired_forged_and_query_tokens() {
-        let v = Verifier::new(&Config::new("k"));
+        let v = Verifier::new(&Config::new(&crate::config::tests::DEFAULTS, "k"));
         let h = HeaderMap::new();
         assert_eq!(v.authenticate(&h, None), Err(AuthError::Missing));
         let ok = issue("k", &claims(now() + 60));

@@ -52,6 +52,7 @@ use tokio_util::sync::CancellationToken;
 use crate::hub::Hub;
 use crate::presence::Member;
 use crate::protocol::now_ms;
+use crate::schema::Events;
 
 /// Entries kept in the fan-out stream: enough for a reader to catch up after
 /// a pause of a few seconds at high load.
@@ -222,7 +223,11 @@ impl RedisBackplane {
     }
 
     /// Follows the fan-out stream until `stop`, delivering to `hub`.
-    pub fn spawn_reader(self: Arc<Self>, hub: std::sync::Weak<Hub>, stop: CancellationToken) {
+    pub fn spawn_reader<E: Events>(
+        self: Arc<Self>,
+        hub: std::sync::Weak<Hub<E>>,
+        stop: CancellationToken,
+    ) {
         tokio::spawn(async move {
             let mut last_id: Option<String> = None;
             let mut backoff = FIRST_BACKOFF;
@@ -256,9 +261,9 @@ impl RedisBackplane {
 
     /// Delivers fan-out entries until an error; resets `backoff` once Redis
     /// answers again, so the next outage starts with short pauses too.
-    async fn follow(
+    async fn follow<E: Events>(
         &self,
-        hub: &std::sync::Weak<Hub>,
+        hub: &std::sync::Weak<Hub<E>>,
         last_id: &mut Option<String>,
         backoff: &mut Duration,
     ) -> Result<(), String> {

@@ -1,16 +1,17 @@
 //! The server: shared state, routes, background tasks and graceful shutdown.
 //!
 //! [`Server::bind`] does everything that can fail at start-up (binding the
-//! port{% if redis %}, connecting to Redis, agreeing on the epoch{% endif %}) before any request is
-//! served, so a misconfigured node exits at once instead of half-working.
-//! [`Server::run`] serves until its shutdown future resolves; then it stops
-//! accepting, tells every WebSocket to close with 1001, {% if sse %}ends SSE streams,{% else %}ends background tasks,{% endif %}
-//! and waits up to `SHUTDOWN_GRACE_SECONDS` for connection tasks to finish
-//! releasing their resources.
+//! port and, with Redis, connecting and agreeing on the epoch) before any
+//! request is served, so a misconfigured node exits at once instead of
+//! half-working. [`Server::run`] serves until its shutdown future resolves;
+//! then it stops accepting, tells every WebSocket to close with 1001, ends
+//! SSE streams and background tasks, and waits up to
+//! `SHUTDOWN_GRACE_SECONDS` for connection tasks to finish releasing their
+//! resources.
 //!
-//! Routes: `GET /ws` (WebSocket), {% if sse %}`GET /sse` (Server-Sent Events),
-{% endif %}//! `GET /healthz` (200{% if redis %}, or 503 when the backplane is unreachable{% endif %}) and
-//! `GET /metrics` (Prometheus text).
+//! Routes: `GET /ws` (WebSocket), `GET /sse` (Server-Sent Events, when the
+//! configuration serves it), `GET /healthz` (200, or 503 when the Redis
+//! backplane is unreachable) and `GET /metrics` (Prometheus text).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -31,13 +32,15 @@ use crate::auth::{Claims, Verifier};
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
-{% if redis %}use crate::redis::RedisBackplane;
-{% endif %}
-/// State shared by every connection.
-pub struct App {
+#[cfg(feature = "redis")]
+use crate::redis::RedisBackplane;
+use crate::schema::Events;
+
+/// State shared by every connection of a service whose events are `E`.
+pub struct App<E> {
     pub config: Config,
     pub verifier: Verifier,
-    pub hub: Arc<Hub>,
+    pub hub: Arc<Hub<E>>,
     pub metrics: Arc<Metrics>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
@@ -46,10 +49,11 @@ pub struct App {
     /// This process's id, the prefix of its client ids.
     pub node: String,
     pub next_client: AtomicU64,
-{% if redis %}    redis: Option<Arc<RedisBackplane>>,
-{% endif %}}
+    #[cfg(feature = "redis")]
+    redis: Option<Arc<RedisBackplane>>,
+}
 
-impl App {
+impl<E> App<E> {
     /// The caller's claims, or the 401 to answer with (counted as an
     /// authentication failure): the one check every endpoint starts with.
     pub fn authenticate(
@@ -66,20 +70,21 @@ impl App {
     }
 }
 
-pub struct Server {
+pub struct Server<E> {
     listener: TcpListener,
-    app: Arc<App>,
+    app: Arc<App<E>>,
 }
 
-impl Server {
-    pub async fn bind(config: Config) -> Result<Server, String> {
+impl<E: Events> Server<E> {
+    pub async fn bind(config: Config) -> Result<Server<E>, String> {
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
         // Entries live three heartbeats: one missed refresh is not a leave.
         let presence_ttl = config.heartbeat * 3;
         let shutdown = CancellationToken::new();
-{% if redis %}        let (hub, redis) = match &config.redis_url {
+        #[cfg(feature = "redis")]
+        let (hub, redis) = match &config.redis_url {
             None => (Arc::new(Hub::memory(config.queue, presence_ttl)), None),
             Some(url) => {
                 let redis = Arc::new(
@@ -98,8 +103,9 @@ impl Server {
                 (hub, Some(redis))
             }
         };
-{% else %}        let hub = Arc::new(Hub::memory(config.queue, presence_ttl));
-{% endif %}        spawn_maintenance(Arc::clone(&hub), config.heartbeat, shutdown.clone());
+        #[cfg(not(feature = "redis"))]
+        let hub = Arc::new(Hub::memory(config.queue, presence_ttl));
+        spawn_maintenance(Arc::clone(&hub), config.heartbeat, shutdown.clone());
         let app = Arc::new(App {
             verifier: Verifier::new(&config),
             config,
@@ -109,8 +115,9 @@ impl Server {
             tracker: TaskTracker::new(),
             node: crate::hub::random_id(),
             next_client: AtomicU64::new(1),
-{% if redis %}            redis,
-{% endif %}        });
+            #[cfg(feature = "redis")]
+            redis,
+        });
         Ok(Server { listener, app })
     }
 
@@ -121,7 +128,7 @@ impl Server {
     }
 
     /// The shared state, e.g. to publish from server-side code.
-    pub fn app(&self) -> Arc<App> {
+    pub fn app(&self) -> Arc<App<E>> {
         Arc::clone(&self.app)
     }
 
@@ -163,16 +170,20 @@ impl Server {
     }
 }
 
-pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .route("/ws", get(crate::ws::upgrade))
-{% if sse %}        .route("/sse", get(crate::sse::stream))
-{% endif %}        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+/// Every route of the service, on `app`.
+pub fn router<E: Events>(app: Arc<App<E>>) -> Router {
+    let mut router = Router::new().route("/ws", get(crate::ws::upgrade::<E>));
+    if app.config.sse {
+        router = router.route("/sse", get(crate::sse::stream::<E>));
+    }
+    router
+        .route("/healthz", get(healthz::<E>))
+        .route("/metrics", get(metrics::<E>))
         .with_state(app)
 }
 
-{% if redis %}async fn healthz(State(app): State<Arc<App>>) -> impl IntoResponse {
+#[cfg(feature = "redis")]
+async fn healthz<E>(State(app): State<Arc<App<E>>>) -> impl IntoResponse {
     match &app.redis {
         Some(redis) => match redis.ping().await {
             Ok(()) => (StatusCode::OK, "ok".to_string()),
@@ -181,18 +192,24 @@ pub fn router(app: Arc<App>) -> Router {
         None => (StatusCode::OK, "ok".to_string()),
     }
 }
-{% else %}async fn healthz() -> impl IntoResponse {
+
+#[cfg(not(feature = "redis"))]
+async fn healthz<E>(State(_): State<Arc<App<E>>>) -> impl IntoResponse {
     (StatusCode::OK, "ok")
 }
-{% endif %}
-async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
+
+async fn metrics<E>(State(app): State<Arc<App<E>>>) -> impl IntoResponse {
     (
         [("content-type", "text/plain; version=0.0.4")],
         app.metrics.render(),
     )
 }
 
-fn spawn_maintenance(hub: Arc<Hub>, every: std::time::Duration, stop: CancellationToken) {
+fn spawn_maintenance<E: Events>(
+    hub: Arc<Hub<E>>,
+    every: std::time::Duration,
+    stop: CancellationToken,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {

@@ -2,8 +2,8 @@
 //!
 //! Every frame, in both directions, is an object with the same keys:
 //! `v` (the version of `type`), `type`, `channel`, `seq`, `ts` and `data`.
-//! Events declared by the plan use their own name as `type`; the control
-//! frames below use reserved names that the plan may not declare. Because the
+//! Events declared by the service use their own name as `type`; the control
+//! frames below use reserved names that a service may not declare. Because the
 //! version travels with the type, an old client talking to a new server (or
 //! the reverse) gets an `error` frame naming the version it sent, never a
 //! crash or a silently misread payload.

@@ -21,7 +21,7 @@
 //! receivers fall behind their channels. A broadcast channel holds at most
 //! `QUEUE` frames, so a receiver that falls further behind *lags*: the
 //! oldest frames are gone for it, and its next receive says how many. The
-//! plan's policy then applies: with `drop_and_resync` the client gets a
+//! configured policy then applies: with `drop_and_resync` the client gets a
 //! `resync` frame carrying the last `seq` it did receive (it may resubscribe
 //! with that as `since` and be replayed from history); with `disconnect` the
 //! connection is closed with 1013 (try again later). Either way the
@@ -60,15 +60,15 @@ use tokio_util::sync::ReusableBoxFuture;
 
 use crate::app::App;
 use crate::auth::Claims;
-use crate::channels::ChannelKind;
 use crate::config::SlowClient;
-use crate::events::{Event, EventError};
-use crate::hub::{Epoch, Frame, Hub, Subscription};
+use crate::hub::Epoch;
+use crate::hub::{EpochNames, Frame, Subscription};
 use crate::metrics::{ConnectionGuard, Metrics};
 use crate::presence::Member;
 use crate::protocol::{
     ClientFrame, ErrorCode, PROTOCOL_VERSION, RESERVED_TYPES, SUBPROTOCOL, ServerFrame,
 };
+use crate::schema::{Channels, EventError, Events};
 
 /// Subscriptions one connection may hold; each costs a receiver.
 pub const MAX_SUBSCRIPTIONS: usize = 64;
@@ -91,9 +91,9 @@ pub struct UpgradeQuery {
 }
 
 /// `GET /ws`: authenticates, then upgrades.
-pub async fn upgrade(
+pub async fn upgrade<E: Events>(
     ws: WebSocketUpgrade,
-    State(app): State<Arc<App>>,
+    State(app): State<Arc<App<E>>>,
     headers: HeaderMap,
     Query(query): Query<UpgradeQuery>,
 ) -> Response {
@@ -157,7 +157,7 @@ struct Live {
     /// The last `try_recv` found the channel empty.
     drained: bool,
     /// Where the names of new epochs come from.
-    hub: Arc<Hub>,
+    hub: Arc<dyn EpochNames>,
     epoch: Epoch,
     last: u64,
 }
@@ -166,7 +166,7 @@ impl Live {
     fn new(
         channel: String,
         rx: broadcast::Receiver<Frame>,
-        hub: Arc<Hub>,
+        hub: Arc<dyn EpochNames>,
         epoch: Epoch,
         last: u64,
     ) -> Live {
@@ -397,8 +397,8 @@ const COMMANDS: usize = 16;
 /// The reading half of a connection: it handles what the client sends,
 /// keeps the idle deadline and the subscriptions' bookkeeping, and tells
 /// the writer what to send.
-struct Connection {
-    app: Arc<App>,
+struct Connection<E> {
+    app: Arc<App<E>>,
     claims: Claims,
     client: String,
     /// The channels subscribed to (the writer holds their receivers).
@@ -411,8 +411,8 @@ struct Connection {
 
 type Sink = SplitSink<WebSocket, Message>;
 
-impl Connection {
-    async fn run(app: Arc<App>, claims: Claims, socket: WebSocket) {
+impl<E: Events> Connection<E> {
+    async fn run(app: Arc<App<E>>, claims: Claims, socket: WebSocket) {
         let _guard = ConnectionGuard::new(Arc::clone(&app.metrics));
         let n = app.next_client.fetch_add(1, Ordering::Relaxed);
         let client = format!("{}-{n}", app.node);
@@ -560,7 +560,7 @@ impl Connection {
                 None,
             )];
         };
-        let Some(kind) = ChannelKind::parse(channel) else {
+        let Some(kind) = E::Channel::parse(channel) else {
             return vec![self.refuse(
                 ErrorCode::UnknownChannel,
                 format!("no channel `{channel}` on this server"),
@@ -627,7 +627,7 @@ impl Connection {
     /// frames missed since `since`, before any live frame.
     async fn subscribe(
         &mut self,
-        kind: ChannelKind,
+        kind: E::Channel,
         channel: &str,
         frame: &ClientFrame,
     ) -> Vec<Utf8Bytes> {
@@ -707,7 +707,7 @@ impl Connection {
         self.subscribed.insert(channel.to_string());
         let subscribe = Command::Subscribe {
             frames,
-            live: Live::new(channel.to_string(), rx, Arc::clone(hub), epoch, last),
+            live: Live::new(channel.to_string(), rx, Arc::clone(hub) as _, epoch, last),
         };
         let _ = self.commands.send(subscribe).await;
         Vec::new()
@@ -715,7 +715,7 @@ impl Connection {
 
     async fn publish(
         &mut self,
-        kind: ChannelKind,
+        kind: E::Channel,
         channel: &str,
         frame: &ClientFrame,
     ) -> Option<Utf8Bytes> {
@@ -728,7 +728,7 @@ impl Connection {
                 Some(channel),
             ));
         }
-        let event = match Event::decode(kind, &frame.kind, frame.v, frame.data.as_deref()) {
+        let event = match E::decode(kind, &frame.kind, frame.v, frame.data.as_deref()) {
             Ok(e) => e,
             Err(e) => {
                 let code = match e {
@@ -761,7 +761,7 @@ impl Connection {
     }
 }
 
-impl Connection {
+impl<E> Connection<E> {
     /// An `error` frame, counted.
     fn refuse(
         &self,
@@ -777,8 +777,8 @@ impl Connection {
 
 /// The writing half of a connection: it owns the socket's sink and the
 /// subscriptions' receivers, and does what the reader asks in order.
-struct Writer {
-    app: Arc<App>,
+struct Writer<E> {
+    app: Arc<App<E>>,
     sink: Sink,
     subs: Subscriptions,
     commands: mpsc::Receiver<Command>,
@@ -796,7 +796,7 @@ enum Work {
 /// commands, which would otherwise wait for as long as frames keep coming.
 const BURSTS_BEFORE_COMMANDS: u32 = 8;
 
-impl Writer {
+impl<E> Writer<E> {
     async fn run(mut self) -> Ended {
         let idle = self.app.config.idle_timeout;
         loop {

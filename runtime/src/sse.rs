@@ -23,11 +23,11 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::app::App;
-use crate::channels::ChannelKind;
 use crate::config::SlowClient;
 use crate::hub::Subscription;
 use crate::metrics::{ConnectionGuard, Metrics};
 use crate::protocol::{PROTOCOL_VERSION, Position, ServerFrame};
+use crate::schema::{Channels, Events};
 
 #[derive(Debug, Deserialize)]
 pub struct SseQuery {
@@ -36,8 +36,8 @@ pub struct SseQuery {
 }
 
 /// `GET /sse?channel=NAME`
-pub async fn stream(
-    State(app): State<Arc<App>>,
+pub async fn stream<E: Events>(
+    State(app): State<Arc<App<E>>>,
     headers: HeaderMap,
     Query(query): Query<SseQuery>,
 ) -> Response {
@@ -46,7 +46,7 @@ pub async fn stream(
         Err(unauthorized) => return unauthorized.into_response(),
     };
     let channel = query.channel;
-    let Some(kind) = ChannelKind::parse(&channel) else {
+    let Some(kind) = E::Channel::parse(&channel) else {
         return (
             StatusCode::NOT_FOUND,
             format!("no channel `{channel}` on this server"),
@@ -72,8 +72,8 @@ pub async fn stream(
         .into_response()
 }
 
-struct State_ {
-    app: Arc<App>,
+struct State_<E> {
+    app: Arc<App<E>>,
     channel: String,
     sub: Subscription,
     replay: std::vec::IntoIter<crate::hub::Frame>,
@@ -95,8 +95,8 @@ fn resync_event(channel: &str, epoch: &str, seq: u64, reason: &str) -> SseEvent 
     SseEvent::default().event("resync").data(frame.to_json())
 }
 
-fn events(
-    app: Arc<App>,
+fn events<E: Events>(
+    app: Arc<App<E>>,
     channel: String,
     mut sub: Subscription,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
