@@ -671,7 +671,7 @@ pub(super) fn implement_task(
     // The commit checker judges what would be committed: the agent's
     // protected paths and the plan's scope, on the task's own files.
     git::stage(&ctx.project.root, &changed)?;
-    let verdict = crate::commit::check_message(ctx.project, &ctx.catalog, &message)?;
+    let verdict = crate::commit::check_message(ctx.project, Some(&ctx.catalog), &message)?;
     if !verdict.ok {
         git::unstage(&ctx.project.root)?;
         let why: Vec<String> = verdict
