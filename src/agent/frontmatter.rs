@@ -365,15 +365,14 @@ impl FrontText {
     /// line below it.
     pub fn entry_line(&self, key_line: usize, entry: &str) -> Option<usize> {
         let first = self.first_line;
-        let lines: Vec<&str> = self.text.lines().collect();
         let start = key_line.checked_sub(first)?;
-        if lines.get(start)?.contains(entry) {
+        // Asked once per list entry, on every guarded call: walk the lines,
+        // never collect them.
+        let mut lines = self.text.lines().enumerate().skip(start);
+        if lines.next()?.1.contains(entry) {
             return Some(key_line);
         }
         lines
-            .iter()
-            .enumerate()
-            .skip(start + 1)
             .take_while(|(_, l)| l.starts_with([' ', '\t', '-']) || l.trim().is_empty())
             .find(|(_, l)| l.contains(entry))
             .map(|(i, _)| first + i)

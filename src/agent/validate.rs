@@ -233,7 +233,9 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
     }
     let listed = def.tools.iter().flatten().map(|t| ("tools", t));
     for (key, t) in listed.chain(def.disallowed_tools.iter().map(|t| ("disallowedTools", t))) {
-        let span = def.entry_span(key, &t.raw);
+        // The span is looked up only for a finding: the guard validates
+        // the acting agent on every call, and most tools are fine.
+        let span = || def.entry_span(key, &t.raw);
         match t.kind() {
             ToolKind::Known | ToolKind::Mcp => {}
             ToolKind::Legacy(new) => out.push(
@@ -241,7 +243,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
                     Code::LegacyTool,
                     format!("`{}` is an old tool name", t.name),
                 )
-                .at(span)
+                .at(span())
                 .hint(format!("use `{new}`")),
             ),
             ToolKind::Unknown => {
@@ -249,7 +251,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
                     Code::UnknownTool,
                     format!("`{}` is not a Claude Code tool", t.name),
                 )
-                .at(span);
+                .at(span());
                 if let Some(s) = suggest(&t.name, KNOWN_TOOLS.iter().copied()) {
                     d = d.hint(format!("did you mean `{s}`?"));
                 } else {

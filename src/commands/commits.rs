@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use super::Context;
-use crate::agent::Catalog;
 use crate::cli::{CommitsCommand, HookCommand, RangeArgs};
 use crate::commit;
 use crate::error::{Error, Outcome, Result};
@@ -25,7 +24,7 @@ fn check(ctx: &Context, args: &RangeArgs) -> Result<Outcome> {
     Ok(Outcome::failed_if(report.failed > 0))
 }
 
-fn lint_msg(ctx: &Context, file: &Path) -> Result<Outcome> {
+pub fn lint_msg(ctx: &Context, file: &Path) -> Result<Outcome> {
     let project = ctx.project()?;
     let raw = if file == Path::new("-") {
         let mut s = String::new();
@@ -40,8 +39,7 @@ fn lint_msg(ctx: &Context, file: &Path) -> Result<Outcome> {
         };
         fsutil::read_text(&path)?
     };
-    let catalog = Catalog::load(&project);
-    let verdict = commit::check_message(&project, &catalog, &raw)?;
+    let verdict = commit::check_message(&project, None, &raw)?;
     match ctx.format {
         Format::Json => report::json(&verdict)?,
         Format::Text if !verdict.violations.is_empty() => {

@@ -60,6 +60,13 @@ pub fn run_guard_hook(root: Option<std::path::PathBuf>) -> Result<Outcome> {
     guard::run(&ctx, &args)
 }
 
+/// `harness commits lint-msg FILE` as the commit-msg hook runs it, on every
+/// commit, without the command-line parser; as `Cli::parse` would run it.
+pub fn run_lint_msg_hook(file: &Path) -> Result<Outcome> {
+    let ctx = Context::new(None, Format::Text)?;
+    commits::lint_msg(&ctx, file)
+}
+
 pub fn run(cli: Cli) -> Result<Outcome> {
     let ctx = Context::new(cli.global.directory.as_deref(), cli.global.format)?;
     match cli.command {

@@ -18,7 +18,7 @@ pub mod preset;
 mod range;
 pub mod rules;
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -39,6 +39,7 @@ pub use range::{
 pub use rules::{Reference, Rules};
 
 use crate::agent::Catalog;
+use crate::config::Project;
 use crate::error::Result;
 use crate::plan::{PlanStatus, Scope, Store};
 use crate::policy::{Policy, Rule, RuleKind};
@@ -258,11 +259,34 @@ impl Holder {
     }
 }
 
+/// The agent definitions a [`Checker`] reads: given, or read from the
+/// project the first time a commit names an agent. The commit-msg hook
+/// checks one message, which most often names none, and reading every
+/// definition would cost it more than the check itself.
+pub enum Agents<'a> {
+    Given(&'a Catalog),
+    OnDemand(&'a Project, OnceCell<Catalog>),
+}
+
+impl<'a> Agents<'a> {
+    /// The definitions of `project`, read when first asked for.
+    pub fn on_demand(project: &'a Project) -> Agents<'a> {
+        Agents::OnDemand(project, OnceCell::new())
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        match self {
+            Agents::Given(catalog) => catalog,
+            Agents::OnDemand(project, loaded) => loaded.get_or_init(|| Catalog::load(project)),
+        }
+    }
+}
+
 /// Checks commits against the rules, plans and agents of one project.
 pub struct Checker<'a> {
     pub config: &'a CommitsConfig,
     pub plans: &'a dyn PlanLookup,
-    pub agents: &'a Catalog,
+    pub agents: Agents<'a>,
     /// The commitlint rules `config` puts in force.
     rule_set: RuleSet,
     /// The agent a commit naming none is held to (`[policy] default`).
@@ -277,6 +301,14 @@ pub struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     pub fn new(config: &'a CommitsConfig, plans: &'a dyn PlanLookup, agents: &'a Catalog) -> Self {
+        Checker::with_agents(config, plans, Agents::Given(agents))
+    }
+
+    pub fn with_agents(
+        config: &'a CommitsConfig,
+        plans: &'a dyn PlanLookup,
+        agents: Agents<'a>,
+    ) -> Self {
         Checker {
             config,
             plans,
@@ -308,7 +340,7 @@ impl<'a> Checker<'a> {
             .entry(name.map(str::to_string))
             .or_insert_with(|| {
                 let policy = match name {
-                    Some(name) => Some(Policy::compile(self.agents.get(name)?)),
+                    Some(name) => Some(Policy::compile(self.agents.catalog().get(name)?)),
                     None => None,
                 };
                 Some(Rc::new(Holder::new(policy, &self.project_rules)))
@@ -394,10 +426,13 @@ impl<'a> Checker<'a> {
                     )
                     .with_hint(crate::diagnostic::suggest(
                         name,
-                        self.agents.agents.iter().map(|a| a.name.as_str()),
+                        self.agents.catalog().agents.iter().map(|a| a.name.as_str()),
                     )),
                 )
             }
+            // Nothing protected and no plan scope: no path can fail, so the
+            // changed paths (a diff of the index or of the commit) are not read.
+            (_, Some(h)) if h.set.is_empty() && plan_scopes.is_none() => {}
             (_, Some(h)) => {
                 let mut changed = changed()?;
                 let plans = plan_scopes.as_deref();

@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::base::{BasePolicy, PolicySource, policy_at};
-use super::{Checker, CommitInput, CommitVerdict, PlanLookup, StorePlans};
+use super::{Agents, Checker, CommitInput, CommitVerdict, PlanLookup, StorePlans};
 use crate::agent::Catalog;
 use crate::config::{CommitsConfig, Project};
 use crate::error::{Error, Result};
@@ -186,8 +186,13 @@ impl Judging {
 /// Checks one commit message (`raw`, as git left it in the message file)
 /// about to be committed in `project`: comments and everything below the
 /// scissors line are dropped, plans come from the working tree, and the
-/// paths an agent's commit changes are the staged ones.
-pub fn check_message(project: &Project, catalog: &Catalog, raw: &str) -> Result<CommitVerdict> {
+/// paths an agent's commit changes are the staged ones. Without a
+/// `catalog`, agent definitions are read only if the message needs them.
+pub fn check_message(
+    project: &Project,
+    catalog: Option<&Catalog>,
+    raw: &str,
+) -> Result<CommitVerdict> {
     let (commits, imported) = super::commitlint::working(project)?;
     check_message_under(project, catalog, raw, &commits, imported.as_ref())
 }
@@ -198,7 +203,7 @@ pub fn check_message(project: &Project, catalog: &Catalog, raw: &str) -> Result<
 /// `package.json`) relaxes the rules its own commit is checked by.
 pub fn check_message_under(
     project: &Project,
-    catalog: &Catalog,
+    catalog: Option<&Catalog>,
     raw: &str,
     commits: &CommitsConfig,
     imported: Option<&super::commitlint::Imported>,
@@ -206,7 +211,11 @@ pub fn check_message_under(
     let repo = git::open(&project.root).ok();
     let message = git::strip_comments(raw, git::comment_char(repo.as_ref()));
     let plans = working_plans(project);
-    let checker = Checker::new(commits, plans.lookup.as_ref(), catalog);
+    let agents = match catalog {
+        Some(catalog) => Agents::Given(catalog),
+        None => Agents::on_demand(project),
+    };
+    let checker = Checker::with_agents(commits, plans.lookup.as_ref(), agents);
     let input = CommitInput {
         sha: "",
         message: &message,

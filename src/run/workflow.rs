@@ -718,7 +718,7 @@ pub(super) fn implement_task(
     git::stage(&ctx.project.root, &changed)?;
     let verdict = crate::commit::check_message_under(
         ctx.project,
-        &ctx.catalog,
+        Some(&ctx.catalog),
         &message,
         &ctx.commits.0,
         ctx.commits.1.as_ref(),

@@ -840,3 +840,70 @@ fn ci_says_the_commit_rules_came_from_the_commitlint_config() {
         ),
     );
 }
+
+/// The commit-msg hook's command line (`commits lint-msg FILE`) skips the
+/// command-line parser; any other spelling goes through it. Both must give
+/// the same verdict, output and exit code, whether or not the message needs
+/// the agent definitions or the staged paths.
+#[test]
+fn lint_msg_as_the_hook_runs_it_agrees_with_the_parsed_command() {
+    let repo = Repo::new();
+    repo.commit(
+        &[
+            ("agents/realtime-dev.md", DEV_AGENT),
+            ("harness.toml", "[commits]\nissue_references = true\n"),
+        ],
+        "chore: add the agent",
+    );
+    repo.write("tests/ws.rs", "#[test] fn t() {}");
+    repo.git(&["add", "tests/ws.rs"]);
+    let messages = [
+        ("ok", "feat: presence\n\nRefs: #1\n"),
+        ("bad", "fix:no space\n"),
+        ("no-ref", "feat: presence\n"),
+        (
+            "agent",
+            "fix: adjust a test\n\nRefs: #1\nAgent: realtime-dev\n",
+        ),
+        ("unknown", "feat: who\n\nRefs: #1\nAgent: realtime-devv\n"),
+        ("plan", "feat: presence\n\nRefs: 0007\n"),
+    ];
+    for (file, text) in messages {
+        repo.write(file, text);
+    }
+    let cases = messages
+        .iter()
+        .map(|(file, text)| (*file, Some(*text)))
+        .chain([("missing-file", None), ("-", None)]);
+    let mut codes = Vec::new();
+    for (file, text) in cases {
+        let run = |args: &[&str]| {
+            let mut h = repo.harness(args);
+            if file == "-" {
+                h = h.stdin(messages[3].1);
+            }
+            h.run()
+        };
+        let hook = run(&["commits", "lint-msg", file]);
+        let parsed = run(&["commits", "lint-msg", "--format", "text", file]);
+        assert_eq!(
+            (hook.code, &hook.stdout, &hook.stderr),
+            (parsed.code, &parsed.stdout, &parsed.stderr),
+            "{file}: {text:?}"
+        );
+        codes.push((file, hook.code));
+    }
+    assert_eq!(
+        codes,
+        [
+            ("ok", 0),
+            ("bad", 1),
+            ("no-ref", 0),
+            ("agent", 1),
+            ("unknown", 1),
+            ("plan", 1),
+            ("missing-file", 2),
+            ("-", 1),
+        ]
+    );
+}

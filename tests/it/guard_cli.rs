@@ -731,3 +731,61 @@ fn the_installed_hook_runs_by_absolute_path_and_refuses_the_attacks() {
         "agent definitions (`agents/`)",
     );
 }
+
+/// The hook's command lines (`guard`, `guard --root DIR`) skip the
+/// command-line parser; any other spelling goes through it. Both must give
+/// the same answer, output and exit code: a deny, an allow, bad input, a
+/// root that is no directory.
+#[test]
+fn the_hook_command_line_agrees_with_the_parsed_command() {
+    let r = repo();
+    let root = r.root.to_str().unwrap();
+    let deny = event(
+        &r.root,
+        "Edit",
+        json!({"file_path": r.root.join("tests/ws.rs"), "old_string": "a", "new_string": "b"}),
+        Some("realtime-dev"),
+    );
+    let allow = event(
+        &r.root,
+        "Bash",
+        json!({"command": "cargo test"}),
+        Some("realtime-dev"),
+    );
+    let root_eq = format!("--root={root}");
+    let forms: [(&[&str], &[&str]); 3] = [
+        (&["guard"], &["guard", "--color", "never"]),
+        (&["guard", "--root", root], &["guard", &root_eq]),
+        (
+            &["guard", "--root", "/nonexistent/project"],
+            &["guard", "--root=/nonexistent/project"],
+        ),
+    ];
+    let mut codes = Vec::new();
+    for (hook, parsed) in forms {
+        for input in [deny.as_str(), allow.as_str(), "not json"] {
+            let hook = r.harness(hook).stdin(input).run();
+            let parsed = r.harness(parsed).stdin(input).run();
+            assert_eq!(
+                (hook.code, &hook.stdout, &hook.stderr),
+                (parsed.code, &parsed.stdout, &parsed.stderr),
+                "{input}"
+            );
+            codes.push((hook.code, hook.stdout.contains("\"deny\"")));
+        }
+    }
+    assert_eq!(
+        codes,
+        [
+            (0, true),
+            (0, false),
+            (2, false),
+            (0, true),
+            (0, false),
+            (2, false),
+            (2, false),
+            (2, false),
+            (2, false),
+        ]
+    );
+}
