@@ -52,11 +52,34 @@ pub fn unstage(root: &Path) -> Result<()> {
 /// there was nothing to commit.
 pub fn commit_paths(root: &Path, paths: &[String], message: &str) -> Result<Option<String>> {
     stage(root, paths)?;
+    commit_index(root, message)
+}
+
+/// Commits the index as it stands with `message`; the new commit's id, or
+/// `None` when it holds no change. harness has checked the message by its
+/// own rules, read before any agent ran: the repository's hooks, which
+/// may read files an agent wrote, are not run (`--no-verify`).
+pub fn commit_index(root: &Path, message: &str) -> Result<Option<String>> {
     if git(root, &["diff", "--cached", "--name-only"], None)?.is_empty() {
         return Ok(None);
     }
-    git(root, &["commit", "-q", "-F", "-"], Some(message))?;
+    git(
+        root,
+        &["commit", "-q", "--no-verify", "-F", "-"],
+        Some(message),
+    )?;
     git(root, &["rev-parse", "HEAD"], None).map(Some)
+}
+
+/// The paths among `paths` whose work-tree content differs from HEAD's.
+pub fn differ_from_head(root: &Path, paths: &[String]) -> Result<Vec<String>> {
+    let mut args = vec!["diff", "--name-only", "HEAD", "--"];
+    args.extend(paths.iter().map(String::as_str));
+    Ok(git(root, &args, None)?
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect())
 }
 
 /// Adds a work tree at `path` on a new branch `branch` from HEAD.

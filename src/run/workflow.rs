@@ -225,7 +225,7 @@ fn run_agent(
     who: Identity,
     log_name: &str,
     record: &mut StageRecord,
-) -> Result<(AgentRun, Vec<String>, Option<sandbox::Ruleset>)> {
+) -> Result<(AgentRun, Vec<String>, Option<crate::gate::Confine>)> {
     let def = ctx.catalog.require(agent_name)?;
     let config = &ctx.project.config.run;
     let adapter = Adapter::for_agent(config, agent_name)?;
@@ -234,6 +234,9 @@ fn run_agent(
     let inv = agent::invocation(&adapter, def, &system, prompt, budget);
     let timeout = stage_timeout(ctx, agent_name);
     let (cmd, ruleset) = agent::command(ctx.project, &inv, who)?;
+    // The gates' rules are built now, before the agent runs: it could
+    // otherwise swap a granted directory for a link to somewhere else.
+    let confine = ruleset.as_ref().map(|r| r.confiner()).transpose()?;
     let before = ruleset.as_ref().map(|r| r.snapshot()).transpose()?;
     let log = ctx.dir.join(log_name);
     record.agent = Some(agent_name.to_string());
@@ -279,7 +282,7 @@ fn run_agent(
         ending_text(run.ending, timeout),
         run.duration_ms as f64 / 1000.0
     ));
-    Ok((run, outside, ruleset))
+    Ok((run, outside, confine))
 }
 
 /// The most `agent_name`'s stage may cost: the agent's own
@@ -644,7 +647,7 @@ pub(super) fn implement_task(
     // harness writes the task's commits; an agent that commits, resets or
     // checks out itself would move what the checks below compare against.
     let head_before = crate::git::tree_state(&ctx.project.root).commit;
-    let (run, outside, ruleset) = match run_agent(
+    let (run, outside, confine) = match run_agent(
         ctx,
         &owner,
         &prompt,
@@ -743,8 +746,18 @@ pub(super) fn implement_task(
     // The gates run the agent's code: under the agent's sandbox, so
     // nothing they run can change a test before it is read (and
     // `task::complete` judges the scope on what changed by their end).
-    let confine = ruleset.as_ref().map(|r| r.confiner()).transpose()?;
-    let done = task::complete_confined(&ctx.store, &t.id, crate::clock::now(), confine)?;
+    let done = match task::complete_confined(&ctx.store, &t.id, crate::clock::now(), confine) {
+        Ok(done) => done,
+        Err(e) => {
+            git::unstage(&ctx.project.root)?;
+            return refuse(
+                ctx,
+                &t.id,
+                record,
+                format!("the gates could not run: {}", reason(&e)),
+            );
+        }
+    };
     record.gates = done.evidence.gates.clone();
     if !done.passed() {
         git::unstage(&ctx.project.root)?;
@@ -759,13 +772,29 @@ pub(super) fn implement_task(
         .store
         .path_of(&t.id)
         .map(|f| display_path(ctx.project.relative(&f)));
-    let mut paths = changed;
-    paths.extend(task_file);
-    record.commit = git::commit_paths(&ctx.project.root, &paths, &message)?;
+    // The commit holds the task's files as they were staged before the
+    // gates, which is what the gates judged; only the task file is added.
+    git::stage(
+        &ctx.project.root,
+        &task_file.into_iter().collect::<Vec<_>>(),
+    )?;
+    record.commit = git::commit_index(&ctx.project.root, &message)?;
     record.notes.push(format!(
         "{} file(s) changed, within the plan; gates passed; task completed",
         record.changed.len()
     ));
+    // Anything that changed them since (the gates' code, or a process it
+    // left) is put back to what was judged and committed.
+    let later = git::differ_from_head(&ctx.project.root, &changed)?;
+    for path in &later {
+        git::restore(&ctx.project.root, path)?;
+    }
+    if !later.is_empty() {
+        record.notes.push(format!(
+            "changed after they were staged and gated, put back as committed: {}",
+            later.join(", ")
+        ));
+    }
     Ok(record)
 }
 

@@ -206,10 +206,13 @@ mod imp {
             .set_compatibility(level)
             .handle_access(read | write)
             .map_err(|e| fail(&e))?
-            // Signals only within the domain (ABI 6, where the kernel has
-            // it): the command cannot stop its supervisor or harness.
+            // Signals and abstract Unix sockets only within the domain
+            // (ABI 6, where the kernel has it): the command cannot stop its
+            // supervisor or harness, nor ask a server outside (a terminal
+            // multiplexer, a session bus on an abstract socket) to start a
+            // process for it.
             .set_compatibility(CompatLevel::BestEffort)
-            .scope(Scope::Signal)
+            .scope(Scope::Signal | Scope::AbstractUnixSocket)
             .map_err(|e| fail(&e))?
             .set_compatibility(level)
             .create()

@@ -52,6 +52,9 @@ pub fn end_as(status: ExitStatus) -> u8 {
     if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
         use nix::sys::signal::{SigHandler, SigSet, Signal, raise, signal as set_handler};
         if let Ok(signal) = Signal::try_from(signal) {
+            // No core file of the supervisor's own in the project when the
+            // signal is one that dumps core.
+            let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
             // SAFETY: restores the default action; no handler of ours runs.
             let _ = unsafe { set_handler(signal, SigHandler::SigDfl) };
             let mut set = SigSet::empty();
@@ -88,19 +91,39 @@ mod imp {
         Ok(())
     }
 
-    /// This process's children, by the kernel's list for each thread.
+    /// This process's children, by the kernel's list for each thread; on a
+    /// kernel without those lists, by each process's parent in `/proc`.
     fn children() -> Vec<Pid> {
         let mut pids = Vec::new();
-        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        let mut listed = false;
+        if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+            for task in tasks.flatten() {
+                if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+                    listed = true;
+                    pids.extend(
+                        list.split_whitespace()
+                            .filter_map(|p| p.parse().ok())
+                            .map(Pid::from_raw),
+                    );
+                }
+            }
+        }
+        if listed {
             return pids;
-        };
-        for task in tasks.flatten() {
-            if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-                pids.extend(
-                    list.split_whitespace()
-                        .filter_map(|p| p.parse().ok())
-                        .map(Pid::from_raw),
-                );
+        }
+        let me = std::process::id().to_string();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // `pid (comm) state ppid ...`; comm may hold spaces and parens.
+            let parent = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1));
+            if parent == Some(me.as_str())
+                && let Ok(pid) = entry.file_name().to_string_lossy().parse()
+            {
+                pids.push(Pid::from_raw(pid));
             }
         }
         pids
@@ -128,7 +151,9 @@ mod imp {
         // Each round kills every child; the children of those it killed
         // are re-parented here and are killed in the next. A process
         // forking as fast as it can still ends: SIGKILL is not deferred.
-        loop {
+        // Bounded all the same: what is left after that is left to init.
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while Instant::now() < deadline {
             let left = children();
             for pid in &left {
                 let _ = kill(*pid, Signal::SIGKILL);

@@ -289,13 +289,13 @@ fn a_hanging_agent_is_killed_at_the_timeout_with_everything_it_started() {
 
 #[test]
 fn what_an_agent_leaves_running_in_another_session_is_killed_before_the_gates() {
-    // The agent does its task, then leaves two processes that would swap
-    // the file after harness checked it and before it committed it: one
-    // in a session of its own, one orphaned by a double fork.
+    // The agent does its task, then leaves two processes that swap the
+    // file soon after it exits, while harness checks, gates and commits:
+    // one in a session of its own, one orphaned by a double fork.
     let repo = project(
         "mkdir -p src && echo '// chat' > src/chat.rs
-setsid sh -c 'echo $$ > \"$PID_DIR/session\"; sleep 300; echo evil > src/chat.rs' &
-( sh -c 'echo $$ > \"$PID_DIR/orphan\"; sleep 300; echo evil > src/chat.rs' & )
+setsid sh -c 'echo $$ > \"$PID_DIR/session\"; sleep 0.3; echo evil > src/chat.rs' &
+( sh -c 'echo $$ > \"$PID_DIR/orphan\"; sleep 0.3; echo evil > src/chat.rs' & )
 while [ ! -s \"$PID_DIR/session\" ] || [ ! -s \"$PID_DIR/orphan\" ]; do sleep 0.05; done
 ",
         true,
@@ -304,11 +304,14 @@ while [ ! -s \"$PID_DIR/session\" ] || [ ! -s \"$PID_DIR/orphan\" ]; do sleep 0.
     repo.harness(["run", "--plan", "1"])
         .env("PID_DIR", pids.path())
         .assert(0);
+    // Long past the moment they would have written.
+    std::thread::sleep(std::time::Duration::from_millis(800));
     for name in ["session", "orphan"] {
         let pid = std::fs::read_to_string(pids.path().join(name)).unwrap();
         assert!(!running(pid.trim()), "{name} {pid} outlived its stage");
     }
     assert_eq!(repo.git(&["show", "HEAD:src/chat.rs"]), "// chat");
+    assert_eq!(repo.read("src/chat.rs"), "// chat\n");
 }
 
 /// A project whose dev agent's file is its gate's script: run by harness
@@ -345,6 +348,31 @@ fn without_the_sandbox_what_the_gates_change_is_judged_with_the_task() {
         t["evidence"]["scope"]["outside"],
         serde_json::json!(["src/extra.rs", "tests/chat_test.sh"])
     );
+}
+
+#[test]
+fn the_commit_holds_what_the_gates_judged() {
+    // The gate itself rewrites the task's file after the gates began: the
+    // commit keeps what was staged and gated, and so does the work tree.
+    let repo = project("mkdir -p src && echo '// chat' > src/chat.rs\n", true);
+    repo.write(
+        "agents/dev.md",
+        &DEV.replace(
+            "gates: [\"test -f src/chat.rs\"]",
+            "gates: [\"echo '// swapped' > src/chat.rs\"]",
+        ),
+    );
+    repo.commit_all("chore: a gate that writes");
+    let run = repo.harness(["run", "--plan", "1"]).assert(1);
+    assert_contains(
+        &run.stdout,
+        "changed after they were staged and gated, put back as committed: src/chat.rs",
+    );
+    // The plan's gates stage runs them with nothing writable: the same
+    // gate fails there.
+    assert_contains(&run.stdout, "gates      failed");
+    assert_eq!(repo.git(&["show", "HEAD:src/chat.rs"]), "// chat");
+    assert_eq!(repo.read("src/chat.rs"), "// chat\n");
 }
 
 #[test]
@@ -441,18 +469,24 @@ fn an_agent_over_its_cost_budget_fails_its_stage() {
 
 #[test]
 fn an_agent_cannot_kill_its_supervisor_to_escape() {
-    // The script's parent is the configured `sh -c`; its parent, the
-    // supervisor, is outside the sandbox's domain.
+    if crate::sandbox::landlock_abi() < 6 {
+        eprintln!("skipped: this kernel has no Landlock ABI 6 (signal scoping)");
+        return;
+    }
+    // The script's parent is the supervisor (the shell execs the script's
+    // own shell) or the configured `sh -c` in the sandbox; either way the
+    // supervisor and harness run are among it and its parent, outside the
+    // sandbox's domain.
     let repo = project(
-        "sup=$(cut -d' ' -f4 /proc/$PPID/stat)\nkill -KILL \"$sup\" 2>/dev/null; echo \"kill: $?\"\nmkdir -p src && echo '// chat' > src/chat.rs\n",
+        "for p in $PPID $(cut -d' ' -f4 /proc/$PPID/stat); do [ \"$(cat /proc/$p/comm)\" = harness ] && echo \"harness $p\" && kill -KILL \"$p\" 2>/dev/null && echo \"killed harness\"; done\necho done\nmkdir -p src && echo '// chat' > src/chat.rs\n",
         true,
     );
     repo.harness(["run", "--plan", "1"]).assert(0);
-    assert_eq!(
-        repo.read(".harness/runs/0001/implement-0001-1.log").trim(),
-        "kill: 1",
-        "the kill reached the supervisor"
-    );
+    let log = repo.read(".harness/runs/0001/implement-0001-1.log");
+    // It found the supervisor and tried; the kernel refused.
+    assert_contains(&log, "harness ");
+    assert!(!log.contains("killed harness"), "{log}");
+    assert_contains(&log, "done");
 }
 
 /// Whether process `pid` runs (a zombie waiting for its parent does not).

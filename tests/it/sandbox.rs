@@ -19,7 +19,7 @@ const ORIGINAL: &str = "#[test] fn ws() { assert!(false) }\n";
 /// test files.
 const DEV: &str = "---\nname: dev\ndescription: Writes code and never tests.\ntools: [Read, Write, Bash]\n---\n\n## Constraints\n\n- Do NOT modify test files under any circumstances.\n";
 
-fn landlock_abi() -> i32 {
+pub fn landlock_abi() -> i32 {
     // SAFETY: the version query passes no pointer the kernel reads.
     let v = unsafe {
         libc::syscall(
