@@ -183,11 +183,23 @@ async fn run_async(
         let _ = killpg(g, Signal::SIGKILL);
     }
     writer.abort();
-    while let Some((is_out, line)) = rx.recv().await {
-        record(&mut file, is_out, line);
+    // What is left in the pipes, for a grace period: a process that got
+    // away with a copy of them (its supervisor killed first) must not keep
+    // harness waiting.
+    let drained = tokio::time::timeout(GRACE, async {
+        while let Some((is_out, line)) = rx.recv().await {
+            record(&mut file, is_out, line);
+        }
+    })
+    .await;
+    if drained.is_err() {
+        let _ = writeln!(
+            file,
+            "[harness: the output was still open {GRACE:?} after the agent ended; the rest is not kept]"
+        );
     }
     for r in readers {
-        let _ = r.await;
+        r.abort();
     }
     let _ = file.flush();
     let ending = stopped.unwrap_or(match status.and_then(|s| s.code()) {
@@ -305,6 +317,34 @@ mod tests {
         std::thread::sleep(Duration::from_millis(200));
         let state = std::fs::read_to_string(format!("/proc/{bg}/stat")).unwrap_or_default();
         assert!(state.is_empty() || state.contains(") Z "), "{state}");
+    }
+
+    #[test]
+    fn output_held_open_by_an_escaped_process_does_not_hold_harness() {
+        // No supervisor here: the process in a session of its own keeps a
+        // copy of the pipes after its group is killed.
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args([
+            "-c",
+            "echo before; setsid sh -c 'echo $$ > bg; exec sleep 30' & while [ ! -s bg ]; do sleep 0.01; done",
+        ])
+            .current_dir(dir.path())
+            .process_group(0);
+        let log = dir.path().join("log");
+        let started = std::time::Instant::now();
+        let run = run(cmd, "", Duration::from_secs(20), &log, false, &|_| {}).unwrap();
+        assert_eq!(run.ending, Ending::Exited(0));
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.starts_with("before\n"), "{text}");
+        assert!(text.contains("the rest is not kept"), "{text}");
+        let bg = std::fs::read_to_string(dir.path().join("bg")).unwrap();
+        let _ = nix::sys::signal::kill(Pid::from_raw(bg.trim().parse().unwrap()), Signal::SIGKILL);
     }
 
     #[test]
