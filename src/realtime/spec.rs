@@ -558,6 +558,20 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
 mod tests {
     use super::*;
 
+    /// The names a plan may not give its events are the runtime's control
+    /// frames: the two lists (this crate cannot depend on the runtime's)
+    /// say the same.
+    #[test]
+    fn reserved_events_are_the_runtimes_control_frames() {
+        let runtime = include_str!("../../runtime/src/protocol.rs");
+        let start = runtime
+            .find("pub const RESERVED_TYPES")
+            .expect("the runtime's list");
+        let list = &runtime[start..start + runtime[start..].find("];").unwrap()];
+        let theirs: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
+        assert_eq!(theirs, RESERVED_EVENTS);
+    }
+
     const OK: &str = "transport: [websocket, sse]\nbackplane: redis\nchannels:\n  - name: \"room:{id}\"\n    events:\n      - name: message\n        version: 2\n        schema: { text: string, reply_to: \"int?\" }\n      - name: typing\n    publish: [member]\n    subscribe: [member]\n    history: 100\n    presence: true\n";
 
     #[test]
