@@ -849,9 +849,19 @@ pub(super) fn gates_stage(ctx: &Ctx, stage: &StageConfig) -> Result<StageRecord>
         ));
     }
     let mut opts = crate::gate::RunOptions::new(&ctx.project.root);
-    // The gates run the agents' code: with the stage's agent's sandbox and
+    // The gates run the agents' code: with the stage's agent's sandbox (a
+    // stage that names none: the workflow's implementing agent's) and
     // nothing of the project writable, only build outputs.
-    if let Some(agent) = &stage.agent
+    let confined_as = stage.agent.clone().or_else(|| {
+        ctx.project
+            .config
+            .run
+            .stages
+            .iter()
+            .find(|s| s.kind == StageKind::Implement)
+            .and_then(|s| s.agent.clone())
+    });
+    if let Some(agent) = &confined_as
         && ctx.project.config.run.sandbox != crate::config::SandboxMode::Off
     {
         sandbox::create_outputs(ctx.project)?;

@@ -376,6 +376,29 @@ fn the_commit_holds_what_the_gates_judged() {
 }
 
 #[test]
+fn a_gates_stage_that_names_no_agent_runs_in_the_implementing_agents_sandbox() {
+    // The workflow's gates stage names no agent: it runs every gate, with
+    // the implementing agent's sandbox and nothing of the project writable.
+    let repo = project("mkdir -p src && echo '// chat' > src/chat.rs\n", true);
+    repo.write(
+        "harness.toml",
+        &CONFIG
+            .replace(
+                "  { kind = \"gates\", agent = \"dev\" },\n",
+                "  { kind = \"gates\" },\n",
+            )
+            .replace(
+                "[run.agents.dev]",
+                "[gates.stamp]\ncommand = \"date > src/stamp.txt\"\n\n[run.agents.dev]",
+            ),
+    );
+    repo.commit_all("chore: a gate for the whole project");
+    let run = repo.harness(["run", "--plan", "1"]).assert(1);
+    assert_contains(&run.stdout, "gates      failed\n    gate(s) failed: stamp");
+    assert!(!repo.path("src/stamp.txt").exists());
+}
+
+#[test]
 fn the_gates_run_the_agents_code_in_its_sandbox_and_are_checked_after() {
     let repo = gate_runs_agent_code();
     let run = repo.harness(["run", "--plan", "1"]).assert(1);
