@@ -71,17 +71,6 @@ pub fn commit_index(root: &Path, message: &str) -> Result<Option<String>> {
     git(root, &["rev-parse", "HEAD"], None).map(Some)
 }
 
-/// The paths among `paths` whose work-tree content differs from HEAD's.
-pub fn differ_from_head(root: &Path, paths: &[String]) -> Result<Vec<String>> {
-    let mut args = vec!["diff", "--name-only", "HEAD", "--"];
-    args.extend(paths.iter().map(String::as_str));
-    Ok(git(root, &args, None)?
-        .lines()
-        .map(str::to_string)
-        .filter(|l| !l.is_empty())
-        .collect())
-}
-
 /// Adds a work tree at `path` on a new branch `branch` from HEAD.
 pub fn worktree_add(root: &Path, path: &Path, branch: &str) -> Result<()> {
     let shown = path.to_string_lossy();

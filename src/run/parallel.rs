@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use super::git;
 use super::report::{StageRecord, Verdict, shown};
-use super::workflow::{Ctx, gates_stage, implement_task, reason, work_changes};
+use super::workflow::{Ctx, gates_stage, implement_task, or_all_done, reason, work_changes};
 use crate::agent::Catalog;
 use crate::config::{Project, StageConfig, StageKind};
 use crate::diagnostic::display_path;
@@ -125,14 +125,7 @@ pub(super) fn implement(ctx: &Ctx, p: &Plan, stage: &StageConfig) -> Result<Vec<
             break;
         }
     }
-    if records.is_empty() {
-        records.push(StageRecord::new(
-            StageKind::Implement,
-            Verdict::Skipped,
-            "every task is completed",
-        ));
-    }
-    Ok(records)
+    Ok(or_all_done(records))
 }
 
 /// The gates of every agent whose task was merged, run on the merged

@@ -236,7 +236,10 @@ fn run_agent(
     let (cmd, ruleset) = agent::command(ctx.project, &inv, who)?;
     // The gates' rules are built now, before the agent runs: it could
     // otherwise swap a granted directory for a link to somewhere else.
-    let confine = ruleset.as_ref().map(|r| r.confiner()).transpose()?;
+    let confine = match who.task {
+        Some(_) => ruleset.as_ref().map(|r| r.confiner()).transpose()?,
+        None => None,
+    };
     let before = ruleset.as_ref().map(|r| r.snapshot()).transpose()?;
     let log = ctx.dir.join(log_name);
     record.agent = Some(agent_name.to_string());
@@ -557,6 +560,12 @@ fn implement_stage(ctx: &Ctx, id: &str, stage: &StageConfig) -> Result<Vec<Stage
             break;
         }
     }
+    Ok(or_all_done(records))
+}
+
+/// An implement stage's records, or the one that says there was nothing
+/// left to do.
+pub(super) fn or_all_done(mut records: Vec<StageRecord>) -> Vec<StageRecord> {
     if records.is_empty() {
         records.push(StageRecord::new(
             StageKind::Implement,
@@ -564,7 +573,7 @@ fn implement_stage(ctx: &Ctx, id: &str, stage: &StageConfig) -> Result<Vec<Stage
             "every task is completed",
         ));
     }
-    Ok(records)
+    records
 }
 
 /// Blocks task `id` with `why`, and returns `record` failed with it.
@@ -785,7 +794,10 @@ pub(super) fn implement_task(
     ));
     // Anything that changed them since (the gates' code, or a process it
     // left) is put back to what was judged and committed.
-    let later = git::differ_from_head(&ctx.project.root, &changed)?;
+    let later: Vec<String> = work_changes(ctx, Some("HEAD"), false)?
+        .into_iter()
+        .filter(|p| changed.contains(p))
+        .collect();
     for path in &later {
         git::restore(&ctx.project.root, path)?;
     }

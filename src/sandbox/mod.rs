@@ -654,11 +654,7 @@ impl Ruleset {
         let prepared = self.prepare()?;
         let mut cmd = Command::new(supervisor);
         let fd = landlock::hand_over(&mut cmd, prepared);
-        cmd.arg(SUPERVISE);
-        if let Some(fd) = fd {
-            cmd.arg("--landlock-fd").arg(fd.to_string());
-        }
-        cmd.arg("--").arg(program).args(args);
+        supervisor_args(&mut cmd, fd, program, args);
         self.environment(&mut cmd);
         Ok(cmd)
     }
@@ -731,8 +727,23 @@ pub const SUPERVISE: &str = "__supervise";
 /// it ends: for agents that run outside the sandbox.
 pub fn supervised(supervisor: &Path, program: &OsStr, args: &[OsString]) -> Command {
     let mut cmd = Command::new(supervisor);
-    cmd.arg(SUPERVISE).arg("--").arg(program).args(args);
+    supervisor_args(&mut cmd, None, program, args);
     cmd
+}
+
+/// The supervisor's command line: [`SUPERVISE`], the inherited ruleset's
+/// descriptor when there is one, and the command after `--`.
+fn supervisor_args(
+    cmd: &mut Command,
+    landlock_fd: Option<i32>,
+    program: &OsStr,
+    args: &[OsString],
+) {
+    cmd.arg(SUPERVISE);
+    if let Some(fd) = landlock_fd {
+        cmd.arg("--landlock-fd").arg(fd.to_string());
+    }
+    cmd.arg("--").arg(program).args(args);
 }
 
 /// The supervisor itself: runs `argv`, confined by the ruleset inherited as
