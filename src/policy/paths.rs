@@ -297,6 +297,16 @@ impl<T: Clone> PathRules<T> {
     /// one of its parent directories, if any. As in git, nothing inside an
     /// excluded directory can be re-included.
     pub fn matching(&self, rel: &str) -> Option<(&str, &T)> {
+        self.matching_as(rel, false)
+    }
+
+    /// [`matching`](Self::matching) for `rel` known to be a directory, so
+    /// that directory-only globs (`target/`) match it too.
+    pub fn matching_dir(&self, rel: &str) -> Option<(&str, &T)> {
+        self.matching_as(rel, true)
+    }
+
+    fn matching_as(&self, rel: &str, is_dir: bool) -> Option<(&str, &T)> {
         if rel.is_empty() || self.rules.is_empty() {
             return None;
         }
@@ -310,7 +320,7 @@ impl<T: Clone> PathRules<T> {
                     }
                     end += 1;
                 }
-                None => break self.decide(rel, false),
+                None => break self.decide(rel, is_dir),
             }
         };
         hit.map(|r| (r.original.as_str(), &r.tag))
@@ -348,6 +358,10 @@ mod tests {
         assert_eq!(r.matching("build/out/x").map(|m| *m.1), Some(3));
         assert!(r.matching("src/build/x").is_none());
         assert!(r.matching("tests/keep.rs").is_none());
+        // A directory-only glob matches the directory itself only when the
+        // caller knows it is one.
+        assert!(r.matching("build").is_none());
+        assert_eq!(r.matching_dir("build").map(|m| *m.1), Some(3));
         assert!(
             r.matching("build").is_none(),
             "`build/` matches a directory only"

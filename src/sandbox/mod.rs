@@ -562,10 +562,10 @@ fn find_outputs(root: &Path, outputs: &PathRules<()>, entries: &[String]) -> Vec
             if rel == ".git" {
                 continue;
             }
-            if outputs.matching(&rel).is_some() {
+            if outputs.matching_dir(&rel).is_some() {
                 let index = each
                     .iter()
-                    .position(|r| r.as_ref().is_some_and(|r| r.matching(&rel).is_some()));
+                    .position(|r| r.as_ref().is_some_and(|r| r.matching_dir(&rel).is_some()));
                 found.push((index.unwrap_or(usize::MAX), path));
             } else {
                 stack.push(path);
@@ -662,13 +662,29 @@ impl Ruleset {
     /// Confines each command it is given by this ruleset, environment
     /// included, from one set of kernel rules built now: for the gates of
     /// an agent's task, which run the agent's code.
+    ///
+    /// The gates build into [`GATE_TARGET`], not the agent's `target/`:
+    /// a build cache the agent can write is a verdict it can forge (a test
+    /// binary planted with a fresh fingerprint is run as is), and no agent
+    /// is granted anything under `.harness/`. The directory is created now,
+    /// since the kernel grants only paths that exist.
     pub fn confiner(&self) -> Result<crate::gate::Confine> {
-        let prepared = std::sync::Arc::new(self.prepare()?);
+        let target = self.root.join(GATE_TARGET);
+        std::fs::create_dir_all(&target).map_err(|e| Error::io("create", target.clone(), e))?;
+        let mut rules = ruleset::kernel_rules(&self.writable, &self.readable);
+        rules.push(landlock::PathRight {
+            path: &target,
+            right: landlock::Right::Write,
+        });
+        let prepared = landlock::prepare(&self.support, &rules)
+            .map_err(|e| Error::from(Diagnostic::error(Code::SandboxUnavailable, e)))?;
+        let prepared = std::sync::Arc::new(prepared);
         let env_removed = self.env_removed.clone();
         let env_set = self.env_set.clone();
         Ok(crate::gate::Confine(std::sync::Arc::new(
             move |cmd: &mut Command| {
                 set_environment(cmd, &env_removed, &env_set);
+                cmd.env("CARGO_TARGET_DIR", &target);
                 landlock::confine_shared(cmd, &prepared);
             },
         )))
@@ -717,6 +733,11 @@ fn set_environment(cmd: &mut Command, removed: &[String], set: &[String]) {
         }
     }
 }
+
+/// Where the gates that [`Ruleset::confiner`] confines build (Cargo's
+/// `CARGO_TARGET_DIR`), relative to the project root: harness's own, out
+/// of every agent's reach.
+pub const GATE_TARGET: &str = ".harness/gates/target";
 
 /// The hidden subcommand that runs a supervisor: `harness __supervise
 /// [--landlock-fd N] -- PROGRAM ARGS...`.

@@ -268,7 +268,7 @@ impl Finder<'_> {
         }
         if let Some(rel) = self.places.relative(tree)
             && !rel.is_empty()
-            && self.outputs.matching(&rel).is_some()
+            && self.outputs.matching_dir(&rel).is_some()
         {
             return;
         }

@@ -118,12 +118,17 @@ fn walk(dir: &Path, rel: &str, outputs: &PathRules<()>, out: &mut BTreeMap<Strin
         } else {
             format!("{rel}/{name}")
         };
-        if rel == ".git/objects" || outputs.matching(&rel).is_some() {
-            continue;
-        }
         let Ok(kind) = entry.file_type() else {
             continue;
         };
+        let output = if kind.is_dir() {
+            outputs.matching_dir(&rel)
+        } else {
+            outputs.matching(&rel)
+        };
+        if rel == ".git/objects" || output.is_some() {
+            continue;
+        }
         let stamp = if kind.is_symlink() {
             Stamp::Link(std::fs::read_link(entry.path()).unwrap_or_default())
         } else if kind.is_dir() {

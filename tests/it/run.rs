@@ -418,6 +418,46 @@ fn the_gates_run_the_agents_code_in_its_sandbox_and_are_checked_after() {
 }
 
 #[test]
+fn the_gates_build_where_the_agent_cannot_plant_a_verdict() {
+    // A build cache in miniature: the gate builds its verdict into the
+    // Cargo target directory unless one is there already, then runs it.
+    // The agent's work fails; it plants a passing verdict in `target/`,
+    // which its sandbox lets it write. The gates build into a directory
+    // of harness's own instead, so the planted verdict is never run.
+    let repo = project(
+        "mkdir -p src target/debug && echo '// chat' > src/chat.rs && echo 'exit 0' > target/debug/verdict\n",
+        true,
+    );
+    repo.write(
+        "agents/dev.md",
+        &DEV.replace(
+            "gates: [\"test -f src/chat.rs\"]",
+            "gates: [\"d=${CARGO_TARGET_DIR:-target}/debug; mkdir -p $d; test -f $d/verdict || echo 'exit 1' > $d/verdict; sh $d/verdict\"]",
+        ),
+    );
+    // A Cargo manifest at the root: harness makes `target/` for the agent.
+    repo.write("Cargo.toml", "[workspace]\n");
+    repo.write(".gitignore", "target/\n");
+    repo.commit_all("chore: gate on a built verdict");
+    repo.harness(["run", "--plan", "1"]).assert(1);
+    let t = task(&repo, "0001-1");
+    assert_eq!(t["reason"], "not done: gate failed: mkdir-d-test-verdict");
+    assert_eq!(repo.read("target/debug/verdict"), "exit 0\n");
+    assert_eq!(repo.read(".harness/gates/target/debug/verdict"), "exit 1\n");
+    // Without the sandbox the same gate trusts the agent's cache: what the
+    // confinement closes.
+    let repo2 = project(
+        "mkdir -p src target/debug && echo '// chat' > src/chat.rs && echo 'exit 0' > target/debug/verdict\n",
+        true,
+    );
+    repo2.write("agents/dev.md", &repo.read("agents/dev.md"));
+    repo2.write(".gitignore", "target/\n");
+    repo2.commit_all("chore: gate on a built verdict");
+    unsandboxed(&repo2);
+    repo2.harness(["run", "--plan", "1"]).assert(0);
+}
+
+#[test]
 fn an_agent_cannot_relax_the_commit_rules_its_commit_is_checked_by() {
     // The project's commitlint config allows only `fix`; the task's commit
     // is a `feat`. The agent may edit package.json (its plan names it) and

@@ -361,6 +361,27 @@ fn git_commit_works_when_the_agent_commits() {
 }
 
 #[test]
+fn a_plan_scoped_agent_builds_into_the_root_target_directory() {
+    // The plan grants only its Files to Change; `target/` beside the root
+    // manifest is granted by `[sandbox] writable`, made if missing.
+    let Some(s) = shipped() else { return };
+    s.repo.write("Cargo.toml", "[workspace]\n");
+    let run = s
+        .sandbox(
+            "realtime-dev",
+            &["--plan", "1"],
+            &[
+                "sh",
+                "-c",
+                "mkdir -p target/debug && echo o > target/debug/out",
+            ],
+        )
+        .run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(s.repo.read("target/debug/out"), "o\n");
+}
+
+#[test]
 fn explain_shows_each_path_with_its_rule() {
     let Some(s) = shipped() else { return };
     let tmp = std::fs::canonicalize(s.tmp.path()).unwrap();
