@@ -225,6 +225,7 @@ impl Plan {
             signatures: Vec::new(),
         };
         plan.read_body(required);
+        plan.diagnostics.extend(hidden_characters(path, text));
         Ok(plan)
     }
 
@@ -532,6 +533,65 @@ fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A character that changes what a terminal or an editor shows without
+/// showing itself: control characters other than tab and line ends (an
+/// escape sequence can conceal text or move the cursor), a carriage return
+/// not followed by a line feed (what follows it overwrites the line), and
+/// the bidirectional overrides and isolates that reorder text. A person
+/// approves what they see, so a plan holding one cannot be approved.
+fn is_hiding(c: char, next: Option<char>) -> bool {
+    match c {
+        '\t' | '\n' => false,
+        '\r' => next != Some('\n'),
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
+        c => c.is_control(),
+    }
+}
+
+/// Errors for the characters of `text` that [`is_hiding`], located; the
+/// first few only, since one is enough to refuse the plan.
+fn hidden_characters(path: &Path, text: &str) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let (mut line, mut col) = (1, 0);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\n' {
+            (line, col) = (line + 1, 0);
+            continue;
+        }
+        col += 1;
+        if !is_hiding(c, chars.peek().copied()) {
+            continue;
+        }
+        out.push(
+            Diagnostic::error(
+                Code::InvalidPlan,
+                format!(
+                    "the plan holds {}, which can hide or reorder text where a person reads it",
+                    describe(c)
+                ),
+            )
+            .at(Span::new(path, line, col))
+            .hint("remove it: a plan is approved as it is seen, so it holds printable text only"),
+        );
+        if out.len() == 3 {
+            break;
+        }
+    }
+    out
+}
+
+fn describe(c: char) -> String {
+    match c {
+        '\r' => "a carriage return not followed by a line feed".to_string(),
+        '\u{1b}' => "an escape character (U+001B, terminal escape sequences)".to_string(),
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+            format!("a bidirectional control character (U+{:04X})", c as u32)
+        }
+        c => format!("a control character (U+{:04X})", c as u32),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -546,6 +606,54 @@ pub(crate) mod tests {
             &["Files to Change".to_string()],
         )
         .unwrap()
+    }
+
+    #[test]
+    fn characters_that_hide_text_are_located_errors_and_crlf_is_not() {
+        // A scope entry hidden from a terminal behind a carriage return, an
+        // escape sequence that conceals text, a bidirectional override.
+        let hidden = PLAN
+            .replace(
+                "- tests/presence.rs\n",
+                "- tests/presence.rs\r- `src/ok.rs`: harmless\n",
+            )
+            .replace(
+                "Who is in a room.",
+                "Who is \u{1b}[8min\u{1b}[0m a room \u{202e}x.",
+            );
+        let p = parse(&hidden);
+        let found: Vec<(usize, usize, &str)> = p
+            .errors()
+            .map(|d| {
+                let s = d.span.as_ref().unwrap();
+                (s.line, s.col, d.message.as_str())
+            })
+            .collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[0].0, 11);
+        assert_eq!(found[0].1, 8);
+        assert!(found[0].2.contains("escape character"), "{}", found[0].2);
+        assert_eq!(found[2].0, 11);
+        assert!(found[2].2.contains("U+202E"), "{}", found[2].2);
+        // The carriage return is the fourth: only the first three are kept.
+        let cr_only = PLAN.replace(
+            "- tests/presence.rs\n",
+            "- tests/presence.rs\r- `src/ok.rs`: harmless\n",
+        );
+        let p = parse(&cr_only);
+        let e: Vec<&Diagnostic> = p.errors().collect();
+        assert_eq!(e.len(), 1);
+        assert_eq!(
+            (
+                e[0].span.as_ref().unwrap().line,
+                e[0].span.as_ref().unwrap().col
+            ),
+            (24, 20)
+        );
+        assert!(e[0].message.contains("carriage return"), "{}", e[0].message);
+        // Windows line ends and tabs are ordinary text.
+        let p = parse(&PLAN.replace('\n', "\r\n").replace("Who is", "Who\tis"));
+        assert!(p.errors().next().is_none(), "{:?}", p.diagnostics);
     }
 
     #[test]

@@ -440,6 +440,22 @@ fn invalid_plans_are_located_and_not_approved() {
             text.replace("id: 1\n", "id: 2\n"),
             "error: the file is named for plan 0001 but its front matter says `id: 2`",
         ),
+        // Text a person would not see: an entry behind a carriage return,
+        // a sentence concealed by an escape sequence.
+        (
+            text.replace(
+                "### Files to Change\n",
+                "### Files to Change\n- `tests/**`\r",
+            ),
+            "error: the plan holds a carriage return not followed by a line feed",
+        ),
+        (
+            text.replace(
+                "### Files to Change",
+                "\u{1b}[8mand tests/**\u{1b}[0m\n### Files to Change",
+            ),
+            "error: the plan holds an escape character",
+        ),
     ];
     for (broken, message) in cases {
         repo.write(PLAN_PATH, &broken);
