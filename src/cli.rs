@@ -123,6 +123,11 @@ pub enum Command {
     /// root is --root, else CLAUDE_PROJECT_DIR, else found from the working
     /// directory; never the event's `cwd`. Set up the hook with `harness
     /// install claude`.
+    ///
+    /// With `--from codex|gemini|copilot|cursor` it reads that tool's
+    /// pre-tool event and answers in its form, with the same decision;
+    /// where a failing hook would not block the call (Copilot, Cursor), an
+    /// error is answered as a refusal. `harness install TOOL` sets it up.
     Guard(GuardArgs),
     /// Try the policy on a tool call before an agent makes it.
     #[command(subcommand)]
@@ -267,6 +272,11 @@ pub struct GuardArgs {
     /// answer; exits 1 when the call is denied.
     #[arg(long)]
     pub explain: bool,
+    /// The agent tool whose hook runs the guard: claude (the default),
+    /// codex, gemini, copilot or cursor. Each sends its own event and
+    /// takes the refusal in its own form; the decision is the same.
+    #[arg(long, value_name = "TOOL", default_value = "claude")]
+    pub from: crate::guard::hook::Tool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,11 @@
 //! definition (Claude Code's built-in `general-purpose`, a misspelt
 //! `Realtime-Dev`), gets `[policy] default`; with no default either, every
 //! write is refused and the reason says how to set one.
+//!
+//! Other agent tools' hooks reach the same decision through [`hook`], which
+//! reads their events into Claude Code's terms and answers in theirs.
+
+pub mod hook;
 
 use std::path::{Path, PathBuf};
 

@@ -11,6 +11,7 @@ mod gate;
 mod guard_bash;
 mod guard_cli;
 mod guard_table;
+mod guard_tools;
 mod plans;
 mod run;
 #[cfg(target_os = "linux")]
