@@ -324,16 +324,52 @@ pub enum InstallCommand {
     /// `harness:` block) and adds a PreToolUse hook running `harness guard`
     /// to `.claude/settings.json`, keeping every other setting and hook.
     /// Running it again changes nothing.
-    Claude(InstallClaudeArgs),
+    Claude(InstallArgs),
+    /// Install into Codex: `.codex/agents/NAME.toml` custom agents and a
+    /// PreToolUse hook in `.codex/hooks.json` running `harness guard --from
+    /// codex`.
+    Codex(InstallArgs),
+    /// Install into Gemini CLI: `.gemini/agents/NAME.md` subagents and a
+    /// BeforeTool hook in `.gemini/settings.json` running `harness guard
+    /// --from gemini`.
+    Gemini(InstallArgs),
+    /// Install into OpenCode: `.opencode/agents/NAME.md` subagents with
+    /// their permission rules (OpenCode runs no command hook, so the rules
+    /// are the enforcement there).
+    Opencode(InstallArgs),
+    /// Install into GitHub Copilot: `.github/agents/NAME.agent.md` custom
+    /// agents and a preToolUse hook in `.github/hooks/harness.json` running
+    /// `harness guard --from copilot`.
+    Copilot(InstallArgs),
+    /// Install into Cursor: `.cursor/rules/NAME.mdc` rules and hooks in
+    /// `.cursor/hooks.json` running `harness guard --from cursor`.
+    Cursor(InstallArgs),
 }
 
+impl InstallCommand {
+    /// The tool to install into, and how.
+    pub fn split(&self) -> (crate::guard::hook::Tool, &InstallArgs) {
+        use crate::guard::hook::Tool;
+        match self {
+            InstallCommand::Claude(a) => (Tool::Claude, a),
+            InstallCommand::Codex(a) => (Tool::Codex, a),
+            InstallCommand::Gemini(a) => (Tool::Gemini, a),
+            InstallCommand::Opencode(a) => (Tool::Opencode, a),
+            InstallCommand::Copilot(a) => (Tool::Copilot, a),
+            InstallCommand::Cursor(a) => (Tool::Cursor, a),
+        }
+    }
+}
+
+/// How `harness install TOOL` runs. What the tool cannot express of the
+/// definitions is listed after the files.
 #[derive(Debug, Args)]
-pub struct InstallClaudeArgs {
+pub struct InstallArgs {
     /// Show what would change, as a unified diff, and write nothing.
     #[arg(long, conflicts_with = "check")]
     pub dry_run: bool,
     /// Write nothing; exit 1 when the installed files differ from what
-    /// `harness install claude` would write (for CI).
+    /// `harness install TOOL` would write (for CI).
     #[arg(long)]
     pub check: bool,
 }

@@ -82,7 +82,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Task(cmd) => task::run(&ctx, cmd),
         Command::Guard(args) => guard::run(&ctx, &args),
         Command::Policy(crate::cli::PolicyCommand::Test(args)) => guard::policy_test(&ctx, &args),
-        Command::Install(crate::cli::InstallCommand::Claude(args)) => install::claude(&ctx, &args),
+        Command::Install(cmd) => {
+            let (tool, args) = cmd.split();
+            install::run(&ctx, tool, args)
+        }
         Command::Commits(cmd) => commits::run(&ctx, cmd),
         Command::Ci(args) => ci::run(&ctx, &args),
         Command::Gate(cmd) => gate::run(&ctx, cmd),
