@@ -390,3 +390,80 @@ fn the_installed_hooks_run_the_guard_in_each_tools_convention() {
         assert_eq!(got, answer, "{command}");
     }
 }
+
+/// Checks `instance` against a vendored schema (`tests/fixtures/schemas/`)
+/// with Python's `jsonschema`, the reference validator: `Err` holds its
+/// complaint.
+fn validate(schema: &str, instance: &Value) -> Result<(), String> {
+    use std::io::Write as _;
+    let python = std::env::var("HARNESS_JSONSCHEMA_PYTHON").unwrap_or_else(|_| "python3".into());
+    let schema = crate::common::manifest_dir()
+        .join("tests/fixtures/schemas")
+        .join(schema);
+    let mut child = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\njsonschema.validators.validator_for(schema).check_schema(schema)\njsonschema.validate(json.load(sys.stdin), schema)",
+        ])
+        .arg(&schema)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(instance.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+#[ignore = "needs Python 3 with jsonschema 4 (.ci/run installs it)"]
+fn codex_files_and_answers_follow_codexs_published_schemas() {
+    let r = repo();
+    r.write("secrets/key", "k");
+    r.harness(["install", "codex"]).assert(0);
+    let hooks: Value = serde_json::from_str(&r.read(".codex/hooks.json")).unwrap();
+    validate("codex-hooks.schema.json", &hooks).unwrap();
+    // The validator is live: a root key Codex refuses fails it.
+    let mut extra = hooks.clone();
+    extra["$schema"] = json!("x");
+    assert!(validate("codex-hooks.schema.json", &extra).is_err());
+
+    let root = r.root.to_str().unwrap();
+    let event = json!({
+        "cwd": root,
+        "hook_event_name": "PreToolUse",
+        "model": "gpt-5",
+        "permission_mode": "default",
+        "session_id": "s1",
+        "tool_input": {"command": "echo k > secrets/key"},
+        "tool_name": "Bash",
+        "tool_use_id": "call_1",
+        "transcript_path": null,
+    });
+    validate("codex-pre-tool-use.command.input.schema.json", &event).unwrap();
+    let out = r
+        .harness(["guard", "--from", "codex", "--root", root])
+        .env("HARNESS_AGENT", "reviewer")
+        .stdin(event.to_string())
+        .assert(0);
+    let answer: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "deny");
+    validate("codex-pre-tool-use.command.output.schema.json", &answer).unwrap();
+    assert!(
+        validate(
+            "codex-pre-tool-use.command.output.schema.json",
+            &json!({"decision": "deny"})
+        )
+        .is_err()
+    );
+}
