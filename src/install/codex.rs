@@ -101,7 +101,6 @@ fn toml_agent(
             "a Codex custom agent has no deny list; only the guard refuses it",
         ));
     }
-    engine::skills_not_installed(def, TOOL, unexpressed);
     out.push_str(&format!(
         "developer_instructions = {}\n",
         s(&engine::body(source, text))

@@ -45,7 +45,6 @@ pub fn plan(project: &Project, defs: &[Source]) -> Result<Plan> {
                 front.push(format!("model: {}", engine::yaml_str(&model)));
             }
             engine::guard_only_rules(def, TOOL, &mut unexpressed);
-            engine::skills_not_installed(def, TOOL, &mut unexpressed);
             Owned {
                 path: Path::new(AGENTS).join(format!("{}.agent.md", def.name)),
                 source,

@@ -57,7 +57,6 @@ pub fn plan(project: &Project, defs: &[Source]) -> Result<Plan> {
                 ));
             }
             engine::guard_only_rules(def, TOOL, &mut unexpressed);
-            engine::skills_not_installed(def, TOOL, &mut unexpressed);
             let body = format!("# Agent `{}`\n{}", def.name, engine::body(source, text));
             Owned {
                 path: Path::new(RULES).join(format!("{}.mdc", def.name)),

@@ -666,19 +666,192 @@ pub fn guard_only_rules(def: &AgentDefinition, tool: Tool, out: &mut Vec<Unexpre
     }
 }
 
-/// The skills an agent loads, for tools harness does not copy them to.
-pub fn skills_not_installed(def: &AgentDefinition, tool: Tool, out: &mut Vec<Unexpressed>) {
-    if def.skills.is_empty() {
-        return;
+/// Where a tool reads a project's skills (each tool's skills reference):
+/// a skill already in one of them needs nothing.
+fn skill_dirs_read(tool: Tool) -> &'static [&'static str] {
+    match tool {
+        Tool::Claude => &[".claude/skills"],
+        Tool::Copilot => &[".github/skills", ".claude/skills", ".agents/skills"],
+        Tool::Opencode => &[".opencode/skills", ".claude/skills", ".agents/skills"],
+        Tool::Gemini => &[".gemini/skills", ".agents/skills"],
+        Tool::Codex => &[".agents/skills"],
+        Tool::Cursor => &[".cursor/skills"],
     }
-    out.push(Unexpressed::agent(
-        def,
-        format!("skills: {}", def.skills.join(", ")),
-        format!(
-            "not installed for {}; the agent's prompt still names them",
-            tool.title()
-        ),
-    ));
+}
+
+/// Where `install TOOL` copies the skills the tool would not find: a
+/// directory of the tool's own, so two installs never own one file.
+fn skill_target(tool: Tool) -> Option<&'static str> {
+    match tool {
+        Tool::Gemini => Some(".gemini/skills"),
+        Tool::Codex => Some(".agents/skills"),
+        Tool::Cursor => Some(".cursor/skills"),
+        Tool::Claude | Tool::Copilot | Tool::Opencode => None,
+    }
+}
+
+/// The skills the agents load, where `tool` reads them: nothing for a
+/// skill already in a directory it reads; otherwise a copy of the skill's
+/// directory (its `SKILL.md` marked as installed) in the tool's own skills
+/// directory, and the removal of a copy no agent loads any more. A skill
+/// that cannot be copied is listed.
+pub fn skills(project: &Project, tool: Tool, defs: &[Source], plan: &mut Plan) -> Result<()> {
+    let dirs = agent::skill::search_dirs(project);
+    let mut wanted: Vec<(&str, &AgentDefinition)> = Vec::new();
+    for (_, _, def) in defs {
+        for name in &def.skills {
+            if !wanted.iter().any(|(n, _)| n == name) {
+                wanted.push((name, def));
+            }
+        }
+    }
+    let target = skill_target(tool);
+    let mut copied: Vec<String> = Vec::new();
+    for (name, def) in wanted {
+        let Some((file, dir)) = agent::skill::resolve(&dirs, name) else {
+            plan.unexpressed.push(Unexpressed::agent(
+                def,
+                format!("skills: {name}"),
+                "no SKILL.md is found for it (`harness skills list`); nothing installed",
+            ));
+            continue;
+        };
+        let skill_dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let rel = project.relative(&skill_dir).to_path_buf();
+        // Claude Code reads every origin harness resolves from; Copilot and
+        // OpenCode read the user's `~/.claude/skills` as well.
+        let read = match &dir.origin {
+            agent::skill::Origin::Project => rel
+                .parent()
+                .is_some_and(|p| skill_dirs_read(tool).contains(&display_path(p).as_str())),
+            agent::skill::Origin::User => {
+                matches!(tool, Tool::Claude | Tool::Copilot | Tool::Opencode)
+            }
+            agent::skill::Origin::Plugin(_) => tool == Tool::Claude,
+        };
+        if read {
+            continue;
+        }
+        let Some(target) = target else {
+            plan.unexpressed.push(Unexpressed::agent(
+                def,
+                format!("skills: {name}"),
+                format!(
+                    "{} does not read `{}`; copy it into `{}` to share it",
+                    tool.title(),
+                    display_path(&rel),
+                    skill_dirs_read(tool)[0]
+                ),
+            ));
+            continue;
+        };
+        let base = Path::new(target).join(name.rsplit(':').next().unwrap_or(name));
+        let marker_file = project.root.join(&base).join("SKILL.md");
+        if let Some(old) = read_optional(&marker_file)?
+            && !is_installed(&old)
+        {
+            let shown = base.join("SKILL.md");
+            return Err(Diagnostic::error(
+                Code::WouldOverwrite,
+                format!(
+                    "`{}` exists and was not written by harness",
+                    display_path(&shown)
+                ),
+            )
+            .at(Span::new(&shown, 1, 1))
+            .hint(format!(
+                "move it into `{}` (or delete it) so harness can install the skill `{name}`",
+                project
+                    .skill_dirs()
+                    .first()
+                    .map_or(".claude/skills".to_string(), |d| display_path(
+                        project.relative(d)
+                    ))
+            ))
+            .into());
+        }
+        for source in files_below(&skill_dir) {
+            let inner = source
+                .strip_prefix(&skill_dir)
+                .unwrap_or(&source)
+                .to_path_buf();
+            let Ok(text) = String::from_utf8(
+                std::fs::read(&source).map_err(|e| Error::io("read", &source, e))?,
+            ) else {
+                plan.unexpressed.push(Unexpressed::agent(
+                    def,
+                    format!("skills: {name}: {}", display_path(&inner)),
+                    "not text, so not copied",
+                ));
+                continue;
+            };
+            let new = if inner == Path::new("SKILL.md") {
+                let shown = project.relative(&source).to_path_buf();
+                match text.split_once('\n') {
+                    Some((first, rest)) => {
+                        format!("{first}\n{}{rest}", marker_line(tool, &shown))
+                    }
+                    None => text,
+                }
+            } else {
+                text
+            };
+            let path = base.join(&inner);
+            plan.files.push(Planned {
+                old: read_optional(&project.root.join(&path))?,
+                path,
+                new: Some(new),
+            });
+        }
+        copied.push(display_path(&base));
+    }
+    // Copies of skills no agent loads any more.
+    if let Some(target) = target
+        && let Ok(entries) = std::fs::read_dir(project.root.join(target))
+    {
+        let mut stale: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|d| !copied.contains(&display_path(project.relative(d))))
+            .filter(|d| {
+                read_optional(&d.join("SKILL.md"))
+                    .ok()
+                    .flatten()
+                    .is_some_and(|t| is_installed(&t))
+            })
+            .flat_map(|d| files_below(&d))
+            .collect();
+        stale.sort();
+        for file in stale {
+            plan.files.push(Planned {
+                path: project.relative(&file).to_path_buf(),
+                old: read_optional(&file)?,
+                new: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every file below `dir`, sorted.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// The note for a tool whose hook event does not say which agent acts.

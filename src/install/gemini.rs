@@ -49,7 +49,6 @@ pub fn plan(project: &Project, defs: &[Source]) -> Result<Plan> {
                 front.push(format!("max_turns: {turns}"));
             }
             engine::guard_only_rules(def, TOOL, &mut unexpressed);
-            engine::skills_not_installed(def, TOOL, &mut unexpressed);
             Owned {
                 path: Path::new(AGENTS).join(format!("{}.md", def.name)),
                 source,

@@ -27,7 +27,7 @@ use crate::error::Result;
 /// a failed check (and implies `preview`).
 pub fn install(project: &Project, tool: Tool, preview: bool, check: bool) -> Result<Install> {
     let defs = engine::source_agents(project)?;
-    let plan = match tool {
+    let mut plan = match tool {
         Tool::Claude => claude::plan(project, &defs)?,
         Tool::Codex => codex::plan(project, &defs)?,
         Tool::Gemini => gemini::plan(project, &defs)?,
@@ -35,5 +35,10 @@ pub fn install(project: &Project, tool: Tool, preview: bool, check: bool) -> Res
         Tool::Copilot => copilot::plan(project, &defs)?,
         Tool::Cursor => cursor::plan(project, &defs)?,
     };
+    // Claude Code reads skills where harness resolves them; a missing one
+    // is `agents validate`'s to report.
+    if tool != Tool::Claude {
+        engine::skills(project, tool, &defs, &mut plan)?;
+    }
     engine::apply(project, tool, plan, preview, check)
 }

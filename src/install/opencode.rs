@@ -59,7 +59,6 @@ pub fn plan(project: &Project, defs: &[Source]) -> Result<Plan> {
                     engine::yaml_str(&resource)
                 ));
             }
-            engine::skills_not_installed(def, TOOL, &mut unexpressed);
             Owned {
                 path: Path::new(AGENTS).join(format!("{}.md", def.name)),
                 source,

@@ -85,6 +85,14 @@ const OTHER_TOOLS: &[(&str, &str)] = &[
         "`.opencode/` holds OpenCode's agents and skills",
     ),
     (
+        "/.cursor/skills",
+        "`.cursor/skills/` holds the skills harness installs for Cursor",
+    ),
+    (
+        "/.agents/skills",
+        "`.agents/skills/` holds the skills harness installs for Codex",
+    ),
+    (
         "/opencode.json*",
         "`opencode.json` holds OpenCode's permission rules",
     ),
@@ -402,6 +410,8 @@ mod tests {
                 "~/.cursor/hooks.json",
                 "/.cursor/rules",
                 "/.opencode",
+                "/.cursor/skills",
+                "/.agents/skills",
                 "/opencode.json*",
                 "~/.config/opencode",
                 "~/.claude/agents",

@@ -58,7 +58,7 @@ Gemini CLI cannot express 6 thing(s) of the definitions:
   reviewer: tools: AskUserQuestion: Gemini CLI has no such tool; left out of the list
   reviewer: model: sonnet: not a model name Gemini CLI knows; the agent uses the session's model
   reviewer: disallowedTools: WebFetch: Gemini CLI's agent file has no deny list; only the guard refuses it
-  reviewer: skills: style: not installed for Gemini CLI; the agent's prompt still names them
+  reviewer: skills: style: no SKILL.md is found for it (`harness skills list`); nothing installed
 "
     );
     assert_eq!(
@@ -466,4 +466,65 @@ fn codex_files_and_answers_follow_codexs_published_schemas() {
         )
         .is_err()
     );
+}
+
+#[test]
+fn skills_go_where_each_tool_reads_them() {
+    let r = repo();
+    let skill = "---\nname: style\ndescription: House style.\n---\n\nSee [the rules](references/rules.md).\n";
+    r.write(".claude/skills/style/SKILL.md", skill);
+    r.write(".claude/skills/style/references/rules.md", "Be brief.\n");
+    // Copilot and OpenCode read `.claude/skills/` themselves.
+    for tool in ["copilot", "opencode"] {
+        let out = r.harness(["install", tool]).assert(0);
+        assert!(!out.stdout.contains("skills"), "{tool}: {}", out.stdout);
+    }
+    // Gemini CLI, Codex and Cursor get a copy in their own directory.
+    for (tool, dir) in [
+        ("gemini", ".gemini/skills"),
+        ("codex", ".agents/skills"),
+        ("cursor", ".cursor/skills"),
+    ] {
+        let out = r.harness(["install", tool]).assert(0);
+        assert_contains(&out.stdout, &format!("create     {dir}/style/SKILL.md\n"));
+        assert_contains(
+            &out.stdout,
+            &format!("create     {dir}/style/references/rules.md\n"),
+        );
+        assert_eq!(
+            r.read(&format!("{dir}/style/SKILL.md")),
+            skill.replacen(
+                "---\n",
+                &format!("---\n# Installed by `harness install {tool}` from .claude/skills/style/SKILL.md; edit that file instead.\n"),
+                1
+            )
+        );
+        assert_eq!(
+            r.read(&format!("{dir}/style/references/rules.md")),
+            "Be brief.\n"
+        );
+    }
+    // The copies do not count as skills of their own, and an agent that
+    // stops loading the skill takes its copy away.
+    r.harness(["skills", "validate"]).assert(0);
+    r.write(
+        "agents/reviewer.md",
+        &REVIEWER.replace("skills:\n  - style\n", ""),
+    );
+    let out = r.harness(["install", "gemini"]).assert(0);
+    assert_contains(
+        &out.stdout,
+        "remove     .gemini/skills/style/SKILL.md\nremove     .gemini/skills/style/references/rules.md\n",
+    );
+    assert!(!r.path(".gemini/skills/style/SKILL.md").exists());
+    // A skill of the user's by that name is never replaced.
+    r.write("agents/reviewer.md", REVIEWER);
+    r.write(".cursor/skills/style/SKILL.md", "mine\n");
+    fs::remove_file(r.path(".cursor/skills/style/references/rules.md")).unwrap();
+    let out = r.harness(["install", "cursor"]).assert(2);
+    assert_contains(
+        &out.stderr,
+        ".cursor/skills/style/SKILL.md:1:1: error: `.cursor/skills/style/SKILL.md` exists and was not written by harness",
+    );
+    assert_eq!(r.read(".cursor/skills/style/SKILL.md"), "mine\n");
 }
