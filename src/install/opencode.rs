@@ -187,12 +187,22 @@ fn resource(spec: &ToolSpec) -> Option<String> {
 }
 
 /// A protected-path glob as OpenCode resources: anchored globs lose their
-/// leading `/` (OpenCode matches paths from the project root), and a name
-/// without a wildcard may be a directory, so what is below it is covered
-/// too.
+/// leading `/` (OpenCode matches paths from the project root), braces are
+/// spelt out (OpenCode's wildcards have none), and a name that may be a
+/// directory covers what is below it too.
 fn glob_resources(glob: &str) -> Vec<String> {
     let g = glob.strip_prefix('/').unwrap_or(glob);
-    if g.contains('*') {
+    if let (Some(open), Some(close)) = (g.find('{'), g.find('}'))
+        && open < close
+    {
+        return g[open + 1..close]
+            .split(',')
+            .flat_map(|alt| glob_resources(&format!("{}{alt}{}", &g[..open], &g[close + 1..])))
+            .collect();
+    }
+    let last = g.rsplit('/').next().unwrap_or(g);
+    let file_like = last.find('.').is_some_and(|i| i > 0);
+    if g.contains('*') || file_like {
         vec![g.to_string()]
     } else {
         vec![g.to_string(), format!("{g}/*")]
@@ -216,5 +226,10 @@ mod tests {
         }
         assert_eq!(glob_resources("/.codex"), [".codex", ".codex/*"]);
         assert_eq!(glob_resources("**/tests/**"), ["**/tests/**"]);
+        assert_eq!(glob_resources("harness.toml"), ["harness.toml"]);
+        assert_eq!(
+            glob_resources("~/.codex/*.{json,toml}"),
+            ["~/.codex/*.json", "~/.codex/*.toml"]
+        );
     }
 }

@@ -76,6 +76,23 @@ Review the diff.
 "
         )
     );
+    // The same report as JSON, for scripts.
+    let out = r
+        .harness(["--format", "json", "install", "gemini", "--check"])
+        .assert(0);
+    let report = out.json();
+    assert_eq!(report["tool"], "gemini");
+    assert_eq!(
+        report["files"],
+        json!([
+            {"path": ".gemini/agents/reviewer.md", "action": "unchanged"},
+            {"path": ".gemini/settings.json", "action": "unchanged"},
+        ])
+    );
+    assert_eq!(
+        report["unexpressed"][2],
+        json!({"agent": "reviewer", "what": "tools: AskUserQuestion", "why": "Gemini CLI has no such tool; left out of the list"})
+    );
     let settings: Value = serde_json::from_str(&r.read(".gemini/settings.json")).unwrap();
     assert_eq!(
         settings,
