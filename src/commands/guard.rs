@@ -41,7 +41,7 @@ pub fn run(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
                 other => other.to_string(),
             };
             let reason = format!("harness guard could not check this call, so it is denied: {why}");
-            report::text(&hook::refusal(args.from, &reason).stdout)?;
+            report::text(&hook::refusal(args.from, &reason))?;
             Ok(Outcome::Success)
         }
         other => other,
@@ -89,8 +89,7 @@ fn hook(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
     if args.explain {
         return explain(ctx.format, agent.as_deref(), Some(&root), call, &decision);
     }
-    let answer = hook::answer(args.from, &decision);
-    report::text(&answer.stdout)?;
+    report::text(&hook::answer(args.from, &decision))?;
     Ok(Outcome::Success)
 }
 

@@ -121,13 +121,6 @@ pub struct Event {
     pub calls: Vec<ToolCall>,
 }
 
-/// What the hook prints and how it exits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    pub stdout: String,
-    pub exit: u8,
-}
-
 /// Reads one pre-tool event as `tool` sends it.
 pub fn parse(tool: Tool, text: &str) -> Result<Event> {
     if tool == Tool::Claude {
@@ -447,23 +440,23 @@ pub fn combine(decisions: Vec<GuardDecision>) -> Option<GuardDecision> {
     }
 }
 
-/// The decision in `tool`'s hook answer. A call harness does not refuse
-/// gets no verdict, so the tool's own permission settings still decide.
-pub fn answer(tool: Tool, decision: &GuardDecision) -> Answer {
+/// What the hook prints for the decision, to exit 0 after. A call harness
+/// does not refuse gets no verdict, so the tool's own permission settings
+/// still decide.
+pub fn answer(tool: Tool, decision: &GuardDecision) -> String {
     if !decision.is_deny() {
         // Gemini CLI and Cursor parse stdout as JSON: an empty object is
         // "no objection" there; Claude Code, Codex and Copilot take silence.
-        let stdout = match tool {
+        return match tool {
             Tool::Gemini | Tool::Cursor => "{}\n".to_string(),
             _ => String::new(),
         };
-        return Answer { stdout, exit: 0 };
     }
     refusal(tool, &decision.reason)
 }
 
 /// A refusal with `reason`, in `tool`'s answer.
-pub fn refusal(tool: Tool, reason: &str) -> Answer {
+pub fn refusal(tool: Tool, reason: &str) -> String {
     let value = match tool {
         Tool::Claude | Tool::Codex | Tool::Opencode => json!({
             "hookSpecificOutput": {
@@ -483,10 +476,7 @@ pub fn refusal(tool: Tool, reason: &str) -> Answer {
             "agent_message": reason,
         }),
     };
-    Answer {
-        stdout: format!("{value}\n"),
-        exit: 0,
-    }
+    format!("{value}\n")
 }
 
 #[cfg(test)]
