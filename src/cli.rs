@@ -123,6 +123,11 @@ pub enum Command {
     /// root is --root, else CLAUDE_PROJECT_DIR, else found from the working
     /// directory; never the event's `cwd`. Set up the hook with `harness
     /// install claude`.
+    ///
+    /// With `--from codex|gemini|copilot|cursor` it reads that tool's
+    /// pre-tool event and answers in its form, with the same decision;
+    /// where a failing hook would not block the call (Copilot, Cursor), an
+    /// error is answered as a refusal. `harness install TOOL` sets it up.
     Guard(GuardArgs),
     /// Try the policy on a tool call before an agent makes it.
     #[command(subcommand)]
@@ -267,6 +272,11 @@ pub struct GuardArgs {
     /// answer; exits 1 when the call is denied.
     #[arg(long)]
     pub explain: bool,
+    /// The agent tool whose hook runs the guard: claude (the default),
+    /// codex, gemini, copilot or cursor. Each sends its own event and
+    /// takes the refusal in its own form; the decision is the same.
+    #[arg(long, value_name = "TOOL", default_value = "claude")]
+    pub from: crate::guard::hook::Tool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -314,16 +324,52 @@ pub enum InstallCommand {
     /// `harness:` block) and adds a PreToolUse hook running `harness guard`
     /// to `.claude/settings.json`, keeping every other setting and hook.
     /// Running it again changes nothing.
-    Claude(InstallClaudeArgs),
+    Claude(InstallArgs),
+    /// Install into Codex: `.codex/agents/NAME.toml` custom agents and a
+    /// PreToolUse hook in `.codex/hooks.json` running `harness guard --from
+    /// codex`.
+    Codex(InstallArgs),
+    /// Install into Gemini CLI: `.gemini/agents/NAME.md` subagents and a
+    /// BeforeTool hook in `.gemini/settings.json` running `harness guard
+    /// --from gemini`.
+    Gemini(InstallArgs),
+    /// Install into OpenCode: `.opencode/agents/NAME.md` subagents with
+    /// their permission rules (OpenCode runs no command hook, so the rules
+    /// are the enforcement there).
+    Opencode(InstallArgs),
+    /// Install into GitHub Copilot: `.github/agents/NAME.agent.md` custom
+    /// agents and a preToolUse hook in `.github/hooks/harness.json` running
+    /// `harness guard --from copilot`.
+    Copilot(InstallArgs),
+    /// Install into Cursor: `.cursor/rules/NAME.mdc` rules and hooks in
+    /// `.cursor/hooks.json` running `harness guard --from cursor`.
+    Cursor(InstallArgs),
 }
 
+impl InstallCommand {
+    /// The tool to install into, and how.
+    pub fn split(&self) -> (crate::guard::hook::Tool, &InstallArgs) {
+        use crate::guard::hook::Tool;
+        match self {
+            InstallCommand::Claude(a) => (Tool::Claude, a),
+            InstallCommand::Codex(a) => (Tool::Codex, a),
+            InstallCommand::Gemini(a) => (Tool::Gemini, a),
+            InstallCommand::Opencode(a) => (Tool::Opencode, a),
+            InstallCommand::Copilot(a) => (Tool::Copilot, a),
+            InstallCommand::Cursor(a) => (Tool::Cursor, a),
+        }
+    }
+}
+
+/// How `harness install TOOL` runs. What the tool cannot express of the
+/// definitions is listed after the files.
 #[derive(Debug, Args)]
-pub struct InstallClaudeArgs {
+pub struct InstallArgs {
     /// Show what would change, as a unified diff, and write nothing.
     #[arg(long, conflicts_with = "check")]
     pub dry_run: bool,
     /// Write nothing; exit 1 when the installed files differ from what
-    /// `harness install claude` would write (for CI).
+    /// `harness install TOOL` would write (for CI).
     #[arg(long)]
     pub check: bool,
 }

@@ -13,6 +13,11 @@
 //! definition (Claude Code's built-in `general-purpose`, a misspelt
 //! `Realtime-Dev`), gets `[policy] default`; with no default either, every
 //! write is refused and the reason says how to set one.
+//!
+//! Other agent tools' hooks reach the same decision through [`hook`], which
+//! reads their events into Claude Code's terms and answers in theirs.
+
+pub mod hook;
 
 use std::path::{Path, PathBuf};
 
@@ -27,7 +32,7 @@ use crate::fsutil;
 use crate::plan::{self, PlanStatus};
 use crate::policy::control;
 use crate::policy::paths::Resolver;
-use crate::policy::{Guard, GuardDecision, PlanSource, Policy, ToolCall};
+use crate::policy::{Guard, GuardDecision, PlanSource, Policy, Rule, ToolCall};
 use crate::task;
 
 /// Where hook events are read from, as errors name it.
@@ -196,24 +201,8 @@ fn decide_for(
     call: &ToolCall,
 ) -> Result<GuardDecision> {
     let policy = def.map(Policy::compile);
-    let mut project_rules = match &project.config_path {
-        Some(path) if !project.config.guard.protected_paths.is_empty() => {
-            let text = fsutil::read_text(path)?;
-            project.config.guard.rules(project.relative(path), &text)
-        }
-        _ => Vec::new(),
-    };
+    let project_rules = project_rules(project)?;
     let plans_dir = display_path(&project.config.paths.plans);
-    let config = project
-        .config_path
-        .as_deref()
-        .map_or(Path::new(config::FILE_NAME), |p| project.relative(p));
-    project_rules.extend(control::control_rules(
-        config,
-        &project.config.paths,
-        project.config.approvals.signers.as_deref(),
-    ));
-    project_rules.extend(control::person_rules(config));
     let resolver = Resolver::new(&project.root, request.cwd);
     let mut guard = Guard::new(policy.as_ref(), &project_rules, resolver.root(), &plans_dir)?;
     if unnamed {
@@ -224,6 +213,30 @@ fn decide_for(
         named: request.plan.map(str::trim).filter(|p| !p.is_empty()),
     };
     Ok(guard.decide(call, &resolver, &plans))
+}
+
+/// The project's own rules, whichever agent acts: `[guard]
+/// protected_paths`, harness's control files and the commands only a
+/// person runs.
+pub fn project_rules(project: &Project) -> Result<Vec<Rule>> {
+    let mut rules = match &project.config_path {
+        Some(path) if !project.config.guard.protected_paths.is_empty() => {
+            let text = fsutil::read_text(path)?;
+            project.config.guard.rules(project.relative(path), &text)
+        }
+        _ => Vec::new(),
+    };
+    let config = project
+        .config_path
+        .as_deref()
+        .map_or(Path::new(config::FILE_NAME), |p| project.relative(p));
+    rules.extend(control::control_rules(
+        config,
+        &project.config.paths,
+        project.config.approvals.signers.as_deref(),
+    ));
+    rules.extend(control::person_rules(config));
+    Ok(rules)
 }
 
 /// Why a write is refused when no agent can be named.

@@ -62,11 +62,19 @@ pub use error::{Error, Outcome, Result};
 /// own work. `None` for any other command line, which then goes through
 /// [`cli::Cli`] as usual; the two give the same result.
 pub fn run_hook_fast() -> Option<Result<Outcome>> {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).take(4).collect();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).take(6).collect();
+    let claude = guard::hook::Tool::Claude;
     match args.as_slice() {
-        [a] if a == "guard" => Some(commands::run_guard_hook(None)),
+        [a] if a == "guard" => Some(commands::run_guard_hook(None, claude)),
         [a, flag, root] if a == "guard" && flag == "--root" && is_value(root) => {
-            Some(commands::run_guard_hook(Some(root.into())))
+            Some(commands::run_guard_hook(Some(root.into()), claude))
+        }
+        // As `harness install TOOL` writes the hook of the other tools.
+        [a, from, tool, flag, root]
+            if a == "guard" && from == "--from" && flag == "--root" && is_value(root) =>
+        {
+            let tool = tool.to_str()?.parse().ok()?;
+            Some(commands::run_guard_hook(Some(root.into()), tool))
         }
         [a, b, file] if a == "commits" && b == "lint-msg" && (file == "-" || is_value(file)) => {
             Some(commands::run_lint_msg_hook(std::path::Path::new(file)))

@@ -15,18 +15,37 @@ use super::Context;
 use crate::cli::{GuardArgs, PolicyTestArgs};
 use crate::config::Project;
 use crate::error::{Error, Outcome, Result};
-use crate::guard::{self, HookEvent, Request, STDIN};
+use crate::guard::{self, Request, STDIN, hook};
 use crate::policy::{GuardDecision, RuleKind, ToolCall};
 use crate::report::{self, Format};
 
 pub fn run(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
     // A panicking hook would exit 101, which Claude Code takes as "no
     // objection": fail closed instead, with exit 2.
-    std::panic::catch_unwind(|| hook(ctx, args)).unwrap_or_else(|_| {
+    let result = std::panic::catch_unwind(|| hook(ctx, args)).unwrap_or_else(|_| {
         Err(Error::usage(
             "harness guard failed with an internal error; the tool call is denied",
         ))
-    })
+    });
+    match result {
+        // Where a failing hook does not block the call, the error is
+        // answered as a refusal; the error itself still goes to stderr.
+        Err(err) if !args.explain && !args.from.blocks_on_exit() && args.from.has_hook() => {
+            report::error(&err);
+            let why = match &err {
+                Error::Input(diags) => diags
+                    .iter()
+                    .map(|d| d.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            };
+            let reason = format!("harness guard could not check this call, so it is denied: {why}");
+            report::text(&hook::refusal(args.from, &reason))?;
+            Ok(Outcome::Success)
+        }
+        other => other,
+    }
 }
 
 fn hook(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
@@ -34,7 +53,7 @@ fn hook(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
     std::io::stdin()
         .read_to_string(&mut text)
         .map_err(|e| Error::io("read", STDIN, e))?;
-    let event = HookEvent::parse(&text)?;
+    let event = hook::parse(args.from, &text)?;
     let (project, root) = project(ctx, args)?;
     // Relative paths in the call start where the session is; the project
     // (and so the policy) never does.
@@ -46,32 +65,31 @@ fn hook(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
         .unwrap_or_else(|| ctx.cwd.clone());
     let plan = std::env::var("HARNESS_PLAN").ok();
     let request = Request {
-        event_agent: event.agent_type.as_deref(),
+        event_agent: event.agent.as_deref(),
         agent: args.agent.as_deref(),
         cwd: &cwd,
         plan: plan.as_deref(),
     };
-    let call = event.call();
-    let verdict = guard::decide(&project, &request, &call)?;
+    let mut agent = None;
+    let mut decisions = Vec::new();
+    let mut decided = None;
+    for call in &event.calls {
+        let verdict = guard::decide(&project, &request, call)?;
+        agent = verdict.agent;
+        let deny = verdict.decision.is_deny();
+        decisions.push(verdict.decision);
+        decided = Some(call);
+        if deny {
+            break;
+        }
+    }
+    let (Some(call), Some(decision)) = (decided, hook::combine(decisions)) else {
+        return Err(Error::usage("the hook event holds no tool call"));
+    };
     if args.explain {
-        return explain(
-            ctx.format,
-            verdict.agent.as_deref(),
-            Some(&root),
-            &call,
-            &verdict.decision,
-        );
+        return explain(ctx.format, agent.as_deref(), Some(&root), call, &decision);
     }
-    if verdict.decision.is_deny() {
-        let answer = json!({
-            "hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": "deny",
-                "permissionDecisionReason": verdict.decision.reason,
-            }
-        });
-        report::text(&format!("{answer}\n"))?;
-    }
+    report::text(&hook::answer(args.from, &decision))?;
     Ok(Outcome::Success)
 }
 

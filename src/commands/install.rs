@@ -1,13 +1,13 @@
-//! `harness install claude`.
+//! `harness install TOOL`.
 
 use super::Context;
-use crate::cli::InstallClaudeArgs;
+use crate::cli::InstallArgs;
 use crate::error::{Outcome, Result};
-use crate::install;
+use crate::install::{self, Tool};
 use crate::report;
 
-pub fn claude(ctx: &Context, args: &InstallClaudeArgs) -> Result<Outcome> {
-    let installed = install::claude::claude(&ctx.project()?, args.dry_run, args.check)?;
+pub fn run(ctx: &Context, tool: Tool, args: &InstallArgs) -> Result<Outcome> {
+    let installed = install::install(&ctx.project()?, tool, args.dry_run, args.check)?;
     report::emit(ctx.format, &installed)?;
     Ok(Outcome::failed_if(installed.failed()))
 }

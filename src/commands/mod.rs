@@ -48,7 +48,10 @@ impl Context {
 /// `harness guard` as the installed hook runs it, on every tool call:
 /// without building the whole command-line parser, which would cost more
 /// than the check itself. Same behaviour as `Cli::parse` would give.
-pub fn run_guard_hook(root: Option<std::path::PathBuf>) -> Result<Outcome> {
+pub fn run_guard_hook(
+    root: Option<std::path::PathBuf>,
+    from: crate::guard::hook::Tool,
+) -> Result<Outcome> {
     let ctx = Context::new(None, Format::Text)?;
     let args = crate::cli::GuardArgs {
         agent: std::env::var("HARNESS_AGENT")
@@ -56,6 +59,7 @@ pub fn run_guard_hook(root: Option<std::path::PathBuf>) -> Result<Outcome> {
             .filter(|a| !a.is_empty()),
         root,
         explain: false,
+        from,
     };
     guard::run(&ctx, &args)
 }
@@ -78,7 +82,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Task(cmd) => task::run(&ctx, cmd),
         Command::Guard(args) => guard::run(&ctx, &args),
         Command::Policy(crate::cli::PolicyCommand::Test(args)) => guard::policy_test(&ctx, &args),
-        Command::Install(crate::cli::InstallCommand::Claude(args)) => install::claude(&ctx, &args),
+        Command::Install(cmd) => {
+            let (tool, args) = cmd.split();
+            install::run(&ctx, tool, args)
+        }
         Command::Commits(cmd) => commits::run(&ctx, cmd),
         Command::Ci(args) => ci::run(&ctx, &args),
         Command::Gate(cmd) => gate::run(&ctx, cmd),

@@ -39,6 +39,69 @@ pub const PERSON_COMMANDS: &[&str] = &[
     "init",
 ];
 
+/// The other agent tools' files that run the guard or hold what harness
+/// installed (`harness install TOOL`): their hooks, settings, agents and
+/// rules. A tool's settings can switch its hooks off, so they are as much
+/// the guard's as the hook itself.
+const OTHER_TOOLS: &[(&str, &str)] = &[
+    (
+        "/.gemini",
+        "`.gemini/` holds Gemini CLI's settings (with the guard's hook), agents and skills",
+    ),
+    (
+        "~/.gemini/settings*.json",
+        "Gemini CLI's user settings can switch its hooks off",
+    ),
+    (
+        "/.codex",
+        "`.codex/` holds Codex's hooks (with the guard's), settings and agents",
+    ),
+    (
+        "~/.codex/*.{json,toml}",
+        "Codex's user hooks and settings can switch the guard off",
+    ),
+    (
+        "/.github/hooks",
+        "`.github/hooks/` holds GitHub Copilot's hooks, with the guard's",
+    ),
+    (
+        "/.github/agents",
+        "`.github/agents/` holds GitHub Copilot's agents",
+    ),
+    (
+        "/.cursor/hooks.json",
+        "`.cursor/hooks.json` holds Cursor's hooks, with the guard's",
+    ),
+    (
+        "~/.cursor/hooks.json",
+        "Cursor's user hooks run for every project",
+    ),
+    (
+        "/.cursor/rules",
+        "`.cursor/rules/` holds Cursor's rules for each agent",
+    ),
+    (
+        "/.opencode",
+        "`.opencode/` holds OpenCode's agents and skills",
+    ),
+    (
+        "/.cursor/skills",
+        "`.cursor/skills/` holds the skills harness installs for Cursor",
+    ),
+    (
+        "/.agents/skills",
+        "`.agents/skills/` holds the skills harness installs for Codex",
+    ),
+    (
+        "/opencode.json*",
+        "`opencode.json` holds OpenCode's permission rules",
+    ),
+    (
+        "~/.config/opencode",
+        "OpenCode's user settings hold its permission rules",
+    ),
+];
+
 /// Options of harness that take a value as the next word, so that value is
 /// not mistaken for a subcommand.
 const VALUE_OPTIONS: &[&str] = &[
@@ -119,6 +182,12 @@ pub fn control_rules(config: &Path, paths: &Paths, signers: Option<&Path>) -> Ve
         "~/.claude/settings*.json".to_string(),
         "Claude Code's settings hold the guard's hook: only a person changes them".to_string(),
     ));
+    for (glob, what) in OTHER_TOOLS {
+        out.push(rule(
+            glob.to_string(),
+            format!("{what}: only a person changes it"),
+        ));
+    }
     out.push(rule(
         "~/.claude/agents".to_string(),
         "agent definitions (`~/.claude/agents/`) are harness's control files: only a person changes them"
@@ -331,6 +400,20 @@ mod tests {
                 "harness.toml",
                 "/.claude/settings*.json",
                 "~/.claude/settings*.json",
+                "/.gemini",
+                "~/.gemini/settings*.json",
+                "/.codex",
+                "~/.codex/*.{json,toml}",
+                "/.github/hooks",
+                "/.github/agents",
+                "/.cursor/hooks.json",
+                "~/.cursor/hooks.json",
+                "/.cursor/rules",
+                "/.opencode",
+                "/.cursor/skills",
+                "/.agents/skills",
+                "/opencode.json*",
+                "~/.config/opencode",
                 "~/.claude/agents",
                 ".git",
                 "/.harness",

@@ -11,6 +11,8 @@ mod gate;
 mod guard_bash;
 mod guard_cli;
 mod guard_table;
+mod guard_tools;
+mod install_tools;
 mod plans;
 mod run;
 #[cfg(target_os = "linux")]
