@@ -85,7 +85,10 @@ impl<E: Events> Server<E> {
         let shutdown = CancellationToken::new();
         #[cfg(feature = "redis")]
         let (hub, redis) = match &config.redis_url {
-            None => (Arc::new(Hub::memory(config.queue, presence_ttl)), None),
+            None => (
+                Arc::new(Hub::memory(config.queue, presence_ttl).bounded(config.limits)),
+                None,
+            ),
             Some(url) => {
                 let redis = Arc::new(
                     RedisBackplane::connect(url, &config.redis_prefix)
@@ -93,18 +96,16 @@ impl<E: Events> Server<E> {
                         .map_err(|e| format!("cannot connect to Redis at {url}: {e}"))?,
                 );
                 let epoch = redis.epoch().await?;
-                let hub = Arc::new(Hub::redis(
-                    Arc::clone(&redis),
-                    epoch,
-                    config.queue,
-                    presence_ttl,
-                ));
+                let hub = Arc::new(
+                    Hub::redis(Arc::clone(&redis), epoch, config.queue, presence_ttl)
+                        .bounded(config.limits),
+                );
                 Arc::clone(&redis).spawn_reader(Arc::downgrade(&hub), shutdown.clone());
                 (hub, Some(redis))
             }
         };
         #[cfg(not(feature = "redis"))]
-        let hub = Arc::new(Hub::memory(config.queue, presence_ttl));
+        let hub = Arc::new(Hub::memory(config.queue, presence_ttl).bounded(config.limits));
         spawn_maintenance(Arc::clone(&hub), config.heartbeat, shutdown.clone());
         let app = Arc::new(App {
             verifier: Verifier::new(&config),
@@ -198,11 +199,11 @@ async fn healthz<E>(State(_): State<Arc<App<E>>>) -> impl IntoResponse {
     (StatusCode::OK, "ok")
 }
 
-async fn metrics<E>(State(app): State<Arc<App<E>>>) -> impl IntoResponse {
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        app.metrics.render(),
-    )
+async fn metrics<E: Events>(State(app): State<Arc<App<E>>>) -> impl IntoResponse {
+    let mut text = app.metrics.render();
+    Metrics::gauge(&mut text, "channels", app.hub.channel_count() as u64);
+    Metrics::gauge(&mut text, "history_bytes", app.hub.history_bytes() as u64);
+    ([("content-type", "text/plain; version=0.0.4")], text)
 }
 
 fn spawn_maintenance<E: Events>(

@@ -16,11 +16,14 @@
 //! | `HEARTBEAT_SECONDS`, `IDLE_TIMEOUT_SECONDS` | ping interval, idle cut-off |
 //! | `SLOW_CLIENT` | `drop_and_resync` or `disconnect` |
 //! | `SHUTDOWN_GRACE_SECONDS` | how long shutdown waits, `10` |
+//! | `MAX_CHANNELS`, `MAX_HISTORY_BYTES`, ... | the node's [`Limits`] |
 //! | `REDIS_URL`, `REDIS_PREFIX` | the Redis backplane (feature `redis`) |
 
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
+
+use crate::limits::Limits;
 
 /// What the server does with a subscriber whose queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +74,8 @@ pub struct Config {
     /// process. Needs the `redis` feature.
     pub redis_url: Option<String>,
     pub redis_prefix: String,
+    /// What keeps the node bounded under abuse.
+    pub limits: Limits,
 }
 
 /// What a service's plan says, before the environment has its say: a
@@ -90,6 +95,7 @@ pub struct Defaults {
     pub sse: bool,
     /// Prefix of every Redis key, so services can share one Redis.
     pub redis_prefix: &'static str,
+    pub limits: Limits,
 }
 
 impl Config {
@@ -111,6 +117,7 @@ impl Config {
             sse: defaults.sse,
             redis_url: None,
             redis_prefix: defaults.redis_prefix.to_string(),
+            limits: defaults.limits,
         }
     }
 
@@ -153,6 +160,7 @@ impl Config {
         if let Some(v) = get("REDIS_PREFIX") {
             c.redis_prefix = v;
         }
+        c.limits = c.limits.overridden(&get)?;
         if c.queue == 0 || c.rate_per_second == 0 {
             return Err("QUEUE and RATE_PER_SECOND must be at least 1".to_string());
         }
@@ -163,7 +171,7 @@ impl Config {
     }
 }
 
-fn parse<T: FromStr>(
+pub(crate) fn parse<T: FromStr>(
     get: &impl Fn(&str) -> Option<String>,
     name: &str,
     slot: &mut T,
@@ -205,6 +213,7 @@ pub(crate) mod tests {
         slow_client: SlowClient::Disconnect,
         sse: true,
         redis_prefix: "svc",
+        limits: Limits::DEFAULT,
     };
 
     fn from(vars: &[(&str, &str)]) -> Result<Config, String> {

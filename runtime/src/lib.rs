@@ -20,6 +20,7 @@
 //! - `ws`, `sse`: the two endpoints.
 //! - `app`: routes, start-up, background tasks and graceful shutdown.
 //! - `config`, `metrics`: environment settings and counters.
+//! - `limits`: the bounds a node keeps under abuse.
 //! - `dev_token`: short-lived tokens for local testing.
 //!
 //! # Features
@@ -32,6 +33,7 @@ pub mod auth;
 pub mod config;
 pub mod dev_token;
 pub mod hub;
+pub mod limits;
 pub mod metrics;
 pub mod presence;
 pub mod protocol;
@@ -43,4 +45,5 @@ pub mod ws;
 
 pub use app::{App, Server};
 pub use config::{Config, Defaults, SlowClient};
+pub use limits::Limits;
 pub use schema::{ChannelSpec, Channels, EventError, Events};

@@ -49,11 +49,20 @@ impl Metrics {
         ];
         let mut out = String::new();
         for (name, kind, value) in rows {
-            let _ = writeln!(out, "# TYPE realtime_{name} {kind}");
-            let _ = writeln!(out, "realtime_{name} {}", Metrics::get(value));
+            row(&mut out, name, kind, Metrics::get(value));
         }
         out
     }
+
+    /// Appends a gauge kept elsewhere (e.g. by the hub) to `render`'s text.
+    pub fn gauge(out: &mut String, name: &str, value: u64) {
+        row(out, name, "gauge", value);
+    }
+}
+
+fn row(out: &mut String, name: &str, kind: &str, value: u64) {
+    let _ = writeln!(out, "# TYPE realtime_{name} {kind}");
+    let _ = writeln!(out, "realtime_{name} {value}");
 }
 
 /// Decrements the open-connections gauge when a connection ends, however it ends.

@@ -159,6 +159,8 @@ pub enum ErrorCode {
     Forbidden,
     NotSubscribed,
     RateLimited,
+    /// A node limit (channels, history bytes, connections) is reached.
+    LimitExceeded,
     Internal,
 }
 

@@ -63,6 +63,10 @@ pub async fn stream<E: Events>(
         .and_then(Position::from_event_id);
     let sub = match app.hub.subscribe(&channel, since.as_ref()).await {
         Ok(s) => s,
+        Err(e @ crate::hub::HubError::Full(_)) => {
+            tracing::info!(user = %claims.sub, %channel, error = %e, "subscribe refused");
+            return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+        }
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
     let keep_alive = KeepAlive::new().interval(app.config.heartbeat);

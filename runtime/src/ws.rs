@@ -62,7 +62,7 @@ use crate::app::App;
 use crate::auth::Claims;
 use crate::config::SlowClient;
 use crate::hub::Epoch;
-use crate::hub::{EpochNames, Frame, Subscription};
+use crate::hub::{EpochNames, Frame, HubError, Subscription};
 use crate::metrics::{ConnectionGuard, Metrics};
 use crate::presence::Member;
 use crate::protocol::{
@@ -672,10 +672,7 @@ impl<E: Events> Connection<E> {
         .await;
         let (sub, members) = match result {
             Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, "subscribe failed");
-                return vec![self.refuse(ErrorCode::Internal, e.to_string(), id, Some(channel))];
-            }
+            Err(e) => return vec![self.hub_refusal("subscribe", &e, id, channel)],
         };
         if presence {
             self.member_of.insert(channel.to_string());
@@ -753,10 +750,7 @@ impl<E: Events> Connection<E> {
                     .into()
                 })
             }
-            Err(e) => {
-                tracing::error!(error = %e, "publish failed");
-                Some(self.refuse(ErrorCode::Internal, e.to_string(), id, Some(channel)))
-            }
+            Err(e) => Some(self.hub_refusal("publish", &e, id, channel)),
         }
     }
 }
@@ -772,6 +766,22 @@ impl<E> Connection<E> {
     ) -> Utf8Bytes {
         Metrics::add(&self.app.metrics.errors, 1);
         error(code, message, id, channel).into()
+    }
+
+    /// The `error` frame for a request the hub could not serve: a node
+    /// limit the client may retry later, or a backplane failure.
+    fn hub_refusal(&self, what: &str, e: &HubError, id: Option<&str>, channel: &str) -> Utf8Bytes {
+        let code = match e {
+            HubError::Full(_) => {
+                tracing::info!(user = %self.claims.sub, channel, error = %e, "{what} refused");
+                ErrorCode::LimitExceeded
+            }
+            HubError::Backplane(_) => {
+                tracing::error!(error = %e, "{what} failed");
+                ErrorCode::Internal
+            }
+        };
+        self.refuse(code, e.to_string(), id, Some(channel))
     }
 }
 

@@ -117,7 +117,7 @@ pub const FIELDS: &[Field] = &[
         "limits",
         "mapping",
         "every limit at its default",
-        "per-connection limits",
+        "per-connection and per-node limits",
         "{}",
     ),
     field(
@@ -154,6 +154,27 @@ pub const FIELDS: &[Field] = &[
         "45",
         "a connection silent this long is closed; more than the heartbeat",
         "30",
+    ),
+    field(
+        "limits.max_channels",
+        "integer",
+        "10000",
+        "channels one node holds; new ones are refused past it",
+        "5000",
+    ),
+    field(
+        "limits.max_history_bytes",
+        "integer",
+        "67108864",
+        "bytes of history one node keeps; publishes that would pass it are refused",
+        "16777216",
+    ),
+    field(
+        "limits.history_ttl_seconds",
+        "integer",
+        "300",
+        "how long a channel nobody uses keeps its state and history",
+        "600",
     ),
     field(
         "channels",

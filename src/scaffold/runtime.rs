@@ -38,6 +38,7 @@ pub const FILES: &[(&str, &str)] = runtime_files![
     "src/dev_token.rs",
     "src/hub.rs",
     "src/lib.rs",
+    "src/limits.rs",
     "src/metrics.rs",
     "src/presence.rs",
     "src/protocol.rs",

@@ -16,9 +16,13 @@
 //! | `IDLE_TIMEOUT_SECONDS` | `45` |
 //! | `SLOW_CLIENT` | `drop_and_resync` (or `disconnect`) |
 //! | `SHUTDOWN_GRACE_SECONDS` | `10` |
+//! | `MAX_CHANNELS` | `10000` |
+//! | `MAX_HISTORY_BYTES` | `67108864` |
+//! | `HISTORY_TTL_SECONDS` | `300` |
 //! | `REDIS_URL` | none: the in-memory backplane (one process) |
 //! | `REDIS_PREFIX` | `chat-service` |
 
+pub use harness_realtime::Limits;
 pub use harness_realtime::config::{Config, Defaults, SlowClient};
 
 /// What the plan declares.
@@ -34,6 +38,11 @@ pub const DEFAULTS: Defaults = Defaults {
     slow_client: SlowClient::DropAndResync,
     sse: true,
     redis_prefix: "chat-service",
+    limits: Limits {
+        max_channels: 10000,
+        max_history_bytes: 67108864,
+        history_ttl_seconds: 300,
+    },
 };
 
 /// The plan's defaults, with the given JWT secret.

@@ -53,6 +53,7 @@ export type ErrorCode =
   | "forbidden"
   | "not_subscribed"
   | "rate_limited"
+  | "limit_exceeded"
   | "internal";
 
 export interface SubscribedFrame {
