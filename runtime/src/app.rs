@@ -65,6 +65,7 @@ impl<E> App<E> {
             .authenticate(headers, query_token)
             .map_err(|e| {
                 Metrics::add(&self.metrics.auth_failures, 1);
+                tracing::info!(reason = e.detail(), "unauthenticated request refused");
                 (StatusCode::UNAUTHORIZED, e.to_string())
             })
     }

@@ -10,7 +10,8 @@
 //! |---|---|
 //! | `BIND_ADDR` | listen address, `0.0.0.0:8080` |
 //! | `JWT_SECRET` | required: the HS256 key that signs client tokens |
-//! | `JWT_ISSUER`, `JWT_AUDIENCE` | checked when set; empty turns the check off |
+//! | `JWT_ISSUER`, `JWT_AUDIENCE` | required and checked when set; empty turns the check off |
+//! | `JWT_LEEWAY_SECONDS` | clock skew forgiven on `exp`, `nbf` and `iat`, `5` |
 //! | `ALLOW_QUERY_TOKEN` | accept `?token=` on the upgrade URL |
 //! | `MAX_MESSAGE_BYTES`, `RATE_PER_SECOND`, `QUEUE` | per-connection limits |
 //! | `HEARTBEAT_SECONDS`, `IDLE_TIMEOUT_SECONDS` | ping interval, idle cut-off |
@@ -52,6 +53,8 @@ pub struct Config {
     pub jwt_secret: String,
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
+    /// Clock skew forgiven on `exp`, `nbf` and `iat`, in seconds.
+    pub jwt_leeway_seconds: u64,
     /// Accept `?token=` on the upgrade URL. Off by default: URLs are logged
     /// by proxies.
     pub allow_query_token: bool,
@@ -106,6 +109,7 @@ impl Config {
             jwt_secret: jwt_secret.into(),
             jwt_issuer: defaults.jwt_issuer.map(str::to_string),
             jwt_audience: defaults.jwt_audience.map(str::to_string),
+            jwt_leeway_seconds: 5,
             allow_query_token: defaults.allow_query_token,
             max_message_bytes: defaults.max_message_bytes,
             rate_per_second: defaults.rate_per_second,
@@ -143,6 +147,7 @@ impl Config {
         if let Some(v) = get("JWT_AUDIENCE") {
             c.jwt_audience = Some(v).filter(|v| !v.is_empty());
         }
+        parse(&get, "JWT_LEEWAY_SECONDS", &mut c.jwt_leeway_seconds)?;
         parse(&get, "ALLOW_QUERY_TOKEN", &mut c.allow_query_token)?;
         parse(&get, "MAX_MESSAGE_BYTES", &mut c.max_message_bytes)?;
         parse(&get, "RATE_PER_SECOND", &mut c.rate_per_second)?;

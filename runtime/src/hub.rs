@@ -363,7 +363,7 @@ impl<E: Events> Hub<E> {
                 let epoch = self.observe_epoch(&epoch);
                 let frames: Vec<Frame> = stored
                     .iter()
-                    .map(|s| serialise(name, epoch.number, s.seq, &s.kind, s.v, s.ts, &s.data))
+                    .map(|s| serialise(name, epoch.number, s.seq, s.ts, &s.message()))
                     .collect();
                 let (replay, resync) = recover(since, &epoch.name, last_seq, frames.iter());
                 Ok(Subscription {
@@ -377,26 +377,35 @@ impl<E: Events> Hub<E> {
         }
     }
 
-    /// Publishes a validated event; returns its `seq` (0 when ephemeral).
+    /// Publishes a validated event from the server itself; returns its
+    /// `seq` (0 when ephemeral).
     pub async fn publish(&self, name: &str, event: &E) -> Result<u64, HubError> {
+        self.publish_from(name, event, None).await
+    }
+
+    /// Publishes a validated event with its publisher's `sub` stamped on
+    /// it as `from`, so nobody can pose as someone else.
+    pub async fn publish_from(
+        &self,
+        name: &str,
+        event: &E,
+        from: Option<&str>,
+    ) -> Result<u64, HubError> {
         let data = event.to_data();
-        self.publish_raw(
-            name,
-            event.name(),
-            event.version(),
-            event.ephemeral(),
-            &data,
-        )
-        .await
+        let message = Message {
+            kind: event.name(),
+            v: event.version(),
+            from,
+            data: &data,
+        };
+        self.publish_raw(name, &message, event.ephemeral()).await
     }
 
     async fn publish_raw(
         &self,
         name: &str,
-        kind: &str,
-        v: u32,
+        message: &Message<'_>,
         ephemeral: bool,
-        data: &RawValue,
     ) -> Result<u64, HubError> {
         let ts = now_ms();
         match &self.backplane {
@@ -406,7 +415,7 @@ impl<E: Events> Hub<E> {
                 // `channel` and `record`.
                 loop {
                     let ch = self.channel(name)?;
-                    if let Some(seq) = self.record(&ch, name, kind, v, ephemeral, ts, data)? {
+                    if let Some(seq) = self.record(&ch, name, message, ephemeral, ts)? {
                         return Ok(seq);
                     }
                 }
@@ -416,13 +425,20 @@ impl<E: Events> Hub<E> {
                 let cap = history_of::<E>(name);
                 let stored = Stored {
                     seq: 0,
-                    kind: kind.to_string(),
-                    v,
+                    kind: message.kind.to_string(),
+                    v: message.v,
                     ts,
-                    data: data.to_owned(),
+                    from: message.from.map(str::to_string),
+                    data: message.data.to_owned(),
                 };
                 let (epoch, seq) = redis
-                    .publish(name, &stored, ephemeral, cap)
+                    .publish(
+                        name,
+                        &stored,
+                        ephemeral,
+                        cap,
+                        self.limits.history_ttl_seconds,
+                    )
                     .await
                     .map_err(HubError::Backplane)?;
                 self.observe_epoch(&epoch);
@@ -433,16 +449,13 @@ impl<E: Events> Hub<E> {
 
     /// Publishes to a channel of the in-memory backplane: its `seq`, or
     /// `None` if the channel was forgotten meanwhile.
-    #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
         ch: &Channel,
         name: &str,
-        kind: &str,
-        v: u32,
+        message: &Message<'_>,
         ephemeral: bool,
         ts: u64,
-        data: &RawValue,
     ) -> Result<Option<u64>, HubError> {
         let mut history = lock(&ch.history);
         if history.forgotten {
@@ -450,7 +463,7 @@ impl<E: Events> Hub<E> {
         }
         let keep = !ephemeral && history.cap > 0;
         let seq = if ephemeral { 0 } else { history.last_seq + 1 };
-        let frame = serialise(name, 0, seq, kind, v, ts, data);
+        let frame = serialise(name, 0, seq, ts, message);
         if keep {
             let cost = history_cost(&frame);
             let freed = if history.frames.len() == history.cap {
@@ -493,15 +506,7 @@ impl<E: Events> Hub<E> {
         else {
             return; // nobody here listens to this channel
         };
-        let frame = serialise(
-            name,
-            epoch.number,
-            stored.seq,
-            &stored.kind,
-            stored.v,
-            stored.ts,
-            &stored.data,
-        );
+        let frame = serialise(name, epoch.number, stored.seq, stored.ts, &stored.message());
         let _ = tx.send(frame);
     }
 
@@ -553,9 +558,13 @@ impl<E: Events> Hub<E> {
         let data = serde_json::json!({ change: [member] });
         let data = serde_json::value::to_raw_value(&data)
             .map_err(|e| HubError::Backplane(e.to_string()))?;
-        self.publish_raw(name, "presence", 1, true, &data)
-            .await
-            .map(drop)
+        let message = Message {
+            kind: "presence",
+            v: 1,
+            from: None,
+            data: &data,
+        };
+        self.publish_raw(name, &message, true).await.map(drop)
     }
 
     /// Periodic upkeep, run every heartbeat: refreshes this node's presence
@@ -621,23 +630,25 @@ impl<E: Events> Hub<E> {
     }
 }
 
+/// What a publisher says, before the hub gives it a `seq` and a `ts`.
+pub struct Message<'a> {
+    pub kind: &'a str,
+    pub v: u32,
+    /// The publisher's `sub`; `None` when the server publishes.
+    pub from: Option<&'a str>,
+    pub data: &'a RawValue,
+}
+
 /// Serialises an envelope once; the result is shared by every subscriber.
-fn serialise(
-    name: &str,
-    epoch: u64,
-    seq: u64,
-    kind: &str,
-    v: u32,
-    ts: u64,
-    data: &RawValue,
-) -> Frame {
+fn serialise(name: &str, epoch: u64, seq: u64, ts: u64, message: &Message<'_>) -> Frame {
     let env = Envelope {
-        v,
-        kind,
+        v: message.v,
+        kind: message.kind,
         channel: name,
         seq,
         ts,
-        data,
+        from: message.from,
+        data: message.data,
     };
     // An envelope of strings, numbers and already-valid JSON always serialises.
     let text = serde_json::to_string(&env).unwrap_or_default();
@@ -730,6 +741,21 @@ mod tests {
         assert_eq!(hub.observe_epoch("third").number, 2);
     }
 
+    async fn put(
+        hub: &Hub<Event>,
+        name: &str,
+        ephemeral: bool,
+        data: &RawValue,
+    ) -> Result<u64, HubError> {
+        let message = Message {
+            kind: "test",
+            v: 1,
+            from: Some("ada"),
+            data,
+        };
+        hub.publish_raw(name, &message, ephemeral).await
+    }
+
     #[tokio::test]
     async fn history_is_a_bounded_ring() {
         const CHANNEL: &str = "room:1";
@@ -737,7 +763,7 @@ mod tests {
         let hub = Hub::<Event>::memory(8, Duration::from_secs(1));
         let data = RawValue::from_string("{}".to_string()).unwrap();
         for i in 0..HISTORY + 5 {
-            let seq = hub.publish_raw(CHANNEL, "test", 1, false, &data).await;
+            let seq = put(&hub, CHANNEL, false, &data).await;
             assert_eq!(seq.unwrap(), i + 1);
         }
         let since = Position {
@@ -765,23 +791,16 @@ mod tests {
         let hub = small(3, 1 << 20);
         let data = RawValue::from_string("{}".to_string()).unwrap();
         for i in 0..3 {
-            hub.publish_raw(&format!("room:{i}"), "test", 1, false, &data)
-                .await
-                .unwrap();
+            put(&hub, &format!("room:{i}"), false, &data).await.unwrap();
         }
-        let full = hub.publish_raw("room:9", "test", 1, false, &data).await;
+        let full = put(&hub, "room:9", false, &data).await;
         assert!(matches!(full, Err(HubError::Full(_))), "{full:?}");
         assert!(matches!(
             hub.subscribe("room:9", None).await,
             Err(HubError::Full(_))
         ));
         // Known channels still take messages.
-        assert_eq!(
-            hub.publish_raw("room:0", "test", 1, false, &data)
-                .await
-                .unwrap(),
-            2
-        );
+        assert_eq!(put(&hub, "room:0", false, &data).await.unwrap(), 2);
         assert!(hub.history_bytes() > 0);
         // One is listened to: it stays; the others go with their history.
         let sub = hub.subscribe("room:1", None).await.unwrap();
@@ -795,12 +814,7 @@ mod tests {
         assert_eq!(hub.channel_count(), 1);
         hub.forget_unused(false, Instant::now() + Duration::from_secs(4));
         assert_eq!((hub.channel_count(), hub.history_bytes()), (0, 0));
-        assert_eq!(
-            hub.publish_raw("room:9", "test", 1, false, &data)
-                .await
-                .unwrap(),
-            1
-        );
+        assert_eq!(put(&hub, "room:9", false, &data).await.unwrap(), 1);
     }
 
     #[tokio::test]
@@ -809,10 +823,7 @@ mod tests {
         let hub = small(100, 2000);
         let mut kept = 0;
         let refused = loop {
-            match hub
-                .publish_raw(&format!("room:{kept}"), "test", 1, false, &data)
-                .await
-            {
+            match put(&hub, &format!("room:{kept}"), false, &data).await {
                 Ok(_) => kept += 1,
                 Err(e) => break e,
             }
@@ -824,11 +835,6 @@ mod tests {
         );
         assert!(hub.history_bytes() <= 2000);
         // Ephemeral events keep nothing, so they still go through.
-        assert_eq!(
-            hub.publish_raw("room:0", "test", 1, true, &data)
-                .await
-                .unwrap(),
-            0
-        );
+        assert_eq!(put(&hub, "room:0", true, &data).await.unwrap(), 0);
     }
 }

@@ -9,7 +9,9 @@
 //! (`Authorization: Bearer`; `?token=` only when `ALLOW_QUERY_TOKEN` is set,
 //! which `EventSource` needs since it cannot set headers). A slow reader is
 //! handled like a slow WebSocket client, a new epoch gets a `resync` event
-//! as it does there, and the stream ends on shutdown.
+//! as it does there, and the stream ends on shutdown. It also ends when
+//! its token expires, with an `expired` event: SSE has no way to hand the
+//! server a fresh token in-band, so the client reconnects with one.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Instant, sleep_until};
 
 use crate::app::App;
 use crate::config::SlowClient;
@@ -71,7 +74,8 @@ pub async fn stream<E: Events>(
     };
     let keep_alive = KeepAlive::new().interval(app.config.heartbeat);
     let shutdown = app.shutdown.clone().cancelled_owned();
-    Sse::new(events(app, channel, sub).take_until(shutdown))
+    let expires = app.verifier.expiry(&claims);
+    Sse::new(events(app, channel, sub, expires).take_until(shutdown))
         .keep_alive(keep_alive)
         .into_response()
 }
@@ -85,6 +89,8 @@ struct State_<E> {
     pending: Option<SseEvent>,
     last: u64,
     done: bool,
+    /// When the token stops being valid.
+    expires: Instant,
     _guard: ConnectionGuard,
 }
 
@@ -103,6 +109,7 @@ fn events<E: Events>(
     app: Arc<App<E>>,
     channel: String,
     mut sub: Subscription,
+    expires: Instant,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let replay = std::mem::take(&mut sub.replay).into_iter();
     let resync = sub.resync.then(|| {
@@ -121,6 +128,7 @@ fn events<E: Events>(
         pending: resync,
         last: 0,
         done: false,
+        expires,
         sub,
     };
     stream::unfold(state, |mut st| async move {
@@ -133,7 +141,14 @@ fn events<E: Events>(
         loop {
             let frame = match st.replay.next() {
                 Some(f) => f,
-                None => match st.sub.rx.recv().await {
+                None => match tokio::select! {
+                    received = st.sub.rx.recv() => received,
+                    () = sleep_until(st.expires) => {
+                        st.done = true;
+                        let data = r#"{"type":"expired","v":1,"reason":"token expired"}"#;
+                        return Some((Ok(SseEvent::default().event("expired").data(data)), st));
+                    }
+                } {
                     Ok(f) => f,
                     Err(RecvError::Lagged(missed)) => {
                         Metrics::add(&st.app.metrics.drops, missed);

@@ -37,7 +37,8 @@
 //! frames over `RATE_PER_SECOND` (a token bucket) get a `rate_limited`
 //! error; anything undecodable gets an `error` frame and the connection
 //! stays up. Close codes: 1000 normal, 1001 shutdown or idle timeout, 1009
-//! too big, 1013 too slow. On any exit the receivers are dropped and
+//! too big, 1013 too slow, 4001 token expired (see `auth.rs`; a `refresh`
+//! frame with a fresh token before then keeps the connection open). On any exit the receivers are dropped and
 //! presence entries removed, so nothing outlives the connection.
 
 use std::collections::HashSet;
@@ -55,11 +56,11 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, mpsc};
-use tokio::time::{Instant, sleep, timeout};
+use tokio::time::{Instant, sleep, sleep_until, timeout};
 use tokio_util::sync::ReusableBoxFuture;
 
 use crate::app::App;
-use crate::auth::Claims;
+use crate::auth::{CLOSE_TOKEN_EXPIRED, Claims};
 use crate::config::SlowClient;
 use crate::hub::Epoch;
 use crate::hub::{EpochNames, Frame, HubError, Subscription};
@@ -407,6 +408,9 @@ struct Connection<E> {
     member_of: HashSet<String>,
     bucket: TokenBucket,
     commands: mpsc::Sender<Command>,
+    /// When the token stops being valid: the connection closes then with
+    /// `CLOSE_TOKEN_EXPIRED`, unless a `refresh` moved it.
+    expires: Instant,
 }
 
 type Sink = SplitSink<WebSocket, Message>;
@@ -429,6 +433,7 @@ impl<E: Events> Connection<E> {
         let mut writer = tokio::spawn(writer.run());
         let mut this = Connection {
             bucket: TokenBucket::new(app.config.rate_per_second),
+            expires: app.verifier.expiry(&claims),
             app,
             claims,
             client,
@@ -440,6 +445,7 @@ impl<E: Events> Connection<E> {
         let idle = this.app.config.idle_timeout;
         let mut ping = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
         let mut idle_deadline = std::pin::pin!(sleep(idle));
+        let mut expiry = std::pin::pin!(sleep_until(this.expires));
         let shutdown = this.app.shutdown.clone();
         let mut shutdown = std::pin::pin!(shutdown.cancelled());
         let mut ended = None;
@@ -447,6 +453,7 @@ impl<E: Events> Connection<E> {
             tokio::select! {
                 () = &mut shutdown => break Some((CLOSE_GOING_AWAY, "server shutting down")),
                 () = &mut idle_deadline => break Some((CLOSE_GOING_AWAY, "idle timeout")),
+                () = &mut expiry => break Some((CLOSE_TOKEN_EXPIRED, "token expired")),
                 _ = ping.tick() => {
                     // A writer with a backlog is busy enough to skip a ping.
                     let _ = this.commands.try_send(Command::Ping);
@@ -462,6 +469,9 @@ impl<E: Events> Connection<E> {
                         Message::Text(text) => {
                             if let Some(close) = this.on_text(&text).await {
                                 break Some(close);
+                            }
+                            if expiry.deadline() != this.expires {
+                                expiry.as_mut().reset(this.expires);
                             }
                         }
                         Message::Binary(_) => {
@@ -552,6 +562,9 @@ impl<E: Events> Connection<E> {
     /// Returns the frames to answer with, if any.
     async fn on_frame(&mut self, frame: ClientFrame) -> Vec<Utf8Bytes> {
         let id = frame.id.as_deref();
+        if frame.kind == "refresh" {
+            return vec![self.refresh(&frame)];
+        }
         let Some(channel) = frame.channel.as_deref() else {
             return vec![self.refuse(
                 ErrorCode::Malformed,
@@ -621,6 +634,56 @@ impl<E: Events> Connection<E> {
                 .into_iter()
                 .collect(),
         }
+    }
+
+    /// Replaces the connection's token with a fresh one for the same user
+    /// and role, moving its expiry; `refreshed` or an `error` answers.
+    fn refresh(&mut self, frame: &ClientFrame) -> Utf8Bytes {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Refresh {
+            token: String,
+        }
+        let id = frame.id.as_deref();
+        if frame.v != PROTOCOL_VERSION {
+            let message = format!(
+                "`refresh` version {} is not supported; this server speaks version {PROTOCOL_VERSION}",
+                frame.v
+            );
+            return self.refuse(ErrorCode::UnsupportedVersion, message, id, None);
+        }
+        let data = frame
+            .data
+            .as_deref()
+            .map(|d| serde_json::from_str::<Refresh>(d.get()));
+        let Some(Ok(Refresh { token })) = data else {
+            let message = r#"`refresh` needs `data: {"token": "<token>"}`"#.to_string();
+            return self.refuse(ErrorCode::Malformed, message, id, None);
+        };
+        let claims = match self.app.verifier.verify(&token) {
+            Ok(claims) => claims,
+            Err(e) => {
+                Metrics::add(&self.app.metrics.auth_failures, 1);
+                tracing::info!(user = %self.claims.sub, reason = e.detail(), "refresh refused");
+                return self.refuse(ErrorCode::Forbidden, e.to_string(), id, None);
+            }
+        };
+        if claims.sub != self.claims.sub || claims.role != self.claims.role {
+            tracing::info!(user = %self.claims.sub, to = %claims.sub, "refresh to another identity refused");
+            let message = "a refreshed token must name the same `sub` and `role`; \
+                           reconnect to change them"
+                .to_string();
+            return self.refuse(ErrorCode::Forbidden, message, id, None);
+        }
+        self.expires = self.app.verifier.expiry(&claims);
+        let exp = claims.exp;
+        self.claims = claims;
+        ServerFrame::Refreshed {
+            v: PROTOCOL_VERSION,
+            exp,
+        }
+        .to_json()
+        .into()
     }
 
     /// Subscribes; the writer sends `subscribed`, then a `resync` or the
@@ -736,7 +799,8 @@ impl<E: Events> Connection<E> {
                 return Some(self.refuse(code, e.to_string(), id, Some(channel)));
             }
         };
-        match self.app.hub.publish(channel, &event).await {
+        let from = Some(self.claims.sub.as_str());
+        match self.app.hub.publish_from(channel, &event, from).await {
             Ok(seq) => {
                 Metrics::add(&self.app.metrics.messages_in, 1);
                 id.map(|id| {

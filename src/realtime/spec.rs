@@ -303,6 +303,8 @@ pub const RESERVED_EVENTS: &[&str] = &[
     "presence",
     "ack",
     "error",
+    "refresh",
+    "refreshed",
 ];
 
 /// A crate name: lowercase letters, digits and `-`, starting with a letter.

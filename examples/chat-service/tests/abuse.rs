@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::Error as WsError;
 
 /// The service's binary on a free port of 127.0.0.1, configured by `env`
 /// on top of the plan's defaults, with the in-memory backplane.
@@ -134,4 +136,118 @@ async fn channels_past_the_cap_are_refused_and_memory_returns_after_inactivity()
         after < baseline + BOUND_KIB,
         "{after} KiB after three waves, from {baseline} KiB"
     );
+}
+
+/// A config whose tokens get no leeway, so they expire when they say.
+fn strict() -> chat_service::Config {
+    let mut c = config();
+    c.jwt_leeway_seconds = 0;
+    c
+}
+
+/// An open WebSocket keeps its privileges only as long as its token: it is
+/// closed with 4001 at expiry, unless the client hands over a fresh token
+/// in-band first.
+#[tokio::test]
+async fn a_token_expiring_on_an_open_websocket_closes_it_unless_refreshed() {
+    let server = start(strict()).await;
+    let mut lapsing = connect(server.addr, &token_expiring(PUBLISHER, "ada", now() + 2)).await;
+    let mut refreshed = connect(server.addr, &token_expiring(PUBLISHER, "bob", now() + 2)).await;
+    refreshed
+        .send(json!({"v": 1, "type": "refresh", "data": {"token": token(PUBLISHER, "bob")}}))
+        .await;
+    let answer = refreshed.recv_type("refreshed").await;
+    assert!(answer["exp"].as_u64().unwrap() > now() + 60, "{answer}");
+    // Another user's token does not pass as a refresh.
+    refreshed
+        .send(json!({"v": 1, "type": "refresh", "data": {"token": token(PUBLISHER, "eve")}}))
+        .await;
+    assert_eq!(refreshed.recv_type("error").await["code"], "forbidden");
+    assert_eq!(lapsing.closed().await, (4001, "token expired".to_string()));
+    // The refreshed connection outlives the first token.
+    let subscribed = refreshed.subscribe(CHANNEL).await;
+    assert_eq!(subscribed["type"], "subscribed");
+    server.stop().await;
+}
+
+/// The issuer is required when one is configured; `nbf` and `iat` in the
+/// future are refused; and the 401 says no more than what kind of failure.
+#[tokio::test]
+async fn tokens_without_the_issuer_or_not_yet_valid_are_refused() {
+    use chat_service::auth::{Claims, issue};
+    let mut cfg = strict();
+    cfg.jwt_issuer = Some("issuer.test".to_string());
+    let server = start(cfg).await;
+    let claims = |iss: Option<&str>| Claims {
+        iss: iss.map(str::to_string),
+        ..Claims::new("ada", PUBLISHER, now() + 600)
+    };
+    let cases = [
+        claims(None),
+        claims(Some("other.test")),
+        Claims {
+            nbf: Some(now() + 60),
+            ..claims(Some("issuer.test"))
+        },
+        Claims {
+            iat: Some(now() + 60),
+            ..claims(Some("issuer.test"))
+        },
+    ];
+    for claims in cases {
+        match try_connect(server.addr, &issue(SECRET, &claims)).await {
+            Err(WsError::Http(resp)) => {
+                assert_eq!(resp.status(), 401, "{claims:?}");
+                let body = String::from_utf8(resp.body().clone().unwrap_or_default()).unwrap();
+                assert_eq!(body, "invalid token", "{claims:?}");
+            }
+            other => panic!("{claims:?}: expected 401, got {:?}", other.map(drop)),
+        }
+    }
+    let good = issue(SECRET, &claims(Some("issuer.test")));
+    assert!(try_connect(server.addr, &good).await.is_ok());
+    server.stop().await;
+}
+
+/// Every published event carries its publisher's `sub`, stamped by the
+/// server: nobody can pose as somebody else.
+#[tokio::test]
+async fn published_events_carry_the_publishers_sub() {
+    let server = start(config()).await;
+    let mut reader = connect(server.addr, &token(PUBLISHER, "bob")).await;
+    reader.subscribe(CHANNEL).await;
+    let mut writer = connect(server.addr, &token(PUBLISHER, "ada")).await;
+    writer.publish(CHANNEL, event_data(1), "p1").await;
+    let event = reader.recv_type(EVENT).await;
+    assert_eq!(event["from"], "ada", "{event}");
+    // What the server publishes itself names nobody.
+    server.publish(2).await;
+    let event = reader.recv_type(EVENT).await;
+    assert!(event.get("from").is_none(), "{event}");
+    server.stop().await;
+}
+
+/// An SSE stream cannot be handed a fresh token, so it ends with an
+/// `expired` event when its token expires; the client reconnects.
+#[tokio::test]
+async fn a_token_expiring_on_an_open_sse_stream_ends_it() {
+    let server = start(strict()).await;
+    let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let token = token_expiring(PUBLISHER, "ada", now() + 2);
+    let req = format!(
+        "GET /sse?channel={CHANNEL} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut body = Vec::new();
+    tokio::time::timeout(WAIT, s.read_to_end(&mut body))
+        .await
+        .expect("the stream ends within 10s")
+        .unwrap();
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(
+        body.contains("event: expired\ndata: {\"type\":\"expired\""),
+        "{body}"
+    );
+    server.stop().await;
 }
