@@ -32,6 +32,7 @@ use crate::auth::{Claims, Verifier};
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
+use crate::quota::{Admission, Quotas};
 #[cfg(feature = "redis")]
 use crate::redis::RedisBackplane;
 use crate::schema::Events;
@@ -42,6 +43,8 @@ pub struct App<E> {
     pub verifier: Verifier,
     pub hub: Arc<Hub<E>>,
     pub metrics: Arc<Metrics>,
+    /// Connections and frame rates per user and per address.
+    pub quotas: Arc<Quotas>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     /// Connection tasks, awaited on shutdown.
@@ -68,6 +71,20 @@ impl<E> App<E> {
                 tracing::info!(reason = e.detail(), "unauthenticated request refused");
                 (StatusCode::UNAUTHORIZED, e.to_string())
             })
+    }
+
+    /// The right to one more connection for `claims.sub` from `peer`, or
+    /// the 429 to answer with (counted and logged).
+    pub fn admit(
+        &self,
+        claims: &Claims,
+        peer: SocketAddr,
+    ) -> Result<Admission, (StatusCode, &'static str)> {
+        self.quotas.admit(&claims.sub, peer.ip()).map_err(|why| {
+            Metrics::add(&self.metrics.connections_refused, 1);
+            tracing::info!(user = %claims.sub, %peer, reason = %why, "connection refused");
+            (StatusCode::TOO_MANY_REQUESTS, "too many connections")
+        })
     }
 }
 
@@ -108,11 +125,17 @@ impl<E: Events> Server<E> {
         #[cfg(not(feature = "redis"))]
         let hub = Arc::new(Hub::memory(config.queue, presence_ttl).bounded(config.limits));
         spawn_maintenance(Arc::clone(&hub), config.heartbeat, shutdown.clone());
+        let quotas = Arc::new(Quotas::new(
+            config.limits.max_connections_per_user,
+            config.limits.max_connections_per_address,
+            config.rate_per_second,
+        ));
         let app = Arc::new(App {
             verifier: Verifier::new(&config),
             config,
             hub,
             metrics: Arc::default(),
+            quotas,
             shutdown,
             tracker: TaskTracker::new(),
             node: crate::hub::random_id(),
@@ -153,7 +176,9 @@ impl<E: Events> Server<E> {
                 tracing::warn!(error = %e, "TCP_NODELAY not set");
             }
         });
-        axum::serve(listener, router)
+        // Connections are counted per peer address.
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(app.shutdown.clone().cancelled_owned())
             .await?;
         app.shutdown.cancel();

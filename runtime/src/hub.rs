@@ -783,6 +783,7 @@ mod tests {
             max_channels,
             max_history_bytes,
             history_ttl_seconds: 1,
+            ..Limits::DEFAULT
         })
     }
 

@@ -16,6 +16,7 @@
 //! - `auth`: JWT verification at upgrade time.
 //! - `hub`: ordered pub/sub, bounded fan-out and history with recovery.
 //! - `presence`: who is subscribed, with expiry so crashes leave no ghosts.
+//! - `quota`: connections and frame rate per user and per address.
 //! - `redis` (feature `redis`): the backplane shared by several nodes.
 //! - `ws`, `sse`: the two endpoints.
 //! - `app`: routes, start-up, background tasks and graceful shutdown.
@@ -37,6 +38,7 @@ pub mod limits;
 pub mod metrics;
 pub mod presence;
 pub mod protocol;
+pub mod quota;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod schema;

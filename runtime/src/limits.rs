@@ -10,6 +10,8 @@
 //! | `MAX_CHANNELS` | `10000` | channels one node holds in memory |
 //! | `MAX_HISTORY_BYTES` | `67108864` | bytes of history one node keeps, all channels together |
 //! | `HISTORY_TTL_SECONDS` | `300` | how long an unused channel and its history are kept |
+//! | `MAX_CONNECTIONS_PER_USER` | `16` | WebSocket and SSE connections of one `sub` |
+//! | `MAX_CONNECTIONS_PER_ADDRESS` | `256` | WebSocket and SSE connections from one IP |
 //!
 //! A channel is *unused* when nobody on this node subscribes to it and
 //! nothing was published to it for `HISTORY_TTL_SECONDS`; it is then
@@ -32,6 +34,10 @@ pub struct Limits {
     pub max_history_bytes: usize,
     /// Seconds an unused channel and its history are kept.
     pub history_ttl_seconds: u64,
+    /// Open connections of one user (`sub`), WebSocket and SSE together.
+    pub max_connections_per_user: usize,
+    /// Open connections from one IP address, WebSocket and SSE together.
+    pub max_connections_per_address: usize,
 }
 
 impl Limits {
@@ -40,6 +46,8 @@ impl Limits {
         max_channels: 10_000,
         max_history_bytes: 64 * 1024 * 1024,
         history_ttl_seconds: 300,
+        max_connections_per_user: 16,
+        max_connections_per_address: 256,
     };
 
     pub fn history_ttl(&self) -> Duration {
@@ -52,11 +60,30 @@ impl Limits {
         parse(get, "MAX_CHANNELS", &mut self.max_channels)?;
         parse(get, "MAX_HISTORY_BYTES", &mut self.max_history_bytes)?;
         parse(get, "HISTORY_TTL_SECONDS", &mut self.history_ttl_seconds)?;
-        if self.max_channels == 0 {
-            return Err("MAX_CHANNELS must be at least 1".to_string());
-        }
-        if self.history_ttl_seconds == 0 {
-            return Err("HISTORY_TTL_SECONDS must be at least 1".to_string());
+        parse(
+            get,
+            "MAX_CONNECTIONS_PER_USER",
+            &mut self.max_connections_per_user,
+        )?;
+        parse(
+            get,
+            "MAX_CONNECTIONS_PER_ADDRESS",
+            &mut self.max_connections_per_address,
+        )?;
+        let at_least_one = [
+            ("MAX_CHANNELS", self.max_channels as u64),
+            ("HISTORY_TTL_SECONDS", self.history_ttl_seconds),
+            (
+                "MAX_CONNECTIONS_PER_USER",
+                self.max_connections_per_user as u64,
+            ),
+            (
+                "MAX_CONNECTIONS_PER_ADDRESS",
+                self.max_connections_per_address as u64,
+            ),
+        ];
+        if let Some((name, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("{name} must be at least 1"));
         }
         Ok(self)
     }

@@ -24,6 +24,10 @@ pub struct Metrics {
     pub slow_disconnects: AtomicU64,
     /// Frames refused with an `error` frame.
     pub errors: AtomicU64,
+    /// Connections refused for a per-user or per-address limit.
+    pub connections_refused: AtomicU64,
+    /// Frames over a user's rate.
+    pub rate_limited: AtomicU64,
 }
 
 impl Metrics {
@@ -36,7 +40,7 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &AtomicU64); 9] = [
+        let rows: [(&str, &str, &AtomicU64); 11] = [
             ("connections", "gauge", &self.connections),
             ("connections_total", "counter", &self.connections_total),
             ("auth_failures_total", "counter", &self.auth_failures),
@@ -46,6 +50,12 @@ impl Metrics {
             ("resyncs_total", "counter", &self.resyncs),
             ("slow_disconnects_total", "counter", &self.slow_disconnects),
             ("errors_total", "counter", &self.errors),
+            (
+                "connections_refused_total",
+                "counter",
+                &self.connections_refused,
+            ),
+            ("rate_limited_total", "counter", &self.rate_limited),
         ];
         let mut out = String::new();
         for (name, kind, value) in rows {

@@ -14,9 +14,10 @@
 //! server a fresh token in-band, so the client reconnects with one.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -30,6 +31,7 @@ use crate::config::SlowClient;
 use crate::hub::Subscription;
 use crate::metrics::{ConnectionGuard, Metrics};
 use crate::protocol::{PROTOCOL_VERSION, Position, ServerFrame};
+use crate::quota::Admission;
 use crate::schema::{Channels, Events};
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +43,7 @@ pub struct SseQuery {
 /// `GET /sse?channel=NAME`
 pub async fn stream<E: Events>(
     State(app): State<Arc<App<E>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(query): Query<SseQuery>,
 ) -> Response {
@@ -64,6 +67,10 @@ pub async fn stream<E: Events>(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(Position::from_event_id);
+    let admission = match app.admit(&claims, peer) {
+        Ok(a) => a,
+        Err(refused) => return refused.into_response(),
+    };
     let sub = match app.hub.subscribe(&channel, since.as_ref()).await {
         Ok(s) => s,
         Err(e @ crate::hub::HubError::Full(_)) => {
@@ -75,7 +82,7 @@ pub async fn stream<E: Events>(
     let keep_alive = KeepAlive::new().interval(app.config.heartbeat);
     let shutdown = app.shutdown.clone().cancelled_owned();
     let expires = app.verifier.expiry(&claims);
-    Sse::new(events(app, channel, sub, expires).take_until(shutdown))
+    Sse::new(events(app, channel, sub, expires, admission).take_until(shutdown))
         .keep_alive(keep_alive)
         .into_response()
 }
@@ -92,6 +99,8 @@ struct State_<E> {
     /// When the token stops being valid.
     expires: Instant,
     _guard: ConnectionGuard,
+    /// The stream's place in its user's and address's quotas.
+    _admission: Admission,
 }
 
 fn resync_event(channel: &str, epoch: &str, seq: u64, reason: &str) -> SseEvent {
@@ -110,6 +119,7 @@ fn events<E: Events>(
     channel: String,
     mut sub: Subscription,
     expires: Instant,
+    admission: Admission,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let replay = std::mem::take(&mut sub.replay).into_iter();
     let resync = sub.resync.then(|| {
@@ -130,6 +140,7 @@ fn events<E: Events>(
         done: false,
         expires,
         sub,
+        _admission: admission,
     };
     stream::unfold(state, |mut st| async move {
         if st.done {

@@ -34,21 +34,24 @@
 //! numbering from its start.
 //!
 //! Limits: frames over `MAX_MESSAGE_BYTES` close the connection with 1009;
-//! frames over `RATE_PER_SECOND` (a token bucket) get a `rate_limited`
-//! error; anything undecodable gets an `error` frame and the connection
-//! stays up. Close codes: 1000 normal, 1001 shutdown or idle timeout, 1009
-//! too big, 1013 too slow, 4001 token expired (see `auth.rs`; a `refresh`
+//! text frames over `RATE_PER_SECOND` (a token bucket shared by all the
+//! user's connections, see `quota.rs`) get a `rate_limited` error, and
+//! binary frames, pings and pongs over it close the connection with 1008;
+//! anything undecodable gets an `error` frame and the connection stays up.
+//! Close codes: 1000 normal, 1001 shutdown or idle timeout, 1008 rate limit,
+//! 1009 too big, 1013 too slow, 4001 token expired (see `auth.rs`; a `refresh`
 //! frame with a fresh token before then keeps the connection open). On any exit the receivers are dropped and
 //! presence entries removed, so nothing outlives the connection.
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
@@ -69,6 +72,7 @@ use crate::presence::Member;
 use crate::protocol::{
     ClientFrame, ErrorCode, PROTOCOL_VERSION, RESERVED_TYPES, SUBPROTOCOL, ServerFrame,
 };
+use crate::quota::Admission;
 use crate::schema::{Channels, EventError, Events};
 
 /// Subscriptions one connection may hold; each costs a receiver.
@@ -83,6 +87,7 @@ const READ_BUFFER: usize = 4096;
 
 pub const CLOSE_NORMAL: u16 = 1000;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
+pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 pub const CLOSE_TRY_LATER: u16 = 1013;
 
@@ -95,12 +100,17 @@ pub struct UpgradeQuery {
 pub async fn upgrade<E: Events>(
     ws: WebSocketUpgrade,
     State(app): State<Arc<App<E>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(query): Query<UpgradeQuery>,
 ) -> Response {
     let claims = match app.authenticate(&headers, query.token.as_deref()) {
         Ok(c) => c,
         Err(unauthorized) => return unauthorized.into_response(),
+    };
+    let admission = match app.admit(&claims, peer) {
+        Ok(a) => a,
+        Err(refused) => return refused.into_response(),
     };
     // Frames up to twice the limit are read and refused with a clean 1009;
     // beyond that tungstenite drops the connection without reading them.
@@ -111,7 +121,7 @@ pub async fn upgrade<E: Events>(
         .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| {
             let tracker = app.tracker.clone();
-            tracker.track_future(Connection::run(app, claims, socket))
+            tracker.track_future(Connection::run(app, claims, admission, socket))
         })
 }
 
@@ -333,36 +343,6 @@ impl Subscriptions {
     }
 }
 
-/// Refills `rate` tokens per second up to `rate`.
-struct TokenBucket {
-    rate: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl TokenBucket {
-    fn new(rate: u32) -> Self {
-        TokenBucket {
-            rate: f64::from(rate),
-            tokens: f64::from(rate),
-            last: Instant::now(),
-        }
-    }
-
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.last).as_secs_f64() * self.rate;
-        self.tokens = (self.tokens + refill).min(self.rate);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// A close frame the reader wants sent, if any.
 type Close = Option<(u16, &'static str)>;
 
@@ -406,7 +386,9 @@ struct Connection<E> {
     subscribed: HashSet<String>,
     /// The channels where this client is a presence member.
     member_of: HashSet<String>,
-    bucket: TokenBucket,
+    /// This connection's place in its user's and address's quotas, and the
+    /// user's rate bucket.
+    admission: Admission,
     commands: mpsc::Sender<Command>,
     /// When the token stops being valid: the connection closes then with
     /// `CLOSE_TOKEN_EXPIRED`, unless a `refresh` moved it.
@@ -416,7 +398,7 @@ struct Connection<E> {
 type Sink = SplitSink<WebSocket, Message>;
 
 impl<E: Events> Connection<E> {
-    async fn run(app: Arc<App<E>>, claims: Claims, socket: WebSocket) {
+    async fn run(app: Arc<App<E>>, claims: Claims, admission: Admission, socket: WebSocket) {
         let _guard = ConnectionGuard::new(Arc::clone(&app.metrics));
         let n = app.next_client.fetch_add(1, Ordering::Relaxed);
         let client = format!("{}-{n}", app.node);
@@ -432,7 +414,7 @@ impl<E: Events> Connection<E> {
         };
         let mut writer = tokio::spawn(writer.run());
         let mut this = Connection {
-            bucket: TokenBucket::new(app.config.rate_per_second),
+            admission,
             expires: app.verifier.expiry(&claims),
             app,
             claims,
@@ -474,11 +456,18 @@ impl<E: Events> Connection<E> {
                                 expiry.as_mut().reset(this.expires);
                             }
                         }
+                        Message::Close(_) => break Some((CLOSE_NORMAL, "")),
+                        // Every frame draws from the user's bucket; past it,
+                        // frames with no answer to refuse them close the
+                        // connection.
+                        _ if !this.admission.take() => {
+                            this.rate_limited();
+                            break Some((CLOSE_POLICY, "rate limit exceeded"));
+                        }
                         Message::Binary(_) => {
                             let f = this.refuse(ErrorCode::Unsupported, "binary frames are not part of the protocol; send JSON text".into(), None, None);
                             this.reply(vec![f]).await;
                         }
-                        Message::Close(_) => break Some((CLOSE_NORMAL, "")),
                         Message::Ping(_) | Message::Pong(_) => {}
                     }
                 }
@@ -534,7 +523,7 @@ impl<E: Events> Connection<E> {
         if text.len() > self.app.config.max_message_bytes {
             return Some((CLOSE_TOO_BIG, "message too big"));
         }
-        let replies = if self.bucket.take() {
+        let replies = if self.admission.take() {
             match serde_json::from_str::<ClientFrame>(text) {
                 Ok(frame) => self.on_frame(frame).await,
                 Err(e) => vec![self.refuse(
@@ -545,6 +534,7 @@ impl<E: Events> Connection<E> {
                 )],
             }
         } else {
+            self.rate_limited();
             vec![self.refuse(
                 ErrorCode::RateLimited,
                 format!(
@@ -557,6 +547,11 @@ impl<E: Events> Connection<E> {
         };
         self.reply(replies).await;
         None
+    }
+
+    fn rate_limited(&self) {
+        Metrics::add(&self.app.metrics.rate_limited, 1);
+        tracing::debug!(user = %self.claims.sub, client = %self.client, "rate limited");
     }
 
     /// Returns the frames to answer with, if any.

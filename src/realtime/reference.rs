@@ -131,7 +131,7 @@ pub const FIELDS: &[Field] = &[
         "limits.rate_per_second",
         "integer",
         "50",
-        "frames a connection may send each second",
+        "frames a user may send each second, all its connections together",
         "20",
     ),
     field(
@@ -175,6 +175,20 @@ pub const FIELDS: &[Field] = &[
         "300",
         "how long a channel nobody uses keeps its state and history",
         "600",
+    ),
+    field(
+        "limits.max_connections_per_user",
+        "integer",
+        "16",
+        "WebSocket and SSE connections one user (`sub`) may hold at once",
+        "8",
+    ),
+    field(
+        "limits.max_connections_per_address",
+        "integer",
+        "256",
+        "WebSocket and SSE connections one IP address may hold at once",
+        "1000",
     ),
     field(
         "channels",

@@ -168,6 +168,10 @@ pub struct Limits {
     pub max_history_bytes: u64,
     /// How long a channel nobody uses keeps its state and history.
     pub history_ttl_seconds: u32,
+    /// Open connections of one user, WebSocket and SSE together.
+    pub max_connections_per_user: u32,
+    /// Open connections from one IP address, WebSocket and SSE together.
+    pub max_connections_per_address: u32,
 }
 
 impl Default for Limits {
@@ -181,6 +185,8 @@ impl Default for Limits {
             max_channels: 10_000,
             max_history_bytes: 64 * 1024 * 1024,
             history_ttl_seconds: 300,
+            max_connections_per_user: 16,
+            max_connections_per_address: 256,
         }
     }
 }
@@ -195,6 +201,14 @@ impl Limits {
             ("heartbeat_seconds", u64::from(self.heartbeat_seconds)),
             ("max_channels", u64::from(self.max_channels)),
             ("history_ttl_seconds", u64::from(self.history_ttl_seconds)),
+            (
+                "max_connections_per_user",
+                u64::from(self.max_connections_per_user),
+            ),
+            (
+                "max_connections_per_address",
+                u64::from(self.max_connections_per_address),
+            ),
         ];
         for (field, value) in at_least_one {
             if value == 0 {

@@ -31,6 +31,8 @@ pub struct Model {
     pub max_channels: u32,
     pub max_history_bytes: u64,
     pub history_ttl_seconds: u32,
+    pub max_connections_per_user: u32,
+    pub max_connections_per_address: u32,
     pub slow_client: &'static str,
     pub issuer: Option<String>,
     pub audience: Option<String>,
@@ -193,6 +195,8 @@ impl Model {
             max_channels: limits.max_channels,
             max_history_bytes: limits.max_history_bytes,
             history_ttl_seconds: limits.history_ttl_seconds,
+            max_connections_per_user: limits.max_connections_per_user,
+            max_connections_per_address: limits.max_connections_per_address,
             slow_client: match spec.slow_client {
                 SlowClientPolicy::DropAndResync => "DropAndResync",
                 SlowClientPolicy::Disconnect => "Disconnect",

@@ -42,6 +42,7 @@ pub const FILES: &[(&str, &str)] = runtime_files![
     "src/metrics.rs",
     "src/presence.rs",
     "src/protocol.rs",
+    "src/quota.rs",
     "src/redis.rs",
     "src/schema.rs",
     "src/sse.rs",

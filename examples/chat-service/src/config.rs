@@ -19,6 +19,8 @@
 //! | `MAX_CHANNELS` | `10000` |
 //! | `MAX_HISTORY_BYTES` | `67108864` |
 //! | `HISTORY_TTL_SECONDS` | `300` |
+//! | `MAX_CONNECTIONS_PER_USER` | `16` |
+//! | `MAX_CONNECTIONS_PER_ADDRESS` | `256` |
 //! | `REDIS_URL` | none: the in-memory backplane (one process) |
 //! | `REDIS_PREFIX` | `chat-service` |
 
@@ -42,6 +44,8 @@ pub const DEFAULTS: Defaults = Defaults {
         max_channels: 10000,
         max_history_bytes: 67108864,
         history_ttl_seconds: 300,
+        max_connections_per_user: 16,
+        max_connections_per_address: 256,
     },
 };
 

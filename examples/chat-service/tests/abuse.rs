@@ -10,10 +10,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
+use futures_util::SinkExt;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
-use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 /// The service's binary on a free port of 127.0.0.1, configured by `env`
 /// on top of the plan's defaults, with the in-memory backplane.
@@ -249,5 +250,115 @@ async fn a_token_expiring_on_an_open_sse_stream_ends_it() {
         body.contains("event: expired\ndata: {\"type\":\"expired\""),
         "{body}"
     );
+    server.stop().await;
+}
+
+/// One user may hold `MAX_CONNECTIONS_PER_USER` connections and one
+/// address `MAX_CONNECTIONS_PER_ADDRESS`, WebSocket and SSE together; a
+/// closed one frees its place.
+#[tokio::test]
+async fn connections_are_capped_per_user_and_per_address() {
+    let mut cfg = config();
+    cfg.limits.max_connections_per_user = 3;
+    cfg.limits.max_connections_per_address = 5;
+    let server = start(cfg).await;
+    let ada = token(PUBLISHER, "ada");
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(connect(server.addr, &ada).await);
+    }
+    let refused = |result: Result<Client, WsError>| match result {
+        Err(WsError::Http(resp)) => {
+            assert_eq!(resp.status(), 429);
+            let body = String::from_utf8(resp.body().clone().unwrap_or_default()).unwrap();
+            assert_eq!(body, "too many connections");
+        }
+        other => panic!("expected 429, got {:?}", other.map(drop)),
+    };
+    refused(try_connect(server.addr, &ada).await);
+    let sse = format!("/sse?channel={CHANNEL}");
+    assert_eq!(get_with_token(server.addr, &sse, &ada).await, 429);
+    // Others from the same address fill it up to its own limit.
+    held.push(connect(server.addr, &token(PUBLISHER, "bob")).await);
+    held.push(connect(server.addr, &token(PUBLISHER, "cy")).await);
+    refused(try_connect(server.addr, &token(PUBLISHER, "dee")).await);
+    assert_eq!(server.metric("connections_refused_total"), 3);
+    // A closed connection frees its place for its user and its address.
+    drop(held.remove(0));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while server.metric("connections") > 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the connection ends"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    held.push(connect(server.addr, &ada).await);
+    server.stop().await;
+}
+
+/// `GET path` with a bearer token; the status code.
+async fn get_with_token(addr: SocketAddr, path: &str, token: &str) -> u16 {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut head = [0u8; 12];
+    tokio::time::timeout(WAIT, s.read_exact(&mut head))
+        .await
+        .expect("a status line within 10s")
+        .unwrap();
+    String::from_utf8_lossy(&head[9..12]).parse().unwrap()
+}
+
+/// The rate limit is the user's, not the connection's: four sockets with
+/// one token share one bucket, and pings and binary frames draw from it too.
+#[tokio::test]
+async fn a_users_rate_is_shared_by_its_sockets_and_every_frame_type() {
+    const RATE: u64 = 10;
+    let mut cfg = config();
+    cfg.rate_per_second = RATE as u32;
+    let server = start(cfg).await;
+    let ada = token(PUBLISHER, "ada");
+    let mut sockets = Vec::new();
+    for _ in 0..4 {
+        sockets.push(connect(server.addr, &ada).await);
+    }
+    for (n, c) in sockets.iter_mut().enumerate() {
+        for i in 0..RATE {
+            let id = format!("{n}-{i}");
+            c.send(json!({"v": EVENT_VERSION, "type": EVENT, "channel": CHANNEL, "data": event_data(i), "id": id}))
+                .await;
+        }
+    }
+    let (mut acked, mut limited) = (0, 0);
+    for c in &mut sockets {
+        for _ in 0..RATE {
+            let reply = c.recv().await;
+            match (reply["type"].as_str(), reply["code"].as_str()) {
+                (Some("ack"), _) => acked += 1,
+                (Some("error"), Some("rate_limited")) => limited += 1,
+                _ => panic!("expected an ack or `rate_limited`, got {reply}"),
+            }
+        }
+    }
+    // One burst of RATE for the user; a slow machine may refill a few.
+    assert!(
+        (RATE..=RATE + 4).contains(&acked),
+        "{acked} acked, {limited} limited"
+    );
+    assert_eq!(acked + limited, 4 * RATE);
+    // Pings past the rate close the connection: they have no answer to refuse.
+    let mut pinger = sockets.pop().unwrap();
+    for _ in 0..3 * RATE {
+        let ping = Message::Ping(Default::default());
+        if pinger.ws.send(ping).await.is_err() {
+            break;
+        }
+    }
+    let closed = pinger.closed().await;
+    assert_eq!(closed, (1008, "rate limit exceeded".to_string()));
+    assert!(server.metric("rate_limited_total") > limited);
     server.stop().await;
 }
