@@ -6,8 +6,9 @@
 //! half-working. [`Server::run`] serves until its shutdown future resolves;
 //! then it stops accepting, tells every WebSocket to close with 1001, ends
 //! SSE streams and background tasks, and waits up to
-//! `SHUTDOWN_GRACE_SECONDS` for connection tasks to finish releasing their
-//! resources.
+//! `SHUTDOWN_GRACE_SECONDS` for every connection (HTTP, WebSocket and SSE
+//! alike, see `serve.rs`) to finish releasing its resources; then it
+//! returns, whatever is still open.
 //!
 //! Routes: `GET /ws` (WebSocket), `GET /sse` (Server-Sent Events, when the
 //! configuration serves it), `GET /healthz` (200, or 503 when the Redis
@@ -23,7 +24,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -36,6 +36,7 @@ use crate::quota::{Admission, Quotas};
 #[cfg(feature = "redis")]
 use crate::redis::RedisBackplane;
 use crate::schema::Events;
+use crate::serve::Deadlines;
 
 /// State shared by every connection of a service whose events are `E`.
 pub struct App<E> {
@@ -169,18 +170,18 @@ impl<E: Events> Server<E> {
         });
         let router = router(Arc::clone(&app));
         tracing::info!(addr = %self.listener.local_addr()?, epoch = %app.hub.epoch(), "listening");
-        // Frames are already gathered into one write per burst; Nagle's
-        // algorithm would only hold the last one back for an ACK.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::warn!(error = %e, "TCP_NODELAY not set");
-            }
-        });
-        // Connections are counted per peer address.
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(app.shutdown.clone().cancelled_owned())
-            .await?;
+        let deadlines = Deadlines {
+            headers: app.config.limits.header_timeout(),
+            write: app.config.idle_timeout,
+        };
+        crate::serve::serve(
+            self.listener,
+            router,
+            deadlines,
+            app.shutdown.clone(),
+            app.tracker.clone(),
+        )
+        .await;
         app.shutdown.cancel();
         app.tracker.close();
         if tokio::time::timeout(app.config.shutdown_grace, app.tracker.wait())

@@ -20,6 +20,7 @@
 //! - `redis` (feature `redis`): the backplane shared by several nodes.
 //! - `ws`, `sse`: the two endpoints.
 //! - `app`: routes, start-up, background tasks and graceful shutdown.
+//! - `serve`: the accept loop, with header and write deadlines.
 //! - `config`, `metrics`: environment settings and counters.
 //! - `limits`: the bounds a node keeps under abuse.
 //! - `dev_token`: short-lived tokens for local testing.
@@ -42,6 +43,7 @@ pub mod quota;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod schema;
+pub mod serve;
 pub mod sse;
 pub mod ws;
 

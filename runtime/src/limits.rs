@@ -12,6 +12,7 @@
 //! | `HISTORY_TTL_SECONDS` | `300` | how long an unused channel and its history are kept |
 //! | `MAX_CONNECTIONS_PER_USER` | `16` | WebSocket and SSE connections of one `sub` |
 //! | `MAX_CONNECTIONS_PER_ADDRESS` | `256` | WebSocket and SSE connections from one IP |
+//! | `HEADER_TIMEOUT_SECONDS` | `10` | how long a request's headers may take to arrive |
 //!
 //! A channel is *unused* when nobody on this node subscribes to it and
 //! nothing was published to it for `HISTORY_TTL_SECONDS`; it is then
@@ -38,6 +39,8 @@ pub struct Limits {
     pub max_connections_per_user: usize,
     /// Open connections from one IP address, WebSocket and SSE together.
     pub max_connections_per_address: usize,
+    /// Seconds a request's headers may take to arrive (slowloris).
+    pub header_timeout_seconds: u64,
 }
 
 impl Limits {
@@ -48,10 +51,15 @@ impl Limits {
         history_ttl_seconds: 300,
         max_connections_per_user: 16,
         max_connections_per_address: 256,
+        header_timeout_seconds: 10,
     };
 
     pub fn history_ttl(&self) -> Duration {
         Duration::from_secs(self.history_ttl_seconds)
+    }
+
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_seconds)
     }
 
     /// `self`, overridden by the variables `get` finds; a bad value is an
@@ -70,6 +78,11 @@ impl Limits {
             "MAX_CONNECTIONS_PER_ADDRESS",
             &mut self.max_connections_per_address,
         )?;
+        parse(
+            get,
+            "HEADER_TIMEOUT_SECONDS",
+            &mut self.header_timeout_seconds,
+        )?;
         let at_least_one = [
             ("MAX_CHANNELS", self.max_channels as u64),
             ("HISTORY_TTL_SECONDS", self.history_ttl_seconds),
@@ -81,6 +94,7 @@ impl Limits {
                 "MAX_CONNECTIONS_PER_ADDRESS",
                 self.max_connections_per_address as u64,
             ),
+            ("HEADER_TIMEOUT_SECONDS", self.header_timeout_seconds),
         ];
         if let Some((name, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{name} must be at least 1"));

@@ -191,6 +191,13 @@ pub const FIELDS: &[Field] = &[
         "1000",
     ),
     field(
+        "limits.header_timeout_seconds",
+        "integer",
+        "10",
+        "how long a request's headers may take to arrive before the connection is closed",
+        "5",
+    ),
+    field(
         "channels",
         "list of channels",
         "none",

@@ -172,6 +172,8 @@ pub struct Limits {
     pub max_connections_per_user: u32,
     /// Open connections from one IP address, WebSocket and SSE together.
     pub max_connections_per_address: u32,
+    /// How long a request's headers may take to arrive.
+    pub header_timeout_seconds: u32,
 }
 
 impl Default for Limits {
@@ -187,6 +189,7 @@ impl Default for Limits {
             history_ttl_seconds: 300,
             max_connections_per_user: 16,
             max_connections_per_address: 256,
+            header_timeout_seconds: 10,
         }
     }
 }
@@ -208,6 +211,10 @@ impl Limits {
             (
                 "max_connections_per_address",
                 u64::from(self.max_connections_per_address),
+            ),
+            (
+                "header_timeout_seconds",
+                u64::from(self.header_timeout_seconds),
             ),
         ];
         for (field, value) in at_least_one {

@@ -33,6 +33,7 @@ pub struct Model {
     pub history_ttl_seconds: u32,
     pub max_connections_per_user: u32,
     pub max_connections_per_address: u32,
+    pub header_timeout_seconds: u32,
     pub slow_client: &'static str,
     pub issuer: Option<String>,
     pub audience: Option<String>,
@@ -197,6 +198,7 @@ impl Model {
             history_ttl_seconds: limits.history_ttl_seconds,
             max_connections_per_user: limits.max_connections_per_user,
             max_connections_per_address: limits.max_connections_per_address,
+            header_timeout_seconds: limits.header_timeout_seconds,
             slow_client: match spec.slow_client {
                 SlowClientPolicy::DropAndResync => "DropAndResync",
                 SlowClientPolicy::Disconnect => "Disconnect",

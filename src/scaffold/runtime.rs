@@ -45,6 +45,7 @@ pub const FILES: &[(&str, &str)] = runtime_files![
     "src/quota.rs",
     "src/redis.rs",
     "src/schema.rs",
+    "src/serve.rs",
     "src/sse.rs",
     "src/ws.rs",
 ];

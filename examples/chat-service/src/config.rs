@@ -21,6 +21,7 @@
 //! | `HISTORY_TTL_SECONDS` | `300` |
 //! | `MAX_CONNECTIONS_PER_USER` | `16` |
 //! | `MAX_CONNECTIONS_PER_ADDRESS` | `256` |
+//! | `HEADER_TIMEOUT_SECONDS` | `10` |
 //! | `REDIS_URL` | none: the in-memory backplane (one process) |
 //! | `REDIS_PREFIX` | `chat-service` |
 
@@ -46,6 +47,7 @@ pub const DEFAULTS: Defaults = Defaults {
         history_ttl_seconds: 300,
         max_connections_per_user: 16,
         max_connections_per_address: 256,
+        header_timeout_seconds: 10,
     },
 };
 

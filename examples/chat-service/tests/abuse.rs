@@ -362,3 +362,112 @@ async fn a_users_rate_is_shared_by_its_sockets_and_every_frame_type() {
     assert!(server.metric("rate_limited_total") > limited);
     server.stop().await;
 }
+
+/// A client that sends half a request and then nothing (slowloris) is
+/// closed after `HEADER_TIMEOUT_SECONDS`; others are served meanwhile.
+#[tokio::test]
+async fn slow_headers_are_cut_off_after_the_header_timeout() {
+    const SOCKETS: usize = 50;
+    let mut cfg = config();
+    cfg.limits.header_timeout_seconds = 1;
+    let server = start(cfg).await;
+    let mut slow = Vec::new();
+    for _ in 0..SOCKETS {
+        let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let half = b"GET /healthz HTTP/1.1\r\nHost: t\r\n";
+        s.write_all(half).await.unwrap();
+        slow.push(s);
+    }
+    assert_eq!(http_get(server.addr, "/healthz").await.0, 200);
+    let started = tokio::time::Instant::now();
+    for mut s in slow {
+        let mut buf = [0u8; 256];
+        let read = tokio::time::timeout(WAIT, s.read(&mut buf))
+            .await
+            .expect("the server hangs up within 10s");
+        // Closed, with hyper's 408 or without a word.
+        match read {
+            Ok(0) | Err(_) => {}
+            Ok(n) => assert!(
+                String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"),
+                "{}",
+                String::from_utf8_lossy(&buf[..n])
+            ),
+        }
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    server.stop().await;
+}
+
+/// Opens an SSE stream on a socket with a small receive buffer and never
+/// reads it.
+async fn never_reading_sse(addr: SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut s = socket.connect(addr).await.unwrap();
+    let token = token(PUBLISHER, "lurker");
+    let req = format!(
+        "GET /sse?channel={CHANNEL} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    s
+}
+
+/// Publishes enough to fill every socket buffer on the way to a client
+/// that does not read.
+async fn flood(server: &TestServer) {
+    for i in 0..200 {
+        server.publish_data(big_event_data(64 * 1024)).await;
+        let _ = i;
+    }
+}
+
+async fn wait_for_connections(server: &TestServer, n: u64, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    while server.metric("connections") != n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} connections, not {n}, after {within:?}",
+            server.metric("connections")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// An SSE client that stops reading is dropped once a write has waited for
+/// it for the idle timeout, releasing its place and its subscription.
+#[tokio::test]
+async fn an_sse_client_that_never_reads_is_dropped_after_the_idle_timeout() {
+    let mut cfg = config();
+    cfg.heartbeat = Duration::from_secs(1);
+    cfg.idle_timeout = Duration::from_secs(2);
+    let server = start(cfg).await;
+    let _lurkers = [
+        never_reading_sse(server.addr).await,
+        never_reading_sse(server.addr).await,
+    ];
+    wait_for_connections(&server, 2, WAIT).await;
+    flood(&server).await;
+    wait_for_connections(&server, 0, Duration::from_secs(8)).await;
+    server.stop().await;
+}
+
+/// Shutdown waits for every connection, but no longer than the grace
+/// period, even for SSE clients that never read what they were sent.
+#[tokio::test]
+async fn shutdown_ends_within_the_grace_period_despite_sse_clients_that_never_read() {
+    let server = start(config()).await;
+    let grace = server.app.config.shutdown_grace;
+    let _lurkers = [
+        never_reading_sse(server.addr).await,
+        never_reading_sse(server.addr).await,
+    ];
+    wait_for_connections(&server, 2, WAIT).await;
+    flood(&server).await;
+    let started = tokio::time::Instant::now();
+    server.stop().await;
+    let took = started.elapsed();
+    let within = grace + Duration::from_secs(1);
+    assert!(took < within, "stopped after {took:?}");
+}
