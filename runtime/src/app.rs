@@ -12,7 +12,12 @@
 //!
 //! Routes: `GET /ws` (WebSocket), `GET /sse` (Server-Sent Events, when the
 //! configuration serves it), `GET /healthz` (200, or 503 when the Redis
-//! backplane is unreachable) and `GET /metrics` (Prometheus text).
+//! backplane is unreachable) and `GET /metrics` (Prometheus text; behind
+//! `METRICS_TOKEN`, or for loopback peers only when none is set).
+//!
+//! Refusals say little to the client (`401 invalid token`, `403
+//! forbidden`, `429 too many connections`) and everything to the log, as
+//! structured `tracing` events, with a counter each in `/metrics`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,9 +25,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::{AUTHORIZATION, ORIGIN};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -72,6 +78,27 @@ impl<E> App<E> {
                 tracing::info!(reason = e.detail(), "unauthenticated request refused");
                 (StatusCode::UNAUTHORIZED, e.to_string())
             })
+    }
+
+    /// Whether a browser's `Origin` may connect, or the 403 to answer with
+    /// (counted and logged). Requests without `Origin` are not browsers'.
+    pub fn check_origin(&self, headers: &HeaderMap) -> Result<(), (StatusCode, &'static str)> {
+        let allowed = &self.config.allowed_origins;
+        let Some(origin) = headers.get(ORIGIN) else {
+            return Ok(());
+        };
+        let origin = origin.to_str().unwrap_or_default();
+        if allowed.is_empty() || allowed.iter().any(|a| a == origin) {
+            return Ok(());
+        }
+        self.forbid(&format_args!("origin {origin:?} is not allowed"));
+        Err((StatusCode::FORBIDDEN, "forbidden"))
+    }
+
+    /// Counts and logs a request refused for what it asked for.
+    pub fn forbid(&self, why: &dyn std::fmt::Display) {
+        Metrics::add(&self.metrics.forbidden, 1);
+        tracing::info!(reason = %why, "forbidden");
     }
 
     /// The right to one more connection for `claims.sub` from `peer`, or
@@ -226,11 +253,35 @@ async fn healthz<E>(State(_): State<Arc<App<E>>>) -> impl IntoResponse {
     (StatusCode::OK, "ok")
 }
 
-async fn metrics<E: Events>(State(app): State<Arc<App<E>>>) -> impl IntoResponse {
+/// `GET /metrics`: with `METRICS_TOKEN` set, for requests that bear it;
+/// without, for loopback peers only (a scraper on the same host or pod).
+async fn metrics<E: Events>(
+    State(app): State<Arc<App<E>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let allowed = match &app.config.metrics_token {
+        Some(token) => headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| same(given.as_bytes(), token.as_bytes())),
+        None => peer.ip().is_loopback(),
+    };
+    if !allowed {
+        app.forbid(&format_args!("metrics asked for by {peer}"));
+        return (StatusCode::FORBIDDEN, "forbidden").into_response();
+    }
     let mut text = app.metrics.render();
     Metrics::gauge(&mut text, "channels", app.hub.channel_count() as u64);
     Metrics::gauge(&mut text, "history_bytes", app.hub.history_bytes() as u64);
-    ([("content-type", "text/plain; version=0.0.4")], text)
+    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Compares in time that depends only on the lengths, so the token cannot
+/// be guessed a byte at a time.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn spawn_maintenance<E: Events>(

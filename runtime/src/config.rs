@@ -17,6 +17,8 @@
 //! | `HEARTBEAT_SECONDS`, `IDLE_TIMEOUT_SECONDS` | ping interval, idle cut-off |
 //! | `SLOW_CLIENT` | `drop_and_resync` or `disconnect` |
 //! | `SHUTDOWN_GRACE_SECONDS` | how long shutdown waits, `10` |
+//! | `METRICS_TOKEN` | bearer token `/metrics` asks for; unset, it answers loopback peers only |
+//! | `ALLOWED_ORIGINS` | comma-separated origins browsers may connect from; unset, any |
 //! | `MAX_CHANNELS`, `MAX_HISTORY_BYTES`, ... | the node's [`Limits`] |
 //! | `REDIS_URL`, `REDIS_PREFIX` | the Redis backplane (feature `redis`) |
 
@@ -77,6 +79,12 @@ pub struct Config {
     /// process. Needs the `redis` feature.
     pub redis_url: Option<String>,
     pub redis_prefix: String,
+    /// The bearer token `/metrics` asks for; `None` serves it to loopback
+    /// peers only.
+    pub metrics_token: Option<String>,
+    /// Origins a browser may connect from (`Origin` header); empty allows
+    /// any. Clients that send no `Origin` (not browsers) are not affected.
+    pub allowed_origins: Vec<String>,
     /// What keeps the node bounded under abuse.
     pub limits: Limits,
 }
@@ -121,6 +129,8 @@ impl Config {
             sse: defaults.sse,
             redis_url: None,
             redis_prefix: defaults.redis_prefix.to_string(),
+            metrics_token: None,
+            allowed_origins: Vec::new(),
             limits: defaults.limits,
         }
     }
@@ -164,6 +174,14 @@ impl Config {
         }
         if let Some(v) = get("REDIS_PREFIX") {
             c.redis_prefix = v;
+        }
+        c.metrics_token = get("METRICS_TOKEN").filter(|v| !v.is_empty());
+        if let Some(v) = get("ALLOWED_ORIGINS") {
+            c.allowed_origins = v
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect();
         }
         c.limits = c.limits.overridden(&get)?;
         if c.queue == 0 || c.rate_per_second == 0 {
@@ -250,5 +268,22 @@ pub(crate) mod tests {
         assert!(e.contains("drop_and_resync"), "{e}");
         let e = from(&[("JWT_SECRET", "s"), ("HEARTBEAT_SECONDS", "60")]).unwrap_err();
         assert!(e.starts_with("IDLE_TIMEOUT_SECONDS"), "{e}");
+    }
+
+    #[test]
+    fn operations_settings_are_read() {
+        let c = from(&[("JWT_SECRET", "s")]).unwrap();
+        assert_eq!((c.metrics_token, c.allowed_origins.len()), (None, 0));
+        let c = from(&[
+            ("JWT_SECRET", "s"),
+            ("METRICS_TOKEN", "m"),
+            ("ALLOWED_ORIGINS", "https://a.example/, https://b.example"),
+        ])
+        .unwrap();
+        assert_eq!(c.metrics_token.as_deref(), Some("m"));
+        assert_eq!(
+            c.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
     }
 }

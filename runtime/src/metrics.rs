@@ -28,6 +28,8 @@ pub struct Metrics {
     pub connections_refused: AtomicU64,
     /// Frames over a user's rate.
     pub rate_limited: AtomicU64,
+    /// Requests refused for their origin or role.
+    pub forbidden: AtomicU64,
 }
 
 impl Metrics {
@@ -40,7 +42,7 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &AtomicU64); 11] = [
+        let rows: [(&str, &str, &AtomicU64); 12] = [
             ("connections", "gauge", &self.connections),
             ("connections_total", "counter", &self.connections_total),
             ("auth_failures_total", "counter", &self.auth_failures),
@@ -56,6 +58,7 @@ impl Metrics {
                 &self.connections_refused,
             ),
             ("rate_limited_total", "counter", &self.rate_limited),
+            ("forbidden_total", "counter", &self.forbidden),
         ];
         let mut out = String::new();
         for (name, kind, value) in rows {

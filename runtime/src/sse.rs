@@ -47,6 +47,9 @@ pub async fn stream<E: Events>(
     headers: HeaderMap,
     Query(query): Query<SseQuery>,
 ) -> Response {
+    if let Err(forbidden) = app.check_origin(&headers) {
+        return forbidden.into_response();
+    }
     let claims = match app.authenticate(&headers, query.token.as_deref()) {
         Ok(c) => c,
         Err(unauthorized) => return unauthorized.into_response(),
@@ -60,8 +63,11 @@ pub async fn stream<E: Events>(
             .into_response();
     };
     if !kind.can_subscribe(&claims.role) {
-        let msg = format!("role `{}` may not subscribe to `{channel}`", claims.role);
-        return (StatusCode::FORBIDDEN, msg).into_response();
+        app.forbid(&format_args!(
+            "role `{}` of `{}` may not subscribe to `{channel}`",
+            claims.role, claims.sub
+        ));
+        return (StatusCode::FORBIDDEN, "forbidden").into_response();
     }
     let since = headers
         .get("last-event-id")

@@ -104,6 +104,9 @@ pub async fn upgrade<E: Events>(
     headers: HeaderMap,
     Query(query): Query<UpgradeQuery>,
 ) -> Response {
+    if let Err(forbidden) = app.check_origin(&headers) {
+        return forbidden.into_response();
+    }
     let claims = match app.authenticate(&headers, query.token.as_deref()) {
         Ok(c) => c,
         Err(unauthorized) => return unauthorized.into_response(),
@@ -824,6 +827,10 @@ impl<E> Connection<E> {
         channel: Option<&str>,
     ) -> Utf8Bytes {
         Metrics::add(&self.app.metrics.errors, 1);
+        if code == ErrorCode::Forbidden {
+            self.app
+                .forbid(&format_args!("{message} (user `{}`)", self.claims.sub));
+        }
         error(code, message, id, channel).into()
     }
 

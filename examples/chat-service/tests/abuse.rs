@@ -14,6 +14,7 @@ use futures_util::SinkExt;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 /// The service's binary on a free port of 127.0.0.1, configured by `env`
@@ -25,6 +26,11 @@ struct Process {
 
 impl Process {
     async fn start(env: &[(&str, &str)]) -> Process {
+        Process::start_logging(env, Stdio::null()).await
+    }
+
+    /// As `start`, with the service's stderr going to `stderr`.
+    async fn start_logging(env: &[(&str, &str)], stderr: Stdio) -> Process {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port");
@@ -33,8 +39,8 @@ impl Process {
             .env("JWT_SECRET", SECRET)
             .env("BIND_ADDR", addr.to_string())
             .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .expect("the service's binary runs");
@@ -470,4 +476,78 @@ async fn shutdown_ends_within_the_grace_period_despite_sse_clients_that_never_re
     let took = started.elapsed();
     let within = grace + Duration::from_secs(1);
     assert!(took < within, "stopped after {took:?}");
+}
+
+/// `/metrics` asks for `METRICS_TOKEN` when one is set (and answers only
+/// loopback peers when none is); browsers connect only from the allowed
+/// origins; each refusal is counted, and the body says only "forbidden".
+#[tokio::test]
+async fn metrics_need_their_token_and_browsers_an_allowed_origin() {
+    let mut cfg = config();
+    cfg.metrics_token = Some("scrape-me".to_string());
+    cfg.allowed_origins = vec!["https://app.example".to_string()];
+    let server = start(cfg).await;
+    let scrape = |auth: &'static str| async move {
+        let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let req = format!("GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.unwrap();
+        String::from_utf8_lossy(&buf).to_string()
+    };
+    let refused = scrape("").await;
+    assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
+    assert!(refused.ends_with("\r\n\r\nforbidden"), "{refused}");
+    let wrong = scrape("Authorization: Bearer guess\r\n").await;
+    assert!(wrong.starts_with("HTTP/1.1 403"), "{wrong}");
+    let right = scrape("Authorization: Bearer scrape-me\r\n").await;
+    assert!(right.starts_with("HTTP/1.1 200"), "{right}");
+    assert!(right.contains("realtime_forbidden_total 2"), "{right}");
+
+    let from = |origin: &str| {
+        let url = format!("ws://{}/ws", server.addr);
+        let mut req = url.into_client_request().unwrap();
+        let proto = format!("realtime.v1, bearer.{}", token(PUBLISHER, "ada"));
+        let headers = req.headers_mut();
+        headers.insert("sec-websocket-protocol", proto.parse().unwrap());
+        headers.insert("origin", origin.parse().unwrap());
+        req
+    };
+    match tokio_tungstenite::connect_async(from("https://evil.example")).await {
+        Err(WsError::Http(resp)) => assert_eq!(resp.status(), 403),
+        other => panic!("expected 403, got {:?}", other.map(drop)),
+    }
+    let allowed = tokio_tungstenite::connect_async(from("https://app.example")).await;
+    assert!(allowed.is_ok());
+    // Clients that are not browsers send no `Origin`.
+    connect(server.addr, &token(PUBLISHER, "bob")).await;
+    assert_eq!(server.metric("forbidden_total"), 3);
+    server.stop().await;
+}
+
+/// Refusals are logged as structured events on stderr (stdout stays
+/// empty), with the reason a client is not told.
+#[tokio::test]
+async fn refusals_are_logged_to_stderr_with_their_reason() {
+    let mut server =
+        Process::start_logging(&[("RUST_LOG", "info"), ("NO_COLOR", "1")], Stdio::piped()).await;
+    let forged = chat_service::auth::issue(
+        "not-the-secret",
+        &chat_service::auth::Claims::new("mallory", PUBLISHER, now() + 60),
+    );
+    match try_connect(server.addr, &forged).await {
+        Err(WsError::Http(resp)) => assert_eq!(resp.status(), 401),
+        other => panic!("expected 401, got {:?}", other.map(drop)),
+    }
+    assert_eq!(server.metric("auth_failures_total").await, 1);
+    server.child.start_kill().unwrap();
+    let out = server.child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.is_empty(), "{stdout}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("unauthenticated request refused"))
+        .unwrap_or_else(|| panic!("no refusal logged in\n{stderr}"));
+    assert!(line.contains(r#"reason="InvalidSignature""#), "{line}");
 }
