@@ -151,7 +151,11 @@ pub struct Hub<E> {
     history_bytes: AtomicUsize,
     backplane: Backplane,
     /// Presence entries held by this node's connections, refreshed every heartbeat.
-    local_members: Mutex<HashMap<(String, String), Member>>,
+    /// By (channel, user): the entry registered for the user's first
+    /// connection there, and how many of its connections are subscribed.
+    /// One entry per user, not per socket: ten tabs are one member, and
+    /// joining or leaving with the others sends nobody a diff.
+    local_members: Mutex<HashMap<(String, String), (Member, usize)>>,
     events: PhantomData<fn() -> E>,
 }
 
@@ -510,8 +514,18 @@ impl<E: Events> Hub<E> {
         let _ = tx.send(frame);
     }
 
-    /// Adds a member and tells the channel.
+    /// Adds a member and tells the channel, unless the user is a member
+    /// already through another connection on this node.
     pub async fn join(&self, name: &str, member: &Member) -> Result<(), HubError> {
+        {
+            let mut local = lock(&self.local_members);
+            let key = (name.to_string(), member.user.clone());
+            let (_, count) = local.entry(key).or_insert_with(|| (member.clone(), 0));
+            *count += 1;
+            if *count > 1 {
+                return Ok(());
+            }
+        }
         match &self.backplane {
             Backplane::Memory(p) => p.join(name, member, self.presence_ttl),
             #[cfg(feature = "redis")]
@@ -520,13 +534,28 @@ impl<E: Events> Hub<E> {
                 .await
                 .map_err(HubError::Backplane)?,
         }
-        lock(&self.local_members).insert((name.to_string(), member.client.clone()), member.clone());
         self.presence_diff(name, "joined", member).await
     }
 
-    /// Removes a member and tells the channel, once.
-    pub async fn leave(&self, name: &str, client: &str) -> Result<(), HubError> {
-        lock(&self.local_members).remove(&(name.to_string(), client.to_string()));
+    /// Removes one of `user`'s connections; when it was the last on this
+    /// node, removes the member and tells the channel, once.
+    pub async fn leave(&self, name: &str, user: &str) -> Result<(), HubError> {
+        let gone = {
+            let mut local = lock(&self.local_members);
+            let key = (name.to_string(), user.to_string());
+            match local.get_mut(&key) {
+                Some((_, count)) if *count > 1 => {
+                    *count -= 1;
+                    None
+                }
+                Some(_) => local.remove(&key).map(|(m, _)| m),
+                None => None,
+            }
+        };
+        let Some(gone) = gone else {
+            return Ok(());
+        };
+        let client = gone.client.as_str();
         let removed = match &self.backplane {
             Backplane::Memory(p) => p.leave(name, client),
             #[cfg(feature = "redis")]
@@ -573,7 +602,7 @@ impl<E: Events> Hub<E> {
     pub async fn maintain(&self) {
         let members: Vec<(String, Member)> = lock(&self.local_members)
             .iter()
-            .map(|((ch, _), m)| (ch.clone(), m.clone()))
+            .map(|((ch, _), (m, _))| (ch.clone(), m.clone()))
             .collect();
         let expired = match &self.backplane {
             Backplane::Memory(p) => {

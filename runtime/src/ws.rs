@@ -515,7 +515,7 @@ impl<E: Events> Connection<E> {
     async fn release(&mut self) {
         self.subscribed.clear();
         for channel in std::mem::take(&mut self.member_of) {
-            if let Err(e) = self.app.hub.leave(&channel, &self.client).await {
+            if let Err(e) = self.app.hub.leave(&channel, &self.claims.sub).await {
                 tracing::warn!(error = %e, "presence leave failed");
             }
         }
@@ -607,7 +607,7 @@ impl<E: Events> Connection<E> {
                     .send(Command::Unsubscribe(channel.to_string()))
                     .await;
                 if self.member_of.remove(channel)
-                    && let Err(e) = self.app.hub.leave(channel, &self.client).await
+                    && let Err(e) = self.app.hub.leave(channel, &self.claims.sub).await
                 {
                     tracing::warn!(error = %e, "presence leave failed");
                 }

@@ -551,3 +551,47 @@ async fn refusals_are_logged_to_stderr_with_their_reason() {
         .unwrap_or_else(|| panic!("no refusal logged in\n{stderr}"));
     assert!(line.contains(r#"reason="InvalidSignature""#), "{line}");
 }
+
+/// Presence is per user, not per socket: a user's second connection adds
+/// no member and sends no diff, and only its last one leaving does.
+#[tokio::test]
+async fn presence_has_one_entry_per_user_however_many_sockets() {
+    let server = start(config()).await;
+    let mut watcher = connect(server.addr, &token(PUBLISHER, "wendy")).await;
+    watcher.subscribe(CHANNEL).await;
+    let ada = token(PUBLISHER, "ada");
+    let mut first = connect(server.addr, &ada).await;
+    first.subscribe(CHANNEL).await;
+    assert_eq!(next_diff_about(&mut watcher, "ada").await, "joined");
+    let mut second = connect(server.addr, &ada).await;
+    let subscribed = second.subscribe(CHANNEL).await;
+    let users: Vec<&str> = subscribed["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user"].as_str().unwrap())
+        .collect();
+    let adas = users.iter().filter(|u| **u == "ada").count();
+    assert_eq!(adas, 1, "{subscribed}");
+    // Neither the second join nor the first leave says anything; the last
+    // leave does, and it is the next presence frame the watcher gets.
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let unsubscribe = json!({"v": 1, "type": "unsubscribe", "channel": CHANNEL});
+    second.send(unsubscribe).await;
+    assert_eq!(next_diff_about(&mut watcher, "ada").await, "left");
+    server.stop().await;
+}
+
+/// `joined` or `left`: the next presence diff that names `user`.
+async fn next_diff_about(c: &mut Client, user: &str) -> &'static str {
+    loop {
+        let diff = c.recv_type("presence").await;
+        for change in ["joined", "left"] {
+            let names = diff["data"][change].as_array().cloned().unwrap_or_default();
+            if names.iter().any(|m| m["user"] == user) {
+                return change;
+            }
+        }
+    }
+}
