@@ -6,12 +6,18 @@
 //! half-working. [`Server::run`] serves until its shutdown future resolves;
 //! then it stops accepting, tells every WebSocket to close with 1001, ends
 //! SSE streams and background tasks, and waits up to
-//! `SHUTDOWN_GRACE_SECONDS` for connection tasks to finish releasing their
-//! resources.
+//! `SHUTDOWN_GRACE_SECONDS` for every connection (HTTP, WebSocket and SSE
+//! alike, see `serve.rs`) to finish releasing its resources; then it
+//! returns, whatever is still open.
 //!
 //! Routes: `GET /ws` (WebSocket), `GET /sse` (Server-Sent Events, when the
 //! configuration serves it), `GET /healthz` (200, or 503 when the Redis
-//! backplane is unreachable) and `GET /metrics` (Prometheus text).
+//! backplane is unreachable) and `GET /metrics` (Prometheus text; behind
+//! `METRICS_TOKEN`, or for loopback peers only when none is set).
+//!
+//! Refusals say little to the client (`401 invalid token`, `403
+//! forbidden`, `429 too many connections`) and everything to the log, as
+//! structured `tracing` events, with a counter each in `/metrics`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -19,11 +25,11 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::{AUTHORIZATION, ORIGIN};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -32,9 +38,11 @@ use crate::auth::{Claims, Verifier};
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
+use crate::quota::{Admission, Quotas};
 #[cfg(feature = "redis")]
 use crate::redis::RedisBackplane;
 use crate::schema::Events;
+use crate::serve::Deadlines;
 
 /// State shared by every connection of a service whose events are `E`.
 pub struct App<E> {
@@ -42,6 +50,8 @@ pub struct App<E> {
     pub verifier: Verifier,
     pub hub: Arc<Hub<E>>,
     pub metrics: Arc<Metrics>,
+    /// Connections and frame rates per user and per address.
+    pub quotas: Arc<Quotas>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     /// Connection tasks, awaited on shutdown.
@@ -65,8 +75,44 @@ impl<E> App<E> {
             .authenticate(headers, query_token)
             .map_err(|e| {
                 Metrics::add(&self.metrics.auth_failures, 1);
+                tracing::info!(reason = e.detail(), "unauthenticated request refused");
                 (StatusCode::UNAUTHORIZED, e.to_string())
             })
+    }
+
+    /// Whether a browser's `Origin` may connect, or the 403 to answer with
+    /// (counted and logged). Requests without `Origin` are not browsers'.
+    pub fn check_origin(&self, headers: &HeaderMap) -> Result<(), (StatusCode, &'static str)> {
+        let allowed = &self.config.allowed_origins;
+        let Some(origin) = headers.get(ORIGIN) else {
+            return Ok(());
+        };
+        let origin = origin.to_str().unwrap_or_default();
+        if allowed.is_empty() || allowed.iter().any(|a| a == origin) {
+            return Ok(());
+        }
+        self.forbid(&format_args!("origin {origin:?} is not allowed"));
+        Err((StatusCode::FORBIDDEN, "forbidden"))
+    }
+
+    /// Counts and logs a request refused for what it asked for.
+    pub fn forbid(&self, why: &dyn std::fmt::Display) {
+        Metrics::add(&self.metrics.forbidden, 1);
+        tracing::info!(reason = %why, "forbidden");
+    }
+
+    /// The right to one more connection for `claims.sub` from `peer`, or
+    /// the 429 to answer with (counted and logged).
+    pub fn admit(
+        &self,
+        claims: &Claims,
+        peer: SocketAddr,
+    ) -> Result<Admission, (StatusCode, &'static str)> {
+        self.quotas.admit(&claims.sub, peer.ip()).map_err(|why| {
+            Metrics::add(&self.metrics.connections_refused, 1);
+            tracing::info!(user = %claims.sub, %peer, reason = %why, "connection refused");
+            (StatusCode::TOO_MANY_REQUESTS, "too many connections")
+        })
     }
 }
 
@@ -85,7 +131,10 @@ impl<E: Events> Server<E> {
         let shutdown = CancellationToken::new();
         #[cfg(feature = "redis")]
         let (hub, redis) = match &config.redis_url {
-            None => (Arc::new(Hub::memory(config.queue, presence_ttl)), None),
+            None => (
+                Arc::new(Hub::memory(config.queue, presence_ttl).bounded(config.limits)),
+                None,
+            ),
             Some(url) => {
                 let redis = Arc::new(
                     RedisBackplane::connect(url, &config.redis_prefix)
@@ -93,24 +142,28 @@ impl<E: Events> Server<E> {
                         .map_err(|e| format!("cannot connect to Redis at {url}: {e}"))?,
                 );
                 let epoch = redis.epoch().await?;
-                let hub = Arc::new(Hub::redis(
-                    Arc::clone(&redis),
-                    epoch,
-                    config.queue,
-                    presence_ttl,
-                ));
+                let hub = Arc::new(
+                    Hub::redis(Arc::clone(&redis), epoch, config.queue, presence_ttl)
+                        .bounded(config.limits),
+                );
                 Arc::clone(&redis).spawn_reader(Arc::downgrade(&hub), shutdown.clone());
                 (hub, Some(redis))
             }
         };
         #[cfg(not(feature = "redis"))]
-        let hub = Arc::new(Hub::memory(config.queue, presence_ttl));
+        let hub = Arc::new(Hub::memory(config.queue, presence_ttl).bounded(config.limits));
         spawn_maintenance(Arc::clone(&hub), config.heartbeat, shutdown.clone());
+        let quotas = Arc::new(Quotas::new(
+            config.limits.max_connections_per_user,
+            config.limits.max_connections_per_address,
+            config.rate_per_second,
+        ));
         let app = Arc::new(App {
             verifier: Verifier::new(&config),
             config,
             hub,
             metrics: Arc::default(),
+            quotas,
             shutdown,
             tracker: TaskTracker::new(),
             node: crate::hub::random_id(),
@@ -144,16 +197,18 @@ impl<E: Events> Server<E> {
         });
         let router = router(Arc::clone(&app));
         tracing::info!(addr = %self.listener.local_addr()?, epoch = %app.hub.epoch(), "listening");
-        // Frames are already gathered into one write per burst; Nagle's
-        // algorithm would only hold the last one back for an ACK.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::warn!(error = %e, "TCP_NODELAY not set");
-            }
-        });
-        axum::serve(listener, router)
-            .with_graceful_shutdown(app.shutdown.clone().cancelled_owned())
-            .await?;
+        let deadlines = Deadlines {
+            headers: app.config.limits.header_timeout(),
+            write: app.config.idle_timeout,
+        };
+        crate::serve::serve(
+            self.listener,
+            router,
+            deadlines,
+            app.shutdown.clone(),
+            app.tracker.clone(),
+        )
+        .await;
         app.shutdown.cancel();
         app.tracker.close();
         if tokio::time::timeout(app.config.shutdown_grace, app.tracker.wait())
@@ -198,11 +253,35 @@ async fn healthz<E>(State(_): State<Arc<App<E>>>) -> impl IntoResponse {
     (StatusCode::OK, "ok")
 }
 
-async fn metrics<E>(State(app): State<Arc<App<E>>>) -> impl IntoResponse {
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        app.metrics.render(),
-    )
+/// `GET /metrics`: with `METRICS_TOKEN` set, for requests that bear it;
+/// without, for loopback peers only (a scraper on the same host or pod).
+async fn metrics<E: Events>(
+    State(app): State<Arc<App<E>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let allowed = match &app.config.metrics_token {
+        Some(token) => headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| same(given.as_bytes(), token.as_bytes())),
+        None => peer.ip().is_loopback(),
+    };
+    if !allowed {
+        app.forbid(&format_args!("metrics asked for by {peer}"));
+        return (StatusCode::FORBIDDEN, "forbidden").into_response();
+    }
+    let mut text = app.metrics.render();
+    Metrics::gauge(&mut text, "channels", app.hub.channel_count() as u64);
+    Metrics::gauge(&mut text, "history_bytes", app.hub.history_bytes() as u64);
+    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Compares in time that depends only on the lengths, so the token cannot
+/// be guessed a byte at a time.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn spawn_maintenance<E: Events>(

@@ -8,9 +8,18 @@
 //! URLs end up in access logs.
 //!
 //! A token must carry `sub` (the user), `role` (matched against the service's
-//! channel permissions) and `exp`; `iss` and `aud` are checked when
-//! configured. Expiry is checked at upgrade time; an open connection is not
-//! cut when its token expires (clients reconnect with a fresh one).
+//! channel permissions) and `exp`; `iss` and `aud` are required and checked
+//! when configured. `exp`, `nbf` and `iat` are all checked with the same
+//! leeway (`JWT_LEEWAY_SECONDS`, for clock skew between the issuer and this
+//! server): a token not yet valid, or issued in the future, is refused.
+//!
+//! A token's expiry binds the connection it opened, not only the upgrade:
+//! a WebSocket is closed with [`CLOSE_TOKEN_EXPIRED`] when its token
+//! expires, unless the client sent a fresh one in-band before (a `refresh`
+//! frame, see `ws.rs`); an SSE stream ends with an `expired` event.
+//!
+//! The reason a token was refused goes to the log, not to the client: the
+//! 401 body says only which of three things went wrong.
 
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
@@ -30,14 +39,51 @@ pub struct Claims {
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// Not valid before, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// Issued at, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
 }
 
-/// Why a client was refused; the text goes into the 401 body.
+/// The close code a WebSocket gets when its token expires; the client gets
+/// a fresh token and reconnects.
+pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
+
+impl Claims {
+    /// Claims for `sub` as `role`, expiring at `exp`, issued now.
+    pub fn new(sub: &str, role: &str, exp: u64) -> Claims {
+        Claims {
+            sub: sub.to_string(),
+            role: role.to_string(),
+            exp,
+            iss: None,
+            aud: None,
+            nbf: None,
+            iat: Some(crate::protocol::now_ms() / 1000),
+        }
+    }
+}
+
+/// Why a client was refused. `Display` is the 401 body, the same for
+/// every invalid token; [`AuthError::detail`] is for the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthError {
     Missing,
     Expired,
     Invalid(String),
+}
+
+impl AuthError {
+    /// What exactly was wrong, for the log only.
+    pub fn detail(&self) -> &str {
+        match self {
+            AuthError::Missing => "missing",
+            AuthError::Expired => "expired",
+            AuthError::Invalid(why) => why,
+        }
+    }
 }
 
 impl std::fmt::Display for AuthError {
@@ -47,7 +93,7 @@ impl std::fmt::Display for AuthError {
                 "missing token: send `Authorization: Bearer <token>` or the subprotocol `bearer.<token>`",
             ),
             AuthError::Expired => f.write_str("token expired: get a new one and reconnect"),
-            AuthError::Invalid(why) => write!(f, "invalid token: {why}"),
+            AuthError::Invalid(_) => f.write_str("invalid token"),
         }
     }
 }
@@ -58,25 +104,32 @@ pub struct Verifier {
     key: DecodingKey,
     validation: Validation,
     allow_query_token: bool,
+    leeway: u64,
 }
 
 impl Verifier {
     pub fn new(config: &Config) -> Verifier {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        // A few seconds for clock skew between the issuer and this server.
-        validation.leeway = 5;
+        let mut required = vec!["exp", "sub"];
+        validation.leeway = config.jwt_leeway_seconds;
+        validation.validate_nbf = true;
         if let Some(iss) = &config.jwt_issuer {
             validation.set_issuer(&[iss]);
+            required.push("iss");
         }
         match &config.jwt_audience {
-            Some(aud) => validation.set_audience(&[aud]),
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
+        validation.set_required_spec_claims(&required);
         Verifier {
             key: DecodingKey::from_secret(config.jwt_secret.as_bytes()),
             validation,
             allow_query_token: config.allow_query_token,
+            leeway: config.jwt_leeway_seconds,
         }
     }
 
@@ -94,12 +147,27 @@ impl Verifier {
 
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         use jsonwebtoken::errors::ErrorKind;
-        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
                 _ => AuthError::Invalid(e.to_string()),
-            })
+            })?;
+        // jsonwebtoken does not look at `iat`.
+        let now = crate::protocol::now_ms() / 1000;
+        if claims.iat.is_some_and(|iat| iat > now + self.leeway) {
+            return Err(AuthError::Invalid("issued in the future".to_string()));
+        }
+        Ok(claims)
+    }
+
+    /// The moment a verified token stops being accepted, as an `Instant`:
+    /// its `exp` plus the leeway.
+    pub fn expiry(&self, claims: &Claims) -> tokio::time::Instant {
+        let now_ms = crate::protocol::now_ms();
+        let until_ms = (claims.exp + self.leeway).saturating_mul(1000);
+        tokio::time::Instant::now()
+            + std::time::Duration::from_millis(until_ms.saturating_sub(now_ms))
     }
 }
 
@@ -135,11 +203,8 @@ mod tests {
 
     fn claims(exp: u64) -> Claims {
         Claims {
-            sub: "ada".into(),
-            role: "member".into(),
-            exp,
             iss: Some("example".into()),
-            aud: None,
+            ..Claims::new("ada", "member", exp)
         }
     }
 
@@ -180,5 +245,44 @@ mod tests {
             v.verify(&issue("other", &claims(now() + 60))),
             Err(AuthError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn refuses_tokens_without_the_issuer_or_not_yet_valid() {
+        let v = Verifier::new(&Config::new(&crate::config::tests::DEFAULTS, "k"));
+        let no_iss = Claims {
+            iss: None,
+            ..claims(now() + 60)
+        };
+        assert_eq!(
+            v.verify(&issue("k", &no_iss)).unwrap_err().detail(),
+            "Missing required claim: iss"
+        );
+        let later = Claims {
+            nbf: Some(now() + 60),
+            ..claims(now() + 600)
+        };
+        assert_eq!(
+            v.verify(&issue("k", &later)).unwrap_err().detail(),
+            "ImmatureSignature"
+        );
+        let future = Claims {
+            iat: Some(now() + 60),
+            ..claims(now() + 600)
+        };
+        assert_eq!(
+            v.verify(&issue("k", &future)).unwrap_err().detail(),
+            "issued in the future"
+        );
+        // Within the leeway, skew is forgiven.
+        let skewed = Claims {
+            nbf: Some(now() + 2),
+            iat: Some(now() + 2),
+            ..claims(now() + 600)
+        };
+        assert!(v.verify(&issue("k", &skewed)).is_ok());
+        // The body says what kind of failure, never the library's words.
+        let forged = v.verify(&issue("other", &claims(now() + 60))).unwrap_err();
+        assert_eq!(forged.to_string(), "invalid token");
     }
 }

@@ -10,17 +10,23 @@
 //! |---|---|
 //! | `BIND_ADDR` | listen address, `0.0.0.0:8080` |
 //! | `JWT_SECRET` | required: the HS256 key that signs client tokens |
-//! | `JWT_ISSUER`, `JWT_AUDIENCE` | checked when set; empty turns the check off |
+//! | `JWT_ISSUER`, `JWT_AUDIENCE` | required and checked when set; empty turns the check off |
+//! | `JWT_LEEWAY_SECONDS` | clock skew forgiven on `exp`, `nbf` and `iat`, `5` |
 //! | `ALLOW_QUERY_TOKEN` | accept `?token=` on the upgrade URL |
 //! | `MAX_MESSAGE_BYTES`, `RATE_PER_SECOND`, `QUEUE` | per-connection limits |
 //! | `HEARTBEAT_SECONDS`, `IDLE_TIMEOUT_SECONDS` | ping interval, idle cut-off |
 //! | `SLOW_CLIENT` | `drop_and_resync` or `disconnect` |
 //! | `SHUTDOWN_GRACE_SECONDS` | how long shutdown waits, `10` |
+//! | `METRICS_TOKEN` | bearer token `/metrics` asks for; unset, it answers loopback peers only |
+//! | `ALLOWED_ORIGINS` | comma-separated origins browsers may connect from; unset, any |
+//! | `MAX_CHANNELS`, `MAX_HISTORY_BYTES`, ... | the node's [`Limits`] |
 //! | `REDIS_URL`, `REDIS_PREFIX` | the Redis backplane (feature `redis`) |
 
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
+
+use crate::limits::Limits;
 
 /// What the server does with a subscriber whose queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +55,8 @@ pub struct Config {
     pub jwt_secret: String,
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
+    /// Clock skew forgiven on `exp`, `nbf` and `iat`, in seconds.
+    pub jwt_leeway_seconds: u64,
     /// Accept `?token=` on the upgrade URL. Off by default: URLs are logged
     /// by proxies.
     pub allow_query_token: bool,
@@ -71,6 +79,14 @@ pub struct Config {
     /// process. Needs the `redis` feature.
     pub redis_url: Option<String>,
     pub redis_prefix: String,
+    /// The bearer token `/metrics` asks for; `None` serves it to loopback
+    /// peers only.
+    pub metrics_token: Option<String>,
+    /// Origins a browser may connect from (`Origin` header); empty allows
+    /// any. Clients that send no `Origin` (not browsers) are not affected.
+    pub allowed_origins: Vec<String>,
+    /// What keeps the node bounded under abuse.
+    pub limits: Limits,
 }
 
 /// What a service's plan says, before the environment has its say: a
@@ -90,6 +106,7 @@ pub struct Defaults {
     pub sse: bool,
     /// Prefix of every Redis key, so services can share one Redis.
     pub redis_prefix: &'static str,
+    pub limits: Limits,
 }
 
 impl Config {
@@ -100,6 +117,7 @@ impl Config {
             jwt_secret: jwt_secret.into(),
             jwt_issuer: defaults.jwt_issuer.map(str::to_string),
             jwt_audience: defaults.jwt_audience.map(str::to_string),
+            jwt_leeway_seconds: 5,
             allow_query_token: defaults.allow_query_token,
             max_message_bytes: defaults.max_message_bytes,
             rate_per_second: defaults.rate_per_second,
@@ -111,6 +129,9 @@ impl Config {
             sse: defaults.sse,
             redis_url: None,
             redis_prefix: defaults.redis_prefix.to_string(),
+            metrics_token: None,
+            allowed_origins: Vec::new(),
+            limits: defaults.limits,
         }
     }
 
@@ -136,6 +157,7 @@ impl Config {
         if let Some(v) = get("JWT_AUDIENCE") {
             c.jwt_audience = Some(v).filter(|v| !v.is_empty());
         }
+        parse(&get, "JWT_LEEWAY_SECONDS", &mut c.jwt_leeway_seconds)?;
         parse(&get, "ALLOW_QUERY_TOKEN", &mut c.allow_query_token)?;
         parse(&get, "MAX_MESSAGE_BYTES", &mut c.max_message_bytes)?;
         parse(&get, "RATE_PER_SECOND", &mut c.rate_per_second)?;
@@ -153,6 +175,15 @@ impl Config {
         if let Some(v) = get("REDIS_PREFIX") {
             c.redis_prefix = v;
         }
+        c.metrics_token = get("METRICS_TOKEN").filter(|v| !v.is_empty());
+        if let Some(v) = get("ALLOWED_ORIGINS") {
+            c.allowed_origins = v
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect();
+        }
+        c.limits = c.limits.overridden(&get)?;
         if c.queue == 0 || c.rate_per_second == 0 {
             return Err("QUEUE and RATE_PER_SECOND must be at least 1".to_string());
         }
@@ -163,7 +194,7 @@ impl Config {
     }
 }
 
-fn parse<T: FromStr>(
+pub(crate) fn parse<T: FromStr>(
     get: &impl Fn(&str) -> Option<String>,
     name: &str,
     slot: &mut T,
@@ -205,6 +236,7 @@ pub(crate) mod tests {
         slow_client: SlowClient::Disconnect,
         sse: true,
         redis_prefix: "svc",
+        limits: Limits::DEFAULT,
     };
 
     fn from(vars: &[(&str, &str)]) -> Result<Config, String> {
@@ -236,5 +268,22 @@ pub(crate) mod tests {
         assert!(e.contains("drop_and_resync"), "{e}");
         let e = from(&[("JWT_SECRET", "s"), ("HEARTBEAT_SECONDS", "60")]).unwrap_err();
         assert!(e.starts_with("IDLE_TIMEOUT_SECONDS"), "{e}");
+    }
+
+    #[test]
+    fn operations_settings_are_read() {
+        let c = from(&[("JWT_SECRET", "s")]).unwrap();
+        assert_eq!((c.metrics_token, c.allowed_origins.len()), (None, 0));
+        let c = from(&[
+            ("JWT_SECRET", "s"),
+            ("METRICS_TOKEN", "m"),
+            ("ALLOWED_ORIGINS", "https://a.example/, https://b.example"),
+        ])
+        .unwrap();
+        assert_eq!(c.metrics_token.as_deref(), Some("m"));
+        assert_eq!(
+            c.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
     }
 }

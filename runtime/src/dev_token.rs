@@ -79,11 +79,9 @@ pub fn mint<C: Channels>(config: &Config, args: &[String]) -> Result<String, Str
 /// A token for `sub` as `role`, valid for `ttl`, that `config`'s server accepts.
 pub fn token(config: &Config, sub: &str, role: &str, ttl: Duration) -> String {
     let claims = Claims {
-        sub: sub.to_string(),
-        role: role.to_string(),
-        exp: now_ms() / 1000 + ttl.as_secs(),
         iss: config.jwt_issuer.clone(),
         aud: config.jwt_audience.clone(),
+        ..Claims::new(sub, role, now_ms() / 1000 + ttl.as_secs())
     };
     issue(&config.jwt_secret, &claims)
 }

@@ -33,13 +33,15 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use serde_json::value::RawValue;
 use tokio::sync::broadcast;
 
+use crate::limits::Limits;
 use crate::presence::{Member, MemoryPresence};
 use crate::protocol::{Envelope, Position, now_ms};
 #[cfg(feature = "redis")]
@@ -70,11 +72,20 @@ pub struct Subscription {
 }
 
 #[derive(Debug)]
-pub struct HubError(pub String);
+pub enum HubError {
+    /// The backplane (Redis) failed; the text says how.
+    Backplane(String),
+    /// A node limit (`MAX_CHANNELS`, `MAX_HISTORY_BYTES`) refused the
+    /// request; the text names the limit.
+    Full(String),
+}
 
 impl std::fmt::Display for HubError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "backplane unavailable: {}", self.0)
+        match self {
+            HubError::Backplane(why) => write!(f, "backplane unavailable: {why}"),
+            HubError::Full(why) => f.write_str(why),
+        }
     }
 }
 
@@ -85,14 +96,37 @@ enum Backplane {
 }
 
 struct Channel {
-    tx: broadcast::Sender<Frame>,
+    /// Made for the first subscriber: a channel only published to (or only
+    /// remembered for its history) costs no queue.
+    tx: OnceLock<broadcast::Sender<Frame>>,
     history: Mutex<History>,
+}
+
+impl Channel {
+    fn receivers(&self) -> usize {
+        self.tx.get().map_or(0, broadcast::Sender::receiver_count)
+    }
 }
 
 struct History {
     last_seq: u64,
     frames: VecDeque<Frame>,
     cap: usize,
+    /// What `frames` holds, as counted against `MAX_HISTORY_BYTES`.
+    bytes: usize,
+    /// When the channel was last published to or subscribed to; it is
+    /// forgotten `HISTORY_TTL_SECONDS` after that once nobody here listens.
+    touched: Instant,
+    /// Set when the hub forgets the channel: a publisher that found it just
+    /// before must look it up again, or its frame would count against
+    /// `MAX_HISTORY_BYTES` forever.
+    forgotten: bool,
+}
+
+/// What one frame of history costs, as counted against `MAX_HISTORY_BYTES`:
+/// its text and the bookkeeping around it.
+fn history_cost(frame: &Frame) -> usize {
+    frame.text.len() + std::mem::size_of::<Frame>()
 }
 
 /// An epoch: its name, as clients see it, and its number on this node.
@@ -112,9 +146,16 @@ pub struct Hub<E> {
     queue: usize,
     presence_ttl: Duration,
     channels: Mutex<HashMap<String, Arc<Channel>>>,
+    limits: Limits,
+    /// Bytes of history held, all channels together.
+    history_bytes: AtomicUsize,
     backplane: Backplane,
     /// Presence entries held by this node's connections, refreshed every heartbeat.
-    local_members: Mutex<HashMap<(String, String), Member>>,
+    /// By (channel, user): the entry registered for the user's first
+    /// connection there, and how many of its connections are subscribed.
+    /// One entry per user, not per socket: ten tabs are one member, and
+    /// joining or leaving with the others sends nobody a diff.
+    local_members: Mutex<HashMap<(String, String), (Member, usize)>>,
     events: PhantomData<fn() -> E>,
 }
 
@@ -177,10 +218,29 @@ impl<E: Events> Hub<E> {
             queue,
             presence_ttl,
             channels: Mutex::default(),
+            limits: Limits::DEFAULT,
+            history_bytes: AtomicUsize::new(0),
             backplane,
             local_members: Mutex::default(),
             events: PhantomData,
         }
+    }
+
+    /// The hub, bounded by `limits` rather than the defaults.
+    pub fn bounded(mut self, limits: Limits) -> Hub<E> {
+        self.limits = limits;
+        self
+    }
+
+    /// Channels held on this node.
+    pub fn channel_count(&self) -> usize {
+        lock(&self.channels).len()
+    }
+
+    /// Bytes of history held on this node, as counted against
+    /// `MAX_HISTORY_BYTES`.
+    pub fn history_bytes(&self) -> usize {
+        self.history_bytes.load(Ordering::Relaxed)
     }
 
     /// The current epoch's name.
@@ -227,33 +287,54 @@ impl<E: Events> Hub<E> {
     /// The channel, and a new receiver of it. The receiver is made under
     /// the lock that `maintain` takes to forget unused channels, so the
     /// channel cannot be forgotten between the two.
-    fn receive(&self, name: &str) -> (Arc<Channel>, broadcast::Receiver<Frame>) {
-        let ch = self.channel_locked(&mut lock(&self.channels), name);
-        let rx = ch.tx.subscribe();
-        (ch, rx)
+    fn receive(&self, name: &str) -> Result<(Arc<Channel>, broadcast::Receiver<Frame>), HubError> {
+        let mut channels = lock(&self.channels);
+        let ch = self.channel_locked(&mut channels, name)?;
+        // The sender exists before history is read (in `subscribe`), so a
+        // publisher either sees it and sends, or records what it published
+        // in history first: nothing falls between the two.
+        let rx = ch
+            .tx
+            .get_or_init(|| broadcast::channel(self.queue).0)
+            .subscribe();
+        lock(&ch.history).touched = Instant::now();
+        Ok((ch, rx))
     }
 
-    fn channel(&self, name: &str) -> Arc<Channel> {
+    fn channel(&self, name: &str) -> Result<Arc<Channel>, HubError> {
         self.channel_locked(&mut lock(&self.channels), name)
     }
 
+    /// The channel `name`, made if need be, unless the node holds
+    /// `MAX_CHANNELS` already.
     fn channel_locked(
         &self,
         channels: &mut HashMap<String, Arc<Channel>>,
         name: &str,
-    ) -> Arc<Channel> {
-        let ch = channels.entry(name.to_string()).or_insert_with(|| {
-            let cap = history_of::<E>(name);
-            Arc::new(Channel {
-                tx: broadcast::channel(self.queue).0,
-                history: Mutex::new(History {
-                    last_seq: 0,
-                    frames: VecDeque::with_capacity(cap.min(1024)),
-                    cap,
-                }),
-            })
+    ) -> Result<Arc<Channel>, HubError> {
+        if let Some(ch) = channels.get(name) {
+            return Ok(Arc::clone(ch));
+        }
+        if channels.len() >= self.limits.max_channels {
+            return Err(HubError::Full(format!(
+                "this node holds its limit of {} channels; try again later",
+                self.limits.max_channels
+            )));
+        }
+        let ch = Arc::new(Channel {
+            tx: OnceLock::new(),
+            history: Mutex::new(History {
+                last_seq: 0,
+                // Grown as messages come: a channel used once costs little.
+                frames: VecDeque::new(),
+                cap: history_of::<E>(name),
+                bytes: 0,
+                touched: Instant::now(),
+                forgotten: false,
+            }),
         });
-        Arc::clone(ch)
+        channels.insert(name.to_string(), Arc::clone(&ch));
+        Ok(ch)
     }
 
     /// Starts a subscription, replaying from `since` when history allows.
@@ -262,7 +343,7 @@ impl<E: Events> Hub<E> {
         name: &str,
         since: Option<&Position>,
     ) -> Result<Subscription, HubError> {
-        let (ch, rx) = self.receive(name);
+        let (ch, rx) = self.receive(name)?;
         match &self.backplane {
             Backplane::Memory(_) => {
                 let epoch = self.current_epoch();
@@ -281,11 +362,12 @@ impl<E: Events> Hub<E> {
             }
             #[cfg(feature = "redis")]
             Backplane::Redis(redis) => {
-                let (epoch, last_seq, stored) = redis.history(name).await.map_err(HubError)?;
+                let (epoch, last_seq, stored) =
+                    redis.history(name).await.map_err(HubError::Backplane)?;
                 let epoch = self.observe_epoch(&epoch);
                 let frames: Vec<Frame> = stored
                     .iter()
-                    .map(|s| serialise(name, epoch.number, s.seq, &s.kind, s.v, s.ts, &s.data))
+                    .map(|s| serialise(name, epoch.number, s.seq, s.ts, &s.message()))
                     .collect();
                 let (replay, resync) = recover(since, &epoch.name, last_seq, frames.iter());
                 Ok(Subscription {
@@ -299,109 +381,188 @@ impl<E: Events> Hub<E> {
         }
     }
 
-    /// Publishes a validated event; returns its `seq` (0 when ephemeral).
+    /// Publishes a validated event from the server itself; returns its
+    /// `seq` (0 when ephemeral).
     pub async fn publish(&self, name: &str, event: &E) -> Result<u64, HubError> {
+        self.publish_from(name, event, None).await
+    }
+
+    /// Publishes a validated event with its publisher's `sub` stamped on
+    /// it as `from`, so nobody can pose as someone else.
+    pub async fn publish_from(
+        &self,
+        name: &str,
+        event: &E,
+        from: Option<&str>,
+    ) -> Result<u64, HubError> {
         let data = event.to_data();
-        self.publish_raw(
-            name,
-            event.name(),
-            event.version(),
-            event.ephemeral(),
-            &data,
-        )
-        .await
+        let message = Message {
+            kind: event.name(),
+            v: event.version(),
+            from,
+            data: &data,
+        };
+        self.publish_raw(name, &message, event.ephemeral()).await
     }
 
     async fn publish_raw(
         &self,
         name: &str,
-        kind: &str,
-        v: u32,
+        message: &Message<'_>,
         ephemeral: bool,
-        data: &RawValue,
     ) -> Result<u64, HubError> {
         let ts = now_ms();
         match &self.backplane {
             Backplane::Memory(_) => {
-                let ch = self.channel(name);
-                let mut history = lock(&ch.history);
-                let seq = if ephemeral {
-                    0
-                } else {
-                    history.last_seq += 1;
-                    history.last_seq
-                };
-                let frame = serialise(name, 0, seq, kind, v, ts, data);
-                if seq > 0 && history.cap > 0 {
-                    if history.frames.len() == history.cap {
-                        history.frames.pop_front();
+                // `maintain` forgets a channel under the channels lock and
+                // marks it under its own: look again if it did so between
+                // `channel` and `record`.
+                loop {
+                    let ch = self.channel(name)?;
+                    if let Some(seq) = self.record(&ch, name, message, ephemeral, ts)? {
+                        return Ok(seq);
                     }
-                    history.frames.push_back(frame.clone());
                 }
-                // No receivers is not an error: history still records it.
-                let _ = ch.tx.send(frame);
-                Ok(seq)
             }
             #[cfg(feature = "redis")]
             Backplane::Redis(redis) => {
                 let cap = history_of::<E>(name);
                 let stored = Stored {
                     seq: 0,
-                    kind: kind.to_string(),
-                    v,
+                    kind: message.kind.to_string(),
+                    v: message.v,
                     ts,
-                    data: data.to_owned(),
+                    from: message.from.map(str::to_string),
+                    data: message.data.to_owned(),
                 };
                 let (epoch, seq) = redis
-                    .publish(name, &stored, ephemeral, cap)
+                    .publish(
+                        name,
+                        &stored,
+                        ephemeral,
+                        cap,
+                        self.limits.history_ttl_seconds,
+                    )
                     .await
-                    .map_err(HubError)?;
+                    .map_err(HubError::Backplane)?;
                 self.observe_epoch(&epoch);
                 Ok(seq)
             }
         }
     }
 
+    /// Publishes to a channel of the in-memory backplane: its `seq`, or
+    /// `None` if the channel was forgotten meanwhile.
+    fn record(
+        &self,
+        ch: &Channel,
+        name: &str,
+        message: &Message<'_>,
+        ephemeral: bool,
+        ts: u64,
+    ) -> Result<Option<u64>, HubError> {
+        let mut history = lock(&ch.history);
+        if history.forgotten {
+            return Ok(None);
+        }
+        let keep = !ephemeral && history.cap > 0;
+        let seq = if ephemeral { 0 } else { history.last_seq + 1 };
+        let frame = serialise(name, 0, seq, ts, message);
+        if keep {
+            let cost = history_cost(&frame);
+            let freed = if history.frames.len() == history.cap {
+                history.frames.front().map_or(0, history_cost)
+            } else {
+                0
+            };
+            if self.history_bytes() + cost > self.limits.max_history_bytes + freed {
+                return Err(HubError::Full(format!(
+                    "this node holds its limit of {} bytes of history; try again later",
+                    self.limits.max_history_bytes
+                )));
+            }
+            if freed > 0 {
+                history.frames.pop_front();
+            }
+            history.frames.push_back(frame.clone());
+            history.bytes = history.bytes + cost - freed;
+            self.history_bytes.fetch_add(cost, Ordering::Relaxed);
+            self.history_bytes.fetch_sub(freed, Ordering::Relaxed);
+        }
+        if seq > 0 {
+            history.last_seq = seq;
+        }
+        history.touched = Instant::now();
+        // No receivers is not an error: history still records it.
+        if let Some(tx) = ch.tx.get() {
+            let _ = tx.send(frame);
+        }
+        Ok(Some(seq))
+    }
+
     #[cfg(feature = "redis")]
     /// Fans out a message read from the Redis backplane to this node's subscribers.
     pub fn deliver(&self, name: &str, epoch: &str, stored: &Stored) {
         let epoch = self.observe_epoch(epoch);
-        let Some(ch) = lock(&self.channels).get(name).cloned() else {
+        let Some(tx) = lock(&self.channels)
+            .get(name)
+            .and_then(|ch| ch.tx.get().cloned())
+        else {
             return; // nobody here listens to this channel
         };
-        let frame = serialise(
-            name,
-            epoch.number,
-            stored.seq,
-            &stored.kind,
-            stored.v,
-            stored.ts,
-            &stored.data,
-        );
-        let _ = ch.tx.send(frame);
+        let frame = serialise(name, epoch.number, stored.seq, stored.ts, &stored.message());
+        let _ = tx.send(frame);
     }
 
-    /// Adds a member and tells the channel.
+    /// Adds a member and tells the channel, unless the user is a member
+    /// already through another connection on this node.
     pub async fn join(&self, name: &str, member: &Member) -> Result<(), HubError> {
+        {
+            let mut local = lock(&self.local_members);
+            let key = (name.to_string(), member.user.clone());
+            let (_, count) = local.entry(key).or_insert_with(|| (member.clone(), 0));
+            *count += 1;
+            if *count > 1 {
+                return Ok(());
+            }
+        }
         match &self.backplane {
             Backplane::Memory(p) => p.join(name, member, self.presence_ttl),
             #[cfg(feature = "redis")]
             Backplane::Redis(r) => r
                 .presence_join(name, member, self.presence_ttl)
                 .await
-                .map_err(HubError)?,
+                .map_err(HubError::Backplane)?,
         }
-        lock(&self.local_members).insert((name.to_string(), member.client.clone()), member.clone());
         self.presence_diff(name, "joined", member).await
     }
 
-    /// Removes a member and tells the channel, once.
-    pub async fn leave(&self, name: &str, client: &str) -> Result<(), HubError> {
-        lock(&self.local_members).remove(&(name.to_string(), client.to_string()));
+    /// Removes one of `user`'s connections; when it was the last on this
+    /// node, removes the member and tells the channel, once.
+    pub async fn leave(&self, name: &str, user: &str) -> Result<(), HubError> {
+        let gone = {
+            let mut local = lock(&self.local_members);
+            let key = (name.to_string(), user.to_string());
+            match local.get_mut(&key) {
+                Some((_, count)) if *count > 1 => {
+                    *count -= 1;
+                    None
+                }
+                Some(_) => local.remove(&key).map(|(m, _)| m),
+                None => None,
+            }
+        };
+        let Some(gone) = gone else {
+            return Ok(());
+        };
+        let client = gone.client.as_str();
         let removed = match &self.backplane {
             Backplane::Memory(p) => p.leave(name, client),
             #[cfg(feature = "redis")]
-            Backplane::Redis(r) => r.presence_leave(name, client).await.map_err(HubError)?,
+            Backplane::Redis(r) => r
+                .presence_leave(name, client)
+                .await
+                .map_err(HubError::Backplane)?,
         };
         match removed {
             Some(member) => self.presence_diff(name, "left", &member).await,
@@ -413,7 +574,7 @@ impl<E: Events> Hub<E> {
         match &self.backplane {
             Backplane::Memory(p) => Ok(p.list(name)),
             #[cfg(feature = "redis")]
-            Backplane::Redis(r) => r.presence_list(name).await.map_err(HubError),
+            Backplane::Redis(r) => r.presence_list(name).await.map_err(HubError::Backplane),
         }
     }
 
@@ -424,19 +585,24 @@ impl<E: Events> Hub<E> {
         member: &Member,
     ) -> Result<(), HubError> {
         let data = serde_json::json!({ change: [member] });
-        let data = serde_json::value::to_raw_value(&data).map_err(|e| HubError(e.to_string()))?;
-        self.publish_raw(name, "presence", 1, true, &data)
-            .await
-            .map(drop)
+        let data = serde_json::value::to_raw_value(&data)
+            .map_err(|e| HubError::Backplane(e.to_string()))?;
+        let message = Message {
+            kind: "presence",
+            v: 1,
+            from: None,
+            data: &data,
+        };
+        self.publish_raw(name, &message, true).await.map(drop)
     }
 
     /// Periodic upkeep, run every heartbeat: refreshes this node's presence
     /// entries, expires everyone else's stale ones, and forgets channels
-    /// nobody here uses any more.
+    /// nobody here has used for `HISTORY_TTL_SECONDS`.
     pub async fn maintain(&self) {
         let members: Vec<(String, Member)> = lock(&self.local_members)
             .iter()
-            .map(|((ch, _), m)| (ch.clone(), m.clone()))
+            .map(|((ch, _), (m, _))| (ch.clone(), m.clone()))
             .collect();
         let expired = match &self.backplane {
             Backplane::Memory(p) => {
@@ -468,29 +634,50 @@ impl<E: Events> Hub<E> {
         let redis = matches!(self.backplane, Backplane::Redis(_));
         #[cfg(not(feature = "redis"))]
         let redis = false;
+        self.forget_unused(redis, Instant::now());
+    }
+
+    /// Forgets the channels nobody here has used for `HISTORY_TTL_SECONDS`
+    /// as of `now` (with Redis, those nobody here listens to).
+    fn forget_unused(&self, redis: bool, now: Instant) {
+        let ttl = self.limits.history_ttl();
         lock(&self.channels).retain(|_, ch| {
-            ch.tx.receiver_count() > 0 || (!redis && lock(&ch.history).last_seq > 0)
+            let mut history = lock(&ch.history);
+            if ch.receivers() > 0 {
+                // The TTL counts from when the last subscriber left.
+                history.touched = now;
+                return true;
+            }
+            let keep = !redis && history.last_seq > 0 && now.duration_since(history.touched) < ttl;
+            if !keep {
+                history.forgotten = true;
+                self.history_bytes
+                    .fetch_sub(history.bytes, Ordering::Relaxed);
+            }
+            keep
         });
     }
 }
 
+/// What a publisher says, before the hub gives it a `seq` and a `ts`.
+pub struct Message<'a> {
+    pub kind: &'a str,
+    pub v: u32,
+    /// The publisher's `sub`; `None` when the server publishes.
+    pub from: Option<&'a str>,
+    pub data: &'a RawValue,
+}
+
 /// Serialises an envelope once; the result is shared by every subscriber.
-fn serialise(
-    name: &str,
-    epoch: u64,
-    seq: u64,
-    kind: &str,
-    v: u32,
-    ts: u64,
-    data: &RawValue,
-) -> Frame {
+fn serialise(name: &str, epoch: u64, seq: u64, ts: u64, message: &Message<'_>) -> Frame {
     let env = Envelope {
-        v,
-        kind,
+        v: message.v,
+        kind: message.kind,
         channel: name,
         seq,
         ts,
-        data,
+        from: message.from,
+        data: message.data,
     };
     // An envelope of strings, numbers and already-valid JSON always serialises.
     let text = serde_json::to_string(&env).unwrap_or_default();
@@ -583,6 +770,21 @@ mod tests {
         assert_eq!(hub.observe_epoch("third").number, 2);
     }
 
+    async fn put(
+        hub: &Hub<Event>,
+        name: &str,
+        ephemeral: bool,
+        data: &RawValue,
+    ) -> Result<u64, HubError> {
+        let message = Message {
+            kind: "test",
+            v: 1,
+            from: Some("ada"),
+            data,
+        };
+        hub.publish_raw(name, &message, ephemeral).await
+    }
+
     #[tokio::test]
     async fn history_is_a_bounded_ring() {
         const CHANNEL: &str = "room:1";
@@ -590,7 +792,7 @@ mod tests {
         let hub = Hub::<Event>::memory(8, Duration::from_secs(1));
         let data = RawValue::from_string("{}".to_string()).unwrap();
         for i in 0..HISTORY + 5 {
-            let seq = hub.publish_raw(CHANNEL, "test", 1, false, &data).await;
+            let seq = put(&hub, CHANNEL, false, &data).await;
             assert_eq!(seq.unwrap(), i + 1);
         }
         let since = Position {
@@ -603,5 +805,66 @@ mod tests {
         assert!(sub.replay[0].text.as_str().contains(r#""type":"test""#));
         let since = Position { seq: 4, ..since };
         assert!(hub.subscribe(CHANNEL, Some(&since)).await.unwrap().resync);
+    }
+
+    fn small(max_channels: usize, max_history_bytes: usize) -> Hub<Event> {
+        Hub::<Event>::memory(8, Duration::from_secs(1)).bounded(Limits {
+            max_channels,
+            max_history_bytes,
+            history_ttl_seconds: 1,
+            ..Limits::DEFAULT
+        })
+    }
+
+    #[tokio::test]
+    async fn channels_past_the_cap_are_refused_until_unused_ones_expire() {
+        let hub = small(3, 1 << 20);
+        let data = RawValue::from_string("{}".to_string()).unwrap();
+        for i in 0..3 {
+            put(&hub, &format!("room:{i}"), false, &data).await.unwrap();
+        }
+        let full = put(&hub, "room:9", false, &data).await;
+        assert!(matches!(full, Err(HubError::Full(_))), "{full:?}");
+        assert!(matches!(
+            hub.subscribe("room:9", None).await,
+            Err(HubError::Full(_))
+        ));
+        // Known channels still take messages.
+        assert_eq!(put(&hub, "room:0", false, &data).await.unwrap(), 2);
+        assert!(hub.history_bytes() > 0);
+        // One is listened to: it stays; the others go with their history.
+        let sub = hub.subscribe("room:1", None).await.unwrap();
+        hub.forget_unused(false, Instant::now() + Duration::from_secs(2));
+        assert_eq!(hub.channel_count(), 1);
+        let one = hub.history_bytes();
+        assert!(one > 0 && one < 200, "{one}");
+        // The TTL counts from when the last subscriber left.
+        drop(sub);
+        hub.forget_unused(false, Instant::now() + Duration::from_secs(2));
+        assert_eq!(hub.channel_count(), 1);
+        hub.forget_unused(false, Instant::now() + Duration::from_secs(4));
+        assert_eq!((hub.channel_count(), hub.history_bytes()), (0, 0));
+        assert_eq!(put(&hub, "room:9", false, &data).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn history_past_the_byte_cap_is_refused() {
+        let data = RawValue::from_string(format!("\"{}\"", "x".repeat(500))).unwrap();
+        let hub = small(100, 2000);
+        let mut kept = 0;
+        let refused = loop {
+            match put(&hub, &format!("room:{kept}"), false, &data).await {
+                Ok(_) => kept += 1,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(kept, 3, "three frames of about 600 bytes fit in 2000");
+        assert!(
+            refused.to_string().contains("2000 bytes of history"),
+            "{refused}"
+        );
+        assert!(hub.history_bytes() <= 2000);
+        // Ephemeral events keep nothing, so they still go through.
+        assert_eq!(put(&hub, "room:0", true, &data).await.unwrap(), 0);
     }
 }

@@ -16,10 +16,13 @@
 //! - `auth`: JWT verification at upgrade time.
 //! - `hub`: ordered pub/sub, bounded fan-out and history with recovery.
 //! - `presence`: who is subscribed, with expiry so crashes leave no ghosts.
+//! - `quota`: connections and frame rate per user and per address.
 //! - `redis` (feature `redis`): the backplane shared by several nodes.
 //! - `ws`, `sse`: the two endpoints.
 //! - `app`: routes, start-up, background tasks and graceful shutdown.
+//! - `serve`: the accept loop, with header and write deadlines.
 //! - `config`, `metrics`: environment settings and counters.
+//! - `limits`: the bounds a node keeps under abuse.
 //! - `dev_token`: short-lived tokens for local testing.
 //!
 //! # Features
@@ -32,15 +35,19 @@ pub mod auth;
 pub mod config;
 pub mod dev_token;
 pub mod hub;
+pub mod limits;
 pub mod metrics;
 pub mod presence;
 pub mod protocol;
+pub mod quota;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod schema;
+pub mod serve;
 pub mod sse;
 pub mod ws;
 
 pub use app::{App, Server};
 pub use config::{Config, Defaults, SlowClient};
+pub use limits::Limits;
 pub use schema::{ChannelSpec, Channels, EventError, Events};

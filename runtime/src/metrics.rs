@@ -24,6 +24,12 @@ pub struct Metrics {
     pub slow_disconnects: AtomicU64,
     /// Frames refused with an `error` frame.
     pub errors: AtomicU64,
+    /// Connections refused for a per-user or per-address limit.
+    pub connections_refused: AtomicU64,
+    /// Frames over a user's rate.
+    pub rate_limited: AtomicU64,
+    /// Requests refused for their origin or role.
+    pub forbidden: AtomicU64,
 }
 
 impl Metrics {
@@ -36,7 +42,7 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &AtomicU64); 9] = [
+        let rows: [(&str, &str, &AtomicU64); 12] = [
             ("connections", "gauge", &self.connections),
             ("connections_total", "counter", &self.connections_total),
             ("auth_failures_total", "counter", &self.auth_failures),
@@ -46,14 +52,30 @@ impl Metrics {
             ("resyncs_total", "counter", &self.resyncs),
             ("slow_disconnects_total", "counter", &self.slow_disconnects),
             ("errors_total", "counter", &self.errors),
+            (
+                "connections_refused_total",
+                "counter",
+                &self.connections_refused,
+            ),
+            ("rate_limited_total", "counter", &self.rate_limited),
+            ("forbidden_total", "counter", &self.forbidden),
         ];
         let mut out = String::new();
         for (name, kind, value) in rows {
-            let _ = writeln!(out, "# TYPE realtime_{name} {kind}");
-            let _ = writeln!(out, "realtime_{name} {}", Metrics::get(value));
+            row(&mut out, name, kind, Metrics::get(value));
         }
         out
     }
+
+    /// Appends a gauge kept elsewhere (e.g. by the hub) to `render`'s text.
+    pub fn gauge(out: &mut String, name: &str, value: u64) {
+        row(out, name, "gauge", value);
+    }
+}
+
+fn row(out: &mut String, name: &str, kind: &str, value: u64) {
+    let _ = writeln!(out, "# TYPE realtime_{name} {kind}");
+    let _ = writeln!(out, "realtime_{name} {value}");
 }
 
 /// Decrements the open-connections gauge when a connection ends, however it ends.

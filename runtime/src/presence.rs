@@ -17,10 +17,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// One subscriber as others see it.
+/// One subscriber as others see it: one per user on each node, however
+/// many connections it has there (see `Hub::join`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
-    /// Unique per connection: one user may have several tabs open.
+    /// The connection that made the user a member here.
     pub client: String,
     /// The `sub` claim of the client's token.
     pub user: String,

@@ -9,9 +9,12 @@
 //! crash or a silently misread payload.
 //!
 //! Client to server: `subscribe` (with an optional `since` position for
-//! recovery), `unsubscribe`, or a publish, which is an event envelope. Server
-//! to client: event envelopes (with `seq` > 0 when kept in history),
-//! `subscribed`, `unsubscribed`, `resync`, `presence`, `ack` and `error`.
+//! recovery), `unsubscribe`, `refresh` (a fresh token for the open
+//! connection, as `data: {"token": "..."}`), or a publish, which is an event
+//! envelope. Server to client: event envelopes (with `seq` > 0 when kept in
+//! history, and `from`, the publisher's `sub`, stamped by the server),
+//! `subscribed`, `unsubscribed`, `resync`, `presence`, `ack`, `refreshed`
+//! and `error`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -32,6 +35,8 @@ pub const RESERVED_TYPES: &[&str] = &[
     "presence",
     "ack",
     "error",
+    "refresh",
+    "refreshed",
 ];
 
 /// Where a client is in a channel's history: the server's `epoch` (which
@@ -89,6 +94,10 @@ pub struct Envelope<'a> {
     pub channel: &'a str,
     pub seq: u64,
     pub ts: u64,
+    /// The publisher's `sub`, stamped by the server; absent for events the
+    /// server itself publishes (presence, server-side code).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<&'a str>,
     pub data: &'a RawValue,
 }
 
@@ -126,6 +135,11 @@ pub enum ServerFrame<'a> {
         channel: &'a str,
         seq: u64,
     },
+    /// The connection's token was replaced; it now expires at `exp`.
+    Refreshed {
+        v: u32,
+        exp: u64,
+    },
     Error {
         v: u32,
         code: ErrorCode,
@@ -159,6 +173,8 @@ pub enum ErrorCode {
     Forbidden,
     NotSubscribed,
     RateLimited,
+    /// A node limit (channels, history bytes, connections) is reached.
+    LimitExceeded,
     Internal,
 }
 

@@ -70,7 +70,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Returns `{epoch, seq}`. A missing epoch key means Redis lost its data,
-/// counters included: the candidate in `ARGV[9]` becomes the new epoch.
+/// counters included: the candidate in `ARGV[9]` becomes the new epoch. A
+/// channel's history expires `ARGV[11]` seconds after its last message
+/// (`HISTORY_TTL_SECONDS`), so unused channels do not fill Redis.
 const PUBLISH: &str = r"
 local epoch = redis.call('GET', KEYS[4])
 if not epoch then
@@ -82,11 +84,12 @@ if ARGV[6] == '0' then
   seq = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
   if tonumber(ARGV[7]) > 0 then
     redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[7], '*',
-      'seq', seq, 'type', ARGV[2], 'v', ARGV[3], 'ts', ARGV[4], 'data', ARGV[5])
+      'seq', seq, 'type', ARGV[2], 'v', ARGV[3], 'ts', ARGV[4], 'data', ARGV[5], 'from', ARGV[10])
+    redis.call('EXPIRE', KEYS[2], ARGV[11])
   end
 end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'channel', ARGV[1], 'epoch', epoch,
-  'seq', seq, 'type', ARGV[2], 'v', ARGV[3], 'ts', ARGV[4], 'data', ARGV[5])
+  'seq', seq, 'type', ARGV[2], 'v', ARGV[3], 'ts', ARGV[4], 'data', ARGV[5], 'from', ARGV[10])
 return {epoch, seq}
 ";
 
@@ -97,6 +100,8 @@ pub struct Stored {
     pub kind: String,
     pub v: u32,
     pub ts: u64,
+    /// The publisher's `sub`, if a client published it.
+    pub from: Option<String>,
     pub data: Box<RawValue>,
 }
 
@@ -108,8 +113,19 @@ impl Stored {
             kind: entry.get("type")?,
             v: entry.get::<String>("v")?.parse().ok()?,
             ts: entry.get::<String>("ts")?.parse().ok()?,
+            from: entry.get::<String>("from").filter(|f| !f.is_empty()),
             data: RawValue::from_string(data).ok()?,
         })
+    }
+
+    /// The message, to serialise for subscribers.
+    pub fn message(&self) -> crate::hub::Message<'_> {
+        crate::hub::Message {
+            kind: &self.kind,
+            v: self.v,
+            from: self.from.as_deref(),
+            data: &self.data,
+        }
     }
 }
 
@@ -181,6 +197,7 @@ impl RedisBackplane {
         msg: &Stored,
         ephemeral: bool,
         history: usize,
+        history_ttl_seconds: u64,
     ) -> Result<(String, u64), String> {
         let mut c = self.conn.clone();
         self.publish
@@ -197,6 +214,8 @@ impl RedisBackplane {
             .arg(history)
             .arg(FANOUT_MAXLEN)
             .arg(crate::hub::random_id())
+            .arg(msg.from.as_deref().unwrap_or(""))
+            .arg(history_ttl_seconds)
             .invoke_async(&mut c)
             .await
             .map_err(err)

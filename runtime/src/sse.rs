@@ -9,24 +9,29 @@
 //! (`Authorization: Bearer`; `?token=` only when `ALLOW_QUERY_TOKEN` is set,
 //! which `EventSource` needs since it cannot set headers). A slow reader is
 //! handled like a slow WebSocket client, a new epoch gets a `resync` event
-//! as it does there, and the stream ends on shutdown.
+//! as it does there, and the stream ends on shutdown. It also ends when
+//! its token expires, with an `expired` event: SSE has no way to hand the
+//! server a fresh token in-band, so the client reconnects with one.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Instant, sleep_until};
 
 use crate::app::App;
 use crate::config::SlowClient;
 use crate::hub::Subscription;
 use crate::metrics::{ConnectionGuard, Metrics};
 use crate::protocol::{PROTOCOL_VERSION, Position, ServerFrame};
+use crate::quota::Admission;
 use crate::schema::{Channels, Events};
 
 #[derive(Debug, Deserialize)]
@@ -38,9 +43,13 @@ pub struct SseQuery {
 /// `GET /sse?channel=NAME`
 pub async fn stream<E: Events>(
     State(app): State<Arc<App<E>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(query): Query<SseQuery>,
 ) -> Response {
+    if let Err(forbidden) = app.check_origin(&headers) {
+        return forbidden.into_response();
+    }
     let claims = match app.authenticate(&headers, query.token.as_deref()) {
         Ok(c) => c,
         Err(unauthorized) => return unauthorized.into_response(),
@@ -54,20 +63,32 @@ pub async fn stream<E: Events>(
             .into_response();
     };
     if !kind.can_subscribe(&claims.role) {
-        let msg = format!("role `{}` may not subscribe to `{channel}`", claims.role);
-        return (StatusCode::FORBIDDEN, msg).into_response();
+        app.forbid(&format_args!(
+            "role `{}` of `{}` may not subscribe to `{channel}`",
+            claims.role, claims.sub
+        ));
+        return (StatusCode::FORBIDDEN, "forbidden").into_response();
     }
     let since = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(Position::from_event_id);
+    let admission = match app.admit(&claims, peer) {
+        Ok(a) => a,
+        Err(refused) => return refused.into_response(),
+    };
     let sub = match app.hub.subscribe(&channel, since.as_ref()).await {
         Ok(s) => s,
+        Err(e @ crate::hub::HubError::Full(_)) => {
+            tracing::info!(user = %claims.sub, %channel, error = %e, "subscribe refused");
+            return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+        }
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
     let keep_alive = KeepAlive::new().interval(app.config.heartbeat);
     let shutdown = app.shutdown.clone().cancelled_owned();
-    Sse::new(events(app, channel, sub).take_until(shutdown))
+    let expires = app.verifier.expiry(&claims);
+    Sse::new(events(app, channel, sub, expires, admission).take_until(shutdown))
         .keep_alive(keep_alive)
         .into_response()
 }
@@ -81,7 +102,11 @@ struct State_<E> {
     pending: Option<SseEvent>,
     last: u64,
     done: bool,
+    /// When the token stops being valid.
+    expires: Instant,
     _guard: ConnectionGuard,
+    /// The stream's place in its user's and address's quotas.
+    _admission: Admission,
 }
 
 fn resync_event(channel: &str, epoch: &str, seq: u64, reason: &str) -> SseEvent {
@@ -99,6 +124,8 @@ fn events<E: Events>(
     app: Arc<App<E>>,
     channel: String,
     mut sub: Subscription,
+    expires: Instant,
+    admission: Admission,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let replay = std::mem::take(&mut sub.replay).into_iter();
     let resync = sub.resync.then(|| {
@@ -117,7 +144,9 @@ fn events<E: Events>(
         pending: resync,
         last: 0,
         done: false,
+        expires,
         sub,
+        _admission: admission,
     };
     stream::unfold(state, |mut st| async move {
         if st.done {
@@ -129,7 +158,14 @@ fn events<E: Events>(
         loop {
             let frame = match st.replay.next() {
                 Some(f) => f,
-                None => match st.sub.rx.recv().await {
+                None => match tokio::select! {
+                    received = st.sub.rx.recv() => received,
+                    () = sleep_until(st.expires) => {
+                        st.done = true;
+                        let data = r#"{"type":"expired","v":1,"reason":"token expired"}"#;
+                        return Some((Ok(SseEvent::default().event("expired").data(data)), st));
+                    }
+                } {
                     Ok(f) => f,
                     Err(RecvError::Lagged(missed)) => {
                         Metrics::add(&st.app.metrics.drops, missed);

@@ -34,20 +34,24 @@
 //! numbering from its start.
 //!
 //! Limits: frames over `MAX_MESSAGE_BYTES` close the connection with 1009;
-//! frames over `RATE_PER_SECOND` (a token bucket) get a `rate_limited`
-//! error; anything undecodable gets an `error` frame and the connection
-//! stays up. Close codes: 1000 normal, 1001 shutdown or idle timeout, 1009
-//! too big, 1013 too slow. On any exit the receivers are dropped and
+//! text frames over `RATE_PER_SECOND` (a token bucket shared by all the
+//! user's connections, see `quota.rs`) get a `rate_limited` error, and
+//! binary frames, pings and pongs over it close the connection with 1008;
+//! anything undecodable gets an `error` frame and the connection stays up.
+//! Close codes: 1000 normal, 1001 shutdown or idle timeout, 1008 rate limit,
+//! 1009 too big, 1013 too slow, 4001 token expired (see `auth.rs`; a `refresh`
+//! frame with a fresh token before then keeps the connection open). On any exit the receivers are dropped and
 //! presence entries removed, so nothing outlives the connection.
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
@@ -55,19 +59,20 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, mpsc};
-use tokio::time::{Instant, sleep, timeout};
+use tokio::time::{Instant, sleep, sleep_until, timeout};
 use tokio_util::sync::ReusableBoxFuture;
 
 use crate::app::App;
-use crate::auth::Claims;
+use crate::auth::{CLOSE_TOKEN_EXPIRED, Claims};
 use crate::config::SlowClient;
 use crate::hub::Epoch;
-use crate::hub::{EpochNames, Frame, Subscription};
+use crate::hub::{EpochNames, Frame, HubError, Subscription};
 use crate::metrics::{ConnectionGuard, Metrics};
 use crate::presence::Member;
 use crate::protocol::{
     ClientFrame, ErrorCode, PROTOCOL_VERSION, RESERVED_TYPES, SUBPROTOCOL, ServerFrame,
 };
+use crate::quota::Admission;
 use crate::schema::{Channels, EventError, Events};
 
 /// Subscriptions one connection may hold; each costs a receiver.
@@ -82,6 +87,7 @@ const READ_BUFFER: usize = 4096;
 
 pub const CLOSE_NORMAL: u16 = 1000;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
+pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 pub const CLOSE_TRY_LATER: u16 = 1013;
 
@@ -94,12 +100,20 @@ pub struct UpgradeQuery {
 pub async fn upgrade<E: Events>(
     ws: WebSocketUpgrade,
     State(app): State<Arc<App<E>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(query): Query<UpgradeQuery>,
 ) -> Response {
+    if let Err(forbidden) = app.check_origin(&headers) {
+        return forbidden.into_response();
+    }
     let claims = match app.authenticate(&headers, query.token.as_deref()) {
         Ok(c) => c,
         Err(unauthorized) => return unauthorized.into_response(),
+    };
+    let admission = match app.admit(&claims, peer) {
+        Ok(a) => a,
+        Err(refused) => return refused.into_response(),
     };
     // Frames up to twice the limit are read and refused with a clean 1009;
     // beyond that tungstenite drops the connection without reading them.
@@ -110,7 +124,7 @@ pub async fn upgrade<E: Events>(
         .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| {
             let tracker = app.tracker.clone();
-            tracker.track_future(Connection::run(app, claims, socket))
+            tracker.track_future(Connection::run(app, claims, admission, socket))
         })
 }
 
@@ -332,36 +346,6 @@ impl Subscriptions {
     }
 }
 
-/// Refills `rate` tokens per second up to `rate`.
-struct TokenBucket {
-    rate: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl TokenBucket {
-    fn new(rate: u32) -> Self {
-        TokenBucket {
-            rate: f64::from(rate),
-            tokens: f64::from(rate),
-            last: Instant::now(),
-        }
-    }
-
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.last).as_secs_f64() * self.rate;
-        self.tokens = (self.tokens + refill).min(self.rate);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// A close frame the reader wants sent, if any.
 type Close = Option<(u16, &'static str)>;
 
@@ -405,14 +389,19 @@ struct Connection<E> {
     subscribed: HashSet<String>,
     /// The channels where this client is a presence member.
     member_of: HashSet<String>,
-    bucket: TokenBucket,
+    /// This connection's place in its user's and address's quotas, and the
+    /// user's rate bucket.
+    admission: Admission,
     commands: mpsc::Sender<Command>,
+    /// When the token stops being valid: the connection closes then with
+    /// `CLOSE_TOKEN_EXPIRED`, unless a `refresh` moved it.
+    expires: Instant,
 }
 
 type Sink = SplitSink<WebSocket, Message>;
 
 impl<E: Events> Connection<E> {
-    async fn run(app: Arc<App<E>>, claims: Claims, socket: WebSocket) {
+    async fn run(app: Arc<App<E>>, claims: Claims, admission: Admission, socket: WebSocket) {
         let _guard = ConnectionGuard::new(Arc::clone(&app.metrics));
         let n = app.next_client.fetch_add(1, Ordering::Relaxed);
         let client = format!("{}-{n}", app.node);
@@ -428,7 +417,8 @@ impl<E: Events> Connection<E> {
         };
         let mut writer = tokio::spawn(writer.run());
         let mut this = Connection {
-            bucket: TokenBucket::new(app.config.rate_per_second),
+            admission,
+            expires: app.verifier.expiry(&claims),
             app,
             claims,
             client,
@@ -440,6 +430,7 @@ impl<E: Events> Connection<E> {
         let idle = this.app.config.idle_timeout;
         let mut ping = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
         let mut idle_deadline = std::pin::pin!(sleep(idle));
+        let mut expiry = std::pin::pin!(sleep_until(this.expires));
         let shutdown = this.app.shutdown.clone();
         let mut shutdown = std::pin::pin!(shutdown.cancelled());
         let mut ended = None;
@@ -447,6 +438,7 @@ impl<E: Events> Connection<E> {
             tokio::select! {
                 () = &mut shutdown => break Some((CLOSE_GOING_AWAY, "server shutting down")),
                 () = &mut idle_deadline => break Some((CLOSE_GOING_AWAY, "idle timeout")),
+                () = &mut expiry => break Some((CLOSE_TOKEN_EXPIRED, "token expired")),
                 _ = ping.tick() => {
                     // A writer with a backlog is busy enough to skip a ping.
                     let _ = this.commands.try_send(Command::Ping);
@@ -463,12 +455,22 @@ impl<E: Events> Connection<E> {
                             if let Some(close) = this.on_text(&text).await {
                                 break Some(close);
                             }
+                            if expiry.deadline() != this.expires {
+                                expiry.as_mut().reset(this.expires);
+                            }
+                        }
+                        Message::Close(_) => break Some((CLOSE_NORMAL, "")),
+                        // Every frame draws from the user's bucket; past it,
+                        // frames with no answer to refuse them close the
+                        // connection.
+                        _ if !this.admission.take() => {
+                            this.rate_limited();
+                            break Some((CLOSE_POLICY, "rate limit exceeded"));
                         }
                         Message::Binary(_) => {
                             let f = this.refuse(ErrorCode::Unsupported, "binary frames are not part of the protocol; send JSON text".into(), None, None);
                             this.reply(vec![f]).await;
                         }
-                        Message::Close(_) => break Some((CLOSE_NORMAL, "")),
                         Message::Ping(_) | Message::Pong(_) => {}
                     }
                 }
@@ -513,7 +515,7 @@ impl<E: Events> Connection<E> {
     async fn release(&mut self) {
         self.subscribed.clear();
         for channel in std::mem::take(&mut self.member_of) {
-            if let Err(e) = self.app.hub.leave(&channel, &self.client).await {
+            if let Err(e) = self.app.hub.leave(&channel, &self.claims.sub).await {
                 tracing::warn!(error = %e, "presence leave failed");
             }
         }
@@ -524,7 +526,7 @@ impl<E: Events> Connection<E> {
         if text.len() > self.app.config.max_message_bytes {
             return Some((CLOSE_TOO_BIG, "message too big"));
         }
-        let replies = if self.bucket.take() {
+        let replies = if self.admission.take() {
             match serde_json::from_str::<ClientFrame>(text) {
                 Ok(frame) => self.on_frame(frame).await,
                 Err(e) => vec![self.refuse(
@@ -535,6 +537,7 @@ impl<E: Events> Connection<E> {
                 )],
             }
         } else {
+            self.rate_limited();
             vec![self.refuse(
                 ErrorCode::RateLimited,
                 format!(
@@ -549,9 +552,17 @@ impl<E: Events> Connection<E> {
         None
     }
 
+    fn rate_limited(&self) {
+        Metrics::add(&self.app.metrics.rate_limited, 1);
+        tracing::debug!(user = %self.claims.sub, client = %self.client, "rate limited");
+    }
+
     /// Returns the frames to answer with, if any.
     async fn on_frame(&mut self, frame: ClientFrame) -> Vec<Utf8Bytes> {
         let id = frame.id.as_deref();
+        if frame.kind == "refresh" {
+            return vec![self.refresh(&frame)];
+        }
         let Some(channel) = frame.channel.as_deref() else {
             return vec![self.refuse(
                 ErrorCode::Malformed,
@@ -596,7 +607,7 @@ impl<E: Events> Connection<E> {
                     .send(Command::Unsubscribe(channel.to_string()))
                     .await;
                 if self.member_of.remove(channel)
-                    && let Err(e) = self.app.hub.leave(channel, &self.client).await
+                    && let Err(e) = self.app.hub.leave(channel, &self.claims.sub).await
                 {
                     tracing::warn!(error = %e, "presence leave failed");
                 }
@@ -621,6 +632,56 @@ impl<E: Events> Connection<E> {
                 .into_iter()
                 .collect(),
         }
+    }
+
+    /// Replaces the connection's token with a fresh one for the same user
+    /// and role, moving its expiry; `refreshed` or an `error` answers.
+    fn refresh(&mut self, frame: &ClientFrame) -> Utf8Bytes {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Refresh {
+            token: String,
+        }
+        let id = frame.id.as_deref();
+        if frame.v != PROTOCOL_VERSION {
+            let message = format!(
+                "`refresh` version {} is not supported; this server speaks version {PROTOCOL_VERSION}",
+                frame.v
+            );
+            return self.refuse(ErrorCode::UnsupportedVersion, message, id, None);
+        }
+        let data = frame
+            .data
+            .as_deref()
+            .map(|d| serde_json::from_str::<Refresh>(d.get()));
+        let Some(Ok(Refresh { token })) = data else {
+            let message = r#"`refresh` needs `data: {"token": "<token>"}`"#.to_string();
+            return self.refuse(ErrorCode::Malformed, message, id, None);
+        };
+        let claims = match self.app.verifier.verify(&token) {
+            Ok(claims) => claims,
+            Err(e) => {
+                Metrics::add(&self.app.metrics.auth_failures, 1);
+                tracing::info!(user = %self.claims.sub, reason = e.detail(), "refresh refused");
+                return self.refuse(ErrorCode::Forbidden, e.to_string(), id, None);
+            }
+        };
+        if claims.sub != self.claims.sub || claims.role != self.claims.role {
+            tracing::info!(user = %self.claims.sub, to = %claims.sub, "refresh to another identity refused");
+            let message = "a refreshed token must name the same `sub` and `role`; \
+                           reconnect to change them"
+                .to_string();
+            return self.refuse(ErrorCode::Forbidden, message, id, None);
+        }
+        self.expires = self.app.verifier.expiry(&claims);
+        let exp = claims.exp;
+        self.claims = claims;
+        ServerFrame::Refreshed {
+            v: PROTOCOL_VERSION,
+            exp,
+        }
+        .to_json()
+        .into()
     }
 
     /// Subscribes; the writer sends `subscribed`, then a `resync` or the
@@ -672,10 +733,7 @@ impl<E: Events> Connection<E> {
         .await;
         let (sub, members) = match result {
             Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, "subscribe failed");
-                return vec![self.refuse(ErrorCode::Internal, e.to_string(), id, Some(channel))];
-            }
+            Err(e) => return vec![self.hub_refusal("subscribe", &e, id, channel)],
         };
         if presence {
             self.member_of.insert(channel.to_string());
@@ -739,7 +797,8 @@ impl<E: Events> Connection<E> {
                 return Some(self.refuse(code, e.to_string(), id, Some(channel)));
             }
         };
-        match self.app.hub.publish(channel, &event).await {
+        let from = Some(self.claims.sub.as_str());
+        match self.app.hub.publish_from(channel, &event, from).await {
             Ok(seq) => {
                 Metrics::add(&self.app.metrics.messages_in, 1);
                 id.map(|id| {
@@ -753,10 +812,7 @@ impl<E: Events> Connection<E> {
                     .into()
                 })
             }
-            Err(e) => {
-                tracing::error!(error = %e, "publish failed");
-                Some(self.refuse(ErrorCode::Internal, e.to_string(), id, Some(channel)))
-            }
+            Err(e) => Some(self.hub_refusal("publish", &e, id, channel)),
         }
     }
 }
@@ -771,7 +827,27 @@ impl<E> Connection<E> {
         channel: Option<&str>,
     ) -> Utf8Bytes {
         Metrics::add(&self.app.metrics.errors, 1);
+        if code == ErrorCode::Forbidden {
+            self.app
+                .forbid(&format_args!("{message} (user `{}`)", self.claims.sub));
+        }
         error(code, message, id, channel).into()
+    }
+
+    /// The `error` frame for a request the hub could not serve: a node
+    /// limit the client may retry later, or a backplane failure.
+    fn hub_refusal(&self, what: &str, e: &HubError, id: Option<&str>, channel: &str) -> Utf8Bytes {
+        let code = match e {
+            HubError::Full(_) => {
+                tracing::info!(user = %self.claims.sub, channel, error = %e, "{what} refused");
+                ErrorCode::LimitExceeded
+            }
+            HubError::Backplane(_) => {
+                tracing::error!(error = %e, "{what} failed");
+                ErrorCode::Internal
+            }
+        };
+        self.refuse(code, e.to_string(), id, Some(channel))
     }
 }
 

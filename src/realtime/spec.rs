@@ -162,6 +162,18 @@ pub struct Limits {
     pub queue: u32,
     pub heartbeat_seconds: u32,
     pub idle_timeout_seconds: u32,
+    /// Channels one node holds in memory.
+    pub max_channels: u32,
+    /// Bytes of history one node keeps, all channels together.
+    pub max_history_bytes: u64,
+    /// How long a channel nobody uses keeps its state and history.
+    pub history_ttl_seconds: u32,
+    /// Open connections of one user, WebSocket and SSE together.
+    pub max_connections_per_user: u32,
+    /// Open connections from one IP address, WebSocket and SSE together.
+    pub max_connections_per_address: u32,
+    /// How long a request's headers may take to arrive.
+    pub header_timeout_seconds: u32,
 }
 
 impl Default for Limits {
@@ -172,7 +184,54 @@ impl Default for Limits {
             queue: 256,
             heartbeat_seconds: 15,
             idle_timeout_seconds: 45,
+            max_channels: 10_000,
+            max_history_bytes: 64 * 1024 * 1024,
+            history_ttl_seconds: 300,
+            max_connections_per_user: 16,
+            max_connections_per_address: 256,
+            header_timeout_seconds: 10,
         }
+    }
+}
+
+impl Limits {
+    /// The limits that make no sense as written: (field, why).
+    fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let at_least_one = [
+            ("rate_per_second", u64::from(self.rate_per_second)),
+            ("queue", u64::from(self.queue)),
+            ("heartbeat_seconds", u64::from(self.heartbeat_seconds)),
+            ("max_channels", u64::from(self.max_channels)),
+            ("history_ttl_seconds", u64::from(self.history_ttl_seconds)),
+            (
+                "max_connections_per_user",
+                u64::from(self.max_connections_per_user),
+            ),
+            (
+                "max_connections_per_address",
+                u64::from(self.max_connections_per_address),
+            ),
+            (
+                "header_timeout_seconds",
+                u64::from(self.header_timeout_seconds),
+            ),
+        ];
+        for (field, value) in at_least_one {
+            if value == 0 {
+                out.push((field, "must be at least 1".to_string()));
+            }
+        }
+        if self.idle_timeout_seconds <= self.heartbeat_seconds {
+            out.push((
+                "idle_timeout_seconds",
+                format!(
+                    "must be longer than `limits.heartbeat_seconds` ({})",
+                    self.heartbeat_seconds
+                ),
+            ));
+        }
+        out
     }
 }
 
@@ -265,6 +324,8 @@ pub const RESERVED_EVENTS: &[&str] = &[
     "presence",
     "ack",
     "error",
+    "refresh",
+    "refreshed",
 ];
 
 /// A crate name: lowercase letters, digits and `-`, starting with a letter.
@@ -401,6 +462,19 @@ impl Block<'_> {
         )
         .in_file_from(self.first_line)
     }
+
+    /// Where `key` is written inside the mapping `section` (the section
+    /// itself if the key is not written, i.e. it has its default).
+    fn key(&self, section: &str, key: &str) -> Span {
+        let start = self.text.find(&format!("{section}:")).unwrap_or(0);
+        let (at, len) = match self.text[start..].find(&format!("{key}:")) {
+            Some(i) => (start + i, key.len()),
+            None => (start, section.len()),
+        };
+        let line = self.text[..at].matches('\n').count() + 1;
+        let col = at - self.text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+        Span::at_line_col(self.path, self.text, line, col, len).in_file_from(self.first_line)
+    }
 }
 
 /// A name usable as an identifier in generated code.
@@ -422,6 +496,15 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
             )
             .at(block.at(service))
             .hint("use lowercase letters, digits and `-`, e.g. `chat-service`"),
+        );
+    }
+    for (field, why) in spec.limits.problems() {
+        out.push(
+            Diagnostic::error(Code::InvalidRealtime, format!("`limits.{field}` {why}"))
+                .at(block.key("limits", field))
+                .hint(format!(
+                    "`harness scaffold --help-spec` says what `limits.{field}` takes"
+                )),
         );
     }
     let mut channels: BTreeMap<&str, ()> = BTreeMap::new();
@@ -678,6 +761,30 @@ mod tests {
             [
                 ("invalid-service", 1, 10, Some(12)),
                 ("invalid-event", 5, 15, Some(8))
+            ]
+        );
+    }
+
+    #[test]
+    fn limits_that_make_no_sense_are_located() {
+        let text = "channels: []\nlimits:\n  heartbeat_seconds: 60\n  max_channels: 0\n";
+        let e = parse_block(Path::new("p.md"), text, 1).unwrap_err();
+        let got: Vec<_> = e
+            .iter()
+            .map(|d| {
+                let s = d.span.as_ref().unwrap();
+                (d.message.as_str(), s.line, s.col)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("`limits.max_channels` must be at least 1", 4, 3),
+                (
+                    "`limits.idle_timeout_seconds` must be longer than `limits.heartbeat_seconds` (60)",
+                    2,
+                    1
+                ),
             ]
         );
     }

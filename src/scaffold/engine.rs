@@ -33,6 +33,7 @@ pub const BUILTIN: &[(&str, &str)] = builtin![
     "src/events.rs",
     "src/lib.rs",
     "src/main.rs",
+    "tests/abuse.rs",
     "tests/common/mod.rs",
     "tests/python.rs",
     "tests/redis.rs",

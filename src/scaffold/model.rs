@@ -28,6 +28,12 @@ pub struct Model {
     pub queue: u32,
     pub heartbeat_seconds: u32,
     pub idle_timeout_seconds: u32,
+    pub max_channels: u32,
+    pub max_history_bytes: u64,
+    pub history_ttl_seconds: u32,
+    pub max_connections_per_user: u32,
+    pub max_connections_per_address: u32,
+    pub header_timeout_seconds: u32,
     pub slow_client: &'static str,
     pub issuer: Option<String>,
     pub audience: Option<String>,
@@ -105,6 +111,9 @@ pub struct TestModel {
     /// Rust expression building a payload padded to about `bytes`; `None`
     /// when the event has no required string field to pad.
     pub big_expr: Option<String>,
+    /// Rust expression naming the `i`-th channel of `channel`'s pattern
+    /// (`format!("room:{i}")`); `None` when `channel` is a fixed name.
+    pub channel_n: Option<String>,
 }
 
 /// `room:{id}` → `Room`; `game-events` → `GameEvents`.
@@ -184,6 +193,12 @@ impl Model {
             queue: limits.queue,
             heartbeat_seconds: limits.heartbeat_seconds,
             idle_timeout_seconds: limits.idle_timeout_seconds,
+            max_channels: limits.max_channels,
+            max_history_bytes: limits.max_history_bytes,
+            history_ttl_seconds: limits.history_ttl_seconds,
+            max_connections_per_user: limits.max_connections_per_user,
+            max_connections_per_address: limits.max_connections_per_address,
+            header_timeout_seconds: limits.header_timeout_seconds,
             slow_client: match spec.slow_client {
                 SlowClientPolicy::DropAndResync => "DropAndResync",
                 SlowClientPolicy::Disconnect => "Disconnect",
@@ -338,6 +353,10 @@ fn test_model(spec: &RealtimeSpec, channels: &[ChannelModel]) -> Option<TestMode
             presence: ch.presence,
             data_expr: data("format!(\"m{i}\")"),
             data_arg: if required.is_empty() { "_i" } else { "i" },
+            channel_n: model.pattern.split_once('{').map(|(prefix, rest)| {
+                let suffix = rest.split_once('}').map_or("", |(_, s)| s);
+                format!("format!(\"{prefix}{{i}}{suffix}\")")
+            }),
             big_expr: big.map(|target| {
                 let fields: Vec<String> = required
                     .iter()

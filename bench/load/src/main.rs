@@ -134,11 +134,8 @@ async fn connect(o: &Opts, user: &str, stalled: bool) -> Ws {
         let token = chat_service::auth::issue(
             &o.secret,
             &chat_service::auth::Claims {
-                sub: user.into(),
-                role: "member".into(),
-                exp,
                 iss: Some("chat.example".into()),
-                aud: None,
+                ..chat_service::auth::Claims::new(user, "member", exp)
             },
         );
         let proto = format!("realtime.v1, bearer.{token}");

@@ -16,9 +16,16 @@
 //! | `IDLE_TIMEOUT_SECONDS` | `45` |
 //! | `SLOW_CLIENT` | `drop_and_resync` (or `disconnect`) |
 //! | `SHUTDOWN_GRACE_SECONDS` | `10` |
+//! | `MAX_CHANNELS` | `10000` |
+//! | `MAX_HISTORY_BYTES` | `67108864` |
+//! | `HISTORY_TTL_SECONDS` | `300` |
+//! | `MAX_CONNECTIONS_PER_USER` | `16` |
+//! | `MAX_CONNECTIONS_PER_ADDRESS` | `256` |
+//! | `HEADER_TIMEOUT_SECONDS` | `10` |
 //! | `REDIS_URL` | none: the in-memory backplane (one process) |
 //! | `REDIS_PREFIX` | `chat-service` |
 
+pub use harness_realtime::Limits;
 pub use harness_realtime::config::{Config, Defaults, SlowClient};
 
 /// What the plan declares.
@@ -34,6 +41,14 @@ pub const DEFAULTS: Defaults = Defaults {
     slow_client: SlowClient::DropAndResync,
     sse: true,
     redis_prefix: "chat-service",
+    limits: Limits {
+        max_channels: 10000,
+        max_history_bytes: 67108864,
+        history_ttl_seconds: 300,
+        max_connections_per_user: 16,
+        max_connections_per_address: 256,
+        header_timeout_seconds: 10,
+    },
 };
 
 /// The plan's defaults, with the given JWT secret.

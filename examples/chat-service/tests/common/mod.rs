@@ -155,11 +155,8 @@ pub fn token_expiring(role: &str, user: &str, exp: u64) -> String {
     issue(
         SECRET,
         &Claims {
-            sub: user.into(),
-            role: role.into(),
-            exp,
             iss: ISSUER.map(str::to_string),
-            aud: None,
+            ..Claims::new(user, role, exp)
         },
     )
 }

@@ -40,6 +40,8 @@ export interface Envelope<T extends string = string, D = unknown> {
   channel: string;
   seq: number;
   ts: number;
+  /** The publisher's `sub`, stamped by the server; absent on the server's own events. */
+  from?: string;
   data: D;
 }
 
@@ -53,6 +55,7 @@ export type ErrorCode =
   | "forbidden"
   | "not_subscribed"
   | "rate_limited"
+  | "limit_exceeded"
   | "internal";
 
 export interface SubscribedFrame {
@@ -89,6 +92,16 @@ export interface AckFrame {
   seq: number;
 }
 
+/** The connection's token was replaced in-band; it now expires at `exp` (seconds). */
+export interface RefreshedFrame {
+  type: "refreshed";
+  v: number;
+  exp: number;
+}
+
+/** The close code of a WebSocket whose token expired; reconnect with a fresh one. */
+export const CLOSE_TOKEN_EXPIRED = 4001;
+
 export interface ErrorFrame {
   type: "error";
   v: number;
@@ -103,6 +116,7 @@ export type ControlFrame =
   | UnsubscribedFrame
   | ResyncFrame
   | AckFrame
+  | RefreshedFrame
   | ErrorFrame;
 
 /** Anything the server sends. */
@@ -112,6 +126,7 @@ export type ServerFrame = ControlFrame | Envelope;
 export type ClientFrame =
   | { v: number; type: "subscribe"; channel: string; since?: Position; id?: string }
   | { v: number; type: "unsubscribe"; channel: string; id?: string }
+  | { v: number; type: "refresh"; data: { token: string }; id?: string }
   | { v: number; type: string; channel: string; data: unknown; id?: string };
 
 // `room:{id}`: publish member; subscribe member, guest; history 100; presence.

@@ -298,6 +298,23 @@ describe("tokens", () => {
     transport.close();
   });
 
+  it("hands each fresh token to the open connection, and reconnects when one expires", async () => {
+    const { transport, sockets, tokens, last } = setup({ tokenLifetimeMs: 30_000 });
+    transport.connect();
+    await settle();
+    last().open();
+    await settle(15_000);
+    expect(tokens).toEqual(["t1", "t2"]);
+    expect(last().of("refresh")).toEqual([{ v: 1, type: "refresh", data: { token: "t2" } }]);
+    last().receive({ type: "refreshed", v: 1, exp: 0 });
+    // The server closes a connection whose token ran out: a new token first.
+    last().drop(4001);
+    await settle(1_000);
+    expect(tokens).toEqual(["t1", "t2", "t3"]);
+    expect(sockets[1]!.protocols).toEqual(["realtime.v1", "bearer.t3"]);
+    transport.close();
+  });
+
   it("gets a new token when the server refuses one", async () => {
     const { transport, sockets, tokens } = setup();
     transport.connect();

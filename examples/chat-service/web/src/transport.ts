@@ -25,12 +25,16 @@
 //   applied as set operations, so a diff that overlaps the list is harmless.
 // - The token comes from a function (see `chatService.ts`)
 //   and is fetched again before it expires, so a reconnect always has a
-//   valid one. The server checks a token only when a connection opens.
+//   valid one. The server holds an open connection to its token's expiry
+//   too: each fresh token is sent in-band (`refresh`), and a connection the
+//   server closes with 4001 (token expired) reconnects with a new one. An
+//   SSE stream ends with an `expired` event, and reconnects the same way.
 //
 // Read-only clients may stream a channel over Server-Sent Events instead
 // (`via: "sse"`): the same envelopes, resumed with `Last-Event-ID`.
 
 import {
+  CLOSE_TOKEN_EXPIRED,
   PROTOCOL_VERSION,
   SUBPROTOCOL,
   type AckFrame,
@@ -333,6 +337,9 @@ export class Transport {
       this.opts.token().then(
         (t) => {
           this.current = t;
+          // The open connection would otherwise be closed at the old
+          // token's expiry.
+          if (this.isOpen()) this.send({ v: PROTOCOL_VERSION, type: "refresh", data: { token: t.token } });
           this.scheduleRefresh();
         },
         // The next connect asks again; until then the current one serves.
@@ -391,7 +398,7 @@ export class Transport {
         if (sub.via === "sse") sub.abort?.abort();
       }
       // A refused token is as good as expired: get a new one first.
-      if (ev.code === 1008 || ev.code === 4001) this.current = null;
+      if (ev.code === 1008 || ev.code === CLOSE_TOKEN_EXPIRED) this.current = null;
       this.retry();
     };
     socket.onerror = () => undefined;
@@ -473,6 +480,7 @@ export class Transport {
         return;
       }
       case "unsubscribed":
+      case "refreshed":
         return;
     }
     const sub = typeof frame.channel === "string" ? this.subs.get(frame.channel) : undefined;
@@ -592,6 +600,11 @@ export class Transport {
         await readEvents(res.body, (event, data, id) => {
           if (event === "resync") {
             this.onResync(sub, JSON.parse(data) as ResyncFrame);
+            return;
+          }
+          if (event === "expired") {
+            // The stream ends here; the next one goes with a fresh token.
+            this.current = null;
             return;
           }
           const env = JSON.parse(data) as Envelope;

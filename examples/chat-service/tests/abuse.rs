@@ -1,0 +1,597 @@
+//! The service under abuse: clients that try to make the server hold more
+//! than its limits allow. Each test runs the real service (the binary,
+//! when what it measures is the process, such as its memory) with small
+//! limits, so that reaching them takes a moment.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::*;
+use futures_util::SinkExt;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+/// The service's binary on a free port of 127.0.0.1, configured by `env`
+/// on top of the plan's defaults, with the in-memory backplane.
+struct Process {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Process {
+    async fn start(env: &[(&str, &str)]) -> Process {
+        Process::start_logging(env, Stdio::null()).await
+    }
+
+    /// As `start`, with the service's stderr going to `stderr`.
+    async fn start_logging(env: &[(&str, &str)], stderr: Stdio) -> Process {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let child = Command::new(env!("CARGO_BIN_EXE_chat-service"))
+            .env_remove("REDIS_URL")
+            .env("JWT_SECRET", SECRET)
+            .env("BIND_ADDR", addr.to_string())
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the service's binary runs");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the service listens within 10s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Process { child, addr }
+    }
+
+    /// The process's resident memory, in KiB.
+    fn rss_kib(&self) -> u64 {
+        let pid = self.child.id().expect("still running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .expect("VmRSS in /proc/PID/status");
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    async fn metric(&self, name: &str) -> u64 {
+        let (status, text) = http_get(self.addr, "/metrics").await;
+        assert_eq!(status, 200, "{text}");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("realtime_{name} ")))
+            .unwrap_or_else(|| panic!("no metric {name} in\n{text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    }
+}
+
+/// The `i`-th channel of `CHANNEL`'s pattern: as many as a client asks for.
+fn channel_n(i: u64) -> String {
+    format!("room:{i}")
+}
+
+/// Publishes one event to each of `count` fresh channels from `first`;
+/// returns how many were acknowledged and how many refused for a limit.
+async fn publish_to_fresh_channels(c: &mut Client, first: u64, count: u64) -> (u64, u64) {
+    for i in first..first + count {
+        c.send(json!({"v": EVENT_VERSION, "type": EVENT, "channel": channel_n(i), "data": event_data(i), "id": i.to_string()}))
+            .await;
+    }
+    let (mut acked, mut refused) = (0, 0);
+    for _ in 0..count {
+        let reply = c.recv().await;
+        match reply["type"].as_str() {
+            Some("ack") => acked += 1,
+            Some("error") if reply["code"] == "limit_exceeded" => refused += 1,
+            _ => panic!("expected an ack or `limit_exceeded`, got {reply}"),
+        }
+    }
+    (acked, refused)
+}
+
+/// A member publishing to ever new channels once grew the server by about
+/// 18 KiB a channel, for good. Now the node holds at most `MAX_CHANNELS`,
+/// refuses the rest with `limit_exceeded`, and forgets unused ones after
+/// `HISTORY_TTL_SECONDS`: memory stays within a bound however long it goes on.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn channels_past_the_cap_are_refused_and_memory_returns_after_inactivity() {
+    const CAP: u64 = 1000;
+    /// Far below what 3,000 channels a wave cost before they were bounded.
+    const BOUND_KIB: u64 = 16 * 1024;
+    let server = Process::start(&[
+        ("MAX_CHANNELS", "1000"),
+        ("HISTORY_TTL_SECONDS", "1"),
+        ("HEARTBEAT_SECONDS", "1"),
+        ("IDLE_TIMEOUT_SECONDS", "30"),
+        ("RATE_PER_SECOND", "100000"),
+    ])
+    .await;
+    let mut c = connect(server.addr, &token(PUBLISHER, "mallory")).await;
+    let baseline = server.rss_kib();
+    for wave in 0..3 {
+        let got = publish_to_fresh_channels(&mut c, wave * 3 * CAP, 3 * CAP).await;
+        assert_eq!(got, (CAP, 2 * CAP), "wave {wave}: acked, refused");
+        assert_eq!(server.metric("channels").await, CAP);
+        let grown = server.rss_kib();
+        assert!(
+            grown < baseline + BOUND_KIB,
+            "wave {wave}: {grown} KiB, from {baseline} KiB"
+        );
+        // Nobody uses them: within a TTL and a heartbeat or two, they are gone.
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while server.metric("channels").await > 0 {
+            assert!(tokio::time::Instant::now() < deadline, "channels expire");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert_eq!(server.metric("history_bytes").await, 0);
+    }
+    let after = server.rss_kib();
+    assert!(
+        after < baseline + BOUND_KIB,
+        "{after} KiB after three waves, from {baseline} KiB"
+    );
+}
+
+/// A config whose tokens get no leeway, so they expire when they say.
+fn strict() -> chat_service::Config {
+    let mut c = config();
+    c.jwt_leeway_seconds = 0;
+    c
+}
+
+/// An open WebSocket keeps its privileges only as long as its token: it is
+/// closed with 4001 at expiry, unless the client hands over a fresh token
+/// in-band first.
+#[tokio::test]
+async fn a_token_expiring_on_an_open_websocket_closes_it_unless_refreshed() {
+    let server = start(strict()).await;
+    let mut lapsing = connect(server.addr, &token_expiring(PUBLISHER, "ada", now() + 2)).await;
+    let mut refreshed = connect(server.addr, &token_expiring(PUBLISHER, "bob", now() + 2)).await;
+    refreshed
+        .send(json!({"v": 1, "type": "refresh", "data": {"token": token(PUBLISHER, "bob")}}))
+        .await;
+    let answer = refreshed.recv_type("refreshed").await;
+    assert!(answer["exp"].as_u64().unwrap() > now() + 60, "{answer}");
+    // Another user's token does not pass as a refresh.
+    refreshed
+        .send(json!({"v": 1, "type": "refresh", "data": {"token": token(PUBLISHER, "eve")}}))
+        .await;
+    assert_eq!(refreshed.recv_type("error").await["code"], "forbidden");
+    assert_eq!(lapsing.closed().await, (4001, "token expired".to_string()));
+    // The refreshed connection outlives the first token.
+    let subscribed = refreshed.subscribe(CHANNEL).await;
+    assert_eq!(subscribed["type"], "subscribed");
+    server.stop().await;
+}
+
+/// The issuer is required when one is configured; `nbf` and `iat` in the
+/// future are refused; and the 401 says no more than what kind of failure.
+#[tokio::test]
+async fn tokens_without_the_issuer_or_not_yet_valid_are_refused() {
+    use chat_service::auth::{Claims, issue};
+    let mut cfg = strict();
+    cfg.jwt_issuer = Some("issuer.test".to_string());
+    let server = start(cfg).await;
+    let claims = |iss: Option<&str>| Claims {
+        iss: iss.map(str::to_string),
+        ..Claims::new("ada", PUBLISHER, now() + 600)
+    };
+    let cases = [
+        claims(None),
+        claims(Some("other.test")),
+        Claims {
+            nbf: Some(now() + 60),
+            ..claims(Some("issuer.test"))
+        },
+        Claims {
+            iat: Some(now() + 60),
+            ..claims(Some("issuer.test"))
+        },
+    ];
+    for claims in cases {
+        match try_connect(server.addr, &issue(SECRET, &claims)).await {
+            Err(WsError::Http(resp)) => {
+                assert_eq!(resp.status(), 401, "{claims:?}");
+                let body = String::from_utf8(resp.body().clone().unwrap_or_default()).unwrap();
+                assert_eq!(body, "invalid token", "{claims:?}");
+            }
+            other => panic!("{claims:?}: expected 401, got {:?}", other.map(drop)),
+        }
+    }
+    let good = issue(SECRET, &claims(Some("issuer.test")));
+    assert!(try_connect(server.addr, &good).await.is_ok());
+    server.stop().await;
+}
+
+/// Every published event carries its publisher's `sub`, stamped by the
+/// server: nobody can pose as somebody else.
+#[tokio::test]
+async fn published_events_carry_the_publishers_sub() {
+    let server = start(config()).await;
+    let mut reader = connect(server.addr, &token(PUBLISHER, "bob")).await;
+    reader.subscribe(CHANNEL).await;
+    let mut writer = connect(server.addr, &token(PUBLISHER, "ada")).await;
+    writer.publish(CHANNEL, event_data(1), "p1").await;
+    let event = reader.recv_type(EVENT).await;
+    assert_eq!(event["from"], "ada", "{event}");
+    // What the server publishes itself names nobody.
+    server.publish(2).await;
+    let event = reader.recv_type(EVENT).await;
+    assert!(event.get("from").is_none(), "{event}");
+    server.stop().await;
+}
+
+/// An SSE stream cannot be handed a fresh token, so it ends with an
+/// `expired` event when its token expires; the client reconnects.
+#[tokio::test]
+async fn a_token_expiring_on_an_open_sse_stream_ends_it() {
+    let server = start(strict()).await;
+    let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let token = token_expiring(PUBLISHER, "ada", now() + 2);
+    let req = format!(
+        "GET /sse?channel={CHANNEL} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut body = Vec::new();
+    tokio::time::timeout(WAIT, s.read_to_end(&mut body))
+        .await
+        .expect("the stream ends within 10s")
+        .unwrap();
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(
+        body.contains("event: expired\ndata: {\"type\":\"expired\""),
+        "{body}"
+    );
+    server.stop().await;
+}
+
+/// One user may hold `MAX_CONNECTIONS_PER_USER` connections and one
+/// address `MAX_CONNECTIONS_PER_ADDRESS`, WebSocket and SSE together; a
+/// closed one frees its place.
+#[tokio::test]
+async fn connections_are_capped_per_user_and_per_address() {
+    let mut cfg = config();
+    cfg.limits.max_connections_per_user = 3;
+    cfg.limits.max_connections_per_address = 5;
+    let server = start(cfg).await;
+    let ada = token(PUBLISHER, "ada");
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(connect(server.addr, &ada).await);
+    }
+    let refused = |result: Result<Client, WsError>| match result {
+        Err(WsError::Http(resp)) => {
+            assert_eq!(resp.status(), 429);
+            let body = String::from_utf8(resp.body().clone().unwrap_or_default()).unwrap();
+            assert_eq!(body, "too many connections");
+        }
+        other => panic!("expected 429, got {:?}", other.map(drop)),
+    };
+    refused(try_connect(server.addr, &ada).await);
+    let sse = format!("/sse?channel={CHANNEL}");
+    assert_eq!(get_with_token(server.addr, &sse, &ada).await, 429);
+    // Others from the same address fill it up to its own limit.
+    held.push(connect(server.addr, &token(PUBLISHER, "bob")).await);
+    held.push(connect(server.addr, &token(PUBLISHER, "cy")).await);
+    refused(try_connect(server.addr, &token(PUBLISHER, "dee")).await);
+    assert_eq!(server.metric("connections_refused_total"), 3);
+    // A closed connection frees its place for its user and its address.
+    drop(held.remove(0));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while server.metric("connections") > 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the connection ends"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    held.push(connect(server.addr, &ada).await);
+    server.stop().await;
+}
+
+/// `GET path` with a bearer token; the status code.
+async fn get_with_token(addr: SocketAddr, path: &str, token: &str) -> u16 {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut head = [0u8; 12];
+    tokio::time::timeout(WAIT, s.read_exact(&mut head))
+        .await
+        .expect("a status line within 10s")
+        .unwrap();
+    String::from_utf8_lossy(&head[9..12]).parse().unwrap()
+}
+
+/// The rate limit is the user's, not the connection's: four sockets with
+/// one token share one bucket, and pings and binary frames draw from it too.
+#[tokio::test]
+async fn a_users_rate_is_shared_by_its_sockets_and_every_frame_type() {
+    const RATE: u64 = 10;
+    let mut cfg = config();
+    cfg.rate_per_second = RATE as u32;
+    let server = start(cfg).await;
+    let ada = token(PUBLISHER, "ada");
+    let mut sockets = Vec::new();
+    for _ in 0..4 {
+        sockets.push(connect(server.addr, &ada).await);
+    }
+    for (n, c) in sockets.iter_mut().enumerate() {
+        for i in 0..RATE {
+            let id = format!("{n}-{i}");
+            c.send(json!({"v": EVENT_VERSION, "type": EVENT, "channel": CHANNEL, "data": event_data(i), "id": id}))
+                .await;
+        }
+    }
+    let (mut acked, mut limited) = (0, 0);
+    for c in &mut sockets {
+        for _ in 0..RATE {
+            let reply = c.recv().await;
+            match (reply["type"].as_str(), reply["code"].as_str()) {
+                (Some("ack"), _) => acked += 1,
+                (Some("error"), Some("rate_limited")) => limited += 1,
+                _ => panic!("expected an ack or `rate_limited`, got {reply}"),
+            }
+        }
+    }
+    // One burst of RATE for the user; a slow machine may refill a few.
+    assert!(
+        (RATE..=RATE + 4).contains(&acked),
+        "{acked} acked, {limited} limited"
+    );
+    assert_eq!(acked + limited, 4 * RATE);
+    // Pings past the rate close the connection: they have no answer to refuse.
+    let mut pinger = sockets.pop().unwrap();
+    for _ in 0..3 * RATE {
+        let ping = Message::Ping(Default::default());
+        if pinger.ws.send(ping).await.is_err() {
+            break;
+        }
+    }
+    let closed = pinger.closed().await;
+    assert_eq!(closed, (1008, "rate limit exceeded".to_string()));
+    assert!(server.metric("rate_limited_total") > limited);
+    server.stop().await;
+}
+
+/// A client that sends half a request and then nothing (slowloris) is
+/// closed after `HEADER_TIMEOUT_SECONDS`; others are served meanwhile.
+#[tokio::test]
+async fn slow_headers_are_cut_off_after_the_header_timeout() {
+    const SOCKETS: usize = 50;
+    let mut cfg = config();
+    cfg.limits.header_timeout_seconds = 1;
+    let server = start(cfg).await;
+    let mut slow = Vec::new();
+    for _ in 0..SOCKETS {
+        let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let half = b"GET /healthz HTTP/1.1\r\nHost: t\r\n";
+        s.write_all(half).await.unwrap();
+        slow.push(s);
+    }
+    assert_eq!(http_get(server.addr, "/healthz").await.0, 200);
+    let started = tokio::time::Instant::now();
+    for mut s in slow {
+        let mut buf = [0u8; 256];
+        let read = tokio::time::timeout(WAIT, s.read(&mut buf))
+            .await
+            .expect("the server hangs up within 10s");
+        // Closed, with hyper's 408 or without a word.
+        match read {
+            Ok(0) | Err(_) => {}
+            Ok(n) => assert!(
+                String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"),
+                "{}",
+                String::from_utf8_lossy(&buf[..n])
+            ),
+        }
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    server.stop().await;
+}
+
+/// Opens an SSE stream on a socket with a small receive buffer and never
+/// reads it.
+async fn never_reading_sse(addr: SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut s = socket.connect(addr).await.unwrap();
+    let token = token(PUBLISHER, "lurker");
+    let req = format!(
+        "GET /sse?channel={CHANNEL} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    s
+}
+
+/// Publishes enough to fill every socket buffer on the way to a client
+/// that does not read.
+async fn flood(server: &TestServer) {
+    for i in 0..200 {
+        server.publish_data(big_event_data(64 * 1024)).await;
+        let _ = i;
+    }
+}
+
+async fn wait_for_connections(server: &TestServer, n: u64, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    while server.metric("connections") != n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} connections, not {n}, after {within:?}",
+            server.metric("connections")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// An SSE client that stops reading is dropped once a write has waited for
+/// it for the idle timeout, releasing its place and its subscription.
+#[tokio::test]
+async fn an_sse_client_that_never_reads_is_dropped_after_the_idle_timeout() {
+    let mut cfg = config();
+    cfg.heartbeat = Duration::from_secs(1);
+    cfg.idle_timeout = Duration::from_secs(2);
+    let server = start(cfg).await;
+    let _lurkers = [
+        never_reading_sse(server.addr).await,
+        never_reading_sse(server.addr).await,
+    ];
+    wait_for_connections(&server, 2, WAIT).await;
+    flood(&server).await;
+    wait_for_connections(&server, 0, Duration::from_secs(8)).await;
+    server.stop().await;
+}
+
+/// Shutdown waits for every connection, but no longer than the grace
+/// period, even for SSE clients that never read what they were sent.
+#[tokio::test]
+async fn shutdown_ends_within_the_grace_period_despite_sse_clients_that_never_read() {
+    let server = start(config()).await;
+    let grace = server.app.config.shutdown_grace;
+    let _lurkers = [
+        never_reading_sse(server.addr).await,
+        never_reading_sse(server.addr).await,
+    ];
+    wait_for_connections(&server, 2, WAIT).await;
+    flood(&server).await;
+    let started = tokio::time::Instant::now();
+    server.stop().await;
+    let took = started.elapsed();
+    let within = grace + Duration::from_secs(1);
+    assert!(took < within, "stopped after {took:?}");
+}
+
+/// `/metrics` asks for `METRICS_TOKEN` when one is set (and answers only
+/// loopback peers when none is); browsers connect only from the allowed
+/// origins; each refusal is counted, and the body says only "forbidden".
+#[tokio::test]
+async fn metrics_need_their_token_and_browsers_an_allowed_origin() {
+    let mut cfg = config();
+    cfg.metrics_token = Some("scrape-me".to_string());
+    cfg.allowed_origins = vec!["https://app.example".to_string()];
+    let server = start(cfg).await;
+    let scrape = |auth: &'static str| async move {
+        let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let req = format!("GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.unwrap();
+        String::from_utf8_lossy(&buf).to_string()
+    };
+    let refused = scrape("").await;
+    assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
+    assert!(refused.ends_with("\r\n\r\nforbidden"), "{refused}");
+    let wrong = scrape("Authorization: Bearer guess\r\n").await;
+    assert!(wrong.starts_with("HTTP/1.1 403"), "{wrong}");
+    let right = scrape("Authorization: Bearer scrape-me\r\n").await;
+    assert!(right.starts_with("HTTP/1.1 200"), "{right}");
+    assert!(right.contains("realtime_forbidden_total 2"), "{right}");
+
+    let from = |origin: &str| {
+        let url = format!("ws://{}/ws", server.addr);
+        let mut req = url.into_client_request().unwrap();
+        let proto = format!("realtime.v1, bearer.{}", token(PUBLISHER, "ada"));
+        let headers = req.headers_mut();
+        headers.insert("sec-websocket-protocol", proto.parse().unwrap());
+        headers.insert("origin", origin.parse().unwrap());
+        req
+    };
+    match tokio_tungstenite::connect_async(from("https://evil.example")).await {
+        Err(WsError::Http(resp)) => assert_eq!(resp.status(), 403),
+        other => panic!("expected 403, got {:?}", other.map(drop)),
+    }
+    let allowed = tokio_tungstenite::connect_async(from("https://app.example")).await;
+    assert!(allowed.is_ok());
+    // Clients that are not browsers send no `Origin`.
+    connect(server.addr, &token(PUBLISHER, "bob")).await;
+    assert_eq!(server.metric("forbidden_total"), 3);
+    server.stop().await;
+}
+
+/// Refusals are logged as structured events on stderr (stdout stays
+/// empty), with the reason a client is not told.
+#[tokio::test]
+async fn refusals_are_logged_to_stderr_with_their_reason() {
+    let mut server =
+        Process::start_logging(&[("RUST_LOG", "info"), ("NO_COLOR", "1")], Stdio::piped()).await;
+    let forged = chat_service::auth::issue(
+        "not-the-secret",
+        &chat_service::auth::Claims::new("mallory", PUBLISHER, now() + 60),
+    );
+    match try_connect(server.addr, &forged).await {
+        Err(WsError::Http(resp)) => assert_eq!(resp.status(), 401),
+        other => panic!("expected 401, got {:?}", other.map(drop)),
+    }
+    assert_eq!(server.metric("auth_failures_total").await, 1);
+    server.child.start_kill().unwrap();
+    let out = server.child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.is_empty(), "{stdout}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("unauthenticated request refused"))
+        .unwrap_or_else(|| panic!("no refusal logged in\n{stderr}"));
+    assert!(line.contains(r#"reason="InvalidSignature""#), "{line}");
+}
+
+/// Presence is per user, not per socket: a user's second connection adds
+/// no member and sends no diff, and only its last one leaving does.
+#[tokio::test]
+async fn presence_has_one_entry_per_user_however_many_sockets() {
+    let server = start(config()).await;
+    let mut watcher = connect(server.addr, &token(PUBLISHER, "wendy")).await;
+    watcher.subscribe(CHANNEL).await;
+    let ada = token(PUBLISHER, "ada");
+    let mut first = connect(server.addr, &ada).await;
+    first.subscribe(CHANNEL).await;
+    assert_eq!(next_diff_about(&mut watcher, "ada").await, "joined");
+    let mut second = connect(server.addr, &ada).await;
+    let subscribed = second.subscribe(CHANNEL).await;
+    let users: Vec<&str> = subscribed["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user"].as_str().unwrap())
+        .collect();
+    let adas = users.iter().filter(|u| **u == "ada").count();
+    assert_eq!(adas, 1, "{subscribed}");
+    // Neither the second join nor the first leave says anything; the last
+    // leave does, and it is the next presence frame the watcher gets.
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let unsubscribe = json!({"v": 1, "type": "unsubscribe", "channel": CHANNEL});
+    second.send(unsubscribe).await;
+    assert_eq!(next_diff_about(&mut watcher, "ada").await, "left");
+    server.stop().await;
+}
+
+/// `joined` or `left`: the next presence diff that names `user`.
+async fn next_diff_about(c: &mut Client, user: &str) -> &'static str {
+    loop {
+        let diff = c.recv_type("presence").await;
+        for change in ["joined", "left"] {
+            let names = diff["data"][change].as_array().cloned().unwrap_or_default();
+            if names.iter().any(|m| m["user"] == user) {
+                return change;
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! What one user and one address may hold: connections and a frame rate.
+//!
+//! Limits per connection are no limit at all when a client can open more
+//! connections, so they are kept per user (the token's `sub`) and per
+//! address (the peer's IP) instead, WebSocket and SSE together:
+//!
+//! - at most `MAX_CONNECTIONS_PER_USER` and `MAX_CONNECTIONS_PER_ADDRESS`
+//!   open at once; the next upgrade is answered 429;
+//! - one token bucket per user, shared by all its connections, which every
+//!   frame it sends draws from (text, binary, ping and pong alike): ten
+//!   sockets with one token get the rate of one.
+//!
+//! An [`Admission`] is the right to one connection; dropping it gives the
+//! right back, however the connection ends. A user's bucket lives as long
+//! as one of its connections does.
+//!
+//! Behind a proxy every client has the proxy's address: raise
+//! `MAX_CONNECTIONS_PER_ADDRESS` there (the per-user limit still holds).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::time::Instant;
+
+/// Refills `rate` tokens per second up to `rate`.
+#[derive(Debug)]
+pub struct TokenBucket {
+    rate: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    pub fn new(rate: u32) -> Self {
+        TokenBucket {
+            rate: f64::from(rate),
+            tokens: f64::from(rate),
+            last: Instant::now(),
+        }
+    }
+
+    /// Takes a token if there is one.
+    pub fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + refill).min(self.rate);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Why a connection was not admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    User,
+    Address,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refusal::User => "too many connections for this user",
+            Refusal::Address => "too many connections from this address",
+        })
+    }
+}
+
+struct User {
+    connections: usize,
+    bucket: Arc<Mutex<TokenBucket>>,
+}
+
+#[derive(Default)]
+struct Tables {
+    users: HashMap<String, User>,
+    addresses: HashMap<IpAddr, usize>,
+}
+
+/// The connections and buckets of every user and address on this node.
+pub struct Quotas {
+    per_user: usize,
+    per_address: usize,
+    rate: u32,
+    tables: Mutex<Tables>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every update leaves the tables consistent; a panic elsewhere must not
+    // turn every later connection away.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Quotas {
+    pub fn new(per_user: usize, per_address: usize, rate: u32) -> Quotas {
+        Quotas {
+            per_user,
+            per_address,
+            rate,
+            tables: Mutex::default(),
+        }
+    }
+
+    /// The right to one more connection for `user` from `address`.
+    pub fn admit(self: &Arc<Self>, user: &str, address: IpAddr) -> Result<Admission, Refusal> {
+        let mut t = lock(&self.tables);
+        let Tables { users, addresses } = &mut *t;
+        if users
+            .get(user)
+            .is_some_and(|u| u.connections >= self.per_user)
+        {
+            return Err(Refusal::User);
+        }
+        let from_address = addresses.entry(address).or_default();
+        if *from_address >= self.per_address {
+            return Err(Refusal::Address);
+        }
+        *from_address += 1;
+        let entry = users.entry(user.to_string()).or_insert_with(|| User {
+            connections: 0,
+            bucket: Arc::new(Mutex::new(TokenBucket::new(self.rate))),
+        });
+        entry.connections += 1;
+        Ok(Admission {
+            quotas: Arc::clone(self),
+            user: user.to_string(),
+            address,
+            bucket: Arc::clone(&entry.bucket),
+        })
+    }
+
+    /// Open connections of `user`.
+    pub fn connections_of(&self, user: &str) -> usize {
+        lock(&self.tables)
+            .users
+            .get(user)
+            .map_or(0, |u| u.connections)
+    }
+}
+
+/// One admitted connection; dropping it frees its place.
+pub struct Admission {
+    quotas: Arc<Quotas>,
+    user: String,
+    address: IpAddr,
+    bucket: Arc<Mutex<TokenBucket>>,
+}
+
+impl Admission {
+    /// Takes a token from the user's bucket, shared by its connections.
+    pub fn take(&self) -> bool {
+        lock(&self.bucket).take()
+    }
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut t = lock(&self.quotas.tables);
+        if let Some(n) = t.addresses.get_mut(&self.address) {
+            *n -= 1;
+            if *n == 0 {
+                t.addresses.remove(&self.address);
+            }
+        }
+        if let Some(u) = t.users.get_mut(&self.user) {
+            u.connections -= 1;
+            if u.connections == 0 {
+                t.users.remove(&self.user);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(last: u8) -> IpAddr {
+        IpAddr::from([10, 0, 0, last])
+    }
+
+    #[test]
+    fn connections_are_capped_per_user_and_per_address() {
+        let q = Arc::new(Quotas::new(2, 3, 10));
+        let a1 = q.admit("ada", ip(1)).unwrap();
+        let a2 = q.admit("ada", ip(2)).unwrap();
+        assert_eq!(q.admit("ada", ip(3)).err(), Some(Refusal::User));
+        let b1 = q.admit("bob", ip(1)).unwrap();
+        let _c1 = q.admit("cy", ip(1)).unwrap();
+        assert_eq!(q.admit("dee", ip(1)).err(), Some(Refusal::Address));
+        drop((a1, b1));
+        assert_eq!(q.connections_of("ada"), 1);
+        assert!(q.admit("dee", ip(1)).is_ok());
+        drop(a2);
+        assert_eq!(q.connections_of("ada"), 0);
+        assert!(!lock(&q.tables).users.contains_key("ada"));
+    }
+
+    #[tokio::test]
+    async fn a_users_connections_share_one_bucket() {
+        let q = Arc::new(Quotas::new(10, 10, 4));
+        let one = q.admit("ada", ip(1)).unwrap();
+        let two = q.admit("ada", ip(2)).unwrap();
+        let other = q.admit("bob", ip(1)).unwrap();
+        let taken = (0..3).filter(|_| one.take()).count() + (0..3).filter(|_| two.take()).count();
+        assert_eq!(taken, 4);
+        assert!(other.take(), "another user has a bucket of its own");
+        // Half a second refills half the rate, for the user as a whole.
+        tokio::time::sleep(std::time::Duration::from_millis(520)).await;
+        assert_eq!((0..4).filter(|_| two.take()).count(), 2);
+    }
+}
