@@ -73,6 +73,9 @@ impl<E> App<E> {
 pub struct Server<E> {
     listener: TcpListener,
     app: Arc<App<E>>,
+    /// Routes of optional parts (LiveKit rooms, avatars), served beside
+    /// the service's own.
+    extra: Router,
 }
 
 impl<E: Events> Server<E> {
@@ -118,7 +121,11 @@ impl<E: Events> Server<E> {
             #[cfg(feature = "redis")]
             redis,
         });
-        Ok(Server { listener, app })
+        Ok(Server {
+            listener,
+            app,
+            extra: Router::new(),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -132,6 +139,12 @@ impl<E: Events> Server<E> {
         Arc::clone(&self.app)
     }
 
+    /// Serves `routes` too; they carry their own state.
+    pub fn merge(mut self, routes: Router) -> Server<E> {
+        self.extra = self.extra.merge(routes);
+        self
+    }
+
     pub async fn run(
         self,
         signal: impl Future<Output = ()> + Send + 'static,
@@ -142,7 +155,7 @@ impl<E: Events> Server<E> {
             signal.await;
             token.cancel();
         });
-        let router = router(Arc::clone(&app));
+        let router = router(Arc::clone(&app)).merge(self.extra);
         tracing::info!(addr = %self.listener.local_addr()?, epoch = %app.hub.epoch(), "listening");
         // Frames are already gathered into one write per burst; Nagle's
         // algorithm would only hold the last one back for an ACK.
