@@ -31,6 +31,8 @@
 
 pub mod app;
 pub mod auth;
+#[cfg(feature = "avatar")]
+pub mod avatar;
 pub mod config;
 pub mod dev_token;
 pub mod hub;

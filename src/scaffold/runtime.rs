@@ -34,6 +34,8 @@ pub const FILES: &[(&str, &str)] = runtime_files![
     "Cargo.toml",
     "src/app.rs",
     "src/auth.rs",
+    "src/avatar.rs",
+    "src/avatar/tests.rs",
     "src/config.rs",
     "src/dev_token.rs",
     "src/hub.rs",
