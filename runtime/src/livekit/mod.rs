@@ -52,6 +52,8 @@ use crate::protocol::now_ms;
 
 pub use admin::{AdminError, RoomAdmin};
 pub use config::{Keys, LiveKitConfig};
+/// LiveKit's token types, to check a room token's grants.
+pub use livekit_api::access_token;
 pub use rooms::{Consent, Effect, RoomState};
 pub use spec::{RoleGrant, RoomSpec, Track};
 
