@@ -19,7 +19,10 @@
 //! | `POST .../participants/{identity}/permissions` `{role}` | an `admin` role | apply a role's grant |
 //!
 //! Every route but the webhook authenticates the caller with the service's
-//! own JWT (`Authorization: Bearer`), exactly as the channels do. Without
+//! own JWT (`Authorization: Bearer`), exactly as the channels do, and lets
+//! the caller into a room when its role has a grant there and, with
+//! [`LiveKit::with_authorizer`], when the service's own rule agrees (which
+//! `interview:{id}` is this candidate's). Without
 //! `LIVEKIT_URL` the routes answer 503 and say what to set.
 //!
 //! Room events are also published on [`LiveKit::subscribe`], so the rest
@@ -61,6 +64,7 @@ pub use spec::{RoleGrant, RoomSpec, Track};
 pub struct LiveKit {
     rooms: &'static [RoomSpec],
     verifier: Verifier,
+    authorize: Option<Box<Authorize>>,
     live: Option<Live>,
     state: RoomState,
     events: broadcast::Sender<Effect>,
@@ -75,6 +79,11 @@ struct Live {
 
 type Reply = Result<Response, (StatusCode, String)>;
 
+/// Whether a caller may enter one room instance, beyond what its role
+/// allows: a role grant says a `candidate` may join `interview:{id}` rooms,
+/// this says which one (say, only the interview it is booked for).
+pub type Authorize = dyn Fn(&Claims, &str) -> bool + Send + Sync;
+
 impl LiveKit {
     /// Rooms `rooms`, callers checked by `verifier`; `config` `None`
     /// leaves them off.
@@ -82,6 +91,26 @@ impl LiveKit {
         rooms: &'static [RoomSpec],
         verifier: Verifier,
         config: Option<LiveKitConfig>,
+    ) -> Arc<LiveKit> {
+        LiveKit::build(rooms, verifier, config, None)
+    }
+
+    /// As [`LiveKit::new`], and a caller is let into a room only when
+    /// `authorize` agrees too (for every route, tokens included).
+    pub fn with_authorizer(
+        rooms: &'static [RoomSpec],
+        verifier: Verifier,
+        config: Option<LiveKitConfig>,
+        authorize: impl Fn(&Claims, &str) -> bool + Send + Sync + 'static,
+    ) -> Arc<LiveKit> {
+        LiveKit::build(rooms, verifier, config, Some(Box::new(authorize)))
+    }
+
+    fn build(
+        rooms: &'static [RoomSpec],
+        verifier: Verifier,
+        config: Option<LiveKitConfig>,
+        authorize: Option<Box<Authorize>>,
     ) -> Arc<LiveKit> {
         let live = config.map(|config| Live {
             admin: RoomAdmin::new(&config),
@@ -91,6 +120,7 @@ impl LiveKit {
         Arc::new(LiveKit {
             rooms,
             verifier,
+            authorize,
             live,
             state: RoomState::default(),
             events: broadcast::channel(256).0,
@@ -180,7 +210,18 @@ impl LiveKit {
             StatusCode::FORBIDDEN,
             format!("role `{}` may not join room `{room}`", claims.role),
         ))?;
+        self.authorized(claims, room)?;
         Ok((spec, grant))
+    }
+
+    fn authorized(&self, claims: &Claims, room: &str) -> Result<(), (StatusCode, String)> {
+        match &self.authorize {
+            Some(allows) if !allows(claims, room) => Err((
+                StatusCode::FORBIDDEN,
+                format!("`{}` may not enter room `{room}`", claims.sub),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Like [`Self::grant`], for calls only an `admin` role may make.
@@ -241,6 +282,9 @@ async fn issue_token(
 ) -> Reply {
     let live = lk.live()?;
     let claims = lk.caller(&headers)?;
+    if spec::find(lk.rooms, &body.room).is_some() {
+        lk.authorized(&claims, &body.room)?;
+    }
     let issued = token::issue(
         &live.config.keys,
         lk.rooms,

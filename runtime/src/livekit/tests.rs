@@ -629,3 +629,49 @@ async fn webhooks_drive_rooms_and_recording_needs_everyones_consent() {
         "{seen:?}"
     );
 }
+
+#[tokio::test]
+async fn an_authorizer_narrows_a_role_to_its_own_rooms() {
+    let config = crate::config::Config::new(&crate::config::tests::DEFAULTS, JWT);
+    let lk = LiveKit::with_authorizer(
+        ROOMS,
+        Verifier::new(&config),
+        Some(LiveKitConfig::new(
+            "http://127.0.0.1:9",
+            Keys::new("APIkey", SECRET),
+        )),
+        |claims, room| room == format!("interview:{}", claims.sub),
+    );
+    let ada = bearer("ada", "candidate");
+    let token = |room: &str| format!(r#"{{"room":"{room}"}}"#);
+    let (status, _) = send(
+        &lk,
+        "POST",
+        "/livekit/token",
+        Some(&ada),
+        &token("interview:ada"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, text) = send(
+        &lk,
+        "POST",
+        "/livekit/token",
+        Some(&ada),
+        &token("interview:bob"),
+    )
+    .await;
+    assert_eq!(
+        (status, text.as_str()),
+        (
+            StatusCode::FORBIDDEN,
+            "`ada` may not enter room `interview:bob`"
+        )
+    );
+    let consent = "/livekit/rooms/interview:bob/consent";
+    assert_eq!(
+        send(&lk, "POST", consent, Some(&ada), "").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert!(lk.state().get("interview:bob").is_none());
+}
