@@ -103,6 +103,8 @@ pub struct AvatarModel {
     pub name: String,
     /// `HOST`, for the avatar's constant.
     pub konst: String,
+    /// HeyGen's avatar id, for docs; `None` for HeyGen's default.
+    pub avatar_id: Option<String>,
     /// `Some("Wayne_20240711")` or `None`.
     pub avatar_id_rs: String,
     /// `AudioOnly`
@@ -312,6 +314,7 @@ fn avatar_model(a: &crate::realtime::Avatar) -> AvatarModel {
     AvatarModel {
         konst: variant_to_const(&pascal(&a.name.value)),
         name: a.name.value.clone(),
+        avatar_id: a.avatar_id.clone(),
         avatar_id_rs: a
             .avatar_id
             .as_ref()

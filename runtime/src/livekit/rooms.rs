@@ -12,6 +12,10 @@
 //! otherwise, and an event that breaks it while a recording runs (someone
 //! joins without consent, or withdraws it) returns
 //! [`Effect::StopRecording`] for the caller to act on.
+//!
+//! The state lives in this process, not in the Redis backplane: with
+//! several nodes, LiveKit's webhooks and the `/livekit` routes must reach
+//! the same one (the webhook replay check is per process too).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
