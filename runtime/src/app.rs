@@ -119,6 +119,9 @@ impl<E> App<E> {
 pub struct Server<E> {
     listener: TcpListener,
     app: Arc<App<E>>,
+    /// Routes of optional parts (LiveKit rooms, avatars), served beside
+    /// the service's own.
+    extra: Router,
 }
 
 impl<E: Events> Server<E> {
@@ -171,7 +174,11 @@ impl<E: Events> Server<E> {
             #[cfg(feature = "redis")]
             redis,
         });
-        Ok(Server { listener, app })
+        Ok(Server {
+            listener,
+            app,
+            extra: Router::new(),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -185,6 +192,12 @@ impl<E: Events> Server<E> {
         Arc::clone(&self.app)
     }
 
+    /// Serves `routes` too; they carry their own state.
+    pub fn merge(mut self, routes: Router) -> Server<E> {
+        self.extra = self.extra.merge(routes);
+        self
+    }
+
     pub async fn run(
         self,
         signal: impl Future<Output = ()> + Send + 'static,
@@ -195,7 +208,7 @@ impl<E: Events> Server<E> {
             signal.await;
             token.cancel();
         });
-        let router = router(Arc::clone(&app));
+        let router = router(Arc::clone(&app)).merge(self.extra);
         tracing::info!(addr = %self.listener.local_addr()?, epoch = %app.hub.epoch(), "listening");
         let deadlines = Deadlines {
             headers: app.config.limits.header_timeout(),

@@ -28,14 +28,20 @@
 //! # Features
 //!
 //! - `redis`: the Redis backplane (`REDIS_URL`).
-//! - `livekit`: reserved for LiveKit rooms.
+//! - `livekit`: LiveKit rooms: room tokens, the webhook receiver, RoomService
+//!   and consented recording (`livekit`).
+//! - `avatar`: HeyGen streaming-avatar sessions with a fallback (`avatar`).
 
 pub mod app;
 pub mod auth;
+#[cfg(feature = "avatar")]
+pub mod avatar;
 pub mod config;
 pub mod dev_token;
 pub mod hub;
 pub mod limits;
+#[cfg(feature = "livekit")]
+pub mod livekit;
 pub mod metrics;
 pub mod presence;
 pub mod protocol;

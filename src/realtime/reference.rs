@@ -369,9 +369,9 @@ pub const FIELDS: &[Field] = &[
     ),
     field(
         "avatars[].fallback",
-        "string, e.g. `audio_only`",
-        "none",
-        "what to do when the avatar is unavailable",
+        "`audio_only` or `text`",
+        "`text`",
+        "what a caller gets when the avatar is unavailable (down, slow, or no `HEYGEN_API_KEY`)",
         "audio_only",
     ),
 ];

@@ -308,8 +308,18 @@ pub struct Avatar {
     /// Only `heygen` today.
     pub provider: String,
     pub avatar_id: Option<String>,
-    /// What to do when the avatar fails: e.g. `audio_only`.
-    pub fallback: Option<String>,
+    /// What to offer when the avatar is unavailable; `text` when unset.
+    pub fallback: Option<AvatarFallback>,
+}
+
+/// What a caller gets instead of an avatar that is unavailable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AvatarFallback {
+    /// The avatar's lines as speech, without video.
+    AudioOnly,
+    /// The avatar's lines as text.
+    Text,
 }
 
 pub const FIELD_TYPES: &[&str] = &["string", "int", "float", "bool", "json"];
@@ -734,6 +744,20 @@ mod tests {
             message,
             "realtime block: `livekit.rooms[].grants.ROLE.admin` takes boolean: invalid boolean"
         );
+    }
+
+    #[test]
+    fn an_avatars_fallback_is_one_of_the_runtimes() {
+        let ok = "avatars:\n  - name: host\n    provider: heygen\n    fallback: audio_only\n";
+        let spec = parse_block(Path::new("p.md"), ok, 1).unwrap();
+        assert_eq!(spec.avatars[0].fallback, Some(AvatarFallback::AudioOnly));
+        let (message, at, _) = error(&ok.replace("audio_only", "video"));
+        assert_eq!(
+            message,
+            "realtime block: `avatars[].fallback` takes `audio_only` or `text`: \
+             unknown variant `video`, expected one of audio_only, text"
+        );
+        assert_eq!(at, (4, 15, Some(5)));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::runtime::Runtime;
-use crate::realtime::{Backplane, RealtimeSpec, SlowClientPolicy, Transport};
+use crate::realtime::{AvatarFallback, Backplane, RealtimeSpec, SlowClientPolicy, Transport};
 
 /// Bumped when the templates change in a way that changes generated code.
 pub const TEMPLATE_VERSION: u32 = 2;
@@ -41,6 +41,15 @@ pub struct Model {
     pub channels: Vec<ChannelModel>,
     /// How the service depends on the runtime crate.
     pub runtime: Runtime,
+    /// `, features = ["redis", "livekit"]` for the runtime dependency, or
+    /// nothing.
+    pub runtime_features: String,
+    /// The plan declares LiveKit rooms.
+    pub livekit: bool,
+    pub rooms: Vec<RoomModel>,
+    /// The plan declares avatars.
+    pub avatar: bool,
+    pub avatars: Vec<AvatarModel>,
     /// What the generated tests exercise; `None` when no channel has both
     /// a publisher and a subscriber role and a lasting event.
     pub test: Option<TestModel>,
@@ -68,6 +77,46 @@ pub struct ChannelModel {
     pub events: Vec<EventModel>,
     /// `&["message", "typing"]`
     pub event_names_rs: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoomModel {
+    pub name: String,
+    /// `CALL`, for the room's constant.
+    pub konst: String,
+    /// A room name that matches the declaration, e.g. `interview:1`.
+    pub example: String,
+    pub max_participants: u32,
+    /// `&[Track::Audio, Track::Video]`
+    pub tracks_rs: String,
+    /// `audio, video`, for docs.
+    pub tracks: String,
+    pub recording: bool,
+    pub grants: Vec<GrantModel>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GrantModel {
+    pub role: String,
+    pub publish: bool,
+    pub subscribe: bool,
+    pub publish_data: bool,
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AvatarModel {
+    pub name: String,
+    /// `HOST`, for the avatar's constant.
+    pub konst: String,
+    /// HeyGen's avatar id, for docs; `None` for HeyGen's default.
+    pub avatar_id: Option<String>,
+    /// `Some("Wayne_20240711")` or `None`.
+    pub avatar_id_rs: String,
+    /// `AudioOnly`
+    pub fallback: &'static str,
+    /// `audio_only`, for docs.
+    pub fallback_name: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -178,6 +227,23 @@ impl Model {
         let channels: Vec<ChannelModel> = spec.channels.iter().map(channel_model).collect();
         let test = test_model(spec, &channels);
         let limits = &spec.limits;
+        let rooms: Vec<RoomModel> = spec
+            .livekit
+            .iter()
+            .flat_map(|lk| &lk.rooms)
+            .map(room_model)
+            .collect();
+        let avatars: Vec<AvatarModel> = spec.avatars.iter().map(avatar_model).collect();
+        let redis = spec.backplane == Backplane::Redis;
+        let features: Vec<String> = [
+            ("redis", redis),
+            ("livekit", !rooms.is_empty()),
+            ("avatar", !avatars.is_empty()),
+        ]
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(f, _)| format!("{f:?}"))
+        .collect();
         Model {
             template_version: TEMPLATE_VERSION,
             crate_ident: service.replace('-', "_"),
@@ -187,7 +253,7 @@ impl Model {
                 .unwrap_or_else(|| format!("the `{service}` channels")),
             service,
             sse: spec.transport.to_vec().contains(&Transport::Sse),
-            redis: spec.backplane == Backplane::Redis,
+            redis,
             max_message_bytes: limits.max_message_bytes,
             rate_per_second: limits.rate_per_second,
             queue: limits.queue,
@@ -208,8 +274,68 @@ impl Model {
             query_token: spec.auth.query_token,
             channels,
             runtime,
+            runtime_features: if features.is_empty() {
+                String::new()
+            } else {
+                format!(", features = [{}]", features.join(", "))
+            },
+            livekit: !rooms.is_empty(),
+            rooms,
+            avatar: !avatars.is_empty(),
+            avatars,
             test,
         }
+    }
+}
+
+fn room_model(room: &crate::realtime::Room) -> RoomModel {
+    let name = room.name.value.clone();
+    let example = match name.split_once('{') {
+        Some((p, rest)) => format!("{p}1{}", rest.split_once('}').map_or("", |(_, s)| s)),
+        None => name.clone(),
+    };
+    let tracks: Vec<String> = room
+        .tracks
+        .iter()
+        .map(|t| format!("Track::{}", pascal(t)))
+        .collect();
+    RoomModel {
+        konst: variant_to_const(&pascal(&name)),
+        name,
+        example,
+        max_participants: room.max_participants.unwrap_or(0),
+        tracks_rs: format!("&[{}]", tracks.join(", ")),
+        tracks: room.tracks.join(", "),
+        recording: room.recording,
+        grants: room
+            .grants
+            .iter()
+            .map(|(role, g)| GrantModel {
+                role: role.clone(),
+                publish: g.publish,
+                subscribe: g.subscribe,
+                publish_data: g.publish_data,
+                admin: g.admin,
+            })
+            .collect(),
+    }
+}
+
+fn avatar_model(a: &crate::realtime::Avatar) -> AvatarModel {
+    let (fallback, fallback_name) = match a.fallback.unwrap_or(AvatarFallback::Text) {
+        AvatarFallback::AudioOnly => ("AudioOnly", "audio_only"),
+        AvatarFallback::Text => ("Text", "text"),
+    };
+    AvatarModel {
+        konst: variant_to_const(&pascal(&a.name.value)),
+        name: a.name.value.clone(),
+        avatar_id: a.avatar_id.clone(),
+        avatar_id_rs: a
+            .avatar_id
+            .as_ref()
+            .map_or_else(|| "None".to_string(), |id| format!("Some({id:?})")),
+        fallback,
+        fallback_name,
     }
 }
 
@@ -414,8 +540,43 @@ mod tests {
         assert_eq!(names, ["message", "typing"]);
         assert_eq!(ch.events[0].summary, "{reply_to?, text}");
         assert_eq!(ch.events[0].sample, r#"{"text":"s"}"#);
+        assert_eq!(
+            (m.livekit, m.avatar, m.runtime_features.as_str()),
+            (false, false, "")
+        );
         let t = m.test.unwrap();
         assert_eq!(t.read_only.as_deref(), Some("guest"));
         assert_eq!(t.data_expr, r#"json!({ "text": format!("m{i}") })"#);
+    }
+
+    #[test]
+    fn rooms_and_avatars_become_constants_and_runtime_features() {
+        let text = "backplane: redis\nlivekit:\n  rooms:\n    - name: \"call:{id}\"\n      tracks: [audio, screen]\n      grants:\n        member: { publish: true }\navatars:\n  - name: host-bot\n    provider: heygen\n";
+        let spec = crate::realtime::parse_block(std::path::Path::new("p.md"), text, 1).unwrap();
+        let m = Model::new(
+            &spec,
+            "demo",
+            Runtime::for_output(std::path::Path::new("/nowhere/demo")),
+        );
+        assert_eq!(
+            m.runtime_features,
+            r#", features = ["redis", "livekit", "avatar"]"#
+        );
+        let room = &m.rooms[0];
+        assert_eq!(
+            (
+                room.konst.as_str(),
+                room.example.as_str(),
+                room.tracks_rs.as_str()
+            ),
+            ("CALL", "call:1", "&[Track::Audio, Track::Screen]")
+        );
+        assert_eq!(room.max_participants, 0);
+        assert!(room.grants[0].publish && !room.grants[0].admin);
+        let a = &m.avatars[0];
+        assert_eq!(
+            (a.konst.as_str(), a.avatar_id_rs.as_str(), a.fallback),
+            ("HOST_BOT", "None", "Text")
+        );
     }
 }

@@ -426,7 +426,7 @@ fn explain_shows_each_path_with_its_rule() {
 Landlock: kernel ABI N, applied at ABI 3 (ABI 3 needed); enforced: {rights}
 
 writable
-  write   examples/chat-service/**            plans/0001-chat-room.md:63  \"Files to Change: examples/chat-service/**\"
+  write   examples/chat-service/**            plans/0001-chat-room.md:87  \"Files to Change: examples/chat-service/**\"
       kernel: examples/chat-service/src
 {outputs}  commit  .git/                               agents/realtime-dev.md:69  \"the agent commits (its commit conventions): git writes objects, refs, logs, the index and HEAD\"
   device  /dev/null, /dev/tty, /dev/pts, ...  harness.toml:1  \"device files every program writes: the null device and the terminal\"

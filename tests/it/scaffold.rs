@@ -133,7 +133,7 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
     );
     assert_ends_with(
         &run.stdout,
-        "svc: 0 created, 1 updated, 0 removed, 46 unchanged\n",
+        "svc: 0 created, 1 updated, 0 removed, 56 unchanged\n",
     );
     assert_eq!(
         std::fs::read_to_string(svc.join("README.md")).unwrap(),
@@ -148,7 +148,7 @@ fn reruns_update_untouched_files_and_refuse_edited_ones() {
     let run = p.harness(["scaffold", "new", "demo", "--out", "svc"]).run();
     assert_ends_with(
         &run.stdout,
-        "0 created, 0 updated, 0 removed, 47 unchanged\n",
+        "0 created, 0 updated, 0 removed, 57 unchanged\n",
     );
 }
 
@@ -202,7 +202,7 @@ fn a_plan_change_is_merged_into_edited_files() {
     assert_contains(&run.stdout, "update  web/src/protocol.ts\n");
     assert_contains(
         &run.stdout,
-        "svc: 0 created, 1 updated, 1 merged, 0 removed, 42 unchanged, 1 in conflict\n",
+        "svc: 0 created, 1 updated, 1 merged, 0 removed, 52 unchanged, 1 in conflict\n",
     );
     let readme = std::fs::read_to_string(p.path("svc/README.md")).unwrap();
     let line = readme.lines().position(|l| l == "<<<<<<< ours").unwrap() + 1;
@@ -250,7 +250,7 @@ fn a_plan_change_is_merged_into_edited_files() {
     let run = p
         .harness(["scaffold", "--plan", "1", "--out", "svc"])
         .assert(0);
-    assert_ends_with(&run.stdout, "0 removed, 45 unchanged\n");
+    assert_ends_with(&run.stdout, "0 removed, 55 unchanged\n");
 }
 
 const DRAFT: &str = "---\nid: 1\ntitle: \"Chat\"\nagent: \"realtime-dev\"\nstatus: draft\ncreated: \"2026-01-01T00:00:00Z\"\n---\n## PLAN: Chat\n\n### Realtime Spec\n\n```yaml realtime\nchannels:\n  - name: lobby\n    events:\n      - name: message\n        schema: { text: string }\n    publish: [member]\n    subscribe: [member]\n    history: 10\n```\n\n### Files to Change\n- `svc/**`: the service\n\nPLAN_APPROVED: pending\n";

@@ -3,12 +3,19 @@
 //!
 //! `dev-token --sub USER --role ROLE [--minutes N]` prints a short-lived
 //! token the server accepts instead, for trying it locally.
+//!
+//! LiveKit rooms are served under `/livekit` when `LIVEKIT_URL` is set.
+//! Avatar sessions are served under `/avatars`; every open one is stopped
+//! when the server stops.
 
 use std::process::ExitCode;
 
 use chat_service::channels::ChannelKind;
-use chat_service::{Server, config};
+use chat_service::{Server, avatars, config, rooms};
+use harness_realtime::auth::Verifier;
+use harness_realtime::avatar::Avatars;
 use harness_realtime::dev_token;
+use harness_realtime::livekit::LiveKit;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -37,6 +44,22 @@ async fn main() -> ExitCode {
             }
         };
     }
+    let livekit = match LiveKit::from_env(rooms::ROOMS, Verifier::new(&config)) {
+        Ok(lk) => lk,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let avatars = match Avatars::from_env(avatars::AVATARS, Verifier::new(&config)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // A participant who leaves its room leaves its avatar sessions too.
+    avatars.follow(livekit.subscribe());
     let server = match Server::bind(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -44,7 +67,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match server.run(shutdown_signal()).await {
+    let server = server.merge(livekit.router());
+    let server = server.merge(avatars.router());
+    let result = server.run(shutdown_signal()).await;
+    avatars.shutdown().await;
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
