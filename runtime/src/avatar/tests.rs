@@ -365,6 +365,8 @@ async fn the_routes_serve_authenticated_callers_only() {
         exp: crate::protocol::now_ms() / 1000 + 60,
         iss: Some("example".into()),
         aud: None,
+        nbf: None,
+        iat: None,
     };
     let token = crate::auth::issue("jwt", &claims);
     let res = http

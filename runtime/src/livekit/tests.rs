@@ -243,6 +243,8 @@ fn bearer(sub: &str, role: &str) -> String {
         exp: now_ms() / 1000 + 3600,
         iss: Some("example".into()),
         aud: None,
+        nbf: None,
+        iat: None,
     };
     format!("Bearer {}", issue(JWT, &claims))
 }

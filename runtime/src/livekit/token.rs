@@ -127,6 +127,8 @@ mod tests {
             exp: now_ms() / 1000 + exp_in,
             iss: None,
             aud: None,
+            nbf: None,
+            iat: None,
         }
     }
 
