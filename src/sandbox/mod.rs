@@ -559,7 +559,10 @@ fn find_outputs(root: &Path, outputs: &PathRules<()>, entries: &[String]) -> Vec
                 continue;
             }
             let rel = display_path(path.strip_prefix(root).unwrap_or(&path));
-            if rel == ".git" {
+            // git's and harness's own: an output glob such as `target/`
+            // matches at any depth, and `.harness/gates/target` is where
+            // the gates build, out of the agent's reach.
+            if rel == ".git" || rel == ".harness" {
                 continue;
             }
             if outputs.matching_dir(&rel).is_some() {

@@ -382,6 +382,21 @@ fn a_plan_scoped_agent_builds_into_the_root_target_directory() {
 }
 
 #[test]
+fn the_gates_build_directory_is_not_an_output_the_agent_may_write() {
+    // `target/` matches at any depth; the gates' own build directory under
+    // `.harness/` must not be granted by it.
+    let Some(s) = Setup::new() else { return };
+    std::fs::create_dir_all(s.repo.path(".harness/gates/target/debug")).unwrap();
+    std::fs::create_dir_all(s.repo.path("target")).unwrap();
+    let run = s.sh("echo 'exit 0' > .harness/gates/target/debug/verdict");
+    assert_ne!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("Permission denied"), "{}", run.stderr);
+    assert!(!s.repo.path(".harness/gates/target/debug/verdict").exists());
+    // The agent's own `target/` stays writable.
+    assert_eq!(s.sh("echo o > target/out").code, 0);
+}
+
+#[test]
 fn explain_shows_each_path_with_its_rule() {
     let Some(s) = shipped() else { return };
     let tmp = std::fs::canonicalize(s.tmp.path()).unwrap();
