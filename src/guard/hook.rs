@@ -161,7 +161,7 @@ pub fn parse(tool: Tool, text: &str) -> Result<Event> {
             {
                 cwd = Some(cwd.unwrap_or_default().join(dir));
             }
-            vec![gemini(&name, input)]
+            gemini(&name, input).map_err(|why| invalid(tool, why, None))?
         }
         Tool::Copilot => {
             // The camelCase event (`preToolUse`) has no event name; the
@@ -172,7 +172,7 @@ pub fn parse(tool: Tool, text: &str) -> Result<Event> {
             } else {
                 name_and_input(tool, &event, "tool_name", "tool_input")?
             };
-            vec![copilot(&name, input)]
+            vec![copilot(&name, input).map_err(|why| invalid(tool, why, None))?]
         }
         Tool::Cursor => {
             cursor(&event, event_name.as_deref()).map_err(|why| invalid(tool, why, None))?
@@ -294,10 +294,10 @@ fn shell(input: &Map<String, Value>) -> ToolCall {
 }
 
 /// Gemini CLI's built-in tools.
-fn gemini(name: &str, input: Map<String, Value>) -> ToolCall {
+fn gemini(name: &str, input: Map<String, Value>) -> std::result::Result<Vec<ToolCall>, String> {
     const FILE: &[&str] = &["file_path", "absolute_path", "path"];
     const DIR: &[&str] = &["dir_path", "path", "directory"];
-    match name {
+    Ok(vec![match name {
         "run_shell_command" => shell(&input),
         "write_file" => on_path("Write", &input, FILE),
         "replace" | "edit" => on_path("Edit", &input, FILE),
@@ -310,23 +310,49 @@ fn gemini(name: &str, input: Map<String, Value>) -> ToolCall {
             None => call("LS", Map::new()),
         },
         "web_fetch" => {
-            // The fetch names its pages inside a prompt.
+            // The fetch names its pages inside a prompt, and fetches each
+            // one: every URL is checked, and a prompt naming none is refused.
             let prompt = first_str(&input, &["prompt", "url"]).unwrap_or("");
-            let url = prompt
+            let urls: Vec<ToolCall> = prompt
                 .split_whitespace()
-                .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-                .unwrap_or(prompt);
-            call("WebFetch", object_of(json!({ "url": url })))
+                .map(|w| {
+                    w.trim_matches(|c: char| matches!(c, '(' | ')' | '<' | '>' | ',' | '"' | '\''))
+                })
+                .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+                .map(|url| call("WebFetch", object_of(json!({ "url": url }))))
+                .collect();
+            if urls.is_empty() {
+                return Err("the `web_fetch` call names no http(s) URL, so what it fetches cannot be checked".to_string());
+            }
+            return Ok(urls);
         }
         "google_web_search" => call("WebSearch", input),
-        _ => call(name, input),
+        _ => known_elsewhere(Tool::Gemini, name, input)?,
+    }])
+}
+
+/// A tool name the adapter does not map: an MCP tool goes to the guard's
+/// MCP checks; anything else is refused, since the guard cannot tell what
+/// it writes (Claude Code's own names are the guard's, so only the other
+/// tools' adapters meet this).
+fn known_elsewhere(
+    tool: Tool,
+    name: &str,
+    input: Map<String, Value>,
+) -> std::result::Result<ToolCall, String> {
+    if name.starts_with("mcp__") {
+        return Ok(call(name, input));
     }
+    Err(format!(
+        "`{name}` is not a {} tool the guard knows, so what it writes cannot be checked; it is refused",
+        tool.title()
+    ))
 }
 
 /// GitHub Copilot CLI's tools, by the names its hooks reference lists.
-fn copilot(name: &str, input: Map<String, Value>) -> ToolCall {
+fn copilot(name: &str, input: Map<String, Value>) -> std::result::Result<ToolCall, String> {
     const FILE: &[&str] = &["path", "file_path"];
-    match name {
+    Ok(match name {
         "bash" | "powershell" => shell(&input),
         "view" => on_path("Read", &input, FILE),
         "create" => on_path("Write", &input, FILE),
@@ -335,8 +361,8 @@ fn copilot(name: &str, input: Map<String, Value>) -> ToolCall {
         "grep" => search("Grep", &input, &["path"], "glob"),
         "web_fetch" => call("WebFetch", input),
         "task" => call("Task", input),
-        _ => call(name, input),
-    }
+        _ => known_elsewhere(Tool::Copilot, name, input)?,
+    })
 }
 
 /// Cursor's events: the shell, file-read and MCP events each carry one
@@ -379,7 +405,7 @@ fn cursor(
                 }
                 "LS" | "list_dir" => call("LS", input),
                 t if t.starts_with("MCP:") => call(&cursor_mcp(t), input),
-                t => call(t, input),
+                t => known_elsewhere(Tool::Cursor, t, input)?,
             }
         }
         Some(other) => {
@@ -402,12 +428,33 @@ fn cursor_mcp(name: &str) -> String {
 /// patch body in `command`, one `*** Add/Update/Delete File: PATH` header
 /// per file (and `*** Move to: PATH` for a rename).
 fn codex(name: &str, input: Map<String, Value>) -> Result<Vec<ToolCall>> {
-    if name != "apply_patch" {
-        return Ok(vec![call(name, input)]);
-    }
-    let patch = first_str(&input, &["command", "patch", "input"]).unwrap_or("");
+    // `apply_patch` also runs as a shell command, its patch in a heredoc:
+    // the command is checked as any other, and so is each file it names.
+    let shell_patch = (name == "Bash")
+        .then(|| first_str(&input, &["command"]))
+        .flatten()
+        .filter(|c| {
+            let program = c.split_whitespace().next().unwrap_or("");
+            matches!(
+                program.rsplit('/').next(),
+                Some("apply_patch" | "applypatch")
+            )
+        })
+        .map(str::to_string);
+    let (patch, mut calls) = match (name, shell_patch) {
+        ("apply_patch", _) => (
+            first_str(&input, &["command", "patch", "input"])
+                .unwrap_or("")
+                .to_string(),
+            Vec::new(),
+        ),
+        (_, Some(command)) => (command, vec![call(name, input)]),
+        _ => return Ok(vec![call(name, input)]),
+    };
+    // A header counts however it is indented, as Codex's parser reads it.
     let files: Vec<ToolCall> = patch
         .lines()
+        .map(str::trim_start)
         .filter_map(|l| {
             [
                 "*** Add File: ",
@@ -427,7 +474,8 @@ fn codex(name: &str, input: Map<String, Value>) -> Result<Vec<ToolCall>> {
             None,
         ));
     }
-    Ok(files)
+    calls.extend(files);
+    Ok(calls)
 }
 
 /// The decision of several calls: the first refusal, else the last

@@ -79,6 +79,18 @@ fn table(root: &str) -> Vec<Case> {
             json!({"hook_event_name": "PreToolUse", "cwd": root, "tool_name": "Bash", "tool_input": {"command": "echo x > tests/a.rs"}}),
             claude_deny(&bash_reason),
         ),
+        // A header indented in the patch still names a file, and a patch
+        // applied from the shell is checked file by file.
+        case(
+            "codex",
+            json!({"hook_event_name": "PreToolUse", "cwd": root, "tool_name": "apply_patch", "tool_input": {"command": "*** Begin Patch\n*** Update File: plans/0001-presence.md\n@@\n-a\n+b\n   *** Add File: tests/ws.rs\n+x\n*** End Patch\n"}}),
+            claude_deny(&write_reason),
+        ),
+        case(
+            "codex",
+            json!({"hook_event_name": "PreToolUse", "cwd": root, "tool_name": "Bash", "tool_input": {"command": "apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: tests/ws.rs\n+x\n*** End Patch\nEOF"}}),
+            claude_deny(&write_reason),
+        ),
         // Gemini CLI: BeforeTool, its own tool names, `decision: deny`.
         case(
             "gemini",
@@ -100,6 +112,38 @@ fn table(root: &str) -> Vec<Case> {
             "gemini",
             json!({"hook_event_name": "BeforeTool", "cwd": root, "tool_name": "read_file", "tool_input": {"file_path": test_file}}),
             "{}\n",
+        ),
+        // Every page a fetch names is checked; a tool the adapter does not
+        // know is refused, since what it writes cannot be told.
+        case(
+            "gemini",
+            json!({"hook_event_name": "BeforeTool", "cwd": root, "tool_name": "web_fetch", "tool_input": {"prompt": "summarise https://docs.rs/x and https://example.com/y"}}),
+            gemini_deny(
+                "harness denies `WebFetch`: agents/realtime-dev.md:22: disallowedTools: WebFetch (`WebFetch` is in disallowedTools of `realtime-dev`)",
+            ),
+        ),
+        Case {
+            code: 2,
+            ..case(
+                "gemini",
+                json!({"hook_event_name": "BeforeTool", "cwd": root, "tool_name": "web_fetch", "tool_input": {"prompt": "summarise the docs"}}),
+                "",
+            )
+        },
+        Case {
+            code: 2,
+            ..case(
+                "gemini",
+                json!({"hook_event_name": "BeforeTool", "cwd": root, "tool_name": "read_many_files", "tool_input": {"paths": ["tests/ws.rs"]}}),
+                "",
+            )
+        },
+        case(
+            "copilot",
+            json!({"sessionId": "s", "cwd": root, "toolName": "write_bash", "toolArgs": {"input": "x"}}),
+            copilot_deny(
+                "harness guard could not check this call, so it is denied: `write_bash` is not a GitHub Copilot tool the guard knows, so what it writes cannot be checked; it is refused",
+            ),
         ),
         // GitHub Copilot CLI: camelCase `preToolUse`, arguments as a JSON string.
         case(
