@@ -430,13 +430,14 @@ async fn list_rooms(State(lk): State<Arc<LiveKit>>, headers: HeaderMap) -> Reply
     let live = lk.live()?;
     let claims = lk.caller(&headers)?;
     let rooms = live.admin.list().await.map_err(bad_gateway)?;
-    // Only the rooms this caller manages.
+    // Only the rooms this caller manages, narrowed as every other call is.
     let mine: Vec<_> = rooms
         .into_iter()
         .filter(|r| {
             spec::find(lk.rooms, &r.name)
                 .and_then(|s| s.grant(&claims.role))
                 .is_some_and(|g| g.admin)
+                && lk.authorized(&claims, &r.name).is_ok()
         })
         .collect();
     Ok(Json(mine).into_response())

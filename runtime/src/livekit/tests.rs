@@ -677,3 +677,20 @@ async fn an_authorizer_narrows_a_role_to_its_own_rooms() {
     );
     assert!(lk.state().get("interview:bob").is_none());
 }
+
+#[tokio::test]
+async fn the_room_list_is_narrowed_by_the_authorizer_too() {
+    // The contract server lists `interview:1` and `lobby`; the coach manages
+    // interview rooms by its role, but this service lets it into none.
+    let (url, _contract) = contract_server().await;
+    let config = crate::config::Config::new(&crate::config::tests::DEFAULTS, JWT);
+    let lk = LiveKit::with_authorizer(
+        ROOMS,
+        Verifier::new(&config),
+        Some(LiveKitConfig::new(&url, Keys::new("APIkey", SECRET))),
+        |_, room| room == "interview:2",
+    );
+    let coach = bearer("cora", "coach");
+    let (status, text) = send(&lk, "GET", "/livekit/rooms", Some(&coach), "").await;
+    assert_eq!((status, text.as_str()), (StatusCode::OK, "[]"));
+}
