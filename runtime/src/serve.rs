@@ -85,7 +85,10 @@ pub async fn serve(
         });
         let stop = stop.clone();
         tracker.spawn(async move {
-            let mut builder = Builder::new(TokioExecutor::new());
+            // HTTP/1 only: the header deadline is HTTP/1's, and an h2c
+            // client that sends its preface and then nothing would hold
+            // its socket for ever.
+            let mut builder = Builder::new(TokioExecutor::new()).http1_only();
             builder
                 .http1()
                 .timer(TokioTimer::new())
