@@ -191,13 +191,27 @@ fn resource(spec: &ToolSpec) -> Option<String> {
 /// spelt out (OpenCode's wildcards have none), and a name that may be a
 /// directory covers what is below it too.
 fn glob_resources(glob: &str) -> Vec<String> {
+    // As in a `.gitignore`, a glob with no `/` but a trailing one names a
+    // file or directory at any depth; OpenCode's patterns are anchored at
+    // the project root, so such a glob is also written under `**/`.
     let g = glob.strip_prefix('/').unwrap_or(glob);
+    let anywhere =
+        !glob.starts_with('/') && !g.trim_end_matches('/').contains('/') && !g.starts_with("**");
+    let here = expand(g);
+    if !anywhere {
+        return here;
+    }
+    let deeper: Vec<String> = here.iter().map(|r| format!("**/{r}")).collect();
+    here.into_iter().chain(deeper).collect()
+}
+
+fn expand(g: &str) -> Vec<String> {
     if let (Some(open), Some(close)) = (g.find('{'), g.find('}'))
         && open < close
     {
         return g[open + 1..close]
             .split(',')
-            .flat_map(|alt| glob_resources(&format!("{}{alt}{}", &g[..open], &g[close + 1..])))
+            .flat_map(|alt| expand(&format!("{}{alt}{}", &g[..open], &g[close + 1..])))
             .collect();
     }
     let last = g.rsplit('/').next().unwrap_or(g);
@@ -205,7 +219,8 @@ fn glob_resources(glob: &str) -> Vec<String> {
     if g.contains('*') || file_like {
         vec![g.to_string()]
     } else {
-        vec![g.to_string(), format!("{g}/*")]
+        let dir = g.trim_end_matches('/');
+        vec![dir.to_string(), format!("{dir}/*")]
     }
 }
 
@@ -226,7 +241,15 @@ mod tests {
         }
         assert_eq!(glob_resources("/.codex"), [".codex", ".codex/*"]);
         assert_eq!(glob_resources("**/tests/**"), ["**/tests/**"]);
-        assert_eq!(glob_resources("harness.toml"), ["harness.toml"]);
+        // A name without `/` is found at any depth, as git reads it.
+        assert_eq!(
+            glob_resources("harness.toml"),
+            ["harness.toml", "**/harness.toml"]
+        );
+        assert_eq!(
+            glob_resources("secrets/"),
+            ["secrets", "secrets/*", "**/secrets", "**/secrets/*"]
+        );
         assert_eq!(
             glob_resources("~/.codex/*.{json,toml}"),
             ["~/.codex/*.json", "~/.codex/*.toml"]
