@@ -28,24 +28,30 @@ pub fn run(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
         ))
     });
     match result {
-        // Where a failing hook does not block the call, the error is
-        // answered as a refusal; the error itself still goes to stderr.
-        Err(err) if !args.explain && !args.from.blocks_on_exit() && args.from.has_hook() => {
-            report::error(&err);
-            let why = match &err {
-                Error::Input(diags) => diags
-                    .iter()
-                    .map(|d| d.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
-            };
-            let reason = format!("harness guard could not check this call, so it is denied: {why}");
-            report::text(&hook::refusal(args.from, &reason))?;
-            Ok(Outcome::Success)
-        }
+        Err(err) if !args.explain => refuse_failed(args.from, err),
         other => other,
     }
+}
+
+/// A guard that failed, answered so the call is refused: where a failing
+/// hook does not block the call (Copilot, Cursor), as a refusal on stdout,
+/// the error itself still going to stderr; elsewhere as the error (exit 2).
+pub fn refuse_failed(from: hook::Tool, err: Error) -> Result<Outcome> {
+    if from.blocks_on_exit() || !from.has_hook() {
+        return Err(err);
+    }
+    report::error(&err);
+    let why = match &err {
+        Error::Input(diags) => diags
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    };
+    let reason = format!("harness guard could not check this call, so it is denied: {why}");
+    report::text(&hook::refusal(from, &reason))?;
+    Ok(Outcome::Success)
 }
 
 fn hook(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {

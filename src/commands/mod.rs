@@ -52,7 +52,11 @@ pub fn run_guard_hook(
     root: Option<std::path::PathBuf>,
     from: crate::guard::hook::Tool,
 ) -> Result<Outcome> {
-    let ctx = Context::new(None, Format::Text)?;
+    let ctx = match Context::new(None, Format::Text) {
+        Ok(ctx) => ctx,
+        // Copilot and Cursor let a call through when the hook fails.
+        Err(err) => return guard::refuse_failed(from, err),
+    };
     let args = crate::cli::GuardArgs {
         agent: std::env::var("HARNESS_AGENT")
             .ok()

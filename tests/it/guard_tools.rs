@@ -262,3 +262,34 @@ fn explain_shows_the_rule_for_any_tool() {
         out.stdout
     );
 }
+
+#[test]
+fn a_guard_that_cannot_start_still_refuses_where_failing_hooks_do_not_block() {
+    // The hook starts in a directory that is gone: harness cannot even
+    // tell where it is. Copilot would let the call through on a bare
+    // error, so the refusal is on stdout.
+    let r = Repo::with_agents(&["tests"]);
+    let root = r.root.to_str().unwrap();
+    let gone = tempfile::tempdir().unwrap();
+    let dir = gone.path().join("cwd");
+    std::fs::create_dir(&dir).unwrap();
+    let event = json!({"sessionId": "s", "cwd": root, "toolName": "view", "toolArgs": {"path": "README.md"}});
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "cd \"$1\" && rmdir \"$1\" && printf '%s' '{event}' | \"{}\" guard --from copilot --root \"{root}\"",
+            crate::common::BIN
+        ))
+        .arg("sh")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.starts_with(
+            "{\"permissionDecision\":\"deny\",\"permissionDecisionReason\":\"harness guard could not check this call, so it is denied: cannot read `.`"
+        ),
+        "{stdout}"
+    );
+}
