@@ -327,6 +327,23 @@ fn gemini(name: &str, input: Map<String, Value>) -> std::result::Result<Vec<Tool
             return Ok(urls);
         }
         "google_web_search" => call("WebSearch", input),
+        "read_many_files" => {
+            // Each path it reads meets the read rules.
+            let reads: Vec<ToolCall> = input
+                .get("paths")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|p| call("Read", object_of(json!({ "file_path": p }))))
+                .collect();
+            if reads.is_empty() {
+                return Err("the `read_many_files` call names no path".to_string());
+            }
+            return Ok(reads);
+        }
+        // Its to-do list and memory: nothing of the project.
+        "write_todos" | "save_memory" => call(name, input),
         _ => known_elsewhere(Tool::Gemini, name, input)?,
     }])
 }
@@ -361,6 +378,15 @@ fn copilot(name: &str, input: Map<String, Value>) -> std::result::Result<ToolCal
         "grep" => search("Grep", &input, &["path"], "glob"),
         "web_fetch" => call("WebFetch", input),
         "task" => call("Task", input),
+        // Input to a shell it started earlier is a command like any other.
+        "write_bash" => match first_str(&input, &["input", "command"]) {
+            Some(c) => call("Bash", object_of(json!({ "command": c }))),
+            None => call("Bash", Map::new()),
+        },
+        // Reading, listing and stopping its shells, and its own notes.
+        "read_bash" | "list_bash" | "stop_bash" | "report_intent" | "think" | "update_todo" => {
+            call(name, input)
+        }
         _ => known_elsewhere(Tool::Copilot, name, input)?,
     })
 }

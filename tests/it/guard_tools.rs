@@ -134,15 +134,34 @@ fn table(root: &str) -> Vec<Case> {
             code: 2,
             ..case(
                 "gemini",
-                json!({"hook_event_name": "BeforeTool", "cwd": root, "tool_name": "read_many_files", "tool_input": {"paths": ["tests/ws.rs"]}}),
+                json!({"hook_event_name": "BeforeTool", "cwd": root, "tool_name": "fs_write_raw", "tool_input": {"paths": ["tests/ws.rs"]}}),
                 "",
             )
         },
         case(
+            "gemini",
+            json!({"hook_event_name": "BeforeTool", "cwd": root, "tool_name": "read_many_files", "tool_input": {"paths": ["src/lib.rs", "tests/ws.rs"]}}),
+            "{}\n",
+        ),
+        case(
             "copilot",
-            json!({"sessionId": "s", "cwd": root, "toolName": "write_bash", "toolArgs": {"input": "x"}}),
+            json!({"sessionId": "s", "cwd": root, "toolName": "fs_write_raw", "toolArgs": {"input": "x"}}),
             copilot_deny(
-                "harness guard could not check this call, so it is denied: `write_bash` is not a GitHub Copilot tool the guard knows, so what it writes cannot be checked; it is refused",
+                "harness guard could not check this call, so it is denied: `fs_write_raw` is not a GitHub Copilot tool the guard knows, so what it writes cannot be checked; it is refused",
+            ),
+        ),
+        // Input typed into a running shell is a shell command.
+        case(
+            "copilot",
+            json!({"sessionId": "s", "cwd": root, "toolName": "write_bash", "toolArgs": {"shellId": "1", "input": "echo x > tests/a.rs\n"}}),
+            copilot_deny(&bash_reason),
+        ),
+        case(
+            "copilot",
+            json!({"sessionId": "s", "cwd": root, "toolName": "report_intent", "toolArgs": {"intent": "Reading the code"}}),
+            // Known, so it meets the agent's own tool list like any call.
+            copilot_deny(
+                "harness denies `report_intent`: it is not in the tools of `realtime-dev` (agents/realtime-dev.md:10: tools: Read, Write, Edit, Glob, Grep, Bash, TaskList, TaskGet, TaskUpdate, AskUserQuestion)",
             ),
         ),
         // GitHub Copilot CLI: camelCase `preToolUse`, arguments as a JSON string.
