@@ -30,6 +30,34 @@ pub fn open(dir: &Path) -> Result<Repository> {
     })
 }
 
+/// The git directories of the work tree at `root`, found without opening
+/// the repository: its own (`.git`, or a linked worktree's directory named
+/// by the `.git` file) and the common one holding objects, refs and config
+/// (the same directory for a main work tree).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirs {
+    pub own: PathBuf,
+    pub common: PathBuf,
+}
+
+/// See [`Dirs`]; `None` when `root` holds no `.git`.
+pub fn dirs(root: &Path) -> Option<Dirs> {
+    let dot_git = root.join(".git");
+    if dot_git.is_dir() {
+        return Some(Dirs {
+            common: dot_git.clone(),
+            own: dot_git,
+        });
+    }
+    let text = std::fs::read_to_string(&dot_git).ok()?;
+    let own = root.join(text.trim().strip_prefix("gitdir:")?.trim());
+    let common = match std::fs::read_to_string(own.join("commondir")) {
+        Ok(c) => own.join(c.trim()),
+        Err(_) => own.clone(),
+    };
+    Some(Dirs { own, common })
+}
+
 /// The commits to check: everything reachable from `tip` and not from `hide`.
 #[derive(Debug, Clone)]
 pub struct Range {

@@ -143,10 +143,12 @@ fn state(plan: &Plan) -> PlanState {
         ApprovalDecision::Approved => {
             let current = plan.normalised();
             if sha256_tagged(current.as_bytes()) == last.hash {
-                let verdict = plan
-                    .trust
-                    .as_deref()
-                    .map(|t| signature::verdict(t, &plan.approvals, &plan.signatures, &plan.scope));
+                let verdict = match &plan.cut_after {
+                    Some(later) => Some(Err(super::ledger::rolled_back(plan.id, later))),
+                    None => plan.trust.as_deref().map(|t| {
+                        signature::verdict(t, &plan.approvals, &plan.signatures, &plan.scope)
+                    }),
+                };
                 match verdict {
                     Some(Err(problem)) => PlanState::Unverified {
                         approval: last.clone(),

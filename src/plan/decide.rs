@@ -160,6 +160,15 @@ impl Store {
         )?;
         // Warnings about the status are settled by the record just written.
         warnings.retain(|d| d.code != Code::StatusNotRecorded);
+        if let Err(e) = super::ledger::Ledger::append(&self.project().root, p.id, &p.approvals) {
+            warnings.push(
+                Diagnostic::warning(
+                    Code::LedgerNotWritten,
+                    format!("the decision is recorded in the plan, but not in this clone's ledger of decisions: {e}"),
+                )
+                .hint("a later cut of the plan's records back to this decision cannot be seen here; CI still compares with the base branch"),
+            );
+        }
         let state = p.state();
         Ok(Decided {
             id: p.id,

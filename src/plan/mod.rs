@@ -7,7 +7,8 @@
 //! - [`approval`] normalises and hashes a plan, keeps the approval chain and
 //!   decides its [`PlanState`],
 //! - [`signers`] reads the allowed signers file and [`signature`] signs
-//!   decisions and checks the chain against `[approvals]`,
+//!   decisions and checks the chain against `[approvals]`; [`ledger`] keeps
+//!   the decisions made in this clone, so a chain cut back is seen,
 //! - [`store`] finds plans by id, numbers new ones and writes atomically
 //!   under a lock,
 //! - the use cases, each returning one report that prints as text or JSON:
@@ -48,6 +49,7 @@
 pub mod approval;
 pub mod check;
 pub mod decide;
+pub mod ledger;
 #[allow(clippy::module_inception)]
 // `plan::plan` holds the `Plan` type, as `task::task` holds `Task`.
 pub mod plan;

@@ -118,6 +118,10 @@ pub struct Plan {
     /// [`Plan::attach_trust`]); empty without a signers file.
     #[serde(skip)]
     pub signatures: Vec<super::signature::SignatureCheck>,
+    /// A decision this clone recorded after the chain's last record, which
+    /// the chain no longer holds (set by the store, see [`super::ledger`]).
+    #[serde(skip)]
+    pub cut_after: Option<super::ledger::Entry>,
 }
 
 /// The path or glob a Files to Change item names: its first code span,
@@ -223,6 +227,7 @@ impl Plan {
             approved_text: None,
             trust: None,
             signatures: Vec::new(),
+            cut_after: None,
         };
         plan.read_body(required);
         plan.diagnostics.extend(hidden_characters(path, text));

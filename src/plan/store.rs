@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::approval;
+use super::ledger::Ledger;
 use super::plan::{self, Plan};
 use super::record::{Approval, ApprovalDecision, recorded_status};
 use super::signature::Trust;
@@ -118,6 +119,8 @@ pub struct Store {
     /// The `[approvals]` rules every plan read is checked against, or why
     /// they cannot be read (then no plan can be read: fail closed).
     trust: std::result::Result<Arc<Trust>, Vec<Diagnostic>>,
+    /// The decisions made in this clone, read on first use.
+    ledger: std::sync::OnceLock<Ledger>,
 }
 
 /// Up to ten ids, then how many more: ids are numbers, so "did you mean"
@@ -179,6 +182,7 @@ impl Store {
             project: project.clone(),
             dir: project.plans_dir(),
             trust,
+            ledger: std::sync::OnceLock::new(),
         }
     }
 
@@ -288,6 +292,10 @@ impl Store {
             .at(crate::diagnostic::Span::new(shown, 2, 1))
             .hint(format!("set `id: {named}` or rename the file"))
             .into());
+        }
+        if plan.approvals.last().map(|a| a.decision) == Some(ApprovalDecision::Approved) {
+            let ledger = self.ledger.get_or_init(|| Ledger::load(&self.project.root));
+            plan.cut_after = ledger.cut_after(plan.id, &plan.approvals).cloned();
         }
         if let Some(last) = approval::last_approval(&plan.approvals) {
             let stored = self.approved_path(plan.id, &last.hash);

@@ -604,20 +604,12 @@ fn commit_grant(
     let rule = policy
         .rules_of(|k| matches!(k, RuleKind::CommitType { .. }))
         .next()?;
-    let dot_git = root.join(".git");
-    let mut dirs = Vec::new();
-    if dot_git.is_dir() {
-        dirs.push(dot_git);
-    } else if let Ok(text) = std::fs::read_to_string(&dot_git)
-        && let Some(dir) = text.trim().strip_prefix("gitdir:")
-    {
-        // A linked worktree: its own git directory, and the common one
-        // that holds the objects and refs.
-        let dir = canonical(&root.join(dir.trim()));
-        if let Ok(common) = std::fs::read_to_string(dir.join("commondir")) {
-            dirs.push(canonical(&dir.join(common.trim())));
-        }
-        dirs.push(dir);
+    // A linked worktree has its own git directory and the common one that
+    // holds the objects and refs: both.
+    let found = crate::git::dirs(root)?;
+    let mut dirs = vec![canonical(&found.common)];
+    if found.own != found.common {
+        dirs.push(canonical(&found.own));
     }
     Some((
         rule.provenance.clone(),

@@ -391,6 +391,39 @@ fn the_whole_chain_counts_not_an_older_approved_text() {
 }
 
 #[test]
+fn a_chain_cut_back_to_an_earlier_approval_does_not_count() {
+    let repo = approved();
+    let when_approved = repo.read(PLAN_PATH);
+    repo.harness([
+        "plan",
+        "reject",
+        "1",
+        "--by",
+        "bob",
+        "--reason",
+        "too broad",
+    ])
+    .assert(0);
+    // The rejection dropped from the end: what is left is a valid chain
+    // ending in alice's approval, of the content as it is.
+    repo.write(PLAN_PATH, &when_approved);
+    let r = repo.harness(["plan", "check", "1"]).assert(1);
+    assert_contains(&r.stdout, "FAIL 0001  unverified");
+    assert_contains(&format!("{}{}", r.stdout, r.stderr), "rejected by `bob` at");
+    let r = repo
+        .harness(["task", "start", "1-1", "--owner", "dev"])
+        .run();
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert_contains(&r.stderr, "cut back to an earlier approval");
+    // The ledger is in git's own directory, which agents may not write.
+    assert!(repo.path(".git/harness/decisions").is_file());
+    // A person decides again: that settles it.
+    repo.harness(["plan", "approve", "1", "--by", "carol"])
+        .assert(0);
+    repo.harness(["plan", "check", "1"]).assert(0);
+}
+
+#[test]
 fn plan_ids_of_any_width_are_one_plan() {
     let repo = with_plan();
     let text = repo.read(PLAN_PATH);
