@@ -252,8 +252,10 @@ fn an_encrypted_key_signs_through_ssh_agent_as_git_would() {
             return;
         }
     };
-    for _ in 0..100 {
-        if sock.exists() {
+    // The socket file appears at bind, before the agent listens: wait until
+    // it answers a connection, or a loaded machine sees "refused".
+    for _ in 0..250 {
+        if std::os::unix::net::UnixStream::connect(&sock).is_ok() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
