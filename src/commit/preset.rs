@@ -280,12 +280,43 @@ fn upper_first(s: &str) -> String {
 
 /// Whether `raw` is in `case` (`lower-case`, `sentence-case`, ...); an
 /// unknown case is never matched.
+#[cfg(test)]
 fn is_case(raw: &str, case: &str) -> bool {
-    let input = unquoted(raw);
+    in_case(&unquoted(raw), case)
+}
+
+/// [`is_case`] of text already [`unquoted`].
+///
+/// The cases whose text starts upper case cannot hold for text that starts
+/// with a lower-case letter, and building them (word splitting, a string
+/// each) was most of the time a history check took: config-conventional
+/// asks four of them of every subject.
+fn in_case(input: &str, case: &str) -> bool {
+    let starts_lower = input
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_lowercase() && c.to_uppercase().next() != Some(c));
+    if starts_lower
+        && matches!(
+            case,
+            "upper-case"
+                | "uppercase"
+                | "sentence-case"
+                | "sentencecase"
+                | "pascal-case"
+                | "start-case"
+        )
+    {
+        return false;
+    }
+    transformed_matches(input, case)
+}
+
+fn transformed_matches(input: &str, case: &str) -> bool {
     let to = match case {
         "lower-case" | "lowercase" | "lowerCase" => input.to_lowercase(),
         "upper-case" | "uppercase" => input.to_uppercase(),
-        "sentence-case" | "sentencecase" => upper_first(&input),
+        "sentence-case" | "sentencecase" => upper_first(input),
         "camel-case" => input.to_lower_camel_case(),
         "kebab-case" => input.to_kebab_case(),
         "snake-case" => input.to_snake_case(),
@@ -298,9 +329,10 @@ fn is_case(raw: &str, case: &str) -> bool {
 
 /// commitlint's case rules: `always` one of the cases, or `never` any.
 fn case_ok(text: &str, s: &RuleSetting) -> bool {
+    let input = unquoted(text);
     let any = strings(s.value.as_ref())
         .iter()
-        .any(|case| is_case(text, case));
+        .any(|case| in_case(&input, case));
     any == s.always
 }
 
@@ -490,6 +522,41 @@ mod tests {
     #[test]
     fn cases_drop_quoted_text() {
         assert!(is_case("Some message", "sentence-case"));
+        // The shortcut for text starting lower case answers as the cases
+        // built in full do.
+        let cases = [
+            "upper-case",
+            "uppercase",
+            "sentence-case",
+            "sentencecase",
+            "pascal-case",
+            "start-case",
+            "lower-case",
+            "camel-case",
+            "kebab-case",
+            "snake-case",
+        ];
+        for text in [
+            "some message",
+            "a",
+            "élan vital",
+            "ßtraße",
+            "ǆemal",
+            "ﬁx the ligature",
+            "x-ray",
+            "i18n strings",
+            "someMessage",
+            "some_message",
+            "some-message",
+        ] {
+            for case in cases {
+                assert_eq!(
+                    in_case(text, case),
+                    transformed_matches(text, case),
+                    "{text:?} {case}"
+                );
+            }
+        }
         assert!(!is_case("some message", "sentence-case"));
         assert!(is_case("Some Message", "start-case"));
         assert!(is_case("SomeMessage", "pascal-case"));
