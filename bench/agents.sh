@@ -8,8 +8,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-30}
 corpus=../shared/corpus/agents
 [ -d "$corpus" ] || { echo "no $corpus: nothing to measure"; exit 0; }
-cargo build --release --quiet
-bin=${CARGO_TARGET_DIR:-target}/release/harness
+bin=$(bench/static-build.sh)
 mapfile -t files < <(find "$corpus" -name '*.md' ! -name SOURCES.md | sort)
 echo "files: ${#files[@]}"
 

@@ -18,13 +18,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 HERE=$(pwd)/bench
 TOOLS=$HERE/.tools
-TARGET=${CARGO_TARGET_DIR:-target}
 COMMITS=${COMMITS:-20000}
 RUNS=${RUNS:-10}
 
 command -v hyperfine >/dev/null || { echo "hyperfine is needed" >&2; exit 2; }
-cargo build --release --quiet
-HARNESS=$(cd "$TARGET/release" && pwd)/harness
+HARNESS=$("$HERE/static-build.sh")
 
 mkdir -p "$TOOLS"
 printf '*\n' > "$TOOLS/.gitignore"

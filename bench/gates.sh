@@ -18,8 +18,7 @@ BENCH_DIR=${BENCH_DIR:-$TARGET/bench-gates}
 mkdir -p "$BENCH_DIR"
 BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
 
-cargo build --release --quiet
-HARNESS=$(cd "$TARGET/release" && pwd)/harness
+HARNESS=$(bench/static-build.sh)
 
 # The project the gates run in: a git repository (lefthook needs one).
 PROJECT=$BENCH_DIR/project

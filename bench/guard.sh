@@ -10,10 +10,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
 runs=${1:-200}
-cargo build --release --quiet -p harness
-target=${CARGO_TARGET_DIR:-target}
-case "$target" in /*) ;; *) target=$(pwd)/$target ;; esac
-bin=$target/release/harness
+bin=$("$here/static-build.sh")
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

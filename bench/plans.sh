@@ -7,8 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 plans=${1:-200}
 runs=${2:-20}
-cargo build --release --quiet
-bin=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release/harness
+bin=$(bench/static-build.sh)
 repo=$(mktemp -d)
 trap 'rm -rf "$repo"' EXIT
 git -C "$repo" init -q

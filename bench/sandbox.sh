@@ -20,10 +20,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
 runs=50
 agent="${2:-realtime-dev}"
-cargo build --release --quiet -p harness
+bin=$("$here/static-build.sh")
 target=${CARGO_TARGET_DIR:-target}
 case "$target" in /*) ;; *) target=$(pwd)/$target ;; esac
-bin=$target/release/harness
 
 if [ -n "${1:-}" ]; then
   project=$(cd "$1" && pwd)

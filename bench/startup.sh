@@ -15,20 +15,28 @@
 # so, and instruction counts (valgrind's callgrind, one run each, user space
 # with the dynamic loader) not at all.
 #
+# Two builds of the same source are measured side by side: the static one
+# (`bench/static-build.sh`, what the README's install gives), and, as
+# "before", the default dynamically linked release build, whose start-up
+# loads four shared libraries and applies 17,000 relocations first.
+#
 #   bench/startup.sh [RUNS]                 default 300
-#   BEFORE=OLD/harness bench/startup.sh     also an earlier binary, e.g. one
-#                                           built from the commit before a change
+#   BEFORE=OLD/harness bench/startup.sh     "before" is that binary instead,
+#                                           e.g. one built from an earlier commit
 # The table is also written to bench/startup-results.txt. Not part of CI.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
 runs=${1:-300}
 command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 2; }
-cargo build --release --quiet -p harness
-target=${CARGO_TARGET_DIR:-target}
-case "$target" in /*) ;; *) target=$(pwd)/$target ;; esac
-bin=$target/release/harness
+bin=$("$here/static-build.sh")
 before=${BEFORE:-}
+if [ -z "$before" ]; then
+  cargo build --release --quiet -p harness
+  target=${CARGO_TARGET_DIR:-target}
+  case "$target" in /*) ;; *) target=$(pwd)/$target ;; esac
+  before=$target/release/harness
+fi
 export PATH=$here/.tools/bin:$PATH
 
 work=$(mktemp -d)
