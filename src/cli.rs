@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::ci::{GitUrl, Word};
 use crate::report::Format;
 
 /// Keeps teams of AI coding agents honest.
@@ -386,15 +387,36 @@ pub struct InitArgs {
     /// Overwrite files that already exist.
     #[arg(long)]
     pub force: bool,
-    /// Also write a CI workflow that runs `harness ci` on pull requests.
+    /// Also write a CI file that runs `harness ci` on pull requests and
+    /// pushes: `.github/workflows/harness.yml` or `.gitlab-ci.yml`. It needs
+    /// where CI installs harness from: these flags, or `[ci]` in harness.toml.
     #[arg(long, value_enum, value_name = "PROVIDER")]
     pub ci: Option<CiProvider>,
+    /// The git repository CI installs harness from (`cargo install --git`);
+    /// written to `[ci] harness_git` in the new harness.toml.
+    #[arg(long, value_name = "URL", requires = "ci", value_parser = parse_toml_value::<GitUrl>)]
+    pub harness_git: Option<GitUrl>,
+    /// The tag, branch or commit of `--harness-git` (default: the default
+    /// branch's tip when the job starts).
+    #[arg(long, value_name = "REV", requires = "harness_git", value_parser = parse_toml_value::<Word>)]
+    pub harness_rev: Option<Word>,
+    /// A version from the crates registry instead of git.
+    #[arg(long, value_name = "VERSION", requires = "ci", conflicts_with = "harness_git", value_parser = parse_toml_value::<Word>)]
+    pub harness_version: Option<Word>,
+}
+
+/// A flag's value checked as the same value in harness.toml would be.
+fn parse_toml_value<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s))
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CiProvider {
     /// `.github/workflows/harness.yml` for GitHub Actions.
     Github,
+    /// `.gitlab-ci.yml` for GitLab CI/CD.
+    Gitlab,
 }
 
 /// Which commits to check.

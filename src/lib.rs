@@ -55,6 +55,12 @@ pub(crate) mod textdiff;
 
 pub use error::{Error, Outcome, Result};
 
+/// The command harness is installed as, in every command line it writes.
+pub const BIN: &str = "harness";
+
+/// The package `cargo install` names.
+pub const PACKAGE: &str = env!("CARGO_PKG_NAME");
+
 /// Runs the two commands that hooks run, on every tool call and every
 /// commit, when the command line is the one the installed hook uses:
 /// `harness guard [--root DIR]` and `harness commits lint-msg FILE`.

@@ -5,6 +5,7 @@
 //! directory holding `.git`), so running harness in a sub-directory of a
 //! project behaves as at its top.
 
+pub mod ci;
 pub mod gates;
 pub mod run;
 
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::error::Result;
 use crate::fsutil;
+pub use ci::CiConfig;
 pub use gates::GateConfig;
 pub use run::{AgentCommand, RunConfig, SandboxMode, StageConfig, StageKind};
 
@@ -44,6 +46,8 @@ pub struct Config {
     pub run: RunConfig,
     /// `[sandbox]`: what `harness sandbox` adds to the policy.
     pub sandbox: SandboxConfig,
+    /// `[ci]`: what the CI files `init --ci` writes install and start.
+    pub ci: CiConfig,
     /// Whether the file has a `[commits]` section; without one, a
     /// commitlint config in the project gives the commit rules.
     #[serde(skip)]

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod gemini;
 pub mod opencode;
 pub mod project;
+pub mod workflow;
 
 pub use crate::guard::hook::Tool;
 pub use engine::{Install, Planned, Unexpressed};

@@ -326,7 +326,8 @@ fn ci_reports_every_step_and_github_annotations() {
 #[test]
 fn init_ci_github_writes_a_workflow_once() {
     let repo = Repo::new();
-    repo.harness(["init", "--ci", "github"]).assert(0);
+    repo.harness(["init", "--ci", "github", "--harness-version", "0.1.0"])
+        .assert(0);
     let wf = std::fs::read_to_string(repo.path(".github/workflows/harness.yml")).unwrap();
     assert_contains(&wf, "harness ci");
     assert_contains(&wf, "fetch-depth: 0");

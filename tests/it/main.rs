@@ -12,6 +12,7 @@ mod guard_bash;
 mod guard_cli;
 mod guard_table;
 mod guard_tools;
+mod init_ci;
 mod install_tools;
 mod plans;
 mod run;

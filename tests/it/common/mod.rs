@@ -31,7 +31,7 @@ pub fn manifest_dir() -> &'static Path {
 /// The environment of every run, besides `PATH` and `HOME`: no colour, a
 /// fixed clock, and a git that reads no configuration of the machine's and
 /// commits as a test identity.
-fn base_env(home: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
+pub fn base_env(home: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
     let mut vars = vec![
         ("HOME", home.as_os_str().to_owned()),
         ("NO_COLOR", "1".into()),
@@ -53,7 +53,7 @@ fn base_env(home: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
 }
 
 /// An empty home directory with an empty global git configuration.
-fn empty_home() -> tempfile::TempDir {
+pub fn empty_home() -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join(".gitconfig"), "").unwrap();
     home
