@@ -214,10 +214,25 @@ pub fn check(
             } else {
                 gate::select(&at_base, None, &[], None)?
             };
+            // The baseline too is the base's: a branch cannot accept its
+            // own findings by recording them.
+            let baseline = judging
+                .with_base_files(project, |read| read(gate::baseline::PATH))
+                .map(|bytes| {
+                    gate::baseline::Baseline::parse(
+                        std::path::Path::new(gate::baseline::PATH),
+                        &String::from_utf8_lossy(&bytes),
+                    )
+                })
+                .transpose()?;
             if specs.is_empty() {
                 None
             } else {
-                Some(gate::run(specs, &RunOptions::new(&project.root), progress)?)
+                let opts = RunOptions {
+                    baseline: baseline.map(std::sync::Arc::new),
+                    ..RunOptions::new(&project.root)
+                };
+                Some(gate::run(specs, &opts, progress)?)
             }
         }
     };
@@ -233,6 +248,17 @@ pub fn check(
         },
         Some(r) => {
             let failed: Vec<&str> = r.failed().map(|g| g.name.as_str()).collect();
+            let (recorded, gone) = r
+                .gates
+                .iter()
+                .filter_map(|g| g.baseline.as_ref())
+                .fold((0, 0), |(n, g), b| (n + b.recorded, g + b.gone));
+            let baselined = r.gates.iter().any(|g| g.baseline.is_some());
+            let tail = if baselined {
+                format!(" (baseline: {recorded} finding(s) recorded, {gone} gone)")
+            } else {
+                String::new()
+            };
             Step {
                 name: "gates",
                 status: if r.passed {
@@ -241,10 +267,10 @@ pub fn check(
                     StepStatus::Failed
                 },
                 summary: if failed.is_empty() {
-                    format!("{} gate(s) passed", r.gates.len())
+                    format!("{} gate(s) passed{tail}", r.gates.len())
                 } else {
                     format!(
-                        "{} of {} gate(s) failed: {}",
+                        "{} of {} gate(s) failed: {}{tail}",
                         failed.len(),
                         r.gates.len(),
                         failed.join(", ")

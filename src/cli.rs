@@ -717,6 +717,21 @@ pub enum GateCommand {
     /// Show the gates that would run, their commands and why each was chosen
     /// or skipped.
     List(GateSelectArgs),
+    /// Record the findings the gates report now as accepted, so that later
+    /// runs fail only on new ones: adopt harness before fixing a backlog.
+    ///
+    /// Runs the gates (NAMEs, or all) whose `[gates.NAME]` states a
+    /// `findings` format (`clippy`, `ruff`, `eslint`, `tsc`) and whose
+    /// command prints it, e.g. `cargo clippy --all-targets
+    /// --message-format=json -- -D warnings`, `ruff check
+    /// --output-format=json`, `eslint -f json .`, `tsc --noEmit --pretty
+    /// false`. Each finding is kept as rule, file and a fingerprint of its
+    /// line and the lines beside it, so moved code still matches. Writes
+    /// `.harness/baseline.json`, to commit. `gate run` reads it from the
+    /// work tree, `task done` as committed when the task started, `harness
+    /// ci` from the range's base; each reports the findings still there and
+    /// those gone. Refused where an agent runs (HARNESS_AGENT, Claude Code).
+    Baseline(GateSelectArgs),
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,8 @@
 //! - [`Progress`]: the sink a caller passes to hear about a run as it goes,
 //! - [`outcome`]: [`GateRun`] and [`GateReport`],
 //! - [`evidence`]: the record under `.harness/gates/`,
+//! - [`findings`] and [`baseline`]: linters' findings, and the recorded
+//!   ones a gate may still report (`harness gate baseline`),
 //! - [`junit`] and [`github`]: output for CI systems.
 //!
 //! # Library use
@@ -46,8 +48,10 @@
 //! detected gate). With `--changed-since REV`, a gate with `when` globs runs
 //! only when a matching file changed since REV.
 
+pub mod baseline;
 pub mod detect;
 pub mod evidence;
+pub mod findings;
 pub mod github;
 pub mod junit;
 mod millis;

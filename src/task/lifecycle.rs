@@ -245,7 +245,7 @@ pub fn complete_confined(
     let mut ignored = vec![".harness/".to_string()];
     let plans_dir = display_path(project.relative(store.plans().dir()));
     ignored.push(format!("{}/", plans_dir.trim_end_matches('/')));
-    let gates = run_gates(project, &policy, confine)?;
+    let gates = run_gates(project, &policy, confine, t.started_commit.as_deref())?;
     // The gates run the task's code, which can write too: the scope is
     // judged on what changed by the time they have finished.
     let mut changed = changed;

@@ -98,6 +98,19 @@ fn control_cases(root: &Path) -> Vec<Case> {
             ".harness/gates/last.json",
             Some(HARNESS_DIR),
         ),
+        // The gate baseline: an agent would accept its own findings.
+        file(
+            OPEN_AGENT,
+            "Edit",
+            ".harness/baseline.json",
+            Some(HARNESS_DIR),
+        ),
+        bash(OPEN_AGENT, "harness gate baseline clippy", Some(PERSON)),
+        bash(
+            OPEN_AGENT,
+            "cp /tmp/mine.json .harness/baseline.json",
+            Some(HARNESS_DIR),
+        ),
         file(OPEN_AGENT, "Write", "plans/7/tasks/7-1.toml", Some(RECORDS)),
         file(
             OPEN_AGENT,

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod baseline;
 mod ci;
 mod cli;
 mod commits;

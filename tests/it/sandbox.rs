@@ -394,6 +394,11 @@ fn the_gates_build_directory_is_not_an_output_the_agent_may_write() {
     assert!(!s.repo.path(".harness/gates/target/debug/verdict").exists());
     // The agent's own `target/` stays writable.
     assert_eq!(s.sh("echo o > target/out").code, 0);
+    // Nor is the gate baseline, which would accept the agent's findings.
+    s.repo.write(".harness/baseline.json", "{\"gates\": {}}\n");
+    let run = s.sh("echo '{\"gates\": {\"clippy\": []}}' > .harness/baseline.json");
+    assert_ne!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(s.repo.read(".harness/baseline.json"), "{\"gates\": {}}\n");
 }
 
 #[test]
