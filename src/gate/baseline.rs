@@ -30,8 +30,9 @@ use crate::report::Report;
 /// Where the baseline is, relative to the project root.
 pub const PATH: &str = ".harness/baseline.json";
 
-/// `.harness/.gitignore`: the run records stay out of git, the baseline not.
-pub const GITIGNORE: &str = "*\n!.gitignore\n!baseline.json\n";
+/// `.harness/.gitignore`: the run records (and this file) stay out of git,
+/// the baseline not.
+pub const GITIGNORE: &str = "*\n!baseline.json\n";
 
 /// The recorded findings, by gate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

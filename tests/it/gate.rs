@@ -157,10 +157,10 @@ fn evidence_records_commit_state_digest_and_full_log() {
     )
     .unwrap();
     assert_eq!(recorded["gates"][0]["output_sha256"], digest);
-    // `.harness/` ignores itself.
+    // `.harness/` ignores itself, all but the gate baseline.
     assert_eq!(
         std::fs::read_to_string(dir.path(".harness/.gitignore")).unwrap(),
-        "*\n"
+        "*\n!baseline.json\n"
     );
 }
 
@@ -515,7 +515,7 @@ fn bad_gate_configuration_is_a_located_error() {
     config_error(
         "[gates.test]\ncommand = \"cargo test\"\ntimeot = \"1m\"\n",
         &format!(
-            "harness.toml:3:1: error: unknown field `timeot`, expected one of `command`, `kind`, `timeout`, `env`, `cwd`, `when`, `allow_no_tests`
+            "harness.toml:3:1: error: unknown field `timeot`, expected one of `command`, `kind`, `timeout`, `env`, `cwd`, `when`, `allow_no_tests`, `findings`
   |
 3 | timeot = \"1m\"
   | ^^^^^^
