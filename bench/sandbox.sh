@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starting a command under `harness sandbox` against starting it bare: the
+# Starting a command under `harness-agents sandbox` against starting it bare: the
 # median of 50 starts of /bin/true each, in milliseconds, and the
 # difference. The sandbox should cost under 5 ms. Not part of CI.
 #   bench/sandbox.sh [PROJECT [AGENT]]
@@ -20,10 +20,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
 runs=50
 agent="${2:-realtime-dev}"
-cargo build --release --quiet -p harness
+cargo build --release --quiet -p harness-agents
 target=${CARGO_TARGET_DIR:-target}
 case "$target" in /*) ;; *) target=$(pwd)/$target ;; esac
-bin=$target/release/harness
+bin=$target/release/harness-agents
 
 if [ -n "${1:-}" ]; then
   project=$(cd "$1" && pwd)

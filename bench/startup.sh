@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The hot paths as whole processes, next to the floor of starting any
-# process: `harness guard` (Claude Code runs it before every tool call) on a
+# process: `harness-agents guard` (Claude Code runs it before every tool call) on a
 # denied, an allowed and a plan-gate call, the plan gate again with a plan
-# approved by three SSH signatures, and `harness commits lint-msg` (the
+# approved by three SSH signatures, and `harness-agents commits lint-msg` (the
 # commit-msg hook), with committed and cocogitto beside it when installed.
-# Also `harness --version`, which does no work: the cost of start-up alone.
+# Also `harness-agents --version`, which does no work: the cost of start-up alone.
 #
 # Target (issue #22): each guard call and lint-msg within 2x of `/bin/true`'s
 # median.
@@ -24,10 +24,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
 runs=${1:-300}
 command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install hyperfine)" >&2; exit 2; }
-cargo build --release --quiet -p harness
+cargo build --release --quiet -p harness-agents
 target=${CARGO_TARGET_DIR:-target}
 case "$target" in /*) ;; *) target=$(pwd)/$target ;; esac
-bin=$target/release/harness
+bin=$target/release/harness-agents
 before=${BEFORE:-}
 export PATH=$here/.tools/bin:$PATH
 
@@ -60,7 +60,7 @@ add "/bin/true < event" - "$work/deny.json" /bin/true
 for b in "$bin" ${before:+"$before"}; do
   tag=""
   [ "$b" = "$before" ] && tag=" (before)"
-  add "harness --version$tag" - - "$b" --version
+  add "harness-agents --version$tag" - - "$b" --version
   add "guard deny$tag" "CLAUDE_PROJECT_DIR=$work/repo" "$work/deny.json" "$b" guard
   add "guard allow$tag" "CLAUDE_PROJECT_DIR=$work/repo" "$work/allow.json" "$b" guard
   add "guard plan gate$tag" "CLAUDE_PROJECT_DIR=$work/repo" "$work/plan.json" "$b" guard

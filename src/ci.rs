@@ -1,4 +1,4 @@
-//! `harness ci` as a use case: every check a pull request must pass, in
+//! `harness-agents ci` as a use case: every check a pull request must pass, in
 //! one report.
 //!
 //! The policy step says where the policy was read: the range's base, never
@@ -47,7 +47,7 @@ pub struct CiReport {
     pub commits: RangeReport,
     /// The gate run, when gates ran.
     pub gates: Option<GateReport>,
-    /// The `harness run` reports of the plans the commits reference, where
+    /// The `harness-agents run` reports of the plans the commits reference, where
     /// this work tree holds them.
     pub runs: Vec<RunLink>,
 }
@@ -394,7 +394,8 @@ impl CiReport {
     /// The job summary, as Markdown.
     pub fn markdown(&self) -> String {
         let (steps, range) = (&self.steps, &self.commits);
-        let mut s = String::from("## harness ci\n\n| step | status | summary |\n|---|---|---|\n");
+        let mut s =
+            String::from("## harness-agents ci\n\n| step | status | summary |\n|---|---|---|\n");
         for step in steps {
             let mark = match step.status {
                 StepStatus::Ok => "✅ ok",
@@ -445,7 +446,7 @@ impl CiReport {
             let body = body.join("\n");
             let _ = write!(
                 s,
-                "\n<details><summary>harness run: plan {} ({})</summary>\n\n{}\n</details>\n",
+                "\n<details><summary>harness-agents run: plan {} ({})</summary>\n\n{}\n</details>\n",
                 run.plan,
                 run.path,
                 body.trim_end()

@@ -1,4 +1,4 @@
-//! `harness gate run|list|baseline`.
+//! `harness-agents gate run|list|baseline`.
 
 use super::Context;
 use super::gate_view::{self, GateProgress};

@@ -212,7 +212,7 @@ pub fn baseline_lines(report: &GateReport) -> String {
 pub fn text(report: &GateReport) -> String {
     let mut s = String::new();
     if report.gates.is_empty() {
-        s.push_str("no gates to run: add `[gates.NAME]` tables to harness.toml, or see `harness gate list`\n");
+        s.push_str("no gates to run: add `[gates.NAME]` tables to harness.toml, or see `harness-agents gate list`\n");
         return s;
     }
     let rows: Vec<Vec<String>> = report
@@ -282,7 +282,7 @@ pub fn text(report: &GateReport) -> String {
     s
 }
 
-/// `harness gate list`: each candidate gate and why it runs or not.
+/// `harness-agents gate list`: each candidate gate and why it runs or not.
 pub fn list(candidates: &[Candidate]) -> String {
     if candidates.is_empty() {
         return "no gates: add `[gates.NAME]` tables to harness.toml, or a Cargo.toml, pyproject.toml or package.json\n".to_string();
@@ -383,7 +383,7 @@ mod tests {
         );
         assert_eq!(
             text(&report(vec![], false)),
-            "no gates to run: add `[gates.NAME]` tables to harness.toml, or see `harness gate list`\n"
+            "no gates to run: add `[gates.NAME]` tables to harness.toml, or see `harness-agents gate list`\n"
         );
     }
 }

@@ -1,4 +1,4 @@
-//! `harness init`.
+//! `harness-agents init`.
 
 use super::Context;
 use crate::cli::{CiProvider, InitArgs};

@@ -1,4 +1,4 @@
-//! `[ci]` in `harness.toml`: what the CI files `harness init --ci` writes
+//! `[ci]` in `harness.toml`: what the CI files `harness-agents init --ci` writes
 //! need to know that the repository does not say: where CI installs
 //! harness from, pinned, and the services the gates talk to. Each value is
 //! checked while it is read, so a bad one is an error located in the file

@@ -39,7 +39,7 @@ pub struct GateConfig {
     #[serde(default)]
     pub allow_no_tests: bool,
     /// The machine-readable findings the command prints, which
-    /// `harness gate baseline` records and later runs are compared with.
+    /// `harness-agents gate baseline` records and later runs are compared with.
     #[serde(default)]
     pub findings: Option<FindingsFormat>,
 }

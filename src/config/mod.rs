@@ -42,9 +42,9 @@ pub struct Config {
     /// `[skills]`: where agents' skills are looked for, and whether they
     /// must resolve.
     pub skills: SkillsConfig,
-    /// `[run]`: the workflow `harness run` drives.
+    /// `[run]`: the workflow `harness-agents run` drives.
     pub run: RunConfig,
-    /// `[sandbox]`: what `harness sandbox` adds to the policy.
+    /// `[sandbox]`: what `harness-agents sandbox` adds to the policy.
     pub sandbox: SandboxConfig,
     /// `[ci]`: what the CI files `init --ci` writes install and start.
     pub ci: CiConfig,
@@ -473,7 +473,7 @@ impl Config {
             };
             Diagnostic::error(Code::InvalidConfig, e.message().trim_end().to_string())
                 .at(span)
-                .hint("see `harness init` for a commented `harness.toml` with every field")
+                .hint("see `harness-agents init` for a commented `harness.toml` with every field")
         })?;
         config.commits_declared =
             toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("commits"));

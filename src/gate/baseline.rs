@@ -1,5 +1,5 @@
 //! Gate baselines: the findings a project's linters report at one commit,
-//! recorded by a person (`harness gate baseline`) so that a team can adopt
+//! recorded by a person (`harness-agents gate baseline`) so that a team can adopt
 //! harness before it has fixed its lint backlog. A later run of a gate
 //! with a baseline fails only on findings that are new relative to it,
 //! matched by rule, file and fingerprint ([`super::findings`]), and says
@@ -10,7 +10,7 @@
 //! files it is the person's: the guard and the sandbox keep every agent out
 //! of `.harness/`, the command refuses to record in an agent's environment,
 //! `task done` reads the file as committed at the task's start, and
-//! `harness ci` reads it from the base of the range, so a branch cannot
+//! `harness-agents ci` reads it from the base of the range, so a branch cannot
 //! add its own findings to the baseline it is judged by.
 
 use std::collections::BTreeMap;
@@ -62,7 +62,7 @@ impl Baseline {
     pub fn parse(path: &Path, text: &str) -> Result<Baseline> {
         serde_json::from_str(text).map_err(|e| {
             Error::usage(format!(
-                "`{}` is not a gate baseline ({e}); record it again with `harness gate baseline`",
+                "`{}` is not a gate baseline ({e}); record it again with `harness-agents gate baseline`",
                 path.display()
             ))
         })
@@ -123,7 +123,7 @@ impl Baseline {
     }
 }
 
-/// What `harness gate baseline` recorded.
+/// What `harness-agents gate baseline` recorded.
 #[derive(Debug, Clone, Serialize)]
 pub struct Recorded {
     pub path: String,
@@ -161,7 +161,7 @@ impl Report for Recorded {
         }
         let _ = writeln!(
             s,
-            "commit it, so that `task done` and `harness ci` read it: git add {}",
+            "commit it, so that `task done` and `harness-agents ci` read it: git add {}",
             self.path
         );
         s

@@ -123,7 +123,7 @@ fn read_report(path: &Path) -> Result<GateReport> {
             Code::InvalidEvidence,
             format!("cannot read the gate record `{}`: {e}", display_path(path)),
         )
-        .hint("delete it; the next `harness gate run` records a new one")
+        .hint("delete it; the next `harness-agents gate run` records a new one")
         .into()
     })
 }

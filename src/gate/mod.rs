@@ -10,12 +10,12 @@
 //! - [`outcome`]: [`GateRun`] and [`GateReport`],
 //! - [`evidence`]: the record under `.harness/gates/`,
 //! - [`findings`] and [`baseline`]: linters' findings, and the recorded
-//!   ones a gate may still report (`harness gate baseline`),
+//!   ones a gate may still report (`harness-agents gate baseline`),
 //! - [`junit`] and [`github`]: output for CI systems.
 //!
 //! # Library use
 //!
-//! Other commands (`task done`, `harness ci`) run gates through two calls:
+//! Other commands (`task done`, `harness-agents ci`) run gates through two calls:
 //!
 //! ```no_run
 //! # fn main() -> harness::Result<()> {
@@ -100,7 +100,7 @@ pub fn select(
 }
 
 /// Every gate [`select`] considers, with the reason it would be skipped:
-/// what `harness gate list` shows.
+/// what `harness-agents gate list` shows.
 pub fn candidates(
     project: &Project,
     agent: Option<&Policy>,
@@ -279,7 +279,7 @@ fn unknown_gate(project: &Project, base: &[GateSpec], name: &str) -> Diagnostic 
     let mut d = Diagnostic::error(Code::UnknownGate, format!("no gate named `{name}`"));
     d = match suggest(name, known.iter().map(String::as_str)) {
         Some(s) => d.hint(format!(
-            "did you mean `{s}`? `harness gate list` shows every gate"
+            "did you mean `{s}`? `harness-agents gate list` shows every gate"
         )),
         None if known.is_empty() => d.hint("add a `[gates.NAME]` table to harness.toml"),
         None => d.hint(format!("known gates: {}", known.join(", "))),

@@ -80,7 +80,7 @@ pub struct GateRun {
     /// The last lines of output, for the report.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub tail: String,
-    /// Its findings set against `harness gate baseline`'s, when the gate
+    /// Its findings set against `harness-agents gate baseline`'s, when the gate
     /// states a findings format and the baseline has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Compared>,
@@ -108,7 +108,7 @@ impl GateRun {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunSummary {
-    /// The gate's name, as `harness gate run` shows it.
+    /// The gate's name, as `harness-agents gate run` shows it.
     pub name: String,
     /// The command it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]

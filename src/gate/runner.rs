@@ -55,11 +55,11 @@ pub struct RunOptions {
     pub tail_lines: usize,
     /// How long a gate has to exit after SIGTERM before SIGKILL.
     pub kill_grace: Duration,
-    /// Applied to every gate's command before it starts: `harness run`
+    /// Applied to every gate's command before it starts: `harness-agents run`
     /// confines the gates of an agent's task with the agent's sandbox,
     /// since they run the agent's code.
     pub confine: Option<Confine>,
-    /// Findings recorded by `harness gate baseline`: a gate that states its
+    /// Findings recorded by `harness-agents gate baseline`: a gate that states its
     /// `findings` format and fails only on recorded findings passes.
     pub baseline: Option<Arc<Baseline>>,
 }
@@ -98,7 +98,7 @@ impl RunOptions {
 
 /// Runs `specs` to the end, telling `progress` as gates start and end, and
 /// records the run under `.harness/gates/`: the use case behind `harness
-/// gate run`, `task done` and `harness ci`.
+/// gate run`, `task done` and `harness-agents ci`.
 ///
 /// A run stopped by Ctrl-C (or SIGTERM, SIGHUP) is not an error: the report
 /// says `interrupted`, and its [`GateReport::outcome`] is

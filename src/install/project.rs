@@ -76,7 +76,7 @@ fn config_for(root: &std::path::Path) -> (String, Vec<StackGate>) {
     }
     let _ = writeln!(
         text,
-        "\n# Written by `harness init` for what it found: {}.",
+        "\n# Written by `harness-agents init` for what it found: {}.",
         reasons.join("; ")
     );
     for (spec, found) in detected.iter().zip(&stack) {
@@ -101,7 +101,7 @@ fn config_for(root: &std::path::Path) -> (String, Vec<StackGate>) {
 
 /// Writes the starting files of a project: `harness.toml`, the default
 /// agents in the first agent directory, and with `ci` the CI file that
-/// runs `harness ci` on pull requests, installing harness from `source` or
+/// runs `harness-agents ci` on pull requests, installing harness from `source` or
 /// `[ci]`.
 pub fn init(
     project: &Project,
@@ -219,7 +219,7 @@ impl Report for Init {
             };
         }
         s.push_str(
-            "\nnext: `harness agents validate`, then `harness agents explain realtime-dev`\n",
+            "\nnext: `harness-agents agents validate`, then `harness-agents agents explain realtime-dev`\n",
         );
         s
     }

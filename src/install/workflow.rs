@@ -1,9 +1,9 @@
-//! The CI files `harness init --ci github|gitlab` writes, and the steps
-//! `harness run --emit github` shares with them: install harness pinned
+//! The CI files `harness-agents init --ci github|gitlab` writes, and the steps
+//! `harness-agents run --emit github` shares with them: install harness pinned
 //! (a registry version, or a git repository at a commit resolved when the
 //! job starts) and cached by that pin, install the project's own toolchain
 //! when `rust-toolchain.toml` pins one, start the services `[ci] services`
-//! declares, then run `harness ci` on the pushed or proposed commits.
+//! declares, then run `harness-agents ci` on the pushed or proposed commits.
 //!
 //! harness is built outside the project's directory, so a toolchain the
 //! project pins (maybe older than harness needs) applies to the project's
@@ -154,7 +154,7 @@ impl Setup {
 
     /// The shell lines that check the commits: from the base of a pull
     /// (or merge) request, else from the commit before a push, else as
-    /// `harness ci` finds the range itself (a new branch).
+    /// `harness-agents ci` finds the range itself (a new branch).
     fn check_lines(target_branch: &str, before: &str, fetch_base: bool) -> String {
         let base = if fetch_base {
             format!("  git fetch origin \"${target_branch}\"\n  {BIN} ci --base FETCH_HEAD\n")
@@ -268,10 +268,10 @@ impl Setup {
     /// `.github/workflows/harness.yml`.
     pub fn github_workflow(&self) -> String {
         let mut s = String::from(
-            "# Runs `harness ci` on every pull request and push to main: agent
+            "# Runs `harness-agents ci` on every pull request and push to main: agent
 # definitions valid, the plans the commits reference approved and unchanged,
 # every commit a Conventional Commit that names its plan, agents within their
-# scope, and the quality gates. Written by `harness init --ci github` from
+# scope, and the quality gates. Written by `harness-agents init --ci github` from
 # `[ci]` in harness.toml; edit freely.
 name: harness
 
@@ -299,7 +299,7 @@ jobs:
         );
         s.push_str(&self.github_steps());
         s.push_str(
-            "      - name: harness ci
+            "      - name: harness-agents ci
         env:
           BASE_REF: ${{ github.base_ref }}
           BEFORE: ${{ github.event.before }}
@@ -318,11 +318,11 @@ jobs:
     /// inside it), reinstalled when the pin changes.
     pub fn gitlab_ci(&self) -> String {
         let mut s = String::from(
-            "# Runs `harness ci` on every merge request and push to the default branch:
+            "# Runs `harness-agents ci` on every merge request and push to the default branch:
 # agent definitions valid, the plans the commits reference approved and
 # unchanged, every commit a Conventional Commit that names its plan, agents
 # within their scope, and the quality gates. Written by
-# `harness init --ci gitlab` from `[ci]` in harness.toml; edit freely.
+# `harness-agents init --ci gitlab` from `[ci]` in harness.toml; edit freely.
 stages:
   - check
 
@@ -411,7 +411,7 @@ mod tests {
             "          (cd \"${{TMPDIR:-/tmp}}\" && cargo install --locked --git 'https://example.com/h.git' --rev \"$rev\" {PACKAGE})\n"
         )));
         assert!(wf.contains(
-            "          key: harness-${{ runner.os }}-${{ steps.harness.outputs.rev }}\n"
+            "          key: harness-agents-${{ runner.os }}-${{ steps.harness.outputs.rev }}\n"
         ));
         assert!(wf.contains("          components: clippy, rustfmt\n"));
         assert!(!wf.contains("services:"));

@@ -1,8 +1,8 @@
-//! `harness run --plan ID --emit github`: the plan's tasks as a GitHub
+//! `harness-agents run --plan ID --emit github`: the plan's tasks as a GitHub
 //! Actions workflow instead of on this machine. A matrix job runs each task
-//! whose plan lists nothing it waits for (`harness run --task ID`, on a
+//! whose plan lists nothing it waits for (`harness-agents run --task ID`, on a
 //! branch of its own); a last job merges those branches in task order and
-//! runs `harness ci`. GitHub schedules the jobs; harness adds no scheduler.
+//! runs `harness-agents ci`. GitHub schedules the jobs; harness adds no scheduler.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -60,7 +60,7 @@ pub fn emit(project: &Project, id: &str, force: bool) -> Result<Emitted> {
         open.into_iter().partition(|t| t.blocked_by.is_empty());
     if ready.is_empty() {
         return Err(Error::usage(format!(
-            "plan {padded} has no open task to run; see `harness status`"
+            "plan {padded} has no open task to run; see `harness-agents status`"
         )));
     }
     let rel = PathBuf::from(format!(".github/workflows/harness-run-{padded}.yml"));
@@ -92,10 +92,10 @@ pub fn workflow(plan: &str, tasks: &[String], setup: &Setup) -> String {
     let steps = setup.github_steps();
     format!(
         r#"# Runs the open tasks of plan {plan} as parallel jobs, each on a branch of
-# its own, then merges them in task order and runs `harness ci`. Written by
-# `harness run --plan {plan} --emit github`. The agents' CLIs need their own
+# its own, then merges them in task order and runs `harness-agents ci`. Written by
+# `harness-agents run --plan {plan} --emit github`. The agents' CLIs need their own
 # credentials (e.g. an ANTHROPIC_API_KEY secret for Claude Code).
-name: harness run {plan}
+name: harness-agents run {plan}
 
 on:
   workflow_dispatch:
@@ -114,14 +114,14 @@ jobs:
       - uses: actions/checkout@v4
         with:
           fetch-depth: 0
-{steps}      - name: harness run --task
+{steps}      - name: harness-agents run --task
         env:
           TASK: ${{{{ matrix.task }}}}
         run: |
           git config user.name "harness"
           git config user.email "harness@users.noreply.github.com"
           git checkout -b "harness/$TASK"
-          harness run --plan {plan} --task "$TASK"
+          harness-agents run --plan {plan} --task "$TASK"
           git push origin "harness/$TASK"
 
   merge:
@@ -141,7 +141,7 @@ jobs:
             git fetch origin "harness/$task"
             git merge --no-ff --no-edit FETCH_HEAD
           done
-          harness ci --base "$base"
+          harness-agents ci --base "$base"
           git push origin "harness/plan-{plan}"
 "#,
         list = tasks.join(" ")
@@ -168,7 +168,7 @@ mod tests {
         assert_eq!(text.matches("    services:\n      redis:\n").count(), 2);
         assert!(text.contains("        task: [\"0007-1\", \"0007-3\"]\n"));
         assert!(text.contains("          TASK: ${{ matrix.task }}\n"));
-        assert!(text.contains("harness run --plan 0007 --task \"$TASK\""));
+        assert!(text.contains("harness-agents run --plan 0007 --task \"$TASK\""));
         assert!(text.contains("          for task in 0007-1 0007-3; do\n"));
         assert!(text.contains("    needs: task\n"));
     }

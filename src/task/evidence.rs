@@ -30,7 +30,7 @@ impl GateEvidence {
 /// Runs the quality gates of `policy` (the task owner's) for `project`,
 /// through the gate runner (`crate::gate`): in parallel, with timeouts, each
 /// run recorded under `.harness/gates/`. An agent that lists no gates gets
-/// the project's configured or detected ones, as `harness gate run` does.
+/// the project's configured or detected ones, as `harness-agents gate run` does.
 ///
 /// The gate baseline is read as committed at `started` (the commit the
 /// task started from), never from the work tree the agent writes.

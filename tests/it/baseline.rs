@@ -1,7 +1,7 @@
-//! `harness gate baseline`: a team adopts harness before fixing its lint
+//! `harness-agents gate baseline`: a team adopts harness before fixing its lint
 //! backlog. Real `cargo clippy` on a temporary crate: a recorded warning
 //! passes (also after the code moves), a new one fails, in `gate run`,
-//! `harness ci` (the baseline read from the base) and `task done`'s runner.
+//! `harness-agents ci` (the baseline read from the base) and `task done`'s runner.
 
 use std::path::PathBuf;
 
@@ -76,7 +76,7 @@ fn a_recorded_clippy_warning_passes_and_a_new_one_fails() {
     assert_eq!(
         rec.stdout,
         format!(
-            "recorded 1 finding(s) at {start} in .harness/baseline.json\n  clippy       1 finding(s)\ncommit it, so that `task done` and `harness ci` read it: git add .harness/baseline.json\n"
+            "recorded 1 finding(s) at {start} in .harness/baseline.json\n  clippy       1 finding(s)\ncommit it, so that `task done` and `harness-agents ci` read it: git add .harness/baseline.json\n"
         )
     );
     // git takes the baseline and still ignores the run records.
@@ -116,7 +116,7 @@ fn a_recorded_clippy_warning_passes_and_a_new_one_fails() {
     );
 
     // A branch that records its own warning in the baseline gains
-    // nothing: `harness ci` reads the baseline from the base.
+    // nothing: `harness-agents ci` reads the baseline from the base.
     repo.commit_all("feat: subtract");
     h(&repo, &["gate", "baseline"]).assert(0);
     repo.commit_all("chore: accept my findings");

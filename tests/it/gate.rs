@@ -1,4 +1,4 @@
-//! `harness gate run|list` on real projects in temporary directories.
+//! `harness-agents gate run|list` on real projects in temporary directories.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -501,7 +501,8 @@ fn config_error(toml: &str, expected: &str) {
 
 #[test]
 fn bad_gate_configuration_is_a_located_error() {
-    let hint = "  = hint: see `harness init` for a commented `harness.toml` with every field\n";
+    let hint =
+        "  = hint: see `harness-agents init` for a commented `harness.toml` with every field\n";
     config_error(
         "[gates.test]\ncommand = \"cargo test\"\ntimeout = \"10x\"\n",
         &format!(
@@ -581,7 +582,7 @@ fn unknown_gate_names_suggest_the_close_one() {
     let out = dir.harness(["gate", "run", "clipy"]).assert(2);
     assert_eq!(
         out.stderr,
-        "error: no gate named `clipy`\n  = hint: did you mean `clippy`? `harness gate list` shows every gate\n"
+        "error: no gate named `clipy`\n  = hint: did you mean `clippy`? `harness-agents gate list` shows every gate\n"
     );
 }
 

@@ -1,4 +1,4 @@
-//! `harness init --ci github|gitlab`: the CI file installs harness from
+//! `harness-agents init --ci github|gitlab`: the CI file installs harness from
 //! where `[ci]` says, pinned and cached, and its steps run as written.
 
 use std::collections::BTreeMap;
@@ -27,7 +27,7 @@ fn init_ci_needs_to_know_where_ci_installs_harness_from() {
     let run = repo.harness(["init", "--ci", "github"]).assert(2);
     assert_contains(
         &run.stderr,
-        "the CI file needs to know where to install harness from: pass `--harness-git URL`",
+        "the CI file needs to know where to install harness-agents from: pass `--harness-git URL`",
     );
     // Nothing was written.
     assert!(!repo.path("harness.toml").exists());
@@ -84,7 +84,7 @@ fn init_ci_records_the_source_in_harness_toml_and_pins_it_in_the_workflow() {
     );
     assert_eq!(
         named("Install harness")["run"],
-        "rev=\"$HARNESS_REV\"\n(cd \"${TMPDIR:-/tmp}\" && cargo install --locked --git 'https://example.com/acme/harness' --rev \"$rev\" harness)\n"
+        "rev=\"$HARNESS_REV\"\n(cd \"${TMPDIR:-/tmp}\" && cargo install --locked --git 'https://example.com/acme/harness' --rev \"$rev\" harness-agents)\n"
     );
     assert_eq!(
         named("Install harness")["if"],
@@ -98,10 +98,10 @@ fn init_ci_records_the_source_in_harness_toml_and_pins_it_in_the_workflow() {
         .iter()
         .find(|s| s["uses"] == "actions/cache@v4")
         .unwrap();
-    assert_eq!(cache["with"]["path"], "~/.cargo/bin/harness");
+    assert_eq!(cache["with"]["path"], "~/.cargo/bin/harness-agents");
     assert_eq!(
         cache["with"]["key"],
-        "harness-${{ runner.os }}-${{ steps.harness.outputs.rev }}"
+        "harness-agents-${{ runner.os }}-${{ steps.harness.outputs.rev }}"
     );
     // A second init keeps harness.toml, and reads `[ci]` from it.
     std::fs::remove_file(repo.path(".github/workflows/harness.yml")).unwrap();
@@ -141,15 +141,18 @@ fn init_ci_gitlab_writes_a_stage_a_job_its_services_and_scripts() {
     assert_contains(before[0], "rev='0.3.0'\n");
     assert_contains(
         before[0],
-        "cargo install --locked --root \"$CI_PROJECT_DIR/.harness-ci\" harness --version \"=$rev\")",
+        "cargo install --locked --root \"$CI_PROJECT_DIR/.harness-ci\" harness-agents --version \"=$rev\")",
     );
     assert_eq!(
         before[1],
         "export PATH=\"$CI_PROJECT_DIR/.harness-ci/bin:$PATH\""
     );
     let script = job["script"][0].as_str().unwrap();
-    assert_contains(script, "  harness ci --base FETCH_HEAD\n");
-    assert_contains(script, "  harness ci --base \"$CI_COMMIT_BEFORE_SHA\"\n");
+    assert_contains(script, "  harness-agents ci --base FETCH_HEAD\n");
+    assert_contains(
+        script,
+        "  harness-agents ci --base \"$CI_COMMIT_BEFORE_SHA\"\n",
+    );
     // Every script is shell bash reads.
     for text in before.iter().chain([&script]) {
         let out = Command::new("bash")
@@ -208,7 +211,7 @@ done
 [ "$pkg" = "$PACKAGE" ] || { echo "cargo stand-in: package $pkg" >&2; exit 2; }
 git ls-remote "$url" | cut -f1 | grep -qx "$rev" || { echo "cargo stand-in: no commit $rev at $url" >&2; exit 101; }
 mkdir -p "$HOME/.cargo/bin"
-cp "$HARNESS_UNDER_TEST" "$HOME/.cargo/bin/harness"
+cp "$HARNESS_UNDER_TEST" "$HOME/.cargo/bin/harness-agents"
 "#;
 
 /// Runs `script` as GitHub runs a `run:` step (`bash -e -o pipefail`).
@@ -285,7 +288,7 @@ fn the_workflow_installs_and_checks_as_written_in_a_clone() {
         ("GITHUB_OUTPUT".into(), output.display().to_string()),
         ("REAL_CARGO".into(), real_cargo),
         ("HARNESS_UNDER_TEST".into(), BIN.to_string()),
-        ("PACKAGE".into(), "harness".into()),
+        ("PACKAGE".into(), "harness-agents".into()),
     ]);
 
     // Each step in order: `uses:` steps are the runner's (checkout is the
@@ -329,13 +332,13 @@ fn the_workflow_installs_and_checks_as_written_in_a_clone() {
         ran.push(name);
         last = Some((script.to_string(), step_env));
     }
-    assert_eq!(ran, ["Pin harness", "Install harness", "harness ci"]);
+    assert_eq!(ran, ["Pin harness", "Install harness", "harness-agents ci"]);
     // The install named the commit the source's default branch is at, and
     // ran outside the project, where its toolchain file does not apply.
     let src_head = src.head();
     assert_eq!(
         std::fs::read_to_string(home.path().join("cargo-install-args")).unwrap(),
-        format!("install --locked --git {url} --rev {src_head} harness\n")
+        format!("install --locked --git {url} --rev {src_head} harness-agents\n")
     );
     assert_eq!(
         std::fs::read_to_string(home.path().join("cargo-install-cwd")).unwrap(),

@@ -1,4 +1,4 @@
-//! `harness sandbox`: real commands under the kernel's Landlock rules.
+//! `harness-agents sandbox`: real commands under the kernel's Landlock rules.
 //!
 //! Every test runs real processes against real files: the writes the guard
 //! cannot see (interpreters, patches, globs, here-strings), direct system
@@ -305,7 +305,7 @@ fn a_change_the_kernel_cannot_name_fails_the_run_after() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert_eq!(
         run.stdout,
-        "harness sandbox: 1 change outside what dev may change:\n  added     src/chat/chat_test.py\n"
+        "harness-agents sandbox: 1 change outside what dev may change:\n  added     src/chat/chat_test.py\n"
     );
 }
 
@@ -473,7 +473,7 @@ writable
 {outputs}  device  /dev/null, /dev/tty, /dev/pts, ...  harness.toml:1  \"device files every program writes: the null device and the terminal\"
 
 protected (split out of writable trees)
-  plans/0001  harness.toml:1  \"plan records under `plans/NNNN/` are written only by harness commands (`harness plan`, `harness task`)\"
+  plans/0001  harness.toml:1  \"plan records under `plans/NNNN/` are written only by harness commands (`harness-agents plan`, `harness-agents task`)\"
 
 {unreadable}
 environment

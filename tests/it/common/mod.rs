@@ -20,7 +20,7 @@ use std::process::{Child, Command, Output, Stdio};
 pub const NOW: &str = "2026-01-02T03:04:05Z";
 
 /// The harness binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_harness");
+pub const BIN: &str = env!("CARGO_BIN_EXE_harness-agents");
 
 /// The root of this repository, for tests that read its own agents,
 /// plans and example.
@@ -368,7 +368,7 @@ pub fn clean_wrapper(dir: &Path) -> PathBuf {
         vars.join(" "),
         quote(OsStr::new(BIN))
     );
-    let path = dir.join("harness");
+    let path = dir.join(Path::new(BIN).file_name().unwrap());
     std::fs::write(&path, script).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
