@@ -315,7 +315,10 @@ jobs:
     /// `.gitlab-ci.yml`: one job in a `check` stage, on merge requests and
     /// pushes to the default branch. harness is installed under
     /// `.harness-ci/` in the project directory (GitLab caches only paths
-    /// inside it), reinstalled when the pin changes.
+    /// inside it), reinstalled when the pin changes; the job refuses to run
+    /// when the branch commits that directory. GitLab keeps the caches of
+    /// protected branches apart from the others' by default, so a merge
+    /// request's job cannot leave a binary for the default branch's.
     pub fn gitlab_ci(&self) -> String {
         let mut s = String::from(
             "# Runs `harness-agents ci` on every merge request and push to the default branch:
@@ -361,6 +364,11 @@ harness:
             s.push_str("    - rustup component add clippy rustfmt\n");
         }
         s.push_str("    - |\n");
+        // The cached binary is under the checkout: a branch that commits
+        // one there would have CI run its own harness.
+        s.push_str(
+            "      if [ -n \"$(git ls-files -- .harness-ci)\" ]; then\n        echo \"refusing to run: .harness-ci/ is committed, where CI keeps its harness\" >&2\n        exit 1\n      fi\n",
+        );
         for line in self.resolve_lines() {
             let _ = writeln!(s, "      {line}");
         }

@@ -139,6 +139,11 @@ fn init_ci_gitlab_writes_a_stage_a_job_its_services_and_scripts() {
         .collect();
     assert_eq!(before.len(), 2, "{before:?}");
     assert_contains(before[0], "rev='0.3.0'\n");
+    // A branch cannot plant the binary CI runs.
+    assert_contains(
+        before[0],
+        "if [ -n \"$(git ls-files -- .harness-ci)\" ]; then\n",
+    );
     assert_contains(
         before[0],
         "cargo install --locked --root \"$CI_PROJECT_DIR/.harness-ci\" harness-agents --version \"=$rev\")",
@@ -383,4 +388,31 @@ fn which(program: &str) -> String {
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn the_gitlab_job_refuses_a_branch_that_commits_the_binary_ci_runs() {
+    let repo = Repo::new();
+    repo.write("harness.toml", "[ci]\nharness_version = \"0.3.0\"\n");
+    repo.harness(["init", "--ci", "gitlab"]).assert(0);
+    let ci = yaml(&repo.read(".gitlab-ci.yml"));
+    let install = ci["harness"]["before_script"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The pin matches and the binary is there: without the check, the job
+    // would skip the install and run this script as harness.
+    repo.write(".harness-ci/rev", "0.3.0\n");
+    repo.write(".harness-ci/bin/harness-agents", "#!/bin/sh\nexit 0\n");
+    repo.commit_all("feat: bring my own harness");
+    let out = Command::new("bash")
+        .args(["-e", "-c", &install])
+        .current_dir(&repo.root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "refusing to run: .harness-ci/ is committed, where CI keeps its harness\n"
+    );
 }
