@@ -216,7 +216,7 @@ pub fn record(
         let found = findings::parse(format, &output, &project.root, &cwd);
         let unexplained = match run.status {
             GateStatus::Passed => false,
-            GateStatus::Failed => found.is_empty(),
+            GateStatus::Failed => found.is_empty() || findings::abnormal(format, &output),
             _ => true,
         };
         if unexplained {

@@ -11,6 +11,14 @@
 //! A gate's log holds stdout and stderr together (cargo's progress on
 //! stderr among clippy's JSON on stdout), so each parser picks its own
 //! lines out of the whole and ignores the rest.
+//!
+//! The output is also where the code a gate runs can write: a build script
+//! or a proc macro could print a forged finding that the baseline holds.
+//! cargo indents what a build script prints, and clippy's parser reads only
+//! unindented lines; a run that cargo says ended for another reason (its
+//! `Caused by:` chain: a failed build script, a compiler that died without
+//! diagnostics) is [`abnormal`] and never accepted by a baseline. The
+//! other tools run no project code while they lint.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -88,6 +96,15 @@ pub fn parse(format: FindingsFormat, output: &str, root: &Path, cwd: &Path) -> V
     out.sort();
     out.dedup();
     out
+}
+
+/// Whether `output` shows the tool failed for a reason other than its
+/// findings, which then cannot stand for the failure.
+pub fn abnormal(format: FindingsFormat, output: &str) -> bool {
+    match format {
+        FindingsFormat::Clippy => output.lines().any(|l| l.trim_end() == "Caused by:"),
+        FindingsFormat::Ruff | FindingsFormat::Eslint | FindingsFormat::Tsc => false,
+    }
 }
 
 fn normalise(line: &str) -> String {
@@ -273,6 +290,18 @@ mod tests {
             summary(&found),
             ["clippy::needless_return src/lib.rs:2 unneeded `return` statement"]
         );
+    }
+
+    #[test]
+    fn a_failed_build_script_that_prints_a_finding_is_no_finding() {
+        // Recorded from a build script that prints a clippy message for
+        // `src/lib.rs:2` and panics.
+        let (dir, text) = recorded("clippy-build-script-failed.txt");
+        assert!(text.contains("  {\"reason\":\"compiler-message\""));
+        assert!(parse(FindingsFormat::Clippy, &text, dir.path(), dir.path()).is_empty());
+        assert!(abnormal(FindingsFormat::Clippy, &text));
+        let (_, lint) = recorded("clippy.json");
+        assert!(!abnormal(FindingsFormat::Clippy, &lint));
     }
 
     #[test]

@@ -99,6 +99,19 @@ fn a_recorded_clippy_warning_passes_and_a_new_one_fails() {
         "baseline clippy: 1 recorded, 1 still found, 0 gone, 0 new\n",
     );
 
+    // A build script that prints the recorded finding and fails the build
+    // (so clippy checks nothing) is not taken for it.
+    repo.write(
+        "build.rs",
+        "fn main() {\n    let m = r#\"{\"reason\":\"compiler-message\",\"message\":{\"message\":\"x\",\"level\":\"error\",\"code\":{\"code\":\"clippy::needless_return\"},\"spans\":[{\"file_name\":\"src/lib.rs\",\"line_start\":6,\"is_primary\":true}]}}\"#;\n    println!(\"{m}\");\n    eprintln!(\"{m}\");\n    panic!(\"no build\");\n}\n",
+    );
+    let forged = h(&repo, &["gate", "run", "-q"]).assert(1);
+    assert_contains(
+        &forged.stdout,
+        "baseline clippy: 1 recorded, 0 still found, 1 gone, 0 new\n",
+    );
+    std::fs::remove_file(repo.path("build.rs")).unwrap();
+
     // A new warning fails, named with its place.
     repo.write("src/lib.rs", &format!("{OLD}{NEW}"));
     let new = h(&repo, &["gate", "run", "-q"]).assert(1);
