@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `harness agents validate` over the whole shared corpus (388 files), as a
+# `harness-agents agents validate` over the whole shared corpus (388 files), as a
 # whole process, next to `cat` of the same files as the floor.
 # Target: under 50 ms, and within 10x the floor. Not part of CI.
 #   bench/agents.sh [RUNS]     default 30
@@ -14,7 +14,7 @@ echo "files: ${#files[@]}"
 
 python3 bench/timing.py "$runs" \
   "cat (floor)" -- cat "${files[@]}" --- \
-  "harness agents validate" -- "$bin" agents validate "${files[@]}" | tee /tmp/harness-bench-agents.txt
+  "harness-agents agents validate" -- "$bin" agents validate "${files[@]}" | tee /tmp/harness-bench-agents.txt
 awk 'NR == 2 { floor = $(NF-1); fcpu = $NF } NR == 3 { ours = $(NF-1); ocpu = $NF }
   END {
     printf "ratio to floor: %.1fx wall, %.1fx cpu\n", ours / floor, ocpu / fcpu

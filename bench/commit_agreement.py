@@ -2,7 +2,7 @@
 
     python3 bench/commit_agreement.py HARNESS REPO FROM..TO
 
-Runs `harness commits check` (JSON) and commitlint's library with
+Runs `harness-agents commits check` (JSON) and commitlint's library with
 config-conventional (bench/commitlint_verdicts.mjs, packages from NODE_PATH)
 over the same commits, and prints how often their verdicts agree, judging
 only the rules config-conventional has (harness's own, such as plan

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# How fast `harness commits check` reads and checks a history, next to the
+# How fast `harness-agents commits check` reads and checks a history, next to the
 # floor (`git log --format=%B`, which only prints the messages) and the
 # peers: convco, cocogitto (cargo install) and commitlint (npm).
 #
@@ -137,5 +137,5 @@ echo
 echo "== one message, whole process (the commit-msg hook)"
 printf 'feat(ws): add the presence channel\n\nBody.\n\nRefs: #6\n' > "$TOOLS/MSG"
 hyperfine --style basic -N --warmup 20 --runs 300 \
-  -n "harness commits lint-msg" "$HARNESS -C $GEN commits lint-msg $TOOLS/MSG" 2>&1 |
+  -n "harness-agents commits lint-msg" "$HARNESS -C $GEN commits lint-msg $TOOLS/MSG" 2>&1 |
   grep -E 'Time|±' || true

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Overhead of `harness gate run` against running the same gates directly and
+# Overhead of `harness-agents gate run` against running the same gates directly and
 # against lefthook (npm package), all running N trivial gates in parallel.
 #
 #   bench/gates.sh [N gates, default 8] [R runs each, default 30]
@@ -102,7 +102,7 @@ printf '  %-30s %9s %9s\n' "" "wall ms" "CPU ms"
 read -r DW DC < <(measure direct)
 printf '  %-30s %9s %9s\n' "direct (sh -c true &; wait)" "$DW" "$DC"
 read -r HW HC < <(measure run_harness)
-printf '  %-30s %9s %9s\n' "harness gate run" "$HW" "$HC"
+printf '  %-30s %9s %9s\n' "harness-agents gate run" "$HW" "$HC"
 if [ -n "$LEFTHOOK" ]; then
   read -r LW LC < <(measure run_lefthook)
   printf '  %-30s %9s %9s   (lefthook %s)\n' "lefthook run pre-commit" "$LW" "$LC" "$("$LEFTHOOK" version 2>/dev/null || echo '?')"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `harness guard` as a whole process, as Claude Code runs it before every
+# `harness-agents guard` as a whole process, as Claude Code runs it before every
 # tool call, on a repository with the two default agents and 50 plans; next
 # to `/bin/true` (the floor: starting any process) and the same check
 # written as a Python hook (bench/guard_peer.py).
@@ -36,7 +36,7 @@ echo "repo: 2 agents, $(ls "$repo"/plans/*.md | wc -l) approved plans, one task 
 python3 - "$runs" "$bin" "$here/guard_peer.py" "$repo" "$signed" "$work" <<'PY'
 import os, resource, statistics, subprocess, sys, time
 runs, bin, peer, repo, signed, work = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
-every = {"/bin/true (floor)": ["/bin/true"], "harness guard": [bin, "guard"], "python peer": ["python3", peer]}
+every = {"/bin/true (floor)": ["/bin/true"], "harness-agents guard": [bin, "guard"], "python peer": ["python3", peer]}
 for e in ("deny", "allow", "plan", "signed"):
     data = open(f"{work}/{e}.json", "rb").read()
     env = dict(os.environ, CLAUDE_PROJECT_DIR=signed if e == "signed" else repo)
@@ -55,7 +55,7 @@ for e in ("deny", "allow", "plan", "signed"):
     print(f"-- {e} call ({runs} runs each)")
     for name in cmds:
         print(f"{name:<20} median {statistics.median(wall[name]):7.2f} ms wall, {cpu[name] / runs:6.2f} ms cpu")
-    ours = statistics.median(wall["harness guard"])
+    ours = statistics.median(wall["harness-agents guard"])
     if "python peer" in wall:
         py = statistics.median(wall["python peer"])
         print(f"harness is {py / ours:.1f}x faster than the Python peer")

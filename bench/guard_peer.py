@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The guard's check written as a Python PreToolUse hook: the peer that
-bench/guard.sh measures `harness guard` against.
+bench/guard.sh measures `harness-agents guard` against.
 
 It does the same work for the benchmark's calls: read the event, load the
 acting agent's definition (YAML front matter and the Markdown body), derive

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `harness plan check` and `harness task list` over a repository of approved
+# `harness-agents plan check` and `harness-agents task list` over a repository of approved
 # plans (parse, normalise and hash each plan; read every task file), next to
 # `cat` of the same files as the floor. Not part of CI.
 #   bench/plans.sh [PLANS] [RUNS]     defaults 200 and 20
@@ -57,7 +57,7 @@ echo "plans: $plans, files: ${#files[@]}"
 
 python3 bench/timing.py "$runs" \
   "cat (floor)" -- cat "${files[@]}" --- \
-  "harness plan check" -- "$bin" -C "$repo" plan check --- \
-  "harness task list" -- "$bin" -C "$repo" task list | tee /tmp/harness-bench-plans.txt
+  "harness-agents plan check" -- "$bin" -C "$repo" plan check --- \
+  "harness-agents task list" -- "$bin" -C "$repo" task list | tee /tmp/harness-bench-plans.txt
 awk 'NR == 2 { floor = $(NF-1) } NR == 3 { check = $(NF-1) } NR == 4 { tasks = $(NF-1) }
   END { printf "ratio to floor: plan check %.1fx, task list %.1fx\n", check / floor, tasks / floor }' /tmp/harness-bench-plans.txt

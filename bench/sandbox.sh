@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starting a command under `harness sandbox` against starting it bare: the
+# Starting a command under `harness-agents sandbox` against starting it bare: the
 # median of 50 starts of /bin/true each, in milliseconds, and the
 # difference. The sandbox should cost under 5 ms. Not part of CI.
 #   bench/sandbox.sh [PROJECT [AGENT]]

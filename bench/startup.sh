@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The hot paths as whole processes, next to the floor of starting any
-# process: `harness guard` (Claude Code runs it before every tool call) on a
+# process: `harness-agents guard` (Claude Code runs it before every tool call) on a
 # denied, an allowed and a plan-gate call, the plan gate again with a plan
-# approved by three SSH signatures, and `harness commits lint-msg` (the
+# approved by three SSH signatures, and `harness-agents commits lint-msg` (the
 # commit-msg hook), with committed and cocogitto beside it when installed.
-# Also `harness --version`, which does no work: the cost of start-up alone.
+# Also `harness-agents --version`, which does no work: the cost of start-up alone.
 #
 # Target (issue #22): each guard call and lint-msg within 2x of `/bin/true`'s
 # median.
@@ -21,8 +21,9 @@
 # loads four shared libraries and applies 17,000 relocations first.
 #
 #   bench/startup.sh [RUNS]                 default 300
-#   BEFORE=OLD/harness bench/startup.sh     "before" is that binary instead,
-#                                           e.g. one built from an earlier commit
+#   BEFORE=OLD/harness-agents bench/startup.sh
+#                                           "before" is that binary instead, e.g.
+#                                           one built from an earlier commit
 # The table is also written to bench/startup-results.txt. Not part of CI.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,10 +33,10 @@ command -v hyperfine >/dev/null || { echo "hyperfine is needed (apt-get install 
 bin=$("$here/static-build.sh")
 before=${BEFORE:-}
 if [ -z "$before" ]; then
-  cargo build --release --quiet -p harness
+  cargo build --release --quiet -p harness-agents
   target=${CARGO_TARGET_DIR:-target}
   case "$target" in /*) ;; *) target=$(pwd)/$target ;; esac
-  before=$target/release/harness
+  before=$target/release/harness-agents
 fi
 export PATH=$here/.tools/bin:$PATH
 
@@ -68,7 +69,7 @@ add "/bin/true < event" - "$work/deny.json" /bin/true
 for b in "$bin" ${before:+"$before"}; do
   tag=""
   [ "$b" = "$before" ] && tag=" (before)"
-  add "harness --version$tag" - - "$b" --version
+  add "harness-agents --version$tag" - - "$b" --version
   add "guard deny$tag" "CLAUDE_PROJECT_DIR=$work/repo" "$work/deny.json" "$b" guard
   add "guard allow$tag" "CLAUDE_PROJECT_DIR=$work/repo" "$work/allow.json" "$b" guard
   add "guard plan gate$tag" "CLAUDE_PROJECT_DIR=$work/repo" "$work/plan.json" "$b" guard

@@ -16,7 +16,7 @@
 # (`target/no-pie`), so the two builds do not replace each other.
 #
 #   bench/static-build.sh [--no-pie]   prints the binary's path, e.g.
-#                                      target/x86_64-unknown-linux-gnu/release/harness
+#                                      target/x86_64-unknown-linux-gnu/release/harness-agents
 set -euo pipefail
 cd "$(dirname "$0")/.."
 host=$(rustc -vV | sed -n 's/^host: //p')
@@ -33,5 +33,5 @@ case "${1:-}" in
   *) echo "usage: bench/static-build.sh [--no-pie]" >&2; exit 2 ;;
 esac
 RUSTFLAGS="${RUSTFLAGS:-} $flags" CARGO_TARGET_DIR=$target \
-  cargo build --release --quiet -p harness --target "$host"
-echo "$target/$host/release/harness"
+  cargo build --release --quiet -p harness-agents --target "$host"
+echo "$target/$host/release/harness-agents"

@@ -7,7 +7,7 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 
 echo "== building harness"
-cargo build --quiet --manifest-path "$src/Cargo.toml" -p harness
+cargo build --quiet --manifest-path "$src/Cargo.toml" -p harness-agents
 target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$src/Cargo.toml" |
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 

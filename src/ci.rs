@@ -1,4 +1,4 @@
-//! `harness ci` as a use case: every check a pull request must pass, in
+//! `harness-agents ci` as a use case: every check a pull request must pass, in
 //! one report.
 //!
 //! The policy step says where the policy was read: the range's base, never
@@ -47,7 +47,7 @@ pub struct CiReport {
     pub commits: RangeReport,
     /// The gate run, when gates ran.
     pub gates: Option<GateReport>,
-    /// The `harness run` reports of the plans the commits reference, where
+    /// The `harness-agents run` reports of the plans the commits reference, where
     /// this work tree holds them.
     pub runs: Vec<RunLink>,
 }
@@ -214,10 +214,25 @@ pub fn check(
             } else {
                 gate::select(&at_base, None, &[], None)?
             };
+            // The baseline too is the base's: a branch cannot accept its
+            // own findings by recording them.
+            let baseline = judging
+                .with_base_files(project, |read| read(gate::baseline::PATH))
+                .map(|bytes| {
+                    gate::baseline::Baseline::parse(
+                        std::path::Path::new(gate::baseline::PATH),
+                        &String::from_utf8_lossy(&bytes),
+                    )
+                })
+                .transpose()?;
             if specs.is_empty() {
                 None
             } else {
-                Some(gate::run(specs, &RunOptions::new(&project.root), progress)?)
+                let opts = RunOptions {
+                    baseline: baseline.map(std::sync::Arc::new),
+                    ..RunOptions::new(&project.root)
+                };
+                Some(gate::run(specs, &opts, progress)?)
             }
         }
     };
@@ -233,6 +248,17 @@ pub fn check(
         },
         Some(r) => {
             let failed: Vec<&str> = r.failed().map(|g| g.name.as_str()).collect();
+            let (recorded, gone) = r
+                .gates
+                .iter()
+                .filter_map(|g| g.baseline.as_ref())
+                .fold((0, 0), |(n, g), b| (n + b.recorded, g + b.gone));
+            let baselined = r.gates.iter().any(|g| g.baseline.is_some());
+            let tail = if baselined {
+                format!(" (baseline: {recorded} finding(s) recorded, {gone} gone)")
+            } else {
+                String::new()
+            };
             Step {
                 name: "gates",
                 status: if r.passed {
@@ -241,10 +267,10 @@ pub fn check(
                     StepStatus::Failed
                 },
                 summary: if failed.is_empty() {
-                    format!("{} gate(s) passed", r.gates.len())
+                    format!("{} gate(s) passed{tail}", r.gates.len())
                 } else {
                     format!(
-                        "{} of {} gate(s) failed: {}",
+                        "{} of {} gate(s) failed: {}{tail}",
                         failed.len(),
                         r.gates.len(),
                         failed.join(", ")
@@ -368,7 +394,8 @@ impl CiReport {
     /// The job summary, as Markdown.
     pub fn markdown(&self) -> String {
         let (steps, range) = (&self.steps, &self.commits);
-        let mut s = String::from("## harness ci\n\n| step | status | summary |\n|---|---|---|\n");
+        let mut s =
+            String::from("## harness-agents ci\n\n| step | status | summary |\n|---|---|---|\n");
         for step in steps {
             let mark = match step.status {
                 StepStatus::Ok => "✅ ok",
@@ -419,7 +446,7 @@ impl CiReport {
             let body = body.join("\n");
             let _ = write!(
                 s,
-                "\n<details><summary>harness run: plan {} ({})</summary>\n\n{}\n</details>\n",
+                "\n<details><summary>harness-agents run: plan {} ({})</summary>\n\n{}\n</details>\n",
                 run.plan,
                 run.path,
                 body.trim_end()

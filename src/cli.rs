@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::ci::{GitUrl, Word};
 use crate::report::Format;
 
 /// Keeps teams of AI coding agents honest.
@@ -17,7 +18,7 @@ use crate::report::Format;
 /// Exit codes: 0 success, 1 a check failed, 2 a usage, configuration or input error.
 #[derive(Debug, Parser)]
 #[command(
-    name = "harness",
+    name = "harness-agents",
     version,
     propagate_version = true,
     max_term_width = 100
@@ -86,7 +87,7 @@ pub enum Command {
     Task(TaskCommand),
     /// Generate a realtime service (an axum crate) from an approved plan.
     ///
-    /// `harness scaffold --plan 7 --out services/chat` renders the plan's
+    /// `harness-agents scaffold --plan 7 --out services/chat` renders the plan's
     /// `yaml realtime` block through the templates; the plan must be approved
     /// and unchanged. Re-running is safe: files you have not touched are
     /// updated, files you edited are listed as conflicts and nothing is
@@ -127,7 +128,7 @@ pub enum Command {
     /// With `--from codex|gemini|copilot|cursor` it reads that tool's
     /// pre-tool event and answers in its form, with the same decision;
     /// where a failing hook would not block the call (Copilot, Cursor), an
-    /// error is answered as a refusal. `harness install TOOL` sets it up.
+    /// error is answered as a refusal. `harness-agents install TOOL` sets it up.
     Guard(GuardArgs),
     /// Try the policy on a tool call before an agent makes it.
     #[command(subcommand)]
@@ -138,9 +139,9 @@ pub enum Command {
     /// Drive a plan through the workflow: plan, approve, scaffold,
     /// implement (one agent run per task), gates, review.
     ///
-    /// `harness run --plan ID` advances the plan and stops at the first
+    /// `harness-agents run --plan ID` advances the plan and stops at the first
     /// stage that needs a person (printing the command to run) or that
-    /// harness's checks refuse; `harness run "TITLE"` starts a new plan from
+    /// harness's checks refuse; `harness-agents run "TITLE"` starts a new plan from
     /// the workflow's plan agent. After each agent stage harness checks the
     /// files changed against the plan's scope and the agent's protected
     /// paths, runs the gates, and writes the commit itself (with an `Agent:`
@@ -172,7 +173,7 @@ pub enum Command {
     /// --best-effort. `--explain` prints every rule and where it comes from.
     #[command(after_long_help = SANDBOX_EXAMPLES)]
     Sandbox(SandboxArgs),
-    /// Internal: the supervisor `harness run` starts each agent under.
+    /// Internal: the supervisor `harness-agents run` starts each agent under.
     #[command(name = "__supervise", hide = true)]
     Supervise(SuperviseArgs),
 }
@@ -189,10 +190,10 @@ pub struct SuperviseArgs {
 
 const SANDBOX_EXAMPLES: &str = "\
 Examples:
-  harness sandbox --agent realtime-dev --plan 1 --explain
-  harness sandbox --agent realtime-dev --plan 1 -- claude
-  harness sandbox --agent realtime-dev --plan 1 -- codex
-  harness sandbox --agent realtime-dev --task 0001-2 -- cargo test";
+  harness-agents sandbox --agent realtime-dev --plan 1 --explain
+  harness-agents sandbox --agent realtime-dev --plan 1 -- claude
+  harness-agents sandbox --agent realtime-dev --plan 1 -- codex
+  harness-agents sandbox --agent realtime-dev --task 0001-2 -- cargo test";
 
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
@@ -285,9 +286,9 @@ pub enum PolicyCommand {
     /// decides it; exits 1 when the call is denied.
     ///
     /// Examples:
-    ///   harness policy test --agent realtime-dev Edit tests/ws.rs
-    ///   harness policy test --agent realtime-dev Bash 'timeout 5 sed -i s/a/b/ tests/x.py'
-    ///   harness policy test WebFetch https://docs.rs
+    ///   harness-agents policy test --agent realtime-dev Edit tests/ws.rs
+    ///   harness-agents policy test --agent realtime-dev Bash 'timeout 5 sed -i s/a/b/ tests/x.py'
+    ///   harness-agents policy test WebFetch https://docs.rs
     ///
     /// The argument fills the tool's main input field: `file_path` for
     /// Read/Edit/Write/MultiEdit, `notebook_path` for NotebookEdit, the
@@ -321,16 +322,16 @@ pub enum InstallCommand {
     ///
     /// Writes `.claude/agents/NAME.md` for each agent of `agents/` (the
     /// definition in the form Claude Code reads, without harness's own
-    /// `harness:` block) and adds a PreToolUse hook running `harness guard`
+    /// `harness:` block) and adds a PreToolUse hook running `harness-agents guard`
     /// to `.claude/settings.json`, keeping every other setting and hook.
     /// Running it again changes nothing.
     Claude(InstallArgs),
     /// Install into Codex: `.codex/agents/NAME.toml` custom agents and a
-    /// PreToolUse hook in `.codex/hooks.json` running `harness guard --from
+    /// PreToolUse hook in `.codex/hooks.json` running `harness-agents guard --from
     /// codex`.
     Codex(InstallArgs),
     /// Install into Gemini CLI: `.gemini/agents/NAME.md` subagents and a
-    /// BeforeTool hook in `.gemini/settings.json` running `harness guard
+    /// BeforeTool hook in `.gemini/settings.json` running `harness-agents guard
     /// --from gemini`.
     Gemini(InstallArgs),
     /// Install into OpenCode: `.opencode/agents/NAME.md` subagents with
@@ -339,10 +340,10 @@ pub enum InstallCommand {
     Opencode(InstallArgs),
     /// Install into GitHub Copilot: `.github/agents/NAME.agent.md` custom
     /// agents and a preToolUse hook in `.github/hooks/harness.json` running
-    /// `harness guard --from copilot`.
+    /// `harness-agents guard --from copilot`.
     Copilot(InstallArgs),
     /// Install into Cursor: `.cursor/rules/NAME.mdc` rules and hooks in
-    /// `.cursor/hooks.json` running `harness guard --from cursor`.
+    /// `.cursor/hooks.json` running `harness-agents guard --from cursor`.
     Cursor(InstallArgs),
 }
 
@@ -361,7 +362,7 @@ impl InstallCommand {
     }
 }
 
-/// How `harness install TOOL` runs. What the tool cannot express of the
+/// How `harness-agents install TOOL` runs. What the tool cannot express of the
 /// definitions is listed after the files.
 #[derive(Debug, Args)]
 pub struct InstallArgs {
@@ -369,32 +370,53 @@ pub struct InstallArgs {
     #[arg(long, conflicts_with = "check")]
     pub dry_run: bool,
     /// Write nothing; exit 1 when the installed files differ from what
-    /// `harness install TOOL` would write (for CI).
+    /// `harness-agents install TOOL` would write (for CI).
     #[arg(long)]
     pub check: bool,
 }
 
 const AGENTS_EXAMPLES: &str = "Examples:
-  harness agents list                          every agent, its model, mode and tools
-  harness agents validate                      check the project's agents (exit 1 on an error)
-  harness agents validate path/to/agents/      check other files or directories
-  harness agents explain realtime-dev          the rules harness enforces, with their source lines
-  harness agents show realtime-dev --format json";
+  harness-agents agents list                          every agent, its model, mode and tools
+  harness-agents agents validate                      check the project's agents (exit 1 on an error)
+  harness-agents agents validate path/to/agents/      check other files or directories
+  harness-agents agents explain realtime-dev          the rules harness enforces, with their source lines
+  harness-agents agents show realtime-dev --format json";
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Overwrite files that already exist.
     #[arg(long)]
     pub force: bool,
-    /// Also write a CI workflow that runs `harness ci` on pull requests.
+    /// Also write a CI file that runs `harness-agents ci` on pull requests and
+    /// pushes: `.github/workflows/harness.yml` or `.gitlab-ci.yml`. It needs
+    /// where CI installs harness from: these flags, or `[ci]` in harness.toml.
     #[arg(long, value_enum, value_name = "PROVIDER")]
     pub ci: Option<CiProvider>,
+    /// The git repository CI installs harness from (`cargo install --git`);
+    /// written to `[ci] harness_git` in the new harness.toml.
+    #[arg(long, value_name = "URL", requires = "ci", value_parser = parse_toml_value::<GitUrl>)]
+    pub harness_git: Option<GitUrl>,
+    /// The tag, branch or commit of `--harness-git` (default: the default
+    /// branch's tip when the job starts).
+    #[arg(long, value_name = "REV", requires = "harness_git", value_parser = parse_toml_value::<Word>)]
+    pub harness_rev: Option<Word>,
+    /// A version from the crates registry instead of git.
+    #[arg(long, value_name = "VERSION", requires = "ci", conflicts_with = "harness_git", value_parser = parse_toml_value::<Word>)]
+    pub harness_version: Option<Word>,
+}
+
+/// A flag's value checked as the same value in harness.toml would be.
+fn parse_toml_value<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s))
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CiProvider {
     /// `.github/workflows/harness.yml` for GitHub Actions.
     Github,
+    /// `.gitlab-ci.yml` for GitLab CI/CD.
+    Gitlab,
 }
 
 /// Which commits to check.
@@ -440,7 +462,7 @@ pub enum CommitsCommand {
         /// The message file, e.g. `.git/COMMIT_EDITMSG`; `-` reads stdin.
         file: PathBuf,
     },
-    /// Manage the git hook that runs `harness commits lint-msg`.
+    /// Manage the git hook that runs `harness-agents commits lint-msg`.
     #[command(subcommand)]
     Hook(HookCommand),
 }
@@ -514,23 +536,23 @@ pub enum SkillsCommand {
 
 const SKILLS_EXAMPLES: &str = "\
 Examples:
-  harness skills list
-  harness skills show observability-and-slos
-  harness skills validate .claude/skills/observability-and-slos";
+  harness-agents skills list
+  harness-agents skills show observability-and-slos
+  harness-agents skills validate .claude/skills/observability-and-slos";
 
 const PLAN_EXAMPLES: &str = "\
 Examples:
-  harness plan new \"Presence channel\" --agent realtime-engineer
+  harness-agents plan new \"Presence channel\" --agent realtime-engineer
   $EDITOR plans/0007-presence-channel.md
-  harness plan approve 7 --by alice
-  harness plan check        # exits 1, with a diff, when an approved plan changed
-  harness plan approve 7 --by alice --accept-changes";
+  harness-agents plan approve 7 --by alice
+  harness-agents plan check        # exits 1, with a diff, when an approved plan changed
+  harness-agents plan approve 7 --by alice --accept-changes";
 
 const TASK_EXAMPLES: &str = "\
 Examples:
-  harness task list --plan 7
-  harness task start 0007-1 --owner realtime-dev
-  harness task done 0007-1  # runs the gates and the scope check";
+  harness-agents task list --plan 7
+  harness-agents task start 0007-1 --owner realtime-dev
+  harness-agents task done 0007-1  # runs the gates and the scope check";
 
 #[derive(Debug, Subcommand)]
 pub enum PlanCommand {
@@ -667,7 +689,7 @@ pub enum TaskCommand {
     /// Complete a task, if harness can confirm it is done.
     ///
     /// Runs the owner agent's quality gates (when it lists none, the
-    /// project's, as `harness gate run` does; in parallel, with timeouts)
+    /// project's, as `harness-agents gate run` does; in parallel, with timeouts)
     /// and checks that every file changed since the task started lies
     /// within the plan's Files to Change. The task is completed only when both pass; the evidence (gate
     /// names, exit codes, durations, output digests, commit) is stored either
@@ -695,11 +717,26 @@ pub enum GateCommand {
     /// Show the gates that would run, their commands and why each was chosen
     /// or skipped.
     List(GateSelectArgs),
+    /// Record the findings the gates report now as accepted, so that later
+    /// runs fail only on new ones: adopt harness before fixing a backlog.
+    ///
+    /// Runs the gates (NAMEs, or all) whose `[gates.NAME]` states a
+    /// `findings` format (`clippy`, `ruff`, `eslint`, `tsc`) and whose
+    /// command prints it, e.g. `cargo clippy --all-targets
+    /// --message-format=json -- -D warnings`, `ruff check
+    /// --output-format=json`, `eslint -f json .`, `tsc --noEmit --pretty
+    /// false`. Each finding is kept as rule, file and a fingerprint of its
+    /// line and the lines beside it, so moved code still matches. Writes
+    /// `.harness/baseline.json`, to commit. `gate run` reads it from the
+    /// work tree, `task done` as committed when the task started, `harness
+    /// ci` from the range's base; each reports the findings still there and
+    /// those gone. Refused where an agent runs (HARNESS_AGENT, Claude Code).
+    Baseline(GateSelectArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct GateSelectArgs {
-    /// Gates to run, by name (see `harness gate list`); all when omitted.
+    /// Gates to run, by name (see `harness-agents gate list`); all when omitted.
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
     /// Use the gates this agent's definition lists (its quality-gate

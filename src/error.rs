@@ -19,7 +19,7 @@ pub enum Outcome {
     /// code 130, as shells report SIGINT.
     Interrupted,
     /// A command harness ran on the user's behalf ended with this exit
-    /// code, passed through as its own (`harness sandbox -- COMMAND`).
+    /// code, passed through as its own (`harness-agents sandbox -- COMMAND`).
     Passed(u8),
 }
 

@@ -1,5 +1,5 @@
 //! The guard as a use case: one tool call, as Claude Code's PreToolUse hook
-//! sends it or as `harness policy test` builds it, decided against the
+//! sends it or as `harness-agents policy test` builds it, decided against the
 //! acting agent's policy, the project's rules and the active plan.
 //!
 //! This module gathers the inputs ([`crate::policy::Guard`] decides): which
@@ -57,7 +57,7 @@ impl HookEvent {
             Error::from(
                 Diagnostic::error(Code::InvalidEvent, format!("not a PreToolUse event: {e}"))
                     .at(span)
-                    .hint("`harness guard` reads Claude Code's PreToolUse hook JSON on stdin; to try a call by hand use `harness policy test`"),
+                    .hint("`harness-agents guard` reads Claude Code's PreToolUse hook JSON on stdin; to try a call by hand use `harness-agents policy test`"),
             )
         })?;
         if let Some(name) = event.hook_event_name.as_deref()
@@ -65,9 +65,11 @@ impl HookEvent {
         {
             return Err(Diagnostic::error(
                 Code::InvalidEvent,
-                format!("`harness guard` answers PreToolUse events, not `{name}`"),
+                format!("`harness-agents guard` answers PreToolUse events, not `{name}`"),
             )
-            .hint("register `harness guard` under `hooks.PreToolUse` in .claude/settings.json")
+            .hint(
+                "register `harness-agents guard` under `hooks.PreToolUse` in .claude/settings.json",
+            )
             .into());
         }
         Ok(event)

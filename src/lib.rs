@@ -55,9 +55,15 @@ pub(crate) mod textdiff;
 
 pub use error::{Error, Outcome, Result};
 
+/// The command harness is installed as, in every command line it writes.
+pub const BIN: &str = "harness-agents";
+
+/// The package `cargo install` names.
+pub const PACKAGE: &str = env!("CARGO_PKG_NAME");
+
 /// Runs the two commands that hooks run, on every tool call and every
 /// commit, when the command line is the one the installed hook uses:
-/// `harness guard [--root DIR]` and `harness commits lint-msg FILE`.
+/// `harness-agents guard [--root DIR]` and `harness-agents commits lint-msg FILE`.
 /// Building the whole command-line parser would cost them more than their
 /// own work. `None` for any other command line, which then goes through
 /// [`cli::Cli`] as usual; the two give the same result.
@@ -69,7 +75,7 @@ pub fn run_hook_fast() -> Option<Result<Outcome>> {
         [a, flag, root] if a == "guard" && flag == "--root" && is_value(root) => {
             Some(commands::run_guard_hook(Some(root.into()), claude))
         }
-        // As `harness install TOOL` writes the hook of the other tools.
+        // As `harness-agents install TOOL` writes the hook of the other tools.
         [a, from, tool, flag, root]
             if a == "guard" && from == "--from" && flag == "--root" && is_value(root) =>
         {

@@ -1,5 +1,5 @@
 //! Unified diffs between two texts, line by line with three lines of
-//! context, as `harness plan diff`, `scaffold --dry-run` and
+//! context, as `harness-agents plan diff`, `scaffold --dry-run` and
 //! `install --dry-run` show them.
 
 /// A unified diff from `old` to `new`, headed `--- old_label` and

@@ -1,5 +1,5 @@
 #!/bin/sh
-# A scripted agent for `harness run`: reads its prompt on stdin, and works
+# A scripted agent for `harness-agents run`: reads its prompt on stdin, and works
 # the task harness names in HARNESS_TASK by noting it in the service's
 # README.md (inside the example plan's Files to Change). It runs under the
 # sandbox, as a real agent would; harness judges the change and writes the

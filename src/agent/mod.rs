@@ -26,7 +26,7 @@ use crate::diagnostic::{Code, Diagnostic, Span, suggest};
 use crate::error::{Error, Result};
 use crate::fsutil;
 
-/// The agents harness embeds as the defaults `harness init` installs.
+/// The agents harness embeds as the defaults `harness-agents init` installs.
 pub const DEFAULT_AGENTS: &[(&str, &str)] = &[
     (
         "realtime-dev.md",
@@ -38,7 +38,7 @@ pub const DEFAULT_AGENTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The skills the default agents load, as `harness init` installs them
+/// The skills the default agents load, as `harness-agents init` installs them
 /// under the project's first skill directory: `(path inside it, text)`.
 pub const DEFAULT_SKILLS: &[(&str, &str)] = &[
     (
@@ -153,7 +153,9 @@ impl Catalog {
             let names: Vec<&str> = self.agents.iter().map(|a| a.name.as_str()).collect();
             let hint = match suggest(name, names.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None if names.is_empty() => "no agents are defined; run `harness init`".to_string(),
+                None if names.is_empty() => {
+                    "no agents are defined; run `harness-agents init`".to_string()
+                }
                 None => format!("known agents: {}", names.join(", ")),
             };
             Error::from(

@@ -64,7 +64,7 @@ impl Catalog {
 impl Report for AgentList {
     fn text(&self) -> String {
         if self.0.is_empty() {
-            return "no agents found; run `harness init` to add the default agents\n".into();
+            return "no agents found; run `harness-agents init` to add the default agents\n".into();
         }
         let rows: Vec<Vec<String>> = self
             .0

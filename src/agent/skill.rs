@@ -396,7 +396,7 @@ impl Library {
     }
 }
 
-/// `harness skills list`: where skills are looked for, and each skill
+/// `harness-agents skills list`: where skills are looked for, and each skill
 /// found with the agents that load it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SkillList {
@@ -501,7 +501,7 @@ impl Report for SkillList {
     }
 }
 
-/// `harness skills show NAME`.
+/// `harness-agents skills show NAME`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SkillDetail {
     #[serde(flatten)]
@@ -523,7 +523,7 @@ pub fn show(project: &Project, name: &str) -> Result<SkillDetail> {
             match crate::diagnostic::suggest(name, known.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => {
-                    "`harness skills list` shows the skills found and where they were looked for"
+                    "`harness-agents skills list` shows the skills found and where they were looked for"
                         .to_string()
                 }
             },
@@ -595,7 +595,7 @@ impl Report for SkillDetail {
     }
 }
 
-/// `harness skills validate [PATH...]`: every skill found, or the given
+/// `harness-agents skills validate [PATH...]`: every skill found, or the given
 /// skill directories and `SKILL.md` files.
 pub fn validate(project: &Project, paths: &[PathBuf]) -> Result<Validation> {
     if let Some(missing) = paths.iter().find(|p| !p.exists()) {

@@ -294,7 +294,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
                     )
                     .at(Span::new(&def.source, gate.line, 1))
                     .hint(format!(
-                        "give this project's gates in harness.toml: `[policy.agents.{}] gates = [...]` (`harness init` writes them for the stack it finds)",
+                        "give this project's gates in harness.toml: `[policy.agents.{}] gates = [...]` (`harness-agents init` writes them for the stack it finds)",
                         def.name
                     )),
                 );
@@ -313,7 +313,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
                 Diagnostic::warning(Code::UnresolvedSkill, message)
             };
             out.push(d.at(def.entry_span("skills", name)).hint(format!(
-                "add `{}/{name}/SKILL.md`, or remove it from `skills` (`harness skills list` shows where skills are looked for)",
+                "add `{}/{name}/SKILL.md`, or remove it from `skills` (`harness-agents skills list` shows where skills are looked for)",
                 display_path(first.path.strip_prefix(&ctx.root).unwrap_or(&first.path)),
             )));
         }
@@ -507,7 +507,7 @@ mod tests {
         let hint = diags[0].hint.as_deref().unwrap();
         assert_eq!(
             hint,
-            "add `skills/gone/SKILL.md`, or remove it from `skills` (`harness skills list` shows where skills are looked for)"
+            "add `skills/gone/SKILL.md`, or remove it from `skills` (`harness-agents skills list` shows where skills are looked for)"
         );
         assert_eq!(diags[0].severity, Severity::Warning);
 

@@ -1,4 +1,4 @@
-//! `harness agents list|show|validate|explain`.
+//! `harness-agents agents list|show|validate|explain`.
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +25,7 @@ fn list(ctx: &Context) -> Result<Outcome> {
     let errors = catalog.errors();
     if errors > 0 {
         report::note(&format!(
-            "agent files have {errors} error(s); run `harness agents validate`"
+            "agent files have {errors} error(s); run `harness-agents agents validate`"
         ))?;
     }
     Ok(Outcome::Success)

@@ -1,4 +1,4 @@
-//! `harness ci`: every check a pull request must pass, in one report.
+//! `harness-agents ci`: every check a pull request must pass, in one report.
 
 use super::Context;
 use super::gate_view::GateProgress;

@@ -1,4 +1,4 @@
-//! `harness commits check|lint-msg|hook install`.
+//! `harness-agents commits check|lint-msg|hook install`.
 
 use std::path::Path;
 

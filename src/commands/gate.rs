@@ -1,4 +1,4 @@
-//! `harness gate run|list`.
+//! `harness-agents gate run|list|baseline`.
 
 use super::Context;
 use super::gate_view::{self, GateProgress};
@@ -15,7 +15,25 @@ pub fn run(ctx: &Context, cmd: GateCommand) -> Result<Outcome> {
     match cmd {
         GateCommand::Run(args) => run_gates(ctx, &args),
         GateCommand::List(args) => list(ctx, &args),
+        GateCommand::Baseline(args) => baseline(ctx, &args),
     }
+}
+
+fn baseline(ctx: &Context, args: &GateSelectArgs) -> Result<Outcome> {
+    if args.agent.is_some() || args.changed_since.is_some() {
+        return Err(Error::usage(
+            "`gate baseline` takes gate names only: it records every finding of the project's gates",
+        ));
+    }
+    let project = ctx.project()?;
+    let recorded = gate::baseline::record(
+        &project,
+        &args.names,
+        crate::plan::agent_context(),
+        &GateProgress::auto(),
+    )?;
+    report::emit(ctx.format, &recorded)?;
+    Ok(Outcome::Success)
 }
 
 fn agent_policy(project: &Project, agent: Option<&str>) -> Result<Option<Policy>> {
@@ -40,6 +58,7 @@ fn run_gates(ctx: &Context, args: &GateRunArgs) -> Result<Outcome> {
         sel.changed_since.as_deref(),
     )?;
     let opts = RunOptions {
+        baseline: gate::baseline::Baseline::load(&project.root)?.map(std::sync::Arc::new),
         jobs: args.jobs.unwrap_or(0),
         fail_fast: args.fail_fast,
         ..RunOptions::new(&project.root)

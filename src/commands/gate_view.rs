@@ -189,10 +189,30 @@ fn short(status: GateStatus) -> &'static str {
 }
 
 /// The final table, the tail of each failed gate, and a verdict.
+/// One line a gate compared with the baseline: what is still found, what
+/// is gone, what is new.
+pub fn baseline_lines(report: &GateReport) -> String {
+    let mut s = String::new();
+    for g in &report.gates {
+        if let Some(b) = &g.baseline {
+            let _ = writeln!(
+                s,
+                "baseline {}: {} recorded, {} still found, {} gone, {} new",
+                g.name,
+                b.recorded,
+                b.known,
+                b.gone,
+                b.new.len()
+            );
+        }
+    }
+    s
+}
+
 pub fn text(report: &GateReport) -> String {
     let mut s = String::new();
     if report.gates.is_empty() {
-        s.push_str("no gates to run: add `[gates.NAME]` tables to harness.toml, or see `harness gate list`\n");
+        s.push_str("no gates to run: add `[gates.NAME]` tables to harness.toml, or see `harness-agents gate list`\n");
         return s;
     }
     let rows: Vec<Vec<String>> = report
@@ -208,6 +228,7 @@ pub fn text(report: &GateReport) -> String {
         })
         .collect();
     s.push_str(&table(&["GATE", "KIND", "RESULT", "DURATION"], &rows));
+    s.push_str(&baseline_lines(report));
     for g in report.failed() {
         let _ = writeln!(
             s,
@@ -261,7 +282,7 @@ pub fn text(report: &GateReport) -> String {
     s
 }
 
-/// `harness gate list`: each candidate gate and why it runs or not.
+/// `harness-agents gate list`: each candidate gate and why it runs or not.
 pub fn list(candidates: &[Candidate]) -> String {
     if candidates.is_empty() {
         return "no gates: add `[gates.NAME]` tables to harness.toml, or a Cargo.toml, pyproject.toml or package.json\n".to_string();
@@ -294,6 +315,7 @@ mod tests {
 
     fn gate_run(name: &str, status: GateStatus, exit_code: Option<i32>) -> GateRun {
         GateRun {
+            baseline: None,
             name: name.into(),
             kind: GateKind::Test,
             command: format!("run {name}"),
@@ -361,7 +383,7 @@ mod tests {
         );
         assert_eq!(
             text(&report(vec![], false)),
-            "no gates to run: add `[gates.NAME]` tables to harness.toml, or see `harness gate list`\n"
+            "no gates to run: add `[gates.NAME]` tables to harness.toml, or see `harness-agents gate list`\n"
         );
     }
 }

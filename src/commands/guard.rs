@@ -1,4 +1,4 @@
-//! `harness guard` (the PreToolUse hook) and `harness policy test`.
+//! `harness-agents guard` (the PreToolUse hook) and `harness-agents policy test`.
 //!
 //! Claude Code runs the hook before every tool call, so this path does as
 //! little as it can: it reads only the acting agent's file when that file
@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, args: &GuardArgs) -> Result<Outcome> {
     // objection": fail closed instead, with exit 2.
     let result = std::panic::catch_unwind(|| hook(ctx, args)).unwrap_or_else(|_| {
         Err(Error::usage(
-            "harness guard failed with an internal error; the tool call is denied",
+            "harness-agents guard failed with an internal error; the tool call is denied",
         ))
     });
     match result {
@@ -49,7 +49,7 @@ pub fn refuse_failed(from: hook::Tool, err: Error) -> Result<Outcome> {
             .join("; "),
         other => other.to_string(),
     };
-    let reason = format!("harness guard could not check this call, so it is denied: {why}");
+    let reason = format!("harness-agents guard could not check this call, so it is denied: {why}");
     report::text(&hook::refusal(from, &reason))?;
     Ok(Outcome::Success)
 }

@@ -1,4 +1,4 @@
-//! `harness install TOOL`.
+//! `harness-agents install TOOL`.
 
 use super::Context;
 use crate::cli::InstallArgs;

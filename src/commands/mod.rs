@@ -45,7 +45,7 @@ impl Context {
     }
 }
 
-/// `harness guard` as the installed hook runs it, on every tool call:
+/// `harness-agents guard` as the installed hook runs it, on every tool call:
 /// without building the whole command-line parser, which would cost more
 /// than the check itself. Same behaviour as `Cli::parse` would give.
 pub fn run_guard_hook(
@@ -68,7 +68,7 @@ pub fn run_guard_hook(
     guard::run(&ctx, &args)
 }
 
-/// `harness commits lint-msg FILE` as the commit-msg hook runs it, on every
+/// `harness-agents commits lint-msg FILE` as the commit-msg hook runs it, on every
 /// commit, without the command-line parser; as `Cli::parse` would run it.
 pub fn run_lint_msg_hook(file: &Path) -> Result<Outcome> {
     let ctx = Context::new(None, Format::Text)?;

@@ -1,4 +1,4 @@
-//! `harness plan new|list|show|approve|reject|check|diff`.
+//! `harness-agents plan new|list|show|approve|reject|check|diff`.
 
 use super::Context;
 use crate::agent::Catalog;

@@ -1,4 +1,4 @@
-//! `harness run` and `harness status`.
+//! `harness-agents run` and `harness-agents status`.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! `harness sandbox`: parse, compile the ruleset, explain it or run the
+//! `harness-agents sandbox`: parse, compile the ruleset, explain it or run the
 //! command under it, and report.
 
 use super::Context;
@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, args: SandboxArgs) -> Result<Outcome> {
     }
     if args.command.is_empty() {
         return Err(Error::usage(
-            "no command to run: `harness sandbox --agent NAME -- COMMAND...` (or --explain)",
+            "no command to run: `harness-agents sandbox --agent NAME -- COMMAND...` (or --explain)",
         ));
     }
     let run = sandbox::run(&project, &request, &args.command)?;

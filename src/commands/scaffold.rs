@@ -1,4 +1,4 @@
-//! `harness scaffold --plan ID --out DIR`, `scaffold list`, `scaffold new`.
+//! `harness-agents scaffold --plan ID --out DIR`, `scaffold list`, `scaffold new`.
 
 use super::Context;
 use crate::cli::{ScaffoldArgs, ScaffoldCommand};
@@ -33,7 +33,7 @@ pub fn run(ctx: &Context, args: ScaffoldArgs) -> Result<Outcome> {
         None => {
             let (Some(id), Some(out)) = (args.plan, args.out) else {
                 return Err(Error::usage(
-                    "`harness scaffold` needs `--plan ID --out DIR` (or `scaffold list`, `scaffold new NAME --out DIR`)",
+                    "`harness-agents scaffold` needs `--plan ID --out DIR` (or `scaffold list`, `scaffold new NAME --out DIR`)",
                 ));
             };
             let plan = crate::plan::require_approved(&ctx.project()?, &id)?;

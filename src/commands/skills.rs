@@ -1,4 +1,4 @@
-//! `harness skills list|show|validate`.
+//! `harness-agents skills list|show|validate`.
 
 use std::path::PathBuf;
 
@@ -16,7 +16,7 @@ pub fn run(ctx: &Context, cmd: SkillsCommand) -> Result<Outcome> {
             report::emit(ctx.format, &list)?;
             if list.errors > 0 {
                 report::note(&format!(
-                    "skills have {} error(s); run `harness skills validate`",
+                    "skills have {} error(s); run `harness-agents skills validate`",
                     list.errors
                 ))?;
             }

@@ -1,4 +1,4 @@
-//! `harness task list|show|start|block|rebase|done`.
+//! `harness-agents task list|show|start|block|rebase|done`.
 
 use super::Context;
 use crate::cli::TaskCommand;

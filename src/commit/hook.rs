@@ -1,5 +1,5 @@
 //! The commit-msg hook: a small script in the repository's hooks directory
-//! that runs `harness commits lint-msg` on each message.
+//! that runs `harness-agents commits lint-msg` on each message.
 //!
 //! A hook someone else wrote is never replaced without `force`; one harness
 //! wrote (it carries [`HOOK_MARK`]) is updated in place.
@@ -37,11 +37,12 @@ fn hook_script() -> String {
     let exe = std::env::current_exe()
         .ok()
         .map(|p| p.to_string_lossy().replace('\'', "'\\''"))
-        .unwrap_or_else(|| "harness".to_string());
+        .unwrap_or_else(|| crate::BIN.to_string());
+    let bin = crate::BIN;
     format!(
         "#!/bin/sh\n{HOOK_MARK}: checks each message against the project's commit rules.\n\
-         # Written by `harness commits hook install`; skip once with `git commit --no-verify`.\n\
-         harness=$(command -v harness || echo '{exe}')\n\
+         # Written by `harness-agents commits hook install`; skip once with `git commit --no-verify`.\n\
+         harness=$(command -v {bin} || echo '{exe}')\n\
          exec \"$harness\" commits lint-msg \"$1\"\n"
     )
 }
@@ -62,7 +63,9 @@ pub fn install_hook(project: &Project, force: bool) -> Result<HookInstall> {
                     display_path(&path)
                 ),
             )
-            .hint("run `harness commits lint-msg \"$1\"` from it, or replace it with --force")
+            .hint(
+                "run `harness-agents commits lint-msg \"$1\"` from it, or replace it with --force",
+            )
             .into());
         }
         Some(_) => "updated",

@@ -88,7 +88,7 @@ pub fn plans_at(project: &Project, repo: &git2::Repository, tip: git2::Oid) -> R
 }
 
 /// A range resolved, and the policy of its base: what [`check_range`]
-/// judges by, and what `harness ci` takes its gates from.
+/// judges by, and what `harness-agents ci` takes its gates from.
 pub struct Judging {
     repo: git2::Repository,
     range: git::Range,
@@ -166,7 +166,7 @@ impl Judging {
         let tip = if tip.is_empty() { "HEAD" } else { tip };
         let note = (commits.is_empty() && Some(range.tip) == range.hide).then(|| {
             format!(
-                "nothing to check: `{tip}` is where the range starts ({}); name the commits, e.g. `harness commits check main~3..{tip}` or `--base REV`",
+                "nothing to check: `{tip}` is where the range starts ({}); name the commits, e.g. `harness-agents commits check main~3..{tip}` or `--base REV`",
                 range.base_from
             )
         });
@@ -198,7 +198,7 @@ pub fn check_message(
 }
 
 /// [`check_message`] under commit rules read earlier (`commits`, and the
-/// commitlint config they came from): `harness run` reads them before any
+/// commitlint config they came from): `harness-agents run` reads them before any
 /// agent runs, so nothing an agent writes (a `commitlint` key in
 /// `package.json`) relaxes the rules its own commit is checked by.
 pub fn check_message_under(

@@ -38,6 +38,24 @@ pub struct GateConfig {
     /// Treat "no tests were collected" (pytest's exit 5, nextest's exit 4) as a pass.
     #[serde(default)]
     pub allow_no_tests: bool,
+    /// The machine-readable findings the command prints, which
+    /// `harness-agents gate baseline` records and later runs are compared with.
+    #[serde(default)]
+    pub findings: Option<FindingsFormat>,
+}
+
+/// A linter's machine-readable output, as the gate's command prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingsFormat {
+    /// `cargo clippy --message-format=json`: one JSON message a line.
+    Clippy,
+    /// `ruff check --output-format=json`: a JSON array.
+    Ruff,
+    /// `eslint -f json`: a JSON array of files and their messages.
+    Eslint,
+    /// `tsc --pretty false`: `file(line,col): error TSnnnn: message` lines.
+    Tsc,
 }
 
 /// A gate's command: a shell string or an argv array, never empty.

@@ -5,6 +5,7 @@
 //! directory holding `.git`), so running harness in a sub-directory of a
 //! project behaves as at its top.
 
+pub mod ci;
 pub mod gates;
 pub mod run;
 
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::error::Result;
 use crate::fsutil;
+pub use ci::CiConfig;
 pub use gates::GateConfig;
 pub use run::{AgentCommand, RunConfig, SandboxMode, StageConfig, StageKind};
 
@@ -40,10 +42,12 @@ pub struct Config {
     /// `[skills]`: where agents' skills are looked for, and whether they
     /// must resolve.
     pub skills: SkillsConfig,
-    /// `[run]`: the workflow `harness run` drives.
+    /// `[run]`: the workflow `harness-agents run` drives.
     pub run: RunConfig,
-    /// `[sandbox]`: what `harness sandbox` adds to the policy.
+    /// `[sandbox]`: what `harness-agents sandbox` adds to the policy.
     pub sandbox: SandboxConfig,
+    /// `[ci]`: what the CI files `init --ci` writes install and start.
+    pub ci: CiConfig,
     /// Whether the file has a `[commits]` section; without one, a
     /// commitlint config in the project gives the commit rules.
     #[serde(skip)]
@@ -469,7 +473,7 @@ impl Config {
             };
             Diagnostic::error(Code::InvalidConfig, e.message().trim_end().to_string())
                 .at(span)
-                .hint("see `harness init` for a commented `harness.toml` with every field")
+                .hint("see `harness-agents init` for a commented `harness.toml` with every field")
         })?;
         config.commits_declared =
             toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("commits"));

@@ -1,4 +1,4 @@
-//! `[run]` in `harness.toml`: the workflow `harness run` drives a plan
+//! `[run]` in `harness.toml`: the workflow `harness-agents run` drives a plan
 //! through, and how each agent is started. Plain data; `run` gives it
 //! meaning.
 
@@ -21,7 +21,7 @@ pub struct RunConfig {
     pub scaffold_out: Option<PathBuf>,
     /// `[run.agents.NAME]`: how each agent is started.
     pub agents: BTreeMap<String, AgentCommand>,
-    /// Whether implement stages run their agent under `harness sandbox`.
+    /// Whether implement stages run their agent under `harness-agents sandbox`.
     pub sandbox: SandboxMode,
     /// The most one agent stage may cost, in US dollars, where the agent's
     /// CLI reports its cost (Claude Code); absent: no budget.

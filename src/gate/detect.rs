@@ -11,7 +11,7 @@
 //!
 //! - `go.mod`: `go vet ./...` and `go test ./...`.
 //!
-//! Each gate says why it was chosen, which `harness gate list` shows.
+//! Each gate says why it was chosen, which `harness-agents gate list` shows.
 
 use std::path::Path;
 

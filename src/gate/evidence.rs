@@ -9,8 +9,8 @@
 //! ```
 //!
 //! Ids sort by time, so the newest run is the last id. `.harness/` gets a
-//! `.gitignore` of `*` so the record never shows up as a change in the
-//! project. Reports are replaced atomically but not synced to disk: a run
+//! `.gitignore` of `*` (all but the gate baseline) so the record never
+//! shows up as a change in the project. Reports are replaced atomically but not synced to disk: a run
 //! lost in a crash is one to run again, and an fsync would cost more than
 //! harness's whole overhead on a run of quick gates.
 
@@ -40,7 +40,7 @@ impl RunDir {
         let base = root.join(DIR);
         std::fs::create_dir_all(&base).map_err(|e| Error::io("create directory", &base, e))?;
         let ignore = root.join(".harness/.gitignore");
-        fsutil::write_new(&ignore, b"*\n", false)?;
+        fsutil::write_new(&ignore, super::baseline::GITIGNORE.as_bytes(), false)?;
         let started = SystemTime::now();
         let stamp: String = humantime::format_rfc3339_millis(started)
             .to_string()
@@ -123,7 +123,7 @@ fn read_report(path: &Path) -> Result<GateReport> {
             Code::InvalidEvidence,
             format!("cannot read the gate record `{}`: {e}", display_path(path)),
         )
-        .hint("delete it; the next `harness gate run` records a new one")
+        .hint("delete it; the next `harness-agents gate run` records a new one")
         .into()
     })
 }

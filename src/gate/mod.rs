@@ -9,11 +9,13 @@
 //! - [`Progress`]: the sink a caller passes to hear about a run as it goes,
 //! - [`outcome`]: [`GateRun`] and [`GateReport`],
 //! - [`evidence`]: the record under `.harness/gates/`,
+//! - [`findings`] and [`baseline`]: linters' findings, and the recorded
+//!   ones a gate may still report (`harness-agents gate baseline`),
 //! - [`junit`] and [`github`]: output for CI systems.
 //!
 //! # Library use
 //!
-//! Other commands (`task done`, `harness ci`) run gates through two calls:
+//! Other commands (`task done`, `harness-agents ci`) run gates through two calls:
 //!
 //! ```no_run
 //! # fn main() -> harness::Result<()> {
@@ -46,8 +48,10 @@
 //! detected gate). With `--changed-since REV`, a gate with `when` globs runs
 //! only when a matching file changed since REV.
 
+pub mod baseline;
 pub mod detect;
 pub mod evidence;
+pub mod findings;
 pub mod github;
 pub mod junit;
 mod millis;
@@ -96,7 +100,7 @@ pub fn select(
 }
 
 /// Every gate [`select`] considers, with the reason it would be skipped:
-/// what `harness gate list` shows.
+/// what `harness-agents gate list` shows.
 pub fn candidates(
     project: &Project,
     agent: Option<&Policy>,
@@ -275,7 +279,7 @@ fn unknown_gate(project: &Project, base: &[GateSpec], name: &str) -> Diagnostic 
     let mut d = Diagnostic::error(Code::UnknownGate, format!("no gate named `{name}`"));
     d = match suggest(name, known.iter().map(String::as_str)) {
         Some(s) => d.hint(format!(
-            "did you mean `{s}`? `harness gate list` shows every gate"
+            "did you mean `{s}`? `harness-agents gate list` shows every gate"
         )),
         None if known.is_empty() => d.hint("add a `[gates.NAME]` table to harness.toml"),
         None => d.hint(format!("known gates: {}", known.join(", "))),

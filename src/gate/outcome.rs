@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::baseline::Compared;
 use super::millis;
 use super::spec::GateKind;
 use crate::diagnostic::display_path;
@@ -79,6 +80,10 @@ pub struct GateRun {
     /// The last lines of output, for the report.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub tail: String,
+    /// Its findings set against `harness-agents gate baseline`'s, when the gate
+    /// states a findings format and the baseline has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Compared>,
 }
 
 impl GateRun {
@@ -86,6 +91,9 @@ impl GateRun {
     pub fn summary(&self) -> String {
         match (self.status, self.exit_code, self.signal) {
             (GateStatus::Passed, _, _) if self.no_tests => "passed (no tests)".into(),
+            (GateStatus::Passed, Some(code), _) if code != 0 => {
+                "passed (only baseline findings)".into()
+            }
             (GateStatus::Failed, Some(code), _) => format!("failed (exit {code})"),
             (GateStatus::Failed, None, Some(sig)) => format!("failed (signal {sig})"),
             (GateStatus::TimedOut, _, _) => "timed out".into(),
@@ -100,7 +108,7 @@ impl GateRun {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunSummary {
-    /// The gate's name, as `harness gate run` shows it.
+    /// The gate's name, as `harness-agents gate run` shows it.
     pub name: String,
     /// The command it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,6 +246,7 @@ mod tests {
 
     fn failed_run() -> GateRun {
         GateRun {
+            baseline: None,
             name: "test".into(),
             kind: GateKind::Test,
             command: "cargo test".into(),

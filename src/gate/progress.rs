@@ -1,7 +1,7 @@
 //! What a run tells its caller while gates run: [`Progress`], the sink the
 //! caller passes in. The runner only reports events; how (or whether) they
 //! are drawn is the caller's choice, so this module never prints.
-//! `harness gate run` draws them on stderr (`commands::gate_view`);
+//! `harness-agents gate run` draws them on stderr (`commands::gate_view`);
 //! library users and `task done` pass [`Silent`].
 
 use super::outcome::GateRun;

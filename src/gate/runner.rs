@@ -31,7 +31,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
+use super::baseline::Baseline;
 use super::evidence::{self, RunDir};
+use super::findings;
 use super::millis;
 use super::outcome::{GateReport, GateRun, GateStatus};
 use super::progress::Progress;
@@ -53,10 +55,13 @@ pub struct RunOptions {
     pub tail_lines: usize,
     /// How long a gate has to exit after SIGTERM before SIGKILL.
     pub kill_grace: Duration,
-    /// Applied to every gate's command before it starts: `harness run`
+    /// Applied to every gate's command before it starts: `harness-agents run`
     /// confines the gates of an agent's task with the agent's sandbox,
     /// since they run the agent's code.
     pub confine: Option<Confine>,
+    /// Findings recorded by `harness-agents gate baseline`: a gate that states its
+    /// `findings` format and fails only on recorded findings passes.
+    pub baseline: Option<Arc<Baseline>>,
 }
 
 /// A change made to each gate's command before it is spawned.
@@ -78,6 +83,7 @@ impl RunOptions {
             tail_lines: 20,
             kill_grace: Duration::from_secs(2),
             confine: None,
+            baseline: None,
         }
     }
 
@@ -92,7 +98,7 @@ impl RunOptions {
 
 /// Runs `specs` to the end, telling `progress` as gates start and end, and
 /// records the run under `.harness/gates/`: the use case behind `harness
-/// gate run`, `task done` and `harness ci`.
+/// gate run`, `task done` and `harness-agents ci`.
 ///
 /// A run stopped by Ctrl-C (or SIGTERM, SIGHUP) is not an error: the report
 /// says `interrupted`, and its [`GateReport::outcome`] is
@@ -122,7 +128,15 @@ pub async fn run_async(
     let tree = std::thread::spawn(move || git::tree_state(&root));
     let dir = RunDir::create(&opts.root)?;
     let started = Instant::now();
-    let (gates, interrupted) = run_all(specs, opts, &dir, progress).await?;
+    let formats: Vec<_> = specs.iter().map(|s| (s.findings, s.cwd.clone())).collect();
+    let (mut gates, interrupted) = run_all(specs, opts, &dir, progress).await?;
+    if let Some(baseline) = &opts.baseline {
+        for (run, (format, cwd)) in gates.iter_mut().zip(formats) {
+            if let Some(format) = format {
+                judge(run, format, &cwd, baseline, &opts.root);
+            }
+        }
+    }
     let tree = tree
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -253,6 +267,52 @@ async fn run_all(
         })
         .collect();
     Ok((runs, interrupted))
+}
+
+/// Sets a gate's run against its baseline: a gate that failed only on
+/// findings the baseline holds passes. A failure with no finding to show
+/// for it (a crash, output in another format) stays a failure.
+fn judge(
+    run: &mut GateRun,
+    format: super::spec::FindingsFormat,
+    cwd: &Path,
+    baseline: &Baseline,
+    root: &Path,
+) {
+    if !matches!(run.status, GateStatus::Passed | GateStatus::Failed) {
+        return;
+    }
+    let output = run
+        .log_path
+        .as_ref()
+        .and_then(|log| std::fs::read(root.join(log)).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let found = findings::parse(format, &output, root, cwd);
+    let Some(compared) = baseline.compare(&run.name, &found) else {
+        return;
+    };
+    if run.status == GateStatus::Failed
+        && compared.new.is_empty()
+        && compared.known > 0
+        && !findings::abnormal(format, &output)
+    {
+        run.status = GateStatus::Passed;
+    }
+    if !compared.new.is_empty() {
+        let mut reason = format!(
+            "{} finding(s) not in the baseline (.harness/baseline.json):",
+            compared.new.len()
+        );
+        for f in &compared.new {
+            reason.push_str(&format!(
+                "\n  {}:{}: {} {}",
+                f.file, f.line, f.rule, f.message
+            ));
+        }
+        run.reason = Some(reason);
+    }
+    run.baseline = Some(compared);
 }
 
 /// What a gate's task tells the run loop.
@@ -581,6 +641,7 @@ pub fn strip_ansi(text: &str) -> String {
 /// A run for a gate that never got a process.
 fn never_ran(spec: &GateSpec, status: GateStatus, reason: String, hint: Option<String>) -> GateRun {
     GateRun {
+        baseline: None,
         name: spec.name.clone(),
         kind: spec.kind,
         command: spec.command.to_string(),

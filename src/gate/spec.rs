@@ -15,7 +15,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use crate::config::gates::{
-    CommandLine, GateConfig, GateKind, Timeout, WhenGlob, check_name, deserialize_gates,
+    CommandLine, FindingsFormat, GateConfig, GateKind, Timeout, WhenGlob, check_name,
+    deserialize_gates,
 };
 use crate::diagnostic::Provenance;
 use crate::shell::is_assignment;
@@ -65,6 +66,9 @@ pub struct GateSpec {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub when: Vec<String>,
     pub allow_no_tests: bool,
+    /// The findings format of its output, for baselines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<FindingsFormat>,
     pub origin: Origin,
 }
 
@@ -86,6 +90,7 @@ impl GateSpec {
             cwd,
             when: Vec::new(),
             allow_no_tests: false,
+            findings: None,
             origin,
         }
     }
@@ -111,6 +116,7 @@ impl GateSpec {
             },
             when: config.when.iter().map(|g| g.0.clone()).collect(),
             allow_no_tests: config.allow_no_tests,
+            findings: config.findings,
             origin,
         }
     }

@@ -1,5 +1,5 @@
 //! The pre-tool hook of each agent tool: how it sends a tool call to
-//! `harness guard --from TOOL`, and how it takes a refusal.
+//! `harness-agents guard --from TOOL`, and how it takes a refusal.
 //!
 //! The guard decides in Claude Code's terms (`Bash` with a `command`,
 //! `Edit` with a `file_path`, `mcp__server__tool`), so each adapter only
@@ -179,7 +179,7 @@ pub fn parse(tool: Tool, text: &str) -> Result<Event> {
         }
         Tool::Opencode => {
             return Err(Error::usage(
-                "OpenCode runs no command before a tool call, so it cannot call `harness guard`; `harness install opencode` writes its permission rules instead",
+                "OpenCode runs no command before a tool call, so it cannot call `harness-agents guard`; `harness-agents install opencode` writes its permission rules instead",
             ));
         }
     };
@@ -188,7 +188,7 @@ pub fn parse(tool: Tool, text: &str) -> Result<Event> {
 
 fn invalid(tool: Tool, message: impl Into<String>, at: Option<(usize, usize)>) -> Error {
     let mut d = Diagnostic::error(Code::InvalidEvent, message).hint(format!(
-        "`harness guard --from {tool}` reads {}'s pre-tool hook JSON on stdin; to try a call by hand use `harness policy test`",
+        "`harness-agents guard --from {tool}` reads {}'s pre-tool hook JSON on stdin; to try a call by hand use `harness-agents policy test`",
         tool.title()
     ));
     if let Some((line, col)) = at {
@@ -202,7 +202,7 @@ fn expect_event(tool: Tool, name: Option<&str>, wanted: &[&str]) -> Result<()> {
         Some(n) if !wanted.contains(&n) => Err(invalid(
             tool,
             format!(
-                "`harness guard --from {tool}` answers {} events, not `{n}`",
+                "`harness-agents guard --from {tool}` answers {} events, not `{n}`",
                 wanted.join(", ")
             ),
             None,
@@ -436,7 +436,7 @@ fn cursor(
         }
         Some(other) => {
             return Err(format!(
-                "`harness guard --from cursor` answers preToolUse, beforeShellExecution, beforeReadFile and beforeMCPExecution events, not `{other}`"
+                "`harness-agents guard --from cursor` answers preToolUse, beforeShellExecution, beforeReadFile and beforeMCPExecution events, not `{other}`"
             ));
         }
         None => return Err("the event has no `hook_event_name`".to_string()),

@@ -2,7 +2,7 @@
 //!
 //! Two things are written: `.claude/agents/NAME.md`, each definition in
 //! the form Claude Code reads, and a PreToolUse hook entry in
-//! `.claude/settings.json` that runs `harness guard`. The settings file is
+//! `.claude/settings.json` that runs `harness-agents guard`. The settings file is
 //! merged, never replaced: every other key and hook stays as it was, and a
 //! second run finds nothing to do.
 //!
@@ -131,7 +131,7 @@ mod tests {
         let out = claude_form(Path::new("agents/a.md"), text, &def);
         assert_eq!(
             out,
-            "---\n# Installed by `harness install claude` from agents/a.md; edit that file instead.\nname: a\ndescription: d\ntools: Read\n---\nbody\n"
+            "---\n# Installed by `harness-agents install claude` from agents/a.md; edit that file instead.\nname: a\ndescription: d\ntools: Read\n---\nbody\n"
         );
     }
 }

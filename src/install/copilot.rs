@@ -7,7 +7,7 @@
 //! `todo`, `SERVER/TOOL`) and `model` (GitHub's custom agents reference).
 //! Hook files are `{version: 1, hooks: {preToolUse: [{type, bash,
 //! timeoutSec}]}}` (Copilot CLI's hooks reference). Copilot CLI skips a
-//! hook that fails, so `harness guard --from copilot` answers its own
+//! hook that fails, so `harness-agents guard --from copilot` answers its own
 //! errors with a refusal rather than an exit code.
 
 use std::path::Path;

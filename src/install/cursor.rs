@@ -7,7 +7,7 @@
 //! A rule's front matter is `description`, `globs` and `alwaysApply`; a
 //! rule has no tools, model or permission mode, so those stay with the
 //! guard. Each hook is `failClosed`, so a guard that cannot run blocks the
-//! call, and `harness guard --from cursor` answers its own errors with a
+//! call, and `harness-agents guard --from cursor` answers its own errors with a
 //! refusal as well.
 
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! What every `harness install TOOL` shares: reading the definitions,
+//! What every `harness-agents install TOOL` shares: reading the definitions,
 //! working out each file the tool should have, showing the difference
 //! (`--dry-run`), failing on it (`--check`) or writing it atomically, and
 //! the report of what the tool cannot express.
@@ -163,7 +163,7 @@ impl Report for Install {
                 out.push_str(&format!("{} files are up to date\n", self.tool.title()));
             } else if self.check {
                 out.push_str(&format!(
-                    "{} file(s) differ from what `harness install {}` writes; run it to update them\n",
+                    "{} file(s) differ from what `harness-agents install {}` writes; run it to update them\n",
                     changed.len(),
                     self.tool
                 ));
@@ -232,12 +232,14 @@ fn diff(p: &Planned) -> String {
 /// The line that marks a file as written by `install TOOL`, up to the
 /// source's name.
 pub fn marker(tool: Tool) -> String {
-    format!("# Installed by `harness install {tool}` from")
+    format!("# Installed by `harness-agents install {tool}` from")
 }
 
-/// Whether `text` was written by any `harness install`.
+/// Whether `text` was written by any `harness-agents install` (or by one
+/// from before the binary had that name).
 fn is_installed(text: &str) -> bool {
-    text.contains("# Installed by `harness install ")
+    text.contains("# Installed by `harness-agents install ")
+        || text.contains("# Installed by `harness install ")
 }
 
 /// The marker line for a file made from `source`.
@@ -397,7 +399,7 @@ pub fn guard_command(project: &Project, tool: Tool) -> String {
     let exe = std::env::current_exe()
         .and_then(std::fs::canonicalize)
         .map_or_else(
-            |_| "harness".to_string(),
+            |_| crate::BIN.to_string(),
             |p| p.to_string_lossy().into_owned(),
         );
     let root = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
@@ -712,7 +714,7 @@ pub fn skills(project: &Project, tool: Tool, defs: &[Source], plan: &mut Plan) -
             plan.unexpressed.push(Unexpressed::agent(
                 def,
                 format!("skills: {name}"),
-                "no SKILL.md is found for it (`harness skills list`); nothing installed",
+                "no SKILL.md is found for it (`harness-agents skills list`); nothing installed",
             ));
             continue;
         };
@@ -876,7 +878,7 @@ mod tests {
         let mut v = json!({
             "permissions": {"allow": ["Bash(ls:*)"]},
             "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "lint"}]},
-                                     {"matcher": "Bash", "hooks": [{"type": "command", "command": "harness guard"}]}],
+                                     {"matcher": "Bash", "hooks": [{"type": "command", "command": "harness-agents guard"}]}],
                       "Stop": []}
         });
         let hook = |c: &str| json!({"type": "command", "command": c});
@@ -893,7 +895,7 @@ mod tests {
         merge_grouped_hook(&mut v, "PreToolUse", Some("Bash"), hook(GUARD)).unwrap();
         assert_eq!(v["hooks"]["PreToolUse"].as_array().unwrap().len(), 2);
         assert_eq!(v["hooks"]["PreToolUse"][1]["matcher"], "Bash");
-        // An older hook (a bare `harness guard`, another binary) is updated.
+        // An older hook (a bare `harness-agents guard`, another binary) is updated.
         let moved = "'/opt/my tools/harness' guard --root /repo";
         merge_grouped_hook(&mut v, "PreToolUse", Some("Bash"), hook(moved)).unwrap();
         assert_eq!(v["hooks"]["PreToolUse"].as_array().unwrap().len(), 2);
@@ -914,7 +916,7 @@ mod tests {
     fn flat_merge_updates_the_guard_and_keeps_the_users_fields() {
         let mut v = json!({"version": 1, "hooks": {"preToolUse": [
             {"type": "command", "bash": "./audit.sh"},
-            {"type": "command", "bash": "harness guard --from copilot", "timeoutSec": 10, "env": {"A": "1"}},
+            {"type": "command", "bash": "harness-agents guard --from copilot", "timeoutSec": 10, "env": {"A": "1"}},
         ]}});
         let ours = json!({"type": "command", "bash": GUARD, "timeoutSec": 30});
         merge_flat_hook(&mut v, "preToolUse", "bash", ours.clone()).unwrap();

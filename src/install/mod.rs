@@ -1,5 +1,5 @@
 //! Installing a team's policy into the agent tools that run it: each tool's
-//! own agent format, and a hook that asks `harness guard` before each tool
+//! own agent format, and a hook that asks `harness-agents guard` before each tool
 //! call (or, for a tool with no such hook, its closest permission rules).
 //! Every install merges with what the user has and never replaces a file
 //! it did not write.
@@ -15,6 +15,7 @@ pub mod engine;
 pub mod gemini;
 pub mod opencode;
 pub mod project;
+pub mod workflow;
 
 pub use crate::guard::hook::Tool;
 pub use engine::{Install, Planned, Unexpressed};

@@ -14,13 +14,11 @@ use crate::diagnostic::{Code, Diagnostic, display_path};
 use crate::error::Result;
 use crate::fsutil::{self, Written};
 use crate::gate;
+use crate::install::workflow::{Provider, Setup, SourceOverride};
 use crate::report::{DIM, OK, Report};
 
 /// The `harness.toml` that `init` writes: every field, commented, at its default.
 pub const DEFAULT_CONFIG: &str = include_str!("../../templates/harness.toml");
-
-/// The GitHub Actions workflow `init --ci github` writes.
-const GITHUB_WORKFLOW: &str = include_str!("../../templates/github-workflow.yml");
 
 /// One file `init` wrote or kept.
 #[derive(Debug, Serialize)]
@@ -78,7 +76,7 @@ fn config_for(root: &std::path::Path) -> (String, Vec<StackGate>) {
     }
     let _ = writeln!(
         text,
-        "\n# Written by `harness init` for what it found: {}.",
+        "\n# Written by `harness-agents init` for what it found: {}.",
         reasons.join("; ")
     );
     for (spec, found) in detected.iter().zip(&stack) {
@@ -102,15 +100,29 @@ fn config_for(root: &std::path::Path) -> (String, Vec<StackGate>) {
 }
 
 /// Writes the starting files of a project: `harness.toml`, the default
-/// agents in the first agent directory, and with `github_workflow` the
-/// workflow that runs `harness ci` on pull requests.
-pub fn init(project: &Project, github_workflow: bool, force: bool) -> Result<Init> {
+/// agents in the first agent directory, and with `ci` the CI file that
+/// runs `harness-agents ci` on pull requests, installing harness from `source` or
+/// `[ci]`.
+pub fn init(
+    project: &Project,
+    ci: Option<Provider>,
+    source: &SourceOverride,
+    force: bool,
+) -> Result<Init> {
     let root = &project.root;
-    let workflow = GITHUB_WORKFLOW.replace("HARNESS_VERSION", env!("CARGO_PKG_VERSION"));
-    let (config, stack) = config_for(root);
+    // Before anything is written: a CI file without an install source
+    // would not run.
+    let workflow = match ci {
+        Some(provider) => Some((provider, Setup::new(project, source)?.file(provider))),
+        None => None,
+    };
+    let (mut config, stack) = config_for(root);
+    if ci.is_some() {
+        config = Setup::record(source, &config);
+    }
     let mut files: Vec<(PathBuf, &str)> = vec![(root.join(FILE_NAME), &config)];
-    if github_workflow {
-        files.push((root.join(".github/workflows/harness.yml"), &workflow));
+    if let Some((provider, text)) = &workflow {
+        files.push((root.join(provider.path()), text));
     }
     let agents_dir = project
         .agent_dirs()
@@ -207,7 +219,7 @@ impl Report for Init {
             };
         }
         s.push_str(
-            "\nnext: `harness agents validate`, then `harness agents explain realtime-dev`\n",
+            "\nnext: `harness-agents agents validate`, then `harness-agents agents explain realtime-dev`\n",
         );
         s
     }

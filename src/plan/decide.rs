@@ -250,7 +250,7 @@ impl Report for Decided {
             if self.stale > 0 {
                 let _ = write!(s, ", {} stale", self.stale);
             }
-            s.push_str("); `harness task list --plan ");
+            s.push_str("); `harness-agents task list --plan ");
             let _ = writeln!(s, "{}` shows them", self.padded_id);
         }
         s
@@ -267,7 +267,7 @@ fn check_approver(who: &Decider) -> Result<()> {
                 "plans are approved and rejected by people, and this runs for an agent ({context})"
             ),
         )
-        .hint("a person runs `harness plan approve` in their own terminal")
+        .hint("a person runs `harness-agents plan approve` in their own terminal")
         .into());
     }
     let (agents, by) = (who.agents, who.by);
@@ -298,7 +298,7 @@ fn refusal(p: &Plan, r: Refusal) -> Error {
             ),
         )
         .at(at)
-        .hint("nothing to do; `harness plan show` shows the approval chain"),
+        .hint("nothing to do; `harness-agents plan show` shows the approval chain"),
         Refusal::ChangedSinceApproval(a) => {
             let line = p
                 .approved_text
@@ -310,7 +310,7 @@ fn refusal(p: &Plan, r: Refusal) -> Error {
             )
             .at(Span::new(&p.path, line, 1))
             .hint(format!(
-                "review `harness plan diff {id}`, then approve with --accept-changes"
+                "review `harness-agents plan diff {id}`, then approve with --accept-changes"
             ))
         }
         Refusal::AlreadyRejected(a) => Diagnostic::error(

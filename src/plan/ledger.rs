@@ -122,7 +122,7 @@ pub fn rolled_back(plan: u32, later: &Entry) -> TrustProblem {
             later.at
         ),
         hint: format!(
-            "restore the plan's records from git history, or a person decides again with `harness plan approve {plan} --by NAME`"
+            "restore the plan's records from git history, or a person decides again with `harness-agents plan approve {plan} --by NAME`"
         ),
     }
 }

@@ -99,7 +99,7 @@ pub fn check_approved(plan: &Plan) -> Result<()> {
             Diagnostic::error(Code::PlanNotApproved, format!("plan {id} is not approved"))
                 .at(Span::new(&plan.path, 1, 1))
                 .hint(format!(
-                    "a person approves it with `harness plan approve {id} --by NAME`"
+                    "a person approves it with `harness-agents plan approve {id} --by NAME`"
                 ))
         }
         PlanState::Rejected(r) => Diagnostic::error(
@@ -136,7 +136,7 @@ pub fn check_approved(plan: &Plan) -> Result<()> {
             )
             .at(Span::new(&plan.path, line, 1))
             .hint(format!(
-                "see the change with `harness plan diff {id}`; a person re-approves it with `harness plan approve {id} --by NAME --accept-changes`"
+                "see the change with `harness-agents plan diff {id}`; a person re-approves it with `harness-agents plan approve {id} --by NAME --accept-changes`"
             ))
         }
     };

@@ -176,7 +176,7 @@ impl Plan {
     /// [`Plan::diagnostics`].
     pub fn parse(path: &Path, text: &str, required: &[String]) -> Result<Plan, Vec<Diagnostic>> {
         let split = frontmatter::split(path, text).map_err(|d| {
-            vec![d.hint("a plan starts with `---`, `id`, `title`, `agent` and `status` lines, then `---`; `harness plan new` writes one")]
+            vec![d.hint("a plan starts with `---`, `id`, `title`, `agent` and `status` lines, then `---`; `harness-agents plan new` writes one")]
         })?;
         let front: Front = serde_saphyr::from_str(&split.front).map_err(|e| {
             let (line, col) = e
@@ -444,7 +444,7 @@ impl Plan {
                     ),
                 )
                 .at(self.span(self.status_line, 1))
-                .hint("use `harness plan approve` or `harness plan reject`; do not edit the status by hand"),
+                .hint("use `harness-agents plan approve` or `harness-agents plan reject`; do not edit the status by hand"),
             );
         }
         if let Some(m) = &self.marker
@@ -461,7 +461,7 @@ impl Plan {
                     ),
                 )
                 .at(self.span(m.line, 1))
-                .hint("use `harness plan approve` or `harness plan reject`; do not edit the marker by hand"),
+                .hint("use `harness-agents plan approve` or `harness-agents plan reject`; do not edit the marker by hand"),
             );
         }
     }

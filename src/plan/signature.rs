@@ -59,7 +59,7 @@ pub const NAMESPACE: &str = "harness-plan";
 /// this order, ending with a newline:
 ///
 /// ```text
-/// harness plan decision v1
+/// harness-agents plan decision v1
 /// plan: 0007
 /// content: sha256:<hash of the plan's normalised content>
 /// previous: sha256:<digest of the previous record's statement> | none
@@ -72,7 +72,7 @@ pub const NAMESPACE: &str = "harness-plan";
 /// `by`, `at` and `reason` are JSON strings, so no value can add a line.
 pub fn statement(plan: u32, record: &Approval, previous: Option<&str>) -> String {
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let mut out = String::from("harness plan decision v1\n");
+    let mut out = String::from("harness-agents plan decision v1\n");
     let _ = writeln!(out, "plan: {plan:04}");
     let _ = writeln!(out, "content: {}", record.hash);
     let _ = writeln!(out, "previous: {}", previous.unwrap_or("none"));
@@ -379,7 +379,7 @@ pub fn verdict(
                     chain[i].decision.as_str(),
                     chain[i].by
                 ),
-                hint: "a person re-approves with `harness plan approve ID --by NAME --resign`; if nobody here wrote that record, find out who did".to_string(),
+                hint: "a person re-approves with `harness-agents plan approve ID --by NAME --resign`; if nobody here wrote that record, find out who did".to_string(),
             });
         }
     }
@@ -432,7 +432,7 @@ pub fn verdict(
                 trust.quorum,
                 if trust.quorum == 1 { "" } else { "s" }
             ),
-            hint: "each approver runs `harness plan approve ID --by NAME` with their own key (`--resign` for an approval made before signing)".to_string(),
+            hint: "each approver runs `harness-agents plan approve ID --by NAME` with their own key (`--resign` for an approval made before signing)".to_string(),
         });
     }
     for (glob, names) in &trust.paths {
@@ -672,7 +672,7 @@ mod tests {
         let approve = record(ApprovalDecision::Approved, "alice", None);
         assert_eq!(
             statement(7, &approve, None),
-            "harness plan decision v1\nplan: 0007\ncontent: sha256:abc\nprevious: none\ndecision: approved\nby: \"alice\"\nat: \"2026-01-02T03:04:05Z\"\n"
+            "harness-agents plan decision v1\nplan: 0007\ncontent: sha256:abc\nprevious: none\ndecision: approved\nby: \"alice\"\nat: \"2026-01-02T03:04:05Z\"\n"
         );
         // A value cannot add a line of its own.
         let reject = record(

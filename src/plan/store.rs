@@ -343,7 +343,7 @@ impl Store {
                 let known: Vec<String> = files.iter().map(|(i, _)| format!("{i:04}")).collect();
                 let wanted = format!("{id:04}");
                 let hint = if known.is_empty() {
-                    "there are no plans yet; create one with `harness plan new TITLE --agent NAME`"
+                    "there are no plans yet; create one with `harness-agents plan new TITLE --agent NAME`"
                         .to_string()
                 } else {
                     format!("known plans: {}", shortlist(&known))

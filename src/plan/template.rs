@@ -58,7 +58,7 @@ impl Store {
     ) -> Result<Created> {
         if title.trim().is_empty() {
             return Err(Error::usage(
-                "the plan needs a title, e.g. `harness plan new \"Presence channel\" --agent NAME`",
+                "the plan needs a title, e.g. `harness-agents plan new \"Presence channel\" --agent NAME`",
             ));
         }
         let template = match agent_template(agent)? {

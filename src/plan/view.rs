@@ -68,7 +68,7 @@ pub struct PlanList {
 impl Report for PlanList {
     fn text(&self) -> String {
         if self.plans.is_empty() {
-            return "no plans yet; write one with `harness plan new TITLE --agent NAME`\n"
+            return "no plans yet; write one with `harness-agents plan new TITLE --agent NAME`\n"
                 .to_string();
         }
         let rows: Vec<Vec<String>> = self
@@ -201,7 +201,7 @@ impl Store {
             )
             .at(Span::new(&p.path, 1, 1))
             .hint(format!(
-                "`harness plan approve {} --by NAME` records a version to compare against",
+                "`harness-agents plan approve {} --by NAME` records a version to compare against",
                 p.padded_id()
             ))
             .into());

@@ -40,7 +40,7 @@ pub const PERSON_COMMANDS: &[&str] = &[
 ];
 
 /// The other agent tools' files that run the guard or hold what harness
-/// installed (`harness install TOOL`): their hooks, settings, agents and
+/// installed (`harness-agents install TOOL`): their hooks, settings, agents and
 /// rules. A tool's settings can switch its hooks off, so they are as much
 /// the guard's as the hook itself.
 const OTHER_TOOLS: &[(&str, &str)] = &[
@@ -131,7 +131,7 @@ pub fn plan_records_rules(plans_dir: &str, config: &Path) -> Vec<Rule> {
             kind: RuleKind::ProtectPath { glob },
             provenance: Provenance::new(config, 1),
             source_text: format!(
-                "plan records under `{dir}/NNNN/` are written only by harness commands (`harness plan`, `harness task`)"
+                "plan records under `{dir}/NNNN/` are written only by harness commands (`harness-agents plan`, `harness-agents task`)"
             ),
         })
         .collect()
@@ -205,7 +205,7 @@ pub fn control_rules(config: &Path, paths: &Paths, signers: Option<&Path>) -> Ve
     ));
     out.push(rule(
         "/.github/workflows/harness.yml".to_string(),
-        "the CI workflow that runs `harness ci` is harness's control file: only a person changes it"
+        "the CI workflow that runs `harness-agents ci` is harness's control file: only a person changes it"
             .to_string(),
     ));
     for glob in ["/.commitlintrc*", "/commitlint.config.*"] {
@@ -235,7 +235,8 @@ pub fn person_rules(config: &Path) -> Vec<Rule> {
             },
             provenance: Provenance::new(config, 1),
             source_text: format!(
-                "`harness {c}` records a person's decision: only a person runs it, outside the agent's session"
+                "`{} {c}` records a person's decision: only a person runs it, outside the agent's session",
+                crate::BIN
             ),
         })
         .collect()
@@ -259,8 +260,8 @@ fn relative(p: &Path) -> Option<String> {
 /// command run, if any.
 ///
 /// A two-word command (`plan approve`) is recognised after any program, so
-/// `cargo run -- plan approve`, `./target/debug/harness plan approve`, a
-/// copy under another name and `xargs harness plan approve` are all caught;
+/// `cargo run -- plan approve`, `./target/debug/harness-agents plan approve`, a
+/// copy under another name and `xargs harness-agents plan approve` are all caught;
 /// `echo plan approve` is refused too, which costs nothing. A one-word
 /// command (`init`, `install`) is common to other tools, so it counts only
 /// right after a program named `harness*` or cargo's `--`.
@@ -347,31 +348,40 @@ mod tests {
 
     #[test]
     fn finds_decision_commands_however_harness_is_run() {
-        case("harness plan approve 7 --by me", Some("plan approve"));
         case(
-            "./target/debug/harness plan approve 7",
+            "harness-agents plan approve 7 --by me",
             Some("plan approve"),
         );
         case(
-            "cargo run -q -p harness -- --format json plan approve 7",
+            "./target/debug/harness-agents plan approve 7",
             Some("plan approve"),
         );
-        case("harness plan --format json reject 7", Some("plan reject"));
+        case(
+            "cargo run -q -p harness-agents -- --format json plan approve 7",
+            Some("plan approve"),
+        );
+        case(
+            "harness-agents plan --format json reject 7",
+            Some("plan reject"),
+        );
         case("/tmp/h plan approve 7", Some("plan approve"));
-        case("xargs -I{} harness task rebase {}", Some("task rebase"));
+        case(
+            "xargs -I{} harness-agents task rebase {}",
+            Some("task rebase"),
+        );
         case("harness --color never init --force", Some("init"));
         case("cargo run -- init --force", Some("init"));
         case("harness -C . install claude", Some("install"));
-        case("harness commits hook install", Some("commits hook"));
+        case("harness-agents commits hook install", Some("commits hook"));
         // Harmless twins.
-        case("harness plan show 7", None);
-        case("harness plan list", None);
-        case("harness task start 0007-1", None);
+        case("harness-agents plan show 7", None);
+        case("harness-agents plan list", None);
+        case("harness-agents task start 0007-1", None);
         case("git init", None);
         case("cargo install ripgrep", None);
         case("npm install", None);
         case("grep -r 'plan approve' README.md", None);
-        case("harness plan new --agent init x", None);
+        case("harness-agents plan new --agent init x", None);
     }
 
     #[test]

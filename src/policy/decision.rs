@@ -546,7 +546,7 @@ impl<'a> Guard<'a> {
             Err(e) => return deny(format!("the active plan cannot be read: {e}")),
             Ok(None) => {
                 return deny(
-                    "no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness task start`"
+                    "no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness-agents task start`"
                         .to_string(),
                 );
             }
@@ -556,7 +556,7 @@ impl<'a> Guard<'a> {
             PlanStatus::Approved { plan, scope } => (plan, scope),
             PlanStatus::NotApproved { plan, state } => {
                 return deny(format!(
-                    "plan {} ({}) is {state}, not approved; ask a person to approve it (`harness plan approve {} --by NAME`)",
+                    "plan {} ({}) is {state}, not approved; ask a person to approve it (`harness-agents plan approve {} --by NAME`)",
                     plan.id,
                     display_path(&plan.path),
                     plan.id
@@ -564,7 +564,7 @@ impl<'a> Guard<'a> {
             }
             PlanStatus::Changed { plan } => {
                 return deny(format!(
-                    "plan {} ({}) changed since it was approved; see `harness plan diff {}`, and ask a person to approve it again",
+                    "plan {} ({}) changed since it was approved; see `harness-agents plan diff {}`, and ask a person to approve it again",
                     plan.id,
                     display_path(&plan.path),
                     plan.id

@@ -62,7 +62,7 @@ pub enum RuleKind {
     CommitReference,
     /// A quality gate that must pass before a task is done.
     Gate { command: String },
-    /// A harness command that records a person's decision (`harness plan
+    /// A harness command that records a person's decision (`harness-agents plan
     /// approve`): no agent may run it.
     PersonOnly { command: String },
     /// A rule in prose that harness reports but cannot check.

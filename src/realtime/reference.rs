@@ -1,5 +1,5 @@
 //! The reference of the realtime block: every field with its type, its
-//! default and what it means, in one table that `harness scaffold
+//! default and what it means, in one table that `harness-agents scaffold
 //! --help-spec` prints and that parse errors quote, so a message about
 //! `limits.queue` says what `limits.queue` takes.
 //!

@@ -388,12 +388,11 @@ pub fn parse_block(
         };
         let hint = match documented {
             Some(doc) if !unknown => format!(
-                "`{}`: {} (default: {}); `harness scaffold --help-spec` lists every field",
+                "`{}`: {} (default: {}); `harness-agents scaffold --help-spec` lists every field",
                 doc.path, doc.about, doc.default
             ),
-            _ => {
-                "`harness scaffold --help-spec` lists every field, its type and default".to_string()
-            }
+            _ => "`harness-agents scaffold --help-spec` lists every field, its type and default"
+                .to_string(),
         };
         vec![
             Diagnostic::error(Code::InvalidRealtime, format!("realtime block: {message}"))
@@ -513,7 +512,7 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
             Diagnostic::error(Code::InvalidRealtime, format!("`limits.{field}` {why}"))
                 .at(block.key("limits", field))
                 .hint(format!(
-                    "`harness scaffold --help-spec` says what `limits.{field}` takes"
+                    "`harness-agents scaffold --help-spec` says what `limits.{field}` takes"
                 )),
         );
     }

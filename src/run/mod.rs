@@ -1,4 +1,4 @@
-//! `harness run`: the task runner that drives a plan through the
+//! `harness-agents run`: the task runner that drives a plan through the
 //! workflow of `[run]` (plan → approve → scaffold → implement → gates →
 //! review by default), checked by harness at every step.
 //!
@@ -13,7 +13,7 @@
 //! - [`process`] runs that process: output saved and streamed, a timeout
 //!   and Ctrl-C that stop its whole process group;
 //! - [`report`] is what a run returns, saved under `.harness/runs/NNNN/`;
-//! - [`status`] is every plan's stage at a glance (`harness status`);
+//! - [`status`] is every plan's stage at a glance (`harness-agents status`);
 //! - [`parallel`] runs independent tasks at once, each in a git work tree
 //!   of its own, and merges their commits back in task order;
 //! - [`github`] writes the plan's tasks as a GitHub Actions workflow.

@@ -1,4 +1,4 @@
-//! `harness run --parallel N`: the implement stage with up to N tasks at
+//! `harness-agents run --parallel N`: the implement stage with up to N tasks at
 //! once. Each task that waits for no unfinished task (the plan's
 //! `(after N)`) runs in a git work tree of its own,
 //! `.harness/worktrees/ID` on branch `harness/ID`, where the same

@@ -1,4 +1,4 @@
-//! What `harness run` reports: each stage that ran, with its agent and
+//! What `harness-agents run` reports: each stage that ran, with its agent and
 //! command line, duration, tool calls, scope verdict, gates and commit,
 //! and where the run stopped. Saved per plan as JSON and Markdown under
 //! `.harness/runs/NNNN/`, and printed as text.
@@ -95,7 +95,7 @@ impl StageRecord {
     }
 }
 
-/// One `harness run` of a plan.
+/// One `harness-agents run` of a plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     /// The plan, padded (`0007`).

@@ -1,4 +1,4 @@
-//! `harness status`: every plan's stage and tasks at a glance, read from
+//! `harness-agents status`: every plan's stage and tasks at a glance, read from
 //! the plan's state and its task files (nothing of a run is needed).
 
 use std::fmt::Write as _;
@@ -128,7 +128,7 @@ fn in_worktree(project: &Project, t: task::Task) -> TaskLine {
 impl Report for Status {
     fn text(&self) -> String {
         if self.plans.is_empty() {
-            return "no plans; start one with `harness run \"TITLE\"` or `harness plan new`\n"
+            return "no plans; start one with `harness-agents run \"TITLE\"` or `harness-agents plan new`\n"
                 .to_string();
         }
         let mut s = String::new();

@@ -48,7 +48,7 @@ fn refuse_agent(opts: &Options) -> Result<()> {
     match &opts.agent_context {
         Some(context) => Err(Diagnostic::error(
             Code::AgentContext,
-            format!("`harness run` is refused to an agent ({context})"),
+            format!("`harness-agents run` is refused to an agent ({context})"),
         )
         .hint("a person starts runs; an agent works only inside the stage harness gives it")
         .into()),
@@ -56,7 +56,7 @@ fn refuse_agent(opts: &Options) -> Result<()> {
     }
 }
 
-/// `harness run "title"`: a new plan by the workflow's plan agent, then
+/// `harness-agents run "title"`: a new plan by the workflow's plan agent, then
 /// the stages from there.
 pub fn start_plan(project: &Project, title: &str, opts: &Options) -> Result<RunReport> {
     refuse_agent(opts)?;
@@ -66,7 +66,7 @@ pub fn start_plan(project: &Project, title: &str, opts: &Options) -> Result<RunR
         .find(|s| s.kind == StageKind::Plan)
         .and_then(|s| s.agent.clone())
         .ok_or_else(|| {
-            Error::usage("the workflow has no `plan` stage with an agent, so it cannot start a plan; use `harness plan new`, then `harness run --plan ID`")
+            Error::usage("the workflow has no `plan` stage with an agent, so it cannot start a plan; use `harness-agents plan new`, then `harness-agents run --plan ID`")
         })?;
     let catalog = Catalog::load(project);
     let store = plan::Store::open(project);
@@ -81,7 +81,7 @@ pub fn start_plan(project: &Project, title: &str, opts: &Options) -> Result<RunR
     drive(project, &created.id.to_string(), true, opts)
 }
 
-/// `harness run --plan ID`: the plan through the workflow's stages.
+/// `harness-agents run --plan ID`: the plan through the workflow's stages.
 pub fn run_plan(project: &Project, id: &str, opts: &Options) -> Result<RunReport> {
     refuse_agent(opts)?;
     drive(project, id, false, opts)
@@ -429,18 +429,18 @@ fn approve_stage(ctx: &Ctx, id: &str) -> Result<(StageRecord, Option<String>)> {
                 Verdict::NeedsPerson,
                 format!("plan {padded} waits for a person's approval"),
             ),
-            Some(format!("harness plan approve {padded} --by NAME")),
+            Some(format!("harness-agents plan approve {padded} --by NAME")),
         ),
         PlanState::Changed { approval, .. } => (
             record(
                 Verdict::NeedsPerson,
                 format!(
-                    "plan {padded} changed since {} approved it; see `harness plan diff {padded}`",
+                    "plan {padded} changed since {} approved it; see `harness-agents plan diff {padded}`",
                     approval.by
                 ),
             ),
             Some(format!(
-                "harness plan approve {padded} --by NAME --accept-changes"
+                "harness-agents plan approve {padded} --by NAME --accept-changes"
             )),
         ),
         PlanState::Unverified { problem, .. } => (

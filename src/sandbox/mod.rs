@@ -1,4 +1,4 @@
-//! `harness sandbox`: a command, and everything it starts, confined by the
+//! `harness-agents sandbox`: a command, and everything it starts, confined by the
 //! Linux kernel (Landlock) to what the agent's policy and its plan allow,
 //! then checked exactly against the work tree as it was before.
 //!
@@ -67,7 +67,7 @@ pub struct Request {
     /// cannot enforce the whole policy.
     pub best_effort: bool,
     /// Grant no git directory even when the agent's policy commits: for a
-    /// caller that writes the commits itself (`harness run`), so the agent
+    /// caller that writes the commits itself (`harness-agents run`), so the agent
     /// cannot plant hooks or config that the caller's own git would run.
     pub no_commits: bool,
     /// Grant nothing of the plan's scope, only build outputs: for an agent
@@ -449,7 +449,7 @@ fn active_plan(project: &Project, request: &Request) -> Result<Option<ActivePlan
                 Code::PlanNotApproved,
                 format!("cannot sandbox with this plan: {what}"),
             )
-            .hint("the sandbox grants a plan's Files to Change only once a person approved it: `harness plan approve ID`")
+            .hint("the sandbox grants a plan's Files to Change only once a person approved it: `harness-agents plan approve ID`")
             .into())
         }
     }
@@ -882,7 +882,7 @@ impl RunReport {
 pub fn run(project: &Project, request: &Request, argv: &[OsString]) -> Result<RunReport> {
     let Some((program, args)) = argv.split_first() else {
         return Err(Error::usage(
-            "no command to run: `harness sandbox --agent NAME -- COMMAND...`",
+            "no command to run: `harness-agents sandbox --agent NAME -- COMMAND...`",
         ));
     };
     create_outputs(project)?;

@@ -109,7 +109,7 @@ impl Report for RunReport {
         if !self.support.is_full() {
             let _ = writeln!(
                 s,
-                "harness sandbox: best effort: Landlock ABI {} enforced {}; not enforced: {}",
+                "harness-agents sandbox: best effort: Landlock ABI {} enforced {}; not enforced: {}",
                 self.support.used_abi,
                 if self.support.enforced.is_empty() {
                     "nothing".to_string()
@@ -122,7 +122,7 @@ impl Report for RunReport {
         if !self.violations.is_empty() {
             let _ = writeln!(
                 s,
-                "harness sandbox: {} outside what {} may change:",
+                "harness-agents sandbox: {} outside what {} may change:",
                 if self.violations.len() == 1 {
                     "1 change".to_string()
                 } else {

@@ -1,7 +1,7 @@
 //! The templates and their rendering.
 //!
 //! The built-in templates live in `templates/scaffold/` and are compiled
-//! into the binary, so `harness scaffold` works anywhere. A project
+//! into the binary, so `harness-agents scaffold` works anywhere. A project
 //! overrides any of them by putting a file with the same relative name in
 //! its own templates directory (`templates/scaffold/src/events.rs.tera`); the
 //! override replaces the built-in wholesale. A template whose output is

@@ -45,7 +45,7 @@ impl<'a> Source<'a> {
                     format!("plan {} has no realtime block", plan.padded_id()),
                 )
                 .at(Span::new(&plan.path, 1, 1))
-                .hint("add a ```yaml realtime block (see `harness plan new`), then have the plan approved again"),
+                .hint("add a ```yaml realtime block (see `harness-agents plan new`), then have the plan approved again"),
             ));
         };
         Ok(Source {
@@ -58,7 +58,7 @@ impl<'a> Source<'a> {
     }
 
     /// The default plan (`spec`, from [`super::default_spec`]) for a crate
-    /// called `name`: what `harness scaffold new` generates.
+    /// called `name`: what `harness-agents scaffold new` generates.
     pub fn new_service(spec: &'a RealtimeSpec, name: &str) -> Result<Source<'a>> {
         if !crate::realtime::is_crate_name(name) {
             return Err(Error::usage(format!(

@@ -28,7 +28,7 @@ pub use engine::{Engine, Rendered};
 pub use generate::{Generated, Options, Source, generate};
 pub use model::{Model, TEMPLATE_VERSION};
 
-/// The plan `harness scaffold new` starts from: one channel with history,
+/// The plan `harness-agents scaffold new` starts from: one channel with history,
 /// presence and one event.
 pub const DEFAULT_SPEC: &str = "\
 transport: [websocket, sse]

@@ -30,13 +30,17 @@ impl GateEvidence {
 /// Runs the quality gates of `policy` (the task owner's) for `project`,
 /// through the gate runner (`crate::gate`): in parallel, with timeouts, each
 /// run recorded under `.harness/gates/`. An agent that lists no gates gets
-/// the project's configured or detected ones, as `harness gate run` does.
+/// the project's configured or detected ones, as `harness-agents gate run` does.
+///
+/// The gate baseline is read as committed at `started` (the commit the
+/// task started from), never from the work tree the agent writes.
 ///
 /// This is the one place `task done` runs gates.
 pub fn run_gates(
     project: &Project,
     policy: &Policy,
     confine: Option<gate::Confine>,
+    started: Option<&str>,
 ) -> Result<GateEvidence> {
     let specs = gate::select(project, Some(policy), &[], None)?;
     if specs.is_empty() {
@@ -44,6 +48,10 @@ pub fn run_gates(
     }
     let mut opts = gate::RunOptions::new(&project.root);
     opts.confine = confine;
+    if let Some(rev) = started {
+        opts.baseline =
+            gate::baseline::Baseline::at_commit(&project.root, rev)?.map(std::sync::Arc::new);
+    }
     let report = gate::run(specs, &opts, &gate::Silent)?;
     let runs = report.gates.iter().map(gate::RunSummary::from).collect();
     Ok(GateEvidence { runs })

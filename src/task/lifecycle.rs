@@ -49,9 +49,9 @@ pub fn start(store: &Store, id: &str, owner: &str, at: jiff::Timestamp) -> Resul
                 "{} is working on it",
                 t.owner.as_deref().unwrap_or("someone")
             )),
-            TaskStatus::Completed => Some("it is done; see `harness task show`".to_string()),
+            TaskStatus::Completed => Some("it is done; see `harness-agents task show`".to_string()),
             TaskStatus::Stale => Some(
-                "its plan no longer lists it; see `harness task list --plan`".to_string(),
+                "its plan no longer lists it; see `harness-agents task list --plan`".to_string(),
             ),
         };
         if let Some(hint) = hint {
@@ -207,7 +207,7 @@ pub fn complete(store: &Store, id: &str, at: jiff::Timestamp) -> Result<Completi
 }
 
 /// [`complete`], with each gate's command confined by `confine` first:
-/// `harness run` runs a task's gates in the agent's sandbox, since they
+/// `harness-agents run` runs a task's gates in the agent's sandbox, since they
 /// run the agent's code.
 pub fn complete_confined(
     store: &Store,
@@ -245,7 +245,7 @@ pub fn complete_confined(
     let mut ignored = vec![".harness/".to_string()];
     let plans_dir = display_path(project.relative(store.plans().dir()));
     ignored.push(format!("{}/", plans_dir.trim_end_matches('/')));
-    let gates = run_gates(project, &policy, confine)?;
+    let gates = run_gates(project, &policy, confine, t.started_commit.as_deref())?;
     // The gates run the task's code, which can write too: the scope is
     // judged on what changed by the time they have finished.
     let mut changed = changed;
@@ -296,10 +296,10 @@ pub fn complete_confined(
 fn not_in_progress(store: &Store, t: &Task) -> Error {
     let hint = match t.status {
         TaskStatus::Pending | TaskStatus::Blocked => format!(
-            "start it first: `harness task start {} --owner AGENT`",
+            "start it first: `harness-agents task start {} --owner AGENT`",
             t.id
         ),
-        _ => "see `harness task show`".to_string(),
+        _ => "see `harness-agents task show`".to_string(),
     };
     match t.status {
         TaskStatus::Pending => Diagnostic::error(

@@ -130,7 +130,7 @@ impl Store {
             format!("plan {plan:04} has no tasks; tasks are derived when a plan is approved")
         } else {
             format!(
-                "tasks of plan {plan:04}: {}; `harness task list` shows every task",
+                "tasks of plan {plan:04}: {}; `harness-agents task list` shows every task",
                 plan::store::shortlist(&known)
             )
         };

@@ -1,4 +1,4 @@
-//! `harness ci` and `harness commits check` judge a branch by the policy of
+//! `harness-agents ci` and `harness-agents commits check` judge a branch by the policy of
 //! its base: each attack a branch could make on its own policy, next to a
 //! harmless twin that must still pass.
 
@@ -82,7 +82,7 @@ fn gates_come_from_the_base_not_the_branch() {
     assert_contains(&out.stdout, "ok      gates    1 gate(s) passed\n");
 }
 
-/// The names of the gates `harness ci --base BASE` ran.
+/// The names of the gates `harness-agents ci --base BASE` ran.
 fn gates_run(repo: &Repo, base: &str) -> Vec<String> {
     let v = repo
         .harness(["ci", "--base", base, "--format", "json"])
@@ -374,6 +374,6 @@ fn bare_check_on_the_default_branch_says_how_to_give_a_range() {
     let out = repo.harness(["commits", "check"]).assert(0);
     assert_eq!(
         out.stdout,
-        "note: nothing to check: `HEAD` is where the range starts (merge base with main); name the commits, e.g. `harness commits check main~3..HEAD` or `--base REV`\nok: 0 commit(s) in merge base with main..HEAD: 0 failed, 0 ignored\n"
+        "note: nothing to check: `HEAD` is where the range starts (merge base with main); name the commits, e.g. `harness-agents commits check main~3..HEAD` or `--base REV`\nok: 0 commit(s) in merge base with main..HEAD: 0 failed, 0 ignored\n"
     );
 }

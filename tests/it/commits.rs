@@ -1,4 +1,4 @@
-//! `harness commits` and `harness ci` on real repositories in temporary
+//! `harness-agents commits` and `harness-agents ci` on real repositories in temporary
 //! directories; branches, merges and hooks go through the `git` command line.
 
 use std::path::PathBuf;
@@ -319,16 +319,17 @@ fn ci_reports_every_step_and_github_annotations() {
         ),
     );
     let md = std::fs::read_to_string(&summary).unwrap();
-    assert_starts_with(&md, "## harness ci\n\n| step | status | summary |\n");
+    assert_starts_with(&md, "## harness-agents ci\n\n| step | status | summary |\n");
     assert_contains(&md, &format!("| `{bad}` | oops | `header-format` |"));
 }
 
 #[test]
 fn init_ci_github_writes_a_workflow_once() {
     let repo = Repo::new();
-    repo.harness(["init", "--ci", "github"]).assert(0);
+    repo.harness(["init", "--ci", "github", "--harness-version", "0.1.0"])
+        .assert(0);
     let wf = std::fs::read_to_string(repo.path(".github/workflows/harness.yml")).unwrap();
-    assert_contains(&wf, "harness ci");
+    assert_contains(&wf, "harness-agents ci");
     assert_contains(&wf, "fetch-depth: 0");
     std::fs::write(repo.path(".github/workflows/harness.yml"), "mine").unwrap();
     repo.harness(["init", "--ci", "github"]).assert(0);

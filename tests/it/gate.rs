@@ -1,4 +1,4 @@
-//! `harness gate run|list` on real projects in temporary directories.
+//! `harness-agents gate run|list` on real projects in temporary directories.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -157,10 +157,10 @@ fn evidence_records_commit_state_digest_and_full_log() {
     )
     .unwrap();
     assert_eq!(recorded["gates"][0]["output_sha256"], digest);
-    // `.harness/` ignores itself.
+    // `.harness/` ignores itself, all but the gate baseline.
     assert_eq!(
         std::fs::read_to_string(dir.path(".harness/.gitignore")).unwrap(),
-        "*\n"
+        "*\n!baseline.json\n"
     );
 }
 
@@ -501,7 +501,8 @@ fn config_error(toml: &str, expected: &str) {
 
 #[test]
 fn bad_gate_configuration_is_a_located_error() {
-    let hint = "  = hint: see `harness init` for a commented `harness.toml` with every field\n";
+    let hint =
+        "  = hint: see `harness-agents init` for a commented `harness.toml` with every field\n";
     config_error(
         "[gates.test]\ncommand = \"cargo test\"\ntimeout = \"10x\"\n",
         &format!(
@@ -515,7 +516,7 @@ fn bad_gate_configuration_is_a_located_error() {
     config_error(
         "[gates.test]\ncommand = \"cargo test\"\ntimeot = \"1m\"\n",
         &format!(
-            "harness.toml:3:1: error: unknown field `timeot`, expected one of `command`, `kind`, `timeout`, `env`, `cwd`, `when`, `allow_no_tests`
+            "harness.toml:3:1: error: unknown field `timeot`, expected one of `command`, `kind`, `timeout`, `env`, `cwd`, `when`, `allow_no_tests`, `findings`
   |
 3 | timeot = \"1m\"
   | ^^^^^^
@@ -581,7 +582,7 @@ fn unknown_gate_names_suggest_the_close_one() {
     let out = dir.harness(["gate", "run", "clipy"]).assert(2);
     assert_eq!(
         out.stderr,
-        "error: no gate named `clipy`\n  = hint: did you mean `clippy`? `harness gate list` shows every gate\n"
+        "error: no gate named `clipy`\n  = hint: did you mean `clippy`? `harness-agents gate list` shows every gate\n"
     );
 }
 

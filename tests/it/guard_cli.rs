@@ -1,4 +1,4 @@
-//! `harness guard`, `harness policy test` and `harness install claude`, run
+//! `harness-agents guard`, `harness-agents policy test` and `harness-agents install claude`, run
 //! as the real binary on real files, with real PreToolUse JSON on stdin.
 
 use std::fs;
@@ -290,7 +290,7 @@ fn install_claude_writes_merges_and_detects_drift() {
     // --check before installing: drift, exit 1, nothing written.
     let out = r.harness(["install", "claude", "--check"]).assert(1);
     assert!(out.stdout.ends_with(
-        "3 file(s) differ from what `harness install claude` writes; run it to update them\n"
+        "3 file(s) differ from what `harness-agents install claude` writes; run it to update them\n"
     ));
 
     // --dry-run shows a diff and writes nothing.
@@ -337,7 +337,7 @@ fn install_claude_writes_merges_and_detects_drift() {
         installed,
         source.replacen(
             "---\n",
-            "---\n# Installed by `harness install claude` from agents/realtime-dev.md; edit that file instead.\n",
+            "---\n# Installed by `harness-agents install claude` from agents/realtime-dev.md; edit that file instead.\n",
             1
         )
     );
@@ -439,7 +439,7 @@ fn the_plan_gate_follows_the_real_plan_store() {
     let gate = "agents/realtime-dev.md:3: Works only from approved plans, and turns the test writer's failing tests green";
 
     let no_plan = deny_answer(&format!(
-        "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness task start`)"
+        "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (no plan is active: set HARNESS_PLAN or start a task of an approved plan with `harness-agents task start`)"
     ));
 
     // No plan is active yet.
@@ -448,7 +448,7 @@ fn the_plan_gate_follows_the_real_plan_store() {
     assert_eq!(
         guard("src/ws/presence.rs", Some("1")),
         deny_answer(&format!(
-            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) is draft, not approved; ask a person to approve it (`harness plan approve 0001 --by NAME`))"
+            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) is draft, not approved; ask a person to approve it (`harness-agents plan approve 0001 --by NAME`))"
         ))
     );
 
@@ -491,7 +491,7 @@ fn the_plan_gate_follows_the_real_plan_store() {
     assert_eq!(
         guard("src/ws/presence.rs", None),
         deny_answer(&format!(
-            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) changed since it was approved; see `harness plan diff 0001`, and ask a person to approve it again)"
+            "harness denies `Edit` writing `src/ws/presence.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) changed since it was approved; see `harness-agents plan diff 0001`, and ask a person to approve it again)"
         ))
     );
 
@@ -550,7 +550,7 @@ fn a_lone_cr_cannot_widen_an_approved_plan() {
     assert_eq!(
         guard("src/evil.rs"),
         deny_answer(&format!(
-            "harness denies `Edit` writing `src/evil.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) changed since it was approved; see `harness plan diff 0001`, and ask a person to approve it again)"
+            "harness denies `Edit` writing `src/evil.rs`: {gate} (plan 0001 (plans/0001-presence-channel.md) changed since it was approved; see `harness-agents plan diff 0001`, and ask a person to approve it again)"
         ))
     );
     r.harness(["task", "block", "0001-1", "--reason", "a break"])
@@ -696,7 +696,7 @@ fn the_installed_hook_runs_by_absolute_path_and_refuses_the_attacks() {
         );
         denied(
             bash("cd .. && cargo run -- plan approve 1 --by me", agent),
-            "`harness plan approve` records a person's decision",
+            "`harness-agents plan approve` records a person's decision",
         );
         // Twins: reading the same files says nothing.
         assert_eq!(

@@ -41,7 +41,7 @@ fn control_cases(root: &Path) -> Vec<Case> {
         ));
         out.push(bash(
             agent,
-            "harness plan approve 7 --by alice",
+            "harness-agents plan approve 7 --by alice",
             Some(PERSON),
         ));
         // Reading them is fine.
@@ -96,6 +96,23 @@ fn control_cases(root: &Path) -> Vec<Case> {
             OPEN_AGENT,
             "Write",
             ".harness/gates/last.json",
+            Some(HARNESS_DIR),
+        ),
+        // The gate baseline: an agent would accept its own findings.
+        file(
+            OPEN_AGENT,
+            "Edit",
+            ".harness/baseline.json",
+            Some(HARNESS_DIR),
+        ),
+        bash(
+            OPEN_AGENT,
+            "harness-agents gate baseline clippy",
+            Some(PERSON),
+        ),
+        bash(
+            OPEN_AGENT,
+            "cp /tmp/mine.json .harness/baseline.json",
             Some(HARNESS_DIR),
         ),
         file(OPEN_AGENT, "Write", "plans/7/tasks/7-1.toml", Some(RECORDS)),
@@ -236,32 +253,32 @@ fn control_cases(root: &Path) -> Vec<Case> {
         ),
         bash(
             OPEN_AGENT,
-            "cargo run -q -p harness -- --format json plan approve 7",
+            "cargo run -q -p harness-agents -- --format json plan approve 7",
             Some(PERSON),
         ),
         bash(
             OPEN_AGENT,
-            "./target/debug/harness plan approve 7",
+            "./target/debug/harness-agents plan approve 7",
             Some(PERSON),
         ),
         bash(
             OPEN_AGENT,
-            "env HARNESS_NOW=x harness plan approve 7",
+            "env HARNESS_NOW=x harness-agents plan approve 7",
             Some(PERSON),
         ),
         bash(
             OPEN_AGENT,
-            "sh -c 'harness plan reject 7 --reason no'",
+            "sh -c 'harness-agents plan reject 7 --reason no'",
             Some(PERSON),
         ),
         bash(
             OPEN_AGENT,
-            "timeout 5 harness task rebase 0007-1",
+            "timeout 5 harness-agents task rebase 0007-1",
             Some(PERSON),
         ),
         bash(
             OPEN_AGENT,
-            "harness plan --format json approve 7",
+            "harness-agents plan --format json approve 7",
             Some(PERSON),
         ),
         bash(
@@ -271,7 +288,7 @@ fn control_cases(root: &Path) -> Vec<Case> {
         ),
         bash(
             OPEN_AGENT,
-            "echo 7 | xargs harness plan approve",
+            "echo 7 | xargs harness-agents plan approve",
             Some(PERSON),
         ),
         bash(
@@ -279,16 +296,24 @@ fn control_cases(root: &Path) -> Vec<Case> {
             "bash -c \"cargo run -q -- plan approve 7\"",
             Some(PERSON),
         ),
-        bash(OPEN_AGENT, "harness init --force", Some(PERSON)),
-        bash(OPEN_AGENT, "harness install claude", Some(PERSON)),
-        bash(OPEN_AGENT, "harness commits hook install", Some(PERSON)),
-        bash(SCOPE, "harness plan approve 7", Some(PERSON)),
+        bash(OPEN_AGENT, "harness-agents init --force", Some(PERSON)),
+        bash(OPEN_AGENT, "harness-agents install claude", Some(PERSON)),
+        bash(
+            OPEN_AGENT,
+            "harness-agents commits hook install",
+            Some(PERSON),
+        ),
+        bash(SCOPE, "harness-agents plan approve 7", Some(PERSON)),
         // Twins: the commands an agent does run.
-        bash(OPEN_AGENT, "harness plan show 7", None),
-        bash(OPEN_AGENT, "harness plan list", None),
-        bash(OPEN_AGENT, "harness task start 0007-1 --owner open", None),
-        bash(OPEN_AGENT, "harness task done 0007-1", None),
-        bash(OPEN_AGENT, "harness gate run", None),
+        bash(OPEN_AGENT, "harness-agents plan show 7", None),
+        bash(OPEN_AGENT, "harness-agents plan list", None),
+        bash(
+            OPEN_AGENT,
+            "harness-agents task start 0007-1 --owner open",
+            None,
+        ),
+        bash(OPEN_AGENT, "harness-agents task done 0007-1", None),
+        bash(OPEN_AGENT, "harness-agents gate run", None),
         bash(OPEN_AGENT, "cargo run -- plan check 7", None),
         bash(OPEN_AGENT, "git init /tmp/scratch && npm install", None),
         bash(OPEN_AGENT, "grep -rn 'plan approve' README.md", None),

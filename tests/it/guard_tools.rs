@@ -1,4 +1,4 @@
-//! `harness guard --from TOOL`: each agent tool's own pre-tool event on
+//! `harness-agents guard --from TOOL`: each agent tool's own pre-tool event on
 //! stdin, the same decision as Claude Code's, and the answer in the form
 //! that tool reads. One table: the events as each tool's reference
 //! documents them, the exact answer expected.
@@ -147,7 +147,7 @@ fn table(root: &str) -> Vec<Case> {
             "copilot",
             json!({"sessionId": "s", "cwd": root, "toolName": "fs_write_raw", "toolArgs": {"input": "x"}}),
             copilot_deny(
-                "harness guard could not check this call, so it is denied: `fs_write_raw` is not a GitHub Copilot tool the guard knows, so what it writes cannot be checked; it is refused",
+                "harness-agents guard could not check this call, so it is denied: `fs_write_raw` is not a GitHub Copilot tool the guard knows, so what it writes cannot be checked; it is refused",
             ),
         ),
         // Input typed into a running shell is a shell command.
@@ -187,7 +187,7 @@ fn table(root: &str) -> Vec<Case> {
             "copilot",
             json!({"sessionId": "s", "cwd": root, "toolName": "bash", "toolArgs": "{not json"}),
             copilot_deny(
-                "harness guard could not check this call, so it is denied: `toolArgs` is not a JSON object",
+                "harness-agents guard could not check this call, so it is denied: `toolArgs` is not a JSON object",
             ),
         ),
         // Cursor: one event per kind of call, `permission: deny`.
@@ -307,7 +307,7 @@ fn a_guard_that_cannot_start_still_refuses_where_failing_hooks_do_not_block() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         stdout.starts_with(
-            "{\"permissionDecision\":\"deny\",\"permissionDecisionReason\":\"harness guard could not check this call, so it is denied: cannot read `.`"
+            "{\"permissionDecision\":\"deny\",\"permissionDecisionReason\":\"harness-agents guard could not check this call, so it is denied: cannot read `.`"
         ),
         "{stdout}"
     );

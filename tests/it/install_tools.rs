@@ -1,4 +1,4 @@
-//! `harness install TOOL` for Codex, Gemini CLI, OpenCode, GitHub Copilot
+//! `harness-agents install TOOL` for Codex, Gemini CLI, OpenCode, GitHub Copilot
 //! and Cursor, run as the real binary on a real project: each tool's files
 //! exactly as written (their documented formats), the report of what the
 //! tool cannot express, and the engine they share with `install claude`
@@ -58,14 +58,14 @@ Gemini CLI cannot express 6 thing(s) of the definitions:
   reviewer: tools: AskUserQuestion: Gemini CLI has no such tool; left out of the list
   reviewer: model: sonnet: not a model name Gemini CLI knows; the agent uses the session's model
   reviewer: disallowedTools: WebFetch: Gemini CLI's agent file has no deny list; only the guard refuses it
-  reviewer: skills: style: no SKILL.md is found for it (`harness skills list`); nothing installed
+  reviewer: skills: style: no SKILL.md is found for it (`harness-agents skills list`); nothing installed
 "
     );
     assert_eq!(
         r.read(".gemini/agents/reviewer.md"),
         format!(
             "---
-# Installed by `harness install gemini` {MARK}
+# Installed by `harness-agents install gemini` {MARK}
 name: \"reviewer\"
 description: \"Reviews changes; fixes docs only.\"
 kind: local
@@ -113,7 +113,7 @@ fn copilot_gets_a_custom_agent_and_a_pre_tool_use_hook() {
         r.read(".github/agents/reviewer.agent.md"),
         format!(
             "---
-# Installed by `harness install copilot` {MARK}
+# Installed by `harness-agents install copilot` {MARK}
 name: \"reviewer\"
 description: \"Reviews changes; fixes docs only.\"
 tools: [\"read\", \"search\", \"execute\", \"edit\"]
@@ -144,7 +144,7 @@ fn cursor_gets_a_rule_and_fail_closed_hooks() {
         r.read(".cursor/rules/reviewer.mdc"),
         format!(
             "---
-# Installed by `harness install cursor` {MARK}
+# Installed by `harness-agents install cursor` {MARK}
 description: \"Reviews changes; fixes docs only.\"
 alwaysApply: false
 ---
@@ -177,7 +177,7 @@ fn codex_gets_a_custom_agent_and_a_pre_tool_use_hook() {
     assert_eq!(
         agent,
         format!(
-            "# Installed by `harness install codex` {MARK}
+            "# Installed by `harness-agents install codex` {MARK}
 name = \"reviewer\"
 description = \"Reviews changes; fixes docs only.\"
 developer_instructions = \"\"\"
@@ -212,7 +212,7 @@ fn opencode_gets_a_subagent_whose_permissions_hold_the_rules() {
     assert!(
         text.starts_with(&format!(
             "---
-# Installed by `harness install opencode` {MARK}
+# Installed by `harness-agents install opencode` {MARK}
 description: \"Reviews changes; fixes docs only.\"
 mode: subagent
 permissions:
@@ -245,7 +245,7 @@ fn every_tool_shares_dry_run_check_and_idempotence() {
         assert_contains(
             &out.stdout,
             &format!(
-                "file(s) differ from what `harness install {tool}` writes; run it to update them\n"
+                "file(s) differ from what `harness-agents install {tool}` writes; run it to update them\n"
             ),
         );
         let out = r.harness(["install", tool, "--dry-run"]).assert(0);
@@ -512,7 +512,7 @@ fn skills_go_where_each_tool_reads_them() {
             r.read(&format!("{dir}/style/SKILL.md")),
             skill.replacen(
                 "---\n",
-                &format!("---\n# Installed by `harness install {tool}` from .claude/skills/style/SKILL.md; edit that file instead.\n"),
+                &format!("---\n# Installed by `harness-agents install {tool}` from .claude/skills/style/SKILL.md; edit that file instead.\n"),
                 1
             )
         );

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod baseline;
 mod ci;
 mod cli;
 mod commits;
@@ -12,6 +13,7 @@ mod guard_bash;
 mod guard_cli;
 mod guard_table;
 mod guard_tools;
+mod init_ci;
 mod install_tools;
 mod plans;
 mod run;

@@ -211,7 +211,7 @@ fn approval_binds_to_content_and_re_approval_chains() {
     assert_eq!(
         r.stdout,
         format!(
-            "approved plan 0001 by alice ({}); approval chain: 1 record\ntasks: 2 (2 pending); `harness task list --plan 0001` shows them\n",
+            "approved plan 0001 by alice ({}); approval chain: 1 record\ntasks: 2 (2 pending); `harness-agents task list --plan 0001` shows them\n",
             &hash[..19]
         )
     );
@@ -269,7 +269,7 @@ fn approval_binds_to_content_and_re_approval_chains() {
     assert_eq!(
         r.stderr,
         format!(
-            "plans/0001-chat-room.md:{line}:1: error: plan 0001 changed since alice approved it at {NOW}\n  = hint: review `harness plan diff 0001`, then approve with --accept-changes\n"
+            "plans/0001-chat-room.md:{line}:1: error: plan 0001 changed since alice approved it at {NOW}\n  = hint: review `harness-agents plan diff 0001`, then approve with --accept-changes\n"
         )
     );
     assert_eq!(snapshot(&repo), before);
@@ -326,7 +326,7 @@ fn bad_decisions_are_refused_and_change_nothing() {
     assert_eq!(
         r.stderr,
         format!(
-            "plans/0001-chat-room.md:1:1: error: plan 0001 is already approved, by alice at {NOW}, and has not changed\n  = hint: nothing to do; `harness plan show` shows the approval chain\n"
+            "plans/0001-chat-room.md:1:1: error: plan 0001 is already approved, by alice at {NOW}, and has not changed\n  = hint: nothing to do; `harness-agents plan show` shows the approval chain\n"
         )
     );
     assert_eq!(snapshot(&repo), before);
@@ -552,7 +552,7 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
     let r = repo.harness(["task", "done", "0001-1"]).assert(2);
     assert_eq!(
         r.stderr,
-        "plans/0001/tasks/0001-1.toml:4:1: error: cannot complete task 0001-1: it was never started\n  = hint: start it first: `harness task start 0001-1 --owner AGENT`\n"
+        "plans/0001/tasks/0001-1.toml:4:1: error: cannot complete task 0001-1: it was never started\n  = hint: start it first: `harness-agents task start 0001-1 --owner AGENT`\n"
     );
     let r = repo
         .harness(["task", "start", "0001-2", "--owner", "dev"])
@@ -561,7 +561,7 @@ fn tasks_complete_only_when_gates_and_scope_pass() {
     let r = repo.harness(["task", "show", "0001-9"]).assert(2);
     assert_eq!(
         r.stderr,
-        "error: there is no task 0001-9\n  = hint: tasks of plan 0001: 0001-1, 0001-2; `harness task list` shows every task\n"
+        "error: there is no task 0001-9\n  = hint: tasks of plan 0001: 0001-1, 0001-2; `harness-agents task list` shows every task\n"
     );
     // The plan names `dev` as the owner of task 1.
     let r = repo
@@ -815,7 +815,11 @@ fn a_held_lock_times_out_naming_its_holder() {
     let path = repo.path(".harness/lock");
     let held = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     held.lock().unwrap();
-    std::fs::write(&path, "pid 4242 (`harness plan approve 1`, since then)\n").unwrap();
+    std::fs::write(
+        &path,
+        "pid 4242 (`harness-agents plan approve 1`, since then)\n",
+    )
+    .unwrap();
     let before = snapshot(&repo);
     let r = repo
         .harness(["task", "block", "1-1", "--reason", "a break"])
@@ -823,7 +827,7 @@ fn a_held_lock_times_out_naming_its_holder() {
         .assert(2);
     assert_eq!(
         r.stderr,
-        "error: `.harness/lock` is held by pid 4242 (`harness plan approve 1`, since then); gave up after 200ms\n  = hint: wait for that command to finish, or stop it if it is stuck; `HARNESS_LOCK_TIMEOUT=SECONDS` waits longer\n"
+        "error: `.harness/lock` is held by pid 4242 (`harness-agents plan approve 1`, since then); gave up after 200ms\n  = hint: wait for that command to finish, or stop it if it is stuck; `HARNESS_LOCK_TIMEOUT=SECONDS` waits longer\n"
     );
     assert_eq!(snapshot(&repo), before);
     // Released: the same command goes through.

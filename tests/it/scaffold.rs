@@ -1,4 +1,4 @@
-//! `harness scaffold` end to end: the real binary on real files.
+//! `harness-agents scaffold` end to end: the real binary on real files.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ fn the_example_is_what_the_chat_room_plan_generates() {
     for (path, contents) in &generated {
         assert!(
             expected[path] == *contents,
-            "examples/chat-service/{} differs from what `harness scaffold --plan 1` generates; \
+            "examples/chat-service/{} differs from what `harness-agents scaffold --plan 1` generates; \
              regenerate it with `cargo run -- scaffold --plan 1 --out examples/chat-service`",
             path.display()
         );
@@ -447,7 +447,7 @@ fn the_realtime_block_is_documented_and_its_errors_name_the_field() {
          or a list of them: unknown variant `livekit`, expected one of websocket, sse\n   \
          |\n13 | transport: livekit\n   |            ^^^^^^^\n   = hint: `transport`: the \
          endpoints; the generated service needs `websocket` (default: websocket); \
-         `harness scaffold --help-spec` lists every field\n"
+         `harness-agents scaffold --help-spec` lists every field\n"
     );
 }
 

@@ -489,7 +489,7 @@ fn agents_cannot_approve_and_keys_stay_out_of_the_project() {
         assert_eq!(
             r.stderr,
             format!(
-                "error: plans are approved and rejected by people, and this runs for an agent ({var}={value})\n  = hint: a person runs `harness plan approve` in their own terminal\n"
+                "error: plans are approved and rejected by people, and this runs for an agent ({var}={value})\n  = hint: a person runs `harness-agents plan approve` in their own terminal\n"
             )
         );
     }

@@ -1,4 +1,4 @@
-//! `harness skills` and skills in `agents validate|explain`: found where
+//! `harness-agents skills` and skills in `agents validate|explain`: found where
 //! Claude Code looks (project, user, plugins), checked, and shown with the
 //! agents that load them.
 

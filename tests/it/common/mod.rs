@@ -20,7 +20,7 @@ use std::process::{Child, Command, Output, Stdio};
 pub const NOW: &str = "2026-01-02T03:04:05Z";
 
 /// The harness binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_harness");
+pub const BIN: &str = env!("CARGO_BIN_EXE_harness-agents");
 
 /// The root of this repository, for tests that read its own agents,
 /// plans and example.
@@ -31,7 +31,7 @@ pub fn manifest_dir() -> &'static Path {
 /// The environment of every run, besides `PATH` and `HOME`: no colour, a
 /// fixed clock, and a git that reads no configuration of the machine's and
 /// commits as a test identity.
-fn base_env(home: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
+pub fn base_env(home: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
     let mut vars = vec![
         ("HOME", home.as_os_str().to_owned()),
         ("NO_COLOR", "1".into()),
@@ -53,7 +53,7 @@ fn base_env(home: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
 }
 
 /// An empty home directory with an empty global git configuration.
-fn empty_home() -> tempfile::TempDir {
+pub fn empty_home() -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join(".gitconfig"), "").unwrap();
     home
@@ -368,7 +368,7 @@ pub fn clean_wrapper(dir: &Path) -> PathBuf {
         vars.join(" "),
         quote(OsStr::new(BIN))
     );
-    let path = dir.join("harness");
+    let path = dir.join(Path::new(BIN).file_name().unwrap());
     std::fs::write(&path, script).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path

@@ -1,0 +1,5 @@
+const n: number = "one";
+function g(s: string): number {
+  return s;
+}
+g(2);
