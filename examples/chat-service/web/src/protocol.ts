@@ -217,3 +217,40 @@ export function patternOf(name: string): ChannelPattern | undefined {
   }
   return undefined;
 }
+
+// ---- LiveKit rooms ----------------------------------------------------------
+
+/** Wire names of LiveKit room `call:{id}`. */
+export type CallRoom = `call:${string}`;
+
+/** Every LiveKit room name the service issues tokens for. */
+export type RoomName = CallRoom;
+
+/** What the plan says about each LiveKit room: who may do what in it. */
+export const ROOMS = {
+  "call:{id}": {
+    prefix: "call:",
+    param: true,
+    maxParticipants: 8,
+    tracks: ["audio", "video", "screen", "data"],
+    recording: true,
+    grants: {
+      admin: { publish: true, subscribe: true, publishData: true, admin: true },
+      guest: { publish: false, subscribe: true, publishData: false, admin: false },
+      member: { publish: true, subscribe: true, publishData: true, admin: false },
+    },
+  },
+} as const;
+
+// ---- avatars ----------------------------------------------------------------
+
+/** What the service offers when an avatar is unavailable: speech without video, or the words. */
+export type Fallback = "audio_only" | "text";
+
+/** The avatars the plan declares. */
+export type AvatarName = "host";
+
+/** Each avatar's fallback, as the plan declares it. */
+export const AVATARS = {
+  "host": { fallback: "audio_only" },
+} as const satisfies Record<AvatarName, { fallback: Fallback }>;

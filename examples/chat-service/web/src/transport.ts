@@ -80,7 +80,7 @@ export interface TransportOptions {
   refreshBeforeMs?: number;
   /** Opens a socket; the browser's `WebSocket` by default. */
   socket?: (url: string, protocols: string[]) => SocketLike;
-  /** For SSE subscriptions; the global `fetch` by default. */
+  /** For SSE subscriptions and `request`; the global `fetch` by default. */
   fetch?: typeof fetch;
   /** A number in [0, 1), for the jitter; `Math.random` by default. */
   random?: () => number;
@@ -191,6 +191,17 @@ export class Transport {
 
   get state(): ConnectionState {
     return this.stateNow;
+  }
+
+  /**
+   * Calls one of the service's HTTP routes (`path`, e.g. `/livekit/token`)
+   * with a valid token in `Authorization`, through the `fetch` given.
+   */
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const doFetch = this.opts.fetch ?? fetch.bind(globalThis);
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${await this.token()}`);
+    return doFetch(`${this.opts.url.replace(/\/$/, "")}${path}`, { ...init, headers });
   }
 
   /** Calls `listener` on every change of the connection state; returns the unsubscribe. */
