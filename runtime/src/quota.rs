@@ -11,8 +11,11 @@
 //!   sockets with one token get the rate of one.
 //!
 //! An [`Admission`] is the right to one connection; dropping it gives the
-//! right back, however the connection ends. A user's bucket lives as long
-//! as one of its connections does.
+//! right back, however the connection ends. A user's bucket outlives its
+//! last connection by [`BUCKET_KEPT`], so that closing and opening a
+//! socket does not hand out a full bucket: after that long the bucket
+//! would have refilled anyway, and the entry is dropped (swept as users
+//! are admitted), so idle users cost nothing.
 //!
 //! Behind a proxy every client has the proxy's address: raise
 //! `MAX_CONNECTIONS_PER_ADDRESS` there (the per-user limit still holds).
@@ -21,7 +24,14 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use std::time::Duration;
+
 use tokio::time::Instant;
+
+/// How long a user's bucket is kept after its last connection closes: past
+/// the time an empty bucket takes to refill (one second), with room for a
+/// slow reconnect.
+pub const BUCKET_KEPT: Duration = Duration::from_secs(5);
 
 /// Refills `rate` tokens per second up to `rate`.
 #[derive(Debug)]
@@ -74,12 +84,34 @@ impl std::fmt::Display for Refusal {
 struct User {
     connections: usize,
     bucket: Arc<Mutex<TokenBucket>>,
+    /// When its last connection closed, while it has none.
+    idle_since: Option<Instant>,
 }
 
 #[derive(Default)]
 struct Tables {
     users: HashMap<String, User>,
     addresses: HashMap<IpAddr, usize>,
+    /// When idle users were last swept.
+    swept: Option<Instant>,
+}
+
+impl Tables {
+    /// Forgets users idle for longer than [`BUCKET_KEPT`], at most once per
+    /// that period, so the sweep costs O(1) per admission on average.
+    fn sweep(&mut self, now: Instant) {
+        if self
+            .swept
+            .is_some_and(|at| now.duration_since(at) < BUCKET_KEPT)
+        {
+            return;
+        }
+        self.swept = Some(now);
+        self.users.retain(|_, u| {
+            u.idle_since
+                .is_none_or(|at| now.duration_since(at) < BUCKET_KEPT)
+        });
+    }
 }
 
 /// The connections and buckets of every user and address on this node.
@@ -109,7 +141,10 @@ impl Quotas {
     /// The right to one more connection for `user` from `address`.
     pub fn admit(self: &Arc<Self>, user: &str, address: IpAddr) -> Result<Admission, Refusal> {
         let mut t = lock(&self.tables);
-        let Tables { users, addresses } = &mut *t;
+        t.sweep(Instant::now());
+        let Tables {
+            users, addresses, ..
+        } = &mut *t;
         if users
             .get(user)
             .is_some_and(|u| u.connections >= self.per_user)
@@ -124,8 +159,10 @@ impl Quotas {
         let entry = users.entry(user.to_string()).or_insert_with(|| User {
             connections: 0,
             bucket: Arc::new(Mutex::new(TokenBucket::new(self.rate))),
+            idle_since: None,
         });
         entry.connections += 1;
+        entry.idle_since = None;
         Ok(Admission {
             quotas: Arc::clone(self),
             user: user.to_string(),
@@ -170,7 +207,8 @@ impl Drop for Admission {
         if let Some(u) = t.users.get_mut(&self.user) {
             u.connections -= 1;
             if u.connections == 0 {
-                t.users.remove(&self.user);
+                // Kept for a while: a reconnect gets this bucket, not a full one.
+                u.idle_since = Some(Instant::now());
             }
         }
     }
@@ -198,7 +236,23 @@ mod tests {
         assert!(q.admit("dee", ip(1)).is_ok());
         drop(a2);
         assert_eq!(q.connections_of("ada"), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reconnect_gets_the_users_bucket_until_it_would_have_refilled() {
+        let q = Arc::new(Quotas::new(10, 10, 4));
+        let first = q.admit("ada", ip(1)).unwrap();
+        assert_eq!((0..4).filter(|_| first.take()).count(), 4);
+        drop(first);
+        let again = q.admit("ada", ip(1)).unwrap();
+        assert!(!again.take(), "closing a socket does not refill the bucket");
+        drop(again);
+        tokio::time::advance(BUCKET_KEPT).await;
+        // The next admission sweeps the idle user away; a fresh bucket is
+        // what the old one would hold by now.
+        let _bob = q.admit("bob", ip(2)).unwrap();
         assert!(!lock(&q.tables).users.contains_key("ada"));
+        assert_eq!(lock(&q.tables).users.len(), 1);
     }
 
     #[tokio::test]

@@ -369,6 +369,36 @@ async fn a_users_rate_is_shared_by_its_sockets_and_every_frame_type() {
     server.stop().await;
 }
 
+/// Closing a socket and opening another does not refill the user's
+/// bucket: it is kept for a while after the user's last connection.
+#[tokio::test]
+async fn reconnecting_does_not_refill_a_users_rate() {
+    const RATE: u64 = 10;
+    let service = Process::start(&[("RATE_PER_SECOND", "10")]).await;
+    let ada = token(PUBLISHER, "ada");
+    let mut acked = 0;
+    for round in 0..5 {
+        let mut c = connect(service.addr, &ada).await;
+        for i in 0..RATE {
+            let id = format!("{round}-{i}");
+            c.send(json!({"v": EVENT_VERSION, "type": EVENT, "channel": CHANNEL, "data": event_data(i), "id": id}))
+                .await;
+        }
+        for _ in 0..RATE {
+            let reply = c.recv().await;
+            match (reply["type"].as_str(), reply["code"].as_str()) {
+                (Some("ack"), _) => acked += 1,
+                (Some("error"), Some("rate_limited")) => {}
+                _ => panic!("expected an ack or `rate_limited`, got {reply}"),
+            }
+        }
+        c.ws.close(None).await.unwrap();
+    }
+    // Five fresh buckets would have let 5 * RATE through; one bucket lets
+    // RATE through plus what it refills meanwhile (a slow machine, more).
+    assert!(acked <= 2 * RATE, "{acked} acked over five reconnects");
+}
+
 /// A client that sends half a request and then nothing (slowloris) is
 /// closed after `HEADER_TIMEOUT_SECONDS`; others are served meanwhile.
 #[tokio::test]
