@@ -8,6 +8,7 @@
 //! | variable | default | what it bounds |
 //! |---|---|---|
 //! | `MAX_CHANNELS` | `10000` | channels one node holds in memory |
+//! | `MAX_CHANNELS_PER_USER` | `1000` | channels one user may bring into being on one node |
 //! | `MAX_HISTORY_BYTES` | `67108864` | bytes of history one node keeps, all channels together |
 //! | `HISTORY_TTL_SECONDS` | `300` | how long an unused channel and its history are kept |
 //! | `MAX_CONNECTIONS_PER_USER` | `16` | WebSocket and SSE connections of one `sub` |
@@ -20,7 +21,10 @@
 //! `resync`). A node that holds `MAX_CHANNELS` channels, or whose history
 //! reaches `MAX_HISTORY_BYTES`, refuses new ones with a `limit_exceeded`
 //! error frame instead of growing: memory is bounded by the limits, not by
-//! what clients ask for.
+//! what clients ask for. A channel counts against the share of the user
+//! whose subscribe or publish brought it into being until it is forgotten,
+//! and a user past `MAX_CHANNELS_PER_USER` is refused new ones the same
+//! way, so one user cannot take the node's whole budget from the others.
 
 use std::time::Duration;
 
@@ -31,6 +35,10 @@ use crate::config::parse;
 pub struct Limits {
     /// Channels one node holds, with or without subscribers.
     pub max_channels: usize,
+    /// Channels one user (`sub`) may bring into being on one node, by
+    /// subscribing or publishing: no user fills `max_channels` (nor, with
+    /// its channels' history, `max_history_bytes`) alone.
+    pub max_channels_per_user: usize,
     /// Bytes of history one node keeps, all channels together.
     pub max_history_bytes: usize,
     /// Seconds an unused channel and its history are kept.
@@ -47,6 +55,7 @@ impl Limits {
     /// What a plan that declares no limits gets.
     pub const DEFAULT: Limits = Limits {
         max_channels: 10_000,
+        max_channels_per_user: 1_000,
         max_history_bytes: 64 * 1024 * 1024,
         history_ttl_seconds: 300,
         max_connections_per_user: 16,
@@ -66,6 +75,11 @@ impl Limits {
     /// error naming its variable.
     pub fn overridden(mut self, get: &impl Fn(&str) -> Option<String>) -> Result<Limits, String> {
         parse(get, "MAX_CHANNELS", &mut self.max_channels)?;
+        parse(
+            get,
+            "MAX_CHANNELS_PER_USER",
+            &mut self.max_channels_per_user,
+        )?;
         parse(get, "MAX_HISTORY_BYTES", &mut self.max_history_bytes)?;
         parse(get, "HISTORY_TTL_SECONDS", &mut self.history_ttl_seconds)?;
         parse(
@@ -85,6 +99,7 @@ impl Limits {
         )?;
         let at_least_one = [
             ("MAX_CHANNELS", self.max_channels as u64),
+            ("MAX_CHANNELS_PER_USER", self.max_channels_per_user as u64),
             ("HISTORY_TTL_SECONDS", self.history_ttl_seconds),
             (
                 "MAX_CONNECTIONS_PER_USER",

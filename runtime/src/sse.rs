@@ -77,7 +77,11 @@ pub async fn stream<E: Events>(
         Ok(a) => a,
         Err(refused) => return refused.into_response(),
     };
-    let sub = match app.hub.subscribe(&channel, since.as_ref()).await {
+    let sub = match app
+        .hub
+        .subscribe_as(&channel, since.as_ref(), Some(&claims.sub))
+        .await
+    {
         Ok(s) => s,
         Err(e @ crate::hub::HubError::Full(_)) => {
             tracing::info!(user = %claims.sub, %channel, error = %e, "subscribe refused");

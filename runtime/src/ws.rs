@@ -717,7 +717,9 @@ impl<E: Events> Connection<E> {
         let hub = &self.app.hub;
         let presence = kind.spec().presence;
         let result = async {
-            let sub = hub.subscribe(channel, frame.since.as_ref()).await?;
+            let sub = hub
+                .subscribe_as(channel, frame.since.as_ref(), Some(&self.claims.sub))
+                .await?;
             let members = if presence {
                 let me = Member {
                     client: self.client.clone(),

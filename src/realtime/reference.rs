@@ -163,6 +163,13 @@ pub const FIELDS: &[Field] = &[
         "5000",
     ),
     field(
+        "limits.max_channels_per_user",
+        "integer",
+        "1000",
+        "channels one user may bring into being on one node, so no user fills `max_channels` alone",
+        "100",
+    ),
+    field(
         "limits.max_history_bytes",
         "integer",
         "67108864",

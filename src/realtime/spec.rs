@@ -164,6 +164,9 @@ pub struct Limits {
     pub idle_timeout_seconds: u32,
     /// Channels one node holds in memory.
     pub max_channels: u32,
+    /// Channels one user may bring into being on one node (its share of
+    /// `max_channels`).
+    pub max_channels_per_user: u32,
     /// Bytes of history one node keeps, all channels together.
     pub max_history_bytes: u64,
     /// How long a channel nobody uses keeps its state and history.
@@ -185,6 +188,7 @@ impl Default for Limits {
             heartbeat_seconds: 15,
             idle_timeout_seconds: 45,
             max_channels: 10_000,
+            max_channels_per_user: 1_000,
             max_history_bytes: 64 * 1024 * 1024,
             history_ttl_seconds: 300,
             max_connections_per_user: 16,
@@ -203,6 +207,10 @@ impl Limits {
             ("queue", u64::from(self.queue)),
             ("heartbeat_seconds", u64::from(self.heartbeat_seconds)),
             ("max_channels", u64::from(self.max_channels)),
+            (
+                "max_channels_per_user",
+                u64::from(self.max_channels_per_user),
+            ),
             ("history_ttl_seconds", u64::from(self.history_ttl_seconds)),
             (
                 "max_connections_per_user",

@@ -43,6 +43,7 @@ pub const DEFAULTS: Defaults = Defaults {
     redis_prefix: "chat-service",
     limits: Limits {
         max_channels: 10000,
+        max_channels_per_user: 1000,
         max_history_bytes: 67108864,
         history_ttl_seconds: 300,
         max_connections_per_user: 16,

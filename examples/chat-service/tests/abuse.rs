@@ -145,6 +145,45 @@ async fn channels_past_the_cap_are_refused_and_memory_returns_after_inactivity()
     );
 }
 
+/// One user may bring only its share of the node's channels into being:
+/// the rest of `MAX_CHANNELS` (and of the history those channels keep)
+/// stays for everyone else, and the share comes back as its channels expire.
+#[tokio::test]
+async fn one_user_cannot_take_the_nodes_channels_from_the_others() {
+    let server = Process::start(&[
+        ("MAX_CHANNELS", "20"),
+        ("MAX_CHANNELS_PER_USER", "5"),
+        ("HISTORY_TTL_SECONDS", "1"),
+        ("HEARTBEAT_SECONDS", "1"),
+        ("IDLE_TIMEOUT_SECONDS", "30"),
+        ("RATE_PER_SECOND", "100000"),
+    ])
+    .await;
+    let mut mallory = connect(server.addr, &token(PUBLISHER, "mallory")).await;
+    assert_eq!(publish_to_fresh_channels(&mut mallory, 0, 12).await, (5, 7));
+    // A second socket, or subscribing instead of publishing, is no way round.
+    let mut again = connect(server.addr, &token(PUBLISHER, "mallory")).await;
+    again
+        .send(json!({"v": 1, "type": "subscribe", "channel": channel_n(100), "id": "s"}))
+        .await;
+    let reply = again.recv().await;
+    assert_eq!(reply["code"], "limit_exceeded", "{reply}");
+    assert_eq!(server.metric("channels").await, 5);
+    // Everyone else still gets channels of their own.
+    let mut ada = connect(server.addr, &token(PUBLISHER, "ada")).await;
+    assert_eq!(publish_to_fresh_channels(&mut ada, 1000, 5).await, (5, 0));
+    // Once unused, mallory's channels expire and its share comes back.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while server.metric("channels").await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "channels expire");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        publish_to_fresh_channels(&mut mallory, 200, 1).await,
+        (1, 0)
+    );
+}
+
 /// A config whose tokens get no leeway, so they expire when they say.
 fn strict() -> chat_service::Config {
     let mut c = config();
