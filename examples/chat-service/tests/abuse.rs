@@ -664,3 +664,103 @@ async fn next_diff_about(c: &mut Client, user: &str) -> &'static str {
         }
     }
 }
+
+/// A stand-in for HeyGen's streaming API on a free port (HeyGen itself
+/// cannot be called from a test): every call succeeds; it answers
+/// `streaming.new` with a fresh session and records the sessions stopped.
+async fn fake_heygen() -> (SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stopped = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&stopped);
+    tokio::spawn(async move {
+        let mut n = 0;
+        while let Ok((mut s, _)) = listener.accept().await {
+            n += 1;
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // The request line, headers and a small JSON body.
+            while let Ok(read) = s.read(&mut chunk).await {
+                buf.extend_from_slice(&chunk[..read]);
+                if read == 0 || request_complete(&buf) {
+                    break;
+                }
+            }
+            let text = String::from_utf8_lossy(&buf).to_string();
+            let body: serde_json::Value = text
+                .split_once("\r\n\r\n")
+                .and_then(|(_, b)| serde_json::from_str(b).ok())
+                .unwrap_or_default();
+            let data = if text.starts_with("POST /v1/streaming.new ") {
+                json!({"session_id": format!("s{n}"), "url": "wss://avatar.test", "access_token": "t"})
+            } else {
+                if text.starts_with("POST /v1/streaming.stop ") {
+                    let id = body["session_id"].as_str().unwrap_or_default().to_string();
+                    seen.lock().unwrap().push(id);
+                }
+                serde_json::Value::Null
+            };
+            let answer = json!({"code": 100, "data": data, "message": "success"}).to_string();
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+            let _ = s.write_all(reply.as_bytes()).await;
+        }
+    });
+    (addr, stopped)
+}
+
+/// Whether `buf` holds a request's headers and all of its body.
+fn request_complete(buf: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(buf);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    let len = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    body.len() >= len
+}
+
+/// Avatar sessions bill by the minute: one user holds at most
+/// `HEYGEN_SESSIONS_PER_USER` at once (a burst of starts included), and
+/// every session ends `HEYGEN_MAX_SESSION_SECONDS` after it started.
+#[tokio::test]
+async fn avatar_sessions_are_capped_per_user_and_in_time() {
+    let (heygen, stopped) = fake_heygen().await;
+    let base = format!("http://{heygen}");
+    let service = Process::start(&[
+        ("HEYGEN_API_KEY", "test-key"),
+        ("HEYGEN_BASE_URL", base.as_str()),
+        ("HEYGEN_SESSIONS_PER_USER", "2"),
+        ("HEYGEN_MAX_SESSION_SECONDS", "1"),
+    ])
+    .await;
+    let path = "/avatars/host/sessions";
+    let ada = format!("Bearer {}", token(PUBLISHER, "ada"));
+    let burst = futures_util::future::join_all(
+        (0..4).map(|_| http_post(service.addr, path, Some(&ada), "")),
+    )
+    .await;
+    let mut statuses: Vec<u16> = burst.iter().map(|(status, _)| *status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 200, 429, 429], "{burst:?}");
+    let bob = format!("Bearer {}", token(PUBLISHER, "bob"));
+    let (status, body) = http_post(service.addr, path, Some(&bob), "").await;
+    assert_eq!(status, 200, "another user is not held back: {body}");
+    assert!(body.contains(r#""mode":"avatar""#), "{body}");
+    // Past the lifetime every session is stopped at HeyGen, and ada may
+    // start again.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while stopped.lock().unwrap().len() < 3 {
+        assert!(tokio::time::Instant::now() < deadline, "sessions end");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(http_post(service.addr, path, Some(&ada), "").await.0, 200);
+}
