@@ -764,3 +764,36 @@ async fn avatar_sessions_are_capped_per_user_and_in_time() {
     }
     assert_eq!(http_post(service.addr, path, Some(&ada), "").await.0, 200);
 }
+
+/// Recording consent may come before a room exists, but consents to rooms
+/// that never start cannot pile up: one identity holds a few such rooms,
+/// the node a bounded number, and they expire.
+#[tokio::test]
+async fn consents_to_rooms_that_do_not_exist_are_bounded() {
+    let service = Process::start(&[
+        ("LIVEKIT_URL", "http://127.0.0.1:9"),
+        ("LIVEKIT_API_KEY", "APItest"),
+        (
+            "LIVEKIT_API_SECRET",
+            "a-test-secret-of-at-least-32-characters",
+        ),
+    ])
+    .await;
+    let role = "admin";
+    let mallory = format!("Bearer {}", token(role, "mallory"));
+    let consent = |room: String, auth: String| async move {
+        let path = format!("/livekit/rooms/{room}/consent");
+        http_post(service.addr, &path, Some(&auth), "").await
+    };
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let (status, body) = consent(format!("call:ghost-{i}"), mallory.clone()).await;
+        statuses.push(status);
+        if status == 429 {
+            assert!(body.contains("rooms that have not started"), "{body}");
+        }
+    }
+    assert_eq!(statuses, [[200; 8].as_slice(), &[429; 4]].concat());
+    let ada = format!("Bearer {}", token(role, "ada"));
+    assert_eq!(consent("call:ghost-99".into(), ada).await.0, 200);
+}
