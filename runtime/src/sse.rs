@@ -92,7 +92,8 @@ pub async fn stream<E: Events>(
     let keep_alive = KeepAlive::new().interval(app.config.heartbeat);
     let shutdown = app.shutdown.clone().cancelled_owned();
     let expires = app.verifier.expiry(&claims);
-    Sse::new(events(app, channel, sub, expires, admission).take_until(shutdown))
+    let guest = !kind.can_publish(&claims.role);
+    Sse::new(events(app, channel, sub, expires, guest, admission).take_until(shutdown))
         .keep_alive(keep_alive)
         .into_response()
 }
@@ -108,6 +109,9 @@ struct State_<E> {
     done: bool,
     /// When the token stops being valid.
     expires: Instant,
+    /// The reader may not publish here: presence diffs reach it without
+    /// the members' client ids.
+    guest: bool,
     _guard: ConnectionGuard,
     /// The stream's place in its user's and address's quotas.
     _admission: Admission,
@@ -129,6 +133,7 @@ fn events<E: Events>(
     channel: String,
     mut sub: Subscription,
     expires: Instant,
+    guest: bool,
     admission: Admission,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let replay = std::mem::take(&mut sub.replay).into_iter();
@@ -149,6 +154,7 @@ fn events<E: Events>(
         last: 0,
         done: false,
         expires,
+        guest,
         sub,
         _admission: admission,
     };
@@ -209,7 +215,13 @@ fn events<E: Events>(
             if frame.seq != 0 && frame.seq <= st.last {
                 continue;
             }
-            let mut ev = SseEvent::default().data(frame.text.as_str());
+            let guest_text = if frame.seq == 0 && st.guest {
+                crate::presence::for_guests(frame.text.as_str())
+            } else {
+                None
+            };
+            let text = guest_text.as_deref().unwrap_or(frame.text.as_str());
+            let mut ev = SseEvent::default().data(text);
             if frame.seq != 0 {
                 st.last = frame.seq;
                 let pos = Position {

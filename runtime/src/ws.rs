@@ -174,6 +174,9 @@ struct Live {
     hub: Arc<dyn EpochNames>,
     epoch: Epoch,
     last: u64,
+    /// The client reads but may not publish here: presence diffs reach it
+    /// without the members' client ids.
+    guest: bool,
 }
 
 impl Live {
@@ -183,6 +186,7 @@ impl Live {
         hub: Arc<dyn EpochNames>,
         epoch: Epoch,
         last: u64,
+        guest: bool,
     ) -> Live {
         Live {
             channel,
@@ -192,6 +196,7 @@ impl Live {
             hub,
             epoch,
             last,
+            guest,
         }
     }
 
@@ -284,6 +289,10 @@ impl Live {
         }
         if frame.seq != 0 {
             self.last = frame.seq;
+        } else if self.guest
+            && let Some(text) = crate::presence::for_guests(frame.text.as_str())
+        {
+            return Some(Delivery::Frame(text.into()));
         }
         Some(Delivery::Frame(frame.text))
     }
@@ -716,6 +725,7 @@ impl<E: Events> Connection<E> {
         // one: the writer swaps the receivers when it gets there.
         let hub = &self.app.hub;
         let presence = kind.spec().presence;
+        let guest = !kind.can_publish(&self.claims.role);
         let result = async {
             let sub = hub
                 .subscribe_as(channel, frame.since.as_ref(), Some(&self.claims.sub))
@@ -726,7 +736,12 @@ impl<E: Events> Connection<E> {
                     user: self.claims.sub.clone(),
                 };
                 hub.join(channel, &me).await?;
-                Some(hub.presence(channel).await?)
+                let members = hub.presence(channel).await?;
+                Some(if guest {
+                    members.into_iter().map(Member::for_guests).collect()
+                } else {
+                    members
+                })
             } else {
                 None
             };
@@ -767,7 +782,14 @@ impl<E: Events> Connection<E> {
         self.subscribed.insert(channel.to_string());
         let subscribe = Command::Subscribe {
             frames,
-            live: Live::new(channel.to_string(), rx, Arc::clone(hub) as _, epoch, last),
+            live: Live::new(
+                channel.to_string(),
+                rx,
+                Arc::clone(hub) as _,
+                epoch,
+                last,
+                guest,
+            ),
         };
         let _ = self.commands.send(subscribe).await;
         Vec::new()

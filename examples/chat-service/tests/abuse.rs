@@ -665,6 +665,48 @@ async fn next_diff_about(c: &mut Client, user: &str) -> &'static str {
     }
 }
 
+/// A guest (a role that may read the channel but not publish to it) sees
+/// who is there, not their connections' client ids; members still do.
+#[tokio::test]
+async fn guests_do_not_see_other_users_client_ids() {
+    let service = Process::start(&[]).await;
+    let mut ada = connect(service.addr, &token(PUBLISHER, "ada")).await;
+    ada.subscribe(CHANNEL).await;
+    let mut guest = connect(service.addr, &token(READ_ONLY, "gus")).await;
+    let subscribed = guest.subscribe(CHANNEL).await;
+    let members = subscribed["presence"].as_array().expect("a member list");
+    assert!(members.iter().any(|m| m["user"] == "ada"), "{subscribed}");
+    assert!(
+        members.iter().all(|m| m.get("client").is_none()),
+        "{subscribed}"
+    );
+    let mut bob = connect(service.addr, &token(PUBLISHER, "bob")).await;
+    bob.subscribe(CHANNEL).await;
+    // The guest's own join comes first, then bob's.
+    let seen_by_guest = loop {
+        let diff = guest.recv_type("presence").await;
+        if diff["data"]["joined"][0]["user"] == "bob" {
+            break diff;
+        }
+    };
+    assert_eq!(
+        seen_by_guest["data"]["joined"],
+        json!([{ "user": "bob" }]),
+        "{seen_by_guest}"
+    );
+    // A member that joined before sees the newcomer's client id.
+    let seen_by_member = loop {
+        let diff = ada.recv_type("presence").await;
+        if diff["data"]["joined"][0]["user"] == "bob" {
+            break diff;
+        }
+    };
+    assert!(
+        seen_by_member["data"]["joined"][0]["client"].is_string(),
+        "{seen_by_member}"
+    );
+}
+
 /// A stand-in for HeyGen's streaming API on a free port (HeyGen itself
 /// cannot be called from a test): every call succeeds; it answers
 /// `streaming.new` with a fresh session and records the sessions stopped.

@@ -21,8 +21,11 @@ export interface Position {
 
 /** One subscriber of a channel with presence, as others see it. */
 export interface Member {
-  /** Unique per connection: one user may have several tabs open. */
-  client: string;
+  /**
+   * The connection that made the user a member (one user may have several
+   * tabs open); absent for a client whose role may only read the channel.
+   */
+  client?: string;
   /** The `sub` claim of the member's token. */
   user: string;
 }
