@@ -156,11 +156,14 @@ impl<E: Events> Server<E> {
         #[cfg(not(feature = "redis"))]
         let hub = Arc::new(Hub::memory(config.queue, presence_ttl).bounded(config.limits));
         spawn_maintenance(Arc::clone(&hub), config.heartbeat, shutdown.clone());
-        let quotas = Arc::new(Quotas::new(
-            config.limits.max_connections_per_user,
-            config.limits.max_connections_per_address,
-            config.rate_per_second,
-        ));
+        let quotas = Arc::new(
+            Quotas::new(
+                config.limits.max_connections_per_user,
+                config.limits.max_connections_per_address,
+                config.rate_per_second,
+            )
+            .with_replay_budget(config.limits.max_replay_bytes_per_user),
+        );
         let app = Arc::new(App {
             verifier: Verifier::new(&config),
             config,

@@ -71,6 +71,37 @@ pub struct Subscription {
     pub resync: bool,
 }
 
+impl Subscription {
+    /// Bytes the replay would send.
+    pub fn replay_bytes(&self) -> usize {
+        self.replay.iter().map(|f| f.text.len()).sum()
+    }
+
+    /// Drops the replay: the client is told to `resync` instead.
+    pub fn refuse_replay(&mut self) {
+        self.replay.clear();
+        self.resync = true;
+    }
+}
+
+/// Why a replay may not be sent, if it may not: too much for one request
+/// (`max` bytes) or for the user's budget (`take` says no).
+pub fn replay_refusal(
+    bytes: usize,
+    max: usize,
+    take: impl FnOnce(usize) -> bool,
+) -> Option<&'static str> {
+    if bytes == 0 {
+        None
+    } else if bytes > max {
+        Some("too much history to replay at once: reload the channel")
+    } else if !take(bytes) {
+        Some("too much history replayed lately: reload the channel")
+    } else {
+        None
+    }
+}
+
 #[derive(Debug)]
 pub enum HubError {
     /// The backplane (Redis) failed; the text says how.

@@ -11,6 +11,8 @@
 //! | `MAX_CHANNELS_PER_USER` | `1000` | channels one user may bring into being on one node |
 //! | `MAX_HISTORY_BYTES` | `67108864` | bytes of history one node keeps, all channels together |
 //! | `HISTORY_TTL_SECONDS` | `300` | how long an unused channel and its history are kept |
+//! | `MAX_REPLAY_BYTES` | `1048576` | history one subscribe (or SSE resume) may replay |
+//! | `MAX_REPLAY_BYTES_PER_USER` | `8388608` | history one user may have replayed each `REPLAY_WINDOW` (10 s) |
 //! | `MAX_CONNECTIONS_PER_USER` | `16` | WebSocket and SSE connections of one `sub` |
 //! | `MAX_CONNECTIONS_PER_ADDRESS` | `256` | WebSocket and SSE connections from one IP |
 //! | `HEADER_TIMEOUT_SECONDS` | `10` | how long a request's headers may take to arrive |
@@ -30,6 +32,9 @@ use std::time::Duration;
 
 use crate::config::parse;
 
+/// The window `MAX_REPLAY_BYTES_PER_USER` counts in.
+pub const REPLAY_WINDOW: Duration = Duration::from_secs(10);
+
 /// Every limit, as plain numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -43,6 +48,12 @@ pub struct Limits {
     pub max_history_bytes: usize,
     /// Seconds an unused channel and its history are kept.
     pub history_ttl_seconds: u64,
+    /// Bytes of history one subscribe (or SSE resume) may replay; past it
+    /// the client is told to `resync` instead.
+    pub max_replay_bytes: usize,
+    /// Bytes of history one user may have replayed per [`REPLAY_WINDOW`],
+    /// all its connections together; past it, `resync` instead.
+    pub max_replay_bytes_per_user: usize,
     /// Open connections of one user (`sub`), WebSocket and SSE together.
     pub max_connections_per_user: usize,
     /// Open connections from one IP address, WebSocket and SSE together.
@@ -58,6 +69,8 @@ impl Limits {
         max_channels_per_user: 1_000,
         max_history_bytes: 64 * 1024 * 1024,
         history_ttl_seconds: 300,
+        max_replay_bytes: 1024 * 1024,
+        max_replay_bytes_per_user: 8 * 1024 * 1024,
         max_connections_per_user: 16,
         max_connections_per_address: 256,
         header_timeout_seconds: 10,
@@ -82,6 +95,12 @@ impl Limits {
         )?;
         parse(get, "MAX_HISTORY_BYTES", &mut self.max_history_bytes)?;
         parse(get, "HISTORY_TTL_SECONDS", &mut self.history_ttl_seconds)?;
+        parse(get, "MAX_REPLAY_BYTES", &mut self.max_replay_bytes)?;
+        parse(
+            get,
+            "MAX_REPLAY_BYTES_PER_USER",
+            &mut self.max_replay_bytes_per_user,
+        )?;
         parse(
             get,
             "MAX_CONNECTIONS_PER_USER",

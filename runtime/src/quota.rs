@@ -17,6 +17,11 @@
 //! would have refilled anyway, and the entry is dropped (swept as users
 //! are admitted), so idle users cost nothing.
 //!
+//! The user's entry also keeps what history it had replayed in the current
+//! [`REPLAY_WINDOW`], against `MAX_REPLAY_BYTES_PER_USER`: resuming is
+//! cheap to ask for and may be costly to answer, so a user cannot have
+//! history replayed faster than that, however many sockets it opens.
+//!
 //! Behind a proxy every client has the proxy's address: raise
 //! `MAX_CONNECTIONS_PER_ADDRESS` there (the per-user limit still holds).
 
@@ -27,6 +32,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+pub use crate::limits::REPLAY_WINDOW;
 
 /// How long a user's bucket is kept after its last connection closes: past
 /// the time an empty bucket takes to refill (one second), with room for a
@@ -81,9 +88,17 @@ impl std::fmt::Display for Refusal {
     }
 }
 
+/// Bytes of history replayed to a user in the current window.
+#[derive(Debug)]
+struct ReplayWindow {
+    started: Instant,
+    bytes: usize,
+}
+
 struct User {
     connections: usize,
     bucket: Arc<Mutex<TokenBucket>>,
+    replay: Arc<Mutex<ReplayWindow>>,
     /// When its last connection closed, while it has none.
     idle_since: Option<Instant>,
 }
@@ -119,6 +134,8 @@ pub struct Quotas {
     per_user: usize,
     per_address: usize,
     rate: u32,
+    /// Bytes of history one user may have replayed per window.
+    replay_budget: usize,
     tables: Mutex<Tables>,
 }
 
@@ -134,8 +151,15 @@ impl Quotas {
             per_user,
             per_address,
             rate,
+            replay_budget: usize::MAX,
             tables: Mutex::default(),
         }
+    }
+
+    /// Lets each user have `bytes` of history replayed per [`REPLAY_WINDOW`].
+    pub fn with_replay_budget(mut self, bytes: usize) -> Quotas {
+        self.replay_budget = bytes;
+        self
     }
 
     /// The right to one more connection for `user` from `address`.
@@ -159,6 +183,10 @@ impl Quotas {
         let entry = users.entry(user.to_string()).or_insert_with(|| User {
             connections: 0,
             bucket: Arc::new(Mutex::new(TokenBucket::new(self.rate))),
+            replay: Arc::new(Mutex::new(ReplayWindow {
+                started: Instant::now(),
+                bytes: 0,
+            })),
             idle_since: None,
         });
         entry.connections += 1;
@@ -168,6 +196,8 @@ impl Quotas {
             user: user.to_string(),
             address,
             bucket: Arc::clone(&entry.bucket),
+            replay: Arc::clone(&entry.replay),
+            replay_budget: self.replay_budget,
         })
     }
 
@@ -186,12 +216,33 @@ pub struct Admission {
     user: String,
     address: IpAddr,
     bucket: Arc<Mutex<TokenBucket>>,
+    replay: Arc<Mutex<ReplayWindow>>,
+    replay_budget: usize,
 }
 
 impl Admission {
     /// Takes a token from the user's bucket, shared by its connections.
     pub fn take(&self) -> bool {
         lock(&self.bucket).take()
+    }
+
+    /// Counts `bytes` of history about to be replayed to the user: `false`
+    /// (and nothing counted) when that would pass its budget for the
+    /// current window.
+    pub fn take_replay(&self, bytes: usize) -> bool {
+        let mut w = lock(&self.replay);
+        let now = Instant::now();
+        if now.duration_since(w.started) >= REPLAY_WINDOW {
+            w.started = now;
+            w.bytes = 0;
+        }
+        match w.bytes.checked_add(bytes) {
+            Some(total) if total <= self.replay_budget => {
+                w.bytes = total;
+                true
+            }
+            _ => false,
+        }
     }
 }
 
@@ -267,5 +318,18 @@ mod tests {
         // Half a second refills half the rate, for the user as a whole.
         tokio::time::sleep(std::time::Duration::from_millis(520)).await;
         assert_eq!((0..4).filter(|_| two.take()).count(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_users_replays_share_one_budget_per_window() {
+        let q = Arc::new(Quotas::new(10, 10, 4).with_replay_budget(1000));
+        let one = q.admit("ada", ip(1)).unwrap();
+        let two = q.admit("ada", ip(2)).unwrap();
+        assert!(one.take_replay(600));
+        assert!(!two.take_replay(600), "the budget is the user's");
+        assert!(two.take_replay(400));
+        assert!(q.admit("bob", ip(3)).unwrap().take_replay(1000));
+        tokio::time::advance(REPLAY_WINDOW).await;
+        assert!(one.take_replay(1000), "a new window, a new budget");
     }
 }

@@ -77,7 +77,7 @@ pub async fn stream<E: Events>(
         Ok(a) => a,
         Err(refused) => return refused.into_response(),
     };
-    let sub = match app
+    let mut sub = match app
         .hub
         .subscribe_as(&channel, since.as_ref(), Some(&claims.sub))
         .await
@@ -89,11 +89,20 @@ pub async fn stream<E: Events>(
         }
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
+    let refused = crate::hub::replay_refusal(
+        sub.replay_bytes(),
+        app.config.limits.max_replay_bytes,
+        |b| admission.take_replay(b),
+    );
+    if let Some(why) = refused {
+        tracing::info!(user = %claims.sub, %channel, why, "replay refused");
+        sub.refuse_replay();
+    }
     let keep_alive = KeepAlive::new().interval(app.config.heartbeat);
     let shutdown = app.shutdown.clone().cancelled_owned();
     let expires = app.verifier.expiry(&claims);
     let guest = !kind.can_publish(&claims.role);
-    Sse::new(events(app, channel, sub, expires, guest, admission).take_until(shutdown))
+    Sse::new(events(app, channel, sub, expires, guest, refused, admission).take_until(shutdown))
         .keep_alive(keep_alive)
         .into_response()
 }
@@ -134,6 +143,7 @@ fn events<E: Events>(
     mut sub: Subscription,
     expires: Instant,
     guest: bool,
+    why: Option<&'static str>,
     admission: Admission,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let replay = std::mem::take(&mut sub.replay).into_iter();
@@ -142,7 +152,7 @@ fn events<E: Events>(
             &channel,
             &sub.epoch.name,
             sub.seq,
-            "history does not reach back that far",
+            why.unwrap_or("history does not reach back that far"),
         )
     });
     let state = State_ {

@@ -748,12 +748,21 @@ impl<E: Events> Connection<E> {
             Ok::<_, crate::hub::HubError>((sub, members))
         }
         .await;
-        let (sub, members) = match result {
+        let (mut sub, members) = match result {
             Ok(r) => r,
             Err(e) => return vec![self.hub_refusal("subscribe", &e, id, channel)],
         };
         if presence {
             self.member_of.insert(channel.to_string());
+        }
+        let limits = &self.app.config.limits;
+        let refused =
+            crate::hub::replay_refusal(sub.replay_bytes(), limits.max_replay_bytes, |b| {
+                self.admission.take_replay(b)
+            });
+        if let Some(why) = refused {
+            tracing::info!(user = %self.claims.sub, %channel, why, "replay refused");
+            sub.refuse_replay();
         }
         let Subscription {
             rx,
@@ -774,7 +783,7 @@ impl<E: Events> Connection<E> {
             .into(),
         ];
         if gap {
-            let reason = "history does not reach back that far";
+            let reason = refused.unwrap_or("history does not reach back that far");
             frames.push(resync(channel, &epoch.name, seq, reason).into());
         }
         let last = replay.last().map_or(0, |f| f.seq);

@@ -184,6 +184,20 @@ pub const FIELDS: &[Field] = &[
         "600",
     ),
     field(
+        "limits.max_replay_bytes",
+        "integer",
+        "1048576",
+        "history one subscribe or resume may replay; past it the client is told to resync",
+        "262144",
+    ),
+    field(
+        "limits.max_replay_bytes_per_user",
+        "integer",
+        "8388608",
+        "history one user may have replayed per 10 seconds, all its connections together",
+        "2097152",
+    ),
+    field(
         "limits.max_connections_per_user",
         "integer",
         "16",

@@ -171,6 +171,10 @@ pub struct Limits {
     pub max_history_bytes: u64,
     /// How long a channel nobody uses keeps its state and history.
     pub history_ttl_seconds: u32,
+    /// Bytes of history one subscribe or resume may replay.
+    pub max_replay_bytes: u64,
+    /// Bytes of history one user may have replayed per 10 seconds.
+    pub max_replay_bytes_per_user: u64,
     /// Open connections of one user, WebSocket and SSE together.
     pub max_connections_per_user: u32,
     /// Open connections from one IP address, WebSocket and SSE together.
@@ -191,6 +195,8 @@ impl Default for Limits {
             max_channels_per_user: 1_000,
             max_history_bytes: 64 * 1024 * 1024,
             history_ttl_seconds: 300,
+            max_replay_bytes: 1024 * 1024,
+            max_replay_bytes_per_user: 8 * 1024 * 1024,
             max_connections_per_user: 16,
             max_connections_per_address: 256,
             header_timeout_seconds: 10,

@@ -665,6 +665,80 @@ async fn next_diff_about(c: &mut Client, user: &str) -> &'static str {
     }
 }
 
+/// Resumes `CHANNEL` from `since` on `c`: how many events up to `last`
+/// were replayed, and the `resync` if one came; read up to the ack of a
+/// marker publish sent right after (which adds one event).
+async fn resume(
+    c: &mut Client,
+    epoch: &serde_json::Value,
+    since: u64,
+    last: u64,
+) -> (u64, Option<serde_json::Value>) {
+    c.send(json!({"v": 1, "type": "subscribe", "channel": CHANNEL, "since": {"epoch": epoch, "seq": since}}))
+        .await;
+    c.send(json!({"v": EVENT_VERSION, "type": EVENT, "channel": CHANNEL, "data": event_data(0), "id": "marker"}))
+        .await;
+    let (mut replayed, mut resync) = (0, None);
+    loop {
+        let frame = c.recv().await;
+        match frame["type"].as_str() {
+            Some("ack") => return (replayed, resync),
+            Some("resync") => resync = Some(frame),
+            Some(t) if t == EVENT && frame["seq"].as_u64().is_some_and(|s| s <= last) => {
+                replayed += 1
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A resume is a few bytes to ask and up to the whole history to answer:
+/// one resume may replay at most `MAX_REPLAY_BYTES`, one user at most
+/// `MAX_REPLAY_BYTES_PER_USER` per window; past either it gets `resync`.
+#[tokio::test]
+async fn one_resume_and_one_user_can_only_have_so_much_replayed() {
+    let service = Process::start(&[
+        ("MAX_REPLAY_BYTES", "3000"),
+        ("MAX_REPLAY_BYTES_PER_USER", "6000"),
+        ("RATE_PER_SECOND", "100000"),
+    ])
+    .await;
+    let mut ada = connect(service.addr, &token(PUBLISHER, "ada")).await;
+    for i in 0..50 {
+        ada.publish(CHANNEL, event_data(i), &i.to_string()).await;
+    }
+    let mut mallory = connect(service.addr, &token(PUBLISHER, "mallory")).await;
+    let subscribed = mallory.subscribe(CHANNEL).await;
+    let epoch = subscribed["epoch"].clone();
+    let mut last = subscribed["seq"].as_u64().unwrap();
+    // Fifty events are more than one resume may replay: none go.
+    let (replayed, resync) = resume(&mut mallory, &epoch, 0, last).await;
+    last += 1;
+    assert_eq!(replayed, 0);
+    let resync = resync.expect("a resync instead");
+    assert!(
+        resync["reason"].as_str().unwrap().contains("at once"),
+        "{resync}"
+    );
+    // Small resumes go through until the user's budget for the window is spent.
+    let mut served = 0;
+    let refused = loop {
+        let (replayed, resync) = resume(&mut mallory, &epoch, last - 5, last).await;
+        last += 1;
+        if let Some(resync) = resync {
+            break resync;
+        }
+        assert_eq!(replayed, 5);
+        served += 1;
+        assert!(served < 100, "the budget runs out");
+    };
+    assert!(served >= 1, "one small resume fits");
+    assert!(
+        refused["reason"].as_str().unwrap().contains("lately"),
+        "{refused}"
+    );
+}
+
 /// A guest (a role that may read the channel but not publish to it) sees
 /// who is there, not their connections' client ids; members still do.
 #[tokio::test]
