@@ -47,12 +47,9 @@ pub async fn stream<E: Events>(
     headers: HeaderMap,
     Query(query): Query<SseQuery>,
 ) -> Response {
-    if let Err(forbidden) = app.check_origin(&headers) {
-        return forbidden.into_response();
-    }
-    let claims = match app.authenticate(&headers, query.token.as_deref()) {
+    let claims = match app.connecting(&headers, query.token.as_deref()) {
         Ok(c) => c,
-        Err(unauthorized) => return unauthorized.into_response(),
+        Err(refused) => return refused.into_response(),
     };
     let channel = query.channel;
     let Some(kind) = E::Channel::parse(&channel) else {

@@ -104,12 +104,9 @@ pub async fn upgrade<E: Events>(
     headers: HeaderMap,
     Query(query): Query<UpgradeQuery>,
 ) -> Response {
-    if let Err(forbidden) = app.check_origin(&headers) {
-        return forbidden.into_response();
-    }
-    let claims = match app.authenticate(&headers, query.token.as_deref()) {
+    let claims = match app.connecting(&headers, query.token.as_deref()) {
         Ok(c) => c,
-        Err(unauthorized) => return unauthorized.into_response(),
+        Err(refused) => return refused.into_response(),
     };
     let admission = match app.admit(&claims, peer) {
         Ok(a) => a,
