@@ -80,9 +80,23 @@ impl<E> App<E> {
             })
     }
 
+    /// Who opens a connection (`/ws` or `/sse`): a browser's `Origin`
+    /// checked against `ALLOWED_ORIGINS`, then the token, from the headers
+    /// or, where allowed, `query_token`. Else the 403 or 401 to answer
+    /// with, counted and logged.
+    pub fn connecting(
+        &self,
+        headers: &HeaderMap,
+        query_token: Option<&str>,
+    ) -> Result<Claims, (StatusCode, String)> {
+        self.check_origin(headers)
+            .map_err(|(status, body)| (status, body.to_string()))?;
+        self.authenticate(headers, query_token)
+    }
+
     /// Whether a browser's `Origin` may connect, or the 403 to answer with
     /// (counted and logged). Requests without `Origin` are not browsers'.
-    pub fn check_origin(&self, headers: &HeaderMap) -> Result<(), (StatusCode, &'static str)> {
+    fn check_origin(&self, headers: &HeaderMap) -> Result<(), (StatusCode, &'static str)> {
         let allowed = &self.config.allowed_origins;
         let Some(origin) = headers.get(ORIGIN) else {
             return Ok(());
@@ -156,11 +170,14 @@ impl<E: Events> Server<E> {
         #[cfg(not(feature = "redis"))]
         let hub = Arc::new(Hub::memory(config.queue, presence_ttl).bounded(config.limits));
         spawn_maintenance(Arc::clone(&hub), config.heartbeat, shutdown.clone());
-        let quotas = Arc::new(Quotas::new(
-            config.limits.max_connections_per_user,
-            config.limits.max_connections_per_address,
-            config.rate_per_second,
-        ));
+        let quotas = Arc::new(
+            Quotas::new(
+                config.limits.max_connections_per_user,
+                config.limits.max_connections_per_address,
+                config.rate_per_second,
+            )
+            .with_replay_budget(config.limits.max_replay_bytes_per_user),
+        );
         let app = Arc::new(App {
             verifier: Verifier::new(&config),
             config,

@@ -15,8 +15,11 @@
 //! plan's fallback instead of an error: `audio_only` (play the line as
 //! speech) or `text` (show it). A session is always closed: by its owner,
 //! when its owner disconnects ([`Avatars::disconnect`], e.g. on leaving
-//! the LiveKit room), when a start half-succeeded, and at shutdown
-//! ([`Avatars::shutdown`]).
+//! the LiveKit room), when a start half-succeeded, at shutdown
+//! ([`Avatars::shutdown`]), and at the latest
+//! `HEYGEN_MAX_SESSION_SECONDS` after it started. Sessions bill by the
+//! minute, so one user holds at most `HEYGEN_SESSIONS_PER_USER` at once;
+//! the next start is refused (429) until one closes.
 //!
 //! The API key comes from `HEYGEN_API_KEY`, travels in a header marked
 //! sensitive, and is never printed: [`HeyGenConfig`]'s `Debug` leaves it
@@ -76,6 +79,11 @@ pub struct HeyGenConfig {
     pub timeout: Duration,
     /// `HEYGEN_KEEP_ALIVE_SECONDS`, `60`.
     pub keep_alive: Duration,
+    /// `HEYGEN_MAX_SESSION_SECONDS`, `600`: a session is closed this long
+    /// after it started, whatever its owner does.
+    pub max_session: Duration,
+    /// `HEYGEN_SESSIONS_PER_USER`, `2`: sessions one user holds at once.
+    pub sessions_per_user: usize,
 }
 
 impl std::fmt::Debug for HeyGenConfig {
@@ -84,6 +92,8 @@ impl std::fmt::Debug for HeyGenConfig {
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("keep_alive", &self.keep_alive)
+            .field("max_session", &self.max_session)
+            .field("sessions_per_user", &self.sessions_per_user)
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +105,8 @@ impl HeyGenConfig {
             api_key: api_key.into(),
             timeout: Duration::from_secs(10),
             keep_alive: Duration::from_secs(60),
+            max_session: Duration::from_secs(600),
+            sessions_per_user: 2,
         }
     }
 
@@ -116,6 +128,7 @@ impl HeyGenConfig {
         for (name, slot) in [
             ("HEYGEN_TIMEOUT_SECONDS", &mut c.timeout),
             ("HEYGEN_KEEP_ALIVE_SECONDS", &mut c.keep_alive),
+            ("HEYGEN_MAX_SESSION_SECONDS", &mut c.max_session),
         ] {
             if let Some(v) = get(name) {
                 let secs: u64 = v.trim().parse().ok().filter(|s| *s > 0).ok_or_else(|| {
@@ -123,6 +136,11 @@ impl HeyGenConfig {
                 })?;
                 *slot = Duration::from_secs(secs);
             }
+        }
+        if let Some(v) = get("HEYGEN_SESSIONS_PER_USER") {
+            c.sessions_per_user = v.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                format!("HEYGEN_SESSIONS_PER_USER=`{v}`: expected a number of sessions, at least 1")
+            })?;
         }
         Ok(Some(c))
     }
@@ -310,6 +328,8 @@ pub enum Refused {
     UnknownAvatar(String),
     /// No such session, or not the caller's.
     UnknownSession(String),
+    /// The caller holds `HEYGEN_SESSIONS_PER_USER` sessions already.
+    TooMany(usize),
 }
 
 struct Session {
@@ -325,7 +345,34 @@ pub struct Avatars {
     heygen: Option<Arc<HeyGen>>,
     breaker: Mutex<Breaker>,
     sessions: Mutex<HashMap<String, Session>>,
+    /// Starts in flight, by owner, counted against the per-user cap.
+    starting: Mutex<HashMap<String, usize>>,
     verifier: Option<Verifier>,
+}
+
+enum Reserved {
+    Yes(Starting),
+    /// No HeyGen: every start falls back, and holds nothing.
+    NoHeyGen,
+    Full(usize),
+}
+
+/// One start in flight; dropping it frees its place.
+struct Starting {
+    avatars: Arc<Avatars>,
+    owner: String,
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        let mut starting = lock(&self.avatars.starting);
+        if let Some(n) = starting.get_mut(&self.owner) {
+            *n -= 1;
+            if *n == 0 {
+                starting.remove(&self.owner);
+            }
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -351,6 +398,7 @@ impl Avatars {
             }),
             breaker: Mutex::default(),
             sessions: Mutex::default(),
+            starting: Mutex::default(),
             verifier,
         })
     }
@@ -399,6 +447,13 @@ impl Avatars {
             fallback: spec.fallback,
             reason,
         };
+        // Counted with the starts still in flight, so that a burst of
+        // requests cannot pass the cap before any of them is recorded.
+        let _starting = match self.reserve(owner) {
+            Reserved::Yes(starting) => Some(starting),
+            Reserved::NoHeyGen => None,
+            Reserved::Full(cap) => return Err(Refused::TooMany(cap)),
+        };
         let stream = match self
             .guarded(|h| async move { h.create(spec.avatar_id).await })
             .await
@@ -427,18 +482,52 @@ impl Avatars {
         Ok(Started::Avatar { stream })
     }
 
+    /// A place for one more session of `owner`, held while it starts.
+    fn reserve(self: &Arc<Self>, owner: &str) -> Reserved {
+        let Some(cap) = self.heygen.as_ref().map(|h| h.config.sessions_per_user) else {
+            return Reserved::NoHeyGen;
+        };
+        let open = lock(&self.sessions)
+            .values()
+            .filter(|s| s.owner == owner)
+            .count();
+        let mut starting = lock(&self.starting);
+        let pending = starting.entry(owner.to_string()).or_default();
+        if open + *pending >= cap {
+            return Reserved::Full(cap);
+        }
+        *pending += 1;
+        Reserved::Yes(Starting {
+            avatars: Arc::clone(self),
+            owner: owner.to_string(),
+        })
+    }
+
     fn spawn_keep_alive(self: &Arc<Self>, session: String, stop: CancellationToken) {
-        let Some(every) = self.heygen.as_ref().map(|h| h.config.keep_alive) else {
+        let Some((every, lifetime)) = self
+            .heygen
+            .as_ref()
+            .map(|h| (h.config.keep_alive, h.config.max_session))
+        else {
             return;
         };
         let avatars = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.tick().await;
+            let end = tokio::time::sleep(lifetime);
+            tokio::pin!(end);
             loop {
                 tokio::select! {
                     _ = tick.tick() => {}
                     () = stop.cancelled() => return,
+                    () = &mut end => {
+                        if let Some(avatars) = avatars.upgrade() {
+                            tracing::info!(%session, "avatar session reached its maximum lifetime");
+                            avatars.close(&session).await;
+                        }
+                        return;
+                    }
                 }
                 let Some(avatars) = avatars.upgrade() else {
                     return;
@@ -585,6 +674,10 @@ fn refused(e: Refused) -> (StatusCode, String) {
         Refused::UnknownSession(id) => {
             (StatusCode::NOT_FOUND, format!("no session `{id}` of yours"))
         }
+        Refused::TooMany(cap) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("you hold {cap} avatar session(s) already; stop one first"),
+        ),
     }
 }
 

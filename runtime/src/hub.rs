@@ -71,6 +71,37 @@ pub struct Subscription {
     pub resync: bool,
 }
 
+impl Subscription {
+    /// Bytes the replay would send.
+    pub fn replay_bytes(&self) -> usize {
+        self.replay.iter().map(|f| f.text.len()).sum()
+    }
+
+    /// Drops the replay: the client is told to `resync` instead.
+    pub fn refuse_replay(&mut self) {
+        self.replay.clear();
+        self.resync = true;
+    }
+}
+
+/// Why a replay may not be sent, if it may not: too much for one request
+/// (`max` bytes) or for the user's budget (`take` says no).
+pub fn replay_refusal(
+    bytes: usize,
+    max: usize,
+    take: impl FnOnce(usize) -> bool,
+) -> Option<&'static str> {
+    if bytes == 0 {
+        None
+    } else if bytes > max {
+        Some("too much history to replay at once: reload the channel")
+    } else if !take(bytes) {
+        Some("too much history replayed lately: reload the channel")
+    } else {
+        None
+    }
+}
+
 #[derive(Debug)]
 pub enum HubError {
     /// The backplane (Redis) failed; the text says how.
@@ -99,6 +130,9 @@ struct Channel {
     /// Made for the first subscriber: a channel only published to (or only
     /// remembered for its history) costs no queue.
     tx: OnceLock<broadcast::Sender<Frame>>,
+    /// The user whose subscribe or publish brought it into being; `None`
+    /// for the server's own publishes.
+    creator: Option<Arc<str>>,
     history: Mutex<History>,
 }
 
@@ -146,6 +180,9 @@ pub struct Hub<E> {
     queue: usize,
     presence_ttl: Duration,
     channels: Mutex<HashMap<String, Arc<Channel>>>,
+    /// Channels each user brought into being and the hub still holds,
+    /// against `MAX_CHANNELS_PER_USER`; locked only under `channels`.
+    created: Mutex<HashMap<Arc<str>, usize>>,
     limits: Limits,
     /// Bytes of history held, all channels together.
     history_bytes: AtomicUsize,
@@ -218,6 +255,7 @@ impl<E: Events> Hub<E> {
             queue,
             presence_ttl,
             channels: Mutex::default(),
+            created: Mutex::default(),
             limits: Limits::DEFAULT,
             history_bytes: AtomicUsize::new(0),
             backplane,
@@ -287,9 +325,13 @@ impl<E: Events> Hub<E> {
     /// The channel, and a new receiver of it. The receiver is made under
     /// the lock that `maintain` takes to forget unused channels, so the
     /// channel cannot be forgotten between the two.
-    fn receive(&self, name: &str) -> Result<(Arc<Channel>, broadcast::Receiver<Frame>), HubError> {
+    fn receive(
+        &self,
+        name: &str,
+        user: Option<&str>,
+    ) -> Result<(Arc<Channel>, broadcast::Receiver<Frame>), HubError> {
         let mut channels = lock(&self.channels);
-        let ch = self.channel_locked(&mut channels, name)?;
+        let ch = self.channel_locked(&mut channels, name, user)?;
         // The sender exists before history is read (in `subscribe`), so a
         // publisher either sees it and sends, or records what it published
         // in history first: nothing falls between the two.
@@ -301,16 +343,17 @@ impl<E: Events> Hub<E> {
         Ok((ch, rx))
     }
 
-    fn channel(&self, name: &str) -> Result<Arc<Channel>, HubError> {
-        self.channel_locked(&mut lock(&self.channels), name)
+    fn channel(&self, name: &str, user: Option<&str>) -> Result<Arc<Channel>, HubError> {
+        self.channel_locked(&mut lock(&self.channels), name, user)
     }
 
-    /// The channel `name`, made if need be, unless the node holds
-    /// `MAX_CHANNELS` already.
+    /// The channel `name`, made for `user` if need be, unless the node
+    /// holds `MAX_CHANNELS` already or `user` its `MAX_CHANNELS_PER_USER`.
     fn channel_locked(
         &self,
         channels: &mut HashMap<String, Arc<Channel>>,
         name: &str,
+        user: Option<&str>,
     ) -> Result<Arc<Channel>, HubError> {
         if let Some(ch) = channels.get(name) {
             return Ok(Arc::clone(ch));
@@ -321,8 +364,22 @@ impl<E: Events> Hub<E> {
                 self.limits.max_channels
             )));
         }
+        let creator: Option<Arc<str>> = user.map(Arc::from);
+        if let Some(user) = &creator {
+            let mut created = lock(&self.created);
+            let mine = created.entry(Arc::clone(user)).or_default();
+            if *mine >= self.limits.max_channels_per_user {
+                return Err(HubError::Full(format!(
+                    "you hold your share of {} channels on this node; \
+                     try again once some are unused",
+                    self.limits.max_channels_per_user
+                )));
+            }
+            *mine += 1;
+        }
         let ch = Arc::new(Channel {
             tx: OnceLock::new(),
+            creator,
             history: Mutex::new(History {
                 last_seq: 0,
                 // Grown as messages come: a channel used once costs little.
@@ -343,7 +400,18 @@ impl<E: Events> Hub<E> {
         name: &str,
         since: Option<&Position>,
     ) -> Result<Subscription, HubError> {
-        let (ch, rx) = self.receive(name)?;
+        self.subscribe_as(name, since, None).await
+    }
+
+    /// As [`Hub::subscribe`], for `user`: a channel it brings into being
+    /// counts against its `MAX_CHANNELS_PER_USER`.
+    pub async fn subscribe_as(
+        &self,
+        name: &str,
+        since: Option<&Position>,
+        user: Option<&str>,
+    ) -> Result<Subscription, HubError> {
+        let (ch, rx) = self.receive(name, user)?;
         match &self.backplane {
             Backplane::Memory(_) => {
                 let epoch = self.current_epoch();
@@ -418,7 +486,7 @@ impl<E: Events> Hub<E> {
                 // marks it under its own: look again if it did so between
                 // `channel` and `record`.
                 loop {
-                    let ch = self.channel(name)?;
+                    let ch = self.channel(name, message.from)?;
                     if let Some(seq) = self.record(&ch, name, message, ephemeral, ts)? {
                         return Ok(seq);
                     }
@@ -653,6 +721,15 @@ impl<E: Events> Hub<E> {
                 history.forgotten = true;
                 self.history_bytes
                     .fetch_sub(history.bytes, Ordering::Relaxed);
+                if let Some(user) = &ch.creator {
+                    let mut created = lock(&self.created);
+                    if let Some(n) = created.get_mut(user) {
+                        *n -= 1;
+                        if *n == 0 {
+                            created.remove(user);
+                        }
+                    }
+                }
             }
             keep
         });
@@ -845,6 +922,50 @@ mod tests {
         hub.forget_unused(false, Instant::now() + Duration::from_secs(4));
         assert_eq!((hub.channel_count(), hub.history_bytes()), (0, 0));
         assert_eq!(put(&hub, "room:9", false, &data).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn one_user_cannot_take_every_channel() {
+        let hub = Hub::<Event>::memory(8, Duration::from_secs(1)).bounded(Limits {
+            max_channels: 10,
+            max_channels_per_user: 3,
+            history_ttl_seconds: 1,
+            ..Limits::DEFAULT
+        });
+        for i in 0..3 {
+            hub.subscribe_as(&format!("room:m{i}"), None, Some("mallory"))
+                .await
+                .unwrap();
+        }
+        let refused = hub.subscribe_as("room:m9", None, Some("mallory")).await;
+        assert!(
+            matches!(&refused, Err(HubError::Full(why)) if why.contains("your share of 3 channels")),
+            "{:?}",
+            refused.err()
+        );
+        // Publishing counts as much as subscribing.
+        let data = RawValue::from_string("{}".to_string()).unwrap();
+        let message = Message {
+            kind: "test",
+            v: 1,
+            from: Some("mallory"),
+            data: &data,
+        };
+        assert!(matches!(
+            hub.publish_raw("room:m8", &message, false).await,
+            Err(HubError::Full(_))
+        ));
+        // Channels that exist are open to all; others still get new ones.
+        hub.subscribe_as("room:m0", None, Some("mallory"))
+            .await
+            .unwrap();
+        hub.subscribe_as("room:a", None, Some("ada")).await.unwrap();
+        // The share comes back as the user's channels are forgotten.
+        hub.forget_unused(false, Instant::now() + Duration::from_secs(2));
+        assert_eq!(hub.channel_count(), 0);
+        hub.subscribe_as("room:m9", None, Some("mallory"))
+            .await
+            .unwrap();
     }
 
     #[tokio::test]

@@ -19,12 +19,52 @@ use serde::{Deserialize, Serialize};
 
 /// One subscriber as others see it: one per user on each node, however
 /// many connections it has there (see `Hub::join`).
+///
+/// A *guest* (a role that may read a channel but not publish to it) sees
+/// members without their client ids ([`for_guests`], [`Member::for_guests`]):
+/// those name other users' connections, which is none of a reader's business.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
-    /// The connection that made the user a member here.
+    /// The connection that made the user a member here; empty, and left out
+    /// on the wire, in what guests are sent.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub client: String,
     /// The `sub` claim of the client's token.
     pub user: String,
+}
+
+impl Member {
+    /// The member as a guest sees it: without its client id.
+    pub fn for_guests(self) -> Member {
+        Member {
+            client: String::new(),
+            ..self
+        }
+    }
+}
+
+/// The start of every presence diff frame (see `Hub::presence_diff`).
+const PRESENCE_FRAME: &str = r#"{"v":1,"type":"presence","#;
+
+/// A delivered frame as a guest is sent it: a presence diff without the
+/// members' client ids; `None` for any other frame, which goes as it is.
+pub fn for_guests(text: &str) -> Option<String> {
+    if !text.starts_with(PRESENCE_FRAME) {
+        return None;
+    }
+    let mut frame: serde_json::Value = serde_json::from_str(text).ok()?;
+    for change in ["joined", "left"] {
+        if let Some(members) = frame
+            .get_mut("data")
+            .and_then(|d| d.get_mut(change))
+            .and_then(|m| m.as_array_mut())
+        {
+            for m in members.iter_mut().filter_map(|m| m.as_object_mut()) {
+                m.remove("client");
+            }
+        }
+    }
+    Some(frame.to_string())
 }
 
 /// Client id → (member, expiry in ms since the Unix epoch).
@@ -126,5 +166,30 @@ mod tests {
         assert!(p.list("room:1").is_empty());
         assert_eq!(p.sweep(), [("room:1".to_string(), m("a"))]);
         assert!(p.sweep().is_empty());
+    }
+
+    #[test]
+    fn guests_get_presence_without_client_ids() {
+        let diff = r#"{"v":1,"type":"presence","channel":"room:1","seq":0,"ts":5,"data":{"joined":[{"client":"n1-7","user":"ada"}]}}"#;
+        let seen: serde_json::Value = serde_json::from_str(&for_guests(diff).unwrap()).unwrap();
+        assert_eq!(
+            seen["data"],
+            serde_json::json!({ "joined": [{ "user": "ada" }] })
+        );
+        assert_eq!(
+            (seen["channel"].as_str(), seen["ts"].as_u64()),
+            (Some("room:1"), Some(5))
+        );
+        // Other frames go as they are, whatever their data says.
+        let event = r#"{"v":1,"type":"message","channel":"room:1","seq":3,"ts":5,"data":{"text":"{\"v\":1,\"type\":\"presence\","}}"#;
+        assert_eq!(for_guests(event), None);
+        let member = Member {
+            client: "n1-7".into(),
+            user: "ada".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&member.for_guests()).unwrap(),
+            r#"{"user":"ada"}"#
+        );
     }
 }

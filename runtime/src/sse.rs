@@ -47,12 +47,9 @@ pub async fn stream<E: Events>(
     headers: HeaderMap,
     Query(query): Query<SseQuery>,
 ) -> Response {
-    if let Err(forbidden) = app.check_origin(&headers) {
-        return forbidden.into_response();
-    }
-    let claims = match app.authenticate(&headers, query.token.as_deref()) {
+    let claims = match app.connecting(&headers, query.token.as_deref()) {
         Ok(c) => c,
-        Err(unauthorized) => return unauthorized.into_response(),
+        Err(refused) => return refused.into_response(),
     };
     let channel = query.channel;
     let Some(kind) = E::Channel::parse(&channel) else {
@@ -77,7 +74,11 @@ pub async fn stream<E: Events>(
         Ok(a) => a,
         Err(refused) => return refused.into_response(),
     };
-    let sub = match app.hub.subscribe(&channel, since.as_ref()).await {
+    let mut sub = match app
+        .hub
+        .subscribe_as(&channel, since.as_ref(), Some(&claims.sub))
+        .await
+    {
         Ok(s) => s,
         Err(e @ crate::hub::HubError::Full(_)) => {
             tracing::info!(user = %claims.sub, %channel, error = %e, "subscribe refused");
@@ -85,10 +86,20 @@ pub async fn stream<E: Events>(
         }
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
+    let refused = crate::hub::replay_refusal(
+        sub.replay_bytes(),
+        app.config.limits.max_replay_bytes,
+        |b| admission.take_replay(b),
+    );
+    if let Some(why) = refused {
+        tracing::info!(user = %claims.sub, %channel, why, "replay refused");
+        sub.refuse_replay();
+    }
     let keep_alive = KeepAlive::new().interval(app.config.heartbeat);
     let shutdown = app.shutdown.clone().cancelled_owned();
     let expires = app.verifier.expiry(&claims);
-    Sse::new(events(app, channel, sub, expires, admission).take_until(shutdown))
+    let guest = !kind.can_publish(&claims.role);
+    Sse::new(events(app, channel, sub, expires, guest, refused, admission).take_until(shutdown))
         .keep_alive(keep_alive)
         .into_response()
 }
@@ -104,6 +115,9 @@ struct State_<E> {
     done: bool,
     /// When the token stops being valid.
     expires: Instant,
+    /// The reader may not publish here: presence diffs reach it without
+    /// the members' client ids.
+    guest: bool,
     _guard: ConnectionGuard,
     /// The stream's place in its user's and address's quotas.
     _admission: Admission,
@@ -125,6 +139,8 @@ fn events<E: Events>(
     channel: String,
     mut sub: Subscription,
     expires: Instant,
+    guest: bool,
+    why: Option<&'static str>,
     admission: Admission,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let replay = std::mem::take(&mut sub.replay).into_iter();
@@ -133,7 +149,7 @@ fn events<E: Events>(
             &channel,
             &sub.epoch.name,
             sub.seq,
-            "history does not reach back that far",
+            why.unwrap_or("history does not reach back that far"),
         )
     });
     let state = State_ {
@@ -145,6 +161,7 @@ fn events<E: Events>(
         last: 0,
         done: false,
         expires,
+        guest,
         sub,
         _admission: admission,
     };
@@ -205,7 +222,13 @@ fn events<E: Events>(
             if frame.seq != 0 && frame.seq <= st.last {
                 continue;
             }
-            let mut ev = SseEvent::default().data(frame.text.as_str());
+            let guest_text = if frame.seq == 0 && st.guest {
+                crate::presence::for_guests(frame.text.as_str())
+            } else {
+                None
+            };
+            let text = guest_text.as_deref().unwrap_or(frame.text.as_str());
+            let mut ev = SseEvent::default().data(text);
             if frame.seq != 0 {
                 st.last = frame.seq;
                 let pos = Position {

@@ -104,12 +104,9 @@ pub async fn upgrade<E: Events>(
     headers: HeaderMap,
     Query(query): Query<UpgradeQuery>,
 ) -> Response {
-    if let Err(forbidden) = app.check_origin(&headers) {
-        return forbidden.into_response();
-    }
-    let claims = match app.authenticate(&headers, query.token.as_deref()) {
+    let claims = match app.connecting(&headers, query.token.as_deref()) {
         Ok(c) => c,
-        Err(unauthorized) => return unauthorized.into_response(),
+        Err(refused) => return refused.into_response(),
     };
     let admission = match app.admit(&claims, peer) {
         Ok(a) => a,
@@ -174,6 +171,9 @@ struct Live {
     hub: Arc<dyn EpochNames>,
     epoch: Epoch,
     last: u64,
+    /// The client reads but may not publish here: presence diffs reach it
+    /// without the members' client ids.
+    guest: bool,
 }
 
 impl Live {
@@ -183,6 +183,7 @@ impl Live {
         hub: Arc<dyn EpochNames>,
         epoch: Epoch,
         last: u64,
+        guest: bool,
     ) -> Live {
         Live {
             channel,
@@ -192,6 +193,7 @@ impl Live {
             hub,
             epoch,
             last,
+            guest,
         }
     }
 
@@ -284,6 +286,10 @@ impl Live {
         }
         if frame.seq != 0 {
             self.last = frame.seq;
+        } else if self.guest
+            && let Some(text) = crate::presence::for_guests(frame.text.as_str())
+        {
+            return Some(Delivery::Frame(text.into()));
         }
         Some(Delivery::Frame(frame.text))
     }
@@ -716,27 +722,44 @@ impl<E: Events> Connection<E> {
         // one: the writer swaps the receivers when it gets there.
         let hub = &self.app.hub;
         let presence = kind.spec().presence;
+        let guest = !kind.can_publish(&self.claims.role);
         let result = async {
-            let sub = hub.subscribe(channel, frame.since.as_ref()).await?;
+            let sub = hub
+                .subscribe_as(channel, frame.since.as_ref(), Some(&self.claims.sub))
+                .await?;
             let members = if presence {
                 let me = Member {
                     client: self.client.clone(),
                     user: self.claims.sub.clone(),
                 };
                 hub.join(channel, &me).await?;
-                Some(hub.presence(channel).await?)
+                let members = hub.presence(channel).await?;
+                Some(if guest {
+                    members.into_iter().map(Member::for_guests).collect()
+                } else {
+                    members
+                })
             } else {
                 None
             };
             Ok::<_, crate::hub::HubError>((sub, members))
         }
         .await;
-        let (sub, members) = match result {
+        let (mut sub, members) = match result {
             Ok(r) => r,
             Err(e) => return vec![self.hub_refusal("subscribe", &e, id, channel)],
         };
         if presence {
             self.member_of.insert(channel.to_string());
+        }
+        let limits = &self.app.config.limits;
+        let refused =
+            crate::hub::replay_refusal(sub.replay_bytes(), limits.max_replay_bytes, |b| {
+                self.admission.take_replay(b)
+            });
+        if let Some(why) = refused {
+            tracing::info!(user = %self.claims.sub, %channel, why, "replay refused");
+            sub.refuse_replay();
         }
         let Subscription {
             rx,
@@ -757,7 +780,7 @@ impl<E: Events> Connection<E> {
             .into(),
         ];
         if gap {
-            let reason = "history does not reach back that far";
+            let reason = refused.unwrap_or("history does not reach back that far");
             frames.push(resync(channel, &epoch.name, seq, reason).into());
         }
         let last = replay.last().map_or(0, |f| f.seq);
@@ -765,7 +788,14 @@ impl<E: Events> Connection<E> {
         self.subscribed.insert(channel.to_string());
         let subscribe = Command::Subscribe {
             frames,
-            live: Live::new(channel.to_string(), rx, Arc::clone(hub) as _, epoch, last),
+            live: Live::new(
+                channel.to_string(),
+                rx,
+                Arc::clone(hub) as _,
+                epoch,
+                last,
+                guest,
+            ),
         };
         let _ = self.commands.send(subscribe).await;
         Vec::new()

@@ -36,8 +36,9 @@ pub fn run(ctx: &Context, args: ScaffoldArgs) -> Result<Outcome> {
                     "`harness-agents scaffold` needs `--plan ID --out DIR` (or `scaffold list`, `scaffold new NAME --out DIR`)",
                 ));
             };
-            let plan = crate::plan::require_approved(&ctx.project()?, &id)?;
-            let src = Source::from_plan(&plan)?;
+            let project = ctx.project()?;
+            let plan = crate::plan::require_approved(&project, &id)?;
+            let src = Source::from_plan(&plan, &project.root)?;
             emit(
                 ctx,
                 &scaffold::generate(&engine(ctx)?, src, &ctx.cwd.join(out), opts)?,

@@ -163,6 +163,13 @@ pub const FIELDS: &[Field] = &[
         "5000",
     ),
     field(
+        "limits.max_channels_per_user",
+        "integer",
+        "1000",
+        "channels one user may bring into being on one node, so no user fills `max_channels` alone",
+        "100",
+    ),
+    field(
         "limits.max_history_bytes",
         "integer",
         "67108864",
@@ -175,6 +182,20 @@ pub const FIELDS: &[Field] = &[
         "300",
         "how long a channel nobody uses keeps its state and history",
         "600",
+    ),
+    field(
+        "limits.max_replay_bytes",
+        "integer",
+        "1048576",
+        "history one subscribe or resume may replay; past it the client is told to resync",
+        "262144",
+    ),
+    field(
+        "limits.max_replay_bytes_per_user",
+        "integer",
+        "8388608",
+        "history one user may have replayed per 10 seconds, all its connections together",
+        "2097152",
     ),
     field(
         "limits.max_connections_per_user",

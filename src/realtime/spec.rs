@@ -164,10 +164,17 @@ pub struct Limits {
     pub idle_timeout_seconds: u32,
     /// Channels one node holds in memory.
     pub max_channels: u32,
+    /// Channels one user may bring into being on one node (its share of
+    /// `max_channels`).
+    pub max_channels_per_user: u32,
     /// Bytes of history one node keeps, all channels together.
     pub max_history_bytes: u64,
     /// How long a channel nobody uses keeps its state and history.
     pub history_ttl_seconds: u32,
+    /// Bytes of history one subscribe or resume may replay.
+    pub max_replay_bytes: u64,
+    /// Bytes of history one user may have replayed per 10 seconds.
+    pub max_replay_bytes_per_user: u64,
     /// Open connections of one user, WebSocket and SSE together.
     pub max_connections_per_user: u32,
     /// Open connections from one IP address, WebSocket and SSE together.
@@ -185,8 +192,11 @@ impl Default for Limits {
             heartbeat_seconds: 15,
             idle_timeout_seconds: 45,
             max_channels: 10_000,
+            max_channels_per_user: 1_000,
             max_history_bytes: 64 * 1024 * 1024,
             history_ttl_seconds: 300,
+            max_replay_bytes: 1024 * 1024,
+            max_replay_bytes_per_user: 8 * 1024 * 1024,
             max_connections_per_user: 16,
             max_connections_per_address: 256,
             header_timeout_seconds: 10,
@@ -203,6 +213,10 @@ impl Limits {
             ("queue", u64::from(self.queue)),
             ("heartbeat_seconds", u64::from(self.heartbeat_seconds)),
             ("max_channels", u64::from(self.max_channels)),
+            (
+                "max_channels_per_user",
+                u64::from(self.max_channels_per_user),
+            ),
             ("history_ttl_seconds", u64::from(self.history_ttl_seconds)),
             (
                 "max_connections_per_user",

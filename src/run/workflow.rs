@@ -483,7 +483,7 @@ fn scaffold_stage(ctx: &Ctx, id: &str) -> Result<StageRecord> {
     let engine = crate::scaffold::Engine::load(Some(&ctx.project.templates_dir()))?;
     let generated = crate::scaffold::generate(
         &engine,
-        crate::scaffold::Source::from_plan(&p)?,
+        crate::scaffold::Source::from_plan(&p, &ctx.project.root)?,
         &ctx.project.root.join(&out),
         crate::scaffold::Options {
             force: false,

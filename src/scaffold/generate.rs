@@ -8,7 +8,7 @@
 //! conflict is reported.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Serialize, Serializer};
 
@@ -16,6 +16,7 @@ use super::engine::Engine;
 use super::model::{Model, TEMPLATE_VERSION};
 use super::render::{self, Action};
 use super::runtime::Runtime;
+use super::web::Layout;
 use super::workspace::{self, Join};
 use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
@@ -32,12 +33,17 @@ pub struct Source<'a> {
     /// Where the spec is, for errors.
     path: &'a Path,
     line: usize,
+    /// Where the plan puts the browser client, and the directory its
+    /// paths are relative to.
+    layout: Layout,
+    project: PathBuf,
 }
 
 impl<'a> Source<'a> {
     /// The realtime block of an approved `plan`, for a crate named after
-    /// its title unless the block names the service.
-    pub fn from_plan(plan: &'a Plan) -> Result<Source<'a>> {
+    /// its title unless the block names the service; its Files to Change,
+    /// relative to `project`, say where the browser client goes.
+    pub fn from_plan(plan: &'a Plan, project: &Path) -> Result<Source<'a>> {
         let Some(spec) = plan.realtime() else {
             return Err(Error::from(
                 Diagnostic::error(
@@ -54,6 +60,8 @@ impl<'a> Source<'a> {
             plan: serde_json::json!({ "id": plan.padded_id(), "hash": plan.hash() }),
             path: &plan.path,
             line: plan.realtime_line.unwrap_or(1),
+            layout: Layout::from_scope(plan.scope(), &plan.path)?,
+            project: project.to_path_buf(),
         })
     }
 
@@ -71,6 +79,8 @@ impl<'a> Source<'a> {
             plan: serde_json::json!({ "default": true }),
             path: Path::new("<default plan>"),
             line: 1,
+            layout: Layout::default(),
+            project: PathBuf::new(),
         })
     }
 }
@@ -232,6 +242,8 @@ fn prepare(engine: &Engine, src: Source<'_>, out: &Path, force: bool) -> Result<
         plan,
         path: spec_path,
         line: spec_line,
+        layout,
+        project,
     } = src;
     if !spec.transport.to_vec().contains(&Transport::Websocket) {
         return Err(Error::from(
@@ -254,7 +266,7 @@ fn prepare(engine: &Engine, src: Source<'_>, out: &Path, force: bool) -> Result<
         ));
     }
     let model = Model::new(spec, &default_name, Runtime::for_output(out));
-    let web = super::web::WebModel::new(spec, &model.service);
+    let web = super::web::WebModel::laid_out(spec, &model.service, &layout, out, &project);
     let mut files = engine.render(&super::web::Context {
         model: &model,
         web: &web,

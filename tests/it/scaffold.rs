@@ -255,6 +255,137 @@ fn a_plan_change_is_merged_into_edited_files() {
 
 const DRAFT: &str = "---\nid: 1\ntitle: \"Chat\"\nagent: \"realtime-dev\"\nstatus: draft\ncreated: \"2026-01-01T00:00:00Z\"\n---\n## PLAN: Chat\n\n### Realtime Spec\n\n```yaml realtime\nchannels:\n  - name: lobby\n    events:\n      - name: message\n        schema: { text: string }\n    publish: [member]\n    subscribe: [member]\n    history: 10\n```\n\n### Files to Change\n- `svc/**`: the service\n\nPLAN_APPROVED: pending\n";
 
+/// The realtime engineer's plan names its front-end files: the client goes
+/// there, its modules import each other across those directories, and the
+/// names follow the files.
+const FRONT_END: &str = "---\nid: 1\ntitle: \"Call\"\nagent: \"realtime-engineer\"\nstatus: draft\ncreated: \"2026-01-01T00:00:00Z\"\n---\n## PLAN: Call\n\n### Realtime Spec\n\n```yaml realtime\nservice: call-service\nchannels:\n  - name: \"room:{id}\"\n    events:\n      - name: message\n        schema: { text: string }\n    publish: [member]\n    subscribe: [member]\n    history: 10\n    presence: true\nlivekit:\n  rooms:\n    - name: \"call:{id}\"\n      tracks: [audio, video]\n      grants:\n        member: { publish: true, subscribe: true }\navatars:\n  - name: host\n    provider: heygen\n    fallback: text\n```\n\n### Files to Change\n- `services/call/**`: the service\n- `app/src/contexts/VideoContext.tsx`: state\n- `app/src/hooks/useVideoCall.ts`: hook\n- `app/src/services/videoService.ts`: API\n\nPLAN_APPROVED: pending\n";
+
+#[test]
+fn the_client_goes_where_the_plans_front_end_files_are() {
+    let p = project();
+    std::fs::create_dir_all(p.path("plans")).unwrap();
+    std::fs::write(p.path("plans/0001-call.md"), FRONT_END).unwrap();
+    p.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
+    let run = p
+        .harness(["scaffold", "--plan", "1", "--out", "services/call"])
+        .assert(0);
+    for file in [
+        "app/package.json",
+        "app/tsconfig.json",
+        "app/src/contexts/VideoContext.tsx",
+        "app/src/contexts/VideoContext.test.ts",
+        "app/src/hooks/useMessages.ts",
+        "app/src/hooks/useRoom.ts",
+        "app/src/hooks/useAvatar.ts",
+        "app/src/services/videoService.ts",
+        "app/src/transport.ts",
+        "app/src/livekit.ts",
+        "app/src/demo.tsx",
+    ] {
+        assert!(p.path(file).is_file(), "{file} generated:\n{}", run.stdout);
+        assert_contains(&run.stdout, &format!("create  ../../{file}\n"));
+    }
+    assert!(!p.path("services/call/web").exists());
+    let read = |f: &str| std::fs::read_to_string(p.path(f)).unwrap();
+    let hook = read("app/src/hooks/useRoom.ts");
+    assert_contains(
+        &hook,
+        "import { LiveRoom, ROOM_IDLE, type RoomSnapshot } from \"../livekit\";\n",
+    );
+    assert_contains(
+        &hook,
+        "import { useVideo } from \"../contexts/VideoContext\";\n",
+    );
+    assert_contains(
+        &hook,
+        "import { roomToken } from \"../services/videoService\";\n",
+    );
+    let context = read("app/src/contexts/VideoContext.tsx");
+    assert_contains(&context, "from \"../services/videoService\";\n");
+    assert_contains(&context, "export function VideoProvider(");
+    let demo = read("app/src/demo.tsx");
+    assert_contains(
+        &demo,
+        "import { useConnection } from \"./hooks/useConnection\";\n",
+    );
+    let browser = read("services/call/tests/browser.rs");
+    assert_contains(&browser, ".join(\"../../app\");");
+
+    // A re-run finds every file where it put it.
+    let again = p
+        .harness(["scaffold", "--plan", "1", "--out", "services/call"])
+        .assert(0);
+    assert_contains(&again.stdout, " 0 created, 0 updated, 0 removed, ");
+}
+
+/// The relocated client, with its LiveKit and avatar parts, type-checks
+/// under `tsc --strict` against the real `livekit-client` package.
+#[test]
+#[ignore = "needs Node.js and `npm ci` in examples/chat-service/web (.ci/run does both)"]
+fn the_relocated_client_type_checks_under_strict() {
+    let modules = manifest_dir().join("examples/chat-service/web/node_modules");
+    assert!(
+        modules.is_dir(),
+        "run `npm ci` in examples/chat-service/web first"
+    );
+    let p = project();
+    std::fs::create_dir_all(p.path("plans")).unwrap();
+    std::fs::write(p.path("plans/0001-call.md"), FRONT_END).unwrap();
+    p.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
+    p.harness(["scaffold", "--plan", "1", "--out", "services/call"])
+        .assert(0);
+    std::os::unix::fs::symlink(&modules, p.path("app/node_modules")).unwrap();
+    let ok = tsc(&p.path("app"));
+    assert!(
+        ok.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&ok.stdout),
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn front_end_files_under_no_src_or_two_roots_are_refused() {
+    let p = project();
+    std::fs::create_dir_all(p.path("plans")).unwrap();
+    let cases = [
+        (
+            "- `app/hooks/useVideoCall.ts`: hook\n",
+            "`app/hooks/useVideoCall.ts`",
+            "error: `app/hooks/useVideoCall.ts` in Files to Change is a front-end file under no \
+             `src/` directory\n  = hint: put the client's files under its `src/`",
+        ),
+        (
+            "- `app/src/hooks/useVideoCall.ts`: hook\n- `web/src/services/videoService.ts`: API\n",
+            "`web/src/services/videoService.ts`",
+            "error: `web/src/services/videoService.ts` puts the client in `web/`, but line {prev} \
+             put it in `app/`\n",
+        ),
+    ];
+    for (entries, entry, error) in cases {
+        let plan = FRONT_END.replace(
+            "- `app/src/contexts/VideoContext.tsx`: state\n- `app/src/hooks/useVideoCall.ts`: hook\n- `app/src/services/videoService.ts`: API\n",
+            entries,
+        );
+        std::fs::write(p.path("plans/0001-call.md"), plan).unwrap();
+        p.harness(["plan", "approve", "1", "--by", "alice"])
+            .assert(0);
+        let approved = std::fs::read_to_string(p.path("plans/0001-call.md")).unwrap();
+        let line = approved.lines().position(|l| l.contains(entry)).unwrap() + 1;
+        let run = p
+            .harness(["scaffold", "--plan", "1", "--out", "services/call"])
+            .assert(2);
+        let error = error.replace("{prev}", &(line - 1).to_string());
+        assert_contains(
+            &run.stderr,
+            &format!("plans/0001-call.md:{line}:1: {error}"),
+        );
+        assert!(!p.path("services/call").exists());
+    }
+}
+
 #[test]
 fn a_plan_that_is_not_approved_is_refused_and_nothing_written() {
     let p = project();

@@ -43,8 +43,11 @@ pub const DEFAULTS: Defaults = Defaults {
     redis_prefix: "chat-service",
     limits: Limits {
         max_channels: 10000,
+        max_channels_per_user: 1000,
         max_history_bytes: 67108864,
         history_ttl_seconds: 300,
+        max_replay_bytes: 1048576,
+        max_replay_bytes_per_user: 8388608,
         max_connections_per_user: 16,
         max_connections_per_address: 256,
         header_timeout_seconds: 10,

@@ -145,6 +145,45 @@ async fn channels_past_the_cap_are_refused_and_memory_returns_after_inactivity()
     );
 }
 
+/// One user may bring only its share of the node's channels into being:
+/// the rest of `MAX_CHANNELS` (and of the history those channels keep)
+/// stays for everyone else, and the share comes back as its channels expire.
+#[tokio::test]
+async fn one_user_cannot_take_the_nodes_channels_from_the_others() {
+    let server = Process::start(&[
+        ("MAX_CHANNELS", "20"),
+        ("MAX_CHANNELS_PER_USER", "5"),
+        ("HISTORY_TTL_SECONDS", "1"),
+        ("HEARTBEAT_SECONDS", "1"),
+        ("IDLE_TIMEOUT_SECONDS", "30"),
+        ("RATE_PER_SECOND", "100000"),
+    ])
+    .await;
+    let mut mallory = connect(server.addr, &token(PUBLISHER, "mallory")).await;
+    assert_eq!(publish_to_fresh_channels(&mut mallory, 0, 12).await, (5, 7));
+    // A second socket, or subscribing instead of publishing, is no way round.
+    let mut again = connect(server.addr, &token(PUBLISHER, "mallory")).await;
+    again
+        .send(json!({"v": 1, "type": "subscribe", "channel": channel_n(100), "id": "s"}))
+        .await;
+    let reply = again.recv().await;
+    assert_eq!(reply["code"], "limit_exceeded", "{reply}");
+    assert_eq!(server.metric("channels").await, 5);
+    // Everyone else still gets channels of their own.
+    let mut ada = connect(server.addr, &token(PUBLISHER, "ada")).await;
+    assert_eq!(publish_to_fresh_channels(&mut ada, 1000, 5).await, (5, 0));
+    // Once unused, mallory's channels expire and its share comes back.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while server.metric("channels").await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "channels expire");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        publish_to_fresh_channels(&mut mallory, 200, 1).await,
+        (1, 0)
+    );
+}
+
 /// A config whose tokens get no leeway, so they expire when they say.
 fn strict() -> chat_service::Config {
     let mut c = config();
@@ -367,6 +406,36 @@ async fn a_users_rate_is_shared_by_its_sockets_and_every_frame_type() {
     assert_eq!(closed, (1008, "rate limit exceeded".to_string()));
     assert!(server.metric("rate_limited_total") > limited);
     server.stop().await;
+}
+
+/// Closing a socket and opening another does not refill the user's
+/// bucket: it is kept for a while after the user's last connection.
+#[tokio::test]
+async fn reconnecting_does_not_refill_a_users_rate() {
+    const RATE: u64 = 10;
+    let service = Process::start(&[("RATE_PER_SECOND", "10")]).await;
+    let ada = token(PUBLISHER, "ada");
+    let mut acked = 0;
+    for round in 0..5 {
+        let mut c = connect(service.addr, &ada).await;
+        for i in 0..RATE {
+            let id = format!("{round}-{i}");
+            c.send(json!({"v": EVENT_VERSION, "type": EVENT, "channel": CHANNEL, "data": event_data(i), "id": id}))
+                .await;
+        }
+        for _ in 0..RATE {
+            let reply = c.recv().await;
+            match (reply["type"].as_str(), reply["code"].as_str()) {
+                (Some("ack"), _) => acked += 1,
+                (Some("error"), Some("rate_limited")) => {}
+                _ => panic!("expected an ack or `rate_limited`, got {reply}"),
+            }
+        }
+        c.ws.close(None).await.unwrap();
+    }
+    // Five fresh buckets would have let 5 * RATE through; one bucket lets
+    // RATE through plus what it refills meanwhile (a slow machine, more).
+    assert!(acked <= 2 * RATE, "{acked} acked over five reconnects");
 }
 
 /// A client that sends half a request and then nothing (slowloris) is
@@ -594,4 +663,253 @@ async fn next_diff_about(c: &mut Client, user: &str) -> &'static str {
             }
         }
     }
+}
+
+/// Resumes `CHANNEL` from `since` on `c`: how many events up to `last`
+/// were replayed, and the `resync` if one came; read up to the ack of a
+/// marker publish sent right after (which adds one event).
+async fn resume(
+    c: &mut Client,
+    epoch: &serde_json::Value,
+    since: u64,
+    last: u64,
+) -> (u64, Option<serde_json::Value>) {
+    c.send(json!({"v": 1, "type": "subscribe", "channel": CHANNEL, "since": {"epoch": epoch, "seq": since}}))
+        .await;
+    c.send(json!({"v": EVENT_VERSION, "type": EVENT, "channel": CHANNEL, "data": event_data(0), "id": "marker"}))
+        .await;
+    let (mut replayed, mut resync) = (0, None);
+    loop {
+        let frame = c.recv().await;
+        match frame["type"].as_str() {
+            Some("ack") => return (replayed, resync),
+            Some("resync") => resync = Some(frame),
+            Some(t) if t == EVENT && frame["seq"].as_u64().is_some_and(|s| s <= last) => {
+                replayed += 1
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A resume is a few bytes to ask and up to the whole history to answer:
+/// one resume may replay at most `MAX_REPLAY_BYTES`, one user at most
+/// `MAX_REPLAY_BYTES_PER_USER` per window; past either it gets `resync`.
+#[tokio::test]
+async fn one_resume_and_one_user_can_only_have_so_much_replayed() {
+    let service = Process::start(&[
+        ("MAX_REPLAY_BYTES", "3000"),
+        ("MAX_REPLAY_BYTES_PER_USER", "6000"),
+        ("RATE_PER_SECOND", "100000"),
+    ])
+    .await;
+    let mut ada = connect(service.addr, &token(PUBLISHER, "ada")).await;
+    for i in 0..50 {
+        ada.publish(CHANNEL, event_data(i), &i.to_string()).await;
+    }
+    let mut mallory = connect(service.addr, &token(PUBLISHER, "mallory")).await;
+    let subscribed = mallory.subscribe(CHANNEL).await;
+    let epoch = subscribed["epoch"].clone();
+    let mut last = subscribed["seq"].as_u64().unwrap();
+    // Fifty events are more than one resume may replay: none go.
+    let (replayed, resync) = resume(&mut mallory, &epoch, 0, last).await;
+    last += 1;
+    assert_eq!(replayed, 0);
+    let resync = resync.expect("a resync instead");
+    assert!(
+        resync["reason"].as_str().unwrap().contains("at once"),
+        "{resync}"
+    );
+    // Small resumes go through until the user's budget for the window is spent.
+    let mut served = 0;
+    let refused = loop {
+        let (replayed, resync) = resume(&mut mallory, &epoch, last - 5, last).await;
+        last += 1;
+        if let Some(resync) = resync {
+            break resync;
+        }
+        assert_eq!(replayed, 5);
+        served += 1;
+        assert!(served < 100, "the budget runs out");
+    };
+    assert!(served >= 1, "one small resume fits");
+    assert!(
+        refused["reason"].as_str().unwrap().contains("lately"),
+        "{refused}"
+    );
+}
+
+/// A guest (a role that may read the channel but not publish to it) sees
+/// who is there, not their connections' client ids; members still do.
+#[tokio::test]
+async fn guests_do_not_see_other_users_client_ids() {
+    let service = Process::start(&[]).await;
+    let mut ada = connect(service.addr, &token(PUBLISHER, "ada")).await;
+    ada.subscribe(CHANNEL).await;
+    let mut guest = connect(service.addr, &token(READ_ONLY, "gus")).await;
+    let subscribed = guest.subscribe(CHANNEL).await;
+    let members = subscribed["presence"].as_array().expect("a member list");
+    assert!(members.iter().any(|m| m["user"] == "ada"), "{subscribed}");
+    assert!(
+        members.iter().all(|m| m.get("client").is_none()),
+        "{subscribed}"
+    );
+    let mut bob = connect(service.addr, &token(PUBLISHER, "bob")).await;
+    bob.subscribe(CHANNEL).await;
+    // The guest's own join comes first, then bob's.
+    let seen_by_guest = loop {
+        let diff = guest.recv_type("presence").await;
+        if diff["data"]["joined"][0]["user"] == "bob" {
+            break diff;
+        }
+    };
+    assert_eq!(
+        seen_by_guest["data"]["joined"],
+        json!([{ "user": "bob" }]),
+        "{seen_by_guest}"
+    );
+    // A member that joined before sees the newcomer's client id.
+    let seen_by_member = loop {
+        let diff = ada.recv_type("presence").await;
+        if diff["data"]["joined"][0]["user"] == "bob" {
+            break diff;
+        }
+    };
+    assert!(
+        seen_by_member["data"]["joined"][0]["client"].is_string(),
+        "{seen_by_member}"
+    );
+}
+
+/// A stand-in for HeyGen's streaming API on a free port (HeyGen itself
+/// cannot be called from a test): every call succeeds; it answers
+/// `streaming.new` with a fresh session and records the sessions stopped.
+async fn fake_heygen() -> (SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stopped = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&stopped);
+    tokio::spawn(async move {
+        let mut n = 0;
+        while let Ok((mut s, _)) = listener.accept().await {
+            n += 1;
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // The request line, headers and a small JSON body.
+            while let Ok(read) = s.read(&mut chunk).await {
+                buf.extend_from_slice(&chunk[..read]);
+                if read == 0 || request_complete(&buf) {
+                    break;
+                }
+            }
+            let text = String::from_utf8_lossy(&buf).to_string();
+            let body: serde_json::Value = text
+                .split_once("\r\n\r\n")
+                .and_then(|(_, b)| serde_json::from_str(b).ok())
+                .unwrap_or_default();
+            let data = if text.starts_with("POST /v1/streaming.new ") {
+                json!({"session_id": format!("s{n}"), "url": "wss://avatar.test", "access_token": "t"})
+            } else {
+                if text.starts_with("POST /v1/streaming.stop ") {
+                    let id = body["session_id"].as_str().unwrap_or_default().to_string();
+                    seen.lock().unwrap().push(id);
+                }
+                serde_json::Value::Null
+            };
+            let answer = json!({"code": 100, "data": data, "message": "success"}).to_string();
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+            let _ = s.write_all(reply.as_bytes()).await;
+        }
+    });
+    (addr, stopped)
+}
+
+/// Whether `buf` holds a request's headers and all of its body.
+fn request_complete(buf: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(buf);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    let len = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    body.len() >= len
+}
+
+/// Avatar sessions bill by the minute: one user holds at most
+/// `HEYGEN_SESSIONS_PER_USER` at once (a burst of starts included), and
+/// every session ends `HEYGEN_MAX_SESSION_SECONDS` after it started.
+#[tokio::test]
+async fn avatar_sessions_are_capped_per_user_and_in_time() {
+    let (heygen, stopped) = fake_heygen().await;
+    let base = format!("http://{heygen}");
+    let service = Process::start(&[
+        ("HEYGEN_API_KEY", "test-key"),
+        ("HEYGEN_BASE_URL", base.as_str()),
+        ("HEYGEN_SESSIONS_PER_USER", "2"),
+        ("HEYGEN_MAX_SESSION_SECONDS", "1"),
+    ])
+    .await;
+    let path = "/avatars/host/sessions";
+    let ada = format!("Bearer {}", token(PUBLISHER, "ada"));
+    let burst = futures_util::future::join_all(
+        (0..4).map(|_| http_post(service.addr, path, Some(&ada), "")),
+    )
+    .await;
+    let mut statuses: Vec<u16> = burst.iter().map(|(status, _)| *status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 200, 429, 429], "{burst:?}");
+    let bob = format!("Bearer {}", token(PUBLISHER, "bob"));
+    let (status, body) = http_post(service.addr, path, Some(&bob), "").await;
+    assert_eq!(status, 200, "another user is not held back: {body}");
+    assert!(body.contains(r#""mode":"avatar""#), "{body}");
+    // Past the lifetime every session is stopped at HeyGen, and ada may
+    // start again.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while stopped.lock().unwrap().len() < 3 {
+        assert!(tokio::time::Instant::now() < deadline, "sessions end");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(http_post(service.addr, path, Some(&ada), "").await.0, 200);
+}
+
+/// Recording consent may come before a room exists, but consents to rooms
+/// that never start cannot pile up: one identity holds a few such rooms,
+/// the node a bounded number, and they expire.
+#[tokio::test]
+async fn consents_to_rooms_that_do_not_exist_are_bounded() {
+    let service = Process::start(&[
+        ("LIVEKIT_URL", "http://127.0.0.1:9"),
+        ("LIVEKIT_API_KEY", "APItest"),
+        (
+            "LIVEKIT_API_SECRET",
+            "a-test-secret-of-at-least-32-characters",
+        ),
+    ])
+    .await;
+    let role = "admin";
+    let mallory = format!("Bearer {}", token(role, "mallory"));
+    let consent = |room: String, auth: String| async move {
+        let path = format!("/livekit/rooms/{room}/consent");
+        http_post(service.addr, &path, Some(&auth), "").await
+    };
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let (status, body) = consent(format!("call:ghost-{i}"), mallory.clone()).await;
+        statuses.push(status);
+        if status == 429 {
+            assert!(body.contains("rooms that have not started"), "{body}");
+        }
+    }
+    assert_eq!(statuses, [[200; 8].as_slice(), &[429; 4]].concat());
+    let ada = format!("Bearer {}", token(role, "ada"));
+    assert_eq!(consent("call:ghost-99".into(), ada).await.0, 200);
 }

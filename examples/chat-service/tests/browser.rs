@@ -5,6 +5,8 @@
 //! for the end-to-end test, the system's Chromium (`apt-get install
 //! chromium`); they are ignored by default and run with `--ignored`.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -56,4 +58,45 @@ fn two_pages_chat_and_resume_after_a_restart_in_chromium() {
     let shot = artefacts.join("demo.png");
     let png = std::fs::read(&shot).expect("the test leaves a screenshot");
     assert!(png.starts_with(b"\x89PNG"), "{} is a PNG", shot.display());
+}
+
+/// The client's room-token request (`roomToken` in `src/chatService.ts`)
+/// against this service's own LiveKit token route: no LiveKit server is
+/// needed, as the service signs room tokens itself.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node.js and `npm ci` in web/"]
+async fn the_clients_room_token_request_reaches_the_services_route() {
+    use harness_realtime::auth::Verifier;
+    use harness_realtime::livekit::{Keys, LiveKit, LiveKitConfig};
+
+    let config = common::config();
+    let keys = Keys::new("APItest", "a-test-secret-of-at-least-32-characters");
+    let livekit = LiveKit::new(
+        chat_service::rooms::ROOMS,
+        Verifier::new(&config),
+        Some(LiveKitConfig::new("http://127.0.0.1:9", keys)),
+    );
+    let server = common::start_with(config, |s| s.merge(livekit.router())).await;
+    let user = "ada";
+    let mut vitest = Command::new(node_bin("vitest"));
+    vitest
+        .args(["run", "src/livekit.test.ts", "-t", "against the service"])
+        .env("SERVICE_URL", format!("http://{}", server.addr))
+        .env("SERVICE_TOKEN", common::token("admin", user))
+        .env("SERVICE_USER", user)
+        .current_dir(web());
+    let out = tokio::task::spawn_blocking(move || vitest.output().expect("node is on PATH"))
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(" 1 passed"),
+        "the test against the service ran:\n{text}"
+    );
+    server.stop().await;
 }

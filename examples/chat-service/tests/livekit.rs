@@ -22,11 +22,7 @@ use harness_realtime::auth::Verifier;
 use harness_realtime::livekit::access_token::TokenVerifier;
 use harness_realtime::livekit::{Keys, LiveKit, LiveKitConfig, RoomSpec};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::sync::oneshot;
 
-use chat_service::Server;
 use chat_service::rooms::ROOMS;
 
 const API_KEY: &str = "APItest";
@@ -35,9 +31,8 @@ const API_SECRET: &str = "a-test-secret-of-at-least-32-characters";
 const ROOM: &str = "call:1";
 
 struct Rooms {
-    addr: SocketAddr,
+    server: TestServer,
     livekit: Arc<LiveKit>,
-    _stop: oneshot::Sender<()>,
 }
 
 /// The service with its rooms, on a free port.
@@ -49,44 +44,15 @@ async fn start_rooms() -> Rooms {
         Verifier::new(&config),
         Some(LiveKitConfig::new("http://127.0.0.1:9", keys)),
     );
-    let server = Server::bind(config).await.expect("server starts");
-    let server = server.merge(livekit.router());
-    let addr = server.local_addr();
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(server.run(async {
-        let _ = rx.await;
-    }));
-    Rooms {
-        addr,
-        livekit,
-        _stop: tx,
-    }
+    let server = start_with(config, |s| s.merge(livekit.router())).await;
+    Rooms { server, livekit }
 }
 
-/// `POST path` with `authorization` and a JSON body: the status and body.
-async fn post(
-    addr: SocketAddr,
-    path: &str,
-    authorization: Option<&str>,
-    body: &str,
-) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let auth = authorization.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    tokio::time::timeout(WAIT, s.read_to_end(&mut buf))
-        .await
-        .expect("a response within 10s")
-        .unwrap();
-    let text = String::from_utf8_lossy(&buf);
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok());
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status.expect("an HTTP status line"), body.to_string())
+impl std::ops::Deref for Rooms {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.server
+    }
 }
 
 fn room() -> &'static RoomSpec {
@@ -96,7 +62,7 @@ fn room() -> &'static RoomSpec {
 /// The room token the service issues to `role`.
 async fn room_token(addr: SocketAddr, role: &str) -> String {
     let auth = format!("Bearer {}", token(role, &format!("user-{role}")));
-    let (status, body) = post(
+    let (status, body) = http_post(
         addr,
         "/livekit/token",
         Some(&auth),
@@ -133,17 +99,19 @@ async fn room_tokens_carry_each_roles_grants_and_only_to_authorised_callers() {
     let server = start_rooms().await;
     let body = json!({ "room": ROOM }).to_string();
     assert_eq!(
-        post(server.addr, "/livekit/token", None, &body).await.0,
+        http_post(server.addr, "/livekit/token", None, &body)
+            .await
+            .0,
         401
     );
     let outsider = format!("Bearer {}", token("not-a-role", "eve"));
     assert_eq!(
-        post(server.addr, "/livekit/token", Some(&outsider), &body)
+        http_post(server.addr, "/livekit/token", Some(&outsider), &body)
             .await
             .0,
         403
     );
-    let (status, _) = post(
+    let (status, _) = http_post(
         server.addr,
         "/livekit/token",
         Some(&outsider),
@@ -176,11 +144,13 @@ async fn unsigned_webhooks_change_nothing() {
     let server = start_rooms().await;
     let body = webhook_body("EV_unsigned", now(), "intruder");
     assert_eq!(
-        post(server.addr, "/livekit/webhook", None, &body).await.0,
+        http_post(server.addr, "/livekit/webhook", None, &body)
+            .await
+            .0,
         401
     );
     assert_eq!(
-        post(server.addr, "/livekit/webhook", Some("not-a-jwt"), &body)
+        http_post(server.addr, "/livekit/webhook", Some("not-a-jwt"), &body)
             .await
             .0,
         401
@@ -289,10 +259,11 @@ async fn sdk_checks(which: Sdk) {
     }
     let body = webhook_body(&format!("EV_{which:?}"), now(), "sdk-user");
     let signature = sdk(which, "sign", &body).await;
+    let addr = server.addr;
     let hook = |body: String| {
         let signature = signature.clone();
         async move {
-            post(server.addr, "/livekit/webhook", Some(&signature), &body)
+            http_post(addr, "/livekit/webhook", Some(&signature), &body)
                 .await
                 .0
         }
@@ -309,7 +280,7 @@ async fn sdk_checks(which: Sdk) {
     let stale = webhook_body(&format!("EV_{which:?}_old"), now() - 3600, "sdk-old");
     let signature = sdk(which, "sign", &stale).await;
     assert_eq!(
-        post(server.addr, "/livekit/webhook", Some(&signature), &stale)
+        http_post(server.addr, "/livekit/webhook", Some(&signature), &stale)
             .await
             .0,
         400,

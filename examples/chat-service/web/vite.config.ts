@@ -1,7 +1,7 @@
 // The demo's build and development server.
 //
 // `npm run dev` (or `npm run preview` after `npm run build`) serves the
-// demo page and forwards `/ws` and `/sse` to the service at `SERVICE_URL`
+// demo page and forwards `/ws` and `/sse`, `/livekit`, `/avatars` to the service at `SERVICE_URL`
 // (default http://127.0.0.1:8080), so the page talks to its own origin.
 // For development only, it also answers `/token?user=NAME&role=ROLE` with a
 // token signed with the service's `JWT_SECRET`: the stand-in for the app's
@@ -59,6 +59,8 @@ function devTokens(): Plugin {
 const proxy: Record<string, ProxyOptions> = {
   "/ws": { target: service, ws: true },
   "/sse": { target: service },
+  "/livekit": { target: service },
+  "/avatars": { target: service },
 };
 
 export default defineConfig({

@@ -398,3 +398,55 @@ async fn the_routes_serve_authenticated_callers_only() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(a.open().is_empty());
 }
+
+#[tokio::test]
+async fn a_user_holds_a_bounded_number_of_sessions_for_a_bounded_time() {
+    let (url, fake) = fake_heygen().await;
+    let mut config = HeyGenConfig::new(&url, KEY);
+    config.sessions_per_user = 2;
+    config.max_session = Duration::from_millis(400);
+    let a = Avatars::new(SPECS, Some(config), None);
+    // A burst of starts: only the cap's worth get a session.
+    let starts = futures_util::future::join_all((0..4).map(|_| a.start("ada", "coach"))).await;
+    let refused = starts
+        .iter()
+        .filter(|s| matches!(s, Err(Refused::TooMany(2))))
+        .count();
+    assert_eq!(refused, 2, "{starts:?}");
+    assert_eq!(a.open().len(), 2);
+    // Another user is not held back by ada's sessions.
+    session(a.start("bob", "coach").await.unwrap());
+    // Past the maximum lifetime every session is closed, at HeyGen too.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(a.open(), Vec::<(String, String)>::new());
+    assert!(fake.open.lock().unwrap().is_empty());
+    session(a.start("ada", "coach").await.unwrap());
+}
+
+#[test]
+fn session_limits_come_from_the_environment() {
+    let get = |vars: &'static [(&'static str, &'static str)]| {
+        move |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    let c = HeyGenConfig::from_lookup(get(&[
+        ("HEYGEN_API_KEY", "k"),
+        ("HEYGEN_SESSIONS_PER_USER", "1"),
+        ("HEYGEN_MAX_SESSION_SECONDS", "90"),
+    ]))
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        (c.sessions_per_user, c.max_session),
+        (1, Duration::from_secs(90))
+    );
+    let e = HeyGenConfig::from_lookup(get(&[
+        ("HEYGEN_API_KEY", "k"),
+        ("HEYGEN_SESSIONS_PER_USER", "0"),
+    ]))
+    .unwrap_err();
+    assert!(e.starts_with("HEYGEN_SESSIONS_PER_USER=`0`"), "{e}");
+}

@@ -57,7 +57,7 @@ pub use admin::{AdminError, RoomAdmin};
 pub use config::{Keys, LiveKitConfig};
 /// LiveKit's token types, to check a room token's grants.
 pub use livekit_api::access_token;
-pub use rooms::{Consent, Effect, RoomState};
+pub use rooms::{Consent, ConsentRefused, Effect, RoomState};
 pub use spec::{RoleGrant, RoomSpec, Track};
 
 /// LiveKit rooms for one service.
@@ -344,7 +344,10 @@ async fn give_consent(
 ) -> Reply {
     let claims = lk.caller(&headers)?;
     lk.grant(&claims, &room)?;
-    let consent = lk.state.consent(&room, &claims.sub, now_ms());
+    let consent = lk
+        .state
+        .consent(&room, &claims.sub, now_ms())
+        .map_err(|e| (StatusCode::TOO_MANY_REQUESTS, e.to_string()))?;
     tracing::info!(%room, identity = %consent.identity, at_ms = consent.at_ms, "recording consent");
     Ok(Json(consent).into_response())
 }

@@ -13,12 +13,26 @@
 //! joins without consent, or withdraws it) returns
 //! [`Effect::StopRecording`] for the caller to act on.
 //!
+//! Consent may come before the room exists (a participant agrees, then
+//! joins). Such a room is *pending* until a webhook event reports it: it
+//! is forgotten [`PENDING_TTL_MS`] after it was made if none does, and
+//! there are at most [`MAX_PENDING_ROOMS`] of them, at most
+//! [`MAX_PENDING_PER_IDENTITY`] consented to by one identity, so consents
+//! to rooms that never start cannot pile up.
+//!
 //! The state lives in this process, not in the Redis backplane: with
 //! several nodes, LiveKit's webhooks and the `/livekit` routes must reach
 //! the same one (the webhook replay check is per process too).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
+
+/// How long a room made by a consent alone waits for LiveKit to report it.
+pub const PENDING_TTL_MS: u64 = 10 * 60 * 1000;
+/// Rooms made by consents alone, all identities together.
+pub const MAX_PENDING_ROOMS: usize = 1024;
+/// Rooms made by consents alone that one identity consented to.
+pub const MAX_PENDING_PER_IDENTITY: usize = 8;
 
 use livekit_protocol::WebhookEvent;
 use serde::Serialize;
@@ -40,6 +54,35 @@ pub struct Room {
     pub consents: BTreeMap<String, Consent>,
     /// The running egress's id.
     pub recording: Option<String>,
+    /// Made by a consent, at this time (ms), and not reported by LiveKit
+    /// yet.
+    #[serde(skip)]
+    pub pending_since: Option<u64>,
+}
+
+/// Why a consent was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentRefused {
+    /// [`MAX_PENDING_ROOMS`] rooms wait for LiveKit already.
+    TooManyPending,
+    /// The identity consented to [`MAX_PENDING_PER_IDENTITY`] of them.
+    TooManyOfYours,
+}
+
+impl std::fmt::Display for ConsentRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConsentRefused::TooManyPending => write!(
+                f,
+                "{MAX_PENDING_ROOMS} rooms that have not started hold consents already; try again later"
+            ),
+            ConsentRefused::TooManyOfYours => write!(
+                f,
+                "you consented to {MAX_PENDING_PER_IDENTITY} rooms that have not started; \
+                 join one first"
+            ),
+        }
+    }
 }
 
 /// What the caller must do after an event.
@@ -84,11 +127,12 @@ impl RoomState {
         let mut rooms = self.rooms();
         match event.event.as_str() {
             "room_started" => {
-                rooms.entry(name).or_default();
+                rooms.entry(name).or_default().pending_since = None;
                 vec![]
             }
             "participant_joined" if !identity.is_empty() => {
                 let room = rooms.entry(name.clone()).or_default();
+                room.pending_since = None;
                 room.participants.insert(identity.clone());
                 stop_unless_consented(&name, room)
             }
@@ -107,6 +151,7 @@ impl RoomState {
             "track_published" => {
                 if let Some(track) = &event.track {
                     let room = rooms.entry(name).or_default();
+                    room.pending_since = None;
                     room.tracks.insert(track.sid.clone(), identity);
                 }
                 vec![]
@@ -141,18 +186,56 @@ impl RoomState {
         }
     }
 
-    /// Records `identity`'s consent to be recorded in `room`, at `at_ms`.
-    pub fn consent(&self, room: &str, identity: &str, at_ms: u64) -> Consent {
+    /// Records `identity`'s consent to be recorded in `room`, at `at_ms`;
+    /// a room LiveKit has not reported yet is made pending, within bounds.
+    pub fn consent(
+        &self,
+        room: &str,
+        identity: &str,
+        at_ms: u64,
+    ) -> Result<Consent, ConsentRefused> {
         let consent = Consent {
             identity: identity.to_string(),
             at_ms,
         };
+        let mut rooms = self.rooms();
+        rooms.retain(|_, r| {
+            r.pending_since
+                .is_none_or(|since| at_ms.saturating_sub(since) < PENDING_TTL_MS)
+        });
+        let known = rooms.get(room).is_some_and(|r| r.pending_since.is_none());
+        let mine = rooms
+            .get(room)
+            .is_some_and(|r| r.consents.contains_key(identity));
+        if !known && !mine {
+            let pending = rooms.values().filter(|r| r.pending_since.is_some());
+            let (all, yours) = pending.fold((0, 0), |(all, yours), r| {
+                (
+                    all + 1,
+                    yours + usize::from(r.consents.contains_key(identity)),
+                )
+            });
+            if yours >= MAX_PENDING_PER_IDENTITY {
+                return Err(ConsentRefused::TooManyOfYours);
+            }
+            if !rooms.contains_key(room) && all >= MAX_PENDING_ROOMS {
+                return Err(ConsentRefused::TooManyPending);
+            }
+        }
+        let r = rooms.entry(room.to_string()).or_insert_with(|| Room {
+            pending_since: Some(at_ms),
+            ..Room::default()
+        });
+        r.consents.insert(identity.to_string(), consent.clone());
+        Ok(consent)
+    }
+
+    /// Rooms made by consents alone, waiting for LiveKit to report them.
+    pub fn pending(&self) -> usize {
         self.rooms()
-            .entry(room.to_string())
-            .or_default()
-            .consents
-            .insert(identity.to_string(), consent.clone());
-        consent
+            .values()
+            .filter(|r| r.pending_since.is_some())
+            .count()
     }
 
     /// Withdraws `identity`'s consent; a running recording must then stop.
@@ -270,7 +353,7 @@ mod tests {
         assert_eq!(s.may_record("r"), Err(vec![]));
         s.apply(&ev("participant_joined", "ada"));
         s.apply(&ev("participant_joined", "bob"));
-        let c = s.consent("r", "ada", 1_000);
+        let c = s.consent("r", "ada", 1_000).unwrap();
         assert_eq!(
             c,
             Consent {
@@ -279,7 +362,7 @@ mod tests {
             }
         );
         assert_eq!(s.may_record("r"), Err(vec!["bob".into()]));
-        s.consent("r", "bob", 2_000);
+        s.consent("r", "bob", 2_000).unwrap();
         assert_eq!(s.may_record("r"), Ok(()));
         s.set_recording("r", Some("EG_1".into()));
         // Someone joins who has not consented: the recording must stop.
@@ -290,7 +373,7 @@ mod tests {
                 egress: "EG_1".into()
             }]
         );
-        s.consent("r", "cyd", 3_000);
+        s.consent("r", "cyd", 3_000).unwrap();
         s.set_recording("r", Some("EG_2".into()));
         assert_eq!(
             s.withdraw("r", "bob"),
@@ -303,5 +386,39 @@ mod tests {
         s.apply(&ev("participant_left", "ada"));
         s.apply(&ev("participant_joined", "ada"));
         assert_eq!(s.may_record("r"), Err(vec!["ada".into(), "bob".into()]));
+    }
+
+    #[test]
+    fn consents_to_rooms_that_never_start_are_bounded_and_expire() {
+        let s = RoomState::default();
+        for i in 0..MAX_PENDING_PER_IDENTITY {
+            s.consent(&format!("call:{i}"), "mallory", 1_000).unwrap();
+        }
+        assert_eq!(
+            s.consent("call:x", "mallory", 1_000),
+            Err(ConsentRefused::TooManyOfYours)
+        );
+        // Consenting again where it already did costs nothing new.
+        s.consent("call:0", "mallory", 2_000).unwrap();
+        // Others are not held back, up to the total.
+        for i in 0..MAX_PENDING_ROOMS - MAX_PENDING_PER_IDENTITY {
+            s.consent(&format!("other:{i}"), &format!("u{}", i % 100_000), 1_000)
+                .unwrap();
+        }
+        assert_eq!(s.pending(), MAX_PENDING_ROOMS);
+        assert_eq!(
+            s.consent("call:new", "ada", 1_000),
+            Err(ConsentRefused::TooManyPending)
+        );
+        // A room LiveKit reports is no longer pending, and takes consents.
+        s.apply(&ev("participant_joined", "ada"));
+        s.consent("r", "ada", 1_000).unwrap();
+        assert_eq!(s.get("r").unwrap().pending_since, None);
+        // Pending rooms go after the TTL; the live one stays.
+        s.consent("call:late", "ada", 1_000 + PENDING_TTL_MS)
+            .unwrap();
+        assert_eq!(s.pending(), 1);
+        assert!(s.get("r").is_some());
+        assert!(s.get("call:0").is_none());
     }
 }

@@ -69,7 +69,13 @@ pub fn config() -> Config {
 }
 
 pub async fn start(config: Config) -> TestServer {
-    let server = Server::bind(config).await.expect("server starts");
+    start_with(config, |server| server).await
+}
+
+/// Starts the server with routes added the way `main` adds them, e.g.
+/// `|s| s.merge(livekit.router())`.
+pub async fn start_with(config: Config, routes: impl FnOnce(Server) -> Server) -> TestServer {
+    let server = routes(Server::bind(config).await.expect("server starts"));
     let addr = server.local_addr();
     let app = server.app();
     let (tx, rx) = oneshot::channel::<()>();
@@ -124,8 +130,39 @@ impl TestServer {
 
 /// `GET path` on a fresh connection: the status code and the body.
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    http(addr, "GET", path, None, None).await
+}
+
+/// `POST path` with `authorization` and a JSON `body`: the status and body.
+pub async fn http_post(
+    addr: SocketAddr,
+    path: &str,
+    authorization: Option<&str>,
+    body: &str,
+) -> (u16, String) {
+    http(addr, "POST", path, authorization, Some(body)).await
+}
+
+/// One request on a fresh connection: the status code and the body.
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let auth = authorization.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
+    let content = body.map_or(String::new(), |b| {
+        format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            b.len()
+        )
+    });
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}{content}\r\n{}",
+        body.unwrap_or("")
+    );
     s.write_all(req.as_bytes()).await.unwrap();
     let mut buf = Vec::new();
     tokio::time::timeout(WAIT, s.read_to_end(&mut buf))

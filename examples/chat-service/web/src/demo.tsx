@@ -43,7 +43,7 @@ function Room() {
       <h2>online</h2>
       <ul data-testid="presence">
         {members.map((m) => (
-          <li key={m.client}>{m.user}</li>
+          <li key={m.client ?? m.user}>{m.user}</li>
         ))}
       </ul>
       <h2>message</h2>

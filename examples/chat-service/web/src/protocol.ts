@@ -21,8 +21,11 @@ export interface Position {
 
 /** One subscriber of a channel with presence, as others see it. */
 export interface Member {
-  /** Unique per connection: one user may have several tabs open. */
-  client: string;
+  /**
+   * The connection that made the user a member (one user may have several
+   * tabs open); absent for a client whose role may only read the channel.
+   */
+  client?: string;
   /** The `sub` claim of the member's token. */
   user: string;
 }
@@ -217,3 +220,40 @@ export function patternOf(name: string): ChannelPattern | undefined {
   }
   return undefined;
 }
+
+// ---- LiveKit rooms ----------------------------------------------------------
+
+/** Wire names of LiveKit room `call:{id}`. */
+export type CallRoom = `call:${string}`;
+
+/** Every LiveKit room name the service issues tokens for. */
+export type RoomName = CallRoom;
+
+/** What the plan says about each LiveKit room: who may do what in it. */
+export const ROOMS = {
+  "call:{id}": {
+    prefix: "call:",
+    param: true,
+    maxParticipants: 8,
+    tracks: ["audio", "video", "screen", "data"],
+    recording: true,
+    grants: {
+      admin: { publish: true, subscribe: true, publishData: true, admin: true },
+      guest: { publish: false, subscribe: true, publishData: false, admin: false },
+      member: { publish: true, subscribe: true, publishData: true, admin: false },
+    },
+  },
+} as const;
+
+// ---- avatars ----------------------------------------------------------------
+
+/** What the service offers when an avatar is unavailable: speech without video, or the words. */
+export type Fallback = "audio_only" | "text";
+
+/** The avatars the plan declares. */
+export type AvatarName = "host";
+
+/** Each avatar's fallback, as the plan declares it. */
+export const AVATARS = {
+  "host": { fallback: "audio_only" },
+} as const satisfies Record<AvatarName, { fallback: Fallback }>;

@@ -382,6 +382,18 @@ describe("presence", () => {
     expect(seen).toEqual([["ada"], ["ada"], ["ada", "bob"], ["bob"]]);
     expect(transport.presence(CHANNEL)).toEqual([bob]);
   });
+
+  it("keeps members by user where the service sends a reader no client ids", async () => {
+    const { transport, last } = setup();
+    transport.subscribe(CHANNEL, {}, { history: false });
+    transport.connect();
+    await settle();
+    last().open();
+    last().receive(subscribed("e1", 0, [{ user: "ada" }]));
+    last().receive({ v: 1, type: "presence", channel: CHANNEL, seq: 0, ts: 0, data: { joined: [{ user: "bob" }] } });
+    last().receive({ v: 1, type: "presence", channel: CHANNEL, seq: 0, ts: 0, data: { left: [{ user: "ada" }] } });
+    expect(transport.presence(CHANNEL)).toEqual([{ user: "bob" }]);
+  });
 });
 
 /** A fetch whose SSE streams the test writes to, one per request. */

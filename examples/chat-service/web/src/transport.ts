@@ -80,7 +80,7 @@ export interface TransportOptions {
   refreshBeforeMs?: number;
   /** Opens a socket; the browser's `WebSocket` by default. */
   socket?: (url: string, protocols: string[]) => SocketLike;
-  /** For SSE subscriptions; the global `fetch` by default. */
+  /** For SSE subscriptions and `request`; the global `fetch` by default. */
   fetch?: typeof fetch;
   /** A number in [0, 1), for the jitter; `Math.random` by default. */
   random?: () => number;
@@ -191,6 +191,17 @@ export class Transport {
 
   get state(): ConnectionState {
     return this.stateNow;
+  }
+
+  /**
+   * Calls one of the service's HTTP routes (`path`, e.g. `/livekit/token`)
+   * with a valid token in `Authorization`, through the `fetch` given.
+   */
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const doFetch = this.opts.fetch ?? fetch.bind(globalThis);
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${await this.token()}`);
+    return doFetch(`${this.opts.url.replace(/\/$/, "")}${path}`, { ...init, headers });
   }
 
   /** Calls `listener` on every change of the connection state; returns the unsubscribe. */
@@ -497,7 +508,7 @@ export class Transport {
   private onSubscribed(sub: Sub, frame: SubscribedFrame): void {
     sub.joined = true;
     if (frame.presence) {
-      sub.members = new Map(frame.presence.map((m) => [m.client, m]));
+      sub.members = new Map(frame.presence.map((m) => [memberKey(m), m]));
       sub.handlers.onPresence?.(sortedMembers(sub.members), null);
     }
     if (sub.refetching) {
@@ -550,8 +561,8 @@ export class Transport {
     sub.answering = false;
     if (env.type === "presence") {
       const diff = env.data as PresenceDiff;
-      for (const m of diff.joined ?? []) sub.members.set(m.client, m);
-      for (const m of diff.left ?? []) sub.members.delete(m.client);
+      for (const m of diff.joined ?? []) sub.members.set(memberKey(m), m);
+      for (const m of diff.left ?? []) sub.members.delete(memberKey(m));
       sub.handlers.onPresence?.(sortedMembers(sub.members), diff);
       return;
     }
@@ -628,8 +639,16 @@ export class Transport {
   }
 }
 
+/** A member's key: its client id, or its user where the service sends none (to readers). */
+export function memberKey(m: Member): string {
+  return m.client ?? `user:${m.user}`;
+}
+
 function sortedMembers(members: Map<string, Member> | undefined): Member[] {
-  return [...(members?.values() ?? [])].sort((a, b) => (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
+  return [...(members?.values() ?? [])].sort((a, b) => {
+    const [ka, kb] = [memberKey(a), memberKey(b)];
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
 }
 
 /** Reads a `text/event-stream` body, calling `on` per event and `onChunk` per chunk read. */
