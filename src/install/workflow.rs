@@ -212,14 +212,23 @@ impl Setup {
             let _ = writeln!(s, "          {line}");
         }
         s.push_str("          echo \"rev=$rev\" >> \"$GITHUB_OUTPUT\"\n");
+        // Restored now and saved right after the install, before any of
+        // the project's code runs: a cache saved at the end of the job would
+        // keep whatever a build script of the branch under test wrote over
+        // the binary, for the next run to restore.
+        let key = format!("{BIN}-${{{{ runner.os }}}}-${{{{ steps.harness.outputs.rev }}}}");
         let _ = write!(
             s,
-            "      - uses: actions/cache@v4\n        id: harness-cache\n        with:\n          path: ~/.cargo/bin/{BIN}\n          key: {BIN}-${{{{ runner.os }}}}-${{{{ steps.harness.outputs.rev }}}}\n"
+            "      - uses: actions/cache/restore@v4\n        id: harness-cache\n        with:\n          path: ~/.cargo/bin/{BIN}\n          key: {key}\n"
         );
         let _ = write!(
             s,
             "      - name: Install harness\n        if: steps.harness-cache.outputs.cache-hit != 'true'\n        env:\n          HARNESS_REV: ${{{{ steps.harness.outputs.rev }}}}\n        run: |\n          rev=\"$HARNESS_REV\"\n          {}\n",
             self.install_line(None)
+        );
+        let _ = write!(
+            s,
+            "      - uses: actions/cache/save@v4\n        if: steps.harness-cache.outputs.cache-hit != 'true'\n        with:\n          path: ~/.cargo/bin/{BIN}\n          key: {key}\n"
         );
         if let Some(file) = self.toolchain_file {
             let _ = write!(
@@ -316,9 +325,9 @@ jobs:
     /// pushes to the default branch. harness is installed under
     /// `.harness-ci/` in the project directory (GitLab caches only paths
     /// inside it), reinstalled when the pin changes; the job refuses to run
-    /// when the branch commits that directory. GitLab keeps the caches of
-    /// protected branches apart from the others' by default, so a merge
-    /// request's job cannot leave a binary for the default branch's.
+    /// when the branch commits that directory. Only the default branch's
+    /// jobs save the cache (GitLab 16.1 reads `policy` from a variable), so
+    /// a merge request's job cannot leave a binary for any other job.
     pub fn gitlab_ci(&self) -> String {
         let mut s = String::from(
             "# Runs `harness-agents ci` on every merge request and push to the default branch:
@@ -332,9 +341,15 @@ stages:
 harness:
   stage: check
   image: rust:latest
+  # Only the default branch's jobs save the cache: a merge request's code
+  # (a build script) could write over the binary before the job ends.
   rules:
     - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"
+      variables:
+        HARNESS_CACHE_POLICY: pull
     - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
+      variables:
+        HARNESS_CACHE_POLICY: pull-push
   variables:
     # The whole history, so that the range and its merge base exist.
     GIT_DEPTH: \"0\"
@@ -355,7 +370,9 @@ harness:
                 }
             }
         }
-        s.push_str("  cache:\n    key: harness-install\n    paths:\n      - .harness-ci/\n");
+        s.push_str(
+            "  cache:\n    key: harness-install\n    policy: $HARNESS_CACHE_POLICY\n    paths:\n      - .harness-ci/\n",
+        );
         s.push_str("  before_script:\n");
         if let Some(file) = self.toolchain_file {
             let _ = writeln!(s, "    # The project's toolchain ({file}).");

@@ -203,9 +203,16 @@ pub fn control_rules(config: &Path, paths: &Paths, signers: Option<&Path>) -> Ve
         "/.harness".to_string(),
         "`.harness/` holds harness's own records: only harness writes it".to_string(),
     ));
+    // All of CI, not only the job harness wrote: another workflow (or a job
+    // of the same name) could stand in for the check a branch must pass.
     out.push(rule(
-        "/.github/workflows/harness.yml".to_string(),
-        "the CI workflow that runs `harness-agents ci` is harness's control file: only a person changes it"
+        "/.github/workflows".to_string(),
+        "CI workflows decide what checks a branch (`harness-agents ci`): only a person changes them"
+            .to_string(),
+    ));
+    out.push(rule(
+        "/.gitlab-ci.yml".to_string(),
+        "the GitLab pipeline decides what checks a branch (`harness-agents ci`): only a person changes it"
             .to_string(),
     ));
     for glob in ["/.commitlintrc*", "/commitlint.config.*"] {
@@ -427,7 +434,8 @@ mod tests {
                 "~/.claude/agents",
                 ".git",
                 "/.harness",
-                "/.github/workflows/harness.yml",
+                "/.github/workflows",
+                "/.gitlab-ci.yml",
                 "/.commitlintrc*",
                 "/commitlint.config.*",
                 "/keys/signers",

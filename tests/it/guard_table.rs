@@ -11,9 +11,9 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::common::guard::{
-    AGENTS, CLAUDE_AGENTS, COMMITLINT, CONFIG, Case, DEV, ENG, GIT, HARNESS_DIR, NO_AGENT, NONE,
-    OPEN_AGENT, PERSON, PLAN_MODE, PLAN_RULE, PROJECT_RULE, Plan, RECORDS, SCOPE, SETTINGS,
-    SIGNERS, TESTS_RULE, WORKFLOW, bash, case, check, file, repo, with_plan,
+    AGENTS, CLAUDE_AGENTS, COMMITLINT, CONFIG, Case, DEV, ENG, GIT, GITLAB_CI, HARNESS_DIR,
+    NO_AGENT, NONE, OPEN_AGENT, PERSON, PLAN_MODE, PLAN_RULE, PROJECT_RULE, Plan, RECORDS, SCOPE,
+    SETTINGS, SIGNERS, TESTS_RULE, WORKFLOW, bash, case, check, file, repo, with_plan,
 };
 
 fn mcp(agent: &'static str, tool: &'static str, input: Value, deny: Option<&'static str>) -> Case {
@@ -129,6 +129,15 @@ fn control_cases(root: &Path) -> Vec<Case> {
             ".github/workflows/harness.yml",
             Some(WORKFLOW),
         ),
+        // Another workflow, or a job of the same name, could stand in for
+        // the check; GitLab's pipeline file likewise.
+        file(
+            OPEN_AGENT,
+            "Write",
+            ".github/workflows/ci.yml",
+            Some(WORKFLOW),
+        ),
+        file(OPEN_AGENT, "Edit", ".gitlab-ci.yml", Some(GITLAB_CI)),
         file(OPEN_AGENT, "Write", ".commitlintrc.yml", Some(COMMITLINT)),
         file(
             OPEN_AGENT,
@@ -148,7 +157,12 @@ fn control_cases(root: &Path) -> Vec<Case> {
         file(OPEN_AGENT, "Write", "src/harness.rs", None),
         file(OPEN_AGENT, "Write", "src/git/mod.rs", None),
         file(OPEN_AGENT, "Write", ".claude/commands/review.md", None),
-        file(OPEN_AGENT, "Write", ".github/workflows/release.yml", None),
+        file(
+            OPEN_AGENT,
+            "Write",
+            ".github/workflows/release.yml",
+            Some(WORKFLOW),
+        ),
         file(OPEN_AGENT, "Write", "plans/0012-chat.md", None),
         file(OPEN_AGENT, "Write", ".gitignore", None),
         file(OPEN_AGENT, "Read", ".git/config", None),

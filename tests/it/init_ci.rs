@@ -94,15 +94,29 @@ fn init_ci_records_the_source_in_harness_toml_and_pins_it_in_the_workflow() {
         named("The project's toolchain (rust-toolchain.toml)")["run"],
         "rustup toolchain install"
     );
-    let cache = steps
+    // The cache is restored before the install and saved right after it,
+    // before any of the project's code (a build script) runs in the job.
+    let at = |uses: &str| {
+        steps
+            .iter()
+            .position(|s| s["uses"] == uses)
+            .unwrap_or_else(|| panic!("no step {uses}"))
+    };
+    let install = steps
         .iter()
-        .find(|s| s["uses"] == "actions/cache@v4")
+        .position(|s| s["name"] == "Install harness")
         .unwrap();
-    assert_eq!(cache["with"]["path"], "~/.cargo/bin/harness-agents");
-    assert_eq!(
-        cache["with"]["key"],
-        "harness-agents-${{ runner.os }}-${{ steps.harness.outputs.rev }}"
-    );
+    let (restore, save) = (at("actions/cache/restore@v4"), at("actions/cache/save@v4"));
+    assert_eq!((restore + 1, install + 1), (install, save));
+    assert!(!steps.iter().any(|s| s["uses"] == "actions/cache@v4"));
+    for step in [restore, save] {
+        let cache = &steps[step];
+        assert_eq!(cache["with"]["path"], "~/.cargo/bin/harness-agents");
+        assert_eq!(
+            cache["with"]["key"],
+            "harness-agents-${{ runner.os }}-${{ steps.harness.outputs.rev }}"
+        );
+    }
     // A second init keeps harness.toml, and reads `[ci]` from it.
     std::fs::remove_file(repo.path(".github/workflows/harness.yml")).unwrap();
     repo.harness(["init", "--ci", "github"]).assert(0);
@@ -131,6 +145,18 @@ fn init_ci_gitlab_writes_a_stage_a_job_its_services_and_scripts() {
         serde_json::json!([{"name": "redis:7", "alias": "redis"}])
     );
     assert_eq!(job["cache"]["paths"], serde_json::json!([".harness-ci/"]));
+    // Only the default branch's jobs save the cache: a merge request's build
+    // script could write over the binary before its job ends.
+    assert_eq!(job["cache"]["policy"], "$HARNESS_CACHE_POLICY");
+    let policy = |i: usize| job["rules"][i]["variables"]["HARNESS_CACHE_POLICY"].clone();
+    assert_eq!(
+        (policy(0), policy(1)),
+        (serde_json::json!("pull"), serde_json::json!("pull-push"))
+    );
+    assert_eq!(
+        job["rules"][1]["if"],
+        "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
+    );
     let before: Vec<&str> = job["before_script"]
         .as_array()
         .unwrap()
