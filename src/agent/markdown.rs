@@ -622,6 +622,33 @@ PLAN_APPROVED: pending
     }
 
     #[test]
+    fn heading_words_are_what_contains_finds() {
+        for title in [
+            "Quality Gates",
+            "Commit Rules & Tooling",
+            "Anti-Patterns (never do these)",
+            "Out of Scope / In Scope",
+            "Key Responsibilities",
+            "Guardrails and Boundaries",
+            "Deliverables",
+            "Überblick",
+            "",
+        ] {
+            let w = HeadingWords::new(2, title);
+            let lower = title.to_lowercase();
+            let has = |word: &str| lower.contains(word);
+            assert_eq!(w.commit, has("commit"), "{title}");
+            assert_eq!(w.gates, has("quality gate") || has("gates"), "{title}");
+            assert_eq!(w.deliverable, has("deliverable"), "{title}");
+            assert_eq!(w.tool, has("tool"), "{title}");
+            assert_eq!(w.bucket, heading_bucket(&has), "{title}");
+        }
+        let bucket = |title| HeadingWords::new(2, title).bucket;
+        assert_eq!(bucket("Quality Gates"), Bucket::Other);
+        assert_eq!(bucket("Anti-Patterns & Rules"), Bucket::AntiPatterns);
+    }
+
+    #[test]
     fn leading_types() {
         assert_eq!(leading_type("feat: x"), Some("feat".into()));
         assert_eq!(leading_type("fix(ws)!: x"), Some("fix".into()));
