@@ -92,22 +92,37 @@ pub enum Element {
     Table(Table),
 }
 
-/// File lines of byte offsets, by binary search over the body's newlines.
-struct LineIndex {
-    newlines: Vec<usize>,
+/// File lines of byte offsets. Offsets are asked for in document order, so
+/// the newlines are counted once, from the last offset asked to the next;
+/// an earlier offset counts again from the start.
+struct LineIndex<'a> {
+    body: &'a [u8],
     first_line: usize,
+    /// The last offset asked for and the newlines before it.
+    offset: usize,
+    newlines: usize,
 }
 
-impl LineIndex {
-    fn new(text: &str, first_line: usize) -> Self {
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str, first_line: usize) -> Self {
         LineIndex {
-            newlines: text.match_indices('\n').map(|(i, _)| i).collect(),
+            body: text.as_bytes(),
             first_line,
+            offset: 0,
+            newlines: 0,
         }
     }
 
-    fn line(&self, offset: usize) -> usize {
-        self.first_line + self.newlines.partition_point(|&nl| nl < offset)
+    fn line(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.body.len());
+        if offset < self.offset {
+            self.offset = 0;
+            self.newlines = 0;
+        }
+        let between = &self.body[self.offset..offset];
+        self.newlines += between.iter().filter(|&&b| b == b'\n').count();
+        self.offset = offset;
+        self.first_line + self.newlines
     }
 }
 
@@ -140,8 +155,15 @@ const OPTIONS: Options = Options::ENABLE_TASKLISTS
 /// Reads `body` into its elements. `first_line` is the file line of the
 /// body's first line, so every element's line is a file line.
 pub fn walk(body: &str, first_line: usize) -> Vec<Element> {
-    let index = LineIndex::new(body, first_line);
     let mut out = Vec::new();
+    walk_each(body, first_line, |e| out.push(e));
+    out
+}
+
+/// [`walk`], handing each element to `visit` as it ends instead of
+/// collecting them: a caller that reads the elements once keeps none.
+pub fn walk_each(body: &str, first_line: usize, mut visit: impl FnMut(Element)) {
+    let mut index = LineIndex::new(body, first_line);
     let mut heading: Option<Heading> = None;
     let mut paragraph: Option<Paragraph> = None;
     let mut items: Vec<ListItem> = Vec::new();
@@ -160,8 +182,8 @@ pub fn walk(body: &str, first_line: usize) -> Vec<Element> {
             }
             Event::End(TagEnd::Heading(_)) => {
                 if let Some(mut h) = heading.take() {
-                    h.title = h.title.trim().to_string();
-                    out.push(Element::Heading(h));
+                    trim_in_place(&mut h.title);
+                    visit(Element::Heading(h));
                 }
             }
             Event::Start(Tag::Paragraph) => {
@@ -173,8 +195,8 @@ pub fn walk(body: &str, first_line: usize) -> Vec<Element> {
             }
             Event::End(TagEnd::Paragraph) => {
                 if let Some(mut p) = paragraph.take() {
-                    p.text = p.text.trim().to_string();
-                    out.push(Element::Paragraph(p));
+                    trim_in_place(&mut p.text);
+                    visit(Element::Paragraph(p));
                 }
             }
             Event::Start(Tag::Item) => items.push(ListItem {
@@ -192,7 +214,7 @@ pub fn walk(body: &str, first_line: usize) -> Vec<Element> {
             }
             Event::End(TagEnd::Item) => {
                 if let Some(item) = items.pop() {
-                    out.push(Element::Item(item));
+                    visit(Element::Item(item));
                 }
             }
             Event::Start(Tag::CodeBlock(kind)) => {
@@ -210,7 +232,7 @@ pub fn walk(body: &str, first_line: usize) -> Vec<Element> {
             Event::End(TagEnd::CodeBlock) => {
                 if let Some(mut c) = code.take() {
                     c.lead = items.last().map(|item| item.text.clone());
-                    out.push(Element::Code(c));
+                    visit(Element::Code(c));
                 }
             }
             Event::Start(Tag::Table(_)) => {
@@ -244,7 +266,7 @@ pub fn walk(body: &str, first_line: usize) -> Vec<Element> {
             }
             Event::End(TagEnd::Table) => {
                 if let Some(t) = table.take() {
-                    out.push(Element::Table(t.table));
+                    visit(Element::Table(t.table));
                 }
             }
             Event::Text(text) | Event::Code(text) if code.is_some() || heading.is_some() => {
@@ -275,7 +297,13 @@ pub fn walk(body: &str, first_line: usize) -> Vec<Element> {
             _ => {}
         }
     }
-    out
+}
+
+/// `text.trim()`, without a new string.
+fn trim_in_place(text: &mut String) {
+    text.truncate(text.trim_end().len());
+    let start = text.len() - text.trim_start().len();
+    text.drain(..start);
 }
 
 /// Inline text outside headings, code blocks and tables belongs to the
@@ -300,8 +328,16 @@ fn level_number(level: HeadingLevel) -> u8 {
     }
 }
 
-fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Words separated by one space: `split_whitespace` joined, in one string.
+pub(crate) fn collapse(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 #[cfg(test)]

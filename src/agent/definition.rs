@@ -134,50 +134,64 @@ pub struct Parsed {
 /// single fields are diagnostics beside a definition.
 pub fn parse(path: &Path, text: &str) -> Result<Parsed, Diagnostic> {
     let split = frontmatter::split(path, text)?;
-    let fm = frontmatter::load(path, &split)?;
+    let mut fm = frontmatter::load(path, &split)?;
     let body = markdown::parse(&split.body, split.body_line);
+    let warnings = std::mem::take(&mut fm.warnings);
     let mut reader = Reader {
         path,
         fm: &fm,
-        diagnostics: fm.warnings.clone(),
+        diagnostics: warnings,
     };
     let name = reader.string("name");
     let description = reader.string("description");
     let tools = reader.tools("tools");
     let disallowed_tools = reader.tools("disallowedTools").unwrap_or_default();
     let skills = reader.list("skills");
+    let model = reader.string("model");
+    let permission_mode = reader.string("permissionMode");
+    let max_turns = reader.integer("maxTurns");
+    let background = reader.boolean("background");
+    let effort = reader.string("effort");
+    let isolation = reader.string("isolation");
+    let color = reader.string("color");
+    let initial_prompt = reader.string("initialPrompt");
+    let harness = reader.harness();
+    let diagnostics = reader.diagnostics;
+    // Everything typed has been read: the rest moves out of the front matter.
+    let mcp_servers = fm.fields.remove("mcpServers");
+    let hooks = fm.fields.remove("hooks");
+    let memory = fm.fields.remove("memory");
     let definition = AgentDefinition {
         name: name.unwrap_or_default(),
         description: description.unwrap_or_default(),
-        model: reader.string("model"),
-        permission_mode: reader.string("permissionMode"),
+        model,
+        permission_mode,
         tools,
         disallowed_tools,
         skills,
-        max_turns: reader.integer("maxTurns"),
-        mcp_servers: fm.fields.get("mcpServers").cloned(),
-        hooks: fm.fields.get("hooks").cloned(),
-        memory: fm.fields.get("memory").cloned(),
-        background: reader.boolean("background"),
-        effort: reader.string("effort"),
-        isolation: reader.string("isolation"),
-        color: reader.string("color"),
-        initial_prompt: reader.string("initialPrompt"),
-        harness: reader.harness(),
+        max_turns,
+        mcp_servers,
+        hooks,
+        memory,
+        background,
+        effort,
+        isolation,
+        color,
+        initial_prompt,
+        harness,
         unknown_fields: fm
             .fields
-            .iter()
+            .into_iter()
             .filter(|(k, _)| !KNOWN_FIELDS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         body,
         source: path.to_path_buf(),
-        key_lines: fm.key_lines.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-        front: fm.text.clone(),
+        key_lines: fm.key_lines.into_iter().collect(),
+        front: fm.text,
     };
     Ok(Parsed {
         definition,
-        diagnostics: reader.diagnostics,
+        diagnostics,
     })
 }
 

@@ -116,43 +116,72 @@ fn label_bucket(tooling: bool, label: &str) -> Option<Bucket> {
     None
 }
 
-/// What the open headings (innermost first) say a list is: the nearest
-/// heading that says anything decides.
-fn heading_bucket(stack: &[(u8, String)]) -> Bucket {
-    for (_, heading) in stack.iter().rev() {
-        let heading = heading.as_str();
-        if heading.contains("anti-pattern")
-            || heading.contains("antipattern")
-            || heading.contains("never do")
-        {
-            return Bucket::AntiPatterns;
-        }
-        if heading.contains("out of scope") {
-            return Bucket::ScopeOut;
-        }
-        if heading.contains("in scope") {
-            return Bucket::ScopeIn;
-        }
-        if heading.contains("constraint")
-            || heading.contains("guardrail")
-            || heading.contains("rules")
-            || heading.contains("boundaries")
-        {
-            return Bucket::Constraints;
-        }
-        if heading.contains("responsibilit") {
-            return Bucket::Responsibilities;
+/// What one heading's title says, read once when the heading opens: the
+/// words a section is recognised by.
+#[derive(Debug, Clone, Copy)]
+struct HeadingWords {
+    level: u8,
+    commit: bool,
+    gates: bool,
+    deliverable: bool,
+    tool: bool,
+    /// What this heading alone says a list is.
+    bucket: Bucket,
+}
+
+impl HeadingWords {
+    fn new(level: u8, title: &str) -> Self {
+        let heading = title.to_lowercase();
+        let has = |word: &str| contains(&heading, word);
+        HeadingWords {
+            level,
+            commit: has("commit"),
+            gates: has("quality gate") || has("gates"),
+            deliverable: has("deliverable"),
+            tool: has("tool"),
+            bucket: heading_bucket(&has),
         }
     }
+}
+
+/// What a heading's (lowercased) title says a list is.
+fn heading_bucket(has: &dyn Fn(&str) -> bool) -> Bucket {
+    if has("anti-pattern") || has("antipattern") || has("never do") {
+        return Bucket::AntiPatterns;
+    }
+    if has("out of scope") {
+        return Bucket::ScopeOut;
+    }
+    if has("in scope") {
+        return Bucket::ScopeIn;
+    }
+    if has("constraint") || has("guardrail") || has("rules") || has("boundaries") {
+        return Bucket::Constraints;
+    }
+    if has("responsibilit") {
+        return Bucket::Responsibilities;
+    }
     Bucket::Other
+}
+
+/// `haystack.contains(needle)`, for the short texts headings are: the
+/// library's search prepares each needle first, which costs more than a
+/// heading's few bytes.
+fn contains(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = n.split_first() else {
+        return true;
+    };
+    h.len() >= n.len()
+        && (0..=h.len() - n.len()).any(|i| h[i] == first && &h[i + 1..i + n.len()] == rest)
 }
 
 /// Reads the body. `first_line` is the file line of the body's first line.
 pub fn parse(body: &str, first_line: usize) -> Body {
     let mut out = Body::default();
     let mut flat: Vec<(u8, String, usize)> = Vec::new();
-    // Open headings, outermost first: (level, lowercased title).
-    let mut heading_stack: Vec<(u8, String)> = Vec::new();
+    // Open headings, outermost first.
+    let mut heading_stack: Vec<HeadingWords> = Vec::new();
     let mut label = String::new();
     let mut last_paragraph = String::new();
     let mut commit = CommitConventions::default();
@@ -164,21 +193,27 @@ pub fn parse(body: &str, first_line: usize) -> Body {
     let mut by_heading = Bucket::Other;
     let mut current = Bucket::Other;
 
-    for element in markdown::walk(body, first_line) {
+    markdown::walk_each(body, first_line, |element| {
         match element {
             Element::Heading(h) => {
                 let level = h.level;
-                while heading_stack.last().is_some_and(|(l, _)| *l >= level) {
+                while heading_stack.last().is_some_and(|w| w.level >= level) {
                     heading_stack.pop();
                 }
-                heading_stack.push((level, h.title.to_lowercase()));
-                in_commit_section = heading_stack.iter().any(|(_, t)| t.contains("commit"));
+                heading_stack.push(HeadingWords::new(level, &h.title));
+                let any = |word: fn(&HeadingWords) -> bool| heading_stack.iter().any(word);
+                in_commit_section = any(|w| w.commit);
                 label.clear();
-                let any = |word: &str| heading_stack.iter().any(|(_, t)| t.contains(word));
-                headings_gates = any("quality gate") || any("gates");
-                in_deliverables = any("deliverable");
-                in_tooling = any("tool");
-                by_heading = heading_bucket(&heading_stack);
+                headings_gates = any(|w| w.gates);
+                in_deliverables = any(|w| w.deliverable);
+                in_tooling = any(|w| w.tool);
+                // The nearest heading that says anything decides.
+                by_heading = heading_stack
+                    .iter()
+                    .rev()
+                    .map(|w| w.bucket)
+                    .find(|b| *b != Bucket::Other)
+                    .unwrap_or(Bucket::Other);
                 current = by_heading;
                 flat.push((level, h.title, h.line));
             }
@@ -195,11 +230,11 @@ pub fn parse(body: &str, first_line: usize) -> Body {
             }
             Element::Item(open) => {
                 if current == Bucket::Other && open.task.is_none() && !in_commit_section {
-                    continue;
+                    return;
                 }
-                let text = collapse(&open.text);
+                let text = markdown::collapse(&open.text);
                 if text.is_empty() {
-                    continue;
+                    return;
                 }
                 if let Some(checked) = open.task {
                     let (title, title_line) = flat
@@ -220,7 +255,7 @@ pub fn parse(body: &str, first_line: usize) -> Body {
                             line: open.line,
                         });
                     }
-                    continue;
+                    return;
                 }
                 if in_commit_section {
                     note_commit_text(&mut commit, &text, open.line);
@@ -267,7 +302,7 @@ pub fn parse(body: &str, first_line: usize) -> Body {
                 }
             }
         }
-    }
+    });
     if !commit.types.is_empty() || commit.reference_required.is_some() {
         commit.line = commit
             .types
@@ -280,10 +315,6 @@ pub fn parse(body: &str, first_line: usize) -> Body {
     out.sections = tree(&flat);
     out.plan_template = plan_template(body, first_line);
     out
-}
-
-fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn is_shell(lang: &str) -> bool {
@@ -588,6 +619,33 @@ PLAN_APPROVED: pending
     fn code_outside_gate_sections_is_not_a_gate() {
         let b = parse("## Examples\n\n```bash\nrm -rf /\n```\n", 1);
         assert!(b.gates.is_empty());
+    }
+
+    #[test]
+    fn heading_words_are_what_contains_finds() {
+        for title in [
+            "Quality Gates",
+            "Commit Rules & Tooling",
+            "Anti-Patterns (never do these)",
+            "Out of Scope / In Scope",
+            "Key Responsibilities",
+            "Guardrails and Boundaries",
+            "Deliverables",
+            "Überblick",
+            "",
+        ] {
+            let w = HeadingWords::new(2, title);
+            let lower = title.to_lowercase();
+            let has = |word: &str| lower.contains(word);
+            assert_eq!(w.commit, has("commit"), "{title}");
+            assert_eq!(w.gates, has("quality gate") || has("gates"), "{title}");
+            assert_eq!(w.deliverable, has("deliverable"), "{title}");
+            assert_eq!(w.tool, has("tool"), "{title}");
+            assert_eq!(w.bucket, heading_bucket(&has), "{title}");
+        }
+        let bucket = |title| HeadingWords::new(2, title).bucket;
+        assert_eq!(bucket("Quality Gates"), Bucket::Other);
+        assert_eq!(bucket("Anti-Patterns & Rules"), Bucket::AntiPatterns);
     }
 
     #[test]
