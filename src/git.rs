@@ -40,6 +40,22 @@ pub struct Dirs {
     pub common: PathBuf,
 }
 
+/// [`dirs`] of the repository `dir` lies in: `dir` or the nearest of its
+/// parents that holds a `.git` (a project in a subdirectory of its
+/// repository).
+pub fn dirs_above(dir: &Path) -> Option<Dirs> {
+    dir.ancestors().find_map(dirs)
+}
+
+/// The branch checked out in the work tree of `dirs` (`main` for
+/// `refs/heads/main`), or `None` when `HEAD` is detached or unreadable.
+pub fn branch(dirs: &Dirs) -> Option<String> {
+    let head = std::fs::read_to_string(dirs.own.join("HEAD")).ok()?;
+    head.trim()
+        .strip_prefix("ref: refs/heads/")
+        .map(str::to_string)
+}
+
 /// See [`Dirs`]; `None` when `root` holds no `.git`.
 pub fn dirs(root: &Path) -> Option<Dirs> {
     let dot_git = root.join(".git");

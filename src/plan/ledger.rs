@@ -6,9 +6,13 @@
 //! the chain itself. What the chain cannot show is its own end cut off: drop
 //! the newest rejection and the chain is a valid, shorter one that ends in
 //! the approval before it. `plan approve` and `plan reject` append each
-//! record they write here; a plan whose last record is followed, in this
-//! ledger, by a record its file no longer holds has been rolled back, and
-//! its approval does not count until a person decides again.
+//! record they write here, with the branch it was made on; a plan whose last
+//! record is followed, in this ledger and on the branch checked out now, by
+//! a record its file no longer holds has been rolled back, and its approval
+//! does not count until a person decides again. A decision made on another
+//! branch (or in another worktree on its own branch) says nothing about
+//! this one: switching back to `main` after rejecting a plan on a feature
+//! branch is not a rollback.
 //!
 //! The ledger is only as safe as `.git/` itself: the guard refuses agents'
 //! writes there and the sandbox grants none. In CI, where a clone has no
@@ -34,17 +38,26 @@ pub struct Entry {
     pub decision: ApprovalDecision,
     pub by: String,
     pub at: String,
+    /// The branch checked out when it was made; `None` on a detached `HEAD`.
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 /// The decisions recorded in one repository.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
     entries: Vec<Entry>,
+    /// The branch checked out in the work tree it was loaded for.
+    branch: Option<String>,
 }
 
 /// Where the ledger of the work tree at `root` lives; `None` outside git.
 pub fn path(root: &Path) -> Option<PathBuf> {
-    crate::git::dirs(root).map(|d| d.common.join("harness").join("decisions"))
+    crate::git::dirs_above(root).map(|d| d.common.join("harness").join("decisions"))
+}
+
+fn branch(root: &Path) -> Option<String> {
+    crate::git::dirs_above(root).and_then(|d| crate::git::branch(&d))
 }
 
 impl Ledger {
@@ -60,6 +73,7 @@ impl Ledger {
                 .lines()
                 .filter_map(|l| serde_json::from_str(l).ok())
                 .collect(),
+            branch: branch(root),
         }
     }
 
@@ -80,6 +94,7 @@ impl Ledger {
             decision: last.decision,
             by: last.by.clone(),
             at: last.at.to_string(),
+            branch: branch(root),
         };
         let mut line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
         line.push('\n');
@@ -98,7 +113,11 @@ impl Ledger {
     /// The decision this ledger saw follow the last of `chain`'s records
     /// and the chain no longer holds, if any: the chain was cut back.
     pub fn cut_after(&self, plan: u32, chain: &[Approval]) -> Option<&Entry> {
-        let mine: Vec<&Entry> = self.entries.iter().filter(|e| e.plan == plan).collect();
+        let mine: Vec<&Entry> = self
+            .entries
+            .iter()
+            .filter(|e| e.plan == plan && e.branch == self.branch)
+            .collect();
         if mine.is_empty() {
             return None;
         }
@@ -178,6 +197,33 @@ mod tests {
         ];
         Ledger::append(dir.path(), 7, &again).unwrap();
         assert_eq!(Ledger::load(dir.path()).cut_after(7, &again), None);
+    }
+
+    #[test]
+    fn a_decision_on_another_branch_is_no_rollback_of_this_one() {
+        let dir = repo();
+        let head = |b: &str| {
+            std::fs::write(
+                dir.path().join(".git/HEAD"),
+                format!("ref: refs/heads/{b}\n"),
+            )
+            .unwrap()
+        };
+        let approved = record(ApprovalDecision::Approved, "alice", "sha256:aa");
+        let mut chain = vec![approved];
+        head("main");
+        Ledger::append(dir.path(), 7, &chain).unwrap();
+        head("feature");
+        chain.push(record(ApprovalDecision::Rejected, "bob", "sha256:aa"));
+        Ledger::append(dir.path(), 7, &chain).unwrap();
+        assert!(Ledger::load(dir.path()).cut_after(7, &chain[..1]).is_some());
+        head("main");
+        assert_eq!(Ledger::load(dir.path()).cut_after(7, &chain[..1]), None);
+        // A project in a subdirectory of its repository has the same ledger.
+        let sub = dir.path().join("services/chat");
+        std::fs::create_dir_all(&sub).unwrap();
+        head("feature");
+        assert!(Ledger::load(&sub).cut_after(7, &chain[..1]).is_some());
     }
 
     #[test]
