@@ -100,11 +100,54 @@ pub fn parse(format: FindingsFormat, output: &str, root: &Path, cwd: &Path) -> V
 
 /// Whether `output` shows the tool failed for a reason other than its
 /// findings, which then cannot stand for the failure.
+///
+/// An error the parser cannot place is such a reason: rustc's errors with
+/// no primary span (a missing `#[panic_handler]`, a crate it cannot find)
+/// and tsc's errors with no `file(line,col)` (a file outside `rootDir`)
+/// would otherwise leave only the baseline's known findings in sight, and
+/// the failed gate would pass.
 pub fn abnormal(format: FindingsFormat, output: &str) -> bool {
     match format {
-        FindingsFormat::Clippy => output.lines().any(|l| l.trim_end() == "Caused by:"),
-        FindingsFormat::Ruff | FindingsFormat::Eslint | FindingsFormat::Tsc => false,
+        FindingsFormat::Clippy => {
+            output.lines().any(|l| l.trim_end() == "Caused by:") || unplaced_rust_error(output)
+        }
+        FindingsFormat::Tsc => output.lines().any(|l| {
+            let l = l.trim_start();
+            (l.starts_with("error TS") || l.contains(": error TS")) && tsc(l).is_empty()
+        }),
+        FindingsFormat::Ruff | FindingsFormat::Eslint => false,
     }
+}
+
+/// Whether a `compiler-message` of level error has no primary span, other
+/// than the closing "aborting due to" summary.
+fn unplaced_rust_error(output: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Line {
+        reason: String,
+        message: Option<Message>,
+    }
+    #[derive(Deserialize)]
+    struct Message {
+        message: String,
+        level: String,
+        spans: Vec<Span>,
+    }
+    #[derive(Deserialize)]
+    struct Span {
+        is_primary: bool,
+    }
+    output
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .filter_map(|l| serde_json::from_str::<Line>(l).ok())
+        .filter(|l| l.reason == "compiler-message")
+        .filter_map(|l| l.message)
+        .any(|m| {
+            m.level.starts_with("error")
+                && !m.spans.iter().any(|s| s.is_primary)
+                && !m.message.starts_with("aborting due to")
+        })
 }
 
 fn normalise(line: &str) -> String {
@@ -302,6 +345,26 @@ mod tests {
         assert!(abnormal(FindingsFormat::Clippy, &text));
         let (_, lint) = recorded("clippy.json");
         assert!(!abnormal(FindingsFormat::Clippy, &lint));
+        // An error rustc cannot place, beside a known finding: abnormal.
+        let unplaced = format!(
+            "{lint}\n{}\n",
+            r#"{"reason":"compiler-message","message":{"message":"`#[panic_handler]` function required, but not found","level":"error","code":null,"spans":[]}}"#
+        );
+        assert!(abnormal(FindingsFormat::Clippy, &unplaced));
+        let summary = format!(
+            "{lint}\n{}\n",
+            r#"{"reason":"compiler-message","message":{"message":"aborting due to 1 previous error","level":"error","code":null,"spans":[]}}"#
+        );
+        assert!(!abnormal(FindingsFormat::Clippy, &summary));
+        // tsc: an error with no file(line,col) is abnormal, a placed one not.
+        let placed =
+            "src/a.ts(3,5): error TS2322: Type 'string' is not assignable to type 'number'.";
+        assert!(!abnormal(FindingsFormat::Tsc, placed));
+        let rootdir = "error TS6059: File '/x/b.ts' is not under 'rootDir' '/x/src'.";
+        assert!(abnormal(
+            FindingsFormat::Tsc,
+            &format!("{placed}\n{rootdir}\n")
+        ));
     }
 
     #[test]
@@ -334,6 +397,7 @@ mod tests {
     #[test]
     fn tsc_lines() {
         let (dir, text) = recorded("tsc.txt");
+        assert!(!abnormal(FindingsFormat::Tsc, &text), "every error placed");
         let found = parse(FindingsFormat::Tsc, &text, dir.path(), dir.path());
         assert_eq!(
             summary(&found),
