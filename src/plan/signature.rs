@@ -59,7 +59,7 @@ pub const NAMESPACE: &str = "harness-plan";
 /// this order, ending with a newline:
 ///
 /// ```text
-/// harness-agents plan decision v1
+/// harness plan decision v1
 /// plan: 0007
 /// content: sha256:<hash of the plan's normalised content>
 /// previous: sha256:<digest of the previous record's statement> | none
@@ -72,7 +72,9 @@ pub const NAMESPACE: &str = "harness-plan";
 /// `by`, `at` and `reason` are JSON strings, so no value can add a line.
 pub fn statement(plan: u32, record: &Approval, previous: Option<&str>) -> String {
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let mut out = String::from("harness-agents plan decision v1\n");
+    // What every signature in every plan was made over: a format, not the
+    // command's name; it changes only with a new version line.
+    let mut out = String::from("harness plan decision v1\n");
     let _ = writeln!(out, "plan: {plan:04}");
     let _ = writeln!(out, "content: {}", record.hash);
     let _ = writeln!(out, "previous: {}", previous.unwrap_or("none"));
@@ -672,7 +674,7 @@ mod tests {
         let approve = record(ApprovalDecision::Approved, "alice", None);
         assert_eq!(
             statement(7, &approve, None),
-            "harness-agents plan decision v1\nplan: 0007\ncontent: sha256:abc\nprevious: none\ndecision: approved\nby: \"alice\"\nat: \"2026-01-02T03:04:05Z\"\n"
+            "harness plan decision v1\nplan: 0007\ncontent: sha256:abc\nprevious: none\ndecision: approved\nby: \"alice\"\nat: \"2026-01-02T03:04:05Z\"\n"
         );
         // A value cannot add a line of its own.
         let reject = record(
