@@ -46,7 +46,9 @@ pub struct Entry {
 /// The decisions recorded in one repository.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
-    entries: Vec<Entry>,
+    /// The file's lines, read when a plan's are asked for: the guard asks
+    /// about one plan, and the ledger holds every decision ever made.
+    text: String,
     /// The branch checked out in the work tree it was loaded for.
     branch: Option<String>,
 }
@@ -69,10 +71,7 @@ impl Ledger {
             return Ledger::default();
         };
         Ledger {
-            entries: text
-                .lines()
-                .filter_map(|l| serde_json::from_str(l).ok())
-                .collect(),
+            text,
             branch: branch(root),
         }
     }
@@ -112,10 +111,14 @@ impl Ledger {
 
     /// The decision this ledger saw follow the last of `chain`'s records
     /// and the chain no longer holds, if any: the chain was cut back.
-    pub fn cut_after(&self, plan: u32, chain: &[Approval]) -> Option<&Entry> {
-        let mine: Vec<&Entry> = self
-            .entries
-            .iter()
+    pub fn cut_after(&self, plan: u32, chain: &[Approval]) -> Option<Entry> {
+        // Lines are written by `append`, so each starts with its plan.
+        let prefix = format!("{{\"plan\":{plan},");
+        let mine: Vec<Entry> = self
+            .text
+            .lines()
+            .filter(|l| l.starts_with(&prefix))
+            .filter_map(|l| serde_json::from_str::<Entry>(l).ok())
             .filter(|e| e.plan == plan && e.branch == self.branch)
             .collect();
         if mine.is_empty() {
@@ -186,7 +189,7 @@ mod tests {
             (cut.by.as_str(), cut.decision),
             ("bob", ApprovalDecision::Rejected)
         );
-        assert!(rolled_back(7, cut).message.contains("rejected by `bob`"));
+        assert!(rolled_back(7, &cut).message.contains("rejected by `bob`"));
         assert_eq!(ledger.cut_after(8, &chain[..1]), None, "another plan");
 
         // A person approves again on the shorter chain: a new end, which the

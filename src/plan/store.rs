@@ -295,7 +295,7 @@ impl Store {
         }
         if plan.approvals.last().map(|a| a.decision) == Some(ApprovalDecision::Approved) {
             let ledger = self.ledger.get_or_init(|| Ledger::load(&self.project.root));
-            plan.cut_after = ledger.cut_after(plan.id, &plan.approvals).cloned();
+            plan.cut_after = ledger.cut_after(plan.id, &plan.approvals);
         }
         if let Some(last) = approval::last_approval(&plan.approvals) {
             let stored = self.approved_path(plan.id, &last.hash);
