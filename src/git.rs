@@ -44,6 +44,8 @@ pub struct Dirs {
 /// parents that holds a `.git` (a project in a subdirectory of its
 /// repository).
 pub fn dirs_above(dir: &Path) -> Option<Dirs> {
+    // A relative `.` has no parents to walk up to.
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     dir.ancestors().find_map(dirs)
 }
 
