@@ -81,6 +81,10 @@ async fn the_clients_room_token_request_reaches_the_services_route() {
     let mut vitest = Command::new(node_bin("vitest"));
     vitest
         .args(["run", "src/livekit.test.ts", "-t", "against the service"])
+        // Plain text to read the summary from: vitest colours its output
+        // even into a pipe when `CI` is set.
+        .env("NO_COLOR", "1")
+        .env("FORCE_COLOR", "0")
         .env("SERVICE_URL", format!("http://{}", server.addr))
         .env("SERVICE_TOKEN", common::token("admin", user))
         .env("SERVICE_USER", user)
