@@ -76,6 +76,18 @@ pub fn dirs(root: &Path) -> Option<Dirs> {
     Some(Dirs { own, common })
 }
 
+/// Where the directory `dir` lies inside `repo`'s work tree: empty at its
+/// top, `services/chat` for a project in that subdirectory. Paths read from
+/// a commit are joined to it.
+pub fn prefix(dir: &Path, repo: &Repository) -> PathBuf {
+    let top = repo.workdir().unwrap_or(dir);
+    let top = std::fs::canonicalize(top).unwrap_or_else(|_| top.to_path_buf());
+    let here = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    here.strip_prefix(&top)
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
 /// The commits to check: everything reachable from `tip` and not from `hide`.
 #[derive(Debug, Clone)]
 pub struct Range {

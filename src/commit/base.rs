@@ -112,12 +112,7 @@ fn export(repo: &Repository, commit: Oid, prefix: &Path, rel: &Path, dest: &Path
 
 /// The project's path inside the repository (empty at its top).
 pub(super) fn prefix(project: &Project, repo: &Repository) -> PathBuf {
-    let root = repo.workdir().unwrap_or(&project.root);
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let here = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
-    here.strip_prefix(&root)
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    git::prefix(&project.root, repo)
 }
 
 /// Reads the policy of `project` as of `base` (the defaults, with no

@@ -85,7 +85,9 @@ impl Baseline {
             .revparse_single(rev)
             .and_then(|o| o.peel_to_commit())
             .map_err(|e| Error::usage(format!("no commit `{rev}`: {}", e.message())))?;
-        match crate::git::read_at(&repo, commit.id(), Path::new(PATH))? {
+        // The project may sit in a subdirectory of its repository.
+        let path = crate::git::prefix(root, &repo).join(PATH);
+        match crate::git::read_at(&repo, commit.id(), &path)? {
             Some(bytes) => Self::parse(
                 Path::new(&format!("{rev}:{PATH}")),
                 &String::from_utf8_lossy(&bytes),
@@ -316,5 +318,33 @@ mod tests {
             .unwrap();
         assert_eq!((c.known, c.new.len()), (2, 1));
         assert!(base.compare("ruff", &[]).is_none());
+    }
+
+    #[test]
+    fn a_project_in_a_subdirectory_reads_its_own_committed_baseline() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let base = Baseline {
+            gates: BTreeMap::from([("clippy".to_string(), vec![f("a", "1", 3)])]),
+            ..Baseline::default()
+        };
+        let text = serde_json::to_string(&base).unwrap();
+        let project = dir.path().join("services/chat");
+        std::fs::create_dir_all(project.join(".harness")).unwrap();
+        std::fs::write(project.join(PATH), &text).unwrap();
+        let mut index = repo.index().unwrap();
+        index
+            .add_path(Path::new("services/chat/.harness/baseline.json"))
+            .unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let who = git2::Signature::now("p", "p@example.com").unwrap();
+        repo.commit(Some("HEAD"), &who, &who, "chore: baseline", &tree, &[])
+            .unwrap();
+        let read = Baseline::at_commit(&project, "HEAD")
+            .unwrap()
+            .expect("found");
+        assert_eq!(read.gates["clippy"], [f("a", "1", 3)]);
+        // The repository's top has none of its own.
+        assert!(Baseline::at_commit(dir.path(), "HEAD").unwrap().is_none());
     }
 }
