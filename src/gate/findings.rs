@@ -122,32 +122,11 @@ pub fn abnormal(format: FindingsFormat, output: &str) -> bool {
 /// Whether a `compiler-message` of level error has no primary span, other
 /// than the closing "aborting due to" summary.
 fn unplaced_rust_error(output: &str) -> bool {
-    #[derive(Deserialize)]
-    struct Line {
-        reason: String,
-        message: Option<Message>,
-    }
-    #[derive(Deserialize)]
-    struct Message {
-        message: String,
-        level: String,
-        spans: Vec<Span>,
-    }
-    #[derive(Deserialize)]
-    struct Span {
-        is_primary: bool,
-    }
-    output
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .filter_map(|l| serde_json::from_str::<Line>(l).ok())
-        .filter(|l| l.reason == "compiler-message")
-        .filter_map(|l| l.message)
-        .any(|m| {
-            m.level.starts_with("error")
-                && !m.spans.iter().any(|s| s.is_primary)
-                && !m.message.starts_with("aborting due to")
-        })
+    compiler_messages(output).any(|m| {
+        m.level.starts_with("error")
+            && !m.spans.iter().any(|s| s.is_primary)
+            && !m.message.starts_with("aborting due to")
+    })
 }
 
 fn normalise(line: &str) -> String {
@@ -175,35 +154,8 @@ fn fingerprint(rule: &str, file: &str, lines: &[String], line: u32) -> String {
 /// primary span locates it; messages without a span (the "aborting due
 /// to" summary) are not findings.
 fn clippy(output: &str) -> Vec<Raw> {
-    #[derive(Deserialize)]
-    struct Line {
-        reason: String,
-        message: Option<Message>,
-    }
-    #[derive(Deserialize)]
-    struct Message {
-        message: String,
-        level: String,
-        code: Option<Code>,
-        spans: Vec<Span>,
-    }
-    #[derive(Deserialize)]
-    struct Code {
-        code: String,
-    }
-    #[derive(Deserialize)]
-    struct Span {
-        file_name: String,
-        line_start: u32,
-        is_primary: bool,
-    }
-    output
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .filter_map(|l| serde_json::from_str::<Line>(l).ok())
-        .filter(|l| l.reason == "compiler-message")
-        .filter_map(|l| {
-            let m = l.message?;
+    compiler_messages(output)
+        .filter_map(|m| {
             let span = m.spans.iter().find(|s| s.is_primary)?;
             Some(Raw {
                 rule: m.code.map_or_else(|| m.level.clone(), |c| c.code),
@@ -213,6 +165,44 @@ fn clippy(output: &str) -> Vec<Raw> {
             })
         })
         .collect()
+}
+
+/// A `compiler-message` line of cargo's JSON output, the parts read here.
+#[derive(Deserialize)]
+struct CargoLine {
+    reason: String,
+    message: Option<CompilerMessage>,
+}
+
+#[derive(Deserialize)]
+struct CompilerMessage {
+    message: String,
+    level: String,
+    code: Option<CompilerCode>,
+    spans: Vec<CompilerSpan>,
+}
+
+#[derive(Deserialize)]
+struct CompilerCode {
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct CompilerSpan {
+    file_name: String,
+    line_start: u32,
+    is_primary: bool,
+}
+
+/// The compiler's messages in cargo's `--message-format=json` output; other
+/// lines (progress, build-script output, text) are skipped.
+fn compiler_messages(output: &str) -> impl Iterator<Item = CompilerMessage> + '_ {
+    output
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .filter_map(|l| serde_json::from_str::<CargoLine>(l).ok())
+        .filter(|l| l.reason == "compiler-message")
+        .filter_map(|l| l.message)
 }
 
 /// The JSON value that starts on the first line beginning with `open`
