@@ -55,11 +55,11 @@ pub struct Ledger {
 
 /// Where the ledger of the work tree at `root` lives; `None` outside git.
 pub fn path(root: &Path) -> Option<PathBuf> {
-    crate::git::dirs_above(root).map(|d| d.common.join("harness").join("decisions"))
+    crate::git::dirs_above(root).map(|d| file(&d))
 }
 
-fn branch(root: &Path) -> Option<String> {
-    crate::git::dirs_above(root).and_then(|d| crate::git::branch(&d))
+fn file(dirs: &crate::git::Dirs) -> PathBuf {
+    dirs.common.join("harness").join("decisions")
 }
 
 impl Ledger {
@@ -67,21 +67,25 @@ impl Ledger {
     /// A line that does not read is skipped: the ledger only ever adds a
     /// reason to refuse, so a damaged line loses that reason, nothing more.
     pub fn load(root: &Path) -> Ledger {
-        let Some(text) = path(root).and_then(|p| std::fs::read_to_string(p).ok()) else {
+        let Some(dirs) = crate::git::dirs_above(root) else {
+            return Ledger::default();
+        };
+        let Ok(text) = std::fs::read_to_string(file(&dirs)) else {
             return Ledger::default();
         };
         Ledger {
             text,
-            branch: branch(root),
+            branch: crate::git::branch(&dirs),
         }
     }
 
     /// Appends the last record of `chain` (plan `plan`'s records, as just
     /// written) to the ledger of `root`.
     pub fn append(root: &Path, plan: u32, chain: &[Approval]) -> std::io::Result<()> {
-        let Some(file) = path(root) else {
+        let Some(dirs) = crate::git::dirs_above(root) else {
             return Ok(());
         };
+        let file = file(&dirs);
         let digests = digests(plan, chain);
         let (Some(record), Some(last)) = (digests.last(), chain.last()) else {
             return Ok(());
@@ -93,7 +97,7 @@ impl Ledger {
             decision: last.decision,
             by: last.by.clone(),
             at: last.at.to_string(),
-            branch: branch(root),
+            branch: crate::git::branch(&dirs),
         };
         let mut line = serde_json::to_string(&entry).map_err(std::io::Error::other)?;
         line.push('\n');
