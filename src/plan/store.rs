@@ -241,13 +241,17 @@ impl Store {
             return out;
         };
         for entry in entries.flatten() {
-            let path = entry.path();
-            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            // The name is checked before a path is made: half the entries
+            // are the plans' directories.
+            let name = entry.file_name();
+            let Some(id) = name
+                .to_str()
+                .filter(|n| n.ends_with(".md"))
+                .and_then(parse_id)
+            else {
                 continue;
             };
-            if !name.ends_with(".md") {
-                continue;
-            }
+            let path = entry.path();
             // The entry's type comes with it; only a link needs a `stat`
             // to learn whether it leads to a file. The guard lists the
             // plans on every gated call, so this is a `stat` per plan saved.
@@ -256,10 +260,7 @@ impl Store {
                 Ok(t) => t.is_file(),
                 Err(_) => false,
             };
-            if !is_file {
-                continue;
-            }
-            if let Some(id) = parse_id(name) {
+            if is_file {
                 out.push((id, path));
             }
         }

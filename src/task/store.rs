@@ -141,14 +141,88 @@ impl Store {
         )
     }
 
-    /// Writes a task (the caller holds the lock).
+    /// Writes a task (the caller holds the lock), and notes in the
+    /// in-progress index whether it is in progress and for whom.
     pub fn write(&self, task: &Task) -> Result<()> {
         let path = self
             .path_of(&task.id)
             .ok_or_else(|| Error::usage(format!("bad task id `{}`", task.id)))?;
         let text = toml::to_string(task)
             .map_err(|e| Error::usage(format!("cannot store task `{}`: {e}", task.id)))?;
-        fsutil::write_atomic(&path, text.as_bytes())
+        fsutil::write_atomic(&path, text.as_bytes())?;
+        self.note_in_progress(task);
+        Ok(())
+    }
+
+    /// The in-progress index: `.harness/in-progress`, one `agent<TAB>task`
+    /// line for each task in progress, as harness last wrote the task
+    /// files. Only a hint for [`Store::active`], which reads each task it
+    /// names and checks it; it saves reading every task file of every plan
+    /// on each guarded call.
+    fn index_path(&self) -> PathBuf {
+        self.project().root.join(".harness").join("in-progress")
+    }
+
+    /// Brings the index up to date with `task`, just written. A missing
+    /// index is built from every task file, so it starts complete. If it
+    /// cannot be written it is removed: no index means reading every task.
+    fn note_in_progress(&self, task: &Task) {
+        let path = self.index_path();
+        let entry = match (&task.status, &task.owner) {
+            (TaskStatus::InProgress, Some(owner)) => Some(format!("{owner}\t{}", task.id)),
+            _ => None,
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(old) => {
+                let mut lines: Vec<&str> = old
+                    .lines()
+                    .filter(|l| l.split('\t').nth(1) != Some(task.id.as_str()))
+                    .collect();
+                lines.extend(entry.as_deref());
+                let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+                if text == old {
+                    return;
+                }
+                text
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match self.in_progress(|_| true) {
+                    Ok(tasks) => tasks
+                        .iter()
+                        .filter_map(|t| Some(format!("{}\t{}\n", t.owner.as_deref()?, t.id)))
+                        .collect(),
+                    Err(_) => return,
+                }
+            }
+            Err(_) => {
+                let _ = std::fs::remove_file(&path);
+                return;
+            }
+        };
+        if fsutil::write_atomic(&path, text.as_bytes()).is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+
+    /// The tasks the index says `agent` has in progress, read from their
+    /// files and checked; `None` when there is no index, or a named task
+    /// cannot be read (the full scan then reports it).
+    fn hinted(&self, agent: &str) -> Option<Vec<Task>> {
+        let index = std::fs::read_to_string(self.index_path()).ok()?;
+        let mut out = Vec::new();
+        for line in index.lines() {
+            let Some((owner, id)) = line.split_once('\t') else {
+                continue;
+            };
+            if owner != agent {
+                continue;
+            }
+            let task = self.get(id).ok()?;
+            if task.status == TaskStatus::InProgress && task.owner.as_deref() == Some(agent) {
+                out.push(task);
+            }
+        }
+        Some(out)
     }
 
     /// Reads task `id` under the lock, lets `change` modify it (or refuse),
@@ -198,6 +272,11 @@ impl Store {
     /// whose do not is skipped, even if it is broken (`task list` reports
     /// that); one whose do must parse.
     pub fn in_progress_for(&self, agent: &str) -> Result<Vec<Task>> {
+        self.in_progress(|t| t.owner.as_deref() == Some(agent))
+    }
+
+    /// The tasks in progress that `keep` keeps, read from every task file.
+    fn in_progress(&self, keep: impl Fn(&Task) -> bool) -> Result<Vec<Task>> {
         let status = TaskStatus::InProgress.as_str();
         let mut out = Vec::new();
         for plan in self.plans.ids() {
@@ -207,7 +286,7 @@ impl Store {
                     continue;
                 }
                 let task = self.parse(&path, &text)?;
-                if task.status == TaskStatus::InProgress && task.owner.as_deref() == Some(agent) {
+                if task.status == TaskStatus::InProgress && keep(&task) {
                     out.push(task);
                 }
             }
@@ -220,8 +299,18 @@ impl Store {
     /// The task `agent` is working on and its plan: the guard's "active
     /// plan". `None` when the agent has nothing in progress; the most
     /// recently started task when it has several.
+    ///
+    /// The in-progress index is asked first; each task it names is read
+    /// and must be in progress for `agent`. When it names none that is,
+    /// every task file is read, so a task put in progress by other means
+    /// (a checkout, an edit) is still found, and a stale or forged index
+    /// can neither deny a write nor grant one that the task files do not.
+    /// What it can miss is such a task started after one it names.
     pub fn active(&self, agent: &str) -> Result<Option<(Task, Plan)>> {
-        let mut tasks = self.in_progress_for(agent)?;
+        let mut tasks = match self.hinted(agent) {
+            Some(tasks) if !tasks.is_empty() => tasks,
+            _ => self.in_progress_for(agent)?,
+        };
         tasks.sort_by_key(|t| t.started_at);
         match tasks.pop() {
             None => Ok(None),

@@ -507,6 +507,87 @@ fn the_plan_gate_follows_the_real_plan_store() {
 }
 
 #[test]
+fn the_in_progress_index_only_points_the_guard_at_task_files() {
+    let r = repo();
+    let plan = r.root.join("plans/0001-presence-channel.md");
+    fs::write(
+        &plan,
+        PLAN.replace(
+            "- [ ] Presence handler @realtime-dev\n",
+            "- [ ] Presence handler @realtime-dev\n- [ ] Review it @realtime-engineer\n",
+        ),
+    )
+    .unwrap();
+    let guard = || {
+        let edit = event(
+            &r.root,
+            "Edit",
+            json!({"file_path": "src/ws/presence.rs", "old_string": "a", "new_string": "b"}),
+            Some("realtime-dev"),
+        );
+        r.harness(["guard"]).stdin(edit).run().stdout
+    };
+    let index = r.root.join(".harness/in-progress");
+    let task = r.root.join("plans/0001/tasks/0001-1.toml");
+    let set_status = |from: &str, to: &str| {
+        let text = fs::read_to_string(&task).unwrap();
+        let line = format!("status = \"{from}\"\n");
+        assert_contains(&text, &line);
+        fs::write(
+            &task,
+            text.replacen(&line, &format!("status = \"{to}\"\n"), 1),
+        )
+        .unwrap();
+    };
+
+    r.harness(["plan", "approve", "1", "--by", "alice"])
+        .assert(0);
+    r.harness(["task", "start", "0001-1", "--owner", "realtime-dev"])
+        .assert(0);
+    r.harness(["task", "start", "0001-2", "--owner", "realtime-engineer"])
+        .assert(0);
+    assert_eq!(
+        fs::read_to_string(&index).unwrap(),
+        "realtime-dev\t0001-1\nrealtime-engineer\t0001-2\n"
+    );
+    assert_eq!(guard(), "");
+
+    // Taken out of progress through harness: out of the index too.
+    r.harness(["task", "block", "0001-1", "--reason", "a break"])
+        .assert(0);
+    assert_eq!(
+        fs::read_to_string(&index).unwrap(),
+        "realtime-engineer\t0001-2\n"
+    );
+    assert_contains(&guard(), "no plan is active");
+
+    // An index that names another agent's task, or one that does not
+    // exist, as this agent's grants nothing: each is read and checked.
+    fs::write(&index, "realtime-dev\t0001-2\nrealtime-dev\t0001-9\n").unwrap();
+    assert_contains(&guard(), "no plan is active");
+
+    // Put in progress behind harness's back (a checkout, an edit): found
+    // in the task files though the index does not name it.
+    set_status("blocked", "in_progress");
+    assert_eq!(guard(), "");
+    // Out of progress behind its back: not used though the index names it.
+    fs::write(&index, "realtime-dev\t0001-1\n").unwrap();
+    set_status("in_progress", "completed");
+    assert_contains(&guard(), "no plan is active");
+
+    // With no index, the next write builds it from every task file.
+    set_status("completed", "in_progress");
+    fs::remove_file(&index).unwrap();
+    r.harness(["task", "block", "0001-2", "--reason", "a break"])
+        .assert(0);
+    assert_eq!(
+        fs::read_to_string(&index).unwrap(),
+        "realtime-dev\t0001-1\n"
+    );
+    assert_eq!(guard(), "");
+}
+
+#[test]
 fn a_lone_cr_cannot_widen_an_approved_plan() {
     let r = repo();
     let plan = r.root.join("plans/0001-presence-channel.md");
