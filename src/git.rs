@@ -184,19 +184,31 @@ pub struct CommitData {
 /// channels' locking off the hot path.
 const BATCH: usize = 256;
 
+/// What the reading thread sends: commits as it reads them and, at the
+/// end, those of them that turned out to be reachable from the base.
+enum Found {
+    Commits(Vec<CommitData>),
+    Retract(Vec<Oid>),
+}
+
 /// Calls `each` on every commit of the range, newest first (by committer
-/// date, as `git log` lists them). Returns how many there were.
+/// date, as `git log` lists them), and returns what it returned, in that
+/// order; an error `each` returned for a commit of the range ends it.
 ///
 /// The walk reads each commit once, straight from the object database:
 /// libgit2's revwalk followed by a commit lookup inflates every commit
 /// twice, and inflating is most of the cost of reading a history. Reading
-/// runs on its own thread, so checking overlaps it.
-pub fn walk(
+/// runs on its own thread, so checking overlaps it: a commit is handed to
+/// `each` as soon as it is read, before the walk knows whether the base
+/// reaches it by a path not yet seen. Those the base turns out to reach
+/// are dropped from the result, errors included, so the answer is the
+/// same as checking after the walk.
+pub fn walk<T>(
     repo: &Repository,
     range: &Range,
     first_parent: bool,
-    mut each: impl FnMut(CommitData) -> Result<()>,
-) -> Result<usize> {
+    mut each: impl FnMut(CommitData) -> Result<T>,
+) -> Result<Vec<T>> {
     // libgit2 hashes every object it reads to verify it; git log does not,
     // and on a long history that check costs as much as the walk itself.
     // Integrity is `git fsck`'s business, not a commit checker's. Each
@@ -204,7 +216,7 @@ pub fn walk(
     git2::opts::strict_hash_verification(false);
     git2::opts::enable_caching(false);
     let path = repo.path().to_path_buf();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<CommitData>>>(64);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Found>>(64);
     let range = range.clone();
     std::thread::scope(|scope| {
         scope.spawn(move || {
@@ -218,14 +230,22 @@ pub fn walk(
                 let _ = tx.send(Err(e));
             }
         });
-        let mut n = 0;
-        for batch in rx {
-            for commit in batch? {
-                each(commit)?;
-                n += 1;
+        let mut out: Vec<(Oid, Result<T>)> = Vec::new();
+        for found in rx {
+            match found? {
+                Found::Commits(batch) => {
+                    for commit in batch {
+                        let id = commit.id;
+                        out.push((id, each(commit)));
+                    }
+                }
+                Found::Retract(ids) => {
+                    let ids: std::collections::HashSet<Oid> = ids.into_iter().collect();
+                    out.retain(|(id, _)| !ids.contains(id));
+                }
             }
         }
-        Ok(n)
+        out.into_iter().map(|(_, r)| r).collect()
     })
 }
 
@@ -328,7 +348,7 @@ impl<'r> Walker<'r> {
     fn run(
         &mut self,
         range: &Range,
-        tx: &std::sync::mpsc::SyncSender<Result<Vec<CommitData>>>,
+        tx: &std::sync::mpsc::SyncSender<Result<Found>>,
     ) -> Result<()> {
         if self.load(range.tip)?.is_none() {
             return Err(
@@ -339,9 +359,10 @@ impl<'r> Walker<'r> {
             self.push(hide, true)?;
         }
         self.push(range.tip, false)?;
-        // Without a base nothing can be excluded later: stream the commits.
-        let streaming = range.hide.is_none();
-        let mut found: Vec<Oid> = Vec::new();
+        // Every commit is sent when it is read. With a base, one sent may
+        // be reached from it later, by a path read after; those are named
+        // at the end.
+        let mut sent: Vec<Oid> = Vec::new();
         let mut batch = Vec::with_capacity(BATCH);
         let mut slop = SLOP;
         while let Some((_, _, id)) = self.queue.pop() {
@@ -355,12 +376,11 @@ impl<'r> Walker<'r> {
             };
             if !excluded {
                 self.interesting_queued -= 1;
-                if streaming {
-                    if !emit(&mut batch, node.take(id), tx) {
-                        return Ok(());
-                    }
-                } else {
-                    found.push(id);
+                if range.hide.is_some() {
+                    sent.push(id);
+                }
+                if !emit(&mut batch, node.take(id), tx) {
+                    return Ok(());
                 }
             }
             for p in parents {
@@ -375,14 +395,15 @@ impl<'r> Walker<'r> {
                 slop = SLOP;
             }
         }
-        for id in found {
-            let node = self.nodes.get_mut(&id).expect("found commits are known");
-            if node.flags & UNINTERESTING == 0 && !emit(&mut batch, node.take(id), tx) {
-                return Ok(());
-            }
+        if !batch.is_empty() && tx.send(Ok(Found::Commits(batch))).is_err() {
+            return Ok(());
         }
-        if !batch.is_empty() {
-            let _ = tx.send(Ok(batch));
+        let reached: Vec<Oid> = sent
+            .into_iter()
+            .filter(|id| self.nodes[id].flags & UNINTERESTING != 0)
+            .collect();
+        if !reached.is_empty() {
+            let _ = tx.send(Ok(Found::Retract(reached)));
         }
         Ok(())
     }
@@ -404,10 +425,10 @@ impl Node {
 fn emit(
     batch: &mut Vec<CommitData>,
     commit: CommitData,
-    tx: &std::sync::mpsc::SyncSender<Result<Vec<CommitData>>>,
+    tx: &std::sync::mpsc::SyncSender<Result<Found>>,
 ) -> bool {
     batch.push(commit);
-    batch.len() != BATCH || tx.send(Ok(std::mem::take(batch))).is_ok()
+    batch.len() != BATCH || tx.send(Ok(Found::Commits(std::mem::take(batch)))).is_ok()
 }
 
 /// Object ids are SHA-1 digests, already uniformly distributed: their first
@@ -757,7 +778,6 @@ pub fn commits_since(root: &Path, since: &str) -> Result<Vec<CommitChange>> {
     }
     let range = range(&repo, Some(&format!("{since}..HEAD")), None)?;
     let prefix = project_prefix(&repo, root);
-    let mut out = Vec::new();
     walk(&repo, &range, false, |c| {
         let paths = changed_paths(&repo, c.id, false)?
             .into_iter()
@@ -768,13 +788,11 @@ pub fn commits_since(root: &Path, since: &str) -> Result<Vec<CommitChange>> {
                     .map(|r| r.to_string_lossy().replace('\\', "/"))
             })
             .collect();
-        out.push(CommitChange {
+        Ok(CommitChange {
             message: c.message,
             paths,
-        });
-        Ok(())
-    })?;
-    Ok(out)
+        })
+    })
 }
 
 /// `root` relative to the repository's work tree.

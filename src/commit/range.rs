@@ -148,18 +148,16 @@ impl Judging {
         let plans = policy.plans(project, repo, range.tip, policy.branch_approvals())?;
         let checker = Checker::new(&policy.project.config.commits, &plans, &policy.catalog)
             .held_to(&policy.project.config, policy.project_rules.clone());
-        let mut commits = Vec::new();
-        git::walk(repo, range, spec.first_parent, |c| {
+        let commits = git::walk(repo, range, spec.first_parent, |c| {
             let sha = c.id.to_string();
             let input = CommitInput {
                 sha: &sha,
                 message: &c.message,
                 parents: c.parents,
             };
-            commits.push(checker.check(&input, &mut || {
+            checker.check(&input, &mut || {
                 git::changed_paths(repo, c.id, spec.first_parent)
-            })?);
-            Ok(())
+            })
         })?;
         let tip = spec.range.as_deref().unwrap_or("HEAD");
         let tip = tip.split_once("..").map_or(tip, |(_, t)| t);

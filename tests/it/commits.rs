@@ -908,3 +908,47 @@ fn lint_msg_as_the_hook_runs_it_agrees_with_the_parsed_command() {
         ]
     );
 }
+
+#[test]
+fn a_commit_read_before_the_base_reaches_it_is_not_checked() {
+    let repo = Repo::new();
+    repo.commit(&[("a", "0")], "chore: root");
+    let g = repo.git2();
+    let root = g.head().unwrap().peel_to_commit().unwrap();
+    let tree = root.tree().unwrap();
+    let commit = |parents: &[&git2::Commit], secs: i64, message: &str| {
+        let who = git2::Signature::new("A", "a@example.com", &git2::Time::new(secs, 0)).unwrap();
+        let id = g.commit(None, &who, &who, message, &tree, parents).unwrap();
+        g.find_commit(id).unwrap()
+    };
+    // `x` is dated after both its children (a skewed clock): the walk from
+    // the tip reads it, as a commit of the range, before the walk from the
+    // base gets to it. It belongs to the base, so it is not checked.
+    let x = commit(&[&root], 1_900_000_000, "not a conventional message");
+    let base = commit(&[&x], 1_600_000_000, "chore: base");
+    let tip = commit(&[&x], 1_700_000_000, "feat: tip");
+    let range = format!("{}..{}", base.id(), tip.id());
+    assert_eq!(repo.git(&["rev-list", &range]), tip.id().to_string());
+    let out = repo
+        .harness(["commits", "check", &range, "--format", "json"])
+        .assert(0);
+    let json = out.json();
+    let shas: Vec<&str> = json["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sha"].as_str().unwrap())
+        .collect();
+    assert_eq!(shas, [tip.id().to_string()]);
+    // Without the base, `x` is in the range and fails.
+    let out = repo
+        .harness([
+            "commits",
+            "check",
+            &tip.id().to_string(),
+            "--base",
+            &root.id().to_string(),
+        ])
+        .assert(1);
+    assert_contains(&out.stdout, "not a conventional message");
+}
