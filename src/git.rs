@@ -187,8 +187,37 @@ const BATCH: usize = 256;
 /// What the reading thread sends: commits as it reads them and, at the
 /// end, those of them that turned out to be reachable from the base.
 enum Found {
-    Commits(Vec<CommitData>),
+    Commits(Batch),
     Retract(Vec<Oid>),
+}
+
+/// Commits read, their messages in one buffer: each message is then
+/// allocated and freed on the checking thread, not allocated on one and
+/// freed on the other, which makes the allocator take locks.
+#[derive(Default)]
+struct Batch {
+    messages: Vec<u8>,
+    /// Id, where its message lies in `messages`, number of parents.
+    commits: Vec<(Oid, std::ops::Range<usize>, usize)>,
+}
+
+impl Batch {
+    fn with_capacity(commits: usize) -> Batch {
+        Batch {
+            messages: Vec::with_capacity(commits * 256),
+            commits: Vec::with_capacity(commits),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.commits.len()
+    }
+
+    fn push(&mut self, id: Oid, message: &[u8], parents: usize) {
+        let start = self.messages.len();
+        self.messages.extend_from_slice(message);
+        self.commits.push((id, start..self.messages.len(), parents));
+    }
 }
 
 /// Calls `each` on every commit of the range, newest first (by committer
@@ -234,8 +263,14 @@ pub fn walk<T>(
         for found in rx {
             match found? {
                 Found::Commits(batch) => {
-                    for commit in batch {
-                        let id = commit.id;
+                    for (id, message, parents) in batch.commits {
+                        let message =
+                            String::from_utf8_lossy(&batch.messages[message]).into_owned();
+                        let commit = CommitData {
+                            id,
+                            message,
+                            parents,
+                        };
                         out.push((id, each(commit)));
                     }
                 }
@@ -260,7 +295,8 @@ const SLOP: usize = 5;
 struct Node {
     time: i64,
     parents: Vec<Oid>,
-    message: String,
+    /// The raw message, until the commit is sent.
+    message: Vec<u8>,
     flags: u8,
 }
 
@@ -363,29 +399,37 @@ impl<'r> Walker<'r> {
         // be reached from it later, by a path read after; those are named
         // at the end.
         let mut sent: Vec<Oid> = Vec::new();
-        let mut batch = Vec::with_capacity(BATCH);
+        let mut batch = Batch::with_capacity(BATCH);
         let mut slop = SLOP;
         while let Some((_, _, id)) = self.queue.pop() {
             let node = self.nodes.get_mut(&id).expect("queued commits are known");
             node.flags = (node.flags & !QUEUED) | DONE;
             let excluded = node.flags & UNINTERESTING != 0;
-            let parents: Vec<Oid> = if self.first_parent && !excluded {
-                node.parents.iter().take(1).copied().collect()
+            // Lent out while the parents are queued, and put back: `mark`
+            // follows them later.
+            let parents = std::mem::take(&mut node.parents);
+            let follow = if self.first_parent && !excluded {
+                parents.len().min(1)
             } else {
-                node.parents.clone()
+                parents.len()
             };
             if !excluded {
                 self.interesting_queued -= 1;
                 if range.hide.is_some() {
                     sent.push(id);
                 }
-                if !emit(&mut batch, node.take(id), tx) {
+                batch.push(id, &std::mem::take(&mut node.message), parents.len());
+                if !send_full(&mut batch, tx) {
                     return Ok(());
                 }
             }
-            for p in parents {
+            for &p in &parents[..follow] {
                 self.push(p, excluded)?;
             }
+            self.nodes
+                .get_mut(&id)
+                .expect("queued commits are known")
+                .parents = parents;
             if self.interesting_queued == 0 {
                 if slop == 0 {
                     break;
@@ -395,7 +439,7 @@ impl<'r> Walker<'r> {
                 slop = SLOP;
             }
         }
-        if !batch.is_empty() && tx.send(Ok(Found::Commits(batch))).is_err() {
+        if batch.len() > 0 && tx.send(Ok(Found::Commits(batch))).is_err() {
             return Ok(());
         }
         let reached: Vec<Oid> = sent
@@ -409,26 +453,16 @@ impl<'r> Walker<'r> {
     }
 }
 
-impl Node {
-    /// What the walk reports of this commit; its message moves out.
-    fn take(&mut self, id: Oid) -> CommitData {
-        CommitData {
-            id,
-            message: std::mem::take(&mut self.message),
-            parents: self.parents.len(),
-        }
-    }
-}
-
-/// Adds a commit to the batch and sends the batch once it is full; `false`
-/// when the receiver has gone and the walk should stop.
-fn emit(
-    batch: &mut Vec<CommitData>,
-    commit: CommitData,
-    tx: &std::sync::mpsc::SyncSender<Result<Found>>,
-) -> bool {
-    batch.push(commit);
-    batch.len() != BATCH || tx.send(Ok(Found::Commits(std::mem::take(batch)))).is_ok()
+/// Sends the batch once it is full; `false` when the receiver has gone
+/// and the walk should stop.
+fn send_full(batch: &mut Batch, tx: &std::sync::mpsc::SyncSender<Result<Found>>) -> bool {
+    batch.len() < BATCH
+        || tx
+            .send(Ok(Found::Commits(std::mem::replace(
+                batch,
+                Batch::with_capacity(BATCH),
+            ))))
+            .is_ok()
 }
 
 /// Object ids are SHA-1 digests, already uniformly distributed: their first
@@ -453,13 +487,19 @@ impl std::hash::Hasher for OidHasher {
 /// A raw commit: `parent` headers, the committer's time, and the message
 /// after the first blank line (leading newlines dropped, as libgit2 does).
 fn parse_commit(data: &[u8]) -> Node {
-    let (header, message) = match data.windows(2).position(|w| w == b"\n\n") {
-        Some(i) => (&data[..i], &data[i + 2..]),
-        None => (data, &[][..]),
-    };
     let mut parents = Vec::new();
     let mut time = 0;
-    for line in header.split(|&b| b == b'\n') {
+    // The header ends at the first empty line; the message follows.
+    let mut rest = data;
+    while !rest.is_empty() {
+        let (line, after) = match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &[][..]),
+        };
+        rest = after;
+        if line.is_empty() {
+            break;
+        }
         if let Some(hex) = line.strip_prefix(b"parent ") {
             if let Some(oid) = std::str::from_utf8(hex)
                 .ok()
@@ -467,24 +507,21 @@ fn parse_commit(data: &[u8]) -> Node {
             {
                 parents.push(oid);
             }
-        } else if let Some(rest) = line.strip_prefix(b"committer ") {
+        } else if let Some(who) = line.strip_prefix(b"committer ") {
             // `NAME <EMAIL> TIME ZONE`
-            let rest = String::from_utf8_lossy(rest);
-            time = rest
-                .rsplit(' ')
+            time = who
+                .rsplit(|&b| b == b' ')
                 .nth(1)
+                .and_then(|t| std::str::from_utf8(t).ok())
                 .and_then(|t| t.parse().ok())
                 .unwrap_or(0);
         }
     }
-    let start = message
-        .iter()
-        .position(|&b| b != b'\n')
-        .unwrap_or(message.len());
+    let start = rest.iter().position(|&b| b != b'\n').unwrap_or(rest.len());
     Node {
         time,
         parents,
-        message: String::from_utf8_lossy(&message[start..]).into_owned(),
+        message: rest[start..].to_vec(),
         flags: 0,
     }
 }
