@@ -37,9 +37,10 @@ python3 - "$runs" "$bin" "$here/guard_peer.py" "$repo" "$signed" "$work" <<'PY'
 import os, resource, statistics, subprocess, sys, time
 runs, bin, peer, repo, signed, work = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 every = {"/bin/true (floor)": ["/bin/true"], "harness-agents guard": [bin, "guard"], "python peer": ["python3", peer]}
-for e in ("deny", "allow", "plan", "signed"):
+for e in ("deny", "allow", "plan", "signed1", "signed"):
     data = open(f"{work}/{e}.json", "rb").read()
-    env = dict(os.environ, CLAUDE_PROJECT_DIR=signed if e == "signed" else repo)
+    root = {"signed": signed, "signed1": f"{work}/signed1"}.get(e, repo)
+    env = dict(os.environ, CLAUDE_PROJECT_DIR=root)
     # The peer has no plan store: the plan-gate calls are measured against the floor only.
     cmds = {k: v for k, v in every.items() if e in ("deny", "allow") or k != "python peer"}
     wall = {k: [] for k in cmds}

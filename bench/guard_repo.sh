@@ -4,9 +4,10 @@
 #   guard_repo BIN DIR
 #
 # Makes DIR/repo: the two default agents, 50 approved plans and one task in
-# progress (0007-1); DIR/signed: the same with plan 7 approved by a quorum of
+# progress (0007-1); DIR/signed: plan 7 alone, approved by a quorum of
 # three SSH signatures (Ed25519, ECDSA, RSA), each verified on every call;
-# and the events DIR/{deny,allow,plan,signed}.json. Checks that each event
+# DIR/signed1: DIR/repo with plan 7 approved by one Ed25519 signature; and
+# the events DIR/{deny,allow,plan,signed,signed1}.json. Checks that each event
 # gets the answer its name says, so that a figure never times an error.
 guard_repo() {
   local bin=$1 dir=$2
@@ -73,6 +74,21 @@ PLAN
   (cd "$signed" && "$bin" task start 0007-1 --owner realtime-dev >/dev/null)
   sed "s|$repo|$signed|g" "$dir/plan.json" > "$dir/signed.json"
 
+  # The common case: the 50 plans, plan 7 approved by one person's
+  # Ed25519 key (ssh-keygen's default), a quorum of one.
+  local one=$dir/signed1
+  mkdir -p "$one"
+  cp -r "$repo/." "$one/"
+  rm -rf "$one/plans/0007"
+  sed "s/^status: .*/status: draft/" "$repo/plans/0007-feature-7.md" |
+    sed '/^approvals:/,/^---$/{/^---$/!d}' |
+    sed "s/^PLAN_APPROVED: .*/PLAN_APPROVED: pending/" > "$one/plans/0007-feature-7.md"
+  sed -n '1p' "$signed/allowed_signers" > "$one/allowed_signers"
+  printf '[approvals]\nsigners = "allowed_signers"\nquorum = 1\n' > "$one/harness.toml"
+  (cd "$one" && "$bin" plan approve 7 --by alice --key "$keys/alice" >/dev/null)
+  (cd "$one" && "$bin" task start 0007-1 --owner realtime-dev >/dev/null)
+  sed "s|$repo|$one|g" "$dir/plan.json" > "$dir/signed1.json"
+
   CLAUDE_PROJECT_DIR=$repo "$bin" guard < "$dir/deny.json" | grep -q '"deny"' ||
     { echo "the deny call should be denied" >&2; return 1; }
   [ -z "$(CLAUDE_PROJECT_DIR=$repo "$bin" guard < "$dir/allow.json")" ] ||
@@ -81,6 +97,8 @@ PLAN
     { echo "the plan-gate call should be allowed" >&2; return 1; }
   [ -z "$(CLAUDE_PROJECT_DIR=$signed "$bin" guard < "$dir/signed.json")" ] ||
     { echo "the signed plan-gate call should be allowed" >&2; return 1; }
+  [ -z "$(CLAUDE_PROJECT_DIR=$one "$bin" guard < "$dir/signed1.json")" ] ||
+    { echo "the one-key plan-gate call should be allowed" >&2; return 1; }
   # A signature that does not verify must deny, or the figure means nothing.
   cp "$signed/plans/0007-feature-7.md" "$keys/plan"
   sed -i 's/^\(    signature: .*\)AAAA/\1AAAB/' "$signed/plans/0007-feature-7.md"

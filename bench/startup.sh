@@ -2,7 +2,8 @@
 # The hot paths as whole processes, next to the floor of starting any
 # process: `harness-agents guard` (Claude Code runs it before every tool call) on a
 # denied, an allowed and a plan-gate call, the plan gate again with a plan
-# approved by three SSH signatures, and `harness-agents commits lint-msg` (the
+# approved by one Ed25519 signature and by a quorum of three (Ed25519,
+# ECDSA, RSA), and `harness-agents commits lint-msg` (the
 # commit-msg hook), with committed and cocogitto beside it when installed.
 # Also `harness-agents --version`, which does no work: the cost of start-up alone.
 #
@@ -73,7 +74,8 @@ for b in "$bin" ${before:+"$before"}; do
   add "guard deny$tag" "CLAUDE_PROJECT_DIR=$work/repo" "$work/deny.json" "$b" guard
   add "guard allow$tag" "CLAUDE_PROJECT_DIR=$work/repo" "$work/allow.json" "$b" guard
   add "guard plan gate$tag" "CLAUDE_PROJECT_DIR=$work/repo" "$work/plan.json" "$b" guard
-  add "guard signed plan$tag" "CLAUDE_PROJECT_DIR=$work/signed" "$work/signed.json" "$b" guard
+  add "guard signed, 1 key$tag" "CLAUDE_PROJECT_DIR=$work/signed1" "$work/signed1.json" "$b" guard
+  add "guard signed, 3 keys$tag" "CLAUDE_PROJECT_DIR=$work/signed" "$work/signed.json" "$b" guard
   add "lint-msg$tag" - - "$b" commits lint-msg "$work/MSG"
 done
 if command -v committed >/dev/null; then
@@ -158,13 +160,13 @@ def floor(r):
 print(f"harness start-up: medians of {runs} runs (hyperfine -N, or the loop for stdin); {load}")
 print("x true: median over /bin/true's (fed the same event when the command reads one);")
 print("x before: the earlier binary's figure over this one's")
-print(f"{'command':<27}{'median ms':>10}{'x true':>8}{'cpu ms':>8}{'instructions':>14}{'x before':>10}{'instr x before':>16}")
+print(f"{'command':<36}{'median ms':>10}{'x true':>8}{'cpu ms':>8}{'instructions':>14}{'x before':>10}{'instr x before':>16}")
 for name, r in times.items():
     old = times.get(f"{name} (before)")
     ins = instr.get(name)
     old_ins = instr.get(f"{name} (before)")
     cells = [
-        f"{name:<27}",
+        f"{name:<36}",
         f"{r['median'] * 1000:>10.2f}",
         f"{r['median'] / floor(r):>7.2f}x",
         f"{(r['user'] + r['system']) * 1000:>8.2f}",

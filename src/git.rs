@@ -879,3 +879,36 @@ pub fn differs_from(root: &Path, rev: &str, paths: &[String]) -> Result<Vec<Stri
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commit_reads_as_its_parents_time_and_message() {
+        let a = "1111111111111111111111111111111111111111";
+        let b = "2222222222222222222222222222222222222222";
+        let raw = format!(
+            "tree 3333333333333333333333333333333333333333\nparent {a}\nparent {b}\nauthor A <a@x> 1 +0000\ncommitter C D <c@x> 1700000123 +0100\n\n\nfeat: x\n\nbody\n"
+        );
+        let node = parse_commit(raw.as_bytes());
+        assert_eq!(
+            node.parents,
+            [Oid::from_str(a).unwrap(), Oid::from_str(b).unwrap()]
+        );
+        assert_eq!(node.time, 1_700_000_123);
+        assert_eq!(node.message, b"feat: x\n\nbody\n");
+
+        // A root commit with no message; a header that never ends.
+        let node = parse_commit(
+            b"tree 3333333333333333333333333333333333333333\ncommitter C <c@x> 5 +0000\n\n",
+        );
+        assert!(node.parents.is_empty());
+        assert_eq!(node.time, 5);
+        assert!(node.message.is_empty());
+        let node = parse_commit(
+            b"tree 3333333333333333333333333333333333333333\ncommitter C <c@x> 7 +0000",
+        );
+        assert_eq!((node.time, node.message.len()), (7, 0));
+    }
+}
