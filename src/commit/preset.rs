@@ -124,7 +124,12 @@ impl RuleSet {
     /// The allowed types, when `type-enum` is on as `always`.
     pub fn types(&self) -> Option<Vec<String>> {
         let s = self.rules.get("type-enum").filter(|s| s.always)?;
-        Some(strings(s.value.as_ref()))
+        Some(
+            strings(s.value.as_ref())
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        )
     }
 
     /// Every rule's finding on a message (LF line endings).
@@ -143,15 +148,16 @@ fn level(n: u8) -> Level {
     if n == 1 { Level::Warning } else { Level::Error }
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
+/// A rule's value as a list of strings, borrowed: asked of every commit.
+fn strings(v: Option<&Value>) -> Vec<&str> {
     match v {
-        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(a)) => a
             .iter()
             .filter_map(|x| match x {
-                Value::String(s) => Some(s.clone()),
+                Value::String(s) => Some(s.as_str()),
                 // commitlint's `{ when, case }` form.
-                Value::Object(o) => o.get("case").and_then(Value::as_str).map(str::to_string),
+                Value::Object(o) => o.get("case").and_then(Value::as_str),
                 _ => None,
             })
             .collect(),
@@ -313,6 +319,27 @@ fn in_case(input: &str, case: &str) -> bool {
 }
 
 fn transformed_matches(input: &str, case: &str) -> bool {
+    // Lower and upper case map each character on its own (a final sigma
+    // aside, which differs from `Σ` either way), so the text is in the case
+    // when every character maps to itself: no string need be built.
+    let unchanged = |map: fn(char) -> bool| {
+        input.starts_with(|c: char| c.is_ascii_digit()) || input.chars().all(map)
+    };
+    match case {
+        "lower-case" | "lowercase" | "lowerCase" => {
+            return unchanged(|c| {
+                let mut l = c.to_lowercase();
+                l.next() == Some(c) && l.next().is_none()
+            });
+        }
+        "upper-case" | "uppercase" => {
+            return unchanged(|c| {
+                let mut u = c.to_uppercase();
+                u.next() == Some(c) && u.next().is_none()
+            });
+        }
+        _ => {}
+    }
     let to = match case {
         "lower-case" | "lowercase" | "lowerCase" => input.to_lowercase(),
         "upper-case" | "uppercase" => input.to_uppercase(),
@@ -379,7 +406,7 @@ fn check_rule(name: &str, s: &RuleSetting, p: &Parsed) -> Option<Violation> {
         "type-enum" => {
             let ty = ty?;
             let types = strings(s.value.as_ref());
-            let listed = types.iter().any(|t| t == ty);
+            let listed = types.contains(&ty);
             if listed == s.always {
                 return None;
             }
@@ -390,7 +417,7 @@ fn check_rule(name: &str, s: &RuleSetting, p: &Parsed) -> Option<Violation> {
             );
             let v = v.with_hint(crate::diagnostic::suggest(
                 &ty.to_lowercase(),
-                types.iter().map(String::as_str),
+                types.iter().copied(),
             ));
             Some(v)
         }
@@ -563,6 +590,28 @@ mod tests {
         assert!(is_case("SOMEMESSAGE", "upper-case"));
         assert!(is_case("`Eslint` config", "lower-case"));
         assert!(!is_case("Eslint config", "lower-case"));
+    }
+
+    #[test]
+    fn lower_and_upper_case_agree_with_the_strings_they_would_build() {
+        for input in [
+            "", "1Foo", "foo bar", "Foo", "FOO", "ΣΑΣ", "σας", "ß", "SS", "İ", "ǅ", "ǆ", "ﬁ",
+            "a-b_c", "ÉTÉ",
+        ] {
+            for (case, built) in [
+                ("lower-case", input.to_lowercase()),
+                ("upper-case", input.to_uppercase()),
+            ] {
+                let expected = built.is_empty()
+                    || built.starts_with(|c: char| c.is_ascii_digit())
+                    || built == input;
+                assert_eq!(
+                    transformed_matches(input, case),
+                    expected,
+                    "{input:?} {case}"
+                );
+            }
+        }
     }
 
     #[test]
