@@ -13,7 +13,8 @@
 //! Routes: `GET /ws` (WebSocket), `GET /sse` (Server-Sent Events, when the
 //! configuration serves it), `GET /healthz` (200, or 503 when the Redis
 //! backplane is unreachable) and `GET /metrics` (Prometheus text; behind
-//! `METRICS_TOKEN`, or for loopback peers only when none is set).
+//! `METRICS_TOKEN`, or for loopback peers only when none is set and the
+//! plan does not require one).
 //!
 //! Refusals say little to the client (`401 invalid token`, `403
 //! forbidden`, `429 too many connections`) and everything to the log, as
@@ -35,9 +36,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::{Claims, Verifier};
-use crate::config::Config;
+use crate::config::{Config, MetricsAccess};
 use crate::hub::Hub;
 use crate::metrics::Metrics;
+use crate::presence::Pseudonyms;
 use crate::quota::{Admission, Quotas};
 #[cfg(feature = "redis")]
 use crate::redis::RedisBackplane;
@@ -146,10 +148,16 @@ impl<E: Events> Server<E> {
         // Entries live three heartbeats: one missed refresh is not a leave.
         let presence_ttl = config.heartbeat * 3;
         let shutdown = CancellationToken::new();
+        // Every node keys the pseudonyms guests see alike.
+        let names = Pseudonyms::new(config.jwt_secret.as_bytes());
         #[cfg(feature = "redis")]
         let (hub, redis) = match &config.redis_url {
             None => (
-                Arc::new(Hub::memory(config.queue, presence_ttl).bounded(config.limits)),
+                Arc::new(
+                    Hub::memory(config.queue, presence_ttl)
+                        .bounded(config.limits)
+                        .pseudonymous(names),
+                ),
                 None,
             ),
             Some(url) => {
@@ -161,14 +169,20 @@ impl<E: Events> Server<E> {
                 let epoch = redis.epoch().await?;
                 let hub = Arc::new(
                     Hub::redis(Arc::clone(&redis), epoch, config.queue, presence_ttl)
-                        .bounded(config.limits),
+                        .bounded(config.limits)
+                        .pseudonymous(names),
                 );
                 Arc::clone(&redis).spawn_reader(Arc::downgrade(&hub), shutdown.clone());
                 (hub, Some(redis))
             }
         };
         #[cfg(not(feature = "redis"))]
-        let hub = Arc::new(Hub::memory(config.queue, presence_ttl).bounded(config.limits));
+        let hub = Arc::new(
+            Hub::memory(config.queue, presence_ttl)
+                .bounded(config.limits)
+                .pseudonymous(names),
+        );
+
         spawn_maintenance(Arc::clone(&hub), config.heartbeat, shutdown.clone());
         let quotas = Arc::new(
             Quotas::new(
@@ -296,7 +310,7 @@ async fn metrics<E: Events>(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|given| same(given.as_bytes(), token.as_bytes())),
-        None => peer.ip().is_loopback(),
+        None => app.config.metrics == MetricsAccess::Loopback && peer.ip().is_loopback(),
     };
     if !allowed {
         app.forbid(&format_args!("metrics asked for by {peer}"));

@@ -17,8 +17,8 @@
 //! | `HEARTBEAT_SECONDS`, `IDLE_TIMEOUT_SECONDS` | ping interval, idle cut-off |
 //! | `SLOW_CLIENT` | `drop_and_resync` or `disconnect` |
 //! | `SHUTDOWN_GRACE_SECONDS` | how long shutdown waits, `10` |
-//! | `METRICS_TOKEN` | bearer token `/metrics` asks for; unset, it answers loopback peers only |
-//! | `ALLOWED_ORIGINS` | comma-separated origins browsers may connect from; unset, any |
+//! | `METRICS_TOKEN` | bearer token `/metrics` asks for; unset, it answers loopback peers only, unless the plan puts `/metrics` behind a token ([`MetricsAccess::Token`]), which then requires it |
+//! | `ALLOWED_ORIGINS` | comma-separated origins browsers may connect from, replacing the plan's; empty or unset without a list in the plan, any |
 //! | `MAX_CHANNELS`, `MAX_HISTORY_BYTES`, ... | the node's [`Limits`] |
 //! | `REDIS_URL`, `REDIS_PREFIX` | the Redis backplane (feature `redis`) |
 
@@ -47,6 +47,15 @@ impl FromStr for SlowClient {
             _ => Err("expected `drop_and_resync` or `disconnect`".to_string()),
         }
     }
+}
+
+/// Who may read `/metrics`, as the plan says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Loopback peers; bearers of `METRICS_TOKEN` instead when it is set.
+    Loopback,
+    /// Bearers of `METRICS_TOKEN` only: the service does not start without it.
+    Token,
 }
 
 #[derive(Debug, Clone)]
@@ -80,8 +89,10 @@ pub struct Config {
     pub redis_url: Option<String>,
     pub redis_prefix: String,
     /// The bearer token `/metrics` asks for; `None` serves it to loopback
-    /// peers only.
+    /// peers only, or to nobody under [`MetricsAccess::Token`].
     pub metrics_token: Option<String>,
+    /// Whether `/metrics` may fall back to loopback peers without a token.
+    pub metrics: MetricsAccess,
     /// Origins a browser may connect from (`Origin` header); empty allows
     /// any. Clients that send no `Origin` (not browsers) are not affected.
     pub allowed_origins: Vec<String>,
@@ -106,6 +117,9 @@ pub struct Defaults {
     pub sse: bool,
     /// Prefix of every Redis key, so services can share one Redis.
     pub redis_prefix: &'static str,
+    /// Origins browsers may connect from; empty allows any.
+    pub allowed_origins: &'static [&'static str],
+    pub metrics: MetricsAccess,
     pub limits: Limits,
 }
 
@@ -130,7 +144,12 @@ impl Config {
             redis_url: None,
             redis_prefix: defaults.redis_prefix.to_string(),
             metrics_token: None,
-            allowed_origins: Vec::new(),
+            metrics: defaults.metrics,
+            allowed_origins: defaults
+                .allowed_origins
+                .iter()
+                .map(|o| o.to_string())
+                .collect(),
             limits: defaults.limits,
         }
     }
@@ -176,6 +195,13 @@ impl Config {
             c.redis_prefix = v;
         }
         c.metrics_token = get("METRICS_TOKEN").filter(|v| !v.is_empty());
+        if c.metrics == MetricsAccess::Token && c.metrics_token.is_none() {
+            return Err(
+                "METRICS_TOKEN is required: the plan puts /metrics behind a token \
+                 (`security.metrics: token`); set it to the bearer token scrapers send"
+                    .to_string(),
+            );
+        }
         if let Some(v) = get("ALLOWED_ORIGINS") {
             c.allowed_origins = v
                 .split(',')
@@ -236,6 +262,8 @@ pub(crate) mod tests {
         slow_client: SlowClient::Disconnect,
         sse: true,
         redis_prefix: "svc",
+        allowed_origins: &[],
+        metrics: MetricsAccess::Loopback,
         limits: Limits::DEFAULT,
     };
 
@@ -285,5 +313,44 @@ pub(crate) mod tests {
             c.allowed_origins,
             ["https://a.example", "https://b.example"]
         );
+    }
+
+    #[test]
+    fn the_plan_sets_origins_and_metrics_access_and_the_environment_overrides() {
+        let plan = Defaults {
+            allowed_origins: &["https://chat.example"],
+            metrics: MetricsAccess::Token,
+            ..DEFAULTS
+        };
+        let get = |vars: &'static [(&str, &str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let e = Config::from_lookup(&plan, get(&[("JWT_SECRET", "s")])).unwrap_err();
+        assert!(e.starts_with("METRICS_TOKEN is required"), "{e}");
+        let c = Config::from_lookup(&plan, get(&[("JWT_SECRET", "s"), ("METRICS_TOKEN", "m")]))
+            .unwrap();
+        assert_eq!(c.allowed_origins, ["https://chat.example"]);
+        assert_eq!(
+            (c.metrics, c.metrics_token.as_deref()),
+            (MetricsAccess::Token, Some("m"))
+        );
+        let vars = &[
+            ("JWT_SECRET", "s"),
+            ("METRICS_TOKEN", "m"),
+            ("ALLOWED_ORIGINS", "http://localhost:5173"),
+        ];
+        let c = Config::from_lookup(&plan, get(vars)).unwrap();
+        assert_eq!(c.allowed_origins, ["http://localhost:5173"]);
+        let vars = &[
+            ("JWT_SECRET", "s"),
+            ("METRICS_TOKEN", "m"),
+            ("ALLOWED_ORIGINS", ""),
+        ];
+        let c = Config::from_lookup(&plan, get(vars)).unwrap();
+        assert!(c.allowed_origins.is_empty(), "empty: any origin");
     }
 }

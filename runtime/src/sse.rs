@@ -70,13 +70,14 @@ pub async fn stream<E: Events>(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(Position::from_event_id);
+    let guest = !kind.can_publish(&claims.role);
     let admission = match app.admit(&claims, peer) {
         Ok(a) => a,
         Err(refused) => return refused.into_response(),
     };
     let mut sub = match app
         .hub
-        .subscribe_as(&channel, since.as_ref(), Some(&claims.sub))
+        .subscribe_as(&channel, since.as_ref(), Some(&claims.sub), guest)
         .await
     {
         Ok(s) => s,
@@ -98,8 +99,7 @@ pub async fn stream<E: Events>(
     let keep_alive = KeepAlive::new().interval(app.config.heartbeat);
     let shutdown = app.shutdown.clone().cancelled_owned();
     let expires = app.verifier.expiry(&claims);
-    let guest = !kind.can_publish(&claims.role);
-    Sse::new(events(app, channel, sub, expires, guest, refused, admission).take_until(shutdown))
+    Sse::new(events(app, channel, sub, expires, refused, admission).take_until(shutdown))
         .keep_alive(keep_alive)
         .into_response()
 }
@@ -115,9 +115,6 @@ struct State_<E> {
     done: bool,
     /// When the token stops being valid.
     expires: Instant,
-    /// The reader may not publish here: presence diffs reach it without
-    /// the members' client ids.
-    guest: bool,
     _guard: ConnectionGuard,
     /// The stream's place in its user's and address's quotas.
     _admission: Admission,
@@ -139,7 +136,6 @@ fn events<E: Events>(
     channel: String,
     mut sub: Subscription,
     expires: Instant,
-    guest: bool,
     why: Option<&'static str>,
     admission: Admission,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
@@ -161,7 +157,6 @@ fn events<E: Events>(
         last: 0,
         done: false,
         expires,
-        guest,
         sub,
         _admission: admission,
     };
@@ -222,18 +217,19 @@ fn events<E: Events>(
             if frame.seq != 0 && frame.seq <= st.last {
                 continue;
             }
-            let guest_text = if frame.seq == 0 && st.guest {
-                crate::presence::for_guests(frame.text.as_str())
-            } else {
-                None
+            let seq = frame.seq;
+            // A guest's stream holds a seat in `sub`: the users frames
+            // name reach it under their pseudonyms.
+            let text = match st.sub.seat {
+                Some(_) => frame.for_guest(st.app.hub.pseudonyms()),
+                None => frame.text,
             };
-            let text = guest_text.as_deref().unwrap_or(frame.text.as_str());
-            let mut ev = SseEvent::default().data(text);
-            if frame.seq != 0 {
-                st.last = frame.seq;
+            let mut ev = SseEvent::default().data(text.as_str());
+            if seq != 0 {
+                st.last = seq;
                 let pos = Position {
                     epoch: st.sub.epoch.name.to_string(),
-                    seq: frame.seq,
+                    seq,
                 };
                 ev = ev.id(pos.to_event_id());
             }

@@ -66,7 +66,7 @@ use crate::app::App;
 use crate::auth::{CLOSE_TOKEN_EXPIRED, Claims};
 use crate::config::SlowClient;
 use crate::hub::Epoch;
-use crate::hub::{EpochNames, Frame, HubError, Subscription};
+use crate::hub::{EpochNames, Frame, GuestSeat, HubError, Subscription};
 use crate::metrics::{ConnectionGuard, Metrics};
 use crate::presence::Member;
 use crate::protocol::{
@@ -171,9 +171,9 @@ struct Live {
     hub: Arc<dyn EpochNames>,
     epoch: Epoch,
     last: u64,
-    /// The client reads but may not publish here: presence diffs reach it
-    /// without the members' client ids.
-    guest: bool,
+    /// Held when the client reads but may not publish here: the users that
+    /// frames name reach it under their pseudonyms.
+    seat: Option<GuestSeat>,
 }
 
 impl Live {
@@ -183,7 +183,7 @@ impl Live {
         hub: Arc<dyn EpochNames>,
         epoch: Epoch,
         last: u64,
-        guest: bool,
+        seat: Option<GuestSeat>,
     ) -> Live {
         Live {
             channel,
@@ -193,7 +193,16 @@ impl Live {
             hub,
             epoch,
             last,
-            guest,
+            seat,
+        }
+    }
+
+    /// The text of `frame` for this client.
+    fn text(&self, frame: Frame) -> Utf8Bytes {
+        if self.seat.is_some() {
+            frame.for_guest(self.hub.pseudonyms())
+        } else {
+            frame.text
         }
     }
 
@@ -278,7 +287,7 @@ impl Live {
             return Some(Delivery::NewEpoch {
                 channel: self.channel.clone(),
                 epoch: Arc::clone(&self.epoch.name),
-                text: frame.text,
+                text: self.text(frame),
             });
         }
         if frame.seq != 0 && frame.seq <= self.last {
@@ -286,12 +295,8 @@ impl Live {
         }
         if frame.seq != 0 {
             self.last = frame.seq;
-        } else if self.guest
-            && let Some(text) = crate::presence::for_guests(frame.text.as_str())
-        {
-            return Some(Delivery::Frame(text.into()));
         }
-        Some(Delivery::Frame(frame.text))
+        Some(Delivery::Frame(self.text(frame)))
     }
 }
 
@@ -725,7 +730,7 @@ impl<E: Events> Connection<E> {
         let guest = !kind.can_publish(&self.claims.role);
         let result = async {
             let sub = hub
-                .subscribe_as(channel, frame.since.as_ref(), Some(&self.claims.sub))
+                .subscribe_as(channel, frame.since.as_ref(), Some(&self.claims.sub), guest)
                 .await?;
             let members = if presence {
                 let me = Member {
@@ -735,7 +740,11 @@ impl<E: Events> Connection<E> {
                 hub.join(channel, &me).await?;
                 let members = hub.presence(channel).await?;
                 Some(if guest {
-                    members.into_iter().map(Member::for_guests).collect()
+                    let names = hub.pseudonyms();
+                    members
+                        .into_iter()
+                        .map(|m| names.member(channel, m))
+                        .collect()
                 } else {
                     members
                 })
@@ -767,6 +776,7 @@ impl<E: Events> Connection<E> {
             seq,
             replay,
             resync: gap,
+            seat,
         } = sub;
         let mut frames = vec![
             ServerFrame::Subscribed {
@@ -784,7 +794,10 @@ impl<E: Events> Connection<E> {
             frames.push(resync(channel, &epoch.name, seq, reason).into());
         }
         let last = replay.last().map_or(0, |f| f.seq);
-        frames.extend(replay.into_iter().map(|f| f.text));
+        frames.extend(replay.into_iter().map(|f| match seat {
+            Some(_) => f.for_guest(hub.pseudonyms()),
+            None => f.text,
+        }));
         self.subscribed.insert(channel.to_string());
         let subscribe = Command::Subscribe {
             frames,
@@ -794,7 +807,7 @@ impl<E: Events> Connection<E> {
                 Arc::clone(hub) as _,
                 epoch,
                 last,
-                guest,
+                seat,
             ),
         };
         let _ = self.commands.send(subscribe).await;

@@ -547,14 +547,33 @@ async fn shutdown_ends_within_the_grace_period_despite_sse_clients_that_never_re
     assert!(took < within, "stopped after {took:?}");
 }
 
-/// `/metrics` asks for `METRICS_TOKEN` when one is set (and answers only
-/// loopback peers when none is); browsers connect only from the allowed
-/// origins; each refusal is counted, and the body says only "forbidden".
+/// A plan that puts `/metrics` behind a token (`security.metrics: token`)
+/// and lists the origins browsers may connect from: `/metrics` then asks
+/// for `METRICS_TOKEN`, which the service requires, even from loopback;
+/// browsers connect only from those origins; each refusal is counted, and
+/// the body says only "forbidden".
 #[tokio::test]
 async fn metrics_need_their_token_and_browsers_an_allowed_origin() {
-    let mut cfg = config();
-    cfg.metrics_token = Some("scrape-me".to_string());
-    cfg.allowed_origins = vec!["https://app.example".to_string()];
+    use chat_service::config::{DEFAULTS, Defaults, MetricsAccess};
+    let plan = Defaults {
+        allowed_origins: &["https://app.example"],
+        metrics: MetricsAccess::Token,
+        ..DEFAULTS
+    };
+    let env = |with_token: bool| {
+        move |k: &str| match k {
+            "JWT_SECRET" => Some(SECRET.to_string()),
+            "METRICS_TOKEN" if with_token => Some("scrape-me".to_string()),
+            _ => None,
+        }
+    };
+    let refused = chat_service::Config::from_lookup(&plan, env(false)).unwrap_err();
+    assert!(
+        refused.starts_with("METRICS_TOKEN is required"),
+        "{refused}"
+    );
+    let mut cfg = chat_service::Config::from_lookup(&plan, env(true)).unwrap();
+    cfg.bind = config().bind;
     let server = start(cfg).await;
     let scrape = |auth: &'static str| async move {
         let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
@@ -740,38 +759,54 @@ async fn one_resume_and_one_user_can_only_have_so_much_replayed() {
 }
 
 /// A guest (a role that may read the channel but not publish to it) sees
-/// who is there, not their connections' client ids; members still do.
+/// who is there and who said what, under per-channel pseudonyms: never a
+/// member's `sub` nor its connections' client ids. Members still see both.
 #[tokio::test]
-async fn guests_do_not_see_other_users_client_ids() {
+async fn guests_see_pseudonyms_not_subs_or_client_ids() {
+    // Names with letters that are not hex digits, so no pseudonym holds one.
     let service = Process::start(&[]).await;
-    let mut ada = connect(service.addr, &token(PUBLISHER, "ada")).await;
-    ada.subscribe(CHANNEL).await;
+    let mut ivy = connect(service.addr, &token(PUBLISHER, "ivy")).await;
+    ivy.subscribe(CHANNEL).await;
     let mut guest = connect(service.addr, &token(READ_ONLY, "gus")).await;
     let subscribed = guest.subscribe(CHANNEL).await;
     let members = subscribed["presence"].as_array().expect("a member list");
-    assert!(members.iter().any(|m| m["user"] == "ada"), "{subscribed}");
-    assert!(
-        members.iter().all(|m| m.get("client").is_none()),
-        "{subscribed}"
-    );
-    let mut bob = connect(service.addr, &token(PUBLISHER, "bob")).await;
-    bob.subscribe(CHANNEL).await;
-    // The guest's own join comes first, then bob's.
-    let seen_by_guest = loop {
-        let diff = guest.recv_type("presence").await;
-        if diff["data"]["joined"][0]["user"] == "bob" {
-            break diff;
+    assert_eq!(members.len(), 2, "ivy and the guest: {subscribed}");
+    for m in members {
+        let user = m["user"].as_str().unwrap();
+        let hidden = user.starts_with("guest-") && m.get("client").is_none();
+        assert!(hidden, "{subscribed}");
+    }
+    let mut tom = connect(service.addr, &token(PUBLISHER, "tom")).await;
+    tom.subscribe(CHANNEL).await;
+    tom.publish(CHANNEL, event_data(1), "1").await;
+    let mut seen = Vec::new();
+    let event = loop {
+        let frame = guest.recv().await;
+        seen.push(frame.clone());
+        if frame["type"] == EVENT {
+            break frame;
         }
     };
+    // Tom's join: the one member the guest did not know of.
+    let known: Vec<&serde_json::Value> = members.iter().map(|m| &m["user"]).collect();
+    let joined = seen
+        .iter()
+        .map(|f| &f["data"]["joined"])
+        .find(|j| j.is_array() && !known.contains(&&j[0]["user"]))
+        .expect("tom's join");
     assert_eq!(
-        seen_by_guest["data"]["joined"],
-        json!([{ "user": "bob" }]),
-        "{seen_by_guest}"
+        *joined,
+        json!([{ "user": event["from"] }]),
+        "the publisher's pseudonym is the member's: {seen:?}"
     );
-    // A member that joined before sees the newcomer's client id.
+    let guests_view = format!("{subscribed}{}", json!(seen));
+    for sub in ["ivy", "tom"] {
+        assert!(!guests_view.contains(sub), "{sub} in {guests_view}");
+    }
+    // A member sees subs and the newcomer's client id.
     let seen_by_member = loop {
-        let diff = ada.recv_type("presence").await;
-        if diff["data"]["joined"][0]["user"] == "bob" {
+        let diff = ivy.recv_type("presence").await;
+        if diff["data"]["joined"][0]["user"] == "tom" {
             break diff;
         }
     };
@@ -779,6 +814,7 @@ async fn guests_do_not_see_other_users_client_ids() {
         seen_by_member["data"]["joined"][0]["client"].is_string(),
         "{seen_by_member}"
     );
+    assert_eq!(ivy.recv_type(EVENT).await["from"], "tom");
 }
 
 /// A stand-in for HeyGen's streaming API on a free port (HeyGen itself
