@@ -23,7 +23,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
@@ -66,6 +66,12 @@ pub struct App<E> {
 }
 
 impl<E> App<E> {
+    /// A new connection's client id: this node's id and a counter.
+    pub fn client_id(&self) -> String {
+        let n = self.next_client.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{n}", self.node)
+    }
+
     /// The caller's claims, or the 401 to answer with (counted as an
     /// authentication failure): the one check every endpoint starts with.
     pub fn authenticate(

@@ -12,6 +12,12 @@
 //! as it does there, and the stream ends on shutdown. It also ends when
 //! its token expires, with an `expired` event: SSE has no way to hand the
 //! server a fresh token in-band, so the client reconnects with one.
+//!
+//! On a channel with presence, a stream makes its user a member as a
+//! WebSocket subscription does (one entry per user, whatever mix of
+//! streams and sockets it holds), until the stream ends however it ends:
+//! a client that goes away is noticed at the next write, a heartbeat at
+//! most.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -30,6 +36,7 @@ use crate::app::App;
 use crate::config::SlowClient;
 use crate::hub::Subscription;
 use crate::metrics::{ConnectionGuard, Metrics};
+use crate::presence::Member;
 use crate::protocol::{PROTOCOL_VERSION, Position, ServerFrame};
 use crate::quota::Admission;
 use crate::schema::{Channels, Events};
@@ -96,15 +103,36 @@ pub async fn stream<E: Events>(
         tracing::info!(user = %claims.sub, %channel, why, "replay refused");
         sub.refuse_replay();
     }
+    let present = if kind.spec().presence {
+        let me = Member {
+            client: app.client_id(),
+            user: claims.sub.clone(),
+        };
+        if let Err(e) = app.hub.join(&channel, &me).await {
+            tracing::error!(error = %e, "presence join failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+        }
+        Some(Present {
+            app: Arc::clone(&app),
+            channel: channel.clone(),
+            user: claims.sub.clone(),
+        })
+    } else {
+        None
+    };
     let keep_alive = KeepAlive::new().interval(app.config.heartbeat);
     let shutdown = app.shutdown.clone().cancelled_owned();
     let expires = app.verifier.expiry(&claims);
-    Sse::new(events(app, channel, sub, expires, refused, admission).take_until(shutdown))
+    let held = Held {
+        _admission: admission,
+        _present: present,
+    };
+    Sse::new(events(app, channel, sub, expires, refused, held).take_until(shutdown))
         .keep_alive(keep_alive)
         .into_response()
 }
 
-struct State_<E> {
+struct State_<E: Events> {
     app: Arc<App<E>>,
     channel: String,
     sub: Subscription,
@@ -116,8 +144,39 @@ struct State_<E> {
     /// When the token stops being valid.
     expires: Instant,
     _guard: ConnectionGuard,
+    _held: Held<E>,
+}
+
+/// What a stream holds until it ends.
+struct Held<E: Events> {
     /// The stream's place in its user's and address's quotas.
     _admission: Admission,
+    _present: Option<Present<E>>,
+}
+
+/// A stream's user as a member of its channel's presence; it leaves when
+/// the stream is dropped.
+struct Present<E: Events> {
+    app: Arc<App<E>>,
+    channel: String,
+    user: String,
+}
+
+impl<E: Events> Drop for Present<E> {
+    fn drop(&mut self) {
+        let app = Arc::clone(&self.app);
+        let channel = std::mem::take(&mut self.channel);
+        let user = std::mem::take(&mut self.user);
+        // Dropped by the server's runtime; without one (the process is
+        // ending) there is nobody left to tell.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = app.hub.leave(&channel, &user).await {
+                    tracing::warn!(error = %e, "presence leave failed");
+                }
+            });
+        }
+    }
 }
 
 fn resync_event(channel: &str, epoch: &str, seq: u64, reason: &str) -> SseEvent {
@@ -137,7 +196,7 @@ fn events<E: Events>(
     mut sub: Subscription,
     expires: Instant,
     why: Option<&'static str>,
-    admission: Admission,
+    held: Held<E>,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let replay = std::mem::take(&mut sub.replay).into_iter();
     let resync = sub.resync.then(|| {
@@ -158,7 +217,7 @@ fn events<E: Events>(
         done: false,
         expires,
         sub,
-        _admission: admission,
+        _held: held,
     };
     stream::unfold(state, |mut st| async move {
         if st.done {

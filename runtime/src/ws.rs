@@ -46,7 +46,6 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -414,8 +413,7 @@ type Sink = SplitSink<WebSocket, Message>;
 impl<E: Events> Connection<E> {
     async fn run(app: Arc<App<E>>, claims: Claims, admission: Admission, socket: WebSocket) {
         let _guard = ConnectionGuard::new(Arc::clone(&app.metrics));
-        let n = app.next_client.fetch_add(1, Ordering::Relaxed);
-        let client = format!("{}-{n}", app.node);
+        let client = app.client_id();
         tracing::debug!(client = %client, user = %claims.sub, "connected");
         let (sink, mut stream) = socket.split();
         let (commands, queue) = mpsc::channel(COMMANDS);

@@ -671,6 +671,64 @@ async fn presence_has_one_entry_per_user_however_many_sockets() {
     server.stop().await;
 }
 
+/// An SSE stream on `CHANNEL` for `user`, once the server has answered.
+async fn listen(addr: SocketAddr, user: &str) -> tokio::net::TcpStream {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let token = token(PUBLISHER, user);
+    let req = format!(
+        "GET /sse?channel={CHANNEL} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    s
+}
+
+/// An SSE listener is in presence like a WebSocket subscriber, once per
+/// user whatever mix of streams and sockets it holds; it leaves when its
+/// last one goes, a stream that vanishes being noticed within a heartbeat
+/// or two.
+#[tokio::test]
+async fn sse_listeners_are_in_presence_once_per_user() {
+    let mut cfg = config();
+    cfg.heartbeat = Duration::from_secs(1);
+    cfg.idle_timeout = Duration::from_secs(30);
+    let server = start(cfg).await;
+    let mut watcher = connect(server.addr, &token(PUBLISHER, "wendy")).await;
+    watcher.subscribe(CHANNEL).await;
+    let first = listen(server.addr, "sam").await;
+    assert_eq!(next_diff_about(&mut watcher, "sam").await, "joined");
+    let second = listen(server.addr, "sam").await;
+    let mut socket = connect(server.addr, &token(PUBLISHER, "sam")).await;
+    let subscribed = socket.subscribe(CHANNEL).await;
+    let sams = subscribed["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["user"] == "sam")
+        .count();
+    assert_eq!(sams, 1, "{subscribed}");
+    // The first stream and the socket go: sam is still there.
+    drop(first);
+    drop(socket);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let marker = server.publish(1).await;
+    loop {
+        let frame = watcher.recv().await;
+        assert!(
+            !(frame["type"] == "presence" && frame.to_string().contains("sam")),
+            "sam left too soon: {frame}"
+        );
+        if frame["type"] == EVENT && frame["seq"] == marker {
+            break;
+        }
+    }
+    drop(second);
+    assert_eq!(next_diff_about(&mut watcher, "sam").await, "left");
+    server.stop().await;
+}
+
 /// `joined` or `left`: the next presence diff that names `user`.
 async fn next_diff_about(c: &mut Client, user: &str) -> &'static str {
     loop {
