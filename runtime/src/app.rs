@@ -190,6 +190,11 @@ impl<E: Events> Server<E> {
         );
 
         spawn_maintenance(Arc::clone(&hub), config.heartbeat, shutdown.clone());
+        spawn_presence_flush(
+            Arc::clone(&hub),
+            config.limits.presence_interval(),
+            shutdown.clone(),
+        );
         let quotas = Arc::new(
             Quotas::new(
                 config.limits.max_connections_per_user,
@@ -344,6 +349,24 @@ fn spawn_maintenance<E: Events>(
         loop {
             tokio::select! {
                 _ = tick.tick() => hub.maintain().await,
+                () = stop.cancelled() => return,
+            }
+        }
+    });
+}
+
+/// Sends the presence diffs that waited their channel's interval.
+fn spawn_presence_flush<E: Events>(
+    hub: Arc<Hub<E>>,
+    every: std::time::Duration,
+    stop: CancellationToken,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => hub.flush_presence().await,
                 () = stop.cancelled() => return,
             }
         }

@@ -197,6 +197,24 @@ fn history_cost(frame: &Frame) -> usize {
     frame.text.len() + frame.guest.as_ref().map_or(0, |g| g.len()) + std::mem::size_of::<Frame>()
 }
 
+/// A channel's presence changes since its last diff.
+#[derive(Default)]
+struct PresenceBatch {
+    /// When its last diff went out.
+    sent: Option<Instant>,
+    /// By client id.
+    changes: HashMap<String, PresenceChange>,
+}
+
+/// One member's change between two diffs.
+struct PresenceChange {
+    /// A member when the last diff went out.
+    was: bool,
+    member: Member,
+    /// A member now.
+    now: bool,
+}
+
 /// A new listener of a channel: the channel, its receiver, and its seat
 /// if a guest.
 type Listener = (Arc<Channel>, broadcast::Receiver<Frame>, Option<GuestSeat>);
@@ -231,6 +249,9 @@ pub struct Hub<E> {
     /// One entry per user, not per socket: ten tabs are one member, and
     /// joining or leaving with the others sends nobody a diff.
     local_members: Mutex<HashMap<(String, String), (Member, usize)>>,
+    /// Presence changes by channel, sent at most once per
+    /// `PRESENCE_INTERVAL_MS` (see [`Hub::presence_change`]).
+    presence_batches: Mutex<HashMap<String, PresenceBatch>>,
     /// What guests call users.
     pseudonyms: Pseudonyms,
     events: PhantomData<fn() -> E>,
@@ -306,6 +327,7 @@ impl<E: Events> Hub<E> {
             history_bytes: AtomicUsize::new(0),
             backplane,
             local_members: Mutex::default(),
+            presence_batches: Mutex::default(),
             pseudonyms: Pseudonyms::new(random_id().as_bytes()),
             events: PhantomData,
         }
@@ -681,7 +703,7 @@ impl<E: Events> Hub<E> {
                 .await
                 .map_err(HubError::Backplane)?,
         }
-        self.presence_diff(name, "joined", member).await
+        self.presence_change(name, member, true).await
     }
 
     /// Removes one of `user`'s connections; when it was the last on this
@@ -712,7 +734,7 @@ impl<E: Events> Hub<E> {
                 .map_err(HubError::Backplane)?,
         };
         match removed {
-            Some(member) => self.presence_diff(name, "left", &member).await,
+            Some(member) => self.presence_change(name, &member, false).await,
             None => Ok(()),
         }
     }
@@ -725,13 +747,104 @@ impl<E: Events> Hub<E> {
         }
     }
 
+    /// Notes that `member` joined or left `name`, and sends the channel's
+    /// diff now if its last went out at least `PRESENCE_INTERVAL_MS` ago;
+    /// otherwise [`Hub::flush_presence`] sends it when that much has passed.
+    /// A join storm thus costs each subscriber a few frames, not one per
+    /// newcomer.
+    async fn presence_change(
+        &self,
+        name: &str,
+        member: &Member,
+        joined: bool,
+    ) -> Result<(), HubError> {
+        let now = Instant::now();
+        let interval = self.limits.presence_interval();
+        let due = {
+            let mut batches = lock(&self.presence_batches);
+            let batch = batches.entry(name.to_string()).or_default();
+            batch
+                .changes
+                .entry(member.client.clone())
+                .and_modify(|c| {
+                    c.member = member.clone();
+                    c.now = joined;
+                })
+                .or_insert_with(|| PresenceChange {
+                    was: !joined,
+                    member: member.clone(),
+                    now: joined,
+                });
+            if batch
+                .sent
+                .is_none_or(|sent| now.duration_since(sent) >= interval)
+            {
+                batch.sent = Some(now);
+                std::mem::take(&mut batch.changes)
+            } else {
+                HashMap::new()
+            }
+        };
+        self.presence_diff(name, due).await
+    }
+
+    /// Sends the diffs that waited their channel's interval; run every
+    /// `PRESENCE_INTERVAL_MS`. Channels quiet for an interval are dropped
+    /// from the books, so their next change goes out at once.
+    pub async fn flush_presence(&self) {
+        let now = Instant::now();
+        let interval = self.limits.presence_interval();
+        let mut due = Vec::new();
+        lock(&self.presence_batches).retain(|name, batch| {
+            let waited = batch
+                .sent
+                .is_none_or(|sent| now.duration_since(sent) >= interval);
+            if !waited {
+                return true;
+            }
+            if batch.changes.is_empty() {
+                return false;
+            }
+            batch.sent = Some(now);
+            due.push((name.clone(), std::mem::take(&mut batch.changes)));
+            true
+        });
+        for (name, changes) in due {
+            if let Err(e) = self.presence_diff(&name, changes).await {
+                tracing::warn!(error = %e, "presence diff failed");
+            }
+        }
+    }
+
+    /// Sends one diff for `changes`: who is there now and was not, and who
+    /// was and is not (a member that came and went between two diffs is
+    /// in neither).
     async fn presence_diff(
         &self,
         name: &str,
-        change: &str,
-        member: &Member,
+        changes: HashMap<String, PresenceChange>,
     ) -> Result<(), HubError> {
-        let data = serde_json::json!({ change: [member] });
+        let mut joined = Vec::new();
+        let mut left = Vec::new();
+        for change in changes.into_values() {
+            match (change.was, change.now) {
+                (false, true) => joined.push(change.member),
+                (true, false) => left.push(change.member),
+                _ => {}
+            }
+        }
+        if joined.is_empty() && left.is_empty() {
+            return Ok(());
+        }
+        joined.sort_by(|a, b| a.client.cmp(&b.client));
+        left.sort_by(|a, b| a.client.cmp(&b.client));
+        let mut data = serde_json::Map::new();
+        if !joined.is_empty() {
+            data.insert("joined".into(), serde_json::json!(joined));
+        }
+        if !left.is_empty() {
+            data.insert("left".into(), serde_json::json!(left));
+        }
         let data = serde_json::value::to_raw_value(&data)
             .map_err(|e| HubError::Backplane(e.to_string()))?;
         let message = Message {
@@ -771,7 +884,7 @@ impl<E: Events> Hub<E> {
         };
         for (ch, m) in expired {
             tracing::info!(channel = %ch, client = %m.client, "presence expired");
-            if let Err(e) = self.presence_diff(&ch, "left", &m).await {
+            if let Err(e) = self.presence_change(&ch, &m, false).await {
                 tracing::warn!(error = %e, "presence diff failed");
             }
         }
@@ -996,6 +1109,64 @@ mod tests {
         let mut member = hub.subscribe("room:1", None).await.unwrap();
         put(&hub, "room:1", false, &data).await.unwrap();
         assert!(member.rx.recv().await.unwrap().guest.is_none());
+    }
+
+    #[tokio::test]
+    async fn presence_diffs_go_out_at_most_once_per_interval() {
+        let hub = Hub::<Event>::memory(1024, Duration::from_secs(60)).bounded(Limits {
+            presence_interval_ms: 50,
+            ..Limits::DEFAULT
+        });
+        let mut watcher = hub.subscribe("room:1", None).await.unwrap();
+        let member = |name: &str| Member {
+            client: name.to_string(),
+            user: name.to_string(),
+        };
+        let diff = |frame: Frame| {
+            let v: serde_json::Value = serde_json::from_str(frame.text.as_str()).unwrap();
+            let users = |change: &str| -> Vec<String> {
+                v["data"][change]
+                    .as_array()
+                    .map(|m| {
+                        m.iter()
+                            .map(|m| m["user"].as_str().unwrap().into())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            (users("joined"), users("left"))
+        };
+        // A quiet channel's first change goes out at once.
+        hub.join("room:1", &member("a")).await.unwrap();
+        let first = diff(watcher.rx.try_recv().unwrap());
+        assert_eq!(first, (vec!["a".to_string()], vec![]));
+        // A storm within the interval waits, and goes out as one diff.
+        for i in 0..100 {
+            hub.join("room:1", &member(&format!("n{i:02}")))
+                .await
+                .unwrap();
+        }
+        hub.leave("room:1", "n05").await.unwrap(); // came and went: in neither
+        hub.leave("room:1", "a").await.unwrap();
+        hub.flush_presence().await;
+        assert!(
+            watcher.rx.try_recv().is_err(),
+            "nothing before the interval"
+        );
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        hub.flush_presence().await;
+        let (joined, left) = diff(watcher.rx.try_recv().unwrap());
+        assert_eq!(joined.len(), 99);
+        assert!(!joined.contains(&"n05".to_string()));
+        assert_eq!(left, ["a"]);
+        assert!(watcher.rx.try_recv().is_err(), "one diff for the storm");
+        // Once the channel has been quiet for an interval, it is forgotten
+        // and its next change goes out at once again.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        hub.flush_presence().await;
+        assert!(lock(&hub.presence_batches).is_empty());
+        hub.join("room:1", &member("b")).await.unwrap();
+        assert_eq!(diff(watcher.rx.try_recv().unwrap()).0, ["b"]);
     }
 
     fn small(max_channels: usize, max_history_bytes: usize) -> Hub<Event> {

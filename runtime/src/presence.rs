@@ -114,6 +114,7 @@ impl Pseudonyms {
             *from = Value::String(self.of(&channel, user));
         }
         if presence {
+            let mut joined = Vec::new();
             for change in ["joined", "left"] {
                 let members = frame
                     .get_mut("data")
@@ -124,10 +125,27 @@ impl Pseudonyms {
                         m.remove("client");
                         if let Some(user) = m.get("user").and_then(Value::as_str) {
                             let name = self.of(&channel, user);
+                            if change == "joined" {
+                                joined.push(name.clone());
+                            }
                             m.insert("user".into(), Value::String(name));
                         }
                     }
                 }
+            }
+            // A user whose connection left as another joined is still
+            // there: guests know members by user alone, so it must not
+            // also be in `left`, which clients apply after `joined`.
+            if let Some(left) = frame
+                .get_mut("data")
+                .and_then(|d| d.get_mut("left"))
+                .and_then(|m| m.as_array_mut())
+            {
+                left.retain(|m| {
+                    !m["user"]
+                        .as_str()
+                        .is_some_and(|u| joined.iter().any(|j| j == u))
+                });
             }
         }
         Some(frame.to_string())
@@ -258,6 +276,14 @@ mod tests {
         let seen: serde_json::Value = serde_json::from_str(&names.frame(event).unwrap()).unwrap();
         assert_eq!(seen["from"], ada.as_str());
         assert_eq!(seen["data"]["text"], r#"{"v":1,"type":"presence","#);
+        // One user's connection leaving as another joins: still there.
+        let swap = r#"{"v":1,"type":"presence","channel":"room:1","seq":0,"ts":5,"data":{"joined":[{"client":"n1-8","user":"ada"}],"left":[{"client":"n1-7","user":"ada"},{"client":"n1-2","user":"bob"}]}}"#;
+        let seen: serde_json::Value = serde_json::from_str(&names.frame(swap).unwrap()).unwrap();
+        let bob = names.of("room:1", "bob");
+        assert_eq!(
+            seen["data"],
+            serde_json::json!({ "joined": [{ "user": ada }], "left": [{ "user": bob }] })
+        );
         // The server's own events name nobody and go as they are.
         let server = r#"{"v":1,"type":"message","channel":"room:1","seq":3,"ts":5,"data":{}}"#;
         assert_eq!(names.frame(server), None);

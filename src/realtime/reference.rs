@@ -219,6 +219,13 @@ pub const FIELDS: &[Field] = &[
         "5",
     ),
     field(
+        "limits.presence_interval_ms",
+        "integer",
+        "250",
+        "the least time between two presence diffs of one channel; joins and leaves in between go out together",
+        "500",
+    ),
+    field(
         "security",
         "mapping",
         "any origin; `/metrics` for loopback peers",

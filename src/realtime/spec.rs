@@ -250,6 +250,8 @@ pub struct Limits {
     pub max_connections_per_address: u32,
     /// How long a request's headers may take to arrive.
     pub header_timeout_seconds: u32,
+    /// The least time between two presence diffs of one channel.
+    pub presence_interval_ms: u32,
 }
 
 impl Default for Limits {
@@ -269,6 +271,7 @@ impl Default for Limits {
             max_connections_per_user: 16,
             max_connections_per_address: 256,
             header_timeout_seconds: 10,
+            presence_interval_ms: 250,
         }
     }
 }
@@ -299,6 +302,7 @@ impl Limits {
                 "header_timeout_seconds",
                 u64::from(self.header_timeout_seconds),
             ),
+            ("presence_interval_ms", u64::from(self.presence_interval_ms)),
         ];
         for (field, value) in at_least_one {
             if value == 0 {

@@ -39,6 +39,7 @@ pub struct Model {
     pub max_connections_per_user: u32,
     pub max_connections_per_address: u32,
     pub header_timeout_seconds: u32,
+    pub presence_interval_ms: u32,
     pub slow_client: &'static str,
     pub issuer: Option<String>,
     pub audience: Option<String>,
@@ -278,6 +279,7 @@ impl Model {
             max_connections_per_user: limits.max_connections_per_user,
             max_connections_per_address: limits.max_connections_per_address,
             header_timeout_seconds: limits.header_timeout_seconds,
+            presence_interval_ms: limits.presence_interval_ms,
             slow_client: match spec.slow_client {
                 SlowClientPolicy::DropAndResync => "DropAndResync",
                 SlowClientPolicy::Disconnect => "Disconnect",

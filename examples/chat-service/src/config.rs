@@ -22,6 +22,7 @@
 //! | `MAX_CONNECTIONS_PER_USER` | `16` |
 //! | `MAX_CONNECTIONS_PER_ADDRESS` | `256` |
 //! | `HEADER_TIMEOUT_SECONDS` | `10` |
+//! | `PRESENCE_INTERVAL_MS` | `250` |
 //! | `ALLOWED_ORIGINS` | none: any origin |
 //! | `METRICS_TOKEN` | none: `/metrics` answers loopback peers only |
 //! | `REDIS_URL` | none: the in-memory backplane (one process) |
@@ -55,6 +56,7 @@ pub const DEFAULTS: Defaults = Defaults {
         max_connections_per_user: 16,
         max_connections_per_address: 256,
         header_timeout_seconds: 10,
+        presence_interval_ms: 250,
     },
 };
 

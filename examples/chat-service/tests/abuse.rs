@@ -671,6 +671,66 @@ async fn presence_has_one_entry_per_user_however_many_sockets() {
     server.stop().await;
 }
 
+/// Presence fan-out is throttled: when N clients join a channel at once,
+/// each gets a few coalesced diffs (at most one per `PRESENCE_INTERVAL_MS`),
+/// not one per newcomer, and what it builds from them is who is there.
+#[tokio::test]
+async fn a_join_storm_sends_each_member_a_few_coalesced_diffs() {
+    const N: usize = 40;
+    let server = start(config()).await;
+    let mut clients = Vec::new();
+    for i in 0..N {
+        clients.push(connect(server.addr, &token(PUBLISHER, &format!("u{i}"))).await);
+    }
+    // All at once: every subscribe is sent before any answer is read.
+    let subscribe = json!({"v": 1, "type": "subscribe", "channel": CHANNEL});
+    futures_util::future::join_all(clients.iter_mut().map(|c| c.send(subscribe.clone()))).await;
+    let mut views = Vec::new();
+    for c in &mut clients {
+        let subscribed = c.recv_type("subscribed").await;
+        let users: std::collections::BTreeSet<String> = subscribed["presence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["user"].as_str().unwrap().to_string())
+            .collect();
+        views.push(users);
+    }
+    // Two intervals on, everything has gone out; a marker ends each read.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let marker = server.publish(1).await;
+    let everyone: std::collections::BTreeSet<String> = (0..N).map(|i| format!("u{i}")).collect();
+    for (c, view) in clients.iter_mut().zip(&mut views) {
+        let mut diffs = 0;
+        loop {
+            let frame = c.recv().await;
+            if frame["type"] == EVENT && frame["seq"] == marker {
+                break;
+            }
+            if frame["type"] != "presence" {
+                continue;
+            }
+            diffs += 1;
+            let users = |change: &str| -> Vec<String> {
+                let list = frame["data"][change]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                list.iter()
+                    .map(|m| m["user"].as_str().unwrap().to_string())
+                    .collect()
+            };
+            view.extend(users("joined"));
+            for gone in users("left") {
+                view.remove(&gone);
+            }
+        }
+        assert!(diffs <= N / 5, "{diffs} presence frames for {N} joins");
+        assert_eq!(*view, everyone);
+    }
+    server.stop().await;
+}
+
 /// An SSE stream on `CHANNEL` for `user`, once the server has answered.
 async fn listen(addr: SocketAddr, user: &str) -> tokio::net::TcpStream {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -837,42 +897,51 @@ async fn guests_see_pseudonyms_not_subs_or_client_ids() {
     let mut tom = connect(service.addr, &token(PUBLISHER, "tom")).await;
     tom.subscribe(CHANNEL).await;
     tom.publish(CHANNEL, event_data(1), "1").await;
-    let mut seen = Vec::new();
-    let event = loop {
-        let frame = guest.recv().await;
-        seen.push(frame.clone());
-        if frame["type"] == EVENT {
-            break frame;
-        }
-    };
-    // Tom's join: the one member the guest did not know of.
+    // Tom's join may come before or after his event, in a diff of its own
+    // or with the guest's: read until both are in.
     let known: Vec<&serde_json::Value> = members.iter().map(|m| &m["user"]).collect();
-    let joined = seen
-        .iter()
-        .map(|f| &f["data"]["joined"])
-        .find(|j| j.is_array() && !known.contains(&&j[0]["user"]))
-        .expect("tom's join");
+    let mut seen = Vec::new();
+    let mut newcomers = std::collections::BTreeSet::new();
+    let mut event = None;
+    while event.is_none() || newcomers.is_empty() {
+        let frame = guest.recv().await;
+        let joined = frame["data"]["joined"].as_array().cloned();
+        for m in joined.into_iter().flatten() {
+            assert!(m.get("client").is_none(), "{frame}");
+            if !known.contains(&&m["user"]) {
+                newcomers.insert(m["user"].to_string());
+            }
+        }
+        if frame["type"] == EVENT {
+            event = Some(frame.clone());
+        }
+        seen.push(frame);
+    }
+    let from = event.unwrap()["from"].to_string();
     assert_eq!(
-        *joined,
-        json!([{ "user": event["from"] }]),
-        "the publisher's pseudonym is the member's: {seen:?}"
+        newcomers.into_iter().collect::<Vec<_>>(),
+        [from],
+        "the publisher's pseudonym is the newcomer's: {seen:?}"
     );
     let guests_view = format!("{subscribed}{}", json!(seen));
     for sub in ["ivy", "tom"] {
         assert!(!guests_view.contains(sub), "{sub} in {guests_view}");
     }
     // A member sees subs and the newcomer's client id.
-    let seen_by_member = loop {
-        let diff = ivy.recv_type("presence").await;
-        if diff["data"]["joined"][0]["user"] == "tom" {
-            break diff;
+    let (mut tom_joined, mut tom_said) = (None, None);
+    while tom_joined.is_none() || tom_said.is_none() {
+        let frame = ivy.recv().await;
+        let joined = frame["data"]["joined"].as_array().cloned();
+        if let Some(tom) = joined.into_iter().flatten().find(|m| m["user"] == "tom") {
+            tom_joined = Some(tom);
         }
-    };
-    assert!(
-        seen_by_member["data"]["joined"][0]["client"].is_string(),
-        "{seen_by_member}"
-    );
-    assert_eq!(ivy.recv_type(EVENT).await["from"], "tom");
+        if frame["type"] == EVENT {
+            tom_said = Some(frame);
+        }
+    }
+    let tom = tom_joined.unwrap();
+    assert!(tom["client"].is_string(), "{tom}");
+    assert_eq!(tom_said.unwrap()["from"], "tom");
 }
 
 /// A stand-in for HeyGen's streaming API on a free port (HeyGen itself
