@@ -18,6 +18,7 @@
 //! | `SLOW_CLIENT` | `drop_and_resync` or `disconnect` |
 //! | `SHUTDOWN_GRACE_SECONDS` | how long shutdown waits, `10` |
 //! | `METRICS_TOKEN` | bearer token `/metrics` asks for; unset, it answers loopback peers only, unless the plan puts `/metrics` behind a token ([`MetricsAccess::Token`]), which then requires it |
+//! | `TRUSTED_PROXIES` | comma-separated addresses or CIDRs of proxies whose `X-Forwarded-For` names the client; unset, none (the header is ignored) |
 //! | `ALLOWED_ORIGINS` | comma-separated origins browsers may connect from, replacing the plan's; empty or unset without a list in the plan, any |
 //! | `MAX_CHANNELS`, `MAX_HISTORY_BYTES`, ... | the node's [`Limits`] |
 //! | `REDIS_URL`, `REDIS_PREFIX` | the Redis backplane (feature `redis`) |
@@ -96,6 +97,10 @@ pub struct Config {
     /// Origins a browser may connect from (`Origin` header); empty allows
     /// any. Clients that send no `Origin` (not browsers) are not affected.
     pub allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed: a connection through
+    /// one counts against the address it names (see
+    /// [`crate::app::client_address`]). Empty: the socket's peer, always.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// What keeps the node bounded under abuse.
     pub limits: Limits,
 }
@@ -150,6 +155,7 @@ impl Config {
                 .iter()
                 .map(|o| o.to_string())
                 .collect(),
+            trusted_proxies: Vec::new(),
             limits: defaults.limits,
         }
     }
@@ -209,6 +215,9 @@ impl Config {
                 .filter(|o| !o.is_empty())
                 .collect();
         }
+        if let Some(v) = get("TRUSTED_PROXIES") {
+            c.trusted_proxies = proxies(&v).map_err(|e| format!("TRUSTED_PROXIES=`{v}`: {e}"))?;
+        }
         c.limits = c.limits.overridden(&get)?;
         if c.queue == 0 || c.rate_per_second == 0 {
             return Err("QUEUE and RATE_PER_SECOND must be at least 1".to_string());
@@ -218,6 +227,23 @@ impl Config {
         }
         Ok(c)
     }
+}
+
+/// `10.0.0.0/8, 192.168.1.7`: networks, or addresses taken as networks of
+/// one address.
+fn proxies(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    format!("`{p}` is neither an IP address nor a CIDR such as 10.0.0.0/8")
+                })
+        })
+        .collect()
 }
 
 pub(crate) fn parse<T: FromStr>(
@@ -296,6 +322,24 @@ pub(crate) mod tests {
         assert!(e.contains("drop_and_resync"), "{e}");
         let e = from(&[("JWT_SECRET", "s"), ("HEARTBEAT_SECONDS", "60")]).unwrap_err();
         assert!(e.starts_with("IDLE_TIMEOUT_SECONDS"), "{e}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_cidrs() {
+        let c = from(&[("JWT_SECRET", "s")]).unwrap();
+        assert!(c.trusted_proxies.is_empty());
+        let c = from(&[
+            ("JWT_SECRET", "s"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::1"),
+        ])
+        .unwrap();
+        let nets: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]);
+        let e = from(&[("JWT_SECRET", "s"), ("TRUSTED_PROXIES", "10.0.0.0/8,proxy")]).unwrap_err();
+        assert!(
+            e.starts_with("TRUSTED_PROXIES=`10.0.0.0/8,proxy`: `proxy`"),
+            "{e}"
+        );
     }
 
     #[test]

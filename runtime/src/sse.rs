@@ -78,7 +78,7 @@ pub async fn stream<E: Events>(
         .and_then(|v| v.to_str().ok())
         .and_then(Position::from_event_id);
     let guest = !kind.can_publish(&claims.role);
-    let admission = match app.admit(&claims, peer) {
+    let admission = match app.admit(&claims, peer, &headers) {
         Ok(a) => a,
         Err(refused) => return refused.into_response(),
     };

@@ -107,7 +107,7 @@ pub async fn upgrade<E: Events>(
         Ok(c) => c,
         Err(refused) => return refused.into_response(),
     };
-    let admission = match app.admit(&claims, peer) {
+    let admission = match app.admit(&claims, peer, &headers) {
         Ok(a) => a,
         Err(refused) => return refused.into_response(),
     };

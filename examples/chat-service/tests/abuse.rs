@@ -342,6 +342,58 @@ async fn connections_are_capped_per_user_and_per_address() {
     server.stop().await;
 }
 
+/// Opens a WebSocket for `user` whose request says it was forwarded for
+/// `forwarded`; the status of a refusal.
+async fn connect_forwarded(addr: SocketAddr, user: &str, forwarded: &str) -> Result<Client, u16> {
+    let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+    let proto = format!("realtime.v1, bearer.{}", token(PUBLISHER, user));
+    let headers = req.headers_mut();
+    headers.insert("sec-websocket-protocol", proto.parse().unwrap());
+    headers.insert("x-forwarded-for", forwarded.parse().unwrap());
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(Client { ws }),
+        Err(WsError::Http(resp)) => Err(resp.status().as_u16()),
+        Err(e) => panic!("connecting failed: {e}"),
+    }
+}
+
+/// `X-Forwarded-For` is a client's say-so unless a trusted proxy wrote it:
+/// by default it is ignored, so forging it does not dodge the per-address
+/// cap; with the peer in `TRUSTED_PROXIES`, the right-most address not a
+/// proxy's counts, whatever the client put to its left.
+#[tokio::test]
+async fn a_forged_forwarded_for_does_not_dodge_the_address_cap() {
+    let cap = ("MAX_CONNECTIONS_PER_ADDRESS", "3");
+    let direct = Process::start(&[cap]).await;
+    let mut held = Vec::new();
+    for i in 0..3 {
+        let forged = format!("198.51.100.{i}");
+        let ws = connect_forwarded(direct.addr, &format!("u{i}"), &forged).await;
+        held.push(ws.expect("admitted"));
+    }
+    let dodge = connect_forwarded(direct.addr, "u9", "198.51.100.9").await;
+    assert_eq!(dodge.err(), Some(429), "the socket's address counts");
+    drop(held);
+
+    let proxied = Process::start(&[cap, ("TRUSTED_PROXIES", "127.0.0.1, ::1")]).await;
+    let mut held = Vec::new();
+    // Each client behind the proxy has a cap of its own...
+    for i in 0..4 {
+        let client = format!("198.51.100.{i}");
+        let ws = connect_forwarded(proxied.addr, &format!("u{i}"), &client).await;
+        held.push(ws.expect("admitted"));
+    }
+    // ...which it cannot dodge by writing other addresses to the left of
+    // the one the proxy appended.
+    for i in 4..7 {
+        let forwarded = format!("203.0.113.{i}, 198.51.100.7");
+        let ws = connect_forwarded(proxied.addr, &format!("u{i}"), &forwarded).await;
+        held.push(ws.expect("admitted"));
+    }
+    let forged = connect_forwarded(proxied.addr, "u7", "203.0.113.99, 198.51.100.7").await;
+    assert_eq!(forged.err(), Some(429));
+}
+
 /// `GET path` with a bearer token; the status code.
 async fn get_with_token(addr: SocketAddr, path: &str, token: &str) -> u16 {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
