@@ -73,6 +73,13 @@ pub async fn stream<E: Events>(
         ));
         return (StatusCode::FORBIDDEN, "forbidden").into_response();
     }
+    if !claims.allows(&channel) {
+        app.forbid(&format_args!(
+            "the token of `{}` does not include `{channel}` in its `channels`",
+            claims.sub
+        ));
+        return (StatusCode::FORBIDDEN, "forbidden").into_response();
+    }
     let since = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

@@ -675,9 +675,12 @@ impl<E: Events> Connection<E> {
                 return self.refuse(ErrorCode::Forbidden, e.to_string(), id, None);
             }
         };
-        if claims.sub != self.claims.sub || claims.role != self.claims.role {
+        if claims.sub != self.claims.sub
+            || claims.role != self.claims.role
+            || claims.channels != self.claims.channels
+        {
             tracing::info!(user = %self.claims.sub, to = %claims.sub, "refresh to another identity refused");
-            let message = "a refreshed token must name the same `sub` and `role`; \
+            let message = "a refreshed token must name the same `sub`, `role` and `channels`; \
                            reconnect to change them"
                 .to_string();
             return self.refuse(ErrorCode::Forbidden, message, id, None);
@@ -712,6 +715,10 @@ impl<E: Events> Connection<E> {
                 id,
                 Some(channel),
             )];
+        }
+        if !self.claims.allows(channel) {
+            let message = format!("your token's `channels` do not include `{channel}`");
+            return vec![self.refuse(ErrorCode::Forbidden, message, id, Some(channel))];
         }
         if !self.subscribed.contains(channel) && self.subscribed.len() >= MAX_SUBSCRIPTIONS {
             return vec![self.refuse(
@@ -826,6 +833,10 @@ impl<E: Events> Connection<E> {
                 id,
                 Some(channel),
             ));
+        }
+        if !self.claims.allows(channel) {
+            let message = format!("your token's `channels` do not include `{channel}`");
+            return Some(self.refuse(ErrorCode::Forbidden, message, id, Some(channel)));
         }
         let event = match E::decode(kind, &frame.kind, frame.v, frame.data.as_deref()) {
             Ok(e) => e,

@@ -184,6 +184,50 @@ async fn one_user_cannot_take_the_nodes_channels_from_the_others() {
     );
 }
 
+/// A token's `channels` claim narrows what its role allows: outside it,
+/// subscribing and publishing are refused as forbidden, a refresh cannot
+/// widen it, and an entry ending in `*` takes in the channels it starts.
+#[tokio::test]
+async fn a_channels_claim_confines_a_token_to_its_channels() {
+    use chat_service::auth::{Claims, issue};
+    let server = start(config()).await;
+    let (allowed, other) = (channel_n(1), channel_n(2));
+    let scoped = |channels: &[&str]| {
+        let claims = Claims {
+            iss: ISSUER.map(str::to_string),
+            channels: Some(channels.iter().map(|c| c.to_string()).collect()),
+            ..Claims::new("ada", PUBLISHER, now() + 600)
+        };
+        issue(SECRET, &claims)
+    };
+    let mut ada = connect(server.addr, &scoped(&[&allowed])).await;
+    ada.subscribe(&allowed).await;
+    ada.publish(&allowed, event_data(1), "1").await;
+    let outside = [
+        json!({"v": 1, "type": "subscribe", "channel": other, "id": "s"}),
+        json!({"v": EVENT_VERSION, "type": EVENT, "channel": other, "data": event_data(2), "id": "p"}),
+        // A refresh to a token with more channels.
+        json!({"v": 1, "type": "refresh", "data": {"token": scoped(&[&allowed, &other])}, "id": "r"}),
+    ];
+    for frame in outside {
+        ada.send(frame.clone()).await;
+        let reply = ada.recv_type("error").await;
+        assert_eq!(reply["code"], "forbidden", "{frame}: {reply}");
+    }
+    let common: String = allowed
+        .chars()
+        .zip(other.chars())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a)
+        .collect();
+    let mut wide = connect(server.addr, &scoped(&[&format!("{common}*")])).await;
+    assert_eq!(wide.subscribe(&other).await["channel"], other.as_str());
+    let sse = format!("/sse?channel={other}");
+    let status = get_with_token(server.addr, &sse, &scoped(&[&allowed])).await;
+    assert_eq!(status, 403);
+    server.stop().await;
+}
+
 /// A config whose tokens get no leeway, so they expire when they say.
 fn strict() -> chat_service::Config {
     let mut c = config();
