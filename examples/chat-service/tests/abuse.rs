@@ -981,6 +981,8 @@ async fn guests_see_pseudonyms_not_subs_or_client_ids() {
     let service = Process::start(&[]).await;
     let mut ivy = connect(service.addr, &token(PUBLISHER, "ivy")).await;
     ivy.subscribe(CHANNEL).await;
+    // Published while no guest listens: kept without a guest's version.
+    ivy.publish(CHANNEL, event_data(0), "0").await;
     let mut guest = connect(service.addr, &token(READ_ONLY, "gus")).await;
     let subscribed = guest.subscribe(CHANNEL).await;
     let members = subscribed["presence"].as_array().expect("a member list");
@@ -1038,6 +1040,28 @@ async fn guests_see_pseudonyms_not_subs_or_client_ids() {
     let tom = tom_joined.unwrap();
     assert!(tom["client"].is_string(), "{tom}");
     assert_eq!(tom_said.unwrap()["from"], "tom");
+
+    // A guest's SSE stream, replayed both events from history, and live.
+    let mut s = tokio::net::TcpStream::connect(service.addr).await.unwrap();
+    let req = format!(
+        "GET /sse?channel={CHANNEL} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {}\r\nLast-Event-ID: {}:0\r\n\r\n",
+        token(READ_ONLY, "gus"),
+        subscribed["epoch"].as_str().unwrap()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut body = String::new();
+    let events = format!(r#""type":"{EVENT}""#);
+    while body.matches(&events).count() < 2 {
+        let mut chunk = [0u8; 4096];
+        let read = tokio::time::timeout(WAIT, s.read(&mut chunk)).await;
+        let n = read.expect("events within 10s").unwrap();
+        assert!(n > 0, "the stream ended: {body}");
+        body.push_str(&String::from_utf8_lossy(&chunk[..n]));
+    }
+    assert_eq!(body.matches(r#""from":"guest-"#).count(), 2, "{body}");
+    for sub in ["ivy", "tom"] {
+        assert!(!body.contains(sub), "{sub} in {body}");
+    }
 }
 
 /// A stand-in for HeyGen's streaming API on a free port (HeyGen itself
