@@ -695,15 +695,23 @@ impl<E: Events> Hub<E> {
                 return Ok(());
             }
         }
-        match &self.backplane {
-            Backplane::Memory(p) => p.join(name, member, self.presence_ttl),
+        // With Redis, the user may be a member through another node
+        // already: only its first entry anywhere is announced.
+        let joined = match &self.backplane {
+            Backplane::Memory(p) => {
+                p.join(name, member, self.presence_ttl);
+                Some(member.clone())
+            }
             #[cfg(feature = "redis")]
             Backplane::Redis(r) => r
                 .presence_join(name, member, self.presence_ttl)
                 .await
                 .map_err(HubError::Backplane)?,
+        };
+        match joined {
+            Some(member) => self.presence_change(name, &member, true).await,
+            None => Ok(()),
         }
-        self.presence_change(name, member, true).await
     }
 
     /// Removes one of `user`'s connections; when it was the last on this
@@ -864,24 +872,36 @@ impl<E: Events> Hub<E> {
             .iter()
             .map(|((ch, _), (m, _))| (ch.clone(), m.clone()))
             .collect();
-        let expired = match &self.backplane {
+        let (back, expired): (Vec<(String, Member)>, _) = match &self.backplane {
             Backplane::Memory(p) => {
                 for (ch, m) in &members {
                     p.join(ch, m, self.presence_ttl);
                 }
-                p.sweep()
+                (Vec::new(), p.sweep())
             }
             #[cfg(feature = "redis")]
             Backplane::Redis(r) => {
-                if let Err(e) = r.presence_refresh(&members, self.presence_ttl).await {
-                    tracing::warn!(error = %e, "presence refresh failed");
-                }
-                r.presence_sweep().await.unwrap_or_else(|e| {
+                // Entries Redis lost (or a sweep took) are written again,
+                // and their users announced again if that made them members.
+                let back = r
+                    .presence_refresh(&members, self.presence_ttl)
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "presence refresh failed");
+                        Vec::new()
+                    });
+                let expired = r.presence_sweep().await.unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "presence sweep failed");
                     Vec::new()
-                })
+                });
+                (back, expired)
             }
         };
+        for (ch, m) in back {
+            if let Err(e) = self.presence_change(&ch, &m, true).await {
+                tracing::warn!(error = %e, "presence diff failed");
+            }
+        }
         for (ch, m) in expired {
             tracing::info!(channel = %ch, client = %m.client, "presence expired");
             if let Err(e) = self.presence_change(&ch, &m, false).await {
