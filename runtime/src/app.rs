@@ -13,16 +13,17 @@
 //! Routes: `GET /ws` (WebSocket), `GET /sse` (Server-Sent Events, when the
 //! configuration serves it), `GET /healthz` (200, or 503 when the Redis
 //! backplane is unreachable) and `GET /metrics` (Prometheus text; behind
-//! `METRICS_TOKEN`, or for loopback peers only when none is set).
+//! `METRICS_TOKEN`, or for loopback peers only when none is set and the
+//! plan does not require one).
 //!
 //! Refusals say little to the client (`401 invalid token`, `403
 //! forbidden`, `429 too many connections`) and everything to the log, as
 //! structured `tracing` events, with a counter each in `/metrics`.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
@@ -35,9 +36,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::{Claims, Verifier};
-use crate::config::Config;
+use crate::config::{Config, MetricsAccess};
 use crate::hub::Hub;
 use crate::metrics::Metrics;
+use crate::presence::Pseudonyms;
 use crate::quota::{Admission, Quotas};
 #[cfg(feature = "redis")]
 use crate::redis::RedisBackplane;
@@ -64,6 +66,12 @@ pub struct App<E> {
 }
 
 impl<E> App<E> {
+    /// A new connection's client id: this node's id and a counter.
+    pub fn client_id(&self) -> String {
+        let n = self.next_client.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{n}", self.node)
+    }
+
     /// The caller's claims, or the 401 to answer with (counted as an
     /// authentication failure): the one check every endpoint starts with.
     pub fn authenticate(
@@ -115,19 +123,55 @@ impl<E> App<E> {
         tracing::info!(reason = %why, "forbidden");
     }
 
-    /// The right to one more connection for `claims.sub` from `peer`, or
-    /// the 429 to answer with (counted and logged).
+    /// The right to one more connection for `claims.sub` from `peer` (or
+    /// the client a trusted proxy names, see [`client_address`]), or the
+    /// 429 to answer with (counted and logged).
     pub fn admit(
         &self,
         claims: &Claims,
         peer: SocketAddr,
+        headers: &HeaderMap,
     ) -> Result<Admission, (StatusCode, &'static str)> {
-        self.quotas.admit(&claims.sub, peer.ip()).map_err(|why| {
+        let client = client_address(&self.config.trusted_proxies, peer.ip(), headers);
+        self.quotas.admit(&claims.sub, client).map_err(|why| {
             Metrics::add(&self.metrics.connections_refused, 1);
-            tracing::info!(user = %claims.sub, %peer, reason = %why, "connection refused");
+            tracing::info!(user = %claims.sub, %peer, %client, reason = %why, "connection refused");
             (StatusCode::TOO_MANY_REQUESTS, "too many connections")
         })
     }
+}
+
+/// The address a request comes from, as far as it can be believed: the
+/// socket's peer, unless the peer is one of the `trusted` proxies; then
+/// the right-most address of `X-Forwarded-For` that is not a trusted
+/// proxy, each proxy having appended the address it was reached from.
+/// Whatever a client writes in the header itself is to the left of that,
+/// so it cannot choose the address it counts against. A malformed entry
+/// where a client address should be leaves the last trusted hop.
+pub fn client_address(trusted: &[ipnet::IpNet], peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer.to_canonical();
+    if !is_trusted(&client) {
+        return client;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    for hop in hops.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip.to_canonical();
+                if !is_trusted(&client) {
+                    return client;
+                }
+            }
+            Err(_) => return client,
+        }
+    }
+    client
 }
 
 pub struct Server<E> {
@@ -146,10 +190,16 @@ impl<E: Events> Server<E> {
         // Entries live three heartbeats: one missed refresh is not a leave.
         let presence_ttl = config.heartbeat * 3;
         let shutdown = CancellationToken::new();
+        // Every node keys the pseudonyms guests see alike.
+        let names = Pseudonyms::new(config.jwt_secret.as_bytes());
         #[cfg(feature = "redis")]
         let (hub, redis) = match &config.redis_url {
             None => (
-                Arc::new(Hub::memory(config.queue, presence_ttl).bounded(config.limits)),
+                Arc::new(
+                    Hub::memory(config.queue, presence_ttl)
+                        .bounded(config.limits)
+                        .pseudonymous(names),
+                ),
                 None,
             ),
             Some(url) => {
@@ -161,15 +211,26 @@ impl<E: Events> Server<E> {
                 let epoch = redis.epoch().await?;
                 let hub = Arc::new(
                     Hub::redis(Arc::clone(&redis), epoch, config.queue, presence_ttl)
-                        .bounded(config.limits),
+                        .bounded(config.limits)
+                        .pseudonymous(names),
                 );
                 Arc::clone(&redis).spawn_reader(Arc::downgrade(&hub), shutdown.clone());
                 (hub, Some(redis))
             }
         };
         #[cfg(not(feature = "redis"))]
-        let hub = Arc::new(Hub::memory(config.queue, presence_ttl).bounded(config.limits));
+        let hub = Arc::new(
+            Hub::memory(config.queue, presence_ttl)
+                .bounded(config.limits)
+                .pseudonymous(names),
+        );
+
         spawn_maintenance(Arc::clone(&hub), config.heartbeat, shutdown.clone());
+        spawn_presence_flush(
+            Arc::clone(&hub),
+            config.limits.presence_interval(),
+            shutdown.clone(),
+        );
         let quotas = Arc::new(
             Quotas::new(
                 config.limits.max_connections_per_user,
@@ -290,13 +351,16 @@ async fn metrics<E: Events>(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
+    // Behind a trusted proxy on this host, the peer is loopback for every
+    // request: the client it forwards for is what counts.
+    let client = client_address(&app.config.trusted_proxies, peer.ip(), &headers);
     let allowed = match &app.config.metrics_token {
         Some(token) => headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|given| same(given.as_bytes(), token.as_bytes())),
-        None => peer.ip().is_loopback(),
+        None => app.config.metrics == MetricsAccess::Loopback && client.is_loopback(),
     };
     if !allowed {
         app.forbid(&format_args!("metrics asked for by {peer}"));
@@ -328,4 +392,63 @@ fn spawn_maintenance<E: Events>(
             }
         }
     });
+}
+
+/// Sends the presence diffs that waited their channel's interval.
+fn spawn_presence_flush<E: Events>(
+    hub: Arc<Hub<E>>,
+    every: std::time::Duration,
+    stop: CancellationToken,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => hub.flush_presence().await,
+                () = stop.cancelled() => return,
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(trusted: &[&str], peer: &str, forwarded: &[&str]) -> String {
+        let trusted: Vec<ipnet::IpNet> = trusted.iter().map(|n| n.parse().unwrap()).collect();
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        client_address(&trusted, peer.parse().unwrap(), &headers).to_string()
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_through_trusted_proxies() {
+        // No trusted proxy: the header is a client's say-so, ignored.
+        assert_eq!(from(&[], "203.0.113.9", &["198.51.100.1"]), "203.0.113.9");
+        let proxy = &["10.0.0.0/8"];
+        // An untrusted peer's header is ignored too.
+        assert_eq!(from(proxy, "203.0.113.9", &["198.51.100.1"]), "203.0.113.9");
+        // Through the proxy: the address it appended.
+        assert_eq!(from(proxy, "10.0.0.2", &["198.51.100.1"]), "198.51.100.1");
+        // What the client wrote itself is to the left, and does not count.
+        let forged = &["1.2.3.4, 5.6.7.8, 198.51.100.1"];
+        assert_eq!(from(proxy, "10.0.0.2", forged), "198.51.100.1");
+        // Several trusted hops, in one header or several.
+        let hops = &["1.2.3.4, 198.51.100.1", "10.0.0.7"];
+        assert_eq!(from(proxy, "10.0.0.2", hops), "198.51.100.1");
+        // Nothing forwarded, or garbage where the client should be: the
+        // last trusted hop.
+        assert_eq!(from(proxy, "10.0.0.2", &[]), "10.0.0.2");
+        assert_eq!(from(proxy, "10.0.0.2", &["1.2.3.4, junk"]), "10.0.0.2");
+        assert_eq!(from(proxy, "10.0.0.2", &["junk, 10.0.0.7"]), "10.0.0.7");
+        // IPv4 peers of a dual-stack socket are matched as IPv4.
+        assert_eq!(
+            from(&["127.0.0.1/32"], "::ffff:127.0.0.1", &["198.51.100.1"]),
+            "198.51.100.1"
+        );
+    }
 }

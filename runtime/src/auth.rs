@@ -18,6 +18,11 @@
 //! expires, unless the client sent a fresh one in-band before (a `refresh`
 //! frame, see `ws.rs`); an SSE stream ends with an `expired` event.
 //!
+//! A token may also narrow what its role allows to some channels: a
+//! `channels` claim (or `rooms`) lists channel ids, or prefixes ending in
+//! `*` (`["room:42", "team-7:*"]`); a subscribe or publish outside the
+//! list is refused as forbidden, and a refresh may not change it.
+//!
 //! The reason a token was refused goes to the log, not to the client: the
 //! 401 body says only which of three things went wrong.
 
@@ -45,6 +50,10 @@ pub struct Claims {
     /// Issued at, seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+    /// The channels the token is good for: ids, or prefixes ending in `*`;
+    /// `None` (no claim) leaves them to the role alone.
+    #[serde(default, alias = "rooms", skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
 }
 
 /// The close code a WebSocket gets when its token expires; the client gets
@@ -62,7 +71,19 @@ impl Claims {
             aud: None,
             nbf: None,
             iat: Some(crate::protocol::now_ms() / 1000),
+            channels: None,
         }
+    }
+
+    /// Whether the token's `channels` claim, if any, takes in `channel`.
+    pub fn allows(&self, channel: &str) -> bool {
+        let Some(allowed) = &self.channels else {
+            return true;
+        };
+        allowed.iter().any(|a| match a.strip_suffix('*') {
+            Some(prefix) => channel.starts_with(prefix),
+            None => a == channel,
+        })
     }
 }
 
@@ -284,5 +305,27 @@ mod tests {
         // The body says what kind of failure, never the library's words.
         let forged = v.verify(&issue("other", &claims(now() + 60))).unwrap_err();
         assert_eq!(forged.to_string(), "invalid token");
+    }
+
+    #[test]
+    fn a_channels_claim_narrows_the_channels() {
+        let open = claims(now() + 60);
+        assert!(open.allows("room:1"));
+        let narrow = Claims {
+            channels: Some(vec!["room:42".into(), "team-7:*".into()]),
+            ..open
+        };
+        assert!(narrow.allows("room:42") && narrow.allows("team-7:general"));
+        assert!(!narrow.allows("room:4") && !narrow.allows("room:420"));
+        assert!(!narrow.allows("team-70:x"), "the prefix includes the `:`");
+        let none = Claims {
+            channels: Some(Vec::new()),
+            ..narrow.clone()
+        };
+        assert!(!none.allows("room:42"));
+        // `rooms` is the same claim by another name.
+        let json = r#"{"sub":"ada","role":"member","exp":1,"rooms":["room:42"]}"#;
+        let read: Claims = serde_json::from_str(json).unwrap();
+        assert_eq!(read.channels, Some(vec!["room:42".to_string()]));
     }
 }

@@ -17,8 +17,9 @@
 //! | `HEARTBEAT_SECONDS`, `IDLE_TIMEOUT_SECONDS` | ping interval, idle cut-off |
 //! | `SLOW_CLIENT` | `drop_and_resync` or `disconnect` |
 //! | `SHUTDOWN_GRACE_SECONDS` | how long shutdown waits, `10` |
-//! | `METRICS_TOKEN` | bearer token `/metrics` asks for; unset, it answers loopback peers only |
-//! | `ALLOWED_ORIGINS` | comma-separated origins browsers may connect from; unset, any |
+//! | `METRICS_TOKEN` | bearer token `/metrics` asks for; unset, it answers loopback peers only, unless the plan puts `/metrics` behind a token ([`MetricsAccess::Token`]), which then requires it |
+//! | `TRUSTED_PROXIES` | comma-separated addresses or CIDRs of proxies whose `X-Forwarded-For` names the client; unset, none (the header is ignored) |
+//! | `ALLOWED_ORIGINS` | comma-separated origins browsers may connect from, replacing the plan's; empty or unset without a list in the plan, any |
 //! | `MAX_CHANNELS`, `MAX_HISTORY_BYTES`, ... | the node's [`Limits`] |
 //! | `REDIS_URL`, `REDIS_PREFIX` | the Redis backplane (feature `redis`) |
 
@@ -47,6 +48,15 @@ impl FromStr for SlowClient {
             _ => Err("expected `drop_and_resync` or `disconnect`".to_string()),
         }
     }
+}
+
+/// Who may read `/metrics`, as the plan says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Loopback peers; bearers of `METRICS_TOKEN` instead when it is set.
+    Loopback,
+    /// Bearers of `METRICS_TOKEN` only: the service does not start without it.
+    Token,
 }
 
 #[derive(Debug, Clone)]
@@ -80,11 +90,17 @@ pub struct Config {
     pub redis_url: Option<String>,
     pub redis_prefix: String,
     /// The bearer token `/metrics` asks for; `None` serves it to loopback
-    /// peers only.
+    /// peers only, or to nobody under [`MetricsAccess::Token`].
     pub metrics_token: Option<String>,
+    /// Whether `/metrics` may fall back to loopback peers without a token.
+    pub metrics: MetricsAccess,
     /// Origins a browser may connect from (`Origin` header); empty allows
     /// any. Clients that send no `Origin` (not browsers) are not affected.
     pub allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed: a connection through
+    /// one counts against the address it names (see
+    /// [`crate::app::client_address`]). Empty: the socket's peer, always.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// What keeps the node bounded under abuse.
     pub limits: Limits,
 }
@@ -106,6 +122,9 @@ pub struct Defaults {
     pub sse: bool,
     /// Prefix of every Redis key, so services can share one Redis.
     pub redis_prefix: &'static str,
+    /// Origins browsers may connect from; empty allows any.
+    pub allowed_origins: &'static [&'static str],
+    pub metrics: MetricsAccess,
     pub limits: Limits,
 }
 
@@ -130,7 +149,13 @@ impl Config {
             redis_url: None,
             redis_prefix: defaults.redis_prefix.to_string(),
             metrics_token: None,
-            allowed_origins: Vec::new(),
+            metrics: defaults.metrics,
+            allowed_origins: defaults
+                .allowed_origins
+                .iter()
+                .map(|o| o.to_string())
+                .collect(),
+            trusted_proxies: Vec::new(),
             limits: defaults.limits,
         }
     }
@@ -176,12 +201,22 @@ impl Config {
             c.redis_prefix = v;
         }
         c.metrics_token = get("METRICS_TOKEN").filter(|v| !v.is_empty());
+        if c.metrics == MetricsAccess::Token && c.metrics_token.is_none() {
+            return Err(
+                "METRICS_TOKEN is required: the plan puts /metrics behind a token \
+                 (`security.metrics: token`); set it to the bearer token scrapers send"
+                    .to_string(),
+            );
+        }
         if let Some(v) = get("ALLOWED_ORIGINS") {
             c.allowed_origins = v
                 .split(',')
                 .map(|o| o.trim().trim_end_matches('/').to_string())
                 .filter(|o| !o.is_empty())
                 .collect();
+        }
+        if let Some(v) = get("TRUSTED_PROXIES") {
+            c.trusted_proxies = proxies(&v).map_err(|e| format!("TRUSTED_PROXIES=`{v}`: {e}"))?;
         }
         c.limits = c.limits.overridden(&get)?;
         if c.queue == 0 || c.rate_per_second == 0 {
@@ -192,6 +227,23 @@ impl Config {
         }
         Ok(c)
     }
+}
+
+/// `10.0.0.0/8, 192.168.1.7`: networks, or addresses taken as networks of
+/// one address.
+fn proxies(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    format!("`{p}` is neither an IP address nor a CIDR such as 10.0.0.0/8")
+                })
+        })
+        .collect()
 }
 
 pub(crate) fn parse<T: FromStr>(
@@ -236,6 +288,8 @@ pub(crate) mod tests {
         slow_client: SlowClient::Disconnect,
         sse: true,
         redis_prefix: "svc",
+        allowed_origins: &[],
+        metrics: MetricsAccess::Loopback,
         limits: Limits::DEFAULT,
     };
 
@@ -271,6 +325,24 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn trusted_proxies_are_addresses_or_cidrs() {
+        let c = from(&[("JWT_SECRET", "s")]).unwrap();
+        assert!(c.trusted_proxies.is_empty());
+        let c = from(&[
+            ("JWT_SECRET", "s"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::1"),
+        ])
+        .unwrap();
+        let nets: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]);
+        let e = from(&[("JWT_SECRET", "s"), ("TRUSTED_PROXIES", "10.0.0.0/8,proxy")]).unwrap_err();
+        assert!(
+            e.starts_with("TRUSTED_PROXIES=`10.0.0.0/8,proxy`: `proxy`"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn operations_settings_are_read() {
         let c = from(&[("JWT_SECRET", "s")]).unwrap();
         assert_eq!((c.metrics_token, c.allowed_origins.len()), (None, 0));
@@ -285,5 +357,44 @@ pub(crate) mod tests {
             c.allowed_origins,
             ["https://a.example", "https://b.example"]
         );
+    }
+
+    #[test]
+    fn the_plan_sets_origins_and_metrics_access_and_the_environment_overrides() {
+        let plan = Defaults {
+            allowed_origins: &["https://chat.example"],
+            metrics: MetricsAccess::Token,
+            ..DEFAULTS
+        };
+        let get = |vars: &'static [(&str, &str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let e = Config::from_lookup(&plan, get(&[("JWT_SECRET", "s")])).unwrap_err();
+        assert!(e.starts_with("METRICS_TOKEN is required"), "{e}");
+        let c = Config::from_lookup(&plan, get(&[("JWT_SECRET", "s"), ("METRICS_TOKEN", "m")]))
+            .unwrap();
+        assert_eq!(c.allowed_origins, ["https://chat.example"]);
+        assert_eq!(
+            (c.metrics, c.metrics_token.as_deref()),
+            (MetricsAccess::Token, Some("m"))
+        );
+        let vars = &[
+            ("JWT_SECRET", "s"),
+            ("METRICS_TOKEN", "m"),
+            ("ALLOWED_ORIGINS", "http://localhost:5173"),
+        ];
+        let c = Config::from_lookup(&plan, get(vars)).unwrap();
+        assert_eq!(c.allowed_origins, ["http://localhost:5173"]);
+        let vars = &[
+            ("JWT_SECRET", "s"),
+            ("METRICS_TOKEN", "m"),
+            ("ALLOWED_ORIGINS", ""),
+        ];
+        let c = Config::from_lookup(&plan, get(vars)).unwrap();
+        assert!(c.allowed_origins.is_empty(), "empty: any origin");
     }
 }

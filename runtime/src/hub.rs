@@ -42,7 +42,7 @@ use serde_json::value::RawValue;
 use tokio::sync::broadcast;
 
 use crate::limits::Limits;
-use crate::presence::{Member, MemoryPresence};
+use crate::presence::{Member, MemoryPresence, Pseudonyms};
 use crate::protocol::{Envelope, Position, now_ms};
 #[cfg(feature = "redis")]
 use crate::redis::{RedisBackplane, Stored};
@@ -57,6 +57,34 @@ pub struct Frame {
     /// 0 for frames not kept in history (ephemeral events, presence).
     pub seq: u64,
     pub text: Utf8Bytes,
+    /// The text guests are sent instead, with the users it names under
+    /// their pseudonyms: made once per frame, and only while a guest
+    /// listens to the channel. `None` for a frame made when none did, which
+    /// a guest's connection then rewrites itself ([`Frame::for_guest`]).
+    pub guest: Option<Utf8Bytes>,
+}
+
+impl Frame {
+    /// The text to send a guest.
+    pub fn for_guest(self, names: &Pseudonyms) -> Utf8Bytes {
+        match self.guest {
+            Some(text) => text,
+            None => names
+                .frame(self.text.as_str())
+                .map_or(self.text, Utf8Bytes::from),
+        }
+    }
+}
+
+/// A guest's place among a channel's listeners, held as long as its
+/// subscription: while any is held, frames naming users are also made for
+/// guests, once each.
+pub struct GuestSeat(Arc<Channel>);
+
+impl Drop for GuestSeat {
+    fn drop(&mut self) {
+        self.0.guests.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A new subscriber's starting point.
@@ -69,6 +97,8 @@ pub struct Subscription {
     pub replay: Vec<Frame>,
     /// The gap since `since` cannot be filled.
     pub resync: bool,
+    /// Held for a guest's subscription.
+    pub seat: Option<GuestSeat>,
 }
 
 impl Subscription {
@@ -134,6 +164,10 @@ struct Channel {
     /// for the server's own publishes.
     creator: Option<Arc<str>>,
     history: Mutex<History>,
+    /// Guests subscribed (see [`GuestSeat`]); changed only under `history`,
+    /// under which frames are made, so none is made without its guest text
+    /// after a guest's receiver exists.
+    guests: AtomicUsize,
 }
 
 impl Channel {
@@ -160,8 +194,30 @@ struct History {
 /// What one frame of history costs, as counted against `MAX_HISTORY_BYTES`:
 /// its text and the bookkeeping around it.
 fn history_cost(frame: &Frame) -> usize {
-    frame.text.len() + std::mem::size_of::<Frame>()
+    frame.text.len() + frame.guest.as_ref().map_or(0, |g| g.len()) + std::mem::size_of::<Frame>()
 }
+
+/// A channel's presence changes since its last diff.
+#[derive(Default)]
+struct PresenceBatch {
+    /// When its last diff went out.
+    sent: Option<Instant>,
+    /// By client id.
+    changes: HashMap<String, PresenceChange>,
+}
+
+/// One member's change between two diffs.
+struct PresenceChange {
+    /// A member when the last diff went out.
+    was: bool,
+    member: Member,
+    /// A member now.
+    now: bool,
+}
+
+/// A new listener of a channel: the channel, its receiver, and its seat
+/// if a guest.
+type Listener = (Arc<Channel>, broadcast::Receiver<Frame>, Option<GuestSeat>);
 
 /// An epoch: its name, as clients see it, and its number on this node.
 #[derive(Debug, Clone)]
@@ -193,6 +249,11 @@ pub struct Hub<E> {
     /// One entry per user, not per socket: ten tabs are one member, and
     /// joining or leaving with the others sends nobody a diff.
     local_members: Mutex<HashMap<(String, String), (Member, usize)>>,
+    /// Presence changes by channel, sent at most once per
+    /// `PRESENCE_INTERVAL_MS` (see [`Hub::presence_change`]).
+    presence_batches: Mutex<HashMap<String, PresenceBatch>>,
+    /// What guests call users.
+    pseudonyms: Pseudonyms,
     events: PhantomData<fn() -> E>,
 }
 
@@ -203,6 +264,8 @@ pub trait EpochNames: Send + Sync {
     fn epoch(&self) -> Arc<str>;
     /// The name of the epoch numbered `number`.
     fn epoch_name(&self, number: u64) -> Option<Arc<str>>;
+    /// What guests call users.
+    fn pseudonyms(&self) -> &Pseudonyms;
 }
 
 impl<E: Events> EpochNames for Hub<E> {
@@ -212,6 +275,10 @@ impl<E: Events> EpochNames for Hub<E> {
 
     fn epoch_name(&self, number: u64) -> Option<Arc<str>> {
         Hub::epoch_name(self, number)
+    }
+
+    fn pseudonyms(&self) -> &Pseudonyms {
+        Hub::pseudonyms(self)
     }
 }
 
@@ -260,6 +327,8 @@ impl<E: Events> Hub<E> {
             history_bytes: AtomicUsize::new(0),
             backplane,
             local_members: Mutex::default(),
+            presence_batches: Mutex::default(),
+            pseudonyms: Pseudonyms::new(random_id().as_bytes()),
             events: PhantomData,
         }
     }
@@ -268,6 +337,18 @@ impl<E: Events> Hub<E> {
     pub fn bounded(mut self, limits: Limits) -> Hub<E> {
         self.limits = limits;
         self
+    }
+
+    /// The hub, naming users to guests with `pseudonyms` rather than with
+    /// a key of its own (which other nodes would not share).
+    pub fn pseudonymous(mut self, pseudonyms: Pseudonyms) -> Hub<E> {
+        self.pseudonyms = pseudonyms;
+        self
+    }
+
+    /// What guests call users.
+    pub fn pseudonyms(&self) -> &Pseudonyms {
+        &self.pseudonyms
     }
 
     /// Channels held on this node.
@@ -325,13 +406,10 @@ impl<E: Events> Hub<E> {
     /// The channel, and a new receiver of it. The receiver is made under
     /// the lock that `maintain` takes to forget unused channels, so the
     /// channel cannot be forgotten between the two.
-    fn receive(
-        &self,
-        name: &str,
-        user: Option<&str>,
-    ) -> Result<(Arc<Channel>, broadcast::Receiver<Frame>), HubError> {
+    fn receive(&self, name: &str, user: Option<&str>, guest: bool) -> Result<Listener, HubError> {
         let mut channels = lock(&self.channels);
         let ch = self.channel_locked(&mut channels, name, user)?;
+        let mut history = lock(&ch.history);
         // The sender exists before history is read (in `subscribe`), so a
         // publisher either sees it and sends, or records what it published
         // in history first: nothing falls between the two.
@@ -339,8 +417,13 @@ impl<E: Events> Hub<E> {
             .tx
             .get_or_init(|| broadcast::channel(self.queue).0)
             .subscribe();
-        lock(&ch.history).touched = Instant::now();
-        Ok((ch, rx))
+        let seat = guest.then(|| {
+            ch.guests.fetch_add(1, Ordering::Relaxed);
+            GuestSeat(Arc::clone(&ch))
+        });
+        history.touched = Instant::now();
+        drop(history);
+        Ok((ch, rx, seat))
     }
 
     fn channel(&self, name: &str, user: Option<&str>) -> Result<Arc<Channel>, HubError> {
@@ -380,6 +463,7 @@ impl<E: Events> Hub<E> {
         let ch = Arc::new(Channel {
             tx: OnceLock::new(),
             creator,
+            guests: AtomicUsize::new(0),
             history: Mutex::new(History {
                 last_seq: 0,
                 // Grown as messages come: a channel used once costs little.
@@ -400,18 +484,20 @@ impl<E: Events> Hub<E> {
         name: &str,
         since: Option<&Position>,
     ) -> Result<Subscription, HubError> {
-        self.subscribe_as(name, since, None).await
+        self.subscribe_as(name, since, None, false).await
     }
 
     /// As [`Hub::subscribe`], for `user`: a channel it brings into being
-    /// counts against its `MAX_CHANNELS_PER_USER`.
+    /// counts against its `MAX_CHANNELS_PER_USER`. A `guest` subscription
+    /// holds a [`GuestSeat`].
     pub async fn subscribe_as(
         &self,
         name: &str,
         since: Option<&Position>,
         user: Option<&str>,
+        guest: bool,
     ) -> Result<Subscription, HubError> {
-        let (ch, rx) = self.receive(name, user)?;
+        let (ch, rx, seat) = self.receive(name, user, guest)?;
         match &self.backplane {
             Backplane::Memory(_) => {
                 let epoch = self.current_epoch();
@@ -426,6 +512,7 @@ impl<E: Events> Hub<E> {
                     seq: history.last_seq,
                     replay,
                     resync,
+                    seat,
                 })
             }
             #[cfg(feature = "redis")]
@@ -444,6 +531,7 @@ impl<E: Events> Hub<E> {
                     seq: last_seq,
                     replay,
                     resync,
+                    seat,
                 })
             }
         }
@@ -535,7 +623,13 @@ impl<E: Events> Hub<E> {
         }
         let keep = !ephemeral && history.cap > 0;
         let seq = if ephemeral { 0 } else { history.last_seq + 1 };
-        let frame = serialise(name, 0, seq, ts, message);
+        let mut frame = serialise(name, 0, seq, ts, message);
+        if ch.guests.load(Ordering::Relaxed) > 0 {
+            frame.guest = self
+                .pseudonyms
+                .frame(frame.text.as_str())
+                .map(Utf8Bytes::from);
+        }
         if keep {
             let cost = history_cost(&frame);
             let freed = if history.frames.len() == history.cap {
@@ -572,13 +666,20 @@ impl<E: Events> Hub<E> {
     /// Fans out a message read from the Redis backplane to this node's subscribers.
     pub fn deliver(&self, name: &str, epoch: &str, stored: &Stored) {
         let epoch = self.observe_epoch(epoch);
-        let Some(tx) = lock(&self.channels)
-            .get(name)
-            .and_then(|ch| ch.tx.get().cloned())
-        else {
+        let Some((tx, guests)) = lock(&self.channels).get(name).and_then(|ch| {
+            let guests = ch.guests.load(Ordering::Relaxed) > 0;
+            ch.tx.get().cloned().map(|tx| (tx, guests))
+        }) else {
             return; // nobody here listens to this channel
         };
-        let frame = serialise(name, epoch.number, stored.seq, stored.ts, &stored.message());
+        let mut frame = serialise(name, epoch.number, stored.seq, stored.ts, &stored.message());
+        // A guest that subscribes meanwhile rewrites the frame itself.
+        if guests {
+            frame.guest = self
+                .pseudonyms
+                .frame(frame.text.as_str())
+                .map(Utf8Bytes::from);
+        }
         let _ = tx.send(frame);
     }
 
@@ -594,15 +695,23 @@ impl<E: Events> Hub<E> {
                 return Ok(());
             }
         }
-        match &self.backplane {
-            Backplane::Memory(p) => p.join(name, member, self.presence_ttl),
+        // With Redis, the user may be a member through another node
+        // already: only its first entry anywhere is announced.
+        let joined = match &self.backplane {
+            Backplane::Memory(p) => {
+                p.join(name, member, self.presence_ttl);
+                Some(member.clone())
+            }
             #[cfg(feature = "redis")]
             Backplane::Redis(r) => r
                 .presence_join(name, member, self.presence_ttl)
                 .await
                 .map_err(HubError::Backplane)?,
+        };
+        match joined {
+            Some(member) => self.presence_change(name, &member, true).await,
+            None => Ok(()),
         }
-        self.presence_diff(name, "joined", member).await
     }
 
     /// Removes one of `user`'s connections; when it was the last on this
@@ -633,7 +742,7 @@ impl<E: Events> Hub<E> {
                 .map_err(HubError::Backplane)?,
         };
         match removed {
-            Some(member) => self.presence_diff(name, "left", &member).await,
+            Some(member) => self.presence_change(name, &member, false).await,
             None => Ok(()),
         }
     }
@@ -646,13 +755,104 @@ impl<E: Events> Hub<E> {
         }
     }
 
+    /// Notes that `member` joined or left `name`, and sends the channel's
+    /// diff now if its last went out at least `PRESENCE_INTERVAL_MS` ago;
+    /// otherwise [`Hub::flush_presence`] sends it when that much has passed.
+    /// A join storm thus costs each subscriber a few frames, not one per
+    /// newcomer.
+    async fn presence_change(
+        &self,
+        name: &str,
+        member: &Member,
+        joined: bool,
+    ) -> Result<(), HubError> {
+        let now = Instant::now();
+        let interval = self.limits.presence_interval();
+        let due = {
+            let mut batches = lock(&self.presence_batches);
+            let batch = batches.entry(name.to_string()).or_default();
+            batch
+                .changes
+                .entry(member.client.clone())
+                .and_modify(|c| {
+                    c.member = member.clone();
+                    c.now = joined;
+                })
+                .or_insert_with(|| PresenceChange {
+                    was: !joined,
+                    member: member.clone(),
+                    now: joined,
+                });
+            if batch
+                .sent
+                .is_none_or(|sent| now.duration_since(sent) >= interval)
+            {
+                batch.sent = Some(now);
+                std::mem::take(&mut batch.changes)
+            } else {
+                HashMap::new()
+            }
+        };
+        self.presence_diff(name, due).await
+    }
+
+    /// Sends the diffs that waited their channel's interval; run every
+    /// `PRESENCE_INTERVAL_MS`. Channels quiet for an interval are dropped
+    /// from the books, so their next change goes out at once.
+    pub async fn flush_presence(&self) {
+        let now = Instant::now();
+        let interval = self.limits.presence_interval();
+        let mut due = Vec::new();
+        lock(&self.presence_batches).retain(|name, batch| {
+            let waited = batch
+                .sent
+                .is_none_or(|sent| now.duration_since(sent) >= interval);
+            if !waited {
+                return true;
+            }
+            if batch.changes.is_empty() {
+                return false;
+            }
+            batch.sent = Some(now);
+            due.push((name.clone(), std::mem::take(&mut batch.changes)));
+            true
+        });
+        for (name, changes) in due {
+            if let Err(e) = self.presence_diff(&name, changes).await {
+                tracing::warn!(error = %e, "presence diff failed");
+            }
+        }
+    }
+
+    /// Sends one diff for `changes`: who is there now and was not, and who
+    /// was and is not (a member that came and went between two diffs is
+    /// in neither).
     async fn presence_diff(
         &self,
         name: &str,
-        change: &str,
-        member: &Member,
+        changes: HashMap<String, PresenceChange>,
     ) -> Result<(), HubError> {
-        let data = serde_json::json!({ change: [member] });
+        let mut joined = Vec::new();
+        let mut left = Vec::new();
+        for change in changes.into_values() {
+            match (change.was, change.now) {
+                (false, true) => joined.push(change.member),
+                (true, false) => left.push(change.member),
+                _ => {}
+            }
+        }
+        if joined.is_empty() && left.is_empty() {
+            return Ok(());
+        }
+        joined.sort_by(|a, b| a.client.cmp(&b.client));
+        left.sort_by(|a, b| a.client.cmp(&b.client));
+        let mut data = serde_json::Map::new();
+        if !joined.is_empty() {
+            data.insert("joined".into(), serde_json::json!(joined));
+        }
+        if !left.is_empty() {
+            data.insert("left".into(), serde_json::json!(left));
+        }
         let data = serde_json::value::to_raw_value(&data)
             .map_err(|e| HubError::Backplane(e.to_string()))?;
         let message = Message {
@@ -672,27 +872,39 @@ impl<E: Events> Hub<E> {
             .iter()
             .map(|((ch, _), (m, _))| (ch.clone(), m.clone()))
             .collect();
-        let expired = match &self.backplane {
+        let (back, expired): (Vec<(String, Member)>, _) = match &self.backplane {
             Backplane::Memory(p) => {
                 for (ch, m) in &members {
                     p.join(ch, m, self.presence_ttl);
                 }
-                p.sweep()
+                (Vec::new(), p.sweep())
             }
             #[cfg(feature = "redis")]
             Backplane::Redis(r) => {
-                if let Err(e) = r.presence_refresh(&members, self.presence_ttl).await {
-                    tracing::warn!(error = %e, "presence refresh failed");
-                }
-                r.presence_sweep().await.unwrap_or_else(|e| {
+                // Entries Redis lost (or a sweep took) are written again,
+                // and their users announced again if that made them members.
+                let back = r
+                    .presence_refresh(&members, self.presence_ttl)
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "presence refresh failed");
+                        Vec::new()
+                    });
+                let expired = r.presence_sweep().await.unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "presence sweep failed");
                     Vec::new()
-                })
+                });
+                (back, expired)
             }
         };
+        for (ch, m) in back {
+            if let Err(e) = self.presence_change(&ch, &m, true).await {
+                tracing::warn!(error = %e, "presence diff failed");
+            }
+        }
         for (ch, m) in expired {
             tracing::info!(channel = %ch, client = %m.client, "presence expired");
-            if let Err(e) = self.presence_diff(&ch, "left", &m).await {
+            if let Err(e) = self.presence_change(&ch, &m, false).await {
                 tracing::warn!(error = %e, "presence diff failed");
             }
         }
@@ -762,6 +974,7 @@ fn serialise(name: &str, epoch: u64, seq: u64, ts: u64, message: &Message<'_>) -
         epoch,
         seq,
         text: Utf8Bytes::from(text),
+        guest: None,
     }
 }
 
@@ -802,6 +1015,7 @@ mod tests {
                 epoch: 0,
                 seq,
                 text: Utf8Bytes::from(seq.to_string()),
+                guest: None,
             })
             .collect()
     }
@@ -884,6 +1098,97 @@ mod tests {
         assert!(hub.subscribe(CHANNEL, Some(&since)).await.unwrap().resync);
     }
 
+    #[tokio::test]
+    async fn guests_get_publishers_under_pseudonyms_live_and_replayed() {
+        let hub = Hub::<Event>::memory(8, Duration::from_secs(1));
+        let ada = hub.pseudonyms().of("room:1", "ada");
+        let data = RawValue::from_string("{}".to_string()).unwrap();
+        // Made while no guest listened: the guest's connection rewrites it.
+        put(&hub, "room:1", false, &data).await.unwrap();
+        let since = Position {
+            epoch: hub.epoch().to_string(),
+            seq: 0,
+        };
+        let mut sub = hub
+            .subscribe_as("room:1", Some(&since), Some("gus"), true)
+            .await
+            .unwrap();
+        let replayed = sub.replay.remove(0);
+        assert!(replayed.guest.is_none());
+        let text = replayed.for_guest(hub.pseudonyms());
+        assert!(text.contains(&format!(r#""from":"{ada}""#)), "{text}");
+        // Made while a guest listens: its guest text is made once, with it.
+        put(&hub, "room:1", false, &data).await.unwrap();
+        let live = sub.rx.recv().await.unwrap();
+        assert!(live.text.contains(r#""from":"ada""#), "members see the sub");
+        let guest = live.guest.clone().expect("a guest text");
+        assert!(guest.contains(&format!(r#""from":"{ada}""#)), "{guest}");
+        assert_eq!(live.for_guest(hub.pseudonyms()), guest);
+        // Once the guest is gone, frames cost no guest text again.
+        drop(sub);
+        let mut member = hub.subscribe("room:1", None).await.unwrap();
+        put(&hub, "room:1", false, &data).await.unwrap();
+        assert!(member.rx.recv().await.unwrap().guest.is_none());
+    }
+
+    #[tokio::test]
+    async fn presence_diffs_go_out_at_most_once_per_interval() {
+        let hub = Hub::<Event>::memory(1024, Duration::from_secs(60)).bounded(Limits {
+            presence_interval_ms: 50,
+            ..Limits::DEFAULT
+        });
+        let mut watcher = hub.subscribe("room:1", None).await.unwrap();
+        let member = |name: &str| Member {
+            client: name.to_string(),
+            user: name.to_string(),
+        };
+        let diff = |frame: Frame| {
+            let v: serde_json::Value = serde_json::from_str(frame.text.as_str()).unwrap();
+            let users = |change: &str| -> Vec<String> {
+                v["data"][change]
+                    .as_array()
+                    .map(|m| {
+                        m.iter()
+                            .map(|m| m["user"].as_str().unwrap().into())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            (users("joined"), users("left"))
+        };
+        // A quiet channel's first change goes out at once.
+        hub.join("room:1", &member("a")).await.unwrap();
+        let first = diff(watcher.rx.try_recv().unwrap());
+        assert_eq!(first, (vec!["a".to_string()], vec![]));
+        // A storm within the interval waits, and goes out as one diff.
+        for i in 0..100 {
+            hub.join("room:1", &member(&format!("n{i:02}")))
+                .await
+                .unwrap();
+        }
+        hub.leave("room:1", "n05").await.unwrap(); // came and went: in neither
+        hub.leave("room:1", "a").await.unwrap();
+        hub.flush_presence().await;
+        assert!(
+            watcher.rx.try_recv().is_err(),
+            "nothing before the interval"
+        );
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        hub.flush_presence().await;
+        let (joined, left) = diff(watcher.rx.try_recv().unwrap());
+        assert_eq!(joined.len(), 99);
+        assert!(!joined.contains(&"n05".to_string()));
+        assert_eq!(left, ["a"]);
+        assert!(watcher.rx.try_recv().is_err(), "one diff for the storm");
+        // Once the channel has been quiet for an interval, it is forgotten
+        // and its next change goes out at once again.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        hub.flush_presence().await;
+        assert!(lock(&hub.presence_batches).is_empty());
+        hub.join("room:1", &member("b")).await.unwrap();
+        assert_eq!(diff(watcher.rx.try_recv().unwrap()).0, ["b"]);
+    }
+
     fn small(max_channels: usize, max_history_bytes: usize) -> Hub<Event> {
         Hub::<Event>::memory(8, Duration::from_secs(1)).bounded(Limits {
             max_channels,
@@ -933,11 +1238,13 @@ mod tests {
             ..Limits::DEFAULT
         });
         for i in 0..3 {
-            hub.subscribe_as(&format!("room:m{i}"), None, Some("mallory"))
+            hub.subscribe_as(&format!("room:m{i}"), None, Some("mallory"), false)
                 .await
                 .unwrap();
         }
-        let refused = hub.subscribe_as("room:m9", None, Some("mallory")).await;
+        let refused = hub
+            .subscribe_as("room:m9", None, Some("mallory"), false)
+            .await;
         assert!(
             matches!(&refused, Err(HubError::Full(why)) if why.contains("your share of 3 channels")),
             "{:?}",
@@ -956,21 +1263,23 @@ mod tests {
             Err(HubError::Full(_))
         ));
         // Channels that exist are open to all; others still get new ones.
-        hub.subscribe_as("room:m0", None, Some("mallory"))
+        hub.subscribe_as("room:m0", None, Some("mallory"), false)
             .await
             .unwrap();
-        hub.subscribe_as("room:a", None, Some("ada")).await.unwrap();
+        hub.subscribe_as("room:a", None, Some("ada"), false)
+            .await
+            .unwrap();
         // The share comes back as the user's channels are forgotten.
         hub.forget_unused(false, Instant::now() + Duration::from_secs(2));
         assert_eq!(hub.channel_count(), 0);
-        hub.subscribe_as("room:m9", None, Some("mallory"))
+        hub.subscribe_as("room:m9", None, Some("mallory"), false)
             .await
             .unwrap();
     }
 
     #[tokio::test]
     async fn history_past_the_byte_cap_is_refused() {
-        let data = RawValue::from_string(format!("\"{}\"", "x".repeat(500))).unwrap();
+        let data = RawValue::from_string(format!("\"{}\"", "x".repeat(450))).unwrap();
         let hub = small(100, 2000);
         let mut kept = 0;
         let refused = loop {

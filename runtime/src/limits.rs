@@ -16,6 +16,7 @@
 //! | `MAX_CONNECTIONS_PER_USER` | `16` | WebSocket and SSE connections of one `sub` |
 //! | `MAX_CONNECTIONS_PER_ADDRESS` | `256` | WebSocket and SSE connections from one IP |
 //! | `HEADER_TIMEOUT_SECONDS` | `10` | how long a request's headers may take to arrive |
+//! | `PRESENCE_INTERVAL_MS` | `250` | the least time between two presence diffs of one channel |
 //!
 //! A channel is *unused* when nobody on this node subscribes to it and
 //! nothing was published to it for `HISTORY_TTL_SECONDS`; it is then
@@ -60,6 +61,10 @@ pub struct Limits {
     pub max_connections_per_address: usize,
     /// Seconds a request's headers may take to arrive (slowloris).
     pub header_timeout_seconds: u64,
+    /// Milliseconds between two presence diffs of one channel at least:
+    /// joins and leaves in between go out together, so a join storm does
+    /// not send every subscriber a frame per newcomer.
+    pub presence_interval_ms: u64,
 }
 
 impl Limits {
@@ -74,6 +79,7 @@ impl Limits {
         max_connections_per_user: 16,
         max_connections_per_address: 256,
         header_timeout_seconds: 10,
+        presence_interval_ms: 250,
     };
 
     pub fn history_ttl(&self) -> Duration {
@@ -82,6 +88,10 @@ impl Limits {
 
     pub fn header_timeout(&self) -> Duration {
         Duration::from_secs(self.header_timeout_seconds)
+    }
+
+    pub fn presence_interval(&self) -> Duration {
+        Duration::from_millis(self.presence_interval_ms)
     }
 
     /// `self`, overridden by the variables `get` finds; a bad value is an
@@ -116,6 +126,7 @@ impl Limits {
             "HEADER_TIMEOUT_SECONDS",
             &mut self.header_timeout_seconds,
         )?;
+        parse(get, "PRESENCE_INTERVAL_MS", &mut self.presence_interval_ms)?;
         let at_least_one = [
             ("MAX_CHANNELS", self.max_channels as u64),
             ("MAX_CHANNELS_PER_USER", self.max_channels_per_user as u64),
@@ -129,6 +140,7 @@ impl Limits {
                 self.max_connections_per_address as u64,
             ),
             ("HEADER_TIMEOUT_SECONDS", self.header_timeout_seconds),
+            ("PRESENCE_INTERVAL_MS", self.presence_interval_ms),
         ];
         if let Some((name, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{name} must be at least 1"));

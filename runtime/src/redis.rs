@@ -10,7 +10,16 @@
 //! | `{prefix}:history:{channel}` | stream | the last `history` messages (`MAXLEN`) |
 //! | `{prefix}:fanout` | stream | every message, for every node |
 //! | `{prefix}:presence:{channel}` | hash | client → member and expiry |
+//! | `{prefix}:presence-users:{channel}` | hash | user → its entries, all nodes together |
+//! | `{prefix}:presence-reps:{channel}` | hash | user → the client it is shown as |
 //! | `{prefix}:presence` | set | channels with presence entries |
+//!
+//! Presence is per user across nodes, as it is per user on one node: a
+//! user with connections on several nodes has an entry from each, but is
+//! one member, shown under the client of its first entry. The scripts that
+//! add and remove entries count them per user atomically, so exactly one
+//! node announces the user's `joined` (its first entry anywhere) and one
+//! its `left` (its last), with the same client id.
 //!
 //! Publishing runs one Lua script, so assigning the `seq`, appending to the
 //! channel's history and appending to the fan-out stream happen atomically:
@@ -40,6 +49,7 @@
 //! has its own connection, because a blocking `XREAD` would hold up every
 //! other command on a shared one.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -129,11 +139,51 @@ impl Stored {
     }
 }
 
+/// Writes an entry (KEYS: entries, users, reps, channels; ARGV: client,
+/// entry, user, channel). A new entry counts for its user; the user's
+/// first makes it a member, shown as this client, which is returned.
+const PRESENCE_ADD: &str = r"
+if redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+  return false
+end
+redis.call('SADD', KEYS[4], ARGV[4])
+if redis.call('HINCRBY', KEYS[2], ARGV[3], 1) == 1 then
+  redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
+  return ARGV[1]
+end
+return false
+";
+
+/// Removes an entry (KEYS: entries, users, reps; ARGV: client, and the
+/// time before which it must have expired, or 0 for any). The user's last
+/// entry ends its membership: returns the user and the client it was
+/// shown as.
+const PRESENCE_REMOVE: &str = r"
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+if not entry then
+  return false
+end
+local e = cjson.decode(entry)
+if tonumber(ARGV[2]) > 0 and tonumber(e['expires']) > tonumber(ARGV[2]) then
+  return false
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HINCRBY', KEYS[2], e['user'], -1) > 0 then
+  return false
+end
+redis.call('HDEL', KEYS[2], e['user'])
+local shown = redis.call('HGET', KEYS[3], e['user']) or ARGV[1]
+redis.call('HDEL', KEYS[3], e['user'])
+return {e['user'], shown}
+";
+
 pub struct RedisBackplane {
     client: Client,
     conn: ConnectionManager,
     prefix: String,
     publish: Script,
+    presence_add: Script,
+    presence_remove: Script,
 }
 
 fn err(e: redis::RedisError) -> String {
@@ -153,6 +203,8 @@ impl RedisBackplane {
             conn,
             prefix: prefix.to_string(),
             publish: Script::new(PUBLISH),
+            presence_add: Script::new(PRESENCE_ADD),
+            presence_remove: Script::new(PRESENCE_REMOVE),
         })
     }
 
@@ -322,71 +374,158 @@ impl RedisBackplane {
         }
     }
 
+    /// Adds `m`'s entry; the member to announce as `joined` if it is the
+    /// user's first entry on any node.
     pub async fn presence_join(
         &self,
         channel: &str,
         m: &Member,
         ttl: Duration,
-    ) -> Result<(), String> {
-        self.presence_refresh(&[(channel.to_string(), m.clone())], ttl)
-            .await
+    ) -> Result<Option<Member>, String> {
+        let mut joined = self
+            .presence_refresh(&[(channel.to_string(), m.clone())], ttl)
+            .await?;
+        Ok(joined.pop().map(|(_, m)| m))
     }
 
-    /// Writes the entries with a new expiry.
+    /// Writes the entries with a new expiry; returns those that were gone
+    /// (Redis lost them, or a sweep took them) and made their user a member
+    /// again, to announce as `joined`.
     pub async fn presence_refresh(
         &self,
         members: &[(String, Member)],
         ttl: Duration,
-    ) -> Result<(), String> {
+    ) -> Result<Vec<(String, Member)>, String> {
         if members.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let expires = now_ms() + ttl.as_millis() as u64;
         let mut pipe = redis::pipe();
         for (channel, m) in members {
             let value = serde_json::json!({ "user": m.user, "expires": expires }).to_string();
-            pipe.hset(self.key(&["presence", channel]), &m.client, value)
-                .ignore();
-            pipe.sadd(self.key(&["presence"]), channel).ignore();
+            let [entries, users, reps] = self.presence_keys(channel);
+            pipe.invoke_script(
+                self.presence_add
+                    .key(entries)
+                    .key(users)
+                    .key(reps)
+                    .key(self.key(&["presence"]))
+                    .arg(&m.client)
+                    .arg(value)
+                    .arg(&m.user)
+                    .arg(channel),
+            );
         }
         let mut c = self.conn.clone();
-        pipe.query_async::<()>(&mut c).await.map_err(err)
+        let shown: Vec<Option<String>> = self
+            .load_and_query(&mut c, &pipe, &self.presence_add)
+            .await?;
+        Ok(members
+            .iter()
+            .zip(shown)
+            .filter_map(|((channel, m), shown)| {
+                shown.map(|client| {
+                    let member = Member {
+                        client,
+                        user: m.user.clone(),
+                    };
+                    (channel.clone(), member)
+                })
+            })
+            .collect())
     }
 
-    /// Removes an entry; `Some` only for the caller that actually removed it.
+    /// Runs `pipe`, whose commands are invocations of `script`, loading the
+    /// script first if Redis does not have it (it restarted, say).
+    async fn load_and_query<T: redis::FromRedisValue>(
+        &self,
+        c: &mut ConnectionManager,
+        pipe: &redis::Pipeline,
+        script: &Script,
+    ) -> Result<T, String> {
+        match pipe.query_async(c).await {
+            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                script.prepare_invoke().load_async(c).await.map_err(err)?;
+                pipe.query_async(c).await.map_err(err)
+            }
+            other => other.map_err(err),
+        }
+    }
+
+    /// The keys of `channel`'s entries, user counts and shown clients.
+    fn presence_keys(&self, channel: &str) -> [String; 3] {
+        [
+            self.key(&["presence", channel]),
+            self.key(&["presence-users", channel]),
+            self.key(&["presence-reps", channel]),
+        ]
+    }
+
+    /// Removes an entry (if `expired_by` is not 0, only one that expired
+    /// by then); `Some` with the member to announce as `left` only for the
+    /// caller that removed the user's last entry on any node.
+    async fn presence_remove(
+        &self,
+        channel: &str,
+        client: &str,
+        expired_by: u64,
+    ) -> Result<Option<Member>, String> {
+        let [entries, users, reps] = self.presence_keys(channel);
+        let mut c = self.conn.clone();
+        let gone: Option<(String, String)> = self
+            .presence_remove
+            .key(entries)
+            .key(users)
+            .key(reps)
+            .arg(client)
+            .arg(expired_by)
+            .invoke_async(&mut c)
+            .await
+            .map_err(err)?;
+        Ok(gone.map(|(user, client)| Member { client, user }))
+    }
+
+    /// Removes an entry; `Some` only for the caller that removed its
+    /// user's last entry, with the member as it was announced.
     pub async fn presence_leave(
         &self,
         channel: &str,
         client: &str,
     ) -> Result<Option<Member>, String> {
-        let mut c = self.conn.clone();
-        let key = self.key(&["presence", channel]);
-        let value: Option<String> = c.hget(&key, client).await.map_err(err)?;
-        let removed: usize = c.hdel(&key, client).await.map_err(err)?;
-        Ok(value
-            .filter(|_| removed == 1)
-            .and_then(|v| parse_entry(client, &v).map(|(m, _)| m)))
+        self.presence_remove(channel, client, 0).await
     }
 
+    /// The channel's members: one per user, shown as its first client.
     pub async fn presence_list(&self, channel: &str) -> Result<Vec<Member>, String> {
         let mut c = self.conn.clone();
-        let all: std::collections::HashMap<String, String> = c
-            .hgetall(self.key(&["presence", channel]))
+        let [entries, _, reps] = self.presence_keys(channel);
+        let (all, shown): (HashMap<String, String>, HashMap<String, String>) = redis::pipe()
+            .hgetall(entries)
+            .hgetall(reps)
+            .query_async(&mut c)
             .await
             .map_err(err)?;
         let now = now_ms();
-        let mut out: Vec<Member> = all
+        let mut users: HashMap<String, String> = HashMap::new();
+        for (m, _) in all
             .iter()
             .filter_map(|(client, v)| parse_entry(client, v))
             .filter(|(_, exp)| *exp > now)
-            .map(|(m, _)| m)
+        {
+            let client = shown.get(&m.user).cloned().unwrap_or(m.client);
+            users.entry(m.user).or_insert(client);
+        }
+        let mut out: Vec<Member> = users
+            .into_iter()
+            .map(|(user, client)| Member { client, user })
             .collect();
         out.sort_by(|a, b| a.client.cmp(&b.client));
         Ok(out)
     }
 
     /// Removes entries whose node stopped refreshing them (it crashed, or
-    /// lost Redis). Any node may sweep; `HDEL` decides who reports the leave.
+    /// lost Redis). Any node may sweep; the script decides who reports a
+    /// user's leave, once its last entry is gone.
     pub async fn presence_sweep(&self) -> Result<Vec<(String, Member)>, String> {
         let mut c = self.conn.clone();
         let channels: Vec<String> = c.smembers(self.key(&["presence"])).await.map_err(err)?;
@@ -394,8 +533,7 @@ impl RedisBackplane {
         let mut gone = Vec::new();
         for channel in channels {
             let key = self.key(&["presence", &channel]);
-            let all: std::collections::HashMap<String, String> =
-                c.hgetall(&key).await.map_err(err)?;
+            let all: HashMap<String, String> = c.hgetall(&key).await.map_err(err)?;
             if all.is_empty() {
                 let _: usize = c
                     .srem(self.key(&["presence"]), &channel)
@@ -403,14 +541,13 @@ impl RedisBackplane {
                     .map_err(err)?;
             }
             for (client, v) in all {
-                let Some((member, expires)) = parse_entry(&client, &v) else {
+                let Some((_, expires)) = parse_entry(&client, &v) else {
                     continue;
                 };
-                if expires <= now {
-                    let removed: usize = c.hdel(&key, &client).await.map_err(err)?;
-                    if removed == 1 {
-                        gone.push((channel.clone(), member));
-                    }
+                if expires <= now
+                    && let Some(member) = self.presence_remove(&channel, &client, now).await?
+                {
+                    gone.push((channel.clone(), member));
                 }
             }
         }

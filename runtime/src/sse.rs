@@ -12,6 +12,12 @@
 //! as it does there, and the stream ends on shutdown. It also ends when
 //! its token expires, with an `expired` event: SSE has no way to hand the
 //! server a fresh token in-band, so the client reconnects with one.
+//!
+//! On a channel with presence, a stream makes its user a member as a
+//! WebSocket subscription does (one entry per user, whatever mix of
+//! streams and sockets it holds), until the stream ends however it ends:
+//! a client that goes away is noticed at the next write, a heartbeat at
+//! most.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -30,6 +36,7 @@ use crate::app::App;
 use crate::config::SlowClient;
 use crate::hub::Subscription;
 use crate::metrics::{ConnectionGuard, Metrics};
+use crate::presence::Member;
 use crate::protocol::{PROTOCOL_VERSION, Position, ServerFrame};
 use crate::quota::Admission;
 use crate::schema::{Channels, Events};
@@ -66,17 +73,25 @@ pub async fn stream<E: Events>(
         ));
         return (StatusCode::FORBIDDEN, "forbidden").into_response();
     }
+    if !claims.allows(&channel) {
+        app.forbid(&format_args!(
+            "the token of `{}` does not include `{channel}` in its `channels`",
+            claims.sub
+        ));
+        return (StatusCode::FORBIDDEN, "forbidden").into_response();
+    }
     let since = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(Position::from_event_id);
-    let admission = match app.admit(&claims, peer) {
+    let guest = !kind.can_publish(&claims.role);
+    let admission = match app.admit(&claims, peer, &headers) {
         Ok(a) => a,
         Err(refused) => return refused.into_response(),
     };
     let mut sub = match app
         .hub
-        .subscribe_as(&channel, since.as_ref(), Some(&claims.sub))
+        .subscribe_as(&channel, since.as_ref(), Some(&claims.sub), guest)
         .await
     {
         Ok(s) => s,
@@ -95,16 +110,36 @@ pub async fn stream<E: Events>(
         tracing::info!(user = %claims.sub, %channel, why, "replay refused");
         sub.refuse_replay();
     }
+    let present = if kind.spec().presence {
+        let me = Member {
+            client: app.client_id(),
+            user: claims.sub.clone(),
+        };
+        if let Err(e) = app.hub.join(&channel, &me).await {
+            tracing::error!(error = %e, "presence join failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+        }
+        Some(Present {
+            app: Arc::clone(&app),
+            channel: channel.clone(),
+            user: claims.sub.clone(),
+        })
+    } else {
+        None
+    };
     let keep_alive = KeepAlive::new().interval(app.config.heartbeat);
     let shutdown = app.shutdown.clone().cancelled_owned();
     let expires = app.verifier.expiry(&claims);
-    let guest = !kind.can_publish(&claims.role);
-    Sse::new(events(app, channel, sub, expires, guest, refused, admission).take_until(shutdown))
+    let held = Held {
+        _admission: admission,
+        _present: present,
+    };
+    Sse::new(events(app, channel, sub, expires, refused, held).take_until(shutdown))
         .keep_alive(keep_alive)
         .into_response()
 }
 
-struct State_<E> {
+struct State_<E: Events> {
     app: Arc<App<E>>,
     channel: String,
     sub: Subscription,
@@ -115,12 +150,40 @@ struct State_<E> {
     done: bool,
     /// When the token stops being valid.
     expires: Instant,
-    /// The reader may not publish here: presence diffs reach it without
-    /// the members' client ids.
-    guest: bool,
     _guard: ConnectionGuard,
+    _held: Held<E>,
+}
+
+/// What a stream holds until it ends.
+struct Held<E: Events> {
     /// The stream's place in its user's and address's quotas.
     _admission: Admission,
+    _present: Option<Present<E>>,
+}
+
+/// A stream's user as a member of its channel's presence; it leaves when
+/// the stream is dropped.
+struct Present<E: Events> {
+    app: Arc<App<E>>,
+    channel: String,
+    user: String,
+}
+
+impl<E: Events> Drop for Present<E> {
+    fn drop(&mut self) {
+        let app = Arc::clone(&self.app);
+        let channel = std::mem::take(&mut self.channel);
+        let user = std::mem::take(&mut self.user);
+        // Dropped by the server's runtime; without one (the process is
+        // ending) there is nobody left to tell.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = app.hub.leave(&channel, &user).await {
+                    tracing::warn!(error = %e, "presence leave failed");
+                }
+            });
+        }
+    }
 }
 
 fn resync_event(channel: &str, epoch: &str, seq: u64, reason: &str) -> SseEvent {
@@ -139,9 +202,8 @@ fn events<E: Events>(
     channel: String,
     mut sub: Subscription,
     expires: Instant,
-    guest: bool,
     why: Option<&'static str>,
-    admission: Admission,
+    held: Held<E>,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let replay = std::mem::take(&mut sub.replay).into_iter();
     let resync = sub.resync.then(|| {
@@ -161,9 +223,8 @@ fn events<E: Events>(
         last: 0,
         done: false,
         expires,
-        guest,
         sub,
-        _admission: admission,
+        _held: held,
     };
     stream::unfold(state, |mut st| async move {
         if st.done {
@@ -222,18 +283,19 @@ fn events<E: Events>(
             if frame.seq != 0 && frame.seq <= st.last {
                 continue;
             }
-            let guest_text = if frame.seq == 0 && st.guest {
-                crate::presence::for_guests(frame.text.as_str())
-            } else {
-                None
+            let seq = frame.seq;
+            // A guest's stream holds a seat in `sub`: the users frames
+            // name reach it under their pseudonyms.
+            let text = match st.sub.seat {
+                Some(_) => frame.for_guest(st.app.hub.pseudonyms()),
+                None => frame.text,
             };
-            let text = guest_text.as_deref().unwrap_or(frame.text.as_str());
-            let mut ev = SseEvent::default().data(text);
-            if frame.seq != 0 {
-                st.last = frame.seq;
+            let mut ev = SseEvent::default().data(text.as_str());
+            if seq != 0 {
+                st.last = seq;
                 let pos = Position {
                     epoch: st.sub.epoch.name.to_string(),
-                    seq: frame.seq,
+                    seq,
                 };
                 ev = ev.id(pos.to_event_id());
             }

@@ -46,7 +46,6 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -66,7 +65,7 @@ use crate::app::App;
 use crate::auth::{CLOSE_TOKEN_EXPIRED, Claims};
 use crate::config::SlowClient;
 use crate::hub::Epoch;
-use crate::hub::{EpochNames, Frame, HubError, Subscription};
+use crate::hub::{EpochNames, Frame, GuestSeat, HubError, Subscription};
 use crate::metrics::{ConnectionGuard, Metrics};
 use crate::presence::Member;
 use crate::protocol::{
@@ -108,7 +107,7 @@ pub async fn upgrade<E: Events>(
         Ok(c) => c,
         Err(refused) => return refused.into_response(),
     };
-    let admission = match app.admit(&claims, peer) {
+    let admission = match app.admit(&claims, peer, &headers) {
         Ok(a) => a,
         Err(refused) => return refused.into_response(),
     };
@@ -171,9 +170,9 @@ struct Live {
     hub: Arc<dyn EpochNames>,
     epoch: Epoch,
     last: u64,
-    /// The client reads but may not publish here: presence diffs reach it
-    /// without the members' client ids.
-    guest: bool,
+    /// Held when the client reads but may not publish here: the users that
+    /// frames name reach it under their pseudonyms.
+    seat: Option<GuestSeat>,
 }
 
 impl Live {
@@ -183,7 +182,7 @@ impl Live {
         hub: Arc<dyn EpochNames>,
         epoch: Epoch,
         last: u64,
-        guest: bool,
+        seat: Option<GuestSeat>,
     ) -> Live {
         Live {
             channel,
@@ -193,7 +192,16 @@ impl Live {
             hub,
             epoch,
             last,
-            guest,
+            seat,
+        }
+    }
+
+    /// The text of `frame` for this client.
+    fn text(&self, frame: Frame) -> Utf8Bytes {
+        if self.seat.is_some() {
+            frame.for_guest(self.hub.pseudonyms())
+        } else {
+            frame.text
         }
     }
 
@@ -278,7 +286,7 @@ impl Live {
             return Some(Delivery::NewEpoch {
                 channel: self.channel.clone(),
                 epoch: Arc::clone(&self.epoch.name),
-                text: frame.text,
+                text: self.text(frame),
             });
         }
         if frame.seq != 0 && frame.seq <= self.last {
@@ -286,12 +294,8 @@ impl Live {
         }
         if frame.seq != 0 {
             self.last = frame.seq;
-        } else if self.guest
-            && let Some(text) = crate::presence::for_guests(frame.text.as_str())
-        {
-            return Some(Delivery::Frame(text.into()));
         }
-        Some(Delivery::Frame(frame.text))
+        Some(Delivery::Frame(self.text(frame)))
     }
 }
 
@@ -409,8 +413,7 @@ type Sink = SplitSink<WebSocket, Message>;
 impl<E: Events> Connection<E> {
     async fn run(app: Arc<App<E>>, claims: Claims, admission: Admission, socket: WebSocket) {
         let _guard = ConnectionGuard::new(Arc::clone(&app.metrics));
-        let n = app.next_client.fetch_add(1, Ordering::Relaxed);
-        let client = format!("{}-{n}", app.node);
+        let client = app.client_id();
         tracing::debug!(client = %client, user = %claims.sub, "connected");
         let (sink, mut stream) = socket.split();
         let (commands, queue) = mpsc::channel(COMMANDS);
@@ -672,9 +675,12 @@ impl<E: Events> Connection<E> {
                 return self.refuse(ErrorCode::Forbidden, e.to_string(), id, None);
             }
         };
-        if claims.sub != self.claims.sub || claims.role != self.claims.role {
+        if claims.sub != self.claims.sub
+            || claims.role != self.claims.role
+            || claims.channels != self.claims.channels
+        {
             tracing::info!(user = %self.claims.sub, to = %claims.sub, "refresh to another identity refused");
-            let message = "a refreshed token must name the same `sub` and `role`; \
+            let message = "a refreshed token must name the same `sub`, `role` and `channels`; \
                            reconnect to change them"
                 .to_string();
             return self.refuse(ErrorCode::Forbidden, message, id, None);
@@ -710,6 +716,10 @@ impl<E: Events> Connection<E> {
                 Some(channel),
             )];
         }
+        if !self.claims.allows(channel) {
+            let message = format!("your token's `channels` do not include `{channel}`");
+            return vec![self.refuse(ErrorCode::Forbidden, message, id, Some(channel))];
+        }
         if !self.subscribed.contains(channel) && self.subscribed.len() >= MAX_SUBSCRIPTIONS {
             return vec![self.refuse(
                 ErrorCode::Forbidden,
@@ -725,7 +735,7 @@ impl<E: Events> Connection<E> {
         let guest = !kind.can_publish(&self.claims.role);
         let result = async {
             let sub = hub
-                .subscribe_as(channel, frame.since.as_ref(), Some(&self.claims.sub))
+                .subscribe_as(channel, frame.since.as_ref(), Some(&self.claims.sub), guest)
                 .await?;
             let members = if presence {
                 let me = Member {
@@ -735,7 +745,11 @@ impl<E: Events> Connection<E> {
                 hub.join(channel, &me).await?;
                 let members = hub.presence(channel).await?;
                 Some(if guest {
-                    members.into_iter().map(Member::for_guests).collect()
+                    let names = hub.pseudonyms();
+                    members
+                        .into_iter()
+                        .map(|m| names.member(channel, m))
+                        .collect()
                 } else {
                     members
                 })
@@ -767,6 +781,7 @@ impl<E: Events> Connection<E> {
             seq,
             replay,
             resync: gap,
+            seat,
         } = sub;
         let mut frames = vec![
             ServerFrame::Subscribed {
@@ -784,7 +799,10 @@ impl<E: Events> Connection<E> {
             frames.push(resync(channel, &epoch.name, seq, reason).into());
         }
         let last = replay.last().map_or(0, |f| f.seq);
-        frames.extend(replay.into_iter().map(|f| f.text));
+        frames.extend(replay.into_iter().map(|f| match seat {
+            Some(_) => f.for_guest(hub.pseudonyms()),
+            None => f.text,
+        }));
         self.subscribed.insert(channel.to_string());
         let subscribe = Command::Subscribe {
             frames,
@@ -794,7 +812,7 @@ impl<E: Events> Connection<E> {
                 Arc::clone(hub) as _,
                 epoch,
                 last,
-                guest,
+                seat,
             ),
         };
         let _ = self.commands.send(subscribe).await;
@@ -815,6 +833,10 @@ impl<E: Events> Connection<E> {
                 id,
                 Some(channel),
             ));
+        }
+        if !self.claims.allows(channel) {
+            let message = format!("your token's `channels` do not include `{channel}`");
+            return Some(self.refuse(ErrorCode::Forbidden, message, id, Some(channel)));
         }
         let event = match E::decode(kind, &frame.kind, frame.v, frame.data.as_deref()) {
             Ok(e) => e,

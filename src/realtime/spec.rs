@@ -35,6 +35,73 @@ pub enum SlowClientPolicy {
     Disconnect,
 }
 
+/// Who may reach the service beyond what tokens decide.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Security {
+    /// Origins browsers may connect from (`https://chat.example`); empty
+    /// allows any. `ALLOWED_ORIGINS` overrides them at start-up.
+    pub allowed_origins: Vec<Spanned<String>>,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
+}
+
+/// Who may read `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricsAccess {
+    /// Peers on the loopback interface, or bearers of `METRICS_TOKEN`
+    /// when it is set.
+    #[default]
+    Loopback,
+    /// Bearers of `METRICS_TOKEN` only, which the service then requires at
+    /// start-up: the token itself never sits in the plan.
+    Token,
+}
+
+/// Why `origin` cannot be matched against a browser's `Origin` header, if
+/// it cannot: it must be `scheme://host[:port]`, as browsers send it.
+pub fn origin_problem(origin: &str) -> Option<String> {
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return Some("is not an origin: it has no `scheme://`".to_string());
+    };
+    if scheme != "http" && scheme != "https" {
+        return Some(format!(
+            "has scheme `{scheme}`; browsers connect from `http` or `https`"
+        ));
+    }
+    if rest.contains('*') {
+        return Some("has a wildcard; list each origin".to_string());
+    }
+    if rest.contains(['/', '?', '#']) {
+        return Some("has a path; an origin is only `scheme://host[:port]`".to_string());
+    }
+    let (host, port) = match rest.strip_prefix('[') {
+        // An IPv6 address: `[::1]` or `[::1]:8080`.
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, after)) if !addr.is_empty() => (addr, after.strip_prefix(':')),
+            _ => return Some("has an unclosed `[`".to_string()),
+        },
+        None => match rest.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        },
+    };
+    if let Some(port) = port
+        && port.parse::<u16>().is_err()
+    {
+        return Some(format!("has port `{port}`, which is not a port number"));
+    }
+    let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-');
+    let v6 = rest.starts_with('[');
+    if host.is_empty() || !host.chars().all(|c| valid(c) || (v6 && c == ':')) {
+        return Some(format!(
+            "has host `{host}`; browsers send hosts in lowercase ASCII (punycode)"
+        ));
+    }
+    None
+}
+
 fn one() -> u32 {
     1
 }
@@ -112,6 +179,8 @@ pub struct RealtimeSpec {
     #[serde(default)]
     pub slow_client: SlowClientPolicy,
     #[serde(default)]
+    pub security: Security,
+    #[serde(default)]
     pub channels: Vec<Channel>,
     #[serde(default)]
     pub livekit: Option<LiveKit>,
@@ -181,6 +250,8 @@ pub struct Limits {
     pub max_connections_per_address: u32,
     /// How long a request's headers may take to arrive.
     pub header_timeout_seconds: u32,
+    /// The least time between two presence diffs of one channel.
+    pub presence_interval_ms: u32,
 }
 
 impl Default for Limits {
@@ -200,6 +271,7 @@ impl Default for Limits {
             max_connections_per_user: 16,
             max_connections_per_address: 256,
             header_timeout_seconds: 10,
+            presence_interval_ms: 250,
         }
     }
 }
@@ -230,6 +302,7 @@ impl Limits {
                 "header_timeout_seconds",
                 u64::from(self.header_timeout_seconds),
             ),
+            ("presence_interval_ms", u64::from(self.presence_interval_ms)),
         ];
         for (field, value) in at_least_one {
             if value == 0 {
@@ -530,6 +603,18 @@ fn check(spec: &RealtimeSpec, block: &Block) -> Vec<Diagnostic> {
                 )),
         );
     }
+    for origin in &spec.security.allowed_origins {
+        if let Some(why) = origin_problem(&origin.value) {
+            out.push(
+                Diagnostic::error(
+                    Code::InvalidRealtime,
+                    format!("`security.allowed_origins`: `{}` {why}", origin.value),
+                )
+                .at(block.at(origin))
+                .hint("write origins as browsers send them, e.g. `https://chat.example` or `http://localhost:5173`"),
+            );
+        }
+    }
     let mut channels: BTreeMap<&str, ()> = BTreeMap::new();
     for ch in &spec.channels {
         let name = ch.name.value.as_str();
@@ -824,5 +909,64 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn origins_that_browsers_never_send_are_located() {
+        let text = "security:\n  allowed_origins:\n    - https://chat.example\n    - http://[::1]:5173\n    - https://chat.example/\n    - \"*.example\"\n  metrics: token\n";
+        let e = parse_block(Path::new("p.md"), text, 1).unwrap_err();
+        let got: Vec<_> = e
+            .iter()
+            .map(|d| {
+                let s = d.span.as_ref().unwrap();
+                (d.message.as_str(), s.line, s.col)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "`security.allowed_origins`: `https://chat.example/` has a path; an origin is only `scheme://host[:port]`",
+                    5,
+                    7
+                ),
+                (
+                    "`security.allowed_origins`: `*.example` is not an origin: it has no `scheme://`",
+                    6,
+                    7
+                ),
+            ]
+        );
+        let ok = "security:\n  allowed_origins: [\"https://chat.example\"]\n  metrics: token\n";
+        let s = parse_block(Path::new("p.md"), ok, 1).unwrap();
+        assert_eq!(s.security.metrics, MetricsAccess::Token);
+        let (message, _, _) = error("security: { metrics: open }\n");
+        assert!(
+            message.contains("expected one of loopback, token"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn origins_are_checked_as_browsers_send_them() {
+        for ok in [
+            "https://a.example",
+            "http://localhost:5173",
+            "http://[::1]:8080",
+            "http://127.0.0.1",
+        ] {
+            assert_eq!(origin_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "a.example",
+            "ftp://a.example",
+            "https://*.example",
+            "https://A.example",
+            "https://a.example:99999",
+            "https://",
+            "http://[::1",
+        ] {
+            assert!(origin_problem(bad).is_some(), "{bad}");
+        }
     }
 }

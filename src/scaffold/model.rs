@@ -8,7 +8,9 @@
 use serde::Serialize;
 
 use super::runtime::Runtime;
-use crate::realtime::{AvatarFallback, Backplane, RealtimeSpec, SlowClientPolicy, Transport};
+use crate::realtime::{
+    AvatarFallback, Backplane, MetricsAccess, RealtimeSpec, SlowClientPolicy, Transport,
+};
 
 /// Bumped when the templates change in a way that changes generated code.
 pub const TEMPLATE_VERSION: u32 = 2;
@@ -37,10 +39,16 @@ pub struct Model {
     pub max_connections_per_user: u32,
     pub max_connections_per_address: u32,
     pub header_timeout_seconds: u32,
+    pub presence_interval_ms: u32,
     pub slow_client: &'static str,
     pub issuer: Option<String>,
     pub audience: Option<String>,
     pub query_token: bool,
+    /// Origins browsers may connect from (checked when the plan was read:
+    /// `scheme://host[:port]`, nothing to escape); empty allows any.
+    pub allowed_origins: Vec<String>,
+    /// `/metrics` for `METRICS_TOKEN` bearers only.
+    pub metrics_token: bool,
     pub channels: Vec<ChannelModel>,
     /// How the service depends on the runtime crate.
     pub runtime: Runtime,
@@ -271,6 +279,7 @@ impl Model {
             max_connections_per_user: limits.max_connections_per_user,
             max_connections_per_address: limits.max_connections_per_address,
             header_timeout_seconds: limits.header_timeout_seconds,
+            presence_interval_ms: limits.presence_interval_ms,
             slow_client: match spec.slow_client {
                 SlowClientPolicy::DropAndResync => "DropAndResync",
                 SlowClientPolicy::Disconnect => "Disconnect",
@@ -278,6 +287,13 @@ impl Model {
             issuer: spec.auth.issuer.clone(),
             audience: spec.auth.audience.clone(),
             query_token: spec.auth.query_token,
+            allowed_origins: spec
+                .security
+                .allowed_origins
+                .iter()
+                .map(|o| o.value.clone())
+                .collect(),
+            metrics_token: spec.security.metrics == MetricsAccess::Token,
             channels,
             runtime,
             runtime_features: if features.is_empty() {

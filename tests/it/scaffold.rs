@@ -428,6 +428,40 @@ fn generate_game(out: &std::path::Path, x: &str) {
     assert!(done.written, "{:?}", done.conflicts());
 }
 
+/// The plan's `security` block reaches the generated service's defaults:
+/// its origins and whether `/metrics` needs a token (never the token).
+#[test]
+fn the_plans_origins_and_metrics_access_reach_the_generated_config() {
+    use harness::scaffold::{Engine, Options, Source, generate};
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}security:\n  allowed_origins: [\"https://chat.example\", \"http://localhost:5173\"]\n  metrics: token\n",
+        game_spec("x")
+    );
+    let spec = harness::realtime::parse_block(std::path::Path::new("game.md"), &text, 1).unwrap();
+    let src = Source::new_service(&spec, "game").unwrap();
+    let out = dir.path().join("game");
+    generate(&Engine::load(None).unwrap(), src, &out, Options::default()).unwrap();
+    let config = std::fs::read_to_string(out.join("src/config.rs")).unwrap();
+    assert!(
+        config.contains(r#"allowed_origins: &["https://chat.example", "http://localhost:5173"],"#),
+        "{config}"
+    );
+    assert!(
+        config.contains("metrics: MetricsAccess::Token,"),
+        "{config}"
+    );
+    assert!(config.contains("| `METRICS_TOKEN` | required"), "{config}");
+    // Without the block: any origin, loopback scrapers.
+    generate_game(&dir.path().join("plain"), "x");
+    let plain = std::fs::read_to_string(dir.path().join("plain/src/config.rs")).unwrap();
+    assert!(plain.contains("allowed_origins: &[],"), "{plain}");
+    assert!(
+        plain.contains("metrics: MetricsAccess::Loopback,"),
+        "{plain}"
+    );
+}
+
 fn tsc(web: &std::path::Path) -> std::process::Output {
     std::process::Command::new(web.join("node_modules/.bin/tsc"))
         .args(["--strict", "--noEmit", "-p", "."])

@@ -22,11 +22,14 @@
 //! | `MAX_CONNECTIONS_PER_USER` | `16` |
 //! | `MAX_CONNECTIONS_PER_ADDRESS` | `256` |
 //! | `HEADER_TIMEOUT_SECONDS` | `10` |
+//! | `PRESENCE_INTERVAL_MS` | `250` |
+//! | `ALLOWED_ORIGINS` | none: any origin |
+//! | `METRICS_TOKEN` | none: `/metrics` answers loopback peers only |
 //! | `REDIS_URL` | none: the in-memory backplane (one process) |
 //! | `REDIS_PREFIX` | `chat-service` |
 
 pub use harness_realtime::Limits;
-pub use harness_realtime::config::{Config, Defaults, SlowClient};
+pub use harness_realtime::config::{Config, Defaults, MetricsAccess, SlowClient};
 
 /// What the plan declares.
 pub const DEFAULTS: Defaults = Defaults {
@@ -41,6 +44,8 @@ pub const DEFAULTS: Defaults = Defaults {
     slow_client: SlowClient::DropAndResync,
     sse: true,
     redis_prefix: "chat-service",
+    allowed_origins: &[],
+    metrics: MetricsAccess::Loopback,
     limits: Limits {
         max_channels: 10000,
         max_channels_per_user: 1000,
@@ -51,6 +56,7 @@ pub const DEFAULTS: Defaults = Defaults {
         max_connections_per_user: 16,
         max_connections_per_address: 256,
         header_timeout_seconds: 10,
+        presence_interval_ms: 250,
     },
 };
 
@@ -70,11 +76,14 @@ mod tests {
 
     #[test]
     fn defaults_come_from_the_plan() {
-        let secret = |k: &str| (k == "JWT_SECRET").then(|| "s".to_string());
-        let c = Config::from_lookup(&DEFAULTS, secret).unwrap();
+        let secrets =
+            |k: &str| matches!(k, "JWT_SECRET" | "METRICS_TOKEN").then(|| "s".to_string());
+        let c = Config::from_lookup(&DEFAULTS, secrets).unwrap();
         assert_eq!(c.max_message_bytes, 16384);
         assert_eq!(c.slow_client, SlowClient::DropAndResync);
         assert_eq!((c.queue, c.sse), (256, true));
         assert!(c.redis_url.is_none());
+        assert_eq!(c.allowed_origins, DEFAULTS.allowed_origins);
+        assert_eq!(c.metrics, MetricsAccess::Loopback);
     }
 }

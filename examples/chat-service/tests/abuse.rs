@@ -184,6 +184,50 @@ async fn one_user_cannot_take_the_nodes_channels_from_the_others() {
     );
 }
 
+/// A token's `channels` claim narrows what its role allows: outside it,
+/// subscribing and publishing are refused as forbidden, a refresh cannot
+/// widen it, and an entry ending in `*` takes in the channels it starts.
+#[tokio::test]
+async fn a_channels_claim_confines_a_token_to_its_channels() {
+    use chat_service::auth::{Claims, issue};
+    let server = start(config()).await;
+    let (allowed, other) = (channel_n(1), channel_n(2));
+    let scoped = |channels: &[&str]| {
+        let claims = Claims {
+            iss: ISSUER.map(str::to_string),
+            channels: Some(channels.iter().map(|c| c.to_string()).collect()),
+            ..Claims::new("ada", PUBLISHER, now() + 600)
+        };
+        issue(SECRET, &claims)
+    };
+    let mut ada = connect(server.addr, &scoped(&[&allowed])).await;
+    ada.subscribe(&allowed).await;
+    ada.publish(&allowed, event_data(1), "1").await;
+    let outside = [
+        json!({"v": 1, "type": "subscribe", "channel": other, "id": "s"}),
+        json!({"v": EVENT_VERSION, "type": EVENT, "channel": other, "data": event_data(2), "id": "p"}),
+        // A refresh to a token with more channels.
+        json!({"v": 1, "type": "refresh", "data": {"token": scoped(&[&allowed, &other])}, "id": "r"}),
+    ];
+    for frame in outside {
+        ada.send(frame.clone()).await;
+        let reply = ada.recv_type("error").await;
+        assert_eq!(reply["code"], "forbidden", "{frame}: {reply}");
+    }
+    let common: String = allowed
+        .chars()
+        .zip(other.chars())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a)
+        .collect();
+    let mut wide = connect(server.addr, &scoped(&[&format!("{common}*")])).await;
+    assert_eq!(wide.subscribe(&other).await["channel"], other.as_str());
+    let sse = format!("/sse?channel={other}");
+    let status = get_with_token(server.addr, &sse, &scoped(&[&allowed])).await;
+    assert_eq!(status, 403);
+    server.stop().await;
+}
+
 /// A config whose tokens get no leeway, so they expire when they say.
 fn strict() -> chat_service::Config {
     let mut c = config();
@@ -340,6 +384,58 @@ async fn connections_are_capped_per_user_and_per_address() {
     }
     held.push(connect(server.addr, &ada).await);
     server.stop().await;
+}
+
+/// Opens a WebSocket for `user` whose request says it was forwarded for
+/// `forwarded`; the status of a refusal.
+async fn connect_forwarded(addr: SocketAddr, user: &str, forwarded: &str) -> Result<Client, u16> {
+    let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+    let proto = format!("realtime.v1, bearer.{}", token(PUBLISHER, user));
+    let headers = req.headers_mut();
+    headers.insert("sec-websocket-protocol", proto.parse().unwrap());
+    headers.insert("x-forwarded-for", forwarded.parse().unwrap());
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(Client { ws }),
+        Err(WsError::Http(resp)) => Err(resp.status().as_u16()),
+        Err(e) => panic!("connecting failed: {e}"),
+    }
+}
+
+/// `X-Forwarded-For` is a client's say-so unless a trusted proxy wrote it:
+/// by default it is ignored, so forging it does not dodge the per-address
+/// cap; with the peer in `TRUSTED_PROXIES`, the right-most address not a
+/// proxy's counts, whatever the client put to its left.
+#[tokio::test]
+async fn a_forged_forwarded_for_does_not_dodge_the_address_cap() {
+    let cap = ("MAX_CONNECTIONS_PER_ADDRESS", "3");
+    let direct = Process::start(&[cap]).await;
+    let mut held = Vec::new();
+    for i in 0..3 {
+        let forged = format!("198.51.100.{i}");
+        let ws = connect_forwarded(direct.addr, &format!("u{i}"), &forged).await;
+        held.push(ws.expect("admitted"));
+    }
+    let dodge = connect_forwarded(direct.addr, "u9", "198.51.100.9").await;
+    assert_eq!(dodge.err(), Some(429), "the socket's address counts");
+    drop(held);
+
+    let proxied = Process::start(&[cap, ("TRUSTED_PROXIES", "127.0.0.1, ::1")]).await;
+    let mut held = Vec::new();
+    // Each client behind the proxy has a cap of its own...
+    for i in 0..4 {
+        let client = format!("198.51.100.{i}");
+        let ws = connect_forwarded(proxied.addr, &format!("u{i}"), &client).await;
+        held.push(ws.expect("admitted"));
+    }
+    // ...which it cannot dodge by writing other addresses to the left of
+    // the one the proxy appended.
+    for i in 4..7 {
+        let forwarded = format!("203.0.113.{i}, 198.51.100.7");
+        let ws = connect_forwarded(proxied.addr, &format!("u{i}"), &forwarded).await;
+        held.push(ws.expect("admitted"));
+    }
+    let forged = connect_forwarded(proxied.addr, "u7", "203.0.113.99, 198.51.100.7").await;
+    assert_eq!(forged.err(), Some(429));
 }
 
 /// `GET path` with a bearer token; the status code.
@@ -547,14 +643,33 @@ async fn shutdown_ends_within_the_grace_period_despite_sse_clients_that_never_re
     assert!(took < within, "stopped after {took:?}");
 }
 
-/// `/metrics` asks for `METRICS_TOKEN` when one is set (and answers only
-/// loopback peers when none is); browsers connect only from the allowed
-/// origins; each refusal is counted, and the body says only "forbidden".
+/// A plan that puts `/metrics` behind a token (`security.metrics: token`)
+/// and lists the origins browsers may connect from: `/metrics` then asks
+/// for `METRICS_TOKEN`, which the service requires, even from loopback;
+/// browsers connect only from those origins; each refusal is counted, and
+/// the body says only "forbidden".
 #[tokio::test]
 async fn metrics_need_their_token_and_browsers_an_allowed_origin() {
-    let mut cfg = config();
-    cfg.metrics_token = Some("scrape-me".to_string());
-    cfg.allowed_origins = vec!["https://app.example".to_string()];
+    use chat_service::config::{DEFAULTS, Defaults, MetricsAccess};
+    let plan = Defaults {
+        allowed_origins: &["https://app.example"],
+        metrics: MetricsAccess::Token,
+        ..DEFAULTS
+    };
+    let env = |with_token: bool| {
+        move |k: &str| match k {
+            "JWT_SECRET" => Some(SECRET.to_string()),
+            "METRICS_TOKEN" if with_token => Some("scrape-me".to_string()),
+            _ => None,
+        }
+    };
+    let refused = chat_service::Config::from_lookup(&plan, env(false)).unwrap_err();
+    assert!(
+        refused.starts_with("METRICS_TOKEN is required"),
+        "{refused}"
+    );
+    let mut cfg = chat_service::Config::from_lookup(&plan, env(true)).unwrap();
+    cfg.bind = config().bind;
     let server = start(cfg).await;
     let scrape = |auth: &'static str| async move {
         let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
@@ -652,6 +767,124 @@ async fn presence_has_one_entry_per_user_however_many_sockets() {
     server.stop().await;
 }
 
+/// Presence fan-out is throttled: when N clients join a channel at once,
+/// each gets a few coalesced diffs (at most one per `PRESENCE_INTERVAL_MS`),
+/// not one per newcomer, and what it builds from them is who is there.
+#[tokio::test]
+async fn a_join_storm_sends_each_member_a_few_coalesced_diffs() {
+    const N: usize = 40;
+    let server = start(config()).await;
+    let mut clients = Vec::new();
+    for i in 0..N {
+        clients.push(connect(server.addr, &token(PUBLISHER, &format!("u{i}"))).await);
+    }
+    // All at once: every subscribe is sent before any answer is read.
+    let subscribe = json!({"v": 1, "type": "subscribe", "channel": CHANNEL});
+    futures_util::future::join_all(clients.iter_mut().map(|c| c.send(subscribe.clone()))).await;
+    let mut views = Vec::new();
+    for c in &mut clients {
+        let subscribed = c.recv_type("subscribed").await;
+        let users: std::collections::BTreeSet<String> = subscribed["presence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["user"].as_str().unwrap().to_string())
+            .collect();
+        views.push(users);
+    }
+    // Two intervals on, everything has gone out; a marker ends each read.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let marker = server.publish(1).await;
+    let everyone: std::collections::BTreeSet<String> = (0..N).map(|i| format!("u{i}")).collect();
+    for (c, view) in clients.iter_mut().zip(&mut views) {
+        let mut diffs = 0;
+        loop {
+            let frame = c.recv().await;
+            if frame["type"] == EVENT && frame["seq"] == marker {
+                break;
+            }
+            if frame["type"] != "presence" {
+                continue;
+            }
+            diffs += 1;
+            let users = |change: &str| -> Vec<String> {
+                let list = frame["data"][change]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                list.iter()
+                    .map(|m| m["user"].as_str().unwrap().to_string())
+                    .collect()
+            };
+            view.extend(users("joined"));
+            for gone in users("left") {
+                view.remove(&gone);
+            }
+        }
+        assert!(diffs <= N / 5, "{diffs} presence frames for {N} joins");
+        assert_eq!(*view, everyone);
+    }
+    server.stop().await;
+}
+
+/// An SSE stream on `CHANNEL` for `user`, once the server has answered.
+async fn listen(addr: SocketAddr, user: &str) -> tokio::net::TcpStream {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let token = token(PUBLISHER, user);
+    let req = format!(
+        "GET /sse?channel={CHANNEL} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    s
+}
+
+/// An SSE listener is in presence like a WebSocket subscriber, once per
+/// user whatever mix of streams and sockets it holds; it leaves when its
+/// last one goes, a stream that vanishes being noticed within a heartbeat
+/// or two.
+#[tokio::test]
+async fn sse_listeners_are_in_presence_once_per_user() {
+    let mut cfg = config();
+    cfg.heartbeat = Duration::from_secs(1);
+    cfg.idle_timeout = Duration::from_secs(30);
+    let server = start(cfg).await;
+    let mut watcher = connect(server.addr, &token(PUBLISHER, "wendy")).await;
+    watcher.subscribe(CHANNEL).await;
+    let first = listen(server.addr, "sam").await;
+    assert_eq!(next_diff_about(&mut watcher, "sam").await, "joined");
+    let second = listen(server.addr, "sam").await;
+    let mut socket = connect(server.addr, &token(PUBLISHER, "sam")).await;
+    let subscribed = socket.subscribe(CHANNEL).await;
+    let sams = subscribed["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["user"] == "sam")
+        .count();
+    assert_eq!(sams, 1, "{subscribed}");
+    // The first stream and the socket go: sam is still there.
+    drop(first);
+    drop(socket);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let marker = server.publish(1).await;
+    loop {
+        let frame = watcher.recv().await;
+        assert!(
+            !(frame["type"] == "presence" && frame.to_string().contains("sam")),
+            "sam left too soon: {frame}"
+        );
+        if frame["type"] == EVENT && frame["seq"] == marker {
+            break;
+        }
+    }
+    drop(second);
+    assert_eq!(next_diff_about(&mut watcher, "sam").await, "left");
+    server.stop().await;
+}
+
 /// `joined` or `left`: the next presence diff that names `user`.
 async fn next_diff_about(c: &mut Client, user: &str) -> &'static str {
     loop {
@@ -740,45 +973,95 @@ async fn one_resume_and_one_user_can_only_have_so_much_replayed() {
 }
 
 /// A guest (a role that may read the channel but not publish to it) sees
-/// who is there, not their connections' client ids; members still do.
+/// who is there and who said what, under per-channel pseudonyms: never a
+/// member's `sub` nor its connections' client ids. Members still see both.
 #[tokio::test]
-async fn guests_do_not_see_other_users_client_ids() {
+async fn guests_see_pseudonyms_not_subs_or_client_ids() {
+    // Names with letters that are not hex digits, so no pseudonym holds one.
     let service = Process::start(&[]).await;
-    let mut ada = connect(service.addr, &token(PUBLISHER, "ada")).await;
-    ada.subscribe(CHANNEL).await;
+    let mut ivy = connect(service.addr, &token(PUBLISHER, "ivy")).await;
+    ivy.subscribe(CHANNEL).await;
+    // Published while no guest listens: kept without a guest's version.
+    ivy.publish(CHANNEL, event_data(0), "0").await;
     let mut guest = connect(service.addr, &token(READ_ONLY, "gus")).await;
     let subscribed = guest.subscribe(CHANNEL).await;
     let members = subscribed["presence"].as_array().expect("a member list");
-    assert!(members.iter().any(|m| m["user"] == "ada"), "{subscribed}");
-    assert!(
-        members.iter().all(|m| m.get("client").is_none()),
-        "{subscribed}"
-    );
-    let mut bob = connect(service.addr, &token(PUBLISHER, "bob")).await;
-    bob.subscribe(CHANNEL).await;
-    // The guest's own join comes first, then bob's.
-    let seen_by_guest = loop {
-        let diff = guest.recv_type("presence").await;
-        if diff["data"]["joined"][0]["user"] == "bob" {
-            break diff;
+    assert_eq!(members.len(), 2, "ivy and the guest: {subscribed}");
+    for m in members {
+        let user = m["user"].as_str().unwrap();
+        let hidden = user.starts_with("guest-") && m.get("client").is_none();
+        assert!(hidden, "{subscribed}");
+    }
+    let mut tom = connect(service.addr, &token(PUBLISHER, "tom")).await;
+    tom.subscribe(CHANNEL).await;
+    tom.publish(CHANNEL, event_data(1), "1").await;
+    // Tom's join may come before or after his event, in a diff of its own
+    // or with the guest's: read until both are in.
+    let known: Vec<&serde_json::Value> = members.iter().map(|m| &m["user"]).collect();
+    let mut seen = Vec::new();
+    let mut newcomers = std::collections::BTreeSet::new();
+    let mut event = None;
+    while event.is_none() || newcomers.is_empty() {
+        let frame = guest.recv().await;
+        let joined = frame["data"]["joined"].as_array().cloned();
+        for m in joined.into_iter().flatten() {
+            assert!(m.get("client").is_none(), "{frame}");
+            if !known.contains(&&m["user"]) {
+                newcomers.insert(m["user"].to_string());
+            }
         }
-    };
+        if frame["type"] == EVENT {
+            event = Some(frame.clone());
+        }
+        seen.push(frame);
+    }
+    let from = event.unwrap()["from"].to_string();
     assert_eq!(
-        seen_by_guest["data"]["joined"],
-        json!([{ "user": "bob" }]),
-        "{seen_by_guest}"
+        newcomers.into_iter().collect::<Vec<_>>(),
+        [from],
+        "the publisher's pseudonym is the newcomer's: {seen:?}"
     );
-    // A member that joined before sees the newcomer's client id.
-    let seen_by_member = loop {
-        let diff = ada.recv_type("presence").await;
-        if diff["data"]["joined"][0]["user"] == "bob" {
-            break diff;
+    let guests_view = format!("{subscribed}{}", json!(seen));
+    for sub in ["ivy", "tom"] {
+        assert!(!guests_view.contains(sub), "{sub} in {guests_view}");
+    }
+    // A member sees subs and the newcomer's client id.
+    let (mut tom_joined, mut tom_said) = (None, None);
+    while tom_joined.is_none() || tom_said.is_none() {
+        let frame = ivy.recv().await;
+        let joined = frame["data"]["joined"].as_array().cloned();
+        if let Some(tom) = joined.into_iter().flatten().find(|m| m["user"] == "tom") {
+            tom_joined = Some(tom);
         }
-    };
-    assert!(
-        seen_by_member["data"]["joined"][0]["client"].is_string(),
-        "{seen_by_member}"
+        if frame["type"] == EVENT {
+            tom_said = Some(frame);
+        }
+    }
+    let tom = tom_joined.unwrap();
+    assert!(tom["client"].is_string(), "{tom}");
+    assert_eq!(tom_said.unwrap()["from"], "tom");
+
+    // A guest's SSE stream, replayed both events from history, and live.
+    let mut s = tokio::net::TcpStream::connect(service.addr).await.unwrap();
+    let req = format!(
+        "GET /sse?channel={CHANNEL} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {}\r\nLast-Event-ID: {}:0\r\n\r\n",
+        token(READ_ONLY, "gus"),
+        subscribed["epoch"].as_str().unwrap()
     );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut body = String::new();
+    let events = format!(r#""type":"{EVENT}""#);
+    while body.matches(&events).count() < 2 {
+        let mut chunk = [0u8; 4096];
+        let read = tokio::time::timeout(WAIT, s.read(&mut chunk)).await;
+        let n = read.expect("events within 10s").unwrap();
+        assert!(n > 0, "the stream ended: {body}");
+        body.push_str(&String::from_utf8_lossy(&chunk[..n]));
+    }
+    assert_eq!(body.matches(r#""from":"guest-"#).count(), 2, "{body}");
+    for sub in ["ivy", "tom"] {
+        assert!(!body.contains(sub), "{sub} in {body}");
+    }
 }
 
 /// A stand-in for HeyGen's streaming API on a free port (HeyGen itself

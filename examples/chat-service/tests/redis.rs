@@ -153,6 +153,73 @@ async fn two_nodes_share_order_history_and_presence_through_redis() {
     three.stop().await;
 }
 
+/// `joined` or `left`, and the user, of each member a presence diff names.
+fn changes(diff: &Value) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for change in ["joined", "left"] {
+        for m in diff["data"][change].as_array().into_iter().flatten() {
+            out.push((change, m["user"].as_str().unwrap_or_default().to_string()));
+        }
+    }
+    out
+}
+
+/// Presence is per user across nodes too: a user with connections on two
+/// nodes is one member, announced once when it first joins anywhere and
+/// once when its last connection anywhere leaves.
+#[tokio::test]
+#[ignore = "needs redis-server (apt-get install redis-server): cargo test -- --ignored"]
+async fn a_user_on_two_nodes_is_one_member() {
+    let redis = RedisServer::start();
+    let one = start(node_config(&redis)).await;
+    let two = start(node_config(&redis)).await;
+    let mut wendy = connect(one.addr, &token(PUBLISHER, "wendy")).await;
+    wendy.subscribe(CHANNEL).await;
+    let mut ada_here = connect(one.addr, &token(PUBLISHER, "ada")).await;
+    ada_here.subscribe(CHANNEL).await;
+    let mut ada_there = connect(two.addr, &token(PUBLISHER, "ada")).await;
+    let sub = ada_there.subscribe(CHANNEL).await;
+    let adas = sub["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["user"] == "ada")
+        .count();
+    assert_eq!(adas, 1, "{sub}");
+    // Ada leaves node one but is still on node two: nothing is said.
+    drop(ada_here);
+    // Long enough for a leave to go out, presence diffs waiting their
+    // interval included.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let marker = ada_there.publish(CHANNEL, event_data(1), "1").await["seq"].clone();
+    let mut said = Vec::new();
+    loop {
+        let m = wendy.recv().await;
+        if m["type"] == "presence" {
+            said.extend(changes(&m).into_iter().filter(|(_, u)| u == "ada"));
+        } else if m["type"] == EVENT && m["seq"] == marker {
+            break;
+        }
+    }
+    let once = [("joined", "ada".to_string())];
+    assert_eq!(said, once, "one join, no leave yet");
+    // Her last connection goes: now she leaves, once.
+    ada_there
+        .send(json!({"v": 1, "type": "unsubscribe", "channel": CHANNEL}))
+        .await;
+    let left = loop {
+        let m = wendy.recv_type("presence").await;
+        let mut about = changes(&m);
+        about.retain(|(_, u)| u == "ada");
+        if !about.is_empty() {
+            break about;
+        }
+    };
+    assert_eq!(left, [("left", "ada".to_string())]);
+    one.stop().await;
+    two.stop().await;
+}
+
 /// The answer to a publish: its `ack` or `error`, skipping deliveries.
 async fn answer(c: &mut Client) -> Value {
     loop {

@@ -367,6 +367,7 @@ async fn the_routes_serve_authenticated_callers_only() {
         aud: None,
         nbf: None,
         iat: None,
+        channels: None,
     };
     let token = crate::auth::issue("jwt", &claims);
     let res = http

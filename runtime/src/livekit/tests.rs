@@ -245,6 +245,7 @@ fn bearer(sub: &str, role: &str) -> String {
         aud: None,
         nbf: None,
         iat: None,
+        channels: None,
     };
     format!("Bearer {}", issue(JWT, &claims))
 }

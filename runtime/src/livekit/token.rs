@@ -129,6 +129,7 @@ mod tests {
             aud: None,
             nbf: None,
             iat: None,
+            channels: None,
         }
     }
 
