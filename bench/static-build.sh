@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds harness as the benchmarks measure it and prints the binary's path:
-# a release build linked statically (`crt-static`), so that starting it,
+# the `dist` profile (release, optimised as one unit) linked statically
+# (`crt-static`), so that starting it,
 # which the guard does before every tool call an agent makes, maps no
 # shared library and resolves no symbol. The code stays position
 # independent, so the kernel still places it at a random address.
@@ -16,7 +17,7 @@
 # (`target/no-pie`), so the two builds do not replace each other.
 #
 #   bench/static-build.sh [--no-pie]   prints the binary's path, e.g.
-#                                      target/x86_64-unknown-linux-gnu/release/harness-agents
+#                                      target/x86_64-unknown-linux-gnu/dist/harness-agents
 set -euo pipefail
 cd "$(dirname "$0")/.."
 host=$(rustc -vV | sed -n 's/^host: //p')
@@ -33,5 +34,5 @@ case "${1:-}" in
   *) echo "usage: bench/static-build.sh [--no-pie]" >&2; exit 2 ;;
 esac
 RUSTFLAGS="${RUSTFLAGS:-} $flags" CARGO_TARGET_DIR=$target \
-  cargo build --release --quiet -p harness-agents --target "$host"
-echo "$target/$host/release/harness-agents"
+  cargo build --profile dist --quiet -p harness-agents --target "$host"
+echo "$target/$host/dist/harness-agents"
