@@ -32,6 +32,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -225,11 +226,26 @@ impl<E: Events> Server<E> {
                 .pseudonymous(names),
         );
 
-        spawn_maintenance(Arc::clone(&hub), config.heartbeat, shutdown.clone());
-        spawn_presence_flush(
-            Arc::clone(&hub),
-            config.limits.presence_interval(),
+        let maintained = Arc::clone(&hub);
+        spawn_every(
+            config.heartbeat,
+            MissedTickBehavior::Burst,
             shutdown.clone(),
+            move || {
+                let hub = Arc::clone(&maintained);
+                async move { hub.maintain().await }
+            },
+        );
+        // Sends the presence diffs that waited their channel's interval.
+        let flushed = Arc::clone(&hub);
+        spawn_every(
+            config.limits.presence_interval(),
+            MissedTickBehavior::Delay,
+            shutdown.clone(),
+            move || {
+                let hub = Arc::clone(&flushed);
+                async move { hub.flush_presence().await }
+            },
         );
         let quotas = Arc::new(
             Quotas::new(
@@ -378,34 +394,23 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn spawn_maintenance<E: Events>(
-    hub: Arc<Hub<E>>,
+/// Runs `work` every `every` until `stop`, ticks it missed handled as
+/// `missed` says.
+fn spawn_every<F, Fut>(
     every: std::time::Duration,
+    missed: MissedTickBehavior,
     stop: CancellationToken,
-) {
+    mut work: F,
+) where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(missed);
         loop {
             tokio::select! {
-                _ = tick.tick() => hub.maintain().await,
-                () = stop.cancelled() => return,
-            }
-        }
-    });
-}
-
-/// Sends the presence diffs that waited their channel's interval.
-fn spawn_presence_flush<E: Events>(
-    hub: Arc<Hub<E>>,
-    every: std::time::Duration,
-    stop: CancellationToken,
-) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => hub.flush_presence().await,
+                _ = tick.tick() => work().await,
                 () = stop.cancelled() => return,
             }
         }

@@ -887,17 +887,21 @@ mod tests {
         );
     }
 
-    #[test]
-    fn limits_that_make_no_sense_are_located() {
-        let text = "channels: []\nlimits:\n  heartbeat_seconds: 60\n  max_channels: 0\n";
-        let e = parse_block(Path::new("p.md"), text, 1).unwrap_err();
-        let got: Vec<_> = e
-            .iter()
+    /// Each diagnostic's message, line and column.
+    fn messages_at(e: &[Diagnostic]) -> Vec<(&str, usize, usize)> {
+        e.iter()
             .map(|d| {
                 let s = d.span.as_ref().unwrap();
                 (d.message.as_str(), s.line, s.col)
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn limits_that_make_no_sense_are_located() {
+        let text = "channels: []\nlimits:\n  heartbeat_seconds: 60\n  max_channels: 0\n";
+        let e = parse_block(Path::new("p.md"), text, 1).unwrap_err();
+        let got = messages_at(&e);
         assert_eq!(
             got,
             [
@@ -915,13 +919,7 @@ mod tests {
     fn origins_that_browsers_never_send_are_located() {
         let text = "security:\n  allowed_origins:\n    - https://chat.example\n    - http://[::1]:5173\n    - https://chat.example/\n    - \"*.example\"\n  metrics: token\n";
         let e = parse_block(Path::new("p.md"), text, 1).unwrap_err();
-        let got: Vec<_> = e
-            .iter()
-            .map(|d| {
-                let s = d.span.as_ref().unwrap();
-                (d.message.as_str(), s.line, s.col)
-            })
-            .collect();
+        let got = messages_at(&e);
         assert_eq!(
             got,
             [
