@@ -58,9 +58,12 @@ PLAN
   cp -r "$repo/." "$signed/"
   rm -rf "$signed/plans" "$signed/.harness"
   mkdir -p "$signed/plans"
+  # Plan 7 as it was before approval, to approve again with signatures.
+  local draft=$keys/0007-draft.md
   sed "s/^status: .*/status: draft/" "$repo/plans/0007-feature-7.md" |
     sed '/^approvals:/,/^---$/{/^---$/!d}' |
-    sed "s/^PLAN_APPROVED: .*/PLAN_APPROVED: pending/" > "$signed/plans/0007-feature-7.md"
+    sed "s/^PLAN_APPROVED: .*/PLAN_APPROVED: pending/" > "$draft"
+  cp "$draft" "$signed/plans/0007-feature-7.md"
   : > "$signed/allowed_signers"
   local who
   for who in alice:ed25519 bob:ecdsa carol:rsa; do
@@ -80,9 +83,7 @@ PLAN
   mkdir -p "$one"
   cp -r "$repo/." "$one/"
   rm -rf "$one/plans/0007"
-  sed "s/^status: .*/status: draft/" "$repo/plans/0007-feature-7.md" |
-    sed '/^approvals:/,/^---$/{/^---$/!d}' |
-    sed "s/^PLAN_APPROVED: .*/PLAN_APPROVED: pending/" > "$one/plans/0007-feature-7.md"
+  cp "$draft" "$one/plans/0007-feature-7.md"
   sed -n '1p' "$signed/allowed_signers" > "$one/allowed_signers"
   printf '[approvals]\nsigners = "allowed_signers"\nquorum = 1\n' > "$one/harness.toml"
   (cd "$one" && "$bin" plan approve 7 --by alice --key "$keys/alice" >/dev/null)
