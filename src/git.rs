@@ -13,7 +13,6 @@ use git2::{DiffOptions, ObjectType, Oid, Repository, StatusOptions, TreeWalkMode
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::error::{Error, Result};
-use crate::fsutil;
 
 fn git_error(what: String, e: &git2::Error) -> Error {
     Diagnostic::error(Code::Git, format!("{what}: {}", e.message()))
@@ -181,8 +180,14 @@ pub struct CommitData {
 }
 
 /// Commits travel between the walk's stages in batches, to keep the
-/// channels' locking off the hot path.
+/// channels' locking off the hot path. The first batches are small, so
+/// that checking starts soon after reading does: on a short history one
+/// full batch would be most of it, read before anything is checked.
 const BATCH: usize = 256;
+const FIRST_BATCH: usize = 8;
+/// How many batches may wait to be checked. One in unit tests, so that a
+/// short history fills it.
+const QUEUE: usize = if cfg!(test) { 1 } else { 64 };
 
 /// What the reading thread sends: commits as it reads them and, at the
 /// end, those of them that turned out to be reachable from the base.
@@ -223,32 +228,46 @@ impl Batch {
 /// Calls `each` on every commit of the range, newest first (by committer
 /// date, as `git log` lists them), and returns what it returned, in that
 /// order; an error `each` returned for a commit of the range ends it.
-///
-/// The walk reads each commit once, straight from the object database:
-/// libgit2's revwalk followed by a commit lookup inflates every commit
-/// twice, and inflating is most of the cost of reading a history. Reading
-/// runs on its own thread, so checking overlaps it: a commit is handed to
-/// `each` as soon as it is read, before the walk knows whether the base
-/// reaches it by a path not yet seen. Those the base turns out to reach
-/// are dropped from the result, errors included, so the answer is the
-/// same as checking after the walk.
+/// [`Walk::start`] and [`Walk::each`] in one.
 pub fn walk<T>(
     repo: &Repository,
     range: &Range,
     first_parent: bool,
-    mut each: impl FnMut(CommitData) -> Result<T>,
+    each: impl FnMut(CommitData) -> Result<T>,
 ) -> Result<Vec<T>> {
-    // libgit2 hashes every object it reads to verify it; git log does not,
-    // and on a long history that check costs as much as the walk itself.
-    // Integrity is `git fsck`'s business, not a commit checker's. Each
-    // commit is read once, so caching what was read only costs time.
-    git2::opts::strict_hash_verification(false);
-    git2::opts::enable_caching(false);
-    let path = repo.path().to_path_buf();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Found>>(64);
-    let range = range.clone();
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
+    Walk::start(repo, range, first_parent).each(each)
+}
+
+/// A walk of a range, reading on its own thread from the moment it starts,
+/// so that whatever the caller prepares meanwhile (the policy the commits
+/// are judged by) overlaps the reading.
+///
+/// The walk reads each commit once, straight from the object database:
+/// libgit2's revwalk followed by a commit lookup inflates every commit
+/// twice, and inflating is most of the cost of reading a history. A commit
+/// is handed on as soon as it is read, before the walk knows whether the
+/// base reaches it by a path not yet seen. Those the base turns out to
+/// reach are dropped from the result, errors included, so the answer is
+/// the same as checking after the walk.
+pub struct Walk {
+    found: Option<std::sync::mpsc::Receiver<Result<Found>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Walk {
+    pub fn start(repo: &Repository, range: &Range, first_parent: bool) -> Walk {
+        // libgit2 hashes every object it reads to verify it; git log does
+        // not, and on a long history that check costs as much as the walk
+        // itself. Integrity is `git fsck`'s business, not a commit
+        // checker's; what harness reads as policy it verifies itself
+        // ([`read_at`], [`export_dir`]). Each commit is read once, so
+        // caching what was read only costs time.
+        git2::opts::strict_hash_verification(false);
+        git2::opts::enable_caching(false);
+        let path = repo.path().to_path_buf();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Found>>(QUEUE);
+        let range = range.clone();
+        let reader = std::thread::spawn(move || {
             let result = Repository::open(&path)
                 .map_err(|e| git_error("cannot open the repository".into(), &e))
                 .and_then(|repo| {
@@ -259,9 +278,21 @@ pub fn walk<T>(
                 let _ = tx.send(Err(e));
             }
         });
+        Walk {
+            found: Some(rx),
+            reader: Some(reader),
+        }
+    }
+
+    /// Calls `each` on every commit of the range as it is read, newest
+    /// first, and returns what it returned, in that order.
+    pub fn each<T>(mut self, mut each: impl FnMut(CommitData) -> Result<T>) -> Result<Vec<T>> {
+        let Some(found) = self.found.take() else {
+            return Ok(Vec::new());
+        };
         let mut out: Vec<(Oid, Result<T>)> = Vec::new();
-        for found in rx {
-            match found? {
+        for item in found {
+            match item? {
                 Found::Commits(batch) => {
                     for (id, message, parents) in batch.commits {
                         let message =
@@ -280,8 +311,24 @@ pub fn walk<T>(
                 }
             }
         }
+        if let Some(reader) = self.reader.take() {
+            reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
         out.into_iter().map(|(_, r)| r).collect()
-    })
+    }
+}
+
+impl Drop for Walk {
+    /// A walk given up (its caller failed before reading it) stops at its
+    /// next send, which fails once nobody receives.
+    fn drop(&mut self) {
+        drop(self.found.take());
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
 }
 
 const QUEUED: u8 = 1;
@@ -399,7 +446,8 @@ impl<'r> Walker<'r> {
         // be reached from it later, by a path read after; those are named
         // at the end.
         let mut sent: Vec<Oid> = Vec::new();
-        let mut batch = Batch::with_capacity(BATCH);
+        let mut limit = FIRST_BATCH;
+        let mut batch = Batch::with_capacity(limit);
         let mut slop = SLOP;
         while let Some((_, _, id)) = self.queue.pop() {
             let node = self.nodes.get_mut(&id).expect("queued commits are known");
@@ -419,7 +467,7 @@ impl<'r> Walker<'r> {
                     sent.push(id);
                 }
                 batch.push(id, &std::mem::take(&mut node.message), parents.len());
-                if !send_full(&mut batch, tx) {
+                if !send_full(&mut batch, &mut limit, tx) {
                     return Ok(());
                 }
             }
@@ -453,16 +501,20 @@ impl<'r> Walker<'r> {
     }
 }
 
-/// Sends the batch once it is full; `false` when the receiver has gone
-/// and the walk should stop.
-fn send_full(batch: &mut Batch, tx: &std::sync::mpsc::SyncSender<Result<Found>>) -> bool {
-    batch.len() < BATCH
-        || tx
-            .send(Ok(Found::Commits(std::mem::replace(
-                batch,
-                Batch::with_capacity(BATCH),
-            ))))
-            .is_ok()
+/// Sends the batch once it holds `limit` commits, and doubles the limit
+/// up to [`BATCH`]; `false` when the receiver has gone and the walk
+/// should stop.
+fn send_full(
+    batch: &mut Batch,
+    limit: &mut usize,
+    tx: &std::sync::mpsc::SyncSender<Result<Found>>,
+) -> bool {
+    if batch.len() < *limit {
+        return true;
+    }
+    *limit = (*limit * 2).min(BATCH);
+    let full = std::mem::replace(batch, Batch::with_capacity(*limit));
+    tx.send(Ok(Found::Commits(full))).is_ok()
 }
 
 /// Object ids are SHA-1 digests, already uniformly distributed: their first
@@ -581,8 +633,30 @@ pub fn read_at(repo: &Repository, commit: Oid, path: &Path) -> Result<Option<Vec
         return Ok(None);
     };
     match entry.to_object(repo).map_err(fail)?.into_blob() {
-        Ok(blob) => Ok(Some(blob.content().to_vec())),
+        Ok(blob) => {
+            intact(&blob, path)?;
+            Ok(Some(blob.content().to_vec()))
+        }
         Err(_) => Ok(None),
+    }
+}
+
+/// Whether a blob's bytes hash to its id. What harness reads as policy is
+/// checked here, whatever libgit2's own verification is set to ([`Walk`]
+/// turns it off for commits).
+fn intact(blob: &git2::Blob<'_>, path: &Path) -> Result<()> {
+    match Oid::hash_object(ObjectType::Blob, blob.content()) {
+        Ok(id) if id == blob.id() => Ok(()),
+        _ => Err(Diagnostic::error(
+            Code::Git,
+            format!(
+                "the object of `{}` ({}) does not match its id",
+                path.display(),
+                blob.id()
+            ),
+        )
+        .hint("the repository is damaged; run `git fsck`")
+        .into()),
     }
 }
 
@@ -610,9 +684,17 @@ pub fn export_dir(repo: &Repository, commit: Oid, dir: &Path, dest: &Path) -> Re
         TreeWalkResult::Ok
     })
     .map_err(fail)?;
+    // A fresh directory of the caller's: nothing there to replace or to
+    // keep through a crash, so a plain write.
     for (rel, id) in &blobs {
         let blob = repo.find_blob(*id).map_err(fail)?;
-        fsutil::write_atomic(&dest.join(dir).join(rel), blob.content())?;
+        let path = dir.join(rel);
+        intact(&blob, &path)?;
+        let out = dest.join(&path);
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+        }
+        std::fs::write(&out, blob.content()).map_err(|e| Error::io("write", &out, e))?;
     }
     Ok(blobs.len())
 }
@@ -910,5 +992,109 @@ mod tests {
             b"tree 3333333333333333333333333333333333333333\ncommitter C <c@x> 7 +0000",
         );
         assert_eq!((node.time, node.message.len()), (7, 0));
+    }
+
+    /// A repository of `n` commits, each adding one line to `harness.toml`
+    /// and to `agents/a.md` (the same bytes).
+    fn history(n: usize) -> (tempfile::TempDir, Repository, Vec<Oid>) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let sig = git2::Signature::new("A", "a@x", &git2::Time::new(1_700_000_000, 0)).unwrap();
+        let mut ids = Vec::new();
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str(&format!("# {i}\n"));
+            let blob = repo.blob(text.as_bytes()).unwrap();
+            let mut sub = repo.treebuilder(None).unwrap();
+            sub.insert("a.md", blob, 0o100644).unwrap();
+            let mut tree = repo.treebuilder(None).unwrap();
+            tree.insert("harness.toml", blob, 0o100644).unwrap();
+            tree.insert("agents", sub.write().unwrap(), 0o040000)
+                .unwrap();
+            let tree = repo.find_tree(tree.write().unwrap()).unwrap();
+            let parents: Vec<git2::Commit<'_>> = ids
+                .last()
+                .map(|id| repo.find_commit(*id).unwrap())
+                .into_iter()
+                .collect();
+            let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            let id = repo
+                .commit(
+                    Some("HEAD"),
+                    &sig,
+                    &sig,
+                    &format!("feat: change {i}\n"),
+                    &tree,
+                    &parents,
+                )
+                .unwrap();
+            ids.push(id);
+        }
+        (dir, repo, ids)
+    }
+
+    /// The path of a loose object in `repo`.
+    fn loose(repo: &Repository, id: Oid) -> PathBuf {
+        let hex = id.to_string();
+        repo.path().join("objects").join(&hex[..2]).join(&hex[2..])
+    }
+
+    #[test]
+    fn policy_read_from_a_damaged_object_is_refused() {
+        let (_dir, repo, ids) = history(1);
+        let path = Path::new("harness.toml");
+        assert_eq!(
+            read_at(&repo, ids[0], path).unwrap().as_deref(),
+            Some(&b"# 0\n"[..])
+        );
+        // The object stored under the file's id now holds other bytes, as
+        // if the object store were edited. libgit2's own check is off, as
+        // a walk leaves it.
+        let blob = repo.find_commit(ids[0]).unwrap().tree().unwrap();
+        let id = blob.get_path(path).unwrap().id();
+        let other = repo.blob(b"[policy]\ndefault = \"anyone\"\n").unwrap();
+        let target = loose(&repo, id);
+        let mut perms = std::fs::metadata(&target).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&target, perms).unwrap();
+        std::fs::copy(loose(&repo, other), &target).unwrap();
+        git2::opts::strict_hash_verification(false);
+        let repo = Repository::open(repo.path()).unwrap();
+        let err = read_at(&repo, ids[0], path).unwrap_err().to_string();
+        assert!(err.contains("does not match its id"), "{err}");
+        let dest = tempfile::tempdir().unwrap();
+        let err = export_dir(&repo, ids[0], Path::new("agents"), dest.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("does not match its id"), "{err}");
+        assert!(!dest.path().join("agents/a.md").exists());
+    }
+
+    #[test]
+    fn a_walk_given_up_stops_reading() {
+        let (_dir, repo, ids) = history(600);
+        let range = Range {
+            tip: *ids.last().unwrap(),
+            hide: None,
+            base_from: "the first commit".into(),
+        };
+        // Read in full, it lists every commit, newest first.
+        let all = walk(&repo, &range, false, |c| Ok(c.id)).unwrap();
+        assert_eq!(all.len(), 600);
+        assert_eq!(all[0], *ids.last().unwrap());
+        // Dropped unread, with the queue full (one batch in unit tests), it
+        // ends instead of waiting for a reader that will never come.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = repo.path().to_path_buf();
+        std::thread::spawn(move || {
+            let repo = Repository::open(path).unwrap();
+            drop(Walk::start(&repo, &range, false));
+            tx.send(()).unwrap();
+        });
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_secs(30)).is_ok(),
+            "a dropped walk kept its reader waiting"
+        );
     }
 }

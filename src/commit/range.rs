@@ -125,8 +125,7 @@ impl Judging {
 
 /// Resolves the range `spec` of `project` and reads its base's policy.
 pub fn judging(project: &Project, spec: &RangeSpec) -> Result<Judging> {
-    let repo = git::open(&project.root)?;
-    let range = git::range(&repo, spec.range.as_deref(), spec.base.as_deref())?;
+    let (repo, range) = resolve(project, spec)?;
     let policy = policy_at(project, &repo, range.hide)?;
     Ok(Judging {
         repo,
@@ -135,20 +134,46 @@ pub fn judging(project: &Project, spec: &RangeSpec) -> Result<Judging> {
     })
 }
 
+fn resolve(project: &Project, spec: &RangeSpec) -> Result<(git2::Repository, git::Range)> {
+    let repo = git::open(&project.root)?;
+    let range = git::range(&repo, spec.range.as_deref(), spec.base.as_deref())?;
+    Ok((repo, range))
+}
+
 /// Checks every commit of a range with the policy as of its base and the
-/// plans as of its tip (see [`super::base`]).
+/// plans as of its tip (see [`super::base`]). The history is read while
+/// the policy is: neither waits for the other.
 pub fn check_range(project: &Project, spec: &RangeSpec) -> Result<RangeReport> {
-    judging(project, spec)?.check(project, spec)
+    let (repo, range) = resolve(project, spec)?;
+    let walk = git::Walk::start(&repo, &range, spec.first_parent);
+    let policy = policy_at(project, &repo, range.hide)?;
+    Judging {
+        repo,
+        range,
+        policy,
+    }
+    .check_walk(project, spec, walk)
 }
 
 impl Judging {
     /// Checks every commit of the range.
     pub fn check(&self, project: &Project, spec: &RangeSpec) -> Result<RangeReport> {
+        let walk = git::Walk::start(&self.repo, &self.range, spec.first_parent);
+        self.check_walk(project, spec, walk)
+    }
+
+    /// Checks the commits of `walk`, a walk of this range.
+    fn check_walk(
+        &self,
+        project: &Project,
+        spec: &RangeSpec,
+        walk: git::Walk,
+    ) -> Result<RangeReport> {
         let (repo, range, policy) = (&self.repo, &self.range, &self.policy);
         let plans = policy.plans(project, repo, range.tip, policy.branch_approvals())?;
         let checker = Checker::new(&policy.project.config.commits, &plans, &policy.catalog)
             .held_to(&policy.project.config, policy.project_rules.clone());
-        let commits = git::walk(repo, range, spec.first_parent, |c| {
+        let commits = walk.each(|c| {
             let sha = c.id.to_string();
             let input = CommitInput {
                 sha: &sha,

@@ -231,6 +231,13 @@ pub fn parse_reference(item: &str) -> Option<Reference> {
 pub fn agents(message: &str, footers: &[Footer], config: &CommitsConfig) -> Vec<String> {
     let mut named: Vec<String> = Vec::new();
     for line in message.lines().skip(1) {
+        // Most lines do not start with the token: skip them unsearched.
+        if !line
+            .get(..AGENT_TOKEN.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(AGENT_TOKEN))
+        {
+            continue;
+        }
         if let Some((token, value)) = line.split_once(':')
             && token.trim_end().eq_ignore_ascii_case(AGENT_TOKEN)
             && token.len() == token.trim_start().len()
