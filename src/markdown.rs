@@ -120,7 +120,7 @@ impl<'a> LineIndex<'a> {
             self.newlines = 0;
         }
         let between = &self.body[self.offset..offset];
-        self.newlines += between.iter().filter(|&&b| b == b'\n').count();
+        self.newlines += memchr::memchr_iter(b'\n', between).count();
         self.offset = offset;
         self.first_line + self.newlines
     }

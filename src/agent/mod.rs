@@ -194,33 +194,46 @@ fn load_one(root: &Path, shown: &Path, ctx: &validate::Context) -> Loaded {
 }
 
 /// Loads files in order, on every core when there are enough of them to
-/// repay starting threads (a large collection of agents, say).
+/// repay starting threads (a large collection of agents, say). Threads take
+/// the next few files as they finish the last, so one thread's longer files
+/// do not leave the others idle.
 fn load_all(root: &Path, paths: &[PathBuf], ctx: &validate::Context) -> Vec<Loaded> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     const PER_THREAD: usize = 32;
+    const TAKE: usize = 4;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if threads < 2 || paths.len() < 2 * PER_THREAD {
         return paths.iter().map(|p| load_one(root, p, ctx)).collect();
     }
-    let chunk = paths.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|p| load_one(root, p, ctx))
-                        .collect::<Vec<_>>()
-                })
-            })
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let start = next.fetch_add(TAKE, Ordering::Relaxed);
+            if start >= paths.len() {
+                return done;
+            }
+            for (i, p) in paths.iter().enumerate().skip(start).take(TAKE) {
+                done.push((i, load_one(root, p, ctx)));
+            }
+        }
+    };
+    let mut loaded: Vec<(usize, Loaded)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads.min(paths.len() / PER_THREAD))
+            .map(|_| scope.spawn(work))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
+        // This thread works too, rather than wait.
+        let mut all = work();
+        for h in helpers {
+            all.extend(
                 h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        all
+    });
+    loaded.sort_unstable_by_key(|(i, _)| *i);
+    loaded.into_iter().map(|(_, l)| l).collect()
 }
 
 /// The `.md` files under `dir`, sorted, skipping READMEs.
