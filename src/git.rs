@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{DiffOptions, ObjectType, Oid, Repository, StatusOptions, TreeWalkMode, TreeWalkResult};
+use git2::{DiffOptions, ObjectType, Oid, Repository, StatusOptions};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::error::{Error, Result};
@@ -624,79 +624,99 @@ pub fn changed_paths(repo: &Repository, id: Oid, whole_merge: bool) -> Result<Ve
 
 /// Reads one file as of `commit`; `None` when the commit has no such file.
 pub fn read_at(repo: &Repository, commit: Oid, path: &Path) -> Result<Option<Vec<u8>>> {
-    let fail = |e: git2::Error| git_error(format!("cannot read `{}`", path.display()), &e);
-    let tree = repo
-        .find_commit(commit)
-        .and_then(|c| c.tree())
-        .map_err(fail)?;
-    let Ok(entry) = tree.get_path(path) else {
+    let Some(id) = entry_at(repo, commit, path, ObjectType::Blob)? else {
         return Ok(None);
     };
-    match entry.to_object(repo).map_err(fail)?.into_blob() {
-        Ok(blob) => {
-            intact(&blob, path)?;
-            Ok(Some(blob.content().to_vec()))
-        }
-        Err(_) => Ok(None),
-    }
+    Ok(Some(verified(repo, id, ObjectType::Blob, path)?))
 }
 
-/// Whether a blob's bytes hash to its id. What harness reads as policy is
-/// checked here, whatever libgit2's own verification is set to ([`Walk`]
-/// turns it off for commits).
-fn intact(blob: &git2::Blob<'_>, path: &Path) -> Result<()> {
-    match Oid::hash_object(ObjectType::Blob, blob.content()) {
-        Ok(id) if id == blob.id() => Ok(()),
+/// Writes the files under `dir` (relative to the repository root) as of
+/// `commit` into `dest/dir`, a directory of the caller's that holds nothing
+/// yet, so that code reading a working tree can read that commit's state.
+/// Returns how many files were written.
+pub fn export_dir(repo: &Repository, commit: Oid, dir: &Path, dest: &Path) -> Result<usize> {
+    let Some(id) = entry_at(repo, commit, dir, ObjectType::Tree)? else {
+        return Ok(0);
+    };
+    let mut written = 0;
+    let mut trees = vec![(dir.to_path_buf(), id)];
+    while let Some((at, id)) = trees.pop() {
+        verified(repo, id, ObjectType::Tree, &at)?;
+        let tree = repo
+            .find_tree(id)
+            .map_err(|e| git_error(format!("cannot read `{}`", at.display()), &e))?;
+        for entry in tree.iter() {
+            let Ok(name) = entry.name() else { continue };
+            let path = at.join(name);
+            match entry.kind() {
+                Some(ObjectType::Tree) => trees.push((path, entry.id())),
+                Some(ObjectType::Blob) => {
+                    let bytes = verified(repo, entry.id(), ObjectType::Blob, &path)?;
+                    // Nothing there to replace or to keep through a crash:
+                    // a plain write.
+                    let out = dest.join(&path);
+                    if let Some(parent) = out.parent() {
+                        std::fs::create_dir_all(parent)
+                            .map_err(|e| Error::io("create", parent, e))?;
+                    }
+                    std::fs::write(&out, bytes).map_err(|e| Error::io("write", &out, e))?;
+                    written += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// The id of the `kind` entry at `path` in `commit`'s tree (the root tree
+/// for an empty path), every object on the way checked against its id;
+/// `None` when there is none.
+fn entry_at(repo: &Repository, commit: Oid, path: &Path, kind: ObjectType) -> Result<Option<Oid>> {
+    let fail = |e: git2::Error| git_error(format!("cannot read `{}`", path.display()), &e);
+    verified(repo, commit, ObjectType::Commit, path)?;
+    let mut id = repo.find_commit(commit).map_err(fail)?.tree_id();
+    let parts: Vec<_> = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    let mut at = PathBuf::new();
+    for (i, part) in parts.iter().enumerate() {
+        verified(repo, id, ObjectType::Tree, &at)?;
+        let tree = repo.find_tree(id).map_err(fail)?;
+        let Some(entry) = part.as_os_str().to_str().and_then(|n| tree.get_name(n)) else {
+            return Ok(None);
+        };
+        at.push(part);
+        id = entry.id();
+        if entry.kind() != Some(ObjectType::Tree) {
+            let last = i + 1 == parts.len();
+            return Ok((last && entry.kind() == Some(kind)).then_some(id));
+        }
+    }
+    Ok((kind == ObjectType::Tree).then_some(id))
+}
+
+/// Object `id`'s bytes, once they are known to hash to `id`. What harness
+/// reads as policy is checked here, whatever libgit2's own check is set to
+/// ([`Walk`] turns it off, for commits), so a damaged or edited object
+/// store cannot change the policy a commit is judged by.
+fn verified(repo: &Repository, id: Oid, kind: ObjectType, path: &Path) -> Result<Vec<u8>> {
+    let fail = |e: git2::Error| git_error(format!("cannot read `{}`", path.display()), &e);
+    let odb = repo.odb().map_err(fail)?;
+    let object = odb.read(id).map_err(fail)?;
+    match Oid::hash_object(object.kind(), object.data()) {
+        Ok(actual) if actual == id && object.kind() == kind => Ok(object.data().to_vec()),
         _ => Err(Diagnostic::error(
             Code::Git,
             format!(
-                "the object of `{}` ({}) does not match its id",
-                path.display(),
-                blob.id()
+                "the object for `{}` ({id}) does not match its id",
+                path.display()
             ),
         )
         .hint("the repository is damaged; run `git fsck`")
         .into()),
     }
-}
-
-/// Writes the files under `dir` (relative to the repository root) as of
-/// `commit` into `dest/dir`, so that code reading a working tree can read
-/// that commit's state. Returns how many files were written.
-pub fn export_dir(repo: &Repository, commit: Oid, dir: &Path, dest: &Path) -> Result<usize> {
-    let fail = |e: git2::Error| git_error(format!("cannot read `{}`", dir.display()), &e);
-    let tree = repo
-        .find_commit(commit)
-        .and_then(|c| c.tree())
-        .map_err(fail)?;
-    let sub = match tree.get_path(dir) {
-        Ok(entry) => entry.to_object(repo).map_err(fail)?,
-        Err(_) => return Ok(0),
-    };
-    let Some(sub) = sub.as_tree() else {
-        return Ok(0);
-    };
-    let mut blobs = Vec::new();
-    sub.walk(TreeWalkMode::PreOrder, |root, entry| {
-        if entry.kind() == Some(ObjectType::Blob) {
-            blobs.push((format!("{root}{}", entry.name().unwrap_or("")), entry.id()));
-        }
-        TreeWalkResult::Ok
-    })
-    .map_err(fail)?;
-    // A fresh directory of the caller's: nothing there to replace or to
-    // keep through a crash, so a plain write.
-    for (rel, id) in &blobs {
-        let blob = repo.find_blob(*id).map_err(fail)?;
-        let path = dir.join(rel);
-        intact(&blob, &path)?;
-        let out = dest.join(&path);
-        if let Some(parent) = out.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-        }
-        std::fs::write(&out, blob.content()).map_err(|e| Error::io("write", &out, e))?;
-    }
-    Ok(blobs.len())
 }
 
 /// Every path a diff touches, old and new names, each once, in order.
@@ -1069,6 +1089,51 @@ mod tests {
             .to_string();
         assert!(err.contains("does not match its id"), "{err}");
         assert!(!dest.path().join("agents/a.md").exists());
+
+        // A tree on the way holding another tree's entries is refused too:
+        // the second commit's `agents` tree, put in place of the first's.
+        let (_dir, repo, ids) = history(2);
+        let tree_of = |commit: Oid| {
+            let root = repo.find_commit(commit).unwrap().tree().unwrap();
+            root.get_name("agents").unwrap().id()
+        };
+        let target = loose(&repo, tree_of(ids[0]));
+        let mut perms = std::fs::metadata(&target).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&target, perms).unwrap();
+        std::fs::copy(loose(&repo, tree_of(ids[1])), &target).unwrap();
+        let repo = Repository::open(repo.path()).unwrap();
+        let err = read_at(&repo, ids[0], Path::new("agents/a.md"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("does not match its id"), "{err}");
+        // Files that do not exist, and directories asked for as files, are
+        // none; `./` is the root.
+        let (_dir, repo, ids) = history(1);
+        assert_eq!(
+            read_at(&repo, ids[0], Path::new("agents/b.md")).unwrap(),
+            None
+        );
+        assert_eq!(read_at(&repo, ids[0], Path::new("agents")).unwrap(), None);
+        assert_eq!(
+            read_at(&repo, ids[0], Path::new("harness.toml/x")).unwrap(),
+            None
+        );
+        assert!(
+            read_at(&repo, ids[0], Path::new("./agents/a.md"))
+                .unwrap()
+                .is_some()
+        );
+        let dest = tempfile::tempdir().unwrap();
+        assert_eq!(
+            export_dir(&repo, ids[0], Path::new("agents"), dest.path()).unwrap(),
+            1
+        );
+        assert_eq!(
+            std::fs::read(dest.path().join("agents/a.md")).unwrap(),
+            b"# 0\n"
+        );
     }
 
     #[test]
