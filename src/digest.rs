@@ -25,14 +25,13 @@ impl Hasher {
 
     /// The digest of everything fed in, as lowercase hex.
     pub fn hex(self) -> String {
-        use std::fmt::Write as _;
-        let hash = self.0.finalize();
-        let mut out = String::with_capacity(64);
-        for b in hash.iter() {
-            let _ = write!(out, "{b:02x}");
-        }
-        out
+        hex(&self.0.finalize())
     }
+}
+
+/// `bytes` as lowercase hex, two digits a byte.
+pub fn hex(bytes: &[u8]) -> String {
+    base16ct::lower::encode_string(bytes)
 }
 
 /// The SHA-256 of `bytes`, as 64 lowercase hex digits.

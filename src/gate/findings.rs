@@ -147,7 +147,7 @@ fn fingerprint(rule: &str, file: &str, lines: &[String], line: u32) -> String {
         h.update([0]);
     }
     let digest = h.finalize();
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::hex(&digest[..8])
 }
 
 /// `cargo clippy --message-format=json`: a `compiler-message` a line; the
