@@ -624,83 +624,171 @@ pub fn changed_paths(repo: &Repository, id: Oid, whole_merge: bool) -> Result<Ve
 
 /// Reads one file as of `commit`; `None` when the commit has no such file.
 pub fn read_at(repo: &Repository, commit: Oid, path: &Path) -> Result<Option<Vec<u8>>> {
-    let Some(id) = entry_at(repo, commit, path, ObjectType::Blob)? else {
-        return Ok(None);
-    };
-    Ok(Some(verified(repo, id, ObjectType::Blob, path)?))
+    match entry_at(repo, commit, path)? {
+        Some((Entry::File, id)) => Ok(Some(verified(repo, id, ObjectType::Blob, path)?)),
+        _ => Ok(None),
+    }
 }
 
 /// Writes the files under `dir` (relative to the repository root) as of
 /// `commit` into `dest/dir`, a directory of the caller's that holds nothing
 /// yet, so that code reading a working tree can read that commit's state.
 /// Returns how many files were written.
+///
+/// The commit is the branch under test's as often as not, so its trees
+/// are not trusted to be ones git would write: an entry named `..`, or
+/// with a `/` in its name, would lead out of `dest`, and is refused.
 pub fn export_dir(repo: &Repository, commit: Oid, dir: &Path, dest: &Path) -> Result<usize> {
-    let Some(id) = entry_at(repo, commit, dir, ObjectType::Tree)? else {
+    let Some((Entry::Dir, id)) = entry_at(repo, commit, dir)? else {
         return Ok(0);
     };
     let mut written = 0;
     let mut trees = vec![(dir.to_path_buf(), id)];
     while let Some((at, id)) = trees.pop() {
-        verified(repo, id, ObjectType::Tree, &at)?;
-        let tree = repo
-            .find_tree(id)
-            .map_err(|e| git_error(format!("cannot read `{}`", at.display()), &e))?;
-        for entry in tree.iter() {
-            let Ok(name) = entry.name() else { continue };
-            let path = at.join(name);
-            match entry.kind() {
-                Some(ObjectType::Tree) => trees.push((path, entry.id())),
-                Some(ObjectType::Blob) => {
-                    let bytes = verified(repo, entry.id(), ObjectType::Blob, &path)?;
-                    // Nothing there to replace or to keep through a crash:
-                    // a plain write.
+        let bytes = verified(repo, id, ObjectType::Tree, &at)?;
+        for (kind, name, id) in tree_entries(&bytes, &at)? {
+            let path = at.join(safe_name(name, &at)?);
+            match kind {
+                Entry::Dir => trees.push((path, id)),
+                Entry::File => {
+                    let bytes = verified(repo, id, ObjectType::Blob, &path)?;
                     let out = dest.join(&path);
                     if let Some(parent) = out.parent() {
                         std::fs::create_dir_all(parent)
                             .map_err(|e| Error::io("create", parent, e))?;
                     }
-                    std::fs::write(&out, bytes).map_err(|e| Error::io("write", &out, e))?;
+                    // A new file: nothing there to replace, and nothing
+                    // followed if something is.
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&out)
+                        .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
+                        .map_err(|e| Error::io("write", &out, e))?;
                     written += 1;
                 }
-                _ => {}
+                Entry::Other => {}
             }
         }
     }
     Ok(written)
 }
 
-/// The id of the `kind` entry at `path` in `commit`'s tree (the root tree
-/// for an empty path), every object on the way checked against its id;
-/// `None` when there is none.
-fn entry_at(repo: &Repository, commit: Oid, path: &Path, kind: ObjectType) -> Result<Option<Oid>> {
-    let fail = |e: git2::Error| git_error(format!("cannot read `{}`", path.display()), &e);
-    verified(repo, commit, ObjectType::Commit, path)?;
-    let mut id = repo.find_commit(commit).map_err(fail)?.tree_id();
-    let parts: Vec<_> = path
-        .components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .collect();
-    let mut at = PathBuf::new();
-    for (i, part) in parts.iter().enumerate() {
-        verified(repo, id, ObjectType::Tree, &at)?;
-        let tree = repo.find_tree(id).map_err(fail)?;
-        let Some(entry) = part.as_os_str().to_str().and_then(|n| tree.get_name(n)) else {
-            return Ok(None);
+/// What a tree entry is, by its mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Dir,
+    /// A file or a symbolic link (whose bytes are its target).
+    File,
+    /// A submodule's commit.
+    Other,
+}
+
+/// The entries of a tree object's bytes (`MODE SP NAME NUL ID`, repeated).
+fn tree_entries<'a>(bytes: &'a [u8], at: &Path) -> Result<Vec<(Entry, &'a [u8], Oid)>> {
+    let bad = || {
+        Error::from(
+            Diagnostic::error(
+                Code::Git,
+                format!("the tree of `{}` cannot be read", at.display()),
+            )
+            .hint("the repository is damaged; run `git fsck`"),
+        )
+    };
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let space = memchr::memchr(b' ', rest).ok_or_else(bad)?;
+        let nul = memchr::memchr(0, &rest[space..]).ok_or_else(bad)? + space;
+        let id = rest.get(nul + 1..nul + 21).ok_or_else(bad)?;
+        let kind = match &rest[..space] {
+            b"40000" | b"040000" => Entry::Dir,
+            b"100644" | b"100755" | b"100664" | b"120000" => Entry::File,
+            _ => Entry::Other,
         };
-        at.push(part);
-        id = entry.id();
-        if entry.kind() != Some(ObjectType::Tree) {
-            let last = i + 1 == parts.len();
-            return Ok((last && entry.kind() == Some(kind)).then_some(id));
+        out.push((
+            kind,
+            &rest[space + 1..nul],
+            Oid::from_bytes(id).map_err(|_| bad())?,
+        ));
+        rest = &rest[nul + 21..];
+    }
+    Ok(out)
+}
+
+/// A tree entry's name as one path component, refused when it would be
+/// anything else: empty, `.`, `..`, or holding a separator.
+fn safe_name<'a>(name: &'a [u8], at: &Path) -> Result<&'a str> {
+    match std::str::from_utf8(name) {
+        Ok(n) if !matches!(n, "" | "." | "..") && !n.contains(['/', '\\']) => Ok(n),
+        _ => Err(Diagnostic::error(
+            Code::Git,
+            format!(
+                "the tree of `{}` has an entry named {:?}, which git itself would not write",
+                at.display(),
+                String::from_utf8_lossy(name)
+            ),
+        )
+        .hint("the commit was made by hand to reach outside its directory; it is not read")
+        .into()),
+    }
+}
+
+/// What is at `path` in `commit`'s tree, and its id, every object on the
+/// way checked against its id; `None` when nothing is. `./` parts are
+/// skipped; a path with no other part, or with `..`, names nothing.
+fn entry_at(repo: &Repository, commit: Oid, path: &Path) -> Result<Option<(Entry, Oid)>> {
+    use std::path::Component;
+    let mut parts = Vec::new();
+    for part in path.components() {
+        match part {
+            Component::Normal(name) => parts.push(name),
+            Component::CurDir => {}
+            _ => return Ok(None),
         }
     }
-    Ok((kind == ObjectType::Tree).then_some(id))
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let bytes = verified(repo, commit, ObjectType::Commit, path)?;
+    let Some(mut id) = bytes
+        .strip_prefix(b"tree ")
+        .and_then(|rest| rest.get(..40))
+        .and_then(|hex| std::str::from_utf8(hex).ok())
+        .and_then(|hex| Oid::from_str(hex).ok())
+    else {
+        return Err(
+            Diagnostic::error(Code::Git, format!("commit {commit} cannot be read"))
+                .hint("the repository is damaged; run `git fsck`")
+                .into(),
+        );
+    };
+    let mut at = PathBuf::new();
+    for (i, part) in parts.iter().enumerate() {
+        let tree = verified(repo, id, ObjectType::Tree, &at)?;
+        let Some((kind, _, found)) = tree_entries(&tree, &at)?
+            .into_iter()
+            .find(|(_, name, _)| *name == part.as_encoded_bytes())
+        else {
+            return Ok(None);
+        };
+        if i + 1 == parts.len() {
+            return Ok(Some((kind, found)));
+        }
+        if kind != Entry::Dir {
+            return Ok(None);
+        }
+        at.push(part);
+        id = found;
+    }
+    Ok(None)
 }
 
 /// Object `id`'s bytes, once they are known to hash to `id`. What harness
-/// reads as policy is checked here, whatever libgit2's own check is set to
-/// ([`Walk`] turns it off, for commits), so a damaged or edited object
-/// store cannot change the policy a commit is judged by.
+/// reads as policy is checked here, and only the bytes checked are used,
+/// whatever libgit2's own check is set to ([`Walk`] turns it off, for
+/// commits): a damaged or edited object store cannot change the policy a
+/// commit is judged by.
 fn verified(repo: &Repository, id: Oid, kind: ObjectType, path: &Path) -> Result<Vec<u8>> {
     let fail = |e: git2::Error| git_error(format!("cannot read `{}`", path.display()), &e);
     let odb = repo.odb().map_err(fail)?;
@@ -1108,18 +1196,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("does not match its id"), "{err}");
-        // Files that do not exist, and directories asked for as files, are
-        // none; `./` is the root.
+        // Files that do not exist, directories asked for as files, and
+        // paths that leave the tree are none; `./` parts are skipped.
         let (_dir, repo, ids) = history(1);
-        assert_eq!(
-            read_at(&repo, ids[0], Path::new("agents/b.md")).unwrap(),
-            None
-        );
-        assert_eq!(read_at(&repo, ids[0], Path::new("agents")).unwrap(), None);
-        assert_eq!(
-            read_at(&repo, ids[0], Path::new("harness.toml/x")).unwrap(),
-            None
-        );
+        for none in [
+            "agents/b.md",
+            "agents",
+            "harness.toml/x",
+            ".",
+            "",
+            "../x",
+            "/agents/a.md",
+        ] {
+            assert_eq!(
+                read_at(&repo, ids[0], Path::new(none)).unwrap(),
+                None,
+                "{none}"
+            );
+        }
         assert!(
             read_at(&repo, ids[0], Path::new("./agents/a.md"))
                 .unwrap()
@@ -1136,8 +1230,84 @@ mod tests {
         );
     }
 
+    /// A commit whose `plans` tree has the entries `(mode, name)`, each the
+    /// same file, made by hand as git itself never would.
+    fn crafted(repo: &Repository, entries: &[(&str, &[u8])]) -> Oid {
+        let blob = repo.blob(b"outside\n").unwrap();
+        let mut raw = Vec::new();
+        for (mode, name) in entries {
+            raw.extend_from_slice(mode.as_bytes());
+            raw.push(b' ');
+            raw.extend_from_slice(name);
+            raw.push(0);
+            raw.extend_from_slice(blob.as_bytes());
+        }
+        let odb = repo.odb().unwrap();
+        let plans = odb.write(ObjectType::Tree, &raw).unwrap();
+        let mut root = repo.treebuilder(None).unwrap();
+        root.insert("plans", plans, 0o040000).unwrap();
+        let root = repo.find_tree(root.write().unwrap()).unwrap();
+        let sig = git2::Signature::new("A", "a@x", &git2::Time::new(1_700_000_000, 0)).unwrap();
+        repo.commit(None, &sig, &sig, "feat: plans\n", &root, &[])
+            .unwrap()
+    }
+
     #[test]
-    fn a_walk_given_up_stops_reading() {
+    fn an_export_refuses_entries_that_lead_out_of_its_directory() {
+        let (dir, repo, _) = history(1);
+        let absolute = dir.path().join("absolute");
+        let names: Vec<Vec<u8>> = vec![
+            b"..".to_vec(),
+            b".".to_vec(),
+            Vec::new(),
+            b"../../escaped".to_vec(),
+            b"a/../../../escaped".to_vec(),
+            absolute.to_str().unwrap().as_bytes().to_vec(),
+            b"a\\b".to_vec(),
+        ];
+        for (i, name) in names.iter().enumerate() {
+            // Deep enough that `../../` stays inside the test's directory.
+            let out = dir.path().join(format!("out{i}"));
+            let dest = out.join("a/b");
+            std::fs::create_dir_all(&dest).unwrap();
+            let commit = crafted(&repo, &[("100644", b"ok.md"), ("100644", name)]);
+            let err = export_dir(&repo, commit, Path::new("plans"), &dest)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("which git itself would not write"), "{err}");
+            // Nothing was written but under `dest/plans`.
+            let mut stack = vec![out];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).unwrap() {
+                    let p = e.unwrap().path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else {
+                        assert!(p.starts_with(dest.join("plans")), "{p:?} written");
+                    }
+                }
+            }
+        }
+        assert!(!absolute.exists());
+        // An entry that says it is a directory must be a tree.
+        let commit = crafted(&repo, &[("100644", b"0001-a.md"), ("40000", b"0001")]);
+        let err = export_dir(&repo, commit, Path::new("plans"), dir.path()).unwrap_err();
+        assert!(err.to_string().contains("does not match its id"), "{err}");
+        // A sound tree exports.
+        let clean = tempfile::tempdir().unwrap();
+        let commit = crafted(&repo, &[("100644", b"0001-a.md"), ("100755", b"run.sh")]);
+        assert_eq!(
+            export_dir(&repo, commit, Path::new("plans"), clean.path()).unwrap(),
+            2
+        );
+        assert_eq!(
+            std::fs::read(clean.path().join("plans/0001-a.md")).unwrap(),
+            b"outside\n"
+        );
+    }
+
+    #[test]
+    fn a_walk_given_up_does_not_wait_for_its_reader() {
         let (_dir, repo, ids) = history(600);
         let range = Range {
             tip: *ids.last().unwrap(),
