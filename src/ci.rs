@@ -210,14 +210,14 @@ pub fn check(
             // scripts or removes its Cargo.toml does not pick its own gates.
             let specs = if at_base.config.gates.is_empty() && judging.has_base() {
                 judging
-                    .with_base_files(project, |read| gate::detect::detect_in(&project.root, read))
+                    .with_base_files(project, |read| gate::detect::detect_in(&project.root, read))?
             } else {
                 gate::select(&at_base, None, &[], None)?
             };
             // The baseline too is the base's: a branch cannot accept its
             // own findings by recording them.
             let baseline = judging
-                .with_base_files(project, |read| read(gate::baseline::PATH))
+                .with_base_files(project, |read| read(gate::baseline::PATH))?
                 .map(|bytes| {
                     gate::baseline::Baseline::parse(
                         std::path::Path::new(gate::baseline::PATH),

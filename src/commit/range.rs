@@ -105,21 +105,32 @@ impl Judging {
     /// Reads the project's files as of the range's base with `read`, a
     /// function of a path relative to the project root giving its bytes
     /// (`None` when the base has no such file, or there is no base).
+    ///
+    /// A file that cannot be read (an object missing, or one that does not
+    /// match its id) is an error, not an absent file: the gates it would
+    /// name must not quietly go unrun.
     pub fn with_base_files<T>(
         &self,
         project: &Project,
         read: impl FnOnce(&dyn Fn(&str) -> Option<Vec<u8>>) -> T,
-    ) -> T {
+    ) -> Result<T> {
         let prefix = super::base::prefix(project, &self.repo);
+        let failed: std::cell::RefCell<Option<Error>> = std::cell::RefCell::new(None);
         let file = |rel: &str| {
             let base = self.range.hide?;
-            // An unreadable object counts as absent: the gate it would
-            // have named is then not run, and the report shows none ran.
-            git::read_at(&self.repo, base, &prefix.join(rel))
-                .ok()
-                .flatten()
+            match git::read_at(&self.repo, base, &prefix.join(rel)) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    failed.borrow_mut().get_or_insert(e);
+                    None
+                }
+            }
         };
-        read(&file)
+        let out = read(&file);
+        match failed.into_inner() {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
     }
 }
 

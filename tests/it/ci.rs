@@ -122,6 +122,34 @@ fn with_no_gates_configured_the_base_files_choose_them() {
 }
 
 #[test]
+fn a_damaged_base_file_stops_ci_instead_of_dropping_its_gates() {
+    let (repo, _) = project("");
+    let base = repo.commit(
+        &[("pyproject.toml", "[project]\nname = \"x\"\n")],
+        "chore: python",
+    );
+    repo.commit(&[("src/lib.py", "x = 1\n")], "feat: code");
+    // The object store is edited so that the base's pyproject.toml reads
+    // as another file, one that names no project detection knows.
+    let id = repo.git(&["rev-parse", &format!("{base}:pyproject.toml")]);
+    std::fs::write(repo.path("other.txt"), "not a project\n").unwrap();
+    let other = repo.git(&["hash-object", "-w", "other.txt"]);
+    std::fs::remove_file(repo.path("other.txt")).unwrap();
+    let object = |id: &str| {
+        let id = id.trim();
+        repo.path(&format!(".git/objects/{}/{}", &id[..2], &id[2..]))
+    };
+    let target = object(&id);
+    let mut perms = std::fs::metadata(&target).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&target, perms).unwrap();
+    std::fs::copy(object(&other), &target).unwrap();
+    let out = repo.harness(["ci", "--base", &base]).assert(2);
+    assert_contains(&out.stderr, "does not match its id");
+}
+
+#[test]
 fn a_branch_cannot_unprotect_paths_or_rewrite_its_agent() {
     let config = "[policy]\ndefault = \"realtime-dev\"\n\n[guard]\nprotected_paths = [\"migrations/**\"]\n\n[commits]\nissue_references = true\n";
     let (repo, base) = project(config);
