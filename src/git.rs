@@ -632,7 +632,8 @@ pub fn read_at(repo: &Repository, commit: Oid, path: &Path) -> Result<Option<Vec
 
 /// Writes the files under `dir` (relative to the repository root) as of
 /// `commit` into `dest/dir`, a directory of the caller's that holds nothing
-/// yet, so that code reading a working tree can read that commit's state.
+/// but other exports of the same commit (directories may overlap), so that
+/// code reading a working tree can read that commit's state.
 /// Returns how many files were written.
 ///
 /// The commit is the branch under test's as often as not, so its trees
@@ -643,6 +644,7 @@ pub fn export_dir(repo: &Repository, commit: Oid, dir: &Path, dest: &Path) -> Re
         return Ok(0);
     };
     let mut written = 0;
+    let mut bytes_written = 0;
     let mut trees = vec![(dir.to_path_buf(), id)];
     while let Some((at, id)) = trees.pop() {
         let bytes = verified(repo, id, ObjectType::Tree, &at)?;
@@ -652,20 +654,40 @@ pub fn export_dir(repo: &Repository, commit: Oid, dir: &Path, dest: &Path) -> Re
                 Entry::Dir => trees.push((path, id)),
                 Entry::File => {
                     let bytes = verified(repo, id, ObjectType::Blob, &path)?;
+                    written += 1;
+                    bytes_written += bytes.len();
+                    if written > EXPORT_FILES || bytes_written > EXPORT_BYTES {
+                        return Err(Diagnostic::error(
+                            Code::Git,
+                            format!(
+                                "`{}` holds more than {EXPORT_FILES} files or {} MiB as of commit {commit}",
+                                dir.display(),
+                                EXPORT_BYTES >> 20
+                            ),
+                        )
+                        .hint("policy, skills and plans are read from these directories; keep other files out of them")
+                        .into());
+                    }
                     let out = dest.join(&path);
                     if let Some(parent) = out.parent() {
                         std::fs::create_dir_all(parent)
                             .map_err(|e| Error::io("create", parent, e))?;
                     }
                     // A new file: nothing there to replace, and nothing
-                    // followed if something is.
-                    std::fs::OpenOptions::new()
+                    // followed if something is. A file already there was
+                    // written by an export of an overlapping directory of
+                    // the same commit (no link is ever made here): the same
+                    // bytes.
+                    match std::fs::OpenOptions::new()
                         .write(true)
                         .create_new(true)
                         .open(&out)
-                        .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
-                        .map_err(|e| Error::io("write", &out, e))?;
-                    written += 1;
+                    {
+                        Ok(mut f) => std::io::Write::write_all(&mut f, &bytes)
+                            .map_err(|e| Error::io("write", &out, e))?,
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                        Err(e) => return Err(Error::io("write", &out, e)),
+                    }
                 }
                 Entry::Other => {}
             }
@@ -673,6 +695,11 @@ pub fn export_dir(repo: &Repository, commit: Oid, dir: &Path, dest: &Path) -> Re
     }
     Ok(written)
 }
+
+/// Bounds on one export: a few objects can name one subtree under many
+/// names, level after level, and ask for more files than a disk holds.
+const EXPORT_FILES: usize = 100_000;
+const EXPORT_BYTES: usize = 256 << 20;
 
 /// What a tree entry is, by its mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -684,7 +711,8 @@ enum Entry {
     Other,
 }
 
-/// The entries of a tree object's bytes (`MODE SP NAME NUL ID`, repeated).
+/// The entries of a tree object's bytes (`MODE SP NAME NUL ID`, repeated),
+/// each kind told by its mode's type bits as git tells it.
 fn tree_entries<'a>(bytes: &'a [u8], at: &Path) -> Result<Vec<(Entry, &'a [u8], Oid)>> {
     let bad = || {
         Error::from(
@@ -698,14 +726,19 @@ fn tree_entries<'a>(bytes: &'a [u8], at: &Path) -> Result<Vec<(Entry, &'a [u8], 
     let mut out = Vec::new();
     let mut rest = bytes;
     while !rest.is_empty() {
-        let space = memchr::memchr(b' ', rest).ok_or_else(bad)?;
-        let nul = memchr::memchr(0, &rest[space..]).ok_or_else(bad)? + space;
-        let id = rest.get(nul + 1..nul + 21).ok_or_else(bad)?;
-        let kind = match &rest[..space] {
-            b"40000" | b"040000" => Entry::Dir,
-            b"100644" | b"100755" | b"100664" | b"120000" => Entry::File,
-            _ => Entry::Other,
+        let nul = memchr::memchr(0, rest).ok_or_else(bad)?;
+        let space = memchr::memchr(b' ', &rest[..nul]).ok_or_else(bad)?;
+        let mode = std::str::from_utf8(&rest[..space])
+            .ok()
+            .and_then(|m| u32::from_str_radix(m, 8).ok())
+            .ok_or_else(bad)?;
+        let kind = match mode & 0o170_000 {
+            0o040_000 => Entry::Dir,
+            0o100_000 | 0o120_000 => Entry::File,
+            0o160_000 => Entry::Other,
+            _ => return Err(bad()),
         };
+        let id = rest.get(nul + 1..nul + 21).ok_or_else(bad)?;
         out.push((
             kind,
             &rest[space + 1..nul],
@@ -717,21 +750,37 @@ fn tree_entries<'a>(bytes: &'a [u8], at: &Path) -> Result<Vec<(Entry, &'a [u8], 
 }
 
 /// A tree entry's name as one path component, refused when it would be
-/// anything else: empty, `.`, `..`, or holding a separator.
-fn safe_name<'a>(name: &'a [u8], at: &Path) -> Result<&'a str> {
-    match std::str::from_utf8(name) {
-        Ok(n) if !matches!(n, "" | "." | "..") && !n.contains(['/', '\\']) => Ok(n),
-        _ => Err(Diagnostic::error(
-            Code::Git,
-            format!(
-                "the tree of `{}` has an entry named {:?}, which git itself would not write",
-                at.display(),
-                String::from_utf8_lossy(name)
-            ),
-        )
-        .hint("the commit was made by hand to reach outside its directory; it is not read")
-        .into()),
+/// anything else: empty, `.`, `..`, or holding a separator (on Windows
+/// also `\\`, a drive or a stream).
+fn safe_name<'a>(name: &'a [u8], at: &Path) -> Result<&'a std::ffi::OsStr> {
+    use std::path::Component;
+    #[cfg(unix)]
+    let os = Some(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name));
+    #[cfg(not(unix))]
+    let os = std::str::from_utf8(name)
+        .ok()
+        .filter(|n| !n.contains(['\\', ':']))
+        .map(std::ffi::OsStr::new);
+    if let Some(os) = os {
+        let mut parts = Path::new(os).components();
+        if let (Some(Component::Normal(part)), None) = (parts.next(), parts.next())
+            && part == os
+        {
+            return Ok(os);
+        }
     }
+    Err(Diagnostic::error(
+        Code::Git,
+        format!(
+            "the tree of `{}` has an entry named {:?}, which would lead outside its directory",
+            at.display(),
+            String::from_utf8_lossy(name)
+        ),
+    )
+    .hint(
+        "git itself never writes such a name: the commit was made by other means, and is not read",
+    )
+    .into())
 }
 
 /// What is at `path` in `commit`'s tree, and its id, every object on the
@@ -792,7 +841,18 @@ fn entry_at(repo: &Repository, commit: Oid, path: &Path) -> Result<Option<(Entry
 fn verified(repo: &Repository, id: Oid, kind: ObjectType, path: &Path) -> Result<Vec<u8>> {
     let fail = |e: git2::Error| git_error(format!("cannot read `{}`", path.display()), &e);
     let odb = repo.odb().map_err(fail)?;
-    let object = odb.read(id).map_err(fail)?;
+    let object = odb.read(id).map_err(|e| {
+        if e.code() == git2::ErrorCode::NotFound {
+            Diagnostic::error(
+                Code::Git,
+                format!("`{}` ({id}) is not in this clone", path.display()),
+            )
+            .hint("fetch the whole history (in CI: `fetch-depth: 0`, and no `--filter`)")
+            .into()
+        } else {
+            fail(e)
+        }
+    })?;
     match Oid::hash_object(object.kind(), object.data()) {
         Ok(actual) if actual == id && object.kind() == kind => Ok(object.data().to_vec()),
         _ => Err(Diagnostic::error(
@@ -1263,7 +1323,6 @@ mod tests {
             b"../../escaped".to_vec(),
             b"a/../../../escaped".to_vec(),
             absolute.to_str().unwrap().as_bytes().to_vec(),
-            b"a\\b".to_vec(),
         ];
         for (i, name) in names.iter().enumerate() {
             // Deep enough that `../../` stays inside the test's directory.
@@ -1274,7 +1333,7 @@ mod tests {
             let err = export_dir(&repo, commit, Path::new("plans"), &dest)
                 .unwrap_err()
                 .to_string();
-            assert!(err.contains("which git itself would not write"), "{err}");
+            assert!(err.contains("would lead outside its directory"), "{err}");
             // Nothing was written but under `dest/plans`.
             let mut stack = vec![out];
             while let Some(d) = stack.pop() {
@@ -1293,13 +1352,34 @@ mod tests {
         let commit = crafted(&repo, &[("100644", b"0001-a.md"), ("40000", b"0001")]);
         let err = export_dir(&repo, commit, Path::new("plans"), dir.path()).unwrap_err();
         assert!(err.to_string().contains("does not match its id"), "{err}");
-        // A sound tree exports.
+        // A mode git cannot read is a damaged tree.
+        let commit = crafted(&repo, &[("10x644", b"0001-a.md")]);
+        let err = export_dir(&repo, commit, Path::new("plans"), dir.path()).unwrap_err();
+        assert!(err.to_string().contains("cannot be read"), "{err}");
+        // A sound tree exports, whatever the permission bits of its files
+        // and whatever bytes (a `\\`, not UTF-8) name them on this system;
+        // exporting it again, or an overlapping directory, keeps the files.
         let clean = tempfile::tempdir().unwrap();
-        let commit = crafted(&repo, &[("100644", b"0001-a.md"), ("100755", b"run.sh")]);
+        let mut entries: Vec<(&str, &[u8])> = vec![
+            ("100644", b"0001-a.md"),
+            ("100755", b"run.sh"),
+            ("100600", b"private.md"),
+            ("120000", b"link"),
+        ];
+        if cfg!(target_os = "linux") {
+            entries.extend([("100644", &b"back\\slash"[..]), ("100644", b"caf\xe9")]);
+        }
+        let commit = crafted(&repo, &entries);
         assert_eq!(
             export_dir(&repo, commit, Path::new("plans"), clean.path()).unwrap(),
-            2
+            entries.len()
         );
+        assert_eq!(
+            export_dir(&repo, commit, Path::new("./plans"), clean.path()).unwrap(),
+            entries.len()
+        );
+        assert!(!clean.path().join("plans/link").is_symlink());
+        assert!(clean.path().join("plans/private.md").is_file());
         assert_eq!(
             std::fs::read(clean.path().join("plans/0001-a.md")).unwrap(),
             b"outside\n"

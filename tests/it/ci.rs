@@ -147,6 +147,12 @@ fn a_damaged_base_file_stops_ci_instead_of_dropping_its_gates() {
     std::fs::copy(object(&other), &target).unwrap();
     let out = repo.harness(["ci", "--base", &base]).assert(2);
     assert_contains(&out.stderr, "does not match its id");
+    assert_contains(&out.stderr, "pyproject.toml");
+    // Missing altogether (a clone made without it), it stops ci too.
+    std::fs::remove_file(&target).unwrap();
+    let out = repo.harness(["ci", "--base", &base]).assert(2);
+    assert_contains(&out.stderr, "`pyproject.toml` (");
+    assert_contains(&out.stderr, "is not in this clone");
 }
 
 #[test]
