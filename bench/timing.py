@@ -13,16 +13,30 @@ import sys
 import time
 
 
-def measure(cmd, runs):
-    walls, cpus = [], []
+def run_once(cmd):
+    """One run of `cmd`: its wall and CPU milliseconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    wall = (time.perf_counter() - start) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000
+    return wall, cpu
+
+
+def measure_all(cmds, runs):
+    """Medians for each command. The commands take turns, one run each a
+    round, so a change in the machine's load falls on all of them alike
+    instead of on whichever ran at the time."""
+    samples = [([], []) for _ in cmds]
+    for cmd in cmds:
+        run_once(cmd)  # warm the page cache and the binary
     for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        walls.append((time.perf_counter() - start) * 1000)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000)
-    return statistics.median(walls), statistics.median(cpus)
+        for (walls, cpus), cmd in zip(samples, cmds):
+            wall, cpu = run_once(cmd)
+            walls.append(wall)
+            cpus.append(cpu)
+    return [(statistics.median(w), statistics.median(c)) for w, c in samples]
 
 
 def main():
@@ -40,8 +54,7 @@ def main():
             current[1].append(arg)
     results = []
     print(f"{'command':<36} {'wall ms':>9} {'cpu ms':>9}   (median of {runs}, load {os.getloadavg()[0]:.1f})")
-    for label, cmd in groups:
-        wall, cpu = measure(cmd, runs)
+    for (label, _), (wall, cpu) in zip(groups, measure_all([c for _, c in groups], runs)):
         results.append((label, wall, cpu))
         print(f"{label:<36} {wall:9.2f} {cpu:9.2f}")
     return results
