@@ -117,6 +117,10 @@ pub(super) fn prefix(project: &Project, repo: &Repository) -> PathBuf {
 
 /// Reads the policy of `project` as of `base` (the defaults, with no
 /// agents, when `None`).
+///
+/// The base's files are written to a private temporary directory that is
+/// removed afterwards, so they are not synced to disk: a crash loses
+/// nothing that the repository does not hold.
 pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Result<BasePolicy> {
     let dir = tempfile::tempdir().map_err(|e| Error::io("create a temporary directory", ".", e))?;
     let prefix = prefix(project, repo);
@@ -153,7 +157,7 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
             export(repo, base, &prefix, rel, dir.path())?;
         }
         if let (Some(path), Some((_, text))) = (&config_path, &text) {
-            crate::fsutil::write_atomic(path, text.as_bytes())?;
+            crate::fsutil::write_atomic_unsynced(path, text.as_bytes())?;
         }
         // The signers file, as the base has it: approvals are verified
         // against it, so the branch under test cannot list its own key.
@@ -161,7 +165,7 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
             r.is_relative() && !r.components().any(|c| c == std::path::Component::ParentDir)
         }) && let Some(bytes) = git::read_at(repo, base, &prefix.join(rel))?
         {
-            crate::fsutil::write_atomic(&root.join(rel), &bytes)?;
+            crate::fsutil::write_atomic_unsynced(&root.join(rel), &bytes)?;
         }
     }
     let mut commitlint = None;
@@ -169,7 +173,7 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
         // The commitlint config is policy too: read as of the base.
         for name in super::commitlint::FILES {
             if let Some(bytes) = git::read_at(repo, base, &prefix.join(name))? {
-                crate::fsutil::write_atomic(&root.join(name), &bytes)?;
+                crate::fsutil::write_atomic_unsynced(&root.join(name), &bytes)?;
             }
         }
         let short = base.to_string()[..7].to_string();
