@@ -61,16 +61,27 @@ pub fn emit(format: Format, report: &impl Report) -> Result<()> {
 }
 
 /// Prints diagnostics to stdout in the chosen format (JSON: one object a line).
+///
+/// They are gathered first and written at once: line by line, a corpus's
+/// warnings cost a system call each.
 pub fn diagnostics(diagnostics: &[Diagnostic], format: Format) -> Result<()> {
-    let mut out = anstream::stdout().lock();
+    if diagnostics.is_empty() {
+        return Ok(());
+    }
+    let stdout = std::io::stdout();
+    let choice = anstream::AutoStream::choice(&stdout);
+    let mut buffer = anstream::AutoStream::new(Vec::new(), choice);
     for d in diagnostics {
         match format {
-            Format::Text => write_diagnostic(&mut out, d),
-            Format::Json => writeln!(out, "{}", to_json(d)),
+            Format::Text => write_diagnostic(&mut buffer, d),
+            Format::Json => writeln!(buffer, "{}", to_json(d)),
         }
         .map_err(Error::Output)?;
     }
-    Ok(())
+    stdout
+        .lock()
+        .write_all(&buffer.into_inner())
+        .map_err(Error::Output)
 }
 
 /// Prints a value as pretty JSON on stdout.

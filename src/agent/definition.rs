@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::frontmatter::{self, FrontMatter, FrontText};
-use super::markdown::{self, Body};
+use super::markdown::LazyBody;
 use super::tools::{ToolSpec, split_tool_string};
 use crate::diagnostic::{Code, Diagnostic, Span};
 
@@ -73,7 +73,7 @@ pub struct AgentDefinition {
     pub harness: Option<HarnessBlock>,
     /// Keys Claude Code does not know, kept as written.
     pub unknown_fields: BTreeMap<String, Value>,
-    pub body: Body,
+    pub body: LazyBody,
     pub source: PathBuf,
     /// File line of each front-matter key.
     #[serde(skip)]
@@ -135,7 +135,6 @@ pub struct Parsed {
 pub fn parse(path: &Path, text: &str) -> Result<Parsed, Diagnostic> {
     let split = frontmatter::split(path, text)?;
     let mut fm = frontmatter::load(path, &split)?;
-    let body = markdown::parse(&split.body, split.body_line);
     let warnings = std::mem::take(&mut fm.warnings);
     let mut reader = Reader {
         path,
@@ -184,7 +183,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Parsed, Diagnostic> {
             .into_iter()
             .filter(|(k, _)| !KNOWN_FIELDS.contains(&k.as_str()))
             .collect(),
-        body,
+        body: LazyBody::new(split.body, split.body_line),
         source: path.to_path_buf(),
         key_lines: fm.key_lines.into_iter().collect(),
         front: fm.text,

@@ -7,6 +7,8 @@
 //! "commit", "deliverable"...) and by labels such as `**OUT OF SCOPE:**`.
 //! Every fact keeps the file line it came from.
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
 
 use crate::markdown::{self, Element, Table};
@@ -83,6 +85,74 @@ pub struct Body {
     pub plan_template: Option<PlanTemplate>,
 }
 
+/// An agent's body as written, read into a [`Body`] the first time one of
+/// its facts is asked for. Most commands ask about a few agents (the guard,
+/// `agents show`) or about none of their prose (`agents list`), and reading
+/// Markdown is most of the cost of loading an agent.
+#[derive(Debug, Clone, Default)]
+pub struct LazyBody {
+    text: String,
+    first_line: usize,
+    read: OnceLock<Body>,
+}
+
+impl LazyBody {
+    /// `first_line` is the file line of the body's first line.
+    pub fn new(text: String, first_line: usize) -> Self {
+        LazyBody {
+            text,
+            first_line,
+            read: OnceLock::new(),
+        }
+    }
+
+    /// The quality-gate commands. A body without a code block has none
+    /// (see [`may_hold_code`]), and is then not read at all.
+    pub fn gates(&self) -> &[Item] {
+        if may_hold_code(&self.text) {
+            &self.gates
+        } else {
+            &[]
+        }
+    }
+}
+
+impl std::ops::Deref for LazyBody {
+    type Target = Body;
+
+    fn deref(&self) -> &Body {
+        self.read.get_or_init(|| parse(&self.text, self.first_line))
+    }
+}
+
+/// Two bodies are the same when their text is: whether either has been
+/// read yet does not matter.
+impl PartialEq for LazyBody {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text && self.first_line == other.first_line
+    }
+}
+
+impl Eq for LazyBody {}
+
+impl Serialize for LazyBody {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Body::serialize(self, serializer)
+    }
+}
+
+/// Whether `text` can hold a code block, where every quality gate is
+/// written. A fenced block needs a fence (three backticks or tildes); an
+/// indented one needs four columns of white space past its containers,
+/// which are four spaces in a row or a tab somewhere on its line.
+fn may_hold_code(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr(b'\t', bytes).is_some()
+        || ["```", "~~~", "    "]
+            .iter()
+            .any(|needle| memchr::memmem::find(bytes, needle.as_bytes()).is_some())
+}
+
 /// Where in the document a piece of text sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Bucket {
@@ -101,16 +171,16 @@ fn label_bucket(tooling: bool, label: &str) -> Option<Bucket> {
     if label.is_empty() {
         return None;
     }
-    if label.contains("out of scope") || label.contains("scope out") {
+    if contains(label, "out of scope") || contains(label, "scope out") {
         return Some(Bucket::ScopeOut);
     }
-    if label.contains("in scope") || label.contains("scope in") {
+    if contains(label, "in scope") || contains(label, "scope in") {
         return Some(Bucket::ScopeIn);
     }
-    if tooling && (label.contains("forbidden") || label.contains("not allowed")) {
+    if tooling && (contains(label, "forbidden") || contains(label, "not allowed")) {
         return Some(Bucket::ToolingForbidden);
     }
-    if tooling && label.contains("allowed") {
+    if tooling && contains(label, "allowed") {
         return Some(Bucket::ToolingAllowed);
     }
     None
@@ -131,42 +201,102 @@ struct HeadingWords {
 
 impl HeadingWords {
     fn new(level: u8, title: &str) -> Self {
-        let heading = title.to_lowercase();
-        let has = |word: &str| contains(&heading, word);
+        let found = words_in(&title.to_lowercase());
+        let has = |word: u32| found & word != 0;
         HeadingWords {
             level,
-            commit: has("commit"),
-            gates: has("quality gate") || has("gates"),
-            deliverable: has("deliverable"),
-            tool: has("tool"),
-            bucket: heading_bucket(&has),
+            commit: has(COMMIT),
+            gates: has(QUALITY_GATE | GATES),
+            deliverable: has(DELIVERABLE),
+            tool: has(TOOL),
+            bucket: heading_bucket(found),
         }
     }
 }
 
-/// What a heading's (lowercased) title says a list is.
-fn heading_bucket(has: &dyn Fn(&str) -> bool) -> Bucket {
-    if has("anti-pattern") || has("antipattern") || has("never do") {
+/// The words a heading is recognised by, lowercase: bit `i` of a set found
+/// by [`words_in`] stands for `WORDS[i]`.
+const WORDS: [&str; 15] = [
+    "commit",
+    "quality gate",
+    "gates",
+    "deliverable",
+    "tool",
+    "anti-pattern",
+    "antipattern",
+    "never do",
+    "out of scope",
+    "in scope",
+    "constraint",
+    "guardrail",
+    "rules",
+    "boundaries",
+    "responsibilit",
+];
+const COMMIT: u32 = 1 << 0;
+const QUALITY_GATE: u32 = 1 << 1;
+const GATES: u32 = 1 << 2;
+const DELIVERABLE: u32 = 1 << 3;
+const TOOL: u32 = 1 << 4;
+const ANTI_PATTERN: u32 = 1 << 5 | 1 << 6 | 1 << 7;
+const OUT_OF_SCOPE: u32 = 1 << 8;
+const IN_SCOPE: u32 = 1 << 9;
+const CONSTRAINT: u32 = 1 << 10 | 1 << 11 | 1 << 12 | 1 << 13;
+const RESPONSIBILITY: u32 = 1 << 14;
+
+/// For each byte, the words of [`WORDS`] that start with it.
+const STARTING: [u32; 256] = {
+    let mut table = [0; 256];
+    let mut i = 0;
+    while i < WORDS.len() {
+        table[WORDS[i].as_bytes()[0] as usize] |= 1 << i;
+        i += 1;
+    }
+    table
+};
+
+/// Which of [`WORDS`] occur in `lower`, in one pass over its bytes: a
+/// heading is a few words, and most hold none of these.
+fn words_in(lower: &str) -> u32 {
+    let bytes = lower.as_bytes();
+    let mut found = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let mut candidates = STARTING[usize::from(b)] & !found;
+        while candidates != 0 {
+            let word = candidates.trailing_zeros();
+            candidates &= candidates - 1;
+            if bytes[i..].starts_with(WORDS[word as usize].as_bytes()) {
+                found |= 1 << word;
+            }
+        }
+    }
+    found
+}
+
+/// What a heading's words say a list is.
+fn heading_bucket(found: u32) -> Bucket {
+    let has = |word: u32| found & word != 0;
+    if has(ANTI_PATTERN) {
         return Bucket::AntiPatterns;
     }
-    if has("out of scope") {
+    if has(OUT_OF_SCOPE) {
         return Bucket::ScopeOut;
     }
-    if has("in scope") {
+    if has(IN_SCOPE) {
         return Bucket::ScopeIn;
     }
-    if has("constraint") || has("guardrail") || has("rules") || has("boundaries") {
+    if has(CONSTRAINT) {
         return Bucket::Constraints;
     }
-    if has("responsibilit") {
+    if has(RESPONSIBILITY) {
         return Bucket::Responsibilities;
     }
     Bucket::Other
 }
 
-/// `haystack.contains(needle)`, for the short texts headings are: the
+/// `haystack.contains(needle)`, for the short texts labels are: the
 /// library's search prepares each needle first, which costs more than a
-/// heading's few bytes.
+/// label's few bytes.
 fn contains(haystack: &str, needle: &str) -> bool {
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());
     let Some((&first, rest)) = n.split_first() else {
@@ -632,20 +762,37 @@ PLAN_APPROVED: pending
             "Guardrails and Boundaries",
             "Deliverables",
             "Überblick",
+            "rules rules gates",
             "",
         ] {
-            let w = HeadingWords::new(2, title);
             let lower = title.to_lowercase();
-            let has = |word: &str| lower.contains(word);
-            assert_eq!(w.commit, has("commit"), "{title}");
-            assert_eq!(w.gates, has("quality gate") || has("gates"), "{title}");
-            assert_eq!(w.deliverable, has("deliverable"), "{title}");
-            assert_eq!(w.tool, has("tool"), "{title}");
-            assert_eq!(w.bucket, heading_bucket(&has), "{title}");
+            let expected = WORDS
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| lower.contains(*w))
+                .fold(0, |set, (i, _)| set | 1 << i);
+            assert_eq!(words_in(&lower), expected, "{title}");
+            let w = HeadingWords::new(2, title);
+            assert_eq!(w.commit, lower.contains("commit"), "{title}");
+            assert_eq!(
+                w.gates,
+                lower.contains("quality gate") || lower.contains("gates"),
+                "{title}"
+            );
+            assert_eq!(w.deliverable, lower.contains("deliverable"), "{title}");
+            assert_eq!(w.tool, lower.contains("tool"), "{title}");
         }
         let bucket = |title| HeadingWords::new(2, title).bucket;
         assert_eq!(bucket("Quality Gates"), Bucket::Other);
         assert_eq!(bucket("Anti-Patterns & Rules"), Bucket::AntiPatterns);
+        assert_eq!(bucket("Never do"), Bucket::AntiPatterns);
+        assert_eq!(bucket("Out of scope"), Bucket::ScopeOut);
+        assert_eq!(bucket("In Scope"), Bucket::ScopeIn);
+        assert_eq!(bucket("Hard constraints"), Bucket::Constraints);
+        assert_eq!(bucket("Guardrails"), Bucket::Constraints);
+        assert_eq!(bucket("Boundaries"), Bucket::Constraints);
+        assert_eq!(bucket("Responsibilities"), Bucket::Responsibilities);
+        assert_eq!(bucket("Overview"), Bucket::Other);
     }
 
     #[test]
@@ -654,5 +801,43 @@ PLAN_APPROVED: pending
         assert_eq!(leading_type("fix(ws)!: x"), Some("fix".into()));
         assert_eq!(leading_type("Use conventional commits:"), None);
         assert_eq!(leading_type("no colon"), None);
+    }
+
+    #[test]
+    fn a_lazy_body_is_read_once_and_only_when_asked() {
+        let body = LazyBody::new(BODY.to_string(), 7);
+        assert!(body.read.get().is_none());
+        assert_eq!(body.gates(), parse(BODY, 7).gates.as_slice());
+        assert!(!body.gates().is_empty());
+        assert!(body.read.get().is_some());
+        // What it reads is what `parse` reads, lines included.
+        assert_eq!(*body, parse(BODY, 7));
+
+        // No gate can be named, so asking for the gates reads nothing.
+        let prose = LazyBody::new("# Reviewer\n\n## Rules\n\n- be kind\n".into(), 3);
+        assert!(prose.gates().is_empty());
+        assert!(prose.read.get().is_none());
+        assert_eq!(prose.constraints.len(), 1);
+        assert!(prose.read.get().is_some());
+    }
+
+    #[test]
+    fn every_kind_of_code_block_is_read_for_gates() {
+        let fenced = "## Quality gates\n\n~~~sh\ncargo test\n~~~\n";
+        let indented = "## Quality gates\n\n    cargo test\n";
+        let tabbed = "## Quality gates\n\n\tcargo test\n";
+        let in_item = "## Quality gates\n\n-     cargo test\n";
+        let quoted = "## Quality gates\n\n>     cargo test\n";
+        let spelt = "## Quality G&#65;T*es*\n\n```bash\ncargo test\n```\n";
+        for text in [fenced, indented, tabbed, in_item, quoted, spelt] {
+            assert!(may_hold_code(text), "{text:?}");
+            let gates = LazyBody::new(text.to_string(), 1);
+            let gates: Vec<&str> = gates.gates().iter().map(|g| g.text.as_str()).collect();
+            assert_eq!(gates, ["cargo test"], "{text:?}");
+        }
+        // Without a code block there is nothing to read.
+        let prose = "## Quality gates\n\nRun `cargo test`; then\n   `cargo clippy`.\n";
+        assert!(!may_hold_code(prose));
+        assert!(parse(prose, 1).gates.is_empty());
     }
 }

@@ -244,7 +244,13 @@ pub fn agent_files(dir: &Path) -> Vec<PathBuf> {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() {
+        // The entry's own type costs nothing; only a link is followed.
+        let is_dir = match entry.file_type() {
+            Ok(t) if t.is_symlink() => path.is_dir(),
+            Ok(t) => t.is_dir(),
+            Err(_) => path.is_dir(),
+        };
+        if is_dir {
             out.extend(agent_files(&path));
         } else if path.extension().is_some_and(|e| e == "md")
             && !path

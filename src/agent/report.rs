@@ -49,10 +49,10 @@ impl Catalog {
     /// The catalog's problems, in file order, with a verdict.
     pub fn validation(&self) -> Validation {
         let mut diagnostics = self.diagnostics.clone();
-        diagnostics.sort_by(|a, b| {
-            let key = |d: &Diagnostic| d.span.as_ref().map(|s| (s.path.clone(), s.line, s.col));
-            key(a).cmp(&key(b))
-        });
+        fn key(d: &Diagnostic) -> Option<(&std::path::Path, usize, usize)> {
+            d.span.as_ref().map(|s| (s.path.as_path(), s.line, s.col))
+        }
+        diagnostics.sort_by(|a, b| key(a).cmp(&key(b)));
         Validation {
             files: self.files,
             errors: self.errors(),

@@ -285,7 +285,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
         out.push(d);
     }
     if ctx.gate_stacks && !ctx.gates_replaced.contains(&def.name) {
-        for gate in &def.body.gates {
+        for gate in def.body.gates() {
             if let Some((program, stack, markers)) = foreign_program(&ctx.root, &gate.text) {
                 out.push(
                     Diagnostic::warning(

@@ -196,7 +196,7 @@ impl Builder<'_> {
                 self.push(RuleKind::Gate { command: g.clone() }, line, "harness.gates");
             }
         } else {
-            for g in &def.body.gates {
+            for g in def.body.gates() {
                 self.push(
                     RuleKind::Gate {
                         command: g.text.clone(),

@@ -45,6 +45,11 @@ fn every_corpus_agent_loads_with_located_diagnostics() {
         match definition::parse(path, &text) {
             Ok(parsed) => {
                 loaded += 1;
+                // Validation asks only for the gates, and skips reading a
+                // body that cannot name one: it must find what a full
+                // reading of the body finds.
+                let body = &parsed.definition.body;
+                assert_eq!(body.gates(), body.gates.as_slice(), "{}", path.display());
                 if parsed
                     .diagnostics
                     .iter()
