@@ -198,10 +198,12 @@ enum Found {
 
 /// Commits read, their messages in one buffer: each message is then
 /// allocated and freed on the checking thread, not allocated on one and
-/// freed on the other, which makes the allocator take locks.
+/// freed on the other, which makes the allocator take locks. Messages are
+/// made text (invalid UTF-8 replaced) as they are read, which leaves the
+/// checking thread, the busier one, less to do.
 #[derive(Default)]
 struct Batch {
-    messages: Vec<u8>,
+    messages: String,
     /// Id, where its message lies in `messages`, number of parents.
     commits: Vec<(Oid, std::ops::Range<usize>, usize)>,
 }
@@ -209,7 +211,7 @@ struct Batch {
 impl Batch {
     fn with_capacity(commits: usize) -> Batch {
         Batch {
-            messages: Vec::with_capacity(commits * 256),
+            messages: String::with_capacity(commits * 256),
             commits: Vec::with_capacity(commits),
         }
     }
@@ -220,7 +222,7 @@ impl Batch {
 
     fn push(&mut self, id: Oid, message: &[u8], parents: usize) {
         let start = self.messages.len();
-        self.messages.extend_from_slice(message);
+        self.messages.push_str(&String::from_utf8_lossy(message));
         self.commits.push((id, start..self.messages.len(), parents));
     }
 }
@@ -295,8 +297,7 @@ impl Walk {
             match item? {
                 Found::Commits(batch) => {
                     for (id, message, parents) in batch.commits {
-                        let message =
-                            String::from_utf8_lossy(&batch.messages[message]).into_owned();
+                        let message = batch.messages[message].to_owned();
                         let commit = CommitData {
                             id,
                             message,

@@ -235,7 +235,11 @@ fn header_parts(h: &str) -> Option<(&str, Option<&str>, &str)> {
 }
 
 fn utf16_len(s: &str) -> usize {
-    s.encode_utf16().count()
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.encode_utf16().count()
+    }
 }
 
 fn is_url_line(line: &str) -> bool {
@@ -260,7 +264,10 @@ fn long_line<'a>(lines: &[&'a str], max: usize) -> Option<&'a str> {
 
 /// Drops quoted text (`` `x` ``, `"x"`, `'x'`), as commitlint does before a
 /// case check, so names keep their case.
-fn unquoted(s: &str) -> String {
+fn unquoted(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['`', '"', '\'']) {
+        return std::borrow::Cow::Borrowed(s.trim());
+    }
     let mut out = String::new();
     let mut rest = s;
     while let Some(c) = rest.chars().next() {
@@ -273,7 +280,7 @@ fn unquoted(s: &str) -> String {
         out.push(c);
         rest = &rest[c.len_utf8()..];
     }
-    out.trim().to_string()
+    std::borrow::Cow::Owned(out.trim().to_string())
 }
 
 fn upper_first(s: &str) -> String {
