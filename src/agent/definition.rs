@@ -185,7 +185,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Parsed, Diagnostic> {
             .collect(),
         body: LazyBody::new(split.body, split.body_line),
         source: path.to_path_buf(),
-        key_lines: fm.key_lines.into_iter().collect(),
+        key_lines: fm.key_lines,
         front: fm.text,
     };
     Ok(Parsed {

@@ -4,7 +4,7 @@
 //! The YAML library is used here and nowhere else, so replacing it touches
 //! one file.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
@@ -32,7 +32,7 @@ pub struct Split {
 /// Line numbers count lines as an editor and Markdown do.
 pub fn normalise(text: &str) -> std::borrow::Cow<'_, str> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.contains('\r') {
+    if memchr::memchr(b'\r', text.as_bytes()).is_some() {
         std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
     } else {
         std::borrow::Cow::Borrowed(text)
@@ -96,7 +96,7 @@ fn first_line_span(path: &Path, first: Option<&str>) -> Span {
 pub struct FrontMatter {
     pub fields: Map<String, Value>,
     /// File line of each top-level key.
-    pub key_lines: HashMap<String, usize>,
+    pub key_lines: BTreeMap<String, usize>,
     /// Warnings from loading, e.g. that the lenient path was needed.
     pub warnings: Vec<Diagnostic>,
     /// The YAML text, for finding where keys, values and entries are written.
@@ -216,8 +216,8 @@ fn fixed_text(front: &str, index: usize) -> &str {
 }
 
 /// Top-level `key:` lines and their file line numbers.
-fn top_level_keys(front: &str, front_line: usize) -> HashMap<String, usize> {
-    let mut keys = HashMap::new();
+fn top_level_keys(front: &str, front_line: usize) -> BTreeMap<String, usize> {
+    let mut keys = BTreeMap::new();
     for (i, line) in front.lines().enumerate() {
         if let Some(key) = top_level_key(line) {
             keys.entry(key.to_string()).or_insert(front_line + i);
