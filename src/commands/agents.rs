@@ -42,31 +42,20 @@ fn validate_cmd(ctx: &Context, paths: &[PathBuf]) -> Result<Outcome> {
     let catalog = if paths.is_empty() {
         Catalog::load(&project)
     } else {
-        let mut files = Vec::new();
-        for p in paths {
-            let actual = ctx.cwd.join(p);
-            // One look at each path: a corpus is hundreds of them, looked at
-            // before any is read.
-            let Ok(meta) = std::fs::metadata(&actual) else {
-                return Err(Diagnostic::error(
-                    Code::NoSuchPath,
-                    format!("`{}` does not exist", display_path(p)),
-                )
-                .hint("give agent files or directories that hold them")
-                .into());
-            };
-            if meta.is_dir() {
-                files.extend(
-                    agent::agent_files(&actual)
-                        .into_iter()
-                        .map(|f| shown(ctx, &f)),
-                );
-            } else {
-                files.push(p.clone());
-            }
-        }
         let vctx = validate::Context::for_project(&project);
-        Catalog::from_files(&ctx.cwd, &files, &vctx)
+        // Paths named as agent files are read without a look at each first
+        // (a shell's `agents/*.md` can be hundreds); if one then cannot be
+        // read, every path is looked at and the list read again, so a
+        // missing path or a directory is told apart as below.
+        let quick = paths
+            .iter()
+            .all(|p| p.extension().is_some_and(|e| e == "md"))
+            .then(|| Catalog::from_files(&ctx.cwd, paths, &vctx))
+            .filter(|c| !c.diagnostics.iter().any(|d| d.code == Code::Unreadable));
+        match quick {
+            Some(catalog) => catalog,
+            None => Catalog::from_files(&ctx.cwd, &agent_paths(ctx, paths)?, &vctx),
+        }
     };
     let validation = catalog.validation();
     // The process ends next: freeing every parsed definition one by one
@@ -77,6 +66,33 @@ fn validate_cmd(ctx: &Context, paths: &[PathBuf]) -> Result<Outcome> {
         report::text(&validation.summary())?;
     }
     Ok(Outcome::failed_if(validation.errors > 0))
+}
+
+/// The agent files `paths` name: files as given, directories as the
+/// agent files under them. A path that does not exist is an error.
+fn agent_paths(ctx: &Context, paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in paths {
+        let actual = ctx.cwd.join(p);
+        let Ok(meta) = std::fs::metadata(&actual) else {
+            return Err(Diagnostic::error(
+                Code::NoSuchPath,
+                format!("`{}` does not exist", display_path(p)),
+            )
+            .hint("give agent files or directories that hold them")
+            .into());
+        };
+        if meta.is_dir() {
+            files.extend(
+                agent::agent_files(&actual)
+                    .into_iter()
+                    .map(|f| shown(ctx, &f)),
+            );
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
 }
 
 /// A path as the user would write it: relative to the working directory.

@@ -54,6 +54,38 @@ fn init_installs_the_shipped_agents_and_never_clobbers() {
 }
 
 #[test]
+fn validate_reads_named_files_directories_and_refuses_missing_paths() {
+    let repo = Repo::new();
+    let agent =
+        |name: &str| format!("---\nname: {name}\ndescription: Reviews code.\n---\n\n# {name}\n");
+    repo.write("a.md", &agent("alpha"));
+    // A directory whose name ends in `.md` is a directory all the same.
+    repo.write("more.md/b.md", &agent("beta"));
+    repo.write("more.md/c.md", &agent("gamma"));
+
+    let run = repo.harness(["agents", "validate", "a.md"]).assert(0);
+    assert_eq!(run.stdout, "ok: 1 file checked, 0 errors\n");
+    let run = repo
+        .harness(["agents", "validate", "a.md", "more.md"])
+        .assert(0);
+    assert_eq!(run.stdout, "ok: 3 files checked, 0 errors\n");
+
+    // A missing file stops the check before anything is reported, wherever
+    // it stands in the list.
+    for args in [["a.md", "nope.md"], ["nope.md", "a.md"]] {
+        let run = repo
+            .harness(["agents", "validate", args[0], args[1]])
+            .assert(2);
+        assert_eq!(run.stdout, "");
+        assert!(
+            run.stderr.contains("error: `nope.md` does not exist"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn init_fits_the_shipped_agents_gates_to_the_stack_it_finds() {
     // A Rust workspace: the developer agent's Python and Node gates give way
     // to cargo's, with the line of harness.toml that says so.
