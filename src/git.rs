@@ -222,7 +222,12 @@ impl Batch {
 
     fn push(&mut self, id: Oid, message: &[u8], parents: usize) {
         let start = self.messages.len();
-        self.messages.push_str(&String::from_utf8_lossy(message));
+        // Most messages are valid UTF-8, which the plain check confirms
+        // fastest; only the rest go through the replacing one.
+        match std::str::from_utf8(message) {
+            Ok(text) => self.messages.push_str(text),
+            Err(_) => self.messages.push_str(&String::from_utf8_lossy(message)),
+        }
         self.commits.push((id, start..self.messages.len(), parents));
     }
 }
@@ -1134,6 +1139,21 @@ pub fn differs_from(root: &Path, rev: &str, paths: &[String]) -> Result<Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_keeps_each_message_as_text_with_invalid_bytes_replaced() {
+        let mut batch = Batch::with_capacity(2);
+        let id = Oid::from_str("1111111111111111111111111111111111111111").unwrap();
+        batch.push(id, "fix: caf\u{e9}\n".as_bytes(), 1);
+        batch.push(id, b"feat: \xff\xfe x\n", 2);
+        let texts: Vec<&str> = batch
+            .commits
+            .iter()
+            .map(|(_, range, _)| &batch.messages[range.clone()])
+            .collect();
+        assert_eq!(texts, ["fix: caf\u{e9}\n", "feat: \u{fffd}\u{fffd} x\n"]);
+        assert_eq!(batch.len(), 2);
+    }
 
     #[test]
     fn a_commit_reads_as_its_parents_time_and_message() {

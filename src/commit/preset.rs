@@ -540,6 +540,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lengths_count_utf16_units_and_quotes_are_dropped() {
+        assert_eq!(utf16_len("abc"), 3);
+        assert_eq!(utf16_len("caf\u{e9}"), 4);
+        // Outside the basic plane a character is two units, as in JavaScript.
+        assert_eq!(utf16_len("a\u{1d11e}"), 3);
+        assert_eq!(unquoted("  Add the thing "), "Add the thing");
+        assert_eq!(unquoted("add `Foo` and \"Bar\" here"), "add  and  here");
+    }
+
+    #[test]
     fn headers_split_as_commitlint_splits_them() {
         assert_eq!(header_parts("feat: x"), Some(("feat", None, "x")));
         assert_eq!(header_parts("feat(a)!: x"), Some(("feat", Some("a"), "x")));

@@ -86,6 +86,31 @@ fn validate_reads_named_files_directories_and_refuses_missing_paths() {
 }
 
 #[test]
+fn validate_colours_its_diagnostics_only_when_asked() {
+    let repo = Repo::new();
+    repo.write(
+        "a.md",
+        "---\nname: alpha\ndescription: Reviews code.\ncolor: magenta\n---\n\n# alpha\n",
+    );
+    let plain = repo.harness(["agents", "validate", "a.md"]).assert(0);
+    assert!(
+        plain.stdout.starts_with(
+            "a.md:4:8: warning: `magenta` is not one of Claude Code's agent colours\n"
+        ),
+        "{}",
+        plain.stdout
+    );
+    assert!(!plain.stdout.contains('\u{1b}'), "{}", plain.stdout);
+    let coloured = repo
+        .harness(["--color", "always", "agents", "validate", "a.md"])
+        .assert(0);
+    assert!(coloured.stdout.contains("\u{1b}["), "{}", coloured.stdout);
+    // The same text once the colour is taken out.
+    let stripped = anstream::adapter::strip_str(&coloured.stdout).to_string();
+    assert_eq!(stripped, plain.stdout);
+}
+
+#[test]
 fn init_fits_the_shipped_agents_gates_to_the_stack_it_finds() {
     // A Rust workspace: the developer agent's Python and Node gates give way
     // to cargo's, with the line of harness.toml that says so.
