@@ -61,27 +61,17 @@ pub fn emit(format: Format, report: &impl Report) -> Result<()> {
 }
 
 /// Prints diagnostics to stdout in the chosen format (JSON: one object a line).
-///
-/// They are gathered first and written at once: line by line, a corpus's
-/// warnings cost a system call each.
 pub fn diagnostics(diagnostics: &[Diagnostic], format: Format) -> Result<()> {
     if diagnostics.is_empty() {
         return Ok(());
     }
-    let stdout = std::io::stdout();
-    let choice = anstream::AutoStream::choice(&stdout);
-    let mut buffer = anstream::AutoStream::new(Vec::new(), choice);
-    for d in diagnostics {
-        match format {
-            Format::Text => write_diagnostic(&mut buffer, d),
-            Format::Json => writeln!(buffer, "{}", to_json(d)),
+    match format {
+        Format::Text => text(&diagnostics_text(diagnostics)),
+        Format::Json => {
+            let lines: String = diagnostics.iter().map(|d| to_json(d) + "\n").collect();
+            text(&lines)
         }
-        .map_err(Error::Output)?;
     }
-    stdout
-        .lock()
-        .write_all(&buffer.into_inner())
-        .map_err(Error::Output)
 }
 
 /// Prints a value as pretty JSON on stdout.
@@ -90,10 +80,18 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     writeln!(out, "{}", pretty_json(value)).map_err(Error::Output)
 }
 
-/// Prints text as it is on stdout (colour codes stripped where not wanted).
+/// Prints text as it is on stdout (colour codes stripped where not wanted),
+/// in one write: stripped on its way to the terminal, a report's text would
+/// go out a system call for each line between colour codes.
 pub fn text(s: &str) -> Result<()> {
-    let mut out = anstream::stdout().lock();
-    out.write_all(s.as_bytes()).map_err(Error::Output)
+    let stdout = std::io::stdout();
+    let choice = anstream::AutoStream::choice(&stdout);
+    let mut out = anstream::AutoStream::new(Vec::with_capacity(s.len()), choice);
+    out.write_all(s.as_bytes()).map_err(Error::Output)?;
+    stdout
+        .lock()
+        .write_all(&out.into_inner())
+        .map_err(Error::Output)
 }
 
 /// Prints a note for people on stderr, leaving stdout to the report.
