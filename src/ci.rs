@@ -204,6 +204,7 @@ pub fn check(
                 root: project.root.clone(),
                 config_path: project.config_path.clone(),
                 config: judging.policy.project.config.clone(),
+                files: project.files.clone(),
             };
             // With no gates configured at the base, they are detected from
             // the base's files too: a branch that rewrites its package.json

@@ -267,7 +267,7 @@ impl Walk {
         // not, and on a long history that check costs as much as the walk
         // itself. Integrity is `git fsck`'s business, not a commit
         // checker's; what harness reads as policy it verifies itself
-        // ([`read_at`], [`export_dir`]). Each commit is read once, so
+        // ([`read_at`], [`files_at`]). Each commit is read once, so
         // caching what was read only costs time.
         git2::opts::strict_hash_verification(false);
         git2::opts::enable_caching(false);
@@ -636,22 +636,28 @@ pub fn read_at(repo: &Repository, commit: Oid, path: &Path) -> Result<Option<Vec
     }
 }
 
-/// Writes the files under `dir` (relative to the repository root) as of
-/// `commit` into `dest/dir`, a directory of the caller's that holds nothing
-/// but other exports of the same commit (directories may overlap), so that
-/// code reading a working tree can read that commit's state.
-/// Returns how many files were written.
+/// The files under `dir` (relative to the repository root) as of `commit`,
+/// each with its path relative to the repository root, so that code
+/// reading a working tree can read that commit's state (see
+/// [`crate::files::Files::in_memory`]). A link is a file whose bytes are
+/// its target; a submodule is skipped.
 ///
 /// The commit is the branch under test's as often as not, so its trees
 /// are not trusted to be ones git would write: an entry named `..`, or
-/// with a `/` in its name, would lead out of `dest`, and is refused.
-pub fn export_dir(repo: &Repository, commit: Oid, dir: &Path, dest: &Path) -> Result<usize> {
+/// with a `/` in its name, would make a path that leads out of `dir`, and
+/// is refused, as is a directory holding more than a bound.
+pub fn files_at(repo: &Repository, commit: Oid, dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>> {
     let Some((Entry::Dir, id)) = entry_at(repo, commit, dir)? else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
-    let mut written = 0;
-    let mut bytes_written = 0;
-    let mut trees = vec![(dir.to_path_buf(), id)];
+    let mut out = Vec::new();
+    let mut bytes_read = 0;
+    // `./plans` names `plans`: paths are given as the tree has them.
+    let dir: PathBuf = dir
+        .components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect();
+    let mut trees = vec![(dir.clone(), id)];
     while let Some((at, id)) = trees.pop() {
         let bytes = verified(repo, id, ObjectType::Tree, &at)?;
         for (kind, name, id) in tree_entries(&bytes, &at)? {
@@ -660,9 +666,8 @@ pub fn export_dir(repo: &Repository, commit: Oid, dir: &Path, dest: &Path) -> Re
                 Entry::Dir => trees.push((path, id)),
                 Entry::File => {
                     let bytes = verified(repo, id, ObjectType::Blob, &path)?;
-                    written += 1;
-                    bytes_written += bytes.len();
-                    if written > EXPORT_FILES || bytes_written > EXPORT_BYTES {
+                    bytes_read += bytes.len();
+                    if out.len() >= EXPORT_FILES || bytes_read > EXPORT_BYTES {
                         return Err(Diagnostic::error(
                             Code::Git,
                             format!(
@@ -674,35 +679,16 @@ pub fn export_dir(repo: &Repository, commit: Oid, dir: &Path, dest: &Path) -> Re
                         .hint("policy, skills and plans are read from these directories; keep other files out of them")
                         .into());
                     }
-                    let out = dest.join(&path);
-                    if let Some(parent) = out.parent() {
-                        std::fs::create_dir_all(parent)
-                            .map_err(|e| Error::io("create", parent, e))?;
-                    }
-                    // A new file: nothing there to replace, and nothing
-                    // followed if something is. A file already there was
-                    // written by an export of an overlapping directory of
-                    // the same commit (no link is ever made here): the same
-                    // bytes.
-                    match std::fs::OpenOptions::new()
-                        .write(true)
-                        .create_new(true)
-                        .open(&out)
-                    {
-                        Ok(mut f) => std::io::Write::write_all(&mut f, &bytes)
-                            .map_err(|e| Error::io("write", &out, e))?,
-                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                        Err(e) => return Err(Error::io("write", &out, e)),
-                    }
+                    out.push((path, bytes));
                 }
                 Entry::Other => {}
             }
         }
     }
-    Ok(written)
+    Ok(out)
 }
 
-/// Bounds on one export: a few objects can name one subtree under many
+/// Bounds on one read of a directory: a few objects can name one subtree under many
 /// names, level after level, and ask for more files than a disk holds.
 const EXPORT_FILES: usize = 100_000;
 const EXPORT_BYTES: usize = 256 << 20;
@@ -1252,12 +1238,10 @@ mod tests {
         let repo = Repository::open(repo.path()).unwrap();
         let err = read_at(&repo, ids[0], path).unwrap_err().to_string();
         assert!(err.contains("does not match its id"), "{err}");
-        let dest = tempfile::tempdir().unwrap();
-        let err = export_dir(&repo, ids[0], Path::new("agents"), dest.path())
+        let err = files_at(&repo, ids[0], Path::new("agents"))
             .unwrap_err()
             .to_string();
         assert!(err.contains("does not match its id"), "{err}");
-        assert!(!dest.path().join("agents/a.md").exists());
 
         // A tree on the way holding another tree's entries is refused too:
         // the second commit's `agents` tree, put in place of the first's.
@@ -1300,14 +1284,9 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
-        let dest = tempfile::tempdir().unwrap();
         assert_eq!(
-            export_dir(&repo, ids[0], Path::new("agents"), dest.path()).unwrap(),
-            1
-        );
-        assert_eq!(
-            std::fs::read(dest.path().join("agents/a.md")).unwrap(),
-            b"# 0\n"
+            files_at(&repo, ids[0], Path::new("agents")).unwrap(),
+            [(PathBuf::from("agents/a.md"), b"# 0\n".to_vec())]
         );
     }
 
@@ -1334,7 +1313,7 @@ mod tests {
     }
 
     #[test]
-    fn an_export_refuses_entries_that_lead_out_of_its_directory() {
+    fn a_directory_read_refuses_entries_that_lead_out_of_it() {
         let (dir, repo, _) = history(1);
         let absolute = dir.path().join("absolute");
         let names: Vec<Vec<u8>> = vec![
@@ -1345,66 +1324,41 @@ mod tests {
             b"a/../../../escaped".to_vec(),
             absolute.to_str().unwrap().as_bytes().to_vec(),
         ];
-        for (i, name) in names.iter().enumerate() {
-            // Deep enough that `../../` stays inside the test's directory.
-            let out = dir.path().join(format!("out{i}"));
-            let dest = out.join("a/b");
-            std::fs::create_dir_all(&dest).unwrap();
+        for name in &names {
             let commit = crafted(&repo, &[("100644", b"ok.md"), ("100644", name)]);
-            let err = export_dir(&repo, commit, Path::new("plans"), &dest)
+            let err = files_at(&repo, commit, Path::new("plans"))
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("would lead outside its directory"), "{err}");
-            // Nothing was written but under `dest/plans`.
-            let mut stack = vec![out];
-            while let Some(d) = stack.pop() {
-                for e in std::fs::read_dir(&d).unwrap() {
-                    let p = e.unwrap().path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else {
-                        assert!(p.starts_with(dest.join("plans")), "{p:?} written");
-                    }
-                }
-            }
         }
-        assert!(!absolute.exists());
         // An entry that says it is a directory must be a tree.
         let commit = crafted(&repo, &[("100644", b"0001-a.md"), ("40000", b"0001")]);
-        let err = export_dir(&repo, commit, Path::new("plans"), dir.path()).unwrap_err();
+        let err = files_at(&repo, commit, Path::new("plans")).unwrap_err();
         assert!(err.to_string().contains("does not match its id"), "{err}");
         // A mode git cannot read is a damaged tree.
         let commit = crafted(&repo, &[("10x644", b"0001-a.md")]);
-        let err = export_dir(&repo, commit, Path::new("plans"), dir.path()).unwrap_err();
+        let err = files_at(&repo, commit, Path::new("plans")).unwrap_err();
         assert!(err.to_string().contains("cannot be read"), "{err}");
-        // A sound tree exports, whatever the permission bits of its files
+        // A sound tree is read, whatever the permission bits of its files
         // and whatever bytes (a `\\`, not UTF-8) name them on this system;
-        // exporting it again, or an overlapping directory, keeps the files.
-        let clean = tempfile::tempdir().unwrap();
+        // a link is its target's bytes, and `./plans` is `plans`.
         let mut entries: Vec<(&str, &[u8])> = vec![
             ("100644", b"0001-a.md"),
             ("100755", b"run.sh"),
             ("100600", b"private.md"),
             ("120000", b"link"),
+            ("160000", b"submodule"),
         ];
         if cfg!(target_os = "linux") {
             entries.extend([("100644", &b"back\\slash"[..]), ("100644", b"caf\xe9")]);
         }
         let commit = crafted(&repo, &entries);
-        assert_eq!(
-            export_dir(&repo, commit, Path::new("plans"), clean.path()).unwrap(),
-            entries.len()
-        );
-        assert_eq!(
-            export_dir(&repo, commit, Path::new("./plans"), clean.path()).unwrap(),
-            entries.len()
-        );
-        assert!(!clean.path().join("plans/link").is_symlink());
-        assert!(clean.path().join("plans/private.md").is_file());
-        assert_eq!(
-            std::fs::read(clean.path().join("plans/0001-a.md")).unwrap(),
-            b"outside\n"
-        );
+        let read = files_at(&repo, commit, Path::new("plans")).unwrap();
+        assert_eq!(read.len(), entries.len() - 1, "the submodule is skipped");
+        assert!(read.iter().all(|(_, bytes)| bytes == b"outside\n"));
+        assert!(read.iter().any(|(p, _)| p == Path::new("plans/link")));
+        assert!(!read.iter().any(|(p, _)| p == Path::new("plans/submodule")));
+        assert_eq!(files_at(&repo, commit, Path::new("./plans")).unwrap(), read);
     }
 
     #[test]

@@ -21,7 +21,8 @@
 //!   use cases above.
 //!
 //! Leaves every module may use: [`diagnostic`] (located problems),
-//! [`error`], [`digest`], [`git`], [`shell`] (command lines split into
+//! [`error`], [`digest`], [`files`] (a project's files, on disk or as of
+//! a commit), [`git`], [`shell`] (command lines split into
 //! simple commands). [`report`] turns reports into text or JSON; the
 //! commands (private) parse the [`cli`], call one use case and emit its
 //! report, and only they, `cli`, `report` and `main.rs` print.
@@ -36,6 +37,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod digest;
 pub mod error;
+pub mod files;
 pub(crate) mod fsutil;
 pub mod gate;
 pub mod git;

@@ -24,6 +24,7 @@ pub use tools::ToolSpec;
 use crate::config::Project;
 use crate::diagnostic::{Code, Diagnostic, Span, suggest};
 use crate::error::{Error, Result};
+use crate::files::{Files, Kind};
 use crate::fsutil;
 
 /// The agents harness embeds as the defaults `harness-agents init` installs.
@@ -89,7 +90,7 @@ impl Catalog {
     pub fn load(project: &Project) -> Catalog {
         let mut files = Vec::new();
         for dir in project.agent_dirs() {
-            files.extend(agent_files(&dir));
+            files.extend(agent_files(&project.files, &dir));
         }
         let files: Vec<PathBuf> = files
             .iter()
@@ -176,7 +177,7 @@ fn load_one(root: &Path, shown: &Path, ctx: &validate::Context) -> Loaded {
     } else {
         root.join(shown)
     };
-    let text = match fsutil::read_text(&actual) {
+    let text = match ctx.files.read_text(&actual) {
         Ok(t) => t,
         Err(e) => {
             let d = Diagnostic::error(Code::Unreadable, e.to_string()).at(Span::new(shown, 1, 1));
@@ -237,21 +238,16 @@ fn load_all(root: &Path, paths: &[PathBuf], ctx: &validate::Context) -> Vec<Load
 }
 
 /// The `.md` files under `dir`, sorted, skipping READMEs.
-pub fn agent_files(dir: &Path) -> Vec<PathBuf> {
+pub fn agent_files(files: &Files, dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Ok(entries) = files.entries(dir) else {
         return out;
     };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        // The entry's own type costs nothing; only a link is followed.
-        let is_dir = match entry.file_type() {
-            Ok(t) if t.is_symlink() => path.is_dir(),
-            Ok(t) => t.is_dir(),
-            Err(_) => path.is_dir(),
-        };
-        if is_dir {
-            out.extend(agent_files(&path));
+    for (path, kind) in entries {
+        // Anything else that looks like an agent file is listed, so one
+        // that cannot be read (a link to nowhere) is reported, not skipped.
+        if kind == Kind::Dir {
+            out.extend(agent_files(files, &path));
         } else if path.extension().is_some_and(|e| e == "md")
             && !path
                 .file_stem()

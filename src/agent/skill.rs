@@ -20,6 +20,7 @@ use super::{Catalog, Validation, frontmatter};
 use crate::config::Project;
 use crate::diagnostic::{Code, Diagnostic, Span, display_path};
 use crate::error::{Error, Result};
+use crate::files::Files;
 use crate::fsutil;
 use crate::markdown;
 use crate::report::{self, BOLD, DIM, Report};
@@ -130,7 +131,11 @@ fn plugin_skill_dirs(root: &Path) -> Vec<SearchDir> {
 /// Finds the `SKILL.md` a name refers to: `NAME` in any directory, or
 /// `PLUGIN:NAME` in that plugin's, which is how Claude Code names a
 /// plugin's skills.
-pub fn resolve<'a>(dirs: &'a [SearchDir], name: &str) -> Option<(PathBuf, &'a SearchDir)> {
+pub fn resolve<'a>(
+    files: &Files,
+    dirs: &'a [SearchDir],
+    name: &str,
+) -> Option<(PathBuf, &'a SearchDir)> {
     let (plugin, skill) = match name.split_once(':') {
         Some((p, s)) => (Some(p), s),
         None => (None, name),
@@ -141,7 +146,7 @@ pub fn resolve<'a>(dirs: &'a [SearchDir], name: &str) -> Option<(PathBuf, &'a Se
     dirs.iter()
         .filter(|d| plugin.is_none_or(|p| d.origin == Origin::Plugin(p.to_string())))
         .map(|d| (d.path.join(skill).join("SKILL.md"), d))
-        .find(|(file, _)| file.is_file())
+        .find(|(file, _)| files.is_file(file))
 }
 
 /// One skill, read and checked.
@@ -452,7 +457,8 @@ fn users(project: &Project, catalog: &Catalog, dirs: &[SearchDir], skill: &Skill
         .iter()
         .filter(|a| {
             a.skills.iter().any(|n| {
-                resolve(dirs, n).is_some_and(|(file, _)| project.relative(&file) == skill.path)
+                resolve(&project.files, dirs, n)
+                    .is_some_and(|(file, _)| project.relative(&file) == skill.path)
             })
         })
         .map(|a| a.name.clone())
@@ -680,14 +686,20 @@ mod tests {
                 origin: Origin::Plugin("kit".into()),
             },
         ];
-        assert_eq!(resolve(&dirs, "shared").unwrap().1.origin, Origin::Project);
         assert_eq!(
-            resolve(&dirs, "kit:shared").unwrap().1.origin,
+            resolve(&Files::disk(), &dirs, "shared").unwrap().1.origin,
+            Origin::Project
+        );
+        assert_eq!(
+            resolve(&Files::disk(), &dirs, "kit:shared")
+                .unwrap()
+                .1
+                .origin,
             Origin::Plugin("kit".into())
         );
-        assert!(resolve(&dirs, "only-plugin").is_some());
-        assert!(resolve(&dirs, "other:only-plugin").is_none());
-        assert!(resolve(&dirs, "../project/shared").is_none());
-        assert!(resolve(&dirs, "gone").is_none());
+        assert!(resolve(&Files::disk(), &dirs, "only-plugin").is_some());
+        assert!(resolve(&Files::disk(), &dirs, "other:only-plugin").is_none());
+        assert!(resolve(&Files::disk(), &dirs, "../project/shared").is_none());
+        assert!(resolve(&Files::disk(), &dirs, "gone").is_none());
     }
 }

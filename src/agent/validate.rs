@@ -7,6 +7,7 @@ use super::skill::{self, SearchDir};
 use super::tools::{KNOWN_TOOLS, ToolKind};
 use crate::config::Project;
 use crate::diagnostic::{Code, Diagnostic, Span, display_path, suggest};
+use crate::files::Files;
 
 pub const PERMISSION_MODES: &[&str] = &[
     "default",
@@ -35,6 +36,9 @@ pub struct Context {
     pub gate_stacks: bool,
     /// Agents whose gates `[policy.agents.NAME] gates` replaces.
     pub gates_replaced: Vec<String>,
+    /// Where the project's files are read (its agents, skills and stack
+    /// markers).
+    pub files: Files,
 }
 
 impl Context {
@@ -44,6 +48,7 @@ impl Context {
             skill_dirs: skill::search_dirs(project),
             require_skills: project.config.skills.require,
             root: project.root.clone(),
+            files: project.files.clone(),
             gate_stacks: true,
             gates_replaced: project
                 .config
@@ -65,6 +70,7 @@ impl Context {
         } else {
             Context {
                 root: project.root.clone(),
+                files: project.files.clone(),
                 ..Context::default()
             }
         }
@@ -112,6 +118,7 @@ const STACKS: &[(&str, &[&str], &[&str])] = &[
 /// The first program in `command` that belongs to a stack the project at
 /// `root` does not have: `(program, stack, marker files)`.
 fn foreign_program(
+    files: &Files,
     root: &Path,
     command: &str,
 ) -> Option<(String, &'static str, &'static [&'static str])> {
@@ -122,7 +129,7 @@ fn foreign_program(
         .find_map(|program| {
             let name = program.rsplit('/').next().unwrap_or(program);
             let (stack, _, markers) = STACKS.iter().find(|(_, tools, _)| tools.contains(&name))?;
-            (!markers.iter().any(|m| root.join(m).is_file()))
+            (!markers.iter().any(|m| files.is_file(&root.join(m))))
                 .then(|| (name.to_string(), *stack, *markers))
         })
 }
@@ -286,7 +293,9 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
     }
     if ctx.gate_stacks && !ctx.gates_replaced.contains(&def.name) {
         for gate in def.body.gates() {
-            if let Some((program, stack, markers)) = foreign_program(&ctx.root, &gate.text) {
+            if let Some((program, stack, markers)) =
+                foreign_program(&ctx.files, &ctx.root, &gate.text)
+            {
                 out.push(
                     Diagnostic::warning(
                         Code::GateStack,
@@ -303,7 +312,7 @@ pub fn validate(def: &AgentDefinition, ctx: &Context) -> Vec<Diagnostic> {
     }
     if let Some(first) = ctx.skill_dirs.first() {
         for name in &def.skills {
-            if skill::resolve(&ctx.skill_dirs, name).is_some() {
+            if skill::resolve(&ctx.files, &ctx.skill_dirs, name).is_some() {
                 continue;
             }
             let message = format!("skill `{name}` is not found");
@@ -368,14 +377,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::write(root.join("Cargo.toml"), "").unwrap();
-        assert_eq!(foreign_program(root, "cargo test"), None);
-        let (program, stack, _) = foreign_program(root, "cd web && npm run lint").unwrap();
+        assert_eq!(foreign_program(&Files::disk(), root, "cargo test"), None);
+        let (program, stack, _) =
+            foreign_program(&Files::disk(), root, "cd web && npm run lint").unwrap();
         assert_eq!((program.as_str(), stack), ("npm", "Node"));
-        let (program, stack, _) = foreign_program(root, "/usr/bin/ruff check .").unwrap();
+        let (program, stack, _) =
+            foreign_program(&Files::disk(), root, "/usr/bin/ruff check .").unwrap();
         assert_eq!((program.as_str(), stack), ("ruff", "Python"));
-        assert_eq!(foreign_program(root, "make check"), None);
+        assert_eq!(foreign_program(&Files::disk(), root, "make check"), None);
         std::fs::write(root.join("package.json"), "{}").unwrap();
-        assert_eq!(foreign_program(root, "npm test"), None);
+        assert_eq!(foreign_program(&Files::disk(), root, "npm test"), None);
     }
 
     #[test]

@@ -84,7 +84,7 @@ fn agent_paths(ctx: &Context, paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         };
         if meta.is_dir() {
             files.extend(
-                agent::agent_files(&actual)
+                agent::agent_files(&crate::files::Files::disk(), &actual)
                     .into_iter()
                     .map(|f| shown(ctx, &f)),
             );

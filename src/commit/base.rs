@@ -4,7 +4,7 @@
 //! `harness.toml` (commit rules, gates, the `[policy] default` agent, the
 //! `[guard]` protected paths) and the plans' approval records are exported
 //! from the base commit (the range's `BASE`, or its merge base with the
-//! default branch) into a temporary project, and read from there. A range
+//! default branch) into memory, and read from there as a project. A range
 //! with no base (the whole history) has nothing trusted to read, so the
 //! defaults apply, and the report says so.
 //!
@@ -26,7 +26,8 @@ use serde::Serialize;
 use super::{Assignment, PlanLookup, StorePlans};
 use crate::agent::Catalog;
 use crate::config::{self, Config, Project};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::files::Files;
 use crate::git;
 use crate::plan::{Approval, Plan, PlanStatus};
 use crate::policy::Rule;
@@ -86,28 +87,64 @@ impl PolicySource {
 
 /// The project as the base commit records it.
 pub struct BasePolicy {
-    /// Rooted in a temporary directory holding what was exported.
+    /// The base's files, held in memory (see [`in_memory`]).
     pub project: Project,
     pub catalog: Catalog,
     pub source: PolicySource,
     /// The `[guard]` rules, cited to the base's `harness.toml`.
     pub project_rules: Vec<Rule>,
     base: Option<Oid>,
-    _dir: tempfile::TempDir,
 }
 
-/// Exports `rel` (a file or a directory of the project) as of `commit`.
-fn export(repo: &Repository, commit: Oid, prefix: &Path, rel: &Path, dest: &Path) -> Result<()> {
-    if rel.is_absolute()
-        || rel
+/// The files under each of `dirs` (relative to the project) as of `commit`,
+/// added to `files` by their path relative to the repository.
+fn read_dirs<'a>(
+    repo: &Repository,
+    commit: Oid,
+    prefix: &Path,
+    dirs: impl IntoIterator<Item = &'a PathBuf>,
+    files: &mut BTreeMap<PathBuf, Vec<u8>>,
+) -> Result<()> {
+    for rel in dirs {
+        // Only what the repository holds can be read from a commit.
+        if contained(rel) {
+            files.extend(git::files_at(repo, commit, &prefix.join(rel))?);
+        }
+    }
+    Ok(())
+}
+
+/// Whether `rel` names a path inside the project.
+fn contained(rel: &Path) -> bool {
+    rel.is_relative()
+        && !rel
             .components()
             .any(|c| c == std::path::Component::ParentDir)
-    {
-        // Only what the repository holds can be read from a commit.
-        return Ok(());
+}
+
+/// The project as of `commit`, its `files` (relative to the repository)
+/// held in memory. Its root is a path no file system is asked about,
+/// named after the commit as git names a commit's files (`COMMIT:`), so
+/// nothing on the disk is read in its place, and nothing that changes
+/// the disk changes what was read.
+fn in_memory(
+    commit: Option<Oid>,
+    prefix: &Path,
+    config_path: Option<&str>,
+    config: Config,
+    files: BTreeMap<PathBuf, Vec<u8>>,
+) -> Project {
+    let top = Path::new("/").join(format!(
+        "{}:",
+        commit.map(|c| c.to_string()).unwrap_or_default()
+    ));
+    let root = top.join(prefix);
+    Project {
+        config_path: config_path.map(|name| root.join(name)),
+        root,
+        config,
+        files: Files::in_memory(top, files),
     }
-    git::export_dir(repo, commit, &prefix.join(rel), dest)?;
-    Ok(())
 }
 
 /// The project's path inside the repository (empty at its top).
@@ -116,21 +153,16 @@ pub(super) fn prefix(project: &Project, repo: &Repository) -> PathBuf {
 }
 
 /// Reads the policy of `project` as of `base` (the defaults, with no
-/// agents, when `None`).
-///
-/// The base's files are written to a private temporary directory that is
-/// removed afterwards, so they are not synced to disk: a crash loses
-/// nothing that the repository does not hold.
+/// agents, when `None`). The base's files are read into memory: nothing
+/// written to the disk, so nothing another process could change before
+/// they are read.
 pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Result<BasePolicy> {
-    let dir = tempfile::tempdir().map_err(|e| Error::io("create a temporary directory", ".", e))?;
     let prefix = prefix(project, repo);
-    let root = dir.path().join(&prefix);
-    std::fs::create_dir_all(&root).map_err(|e| Error::io("create", &root, e))?;
     let mut text = None;
     if let Some(base) = base {
         text = git::read_at(repo, base, &prefix.join(config::FILE_NAME))?;
     }
-    let (mut config, config_path, text) = match (base, text) {
+    let (config, text) = match (base, text) {
         (Some(base), Some(bytes)) => {
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let short = base.to_string()[..7].to_string();
@@ -138,14 +170,11 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
             // base is at fault, not the work tree.
             let shown = PathBuf::from(format!("{short}:{}", config::FILE_NAME));
             let config = Config::parse(&shown, &text)?;
-            (
-                config,
-                Some(root.join(config::FILE_NAME)),
-                Some((shown, text)),
-            )
+            (config, Some((shown, text)))
         }
-        _ => (Config::default(), None, None),
+        _ => (Config::default(), None),
     };
+    let mut files = BTreeMap::new();
     if let Some(base) = base {
         let paths = &config.paths;
         let dirs = paths
@@ -153,44 +182,46 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
             .iter()
             .chain(&paths.skills)
             .chain([&paths.plans]);
-        for rel in dirs {
-            export(repo, base, &prefix, rel, dir.path())?;
-        }
-        if let (Some(path), Some((_, text))) = (&config_path, &text) {
-            crate::fsutil::write_atomic_unsynced(path, text.as_bytes())?;
+        read_dirs(repo, base, &prefix, dirs, &mut files)?;
+        if let Some((_, text)) = &text {
+            files.insert(prefix.join(config::FILE_NAME), text.as_bytes().to_vec());
         }
         // The signers file, as the base has it: approvals are verified
         // against it, so the branch under test cannot list its own key.
-        if let Some(rel) = config.approvals.signers.as_deref().filter(|r| {
-            r.is_relative() && !r.components().any(|c| c == std::path::Component::ParentDir)
-        }) && let Some(bytes) = git::read_at(repo, base, &prefix.join(rel))?
+        if let Some(rel) = config.approvals.signers.as_deref().filter(|r| contained(r))
+            && let Some(bytes) = git::read_at(repo, base, &prefix.join(rel))?
         {
-            crate::fsutil::write_atomic_unsynced(&root.join(rel), &bytes)?;
+            files.insert(prefix.join(rel), bytes);
         }
-    }
-    let mut commitlint = None;
-    if let Some(base) = base.filter(|_| !config.commits_declared) {
-        // The commitlint config is policy too: read as of the base.
-        for name in super::commitlint::FILES {
-            if let Some(bytes) = git::read_at(repo, base, &prefix.join(name))? {
-                crate::fsutil::write_atomic_unsynced(&root.join(name), &bytes)?;
+        if !config.commits_declared {
+            // The commitlint config is policy too: read as of the base.
+            for name in super::commitlint::FILES {
+                if let Some(bytes) = git::read_at(repo, base, &prefix.join(name))? {
+                    files.insert(prefix.join(name), bytes);
+                }
             }
-        }
-        let short = base.to_string()[..7].to_string();
-        if let Some(found) = super::commitlint::read(&root, &|n| format!("{short}:{n}"))? {
-            config.commits = found.commits.clone();
-            commitlint = Some(found);
         }
     }
     let project_rules = match &text {
         Some((shown, text)) => config.guard.rules(shown, text),
         None => Vec::new(),
     };
-    let project = Project {
-        root,
-        config_path,
+    let commits_declared = config.commits_declared;
+    let mut project = in_memory(
+        base,
+        &prefix,
+        text.is_some().then_some(config::FILE_NAME),
         config,
-    };
+        files,
+    );
+    let mut commitlint = None;
+    if let Some(base) = base.filter(|_| !commits_declared) {
+        let short = base.to_string()[..7].to_string();
+        if let Some(found) = super::commitlint::read(&project, &|n| format!("{short}:{n}"))? {
+            project.config.commits = found.commits.clone();
+            commitlint = Some(found);
+        }
+    }
     let catalog = if base.is_some() {
         Catalog::load(&project)
     } else {
@@ -209,7 +240,6 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
         source,
         project_rules,
         base,
-        _dir: dir,
     })
 }
 
@@ -264,11 +294,10 @@ pub struct BranchPlans {
     base: Option<StorePlans>,
     approvals: Box<dyn BranchApprovals>,
     cache: RefCell<BTreeMap<String, PlanStatus>>,
-    _dir: tempfile::TempDir,
 }
 
 impl BasePolicy {
-    /// The plans as of `tip` (exported where the base keeps them), judged
+    /// The plans as of `tip` (read from where the base keeps them), judged
     /// against this base's approval records and `approvals`.
     pub fn plans(
         &self,
@@ -277,21 +306,16 @@ impl BasePolicy {
         tip: Oid,
         approvals: Box<dyn BranchApprovals>,
     ) -> Result<BranchPlans> {
-        let dir =
-            tempfile::tempdir().map_err(|e| Error::io("create a temporary directory", ".", e))?;
         let prefix = prefix(project, repo);
-        export(
+        let mut files = BTreeMap::new();
+        read_dirs(
             repo,
             tip,
             &prefix,
-            &self.project.config.paths.plans,
-            dir.path(),
+            [&self.project.config.paths.plans],
+            &mut files,
         )?;
-        let at_tip = Project {
-            root: dir.path().join(&prefix),
-            config_path: None,
-            config: self.project.config.clone(),
-        };
+        let at_tip = in_memory(Some(tip), &prefix, None, self.project.config.clone(), files);
         // The tip's approvals are verified with the base's signers: a branch
         // cannot add its own signer.
         let base_store = crate::plan::Store::open(&self.project);
@@ -301,7 +325,6 @@ impl BasePolicy {
             base: self.base.map(|_| StorePlans::with_store(base_store)),
             approvals,
             cache: RefCell::new(BTreeMap::new()),
-            _dir: dir,
         })
     }
 }

@@ -15,7 +15,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::config::{CommitsConfig, Preset, RULE_NAMES, RuleSetting};
+use crate::config::{CommitsConfig, Preset, Project, RULE_NAMES, RuleSetting};
 use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::error::{Error, Result};
 
@@ -54,15 +54,16 @@ pub struct Imported {
     pub warnings: Vec<String>,
 }
 
-/// Reads the commitlint config in `root` (on disk), if there is one.
+/// Reads the commitlint config at the root of `project`, if there is one.
 /// `shown` names a file as the user should see it (e.g. `abc1234:.commitlintrc`).
-pub fn read(root: &Path, shown: &dyn Fn(&str) -> String) -> Result<Option<Imported>> {
+pub fn read(project: &Project, shown: &dyn Fn(&str) -> String) -> Result<Option<Imported>> {
+    let files = &project.files;
     for name in FILES {
-        let path = root.join(name);
-        if !path.is_file() {
+        let path = project.root.join(name);
+        if !files.is_file(&path) {
             continue;
         }
-        let text = crate::fsutil::read_text(&path)?;
+        let text = files.read_text(&path)?;
         let file = shown(name);
         let value = match *name {
             "package.json" => match parse_json(&file, &text)?.get("commitlint") {
@@ -70,7 +71,7 @@ pub fn read(root: &Path, shown: &dyn Fn(&str) -> String) -> Result<Option<Import
                 None => continue,
             },
             n if n.ends_with(".json") => parse_json(&file, &text)?,
-            n if n.ends_with("js") => evaluate(&path, &file)?,
+            n if n.ends_with("js") => evaluate(project, &path, &file)?,
             n if n.ends_with("ts") => {
                 return Err(invalid(
                     &file,
@@ -91,11 +92,11 @@ pub fn read(root: &Path, shown: &dyn Fn(&str) -> String) -> Result<Option<Import
 /// The commit rules of `project`'s working tree: its `[commits]` section,
 /// else its commitlint config (returned too, for its warnings), else the
 /// defaults.
-pub fn working(project: &crate::config::Project) -> Result<(CommitsConfig, Option<Imported>)> {
+pub fn working(project: &Project) -> Result<(CommitsConfig, Option<Imported>)> {
     if project.config.commits_declared {
         return Ok((project.config.commits.clone(), None));
     }
-    match read(&project.root, &|n| n.to_string())? {
+    match read(project, &|n| n.to_string())? {
         Some(found) => Ok((found.commits.clone(), Some(found))),
         None => Ok((project.config.commits.clone(), None)),
     }
@@ -130,8 +131,28 @@ fn parse_yaml(file: &str, text: &str) -> Result<Value> {
     })
 }
 
-/// Runs `node` to load a JavaScript config and print it as JSON.
-fn evaluate(path: &Path, file: &str) -> Result<Value> {
+/// Runs `node` to load a JavaScript config and print it as JSON. A config
+/// held in memory (a commit's) is written for `node` to a private
+/// directory first, beside the commit's other commitlint files (its
+/// `package.json` says whether `.js` is a module).
+fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
+    let mut _written = None;
+    let path = if project.files.is_in_memory() {
+        let dir =
+            tempfile::tempdir().map_err(|e| Error::io("create a temporary directory", ".", e))?;
+        for name in FILES {
+            if let Ok(bytes) = project.files.read(&project.root.join(name)) {
+                crate::fsutil::write_atomic_unsynced(&dir.path().join(name), &bytes)?;
+            }
+        }
+        let name = path.file_name().unwrap_or_default();
+        let on_disk = dir.path().join(name);
+        _written = Some(dir);
+        on_disk
+    } else {
+        path.to_path_buf()
+    };
+    let path = path.as_path();
     const SCRIPT: &str = "const {pathToFileURL} = require('url');\
         import(pathToFileURL(process.argv[1]).href)\
         .then(m => (m.default !== undefined ? m.default : m))\

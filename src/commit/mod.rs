@@ -33,8 +33,7 @@ pub use base::{
 pub use hook::{HookInstall, install_hook};
 pub use preset::RuleSet;
 pub use range::{
-    Judging, Plans, RangeReport, RangeSpec, check_message, check_message_under, check_range,
-    judging, plans_at, working_plans,
+    Judging, RangeReport, RangeSpec, check_message, check_message_under, check_range, judging,
 };
 pub use rules::{Reference, Rules};
 
@@ -199,7 +198,9 @@ impl PlanLookup for StorePlans {
     }
 
     fn has_task(&self, task: &str) -> bool {
-        self.store.task_file(task).is_some_and(|f| f.is_file())
+        self.store
+            .task_file(task)
+            .is_some_and(|f| self.store.project().files.is_file(&f))
     }
 
     fn assignment(&self, plan: &str) -> Option<Assignment> {

@@ -2,17 +2,16 @@
 //! one message checked as the commit-msg hook does.
 //!
 //! A range is judged by the policy of its base and the plans as of its tip
-//! (exported to temporary directories, so neither the branch under test
+//! (read from the repository into memory, so neither the branch under test
 //! nor an uncommitted edit decides; see [`super::base`]); a single message
 //! by the working tree, where the commit is being made.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use serde::Serialize;
 
 use super::base::{BasePolicy, PolicySource, policy_at};
-use super::{Agents, Checker, CommitInput, CommitVerdict, PlanLookup, StorePlans};
+use super::{Agents, Checker, CommitInput, CommitVerdict, StorePlans};
 use crate::agent::Catalog;
 use crate::config::{CommitsConfig, Project};
 use crate::error::{Error, Result};
@@ -46,45 +45,6 @@ pub struct RangeReport {
     pub warned: usize,
     pub ignored: usize,
     pub commits: Vec<CommitVerdict>,
-}
-
-/// The plans as of one state of the repository.
-pub struct Plans {
-    pub lookup: Box<dyn PlanLookup>,
-    /// Keeps an exported tree alive as long as the lookup reads it.
-    _dir: Option<tempfile::TempDir>,
-}
-
-/// The plans in the working tree.
-pub fn working_plans(project: &Project) -> Plans {
-    Plans {
-        lookup: Box::new(StorePlans::new(project)),
-        _dir: None,
-    }
-}
-
-/// The plans as committed at `tip`: the plans directory is exported from
-/// the commit and read as a working tree would be.
-pub fn plans_at(project: &Project, repo: &git2::Repository, tip: git2::Oid) -> Result<Plans> {
-    let dir = tempfile::tempdir().map_err(|e| Error::io("create a temporary directory", ".", e))?;
-    let rel = project.config.paths.plans.clone();
-    // The plans directory relative to the repository, when the project is
-    // a sub-directory of it.
-    let repo_root = repo.workdir().unwrap_or(&project.root);
-    let prefix = project
-        .root
-        .strip_prefix(repo_root)
-        .unwrap_or(Path::new(""));
-    git::export_dir(repo, tip, &prefix.join(&rel), dir.path())?;
-    let at_tip = Project {
-        root: dir.path().join(prefix),
-        config_path: project.config_path.clone(),
-        config: project.config.clone(),
-    };
-    Ok(Plans {
-        lookup: Box::new(StorePlans::new(&at_tip)),
-        _dir: Some(dir),
-    })
 }
 
 /// A range resolved, and the policy of its base: what [`check_range`]
@@ -244,12 +204,12 @@ pub fn check_message_under(
 ) -> Result<CommitVerdict> {
     let repo = git::open(&project.root).ok();
     let message = git::strip_comments(raw, git::comment_char(repo.as_ref()));
-    let plans = working_plans(project);
+    let plans = StorePlans::new(project);
     let agents = match catalog {
         Some(catalog) => Agents::Given(catalog),
         None => Agents::on_demand(project),
     };
-    let checker = Checker::with_agents(commits, plans.lookup.as_ref(), agents);
+    let checker = Checker::with_agents(commits, &plans, agents);
     let input = CommitInput {
         sha: "",
         message: &message,

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::error::Result;
+use crate::files::Files;
 use crate::fsutil;
 pub use ci::CiConfig;
 pub use gates::GateConfig;
@@ -363,6 +364,9 @@ pub struct Project {
     /// The `harness.toml` that was read, if any.
     pub config_path: Option<PathBuf>,
     pub config: Config,
+    /// Where its files are read: the disk, or a commit's tree in memory
+    /// when the project is a commit's (the policy a range is judged by).
+    pub files: Files,
 }
 
 impl Project {
@@ -381,6 +385,7 @@ impl Project {
             root,
             config_path,
             config,
+            files: Files::disk(),
         })
     }
 
@@ -398,6 +403,7 @@ impl Project {
             root: root.to_path_buf(),
             config_path,
             config,
+            files: Files::disk(),
         })
     }
 
@@ -407,6 +413,7 @@ impl Project {
             root: root.into(),
             config_path: None,
             config: Config::default(),
+            files: Files::disk(),
         }
     }
 

@@ -262,9 +262,9 @@ pub fn source_agents(project: &Project) -> Result<Vec<Source>> {
         if dir == target {
             continue;
         }
-        for file in agent::agent_files(&dir) {
+        for file in agent::agent_files(&project.files, &dir) {
             let shown = project.relative(&file).to_path_buf();
-            let text = fsutil::read_text(&file)?;
+            let text = project.files.read_text(&file)?;
             if is_installed(&text) {
                 continue;
             }
@@ -710,7 +710,7 @@ pub fn skills(project: &Project, tool: Tool, defs: &[Source], plan: &mut Plan) -
     let target = skill_target(tool);
     let mut copied: Vec<String> = Vec::new();
     for (name, def) in wanted {
-        let Some((file, dir)) = agent::skill::resolve(&dirs, name) else {
+        let Some((file, dir)) = agent::skill::resolve(&project.files, &dirs, name) else {
             plan.unexpressed.push(Unexpressed::agent(
                 def,
                 format!("skills: {name}"),

@@ -24,6 +24,7 @@ use crate::config::Project;
 use crate::diagnostic::{Code, Diagnostic, display_path};
 use crate::digest::sha256_tagged;
 use crate::error::{Error, Result};
+use crate::files::Kind;
 use crate::fsutil;
 
 /// An exclusive lock on the project's plan and task data, released on drop.
@@ -154,7 +155,7 @@ impl Store {
             None => Trust::new(approvals, None),
             Some(rel) => {
                 let path = project.root.join(rel);
-                match std::fs::read_to_string(&path) {
+                match project.files.read_string(&path) {
                     Ok(text) => Trust::new(approvals, Some((rel, &text))),
                     Err(e) => Err(vec![
                         Diagnostic::error(
@@ -236,41 +237,31 @@ impl Store {
 
     /// Plan files: `NNNN-*.md` directly in the plans directory, by id.
     fn files(&self) -> Vec<(u32, PathBuf)> {
-        let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return out;
+        let Ok(entries) = self.project.files.entries(&self.dir) else {
+            return Vec::new();
         };
-        for entry in entries.flatten() {
-            // The name is checked before a path is made: half the entries
-            // are the plans' directories.
-            let name = entry.file_name();
-            let Some(id) = name
-                .to_str()
-                .filter(|n| n.ends_with(".md"))
-                .and_then(parse_id)
-            else {
-                continue;
-            };
-            let path = entry.path();
-            // The entry's type comes with it; only a link needs a `stat`
-            // to learn whether it leads to a file. The guard lists the
-            // plans on every gated call, so this is a `stat` per plan saved.
-            let is_file = match entry.file_type() {
-                Ok(t) if t.is_symlink() => path.is_file(),
-                Ok(t) => t.is_file(),
-                Err(_) => false,
-            };
-            if is_file {
-                out.push((id, path));
-            }
-        }
+        // The entry's type comes with it; only a link needs a `stat` to
+        // learn whether it leads to a file. The guard lists the plans on
+        // every gated call, so this is a `stat` per plan saved.
+        let mut out: Vec<(u32, PathBuf)> = entries
+            .into_iter()
+            .filter(|(_, kind)| *kind == Kind::File)
+            .filter_map(|(path, _)| {
+                let id = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .filter(|n| n.ends_with(".md"))
+                    .and_then(parse_id)?;
+                Some((id, path))
+            })
+            .collect();
         out.sort();
         out
     }
 
     /// Reads the plan at `path` (absolute), with its approved text.
     pub fn read(&self, path: &Path) -> Result<Plan> {
-        let text = fsutil::read_text(path)?;
+        let text = self.project.files.read_text(path)?;
         let shown = self.project.relative(path);
         let trust = self.trust.as_ref().map_err(|d| Error::Input(d.clone()))?;
         let mut plan = Plan::parse(shown, &text, self.required()).map_err(Error::Input)?;
@@ -295,14 +286,24 @@ impl Store {
             .into());
         }
         if plan.approvals.last().map(|a| a.decision) == Some(ApprovalDecision::Approved) {
-            let ledger = self.ledger.get_or_init(|| Ledger::load(&self.project.root));
+            // A commit's plans (in memory) have no clone's decisions.
+            let ledger = self.ledger.get_or_init(|| {
+                if self.project.files.is_in_memory() {
+                    Ledger::default()
+                } else {
+                    Ledger::load(&self.project.root)
+                }
+            });
             plan.cut_after = ledger.cut_after(plan.id, &plan.approvals);
         }
         if let Some(last) = approval::last_approval(&plan.approvals) {
             let stored = self.approved_path(plan.id, &last.hash);
             // The stored text must be what was approved; a mismatch means it
             // was edited and cannot be shown as the approved version.
-            plan.approved_text = std::fs::read_to_string(&stored)
+            plan.approved_text = self
+                .project
+                .files
+                .read_string(&stored)
                 .ok()
                 .filter(|t| sha256_tagged(t.as_bytes()) == last.hash);
         }

@@ -117,7 +117,7 @@ impl Policy {
     /// Looks each skill up in `dirs`, the way Claude Code would.
     pub fn resolve_skills(&mut self, project: &Project, dirs: &[skill::SearchDir]) {
         for s in &mut self.skills {
-            if let Some((file, dir)) = skill::resolve(dirs, &s.name) {
+            if let Some((file, dir)) = skill::resolve(&project.files, dirs, &s.name) {
                 s.file = Some(project.relative(&file).to_path_buf());
                 s.origin = Some(dir.origin.clone());
             }

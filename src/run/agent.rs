@@ -376,6 +376,7 @@ mod tests {
             root: Path::new("/").to_path_buf(),
             config_path: None,
             config,
+            files: crate::files::Files::disk(),
         };
         let (cmd, ruleset) = command(
             &project,

@@ -482,6 +482,49 @@ fn an_agent_may_change_only_its_plans_files() {
     );
 }
 
+/// The base's policy and the tip's plans are read into memory, never
+/// written out: with nowhere to write a temporary file the range is
+/// judged all the same, by the agent and the approval the base records,
+/// and nothing a process could change on the disk between the read and
+/// the check takes part.
+#[test]
+fn the_base_policy_is_read_without_writing_anything() {
+    let repo = Repo::new();
+    repo.write("agents/realtime-dev.md", DEV_AGENT);
+    repo.write("plans/0007-presence.md", &plan_text(7, "Presence"));
+    approve(&repo, 7);
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "chore: agent and plan");
+    repo.commit(
+        &[("src/realtime/presence.rs", "// in scope")],
+        "feat: presence\n\nRefs: 0007-1\nAgent: realtime-dev",
+    );
+    repo.commit(
+        &[("src/other.rs", "// out of scope")],
+        "fix: elsewhere\n\nRefs: 0007\nAgent: realtime-dev",
+    );
+    // A file where the temporary directory should be: nothing can be
+    // created under it.
+    let nowhere = repo.path("not-a-directory");
+    std::fs::write(&nowhere, "").unwrap();
+    let v = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .env("TMPDIR", &nowhere)
+        .assert(1)
+        .json();
+    assert_eq!(v["policy"]["agents"], 1);
+    assert_eq!(
+        rules(&v),
+        [
+            (
+                "fix: elsewhere".to_string(),
+                vec!["agent-outside-plan".to_string()]
+            ),
+            ("feat: presence".into(), vec![]),
+        ]
+    );
+}
+
 #[test]
 fn ci_runs_the_quality_gates_unless_told_not_to() {
     let repo = Repo::new();
@@ -780,6 +823,34 @@ fn commitlint_javascript_config_is_evaluated_with_node() {
     assert_eq!(code, 2);
     assert_contains(&err, "`node` could not load `commitlint.config.mjs`");
     assert_contains(&err, "boom");
+
+    // A base's JavaScript config is evaluated as the base has it, with the
+    // base's `package.json` saying that `.js` is a module.
+    let repo = Repo::new();
+    repo.write("package.json", "{\"type\": \"module\"}\n");
+    repo.write(
+        "commitlint.config.js",
+        "export default { rules: { 'type-enum': [2, 'always', ['wip']] } };\n",
+    );
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "wip: config");
+    repo.write(
+        "commitlint.config.js",
+        "export default { rules: { 'type-enum': [2, 'always', ['feat']] } };\n",
+    );
+    repo.commit(&[("a", "1")], "feat: start");
+    let v = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .assert(1)
+        .json();
+    assert_eq!(
+        v["policy"]["commitlint"],
+        format!("{}:commitlint.config.js", &base[..7])
+    );
+    assert_eq!(
+        rules(&v),
+        [("feat: start".to_string(), vec!["type-enum".to_string()])]
+    );
 }
 
 #[test]

@@ -30,7 +30,7 @@ fn corpus_dir() -> PathBuf {
 #[ignore = "needs ../shared/corpus/agents: run with `cargo test -- --include-ignored` where it exists (CI does)"]
 fn every_corpus_agent_loads_with_located_diagnostics() {
     let dir = corpus_dir();
-    let files: Vec<PathBuf> = agent::agent_files(&dir)
+    let files: Vec<PathBuf> = agent::agent_files(&harness::files::Files::disk(), &dir)
         .into_iter()
         .filter(|p| p.file_name().is_some_and(|n| n != "SOURCES.md"))
         .collect();
