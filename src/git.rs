@@ -630,62 +630,166 @@ pub fn changed_paths(repo: &Repository, id: Oid, whole_merge: bool) -> Result<Ve
 
 /// Reads one file as of `commit`; `None` when the commit has no such file.
 pub fn read_at(repo: &Repository, commit: Oid, path: &Path) -> Result<Option<Vec<u8>>> {
-    match entry_at(repo, commit, path)? {
-        Some((Entry::File, id)) => Ok(Some(verified(repo, id, ObjectType::Blob, path)?)),
-        _ => Ok(None),
-    }
+    CommitFiles::new(repo, commit).read(path)
 }
 
-/// The files under `dir` (relative to the repository root) as of `commit`,
-/// each with its path relative to the repository root, so that code
-/// reading a working tree can read that commit's state (see
-/// [`crate::files::Files::in_memory`]). A link is a file whose bytes are
-/// its target; a submodule is skipped.
-///
-/// The commit is the branch under test's as often as not, so its trees
-/// are not trusted to be ones git would write: an entry named `..`, or
-/// with a `/` in its name, would make a path that leads out of `dir`, and
-/// is refused, as is a directory holding more than a bound.
+/// The files under `dir` as of `commit`: see [`CommitFiles::files_under`].
 pub fn files_at(repo: &Repository, commit: Oid, dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>> {
-    let Some((Entry::Dir, id)) = entry_at(repo, commit, dir)? else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    let mut bytes_read = 0;
-    // `./plans` names `plans`: paths are given as the tree has them.
-    let dir: PathBuf = dir
-        .components()
-        .filter(|c| *c != std::path::Component::CurDir)
-        .collect();
-    let mut trees = vec![(dir.clone(), id)];
-    while let Some((at, id)) = trees.pop() {
-        let bytes = verified(repo, id, ObjectType::Tree, &at)?;
-        for (kind, name, id) in tree_entries(&bytes, &at)? {
-            let path = at.join(safe_name(name, &at)?);
-            match kind {
-                Entry::Dir => trees.push((path, id)),
-                Entry::File => {
-                    let bytes = verified(repo, id, ObjectType::Blob, &path)?;
-                    bytes_read += bytes.len();
-                    if out.len() >= EXPORT_FILES || bytes_read > EXPORT_BYTES {
-                        return Err(Diagnostic::error(
-                            Code::Git,
-                            format!(
-                                "`{}` holds more than {EXPORT_FILES} files or {} MiB as of commit {commit}",
-                                dir.display(),
-                                EXPORT_BYTES >> 20
-                            ),
-                        )
-                        .hint("policy, skills and plans are read from these directories; keep other files out of them")
-                        .into());
-                    }
-                    out.push((path, bytes));
-                }
-                Entry::Other => {}
-            }
+    CommitFiles::new(repo, commit).files_under(dir)
+}
+
+/// A commit's files, read from the object database as they are asked for.
+/// Every object is hashed and checked against its id before use (an
+/// edited object store cannot swap a file), and each tree is read once
+/// however many paths go through it.
+pub struct CommitFiles<'r> {
+    repo: &'r Repository,
+    commit: Oid,
+    /// The verified trees read so far, by id.
+    trees: std::cell::RefCell<std::collections::HashMap<Oid, std::rc::Rc<[u8]>>>,
+    root: std::cell::OnceCell<Oid>,
+}
+
+impl<'r> CommitFiles<'r> {
+    /// Nothing is read until a path is asked for.
+    pub fn new(repo: &'r Repository, commit: Oid) -> Self {
+        CommitFiles {
+            repo,
+            commit,
+            trees: Default::default(),
+            root: std::cell::OnceCell::new(),
         }
     }
-    Ok(out)
+
+    /// The file at `path` (relative to the repository root); `None` when
+    /// the commit has no such file.
+    pub fn read(&self, path: &Path) -> Result<Option<Vec<u8>>> {
+        match self.entry(path)? {
+            Some((Entry::File, id)) => Ok(Some(verified(self.repo, id, ObjectType::Blob, path)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The files under `dir` (relative to the repository root), each with
+    /// its path relative to the repository root, so that code reading a
+    /// working tree can read the commit's state (see
+    /// [`crate::files::Files::in_memory`]). A link is a file whose bytes
+    /// are its target; a submodule is skipped.
+    ///
+    /// The commit is the branch under test's as often as not, so its trees
+    /// are not trusted to be ones git would write: an entry named `..`, or
+    /// with a `/` in its name, would make a path that leads out of `dir`,
+    /// and is refused, as is a directory holding more than a bound.
+    pub fn files_under(&self, dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+        let Some((Entry::Dir, id)) = self.entry(dir)? else {
+            return Ok(Vec::new());
+        };
+        let commit = self.commit;
+        let mut out = Vec::new();
+        let mut bytes_read = 0;
+        // `./plans` names `plans`: paths are given as the tree has them.
+        let dir: PathBuf = dir
+            .components()
+            .filter(|c| *c != std::path::Component::CurDir)
+            .collect();
+        let mut trees = vec![(dir.clone(), id)];
+        while let Some((at, id)) = trees.pop() {
+            let bytes = self.tree(id, &at)?;
+            for (kind, name, id) in tree_entries(&bytes, &at)? {
+                let path = at.join(safe_name(name, &at)?);
+                match kind {
+                    Entry::Dir => trees.push((path, id)),
+                    Entry::File => {
+                        let bytes = verified(self.repo, id, ObjectType::Blob, &path)?;
+                        bytes_read += bytes.len();
+                        if out.len() >= EXPORT_FILES || bytes_read > EXPORT_BYTES {
+                            return Err(Diagnostic::error(
+                                Code::Git,
+                                format!(
+                                    "`{}` holds more than {EXPORT_FILES} files or {} MiB as of commit {commit}",
+                                    dir.display(),
+                                    EXPORT_BYTES >> 20
+                                ),
+                            )
+                            .hint("policy, skills and plans are read from these directories; keep other files out of them")
+                            .into());
+                        }
+                        out.push((path, bytes));
+                    }
+                    Entry::Other => {}
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The tree `id`, verified, read once.
+    fn tree(&self, id: Oid, at: &Path) -> Result<std::rc::Rc<[u8]>> {
+        if let Some(bytes) = self.trees.borrow().get(&id) {
+            return Ok(bytes.clone());
+        }
+        let bytes: std::rc::Rc<[u8]> = verified(self.repo, id, ObjectType::Tree, at)?.into();
+        self.trees.borrow_mut().insert(id, bytes.clone());
+        Ok(bytes)
+    }
+
+    /// The commit's root tree.
+    fn root(&self, path: &Path) -> Result<Oid> {
+        if let Some(id) = self.root.get() {
+            return Ok(*id);
+        }
+        let commit = self.commit;
+        let bytes = verified(self.repo, commit, ObjectType::Commit, path)?;
+        let id = bytes
+            .strip_prefix(b"tree ")
+            .and_then(|rest| rest.get(..40))
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| Oid::from_str(hex).ok())
+            .ok_or_else(|| {
+                Error::from(
+                    Diagnostic::error(Code::Git, format!("commit {commit} cannot be read"))
+                        .hint("the repository is damaged; run `git fsck`"),
+                )
+            })?;
+        Ok(*self.root.get_or_init(|| id))
+    }
+
+    /// What `path` names in the commit, and its id; `None` when nothing,
+    /// or when the path is empty or leaves the tree.
+    fn entry(&self, path: &Path) -> Result<Option<(Entry, Oid)>> {
+        use std::path::Component;
+        let mut parts = Vec::new();
+        for part in path.components() {
+            match part {
+                Component::Normal(name) => parts.push(name),
+                Component::CurDir => {}
+                _ => return Ok(None),
+            }
+        }
+        if parts.is_empty() {
+            return Ok(None);
+        }
+        let mut id = self.root(path)?;
+        let mut at = PathBuf::new();
+        for (i, part) in parts.iter().enumerate() {
+            let tree = self.tree(id, &at)?;
+            let Some((kind, _, found)) = tree_entries(&tree, &at)?
+                .into_iter()
+                .find(|(_, name, _)| *name == part.as_encoded_bytes())
+            else {
+                return Ok(None);
+            };
+            if i + 1 == parts.len() {
+                return Ok(Some((kind, found)));
+            }
+            if kind != Entry::Dir {
+                return Ok(None);
+            }
+            at.push(part);
+            id = found;
+        }
+        Ok(None)
+    }
 }
 
 /// Bounds on one read of a directory: a few objects can name one subtree under many
@@ -773,56 +877,6 @@ fn safe_name<'a>(name: &'a [u8], at: &Path) -> Result<&'a std::ffi::OsStr> {
         "git itself never writes such a name: the commit was made by other means, and is not read",
     )
     .into())
-}
-
-/// What is at `path` in `commit`'s tree, and its id, every object on the
-/// way checked against its id; `None` when nothing is. `./` parts are
-/// skipped; a path with no other part, or with `..`, names nothing.
-fn entry_at(repo: &Repository, commit: Oid, path: &Path) -> Result<Option<(Entry, Oid)>> {
-    use std::path::Component;
-    let mut parts = Vec::new();
-    for part in path.components() {
-        match part {
-            Component::Normal(name) => parts.push(name),
-            Component::CurDir => {}
-            _ => return Ok(None),
-        }
-    }
-    if parts.is_empty() {
-        return Ok(None);
-    }
-    let bytes = verified(repo, commit, ObjectType::Commit, path)?;
-    let Some(mut id) = bytes
-        .strip_prefix(b"tree ")
-        .and_then(|rest| rest.get(..40))
-        .and_then(|hex| std::str::from_utf8(hex).ok())
-        .and_then(|hex| Oid::from_str(hex).ok())
-    else {
-        return Err(
-            Diagnostic::error(Code::Git, format!("commit {commit} cannot be read"))
-                .hint("the repository is damaged; run `git fsck`")
-                .into(),
-        );
-    };
-    let mut at = PathBuf::new();
-    for (i, part) in parts.iter().enumerate() {
-        let tree = verified(repo, id, ObjectType::Tree, &at)?;
-        let Some((kind, _, found)) = tree_entries(&tree, &at)?
-            .into_iter()
-            .find(|(_, name, _)| *name == part.as_encoded_bytes())
-        else {
-            return Ok(None);
-        };
-        if i + 1 == parts.len() {
-            return Ok(Some((kind, found)));
-        }
-        if kind != Entry::Dir {
-            return Ok(None);
-        }
-        at.push(part);
-        id = found;
-    }
-    Ok(None)
 }
 
 /// Object `id`'s bytes, once they are known to hash to `id`. What harness
@@ -1287,6 +1341,32 @@ mod tests {
         assert_eq!(
             files_at(&repo, ids[0], Path::new("agents")).unwrap(),
             [(PathBuf::from("agents/a.md"), b"# 0\n".to_vec())]
+        );
+    }
+
+    #[test]
+    fn a_commit_s_files_read_each_tree_once() {
+        let (_dir, repo, ids) = history(3);
+        let files = CommitFiles::new(&repo, ids[1]);
+        assert_eq!(files.trees.borrow().len(), 0, "nothing is read up front");
+        let toml = files.read(Path::new("harness.toml")).unwrap();
+        let agents = files.files_under(Path::new("agents")).unwrap();
+        let again = files.read(Path::new("agents/a.md")).unwrap();
+        // The root tree and `agents`, each read once for three paths.
+        assert_eq!(files.trees.borrow().len(), 2);
+        assert_eq!(toml.as_deref(), Some(&b"# 0\n# 1\n"[..]));
+        assert_eq!(
+            agents,
+            [(PathBuf::from("agents/a.md"), toml.clone().unwrap())]
+        );
+        assert_eq!(again, toml);
+        assert_eq!(
+            read_at(&repo, ids[1], Path::new("harness.toml")).unwrap(),
+            toml
+        );
+        assert_eq!(
+            files_at(&repo, ids[1], Path::new("agents")).unwrap(),
+            agents
         );
     }
 

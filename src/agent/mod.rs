@@ -88,6 +88,13 @@ pub struct Catalog {
 impl Catalog {
     /// Loads the agents in the project's agent directories.
     pub fn load(project: &Project) -> Catalog {
+        Catalog::load_with(project, &validate::Context::for_project(project))
+    }
+
+    /// Loads the agents in the project's agent directories, validated
+    /// with `ctx`. The definitions are the same whatever it asks; only
+    /// the diagnostics differ.
+    pub fn load_with(project: &Project, ctx: &validate::Context) -> Catalog {
         let mut files = Vec::new();
         for dir in project.agent_dirs() {
             files.extend(agent_files(&project.files, &dir));
@@ -96,8 +103,7 @@ impl Catalog {
             .iter()
             .map(|f| project.relative(f).to_path_buf())
             .collect();
-        let ctx = validate::Context::for_project(project);
-        Catalog::from_files(&project.root, &files, &ctx)
+        Catalog::from_files(&project.root, &files, ctx)
     }
 
     /// Loads the given files (or the `.md` files in given directories).

@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use super::{Assignment, PlanLookup, StorePlans};
 use crate::agent::Catalog;
+use crate::agent::validate::Context;
 use crate::config::{self, Config, Project};
 use crate::error::Result;
 use crate::files::Files;
@@ -99,8 +100,7 @@ pub struct BasePolicy {
 /// The files under each of `dirs` (relative to the project) as of `commit`,
 /// added to `files` by their path relative to the repository.
 fn read_dirs<'a>(
-    repo: &Repository,
-    commit: Oid,
+    commit: &git::CommitFiles<'_>,
     prefix: &Path,
     dirs: impl IntoIterator<Item = &'a PathBuf>,
     files: &mut BTreeMap<PathBuf, Vec<u8>>,
@@ -108,7 +108,7 @@ fn read_dirs<'a>(
     for rel in dirs {
         // Only what the repository holds can be read from a commit.
         if contained(rel) {
-            files.extend(git::files_at(repo, commit, &prefix.join(rel))?);
+            files.extend(commit.files_under(&prefix.join(rel))?);
         }
     }
     Ok(())
@@ -158,9 +158,10 @@ pub(super) fn prefix(project: &Project, repo: &Repository) -> PathBuf {
 /// they are read.
 pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Result<BasePolicy> {
     let prefix = prefix(project, repo);
+    let at_base = base.map(|base| git::CommitFiles::new(repo, base));
     let mut text = None;
-    if let Some(base) = base {
-        text = git::read_at(repo, base, &prefix.join(config::FILE_NAME))?;
+    if let Some(at_base) = &at_base {
+        text = at_base.read(&prefix.join(config::FILE_NAME))?;
     }
     let (config, text) = match (base, text) {
         (Some(base), Some(bytes)) => {
@@ -175,28 +176,28 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
         _ => (Config::default(), None),
     };
     let mut files = BTreeMap::new();
-    if let Some(base) = base {
+    if let Some(at_base) = &at_base {
         let paths = &config.paths;
         let dirs = paths
             .agents
             .iter()
             .chain(&paths.skills)
             .chain([&paths.plans]);
-        read_dirs(repo, base, &prefix, dirs, &mut files)?;
+        read_dirs(at_base, &prefix, dirs, &mut files)?;
         if let Some((_, text)) = &text {
             files.insert(prefix.join(config::FILE_NAME), text.as_bytes().to_vec());
         }
         // The signers file, as the base has it: approvals are verified
         // against it, so the branch under test cannot list its own key.
         if let Some(rel) = config.approvals.signers.as_deref().filter(|r| contained(r))
-            && let Some(bytes) = git::read_at(repo, base, &prefix.join(rel))?
+            && let Some(bytes) = at_base.read(&prefix.join(rel))?
         {
             files.insert(prefix.join(rel), bytes);
         }
         if !config.commits_declared {
             // The commitlint config is policy too: read as of the base.
             for name in super::commitlint::FILES {
-                if let Some(bytes) = git::read_at(repo, base, &prefix.join(name))? {
+                if let Some(bytes) = at_base.read(&prefix.join(name))? {
                     files.insert(prefix.join(name), bytes);
                 }
             }
@@ -222,8 +223,11 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
             commitlint = Some(found);
         }
     }
+    // The base's agents judge commits; their warnings are not this
+    // check's to report (`agents validate` and `ci`'s agents step read the
+    // work tree's), so only errors are looked for.
     let catalog = if base.is_some() {
-        Catalog::load(&project)
+        Catalog::load_with(&project, &Context::errors_only(&project))
     } else {
         Catalog::default()
     };
@@ -309,8 +313,7 @@ impl BasePolicy {
         let prefix = prefix(project, repo);
         let mut files = BTreeMap::new();
         read_dirs(
-            repo,
-            tip,
+            &git::CommitFiles::new(repo, tip),
             &prefix,
             [&self.project.config.paths.plans],
             &mut files,
