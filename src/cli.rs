@@ -51,6 +51,7 @@ pub enum ColorChoice {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Set up harness in this repository: a commented `harness.toml` and the
     /// default agents. Existing files are never overwritten without --force.
@@ -281,6 +282,7 @@ pub struct GuardArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum PolicyCommand {
     /// Show what the guard decides for a tool call, and the rule that
     /// decides it; exits 1 when the call is denied.
@@ -317,6 +319,7 @@ pub struct PolicyTestArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum InstallCommand {
     /// Make Claude Code enforce the policy in this repository.
     ///
@@ -362,8 +365,10 @@ impl InstallCommand {
     }
 }
 
-/// How `harness-agents install TOOL` runs. What the tool cannot express of the
-/// definitions is listed after the files.
+// How `harness-agents install TOOL` runs. What the tool cannot express of the
+// definitions is listed after the files. (A plain comment: with the
+// subcommands built when used (`defer`), a doc comment here would become
+// the help text of every subcommand that takes these arguments.)
 #[derive(Debug, Args)]
 pub struct InstallArgs {
     /// Show what would change, as a unified diff, and write nothing.
@@ -419,7 +424,7 @@ pub enum CiProvider {
     Gitlab,
 }
 
-/// Which commits to check.
+// Which commits to check. (A plain comment, as for `InstallArgs`.)
 #[derive(Debug, Clone, Args)]
 pub struct RangeArgs {
     /// `BASE..TIP`, or a tip alone (default `HEAD`) checked from `--base`,
@@ -447,6 +452,7 @@ impl RangeArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum CommitsCommand {
     /// Check the commits of a range; exits 1 when any fails.
     ///
@@ -468,6 +474,7 @@ pub enum CommitsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum HookCommand {
     /// Write `.git/hooks/commit-msg`. Running it twice changes nothing; an
     /// existing hook of another origin is kept unless --force is given.
@@ -488,6 +495,7 @@ pub struct CiArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum AgentsCommand {
     /// List the agents: name, model, permission mode, tools and source file.
     List,
@@ -513,6 +521,7 @@ pub enum AgentsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum SkillsCommand {
     /// List where skills are looked for and every skill found, with the
     /// agents that load it.
@@ -555,6 +564,7 @@ Examples:
   harness-agents task done 0007-1  # runs the gates and the scope check";
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum PlanCommand {
     /// Write a new plan from an agent's plan template and print its path.
     ///
@@ -643,6 +653,7 @@ pub enum PlanCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum TaskCommand {
     /// List tasks: id, status, owner, subject and what each waits for.
     List {
@@ -701,6 +712,7 @@ pub enum TaskCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum GateCommand {
     /// Run gates and report: exits 0 when all pass, 1 when any fails.
     ///
@@ -776,6 +788,39 @@ mod tests {
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
     }
+
+    /// Subcommands are built when used (`defer`), after their own help is
+    /// set, so an argument struct's doc comment would replace the help of
+    /// every subcommand taking it. Each says what it does, and no two say
+    /// the same.
+    #[test]
+    fn every_subcommand_has_its_own_help() {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+        let mut todo: Vec<(String, &clap::Command)> = vec![(String::new(), &cli)];
+        while let Some((path, cmd)) = todo.pop() {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                let name = format!("{path} {}", sub.get_name());
+                let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+                assert!(!about.is_empty(), "`{name}` has no help");
+                if let Some(other) = seen.insert(about.clone(), name.clone()) {
+                    panic!("`{name}` and `{other}` have the same help: {about}");
+                }
+                todo.push((name, sub));
+            }
+        }
+        let about = |path: &[&str]| {
+            let mut cmd = &cli;
+            for p in path {
+                cmd = cmd.find_subcommand(p).unwrap();
+            }
+            cmd.get_about().unwrap().to_string()
+        };
+        assert!(about(&["commits", "check"]).starts_with("Check the commits of a range"));
+        assert!(about(&["ci"]).starts_with("Everything a pull request must pass"));
+        assert!(about(&["install", "claude"]).starts_with("Make Claude Code enforce"));
+    }
 }
 
 #[derive(Debug, Args)]
@@ -802,6 +847,7 @@ pub struct ScaffoldArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ScaffoldCommand {
     /// List the templates, and which ones the project overrides.
     List,
