@@ -2,9 +2,9 @@
 //!
 //! A branch under test must not decide its own policy: agent definitions,
 //! `harness.toml` (commit rules, gates, the `[policy] default` agent, the
-//! `[guard]` protected paths) and the plans' approval records are exported
+//! `[guard]` protected paths) and the plans' approval records are taken
 //! from the base commit (the range's `BASE`, or its merge base with the
-//! default branch) into memory, and read from there as a project. A range
+//! default branch) into memory, and loaded from there as a project. A range
 //! with no base (the whole history) has nothing trusted to read, so the
 //! defaults apply, and the report says so.
 //!
@@ -177,12 +177,10 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
     };
     let mut files = BTreeMap::new();
     if let Some(at_base) = &at_base {
+        // Skills are not read: no verdict depends on them (see the catalog
+        // below).
         let paths = &config.paths;
-        let dirs = paths
-            .agents
-            .iter()
-            .chain(&paths.skills)
-            .chain([&paths.plans]);
+        let dirs = paths.agents.iter().chain([&paths.plans]);
         read_dirs(at_base, &prefix, dirs, &mut files)?;
         if let Some((_, text)) = &text {
             files.insert(prefix.join(config::FILE_NAME), text.as_bytes().to_vec());
@@ -223,11 +221,18 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
             commitlint = Some(found);
         }
     }
-    // The base's agents judge commits; their warnings are not this
+    // The base's agents judge commits by their definitions, which are the
+    // same however they are validated. Their diagnostics are not this
     // check's to report (`agents validate` and `ci`'s agents step read the
-    // work tree's), so only errors are looked for.
+    // work tree's), so nothing outside the agent files is looked up: not
+    // their skills, nor the stacks their gates belong to.
     let catalog = if base.is_some() {
-        Catalog::load_with(&project, &Context::errors_only(&project))
+        let ctx = Context {
+            root: project.root.clone(),
+            files: project.files.clone(),
+            ..Context::default()
+        };
+        Catalog::load_with(&project, &ctx)
     } else {
         Catalog::default()
     };
