@@ -263,6 +263,28 @@ pub struct Walk {
 
 impl Walk {
     pub fn start(repo: &Repository, range: &Range, first_parent: bool) -> Walk {
+        let path = repo.path().to_path_buf();
+        Walk::spawn(
+            move || {
+                Repository::open(&path)
+                    .map_err(|e| git_error("cannot open the repository".into(), &e))
+            },
+            range,
+            first_parent,
+        )
+    }
+
+    /// [`Walk::start`] with a repository the walk takes, so that it starts
+    /// reading at once instead of opening its own first.
+    pub fn start_with(repo: Repository, range: &Range, first_parent: bool) -> Walk {
+        Walk::spawn(move || Ok(repo), range, first_parent)
+    }
+
+    fn spawn(
+        open: impl FnOnce() -> Result<Repository> + Send + 'static,
+        range: &Range,
+        first_parent: bool,
+    ) -> Walk {
         // libgit2 hashes every object it reads to verify it; git log does
         // not, and on a long history that check costs as much as the walk
         // itself. Integrity is `git fsck`'s business, not a commit
@@ -271,16 +293,13 @@ impl Walk {
         // caching what was read only costs time.
         git2::opts::strict_hash_verification(false);
         git2::opts::enable_caching(false);
-        let path = repo.path().to_path_buf();
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Found>>(QUEUE);
         let range = range.clone();
         let reader = std::thread::spawn(move || {
-            let result = Repository::open(&path)
-                .map_err(|e| git_error("cannot open the repository".into(), &e))
-                .and_then(|repo| {
-                    let mut walker = Walker::new(&repo, first_parent)?;
-                    walker.run(&range, &tx)
-                });
+            let result = open().and_then(|repo| {
+                let mut walker = Walker::new(&repo, first_parent)?;
+                walker.run(&range, &tx)
+            });
             if let Err(e) = result {
                 let _ = tx.send(Err(e));
             }

@@ -116,7 +116,10 @@ fn resolve(project: &Project, spec: &RangeSpec) -> Result<(git2::Repository, git
 /// the policy is: neither waits for the other.
 pub fn check_range(project: &Project, spec: &RangeSpec) -> Result<RangeReport> {
     let (repo, range) = resolve(project, spec)?;
-    let walk = git::Walk::start(&repo, &range, spec.first_parent);
+    // The walk takes the repository already open and starts reading at
+    // once; the policy is read through a second one meanwhile.
+    let walk = git::Walk::start_with(repo, &range, spec.first_parent);
+    let repo = git::open(&project.root)?;
     let policy = policy_at(project, &repo, range.hide)?;
     Judging {
         repo,
