@@ -87,6 +87,35 @@ pub fn prefix(dir: &Path, repo: &Repository) -> PathBuf {
         .unwrap_or_default()
 }
 
+/// `paths` as git gives them (relative to the repository's top, `/`
+/// between parts) made relative to `prefix`, a project's directory in the
+/// repository (see [`prefix`]), as the project's plans and rules name
+/// files. A path outside the project climbs out of it with `..`, so no
+/// rule of the project matches it by accident.
+pub fn relative_to(prefix: &Path, paths: Vec<String>) -> Vec<String> {
+    let prefix: Vec<String> = prefix
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if prefix.is_empty() {
+        return paths;
+    }
+    paths
+        .into_iter()
+        .map(|path| {
+            let parts: Vec<&str> = path.split('/').collect();
+            let shared = prefix
+                .iter()
+                .zip(&parts)
+                .take_while(|(a, b)| a.as_str() == **b)
+                .count();
+            let mut out: Vec<&str> = vec![".."; prefix.len() - shared];
+            out.extend(&parts[shared..]);
+            out.join("/")
+        })
+        .collect()
+}
+
 /// The commits to check: everything reachable from `tip` and not from `hide`.
 #[derive(Debug, Clone)]
 pub struct Range {
@@ -1360,6 +1389,30 @@ mod tests {
         assert_eq!(
             files_at(&repo, ids[0], Path::new("agents")).unwrap(),
             [(PathBuf::from("agents/a.md"), b"# 0\n".to_vec())]
+        );
+    }
+
+    #[test]
+    fn paths_are_made_relative_to_the_project() {
+        let paths = || {
+            [
+                "svc/src/a.rs",
+                "svc/tests/t.rs",
+                "web/x.ts",
+                "svcx/y",
+                "svc",
+            ]
+            .map(String::from)
+            .to_vec()
+        };
+        assert_eq!(relative_to(Path::new(""), paths()), paths());
+        assert_eq!(
+            relative_to(Path::new("svc"), paths()),
+            ["src/a.rs", "tests/t.rs", "../web/x.ts", "../svcx/y", ""]
+        );
+        assert_eq!(
+            relative_to(Path::new("a/b"), vec!["a/c/d".into(), "a/b/e".into()]),
+            ["../c/d", "e"]
         );
     }
 

@@ -147,6 +147,7 @@ impl Judging {
         let plans = policy.plans(project, repo, range.tip, policy.branch_approvals())?;
         let checker = Checker::new(&policy.project.config.commits, &plans, &policy.catalog)
             .held_to(&policy.project.config, policy.project_rules.clone());
+        let prefix = super::base::prefix(project, repo);
         let commits = walk.each(|c| {
             let sha = c.id.to_string();
             let input = CommitInput {
@@ -156,6 +157,7 @@ impl Judging {
             };
             checker.check(&input, &mut || {
                 git::changed_paths(repo, c.id, spec.first_parent)
+                    .map(|paths| git::relative_to(&prefix, paths))
             })
         })?;
         let tip = spec.range.as_deref().unwrap_or("HEAD");
@@ -219,7 +221,8 @@ pub fn check_message_under(
         parents: 1,
     };
     let mut verdict = checker.check(&input, &mut || match &repo {
-        Some(r) => git::staged_paths(r),
+        Some(r) => git::staged_paths(r)
+            .map(|paths| git::relative_to(&git::prefix(&project.root, r), paths)),
         None => Ok(Vec::new()),
     })?;
     // What the commitlint config asked for and harness cannot check is

@@ -482,6 +482,67 @@ fn an_agent_may_change_only_its_plans_files() {
     );
 }
 
+/// A project in a sub-directory of its repository reads its base's
+/// policy and its tip's plans from that directory of each commit.
+#[test]
+fn a_project_in_a_subdirectory_is_judged_by_its_own_base_policy() {
+    let repo = Repo::new();
+    repo.write("svc/harness.toml", "[commits]\nrequire_reference = true\n");
+    repo.write("svc/agents/realtime-dev.md", DEV_AGENT);
+    repo.write("svc/plans/0007-presence.md", &plan_text(7, "Presence"));
+    repo.harness(["-C", "svc", "plan", "approve", "7", "--by", "Ana"])
+        .assert(0);
+    // Elsewhere in the repository, files by the same names that are no
+    // part of the project.
+    repo.write("agents/other.md", "---\nname: other\ndescription: d\n---\n");
+    repo.write("plans/0008-other.md", &plan_text(8, "Other"));
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "chore: agent and plan");
+    repo.commit(
+        &[("svc/src/realtime/presence.rs", "// in scope")],
+        "feat: presence\n\nRefs: 0007-1\nAgent: realtime-dev",
+    );
+    repo.commit(
+        &[("svc/src/other.rs", "// out of scope")],
+        "fix: elsewhere\n\nRefs: 0007\nAgent: realtime-dev",
+    );
+    repo.commit(&[], "feat: other\n\nRefs: 0008");
+    let v = repo
+        .harness([
+            "-C", "svc", "commits", "check", "--base", &base, "--format", "json",
+        ])
+        .assert(1)
+        .json();
+    assert_eq!(v["policy"]["config"], true);
+    assert_eq!(v["policy"]["agents"], 1);
+    assert_eq!(
+        rules(&v),
+        [
+            (
+                "feat: other".to_string(),
+                vec!["reference-unknown".to_string()]
+            ),
+            ("fix: elsewhere".into(), vec!["agent-outside-plan".into()]),
+            ("feat: presence".into(), vec![]),
+        ]
+    );
+    // The commit-msg hook reads the staged paths the same way.
+    repo.write("svc/src/realtime/presence.rs", "// in scope, again");
+    repo.git(&["add", "svc/src/realtime/presence.rs"]);
+    repo.write(
+        "svc/MSG",
+        "feat: more presence\n\nRefs: 0007-1\nAgent: realtime-dev\n",
+    );
+    repo.harness(["-C", "svc", "commits", "lint-msg", "MSG"])
+        .assert(0);
+    repo.write("svc/src/other.rs", "// out of scope, again");
+    repo.git(&["add", "svc/src/other.rs"]);
+    let out = repo
+        .harness(["-C", "svc", "commits", "lint-msg", "MSG"])
+        .assert(1);
+    assert_contains(&out.stdout, "agent-outside-plan");
+}
+
 /// The base's policy and the tip's plans are read into memory, never
 /// written out: with nowhere to write a temporary file the range is
 /// judged all the same, by the agent and the approval the base records,
