@@ -104,11 +104,16 @@ pub fn relative_to(prefix: &Path, paths: Vec<String>) -> Vec<String> {
         .into_iter()
         .map(|path| {
             let parts: Vec<&str> = path.split('/').collect();
-            let shared = prefix
+            let mut shared = prefix
                 .iter()
                 .zip(&parts)
                 .take_while(|(a, b)| a.as_str() == **b)
                 .count();
+            // The project's directory itself, or one above it (as a file,
+            // in a diff that changed its kind): named from outside it.
+            if shared == parts.len() {
+                shared -= 1;
+            }
             let mut out: Vec<&str> = vec![".."; prefix.len() - shared];
             out.extend(&parts[shared..]);
             out.join("/")
@@ -318,7 +323,7 @@ impl Walk {
         // not, and on a long history that check costs as much as the walk
         // itself. Integrity is `git fsck`'s business, not a commit
         // checker's; what harness reads as policy it verifies itself
-        // ([`read_at`], [`files_at`]). Each commit is read once, so
+        // ([`CommitFiles`]). Each commit is read once, so
         // caching what was read only costs time.
         git2::opts::strict_hash_verification(false);
         git2::opts::enable_caching(false);
@@ -681,11 +686,6 @@ pub fn read_at(repo: &Repository, commit: Oid, path: &Path) -> Result<Option<Vec
     CommitFiles::new(repo, commit).read(path)
 }
 
-/// The files under `dir` as of `commit`: see [`CommitFiles::files_under`].
-pub fn files_at(repo: &Repository, commit: Oid, dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>> {
-    CommitFiles::new(repo, commit).files_under(dir)
-}
-
 /// A commit's files, read from the object database as they are asked for.
 /// Every object is hashed and checked against its id before use (an
 /// edited object store cannot swap a file), and each tree is read once
@@ -735,6 +735,10 @@ impl<'r> CommitFiles<'r> {
         let commit = self.commit;
         let mut out = Vec::new();
         let mut bytes_read = 0;
+        // Every entry visited counts, not only files: empty trees named
+        // many times over, level after level, are no files but could ask
+        // for a walk of billions of paths.
+        let mut visited = 0;
         // `./plans` names `plans`: paths are given as the tree has them.
         let dir: PathBuf = dir
             .components()
@@ -745,26 +749,27 @@ impl<'r> CommitFiles<'r> {
             let bytes = self.tree(id, &at)?;
             for (kind, name, id) in tree_entries(&bytes, &at)? {
                 let path = at.join(safe_name(name, &at)?);
-                match kind {
-                    Entry::Dir => trees.push((path, id)),
-                    Entry::File => {
-                        let bytes = verified(self.repo, id, ObjectType::Blob, &path)?;
-                        bytes_read += bytes.len();
-                        if out.len() >= EXPORT_FILES || bytes_read > EXPORT_BYTES {
-                            return Err(Diagnostic::error(
-                                Code::Git,
-                                format!(
-                                    "`{}` holds more than {EXPORT_FILES} files or {} MiB as of commit {commit}",
-                                    dir.display(),
-                                    EXPORT_BYTES >> 20
-                                ),
-                            )
-                            .hint("policy, skills and plans are read from these directories; keep other files out of them")
-                            .into());
-                        }
+                visited += 1;
+                if kind == Entry::File {
+                    let bytes = verified(self.repo, id, ObjectType::Blob, &path)?;
+                    bytes_read += bytes.len();
+                    if bytes_read <= EXPORT_BYTES {
                         out.push((path, bytes));
                     }
-                    Entry::Other => {}
+                } else if kind == Entry::Dir {
+                    trees.push((path, id));
+                }
+                if visited > EXPORT_FILES || bytes_read > EXPORT_BYTES {
+                    return Err(Diagnostic::error(
+                        Code::Git,
+                        format!(
+                            "`{}` holds more than {EXPORT_FILES} entries or {} MiB as of commit {commit}",
+                            dir.display(),
+                            EXPORT_BYTES >> 20
+                        ),
+                    )
+                    .hint("policy, skills and plans are read from these directories; keep other files out of them")
+                    .into());
                 }
             }
         }
@@ -840,8 +845,9 @@ impl<'r> CommitFiles<'r> {
     }
 }
 
-/// Bounds on one read of a directory: a few objects can name one subtree under many
-/// names, level after level, and ask for more files than a disk holds.
+/// Bounds on one read of a directory, in entries visited and bytes read:
+/// a few objects can name one subtree under many names, level after
+/// level, and ask for more files than a disk holds.
 const EXPORT_FILES: usize = 100_000;
 const EXPORT_BYTES: usize = 256 << 20;
 
@@ -889,6 +895,14 @@ fn tree_entries<'a>(bytes: &'a [u8], at: &Path) -> Result<Vec<(Entry, &'a [u8], 
             Oid::from_bytes(id).map_err(|_| bad())?,
         ));
         rest = &rest[nul + 21..];
+    }
+    // git writes each name once (`git fsck` calls a repeat an error); a
+    // tree made by hand could name a file twice, and readers that take
+    // the first and the last would disagree.
+    let mut names: Vec<&[u8]> = out.iter().map(|(_, name, _)| *name).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return Err(bad());
     }
     Ok(out)
 }
@@ -1340,7 +1354,8 @@ mod tests {
         let repo = Repository::open(repo.path()).unwrap();
         let err = read_at(&repo, ids[0], path).unwrap_err().to_string();
         assert!(err.contains("does not match its id"), "{err}");
-        let err = files_at(&repo, ids[0], Path::new("agents"))
+        let err = CommitFiles::new(&repo, ids[0])
+            .files_under(Path::new("agents"))
             .unwrap_err()
             .to_string();
         assert!(err.contains("does not match its id"), "{err}");
@@ -1387,9 +1402,50 @@ mod tests {
                 .is_some()
         );
         assert_eq!(
-            files_at(&repo, ids[0], Path::new("agents")).unwrap(),
+            CommitFiles::new(&repo, ids[0])
+                .files_under(Path::new("agents"))
+                .unwrap(),
             [(PathBuf::from("agents/a.md"), b"# 0\n".to_vec())]
         );
+    }
+
+    #[test]
+    fn a_directory_read_is_bounded_by_the_entries_it_visits() {
+        let (_dir, repo, _) = history(1);
+        // Ten names for one tree, seven levels deep: ten million paths,
+        // from eight objects, none of them a file.
+        let mut tree = repo.treebuilder(None).unwrap().write().unwrap();
+        for _ in 0..7 {
+            let mut level = repo.treebuilder(None).unwrap();
+            for i in 0..10 {
+                level.insert(format!("d{i}"), tree, 0o040000).unwrap();
+            }
+            tree = level.write().unwrap();
+        }
+        let mut root = repo.treebuilder(None).unwrap();
+        root.insert("plans", tree, 0o040000).unwrap();
+        let root = repo.find_tree(root.write().unwrap()).unwrap();
+        let sig = git2::Signature::new("A", "a@x", &git2::Time::new(1_700_000_000, 0)).unwrap();
+        let commit = repo.commit(None, &sig, &sig, "x\n", &root, &[]).unwrap();
+        let err = CommitFiles::new(&repo, commit)
+            .files_under(Path::new("plans"))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("more than 100000 entries"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_tree_naming_a_file_twice_is_refused() {
+        let (_dir, repo, _) = history(1);
+        let commit = crafted(&repo, &[("100644", b"0007-a.md"), ("100644", b"0007-a.md")]);
+        let err = CommitFiles::new(&repo, commit)
+            .files_under(Path::new("plans"))
+            .unwrap_err();
+        assert!(err.to_string().contains("cannot be read"), "{err}");
+        let err = read_at(&repo, commit, Path::new("plans/0007-a.md")).unwrap_err();
+        assert!(err.to_string().contains("cannot be read"), "{err}");
     }
 
     #[test]
@@ -1408,11 +1464,20 @@ mod tests {
         assert_eq!(relative_to(Path::new(""), paths()), paths());
         assert_eq!(
             relative_to(Path::new("svc"), paths()),
-            ["src/a.rs", "tests/t.rs", "../web/x.ts", "../svcx/y", ""]
+            [
+                "src/a.rs",
+                "tests/t.rs",
+                "../web/x.ts",
+                "../svcx/y",
+                "../svc"
+            ]
         );
         assert_eq!(
-            relative_to(Path::new("a/b"), vec!["a/c/d".into(), "a/b/e".into()]),
-            ["../c/d", "e"]
+            relative_to(
+                Path::new("a/b"),
+                vec!["a/c/d".into(), "a/b/e".into(), "a".into()]
+            ),
+            ["../c/d", "e", "../../a"]
         );
     }
 
@@ -1437,7 +1502,9 @@ mod tests {
             toml
         );
         assert_eq!(
-            files_at(&repo, ids[1], Path::new("agents")).unwrap(),
+            CommitFiles::new(&repo, ids[1])
+                .files_under(Path::new("agents"))
+                .unwrap(),
             agents
         );
     }
@@ -1478,18 +1545,23 @@ mod tests {
         ];
         for name in &names {
             let commit = crafted(&repo, &[("100644", b"ok.md"), ("100644", name)]);
-            let err = files_at(&repo, commit, Path::new("plans"))
+            let err = CommitFiles::new(&repo, commit)
+                .files_under(Path::new("plans"))
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("would lead outside its directory"), "{err}");
         }
         // An entry that says it is a directory must be a tree.
         let commit = crafted(&repo, &[("100644", b"0001-a.md"), ("40000", b"0001")]);
-        let err = files_at(&repo, commit, Path::new("plans")).unwrap_err();
+        let err = CommitFiles::new(&repo, commit)
+            .files_under(Path::new("plans"))
+            .unwrap_err();
         assert!(err.to_string().contains("does not match its id"), "{err}");
         // A mode git cannot read is a damaged tree.
         let commit = crafted(&repo, &[("10x644", b"0001-a.md")]);
-        let err = files_at(&repo, commit, Path::new("plans")).unwrap_err();
+        let err = CommitFiles::new(&repo, commit)
+            .files_under(Path::new("plans"))
+            .unwrap_err();
         assert!(err.to_string().contains("cannot be read"), "{err}");
         // A sound tree is read, whatever the permission bits of its files
         // and whatever bytes (a `\\`, not UTF-8) name them on this system;
@@ -1505,12 +1577,19 @@ mod tests {
             entries.extend([("100644", &b"back\\slash"[..]), ("100644", b"caf\xe9")]);
         }
         let commit = crafted(&repo, &entries);
-        let read = files_at(&repo, commit, Path::new("plans")).unwrap();
+        let read = CommitFiles::new(&repo, commit)
+            .files_under(Path::new("plans"))
+            .unwrap();
         assert_eq!(read.len(), entries.len() - 1, "the submodule is skipped");
         assert!(read.iter().all(|(_, bytes)| bytes == b"outside\n"));
         assert!(read.iter().any(|(p, _)| p == Path::new("plans/link")));
         assert!(!read.iter().any(|(p, _)| p == Path::new("plans/submodule")));
-        assert_eq!(files_at(&repo, commit, Path::new("./plans")).unwrap(), read);
+        assert_eq!(
+            CommitFiles::new(&repo, commit)
+                .files_under(Path::new("./plans"))
+                .unwrap(),
+            read
+        );
     }
 
     #[test]

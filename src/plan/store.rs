@@ -223,12 +223,20 @@ impl Store {
         self.dir.join(format!("{id:04}"))
     }
 
-    /// The file keeping the normalised text of an approved version.
-    pub fn approved_path(&self, id: u32, hash: &str) -> PathBuf {
-        let hex = hash.strip_prefix("sha256:").unwrap_or(hash);
-        self.data_dir(id)
-            .join("approved")
-            .join(format!("{}.md", &hex[..hex.len().min(16)]))
+    /// The file keeping the normalised text of an approved version;
+    /// `None` when `hash` is not one harness writes (`sha256:` and hex
+    /// digits): a record edited by hand never names a path to read, such as
+    /// one outside the plans or a pipe that would never answer.
+    pub fn approved_path(&self, id: u32, hash: &str) -> Option<PathBuf> {
+        let short = hash
+            .strip_prefix("sha256:")?
+            .get(..16)
+            .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))?;
+        Some(
+            self.data_dir(id)
+                .join("approved")
+                .join(format!("{short}.md")),
+        )
     }
 
     fn required(&self) -> &[String] {
@@ -237,23 +245,25 @@ impl Store {
 
     /// Plan files: `NNNN-*.md` directly in the plans directory, by id.
     fn files(&self) -> Vec<(u32, PathBuf)> {
-        let Ok(entries) = self.project.files.entries(&self.dir) else {
+        let id_of = |name: &std::ffi::OsStr| {
+            name.to_str()
+                .filter(|n| n.ends_with(".md"))
+                .and_then(parse_id)
+        };
+        // The name is checked before a path is made: half the entries are
+        // the plans' directories. The guard lists the plans on every gated
+        // call.
+        let Ok(entries) = self
+            .project
+            .files
+            .entries_named(&self.dir, |name| id_of(name).is_some())
+        else {
             return Vec::new();
         };
-        // The entry's type comes with it; only a link needs a `stat` to
-        // learn whether it leads to a file. The guard lists the plans on
-        // every gated call, so this is a `stat` per plan saved.
         let mut out: Vec<(u32, PathBuf)> = entries
             .into_iter()
             .filter(|(_, kind)| *kind == Kind::File)
-            .filter_map(|(path, _)| {
-                let id = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .filter(|n| n.ends_with(".md"))
-                    .and_then(parse_id)?;
-                Some((id, path))
-            })
+            .filter_map(|(path, _)| Some((id_of(path.file_name()?)?, path)))
             .collect();
         out.sort();
         out
@@ -296,8 +306,9 @@ impl Store {
             });
             plan.cut_after = ledger.cut_after(plan.id, &plan.approvals);
         }
-        if let Some(last) = approval::last_approval(&plan.approvals) {
-            let stored = self.approved_path(plan.id, &last.hash);
+        if let Some(last) = approval::last_approval(&plan.approvals)
+            && let Some(stored) = self.approved_path(plan.id, &last.hash)
+        {
             // The stored text must be what was approved; a mismatch means it
             // was edited and cannot be shown as the approved version.
             plan.approved_text = self
@@ -424,8 +435,10 @@ impl Store {
         if let Some(last) = chain.last()
             && last.decision == ApprovalDecision::Approved
         {
-            let normalised = plan.normalised();
-            fsutil::write_atomic(&self.approved_path(id, &last.hash), normalised.as_bytes())?;
+            // The record was just made, with a hash of harness's own.
+            if let Some(stored) = self.approved_path(id, &last.hash) {
+                fsutil::write_atomic(&stored, plan.normalised().as_bytes())?;
+            }
         }
         let text = plan.render_with(status, &chain);
         fsutil::write_atomic(&path, text.as_bytes())?;
@@ -443,6 +456,29 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_hash_harness_writes_names_an_approved_text() {
+        let store = Store::open(&Project::with_defaults("/p"));
+        let hex = "0123456789abcdef".repeat(4);
+        assert_eq!(
+            store.approved_path(7, &format!("sha256:{hex}")),
+            Some(PathBuf::from("/p/plans/0007/approved/0123456789abcdef.md"))
+        );
+        // Edited by hand: a path, a pipe, too short, not hex, cut inside a
+        // character. None names a file, and none panics.
+        for hash in [
+            "/tmp/fifo",
+            "sha256:/../../../../etc/passwd",
+            "sha256:/tmp/fifo/xxxxxxx",
+            "sha256:0",
+            "sha256:aéééééééé",
+            "0123456789abcdef0123",
+            "",
+        ] {
+            assert_eq!(store.approved_path(7, hash), None, "{hash}");
+        }
+    }
 
     #[test]
     fn ids_as_people_write_them() {

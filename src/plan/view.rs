@@ -208,7 +208,9 @@ impl Store {
         };
         let changed = p.hash() != approval.hash;
         if changed && diff.is_none() {
-            let stored = self.approved_path(p.id, &approval.hash);
+            let stored = self
+                .approved_path(p.id, &approval.hash)
+                .unwrap_or_else(|| self.data_dir(p.id).join("approved"));
             return Err(Diagnostic::error(
                 Code::ApprovedTextMissing,
                 format!(
