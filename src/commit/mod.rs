@@ -297,6 +297,9 @@ pub struct Checker<'a> {
     /// The plans directory (`plans/`): editing a plan is how its scope
     /// changes, and the edit voids its approval, so it is never outside it.
     plans_dir: Option<String>,
+    /// Whether the project is a directory inside its repository, so that
+    /// a commit can change files outside it (named `../...`).
+    in_subdirectory: bool,
     holders: RefCell<BTreeMap<Option<String>, Option<Rc<Holder>>>>,
 }
 
@@ -318,8 +321,18 @@ impl<'a> Checker<'a> {
             default_agent: None,
             project_rules: Vec::new(),
             plans_dir: None,
+            in_subdirectory: false,
             holders: RefCell::new(BTreeMap::new()),
         }
+    }
+
+    /// Says whether the project is a directory inside its repository:
+    /// then an agent's commit that changes anything outside it fails
+    /// (changed paths are given relative to the project, see
+    /// [`crate::git::relative_to`]).
+    pub fn in_subdirectory(mut self, yes: bool) -> Self {
+        self.in_subdirectory = yes;
+        self
     }
 
     /// Holds every commit, trailer or not, to a policy: one that names no
@@ -433,7 +446,10 @@ impl<'a> Checker<'a> {
             }
             // Nothing protected and no plan scope: no path can fail, so the
             // changed paths (a diff of the index or of the commit) are not read.
-            (_, Some(h)) if h.set.is_empty() && plan_scopes.is_none() => {}
+            (_, Some(h))
+                if h.set.is_empty()
+                    && plan_scopes.is_none()
+                    && !(self.in_subdirectory && h.policy.is_some()) => {}
             (_, Some(h)) => {
                 let mut changed = changed()?;
                 let plans = plan_scopes.as_deref();
@@ -654,6 +670,17 @@ fn agent_scope(
         None => "this commit".to_string(),
     };
     for path in changed {
+        if holder.policy.is_some() && path.starts_with("../") {
+            v.push(
+                Violation::new(
+                    "agent-outside-project",
+                    format!("{who} changed a file outside the project"),
+                    Some(path.clone()),
+                )
+                .hint("an agent works in its project's directory; leave files outside it to their own project"),
+            );
+            continue;
+        }
         if holder.set.is_match(path) {
             let (glob, rule) = holder
                 .protected

@@ -145,9 +145,10 @@ impl Judging {
     ) -> Result<RangeReport> {
         let (repo, range, policy) = (&self.repo, &self.range, &self.policy);
         let plans = policy.plans(project, repo, range.tip, policy.branch_approvals())?;
-        let checker = Checker::new(&policy.project.config.commits, &plans, &policy.catalog)
-            .held_to(&policy.project.config, policy.project_rules.clone());
         let prefix = super::base::prefix(project, repo);
+        let checker = Checker::new(&policy.project.config.commits, &plans, &policy.catalog)
+            .held_to(&policy.project.config, policy.project_rules.clone())
+            .in_subdirectory(!prefix.as_os_str().is_empty());
         let commits = walk.each(|c| {
             let sha = c.id.to_string();
             let input = CommitInput {
@@ -214,16 +215,19 @@ pub fn check_message_under(
         Some(catalog) => Agents::Given(catalog),
         None => Agents::on_demand(project),
     };
-    let checker = Checker::with_agents(commits, &plans, agents);
+    let prefix = repo.as_ref().map(|r| git::prefix(&project.root, r));
+    let checker = Checker::with_agents(commits, &plans, agents)
+        .in_subdirectory(prefix.as_ref().is_some_and(|p| !p.as_os_str().is_empty()));
     let input = CommitInput {
         sha: "",
         message: &message,
         parents: 1,
     };
-    let mut verdict = checker.check(&input, &mut || match &repo {
-        Some(r) => git::staged_paths(r)
-            .map(|paths| git::relative_to(&git::prefix(&project.root, r), paths)),
-        None => Ok(Vec::new()),
+    let mut verdict = checker.check(&input, &mut || match (&repo, &prefix) {
+        (Some(r), Some(prefix)) => {
+            git::staged_paths(r).map(|paths| git::relative_to(prefix, paths))
+        }
+        _ => Ok(Vec::new()),
     })?;
     // What the commitlint config asked for and harness cannot check is
     // shown with the verdict, never dropped.

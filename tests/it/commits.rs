@@ -507,6 +507,12 @@ fn a_project_in_a_subdirectory_is_judged_by_its_own_base_policy() {
         "fix: elsewhere\n\nRefs: 0007\nAgent: realtime-dev",
     );
     repo.commit(&[], "feat: other\n\nRefs: 0008");
+    // An agent's commit stays in its project; a person's need not.
+    repo.commit(
+        &[("web/x.ts", "// another project")],
+        "fix: web\n\nAgent: realtime-dev",
+    );
+    repo.commit(&[("web/y.ts", "// another project")], "fix: web by hand");
     let v = repo
         .harness([
             "-C", "svc", "commits", "check", "--base", &base, "--format", "json",
@@ -519,9 +525,14 @@ fn a_project_in_a_subdirectory_is_judged_by_its_own_base_policy() {
         rules(&v),
         [
             (
-                "feat: other".to_string(),
-                vec!["reference-unknown".to_string()]
+                "fix: web by hand".to_string(),
+                vec!["references-empty".to_string()]
             ),
+            (
+                "fix: web".into(),
+                vec!["references-empty".into(), "agent-outside-project".into()]
+            ),
+            ("feat: other".into(), vec!["reference-unknown".into()]),
             ("fix: elsewhere".into(), vec!["agent-outside-plan".into()]),
             ("feat: presence".into(), vec![]),
         ]
