@@ -428,14 +428,21 @@ fn references_must_name_approved_unchanged_plans_as_of_the_tip() {
     );
 }
 
-#[test]
-fn an_agent_may_change_only_its_plans_files() {
+/// A repository whose first commit (returned) holds the developer agent
+/// and plan 0007, approved.
+fn agent_and_approved_plan() -> (Repo, String) {
     let repo = Repo::new();
     repo.write("agents/realtime-dev.md", DEV_AGENT);
     repo.write("plans/0007-presence.md", &plan_text(7, "Presence"));
     approve(&repo, 7);
     repo.git(&["add", "."]);
     let base = repo.commit(&[], "chore: agent and plan");
+    (repo, base)
+}
+
+#[test]
+fn an_agent_may_change_only_its_plans_files() {
+    let (repo, base) = agent_and_approved_plan();
     repo.commit(
         &[
             ("src/realtime/presence.rs", "// in scope"),
@@ -554,6 +561,39 @@ fn a_project_in_a_subdirectory_is_judged_by_its_own_base_policy() {
     assert_contains(&out.stdout, "agent-outside-plan");
 }
 
+/// The base's agents judge commits by their definitions, however they
+/// validate: one whose skills the base requires but does not have is
+/// still the agent its commits are held to, never an unknown one.
+#[test]
+fn a_base_agent_with_unresolved_skills_still_holds_its_commits() {
+    let repo = Repo::new();
+    repo.write("harness.toml", "[skills]\nrequire = true\n");
+    let agent = DEV_AGENT.replacen("tools:", "skills: [gone]\ntools:", 1);
+    repo.write("agents/realtime-dev.md", &agent);
+    repo.write("plans/0007-presence.md", &plan_text(7, "Presence"));
+    approve(&repo, 7);
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "chore: agent and plan");
+    let out = repo.harness(["agents", "validate"]).assert(1);
+    assert_contains(&out.stdout, "is not found");
+    repo.commit(
+        &[("src/other.rs", "// out of scope")],
+        "fix: elsewhere\n\nRefs: 0007\nAgent: realtime-dev",
+    );
+    let v = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .assert(1)
+        .json();
+    assert_eq!(v["policy"]["agents"], 1);
+    assert_eq!(
+        rules(&v),
+        [(
+            "fix: elsewhere".to_string(),
+            vec!["agent-outside-plan".to_string()]
+        )]
+    );
+}
+
 /// The base's policy and the tip's plans are read into memory, never
 /// written out: with nowhere to write a temporary file the range is
 /// judged all the same, by the agent and the approval the base records,
@@ -561,12 +601,7 @@ fn a_project_in_a_subdirectory_is_judged_by_its_own_base_policy() {
 /// the check takes part.
 #[test]
 fn the_base_policy_is_read_without_writing_anything() {
-    let repo = Repo::new();
-    repo.write("agents/realtime-dev.md", DEV_AGENT);
-    repo.write("plans/0007-presence.md", &plan_text(7, "Presence"));
-    approve(&repo, 7);
-    repo.git(&["add", "."]);
-    let base = repo.commit(&[], "chore: agent and plan");
+    let (repo, base) = agent_and_approved_plan();
     repo.commit(
         &[("src/realtime/presence.rs", "// in scope")],
         "feat: presence\n\nRefs: 0007-1\nAgent: realtime-dev",
