@@ -751,9 +751,15 @@ impl<'r> CommitFiles<'r> {
                 let path = at.join(safe_name(name, &at)?);
                 visited += 1;
                 if kind == Entry::File {
-                    let bytes = verified(self.repo, id, ObjectType::Blob, &path)?;
-                    bytes_read += bytes.len();
+                    // Its size is known before it is inflated: one huge
+                    // file is refused without being held in memory.
+                    bytes_read += self
+                        .repo
+                        .odb()
+                        .and_then(|odb| odb.read_header(id))
+                        .map_or(0, |(size, _)| size);
                     if bytes_read <= EXPORT_BYTES {
+                        let bytes = verified(self.repo, id, ObjectType::Blob, &path)?;
                         out.push((path, bytes));
                     }
                 } else if kind == Entry::Dir {
@@ -849,7 +855,8 @@ impl<'r> CommitFiles<'r> {
 /// a few objects can name one subtree under many names, level after
 /// level, and ask for more files than a disk holds.
 const EXPORT_FILES: usize = 100_000;
-const EXPORT_BYTES: usize = 256 << 20;
+/// (1 MiB in unit tests, so that a test can pass it.)
+const EXPORT_BYTES: usize = if cfg!(test) { 1 << 20 } else { 256 << 20 };
 
 /// What a tree entry is, by its mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1434,6 +1441,41 @@ mod tests {
             err.to_string().contains("more than 100000 entries"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_directory_read_is_bounded_by_the_bytes_its_files_hold() {
+        let (_dir, repo, _) = history(1);
+        let build = |sizes: &[usize]| {
+            let mut plans = repo.treebuilder(None).unwrap();
+            for (i, size) in sizes.iter().enumerate() {
+                let blob = repo.blob(&vec![b'x'; *size]).unwrap();
+                plans.insert(format!("f{i}"), blob, 0o100644).unwrap();
+            }
+            let mut root = repo.treebuilder(None).unwrap();
+            root.insert("plans", plans.write().unwrap(), 0o040000)
+                .unwrap();
+            let root = repo.find_tree(root.write().unwrap()).unwrap();
+            let sig = git2::Signature::new("A", "a@x", &git2::Time::new(1_700_000_000, 0)).unwrap();
+            repo.commit(None, &sig, &sig, "x\n", &root, &[]).unwrap()
+        };
+        let fits = build(&[EXPORT_BYTES / 2, EXPORT_BYTES / 2]);
+        assert_eq!(
+            CommitFiles::new(&repo, fits)
+                .files_under(Path::new("plans"))
+                .unwrap()
+                .len(),
+            2
+        );
+        for sizes in [
+            &[EXPORT_BYTES + 1][..],
+            &[EXPORT_BYTES / 2, EXPORT_BYTES / 2 + 1],
+        ] {
+            let err = CommitFiles::new(&repo, build(sizes))
+                .files_under(Path::new("plans"))
+                .unwrap_err();
+            assert!(err.to_string().contains("1 MiB as of commit"), "{err}");
+        }
     }
 
     #[test]
