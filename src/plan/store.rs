@@ -245,25 +245,18 @@ impl Store {
 
     /// Plan files: `NNNN-*.md` directly in the plans directory, by id.
     fn files(&self) -> Vec<(u32, PathBuf)> {
-        let id_of = |name: &std::ffi::OsStr| {
-            name.to_str()
-                .filter(|n| n.ends_with(".md"))
-                .and_then(parse_id)
-        };
-        // The name is checked before a path is made: half the entries are
-        // the plans' directories. The guard lists the plans on every gated
-        // call.
-        let Ok(entries) = self
-            .project
-            .files
-            .entries_named(&self.dir, |name| id_of(name).is_some())
-        else {
+        // The name is looked at before a path is made: half the entries
+        // are the plans' directories. The guard lists the plans on every
+        // gated call.
+        let Ok(entries) = self.project.files.entries_named(&self.dir, |name| {
+            name.to_str().is_some_and(|n| n.ends_with(".md"))
+        }) else {
             return Vec::new();
         };
         let mut out: Vec<(u32, PathBuf)> = entries
             .into_iter()
             .filter(|(_, kind)| *kind == Kind::File)
-            .filter_map(|(path, _)| Some((id_of(path.file_name()?)?, path)))
+            .filter_map(|(path, _)| Some((parse_id(path.file_name()?.to_str()?)?, path)))
             .collect();
         out.sort();
         out
