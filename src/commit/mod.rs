@@ -699,7 +699,9 @@ fn agent_scope(
         }
     }
     if let Some(plans) = plans {
-        for path in changed {
+        // A file outside the project was reported above, once.
+        let outside = |path: &String| holder.policy.is_some() && path.starts_with("../");
+        for path in changed.iter().filter(|p| !outside(p)) {
             if !plans.iter().any(|p| p.contains(path)) && !holder.set.is_match(path) {
                 v.push(
                     Violation::new(

@@ -519,6 +519,10 @@ fn a_project_in_a_subdirectory_is_judged_by_its_own_base_policy() {
         &[("web/x.ts", "// another project")],
         "fix: web\n\nAgent: realtime-dev",
     );
+    repo.commit(
+        &[("web/z.ts", "// another project")],
+        "fix: web for the plan\n\nRefs: 0007\nAgent: realtime-dev",
+    );
     repo.commit(&[("web/y.ts", "// another project")], "fix: web by hand");
     let v = repo
         .harness([
@@ -534,6 +538,10 @@ fn a_project_in_a_subdirectory_is_judged_by_its_own_base_policy() {
             (
                 "fix: web by hand".to_string(),
                 vec!["references-empty".to_string()]
+            ),
+            (
+                "fix: web for the plan".into(),
+                vec!["agent-outside-project".into()]
             ),
             (
                 "fix: web".into(),
