@@ -113,7 +113,7 @@ pub fn check(
     gates: Option<&dyn Progress>,
 ) -> Result<CiReport> {
     let judging = commit::judging(project, spec)?;
-    let range = judging.check(project, spec)?;
+    let range = judging.check(spec)?;
     let no_gates = gates.is_none();
     let mut steps = vec![Step {
         name: "policy",
@@ -210,15 +210,14 @@ pub fn check(
             // the base's files too: a branch that rewrites its package.json
             // scripts or removes its Cargo.toml does not pick its own gates.
             let specs = if at_base.config.gates.is_empty() && judging.has_base() {
-                judging
-                    .with_base_files(project, |read| gate::detect::detect_in(&project.root, read))?
+                judging.with_base_files(|read| gate::detect::detect_in(&project.root, read))?
             } else {
                 gate::select(&at_base, None, &[], None)?
             };
             // The baseline too is the base's: a branch cannot accept its
             // own findings by recording them.
             let baseline = judging
-                .with_base_files(project, |read| read(gate::baseline::PATH))?
+                .with_base_files(|read| read(gate::baseline::PATH))?
                 .map(|bytes| {
                     gate::baseline::Baseline::parse(
                         std::path::Path::new(gate::baseline::PATH),

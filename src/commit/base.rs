@@ -94,6 +94,8 @@ pub struct BasePolicy {
     pub source: PolicySource,
     /// The `[guard]` rules, cited to the base's `harness.toml`.
     pub project_rules: Vec<Rule>,
+    /// The project's directory in the repository (empty at its top).
+    pub prefix: PathBuf,
     base: Option<Oid>,
 }
 
@@ -147,17 +149,12 @@ fn in_memory(
     }
 }
 
-/// The project's path inside the repository (empty at its top).
-pub(super) fn prefix(project: &Project, repo: &Repository) -> PathBuf {
-    git::prefix(&project.root, repo)
-}
-
 /// Reads the policy of `project` as of `base` (the defaults, with no
 /// agents, when `None`). The base's files are read into memory: nothing
 /// written to the disk, so nothing another process could change before
 /// they are read.
 pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Result<BasePolicy> {
-    let prefix = prefix(project, repo);
+    let prefix = git::prefix(&project.root, repo);
     let at_base = base.map(|base| git::CommitFiles::new(repo, base));
     let mut text = None;
     if let Some(at_base) = &at_base {
@@ -248,6 +245,7 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
         catalog,
         source,
         project_rules,
+        prefix,
         base,
     })
 }
@@ -310,20 +308,24 @@ impl BasePolicy {
     /// against this base's approval records and `approvals`.
     pub fn plans(
         &self,
-        project: &Project,
         repo: &Repository,
         tip: Oid,
         approvals: Box<dyn BranchApprovals>,
     ) -> Result<BranchPlans> {
-        let prefix = prefix(project, repo);
         let mut files = BTreeMap::new();
         read_dirs(
             &git::CommitFiles::new(repo, tip),
-            &prefix,
+            &self.prefix,
             [&self.project.config.paths.plans],
             &mut files,
         )?;
-        let at_tip = in_memory(Some(tip), &prefix, None, self.project.config.clone(), files);
+        let at_tip = in_memory(
+            Some(tip),
+            &self.prefix,
+            None,
+            self.project.config.clone(),
+            files,
+        );
         // The tip's approvals are verified with the base's signers: a branch
         // cannot add its own signer.
         let base_store = crate::plan::Store::open(&self.project);

@@ -71,19 +71,18 @@ impl Judging {
     /// name must not quietly go unrun.
     pub fn with_base_files<T>(
         &self,
-        project: &Project,
         read: impl FnOnce(&dyn Fn(&str) -> Option<Vec<u8>>) -> T,
     ) -> Result<T> {
-        let prefix = super::base::prefix(project, &self.repo);
+        let at_base = self
+            .range
+            .hide
+            .map(|base| git::CommitFiles::new(&self.repo, base));
         let failed: std::cell::RefCell<Option<Error>> = std::cell::RefCell::new(None);
-        let file = |rel: &str| {
-            let base = self.range.hide?;
-            match git::read_at(&self.repo, base, &prefix.join(rel)) {
-                Ok(bytes) => bytes,
-                Err(e) => {
-                    failed.borrow_mut().get_or_insert(e);
-                    None
-                }
+        let file = |rel: &str| match at_base.as_ref()?.read(&self.policy.prefix.join(rel)) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                failed.borrow_mut().get_or_insert(e);
+                None
             }
         };
         let out = read(&file);
@@ -126,26 +125,21 @@ pub fn check_range(project: &Project, spec: &RangeSpec) -> Result<RangeReport> {
         range,
         policy,
     }
-    .check_walk(project, spec, walk)
+    .check_walk(spec, walk)
 }
 
 impl Judging {
     /// Checks every commit of the range.
-    pub fn check(&self, project: &Project, spec: &RangeSpec) -> Result<RangeReport> {
+    pub fn check(&self, spec: &RangeSpec) -> Result<RangeReport> {
         let walk = git::Walk::start(&self.repo, &self.range, spec.first_parent);
-        self.check_walk(project, spec, walk)
+        self.check_walk(spec, walk)
     }
 
     /// Checks the commits of `walk`, a walk of this range.
-    fn check_walk(
-        &self,
-        project: &Project,
-        spec: &RangeSpec,
-        walk: git::Walk,
-    ) -> Result<RangeReport> {
+    fn check_walk(&self, spec: &RangeSpec, walk: git::Walk) -> Result<RangeReport> {
         let (repo, range, policy) = (&self.repo, &self.range, &self.policy);
-        let plans = policy.plans(project, repo, range.tip, policy.branch_approvals())?;
-        let prefix = super::base::prefix(project, repo);
+        let plans = policy.plans(repo, range.tip, policy.branch_approvals())?;
+        let prefix = &policy.prefix;
         let checker = Checker::new(&policy.project.config.commits, &plans, &policy.catalog)
             .held_to(&policy.project.config, policy.project_rules.clone())
             .in_subdirectory(!prefix.as_os_str().is_empty());
@@ -158,7 +152,7 @@ impl Judging {
             };
             checker.check(&input, &mut || {
                 git::changed_paths(repo, c.id, spec.first_parent)
-                    .map(|paths| git::relative_to(&prefix, paths))
+                    .map(|paths| git::relative_to(prefix, paths))
             })
         })?;
         let tip = spec.range.as_deref().unwrap_or("HEAD");
