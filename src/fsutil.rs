@@ -19,9 +19,9 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
 
 /// [`write_atomic`] without waiting for the disk: readers still never see
 /// half a file, but a crash may lose the write. For what is cheap to make
-/// again: harness's own records under `.harness/` (gate runs), and the
-/// files a commit's policy is read from in a temporary directory, where an
-/// fsync would cost more than the work recorded.
+/// again: harness's own records under `.harness/` (gate runs), and a
+/// commit's commitlint files written to a temporary directory for `node`,
+/// where an fsync would cost more than the work recorded.
 pub fn write_atomic_unsynced(path: &Path, contents: &[u8]) -> Result<()> {
     replace(path, contents, false)
 }

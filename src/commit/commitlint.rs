@@ -131,28 +131,33 @@ fn parse_yaml(file: &str, text: &str) -> Result<Value> {
     })
 }
 
+/// The commitlint files of `project` (a commit's, in memory) written to a
+/// private temporary directory, for `node` to read.
+fn write_for_node(project: &Project) -> Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir().map_err(|e| Error::io("create a temporary directory", ".", e))?;
+    for name in FILES {
+        if let Ok(bytes) = project.files.read(&project.root.join(name)) {
+            crate::fsutil::write_atomic_unsynced(&dir.path().join(name), &bytes)?;
+        }
+    }
+    Ok(dir)
+}
+
 /// Runs `node` to load a JavaScript config and print it as JSON. A config
 /// held in memory (a commit's) is written for `node` to a private
 /// directory first, beside the commit's other commitlint files (its
 /// `package.json` says whether `.js` is a module).
 fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
-    let mut _written = None;
-    let path = if project.files.is_in_memory() {
-        let dir =
-            tempfile::tempdir().map_err(|e| Error::io("create a temporary directory", ".", e))?;
-        for name in FILES {
-            if let Ok(bytes) = project.files.read(&project.root.join(name)) {
-                crate::fsutil::write_atomic_unsynced(&dir.path().join(name), &bytes)?;
-            }
-        }
-        let name = path.file_name().unwrap_or_default();
-        let on_disk = dir.path().join(name);
-        _written = Some(dir);
-        on_disk
-    } else {
-        path.to_path_buf()
-    };
-    let path = path.as_path();
+    // Held until `node` has read it; removed on return.
+    let written = project
+        .files
+        .is_in_memory()
+        .then(|| write_for_node(project))
+        .transpose()?;
+    let on_disk = written
+        .as_ref()
+        .map(|dir| dir.path().join(path.file_name().unwrap_or_default()));
+    let path = on_disk.as_deref().unwrap_or(path);
     const SCRIPT: &str = "const {pathToFileURL} = require('url');\
         import(pathToFileURL(process.argv[1]).href)\
         .then(m => (m.default !== undefined ? m.default : m))\
