@@ -112,12 +112,17 @@ pub fn check(message: &str) -> Syntax {
             Some(format!("({scope})")),
         ));
     }
+    let lines: Vec<&str> = if commit.footers().is_empty() {
+        Vec::new()
+    } else {
+        text.lines().collect()
+    };
     for f in commit.footers() {
         // The parser takes `token:value` for a footer; the specification
         // asks for `token: value` or `token #value`, so `task::Store` in a
         // body is prose, not a `task` footer.
         let token = f.token().as_str();
-        let spec_form = text.lines().any(|l| {
+        let spec_form = lines.iter().any(|l| {
             l.strip_prefix(token)
                 .is_some_and(|rest| rest.starts_with(": ") || rest.starts_with(" #"))
         });
@@ -281,7 +286,7 @@ fn find_pair(line: &str, pair: [u8; 2]) -> Option<usize> {
 /// Footers run together with the body's last paragraph are not footers to
 /// the specification (nor to the parser): a blank line must come first.
 fn body_footers(body: &str, violations: &mut Vec<Violation>) {
-    let last = body.rsplit("\n\n").next().unwrap_or(body);
+    let last = last_paragraph(body);
     let lines: Vec<&str> = last.lines().collect();
     if let Some(line) = lines.iter().find(|l| {
         let t = l.trim_start();
@@ -315,9 +320,39 @@ fn body_footers(body: &str, violations: &mut Vec<Violation>) {
     }
 }
 
+/// What follows the last blank line of `text` (`"\n\n"`), or all of it:
+/// `text.rsplit("\n\n").next()` without the general search's set-up.
+fn last_paragraph(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    memchr::memrchr_iter(b'\n', bytes)
+        .find(|&i| i > 0 && bytes[i - 1] == b'\n')
+        .map_or(text, |i| &text[i + 1..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_paragraph_is_what_rsplit_finds() {
+        for text in [
+            "",
+            "a",
+            "a\n\nb",
+            "a\n\n\nb",
+            "a\n\n",
+            "\n\n",
+            "\n",
+            "a\nb\n\nc\nd\n\n\n\ne",
+            "é\n\nü",
+        ] {
+            assert_eq!(
+                last_paragraph(text),
+                text.rsplit("\n\n").next().unwrap_or(text),
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn pairs_are_found_where_find_finds_them() {

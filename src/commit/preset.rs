@@ -124,12 +124,7 @@ impl RuleSet {
     /// The allowed types, when `type-enum` is on as `always`.
     pub fn types(&self) -> Option<Vec<String>> {
         let s = self.rules.get("type-enum").filter(|s| s.always)?;
-        Some(
-            strings(s.value.as_ref())
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
-        )
+        Some(strings(s.value.as_ref()).map(str::to_string).collect())
     }
 
     /// Every rule's finding on a message (LF line endings).
@@ -148,21 +143,20 @@ fn level(n: u8) -> Level {
     if n == 1 { Level::Warning } else { Level::Error }
 }
 
-/// A rule's value as a list of strings, borrowed: asked of every commit.
-fn strings(v: Option<&Value>) -> Vec<&str> {
-    match v {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| match x {
-                Value::String(s) => Some(s.as_str()),
-                // commitlint's `{ when, case }` form.
-                Value::Object(o) => o.get("case").and_then(Value::as_str),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
+/// A rule's value as a list of strings, borrowed and not collected: asked
+/// of every commit.
+fn strings(v: Option<&Value>) -> impl Iterator<Item = &str> {
+    let (one, many) = match v {
+        Some(Value::String(s)) => (Some(s.as_str()), &[][..]),
+        Some(Value::Array(a)) => (None, &a[..]),
+        _ => (None, &[][..]),
+    };
+    one.into_iter().chain(many.iter().filter_map(|x| match x {
+        Value::String(s) => Some(s.as_str()),
+        // commitlint's `{ when, case }` form.
+        Value::Object(o) => o.get("case").and_then(Value::as_str),
+        _ => None,
+    }))
 }
 
 /// A message as commitlint's parser splits it.
@@ -364,14 +358,12 @@ fn transformed_matches(input: &str, case: &str) -> bool {
 /// commitlint's case rules: `always` one of the cases, or `never` any.
 fn case_ok(text: &str, s: &RuleSetting) -> bool {
     let input = unquoted(text);
-    let any = strings(s.value.as_ref())
-        .iter()
-        .any(|case| in_case(&input, case));
+    let any = strings(s.value.as_ref()).any(|case| in_case(&input, case));
     any == s.always
 }
 
 fn cases(s: &RuleSetting) -> String {
-    strings(s.value.as_ref()).join(", ")
+    strings(s.value.as_ref()).collect::<Vec<_>>().join(", ")
 }
 
 fn must(s: &RuleSetting) -> &'static str {
@@ -412,11 +404,11 @@ fn check_rule(name: &str, s: &RuleSetting, p: &Parsed) -> Option<Violation> {
         "scope-empty" => fail(format!("the scope {} be empty", must(s)), Some(p.header)),
         "type-enum" => {
             let ty = ty?;
-            let types = strings(s.value.as_ref());
-            let listed = types.contains(&ty);
+            let listed = strings(s.value.as_ref()).any(|t| t == ty);
             if listed == s.always {
                 return None;
             }
+            let types: Vec<&str> = strings(s.value.as_ref()).collect();
             let v = Violation::new(
                 "type-enum",
                 format!("`{ty}` is not an allowed type ({})", types.join(", ")),

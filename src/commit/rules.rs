@@ -58,6 +58,10 @@ fn is_merge_header(h: &str) -> bool {
 fn is_version(h: &str) -> bool {
     let h = h.trim_end();
     let h = h.strip_prefix('v').unwrap_or(h);
+    // Most headers are not versions: say so before splitting them.
+    if !h.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
     let core_end = h.find(['-', '+']).unwrap_or(h.len());
     let parts: Vec<&str> = h[..core_end].split('.').collect();
     parts.len() == 3
@@ -230,14 +234,18 @@ pub fn parse_reference(item: &str) -> Option<Reference> {
 /// mapped `Co-authored-by`. More than one is an error the caller reports.
 pub fn agents(message: &str, footers: &[Footer], config: &CommitsConfig) -> Vec<String> {
     let mut named: Vec<String> = Vec::new();
-    for line in message.lines().skip(1) {
-        // Most lines do not start with the token: skip them unsearched.
-        if !line
+    let bytes = message.as_bytes();
+    // The lines after the first, found by byte: most do not start with the
+    // token, and are skipped without being split out.
+    for start in memchr::memchr_iter(b'\n', bytes).map(|i| i + 1) {
+        if !bytes[start..]
             .get(..AGENT_TOKEN.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(AGENT_TOKEN))
+            .is_some_and(|head| head.eq_ignore_ascii_case(AGENT_TOKEN.as_bytes()))
         {
             continue;
         }
+        let line = message[start..].split('\n').next().unwrap_or("");
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if let Some((token, value)) = line.split_once(':')
             && token.trim_end().eq_ignore_ascii_case(AGENT_TOKEN)
             && token.len() == token.trim_start().len()
