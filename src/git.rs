@@ -214,11 +214,14 @@ pub struct CommitData {
 }
 
 /// Commits travel between the walk's stages in batches, to keep the
-/// channels' locking off the hot path. The first batches are small, so
-/// that checking starts soon after reading does: on a short history one
-/// full batch would be most of it, read before anything is checked.
+/// channels' locking and the checker's wake-ups off the hot path. A batch
+/// is sent when it is full, or earlier when the checker has nothing left
+/// to check and the batch holds [`MIN_BATCH`] commits or a sixteenth of
+/// those sent so far: a short history is then checked as it is read, not
+/// mostly after, while a long one is sent in few batches, each waking the
+/// checker once.
 const BATCH: usize = 256;
-const FIRST_BATCH: usize = 8;
+const MIN_BATCH: usize = 8;
 /// How many batches may wait to be checked. One in unit tests, so that a
 /// short history fills it.
 const QUEUE: usize = if cfg!(test) { 1 } else { 64 };
@@ -228,6 +231,42 @@ const QUEUE: usize = if cfg!(test) { 1 } else { 64 };
 enum Found {
     Commits(Batch),
     Retract(Vec<Oid>),
+}
+
+/// The reading side of the channel to the checker, with a count of the
+/// batches sent that the checker has not finished: at none, it is idle.
+struct Outbox {
+    tx: std::sync::mpsc::SyncSender<Result<Found>>,
+    unchecked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Commits sent so far.
+    commits: usize,
+}
+
+impl Outbox {
+    /// `false` once nobody receives.
+    fn send(&self, found: Result<Found>) -> bool {
+        self.unchecked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.tx.send(found).is_ok()
+    }
+
+    /// Sends `batch` when it is ready (see [`BATCH`]); `false` when the
+    /// receiver has gone and the walk should stop.
+    fn send_ready(&mut self, batch: &mut Batch) -> bool {
+        let idle = self.unchecked.load(std::sync::atomic::Ordering::Relaxed) == 0;
+        if !batch_ready(batch.len(), idle, self.commits) {
+            return true;
+        }
+        self.commits += batch.len();
+        let full = std::mem::replace(batch, Batch::with_capacity(BATCH));
+        self.send(Ok(Found::Commits(full)))
+    }
+}
+
+/// Whether a batch of `len` commits goes now, `sent` having gone before
+/// (see [`BATCH`]).
+fn batch_ready(len: usize, checker_idle: bool, sent: usize) -> bool {
+    len >= BATCH || (checker_idle && len >= MIN_BATCH.max(sent / 16))
 }
 
 /// Commits read, their messages in one buffer: each message is then
@@ -292,6 +331,8 @@ pub fn walk<T>(
 /// the same as checking after the walk.
 pub struct Walk {
     found: Option<std::sync::mpsc::Receiver<Result<Found>>>,
+    /// [`Outbox::unchecked`], counted down as each batch is checked.
+    unchecked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     reader: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -328,18 +369,25 @@ impl Walk {
         git2::opts::strict_hash_verification(false);
         git2::opts::enable_caching(false);
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Found>>(QUEUE);
+        let unchecked = std::sync::Arc::default();
+        let mut out = Outbox {
+            tx,
+            unchecked: std::sync::Arc::clone(&unchecked),
+            commits: 0,
+        };
         let range = range.clone();
         let reader = std::thread::spawn(move || {
             let result = open().and_then(|repo| {
                 let mut walker = Walker::new(&repo, first_parent)?;
-                walker.run(&range, &tx)
+                walker.run(&range, &mut out)
             });
             if let Err(e) = result {
-                let _ = tx.send(Err(e));
+                out.send(Err(e));
             }
         });
         Walk {
             found: Some(rx),
+            unchecked,
             reader: Some(reader),
         }
     }
@@ -369,6 +417,8 @@ impl Walk {
                     out.retain(|(id, _)| !ids.contains(id));
                 }
             }
+            self.unchecked
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         }
         if let Some(reader) = self.reader.take() {
             reader
@@ -487,11 +537,7 @@ impl<'r> Walker<'r> {
         }
     }
 
-    fn run(
-        &mut self,
-        range: &Range,
-        tx: &std::sync::mpsc::SyncSender<Result<Found>>,
-    ) -> Result<()> {
+    fn run(&mut self, range: &Range, out: &mut Outbox) -> Result<()> {
         if self.load(range.tip)?.is_none() {
             return Err(
                 Diagnostic::error(Code::Git, format!("commit {} is missing", range.tip)).into(),
@@ -505,8 +551,7 @@ impl<'r> Walker<'r> {
         // be reached from it later, by a path read after; those are named
         // at the end.
         let mut sent: Vec<Oid> = Vec::new();
-        let mut limit = FIRST_BATCH;
-        let mut batch = Batch::with_capacity(limit);
+        let mut batch = Batch::with_capacity(BATCH);
         let mut slop = SLOP;
         while let Some((_, _, id)) = self.queue.pop() {
             let node = self.nodes.get_mut(&id).expect("queued commits are known");
@@ -526,7 +571,7 @@ impl<'r> Walker<'r> {
                     sent.push(id);
                 }
                 batch.push(id, &std::mem::take(&mut node.message), parents.len());
-                if !send_full(&mut batch, &mut limit, tx) {
+                if !out.send_ready(&mut batch) {
                     return Ok(());
                 }
             }
@@ -546,7 +591,7 @@ impl<'r> Walker<'r> {
                 slop = SLOP;
             }
         }
-        if batch.len() > 0 && tx.send(Ok(Found::Commits(batch))).is_err() {
+        if batch.len() > 0 && !out.send(Ok(Found::Commits(batch))) {
             return Ok(());
         }
         let reached: Vec<Oid> = sent
@@ -554,26 +599,10 @@ impl<'r> Walker<'r> {
             .filter(|id| self.nodes[id].flags & UNINTERESTING != 0)
             .collect();
         if !reached.is_empty() {
-            let _ = tx.send(Ok(Found::Retract(reached)));
+            out.send(Ok(Found::Retract(reached)));
         }
         Ok(())
     }
-}
-
-/// Sends the batch once it holds `limit` commits, and doubles the limit
-/// up to [`BATCH`]; `false` when the receiver has gone and the walk
-/// should stop.
-fn send_full(
-    batch: &mut Batch,
-    limit: &mut usize,
-    tx: &std::sync::mpsc::SyncSender<Result<Found>>,
-) -> bool {
-    if batch.len() < *limit {
-        return true;
-    }
-    *limit = (*limit * 2).min(BATCH);
-    let full = std::mem::replace(batch, Batch::with_capacity(*limit));
-    tx.send(Ok(Found::Commits(full))).is_ok()
 }
 
 /// Object ids are SHA-1 digests, already uniformly distributed: their first
@@ -1248,6 +1277,21 @@ pub fn differs_from(root: &Path, rev: &str, paths: &[String]) -> Result<Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_goes_when_full_or_early_to_an_idle_checker() {
+        // A busy checker gets full batches only.
+        assert!(batch_ready(BATCH, false, 10_000));
+        assert!(!batch_ready(BATCH - 1, false, 0));
+        // An idle one gets a few commits at first...
+        assert!(batch_ready(MIN_BATCH, true, 0));
+        assert!(!batch_ready(MIN_BATCH - 1, true, 0));
+        // ...and ever larger batches as the history goes on, so that a long
+        // one wakes it seldom.
+        assert!(!batch_ready(MIN_BATCH, true, 1_600));
+        assert!(batch_ready(100, true, 1_600));
+        assert!(!batch_ready(BATCH - 1, true, 1_000_000));
+    }
 
     #[test]
     fn a_batch_keeps_each_message_as_text_with_invalid_bytes_replaced() {
