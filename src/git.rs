@@ -231,6 +231,9 @@ const QUEUE: usize = if cfg!(test) { 1 } else { 64 };
 enum Found {
     Commits(Batch),
     Retract(Vec<Oid>),
+    /// All was sent: the checker need not wait for the reading thread to
+    /// close the repository (unmapping its packs can take a millisecond).
+    End,
 }
 
 /// The reading side of the channel to the checker, with a count of the
@@ -379,7 +382,9 @@ impl Walk {
         let reader = std::thread::spawn(move || {
             let result = open().and_then(|repo| {
                 let mut walker = Walker::new(&repo, first_parent)?;
-                walker.run(&range, &mut out)
+                walker.run(&range, &mut out)?;
+                out.send(Ok(Found::End));
+                Ok(())
             });
             if let Err(e) = result {
                 out.send(Err(e));
@@ -399,8 +404,13 @@ impl Walk {
             return Ok(Vec::new());
         };
         let mut out: Vec<(Oid, Result<T>)> = Vec::new();
+        let mut ended = false;
         for item in found {
             match item? {
+                Found::End => {
+                    ended = true;
+                    break;
+                }
                 Found::Commits(batch) => {
                     for (id, message, parents) in batch.commits {
                         let message = batch.messages[message].to_owned();
@@ -420,7 +430,10 @@ impl Walk {
             self.unchecked
                 .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         }
-        if let Some(reader) = self.reader.take() {
+        // A reading thread that ended cleanly is left to finish on its
+        // own; one that did not is waited for, so that its panic is not
+        // lost.
+        if let Some(reader) = self.reader.take().filter(|_| !ended) {
             reader
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
