@@ -49,8 +49,33 @@ pub struct Syntax {
 
 /// The first line of a message.
 pub fn first_line(message: &str) -> &str {
-    let line = message.split('\n').next().unwrap_or("");
+    let line = split_lf(message).next().unwrap_or("");
     line.strip_suffix('\r').unwrap_or(line)
+}
+
+/// `text.split('\n')`, each line end found by a byte search: a message's
+/// lines are short, and the general splitter's set-up costs more than
+/// finding the end of one.
+pub fn split_lf(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match memchr::memchr(b'\n', r.as_bytes()) {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
+/// Where each line of `text` starts (the first at 0), found by byte.
+pub fn line_starts(text: &str) -> impl Iterator<Item = usize> {
+    std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
 }
 
 /// CRLF is a valid line ending (the specification's newline is `[CR] LF`);
@@ -112,18 +137,15 @@ pub fn check(message: &str) -> Syntax {
             Some(format!("({scope})")),
         ));
     }
-    let lines: Vec<&str> = if commit.footers().is_empty() {
-        Vec::new()
-    } else {
-        text.lines().collect()
-    };
     for f in commit.footers() {
         // The parser takes `token:value` for a footer; the specification
         // asks for `token: value` or `token #value`, so `task::Store` in a
-        // body is prose, not a `task` footer.
+        // body is prose, not a `task` footer. (Neither pair holds a line
+        // end, so what follows a line's start is read past its end.)
         let token = f.token().as_str();
-        let spec_form = lines.iter().any(|l| {
-            l.strip_prefix(token)
+        let spec_form = line_starts(&text).any(|start| {
+            text[start..]
+                .strip_prefix(token)
                 .is_some_and(|rest| rest.starts_with(": ") || rest.starts_with(" #"))
         });
         if !spec_form {
@@ -332,6 +354,33 @@ fn last_paragraph(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_split_where_the_standard_splitters_split_them() {
+        for text in [
+            "",
+            "a",
+            "\n",
+            "a\n",
+            "a\nb",
+            "a\r\nb\r\n",
+            "\n\na\n\n",
+            "é\nü\n",
+        ] {
+            assert_eq!(
+                split_lf(text).collect::<Vec<_>>(),
+                text.split('\n').collect::<Vec<_>>(),
+                "{text:?}"
+            );
+            let starts: Vec<usize> = line_starts(text).collect();
+            let expected: Vec<usize> = std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect();
+            assert_eq!(starts, expected, "{text:?}");
+        }
+        assert_eq!(first_line("feat: x\r\nbody"), "feat: x");
+        assert_eq!(first_line(""), "");
+    }
 
     #[test]
     fn the_last_paragraph_is_what_rsplit_finds() {

@@ -174,7 +174,7 @@ struct Parsed<'a> {
 impl<'a> Parsed<'a> {
     fn new(message: &'a str) -> Parsed<'a> {
         let message = message.trim_end_matches('\n');
-        let mut lines = message.split('\n');
+        let mut lines = super::conventional::split_lf(message);
         let header = lines.next().unwrap_or("");
         let rest: Vec<&str> = lines.collect();
         let (ty, scope, subject) = match header_parts(header) {

@@ -237,14 +237,16 @@ pub fn agents(message: &str, footers: &[Footer], config: &CommitsConfig) -> Vec<
     let bytes = message.as_bytes();
     // The lines after the first, found by byte: most do not start with the
     // token, and are skipped without being split out.
-    for start in memchr::memchr_iter(b'\n', bytes).map(|i| i + 1) {
+    for start in super::conventional::line_starts(message).skip(1) {
         if !bytes[start..]
             .get(..AGENT_TOKEN.len())
             .is_some_and(|head| head.eq_ignore_ascii_case(AGENT_TOKEN.as_bytes()))
         {
             continue;
         }
-        let line = message[start..].split('\n').next().unwrap_or("");
+        let line = super::conventional::split_lf(&message[start..])
+            .next()
+            .unwrap_or("");
         let line = line.strip_suffix('\r').unwrap_or(line);
         if let Some((token, value)) = line.split_once(':')
             && token.trim_end().eq_ignore_ascii_case(AGENT_TOKEN)
