@@ -432,12 +432,23 @@ fn references_must_name_approved_unchanged_plans_as_of_the_tip() {
 /// and plan 0007, approved.
 fn agent_and_approved_plan() -> (Repo, String) {
     let repo = Repo::new();
-    repo.write("agents/realtime-dev.md", DEV_AGENT);
-    repo.write("plans/0007-presence.md", &plan_text(7, "Presence"));
-    approve(&repo, 7);
-    repo.git(&["add", "."]);
-    let base = repo.commit(&[], "chore: agent and plan");
+    let base = commit_agent_and_plan(&repo, ".", DEV_AGENT);
     (repo, base)
+}
+
+/// Writes `agent` as the developer agent and plan 0007 into the project
+/// at `dir` of `repo` (`.` for its top), approves the plan, and commits
+/// all the work tree holds; returns the commit.
+fn commit_agent_and_plan(repo: &Repo, dir: &str, agent: &str) -> String {
+    repo.write(&format!("{dir}/agents/realtime-dev.md"), agent);
+    repo.write(
+        &format!("{dir}/plans/0007-presence.md"),
+        &plan_text(7, "Presence"),
+    );
+    repo.harness(["-C", dir, "plan", "approve", "7", "--by", "Ana"])
+        .assert(0);
+    repo.git(&["add", "."]);
+    repo.commit(&[], "chore: agent and plan")
 }
 
 #[test]
@@ -495,16 +506,11 @@ fn an_agent_may_change_only_its_plans_files() {
 fn a_project_in_a_subdirectory_is_judged_by_its_own_base_policy() {
     let repo = Repo::new();
     repo.write("svc/harness.toml", "[commits]\nrequire_reference = true\n");
-    repo.write("svc/agents/realtime-dev.md", DEV_AGENT);
-    repo.write("svc/plans/0007-presence.md", &plan_text(7, "Presence"));
-    repo.harness(["-C", "svc", "plan", "approve", "7", "--by", "Ana"])
-        .assert(0);
     // Elsewhere in the repository, files by the same names that are no
     // part of the project.
     repo.write("agents/other.md", "---\nname: other\ndescription: d\n---\n");
     repo.write("plans/0008-other.md", &plan_text(8, "Other"));
-    repo.git(&["add", "."]);
-    let base = repo.commit(&[], "chore: agent and plan");
+    let base = commit_agent_and_plan(&repo, "svc", DEV_AGENT);
     repo.commit(
         &[("svc/src/realtime/presence.rs", "// in scope")],
         "feat: presence\n\nRefs: 0007-1\nAgent: realtime-dev",
@@ -577,11 +583,7 @@ fn a_base_agent_with_unresolved_skills_still_holds_its_commits() {
     let repo = Repo::new();
     repo.write("harness.toml", "[skills]\nrequire = true\n");
     let agent = DEV_AGENT.replacen("tools:", "skills: [gone]\ntools:", 1);
-    repo.write("agents/realtime-dev.md", &agent);
-    repo.write("plans/0007-presence.md", &plan_text(7, "Presence"));
-    approve(&repo, 7);
-    repo.git(&["add", "."]);
-    let base = repo.commit(&[], "chore: agent and plan");
+    let base = commit_agent_and_plan(&repo, ".", &agent);
     let out = repo.harness(["agents", "validate"]).assert(1);
     assert_contains(&out.stdout, "is not found");
     repo.commit(
