@@ -669,8 +669,11 @@ fn agent_scope(
         Some(p) => format!("agent `{}`", p.agent),
         None => "this commit".to_string(),
     };
+    // An agent's file outside the project (a sub-directory of its
+    // repository) is reported once, here, and not judged further.
+    let outside = |path: &str| holder.policy.is_some() && path.starts_with("../");
     for path in changed {
-        if holder.policy.is_some() && path.starts_with("../") {
+        if outside(path) {
             v.push(
                 Violation::new(
                     "agent-outside-project",
@@ -699,8 +702,6 @@ fn agent_scope(
         }
     }
     if let Some(plans) = plans {
-        // A file outside the project was reported above, once.
-        let outside = |path: &String| holder.policy.is_some() && path.starts_with("../");
         for path in changed.iter().filter(|p| !outside(p)) {
             if !plans.iter().any(|p| p.contains(path)) && !holder.set.is_match(path) {
                 v.push(
