@@ -146,7 +146,12 @@ fn write_for_node(project: &Project) -> Result<tempfile::TempDir> {
 /// Runs `node` to load a JavaScript config and print it as JSON. A config
 /// held in memory (a commit's) is written for `node` to a private
 /// directory first, beside the commit's other commitlint files (its
-/// `package.json` says whether `.js` is a module).
+/// `package.json` says whether `.js` is a module), and evaluated under
+/// node's permission model with only that directory readable: node looks
+/// for a `require`d package in every directory above the config, and the
+/// one above a temporary directory (`/tmp/node_modules`) is anyone's to
+/// fill. The config may not load packages, read other files or start
+/// processes; commitlint's `extends` names need none of that.
 fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
     // Held until `node` has read it; removed on return.
     let written = project
@@ -154,21 +159,46 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
         .is_in_memory()
         .then(|| write_for_node(project))
         .transpose()?;
-    let on_disk = written
+    let private = match &written {
+        Some(dir) => Some(
+            std::fs::canonicalize(dir.path())
+                .map_err(|e| Error::io("resolve a temporary directory", dir.path(), e))?,
+        ),
+        None => None,
+    };
+    let on_disk = private
         .as_ref()
-        .map(|dir| dir.path().join(path.file_name().unwrap_or_default()));
+        .map(|dir| dir.join(path.file_name().unwrap_or_default()));
     let path = on_disk.as_deref().unwrap_or(path);
-    const SCRIPT: &str = "const {pathToFileURL} = require('url');\
-        import(pathToFileURL(process.argv[1]).href)\
-        .then(m => (m.default !== undefined ? m.default : m))\
-        .then(c => process.stdout.write(JSON.stringify(c)))\
-        .catch(e => { process.stderr.write(String(e && e.stack || e)); process.exit(1); });";
-    let out = Command::new("node")
-        .arg("-e")
-        .arg(SCRIPT)
-        .arg(path)
-        .current_dir(path.parent().unwrap_or(Path::new(".")))
-        .output();
+    let run = |permission: Option<&str>| {
+        let mut node = Command::new("node");
+        node.arg("--no-warnings");
+        if let (Some(flag), Some(dir)) = (permission, &private) {
+            let mut readable = std::ffi::OsString::from("--allow-fs-read=");
+            readable.push(dir.join("*"));
+            node.arg(flag).arg(readable);
+        }
+        node.arg("-e")
+            .arg(SCRIPT)
+            .arg(path)
+            .current_dir(path.parent().unwrap_or(Path::new(".")))
+            .output()
+    };
+    // `--permission` since Node.js 22.13/23.5; `--experimental-permission`
+    // before, back to 20. A node that knows neither says "bad option".
+    let mut out = run(private.as_ref().map(|_| "--permission"));
+    if private.is_some() && out.as_ref().is_ok_and(bad_option) {
+        out = run(Some("--experimental-permission"));
+        if out.as_ref().is_ok_and(bad_option) {
+            return Err(invalid(
+                file,
+                None,
+                format!(
+                    "`{file}` is JavaScript from a commit, which harness evaluates under node's permission model, and this `node` has none; install Node.js 20 or newer, or write the config as `.commitlintrc.json`"
+                ),
+            ));
+        }
+    }
     let out = match out {
         Ok(out) => out,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -195,11 +225,13 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
             .find(|l| !l.trim().is_empty())
             .unwrap_or("")
             .trim();
-        return Err(invalid(
-            file,
-            None,
-            format!("`node` could not load `{file}`: {first}"),
-        ));
+        let mut message = format!("`node` could not load `{file}`: {first}");
+        if private.is_some() && err.contains("ERR_ACCESS_DENIED") {
+            message.push_str(
+                " (a commit's JavaScript config is evaluated with only its own commitlint files readable: it may not load packages, read other files or start processes)",
+            );
+        }
+        return Err(invalid(file, None, message));
     }
     serde_json::from_slice(&out.stdout).map_err(|e| {
         invalid(
@@ -208,6 +240,18 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
             format!("`{file}` did not export a JSON-like config: {e}"),
         )
     })
+}
+
+/// Loads the config named by the first argument and prints its export.
+const SCRIPT: &str = "const {pathToFileURL} = require('url');\
+    import(pathToFileURL(process.argv[1]).href)\
+    .then(m => (m.default !== undefined ? m.default : m))\
+    .then(c => process.stdout.write(JSON.stringify(c)))\
+    .catch(e => { process.stderr.write(String(e && e.stack || e) + (e && e.code ? ' ' + e.code : '')); process.exit(1); });";
+
+/// Whether `node` refused a command-line option it does not know.
+fn bad_option(out: &std::process::Output) -> bool {
+    out.status.code() == Some(9) && String::from_utf8_lossy(&out.stderr).contains("bad option")
 }
 
 /// The 1-based line of the first mention of `word` in `text`, to locate a

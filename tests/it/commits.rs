@@ -1,6 +1,7 @@
 //! `harness-agents commits` and `harness-agents ci` on real repositories in temporary
 //! directories; branches, merges and hooks go through the `git` command line.
 
+use std::fs;
 use std::path::PathBuf;
 
 use crate::common::{Repo, assert_contains, assert_starts_with};
@@ -968,6 +969,113 @@ fn commitlint_javascript_config_is_evaluated_with_node() {
         rules(&v),
         [("feat: start".to_string(), vec!["type-enum".to_string()])]
     );
+}
+
+#[test]
+fn a_commit_s_javascript_config_loads_nothing_from_above_its_private_directory() {
+    if !has_node() {
+        eprintln!("node is not installed: the evaluation itself is not tested");
+        return;
+    }
+    // Another local user plants a package where node looks when a config
+    // in a temporary directory asks for it: `node_modules` one level up.
+    let tmp = tempfile::tempdir().unwrap();
+    let planted = tmp.path().join("node_modules/planted");
+    fs::create_dir_all(&planted).unwrap();
+    fs::write(
+        planted.join("index.js"),
+        "module.exports = { rules: { 'type-enum': [2, 'always', ['feat']] } };\n",
+    )
+    .unwrap();
+    let below = tmp.path().join("private");
+    fs::create_dir(&below).unwrap();
+    let found = std::process::Command::new("node")
+        .args(["-e", "process.stdout.write(require.resolve('planted'))"])
+        .current_dir(&below)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&found.stdout),
+        planted.join("index.js").to_string_lossy(),
+        "the plant is where node looks"
+    );
+
+    let repo = Repo::new();
+    repo.write(
+        "commitlint.config.js",
+        "let rules = { 'type-enum': [2, 'always', ['wip']] };\n\
+         try { rules = require('planted').rules; } catch (e) { if (e.code !== 'ERR_ACCESS_DENIED') throw e; }\n\
+         module.exports = { rules };\n",
+    );
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "wip: config");
+    repo.commit(&[("a", "1")], "feat: start");
+    let v = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .env("TMPDIR", tmp.path())
+        .assert(1)
+        .json();
+    assert_eq!(
+        rules(&v),
+        [("feat: start".to_string(), vec!["type-enum".to_string()])],
+        "the base's own rules hold, not the plant's"
+    );
+
+    // A config that reads a file or starts a process is refused, and the
+    // error says what a commit's config may not do.
+    repo.write(
+        "commitlint.config.js",
+        "require('fs').readFileSync('/etc/hostname');\nmodule.exports = {};\n",
+    );
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "wip: config");
+    repo.commit(&[("b", "1")], "wip: more");
+    let out = repo
+        .harness(["commits", "check", "--base", &base])
+        .env("TMPDIR", tmp.path())
+        .assert(2);
+    assert_contains(&out.stderr, "`node` could not load");
+    assert_contains(&out.stderr, "may not load packages, read other files");
+}
+
+#[test]
+fn a_commit_s_javascript_config_needs_a_node_with_the_permission_model() {
+    // A stand-in for a node older than 20, which knows neither permission
+    // flag (none is installed here): it refuses them as node does.
+    let bin = tempfile::tempdir().unwrap();
+    let node = bin.path().join("node");
+    fs::write(
+        &node,
+        "#!/bin/sh\nfor a; do case $a in *permission) echo \"node: bad option: $a\" >&2; exit 9;; esac; done\necho '{}'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(&node, fs::Permissions::from_mode(0o755)).unwrap();
+    let repo = Repo::new();
+    repo.write("commitlint.config.js", "module.exports = {};\n");
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "chore: config");
+    repo.commit(&[("a", "1")], "feat: start");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let out = repo
+        .harness(["commits", "check", "--base", &base])
+        .env("PATH", &path)
+        .assert(2);
+    assert_contains(
+        &out.stderr,
+        "this `node` has none; install Node.js 20 or newer",
+    );
+    // The working tree's own config needs no permission model.
+    let out = repo
+        .harness(["commits", "lint-msg", "-"])
+        .env("PATH", &path)
+        .stdin("feat: x\n")
+        .assert(0);
+    assert_eq!(out.stderr, "");
 }
 
 #[test]
