@@ -1,7 +1,8 @@
 //! The syntax of one commit message, per Conventional Commits 1.0.0.
 //!
-//! Parsing is `git-conventional`'s. It is looser than the specification in a
-//! few places, so this module adds the checks it leaves out: the space after
+//! Parsing is [`super::grammar`]'s, which reads what `git-conventional` reads.
+//! That is looser than the specification in a few places, so this module
+//! adds the checks it leaves out: the space after
 //! `:`, a blank line before footers, a scope that is not blank, the exact
 //! spelling of `BREAKING CHANGE` footers. Everything that is a matter of
 //! project taste (allowed types, header length, a full stop) is in
@@ -10,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use git_conventional::{Commit, ErrorKind};
+use super::grammar::{self, ParseError};
 
 use super::Violation;
 
@@ -113,19 +114,18 @@ pub fn check(message: &str) -> Syntax {
         let rest = &message[header_line.len()..];
         text = Cow::Owned(format!("{}{rest}", header_line.trim()));
     }
-    let commit = match Commit::parse(&text) {
+    let commit = match grammar::parse(&text) {
         Ok(c) => c,
-        Err(e) => {
-            out.violations
-                .push(parse_error(e.kind(), first_line(&text)));
+        Err(kind) => {
+            out.violations.push(parse_error(kind, first_line(&text)));
             return out;
         }
     };
     let header = Header {
-        commit_type: commit.type_().as_str().to_string(),
-        scope: commit.scope().map(|s| s.as_str().to_string()),
-        breaking: commit.breaking(),
-        description: commit.description().to_string(),
+        commit_type: commit.commit_type.to_string(),
+        scope: commit.scope.map(str::to_string),
+        breaking: commit.breaking,
+        description: commit.description.to_string(),
     };
     separator(first_line(&text), &header, &mut out.violations);
     if let Some(scope) = &header.scope
@@ -137,12 +137,12 @@ pub fn check(message: &str) -> Syntax {
             Some(format!("({scope})")),
         ));
     }
-    for f in commit.footers() {
+    for f in &commit.footers {
         // The parser takes `token:value` for a footer; the specification
         // asks for `token: value` or `token #value`, so `task::Store` in a
         // body is prose, not a `task` footer. (Neither pair holds a line
         // end, so what follows a line's start is read past its end.)
-        let token = f.token().as_str();
+        let token = f.token;
         let spec_form = line_starts(&text).any(|start| {
             text[start..]
                 .strip_prefix(token)
@@ -152,22 +152,22 @@ pub fn check(message: &str) -> Syntax {
             continue;
         }
         out.footers.push(Footer {
-            token: f.token().as_str().to_string(),
-            separator: f.separator().as_str(),
-            value: f.value().to_string(),
+            token: token.to_string(),
+            separator: f.separator,
+            value: f.value.to_string(),
         });
     }
     breaking_footers(&out.footers, &mut out.violations);
-    if let Some(body) = commit.body() {
+    if let Some(body) = commit.body {
         body_footers(body, &mut out.violations);
     }
     out.header = Some(header);
     out
 }
 
-/// `git-conventional` reports what it could not parse; say it in the
+/// The grammar reports what it could not parse; say it in the
 /// specification's words.
-fn parse_error(kind: ErrorKind, header: &str) -> Violation {
+fn parse_error(kind: ParseError, header: &str) -> Violation {
     let part = Some(header.to_string());
     // The parser's error kinds are coarse; look at the header itself.
     let prefix_end = header
@@ -202,22 +202,12 @@ fn parse_error(kind: ErrorKind, header: &str) -> Violation {
         );
     }
     match kind {
-        ErrorKind::MissingDescription => Violation::new(
-            "subject-empty",
-            "the description after `type: ` is empty",
-            part,
-        ),
-        ErrorKind::InvalidScope => Violation::new(
-            "scope-format",
-            "the scope in parentheses is empty or not closed",
-            part,
-        ),
-        ErrorKind::InvalidBody => Violation::new(
+        ParseError::InvalidBody => Violation::new(
             "body-leading-blank",
             "the line after the header must be blank (is the header wrapped onto two lines?)",
             part,
         ),
-        _ => Violation::new(
+        ParseError::Header | ParseError::InvalidFormat => Violation::new(
             "header-format",
             "the header is not `type(scope): description`",
             part,

@@ -13,6 +13,7 @@
 mod base;
 pub mod commitlint;
 pub mod conventional;
+mod grammar;
 mod hook;
 pub mod preset;
 mod range;
