@@ -140,6 +140,13 @@ fn write_for_node(project: &Project) -> Result<tempfile::TempDir> {
             crate::fsutil::write_atomic_unsynced(&dir.path().join(name), &bytes)?;
         }
     }
+    // Node looks for the nearest `package.json` to know whether `.js` is a
+    // module; one that says nothing (as none does) ends the search here,
+    // inside what the config may read.
+    let package = dir.path().join("package.json");
+    if !package.exists() {
+        crate::fsutil::write_atomic_unsynced(&package, b"{}\n")?;
+    }
     Ok(dir)
 }
 
