@@ -97,6 +97,10 @@ pub struct BasePolicy {
     /// The project's directory in the repository (empty at its top).
     pub prefix: PathBuf,
     base: Option<Oid>,
+    /// What [`BasePolicy::project`] holds, as read: the plans are added to
+    /// a copy when a commit first names one (see [`BasePolicy::plans`]).
+    files: BTreeMap<PathBuf, Vec<u8>>,
+    config_path: Option<&'static str>,
 }
 
 /// The files under each of `dirs` (relative to the project) as of `commit`,
@@ -175,10 +179,8 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
     let mut files = BTreeMap::new();
     if let Some(at_base) = &at_base {
         // Skills are not read: no verdict depends on them (see the catalog
-        // below).
-        let paths = &config.paths;
-        let dirs = paths.agents.iter().chain([&paths.plans]);
-        read_dirs(at_base, &prefix, dirs, &mut files)?;
+        // below). Nor are the plans, until a commit names one.
+        read_dirs(at_base, &prefix, &config.paths.agents, &mut files)?;
         if let Some((_, text)) = &text {
             files.insert(prefix.join(config::FILE_NAME), text.as_bytes().to_vec());
         }
@@ -203,13 +205,8 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
         None => Vec::new(),
     };
     let commits_declared = config.commits_declared;
-    let mut project = in_memory(
-        base,
-        &prefix,
-        text.is_some().then_some(config::FILE_NAME),
-        config,
-        files,
-    );
+    let config_path = text.is_some().then_some(config::FILE_NAME);
+    let mut project = in_memory(base, &prefix, config_path, config, files.clone());
     let mut commitlint = None;
     if let Some(base) = base.filter(|_| !commits_declared) {
         let short = base.to_string()[..7].to_string();
@@ -247,6 +244,8 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
         project_rules,
         prefix,
         base,
+        files,
+        config_path,
     })
 }
 
@@ -312,11 +311,12 @@ impl BasePolicy {
         tip: Oid,
         approvals: Box<dyn BranchApprovals>,
     ) -> Result<BranchPlans> {
+        let plans_dir = [&self.project.config.paths.plans];
         let mut files = BTreeMap::new();
         read_dirs(
             &git::CommitFiles::new(repo, tip),
             &self.prefix,
-            [&self.project.config.paths.plans],
+            plans_dir,
             &mut files,
         )?;
         let at_tip = in_memory(
@@ -326,9 +326,29 @@ impl BasePolicy {
             self.project.config.clone(),
             files,
         );
+        // The base's approval records, beside the base's other files.
+        let base_project = match self.base {
+            Some(base) => {
+                let mut at_base = self.files.clone();
+                read_dirs(
+                    &git::CommitFiles::new(repo, base),
+                    &self.prefix,
+                    plans_dir,
+                    &mut at_base,
+                )?;
+                in_memory(
+                    Some(base),
+                    &self.prefix,
+                    self.config_path,
+                    self.project.config.clone(),
+                    at_base,
+                )
+            }
+            None => self.project.clone(),
+        };
         // The tip's approvals are verified with the base's signers: a branch
         // cannot add its own signer.
-        let base_store = crate::plan::Store::open(&self.project);
+        let base_store = crate::plan::Store::open(&base_project);
         let tip_store = crate::plan::Store::with_trust(&at_tip, base_store.shared_trust());
         Ok(BranchPlans {
             tip: StorePlans::with_store(tip_store),
@@ -336,6 +356,56 @@ impl BasePolicy {
             approvals,
             cache: RefCell::new(BTreeMap::new()),
         })
+    }
+}
+
+/// A range's plans, read when a commit first names one: a history that
+/// names none reads no plan. A read that fails ends the check with its
+/// error once the walk is done ([`LazyPlans::finish`]).
+pub struct LazyPlans<'a> {
+    read: Box<dyn Fn() -> Result<BranchPlans> + 'a>,
+    plans: std::cell::OnceCell<Result<BranchPlans>>,
+}
+
+impl<'a> LazyPlans<'a> {
+    pub fn new(read: impl Fn() -> Result<BranchPlans> + 'a) -> Self {
+        LazyPlans {
+            read: Box::new(read),
+            plans: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn get(&self) -> Option<&BranchPlans> {
+        self.plans.get_or_init(|| (self.read)()).as_ref().ok()
+    }
+
+    /// The error of a read that failed, if one did.
+    pub fn finish(self) -> Result<()> {
+        match self.plans.into_inner() {
+            Some(Err(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl PlanLookup for LazyPlans<'_> {
+    fn status(&self, plan: &str) -> PlanStatus {
+        match self.get() {
+            Some(plans) => plans.status(plan),
+            // Never a verdict: the check ends with the read's error.
+            None => PlanStatus::Unreadable {
+                id: plan.to_string(),
+                problem: "the plans could not be read".to_string(),
+            },
+        }
+    }
+
+    fn has_task(&self, task: &str) -> bool {
+        self.get().is_some_and(|plans| plans.has_task(task))
+    }
+
+    fn assignment(&self, plan: &str) -> Option<Assignment> {
+        self.get()?.assignment(plan)
     }
 }
 

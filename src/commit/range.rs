@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::base::{BasePolicy, PolicySource, policy_at};
+use super::base::{BasePolicy, LazyPlans, PolicySource, policy_at};
 use super::{Agents, Checker, CommitInput, CommitVerdict, StorePlans};
 use crate::agent::Catalog;
 use crate::config::{CommitsConfig, Project};
@@ -138,7 +138,7 @@ impl Judging {
     /// Checks the commits of `walk`, a walk of this range.
     fn check_walk(&self, spec: &RangeSpec, walk: git::Walk) -> Result<RangeReport> {
         let (repo, range, policy) = (&self.repo, &self.range, &self.policy);
-        let plans = policy.plans(repo, range.tip, policy.branch_approvals())?;
+        let plans = LazyPlans::new(|| policy.plans(repo, range.tip, policy.branch_approvals()));
         let prefix = &policy.prefix;
         let checker = Checker::new(&policy.project.config.commits, &plans, &policy.catalog)
             .held_to(&policy.project.config, policy.project_rules.clone())
@@ -155,6 +155,7 @@ impl Judging {
                     .map(|paths| git::relative_to(prefix, paths))
             })
         })?;
+        plans.finish()?;
         let tip = spec.range.as_deref().unwrap_or("HEAD");
         let tip = tip.split_once("..").map_or(tip, |(_, t)| t);
         let tip = if tip.is_empty() { "HEAD" } else { tip };

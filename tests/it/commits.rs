@@ -353,6 +353,35 @@ fn approve(repo: &Repo, id: u32) {
 }
 
 #[test]
+fn the_plans_are_read_only_when_a_commit_names_one() {
+    let repo = Repo::new();
+    repo.write("plans/0007-presence.md", &plan_text(7, "Presence"));
+    approve(&repo, 7);
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "chore: plans");
+    repo.commit(
+        &[("plans/0008-typing.md", &plan_text(8, "Typing"))],
+        "docs: plan typing",
+    );
+    let unnamed = repo.commit(&[], "feat: presence");
+    let named = repo.commit(&[], "feat: presence\n\nRefs: 0007");
+    // The text of the plan the branch added is then lost from the clone.
+    let blob = repo.git(&["rev-parse", "HEAD:plans/0008-typing.md"]);
+    fs::remove_file(repo.path(&format!(".git/objects/{}/{}", &blob[..2], &blob[2..]))).unwrap();
+    // No commit names a plan: nothing asks for the lost text.
+    let out = repo
+        .harness(["commits", "check", &format!("{base}..{unnamed}")])
+        .assert(0);
+    assert_contains(&out.stdout, "ok: 2 commit(s)");
+    // One does: the plans are read, and the lost text is an error, not a
+    // missing plan.
+    let out = repo
+        .harness(["commits", "check", &format!("{base}..{named}")])
+        .assert(2);
+    assert_contains(&out.stderr, "is not in this clone");
+}
+
+#[test]
 fn references_must_name_approved_unchanged_plans_as_of_the_tip() {
     let repo = Repo::new();
     repo.write("harness.toml", "[commits]\nrequire_reference = true\n");
