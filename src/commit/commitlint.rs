@@ -184,6 +184,9 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
             let mut readable = std::ffi::OsString::from("--allow-fs-read=");
             readable.push(dir.join("*"));
             node.arg(flag).arg(readable);
+            // Options from the environment could widen what it may read
+            // (`--allow-fs-read=*`) or where packages are looked for.
+            node.env_remove("NODE_OPTIONS").env_remove("NODE_PATH");
         }
         node.arg("-e")
             .arg(SCRIPT)

@@ -1039,16 +1039,27 @@ fn a_commit_s_javascript_config_loads_nothing_from_above_its_private_directory()
     repo.git(&["add", "."]);
     let base = repo.commit(&[], "wip: config");
     repo.commit(&[("a", "1")], "feat: start");
-    let v = repo
-        .harness(["commits", "check", "--base", &base, "--format", "json"])
-        .env("TMPDIR", tmp.path())
-        .assert(1)
-        .json();
-    assert_eq!(
-        rules(&v),
-        [("feat: start".to_string(), vec!["type-enum".to_string()])],
-        "the base's own rules hold, not the plant's"
-    );
+    // Options in the environment that would let node read anything, or
+    // look for packages in the plant's directory, are not passed on.
+    let planted_dir = tmp.path().join("node_modules");
+    for env in [
+        None,
+        Some(("NODE_OPTIONS", "--allow-fs-read=*".to_string())),
+        Some(("NODE_PATH", planted_dir.to_string_lossy().into_owned())),
+    ] {
+        let mut check = repo
+            .harness(["commits", "check", "--base", &base, "--format", "json"])
+            .env("TMPDIR", tmp.path());
+        if let Some((key, value)) = &env {
+            check = check.env(key, value);
+        }
+        let v = check.assert(1).json();
+        assert_eq!(
+            rules(&v),
+            [("feat: start".to_string(), vec!["type-enum".to_string()])],
+            "the base's own rules hold, not the plant's ({env:?})"
+        );
+    }
 
     // A config that reads a file or starts a process is refused, and the
     // error says what a commit's config may not do.
