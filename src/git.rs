@@ -772,6 +772,18 @@ impl<'r> CommitFiles<'r> {
     /// with a `/` in its name, would make a path that leads out of `dir`,
     /// and is refused, as is a directory holding more than a bound.
     pub fn files_under(&self, dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+        self.walk_under(dir, true)
+    }
+
+    /// What [`CommitFiles::files_under`] would refuse in `dir` (a name
+    /// that leads out of it, more than the bounds hold, a file the clone
+    /// lacks), found from the trees and the files' object headers alone:
+    /// no file is inflated.
+    pub fn check_under(&self, dir: &Path) -> Result<()> {
+        self.walk_under(dir, false).map(drop)
+    }
+
+    fn walk_under(&self, dir: &Path, read: bool) -> Result<Vec<(PathBuf, Vec<u8>)>> {
         let Some((Entry::Dir, id)) = self.entry(dir)? else {
             return Ok(Vec::new());
         };
@@ -797,11 +809,13 @@ impl<'r> CommitFiles<'r> {
                 if kind == Entry::File {
                     // Its size is known before it is inflated: one huge
                     // file is refused without being held in memory.
-                    bytes_read += odb
-                        .as_ref()
-                        .and_then(|odb| odb.read_header(id).ok())
-                        .map_or(0, |(size, _)| size);
-                    if bytes_read <= EXPORT_BYTES {
+                    let header = odb.as_ref().map(|odb| odb.read_header(id));
+                    bytes_read += match header {
+                        Some(Ok((size, _))) => size,
+                        Some(Err(e)) if !read => return Err(unreadable(id, &path, &e)),
+                        _ => 0,
+                    };
+                    if read && bytes_read <= EXPORT_BYTES {
                         let bytes = verified(self.repo, id, ObjectType::Blob, &path)?;
                         out.push((path, bytes));
                     }
@@ -991,6 +1005,20 @@ fn safe_name<'a>(name: &'a [u8], at: &Path) -> Result<&'a std::ffi::OsStr> {
     .into())
 }
 
+/// Why object `id`, the file or tree at `path`, could not be read.
+fn unreadable(id: Oid, path: &Path, e: &git2::Error) -> Error {
+    if e.code() == git2::ErrorCode::NotFound {
+        Diagnostic::error(
+            Code::Git,
+            format!("`{}` ({id}) is not in this clone", path.display()),
+        )
+        .hint("fetch the whole history (in CI: `fetch-depth: 0`, and no `--filter`)")
+        .into()
+    } else {
+        git_error(format!("cannot read `{}`", path.display()), e)
+    }
+}
+
 /// Object `id`'s bytes, once they are known to hash to `id`. What harness
 /// reads as policy is checked here, and only the bytes checked are used,
 /// whatever libgit2's own check is set to ([`Walk`] turns it off, for
@@ -999,18 +1027,7 @@ fn safe_name<'a>(name: &'a [u8], at: &Path) -> Result<&'a std::ffi::OsStr> {
 fn verified(repo: &Repository, id: Oid, kind: ObjectType, path: &Path) -> Result<Vec<u8>> {
     let fail = |e: git2::Error| git_error(format!("cannot read `{}`", path.display()), &e);
     let odb = repo.odb().map_err(fail)?;
-    let object = odb.read(id).map_err(|e| {
-        if e.code() == git2::ErrorCode::NotFound {
-            Diagnostic::error(
-                Code::Git,
-                format!("`{}` ({id}) is not in this clone", path.display()),
-            )
-            .hint("fetch the whole history (in CI: `fetch-depth: 0`, and no `--filter`)")
-            .into()
-        } else {
-            fail(e)
-        }
-    })?;
+    let object = odb.read(id).map_err(|e| unreadable(id, path, &e))?;
     match Oid::hash_object(object.kind(), object.data()) {
         Ok(actual) if actual == id && object.kind() == kind => Ok(object.data().to_vec()),
         _ => Err(Diagnostic::error(
@@ -1493,9 +1510,14 @@ mod tests {
         let root = repo.find_tree(root.write().unwrap()).unwrap();
         let sig = git2::Signature::new("A", "a@x", &git2::Time::new(1_700_000_000, 0)).unwrap();
         let commit = repo.commit(None, &sig, &sig, "x\n", &root, &[]).unwrap();
-        let err = CommitFiles::new(&repo, commit)
-            .files_under(Path::new("plans"))
-            .unwrap_err();
+        let files = CommitFiles::new(&repo, commit);
+        let err = files.files_under(Path::new("plans")).unwrap_err();
+        assert!(
+            err.to_string().contains("more than 100000 entries"),
+            "{err}"
+        );
+        // Checked without reading, it is refused alike.
+        let err = files.check_under(Path::new("plans")).unwrap_err();
         assert!(
             err.to_string().contains("more than 100000 entries"),
             "{err}"
@@ -1530,20 +1552,25 @@ mod tests {
             &[EXPORT_BYTES + 1][..],
             &[EXPORT_BYTES / 2, EXPORT_BYTES / 2 + 1],
         ] {
-            let err = CommitFiles::new(&repo, build(sizes))
-                .files_under(Path::new("plans"))
-                .unwrap_err();
+            let files = CommitFiles::new(&repo, build(sizes));
+            let err = files.files_under(Path::new("plans")).unwrap_err();
+            assert!(err.to_string().contains("1 MiB as of commit"), "{err}");
+            let err = files.check_under(Path::new("plans")).unwrap_err();
             assert!(err.to_string().contains("1 MiB as of commit"), "{err}");
         }
+        CommitFiles::new(&repo, fits)
+            .check_under(Path::new("plans"))
+            .unwrap();
     }
 
     #[test]
     fn a_tree_naming_a_file_twice_is_refused() {
         let (_dir, repo, _) = history(1);
         let commit = crafted(&repo, &[("100644", b"0007-a.md"), ("100644", b"0007-a.md")]);
-        let err = CommitFiles::new(&repo, commit)
-            .files_under(Path::new("plans"))
-            .unwrap_err();
+        let files = CommitFiles::new(&repo, commit);
+        let err = files.files_under(Path::new("plans")).unwrap_err();
+        assert!(err.to_string().contains("cannot be read"), "{err}");
+        let err = files.check_under(Path::new("plans")).unwrap_err();
         assert!(err.to_string().contains("cannot be read"), "{err}");
         let err = read_at(&repo, commit, Path::new("plans/0007-a.md")).unwrap_err();
         assert!(err.to_string().contains("cannot be read"), "{err}");

@@ -359,6 +359,21 @@ impl BasePolicy {
     }
 }
 
+impl BasePolicy {
+    /// What reading the tip's plans would refuse, found without reading
+    /// them (see [`git::CommitFiles::check_under`]): plans that no commit
+    /// named are still held to the bounds, and must be in the clone, so a
+    /// branch cannot land a plans directory that only later ranges would
+    /// fail on.
+    pub fn check_plans(&self, repo: &Repository, tip: Oid) -> Result<()> {
+        let dir = &self.project.config.paths.plans;
+        if !contained(dir) {
+            return Ok(());
+        }
+        git::CommitFiles::new(repo, tip).check_under(&self.prefix.join(dir))
+    }
+}
+
 /// A range's plans, read when a commit first names one: a history that
 /// names none reads no plan. A read that fails ends the check with its
 /// error once the walk is done ([`LazyPlans::finish`]).
@@ -379,11 +394,13 @@ impl<'a> LazyPlans<'a> {
         self.plans.get_or_init(|| (self.read)()).as_ref().ok()
     }
 
-    /// The error of a read that failed, if one did.
-    pub fn finish(self) -> Result<()> {
+    /// The error of a read that failed, if one did; when no commit asked,
+    /// what `unread` finds wrong with the plans left unread.
+    pub fn finish(self, unread: impl FnOnce() -> Result<()>) -> Result<()> {
         match self.plans.into_inner() {
             Some(Err(e)) => Err(e),
-            _ => Ok(()),
+            Some(Ok(_)) => Ok(()),
+            None => unread(),
         }
     }
 }

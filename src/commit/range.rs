@@ -155,7 +155,7 @@ impl Judging {
                     .map(|paths| git::relative_to(prefix, paths))
             })
         })?;
-        plans.finish()?;
+        plans.finish(|| policy.check_plans(repo, range.tip))?;
         let tip = spec.range.as_deref().unwrap_or("HEAD");
         let tip = tip.split_once("..").map_or(tip, |(_, t)| t);
         let tip = if tip.is_empty() { "HEAD" } else { tip };

@@ -365,20 +365,34 @@ fn the_plans_are_read_only_when_a_commit_names_one() {
     );
     let unnamed = repo.commit(&[], "feat: presence");
     let named = repo.commit(&[], "feat: presence\n\nRefs: 0007");
-    // The text of the plan the branch added is then lost from the clone.
+    let loose = |id: &str| repo.path(&format!(".git/objects/{}/{}", &id[..2], &id[2..]));
     let blob = repo.git(&["rev-parse", "HEAD:plans/0008-typing.md"]);
-    fs::remove_file(repo.path(&format!(".git/objects/{}/{}", &blob[..2], &blob[2..]))).unwrap();
-    // No commit names a plan: nothing asks for the lost text.
-    let out = repo
-        .harness(["commits", "check", &format!("{base}..{unnamed}")])
+
+    // The text of the plan the branch added is edited in the object store:
+    // what no commit names is not read, and what one names is refused.
+    repo.write("other.txt", "other bytes\n");
+    let other = repo.git(&["hash-object", "-w", "other.txt"]);
+    let mut perms = fs::metadata(loose(&blob)).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    fs::set_permissions(loose(&blob), perms).unwrap();
+    fs::copy(loose(&other), loose(&blob)).unwrap();
+    repo.harness(["commits", "check", &format!("{base}..{unnamed}")])
         .assert(0);
-    assert_contains(&out.stdout, "ok: 2 commit(s)");
-    // One does: the plans are read, and the lost text is an error, not a
-    // missing plan.
     let out = repo
         .harness(["commits", "check", &format!("{base}..{named}")])
         .assert(2);
-    assert_contains(&out.stderr, "is not in this clone");
+    assert_contains(&out.stderr, "does not match its id");
+
+    // Plans no commit names are still held to what a read would refuse:
+    // a file the clone lacks fails the range either way.
+    fs::remove_file(loose(&blob)).unwrap();
+    for tip in [&unnamed, &named] {
+        let out = repo
+            .harness(["commits", "check", &format!("{base}..{tip}")])
+            .assert(2);
+        assert_contains(&out.stderr, "is not in this clone");
+    }
 }
 
 #[test]
