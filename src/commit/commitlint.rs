@@ -154,11 +154,13 @@ fn write_for_node(project: &Project) -> Result<tempfile::TempDir> {
 /// held in memory (a commit's) is written for `node` to a private
 /// directory first, beside the commit's other commitlint files (its
 /// `package.json` says whether `.js` is a module), and evaluated under
-/// node's permission model with only that directory readable: node looks
-/// for a `require`d package in every directory above the config, and the
-/// one above a temporary directory (`/tmp/node_modules`) is anyone's to
-/// fill. The config may not load packages, read other files or start
-/// processes; commitlint's `extends` names need none of that.
+/// node's permission model with only that directory readable and no
+/// environment but `PATH`: node looks for a `require`d package in every
+/// directory above the config, and the one above a temporary directory
+/// (`/tmp/node_modules`) is anyone's to fill. The config may not load
+/// packages, read other files or start processes; commitlint's `extends`
+/// names need none of that. It is not a sandbox: node's model leaves the
+/// network open, and a base's config is code its reviewers merged.
 fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
     // Held until `node` has read it; removed on return.
     let written = project
@@ -184,9 +186,14 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
             let mut readable = std::ffi::OsString::from("--allow-fs-read=");
             readable.push(dir.join("*"));
             node.arg(flag).arg(readable);
-            // Options from the environment could widen what it may read
-            // (`--allow-fs-read=*`) or where packages are looked for.
-            node.env_remove("NODE_OPTIONS").env_remove("NODE_PATH");
+            // Nothing from the environment: options there could widen what
+            // it may read (`NODE_OPTIONS=--allow-fs-read=*`), and the
+            // config could send on what it holds (tokens, in CI).
+            let path = std::env::var_os("PATH");
+            node.env_clear();
+            if let Some(path) = path {
+                node.env("PATH", path);
+            }
         }
         node.arg("-e")
             .arg(SCRIPT)

@@ -1075,6 +1075,24 @@ fn a_commit_s_javascript_config_loads_nothing_from_above_its_private_directory()
         );
     }
 
+    // The config sees no environment (in CI it holds tokens).
+    repo.write(
+        "commitlint.config.js",
+        "module.exports = { rules: { 'type-enum': [2, 'always', [process.env.HARNESS_TEST_SECRET ? 'feat' : 'wip']] } };\n",
+    );
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "wip: config");
+    repo.commit(&[("c", "1")], "feat: start");
+    let v = repo
+        .harness(["commits", "check", "--base", &base, "--format", "json"])
+        .env("HARNESS_TEST_SECRET", "1")
+        .assert(1)
+        .json();
+    assert_eq!(
+        rules(&v),
+        [("feat: start".to_string(), vec!["type-enum".to_string()])]
+    );
+
     // A config that reads a file or starts a process is refused, and the
     // error says what a commit's config may not do.
     repo.write(
