@@ -296,6 +296,13 @@ mod tests {
             "feat: x\r",
             "feat",
             "",
+            "feat(a:b): x",
+            "feat(a!b): x",
+            "feat(#1): x",
+            "feat\u{3000}x: y",
+            "feat:\u{85}x",
+            "feat:\u{feff}x",
+            "😀(é): ü",
         ];
         let seconds = [
             "",
@@ -318,6 +325,9 @@ mod tests {
             "body\r\nwith crlf",
             "body\rwith cr",
             "#hash start",
+            "ünïcödé bödy 😀\nsecond ü line",
+            "body\u{2028}line",
+            "\u{b}vt\u{c}ff",
         ];
         let footers = [
             "",
@@ -341,6 +351,11 @@ mod tests {
             "\n\n\u{a0}Refs: x",
             "\n\nRefs: x\r\nAgent: y\r\n",
             "\n\nRefs: x\n\nTrailing prose.",
+            "\n\nRéf: ü\nÄgent: é",
+            "\n\nRefs: a\nBREAKING CHANGES: not a footer\nAgent: x",
+            "\n\nTok#en: x",
+            "\n\nRefs:\u{3000}x",
+            "\n\n😀: x\n  ü",
         ];
         let ends = ["", "\n", "\n\n", "\r\n", " ", "\n \n"];
         let mut out = Vec::new();
@@ -359,10 +374,63 @@ mod tests {
         out
     }
 
+    /// Messages of up to a dozen pieces drawn at random (a fixed seed, so
+    /// a failure repeats), for the pairs the lists above never put side
+    /// by side.
+    fn drawn(count: usize) -> Vec<String> {
+        const PIECES: &[&str] = &[
+            "feat",
+            "fix(",
+            "api",
+            ")",
+            "!",
+            ":",
+            ": ",
+            " ",
+            "\t",
+            "\n",
+            "\n\n",
+            "\r",
+            "\r\n",
+            "(",
+            "#",
+            " #",
+            "BREAKING CHANGE",
+            "BREAKING-CHANGE",
+            "Refs",
+            "Agent: x",
+            "é",
+            "😀",
+            "\u{a0}",
+            "\u{2028}",
+            "\u{feff}",
+            "body text",
+            "Refs: 1",
+            "x",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) as usize) % n
+        };
+        (0..count)
+            .map(|_| {
+                let mut m = String::from(["feat: x", "fix(a)!: y", "", "chore"][next(4)]);
+                for _ in 0..next(12) {
+                    m.push_str(PIECES[next(PIECES.len())]);
+                }
+                m
+            })
+            .collect()
+    }
+
     #[test]
     fn reads_every_generated_message_as_git_conventional_does() {
-        let messages = generated();
-        assert!(messages.len() > 40_000, "{}", messages.len());
+        let mut messages = generated();
+        messages.extend(drawn(50_000));
+        assert!(messages.len() > 100_000, "{}", messages.len());
         let mut differ = Vec::new();
         for m in &messages {
             let (ours, theirs) = (parse(m), reference(m));
