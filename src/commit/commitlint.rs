@@ -198,8 +198,8 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
         node.arg("-e")
             .arg(SCRIPT)
             .arg(path)
-            .current_dir(path.parent().unwrap_or(Path::new(".")))
-            .output()
+            .current_dir(path.parent().unwrap_or(Path::new(".")));
+        output_within(node, NODE_TIME_LIMIT)
     };
     // `--permission` since Node.js 22.13/23.5; `--experimental-permission`
     // before, back to 20. A node that knows neither says "bad option".
@@ -224,6 +224,16 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
                 None,
                 format!(
                     "`{file}` is JavaScript, which only `node` can read, and `node` is not on PATH; install Node.js, or write the config as `.commitlintrc.json`"
+                ),
+            ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            return Err(invalid(
+                file,
+                None,
+                format!(
+                    "`node` did not finish reading `{file}` within {} s, and was stopped; a config must export its rules without waiting on anything",
+                    NODE_TIME_LIMIT.as_secs()
                 ),
             ));
         }
@@ -256,6 +266,55 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
             None,
             format!("`{file}` did not export a JSON-like config: {e}"),
         )
+    })
+}
+
+/// How long `node` may take to read a config: one that never finishes
+/// would otherwise hold up every check that reads it.
+const NODE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// `cmd`'s output, as [`Command::output`] gives it, unless it runs longer
+/// than `limit`: then it is killed, and the error is `TimedOut`.
+fn output_within(
+    mut cmd: Command,
+    limit: std::time::Duration,
+) -> std::io::Result<std::process::Output> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // Each pipe drained on its own thread, so a full one never stalls it.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    let joined = |t: std::thread::JoinHandle<Vec<u8>>| t.join().unwrap_or_default();
+    Ok(std::process::Output {
+        status,
+        stdout: joined(stdout),
+        stderr: joined(stderr),
     })
 }
 

@@ -1151,6 +1151,28 @@ fn a_commit_s_javascript_config_needs_a_node_with_the_permission_model() {
 }
 
 #[test]
+fn a_javascript_config_that_never_finishes_is_stopped() {
+    if !has_node() {
+        eprintln!("node is not installed: the evaluation itself is not tested");
+        return;
+    }
+    // One that loops would hold up every check that reads it (the working
+    // tree's config runs through the same call).
+    let repo = Repo::new();
+    repo.write("commitlint.config.js", "for (;;) {}\n");
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "chore: config");
+    repo.commit(&[("a", "1")], "feat: start");
+    let started = std::time::Instant::now();
+    let out = repo
+        .harness(["commits", "check", "--base", &base])
+        .assert(2);
+    assert_contains(&out.stderr, "did not finish reading");
+    assert_contains(&out.stderr, "within 20 s, and was stopped");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[test]
 fn commitlint_javascript_config_without_node_is_an_error_that_says_why() {
     let repo = Repo::new();
     repo.write("commitlint.config.js", "module.exports = {};\n");
