@@ -70,6 +70,20 @@ impl Files {
         }
     }
 
+    /// These files with `more` beside them (paths relative to the same
+    /// root, replacing any held at the same path). Only files held in
+    /// memory are added to; the disk answers for itself.
+    pub fn with(&self, more: impl IntoIterator<Item = (PathBuf, Vec<u8>)>) -> Files {
+        match self.tree.as_deref() {
+            Some(tree) => {
+                let mut files = tree.files.clone();
+                files.extend(more);
+                Files::in_memory(tree.root.clone(), files)
+            }
+            None => self.clone(),
+        }
+    }
+
     /// Whether the files are held in memory rather than read from disk.
     pub fn is_in_memory(&self) -> bool {
         self.tree.is_some()
@@ -249,6 +263,33 @@ mod tests {
             root.to_path_buf(),
             FILES.map(|f| (PathBuf::from(f), f.as_bytes().to_vec())),
         )
+    }
+
+    #[test]
+    fn files_added_to_a_commit_s_sit_beside_its_own() {
+        let root = Path::new("/abc:");
+        let files = tree(root);
+        let more = files.with([
+            (PathBuf::from("plans/0002-x.md"), b"new".to_vec()),
+            (PathBuf::from("harness.toml"), b"replaced".to_vec()),
+        ]);
+        assert_eq!(&*more.read(&root.join("plans/0002-x.md")).unwrap(), b"new");
+        assert_eq!(
+            &*more.read(&root.join("harness.toml")).unwrap(),
+            b"replaced"
+        );
+        assert_eq!(
+            &*more.read(&root.join("agents/dev.md")).unwrap(),
+            b"agents/dev.md"
+        );
+        // The files added to are unchanged.
+        assert!(!files.is_file(&root.join("plans/0002-x.md")));
+        // The disk is not added to.
+        assert!(
+            !Files::disk()
+                .with([(PathBuf::from("x"), vec![])])
+                .is_in_memory()
+        );
     }
 
     #[test]

@@ -97,10 +97,6 @@ pub struct BasePolicy {
     /// The project's directory in the repository (empty at its top).
     pub prefix: PathBuf,
     base: Option<Oid>,
-    /// What [`BasePolicy::project`] holds, as read: the plans are added to
-    /// a copy when a commit first names one (see [`BasePolicy::plans`]).
-    files: BTreeMap<PathBuf, Vec<u8>>,
-    config_path: Option<&'static str>,
 }
 
 /// The files under each of `dirs` (relative to the project) as of `commit`,
@@ -205,8 +201,13 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
         None => Vec::new(),
     };
     let commits_declared = config.commits_declared;
-    let config_path = text.is_some().then_some(config::FILE_NAME);
-    let mut project = in_memory(base, &prefix, config_path, config, files.clone());
+    let mut project = in_memory(
+        base,
+        &prefix,
+        text.is_some().then_some(config::FILE_NAME),
+        config,
+        files,
+    );
     let mut commitlint = None;
     if let Some(base) = base.filter(|_| !commits_declared) {
         let short = base.to_string()[..7].to_string();
@@ -244,8 +245,6 @@ pub fn policy_at(project: &Project, repo: &Repository, base: Option<Oid>) -> Res
         project_rules,
         prefix,
         base,
-        files,
-        config_path,
     })
 }
 
@@ -327,24 +326,18 @@ impl BasePolicy {
             files,
         );
         // The base's approval records, beside the base's other files.
-        let base_project = match self.base {
-            Some(base) => {
-                let mut at_base = self.files.clone();
-                read_dirs(
-                    &git::CommitFiles::new(repo, base),
-                    &self.prefix,
-                    plans_dir,
-                    &mut at_base,
-                )?;
-                in_memory(
-                    Some(base),
-                    &self.prefix,
-                    self.config_path,
-                    self.project.config.clone(),
-                    at_base,
-                )
-            }
-            None => self.project.clone(),
+        let mut at_base = BTreeMap::new();
+        if let Some(base) = self.base {
+            read_dirs(
+                &git::CommitFiles::new(repo, base),
+                &self.prefix,
+                plans_dir,
+                &mut at_base,
+            )?;
+        }
+        let base_project = Project {
+            files: self.project.files.with(at_base),
+            ..self.project.clone()
         };
         // The tip's approvals are verified with the base's signers: a branch
         // cannot add its own signer.
