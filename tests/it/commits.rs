@@ -1044,15 +1044,28 @@ fn a_commit_s_javascript_config_loads_nothing_from_above_its_private_directory()
     );
 
     let repo = Repo::new();
-    repo.write(
-        "commitlint.config.js",
+    // A base holding `config`, and a `feat: start` after it; its base.
+    let base_with = |config: &str, file: &str| {
+        repo.write("commitlint.config.js", config);
+        repo.git(&["add", "."]);
+        let base = repo.commit(&[], "wip: config");
+        repo.commit(&[(file, "1")], "feat: start");
+        base
+    };
+    // The base's config allows `wip` alone, so `feat: start` fails it.
+    let held_to_the_base = |v: &serde_json::Value, why: &str| {
+        assert_eq!(
+            rules(v),
+            [("feat: start".to_string(), vec!["type-enum".to_string()])],
+            "the base's own rules hold ({why})"
+        );
+    };
+    let base = base_with(
         "let rules = { 'type-enum': [2, 'always', ['wip']] };\n\
          try { rules = require('planted').rules; } catch (e) { if (e.code !== 'ERR_ACCESS_DENIED') throw e; }\n\
          module.exports = { rules };\n",
+        "a",
     );
-    repo.git(&["add", "."]);
-    let base = repo.commit(&[], "wip: config");
-    repo.commit(&[("a", "1")], "feat: start");
     // Options in the environment that would let node read anything, or
     // look for packages in the plant's directory, are not passed on.
     let planted_dir = tmp.path().join("node_modules");
@@ -1067,41 +1080,30 @@ fn a_commit_s_javascript_config_loads_nothing_from_above_its_private_directory()
         if let Some((key, value)) = &env {
             check = check.env(key, value);
         }
-        let v = check.assert(1).json();
-        assert_eq!(
-            rules(&v),
-            [("feat: start".to_string(), vec!["type-enum".to_string()])],
-            "the base's own rules hold, not the plant's ({env:?})"
+        held_to_the_base(
+            &check.assert(1).json(),
+            &format!("not the plant's, {env:?}"),
         );
     }
 
     // The config sees no environment (in CI it holds tokens).
-    repo.write(
-        "commitlint.config.js",
+    let base = base_with(
         "module.exports = { rules: { 'type-enum': [2, 'always', [process.env.HARNESS_TEST_SECRET ? 'feat' : 'wip']] } };\n",
+        "c",
     );
-    repo.git(&["add", "."]);
-    let base = repo.commit(&[], "wip: config");
-    repo.commit(&[("c", "1")], "feat: start");
     let v = repo
         .harness(["commits", "check", "--base", &base, "--format", "json"])
         .env("HARNESS_TEST_SECRET", "1")
         .assert(1)
         .json();
-    assert_eq!(
-        rules(&v),
-        [("feat: start".to_string(), vec!["type-enum".to_string()])]
-    );
+    held_to_the_base(&v, "no environment");
 
     // A config that reads a file or starts a process is refused, and the
     // error says what a commit's config may not do.
-    repo.write(
-        "commitlint.config.js",
+    let base = base_with(
         "require('fs').readFileSync('/etc/hostname');\nmodule.exports = {};\n",
+        "b",
     );
-    repo.git(&["add", "."]);
-    let base = repo.commit(&[], "wip: config");
-    repo.commit(&[("b", "1")], "wip: more");
     let out = repo
         .harness(["commits", "check", "--base", &base])
         .env("TMPDIR", tmp.path())
