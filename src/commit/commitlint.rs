@@ -159,8 +159,10 @@ fn write_for_node(project: &Project) -> Result<tempfile::TempDir> {
 /// directory above the config, and the one above a temporary directory
 /// (`/tmp/node_modules`) is anyone's to fill. The config may not load
 /// packages, read other files or start processes; commitlint's `extends`
-/// names need none of that. It is not a sandbox: node's model leaves the
-/// network open, and a base's config is code its reviewers merged.
+/// names need none of that. node's model leaves the network open, and has
+/// had bypasses of its own, so the kernel also confines the process
+/// ([`crate::sandbox::confine_script`]): no socket of any kind and, where
+/// Landlock is enabled, no file written.
 fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
     // Held until `node` has read it; removed on return.
     let written = project
@@ -194,6 +196,7 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
             if let Some(path) = path {
                 node.env("PATH", path);
             }
+            crate::sandbox::confine_script(&mut node).map_err(std::io::Error::other)?;
         }
         node.arg("-e")
             .arg(SCRIPT)
@@ -202,11 +205,13 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
         output_within(node, NODE_TIME_LIMIT)
     };
     // `--permission` since Node.js 22.13/23.5; `--experimental-permission`
-    // before, back to 20. A node that knows neither says "bad option".
+    // before, back to 20. A node that knows neither says "bad option"; so
+    // can a config, which is then confined in both runs, and is told apart
+    // by asking node about the flag with no config at all.
     let mut out = run(private.as_ref().map(|_| "--permission"));
     if private.is_some() && out.as_ref().is_ok_and(bad_option) {
         out = run(Some("--experimental-permission"));
-        if out.as_ref().is_ok_and(bad_option) {
+        if out.as_ref().is_ok_and(bad_option) && !knows_option("--experimental-permission") {
             return Err(invalid(
                 file,
                 None,
@@ -253,9 +258,9 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
             .unwrap_or("")
             .trim();
         let mut message = format!("`node` could not load `{file}`: {first}");
-        if private.is_some() && err.contains("ERR_ACCESS_DENIED") {
+        if private.is_some() && (err.contains("ERR_ACCESS_DENIED") || err.contains("EACCES")) {
             message.push_str(
-                " (a commit's JavaScript config is evaluated with only its own commitlint files readable: it may not load packages, read other files or start processes)",
+                " (a commit's JavaScript config is evaluated with only its own commitlint files readable: it may not load packages, read or write other files, open sockets or start processes)",
             );
         }
         return Err(invalid(file, None, message));
@@ -328,6 +333,13 @@ const SCRIPT: &str = "const {pathToFileURL} = require('url');\
 /// Whether `node` refused a command-line option it does not know.
 fn bad_option(out: &std::process::Output) -> bool {
     out.status.code() == Some(9) && String::from_utf8_lossy(&out.stderr).contains("bad option")
+}
+
+/// Whether `node` runs an empty script with `option`.
+fn knows_option(option: &str) -> bool {
+    let mut node = Command::new("node");
+    node.args([option, "-e", "0"]);
+    output_within(node, NODE_TIME_LIMIT).is_ok_and(|out| !bad_option(&out))
 }
 
 /// The 1-based line of the first mention of `word` in `text`, to locate a

@@ -22,6 +22,7 @@ mod landlock;
 pub mod reaper;
 mod report;
 mod ruleset;
+mod script;
 mod snapshot;
 
 use std::ffi::{OsStr, OsString};
@@ -32,6 +33,7 @@ use serde::Serialize;
 
 pub use self::landlock::{REQUIRED_ABI, Support, decide};
 pub use ruleset::{Access, Grant, Hole};
+pub use script::{Confinement, confine_script};
 pub use snapshot::{Change, ChangeKind, Snapshot};
 
 use self::landlock::kernel_abi;

@@ -1020,6 +1020,42 @@ fn a_commit_s_javascript_config_loads_nothing_from_above_its_private_directory()
         eprintln!("node is not installed: the evaluation itself is not tested");
         return;
     }
+    a_commit_s_javascript_config_is_confined(None);
+}
+
+/// The same under a node that takes `--permission` (Node.js 22.13 and
+/// later), which the machine's Node.js 20 refuses: `.ci/run` installs one
+/// from the npm registry and names it in `HARNESS_NODE22`.
+#[test]
+#[ignore = "needs a node binary of Node.js 22.13 or newer named by HARNESS_NODE22 (.ci/run installs one)"]
+fn a_commit_s_javascript_config_is_confined_under_node_22_s_permission_flag() {
+    let node = std::env::var_os("HARNESS_NODE22")
+        .map(std::path::PathBuf::from)
+        .expect("HARNESS_NODE22 names a Node.js 22.13 or newer binary");
+    let takes_the_flag = std::process::Command::new(&node)
+        .args(["--permission", "-e", "0"])
+        .output()
+        .unwrap();
+    assert!(
+        takes_the_flag.status.success(),
+        "{} takes --permission: {}",
+        node.display(),
+        String::from_utf8_lossy(&takes_the_flag.stderr)
+    );
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&node, bin.path().join("node")).unwrap();
+    a_commit_s_javascript_config_is_confined(Some(bin.path()));
+}
+
+/// A base's JavaScript config, evaluated by the `node` first on PATH
+/// (`node_dir` put in front when given), can neither load a package
+/// planted above its private directory, nor see the environment, read a
+/// file, or reach anything over a socket.
+fn a_commit_s_javascript_config_is_confined(node_dir: Option<&std::path::Path>) {
+    let path = match node_dir {
+        Some(dir) => format!("{}:{}", dir.display(), std::env::var("PATH").unwrap()),
+        None => std::env::var("PATH").unwrap(),
+    };
     // Another local user plants a package where node looks when a config
     // in a temporary directory asks for it: `node_modules` one level up.
     let tmp = tempfile::tempdir().unwrap();
@@ -1034,6 +1070,7 @@ fn a_commit_s_javascript_config_loads_nothing_from_above_its_private_directory()
     fs::create_dir(&below).unwrap();
     let found = std::process::Command::new("node")
         .args(["-e", "process.stdout.write(require.resolve('planted'))"])
+        .env("PATH", &path)
         .current_dir(&below)
         .output()
         .unwrap();
@@ -1044,6 +1081,11 @@ fn a_commit_s_javascript_config_loads_nothing_from_above_its_private_directory()
     );
 
     let repo = Repo::new();
+    let check = |base: &str| {
+        repo.harness(["commits", "check", "--base", base, "--format", "json"])
+            .env("TMPDIR", tmp.path())
+            .env("PATH", &path)
+    };
     // A base holding `config`, and a `feat: start` after it; its base.
     let base_with = |config: &str, file: &str| {
         repo.write("commitlint.config.js", config);
@@ -1074,16 +1116,11 @@ fn a_commit_s_javascript_config_loads_nothing_from_above_its_private_directory()
         Some(("NODE_OPTIONS", "--allow-fs-read=*".to_string())),
         Some(("NODE_PATH", planted_dir.to_string_lossy().into_owned())),
     ] {
-        let mut check = repo
-            .harness(["commits", "check", "--base", &base, "--format", "json"])
-            .env("TMPDIR", tmp.path());
+        let mut run = check(&base);
         if let Some((key, value)) = &env {
-            check = check.env(key, value);
+            run = run.env(key, value);
         }
-        held_to_the_base(
-            &check.assert(1).json(),
-            &format!("not the plant's, {env:?}"),
-        );
+        held_to_the_base(&run.assert(1).json(), &format!("not the plant's, {env:?}"));
     }
 
     // The config sees no environment (in CI it holds tokens).
@@ -1091,12 +1128,52 @@ fn a_commit_s_javascript_config_loads_nothing_from_above_its_private_directory()
         "module.exports = { rules: { 'type-enum': [2, 'always', [process.env.HARNESS_TEST_SECRET ? 'feat' : 'wip']] } };\n",
         "c",
     );
-    let v = repo
-        .harness(["commits", "check", "--base", &base, "--format", "json"])
-        .env("HARNESS_TEST_SECRET", "1")
-        .assert(1)
-        .json();
-    held_to_the_base(&v, "no environment");
+    held_to_the_base(
+        &check(&base)
+            .env("HARNESS_TEST_SECRET", "1")
+            .assert(1)
+            .json(),
+        "no environment",
+    );
+
+    // Nor does it reach anything over the network (in CI, a cloud's
+    // metadata service hands out credentials): a TCP connection and a
+    // datagram to listeners this test holds would let `feat` in.
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    tcp.set_nonblocking(true).unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_nonblocking(true).unwrap();
+    let reached = "const reached = { rules: { 'type-enum': [2, 'always', ['feat']] } };\n\
+         const refused = { rules: { 'type-enum': [2, 'always', ['wip']] } };\n";
+    for (config, file) in [
+        (
+            format!(
+                "{reached}module.exports = new Promise(done => {{\n\
+                 try {{ const s = require('net').connect({}, '127.0.0.1', () => {{ s.write('x', () => {{ s.destroy(); done(reached); }}); }});\n\
+                 s.on('error', () => done(refused)); }} catch (e) {{ done(refused); }} }});\n",
+                tcp.local_addr().unwrap().port()
+            ),
+            "d",
+        ),
+        (
+            format!(
+                "{reached}module.exports = new Promise(done => {{\n\
+                 try {{ const s = require('dgram').createSocket('udp4');\n\
+                 s.on('error', () => done(refused));\n\
+                 s.send('x', {}, '127.0.0.1', e => {{ done(e ? refused : reached); }}); }} catch (e) {{ done(refused); }} }});\n",
+                udp.local_addr().unwrap().port()
+            ),
+            "e",
+        ),
+    ] {
+        let base = base_with(&config, file);
+        held_to_the_base(
+            &check(&base).assert(1).json(),
+            &format!("no network, {file}"),
+        );
+    }
+    assert!(tcp.accept().is_err(), "the config connected over TCP");
+    assert!(udp.recv(&mut [0; 8]).is_err(), "the config sent a datagram");
 
     // A config that reads a file or starts a process is refused, and the
     // error says what a commit's config may not do.
@@ -1107,9 +1184,29 @@ fn a_commit_s_javascript_config_loads_nothing_from_above_its_private_directory()
     let out = repo
         .harness(["commits", "check", "--base", &base])
         .env("TMPDIR", tmp.path())
+        .env("PATH", &path)
         .assert(2);
     assert_contains(&out.stderr, "`node` could not load");
-    assert_contains(&out.stderr, "may not load packages, read other files");
+    assert_contains(
+        &out.stderr,
+        "may not load packages, read or write other files",
+    );
+
+    // A config that says what a node without the permission model says is
+    // reported as the config's failure, not as the machine's node.
+    let base = base_with(
+        "process.stderr.write('node: bad option: --permission\\n');\nprocess.exit(9);\n",
+        "f",
+    );
+    let out = check(&base).assert(2);
+    assert_contains(
+        &out.stderr,
+        &format!(
+            "`node` could not load `{}:commitlint.config.js`: node: bad option: --permission",
+            &base[..7]
+        ),
+    );
+    assert!(!out.stderr.contains("install Node.js 20"), "{}", out.stderr);
 }
 
 #[test]

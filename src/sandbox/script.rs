@@ -1,0 +1,242 @@
+//! Confinement for a script harness runs only to read what it prints: a
+//! commit's JavaScript commitlint config, evaluated by `node` during a
+//! check that may run in CI, beside tokens and a cloud's metadata service.
+//!
+//! The script may open no socket of any kind (no network, no local server
+//! such as a container daemon's), write or create no file, and signal or
+//! reach through an abstract socket nothing outside itself. Two kernel
+//! mechanisms apply, each on its own:
+//!
+//! - **seccomp**: `socket` fails with `EACCES`, whatever the address family
+//!   (UDP and Unix sockets included, which Landlock does not cover), and so
+//!   does `io_uring_setup`, whose rings can open sockets without a
+//!   `socket` call. Required on Linux: a check that cannot install it
+//!   refuses to run the script.
+//! - **Landlock**, as far as the kernel has it: no file-system write right
+//!   anywhere (ABI 1-5), no TCP bind or connect (ABI 4), and signals and
+//!   abstract Unix sockets only within the script (ABI 6). Reads are left
+//!   to the interpreter's own rules (node's permission model), which
+//!   already name the one directory the script may read.
+//!
+//! Both are prepared in the parent; between `fork` and `exec` the child
+//! makes three system calls on data built before the fork, as in
+//! [`super::landlock`].
+
+use std::process::Command;
+
+/// What confines the script, for an error message or a test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confinement {
+    /// Sockets refused by a seccomp filter.
+    pub seccomp: bool,
+    /// The Landlock ABI applied (0: the kernel has none).
+    pub landlock_abi: i32,
+}
+
+/// Makes `cmd` confined as the module says when it is spawned. Errors
+/// (with the reason) where the socket filter cannot be built: on Linux
+/// only for an architecture the filter does not know.
+pub fn confine_script(cmd: &mut Command) -> Result<Confinement, String> {
+    imp::confine_script(cmd)
+}
+
+#[cfg(target_os = "linux")]
+mod imp {
+    use std::collections::BTreeMap;
+    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+    use std::process::Command;
+
+    use ::landlock::{
+        ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, Ruleset as Builder, RulesetAttr,
+        Scope,
+    };
+    use seccompiler::{BpfProgram, SeccompAction, SeccompFilter, TargetArch};
+
+    use super::Confinement;
+
+    pub fn confine_script(cmd: &mut Command) -> Result<Confinement, String> {
+        let filter = socket_filter()?;
+        let ruleset = no_writes_no_tcp()?;
+        let landlock_abi = if ruleset.is_some() {
+            super::super::landlock::kernel_abi()
+        } else {
+            0
+        };
+        let hook = move || {
+            // SAFETY: three system calls on memory built before the fork
+            // (the filter's instructions, a descriptor the closure owns):
+            // no allocation and no lock, so sound between fork and exec.
+            unsafe {
+                if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if let Some(fd) = &ruleset
+                    && libc::syscall(libc::SYS_landlock_restrict_self, fd.as_raw_fd(), 0u32) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            // Allocates nothing on success, and only an OS error code on
+            // failure.
+            seccompiler::apply_filter(&filter).map_err(|e| std::io::Error::other(e.to_string()))
+        };
+        // SAFETY: the closure is async-signal-safe on success, as above;
+        // its error path runs only when the child is about to fail.
+        unsafe {
+            cmd.pre_exec(hook);
+        }
+        Ok(Confinement {
+            seccomp: true,
+            landlock_abi,
+        })
+    }
+
+    /// `socket` and `io_uring_setup` refused with `EACCES`; everything else
+    /// allowed.
+    fn socket_filter() -> Result<BpfProgram, String> {
+        let arch = TargetArch::try_from(std::env::consts::ARCH)
+            .map_err(|_| format!("no socket filter is known for {}", std::env::consts::ARCH))?;
+        let rules = BTreeMap::from([
+            (libc::SYS_socket, Vec::new()),
+            (libc::SYS_io_uring_setup, Vec::new()),
+        ]);
+        SeccompFilter::new(
+            rules,
+            SeccompAction::Allow,
+            SeccompAction::Errno(libc::EACCES as u32),
+            arch,
+        )
+        .and_then(BpfProgram::try_from)
+        .map_err(|e| format!("cannot build the socket filter: {e}"))
+    }
+
+    /// A Landlock domain with every write right and TCP handled and nothing
+    /// granted, on as much of it as the kernel has; `None` without Landlock.
+    fn no_writes_no_tcp() -> Result<Option<OwnedFd>, String> {
+        let fail = |e: &dyn std::fmt::Display| format!("cannot build the Landlock ruleset: {e}");
+        let ruleset = Builder::default()
+            .set_compatibility(CompatLevel::BestEffort)
+            .handle_access(AccessFs::from_write(ABI::V5))
+            .map_err(|e| fail(&e))?
+            .handle_access(AccessNet::from_all(ABI::V5))
+            .map_err(|e| fail(&e))?
+            .scope(Scope::from_all(ABI::V6))
+            .map_err(|e| fail(&e))?
+            .create()
+            .map_err(|e| fail(&e))?;
+        Ok(ruleset.into())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod imp {
+    use std::process::Command;
+
+    use super::Confinement;
+
+    pub fn confine_script(_: &mut Command) -> Result<Confinement, String> {
+        Ok(Confinement {
+            seccomp: false,
+            landlock_abi: 0,
+        })
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+
+    use super::*;
+
+    /// Runs `script` with the system's `sh` or `python3` under the
+    /// confinement, returning its exit status and output.
+    fn confined(program: &str, args: &[&str]) -> (bool, String, Confinement) {
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let confinement = confine_script(&mut cmd).expect("confinement");
+        assert!(confinement.seccomp);
+        let out = cmd.output().expect("spawn");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text, confinement)
+    }
+
+    #[test]
+    fn a_confined_script_opens_no_socket_and_writes_no_file() {
+        if Command::new("python3").arg("-V").output().is_err() {
+            eprintln!("python3 is not installed: nothing to run the probe with");
+            return;
+        }
+        // A listener this test holds: unconfined, the same probe reaches it.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("addr").port().to_string();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("written");
+        let probe = "import socket, sys\n\
+            kind, arg = sys.argv[1], sys.argv[2]\n\
+            try:\n\
+            \x20   if kind == 'tcp':\n\
+            \x20       socket.create_connection(('127.0.0.1', int(arg)), timeout=5).sendall(b'x')\n\
+            \x20   elif kind == 'udp':\n\
+            \x20       socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', int(arg)))\n\
+            \x20   elif kind == 'unix':\n\
+            \x20       socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n\
+            \x20   else:\n\
+            \x20       open(arg, 'w').write('x')\n\
+            \x20   print('done')\n\
+            except OSError as e:\n\
+            \x20   print('refused', e.errno)\n";
+
+        let unconfined = Command::new("python3")
+            .args(["-c", probe, "tcp", &port])
+            .output()
+            .expect("python3");
+        assert_eq!(String::from_utf8_lossy(&unconfined.stdout).trim(), "done");
+        let (mut accepted, _) = listener.accept().expect("the unconfined probe connected");
+        let mut byte = [0u8; 1];
+        accepted.read_exact(&mut byte).expect("read");
+        assert_eq!(&byte, b"x");
+
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
+        udp.set_nonblocking(true).expect("nonblocking");
+        let udp_port = udp.local_addr().expect("addr").port().to_string();
+        let target_text = target.to_string_lossy().into_owned();
+        for (kind, arg) in [
+            ("tcp", port.as_str()),
+            ("udp", udp_port.as_str()),
+            ("unix", "-"),
+            ("file", target_text.as_str()),
+        ] {
+            let (ok, text, confinement) = confined("python3", &["-c", probe, kind, arg]);
+            assert!(ok, "{kind}: {text}");
+            if kind == "file" && confinement.landlock_abi == 0 {
+                // Writes are Landlock's, and this kernel has none.
+                continue;
+            }
+            assert!(text.starts_with("refused 13"), "{kind}: {text}");
+        }
+        assert!(
+            listener.accept().is_err(),
+            "a confined probe reached the listener"
+        );
+        assert!(udp.recv(&mut byte).is_err(), "a confined datagram arrived");
+        assert!(
+            !target.exists() || landlock_abi() == 0,
+            "a confined probe created a file"
+        );
+        // Output still reaches the caller through the pipes it was given.
+        let (ok, text, _) = confined("sh", &["-c", "echo out; echo err >&2"]);
+        assert!(ok);
+        assert_eq!(text, "out\nerr\n");
+    }
+
+    fn landlock_abi() -> i32 {
+        super::super::landlock::kernel_abi()
+    }
+}
