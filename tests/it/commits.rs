@@ -396,6 +396,44 @@ fn the_plans_are_read_only_when_a_commit_names_one() {
 }
 
 #[test]
+fn the_base_s_plans_are_read_when_a_commit_names_one_and_must_be_whole() {
+    let repo = Repo::new();
+    repo.write("plans/0007-presence.md", &plan_text(7, "Presence"));
+    repo.write("plans/0008-typing.md", &plan_text(8, "Typing"));
+    approve(&repo, 7);
+    repo.git(&["add", "."]);
+    let base = repo.commit(&[], "chore: plans");
+    let at_base = repo.git(&["rev-parse", "HEAD:plans/0008-typing.md"]);
+    // The branch rewrites the draft, so its tip no longer holds the base's
+    // text of it, which is then lost from the clone.
+    repo.commit(
+        &[("plans/0008-typing.md", &plan_text(8, "Typing indicators"))],
+        "docs: retitle 0008",
+    );
+    let unnamed = repo.commit(&[], "feat: presence");
+    let named = repo.commit(&[], "feat: presence\n\nRefs: 0007");
+    repo.harness(["commits", "check", &format!("{base}..{named}")])
+        .assert(0);
+    fs::remove_file(repo.path(&format!(".git/objects/{}/{}", &at_base[..2], &at_base[2..])))
+        .unwrap();
+    // The base's approval records decide whether 0007 is approved: a
+    // range that names it cannot be judged without them, and says why.
+    let out = repo
+        .harness(["commits", "check", &format!("{base}..{named}")])
+        .assert(2);
+    assert_contains(&out.stderr, "plans/0008-typing.md");
+    assert_contains(&out.stderr, "is not in this clone");
+    assert!(
+        !out.stdout.contains("reference"),
+        "no verdict: {}",
+        out.stdout
+    );
+    // A range that names no plan does not need them.
+    repo.harness(["commits", "check", &format!("{base}..{unnamed}")])
+        .assert(0);
+}
+
+#[test]
 fn references_must_name_approved_unchanged_plans_as_of_the_tip() {
     let repo = Repo::new();
     repo.write("harness.toml", "[commits]\nrequire_reference = true\n");
