@@ -19,7 +19,7 @@
 //!   already name the one directory the script may read.
 //!
 //! Both are prepared in the parent; between `fork` and `exec` the child
-//! makes three system calls on data built before the fork, as in
+//! makes only system calls, on data built before the fork, as in
 //! [`super::landlock`].
 
 use std::process::Command;
@@ -64,9 +64,9 @@ mod imp {
             0
         };
         let hook = move || {
-            // SAFETY: three system calls on memory built before the fork
-            // (the filter's instructions, a descriptor the closure owns):
-            // no allocation and no lock, so sound between fork and exec.
+            // SAFETY: system calls on memory built before the fork (the
+            // filter's instructions, a descriptor the closure owns): no
+            // allocation and no lock, so sound between fork and exec.
             unsafe {
                 if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
                     return Err(std::io::Error::last_os_error());
@@ -77,12 +77,12 @@ mod imp {
                     return Err(std::io::Error::last_os_error());
                 }
             }
-            // Allocates nothing on success, and only an OS error code on
-            // failure.
-            seccompiler::apply_filter(&filter).map_err(|e| std::io::Error::other(e.to_string()))
+            // `prctl` again and `seccomp`. Its error holds only an OS
+            // error code, and `errno` still says which: nothing is
+            // formatted here.
+            seccompiler::apply_filter(&filter).map_err(|_| std::io::Error::last_os_error())
         };
-        // SAFETY: the closure is async-signal-safe on success, as above;
-        // its error path runs only when the child is about to fail.
+        // SAFETY: the closure is async-signal-safe, as above.
         unsafe {
             cmd.pre_exec(hook);
         }
