@@ -265,3 +265,60 @@ fn the_shipped_developer_agent_carries_the_seed_policy() {
     assert!(template.contains("### Files to Change"));
     assert!(template.contains("```yaml realtime"));
 }
+
+/// What the process's start guarantees, whichever entry point it has:
+/// closed standard descriptors are opened on `/dev/null` (so no file the
+/// command opens takes their place), and a write to a closed pipe is an
+/// error (exit 2), not death by `SIGPIPE`.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_process_starts_with_its_standard_descriptors_and_survives_a_closed_pipe() {
+    use std::io::Write as _;
+    use std::os::unix::process::ExitStatusExt as _;
+    let repo = Repo::new();
+    repo.harness(["init"]).assert(0);
+
+    // Standard output closed: while the guard waits for its event, its
+    // descriptor 1 is `/dev/null`.
+    let mut guard = std::process::Command::new("sh")
+        .args(["-c", "exec \"$0\" guard >&-", crate::common::BIN])
+        .current_dir(repo.path(""))
+        .env("CLAUDE_PROJECT_DIR", repo.path(""))
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let fd1 = format!("/proc/{}/fd/1", guard.id());
+    let exe = format!("/proc/{}/exe", guard.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let seen = loop {
+        let started = std::fs::read_link(&exe)
+            .is_ok_and(|p| p.file_name() == std::path::Path::new(crate::common::BIN).file_name());
+        let target = std::fs::read_link(&fd1).ok();
+        if started && target.as_deref() == Some(std::path::Path::new("/dev/null")) {
+            break target;
+        }
+        if std::time::Instant::now() > deadline {
+            break target;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let mut stdin = guard.stdin.take().unwrap();
+    stdin.write_all(b"{}").unwrap();
+    drop(stdin);
+    assert_eq!(guard.wait().unwrap().code(), Some(2));
+    assert_eq!(seen.as_deref(), Some(std::path::Path::new("/dev/null")));
+
+    // A reader that has gone: the write fails, and the process exits.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = std::process::Command::new(crate::common::BIN)
+        .args(["agents", "list"])
+        .current_dir(repo.path(""))
+        .stdout(writer)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.signal(), None, "killed by a signal: {status:?}");
+    assert_eq!(status.code(), Some(2));
+}
