@@ -138,8 +138,7 @@ pub fn shortlist(ids: &[String]) -> String {
 /// or a path such as `plans/0007-presence-channel.md`.
 pub fn parse_id(text: &str) -> Option<u32> {
     let name = Path::new(text.trim()).file_name()?.to_str()?;
-    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
-    let rest = &name[digits.len()..];
+    let (digits, rest) = name.split_at(name.bytes().take_while(u8::is_ascii_digit).count());
     if digits.is_empty() || !(rest.is_empty() || rest.starts_with('-') || rest == ".md") {
         return None;
     }

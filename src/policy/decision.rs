@@ -127,9 +127,9 @@ struct Facts {
 pub struct Guard<'a> {
     policy: Option<&'a Policy>,
     /// The agent's and the project's protected paths, each with its rule.
-    protected: PathRules<Rule>,
+    protected: PathRules<&'a Rule>,
     /// Protected paths in the home directory (globs written `~/...`).
-    home_protected: PathRules<Rule>,
+    home_protected: PathRules<&'a Rule>,
     write_only: Option<(PathRules<()>, &'a Rule)>,
     /// The project's rules refusing decision commands to agents.
     person_only: Vec<&'a Rule>,
@@ -158,8 +158,8 @@ impl<'a> Guard<'a> {
         {
             if let RuleKind::ProtectPath { glob } = &rule.kind {
                 match glob.strip_prefix('~') {
-                    Some(in_home) => home_protected.push((in_home.to_string(), rule.clone())),
-                    None => protected.push((glob.clone(), rule.clone())),
+                    Some(in_home) => home_protected.push((in_home.to_string(), rule)),
+                    None => protected.push((glob.clone(), rule)),
                 }
             }
         }
@@ -326,7 +326,7 @@ impl<'a> Guard<'a> {
             } else {
                 self.matching_write(&self.protected, at, *tree, &self.root)
             };
-            if let Some((glob, rule)) = hit {
+            if let Some((glob, &rule)) = hit {
                 // Home rules are matched without their `~`; cite them with it.
                 let glob = match &rule.kind {
                     RuleKind::ProtectPath { glob } => glob.as_str(),
@@ -352,7 +352,7 @@ impl<'a> Guard<'a> {
         let rule = self
             .protected
             .first()
-            .map(|(_, rule)| rule)
+            .map(|(_, rule)| *rule)
             .or(self.write_only.as_ref().map(|(_, rule)| *rule))
             .or(self.policy.and_then(Policy::requires_approved_plan))?;
         Some(GuardDecision::deny(
