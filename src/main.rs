@@ -24,9 +24,9 @@ fn run() -> u8 {
 /// Where the C runtime starts the process. The standard library's start
 /// would also find the main thread's stack bounds (by reading and parsing
 /// `/proc/self/maps`) and map an alternate signal stack, so that a stack
-/// overflow is reported by name: a quarter of the system calls of starting
-/// harness, for a message about a bug. What of that start harness relies on
-/// is done here:
+/// overflow is reported by name: 15 of the 36 system calls of
+/// `harness-agents --version`, for the message of a bug. What of that start
+/// harness relies on is done here:
 /// - descriptors 0 to 2 are open, on `/dev/null` if they were closed, so
 ///   that no file harness opens becomes its standard output;
 /// - a write to a closed pipe fails with `EPIPE`, reported as an error,
