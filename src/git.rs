@@ -646,7 +646,7 @@ fn parse_commit(data: &[u8]) -> Node {
     // The header ends at the first empty line; the message follows.
     let mut rest = data;
     while !rest.is_empty() {
-        let (line, after) = match rest.iter().position(|&b| b == b'\n') {
+        let (line, after) = match memchr::memchr(b'\n', rest) {
             Some(i) => (&rest[..i], &rest[i + 1..]),
             None => (rest, &[][..]),
         };
@@ -655,10 +655,7 @@ fn parse_commit(data: &[u8]) -> Node {
             break;
         }
         if let Some(hex) = line.strip_prefix(b"parent ") {
-            if let Some(oid) = std::str::from_utf8(hex)
-                .ok()
-                .and_then(|h| Oid::from_str(h.trim()).ok())
-            {
+            if let Some(oid) = parent_id(hex) {
                 parents.push(oid);
             }
         } else if let Some(who) = line.strip_prefix(b"committer ") {
@@ -678,6 +675,21 @@ fn parse_commit(data: &[u8]) -> Node {
         message: rest[start..].to_vec(),
         flags: 0,
     }
+}
+
+/// A `parent` line's id. Git writes 40 lower-case hex digits, decoded
+/// here directly; anything else goes through libgit2's parser, which
+/// takes what it did before (surrounding space, upper case).
+fn parent_id(hex: &[u8]) -> Option<Oid> {
+    let mut raw = [0u8; 20];
+    if hex.len() == 40
+        && let Ok(bytes) = base16ct::lower::decode(hex, &mut raw)
+    {
+        return Oid::from_bytes(bytes).ok();
+    }
+    std::str::from_utf8(hex)
+        .ok()
+        .and_then(|h| Oid::from_str(h.trim()).ok())
 }
 
 /// The paths a commit changed, against its first parent (or nothing, for a
@@ -1308,6 +1320,34 @@ pub fn differs_from(root: &Path, rev: &str, paths: &[String]) -> Result<Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parent_id_is_read_as_libgit2_reads_it() {
+        let libgit2 = |hex: &[u8]| {
+            std::str::from_utf8(hex)
+                .ok()
+                .and_then(|h| Oid::from_str(h.trim()).ok())
+        };
+        let id = "0123456789abcdef0123456789abcdef01234567";
+        for hex in [
+            id.to_string(),
+            id.to_uppercase(),
+            format!(" {id} "),
+            id[..39].to_string(),
+            id[..7].to_string(),
+            format!("{}g", &id[..39]),
+            format!("{id}0"),
+            String::new(),
+        ] {
+            assert_eq!(
+                parent_id(hex.as_bytes()),
+                libgit2(hex.as_bytes()),
+                "{hex:?}"
+            );
+        }
+        assert_eq!(parent_id(id.as_bytes()), Oid::from_str(id).ok());
+        assert_eq!(parent_id(b"\xff\xfe"), None);
+    }
 
     #[test]
     fn a_batch_goes_when_full_or_early_to_an_idle_checker() {
