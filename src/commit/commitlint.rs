@@ -278,8 +278,16 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
 /// would otherwise hold up every check that reads it.
 const NODE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 
+/// The most `node` may print on each of its outputs while reading a
+/// config: an export is a few kilobytes, and what is printed is held in
+/// memory.
+const NODE_OUTPUT_LIMIT: usize = 16 << 20;
+
 /// `cmd`'s output, as [`Command::output`] gives it, unless it runs longer
-/// than `limit`: then it is killed, and the error is `TimedOut`.
+/// than `limit` (it is then killed, and the error is `TimedOut`, as it is
+/// when its output is still open after that: something it started holds
+/// it) or prints more than [`NODE_OUTPUT_LIMIT`] on either output (the
+/// rest is read and dropped, and the error says so).
 fn output_within(
     mut cmd: Command,
     limit: std::time::Duration,
@@ -292,17 +300,28 @@ fn output_within(
         .stderr(Stdio::piped())
         .spawn()?;
     // Each pipe drained on its own thread, so a full one never stalls it.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+    let (sent, drained) = std::sync::mpsc::channel();
+    let drain = |which: usize, mut pipe: Option<Box<dyn Read + Send>>| {
+        let sent = sent.clone();
         std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
+            let (mut bytes, mut over) = (Vec::new(), false);
+            let mut buf = [0u8; 8192];
+            while let Some(pipe) = pipe.as_mut() {
+                match pipe.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) if bytes.len() + n <= NODE_OUTPUT_LIMIT => {
+                        bytes.extend_from_slice(&buf[..n]);
+                    }
+                    Ok(_) => over = true,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
             }
-            bytes
+            let _ = sent.send((which, bytes, over));
         })
     };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    drain(0, child.stdout.take().map(|p| Box::new(p) as _));
+    drain(1, child.stderr.take().map(|p| Box::new(p) as _));
     let deadline = std::time::Instant::now() + limit;
     let status = loop {
         if let Some(status) = child.try_wait()? {
@@ -315,11 +334,27 @@ fn output_within(
         }
         std::thread::sleep(std::time::Duration::from_millis(2));
     };
-    let joined = |t: std::thread::JoinHandle<Vec<u8>>| t.join().unwrap_or_default();
+    let mut outputs = [Vec::new(), Vec::new()];
+    for _ in 0..2 {
+        let left = deadline
+            .saturating_duration_since(std::time::Instant::now())
+            .max(std::time::Duration::from_secs(1));
+        let Ok((which, bytes, over)) = drained.recv_timeout(left) else {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        };
+        if over {
+            return Err(std::io::Error::other(format!(
+                "it printed more than {} MiB, which no config's export needs",
+                NODE_OUTPUT_LIMIT >> 20
+            )));
+        }
+        outputs[which] = bytes;
+    }
+    let [stdout, stderr] = outputs;
     Ok(std::process::Output {
         status,
-        stdout: joined(stdout),
-        stderr: joined(stderr),
+        stdout,
+        stderr,
     })
 }
 

@@ -1,22 +1,34 @@
 //! Confinement for a script harness runs only to read what it prints: a
 //! commit's JavaScript commitlint config, evaluated by `node` during a
 //! check that may run in CI, beside tokens and a cloud's metadata service.
+//! (A config in the working tree is the user's own file, run as commitlint
+//! would run it, and is not confined.)
 //!
 //! The script may open no socket of any kind (no network, no local server
-//! such as a container daemon's), write or create no file, and signal or
-//! reach through an abstract socket nothing outside itself. Two kernel
-//! mechanisms apply, each on its own:
+//! such as a container daemon's), write or create no file, signal or trace
+//! no other process, and use no descriptor it did not open itself. Two
+//! kernel mechanisms apply, each on its own:
 //!
-//! - **seccomp**: `socket` fails with `EACCES`, whatever the address family
-//!   (UDP and Unix sockets included, which Landlock does not cover), and so
-//!   does `io_uring_setup`, whose rings can open sockets without a
-//!   `socket` call. Required on Linux: a check that cannot install it
-//!   refuses to run the script.
+//! - **seccomp**: these system calls fail with `EACCES`: `socket`, whatever
+//!   the address family (UDP and Unix sockets included, which Landlock
+//!   does not cover), and `io_uring_setup`, whose rings can open sockets
+//!   without a `socket` call (on x86-64 also under their x32 numbers);
+//!   every call that sends a signal (`kill`, `tkill`, `tgkill`,
+//!   `rt_sigqueueinfo`, `rt_tgsigqueueinfo`, `pidfd_send_signal`,
+//!   `pidfd_open`), which would otherwise let the script stop the check
+//!   that waits on it, or kill every process of its user; and those that
+//!   reach into another process (`ptrace`, `process_vm_readv`,
+//!   `process_vm_writev`, `pidfd_getfd`). Required on Linux: a check that
+//!   cannot install it refuses to run the script.
 //! - **Landlock**, as far as the kernel has it: no file-system write right
 //!   anywhere (ABI 1-5), no TCP bind or connect (ABI 4), and signals and
-//!   abstract Unix sockets only within the script (ABI 6). Reads are left
-//!   to the interpreter's own rules (node's permission model), which
-//!   already name the one directory the script may read.
+//!   abstract Unix sockets only within the script (ABI 6).
+//!
+//! Descriptors above 2 that the process inherited without close-on-exec
+//! (a job server's, a socket passed down by whatever started harness) are
+//! closed by the `exec`. Reads are left to the interpreter's own rules
+//! (node's permission model, which names the one directory the script may
+//! read): what the script prints is all that leaves it.
 //!
 //! Both are prepared in the parent; between `fork` and `exec` the child
 //! makes only system calls, on data built before the fork, as in
@@ -27,7 +39,7 @@ use std::process::Command;
 /// What confines the script, for an error message or a test.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confinement {
-    /// Sockets refused by a seccomp filter.
+    /// Whether the seccomp filter is installed.
     pub seccomp: bool,
     /// The Landlock ABI applied (0: the kernel has none).
     pub landlock_abi: i32,
@@ -76,6 +88,7 @@ mod imp {
                 {
                     return Err(std::io::Error::last_os_error());
                 }
+                close_inherited_on_exec();
             }
             // `prctl` again and `seccomp`. Its error holds only an OS
             // error code, and `errno` still says which: nothing is
@@ -92,15 +105,72 @@ mod imp {
         })
     }
 
-    /// `socket` and `io_uring_setup` refused with `EACCES`; everything else
-    /// allowed.
+    /// Marks every descriptor above 2 close-on-exec: `close_range` where
+    /// the kernel has its flag (Linux 5.11), else one `fcntl` each up to
+    /// the descriptor limit. Only system calls: called between fork and
+    /// exec.
+    unsafe fn close_inherited_on_exec() {
+        // SAFETY: system calls on integers and a local struct.
+        unsafe {
+            if libc::syscall(
+                libc::SYS_close_range,
+                3u32,
+                u32::MAX,
+                libc::CLOSE_RANGE_CLOEXEC,
+            ) == 0
+            {
+                return;
+            }
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            let top = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+                limit.rlim_cur.min(1 << 16) as libc::c_int
+            } else {
+                1024
+            };
+            for fd in 3..top {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
+                    libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+                }
+            }
+        }
+    }
+
+    /// The system calls the script may not make (see the module doc).
+    const REFUSED: &[libc::c_long] = &[
+        libc::SYS_socket,
+        libc::SYS_io_uring_setup,
+        libc::SYS_kill,
+        libc::SYS_tkill,
+        libc::SYS_tgkill,
+        libc::SYS_rt_sigqueueinfo,
+        libc::SYS_rt_tgsigqueueinfo,
+        libc::SYS_pidfd_send_signal,
+        libc::SYS_pidfd_open,
+        libc::SYS_ptrace,
+        libc::SYS_process_vm_readv,
+        libc::SYS_process_vm_writev,
+        libc::SYS_pidfd_getfd,
+    ];
+
+    /// The x32 numbers of `socket` and `io_uring_setup` on x86-64, where a
+    /// kernel built with x32 takes them under the same architecture.
+    const X32: libc::c_long = 0x4000_0000;
+
+    /// [`REFUSED`] refused with `EACCES`; everything else allowed.
     fn socket_filter() -> Result<BpfProgram, String> {
         let arch = TargetArch::try_from(std::env::consts::ARCH)
             .map_err(|_| format!("no socket filter is known for {}", std::env::consts::ARCH))?;
-        let rules = BTreeMap::from([
-            (libc::SYS_socket, Vec::new()),
-            (libc::SYS_io_uring_setup, Vec::new()),
-        ]);
+        let mut rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> =
+            REFUSED.iter().map(|&nr| (nr, Vec::new())).collect();
+        if arch == TargetArch::x86_64 {
+            for nr in [libc::SYS_socket, libc::SYS_io_uring_setup] {
+                rules.insert(X32 | nr, Vec::new());
+            }
+        }
         SeccompFilter::new(
             rules,
             SeccompAction::Allow,
@@ -146,6 +216,7 @@ mod imp {
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use std::io::Read;
+    use std::os::fd::AsRawFd;
     use std::process::{Command, Stdio};
 
     use super::*;
@@ -174,7 +245,7 @@ mod tests {
         let port = listener.local_addr().expect("addr").port().to_string();
         let dir = tempfile::tempdir().expect("tempdir");
         let target = dir.path().join("written");
-        let probe = "import socket, sys\n\
+        let probe = "import os, socket, sys\n\
             kind, arg = sys.argv[1], sys.argv[2]\n\
             try:\n\
             \x20   if kind == 'tcp':\n\
@@ -183,6 +254,10 @@ mod tests {
             \x20       socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', int(arg)))\n\
             \x20   elif kind == 'unix':\n\
             \x20       socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n\
+            \x20   elif kind == 'kill':\n\
+            \x20       os.kill(os.getppid(), 0)\n\
+            \x20   elif kind == 'fd':\n\
+            \x20       socket.socket(fileno=int(arg)).getsockname()\n\
             \x20   else:\n\
             \x20       open(arg, 'w').write('x')\n\
             \x20   print('done')\n\
@@ -203,11 +278,24 @@ mod tests {
         udp.set_nonblocking(true).expect("nonblocking");
         let udp_port = udp.local_addr().expect("addr").port().to_string();
         let target_text = target.to_string_lossy().into_owned();
-        for (kind, arg) in [
-            ("tcp", port.as_str()),
-            ("udp", udp_port.as_str()),
-            ("unix", "-"),
-            ("file", target_text.as_str()),
+        // A descriptor this process holds without close-on-exec, as one
+        // inherited from whatever started harness would be.
+        let inherited = listener.as_raw_fd();
+        // SAFETY: fcntl on a descriptor the listener owns.
+        unsafe { libc::fcntl(inherited, libc::F_SETFD, 0) };
+        let unconfined = Command::new("python3")
+            .args(["-c", probe, "fd", &inherited.to_string()])
+            .output()
+            .expect("python3 runs the probe");
+        assert_eq!(String::from_utf8_lossy(&unconfined.stdout).trim(), "done");
+        let inherited_text = inherited.to_string();
+        for (kind, arg, errno) in [
+            ("tcp", port.as_str(), 13),
+            ("udp", udp_port.as_str(), 13),
+            ("unix", "-", 13),
+            ("kill", "-", 13),
+            ("fd", inherited_text.as_str(), libc::EBADF),
+            ("file", target_text.as_str(), 13),
         ] {
             let (ok, text, confinement) = confined("python3", &["-c", probe, kind, arg]);
             assert!(ok, "{kind}: {text}");
@@ -215,8 +303,13 @@ mod tests {
                 // Writes are Landlock's, and this kernel has none.
                 continue;
             }
-            assert!(text.starts_with("refused 13"), "{kind}: {text}");
+            assert!(
+                text.starts_with(&format!("refused {errno}\n")),
+                "{kind}: {text}"
+            );
         }
+        // SAFETY: as above.
+        unsafe { libc::fcntl(inherited, libc::F_SETFD, libc::FD_CLOEXEC) };
         assert!(
             listener.accept().is_err(),
             "a confined probe reached the listener"

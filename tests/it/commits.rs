@@ -1203,11 +1203,20 @@ fn a_commit_s_javascript_config_is_confined(node_dir: Option<&std::path::Path>) 
             ),
             "e",
         ),
+        (
+            // Nor signal the check that waits on it (a stop would hang it).
+            format!(
+                "{reached}let signalled = false;\n\
+                 try {{ signalled = process.kill(process.ppid, 0); }} catch (e) {{}}\n\
+                 module.exports = signalled ? reached : refused;\n"
+            ),
+            "g",
+        ),
     ] {
         let base = base_with(&config, file);
         held_to_the_base(
             &check(&base).assert(1).json(),
-            &format!("no network, {file}"),
+            &format!("no network, no signal, {file}"),
         );
     }
     assert!(tcp.accept().is_err(), "the config connected over TCP");
@@ -1229,6 +1238,15 @@ fn a_commit_s_javascript_config_is_confined(node_dir: Option<&std::path::Path>) 
         &out.stderr,
         "may not load packages, read or write other files",
     );
+
+    // A config that prints without end is stopped at 16 MiB, not held in
+    // memory whole.
+    let base = base_with(
+        "process.stdout.write('x'.repeat(20 << 20));\nmodule.exports = {};\n",
+        "h",
+    );
+    let out = check(&base).assert(2);
+    assert_contains(&out.stderr, "it printed more than 16 MiB");
 
     // A config that says what a node without the permission model says is
     // reported as the config's failure, not as the machine's node.
