@@ -1,8 +1,9 @@
-//! The `harness-agents` command. On Linux the process starts in the C
-//! runtime's `main` below rather than in the standard library's, which
-//! costs every start, the guard's before each tool call included, work
-//! that harness does not need.
-#![cfg_attr(target_os = "linux", no_main)]
+//! The `harness-agents` command. On Linux with glibc the process starts in
+//! the C runtime's `main` below rather than in the standard library's,
+//! which costs every start, the guard's before each tool call included,
+//! work that harness does not need. (glibc hands the standard library the
+//! arguments by itself; musl does not, so a musl build keeps std's start.)
+#![cfg_attr(all(target_os = "linux", target_env = "gnu"), no_main)]
 
 use clap::Parser;
 
@@ -33,7 +34,7 @@ fn run() -> u8 {
 ///   instead of killing the process with `SIGPIPE`;
 /// - a panic prints its message (the panic hook) and exits 101;
 /// - standard output is flushed on the way out (`std::process::exit`).
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
     // SAFETY: before any other code runs: `fcntl` and `open` on integers
@@ -54,7 +55,7 @@ extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> lib
     std::process::exit(i32::from(code))
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn main() -> std::process::ExitCode {
     std::process::ExitCode::from(run())
 }
