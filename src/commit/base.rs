@@ -350,9 +350,7 @@ impl BasePolicy {
             cache: RefCell::new(BTreeMap::new()),
         })
     }
-}
 
-impl BasePolicy {
     /// What reading the tip's plans would refuse, found without reading
     /// them (see [`git::CommitFiles::check_under`]): plans that no commit
     /// named are still held to the bounds, and must be in the clone, so a

@@ -68,7 +68,7 @@ mod imp {
     use super::Confinement;
 
     pub fn confine_script(cmd: &mut Command) -> Result<Confinement, String> {
-        let filter = socket_filter()?;
+        let filter = refusals()?;
         let ruleset = no_writes_no_tcp()?;
         let landlock_abi = if ruleset.is_some() {
             super::super::landlock::kernel_abi()
@@ -161,7 +161,7 @@ mod imp {
     const X32: libc::c_long = 0x4000_0000;
 
     /// [`REFUSED`] refused with `EACCES`; everything else allowed.
-    fn socket_filter() -> Result<BpfProgram, String> {
+    fn refusals() -> Result<BpfProgram, String> {
         let arch = TargetArch::try_from(std::env::consts::ARCH)
             .map_err(|_| format!("no socket filter is known for {}", std::env::consts::ARCH))?;
         let mut rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> =
