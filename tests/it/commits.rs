@@ -1228,11 +1228,7 @@ fn a_commit_s_javascript_config_is_confined(node_dir: Option<&std::path::Path>) 
         "require('fs').readFileSync('/etc/hostname');\nmodule.exports = {};\n",
         "b",
     );
-    let out = repo
-        .harness(["commits", "check", "--base", &base])
-        .env("TMPDIR", tmp.path())
-        .env("PATH", &path)
-        .assert(2);
+    let out = check(&base).assert(2);
     assert_contains(&out.stderr, "`node` could not load");
     assert_contains(
         &out.stderr,
