@@ -107,6 +107,26 @@ pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// The first executable file named `program` in the directories of
+/// `path` (a `PATH` value), as a shell would find it.
+pub fn on_path(program: &str, path: &std::ffi::OsStr) -> Option<std::path::PathBuf> {
+    std::env::split_paths(path)
+        .map(|dir| dir.join(program))
+        .find(|p| is_executable(p))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}
+
 /// Reads a UTF-8 text file, naming the path in the error.
 pub fn read_text(path: &Path) -> Result<String> {
     fs::read_to_string(path).map_err(|e| Error::io("read", path, e))

@@ -161,8 +161,10 @@ fn write_for_node(project: &Project) -> Result<tempfile::TempDir> {
 /// packages, read other files or start processes; commitlint's `extends`
 /// names need none of that. node's model leaves the network open, and has
 /// had bypasses of its own, so the kernel also confines the process
-/// ([`crate::sandbox::confine_script`]): no socket of any kind and, where
-/// Landlock is enabled, no file written.
+/// ([`crate::sandbox::confine_script`]): no socket of any kind, no other
+/// process started and, where Landlock is enabled, no file written and
+/// none read outside that directory, node's installation and the system's
+/// libraries.
 fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
     // Held until `node` has read it; removed on return.
     let written = project
@@ -181,8 +183,14 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
         .as_ref()
         .map(|dir| dir.join(path.file_name().unwrap_or_default()));
     let path = on_disk.as_deref().unwrap_or(path);
+    // The `node` a shell would run, found once: the confined process may
+    // read its installation, and nothing may swap it between the runs.
+    let program = std::env::var_os("PATH")
+        .and_then(|dirs| crate::fsutil::on_path("node", &dirs))
+        .unwrap_or_else(|| "node".into());
+    let installed = crate::sandbox::install_root(&program);
     let run = |permission: Option<&str>| {
-        let mut node = Command::new("node");
+        let mut node = Command::new(&program);
         node.arg("--no-warnings");
         if let (Some(flag), Some(dir)) = (permission, &private) {
             let mut readable = std::ffi::OsString::from("--allow-fs-read=");
@@ -196,7 +204,10 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
             if let Some(path) = path {
                 node.env("PATH", path);
             }
-            crate::sandbox::confine_script(&mut node).map_err(std::io::Error::other)?;
+            let readable: Vec<&Path> = std::iter::once(dir.as_path())
+                .chain(installed.as_deref())
+                .collect();
+            crate::sandbox::confine_script(&mut node, &readable).map_err(std::io::Error::other)?;
         }
         node.arg("-e")
             .arg(SCRIPT)

@@ -708,19 +708,13 @@ fn unstartable(spec: &GateSpec) -> Option<(String, String)> {
         .map(std::ffi::OsString::from)
         .or_else(|| std::env::var_os("PATH"))
         .unwrap_or_default();
-    let found = std::env::split_paths(&path).any(|dir| is_executable(&dir.join(program)));
+    let found = crate::fsutil::on_path(program, &path).is_some();
     (!found).then(|| {
         (
             format!("`{program}` is not installed (not found on PATH)"),
             install_hint(program),
         )
     })
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// Shell builtins and keywords: a shell line may start with them, and they

@@ -20,21 +20,61 @@
 //!   reach into another process (`ptrace`, `process_vm_readv`,
 //!   `process_vm_writev`, `pidfd_getfd`). Required on Linux: a check that
 //!   cannot install it refuses to run the script.
+//!   It also starts no process: `fork` and `vfork` fail with `EACCES`,
+//!   and so does `clone` unless it makes a thread (`CLONE_THREAD`); `clone3`,
+//!   whose flags sit in memory a filter cannot read, fails with `ENOSYS`,
+//!   on which the C library makes its threads with `clone`. So a script
+//!   that runs too long is stopped by stopping the one process.
 //! - **Landlock**, as far as the kernel has it: no file-system write right
-//!   anywhere (ABI 1-5), no TCP bind or connect (ABI 4), and signals and
+//!   anywhere and reads only beneath the paths the caller names and the
+//!   system's own ([`SYSTEM_READABLE`]: libraries, the loader's cache, TLS
+//!   roots; no home directory, no `/etc` at large, no other process's
+//!   `/proc`) (ABI 1-5), no TCP bind or connect (ABI 4), and signals and
 //!   abstract Unix sockets only within the script (ABI 6).
 //!
 //! Descriptors above 2 that the process inherited without close-on-exec
 //! (a job server's, a socket passed down by whatever started harness) are
-//! closed by the `exec`. Reads are left to the interpreter's own rules
-//! (node's permission model, which names the one directory the script may
-//! read): what the script prints is all that leaves it.
+//! closed by the `exec`. The interpreter's own rules (node's permission
+//! model, which names the one directory the script may read) apply on top:
+//! what the script prints is all that leaves it.
 //!
 //! Both are prepared in the parent; between `fork` and `exec` the child
 //! makes only system calls, on data built before the fork, as in
 //! [`super::landlock`].
 
+use std::path::Path;
 use std::process::Command;
+
+/// What a confined script may read besides the paths its caller names,
+/// where they exist: what an interpreter needs to start (its shared
+/// libraries and their loader's cache, OpenSSL's configuration and the
+/// system's certificates, which node reads at start), and harmless device
+/// files. Nothing under a home directory, the rest of `/etc` or `/proc`.
+pub const SYSTEM_READABLE: &[&str] = &[
+    "/usr",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc/ld.so.cache",
+    "/etc/ssl/openssl.cnf",
+    "/etc/ssl/certs",
+    "/etc/localtime",
+    "/dev/null",
+    "/dev/zero",
+    "/dev/random",
+    "/dev/urandom",
+];
+
+/// Where the program at `program` was installed, for a caller to name as
+/// readable: the directory above the one holding its real file
+/// (`/usr/bin/node` gives `/usr`; `~/.nvm/versions/node/v22/bin/node`
+/// that version's directory). `None` when it cannot be resolved.
+pub fn install_root(program: &Path) -> Option<std::path::PathBuf> {
+    let real = std::fs::canonicalize(program).ok()?;
+    let bin = real.parent()?;
+    Some(bin.parent().unwrap_or(bin).to_path_buf())
+}
 
 /// What confines the script, for an error message or a test.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,11 +85,14 @@ pub struct Confinement {
     pub landlock_abi: i32,
 }
 
-/// Makes `cmd` confined as the module says when it is spawned. Errors
-/// (with the reason) where the socket filter cannot be built: on Linux
-/// only for an architecture the filter does not know.
-pub fn confine_script(cmd: &mut Command) -> Result<Confinement, String> {
-    imp::confine_script(cmd)
+/// Makes `cmd` confined as the module says when it is spawned, with
+/// `readable` (and [`SYSTEM_READABLE`]) the only paths it may read where
+/// Landlock is enabled: name the program's own installation
+/// ([`install_root`]) and the script's directory. Errors (with the reason)
+/// where the system-call filter cannot be built: on Linux only for an
+/// architecture the filter does not know.
+pub fn confine_script(cmd: &mut Command, readable: &[&Path]) -> Result<Confinement, String> {
+    imp::confine_script(cmd, readable)
 }
 
 #[cfg(target_os = "linux")]
@@ -57,19 +100,30 @@ mod imp {
     use std::collections::BTreeMap;
     use std::os::fd::{AsRawFd, OwnedFd};
     use std::os::unix::process::CommandExt;
+    use std::path::Path;
     use std::process::Command;
 
     use ::landlock::{
-        ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, Ruleset as Builder, RulesetAttr,
-        Scope,
+        ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, PathBeneath, PathFd,
+        Ruleset as Builder, RulesetAttr, RulesetCreatedAttr, Scope,
     };
-    use seccompiler::{BpfProgram, SeccompAction, SeccompFilter, TargetArch};
+    use seccompiler::{
+        BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+        SeccompRule, TargetArch,
+    };
 
-    use super::Confinement;
+    use super::{Confinement, SYSTEM_READABLE};
 
-    pub fn confine_script(cmd: &mut Command) -> Result<Confinement, String> {
-        let filter = refusals()?;
-        let ruleset = no_writes_no_tcp()?;
+    pub fn confine_script(cmd: &mut Command, readable: &[&Path]) -> Result<Confinement, String> {
+        let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|_| {
+            format!(
+                "no system-call filter is known for {}",
+                std::env::consts::ARCH
+            )
+        })?;
+        let filter = refusals(arch)?;
+        let no_clone3 = clone3_unknown(arch)?;
+        let ruleset = reads_only_within(readable)?;
         let landlock_abi = if ruleset.is_some() {
             super::super::landlock::kernel_abi()
         } else {
@@ -90,10 +144,12 @@ mod imp {
                 }
                 close_inherited_on_exec();
             }
-            // `prctl` again and `seccomp`. Its error holds only an OS
-            // error code, and `errno` still says which: nothing is
-            // formatted here.
-            seccompiler::apply_filter(&filter).map_err(|_| std::io::Error::last_os_error())
+            // `prctl` again and `seccomp`, twice. Their error holds only
+            // an OS error code, and `errno` still says which: nothing is
+            // formatted here. Of two filters that refuse a call, the one
+            // installed last says how: `clone3`'s `ENOSYS`.
+            seccompiler::apply_filter(&filter).map_err(|_| std::io::Error::last_os_error())?;
+            seccompiler::apply_filter(&no_clone3).map_err(|_| std::io::Error::last_os_error())
         };
         // SAFETY: the closure is async-signal-safe, as above.
         unsafe {
@@ -154,22 +210,43 @@ mod imp {
         libc::SYS_process_vm_readv,
         libc::SYS_process_vm_writev,
         libc::SYS_pidfd_getfd,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_fork,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_vfork,
     ];
 
-    /// The x32 numbers of `socket` and `io_uring_setup` on x86-64, where a
-    /// kernel built with x32 takes them under the same architecture.
+    /// On x86-64 a kernel built with x32 takes x32 system calls under the
+    /// same architecture: their numbers have this bit set, and a few have
+    /// numbers of their own (`X32_OWN`: `ptrace`, `rt_sigqueueinfo`,
+    /// `rt_tgsigqueueinfo`, `process_vm_readv`, `process_vm_writev`).
     const X32: libc::c_long = 0x4000_0000;
+    const X32_OWN: &[libc::c_long] = &[521, 524, 536, 539, 540];
 
-    /// [`REFUSED`] refused with `EACCES`; everything else allowed.
-    fn refusals() -> Result<BpfProgram, String> {
-        let arch = TargetArch::try_from(std::env::consts::ARCH)
-            .map_err(|_| format!("no socket filter is known for {}", std::env::consts::ARCH))?;
-        let mut rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> =
+    /// [`REFUSED`] refused with `EACCES`, and `clone` unless it makes a
+    /// thread; everything else allowed.
+    fn refusals(arch: TargetArch) -> Result<BpfProgram, String> {
+        let fail = |e: &dyn std::fmt::Display| format!("cannot build the system-call filter: {e}");
+        // `clone`'s flags are its first argument on every architecture.
+        let no_thread = SeccompCondition::new(
+            0,
+            SeccompCmpArgLen::Qword,
+            SeccompCmpOp::MaskedEq(libc::CLONE_THREAD as u64),
+            0,
+        )
+        .and_then(|c| SeccompRule::new(vec![c]))
+        .map_err(|e| fail(&e))?;
+        let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
             REFUSED.iter().map(|&nr| (nr, Vec::new())).collect();
+        rules.insert(libc::SYS_clone, vec![no_thread.clone()]);
         if arch == TargetArch::x86_64 {
-            for nr in [libc::SYS_socket, libc::SYS_io_uring_setup] {
+            for &nr in REFUSED {
                 rules.insert(X32 | nr, Vec::new());
             }
+            for &nr in X32_OWN {
+                rules.insert(X32 | nr, Vec::new());
+            }
+            rules.insert(X32 | libc::SYS_clone, vec![no_thread]);
         }
         SeccompFilter::new(
             rules,
@@ -178,34 +255,70 @@ mod imp {
             arch,
         )
         .and_then(BpfProgram::try_from)
-        .map_err(|e| format!("cannot build the socket filter: {e}"))
+        .map_err(|e| fail(&e))
     }
 
-    /// A Landlock domain with every write right and TCP handled and nothing
-    /// granted, on as much of it as the kernel has; `None` without Landlock.
-    fn no_writes_no_tcp() -> Result<Option<OwnedFd>, String> {
+    /// `clone3` refused with `ENOSYS`, as if the kernel were older than
+    /// 5.3: the C library then makes its threads with `clone`, whose
+    /// flags [`refusals`] can read.
+    fn clone3_unknown(arch: TargetArch) -> Result<BpfProgram, String> {
+        let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+        rules.insert(libc::SYS_clone3, Vec::new());
+        if arch == TargetArch::x86_64 {
+            rules.insert(X32 | libc::SYS_clone3, Vec::new());
+        }
+        SeccompFilter::new(
+            rules,
+            SeccompAction::Allow,
+            SeccompAction::Errno(libc::ENOSYS as u32),
+            arch,
+        )
+        .and_then(BpfProgram::try_from)
+        .map_err(|e| format!("cannot build the system-call filter: {e}"))
+    }
+
+    /// A Landlock domain with every file-system right, TCP and the scopes
+    /// handled, granting only reading (and running) beneath `readable` and
+    /// [`SYSTEM_READABLE`], on as much of it as the kernel has; `None`
+    /// without Landlock.
+    fn reads_only_within(readable: &[&Path]) -> Result<Option<OwnedFd>, String> {
         let fail = |e: &dyn std::fmt::Display| format!("cannot build the Landlock ruleset: {e}");
-        let ruleset = Builder::default()
+        let abi = ABI::V5;
+        let mut ruleset = Builder::default()
             .set_compatibility(CompatLevel::BestEffort)
-            .handle_access(AccessFs::from_write(ABI::V5))
+            .handle_access(AccessFs::from_all(abi))
             .map_err(|e| fail(&e))?
-            .handle_access(AccessNet::from_all(ABI::V5))
+            .handle_access(AccessNet::from_all(abi))
             .map_err(|e| fail(&e))?
             .scope(Scope::from_all(ABI::V6))
             .map_err(|e| fail(&e))?
             .create()
             .map_err(|e| fail(&e))?;
+        let system = SYSTEM_READABLE.iter().map(Path::new);
+        for path in readable.iter().copied().chain(system) {
+            let Ok(fd) = PathFd::new(path) else {
+                continue;
+            };
+            let mut access = AccessFs::from_read(abi);
+            if !path.is_dir() {
+                access &= AccessFs::from_file(abi);
+            }
+            ruleset = ruleset
+                .add_rule(PathBeneath::new(fd, access))
+                .map_err(|e| format!("cannot grant reading `{}`: {e}", path.display()))?;
+        }
         Ok(ruleset.into())
     }
 }
 
 #[cfg(not(target_os = "linux"))]
 mod imp {
+    use std::path::Path;
     use std::process::Command;
 
     use super::Confinement;
 
-    pub fn confine_script(_: &mut Command) -> Result<Confinement, String> {
+    pub fn confine_script(_: &mut Command, _: &[&Path]) -> Result<Confinement, String> {
         Ok(Confinement {
             seccomp: false,
             landlock_abi: 0,
@@ -223,13 +336,13 @@ mod tests {
 
     /// Runs `program` under the confinement: whether it succeeded, its
     /// output and what confined it.
-    fn confined(program: &str, args: &[&str]) -> (bool, String, Confinement) {
+    fn confined(program: &Path, args: &[&str], readable: &[&Path]) -> (bool, String, Confinement) {
         let mut cmd = Command::new(program);
         cmd.args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let confinement = confine_script(&mut cmd).expect("confinement");
+        let confinement = confine_script(&mut cmd, readable).expect("confinement");
         assert!(confinement.seccomp);
         let out = cmd.output().expect("spawn");
         let text = String::from_utf8_lossy(&out.stdout).into_owned()
@@ -237,14 +350,33 @@ mod tests {
         (out.status.success(), text, confinement)
     }
 
+    /// The interpreter `python3` on PATH runs (not a shim that starts it,
+    /// which the confinement would stop), and where it is installed.
+    fn python() -> (std::path::PathBuf, std::path::PathBuf) {
+        let out = Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .expect("python3 runs");
+        let exe = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        let root = install_root(&exe).expect("python3's installation");
+        (exe, root)
+    }
+
     #[test]
-    fn a_confined_script_opens_no_socket_and_writes_no_file() {
+    fn a_confined_script_opens_no_socket_starts_no_process_and_touches_no_other_file() {
         // A listener this test holds: unconfined, the same probe reaches it.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
         let port = listener.local_addr().expect("addr").port().to_string();
         let dir = tempfile::tempdir().expect("tempdir");
         let target = dir.path().join("written");
+        // A file outside what the probe may read, and one inside.
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "token").expect("write");
+        let shared = tempfile::tempdir().expect("tempdir");
+        let open = shared.path().join("open");
+        std::fs::write(&open, "rules").expect("write");
+        let (python, installed) = python();
         let probe = "import os, socket, sys\n\
             kind, arg = sys.argv[1], sys.argv[2]\n\
             try:\n\
@@ -258,13 +390,24 @@ mod tests {
             \x20       os.kill(os.getppid(), 0)\n\
             \x20   elif kind == 'fd':\n\
             \x20       socket.socket(fileno=int(arg)).getsockname()\n\
+            \x20   elif kind == 'read':\n\
+            \x20       open(arg).read()\n\
+            \x20   elif kind == 'fork':\n\
+            \x20       pid = os.fork()\n\
+            \x20       if pid == 0:\n\
+            \x20           os._exit(0)\n\
+            \x20       os.waitpid(pid, 0)\n\
+            \x20   elif kind == 'spawn':\n\
+            \x20       import subprocess; subprocess.run(['true'])\n\
+            \x20   elif kind == 'thread':\n\
+            \x20       import threading; t = threading.Thread(target=print); t.start(); t.join()\n\
             \x20   else:\n\
             \x20       open(arg, 'w').write('x')\n\
             \x20   print('done')\n\
             except OSError as e:\n\
             \x20   print('refused', e.errno)\n";
 
-        let unconfined = Command::new("python3")
+        let unconfined = Command::new(&python)
             .args(["-c", probe, "tcp", &port])
             .output()
             .expect("python3 runs the probe");
@@ -283,24 +426,41 @@ mod tests {
         let inherited = listener.as_raw_fd();
         // SAFETY: fcntl on a descriptor the listener owns.
         unsafe { libc::fcntl(inherited, libc::F_SETFD, 0) };
-        let unconfined = Command::new("python3")
+        let unconfined = Command::new(&python)
             .args(["-c", probe, "fd", &inherited.to_string()])
             .output()
             .expect("python3 runs the probe");
         assert_eq!(String::from_utf8_lossy(&unconfined.stdout).trim(), "done");
         let inherited_text = inherited.to_string();
+        let (secret_text, open_text) = (secret.to_string_lossy(), open.to_string_lossy());
+        for kind in ["fork", "spawn", "read"] {
+            let arg = &open_text;
+            let unconfined = Command::new(&python)
+                .args(["-c", probe, kind, arg])
+                .output()
+                .expect("python3 runs the probe");
+            assert_eq!(
+                String::from_utf8_lossy(&unconfined.stdout).trim(),
+                "done",
+                "{kind}"
+            );
+        }
+        let readable = [installed.as_path(), shared.path()];
         for (kind, arg, errno) in [
             ("tcp", port.as_str(), 13),
             ("udp", udp_port.as_str(), 13),
             ("unix", "-", 13),
             ("kill", "-", 13),
             ("fd", inherited_text.as_str(), libc::EBADF),
+            ("fork", "-", 13),
+            ("spawn", "-", 13),
             ("file", target_text.as_str(), 13),
+            ("read", &secret_text, 13),
         ] {
-            let (ok, text, confinement) = confined("python3", &["-c", probe, kind, arg]);
+            let (ok, text, confinement) = confined(&python, &["-c", probe, kind, arg], &readable);
             assert!(ok, "{kind}: {text}");
-            if kind == "file" && confinement.landlock_abi == 0 {
-                // Writes are Landlock's, and this kernel has none.
+            if ["file", "read"].contains(&kind) && confinement.landlock_abi == 0 {
+                // Reads and writes are Landlock's, and this kernel has none.
                 continue;
             }
             assert!(
@@ -319,8 +479,13 @@ mod tests {
             !target.exists() || landlock_abi() == 0,
             "a confined probe created a file"
         );
+        // What it may read it reads, and it makes threads.
+        let (ok, text, _) = confined(&python, &["-c", probe, "read", &open_text], &readable);
+        assert!(ok && text == "done\n", "{text}");
+        let (ok, text, _) = confined(&python, &["-c", probe, "thread", "-"], &readable);
+        assert!(ok && text == "\ndone\n", "{text}");
         // Output still reaches the caller through the pipes it was given.
-        let (ok, text, _) = confined("sh", &["-c", "echo out; echo err >&2"]);
+        let (ok, text, _) = confined(Path::new("/bin/sh"), &["-c", "echo out; echo err >&2"], &[]);
         assert!(ok);
         assert_eq!(text, "out\nerr\n");
     }
