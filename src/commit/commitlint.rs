@@ -183,10 +183,12 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
         .as_ref()
         .map(|dir| dir.join(path.file_name().unwrap_or_default()));
     let path = on_disk.as_deref().unwrap_or(path);
-    // The `node` a shell would run, found once: the confined process may
-    // read its installation, and nothing may swap it between the runs.
+    // The `node` a shell would run, found once and made absolute (a `.`
+    // on PATH means harness's directory, not the config's): the confined
+    // process may read its installation, and both runs run the same file.
     let program = std::env::var_os("PATH")
         .and_then(|dirs| crate::fsutil::on_path("node", &dirs))
+        .map(|found| std::path::absolute(&found).unwrap_or(found))
         .unwrap_or_else(|| "node".into());
     let installed = crate::sandbox::install_root(&program);
     let run = |permission: Option<&str>| {
