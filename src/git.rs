@@ -380,7 +380,7 @@ impl Walk {
             commits: 0,
         };
         let range = range.clone();
-        let reader = std::thread::spawn(move || {
+        let reader = spawn_apart(move || {
             let result = open().and_then(|repo| {
                 let mut walker = Walker::new(&repo, first_parent)?;
                 walker.run(&range, &mut out)?;
@@ -391,7 +391,6 @@ impl Walk {
                 out.send(Err(e));
             }
         });
-        let _ = apart(&reader);
         Walk {
             found: Some(rx),
             unchecked,
@@ -444,20 +443,39 @@ impl Walk {
     }
 }
 
-/// Moves a thread just started off the CPU its creator runs on, where the
-/// process may use another, and says which CPU that was. The scheduler
-/// leaves a new thread on its creator's CPU until the creator blocks: on a
-/// two-CPU virtual machine the reading thread waited there while the
-/// policy was read (about a millisecond of a 6 ms check) with the other
-/// CPU idle, in most runs. The thread stays off that CPU until it ends,
-/// which the creator, free to move, does not mind; in a process allowed
-/// one CPU nothing changes.
+/// Starts `f` on a new thread moved off the CPU its creator runs on,
+/// where the process may use another (see [`apart`]).
+fn spawn_apart<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    let (placed, wait) = std::sync::mpsc::sync_channel::<()>(0);
+    let thread = std::thread::spawn(move || {
+        let out = f();
+        // Not ended before it was moved: an ended thread's id is 0, which
+        // the affinity call would take for its caller's own.
+        let _ = wait.recv();
+        out
+    });
+    let _ = apart(&thread);
+    drop(placed);
+    thread
+}
+
+/// Moves a thread just started, and not ended, off the CPU its creator
+/// runs on, where the process may use another, and says which CPU that
+/// was. The scheduler leaves a new thread on its creator's CPU until the
+/// creator blocks: on a two-CPU virtual machine the reading thread waited
+/// there while the policy was read (about a millisecond of a 6 ms check)
+/// with the other CPU idle, in most runs. The thread stays off that CPU
+/// until it ends, which the creator, free to move, does not mind; in a
+/// process allowed one CPU nothing changes.
 #[cfg(target_os = "linux")]
 fn apart<T>(thread: &std::thread::JoinHandle<T>) -> Option<usize> {
     use std::os::unix::thread::JoinHandleExt;
     let size = std::mem::size_of::<libc::cpu_set_t>();
     // SAFETY: `sched_getcpu`, and the affinity calls on a zeroed set of
-    // the size they are given and a thread that has not been joined.
+    // the size they are given and a thread that has neither ended nor
+    // been joined.
     unsafe {
         let here = usize::try_from(libc::sched_getcpu())
             .ok()
@@ -1393,8 +1411,13 @@ mod tests {
                 assert_eq!(its, mine);
             }
         }
-        // The creator itself keeps every CPU.
+        // The creator itself keeps every CPU, also when the thread it
+        // starts ends at once, before it could be moved.
         assert_eq!(allowed(None), mine);
+        for _ in 0..50 {
+            spawn_apart(|| ()).join().unwrap();
+            assert_eq!(allowed(None), mine);
+        }
     }
 
     #[test]
