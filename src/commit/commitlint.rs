@@ -183,14 +183,21 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
         .as_ref()
         .map(|dir| dir.join(path.file_name().unwrap_or_default()));
     let path = on_disk.as_deref().unwrap_or(path);
-    // The `node` a shell would run, found once and made absolute (a `.`
-    // on PATH means harness's directory, not the config's): the confined
-    // process may read its installation, and both runs run the same file.
-    let program = std::env::var_os("PATH")
-        .and_then(|dirs| crate::fsutil::on_path("node", &dirs))
-        .map(|found| std::path::absolute(&found).unwrap_or(found))
-        .unwrap_or_else(|| "node".into());
-    let installed = crate::sandbox::install_root(&program);
+    // Found once: the confined process may read its installation, and
+    // every run runs the same file.
+    let not_found = || {
+        invalid(
+            file,
+            None,
+            format!(
+                "`{file}` is JavaScript, which only `node` can read, and `node` is not on PATH; install Node.js, or write the config as `.commitlintrc.json`"
+            ),
+        )
+    };
+    let Some(program) = node_on_path() else {
+        return Err(not_found());
+    };
+    let installed = crate::sandbox::installation(&program);
     let run = |permission: Option<&str>| {
         let mut node = Command::new(&program);
         node.arg("--no-warnings");
@@ -207,7 +214,7 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
                 node.env("PATH", path);
             }
             let readable: Vec<&Path> = std::iter::once(dir.as_path())
-                .chain(installed.as_deref())
+                .chain(installed.iter().map(|p| p.as_path()))
                 .collect();
             crate::sandbox::confine_script(&mut node, &readable).map_err(std::io::Error::other)?;
         }
@@ -224,7 +231,9 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
     let mut out = run(private.as_ref().map(|_| "--permission"));
     if private.is_some() && out.as_ref().is_ok_and(bad_option) {
         out = run(Some("--experimental-permission"));
-        if out.as_ref().is_ok_and(bad_option) && !knows_option("--experimental-permission") {
+        if out.as_ref().is_ok_and(bad_option)
+            && !knows_option(&program, "--experimental-permission")
+        {
             return Err(invalid(
                 file,
                 None,
@@ -236,15 +245,7 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
     }
     let out = match out {
         Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(invalid(
-                file,
-                None,
-                format!(
-                    "`{file}` is JavaScript, which only `node` can read, and `node` is not on PATH; install Node.js, or write the config as `.commitlintrc.json`"
-                ),
-            ));
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
         Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
             return Err(invalid(
                 file,
@@ -271,7 +272,12 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
             .unwrap_or("")
             .trim();
         let mut message = format!("`node` could not load `{file}`: {first}");
-        if private.is_some() && (err.contains("ERR_ACCESS_DENIED") || err.contains("EACCES")) {
+        if private.is_some() && err.contains("error while loading shared libraries") {
+            message.push_str(
+                " (a commit's JavaScript config is evaluated by a `node` that may read only its own installation, the system's libraries under /usr and /lib, and the Nix and Homebrew stores; use a node whose libraries lie there, or write the config as `.commitlintrc.json`)",
+            );
+        } else if private.is_some() && (err.contains("ERR_ACCESS_DENIED") || err.contains("EACCES"))
+        {
             message.push_str(
                 " (a commit's JavaScript config is evaluated with only its own commitlint files readable: it may not load packages, read or write other files, open sockets or start processes)",
             );
@@ -285,6 +291,15 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
             format!("`{file}` did not export a JSON-like config: {e}"),
         )
     })
+}
+
+/// The `node` a shell would run, by its absolute path, from the absolute
+/// directories on PATH only: a `.` or an empty entry names whatever
+/// directory harness runs in, in CI a checkout of the branch under check.
+fn node_on_path() -> Option<std::path::PathBuf> {
+    let dirs = std::env::var_os("PATH")?;
+    let absolute = std::env::split_paths(&dirs).filter(|d| d.is_absolute());
+    crate::fsutil::on_path("node", &std::env::join_paths(absolute).ok()?)
 }
 
 /// How long `node` may take to read a config: one that never finishes
@@ -384,8 +399,8 @@ fn bad_option(out: &std::process::Output) -> bool {
 }
 
 /// Whether `node` runs an empty script with `option`.
-fn knows_option(option: &str) -> bool {
-    let mut node = Command::new("node");
+fn knows_option(node: &Path, option: &str) -> bool {
+    let mut node = Command::new(node);
     node.args([option, "-e", "0"]);
     output_within(node, NODE_TIME_LIMIT).is_ok_and(|out| !bad_option(&out))
 }

@@ -33,7 +33,7 @@ use serde::Serialize;
 
 pub use self::landlock::{REQUIRED_ABI, Support, decide};
 pub use ruleset::{Access, Grant, Hole};
-pub use script::{Confinement, confine_script, install_root};
+pub use script::{Confinement, confine_script, installation};
 pub use snapshot::{Change, ChangeKind, Snapshot};
 
 use self::landlock::kernel_abi;

@@ -18,19 +18,27 @@
 //!   `pidfd_open`), which would otherwise let the script stop the check
 //!   that waits on it, or kill every process of its user; and those that
 //!   reach into another process (`ptrace`, `process_vm_readv`,
-//!   `process_vm_writev`, `pidfd_getfd`). Required on Linux: a check that
-//!   cannot install it refuses to run the script.
+//!   `process_vm_writev`, `pidfd_getfd`, `prlimit64` on another process),
+//!   or send a signal on I/O to an owner the script names
+//!   (`fcntl(F_SETOWN)`, `F_SETOWN_EX`, `ioctl(FIOSETOWN)`, `SIOCSPGRP`);
+//!   those that change a file's metadata, which Landlock does not cover
+//!   (`chmod`, `chown`, `utimensat`, extended attributes, and `truncate`,
+//!   which Landlock covers only from ABI 3); and `unshare` and `setns`.
+//!   Required on Linux: a check that cannot install it refuses to run the
+//!   script.
 //!   It also starts no process: `fork` and `vfork` fail with `EACCES`,
 //!   and so does `clone` unless it makes a thread (`CLONE_THREAD`); `clone3`,
 //!   whose flags sit in memory a filter cannot read, fails with `ENOSYS`,
 //!   on which the C library makes its threads with `clone`. So a script
 //!   that runs too long is stopped by stopping the one process.
 //! - **Landlock**, as far as the kernel has it: no file-system write right
-//!   anywhere and reads only beneath the paths the caller names and the
-//!   system's own ([`SYSTEM_READABLE`]: libraries, the loader's cache, TLS
-//!   roots; no home directory, no `/etc` at large, no other process's
-//!   `/proc`) (ABI 1-5), no TCP bind or connect (ABI 4), and signals and
-//!   abstract Unix sockets only within the script (ABI 6).
+//!   anywhere and reads only beneath the paths the caller names (the
+//!   script's directory and its interpreter's [`installation`]) and the
+//!   system's own ([`SYSTEM_READABLE`]: programs, libraries, the loader's
+//!   cache, TLS roots; no home directory, no `/etc` or `/usr/local` at
+//!   large, no `/proc`) (ABI 1-5), no TCP bind or connect (ABI 4), and
+//!   signals and abstract Unix sockets only within the script (ABI 6).
+//!   Without Landlock, reads are the interpreter's rules alone.
 //!
 //! Descriptors above 2 that the process inherited without close-on-exec
 //! (a job server's, a socket passed down by whatever started harness) are
@@ -48,14 +56,26 @@ use std::process::Command;
 /// What a confined script may read besides the paths its caller names,
 /// where they exist: what an interpreter needs to start (its shared
 /// libraries and their loader's cache, OpenSSL's configuration and the
-/// system's certificates, which node reads at start), and harmless device
-/// files. Nothing under a home directory, the rest of `/etc` or `/proc`.
+/// system's certificates, which node reads at start, and the package
+/// stores of Nix and Homebrew, where a node's libraries are other
+/// packages'), and harmless device files. Nothing under a home directory,
+/// the rest of `/etc` or `/usr` (no `/usr/local/etc/npmrc` and its
+/// tokens), or `/proc`.
 pub const SYSTEM_READABLE: &[&str] = &[
-    "/usr",
+    // The system's programs: the interpreter a `#!` script names, and the
+    // loader. Running one replaces the script's process, confined alike.
+    "/bin",
+    "/usr/bin",
     "/lib",
     "/lib32",
     "/lib64",
     "/libx32",
+    "/usr/lib",
+    "/usr/lib32",
+    "/usr/lib64",
+    "/usr/libx32",
+    "/usr/local/lib",
+    "/usr/share/zoneinfo",
     "/etc/ld.so.cache",
     "/etc/ssl/openssl.cnf",
     "/etc/ssl/certs",
@@ -64,16 +84,37 @@ pub const SYSTEM_READABLE: &[&str] = &[
     "/dev/zero",
     "/dev/random",
     "/dev/urandom",
+    // Package stores whose programs' libraries lie beside other packages'
+    // (node's own OpenSSL, ICU, libuv): public by design.
+    "/nix/store",
+    "/home/linuxbrew/.linuxbrew",
 ];
 
-/// Where the program at `program` was installed, for a caller to name as
-/// readable: the directory above the one holding its real file
-/// (`/usr/bin/node` gives `/usr`; `~/.nvm/versions/node/v22/bin/node`
-/// that version's directory). `None` when it cannot be resolved.
-pub fn install_root(program: &Path) -> Option<std::path::PathBuf> {
-    let real = std::fs::canonicalize(program).ok()?;
-    let bin = real.parent()?;
-    Some(bin.parent().unwrap_or(bin).to_path_buf())
+/// What of the program at `program`'s installation a caller should name
+/// as readable: its real file, and the `lib` directory beside the `bin`
+/// one that holds it (`/opt/node/bin/node` gives that file and
+/// `/opt/node/lib`), unless that would be `/` or hold the home directory.
+/// Nothing else of the installation (an nvm prefix's `etc/npmrc` may hold
+/// tokens). Empty when the program cannot be resolved.
+pub fn installation(program: &Path) -> Vec<std::path::PathBuf> {
+    let home = std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .and_then(|h| std::fs::canonicalize(h).ok());
+    installation_under(program, home.as_deref())
+}
+
+fn installation_under(program: &Path, home: Option<&Path>) -> Vec<std::path::PathBuf> {
+    let Ok(real) = std::fs::canonicalize(program) else {
+        return Vec::new();
+    };
+    let lib = real
+        .parent()
+        .filter(|bin| bin.file_name().is_some_and(|n| n == "bin"))
+        .and_then(Path::parent)
+        .filter(|prefix| prefix.parent().is_some() && !home.is_some_and(|h| h.starts_with(prefix)))
+        .map(|prefix| prefix.join("lib"))
+        .filter(|lib| lib.is_dir());
+    std::iter::once(real).chain(lib).collect()
 }
 
 /// What confines the script, for an error message or a test.
@@ -88,7 +129,7 @@ pub struct Confinement {
 /// Makes `cmd` confined as the module says when it is spawned, with
 /// `readable` (and [`SYSTEM_READABLE`]) the only paths it may read where
 /// Landlock is enabled: name the program's own installation
-/// ([`install_root`]) and the script's directory. Errors (with the reason)
+/// ([`installation`]) and the script's directory. Errors (with the reason)
 /// where the system-call filter cannot be built: on Linux only for an
 /// architecture the filter does not know.
 pub fn confine_script(cmd: &mut Command, readable: &[&Path]) -> Result<Confinement, String> {
@@ -210,43 +251,107 @@ mod imp {
         libc::SYS_process_vm_readv,
         libc::SYS_process_vm_writev,
         libc::SYS_pidfd_getfd,
+        // What Landlock does not cover of a file's metadata, and
+        // `truncate` before its ABI 3.
+        libc::SYS_fchmod,
+        libc::SYS_fchmodat,
+        libc::SYS_fchmodat2,
+        libc::SYS_fchown,
+        libc::SYS_fchownat,
+        libc::SYS_utimensat,
+        libc::SYS_setxattr,
+        libc::SYS_lsetxattr,
+        libc::SYS_fsetxattr,
+        libc::SYS_removexattr,
+        libc::SYS_lremovexattr,
+        libc::SYS_fremovexattr,
+        libc::SYS_truncate,
+        // New namespaces: kernel surface no script needs.
+        libc::SYS_unshare,
+        libc::SYS_setns,
         #[cfg(target_arch = "x86_64")]
         libc::SYS_fork,
         #[cfg(target_arch = "x86_64")]
         libc::SYS_vfork,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_chmod,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_chown,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_lchown,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_utime,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_utimes,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_futimesat,
     ];
+
+    /// Calls refused only with some arguments, each `(call, argument,
+    /// value)`: a signal sent on I/O to an owner the script names
+    /// (`fcntl(F_SETOWN)`, `F_SETOWN_EX`; `ioctl(FIOSETOWN)`,
+    /// `SIOCSPGRP`), which could stop the check that waits on it where
+    /// Landlock cannot scope signals.
+    const REFUSED_WITH: &[(libc::c_long, u8, u64)] = &[
+        (libc::SYS_fcntl, 1, libc::F_SETOWN as u64),
+        (libc::SYS_fcntl, 1, F_SETOWN_EX),
+        (libc::SYS_ioctl, 1, FIOSETOWN),
+        (libc::SYS_ioctl, 1, SIOCSPGRP),
+    ];
+
+    // The kernel's numbers (`fcntl.h`, `sockios.h`; the same on every
+    // architecture this runs on), which the `libc` crate does not name.
+    const F_SETOWN_EX: u64 = 15;
+    const FIOSETOWN: u64 = 0x8901;
+    const SIOCSPGRP: u64 = 0x8902;
 
     /// On x86-64 a kernel built with x32 takes x32 system calls under the
     /// same architecture: their numbers have this bit set, and a few have
-    /// numbers of their own (`X32_OWN`: `ptrace`, `rt_sigqueueinfo`,
-    /// `rt_tgsigqueueinfo`, `process_vm_readv`, `process_vm_writev`).
+    /// numbers of their own (`X32_OWN`: `ioctl`, `ptrace`,
+    /// `rt_sigqueueinfo`, `rt_tgsigqueueinfo`, `process_vm_readv`,
+    /// `process_vm_writev`; the first refused whole, as its x32 form is
+    /// not filtered by argument here).
     const X32: libc::c_long = 0x4000_0000;
-    const X32_OWN: &[libc::c_long] = &[521, 524, 536, 539, 540];
+    const X32_OWN: &[libc::c_long] = &[514, 521, 524, 536, 539, 540];
 
-    /// [`REFUSED`] refused with `EACCES`, and `clone` unless it makes a
-    /// thread; everything else allowed.
+    /// [`REFUSED`] and [`REFUSED_WITH`] refused with `EACCES`, `clone`
+    /// unless it makes a thread, and `prlimit64` on another process;
+    /// everything else allowed.
     fn refusals(arch: TargetArch) -> Result<BpfProgram, String> {
         let fail = |e: &dyn std::fmt::Display| format!("cannot build the system-call filter: {e}");
+        let rule = |arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64| {
+            SeccompCondition::new(arg, len, op, value)
+                .and_then(|c| SeccompRule::new(vec![c]))
+                .map_err(|e| fail(&e))
+        };
         // `clone`'s flags are its first argument on every architecture.
-        let no_thread = SeccompCondition::new(
+        let no_thread = rule(
             0,
             SeccompCmpArgLen::Qword,
             SeccompCmpOp::MaskedEq(libc::CLONE_THREAD as u64),
             0,
-        )
-        .and_then(|c| SeccompRule::new(vec![c]))
-        .map_err(|e| fail(&e))?;
+        )?;
         let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
             REFUSED.iter().map(|&nr| (nr, Vec::new())).collect();
-        rules.insert(libc::SYS_clone, vec![no_thread.clone()]);
+        rules.insert(libc::SYS_clone, vec![no_thread]);
+        rules.insert(
+            libc::SYS_prlimit64,
+            vec![rule(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Ne, 0)?],
+        );
+        for &(nr, arg, value) in REFUSED_WITH {
+            // `fcntl`'s and `ioctl`'s commands are 32-bit to the kernel.
+            let r = rule(arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, value)?;
+            rules.entry(nr).or_default().push(r);
+        }
         if arch == TargetArch::x86_64 {
-            for &nr in REFUSED {
-                rules.insert(X32 | nr, Vec::new());
+            let native: Vec<(i64, Vec<SeccompRule>)> =
+                rules.iter().map(|(&nr, r)| (nr, r.clone())).collect();
+            for (nr, r) in native {
+                rules.insert(X32 | nr, r);
             }
             for &nr in X32_OWN {
                 rules.insert(X32 | nr, Vec::new());
             }
-            rules.insert(X32 | libc::SYS_clone, vec![no_thread]);
         }
         SeccompFilter::new(
             rules,
@@ -350,16 +455,45 @@ mod tests {
         (out.status.success(), text, confinement)
     }
 
+    #[test]
+    fn an_installation_is_the_real_file_and_its_lib_but_never_the_home_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = std::fs::canonicalize(dir.path()).expect("canonical");
+        let prefix = base.join("tools/node-22");
+        let bin = prefix.join("bin");
+        std::fs::create_dir_all(&bin).expect("mkdir");
+        std::fs::create_dir_all(prefix.join("etc")).expect("mkdir");
+        std::fs::write(bin.join("node"), "").expect("write");
+        let link = base.join("node-link");
+        std::os::unix::fs::symlink(bin.join("node"), &link).expect("symlink");
+        let node = bin.join("node");
+        let of = |program: &Path, home: Option<&Path>| installation_under(program, home);
+        // Without a `lib` directory, the file alone, through a link too.
+        assert_eq!(of(&node, None), vec![node.clone()]);
+        assert_eq!(of(&link, None), vec![node.clone()]);
+        std::fs::create_dir_all(prefix.join("lib")).expect("mkdir");
+        assert_eq!(of(&node, None), vec![node.clone(), prefix.join("lib")]);
+        // Never a `lib` whose prefix holds the home directory.
+        assert_eq!(of(&node, Some(&prefix)), vec![node.clone()]);
+        assert_eq!(of(&node, Some(&prefix.join("home"))), vec![node.clone()]);
+        // Only beside a `bin` directory.
+        let loose = prefix.join("node");
+        std::fs::write(&loose, "").expect("write");
+        assert_eq!(of(&loose, None), vec![loose.clone()]);
+        assert!(of(&base.join("missing"), None).is_empty());
+    }
+
     /// The interpreter `python3` on PATH runs (not a shim that starts it,
     /// which the confinement would stop), and where it is installed.
-    fn python() -> (std::path::PathBuf, std::path::PathBuf) {
+    fn python() -> (std::path::PathBuf, Vec<std::path::PathBuf>) {
         let out = Command::new("python3")
             .args(["-c", "import sys; print(sys.executable)"])
             .output()
             .expect("python3 runs");
         let exe = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        let root = install_root(&exe).expect("python3's installation");
-        (exe, root)
+        let installed = installation(&exe);
+        assert!(!installed.is_empty(), "python3's installation");
+        (exe, installed)
     }
 
     #[test]
@@ -399,6 +533,12 @@ mod tests {
             \x20       os.waitpid(pid, 0)\n\
             \x20   elif kind == 'spawn':\n\
             \x20       import subprocess; subprocess.run(['true'])\n\
+            \x20   elif kind == 'chmod':\n\
+            \x20       os.chmod(arg, 0o600)\n\
+            \x20   elif kind == 'owner':\n\
+            \x20       import fcntl; r, w = os.pipe(); fcntl.fcntl(r, fcntl.F_SETOWN, os.getppid())\n\
+            \x20   elif kind == 'prlimit':\n\
+            \x20       import resource; resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE)\n\
             \x20   elif kind == 'thread':\n\
             \x20       import threading; t = threading.Thread(target=print); t.start(); t.join()\n\
             \x20   else:\n\
@@ -433,7 +573,7 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&unconfined.stdout).trim(), "done");
         let inherited_text = inherited.to_string();
         let (secret_text, open_text) = (secret.to_string_lossy(), open.to_string_lossy());
-        for kind in ["fork", "spawn", "read"] {
+        for kind in ["fork", "spawn", "read", "chmod", "owner", "prlimit"] {
             let arg = &open_text;
             let unconfined = Command::new(&python)
                 .args(["-c", probe, kind, arg])
@@ -445,7 +585,11 @@ mod tests {
                 "{kind}"
             );
         }
-        let readable = [installed.as_path(), shared.path()];
+        let readable: Vec<&Path> = installed
+            .iter()
+            .map(|p| p.as_path())
+            .chain([shared.path()])
+            .collect();
         for (kind, arg, errno) in [
             ("tcp", port.as_str(), 13),
             ("udp", udp_port.as_str(), 13),
@@ -454,6 +598,9 @@ mod tests {
             ("fd", inherited_text.as_str(), libc::EBADF),
             ("fork", "-", 13),
             ("spawn", "-", 13),
+            ("chmod", &open_text, 13),
+            ("owner", "-", 13),
+            ("prlimit", "-", 13),
             ("file", target_text.as_str(), 13),
             ("read", &secret_text, 13),
         ] {
@@ -485,7 +632,9 @@ mod tests {
         let (ok, text, _) = confined(&python, &["-c", probe, "thread", "-"], &readable);
         assert!(ok && text == "\ndone\n", "{text}");
         // Output still reaches the caller through the pipes it was given.
-        let (ok, text, _) = confined(Path::new("/bin/sh"), &["-c", "echo out; echo err >&2"], &[]);
+        let sh = installation(Path::new("/bin/sh"));
+        let sh: Vec<&Path> = sh.iter().map(|p| p.as_path()).collect();
+        let (ok, text, _) = confined(Path::new("/bin/sh"), &["-c", "echo out; echo err >&2"], &sh);
         assert!(ok);
         assert_eq!(text, "out\nerr\n");
     }
