@@ -255,7 +255,7 @@ mod imp {
         // `truncate` before its ABI 3.
         libc::SYS_fchmod,
         libc::SYS_fchmodat,
-        libc::SYS_fchmodat2,
+        SYS_FCHMODAT2,
         libc::SYS_fchown,
         libc::SYS_fchownat,
         libc::SYS_utimensat,
@@ -299,8 +299,10 @@ mod imp {
         (libc::SYS_ioctl, 1, SIOCSPGRP),
     ];
 
-    // The kernel's numbers (`fcntl.h`, `sockios.h`; the same on every
-    // architecture this runs on), which the `libc` crate does not name.
+    // The kernel's numbers (`fcntl.h`, `sockios.h`, and a system call
+    // numbered alike on every architecture since Linux 5.1), the same on
+    // every architecture this runs on, which `libc` does not name on all.
+    const SYS_FCHMODAT2: libc::c_long = 452;
     const F_SETOWN_EX: u64 = 15;
     const FIOSETOWN: u64 = 0x8901;
     const SIOCSPGRP: u64 = 0x8902;
