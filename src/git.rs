@@ -448,13 +448,19 @@ impl Walk {
 fn spawn_apart<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> std::thread::JoinHandle<T> {
+    /// Holds a thread, until it has been moved, from ending, even by a
+    /// panic: an ended thread's id is 0, which the affinity call would
+    /// take for its caller's own.
+    struct Unmoved(std::sync::mpsc::Receiver<()>);
+    impl Drop for Unmoved {
+        fn drop(&mut self) {
+            let _ = self.0.recv();
+        }
+    }
     let (placed, wait) = std::sync::mpsc::sync_channel::<()>(0);
     let thread = std::thread::spawn(move || {
-        let out = f();
-        // Not ended before it was moved: an ended thread's id is 0, which
-        // the affinity call would take for its caller's own.
-        let _ = wait.recv();
-        out
+        let _unmoved = Unmoved(wait);
+        f()
     });
     let _ = apart(&thread);
     drop(placed);
@@ -1414,8 +1420,9 @@ mod tests {
         // The creator itself keeps every CPU, also when the thread it
         // starts ends at once, before it could be moved.
         assert_eq!(allowed(None), mine);
-        for _ in 0..50 {
-            spawn_apart(|| ()).join().unwrap();
+        for i in 0..50 {
+            let ended = spawn_apart(move || assert!(i % 2 == 0, "ends by a panic")).join();
+            assert_eq!(ended.is_ok(), i % 2 == 0);
             assert_eq!(allowed(None), mine);
         }
     }
