@@ -320,11 +320,10 @@ mod imp {
     /// unless it makes a thread, and `prlimit64` on another process;
     /// everything else allowed.
     fn refusals(arch: TargetArch) -> Result<BpfProgram, String> {
-        let fail = |e: &dyn std::fmt::Display| format!("cannot build the system-call filter: {e}");
         let rule = |arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64| {
             SeccompCondition::new(arg, len, op, value)
                 .and_then(|c| SeccompRule::new(vec![c]))
-                .map_err(|e| fail(&e))
+                .map_err(|e| format!("cannot build the system-call filter: {e}"))
         };
         // `clone`'s flags are its first argument on every architecture.
         let no_thread = rule(
@@ -346,42 +345,48 @@ mod imp {
             rules.entry(nr).or_default().push(r);
         }
         if arch == TargetArch::x86_64 {
-            let native: Vec<(i64, Vec<SeccompRule>)> =
-                rules.iter().map(|(&nr, r)| (nr, r.clone())).collect();
-            for (nr, r) in native {
-                rules.insert(X32 | nr, r);
-            }
             for &nr in X32_OWN {
                 rules.insert(X32 | nr, Vec::new());
             }
         }
+        program(rules, libc::EACCES, arch)
+    }
+
+    /// A filter that fails the calls of `rules` (each when one of its
+    /// rules matches, or always when it has none) with `errno`, under
+    /// their x32 numbers too on x86-64, and allows everything else.
+    fn program(
+        mut rules: BTreeMap<i64, Vec<SeccompRule>>,
+        errno: i32,
+        arch: TargetArch,
+    ) -> Result<BpfProgram, String> {
+        if arch == TargetArch::x86_64 {
+            let native: Vec<(i64, Vec<SeccompRule>)> = rules
+                .iter()
+                .filter(|&(&nr, _)| nr & X32 == 0)
+                .map(|(&nr, r)| (X32 | nr, r.clone()))
+                .collect();
+            rules.extend(native);
+        }
         SeccompFilter::new(
             rules,
             SeccompAction::Allow,
-            SeccompAction::Errno(libc::EACCES as u32),
+            SeccompAction::Errno(errno as u32),
             arch,
         )
         .and_then(BpfProgram::try_from)
-        .map_err(|e| fail(&e))
+        .map_err(|e| format!("cannot build the system-call filter: {e}"))
     }
 
     /// `clone3` refused with `ENOSYS`, as if the kernel were older than
     /// 5.3: the C library then makes its threads with `clone`, whose
     /// flags [`refusals`] can read.
     fn clone3_unknown(arch: TargetArch) -> Result<BpfProgram, String> {
-        let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-        rules.insert(libc::SYS_clone3, Vec::new());
-        if arch == TargetArch::x86_64 {
-            rules.insert(X32 | libc::SYS_clone3, Vec::new());
-        }
-        SeccompFilter::new(
-            rules,
-            SeccompAction::Allow,
-            SeccompAction::Errno(libc::ENOSYS as u32),
+        program(
+            BTreeMap::from([(libc::SYS_clone3, Vec::new())]),
+            libc::ENOSYS,
             arch,
         )
-        .and_then(BpfProgram::try_from)
-        .map_err(|e| format!("cannot build the system-call filter: {e}"))
     }
 
     /// A Landlock domain with every file-system right, TCP and the scopes
