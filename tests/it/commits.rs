@@ -1174,6 +1174,24 @@ fn a_commit_s_javascript_config_is_confined(node_dir: Option<&std::path::Path>) 
         "no environment",
     );
 
+    // A `node` the branch plants in the checkout is not the one that reads
+    // the base's config, even where PATH names the working directory (`.`,
+    // or an empty entry): it would answer with a config of no rules.
+    let planted_node = repo.path("node");
+    fs::write(&planted_node, "#!/bin/sh\necho '{\"rules\":{}}'\n").unwrap();
+    fs::set_permissions(
+        &planted_node,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    for dirs in [format!(".:{path}"), format!(":{path}")] {
+        held_to_the_base(
+            &check(&base).env("PATH", &dirs).assert(1).json(),
+            &format!("not the checkout's node, PATH={dirs}"),
+        );
+    }
+    fs::remove_file(&planted_node).unwrap();
+
     // Nor does it reach anything over the network (in CI, a cloud's
     // metadata service hands out credentials): a TCP connection and a
     // datagram to listeners this test holds would let `feat` in.
