@@ -197,14 +197,22 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
     let Some(program) = node_on_path() else {
         return Err(not_found());
     };
-    let installed = crate::sandbox::installation(&program);
+    // What the confined process may read: its directory and node's
+    // installation.
+    let granted: Vec<std::path::PathBuf> = match &private {
+        Some(dir) => std::iter::once(dir.clone())
+            .chain(crate::sandbox::installation(&program))
+            .collect(),
+        None => Vec::new(),
+    };
+    let readable: Vec<&Path> = granted.iter().map(|p| p.as_path()).collect();
     let run = |permission: Option<&str>| {
         let mut node = Command::new(&program);
         node.arg("--no-warnings");
         if let (Some(flag), Some(dir)) = (permission, &private) {
-            let mut readable = std::ffi::OsString::from("--allow-fs-read=");
-            readable.push(dir.join("*"));
-            node.arg(flag).arg(readable);
+            let mut allow_read = std::ffi::OsString::from("--allow-fs-read=");
+            allow_read.push(dir.join("*"));
+            node.arg(flag).arg(allow_read);
             // Nothing from the environment: options there could widen what
             // it may read (`NODE_OPTIONS=--allow-fs-read=*`), and the
             // config could send on what it holds (tokens, in CI).
@@ -213,9 +221,6 @@ fn evaluate(project: &Project, path: &Path, file: &str) -> Result<Value> {
             if let Some(path) = path {
                 node.env("PATH", path);
             }
-            let readable: Vec<&Path> = std::iter::once(dir.as_path())
-                .chain(installed.iter().map(|p| p.as_path()))
-                .collect();
             crate::sandbox::confine_script(&mut node, &readable).map_err(std::io::Error::other)?;
         }
         node.arg("-e")
