@@ -139,7 +139,16 @@ impl Harness {
             .spawn()
             .expect("the harness binary runs");
         let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(&self.stdin).unwrap();
+        // A run that ends without reading its input (a usage error, say)
+        // may close the pipe before this writes: what it did is in its
+        // exit code and output, which the test asserts.
+        if let Err(e) = stdin.write_all(&self.stdin) {
+            assert_eq!(
+                e.kind(),
+                std::io::ErrorKind::BrokenPipe,
+                "writing the run's input: {e}"
+            );
+        }
         drop(stdin);
         Running {
             child,
